@@ -1,0 +1,92 @@
+//! The error type of `opsdeck-core`.
+//!
+//! Each variant names what went wrong in the user's terms and its message says
+//! what to do next; adapters (CLI, app) map [`CoreError::code`] to exit codes
+//! and UI wording, never the message text.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while opening or using the shared foundations.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The data dir path names an existing file.
+    #[error("data dir {path} is a file, not a directory; pass --data-dir (or OPSDECK_DATA_DIR) a directory path")]
+    DataDirNotADirectory {
+        /// The path that was given.
+        path: PathBuf,
+    },
+
+    /// The data dir cannot be created or written to.
+    #[error("data dir {path} is not writable ({reason}); choose a directory you can write to with --data-dir or OPSDECK_DATA_DIR")]
+    DataDirNotWritable {
+        /// The path that was given.
+        path: PathBuf,
+        /// What the operating system said.
+        reason: String,
+    },
+
+    /// No data dir was given and the platform has no home directory to derive one from.
+    #[error("no home directory found to keep OpsDeck's data in; pass --data-dir or set OPSDECK_DATA_DIR")]
+    NoDefaultDataDir,
+
+    /// `OPSDECK_DATABASE_URL` could not be understood.
+    #[error("OPSDECK_DATABASE_URL is not a usable database URL: {reason}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or unset it to use the embedded SQLite store")]
+    InvalidDatabaseUrl {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// The database server could not be reached or refused the login.
+    #[error("cannot connect to the {kind} store at {location}: {reason}; check that the server is running and the URL is right")]
+    StoreUnreachable {
+        /// Which kind of store.
+        kind: crate::StoreKind,
+        /// Where it was looked for (without any password).
+        location: String,
+        /// What the driver said.
+        reason: String,
+    },
+
+    /// The store file exists but is not a database OpsDeck can read.
+    #[error("{path} is not a readable OpsDeck store ({reason}); move the file aside to start a new store, or restore it from a backup")]
+    StoreCorrupt {
+        /// The file that failed to open.
+        path: PathBuf,
+        /// What SQLite said.
+        reason: String,
+    },
+
+    /// The store was last written by a newer OpsDeck whose schema this build does not know.
+    #[error("the store's schema version {found} is newer than this OpsDeck knows ({known}); upgrade OpsDeck to open it")]
+    StoreFromNewerVersion {
+        /// The highest migration found in the store.
+        found: i64,
+        /// The highest migration this build knows.
+        known: i64,
+    },
+
+    /// Applying the schema migrations failed.
+    #[error("could not bring the store's schema up to date: {0}")]
+    Migration(String),
+
+    /// Any other database error.
+    #[error("store error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl CoreError {
+    /// A stable, machine-readable code for this error (used by the UI and `--json`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::DataDirNotADirectory { .. } => "data_dir_not_a_directory",
+            CoreError::DataDirNotWritable { .. } => "data_dir_not_writable",
+            CoreError::NoDefaultDataDir => "no_default_data_dir",
+            CoreError::InvalidDatabaseUrl { .. } => "invalid_database_url",
+            CoreError::StoreUnreachable { .. } => "store_unreachable",
+            CoreError::StoreCorrupt { .. } => "store_corrupt",
+            CoreError::StoreFromNewerVersion { .. } => "store_from_newer_version",
+            CoreError::Migration(_) => "migration_failed",
+            CoreError::Database(_) => "database",
+        }
+    }
+}

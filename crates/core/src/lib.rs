@@ -1,0 +1,20 @@
+//! Shared foundations of OpsDeck, used by every domain crate.
+//!
+//! - [`data_dir`]: where a deck keeps its files, checked before anything is written.
+//! - [`store`]: the database behind every area (SQLite embedded by default,
+//!   PostgreSQL for a shared team store), with migrations run at open.
+//! - [`tasks`]: background tasks with an ordered, loss-free shutdown.
+//! - [`error`]: the crate's error type, with messages a user can act on.
+//!
+//! This crate knows nothing of vaults, certificates or telemetry, and nothing of
+//! Tauri or the command line: those depend on it, never the other way round.
+
+pub mod data_dir;
+pub mod error;
+pub mod store;
+pub mod tasks;
+
+pub use data_dir::DataDir;
+pub use error::CoreError;
+pub use store::{Store, StoreKind, StoreLocation};
+pub use tasks::BackgroundTasks;

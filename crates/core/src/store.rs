@@ -1,0 +1,268 @@
+//! The store: one database for every area of a deck.
+//!
+//! SQLite in the data dir is the embedded default (WAL journal, foreign keys on,
+//! a busy timeout so two processes on one data dir wait rather than fail).
+//! PostgreSQL is used when a `postgres://` URL is given, for a team sharing one
+//! store. Both are reached through sqlx's `Any` driver so that domain crates
+//! write one set of portable SQL (`$1` placeholders, integer unix times, TEXT
+//! and BLOB columns); each backend keeps its own migration files because DDL
+//! differs between them.
+//!
+//! Migration versions are shared out by owner so that every crate can ship its
+//! own migrations into the one `_sqlx_migrations` table: `opsdeck-core` uses
+//! 1–999, and each domain crate takes the next block of 1000.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+use crate::{CoreError, DataDir};
+
+/// Which database engine holds the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// A SQLite file in the data dir.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl std::fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Postgres => "postgres",
+        })
+    }
+}
+
+/// Where a store lives, decided before connecting.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL server, by URL (may contain a password: never printed whole).
+    Postgres(url::Url),
+}
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoreLocation({})", self.display())
+    }
+}
+
+impl StoreLocation {
+    /// Decides the location from an optional database URL: PostgreSQL when a URL
+    /// is given, otherwise the SQLite file in `data_dir`.
+    pub fn choose(data_dir: &DataDir, database_url: Option<&str>) -> Result<Self, CoreError> {
+        match database_url.map(str::trim) {
+            None | Some("") => Ok(StoreLocation::Sqlite(data_dir.sqlite_store_path())),
+            Some(text) => Self::parse_postgres_url(text),
+        }
+    }
+
+    fn parse_postgres_url(text: &str) -> Result<Self, CoreError> {
+        let invalid = |reason: String| CoreError::InvalidDatabaseUrl { reason };
+        let parsed = url::Url::parse(text).map_err(|error| invalid(error.to_string()))?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err(invalid(format!(
+                "scheme `{}` is not supported (only postgres:// is)",
+                parsed.scheme()
+            )));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(invalid("it names no host".to_owned()));
+        }
+        Ok(StoreLocation::Postgres(parsed))
+    }
+
+    /// The kind of store at this location.
+    pub fn kind(&self) -> StoreKind {
+        match self {
+            StoreLocation::Sqlite(_) => StoreKind::Sqlite,
+            StoreLocation::Postgres(_) => StoreKind::Postgres,
+        }
+    }
+
+    /// A form safe to show and log: the file path, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            StoreLocation::Sqlite(path) => path.display().to_string(),
+            StoreLocation::Postgres(url) => {
+                let mut shown = url.clone();
+                if shown.password().is_some() {
+                    // set_password only fails for URLs that cannot have one, which
+                    // a parsed postgres:// URL with a host always can.
+                    let _ = shown.set_password(Some("***"));
+                }
+                shown.to_string()
+            }
+        }
+    }
+
+    fn connect_url(&self) -> String {
+        match self {
+            // mode=rwc creates the file when it does not exist yet.
+            StoreLocation::Sqlite(path) => format!("sqlite://{}?mode=rwc", path.display()),
+            StoreLocation::Postgres(url) => url.to_string(),
+        }
+    }
+}
+
+/// This crate's migrations for the store's backend (versions 1–999).
+fn core_migrator(kind: StoreKind) -> Migrator {
+    match kind {
+        StoreKind::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        StoreKind::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
+/// An open store with its schema up to date.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    location: StoreLocation,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("location", &self.location).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating when needed) the store at `location` and applies this
+    /// crate's migrations.
+    pub async fn open(location: StoreLocation) -> Result<Store, CoreError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+
+        let options = AnyConnectOptions::from_str(&location.connect_url())
+            .map_err(|error| CoreError::InvalidDatabaseUrl { reason: error.to_string() })?;
+        let kind = location.kind();
+        let pool = AnyPoolOptions::new()
+            .max_connections(match kind {
+                StoreKind::Sqlite => 4,
+                StoreKind::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |connection, _meta| {
+                Box::pin(async move {
+                    if kind == StoreKind::Sqlite {
+                        // WAL lets readers and one writer work at once; the busy
+                        // timeout makes a second process wait for the writer lock.
+                        connection
+                            .execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                            )
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|error| Self::open_error(&location, error))?;
+
+        let store = Store { pool, location };
+        store.apply_migrations(core_migrator(kind)).await?;
+        Ok(store)
+    }
+
+    fn open_error(location: &StoreLocation, error: sqlx::Error) -> CoreError {
+        match (location, &error) {
+            (StoreLocation::Sqlite(path), sqlx::Error::Database(db))
+                if db.message().contains("not a database") || db.message().contains("malformed") =>
+            {
+                CoreError::StoreCorrupt { path: path.clone(), reason: db.message().to_owned() }
+            }
+            _ => CoreError::StoreUnreachable {
+                kind: location.kind(),
+                location: location.display(),
+                reason: error.to_string(),
+            },
+        }
+    }
+
+    /// Applies one crate's migrations (all within one block of 1000 versions).
+    ///
+    /// Migrations of other crates already in the store are expected and left
+    /// alone; a migration in this crate's block that this build does not know
+    /// means a newer OpsDeck wrote the store, and is refused.
+    pub async fn apply_migrations(&self, mut migrator: Migrator) -> Result<(), CoreError> {
+        migrator.set_ignore_missing(true);
+        let known = migrator.iter().map(|migration| migration.version).max().unwrap_or(0);
+        migrator.run(&self.pool).await.map_err(|error| match (&self.location, error) {
+            (
+                StoreLocation::Sqlite(path),
+                sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(db)),
+            ) if db.message().contains("not a database") => {
+                CoreError::StoreCorrupt { path: path.clone(), reason: db.message().to_owned() }
+            }
+            (_, other) => CoreError::Migration(other.to_string()),
+        })?;
+
+        let block_start = known / 1000 * 1000;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(version) FROM _sqlx_migrations WHERE version >= $1 AND version < $2",
+        )
+        .bind(block_start)
+        .bind(block_start + 1000)
+        .fetch_one(&self.pool)
+        .await?;
+        match found {
+            Some(found) if found > known => Err(CoreError::StoreFromNewerVersion { found, known }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The highest migration version applied to this store.
+    pub async fn schema_version(&self) -> Result<i64, CoreError> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = $1")
+                .bind(true)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// When this store was created, in milliseconds since the Unix epoch.
+    pub async fn created_at_unix_ms(&self) -> Result<i64, CoreError> {
+        let value: String =
+            sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'created_at_unix_ms'")
+                .fetch_one(&self.pool)
+                .await?;
+        value.parse().map_err(|_| {
+            CoreError::Migration(format!("store_meta.created_at_unix_ms holds `{value}`, not a number"))
+        })
+    }
+
+    /// The kind of database behind this store.
+    pub fn kind(&self) -> StoreKind {
+        self.location.kind()
+    }
+
+    /// Where the store lives.
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    /// The connection pool, for domain crates' queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Waits for running queries and closes every connection (on SQLite this
+    /// also checkpoints the write-ahead log into the database file).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

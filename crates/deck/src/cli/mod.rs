@@ -1,0 +1,108 @@
+//! Argument parsing, output and exit codes of the `opsdeck` command line.
+
+mod status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use opsdeck::{Deck, DeckError, DeckOptions, DATA_DIR_ENV};
+use serde::Serialize;
+
+/// OpsDeck: secrets, certificates, configs, telemetry and rate limits in one local control room.
+#[derive(Debug, Parser)]
+#[command(name = "opsdeck", version, about, propagate_version = true)]
+struct Cli {
+    /// Directory where OpsDeck keeps its data (default: the platform's data dir).
+    #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the data dir, the store and its schema version.
+    Status,
+}
+
+/// How a command's result is printed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Output {
+    Text,
+    Json,
+}
+
+impl Output {
+    /// Prints `value` as one JSON document, or `text` for people.
+    pub(crate) fn print<T: Serialize>(self, value: &T, text: impl FnOnce(&T) -> String) {
+        match self {
+            Output::Json => match serde_json::to_string_pretty(value) {
+                Ok(json) => println!("{json}"),
+                Err(error) => eprintln!("error: could not encode the result as JSON: {error}"),
+            },
+            Output::Text => print!("{}", text(value)),
+        }
+    }
+}
+
+/// Parses the arguments, runs the command and returns the process exit code.
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let output = if cli.json { Output::Json } else { Output::Text };
+
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = DeckOptions { data_dir: cli.data_dir, ..DeckOptions::from_env() };
+    let result = runtime.block_on(async move {
+        let deck = Deck::open(options).await?;
+        let result = match cli.command {
+            Command::Status => status::run(&deck, output).await,
+        };
+        deck.shutdown().await;
+        result
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => report_error(&error, output),
+    }
+}
+
+/// Prints an error (to stderr, and as JSON on stdout with `--json`) and returns its exit code.
+fn report_error(error: &DeckError, output: Output) -> ExitCode {
+    eprintln!("error: {error}");
+    if let Output::Json = output {
+        let document = serde_json::json!({ "error": { "code": error.code(), "message": error.to_string() } });
+        println!("{document}");
+    }
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+}
+
+/// Logs go to stderr, warnings and errors only unless `OPSDECK_LOG` says otherwise.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,26 @@
+//! The error type of the service layer, shared by every adapter.
+
+use opsdeck_core::CoreError;
+
+/// Everything a deck operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum DeckError {
+    /// A failure in the shared foundations (data dir, store).
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+impl DeckError {
+    /// A stable, machine-readable code (the UI decides its wording on this).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeckError::Core(error) => error.code(),
+        }
+    }
+
+    /// Whether the error is the user's input or environment (exit code 2) rather
+    /// than a failed check (exit code 1).
+    pub fn exit_code(&self) -> i32 {
+        2
+    }
+}

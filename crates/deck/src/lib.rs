@@ -1,0 +1,109 @@
+//! `opsdeck`: the service layer every interface of OpsDeck goes through.
+//!
+//! [`Deck::open`] turns [`DeckOptions`] (a data dir, an optional database URL)
+//! into a running deck: the data dir checked, the store open and migrated, and
+//! the background tasks started. The command line (`src/main.rs`), the desktop
+//! app (`src-tauri`) and later the local HTTP API are thin adapters over the
+//! functions here; no rule of the product lives in them.
+//!
+//! Each area (vaults, certificates, configs, telemetry, rate limits) plugs in
+//! here as its domain crate is added: `Deck` wires the crates together, and is
+//! the only place where two areas meet.
+
+mod error;
+mod status;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use opsdeck_core::{BackgroundTasks, DataDir, Store, StoreLocation};
+
+pub use error::DeckError;
+pub use status::DeckStatus;
+
+/// Environment variable naming the data dir (same as `--data-dir`).
+pub const DATA_DIR_ENV: &str = "OPSDECK_DATA_DIR";
+/// Environment variable with a `postgres://` URL for a shared store.
+pub const DATABASE_URL_ENV: &str = "OPSDECK_DATABASE_URL";
+
+/// How long each background task gets to finish its work at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What a deck needs to open: where its data lives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeckOptions {
+    /// The data dir; the platform's default when `None`.
+    pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL for the store; the SQLite file in the data dir when `None`.
+    pub database_url: Option<String>,
+}
+
+impl DeckOptions {
+    /// Options read from `OPSDECK_DATA_DIR` and `OPSDECK_DATABASE_URL`.
+    pub fn from_env() -> Self {
+        let non_empty = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        DeckOptions {
+            data_dir: non_empty(DATA_DIR_ENV).map(PathBuf::from),
+            database_url: non_empty(DATABASE_URL_ENV),
+        }
+    }
+}
+
+/// An open deck: the data dir, the store and the background tasks.
+pub struct Deck {
+    data_dir: DataDir,
+    store: Store,
+    tasks: BackgroundTasks,
+}
+
+impl std::fmt::Debug for Deck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deck")
+            .field("data_dir", &self.data_dir)
+            .field("store", &self.store)
+            .field("tasks", &self.tasks.names())
+            .finish()
+    }
+}
+
+impl Deck {
+    /// Opens the deck described by `options`. Fails with a [`DeckError`] whose
+    /// message names what was wrong (the data dir, the database URL, the store)
+    /// before anything already stored is touched.
+    pub async fn open(options: DeckOptions) -> Result<Deck, DeckError> {
+        let data_dir_path = match options.data_dir {
+            Some(path) => path,
+            None => DataDir::platform_default()?,
+        };
+        let data_dir = DataDir::prepare(&data_dir_path)?;
+        let location = StoreLocation::choose(&data_dir, options.database_url.as_deref())?;
+        let store = Store::open(location).await?;
+        tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
+        Ok(Deck { data_dir, store, tasks: BackgroundTasks::new() })
+    }
+
+    /// The data dir this deck uses.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data_dir
+    }
+
+    /// The store shared by every area.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The background tasks this deck owns.
+    pub fn tasks(&self) -> &BackgroundTasks {
+        &self.tasks
+    }
+
+    /// Stops the background tasks (newest first, each allowed to finish its
+    /// work) and then closes the store. Idempotent.
+    pub async fn shutdown(&self) {
+        let report = self.tasks.shutdown(SHUTDOWN_GRACE).await;
+        if !report.failed.is_empty() {
+            tracing::error!(failed = ?report.failed, "some background tasks did not stop cleanly");
+        }
+        self.store.close().await;
+    }
+}
