@@ -1,1 +1,1 @@
-//! x
+//! End-to-end journeys (added with the app).

@@ -36,14 +36,21 @@ pub enum CoreError {
         reason: String,
     },
 
-    /// The database server could not be reached or refused the login.
-    #[error("cannot connect to the {kind} store at {location}: {reason}; check that the server is running and the URL is right")]
+    /// The PostgreSQL server could not be reached or refused the login.
+    #[error("cannot connect to the PostgreSQL store at {location}: {reason}; check that the server is running and the URL (user, password, database) is right")]
     StoreUnreachable {
-        /// Which kind of store.
-        kind: crate::StoreKind,
         /// Where it was looked for (without any password).
         location: String,
         /// What the driver said.
+        reason: String,
+    },
+
+    /// The SQLite store file could not be opened or created.
+    #[error("cannot open the SQLite store at {path}: {reason}; check the data dir's permissions and free space")]
+    SqliteUnavailable {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
         reason: String,
     },
 
@@ -83,6 +90,7 @@ impl CoreError {
             CoreError::NoDefaultDataDir => "no_default_data_dir",
             CoreError::InvalidDatabaseUrl { .. } => "invalid_database_url",
             CoreError::StoreUnreachable { .. } => "store_unreachable",
+            CoreError::SqliteUnavailable { .. } => "store_unavailable",
             CoreError::StoreCorrupt { .. } => "store_corrupt",
             CoreError::StoreFromNewerVersion { .. } => "store_from_newer_version",
             CoreError::Migration(_) => "migration_failed",

@@ -18,3 +18,7 @@ pub use data_dir::DataDir;
 pub use error::CoreError;
 pub use store::{Store, StoreKind, StoreLocation};
 pub use tasks::BackgroundTasks;
+
+/// The database toolkit behind [`Store`], re-exported so every crate queries the
+/// store with the same version.
+pub use sqlx;

@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use crate::{CoreError, DataDir};
 
@@ -147,6 +147,18 @@ impl Store {
         let options = AnyConnectOptions::from_str(&location.connect_url())
             .map_err(|error| CoreError::InvalidDatabaseUrl { reason: error.to_string() })?;
         let kind = location.kind();
+
+        // One connection first, so that a wrong file, URL, password or server
+        // fails at once with its own message instead of as a pool timeout
+        // after the pool has retried for its whole acquire timeout.
+        let mut probe = AnyConnection::connect_with(&options)
+            .await
+            .map_err(|error| Self::open_error(&location, error))?;
+        Self::prepare_connection(kind, &mut probe)
+            .await
+            .map_err(|error| Self::open_error(&location, error))?;
+        probe.close().await.map_err(|error| Self::open_error(&location, error))?;
+
         let pool = AnyPoolOptions::new()
             .max_connections(match kind {
                 StoreKind::Sqlite => 4,
@@ -154,19 +166,7 @@ impl Store {
             })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |connection, _meta| {
-                Box::pin(async move {
-                    if kind == StoreKind::Sqlite {
-                        // WAL lets readers and one writer work at once; the busy
-                        // timeout makes a second process wait for the writer lock.
-                        connection
-                            .execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-                            )
-                            .await?;
-                    }
-                    Ok(())
-                })
+                Box::pin(async move { Self::prepare_connection(kind, connection).await })
             })
             .connect_with(options)
             .await
@@ -177,6 +177,21 @@ impl Store {
         Ok(store)
     }
 
+    /// Settings every connection gets before use.
+    async fn prepare_connection(kind: StoreKind, connection: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        if kind == StoreKind::Sqlite {
+            // WAL lets readers and one writer work at once; the busy timeout makes
+            // a second process on the same data dir wait for the writer lock.
+            connection
+                .execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     fn open_error(location: &StoreLocation, error: sqlx::Error) -> CoreError {
         match (location, &error) {
             (StoreLocation::Sqlite(path), sqlx::Error::Database(db))
@@ -184,8 +199,10 @@ impl Store {
             {
                 CoreError::StoreCorrupt { path: path.clone(), reason: db.message().to_owned() }
             }
-            _ => CoreError::StoreUnreachable {
-                kind: location.kind(),
+            (StoreLocation::Sqlite(path), _) => {
+                CoreError::SqliteUnavailable { path: path.clone(), reason: error.to_string() }
+            }
+            (StoreLocation::Postgres(_), _) => CoreError::StoreUnreachable {
                 location: location.display(),
                 reason: error.to_string(),
             },

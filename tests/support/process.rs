@@ -1,0 +1,57 @@
+//! Child processes that die with the test process.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Starts `program args…` through a small shell guard that stops it (with
+/// `signal`) as soon as this test process is gone, so a killed or panicking
+/// test never leaves servers behind. Returns the guard's child handle.
+pub fn spawn_tied_to_this_process(
+    program: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    signal: &str,
+) -> Child {
+    let quoted: Vec<String> = std::iter::once(program)
+        .chain(args.iter().copied())
+        .map(shell_quote)
+        .collect();
+    let script = format!(
+        "{command} & child=$!; \
+         trap 'kill -{signal} $child 2>/dev/null; wait $child; exit 0' TERM INT; \
+         while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.2; done; \
+         kill -{signal} $child 2>/dev/null; wait $child",
+        command = quoted.join(" "),
+        parent = std::process::id(),
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|error| panic!("could not start {program}: {error}"))
+}
+
+/// Quotes `text` for a POSIX shell.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("the loopback interface can bind an ephemeral port")
+}
+
+/// Polls `ready` every 50 ms until it returns true or `limit` passes.
+pub fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "{what} was not ready within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

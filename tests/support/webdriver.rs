@@ -1,0 +1,274 @@
+//! A small W3C WebDriver client and the harness that runs the real app under
+//! Xvfb through tauri-driver (which drives Debian's WebKitWebDriver).
+//!
+//! Only the handful of commands the journeys need are here: new session, find,
+//! click, text, execute script, screenshot. Every wait is bounded so a broken
+//! app fails the test with a message instead of hanging it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::binaries::{build_binary, workspace_root};
+use crate::process::{free_port, spawn_tied_to_this_process, wait_until};
+
+/// How long a find or wait may take before the test fails.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(15);
+
+/// A WebDriver session on the running app.
+pub struct Session {
+    agent: ureq::Agent,
+    base: String,
+    id: String,
+}
+
+/// A found element (its WebDriver reference).
+#[derive(Debug, Clone)]
+pub struct Element(String);
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52f-4a5b4e3ad6b9";
+
+impl Session {
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let url = format!("{}/session/{}{}", self.base, self.id, path);
+        call(&self.agent, method, &url, body)
+    }
+
+    /// Finds the first element matching a CSS selector, waiting up to [`DEFAULT_WAIT`].
+    pub fn find(&self, css: &str) -> Element {
+        let start = Instant::now();
+        loop {
+            match self.call("POST", "/element", Some(json!({"using": "css selector", "value": css}))) {
+                Ok(value) => {
+                    if let Some(reference) = value.get(ELEMENT_KEY).and_then(Value::as_str) {
+                        return Element(reference.to_owned());
+                    }
+                }
+                Err(error) if start.elapsed() > DEFAULT_WAIT => {
+                    panic!("no element matches `{css}` after {DEFAULT_WAIT:?}: {error}")
+                }
+                Err(_) => {}
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Clicks an element.
+    pub fn click(&self, element: &Element) {
+        self.call("POST", &format!("/element/{}/click", element.0), Some(json!({})))
+            .unwrap_or_else(|error| panic!("click failed: {error}"));
+    }
+
+    /// Finds and clicks the element matching `css`.
+    pub fn click_css(&self, css: &str) {
+        let element = self.find(css);
+        self.click(&element);
+    }
+
+    /// The rendered text of an element.
+    pub fn text(&self, element: &Element) -> String {
+        self.call("GET", &format!("/element/{}/text", element.0), None)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Waits until the element matching `css` shows text containing `expected`;
+    /// returns the full text.
+    pub fn wait_for_text(&self, css: &str, expected: &str) -> String {
+        let start = Instant::now();
+        let mut last = String::new();
+        while start.elapsed() < DEFAULT_WAIT {
+            if let Ok(value) =
+                self.call("POST", "/element", Some(json!({"using": "css selector", "value": css})))
+            {
+                if let Some(reference) = value.get(ELEMENT_KEY).and_then(Value::as_str) {
+                    last = self.text(&Element(reference.to_owned()));
+                    if last.contains(expected) {
+                        return last;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("`{css}` never showed `{expected}` within {DEFAULT_WAIT:?}; last text: {last:?}")
+    }
+
+    /// Runs JavaScript in the page and returns its result.
+    pub fn execute(&self, script: &str) -> Value {
+        self.call("POST", "/execute/sync", Some(json!({"script": script, "args": []})))
+            .unwrap_or_else(|error| panic!("script failed: {error}"))
+    }
+
+    /// Presses a key combination on the focused element (e.g. `["\u{E009}", "k"]` for Ctrl+K).
+    pub fn press_keys(&self, keys: &[&str]) {
+        let mut actions = Vec::new();
+        for key in keys {
+            actions.push(json!({"type": "keyDown", "value": key}));
+        }
+        for key in keys.iter().rev() {
+            actions.push(json!({"type": "keyUp", "value": key}));
+        }
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )
+        .unwrap_or_else(|error| panic!("key actions failed: {error}"));
+    }
+
+    /// Saves a PNG screenshot of the window to `path`.
+    pub fn screenshot(&self, path: &Path) {
+        let value = self.call("GET", "/screenshot", None).unwrap_or_else(|error| panic!("screenshot: {error}"));
+        let encoded = value.as_str().expect("a screenshot is a base64 string");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("the screenshot is valid base64");
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create the screenshot directory");
+        }
+        std::fs::write(path, bytes).expect("write the screenshot");
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let url = format!("{}/session/{}", self.base, self.id);
+        let _ = call(&self.agent, "DELETE", &url, None);
+    }
+}
+
+fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+    let response = match (method, body) {
+        ("GET", _) => agent.get(url).call(),
+        ("DELETE", _) => agent.delete(url).call(),
+        (_, Some(body)) => agent.post(url).send_json(body),
+        (_, None) => agent.post(url).send_json(json!({})),
+    };
+    let mut response = response.map_err(|error| format!("{method} {url}: {error}"))?;
+    let status = response.status();
+    let mut text = String::new();
+    response
+        .body_mut()
+        .as_reader()
+        .read_to_string(&mut text)
+        .map_err(|error| format!("{method} {url}: reading the answer: {error}"))?;
+    let document: Value =
+        serde_json::from_str(&text).map_err(|error| format!("{method} {url}: not JSON ({error}): {text}"))?;
+    let value = document.get("value").cloned().unwrap_or(Value::Null);
+    if !status.is_success() || value.get("error").is_some() {
+        return Err(format!("{method} {url}: {status}: {value}"));
+    }
+    Ok(value)
+}
+
+/// The real app, running under its own Xvfb display, driven through tauri-driver.
+pub struct RunningApp {
+    /// The WebDriver session on the app's window.
+    pub session: Session,
+    /// The data dir the app was opened on.
+    pub data_dir: tempfile::TempDir,
+    xvfb: Child,
+    driver: Child,
+}
+
+/// Where screenshots of the end-to-end journeys are kept (a CI artifact).
+pub fn screenshot_dir() -> PathBuf {
+    workspace_root().join("target/e2e-screenshots")
+}
+
+fn tauri_driver_path() -> PathBuf {
+    let in_home = std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo/bin/tauri-driver"));
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).map(|dir| dir.join("tauri-driver")).find(|path| path.is_file())
+    });
+    on_path
+        .or(in_home.filter(|path| path.is_file()))
+        .expect("tauri-driver is not installed: run `make setup` (cargo install tauri-driver)")
+}
+
+/// Starts a display of its own with `Xvfb -displayfd` and returns its number.
+fn start_xvfb() -> (Child, String) {
+    let mut xvfb = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb is not installed: run `make setup`");
+    let stdout = xvfb.stdout.take().expect("Xvfb stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("Xvfb prints its display number");
+    let display = format!(":{}", line.trim());
+    assert!(line.trim().parse::<u32>().is_ok(), "Xvfb did not report a display: {line:?}");
+    (xvfb, display)
+}
+
+impl RunningApp {
+    /// Builds the app (the UI must already be built into `ui/dist`), starts it on
+    /// a fresh data dir and opens a WebDriver session on its window.
+    pub fn launch() -> RunningApp {
+        assert!(
+            workspace_root().join("ui/dist/index.html").is_file(),
+            "ui/dist is missing: build the UI first (`make ui`)"
+        );
+        let app = build_binary("opsdeck-app", "opsdeck-app");
+        let data_dir = tempfile::Builder::new().prefix("opsdeck-e2e-").tempdir().expect("temp dir");
+        let (xvfb, display) = start_xvfb();
+
+        let port = free_port();
+        let native_port = free_port();
+        let driver_path = tauri_driver_path();
+        let port_text = port.to_string();
+        let native_text = native_port.to_string();
+        // The app inherits tauri-driver's environment through WebKitWebDriver.
+        // (WEBKIT_DISABLE_COMPOSITING_MODE must stay unset: screenshots hang with it.)
+        let data_dir_text = data_dir.path().display().to_string();
+        let driver = spawn_tied_to_this_process(
+            &driver_path.display().to_string(),
+            &["--port", &port_text, "--native-port", &native_text],
+            &[("DISPLAY", &display), ("OPSDECK_DATA_DIR", &data_dir_text), ("OPSDECK_DATABASE_URL", "")],
+            "TERM",
+        );
+        wait_until(Duration::from_secs(20), "tauri-driver", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let base = format!("http://127.0.0.1:{port}");
+        let capabilities = json!({
+            "capabilities": {"alwaysMatch": {"tauri:options": {"application": app.display().to_string()}}}
+        });
+        let created = call(&agent, "POST", &format!("{base}/session"), Some(capabilities))
+            .unwrap_or_else(|error| panic!("could not start the app through WebDriver: {error}"));
+        let id = created
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .expect("a new session has an id")
+            .to_owned();
+        RunningApp { session: Session { agent, base, id }, data_dir, xvfb, driver }
+    }
+
+    /// Saves a screenshot named `name.png` under [`screenshot_dir`].
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let path = screenshot_dir().join(format!("{name}.png"));
+        self.session.screenshot(&path);
+        path
+    }
+}
+
+impl Drop for RunningApp {
+    fn drop(&mut self) {
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+        let _ = Command::new("kill").arg(self.driver.id().to_string()).status();
+        let _ = self.driver.wait();
+    }
+}

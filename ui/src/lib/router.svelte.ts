@@ -1,0 +1,42 @@
+// Navigation between pages, kept in the URL hash so a reload stays on the page.
+
+export type PageId = 'overview' | 'settings';
+
+export interface PageInfo {
+  id: PageId;
+  title: string;
+  group: string;
+  /** Words the command palette also matches. */
+  keywords: string;
+}
+
+/** Every page of the app, in sidebar order. Only areas that work are listed. */
+export const PAGES: PageInfo[] = [
+  { id: 'overview', title: 'Overview', group: '', keywords: 'home status store readiness' },
+  { id: 'settings', title: 'Settings', group: '', keywords: 'preferences theme appearance data dir about' },
+];
+
+function pageFromHash(hash: string): PageId {
+  const id = hash.replace(/^#\/?/, '');
+  return PAGES.some((page) => page.id === id) ? (id as PageId) : 'overview';
+}
+
+class Router {
+  current = $state<PageId>(pageFromHash(globalThis.location?.hash ?? ''));
+
+  constructor() {
+    globalThis.addEventListener?.('hashchange', () => {
+      this.current = pageFromHash(globalThis.location.hash);
+    });
+  }
+
+  go(page: PageId): void {
+    this.current = page;
+    if (globalThis.location && globalThis.location.hash !== `#/${page}`) {
+      globalThis.location.hash = `/${page}`;
+    }
+  }
+}
+
+export const router = new Router();
+export { pageFromHash };

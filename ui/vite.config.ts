@@ -1,0 +1,23 @@
+import { defineConfig } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import tailwindcss from '@tailwindcss/vite';
+
+// The desktop app loads the built files from ui/dist; `npm run dev` serves them
+// on a fixed port for `tauri dev` (see src-tauri/tauri.dev.json).
+export default defineConfig({
+  plugins: [tailwindcss(), svelte()],
+  clearScreen: false,
+  server: { port: 1420, strictPort: true, host: '127.0.0.1' },
+  build: {
+    target: 'safari15',
+    outDir: 'dist',
+    emptyOutDir: true,
+    // Inline assets would need `data:` in the CSP; keep them as files.
+    assetsInlineLimit: 0,
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['src/**/*.test.ts'],
+  },
+  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
+});
