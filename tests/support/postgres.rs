@@ -12,7 +12,6 @@ use crate::process::{free_port, spawn_tied_to_this_process, wait_until};
 pub struct PostgresServer {
     port: u16,
     guard: Child,
-    _dir: tempfile::TempDir,
 }
 
 fn postgres_bin_dir() -> PathBuf {
@@ -32,11 +31,16 @@ fn running_as_root() -> bool {
 }
 
 /// Runs a PostgreSQL tool, as the `postgres` user when this process is root
-/// (initdb refuses to run as root).
+/// (initdb and postgres refuse to run as root). `setpriv` execs the tool in
+/// place, so signals sent to the returned process reach PostgreSQL itself.
 fn postgres_tool(bin: &Path, tool: &str) -> Vec<String> {
     let program = bin.join(tool).display().to_string();
     if running_as_root() {
-        vec!["runuser".into(), "-u".into(), "postgres".into(), "--".into(), program]
+        ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
+            .into_iter()
+            .map(String::from)
+            .chain([program])
+            .collect()
     } else {
         vec![program]
     }
@@ -47,12 +51,14 @@ impl PostgresServer {
     /// when PostgreSQL is missing or does not come up within 30 s.
     pub fn start() -> PostgresServer {
         let bin = postgres_bin_dir();
-        let dir = tempfile::Builder::new().prefix("opsdeck-pg-").tempdir().expect("temp dir");
+        // The guard removes the directory once PostgreSQL has stopped (a TempDir
+        // would not be dropped for the shared server, which lives in a static).
+        let dir = tempfile::Builder::new().prefix("opsdeck-pg-").tempdir().expect("temp dir").keep();
         if running_as_root() {
-            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status();
+            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
             assert!(status.map(|s| s.success()).unwrap_or(false), "could not chown the PostgreSQL dir");
         }
-        let data = dir.path().join("data");
+        let data = dir.join("data");
         let mut initdb = postgres_tool(&bin, "initdb");
         initdb.extend(["-N", "-A", "trust", "-U", "postgres", "-D"].map(String::from));
         initdb.push(data.display().to_string());
@@ -61,7 +67,7 @@ impl PostgresServer {
 
         let port = free_port();
         let mut server = postgres_tool(&bin, "postgres");
-        let socket_dir = dir.path().display().to_string();
+        let socket_dir = dir.display().to_string();
         server.extend([
             "-D".to_owned(),
             data.display().to_string(),
@@ -76,11 +82,11 @@ impl PostgresServer {
         ]);
         let args: Vec<&str> = server[1..].iter().map(String::as_str).collect();
         // SIGINT asks PostgreSQL for a fast shutdown.
-        let guard = spawn_tied_to_this_process(&server[0], &args, &[], "INT");
+        let guard = spawn_tied_to_this_process(&server[0], &args, &[], "INT", Some(&dir));
         wait_until(Duration::from_secs(30), "PostgreSQL", || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
-        PostgresServer { port, guard, _dir: dir }
+        PostgresServer { port, guard }
     }
 
     /// The port the server listens on.

@@ -6,22 +6,27 @@ use std::time::{Duration, Instant};
 
 /// Starts `program args…` through a small shell guard that stops it (with
 /// `signal`) as soon as this test process is gone, so a killed or panicking
-/// test never leaves servers behind. Returns the guard's child handle.
+/// test never leaves servers behind; then removes `remove_after` if given.
+/// Returns the guard's child handle (send it TERM to stop the program early).
 pub fn spawn_tied_to_this_process(
     program: &str,
     args: &[&str],
     envs: &[(&str, &str)],
     signal: &str,
+    remove_after: Option<&std::path::Path>,
 ) -> Child {
     let quoted: Vec<String> = std::iter::once(program)
         .chain(args.iter().copied())
         .map(shell_quote)
         .collect();
+    let cleanup = remove_after
+        .map(|path| format!("rm -rf {}", shell_quote(&path.display().to_string())))
+        .unwrap_or_else(|| "true".to_owned());
     let script = format!(
         "{command} & child=$!; \
-         trap 'kill -{signal} $child 2>/dev/null; wait $child; exit 0' TERM INT; \
+         trap 'kill -{signal} $child 2>/dev/null; wait $child; {cleanup}; exit 0' TERM INT; \
          while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.2; done; \
-         kill -{signal} $child 2>/dev/null; wait $child",
+         kill -{signal} $child 2>/dev/null; wait $child; {cleanup}",
         command = quoted.join(" "),
         parent = std::process::id(),
     );

@@ -232,6 +232,7 @@ impl RunningApp {
             &["--port", &port_text, "--native-port", &native_text],
             &[("DISPLAY", &display), ("OPSDECK_DATA_DIR", &data_dir_text), ("OPSDECK_DATABASE_URL", "")],
             "TERM",
+            None,
         );
         wait_until(Duration::from_secs(20), "tauri-driver", || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
