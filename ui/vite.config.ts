@@ -1,10 +1,10 @@
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import tailwindcss from '@tailwindcss/vite';
 
 // The desktop app loads the built files from ui/dist; `npm run dev` serves them
 // on a fixed port for `tauri dev` (see src-tauri/tauri.dev.json).
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [tailwindcss(), svelte()],
   clearScreen: false,
   server: { port: 1420, strictPort: true, host: '127.0.0.1' },
@@ -19,5 +19,6 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
   },
-  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
-});
+  // Svelte's client build (not its server build) for component tests.
+  resolve: mode === 'test' ? { conditions: ['browser'] } : undefined,
+}));

@@ -1,1 +1,117 @@
-//! placeholder
+//! The OpsDeck desktop shell: a Tauri window over one [`opsdeck::Deck`].
+//!
+//! This crate is the only one that knows about Tauri and IPC. It opens the deck
+//! at start, registers thin commands (`commands/<area>.rs`) that call one
+//! function of the deck each and map its error, and shuts the deck down in
+//! order when the app exits. No rule of the product lives here or in the UI.
+
+pub mod bindings;
+mod commands;
+mod error;
+mod state;
+
+pub use error::CommandError;
+pub use state::AppState;
+
+use tauri::{Manager, RunEvent, Runtime};
+
+/// Builds the app on any Tauri runtime (the real one, or the mock runtime in
+/// tests), with the deck opened from `options`.
+pub fn build_app<R: Runtime>(
+    builder: tauri::Builder<R>,
+    options: opsdeck::DeckOptions,
+) -> tauri::Result<tauri::App<R>> {
+    let state = tauri::async_runtime::block_on(AppState::open(options));
+    builder
+        .manage(state)
+        .invoke_handler(commands::handler())
+        .build(tauri::generate_context!())
+}
+
+/// Starts the desktop app and blocks until it exits.
+pub fn run() {
+    opsdeck::init_logging();
+    let app = match build_app(tauri::Builder::default(), opsdeck::DeckOptions::from_env()) {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("error: OpsDeck could not start its window: {error}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            // Background work finishes and the store closes before the process ends.
+            let state = handle.state::<AppState>();
+            tauri::async_runtime::block_on(state.shutdown());
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+
+    fn invoke(app: &tauri::App<tauri::test::MockRuntime>, command: &str) -> Result<serde_json::Value, serde_json::Value> {
+        invoke_from(app, command, "tauri://localhost")
+    }
+
+    fn invoke_from(
+        app: &tauri::App<tauri::test::MockRuntime>,
+        command: &str,
+        origin: &str,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        // The mock runtime does not open the windows of tauri.conf.json; open "main" as the app would.
+        let window = match app.get_webview_window("main") {
+            Some(window) => window,
+            None => tauri::WebviewWindowBuilder::new(app, "main", Default::default())
+                .build()
+                .expect("the main window opens"),
+        };
+        get_ipc_response(
+            &window,
+            InvokeRequest {
+                cmd: command.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: origin.parse().expect("a valid URL"),
+                body: tauri::ipc::InvokeBody::default(),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<serde_json::Value>().expect("JSON"))
+    }
+
+    #[test]
+    fn the_status_command_answers_through_ipc_with_the_deck_it_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = opsdeck::DeckOptions { data_dir: Some(dir.path().to_path_buf()), database_url: None };
+        let app = build_app(mock_builder(), options).expect("the app builds");
+        let status = invoke(&app, "deck_status").expect("deck_status succeeds");
+        assert_eq!(status["store"], "sqlite");
+        assert_eq!(status["data_dir"], dir.path().canonicalize().unwrap().display().to_string());
+    }
+
+    #[test]
+    fn when_the_deck_cannot_open_commands_answer_with_its_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let options = opsdeck::DeckOptions { data_dir: Some(file), database_url: None };
+        let app = build_app(mock_builder(), options).expect("the app still builds");
+        let error = invoke(&app, "deck_status").expect_err("deck_status fails");
+        assert_eq!(error["code"], "data_dir_not_a_directory");
+    }
+
+    #[test]
+    fn a_page_from_a_remote_origin_cannot_call_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = opsdeck::DeckOptions { data_dir: Some(dir.path().to_path_buf()), database_url: None };
+        let app = build_app(mock_builder(), options).expect("the app builds");
+        assert!(invoke(&app, "deck_status").is_ok());
+        let refused = invoke_from(&app, "deck_status", "https://attacker.example/").expect_err("refused");
+        assert!(refused.to_string().contains("not allowed"), "{refused}");
+    }
+}

@@ -49,6 +49,14 @@ impl DeckOptions {
     }
 }
 
+/// Sends OpsDeck's own logs to stderr: warnings and errors unless the
+/// `OPSDECK_LOG` filter (e.g. `OPSDECK_LOG=debug`) asks for more.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
 /// An open deck: the data dir, the store and the background tasks.
 pub struct Deck {
     data_dir: DataDir,

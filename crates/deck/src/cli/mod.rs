@@ -54,7 +54,7 @@ impl Output {
 /// Parses the arguments, runs the command and returns the process exit code.
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    opsdeck::init_logging();
     let output = if cli.json { Output::Json } else { Output::Text };
 
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -87,13 +87,6 @@ fn report_error(error: &DeckError, output: Output) -> ExitCode {
         println!("{document}");
     }
     ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
-}
-
-/// Logs go to stderr, warnings and errors only unless `OPSDECK_LOG` says otherwise.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 #[cfg(test)]

@@ -1,0 +1,14 @@
+//! Builds the Tauri context. The app's commands are listed here so that each
+//! one needs an explicit `allow-…` in a capability file (without this list
+//! every command would be allowed).
+
+/// Every `#[tauri::command]` of the app; keep in step with `commands::handler`.
+const COMMANDS: &[&str] = &["deck_status"];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("failed to build the Tauri context");
+}

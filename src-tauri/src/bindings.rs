@@ -1,0 +1,50 @@
+//! TypeScript types for the UI, generated from the Rust types the commands
+//! take and return (ts-rs), kept in `ui/src/lib/bindings/`.
+//!
+//! A test fails when the committed files differ from what the Rust types
+//! generate; run `make bindings` (or `UPDATE_BINDINGS=1 cargo test -p opsdeck-app`)
+//! to rewrite them.
+
+use std::path::{Path, PathBuf};
+
+use ts_rs::{Config, TS};
+
+/// Every type that crosses IPC, as (file name, generated TypeScript).
+pub fn generate() -> Vec<(String, String)> {
+    let config = Config::new();
+    let mut files = Vec::new();
+    let mut add = |name: &str, text: Result<String, ts_rs::ExportError>| {
+        let text = text.unwrap_or_else(|error| panic!("ts-rs could not generate {name}: {error}"));
+        files.push((format!("{name}.ts"), text));
+    };
+    add("DeckStatus", opsdeck::DeckStatus::export_to_string(&config));
+    add("CommandError", crate::CommandError::export_to_string(&config));
+    files
+}
+
+/// Where the generated files live in the repository.
+pub fn bindings_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typescript_bindings_match_the_rust_types() {
+        let dir = bindings_dir();
+        let update = std::env::var_os("UPDATE_BINDINGS").is_some();
+        let mut stale = Vec::new();
+        for (file, text) in generate() {
+            let path = dir.join(&file);
+            if update {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &text).unwrap();
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(file);
+            }
+        }
+        assert!(stale.is_empty(), "stale TypeScript bindings {stale:?}: run `make bindings` and commit the result");
+    }
+}

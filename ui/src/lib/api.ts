@@ -1,0 +1,73 @@
+// The only module that talks to the Rust side. Every command the UI uses has
+// one typed function here; the argument and result types are generated from
+// Rust (src/lib/bindings, see src-tauri/src/bindings.rs).
+
+import { invoke } from '@tauri-apps/api/core';
+import type { CommandError } from './bindings/CommandError';
+import type { DeckStatus } from './bindings/DeckStatus';
+
+export type { CommandError, DeckStatus };
+
+/** An error from a command, with the backend's stable `code`. */
+export class ApiError extends Error implements CommandError {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+  }
+}
+
+function isCommandError(value: unknown): value is CommandError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as CommandError).code === 'string' &&
+    typeof (value as CommandError).message === 'string'
+  );
+}
+
+/** Calls a command; failures become an ApiError whatever their shape. */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    if (isCommandError(error)) throw new ApiError(error.code, error.message);
+    // Tauri itself rejects with a string (an unknown command, a denied permission).
+    throw new ApiError('ipc', typeof error === 'string' ? error : String(error));
+  }
+}
+
+export const api = {
+  /** The data dir, store and schema version of the open deck. */
+  deckStatus: () => call<DeckStatus>('deck_status'),
+};
+
+/** A headline for an error, chosen by its code (the message says the details). */
+export function errorTitle(error: unknown): string {
+  const code = error instanceof ApiError ? error.code : 'unknown';
+  switch (code) {
+    case 'data_dir_not_a_directory':
+    case 'data_dir_not_writable':
+    case 'no_default_data_dir':
+      return 'The data directory cannot be used';
+    case 'invalid_database_url':
+      return 'The database URL is not valid';
+    case 'store_unreachable':
+      return 'The PostgreSQL store cannot be reached';
+    case 'store_unavailable':
+    case 'store_corrupt':
+      return 'The store cannot be opened';
+    case 'store_from_newer_version':
+      return 'This store needs a newer OpsDeck';
+    case 'ipc':
+      return 'The app could not reach its backend';
+    default:
+      return 'Something went wrong';
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
