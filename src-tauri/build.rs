@@ -7,8 +7,7 @@ const COMMANDS: &[&str] = &["deck_status"];
 
 fn main() {
     tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
     )
     .expect("failed to build the Tauri context");
 }

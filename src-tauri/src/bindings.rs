@@ -45,6 +45,9 @@ mod tests {
                 stale.push(file);
             }
         }
-        assert!(stale.is_empty(), "stale TypeScript bindings {stale:?}: run `make bindings` and commit the result");
+        assert!(
+            stale.is_empty(),
+            "stale TypeScript bindings {stale:?}: run `make bindings` and commit the result"
+        );
     }
 }

@@ -22,10 +22,7 @@ pub fn build_app<R: Runtime>(
     options: opsdeck::DeckOptions,
 ) -> tauri::Result<tauri::App<R>> {
     let state = tauri::async_runtime::block_on(AppState::open(options));
-    builder
-        .manage(state)
-        .invoke_handler(commands::handler())
-        .build(tauri::generate_context!())
+    builder.manage(state).invoke_handler(commands::handler()).build(tauri::generate_context!())
 }
 
 /// Starts the desktop app and blocks until it exits.
@@ -53,7 +50,10 @@ mod tests {
     use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
     use tauri::webview::InvokeRequest;
 
-    fn invoke(app: &tauri::App<tauri::test::MockRuntime>, command: &str) -> Result<serde_json::Value, serde_json::Value> {
+    fn invoke(
+        app: &tauri::App<tauri::test::MockRuntime>,
+        command: &str,
+    ) -> Result<serde_json::Value, serde_json::Value> {
         invoke_from(app, command, "tauri://localhost")
     }
 

@@ -85,10 +85,8 @@ fn an_unwritable_data_dir_gives_one_clear_error_and_exit_2() {
 fn a_malformed_database_url_gives_one_clear_error_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     for url in ["postgres//missing-colon", "mysql://db.example/app", "postgres://:5432/db"] {
-        let output = run(
-            &["--data-dir", dir.path().to_str().unwrap(), "status"],
-            &[("OPSDECK_DATABASE_URL", url)],
-        );
+        let output =
+            run(&["--data-dir", dir.path().to_str().unwrap(), "status"], &[("OPSDECK_DATABASE_URL", url)]);
         assert_input_error(&output, "OPSDECK_DATABASE_URL");
     }
 }

@@ -1,1 +1,69 @@
-//! End-to-end journeys (added with the app).
+//! End-to-end journeys: the real app window under Xvfb, driven through
+//! tauri-driver and WebKitWebDriver as a person would use it. Each journey
+//! saves screenshots under `target/e2e-screenshots/`.
+
+use opsdeck_tests::webdriver::RunningApp;
+
+const CTRL: &str = "\u{E009}";
+
+fn is_dark(app: &RunningApp) -> bool {
+    app.session.execute("return document.documentElement.classList.contains('dark');")
+        == serde_json::json!(true)
+}
+
+#[test]
+fn the_app_opens_on_overview_and_shows_its_data_dir_and_store() {
+    let app = RunningApp::launch();
+    let expected = app.data_dir.path().canonicalize().unwrap().display().to_string();
+
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    let shown = app.session.wait_for_text("[data-testid=data-dir]", &expected);
+    assert_eq!(shown.trim(), expected);
+    app.session.wait_for_text("[data-testid=store-kind]", "SQLite");
+    app.session.wait_for_text("[data-testid=schema-card]", "Version 1");
+    // The sidebar is there and marks where we are.
+    let current = app.session.find("nav [aria-current=page]");
+    assert_eq!(app.session.text(&current).trim(), "Overview");
+    app.screenshot("overview-light");
+    assert!(app.data_dir.path().join("opsdeck.db").is_file(), "the app created its store in the data dir");
+}
+
+#[test]
+fn settings_switch_the_theme_and_it_applies_everywhere() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+
+    app.session.click_css("[data-testid=nav-settings]");
+    app.session.wait_for_text("[data-testid=page-title]", "Settings");
+    let expected = app.data_dir.path().canonicalize().unwrap().display().to_string();
+    app.session.wait_for_text("[data-testid=settings-data-dir]", &expected);
+    app.screenshot("settings-light");
+
+    app.session.click_css("[data-testid=theme-dark]");
+    assert!(is_dark(&app), "choosing Dark sets the dark theme");
+    app.screenshot("settings-dark");
+
+    app.session.click_css("[data-testid=nav-overview]");
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    app.session.wait_for_text("[data-testid=data-dir]", &expected);
+    assert!(is_dark(&app), "the theme stays when changing pages");
+    app.screenshot("overview-dark");
+
+    app.session.click_css("[data-testid=theme-toggle]");
+    assert!(!is_dark(&app), "the sidebar toggle switches back to light");
+}
+
+#[test]
+fn the_command_palette_reaches_pages_from_the_keyboard() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+
+    let body = app.session.find("body");
+    app.session.click(&body);
+    app.session.press_keys(&[CTRL, "k"]);
+    let input = app.session.find("[data-testid=palette-input]");
+    app.session.type_text(&input, "sett");
+    app.screenshot("command-palette");
+    app.session.type_text(&input, "\u{E007}"); // Enter
+    app.session.wait_for_text("[data-testid=page-title]", "Settings");
+}

@@ -42,11 +42,18 @@ impl Backend {
     }
 
     fn expected_kind(&self) -> StoreKind {
-        if self.database_url.is_some() { StoreKind::Postgres } else { StoreKind::Sqlite }
+        if self.database_url.is_some() {
+            StoreKind::Postgres
+        } else {
+            StoreKind::Sqlite
+        }
     }
 
     fn deck_options(&self) -> DeckOptions {
-        DeckOptions { data_dir: Some(self.data_dir.path().to_path_buf()), database_url: self.database_url.clone() }
+        DeckOptions {
+            data_dir: Some(self.data_dir.path().to_path_buf()),
+            database_url: self.database_url.clone(),
+        }
     }
 }
 
@@ -103,34 +110,37 @@ on_both_backends!(a_store_written_by_a_newer_opsdeck_is_refused_untouched, |back
     assert!(error.to_string().contains("upgrade OpsDeck"), "{error}");
 });
 
-on_both_backends!(deck_shutdown_lets_background_work_finish_before_the_store_closes, |backend: Backend| async move {
-    let deck = Deck::open(backend.deck_options()).await.unwrap();
-    let pool = deck.store().pool().clone();
-    // A task that holds work in memory until it is told to stop, then persists it.
-    deck.tasks().spawn("buffered-writer", move |stop| async move {
-        let pending: Vec<String> = (0..50).map(|n| format!("item-{n}")).collect();
-        stop.cancelled().await;
-        for item in pending {
-            sqlx::query("INSERT INTO store_meta (key, value) VALUES ($1, 'flushed')")
-                .bind(item)
-                .execute(&pool)
-                .await
-                .expect("the store is still open while tasks stop");
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    deck.shutdown().await;
+on_both_backends!(
+    deck_shutdown_lets_background_work_finish_before_the_store_closes,
+    |backend: Backend| async move {
+        let deck = Deck::open(backend.deck_options()).await.unwrap();
+        let pool = deck.store().pool().clone();
+        // A task that holds work in memory until it is told to stop, then persists it.
+        deck.tasks().spawn("buffered-writer", move |stop| async move {
+            let pending: Vec<String> = (0..50).map(|n| format!("item-{n}")).collect();
+            stop.cancelled().await;
+            for item in pending {
+                sqlx::query("INSERT INTO store_meta (key, value) VALUES ($1, 'flushed')")
+                    .bind(item)
+                    .execute(&pool)
+                    .await
+                    .expect("the store is still open while tasks stop");
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        deck.shutdown().await;
 
-    let reopened = Deck::open(backend.deck_options()).await.unwrap();
-    let flushed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM store_meta WHERE value = 'flushed'")
-        .fetch_one(reopened.store().pool())
-        .await
-        .unwrap();
-    assert_eq!(flushed, 50);
-    let status = reopened.status().await.unwrap();
-    assert_eq!(status.store, backend.expected_kind().to_string());
-    reopened.shutdown().await;
-});
+        let reopened = Deck::open(backend.deck_options()).await.unwrap();
+        let flushed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM store_meta WHERE value = 'flushed'")
+            .fetch_one(reopened.store().pool())
+            .await
+            .unwrap();
+        assert_eq!(flushed, 50);
+        let status = reopened.status().await.unwrap();
+        assert_eq!(status.store, backend.expected_kind().to_string());
+        reopened.shutdown().await;
+    }
+);
 
 #[tokio::test]
 async fn a_sqlite_file_that_is_not_a_database_is_refused_and_left_as_it_was() {
@@ -142,7 +152,10 @@ async fn a_sqlite_file_that_is_not_a_database_is_refused_and_left_as_it_was() {
     let started = std::time::Instant::now();
     let error = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap_err();
     assert_eq!(error.code(), "store_corrupt", "{error}");
-    assert!(started.elapsed() < Duration::from_secs(3), "the error must come at once, not after pool retries");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the error must come at once, not after pool retries"
+    );
     assert_eq!(std::fs::read(data_dir.sqlite_store_path()).unwrap(), garbage);
 }
 

@@ -109,7 +109,11 @@ impl PostgresServer {
             .arg(format!("CREATE DATABASE {name}"))
             .output()
             .expect("run psql");
-        assert!(output.status.success(), "CREATE DATABASE failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "CREATE DATABASE failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         self.url(&name)
     }
 }

@@ -15,10 +15,7 @@ pub fn spawn_tied_to_this_process(
     signal: &str,
     remove_after: Option<&std::path::Path>,
 ) -> Child {
-    let quoted: Vec<String> = std::iter::once(program)
-        .chain(args.iter().copied())
-        .map(shell_quote)
-        .collect();
+    let quoted: Vec<String> = std::iter::once(program).chain(args.iter().copied()).map(shell_quote).collect();
     let cleanup = remove_after
         .map(|path| format!("rm -rf {}", shell_quote(&path.display().to_string())))
         .unwrap_or_else(|| "true".to_owned());

@@ -30,7 +30,7 @@ pub struct Session {
 #[derive(Debug, Clone)]
 pub struct Element(String);
 
-const ELEMENT_KEY: &str = "element-6066-11e4-a52f-4a5b4e3ad6b9";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Session {
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
@@ -67,6 +67,12 @@ impl Session {
     pub fn click_css(&self, css: &str) {
         let element = self.find(css);
         self.click(&element);
+    }
+
+    /// Types text into an element (an input).
+    pub fn type_text(&self, element: &Element, text: &str) {
+        self.call("POST", &format!("/element/{}/value", element.0), Some(json!({"text": text})))
+            .unwrap_or_else(|error| panic!("typing failed: {error}"));
     }
 
     /// The rendered text of an element.
@@ -123,7 +129,8 @@ impl Session {
 
     /// Saves a PNG screenshot of the window to `path`.
     pub fn screenshot(&self, path: &Path) {
-        let value = self.call("GET", "/screenshot", None).unwrap_or_else(|error| panic!("screenshot: {error}"));
+        let value =
+            self.call("GET", "/screenshot", None).unwrap_or_else(|error| panic!("screenshot: {error}"));
         let encoded = value.as_str().expect("a screenshot is a base64 string");
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(encoded)
@@ -170,6 +177,7 @@ fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Re
 pub struct RunningApp {
     /// The WebDriver session on the app's window.
     pub session: Session,
+    _turn: std::sync::MutexGuard<'static, ()>,
     /// The data dir the app was opened on.
     pub data_dir: tempfile::TempDir,
     xvfb: Child,
@@ -207,6 +215,10 @@ fn start_xvfb() -> (Child, String) {
     (xvfb, display)
 }
 
+/// One app at a time: each journey gets its own display and data dir, but two
+/// WebKit processes at once on 2 cores only make both slow.
+static ONE_APP_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 impl RunningApp {
     /// Builds the app (the UI must already be built into `ui/dist`), starts it on
     /// a fresh data dir and opens a WebDriver session on its window.
@@ -215,6 +227,7 @@ impl RunningApp {
             workspace_root().join("ui/dist/index.html").is_file(),
             "ui/dist is missing: build the UI first (`make ui`)"
         );
+        let turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let app = build_binary("opsdeck-app", "opsdeck-app");
         let data_dir = tempfile::Builder::new().prefix("opsdeck-e2e-").tempdir().expect("temp dir");
         let (xvfb, display) = start_xvfb();
@@ -249,12 +262,9 @@ impl RunningApp {
         });
         let created = call(&agent, "POST", &format!("{base}/session"), Some(capabilities))
             .unwrap_or_else(|error| panic!("could not start the app through WebDriver: {error}"));
-        let id = created
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .expect("a new session has an id")
-            .to_owned();
-        RunningApp { session: Session { agent, base, id }, data_dir, xvfb, driver }
+        let id =
+            created.get("sessionId").and_then(Value::as_str).expect("a new session has an id").to_owned();
+        RunningApp { session: Session { agent, base, id }, _turn: turn, data_dir, xvfb, driver }
     }
 
     /// Saves a screenshot named `name.png` under [`screenshot_dir`].

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// The data dir path names an existing file.
-    #[error("data dir {path} is a file, not a directory; pass --data-dir (or OPSDECK_DATA_DIR) a directory path")]
+    #[error(
+        "data dir {path} is a file, not a directory; pass --data-dir (or OPSDECK_DATA_DIR) a directory path"
+    )]
     DataDirNotADirectory {
         /// The path that was given.
         path: PathBuf,
@@ -46,7 +48,9 @@ pub enum CoreError {
     },
 
     /// The SQLite store file could not be opened or created.
-    #[error("cannot open the SQLite store at {path}: {reason}; check the data dir's permissions and free space")]
+    #[error(
+        "cannot open the SQLite store at {path}: {reason}; check the data dir's permissions and free space"
+    )]
     SqliteUnavailable {
         /// The database file.
         path: PathBuf,

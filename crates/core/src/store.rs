@@ -202,10 +202,9 @@ impl Store {
             (StoreLocation::Sqlite(path), _) => {
                 CoreError::SqliteUnavailable { path: path.clone(), reason: error.to_string() }
             }
-            (StoreLocation::Postgres(_), _) => CoreError::StoreUnreachable {
-                location: location.display(),
-                reason: error.to_string(),
-            },
+            (StoreLocation::Postgres(_), _) => {
+                CoreError::StoreUnreachable { location: location.display(), reason: error.to_string() }
+            }
         }
     }
 

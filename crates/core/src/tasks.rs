@@ -124,7 +124,9 @@ mod tests {
         tasks.spawn("producer", move |stop| async move {
             let mut next = 0;
             while !stop.is_cancelled() {
-                if sender.send(next).await.is_err() { break; }
+                if sender.send(next).await.is_err() {
+                    break;
+                }
                 next += 1;
                 tokio::task::yield_now().await;
             }

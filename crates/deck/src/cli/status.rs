@@ -11,7 +11,11 @@ pub(crate) async fn run(deck: &Deck, output: Output) -> Result<ExitCode, DeckErr
     output.print(&status, |status| {
         format!(
             "data dir        {}\nstore           {} ({})\nschema version  {}\nopsdeck         {}\n",
-            status.data_dir, status.store, status.store_location, status.schema_version, status.opsdeck_version
+            status.data_dir,
+            status.store,
+            status.store_location,
+            status.schema_version,
+            status.opsdeck_version
         )
     });
     Ok(ExitCode::SUCCESS)

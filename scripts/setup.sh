@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what OpsDeck needs to build, run and test, and nothing that is
+# already there: Debian packages (WebKitGTK for the app, Xvfb and
+# WebKitWebDriver for end-to-end tests, PostgreSQL for store tests), the UI's
+# npm packages, and tauri-driver. Safe to run again: a second run installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------
+APT_PACKAGES=(
+  # Building the desktop app (Tauri 2 on Linux).
+  libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libssl-dev pkg-config
+  # Running it without a desktop and driving it through WebDriver.
+  xvfb xauth webkit2gtk-driver
+  # Real servers the tests start themselves.
+  postgresql
+)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null; then
+    echo "error: missing system packages (${missing[*]}) and no apt-get to install them; install them with your package manager" >&2
+    exit 1
+  fi
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  say "Installing Debian packages: ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts a system PostgreSQL cluster on install; tests run their own.
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null; then
+    "${sudo_cmd[@]}" systemctl disable --now postgresql >/dev/null 2>&1 || true
+  fi
+fi
+
+# --- UI packages -----------------------------------------------------------
+# Reinstall only when the lockfile changed since the last install.
+stamp=ui/node_modules/.opsdeck-lock-hash
+want=$(sha256sum ui/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "Installing UI packages (npm ci)"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+fi
+
+# --- tauri-driver (WebDriver bridge for the end-to-end tests) ----------------
+if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  say "Installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked --quiet
+fi
