@@ -45,8 +45,12 @@ fi
 stamp=ui/node_modules/.opsdeck-lock-hash
 want=$(sha256sum ui/package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  say "Installing UI packages (npm ci)"
-  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  # `npm install` rather than `npm ci`: the registry reachable here serves only
+  # the Linux builds of native optional packages (Tailwind's oxide), so the
+  # lockfile cannot list the other platforms and `npm ci` would refuse it.
+  # With an up-to-date lockfile `npm install` installs exactly its versions.
+  say "Installing UI packages (npm install from package-lock.json)"
+  (cd ui && npm install --no-audit --no-fund --loglevel=error)
   echo "$want" > "$stamp"
 fi
 
