@@ -87,7 +87,11 @@ mod tests {
     #[test]
     fn the_status_command_answers_through_ipc_with_the_deck_it_opened() {
         let dir = tempfile::tempdir().unwrap();
-        let options = opsdeck::DeckOptions { data_dir: Some(dir.path().to_path_buf()), database_url: None };
+        let options = opsdeck::DeckOptions {
+            data_dir: Some(dir.path().to_path_buf()),
+            database_url: None,
+            ..Default::default()
+        };
         let app = build_app(mock_builder(), options).expect("the app builds");
         let status = invoke(&app, "deck_status").expect("deck_status succeeds");
         assert_eq!(status["store"], "sqlite");
@@ -99,7 +103,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("file");
         std::fs::write(&file, "").unwrap();
-        let options = opsdeck::DeckOptions { data_dir: Some(file), database_url: None };
+        let options = opsdeck::DeckOptions { data_dir: Some(file), database_url: None, ..Default::default() };
         let app = build_app(mock_builder(), options).expect("the app still builds");
         let error = invoke(&app, "deck_status").expect_err("deck_status fails");
         assert_eq!(error["code"], "data_dir_not_a_directory");
@@ -108,7 +112,11 @@ mod tests {
     #[test]
     fn a_page_from_a_remote_origin_cannot_call_commands() {
         let dir = tempfile::tempdir().unwrap();
-        let options = opsdeck::DeckOptions { data_dir: Some(dir.path().to_path_buf()), database_url: None };
+        let options = opsdeck::DeckOptions {
+            data_dir: Some(dir.path().to_path_buf()),
+            database_url: None,
+            ..Default::default()
+        };
         let app = build_app(mock_builder(), options).expect("the app builds");
         assert!(invoke(&app, "deck_status").is_ok());
         let refused = invoke_from(&app, "deck_status", "https://attacker.example/").expect_err("refused");

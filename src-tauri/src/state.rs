@@ -11,7 +11,7 @@ use crate::CommandError;
 /// sees it where they look instead of a process that silently exits.
 pub enum AppState {
     /// The deck is open.
-    Open(Deck),
+    Open(Box<Deck>),
     /// Opening failed; the error is shown on every page.
     Failed(CommandError),
 }
@@ -20,7 +20,7 @@ impl AppState {
     /// Opens the deck described by `options`.
     pub async fn open(options: DeckOptions) -> AppState {
         match Deck::open(options).await {
-            Ok(deck) => AppState::Open(deck),
+            Ok(deck) => AppState::Open(Box::new(deck)),
             Err(error) => {
                 eprintln!("error: {error}");
                 AppState::Failed(CommandError::from(error))

@@ -20,7 +20,14 @@ fn the_app_opens_on_overview_and_shows_its_data_dir_and_store() {
     let shown = app.session.wait_for_text("[data-testid=data-dir]", &expected);
     assert_eq!(shown.trim(), expected);
     app.session.wait_for_text("[data-testid=store-kind]", "SQLite");
-    app.session.wait_for_text("[data-testid=schema-card]", "Version 1");
+    // The window and the command line report the same deck.
+    let status = opsdeck_tests::opsdeck_command()
+        .args(["--json", "--data-dir", &expected, "status"])
+        .output()
+        .expect("run opsdeck status");
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    let version = format!("Version {}", status["schema_version"]);
+    app.session.wait_for_text("[data-testid=schema-card]", &version);
     // The sidebar is there and marks where we are.
     let current = app.session.find("nav [aria-current=page]");
     assert_eq!(app.session.text(&current).trim(), "Overview");

@@ -53,6 +53,7 @@ impl Backend {
         DeckOptions {
             data_dir: Some(self.data_dir.path().to_path_buf()),
             database_url: self.database_url.clone(),
+            ..DeckOptions::default()
         }
     }
 }

@@ -6,6 +6,7 @@
 //! killed.
 
 pub mod binaries;
+pub mod keychain;
 pub mod postgres;
 pub mod process;
 pub mod webdriver;

@@ -79,6 +79,8 @@ impl PostgresServer {
             format!("unix_socket_directories={socket_dir}"),
             "-c".to_owned(),
             "fsync=off".to_owned(),
+            "-c".to_owned(),
+            "log_min_messages=fatal".to_owned(),
         ]);
         let args: Vec<&str> = server[1..].iter().map(String::as_str).collect();
         // SIGINT asks PostgreSQL for a fast shutdown.

@@ -80,6 +80,63 @@ pub enum CoreError {
     #[error("could not bring the store's schema up to date: {0}")]
     Migration(String),
 
+    /// The operating system's random number generator failed.
+    #[error("could not get random bytes from the operating system: {0}")]
+    Random(String),
+
+    /// No OS keychain is reachable and no passphrase was given to derive a key from.
+    #[error("no OS keychain is reachable ({reason}); set OPSDECK_PASSPHRASE (or pass --passphrase-stdin) to keep OpsDeck's keys under a passphrase instead")]
+    NoKeySource {
+        /// Why the keychain could not be used.
+        reason: String,
+    },
+
+    /// The key lives in the keychain, which cannot be reached now.
+    #[error("the OS keychain holding OpsDeck's keys cannot be reached: {reason}; unlock your keychain (on Linux, a Secret Service such as GNOME Keyring) and try again")]
+    KeychainUnavailable {
+        /// What the keychain said.
+        reason: String,
+    },
+
+    /// The store says the key is in the keychain, but the keychain has no such item.
+    #[error("the key `{name}` is not in this keychain; the data dir may come from another user or machine: restore the keychain item or use that machine")]
+    KeyNotInKeychain {
+        /// The key's name.
+        name: String,
+    },
+
+    /// The keychain holds a different key than the one this store was set up with.
+    #[error("the keychain holds a different `{name}` key than this store was set up with; restore the original keychain item")]
+    KeyMismatch {
+        /// The key's name.
+        name: String,
+    },
+
+    /// The key is derived from a passphrase and none was given.
+    #[error(
+        "the key `{name}` is protected by a passphrase; set OPSDECK_PASSPHRASE or pass --passphrase-stdin"
+    )]
+    PassphraseNeeded {
+        /// The key's name.
+        name: String,
+    },
+
+    /// The passphrase does not derive the stored key.
+    #[error("wrong passphrase: it does not unlock this deck's keys; check OPSDECK_PASSPHRASE and try again")]
+    WrongPassphrase,
+
+    /// A key record in the store cannot be read.
+    #[error("a key record in the store is damaged ({0}); restore the store from a backup")]
+    KeyRecordDamaged(String),
+
+    /// The audit trail's chain is broken, so nothing more is written to it (and
+    /// nothing that must be audited is done) until someone looks.
+    #[error("the audit trail has been tampered with ({problem}); nothing more is recorded until it is investigated: run `opsdeck audit verify`")]
+    AuditChainBroken {
+        /// What is wrong.
+        problem: String,
+    },
+
     /// Any other database error.
     #[error("store error: {0}")]
     Database(#[from] sqlx::Error),
@@ -99,6 +156,15 @@ impl CoreError {
             CoreError::StoreFromNewerVersion { .. } => "store_from_newer_version",
             CoreError::Migration(_) => "migration_failed",
             CoreError::Database(_) => "database",
+            CoreError::Random(_) => "random_unavailable",
+            CoreError::NoKeySource { .. } => "no_key_source",
+            CoreError::KeychainUnavailable { .. } => "keychain_unavailable",
+            CoreError::KeyNotInKeychain { .. } => "key_not_in_keychain",
+            CoreError::KeyMismatch { .. } => "key_mismatch",
+            CoreError::PassphraseNeeded { .. } => "passphrase_needed",
+            CoreError::WrongPassphrase => "wrong_passphrase",
+            CoreError::AuditChainBroken { .. } => "audit_chain_broken",
+            CoreError::KeyRecordDamaged(_) => "key_record_damaged",
         }
     }
 }

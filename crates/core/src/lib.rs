@@ -4,16 +4,23 @@
 //! - [`store`]: the database behind every area (SQLite embedded by default,
 //!   PostgreSQL for a shared team store), with migrations run at open.
 //! - [`tasks`]: background tasks with an ordered, loss-free shutdown.
+//! - [`keys`]: the deck's own keys, in the OS keychain or under a passphrase.
+//! - [`audit`]: the append-only, keyed hash-chained audit trail.
 //! - [`error`]: the crate's error type, with messages a user can act on.
 //!
 //! This crate knows nothing of vaults, certificates or telemetry, and nothing of
 //! Tauri or the command line: those depend on it, never the other way round.
 
+pub mod audit;
+pub mod caller;
+pub mod clock;
 pub mod data_dir;
 pub mod error;
+pub mod keys;
 pub mod store;
 pub mod tasks;
 
+pub use caller::Caller;
 pub use data_dir::DataDir;
 pub use error::CoreError;
 pub use store::{Store, StoreKind, StoreLocation};

@@ -261,6 +261,13 @@ impl Store {
         })
     }
 
+    /// This store's random id (names its keys in the OS keychain).
+    pub async fn store_id(&self) -> Result<String, CoreError> {
+        Ok(sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'store_id'")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// The kind of database behind this store.
     pub fn kind(&self) -> StoreKind {
         self.location.kind()

@@ -18,8 +18,8 @@ impl DeckError {
         }
     }
 
-    /// Whether the error is the user's input or environment (exit code 2) rather
-    /// than a failed check (exit code 1).
+    /// Exit code 2: every error is about the user's input or environment (a
+    /// failed check is a result, reported with exit code 1 by the command).
     pub fn exit_code(&self) -> i32 {
         2
     }

@@ -10,13 +10,19 @@
 //! here as its domain crate is added: `Deck` wires the crates together, and is
 //! the only place where two areas meet.
 
+mod audit;
 mod error;
 mod status;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use opsdeck_core::audit::AuditLog;
+use opsdeck_core::keys::KeyAccess;
 use opsdeck_core::{BackgroundTasks, DataDir, Store, StoreLocation};
+
+pub use opsdeck_core::audit::{AuditEntry, AuditFilter, Outcome, VerifyReport};
+pub use opsdeck_core::Caller;
 
 pub use error::DeckError;
 pub use status::DeckStatus;
@@ -25,17 +31,21 @@ pub use status::DeckStatus;
 pub const DATA_DIR_ENV: &str = "OPSDECK_DATA_DIR";
 /// Environment variable with a `postgres://` URL for a shared store.
 pub const DATABASE_URL_ENV: &str = "OPSDECK_DATABASE_URL";
+/// Environment variable with the passphrase for keys kept without a keychain.
+pub const PASSPHRASE_ENV: &str = "OPSDECK_PASSPHRASE";
 
 /// How long each background task gets to finish its work at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// What a deck needs to open: where its data lives.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct DeckOptions {
     /// The data dir; the platform's default when `None`.
     pub data_dir: Option<PathBuf>,
     /// A PostgreSQL URL for the store; the SQLite file in the data dir when `None`.
     pub database_url: Option<String>,
+    /// How to reach the deck's own keys (keychain, passphrase).
+    pub keys: KeyAccess,
 }
 
 impl DeckOptions {
@@ -45,6 +55,13 @@ impl DeckOptions {
         DeckOptions {
             data_dir: non_empty(DATA_DIR_ENV).map(PathBuf::from),
             database_url: non_empty(DATABASE_URL_ENV),
+            keys: KeyAccess {
+                passphrase: std::env::var(PASSPHRASE_ENV)
+                    .ok()
+                    .filter(|value| !value.is_empty())
+                    .map(Into::into),
+                no_keychain: false,
+            },
         }
     }
 }
@@ -62,6 +79,9 @@ pub struct Deck {
     data_dir: DataDir,
     store: Store,
     tasks: BackgroundTasks,
+    keys: KeyAccess,
+    /// Opened on first use: reaching the key may ask the keychain or run Argon2.
+    audit: tokio::sync::OnceCell<AuditLog>,
 }
 
 impl std::fmt::Debug for Deck {
@@ -87,7 +107,13 @@ impl Deck {
         let location = StoreLocation::choose(&data_dir, options.database_url.as_deref())?;
         let store = Store::open(location).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
-        Ok(Deck { data_dir, store, tasks: BackgroundTasks::new() })
+        Ok(Deck {
+            data_dir,
+            store,
+            tasks: BackgroundTasks::new(),
+            keys: options.keys,
+            audit: tokio::sync::OnceCell::new(),
+        })
     }
 
     /// The data dir this deck uses.

@@ -1,5 +1,6 @@
 //! Argument parsing, output and exit codes of the `opsdeck` command line.
 
+mod audit;
 mod status;
 
 use std::path::PathBuf;
@@ -21,6 +22,11 @@ struct Cli {
     #[arg(long, global = true)]
     json: bool,
 
+    /// Read the passphrase for keys kept without a keychain from the first line
+    /// of stdin (instead of OPSDECK_PASSPHRASE).
+    #[arg(long, global = true)]
+    passphrase_stdin: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -29,6 +35,9 @@ struct Cli {
 enum Command {
     /// Show the data dir, the store and its schema version.
     Status,
+    /// Read and verify the tamper-evident audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// How a command's result is printed.
@@ -64,11 +73,21 @@ pub(crate) fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = DeckOptions { data_dir: cli.data_dir, ..DeckOptions::from_env() };
+    let mut options = DeckOptions { data_dir: cli.data_dir, ..DeckOptions::from_env() };
+    if cli.passphrase_stdin {
+        match read_passphrase_from_stdin() {
+            Ok(passphrase) => options.keys.passphrase = Some(passphrase),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let result = runtime.block_on(async move {
         let deck = Deck::open(options).await?;
         let result = match cli.command {
             Command::Status => status::run(&deck, output).await,
+            Command::Audit(command) => audit::run(&deck, command, output).await,
         };
         deck.shutdown().await;
         result
@@ -77,6 +96,19 @@ pub(crate) fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => report_error(&error, output),
     }
+}
+
+/// The first line of stdin, without its line ending, in a buffer wiped after use.
+fn read_passphrase_from_stdin() -> Result<zeroize::Zeroizing<String>, String> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|error| format!("could not read the passphrase from stdin: {error}"))?;
+    let passphrase = zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
+    if passphrase.is_empty() {
+        return Err("--passphrase-stdin was given but stdin had no passphrase; pipe it in, e.g. `pass show opsdeck | opsdeck --passphrase-stdin …`".to_owned());
+    }
+    Ok(passphrase)
 }
 
 /// Prints an error (to stderr, and as JSON on stdout with `--json`) and returns its exit code.

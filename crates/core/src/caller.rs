@@ -1,0 +1,34 @@
+//! Who is acting, and the correlation id that ties one user action's audit
+//! entries, events and log lines together.
+
+/// The person or process behind one user action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// Who acts, as `interface:user` (e.g. `cli:alice`, `app:alice`, `scheduler`).
+    pub actor: String,
+    /// A random id for this action, carried through every service it reaches.
+    pub correlation_id: String,
+}
+
+impl Caller {
+    /// A caller for one new action by `actor`, with a fresh correlation id.
+    pub fn new(actor: impl Into<String>) -> Caller {
+        let mut bytes = [0_u8; 8];
+        // A correlation id only needs to be unlikely to repeat; if the OS
+        // generator fails, fall back to the clock rather than fail the action.
+        if getrandom::fill(&mut bytes).is_err() {
+            bytes = crate::clock::now_unix_ms().to_be_bytes();
+        }
+        Caller { actor: actor.into(), correlation_id: hex::encode(bytes) }
+    }
+
+    /// A caller for an interface (`cli`, `app`) run by the current OS user.
+    pub fn local_user(interface: &str) -> Caller {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .ok()
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "unknown".to_owned());
+        Caller::new(format!("{interface}:{user}"))
+    }
+}

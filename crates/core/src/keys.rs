@@ -1,0 +1,281 @@
+//! The deck's own 256-bit keys (the audit chain's MAC key, later others),
+//! kept outside the store: in the OS keychain, or derived from a passphrase
+//! with Argon2id where no keychain is reachable.
+//!
+//! The store only records where each key lives and a check value
+//! (HMAC of a fixed text under the key), so a wrong passphrase or a keychain
+//! holding another key is reported as such, never mistaken for tampering.
+//! Key bytes live in [`Zeroizing`] buffers and are never logged.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::{CoreError, Store};
+
+/// A 256-bit key, wiped from memory when dropped.
+pub type Key = Zeroizing<[u8; 32]>;
+
+/// The keychain service name under which OpsDeck keeps its keys.
+pub const KEYCHAIN_SERVICE: &str = "dev.opsdeck";
+
+/// Argon2id parameters for passphrase-derived keys: 19 MiB, 2 passes, 1 lane
+/// (the OWASP recommendation for Argon2id).
+const ARGON2_M_KIB: u32 = 19 * 1024;
+const ARGON2_T: u32 = 2;
+const ARGON2_P: u32 = 1;
+
+const CHECK_TEXT: &[u8] = b"opsdeck key check v1";
+
+/// How the deck may reach its keys.
+#[derive(Clone, Default)]
+pub struct KeyAccess {
+    /// A passphrase for keys that are (or, without a keychain, will be)
+    /// derived from one. From `OPSDECK_PASSPHRASE` or `--passphrase-stdin`.
+    pub passphrase: Option<Zeroizing<String>>,
+    /// Never use the OS keychain (passphrase keys only).
+    pub no_keychain: bool,
+}
+
+impl std::fmt::Debug for KeyAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyAccess")
+            .field("passphrase", &self.passphrase.as_ref().map(|_| "<redacted>"))
+            .field("no_keychain", &self.no_keychain)
+            .finish()
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// HMAC-SHA256 of `parts` (each length-prefixed, so no two different lists of
+/// parts give the same input) under `key`.
+pub fn mac_of(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
+    for part in parts {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// Compares two MACs in constant time.
+pub fn macs_equal(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len() && left.iter().zip(right).fold(0_u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+fn random_key() -> Result<Key, CoreError> {
+    let mut key = Zeroizing::new([0_u8; 32]);
+    getrandom::fill(key.as_mut()).map_err(|error| CoreError::Random(error.to_string()))?;
+    Ok(key)
+}
+
+fn derive_from_passphrase(passphrase: &str, salt: &[u8], params: &str) -> Result<Key, CoreError> {
+    let numbers: Vec<u32> = params.split(',').filter_map(|part| part.parse().ok()).collect();
+    let [m, t, p] = numbers[..] else {
+        return Err(CoreError::KeyRecordDamaged(format!("unreadable Argon2 parameters `{params}`")));
+    };
+    let argon_params = argon2::Params::new(m, t, p, Some(32))
+        .map_err(|error| CoreError::KeyRecordDamaged(format!("bad Argon2 parameters: {error}")))?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon_params);
+    let mut key = Zeroizing::new([0_u8; 32]);
+    argon
+        .hash_password_into(passphrase.as_bytes(), salt, key.as_mut())
+        .map_err(|error| CoreError::KeyRecordDamaged(format!("Argon2 failed: {error}")))?;
+    Ok(key)
+}
+
+/// The keychain entry of one key of one store.
+fn keychain_entry(store_id: &str, name: &str) -> Result<keyring::Entry, String> {
+    keyring::Entry::new(KEYCHAIN_SERVICE, &format!("{store_id}/{name}")).map_err(|error| error.to_string())
+}
+
+async fn keychain_get(store_id: String, name: String) -> Result<Option<Key>, String> {
+    tokio::task::spawn_blocking(move || {
+        let entry = keychain_entry(&store_id, &name)?;
+        match entry.get_secret() {
+            Ok(bytes) => {
+                let bytes = Zeroizing::new(bytes);
+                let key: [u8; 32] =
+                    bytes[..].try_into().map_err(|_| "the keychain item is not a 32-byte key")?;
+                Ok(Some(Zeroizing::new(key)))
+            }
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(error.to_string()),
+        }
+    })
+    .await
+    .map_err(|error| error.to_string())?
+}
+
+async fn keychain_put(store_id: String, name: String, key: Key) -> Result<(), String> {
+    tokio::task::spawn_blocking(move || {
+        let entry = keychain_entry(&store_id, &name)?;
+        entry.set_secret(key.as_ref()).map_err(|error| error.to_string())
+    })
+    .await
+    .map_err(|error| error.to_string())?
+}
+
+/// Loads the key called `name`, creating it the first time: in the OS keychain
+/// when one is reachable (and allowed), otherwise derived from the passphrase.
+/// Two processes creating it at once agree on one key: the first record
+/// written wins and the other loads it.
+pub async fn load_or_create_key(store: &Store, name: &str, access: &KeyAccess) -> Result<Key, CoreError> {
+    let store_id = store.store_id().await?;
+    for attempt in 0..20 {
+        match load_key(store, &store_id, name, access).await {
+            Ok(Some(key)) => return Ok(key),
+            Ok(None) => {
+                if let Some(key) = create_key(store, &store_id, name, access).await? {
+                    return Ok(key);
+                }
+                // Another process wrote the record first: load its key.
+            }
+            // The winner of a creation race writes the keychain item just after its record.
+            Err(CoreError::KeyNotInKeychain { .. }) if attempt < 19 => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Err(CoreError::KeyNotInKeychain { name: name.to_owned() })
+}
+
+type KeyRecord = (String, Option<Vec<u8>>, Option<String>, Vec<u8>);
+
+/// Loads an existing key; `None` when the store has no record of it yet.
+async fn load_key(
+    store: &Store,
+    store_id: &str,
+    name: &str,
+    access: &KeyAccess,
+) -> Result<Option<Key>, CoreError> {
+    let record: Option<KeyRecord> =
+        sqlx::query_as("SELECT source, kdf_salt, kdf_params, check_mac FROM deck_keys WHERE name = $1")
+            .bind(name)
+            .fetch_optional(store.pool())
+            .await?;
+    let Some((source, salt, params, check)) = record else {
+        return Ok(None);
+    };
+    let key = match source.as_str() {
+        "keychain" => match keychain_get(store_id.to_owned(), name.to_owned()).await {
+            Ok(Some(key)) => key,
+            Ok(None) => return Err(CoreError::KeyNotInKeychain { name: name.to_owned() }),
+            Err(reason) => return Err(CoreError::KeychainUnavailable { reason }),
+        },
+        "passphrase" => {
+            let passphrase =
+                access.passphrase.as_ref().ok_or(CoreError::PassphraseNeeded { name: name.to_owned() })?;
+            let salt = salt.ok_or_else(|| CoreError::KeyRecordDamaged("missing salt".into()))?;
+            let params = params.ok_or_else(|| CoreError::KeyRecordDamaged("missing parameters".into()))?;
+            derive_from_passphrase(passphrase, &salt, &params)?
+        }
+        other => return Err(CoreError::KeyRecordDamaged(format!("unknown key source `{other}`"))),
+    };
+    if !macs_equal(&mac_of(&key, &[CHECK_TEXT]), &check) {
+        return Err(match source.as_str() {
+            "passphrase" => CoreError::WrongPassphrase,
+            _ => CoreError::KeyMismatch { name: name.to_owned() },
+        });
+    }
+    Ok(Some(key))
+}
+
+/// Creates the key; `None` when another process created it first.
+async fn create_key(
+    store: &Store,
+    store_id: &str,
+    name: &str,
+    access: &KeyAccess,
+) -> Result<Option<Key>, CoreError> {
+    let keychain_failure = if access.no_keychain {
+        "the keychain is turned off (--no-keychain)".to_owned()
+    } else {
+        let key = random_key()?;
+        // The record goes first so that only the winner of a race touches the keychain.
+        if !insert_key_record(store, name, "keychain", None, None, &key).await? {
+            return Ok(None);
+        }
+        match keychain_put(store_id.to_owned(), name.to_owned(), key.clone()).await {
+            Ok(()) => return Ok(Some(key)),
+            Err(reason) => {
+                sqlx::query("DELETE FROM deck_keys WHERE name = $1 AND source = 'keychain'")
+                    .bind(name)
+                    .execute(store.pool())
+                    .await?;
+                reason
+            }
+        }
+    };
+    let Some(passphrase) = access.passphrase.as_ref() else {
+        return Err(CoreError::NoKeySource { reason: keychain_failure });
+    };
+    tracing::info!(key = name, "no keychain ({keychain_failure}); deriving the key from the passphrase");
+    let mut salt = [0_u8; 16];
+    getrandom::fill(&mut salt).map_err(|error| CoreError::Random(error.to_string()))?;
+    let params = format!("{ARGON2_M_KIB},{ARGON2_T},{ARGON2_P}");
+    let key = derive_from_passphrase(passphrase, &salt, &params)?;
+    if !insert_key_record(store, name, "passphrase", Some(&salt), Some(&params), &key).await? {
+        return Ok(None);
+    }
+    Ok(Some(key))
+}
+
+/// Writes a key's record; false when a record of that name already exists.
+async fn insert_key_record(
+    store: &Store,
+    name: &str,
+    source: &str,
+    salt: Option<&[u8]>,
+    params: Option<&str>,
+    key: &Key,
+) -> Result<bool, CoreError> {
+    let check = mac_of(key, &[CHECK_TEXT]);
+    let inserted = sqlx::query(
+        "INSERT INTO deck_keys (name, source, kdf_salt, kdf_params, check_mac, created_at_unix_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(source)
+    .bind(salt.map(<[u8]>::to_vec))
+    .bind(params)
+    .bind(check.to_vec())
+    .bind(crate::clock::now_unix_ms())
+    .execute(store.pool())
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_separate_their_parts() {
+        let key = [7_u8; 32];
+        assert_ne!(mac_of(&key, &[b"ab", b"c"]), mac_of(&key, &[b"a", b"bc"]));
+        assert_eq!(mac_of(&key, &[b"ab", b"c"]), mac_of(&key, &[b"ab", b"c"]));
+        assert_ne!(mac_of(&key, &[b"x"]), mac_of(&[8_u8; 32], &[b"x"]));
+    }
+
+    #[test]
+    fn passphrase_keys_depend_on_passphrase_and_salt() {
+        let params = "256,1,1";
+        let a = derive_from_passphrase("correct horse", b"0123456789abcdef", params).unwrap();
+        let b = derive_from_passphrase("correct horse", b"0123456789abcdef", params).unwrap();
+        let c = derive_from_passphrase("correct horsf", b"0123456789abcdef", params).unwrap();
+        let d = derive_from_passphrase("correct horse", b"0123456789abcdeg", params).unwrap();
+        assert_eq!(*a, *b);
+        assert_ne!(*a, *c);
+        assert_ne!(*a, *d);
+        assert!(derive_from_passphrase("x", b"0123456789abcdef", "nonsense").is_err());
+    }
+
+    #[test]
+    fn key_access_debug_hides_the_passphrase() {
+        let access = KeyAccess { passphrase: Some(Zeroizing::new("hunter2".into())), no_keychain: true };
+        assert!(!format!("{access:?}").contains("hunter2"));
+    }
+}

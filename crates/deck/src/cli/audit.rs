@@ -1,0 +1,105 @@
+//! `opsdeck audit log` and `opsdeck audit verify`.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use opsdeck::{AuditFilter, Caller, Deck, DeckError};
+
+use super::Output;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Show recorded actions, newest first.
+    Log {
+        /// How many entries to show (at most 1000).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Only entries whose actor contains this text.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only entries whose action starts with this text (e.g. `secret.`).
+        #[arg(long)]
+        action: Option<String>,
+        /// Only entries whose target contains this text.
+        #[arg(long)]
+        target: Option<String>,
+    },
+    /// Check that no entry was edited, deleted, inserted or reordered (exit 1 if one was).
+    Verify,
+}
+
+pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> Result<ExitCode, DeckError> {
+    match command {
+        AuditCommand::Log { limit, actor, action, target } => {
+            let filter = AuditFilter { actor, action, target, limit: Some(limit), ..AuditFilter::default() };
+            let entries = deck.audit_entries(&filter).await?;
+            output.print(&entries, |entries| {
+                if entries.is_empty() {
+                    return "No audit entries yet.\n".to_owned();
+                }
+                let mut text = String::new();
+                for entry in entries {
+                    let _ = writeln!(
+                        text,
+                        "{:>6}  {}  {:<18} {:<22} {:<8} {}",
+                        entry.seq,
+                        format_time(entry.at_unix_ms),
+                        entry.actor,
+                        entry.action,
+                        entry.outcome,
+                        entry.target
+                    );
+                }
+                text
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify => {
+            let report = deck.audit_verify(&Caller::local_user("cli")).await?;
+            output.print(&report, |report| match (&report.first_bad, &report.problem) {
+                (None, _) => format!("ok: {} entries, chain intact\n", report.entries),
+                (Some(seq), problem) => format!(
+                    "FAILED at entry {seq}: {}\n({} entries before it check out)\n",
+                    problem.as_deref().unwrap_or("the chain does not verify"),
+                    report.entries
+                ),
+            });
+            Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}
+
+/// `2026-11-23 14:02:11Z` (UTC; the app shows local times).
+fn format_time(unix_ms: i64) -> String {
+    let seconds = unix_ms.div_euclid(1000);
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_time;
+
+    #[test]
+    fn times_are_printed_in_utc() {
+        assert_eq!(format_time(0), "1970-01-01 00:00:00Z");
+        assert_eq!(format_time(1_795_395_130_214), "2026-11-23 00:52:10Z");
+        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00:00Z");
+    }
+}
