@@ -3,7 +3,7 @@
 //! every command would be allowed).
 
 /// Every `#[tauri::command]` of the app; keep in step with `commands::handler`.
-const COMMANDS: &[&str] = &["deck_status"];
+const COMMANDS: &[&str] = &["deck_status", "audit_entries", "audit_verify"];
 
 fn main() {
     tauri_build::try_build(

@@ -19,6 +19,10 @@ pub fn generate() -> Vec<(String, String)> {
     };
     add("DeckStatus", opsdeck::DeckStatus::export_to_string(&config));
     add("CommandError", crate::CommandError::export_to_string(&config));
+    add("AuditEntry", opsdeck::AuditEntry::export_to_string(&config));
+    add("AuditFilter", opsdeck::AuditFilter::export_to_string(&config));
+    add("VerifyReport", opsdeck::VerifyReport::export_to_string(&config));
+    add("DeckEvent", opsdeck::DeckEvent::export_to_string(&config));
     files
 }
 

@@ -13,7 +13,7 @@ mod state;
 pub use error::CommandError;
 pub use state::AppState;
 
-use tauri::{Manager, RunEvent, Runtime};
+use tauri::{Emitter, Manager, RunEvent, Runtime};
 
 /// Builds the app on any Tauri runtime (the real one, or the mock runtime in
 /// tests), with the deck opened from `options`.
@@ -22,7 +22,40 @@ pub fn build_app<R: Runtime>(
     options: opsdeck::DeckOptions,
 ) -> tauri::Result<tauri::App<R>> {
     let state = tauri::async_runtime::block_on(AppState::open(options));
-    builder.manage(state).invoke_handler(commands::handler()).build(tauri::generate_context!())
+    builder
+        .manage(state)
+        .setup(|app| {
+            forward_events_to_the_ui(app.handle());
+            Ok(())
+        })
+        .invoke_handler(commands::handler())
+        .build(tauri::generate_context!())
+}
+
+/// The name of the Tauri event that carries every [`opsdeck::DeckEvent`] to the UI.
+pub const DECK_EVENT: &str = "deck-event";
+
+/// Re-emits the deck's events to the windows, so pages update live.
+fn forward_events_to_the_ui<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let Ok(deck) = state.deck() else { return };
+    let mut events = deck.events().subscribe();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let Err(error) = app.emit(DECK_EVENT, &event) {
+                        tracing::warn!(%error, "could not send an event to the UI");
+                    }
+                }
+                // The UI reloads what it shows on its next query; skip what was missed.
+                Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "the UI missed some deck events"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 /// Starts the desktop app and blocks until it exits.

@@ -21,10 +21,7 @@ fn the_app_opens_on_overview_and_shows_its_data_dir_and_store() {
     assert_eq!(shown.trim(), expected);
     app.session.wait_for_text("[data-testid=store-kind]", "SQLite");
     // The window and the command line report the same deck.
-    let status = opsdeck_tests::opsdeck_command()
-        .args(["--json", "--data-dir", &expected, "status"])
-        .output()
-        .expect("run opsdeck status");
+    let status = app.cli(&["--json", "status"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
     let version = format!("Version {}", status["schema_version"]);
     app.session.wait_for_text("[data-testid=schema-card]", &version);
@@ -73,4 +70,52 @@ fn the_command_palette_reaches_pages_from_the_keyboard() {
     app.screenshot("command-palette");
     app.session.type_text(&input, "\u{E007}"); // Enter
     app.session.wait_for_text("[data-testid=page-title]", "Settings");
+}
+
+#[test]
+fn activity_records_a_verification_live_and_shows_tampering() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    app.session.click_css("[data-testid=nav-activity]");
+    app.session.wait_for_text("[data-testid=page-title]", "Activity");
+    app.session.wait_for_text("[data-testid=activity-empty]", "No activity yet");
+    app.screenshot("activity-empty");
+
+    // Verifying an intact chain records that it was verified; the entry arrives as an event.
+    app.session.click_css("[data-testid=verify-chain]");
+    app.session.wait_for_text("[data-testid=verify-result]", "Chain intact");
+    let row = app.session.wait_for_text("[data-testid=activity-row]", "audit.verify");
+    assert!(row.contains("app:"), "the app is the actor: {row}");
+
+    // Entries written by another process show on the next query.
+    let output = app.cli(&["audit", "verify"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let filter = app.session.find("[data-testid=filter-actor]");
+    app.session.type_text(&filter, "cli:");
+    app.session.wait_for_text("[data-testid=activity-table]", "cli:");
+    let count = app.session.execute("return document.querySelectorAll('[data-testid=activity-row]').length;");
+    assert_eq!(count, serde_json::json!(1), "only the CLI's entry matches the actor filter");
+    app.session.execute(
+        "const input = document.querySelector('[data-testid=filter-actor]'); \
+         input.value = ''; input.dispatchEvent(new Event('input', { bubbles: true }));",
+    );
+    app.session.wait_for_text("[data-testid=activity-table]", "app:");
+    app.screenshot("activity-light");
+
+    // Someone edits the first entry in the store: verification names it.
+    let tampered = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import sqlite3; c = sqlite3.connect('{}'); c.execute(\"UPDATE audit_log SET actor = 'app:mallory' WHERE seq = 1\"); c.commit()",
+            app.data_dir.path().join("opsdeck.db").display()
+        ))
+        .status()
+        .expect("run python3");
+    assert!(tampered.success());
+    app.session.click_css("[data-testid=verify-chain]");
+    app.session.wait_for_text("[data-testid=verify-result]", "Tampering found at entry 1");
+    let bad_row = app.session.wait_for_text("[data-bad=true]", "app:mallory");
+    assert!(bad_row.starts_with('1'), "the edited entry is marked: {bad_row}");
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.screenshot("activity-tampered-dark");
 }

@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 use crate::binaries::{build_binary, workspace_root};
 use crate::process::{free_port, spawn_tied_to_this_process, wait_until};
 
+/// The passphrase the app under test keeps its keys under.
+pub const E2E_PASSPHRASE: &str = "e2e passphrase";
+
 /// How long a find or wait may take before the test fails.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(15);
 
@@ -88,15 +91,17 @@ impl Session {
     pub fn wait_for_text(&self, css: &str, expected: &str) -> String {
         let start = Instant::now();
         let mut last = String::new();
+        // textContent rather than WebDriver's rendered text: WebKitWebDriver
+        // returns nothing for cells styled to truncate with an ellipsis.
+        let script = json!({
+            "script": "const element = document.querySelector(arguments[0]); return element ? element.textContent : null;",
+            "args": [css],
+        });
         while start.elapsed() < DEFAULT_WAIT {
-            if let Ok(value) =
-                self.call("POST", "/element", Some(json!({"using": "css selector", "value": css})))
-            {
-                if let Some(reference) = value.get(ELEMENT_KEY).and_then(Value::as_str) {
-                    last = self.text(&Element(reference.to_owned()));
-                    if last.contains(expected) {
-                        return last;
-                    }
+            if let Ok(Value::String(text)) = self.call("POST", "/execute/sync", Some(script.clone())) {
+                last = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                if last.contains(expected) {
+                    return last;
                 }
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -243,7 +248,14 @@ impl RunningApp {
         let driver = spawn_tied_to_this_process(
             &driver_path.display().to_string(),
             &["--port", &port_text, "--native-port", &native_text],
-            &[("DISPLAY", &display), ("OPSDECK_DATA_DIR", &data_dir_text), ("OPSDECK_DATABASE_URL", "")],
+            &[
+                ("DISPLAY", &display),
+                ("OPSDECK_DATA_DIR", &data_dir_text),
+                ("OPSDECK_DATABASE_URL", ""),
+                // No keychain on this display's session: the deck's keys come from the passphrase.
+                ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"),
+                ("OPSDECK_PASSPHRASE", E2E_PASSPHRASE),
+            ],
             "TERM",
             None,
         );
@@ -265,6 +277,18 @@ impl RunningApp {
         let id =
             created.get("sessionId").and_then(Value::as_str).expect("a new session has an id").to_owned();
         RunningApp { session: Session { agent, base, id }, _turn: turn, data_dir, xvfb, driver }
+    }
+
+    /// The `opsdeck` command line on the app's data dir and passphrase.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        crate::opsdeck_command()
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .args(args)
+            .env("OPSDECK_PASSPHRASE", E2E_PASSPHRASE)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .output()
+            .expect("run opsdeck")
     }
 
     /// Saves a screenshot named `name.png` under [`screenshot_dir`].

@@ -24,10 +24,15 @@ impl Caller {
 
     /// A caller for an interface (`cli`, `app`) run by the current OS user.
     pub fn local_user(interface: &str) -> Caller {
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .ok()
-            .filter(|name| !name.is_empty())
+        let from_home = || {
+            std::env::var_os("HOME").and_then(|home| {
+                std::path::Path::new(&home).file_name().map(|name| name.to_string_lossy().into_owned())
+            })
+        };
+        let user = ["USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+            .or_else(from_home)
             .unwrap_or_else(|| "unknown".to_owned());
         Caller::new(format!("{interface}:{user}"))
     }

@@ -6,6 +6,7 @@
 //! - [`tasks`]: background tasks with an ordered, loss-free shutdown.
 //! - [`keys`]: the deck's own keys, in the OS keychain or under a passphrase.
 //! - [`audit`]: the append-only, keyed hash-chained audit trail.
+//! - [`events`]: the event bus services publish to and interfaces subscribe to.
 //! - [`error`]: the crate's error type, with messages a user can act on.
 //!
 //! This crate knows nothing of vaults, certificates or telemetry, and nothing of
@@ -16,6 +17,7 @@ pub mod caller;
 pub mod clock;
 pub mod data_dir;
 pub mod error;
+pub mod events;
 pub mod keys;
 pub mod store;
 pub mod tasks;

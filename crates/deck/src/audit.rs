@@ -4,7 +4,7 @@
 use opsdeck_core::audit::{AuditEvent, AuditLog, AUDIT_KEY_NAME};
 use opsdeck_core::keys::load_or_create_key;
 
-use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, Outcome, VerifyReport};
+use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, DeckEvent, Outcome, VerifyReport};
 
 impl Deck {
     /// The audit log with its key loaded (created on first use).
@@ -28,7 +28,9 @@ impl Deck {
         details: serde_json::Value,
     ) -> Result<AuditEntry, DeckError> {
         let event = AuditEvent { action: action.to_owned(), target: target.to_owned(), outcome, details };
-        Ok(self.audit_log().await?.record(caller, event).await?)
+        let entry = self.audit_log().await?.record(caller, event).await?;
+        self.events.publish(DeckEvent::AuditRecorded { entry: entry.clone() });
+        Ok(entry)
     }
 
     /// Entries matching `filter`, newest first. Reading needs no key.

@@ -18,10 +18,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use opsdeck_core::audit::AuditLog;
+use opsdeck_core::events::EventBus;
 use opsdeck_core::keys::KeyAccess;
 use opsdeck_core::{BackgroundTasks, DataDir, Store, StoreLocation};
 
 pub use opsdeck_core::audit::{AuditEntry, AuditFilter, Outcome, VerifyReport};
+pub use opsdeck_core::events::DeckEvent;
 pub use opsdeck_core::Caller;
 
 pub use error::DeckError;
@@ -82,6 +84,7 @@ pub struct Deck {
     keys: KeyAccess,
     /// Opened on first use: reaching the key may ask the keychain or run Argon2.
     audit: tokio::sync::OnceCell<AuditLog>,
+    events: EventBus,
 }
 
 impl std::fmt::Debug for Deck {
@@ -113,6 +116,7 @@ impl Deck {
             tasks: BackgroundTasks::new(),
             keys: options.keys,
             audit: tokio::sync::OnceCell::new(),
+            events: EventBus::new(),
         })
     }
 
@@ -124,6 +128,11 @@ impl Deck {
     /// The store shared by every area.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The event bus: subscribe to follow what happens in the deck.
+    pub fn events(&self) -> &EventBus {
+        &self.events
     }
 
     /// The background tasks this deck owns.

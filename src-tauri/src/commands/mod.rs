@@ -1,10 +1,11 @@
 //! Tauri commands, one module per area. Each command takes its arguments,
 //! calls one function of the deck and maps the error; nothing else.
 
+mod activity;
 mod overview;
 
 /// The invoke handler with every command of the app. Keep the list in step
 /// with `COMMANDS` in build.rs and the capability files.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![overview::deck_status]
+    tauri::generate_handler![overview::deck_status, activity::audit_entries, activity::audit_verify]
 }

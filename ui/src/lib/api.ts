@@ -3,10 +3,15 @@
 // Rust (src/lib/bindings, see src-tauri/src/bindings.rs).
 
 import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { AuditEntry } from './bindings/AuditEntry';
+import type { AuditFilter } from './bindings/AuditFilter';
 import type { CommandError } from './bindings/CommandError';
+import type { DeckEvent } from './bindings/DeckEvent';
 import type { DeckStatus } from './bindings/DeckStatus';
+import type { VerifyReport } from './bindings/VerifyReport';
 
-export type { CommandError, DeckStatus };
+export type { AuditEntry, AuditFilter, CommandError, DeckEvent, DeckStatus, VerifyReport };
 
 /** An error from a command, with the backend's stable `code`. */
 export class ApiError extends Error implements CommandError {
@@ -42,7 +47,16 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const api = {
   /** The data dir, store and schema version of the open deck. */
   deckStatus: () => call<DeckStatus>('deck_status'),
+  /** Audit entries matching the filter, newest first. */
+  auditEntries: (filter: AuditFilter) => call<AuditEntry[]>('audit_entries', { filter }),
+  /** Checks the whole audit chain. */
+  auditVerify: () => call<VerifyReport>('audit_verify'),
 };
+
+/** Calls `handler` for every event of the deck until the returned function is called. */
+export function onDeckEvent(handler: (event: DeckEvent) => void): Promise<UnlistenFn> {
+  return listen<DeckEvent>('deck-event', (event) => handler(event.payload));
+}
 
 /** A headline for an error, chosen by its code (the message says the details). */
 export function errorTitle(error: unknown): string {
@@ -61,6 +75,15 @@ export function errorTitle(error: unknown): string {
       return 'The store cannot be opened';
     case 'store_from_newer_version':
       return 'This store needs a newer OpsDeck';
+    case 'no_key_source':
+    case 'passphrase_needed':
+    case 'wrong_passphrase':
+    case 'keychain_unavailable':
+    case 'key_not_in_keychain':
+    case 'key_mismatch':
+      return "OpsDeck's keys are locked";
+    case 'audit_chain_broken':
+      return 'The audit trail has been tampered with';
     case 'ipc':
       return 'The app could not reach its backend';
     default:

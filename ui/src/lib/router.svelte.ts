@@ -1,6 +1,6 @@
 // Navigation between pages, kept in the URL hash so a reload stays on the page.
 
-export type PageId = 'overview' | 'settings';
+export type PageId = 'overview' | 'activity' | 'settings';
 
 export interface PageInfo {
   id: PageId;
@@ -13,6 +13,7 @@ export interface PageInfo {
 /** Every page of the app, in sidebar order. Only areas that work are listed. */
 export const PAGES: PageInfo[] = [
   { id: 'overview', title: 'Overview', group: '', keywords: 'home status store readiness' },
+  { id: 'activity', title: 'Activity', group: 'Operations', keywords: 'audit trail log history verify who did what' },
   { id: 'settings', title: 'Settings', group: '', keywords: 'preferences theme appearance data dir about' },
 ];
 
