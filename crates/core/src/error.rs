@@ -137,6 +137,17 @@ pub enum CoreError {
         problem: String,
     },
 
+    /// No job has this name.
+    #[error("there is no job called `{name}`; `opsdeck jobs list` shows the jobs")]
+    UnknownJob {
+        /// The name given.
+        name: String,
+    },
+
+    /// A job definition that cannot be run.
+    #[error("invalid job: {0}")]
+    InvalidJob(String),
+
     /// Any other database error.
     #[error("store error: {0}")]
     Database(#[from] sqlx::Error),
@@ -164,6 +175,8 @@ impl CoreError {
             CoreError::PassphraseNeeded { .. } => "passphrase_needed",
             CoreError::WrongPassphrase => "wrong_passphrase",
             CoreError::AuditChainBroken { .. } => "audit_chain_broken",
+            CoreError::UnknownJob { .. } => "unknown_job",
+            CoreError::InvalidJob(_) => "invalid_job",
             CoreError::KeyRecordDamaged(_) => "key_record_damaged",
         }
     }

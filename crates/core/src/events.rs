@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 use ts_rs::TS;
 
 use crate::audit::AuditEntry;
+use crate::scheduler::JobRun;
 
 /// Something that happened in the deck.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -18,6 +19,11 @@ pub enum DeckEvent {
     AuditRecorded {
         /// The new entry.
         entry: AuditEntry,
+    },
+    /// An attempt of a scheduled job ended.
+    JobRunFinished {
+        /// How it ended.
+        run: JobRun,
     },
 }
 
@@ -79,8 +85,10 @@ mod tests {
         let mut second = bus.subscribe();
         bus.publish(DeckEvent::AuditRecorded { entry: entry(2) });
         for receiver in [&mut first, &mut second] {
-            let DeckEvent::AuditRecorded { entry } = receiver.recv().await.unwrap();
-            assert_eq!(entry.seq, 2);
+            match receiver.recv().await.unwrap() {
+                DeckEvent::AuditRecorded { entry } => assert_eq!(entry.seq, 2),
+                other => panic!("unexpected {other:?}"),
+            }
         }
     }
 

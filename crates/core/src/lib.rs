@@ -7,6 +7,7 @@
 //! - [`keys`]: the deck's own keys, in the OS keychain or under a passphrase.
 //! - [`audit`]: the append-only, keyed hash-chained audit trail.
 //! - [`events`]: the event bus services publish to and interfaces subscribe to.
+//! - [`scheduler`]: recurring jobs with leases, retries and run history.
 //! - [`error`]: the crate's error type, with messages a user can act on.
 //!
 //! This crate knows nothing of vaults, certificates or telemetry, and nothing of
@@ -19,6 +20,7 @@ pub mod data_dir;
 pub mod error;
 pub mod events;
 pub mod keys;
+pub mod scheduler;
 pub mod store;
 pub mod tasks;
 

@@ -1,15 +1,31 @@
 //! The audit trail as users reach it: list, verify, and recording for every
-//! other service of the deck.
+//! other service of the deck (and for background jobs, which share it).
+
+use std::sync::Arc;
 
 use opsdeck_core::audit::{AuditEvent, AuditLog, AUDIT_KEY_NAME};
-use opsdeck_core::keys::load_or_create_key;
+use opsdeck_core::events::EventBus;
+use opsdeck_core::keys::{load_or_create_key, KeyAccess};
+use opsdeck_core::Store;
 
 use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, DeckEvent, Outcome, VerifyReport};
 
-impl Deck {
-    /// The audit log with its key loaded (created on first use).
-    pub(crate) async fn audit_log(&self) -> Result<&AuditLog, DeckError> {
-        self.audit
+/// The audit log with its key, loaded on first use (reaching the key may ask
+/// the keychain or run Argon2), shared by the deck and its background jobs.
+pub(crate) struct AuditService {
+    store: Store,
+    keys: KeyAccess,
+    events: EventBus,
+    log: tokio::sync::OnceCell<AuditLog>,
+}
+
+impl AuditService {
+    pub(crate) fn new(store: Store, keys: KeyAccess, events: EventBus) -> Arc<AuditService> {
+        Arc::new(AuditService { store, keys, events, log: tokio::sync::OnceCell::new() })
+    }
+
+    async fn log(&self) -> Result<&AuditLog, DeckError> {
+        self.log
             .get_or_try_init(|| async {
                 let key = load_or_create_key(&self.store, AUDIT_KEY_NAME, &self.keys).await?;
                 Ok::<_, DeckError>(AuditLog::new(self.store.clone(), key))
@@ -17,6 +33,31 @@ impl Deck {
             .await
     }
 
+    pub(crate) async fn record(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        details: serde_json::Value,
+    ) -> Result<AuditEntry, DeckError> {
+        let event = AuditEvent { action: action.to_owned(), target: target.to_owned(), outcome, details };
+        let entry = self.log().await?.record(caller, event).await?;
+        self.events.publish(DeckEvent::AuditRecorded { entry: entry.clone() });
+        Ok(entry)
+    }
+
+    pub(crate) async fn verify(&self, caller: &Caller) -> Result<VerifyReport, DeckError> {
+        let report = self.log().await?.verify().await?;
+        if report.ok {
+            let details = serde_json::json!({ "entries": report.entries });
+            self.record(caller, "audit.verify", "audit trail", Outcome::Ok, details).await?;
+        }
+        Ok(report)
+    }
+}
+
+impl Deck {
     /// Records one action of `caller`. Services call this before they act on
     /// anything sensitive; when it fails, they do not act.
     pub async fn audit(
@@ -27,10 +68,7 @@ impl Deck {
         outcome: Outcome,
         details: serde_json::Value,
     ) -> Result<AuditEntry, DeckError> {
-        let event = AuditEvent { action: action.to_owned(), target: target.to_owned(), outcome, details };
-        let entry = self.audit_log().await?.record(caller, event).await?;
-        self.events.publish(DeckEvent::AuditRecorded { entry: entry.clone() });
-        Ok(entry)
+        self.audit.record(caller, action, target, outcome, details).await
     }
 
     /// Entries matching `filter`, newest first. Reading needs no key.
@@ -40,11 +78,6 @@ impl Deck {
 
     /// Checks the whole chain. An intact chain records that it was verified.
     pub async fn audit_verify(&self, caller: &Caller) -> Result<VerifyReport, DeckError> {
-        let report = self.audit_log().await?.verify().await?;
-        if report.ok {
-            let details = serde_json::json!({ "entries": report.entries });
-            self.audit(caller, "audit.verify", "audit trail", Outcome::Ok, details).await?;
-        }
-        Ok(report)
+        self.audit.verify(caller).await
     }
 }

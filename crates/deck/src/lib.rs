@@ -12,18 +12,19 @@
 
 mod audit;
 mod error;
+mod jobs;
 mod status;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use opsdeck_core::audit::AuditLog;
 use opsdeck_core::events::EventBus;
-use opsdeck_core::keys::KeyAccess;
 use opsdeck_core::{BackgroundTasks, DataDir, Store, StoreLocation};
 
 pub use opsdeck_core::audit::{AuditEntry, AuditFilter, Outcome, VerifyReport};
 pub use opsdeck_core::events::DeckEvent;
+pub use opsdeck_core::keys::KeyAccess;
+pub use opsdeck_core::scheduler::{JobInfo, JobRun, SchedulerConfig};
 pub use opsdeck_core::Caller;
 
 pub use error::DeckError;
@@ -81,10 +82,9 @@ pub struct Deck {
     data_dir: DataDir,
     store: Store,
     tasks: BackgroundTasks,
-    keys: KeyAccess,
-    /// Opened on first use: reaching the key may ask the keychain or run Argon2.
-    audit: tokio::sync::OnceCell<AuditLog>,
+    audit: std::sync::Arc<audit::AuditService>,
     events: EventBus,
+    background_started: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Deck {
@@ -110,13 +110,15 @@ impl Deck {
         let location = StoreLocation::choose(&data_dir, options.database_url.as_deref())?;
         let store = Store::open(location).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
+        let events = EventBus::new();
+        let audit = audit::AuditService::new(store.clone(), options.keys, events.clone());
         Ok(Deck {
             data_dir,
             store,
             tasks: BackgroundTasks::new(),
-            keys: options.keys,
-            audit: tokio::sync::OnceCell::new(),
-            events: EventBus::new(),
+            audit,
+            events,
+            background_started: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

@@ -1,6 +1,8 @@
 //! Argument parsing, output and exit codes of the `opsdeck` command line.
 
 mod audit;
+mod jobs;
+mod serve;
 mod status;
 
 use std::path::PathBuf;
@@ -38,6 +40,11 @@ enum Command {
     /// Read and verify the tamper-evident audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Scheduled jobs: list, history, run now, pause, add, remove.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
+    /// Run the deck's background work headless (scheduler) until stopped.
+    Serve(serve::ServeArgs),
 }
 
 /// How a command's result is printed.
@@ -66,7 +73,7 @@ pub(crate) fn main() -> ExitCode {
     opsdeck::init_logging();
     let output = if cli.json { Output::Json } else { Output::Text };
 
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: could not start the async runtime: {error}");
@@ -88,6 +95,8 @@ pub(crate) fn main() -> ExitCode {
         let result = match cli.command {
             Command::Status => status::run(&deck, output).await,
             Command::Audit(command) => audit::run(&deck, command, output).await,
+            Command::Jobs(command) => jobs::run(&deck, command, output).await,
+            Command::Serve(args) => serve::run(&deck, args).await,
         };
         deck.shutdown().await;
         result

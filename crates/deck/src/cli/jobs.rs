@@ -1,0 +1,170 @@
+//! `opsdeck jobs …`: the scheduler's jobs from the command line.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Subcommand;
+use opsdeck::{Caller, Deck, DeckError};
+
+use super::Output;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum JobsCommand {
+    /// List jobs with their next run and last outcome.
+    List,
+    /// Show a job's latest attempts, newest first.
+    Runs {
+        /// The job's name.
+        name: String,
+        /// How many attempts to show.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Make a job due now (a running `opsdeck serve` or app picks it up).
+    Run {
+        /// The job's name.
+        name: String,
+    },
+    /// Stop running a job until it is resumed.
+    Pause {
+        /// The job's name.
+        name: String,
+    },
+    /// Run a paused job again on its schedule.
+    Resume {
+        /// The job's name.
+        name: String,
+    },
+    /// Add (or change) a job that runs a shell command on a schedule.
+    Add {
+        /// A name for the job.
+        name: String,
+        /// How often: a number with s, m, h or d (e.g. 30s, 15m, 6h, 1d).
+        #[arg(long, value_parser = parse_interval)]
+        every: Duration,
+        /// The command, run with `sh -c`; exit code 0 means success.
+        #[arg(long)]
+        command: String,
+    },
+    /// Delete a job and its history.
+    Rm {
+        /// The job's name.
+        name: String,
+    },
+}
+
+/// Parses `30s`, `15m`, `6h`, `1d` (at least one second).
+pub(crate) fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 =
+        number.parse().map_err(|_| format!("`{text}` is not an interval like 30s, 15m, 6h or 1d"))?;
+    let seconds = match unit {
+        "s" | "" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        _ => return Err(format!("unknown unit `{unit}` in `{text}`; use s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("the interval must be at least 1s".to_owned());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Result<ExitCode, DeckError> {
+    let caller = Caller::local_user("cli");
+    match command {
+        JobsCommand::List => {
+            let jobs = deck.jobs().await?;
+            output.print(&jobs, |jobs| {
+                if jobs.is_empty() {
+                    return "No jobs yet. `opsdeck serve` (or the app) adds the built-in ones; `opsdeck jobs add` adds yours.\n".to_owned();
+                }
+                let mut text = String::new();
+                for job in jobs {
+                    let state = if job.paused { "paused" } else if job.running_on.is_some() { "running" } else { "scheduled" };
+                    let last = job.last_run.as_ref().map_or("never run", |run| run.outcome.as_str());
+                    let _ = writeln!(
+                        text,
+                        "{:<24} {:<14} every {:<8} {:<10} last: {}",
+                        job.name,
+                        job.kind,
+                        format_interval(job.every_ms),
+                        state,
+                        last
+                    );
+                }
+                text
+            });
+        }
+        JobsCommand::Runs { name, limit } => {
+            let runs = deck.job_runs(&name, limit).await?;
+            output.print(&runs, |runs| {
+                let mut text = String::new();
+                for run in runs {
+                    let _ = writeln!(
+                        text,
+                        "#{:<6} due {} attempt {} {:<10} {}",
+                        run.id, run.due_at_unix_ms, run.attempt, run.outcome, run.message
+                    );
+                }
+                if text.is_empty() {
+                    text = format!("`{name}` has not run yet.\n");
+                }
+                text
+            });
+        }
+        JobsCommand::Run { name } => {
+            deck.job_run_now(&caller, &name).await?;
+            eprintln!("`{name}` is due now");
+        }
+        JobsCommand::Pause { name } => {
+            deck.job_set_paused(&caller, &name, true).await?;
+            eprintln!("`{name}` is paused");
+        }
+        JobsCommand::Resume { name } => {
+            deck.job_set_paused(&caller, &name, false).await?;
+            eprintln!("`{name}` is resumed");
+        }
+        JobsCommand::Add { name, every, command } => {
+            deck.job_add_command(&caller, &name, every, &command).await?;
+            eprintln!("`{name}` runs every {}", format_interval(every.as_millis() as i64));
+        }
+        JobsCommand::Rm { name } => {
+            deck.job_remove(&caller, &name).await?;
+            eprintln!("`{name}` was removed");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn format_interval(every_ms: i64) -> String {
+    let seconds = every_ms / 1000;
+    match seconds {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_parse_with_units_and_reject_nonsense() {
+        assert_eq!(parse_interval("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_interval("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_interval("1d").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_interval("45").unwrap(), Duration::from_secs(45));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("5w").is_err());
+        assert!(parse_interval("soon").is_err());
+        assert_eq!(format_interval(86_400_000), "1d");
+        assert_eq!(format_interval(90_000), "90s");
+    }
+}

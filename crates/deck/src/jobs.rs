@@ -1,0 +1,162 @@
+//! Background work of a deck: the scheduler and the job kinds it runs, and the
+//! job actions users take (list, history, run now, pause, add, remove).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsdeck_core::scheduler::{JobContext, JobResult, JobSpec, Scheduler};
+
+use crate::{Caller, Deck, DeckError, JobInfo, JobRun, Outcome, SchedulerConfig};
+
+/// The built-in job that checks the audit chain every day.
+pub const AUDIT_VERIFY_JOB: &str = "audit-verify";
+
+/// The longest a `command` job may run unless its payload says otherwise.
+const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+
+impl Deck {
+    /// Starts the deck's background work (the scheduler), as the app and
+    /// `opsdeck serve` do; one-shot CLI commands do not. Idempotent.
+    pub async fn start_background(&self, config: SchedulerConfig) -> Result<(), DeckError> {
+        if self.background_started.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        Scheduler::ensure_job(
+            &self.store,
+            &JobSpec {
+                name: AUDIT_VERIFY_JOB.to_owned(),
+                kind: "audit.verify".to_owned(),
+                every: Duration::from_secs(24 * 3600),
+                payload: serde_json::json!({}),
+            },
+        )
+        .await?;
+
+        let mut scheduler = Scheduler::new(self.store.clone(), self.events.clone(), config);
+        let audit = self.audit.clone();
+        scheduler.register("audit.verify", move |_job: JobContext| {
+            let audit = audit.clone();
+            async move {
+                let report =
+                    audit.verify(&Caller::new("scheduler")).await.map_err(|error| error.to_string())?;
+                match report.first_bad {
+                    None => Ok(format!("chain intact: {} entries", report.entries)),
+                    Some(seq) => {
+                        Err(format!("tampering found at entry {seq}: {}", report.problem.unwrap_or_default()))
+                    }
+                }
+            }
+        });
+        scheduler.register("command", run_command_job);
+        let scheduler = Arc::new(scheduler);
+        self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
+        Ok(())
+    }
+
+    /// Every job with its latest run.
+    pub async fn jobs(&self) -> Result<Vec<JobInfo>, DeckError> {
+        Ok(Scheduler::list_jobs(&self.store).await?)
+    }
+
+    /// The latest attempts of a job, newest first.
+    pub async fn job_runs(&self, name: &str, limit: i64) -> Result<Vec<JobRun>, DeckError> {
+        Ok(Scheduler::runs(&self.store, name, limit).await?)
+    }
+
+    /// Makes a job due now.
+    pub async fn job_run_now(&self, caller: &Caller, name: &str) -> Result<(), DeckError> {
+        self.audit(caller, "job.run_now", name, Outcome::Ok, serde_json::json!({})).await?;
+        Ok(Scheduler::run_now(&self.store, name).await?)
+    }
+
+    /// Pauses or resumes a job.
+    pub async fn job_set_paused(&self, caller: &Caller, name: &str, paused: bool) -> Result<(), DeckError> {
+        let action = if paused { "job.pause" } else { "job.resume" };
+        self.audit(caller, action, name, Outcome::Ok, serde_json::json!({})).await?;
+        Ok(Scheduler::set_paused(&self.store, name, paused).await?)
+    }
+
+    /// Adds (or changes) a job that runs a shell command every `every`.
+    pub async fn job_add_command(
+        &self,
+        caller: &Caller,
+        name: &str,
+        every: Duration,
+        command: &str,
+    ) -> Result<(), DeckError> {
+        if name.trim().is_empty() || command.trim().is_empty() {
+            return Err(
+                opsdeck_core::CoreError::InvalidJob("a job needs a name and a command".to_owned()).into()
+            );
+        }
+        let spec = JobSpec {
+            name: name.to_owned(),
+            kind: "command".to_owned(),
+            every,
+            payload: serde_json::json!({ "command": command }),
+        };
+        self.audit(
+            caller,
+            "job.add",
+            name,
+            Outcome::Ok,
+            serde_json::json!({ "every_ms": every.as_millis() as u64 }),
+        )
+        .await?;
+        Ok(Scheduler::upsert_job(&self.store, &spec).await?)
+    }
+
+    /// Deletes a job and its history.
+    pub async fn job_remove(&self, caller: &Caller, name: &str) -> Result<(), DeckError> {
+        self.audit(caller, "job.remove", name, Outcome::Ok, serde_json::json!({})).await?;
+        Ok(Scheduler::remove(&self.store, name).await?)
+    }
+}
+
+/// The `command` job kind: runs `payload.command` through `sh -c`. Exit code 0
+/// is success; the end of its output becomes the run's message. The command
+/// is killed when it outlives `payload.timeout_secs` (default 300) or when the
+/// attempt is cancelled.
+async fn run_command_job(job: JobContext) -> JobResult {
+    let command = job.payload.get("command").and_then(|value| value.as_str()).unwrap_or_default().to_owned();
+    if command.is_empty() {
+        return Err("the job's payload has no `command`".to_owned());
+    }
+    let timeout = job
+        .payload
+        .get("timeout_secs")
+        .and_then(serde_json::Value::as_u64)
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_COMMAND_TIMEOUT);
+    let child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&command)
+        .env("OPSDECK_JOB", &job.name)
+        .env("OPSDECK_JOB_DUE_AT_MS", job.due_at_unix_ms.to_string())
+        .env("OPSDECK_JOB_ATTEMPT", job.attempt.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|error| format!("could not start `sh`: {error}"))?;
+    let output = tokio::select! {
+        output = child.wait_with_output() => output.map_err(|error| format!("could not wait for the command: {error}"))?,
+        _ = tokio::time::sleep(timeout) => return Err(format!("timed out after {}s and was stopped", timeout.as_secs())),
+        _ = job.cancel.cancelled() => return Err("stopped: OpsDeck is shutting down".to_owned()),
+    };
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    let tail = last_chars(text.trim(), 500);
+    match output.status.code() {
+        Some(0) => Ok(if tail.is_empty() { "exit code 0".to_owned() } else { tail }),
+        Some(code) => Err(format!("exit code {code}: {tail}")),
+        None => Err("the command was killed by a signal".to_owned()),
+    }
+}
+
+fn last_chars(text: &str, count: usize) -> String {
+    let skip = text.chars().count().saturating_sub(count);
+    text.chars().skip(skip).collect()
+}
