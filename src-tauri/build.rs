@@ -3,7 +3,15 @@
 //! every command would be allowed).
 
 /// Every `#[tauri::command]` of the app; keep in step with `commands::handler`.
-const COMMANDS: &[&str] = &["deck_status", "audit_entries", "audit_verify"];
+const COMMANDS: &[&str] = &[
+    "deck_status",
+    "audit_entries",
+    "audit_verify",
+    "jobs_list",
+    "job_runs",
+    "job_run_now",
+    "job_set_paused",
+];
 
 fn main() {
     tauri_build::try_build(

@@ -23,6 +23,8 @@ pub fn generate() -> Vec<(String, String)> {
     add("AuditFilter", opsdeck::AuditFilter::export_to_string(&config));
     add("VerifyReport", opsdeck::VerifyReport::export_to_string(&config));
     add("DeckEvent", opsdeck::DeckEvent::export_to_string(&config));
+    add("JobInfo", opsdeck::JobInfo::export_to_string(&config));
+    add("JobRun", opsdeck::JobRun::export_to_string(&config));
     files
 }
 

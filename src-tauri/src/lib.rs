@@ -26,6 +26,7 @@ pub fn build_app<R: Runtime>(
         .manage(state)
         .setup(|app| {
             forward_events_to_the_ui(app.handle());
+            start_background_work(app.handle());
             Ok(())
         })
         .invoke_handler(commands::handler())
@@ -56,6 +57,17 @@ fn forward_events_to_the_ui<R: Runtime>(app: &tauri::AppHandle<R>) {
             }
         }
     });
+}
+
+/// Starts the deck's scheduler, as `opsdeck serve` does. A failure is logged and
+/// shows on the Jobs page (its jobs do not run); the rest of the app works.
+fn start_background_work<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let Ok(deck) = state.deck() else { return };
+    let started = tauri::async_runtime::block_on(deck.start_background(opsdeck::SchedulerConfig::default()));
+    if let Err(error) = started {
+        tracing::error!(%error, "the scheduler could not start");
+    }
 }
 
 /// Starts the desktop app and blocks until it exits.

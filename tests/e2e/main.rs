@@ -119,3 +119,44 @@ fn activity_records_a_verification_live_and_shows_tampering() {
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("activity-tampered-dark");
 }
+
+#[test]
+fn jobs_can_be_run_now_paused_and_resumed_and_show_their_runs() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    // A job added from the command line appears in the window.
+    let added =
+        app.cli(&["jobs", "add", "nightly-report", "--every", "1d", "--command", "echo 42 reports sent"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    app.session.click_css("[data-testid=nav-jobs]");
+    app.session.wait_for_text("[data-testid=page-title]", "Jobs");
+    app.session.wait_for_text("[data-testid=jobs-table]", "audit-verify");
+    app.session.wait_for_text("[data-testid=jobs-table]", "nightly-report");
+
+    // The built-in daily check has not run yet; run it now.
+    app.session.click_css("[data-job=audit-verify] button");
+    app.session.wait_for_text("[data-testid=job-detail]", "has not run yet");
+    app.session.click_css("[data-testid=job-run-now]");
+    let history = app.session.wait_for_text("[data-testid=job-runs]", "chain intact");
+    assert!(history.contains("ok"), "{history}");
+
+    // The command job: run it, see its output, pause it.
+    app.session.click_css("[data-job=nightly-report] button");
+    app.session.click_css("[data-testid=job-run-now]");
+    app.session.wait_for_text("[data-testid=job-runs]", "42 reports sent");
+    app.session.wait_for_text("[data-testid=job-toggle-pause]", "Pause");
+    app.session.click_css("[data-testid=job-toggle-pause]");
+    app.session.wait_for_text("[data-job=nightly-report]", "Paused");
+    app.screenshot("jobs-light");
+    app.session.click_css("[data-testid=job-toggle-pause]");
+    app.session.wait_for_text("[data-job=nightly-report]", "Scheduled");
+
+    // Both actions were audited, with the app as the actor.
+    let audit = app.cli(&["--json", "audit", "log", "--action", "job."]);
+    let entries: serde_json::Value = serde_json::from_slice(&audit.stdout).expect("audit JSON");
+    let actions: Vec<_> =
+        entries.as_array().unwrap().iter().map(|entry| entry["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["job.resume", "job.pause", "job.run_now", "job.run_now", "job.add"]);
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.screenshot("jobs-dark");
+}

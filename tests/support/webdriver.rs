@@ -66,8 +66,18 @@ impl Session {
             .unwrap_or_else(|error| panic!("click failed: {error}"));
     }
 
-    /// Finds and clicks the element matching `css`.
+    /// Finds and clicks the element matching `css`, once it is enabled (a
+    /// button disabled while earlier work finishes would ignore the click).
     pub fn click_css(&self, css: &str) {
+        let enabled = json!({
+            "script": "const element = document.querySelector(arguments[0]); return !!element && !element.disabled;",
+            "args": [css],
+        });
+        let start = Instant::now();
+        while self.call("POST", "/execute/sync", Some(enabled.clone())).ok() != Some(Value::Bool(true)) {
+            assert!(start.elapsed() < DEFAULT_WAIT, "`{css}` did not become enabled within {DEFAULT_WAIT:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let element = self.find(css);
         self.click(&element);
     }
@@ -272,8 +282,19 @@ impl RunningApp {
         let capabilities = json!({
             "capabilities": {"alwaysMatch": {"tauri:options": {"application": app.display().to_string()}}}
         });
-        let created = call(&agent, "POST", &format!("{base}/session"), Some(capabilities))
-            .unwrap_or_else(|error| panic!("could not start the app through WebDriver: {error}"));
+        // tauri-driver listens before its WebKitWebDriver does; a session request in
+        // that moment is dropped, so try a few times before calling it a failure.
+        let mut attempts = 0;
+        let created = loop {
+            attempts += 1;
+            match call(&agent, "POST", &format!("{base}/session"), Some(capabilities.clone())) {
+                Ok(created) => break created,
+                Err(error) if attempts < 5 && error.contains("io:") => {
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                Err(error) => panic!("could not start the app through WebDriver: {error}"),
+            }
+        };
         let id =
             created.get("sessionId").and_then(Value::as_str).expect("a new session has an id").to_owned();
         RunningApp { session: Session { agent, base, id }, _turn: turn, data_dir, xvfb, driver }

@@ -247,37 +247,45 @@ impl Scheduler {
     /// Creates a job, or updates its kind, interval and payload (keeping its
     /// pause state and next due time). A new job is first due now.
     pub async fn upsert_job(store: &Store, spec: &JobSpec) -> Result<(), CoreError> {
+        Self::insert_job(store, spec, now_unix_ms(), true).await
+    }
+
+    /// Creates a job only when none of that name exists, first due one interval
+    /// from now (built-in jobs use this, so a user's changes to them are kept
+    /// and a new deck does not start with a burst of work).
+    pub async fn ensure_job(store: &Store, spec: &JobSpec) -> Result<(), CoreError> {
+        let first_due = now_unix_ms() + i64::try_from(spec.every.as_millis()).unwrap_or(i64::MAX / 2);
+        Self::insert_job(store, spec, first_due, false).await
+    }
+
+    async fn insert_job(
+        store: &Store,
+        spec: &JobSpec,
+        first_due: i64,
+        update: bool,
+    ) -> Result<(), CoreError> {
         let every_ms = i64::try_from(spec.every.as_millis()).unwrap_or(i64::MAX);
         if every_ms < 1000 {
             return Err(CoreError::InvalidJob(format!("`{}` must run at most once a second", spec.name)));
         }
-        let now = now_unix_ms();
-        sqlx::query(
+        let on_conflict = if update {
+            "DO UPDATE SET kind = excluded.kind, every_ms = excluded.every_ms, payload = excluded.payload"
+        } else {
+            "DO NOTHING"
+        };
+        sqlx::query(&format!(
             "INSERT INTO jobs (name, kind, every_ms, payload, paused, next_run_at_unix_ms, due_at_unix_ms, attempt, created_at_unix_ms) \
-             VALUES ($1, $2, $3, $4, 0, $5, $5, 0, $5) \
-             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, every_ms = excluded.every_ms, payload = excluded.payload",
-        )
+             VALUES ($1, $2, $3, $4, 0, $5, $5, 0, $6) ON CONFLICT (name) {on_conflict}"
+        ))
         .bind(&spec.name)
         .bind(&spec.kind)
         .bind(every_ms)
         .bind(spec.payload.to_string())
-        .bind(now)
+        .bind(first_due)
+        .bind(now_unix_ms())
         .execute(store.pool())
         .await?;
         Ok(())
-    }
-
-    /// Creates a job only when none of that name exists (built-in jobs use this,
-    /// so a user's changes to them are kept).
-    pub async fn ensure_job(store: &Store, spec: &JobSpec) -> Result<(), CoreError> {
-        let exists: Option<String> = sqlx::query_scalar("SELECT name FROM jobs WHERE name = $1")
-            .bind(&spec.name)
-            .fetch_optional(store.pool())
-            .await?;
-        match exists {
-            Some(_) => Ok(()),
-            None => Self::upsert_job(store, spec).await,
-        }
     }
 
     /// Every job with its latest run, by name.

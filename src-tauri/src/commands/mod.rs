@@ -2,10 +2,19 @@
 //! calls one function of the deck and maps the error; nothing else.
 
 mod activity;
+mod jobs;
 mod overview;
 
 /// The invoke handler with every command of the app. Keep the list in step
 /// with `COMMANDS` in build.rs and the capability files.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![overview::deck_status, activity::audit_entries, activity::audit_verify]
+    tauri::generate_handler![
+        overview::deck_status,
+        activity::audit_entries,
+        activity::audit_verify,
+        jobs::jobs_list,
+        jobs::job_runs,
+        jobs::job_run_now,
+        jobs::job_set_paused,
+    ]
 }

@@ -9,9 +9,11 @@ import type { AuditFilter } from './bindings/AuditFilter';
 import type { CommandError } from './bindings/CommandError';
 import type { DeckEvent } from './bindings/DeckEvent';
 import type { DeckStatus } from './bindings/DeckStatus';
+import type { JobInfo } from './bindings/JobInfo';
+import type { JobRun } from './bindings/JobRun';
 import type { VerifyReport } from './bindings/VerifyReport';
 
-export type { AuditEntry, AuditFilter, CommandError, DeckEvent, DeckStatus, VerifyReport };
+export type { AuditEntry, AuditFilter, CommandError, DeckEvent, DeckStatus, JobInfo, JobRun, VerifyReport };
 
 /** An error from a command, with the backend's stable `code`. */
 export class ApiError extends Error implements CommandError {
@@ -51,6 +53,14 @@ export const api = {
   auditEntries: (filter: AuditFilter) => call<AuditEntry[]>('audit_entries', { filter }),
   /** Checks the whole audit chain. */
   auditVerify: () => call<VerifyReport>('audit_verify'),
+  /** Every scheduled job with its latest run. */
+  jobs: () => call<JobInfo[]>('jobs_list'),
+  /** The latest attempts of a job, newest first. */
+  jobRuns: (name: string, limit = 50) => call<JobRun[]>('job_runs', { name, limit }),
+  /** Makes a job due now. */
+  jobRunNow: (name: string) => call<null>('job_run_now', { name }),
+  /** Pauses or resumes a job. */
+  jobSetPaused: (name: string, paused: boolean) => call<null>('job_set_paused', { name, paused }),
 };
 
 /** Calls `handler` for every event of the deck until the returned function is called. */
@@ -82,6 +92,8 @@ export function errorTitle(error: unknown): string {
     case 'key_not_in_keychain':
     case 'key_mismatch':
       return "OpsDeck's keys are locked";
+    case 'unknown_job':
+      return 'That job no longer exists';
     case 'audit_chain_broken':
       return 'The audit trail has been tampered with';
     case 'ipc':

@@ -1,6 +1,6 @@
 // Navigation between pages, kept in the URL hash so a reload stays on the page.
 
-export type PageId = 'overview' | 'activity' | 'settings';
+export type PageId = 'overview' | 'activity' | 'jobs' | 'settings';
 
 export interface PageInfo {
   id: PageId;
@@ -14,6 +14,7 @@ export interface PageInfo {
 export const PAGES: PageInfo[] = [
   { id: 'overview', title: 'Overview', group: '', keywords: 'home status store readiness' },
   { id: 'activity', title: 'Activity', group: 'Operations', keywords: 'audit trail log history verify who did what' },
+  { id: 'jobs', title: 'Jobs', group: 'Operations', keywords: 'scheduler schedule runs background cron retry' },
   { id: 'settings', title: 'Settings', group: '', keywords: 'preferences theme appearance data dir about' },
 ];
 
