@@ -11,7 +11,7 @@ use crate::CommandError;
 /// sees it where they look instead of a process that silently exits.
 pub enum AppState {
     /// The deck is open.
-    Open(Box<Deck>),
+    Open(std::sync::Arc<Deck>),
     /// Opening failed; the error is shown on every page.
     Failed(CommandError),
 }
@@ -20,7 +20,7 @@ impl AppState {
     /// Opens the deck described by `options`.
     pub async fn open(options: DeckOptions) -> AppState {
         match Deck::open(options).await {
-            Ok(deck) => AppState::Open(Box::new(deck)),
+            Ok(deck) => AppState::Open(std::sync::Arc::new(deck)),
             Err(error) => {
                 eprintln!("error: {error}");
                 AppState::Failed(CommandError::from(error))
@@ -29,7 +29,7 @@ impl AppState {
     }
 
     /// The open deck, or the error that prevented opening it.
-    pub fn deck(&self) -> Result<&Deck, CommandError> {
+    pub fn deck(&self) -> Result<&std::sync::Arc<Deck>, CommandError> {
         match self {
             AppState::Open(deck) => Ok(deck),
             AppState::Failed(error) => Err(error.clone()),

@@ -36,6 +36,7 @@ impl Backend {
             data_dir: Some(self.data_dir.path().to_path_buf()),
             database_url: self.database_url.clone(),
             keys: KeyAccess { passphrase: passphrase.map(|text| text.to_owned().into()), no_keychain: true },
+            ..DeckOptions::default()
         }
     }
 

@@ -137,6 +137,21 @@ pub enum CoreError {
         problem: String,
     },
 
+    /// Sealed data in the store failed its integrity check.
+    #[error("sealed data in the store failed its integrity check (changed, damaged or sealed under another key); restore it from a backup or set it again")]
+    SealedDataDamaged,
+
+    /// No notification target has this name.
+    #[error("there is no notification target called `{name}`; `opsdeck notify list` shows them")]
+    UnknownTarget {
+        /// The name given.
+        name: String,
+    },
+
+    /// A notification target that cannot be used.
+    #[error("invalid notification target: {0}")]
+    InvalidTarget(String),
+
     /// No job has this name.
     #[error("there is no job called `{name}`; `opsdeck jobs list` shows the jobs")]
     UnknownJob {
@@ -176,6 +191,9 @@ impl CoreError {
             CoreError::WrongPassphrase => "wrong_passphrase",
             CoreError::AuditChainBroken { .. } => "audit_chain_broken",
             CoreError::UnknownJob { .. } => "unknown_job",
+            CoreError::SealedDataDamaged => "sealed_data_damaged",
+            CoreError::UnknownTarget { .. } => "unknown_target",
+            CoreError::InvalidTarget(_) => "invalid_target",
             CoreError::InvalidJob(_) => "invalid_job",
             CoreError::KeyRecordDamaged(_) => "key_record_damaged",
         }

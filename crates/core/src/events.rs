@@ -20,6 +20,13 @@ pub enum DeckEvent {
         /// The new entry.
         entry: AuditEntry,
     },
+    /// An endpoint's circuit breaker changed state.
+    BreakerChanged {
+        /// scheme://host:port
+        endpoint: String,
+        /// The new state.
+        state: crate::http::BreakerState,
+    },
     /// An attempt of a scheduled job ended.
     JobRunFinished {
         /// How it ended.

@@ -59,6 +59,14 @@ pub fn mac_of(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// HMAC-SHA256 of `message` under a key of any length (for secrets chosen by
+/// users, such as webhook signing secrets).
+pub fn mac_of_raw(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
 /// Compares two MACs in constant time.
 pub fn macs_equal(left: &[u8], right: &[u8]) -> bool {
     left.len() == right.len() && left.iter().zip(right).fold(0_u8, |acc, (a, b)| acc | (a ^ b)) == 0
@@ -277,5 +285,54 @@ mod tests {
     fn key_access_debug_hides_the_passphrase() {
         let access = KeyAccess { passphrase: Some(Zeroizing::new("hunter2".into())), no_keychain: true };
         assert!(!format!("{access:?}").contains("hunter2"));
+    }
+}
+
+/// Seals `plaintext` with AES-256-GCM under `key` (a random 96-bit nonce, the
+/// nonce prepended), binding it to `context` so it cannot be moved elsewhere.
+pub fn seal(key: &Key, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CoreError> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key.as_ref())
+        .map_err(|error| CoreError::Random(error.to_string()))?;
+    let mut nonce = [0_u8; 12];
+    getrandom::fill(&mut nonce).map_err(|error| CoreError::Random(error.to_string()))?;
+    let sealed = cipher
+        .encrypt(aes_gcm::Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context })
+        .map_err(|_| CoreError::Random("AES-GCM refused to seal".into()))?;
+    Ok([nonce.as_slice(), &sealed].concat())
+}
+
+/// Opens what [`seal`] produced; any change to it or to `context` is refused.
+pub fn open(key: &Key, context: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CoreError> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    if sealed.len() < 12 + 16 {
+        return Err(CoreError::SealedDataDamaged);
+    }
+    let cipher =
+        aes_gcm::Aes256Gcm::new_from_slice(key.as_ref()).map_err(|_| CoreError::SealedDataDamaged)?;
+    let (nonce, ciphertext) = sealed.split_at(12);
+    cipher
+        .decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context })
+        .map(Zeroizing::new)
+        .map_err(|_| CoreError::SealedDataDamaged)
+}
+
+#[cfg(test)]
+mod sealing_tests {
+    use super::*;
+
+    #[test]
+    fn sealed_data_opens_only_unchanged_and_in_its_context() {
+        let key = Zeroizing::new([9_u8; 32]);
+        let sealed = seal(&key, b"target:a", b"s3cret").unwrap();
+        assert_eq!(open(&key, b"target:a", &sealed).unwrap().as_slice(), b"s3cret");
+        assert!(open(&key, b"target:b", &sealed).is_err(), "moved to another context");
+        for index in 0..sealed.len() {
+            let mut flipped = sealed.clone();
+            flipped[index] ^= 1;
+            assert!(open(&key, b"target:a", &flipped).is_err(), "byte {index} changed unnoticed");
+        }
+        assert!(open(&Zeroizing::new([8_u8; 32]), b"target:a", &sealed).is_err());
+        assert_ne!(seal(&key, b"target:a", b"s3cret").unwrap(), sealed, "a fresh nonce each time");
     }
 }

@@ -8,6 +8,8 @@
 //! - [`audit`]: the append-only, keyed hash-chained audit trail.
 //! - [`events`]: the event bus services publish to and interfaces subscribe to.
 //! - [`scheduler`]: recurring jobs with leases, retries and run history.
+//! - [`http`]: the outbound HTTP client with timeouts, safe retries and circuit breakers.
+//! - [`webhooks`]: signed notification deliveries to targets, with a delivery log.
 //! - [`error`]: the crate's error type, with messages a user can act on.
 //!
 //! This crate knows nothing of vaults, certificates or telemetry, and nothing of
@@ -19,10 +21,12 @@ pub mod clock;
 pub mod data_dir;
 pub mod error;
 pub mod events;
+pub mod http;
 pub mod keys;
 pub mod scheduler;
 pub mod store;
 pub mod tasks;
+pub mod webhooks;
 
 pub use caller::Caller;
 pub use data_dir::DataDir;

@@ -12,13 +12,16 @@ use crate::{Caller, Deck, DeckError, JobInfo, JobRun, Outcome, SchedulerConfig};
 /// The built-in job that checks the audit chain every day.
 pub const AUDIT_VERIFY_JOB: &str = "audit-verify";
 
+/// The built-in job that retries webhook deliveries that could not be made.
+pub const WEBHOOK_REDELIVERY_JOB: &str = "webhook-redelivery";
+
 /// The longest a `command` job may run unless its payload says otherwise.
 const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl Deck {
     /// Starts the deck's background work (the scheduler), as the app and
     /// `opsdeck serve` do; one-shot CLI commands do not. Idempotent.
-    pub async fn start_background(&self, config: SchedulerConfig) -> Result<(), DeckError> {
+    pub async fn start_background(self: &Arc<Self>, config: SchedulerConfig) -> Result<(), DeckError> {
         if self.background_started.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
@@ -49,6 +52,26 @@ impl Deck {
             }
         });
         scheduler.register("command", run_command_job);
+        Scheduler::ensure_job(
+            &self.store,
+            &JobSpec {
+                name: WEBHOOK_REDELIVERY_JOB.to_owned(),
+                kind: "webhooks.redeliver".to_owned(),
+                every: Duration::from_secs(60),
+                payload: serde_json::json!({}),
+            },
+        )
+        .await?;
+        // A weak reference: the deck owns the scheduler, not the other way round.
+        let deck = Arc::downgrade(self);
+        scheduler.register("webhooks.redeliver", move |_job: JobContext| {
+            let deck = deck.clone();
+            async move {
+                let deck = deck.upgrade().ok_or_else(|| "the deck is shutting down".to_owned())?;
+                let delivered = deck.redeliver_pending().await.map_err(|error| error.to_string())?;
+                Ok(format!("{delivered} pending deliveries delivered"))
+            }
+        });
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
         Ok(())

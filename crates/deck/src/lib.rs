@@ -13,6 +13,7 @@
 mod audit;
 mod error;
 mod jobs;
+mod notify;
 mod status;
 
 use std::path::PathBuf;
@@ -23,8 +24,10 @@ use opsdeck_core::{BackgroundTasks, DataDir, Store, StoreLocation};
 
 pub use opsdeck_core::audit::{AuditEntry, AuditFilter, Outcome, VerifyReport};
 pub use opsdeck_core::events::DeckEvent;
+pub use opsdeck_core::http::{EndpointHealth, HttpPolicy};
 pub use opsdeck_core::keys::KeyAccess;
 pub use opsdeck_core::scheduler::{JobInfo, JobRun, SchedulerConfig};
+pub use opsdeck_core::webhooks::{Delivery, WebhookTarget};
 pub use opsdeck_core::Caller;
 
 pub use error::DeckError;
@@ -49,6 +52,8 @@ pub struct DeckOptions {
     pub database_url: Option<String>,
     /// How to reach the deck's own keys (keychain, passphrase).
     pub keys: KeyAccess,
+    /// Timeouts, retries and breakers of outbound calls.
+    pub http: HttpPolicy,
 }
 
 impl DeckOptions {
@@ -65,6 +70,7 @@ impl DeckOptions {
                     .map(Into::into),
                 no_keychain: false,
             },
+            http: HttpPolicy::default(),
         }
     }
 }
@@ -84,6 +90,9 @@ pub struct Deck {
     tasks: BackgroundTasks,
     audit: std::sync::Arc<audit::AuditService>,
     events: EventBus,
+    keys: opsdeck_core::keys::KeyAccess,
+    webhook_key: tokio::sync::OnceCell<opsdeck_core::keys::Key>,
+    http: opsdeck_core::http::ResilientClient,
     background_started: std::sync::atomic::AtomicBool,
 }
 
@@ -111,12 +120,16 @@ impl Deck {
         let store = Store::open(location).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
         let events = EventBus::new();
-        let audit = audit::AuditService::new(store.clone(), options.keys, events.clone());
+        let audit = audit::AuditService::new(store.clone(), options.keys.clone(), events.clone());
+        let http = opsdeck_core::http::ResilientClient::new(options.http.clone(), Some(events.clone()));
         Ok(Deck {
             data_dir,
             store,
             tasks: BackgroundTasks::new(),
             audit,
+            keys: options.keys,
+            webhook_key: tokio::sync::OnceCell::new(),
+            http,
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
         })

@@ -2,6 +2,7 @@
 
 mod audit;
 mod jobs;
+mod notify;
 mod serve;
 mod status;
 
@@ -43,6 +44,9 @@ enum Command {
     /// Scheduled jobs: list, history, run now, pause, add, remove.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// Signed webhook notifications: targets, test sends, the delivery log.
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
 }
@@ -91,11 +95,12 @@ pub(crate) fn main() -> ExitCode {
         }
     }
     let result = runtime.block_on(async move {
-        let deck = Deck::open(options).await?;
+        let deck = std::sync::Arc::new(Deck::open(options).await?);
         let result = match cli.command {
             Command::Status => status::run(&deck, output).await,
             Command::Audit(command) => audit::run(&deck, command, output).await,
             Command::Jobs(command) => jobs::run(&deck, command, output).await,
+            Command::Notify(command) => notify::run(&deck, command, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
         };
         deck.shutdown().await;

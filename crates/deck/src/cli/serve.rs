@@ -13,7 +13,7 @@ pub(crate) struct ServeArgs {
     job_lease: u64,
 }
 
-pub(crate) async fn run(deck: &Deck, args: ServeArgs) -> Result<ExitCode, DeckError> {
+pub(crate) async fn run(deck: &std::sync::Arc<Deck>, args: ServeArgs) -> Result<ExitCode, DeckError> {
     let config = SchedulerConfig { lease: Duration::from_secs(args.job_lease), ..SchedulerConfig::default() };
     deck.start_background(config).await?;
     eprintln!("opsdeck serve: running on {} (Ctrl+C to stop)", deck.data_dir().path().display());

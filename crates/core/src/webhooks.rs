@@ -1,0 +1,373 @@
+//! Signed webhooks: notification targets (URL + secret) and deliveries.
+//!
+//! Every delivery is a JSON POST with three headers:
+//! - `OpsDeck-Event`: what happened (`test`, `job.failed`, …);
+//! - `OpsDeck-Delivery`: the delivery's id, the same on every retry — receivers
+//!   use it to act on each event once;
+//! - `OpsDeck-Signature`: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+//!
+//! Receivers recompute the HMAC over the timestamp, a dot and the raw body,
+//! compare in constant time, and reject a timestamp older than their replay
+//! window (five minutes is the default of [`verify_signature`]). Deliveries go
+//! through the [`ResilientClient`] with the delivery id as idempotency key, so
+//! transient failures are retried with backoff; what still fails stays
+//! `pending` for the redelivery job.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::clock::now_unix_ms;
+use crate::http::{HttpError, OutboundRequest, ResilientClient};
+use crate::keys::{mac_of_raw, open, seal, Key};
+use crate::{CoreError, Store};
+
+/// The name of the deck key that seals webhook secrets.
+pub const WEBHOOK_KEY_NAME: &str = "webhooks";
+/// How old a signature's timestamp may be before a receiver should refuse it.
+pub const DEFAULT_REPLAY_WINDOW_SECS: i64 = 300;
+/// Deliveries are retried by the redelivery job until they have had this many attempts.
+pub const MAX_DELIVERY_ATTEMPTS: i64 = 12;
+
+/// A notification target as listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct WebhookTarget {
+    /// Unique name.
+    pub name: String,
+    /// Where deliveries are POSTed.
+    pub url: String,
+    /// When it was added.
+    #[ts(type = "number")]
+    pub created_at_unix_ms: i64,
+}
+
+/// One notification to one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Delivery {
+    /// The idempotency id receivers see in `OpsDeck-Delivery`.
+    pub id: String,
+    /// The target's name.
+    pub target: String,
+    /// What happened.
+    pub event: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    /// HTTP attempts so far.
+    #[ts(type = "number")]
+    pub attempts: i64,
+    /// The last HTTP status received.
+    #[ts(type = "number | null")]
+    pub last_status: Option<i64>,
+    /// The last problem, if any.
+    pub last_error: String,
+    /// When it was created.
+    #[ts(type = "number")]
+    pub created_at_unix_ms: i64,
+    /// When the target accepted it.
+    #[ts(type = "number | null")]
+    pub delivered_at_unix_ms: Option<i64>,
+}
+
+/// Why a signature does not check out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// The header is not `t=…,v1=…`.
+    #[error("the OpsDeck-Signature header is malformed")]
+    Malformed,
+    /// The timestamp is outside the replay window.
+    #[error("the signature is too old (or from the future): possible replay")]
+    OutsideWindow,
+    /// The HMAC does not match the body.
+    #[error("the signature does not match the body")]
+    Mismatch,
+}
+
+/// The `OpsDeck-Signature` value for `body` at `timestamp` (unix seconds).
+pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let signed = [timestamp.to_string().as_bytes(), b".", body].concat();
+    format!("t={timestamp},v1={}", hex::encode(mac_of_raw(secret, &signed)))
+}
+
+/// Checks an `OpsDeck-Signature` header the way a receiver should.
+pub fn verify_signature(
+    secret: &[u8],
+    header: &str,
+    body: &[u8],
+    now_unix_secs: i64,
+    window_secs: i64,
+) -> Result<(), SignatureError> {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => {
+                signatures.push(hex::decode(value).map_err(|_| SignatureError::Malformed)?)
+            }
+            _ => {}
+        }
+    }
+    let timestamp = timestamp.ok_or(SignatureError::Malformed)?;
+    if signatures.is_empty() {
+        return Err(SignatureError::Malformed);
+    }
+    if (now_unix_secs - timestamp).abs() > window_secs {
+        return Err(SignatureError::OutsideWindow);
+    }
+    let signed = [timestamp.to_string().as_bytes(), b".", body].concat();
+    let expected = mac_of_raw(secret, &signed);
+    if signatures.iter().any(|candidate| crate::keys::macs_equal(candidate, &expected)) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
+fn secret_context(name: &str) -> Vec<u8> {
+    format!("webhook-secret:{name}").into_bytes()
+}
+
+type DeliveryRow = (String, String, String, String, i64, Option<i64>, String, i64, Option<i64>);
+const DELIVERY_COLUMNS: &str =
+    "id, target, event, status, attempts, last_status, last_error, created_at_unix_ms, delivered_at_unix_ms";
+
+fn delivery_from_row(row: DeliveryRow) -> Delivery {
+    let (
+        id,
+        target,
+        event,
+        status,
+        attempts,
+        last_status,
+        last_error,
+        created_at_unix_ms,
+        delivered_at_unix_ms,
+    ) = row;
+    Delivery {
+        id,
+        target,
+        event,
+        status,
+        attempts,
+        last_status,
+        last_error,
+        created_at_unix_ms,
+        delivered_at_unix_ms,
+    }
+}
+
+/// Adds (or replaces) a target. The secret is sealed under `key`.
+pub async fn add_target(
+    store: &Store,
+    key: &Key,
+    name: &str,
+    url: &str,
+    secret: &[u8],
+) -> Result<(), CoreError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|error| CoreError::InvalidTarget(format!("`{url}` is not a URL: {error}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(CoreError::InvalidTarget(format!("`{url}` must be an http:// or https:// URL")));
+    }
+    if name.trim().is_empty() || secret.len() < 16 {
+        return Err(CoreError::InvalidTarget(
+            "a target needs a name and a secret of at least 16 bytes".into(),
+        ));
+    }
+    let sealed = seal(key, &secret_context(name), secret)?;
+    sqlx::query(
+        "INSERT INTO webhook_targets (name, url, secret_sealed, created_at_unix_ms) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret_sealed = excluded.secret_sealed",
+    )
+    .bind(name)
+    .bind(url)
+    .bind(sealed)
+    .bind(now_unix_ms())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Every target, by name.
+pub async fn targets(store: &Store) -> Result<Vec<WebhookTarget>, CoreError> {
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT name, url, created_at_unix_ms FROM webhook_targets ORDER BY name")
+            .fetch_all(store.pool())
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, url, created_at_unix_ms)| WebhookTarget { name, url, created_at_unix_ms })
+        .collect())
+}
+
+/// The latest deliveries (of one target, or all), newest first.
+pub async fn deliveries(store: &Store, target: Option<&str>, limit: i64) -> Result<Vec<Delivery>, CoreError> {
+    let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ($1 = '' OR target = $1) \
+         ORDER BY created_at_unix_ms DESC, id DESC LIMIT $2"
+    ))
+    .bind(target.unwrap_or(""))
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(delivery_from_row).collect())
+}
+
+/// Queues `event` with JSON `payload` for `target` (or every target when
+/// `None`) and returns the new deliveries' ids.
+pub async fn enqueue(
+    store: &Store,
+    target: Option<&str>,
+    event: &str,
+    payload: &serde_json::Value,
+) -> Result<Vec<String>, CoreError> {
+    let names: Vec<String> = match target {
+        Some(name) => {
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT name FROM webhook_targets WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(store.pool())
+                    .await?;
+            vec![found.ok_or_else(|| CoreError::UnknownTarget { name: name.to_owned() })?]
+        }
+        None => sqlx::query_scalar("SELECT name FROM webhook_targets").fetch_all(store.pool()).await?,
+    };
+    let mut ids = Vec::new();
+    for name in names {
+        let mut random = [0_u8; 16];
+        getrandom::fill(&mut random).map_err(|error| CoreError::Random(error.to_string()))?;
+        let id = format!("dlv_{}", hex::encode(random));
+        let body = serde_json::json!({
+            "id": id,
+            "event": event,
+            "created_at_unix_ms": now_unix_ms(),
+            "data": payload,
+        });
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, target, event, body, created_at_unix_ms, status) \
+             VALUES ($1, $2, $3, $4, $5, 'pending')",
+        )
+        .bind(&id)
+        .bind(&name)
+        .bind(event)
+        .bind(body.to_string())
+        .bind(now_unix_ms())
+        .execute(store.pool())
+        .await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Attempts one delivery now (with the client's retries) and records the result.
+pub async fn deliver(
+    store: &Store,
+    key: &Key,
+    client: &ResilientClient,
+    id: &str,
+) -> Result<Delivery, CoreError> {
+    let (target, event, body, url, sealed, attempts): (String, String, String, String, Vec<u8>, i64) =
+        sqlx::query_as(
+            "SELECT d.target, d.event, d.body, t.url, t.secret_sealed, d.attempts \
+         FROM webhook_deliveries d JOIN webhook_targets t ON t.name = d.target WHERE d.id = $1",
+        )
+        .bind(id)
+        .fetch_one(store.pool())
+        .await?;
+    let secret = open(key, &secret_context(&target), &sealed)?;
+    let timestamp = now_unix_ms() / 1000;
+    let request = OutboundRequest::post(url, body.clone().into_bytes())
+        .header("Content-Type", "application/json")
+        .header("OpsDeck-Event", &event)
+        .header("OpsDeck-Delivery", id)
+        .header("OpsDeck-Signature", &sign(&secret, timestamp, body.as_bytes()))
+        .idempotency_key(id);
+    let result = client.send(request).await;
+    let (status, tries, last_status, last_error, delivered_at) = match result {
+        Ok(response) if (200..300).contains(&response.status) => (
+            "delivered",
+            response.attempts,
+            Some(i64::from(response.status)),
+            String::new(),
+            Some(now_unix_ms()),
+        ),
+        Ok(response) => (
+            // The receiver answered and refused: retrying the same request will not help.
+            "failed",
+            response.attempts,
+            Some(i64::from(response.status)),
+            format!("the receiver answered HTTP {}", response.status),
+            None,
+        ),
+        Err(HttpError::Failed { attempts: tries, last_error, status, .. }) => {
+            let exhausted = attempts + i64::from(tries) >= MAX_DELIVERY_ATTEMPTS;
+            (if exhausted { "failed" } else { "pending" }, tries, status.map(i64::from), last_error, None)
+        }
+        Err(error @ HttpError::CircuitOpen { .. }) => ("pending", 0, None, error.to_string(), None),
+        Err(error @ HttpError::BadUrl { .. }) => ("failed", 0, None, error.to_string(), None),
+    };
+    let row: DeliveryRow = sqlx::query_as(&format!(
+        "UPDATE webhook_deliveries SET status = $1, attempts = attempts + $2, last_status = $3, last_error = $4, \
+         delivered_at_unix_ms = $5 WHERE id = $6 RETURNING {DELIVERY_COLUMNS}"
+    ))
+    .bind(status)
+    .bind(i64::from(tries))
+    .bind(last_status)
+    .bind(last_error)
+    .bind(delivered_at)
+    .bind(id)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(delivery_from_row(row))
+}
+
+/// Ids of deliveries still pending (for the redelivery job), oldest first.
+pub async fn pending(store: &Store, limit: i64) -> Result<Vec<String>, CoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM webhook_deliveries WHERE status = 'pending' ORDER BY created_at_unix_ms LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"whsec_0123456789abcdef";
+
+    #[test]
+    fn a_signature_verifies_only_for_its_body_secret_and_window() {
+        let body = br#"{"event":"test"}"#;
+        let header = sign(SECRET, 1_700_000_000, body);
+        assert_eq!(verify_signature(SECRET, &header, body, 1_700_000_100, 300), Ok(()));
+        assert_eq!(
+            verify_signature(SECRET, &header, br#"{"event":"tesT"}"#, 1_700_000_100, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(b"another secret!!", &header, body, 1_700_000_100, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(SECRET, &header, body, 1_700_000_400, 300),
+            Err(SignatureError::OutsideWindow)
+        );
+        assert_eq!(
+            verify_signature(SECRET, "v1=abcd", body, 1_700_000_000, 300),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(verify_signature(SECRET, "t=1,v1=zz", body, 1, 300), Err(SignatureError::Malformed));
+    }
+
+    #[test]
+    fn the_signature_binds_the_timestamp() {
+        let body = b"{}";
+        let header = sign(SECRET, 1_700_000_000, body);
+        let replayed = header.replace("t=1700000000", "t=1700000200");
+        assert_eq!(
+            verify_signature(SECRET, &replayed, body, 1_700_000_200, 300),
+            Err(SignatureError::Mismatch)
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! `opsdeck notify …`: signed webhook targets and deliveries.
+
+use std::fmt::Write as _;
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use opsdeck::{Caller, Deck, DeckError};
+use zeroize::Zeroizing;
+
+use super::Output;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum NotifyCommand {
+    /// Add (or replace) a webhook target. Without --secret-stdin a signing
+    /// secret is generated and printed once.
+    Add {
+        /// A name for the target.
+        name: String,
+        /// Where to POST notifications (http:// or https://).
+        #[arg(long)]
+        url: String,
+        /// Read the signing secret (at least 16 bytes) from stdin.
+        #[arg(long)]
+        secret_stdin: bool,
+    },
+    /// List webhook targets.
+    List,
+    /// Send a signed `test` event to a target now; exit 1 if it was not delivered.
+    Test {
+        /// The target's name.
+        name: String,
+    },
+    /// Show the latest deliveries, newest first.
+    Deliveries {
+        /// Only this target's deliveries.
+        #[arg(long)]
+        target: Option<String>,
+        /// How many to show.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+}
+
+pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> Result<ExitCode, DeckError> {
+    let caller = Caller::local_user("cli");
+    match command {
+        NotifyCommand::Add { name, url, secret_stdin } => {
+            let secret = if secret_stdin {
+                let mut text = Zeroizing::new(String::new());
+                if std::io::stdin().read_to_string(&mut text).is_err() || text.trim().is_empty() {
+                    eprintln!("error: --secret-stdin was given but stdin had no secret");
+                    return Ok(ExitCode::from(2));
+                }
+                Some(Zeroizing::new(text.trim().as_bytes().to_vec()))
+            } else {
+                None
+            };
+            let generated = deck.notify_add(&caller, &name, &url, secret).await?;
+            let shown = serde_json::json!({ "name": name, "url": url, "secret": generated.as_deref().map(String::as_str) });
+            output.print(&shown, |_| match &generated {
+                Some(secret) => format!(
+                    "Added `{name}`. Its signing secret, shown only now — give it to the receiver:\n{}\n",
+                    secret.as_str()
+                ),
+                None => format!("Added `{name}`.\n"),
+            });
+        }
+        NotifyCommand::List => {
+            let targets = deck.notify_targets().await?;
+            output.print(&targets, |targets| {
+                if targets.is_empty() {
+                    return "No notification targets yet. Add one with `opsdeck notify add NAME --url URL`.\n".to_owned();
+                }
+                targets.iter().fold(String::new(), |mut text, target| {
+                    let _ = writeln!(text, "{:<20} {}", target.name, target.url);
+                    text
+                })
+            });
+        }
+        NotifyCommand::Test { name } => {
+            let delivery = deck.notify_test(&caller, &name).await?;
+            output.print(&delivery, |delivery| match delivery.status.as_str() {
+                "delivered" => {
+                    format!("delivered {} to `{name}` ({} attempt(s))\n", delivery.id, delivery.attempts)
+                }
+                _ => format!(
+                    "NOT delivered to `{name}`: {} ({} attempt(s))\n",
+                    delivery.last_error, delivery.attempts
+                ),
+            });
+            if delivery.status != "delivered" {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        NotifyCommand::Deliveries { target, limit } => {
+            let deliveries = deck.notify_deliveries(target.as_deref(), limit).await?;
+            output.print(&deliveries, |deliveries| {
+                deliveries.iter().fold(String::new(), |mut text, delivery| {
+                    let _ = writeln!(
+                        text,
+                        "{} {:<16} {:<10} {:<10} attempts {} {}",
+                        delivery.id,
+                        delivery.target,
+                        delivery.event,
+                        delivery.status,
+                        delivery.attempts,
+                        delivery.last_error
+                    );
+                    text
+                })
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
