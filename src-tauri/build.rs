@@ -11,6 +11,11 @@ const COMMANDS: &[&str] = &[
     "job_runs",
     "job_run_now",
     "job_set_paused",
+    "connections_list",
+    "notify_targets",
+    "notify_deliveries",
+    "notify_test",
+    "notify_add",
 ];
 
 fn main() {

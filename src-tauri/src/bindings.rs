@@ -25,6 +25,12 @@ pub fn generate() -> Vec<(String, String)> {
     add("DeckEvent", opsdeck::DeckEvent::export_to_string(&config));
     add("JobInfo", opsdeck::JobInfo::export_to_string(&config));
     add("JobRun", opsdeck::JobRun::export_to_string(&config));
+    add("EndpointHealth", opsdeck::EndpointHealth::export_to_string(&config));
+    add("BreakerState", opsdeck_core::http::BreakerState::export_to_string(&config));
+    add("CallOutcome", opsdeck_core::http::CallOutcome::export_to_string(&config));
+    add("WebhookTarget", opsdeck::WebhookTarget::export_to_string(&config));
+    add("Delivery", opsdeck::Delivery::export_to_string(&config));
+    add("NewTarget", crate::commands::connections::NewTarget::export_to_string(&config));
     files
 }
 
@@ -55,5 +61,17 @@ mod tests {
             stale.is_empty(),
             "stale TypeScript bindings {stale:?}: run `make bindings` and commit the result"
         );
+    }
+
+    #[test]
+    fn every_type_a_binding_imports_is_generated_too() {
+        let files = generate();
+        let names: Vec<&str> = files.iter().map(|(file, _)| file.trim_end_matches(".ts")).collect();
+        for (file, text) in &files {
+            for line in text.lines().filter(|line| line.starts_with("import type")) {
+                let imported = line.split('"').nth(1).unwrap_or_default().trim_start_matches("./");
+                assert!(names.contains(&imported), "{file} imports {imported}, which is not generated");
+            }
+        }
     }
 }

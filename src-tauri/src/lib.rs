@@ -6,7 +6,7 @@
 //! order when the app exits. No rule of the product lives here or in the UI.
 
 pub mod bindings;
-mod commands;
+pub(crate) mod commands;
 mod error;
 mod state;
 

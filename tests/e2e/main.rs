@@ -160,3 +160,53 @@ fn jobs_can_be_run_now_paused_and_resumed_and_show_their_runs() {
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("jobs-dark");
 }
+
+#[test]
+fn a_webhook_added_in_the_app_is_signed_with_the_secret_it_showed_and_breakers_are_visible() {
+    use opsdeck_tests::http_server::{Scripted, ScriptedServer};
+
+    let receiver = ScriptedServer::start(vec![Scripted::status(503), Scripted::status(200)]);
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    app.session.click_css("[data-testid=nav-connections]");
+    app.session.wait_for_text("[data-testid=page-title]", "Connections");
+    app.session.wait_for_text("[data-testid=targets-empty]", "No webhook targets yet");
+
+    app.session.click_css("[data-testid=add-webhook]");
+    let name = app.session.find("[data-testid=webhook-name]");
+    app.session.type_text(&name, "ops-alerts");
+    let url = app.session.find("[data-testid=webhook-url]");
+    app.session.type_text(&url, &receiver.url("/hook"));
+    app.session.click_css("[data-testid=webhook-save]");
+    let shown = app.session.wait_for_text("[data-testid=webhook-secret]", "whsec_");
+    let secret = shown
+        .split_whitespace()
+        .find(|word| word.starts_with("whsec_"))
+        .expect("the secret is shown")
+        .to_owned();
+
+    // A test send: the first attempt gets 503, the retry is accepted.
+    app.session.click_css("[data-testid=send-test]");
+    app.session.wait_for_text("[data-testid=deliveries-table]", "delivered");
+    app.session.wait_for_text("[data-testid=endpoints-table]", "Closed — healthy");
+    let received = receiver.received();
+    assert_eq!(received.len(), 2);
+    let accepted = received.last().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let signature = &accepted.headers["opsdeck-signature"];
+    assert_eq!(
+        opsdeck_core::webhooks::verify_signature(secret.as_bytes(), signature, &accepted.body, now, 300),
+        Ok(()),
+        "the delivery is signed with the secret the app showed once"
+    );
+    app.screenshot("connections-light");
+
+    // The receiver breaks: after enough failures the breaker opens and the page says so.
+    receiver.set_script(vec![Scripted::status(500)]);
+    app.session.click_css("[data-testid=send-test]");
+    app.session.click_css("[data-testid=send-test]");
+    app.session.wait_for_text("[data-testid=endpoints-table]", "Open — calls paused");
+    app.session.wait_for_text("[data-testid=deliveries-table]", "pending");
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.screenshot("connections-breaker-open-dark");
+}

@@ -2,6 +2,7 @@
 //! calls one function of the deck and maps the error; nothing else.
 
 mod activity;
+pub(crate) mod connections;
 mod jobs;
 mod overview;
 
@@ -16,5 +17,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         jobs::job_runs,
         jobs::job_run_now,
         jobs::job_set_paused,
+        connections::connections_list,
+        connections::notify_targets,
+        connections::notify_deliveries,
+        connections::notify_test,
+        connections::notify_add,
     ]
 }

@@ -9,11 +9,28 @@ import type { AuditFilter } from './bindings/AuditFilter';
 import type { CommandError } from './bindings/CommandError';
 import type { DeckEvent } from './bindings/DeckEvent';
 import type { DeckStatus } from './bindings/DeckStatus';
+import type { Delivery } from './bindings/Delivery';
+import type { EndpointHealth } from './bindings/EndpointHealth';
+import type { NewTarget } from './bindings/NewTarget';
+import type { WebhookTarget } from './bindings/WebhookTarget';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobRun } from './bindings/JobRun';
 import type { VerifyReport } from './bindings/VerifyReport';
 
-export type { AuditEntry, AuditFilter, CommandError, DeckEvent, DeckStatus, JobInfo, JobRun, VerifyReport };
+export type {
+  AuditEntry,
+  AuditFilter,
+  CommandError,
+  DeckEvent,
+  DeckStatus,
+  Delivery,
+  EndpointHealth,
+  JobInfo,
+  JobRun,
+  NewTarget,
+  VerifyReport,
+  WebhookTarget,
+};
 
 /** An error from a command, with the backend's stable `code`. */
 export class ApiError extends Error implements CommandError {
@@ -61,6 +78,17 @@ export const api = {
   jobRunNow: (name: string) => call<null>('job_run_now', { name }),
   /** Pauses or resumes a job. */
   jobSetPaused: (name: string, paused: boolean) => call<null>('job_set_paused', { name, paused }),
+  /** Outbound endpoints with breaker state and recent outcomes. */
+  connections: () => call<EndpointHealth[]>('connections_list'),
+  /** Webhook targets (never their secrets). */
+  notifyTargets: () => call<WebhookTarget[]>('notify_targets'),
+  /** The latest webhook deliveries, newest first. */
+  notifyDeliveries: (target: string | null = null, limit = 50) =>
+    call<Delivery[]>('notify_deliveries', { target, limit }),
+  /** Sends a signed test event to a target now. */
+  notifyTest: (name: string) => call<Delivery>('notify_test', { name }),
+  /** Adds a target; the generated signing secret comes back once. */
+  notifyAdd: (name: string, url: string) => call<NewTarget>('notify_add', { name, url }),
 };
 
 /** Calls `handler` for every event of the deck until the returned function is called. */
@@ -92,6 +120,10 @@ export function errorTitle(error: unknown): string {
     case 'key_not_in_keychain':
     case 'key_mismatch':
       return "OpsDeck's keys are locked";
+    case 'invalid_target':
+      return 'That webhook target cannot be used';
+    case 'unknown_target':
+      return 'That webhook target no longer exists';
     case 'unknown_job':
       return 'That job no longer exists';
     case 'audit_chain_broken':

@@ -1,6 +1,6 @@
 // Navigation between pages, kept in the URL hash so a reload stays on the page.
 
-export type PageId = 'overview' | 'activity' | 'jobs' | 'settings';
+export type PageId = 'overview' | 'activity' | 'jobs' | 'connections' | 'settings';
 
 export interface PageInfo {
   id: PageId;
@@ -15,6 +15,7 @@ export const PAGES: PageInfo[] = [
   { id: 'overview', title: 'Overview', group: '', keywords: 'home status store readiness' },
   { id: 'activity', title: 'Activity', group: 'Operations', keywords: 'audit trail log history verify who did what' },
   { id: 'jobs', title: 'Jobs', group: 'Operations', keywords: 'scheduler schedule runs background cron retry' },
+  { id: 'connections', title: 'Connections', group: 'Operations', keywords: 'webhooks notifications circuit breaker outbound http endpoints' },
   { id: 'settings', title: 'Settings', group: '', keywords: 'preferences theme appearance data dir about' },
 ];
 
