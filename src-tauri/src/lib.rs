@@ -72,7 +72,6 @@ fn start_background_work<R: Runtime>(app: &tauri::AppHandle<R>) {
 
 /// Starts the desktop app and blocks until it exits.
 pub fn run() {
-    opsdeck::init_logging();
     let app = match build_app(tauri::Builder::default(), opsdeck::DeckOptions::from_env()) {
         Ok(app) => app,
         Err(error) => {
@@ -80,11 +79,16 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(|handle, event| {
+    let data_dir = app.state::<AppState>().deck().ok().map(|deck| deck.data_dir().path().to_path_buf());
+    let logs = opsdeck::init_logging(data_dir.as_deref());
+    let mut logs = Some(logs);
+    app.run(move |handle, event| {
         if let RunEvent::Exit = event {
             // Background work finishes and the store closes before the process ends.
             let state = handle.state::<AppState>();
             tauri::async_runtime::block_on(state.shutdown());
+            // Flush the log file last, so shutdown's own lines are kept.
+            drop(logs.take());
         }
     });
 }

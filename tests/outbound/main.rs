@@ -198,3 +198,68 @@ fn a_receiver_that_stays_down_leaves_the_delivery_pending_and_the_cli_exits_1() 
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no notification target called `nope`"));
 }
+
+#[test]
+fn no_secret_or_passphrase_reaches_the_logs_even_at_trace_level() {
+    const PASSPHRASE: &str = "passphrase-that-must-stay-private-7731";
+    const PLANTED: &str = "whsec_planted_secret_that_must_never_be_logged_9915";
+    let receiver = ScriptedServer::start(vec![Scripted::status(200)]);
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut command = opsdeck_command();
+        command
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+            .env("OPSDECK_LOG", "trace")
+            .env("OPSDECK_FILE_LOG", "trace")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        output
+    };
+    let mut everything = String::new();
+    for (args, stdin) in [
+        (vec!["notify", "add", "planted", "--url", &receiver.url("/")[..], "--secret-stdin"], Some(PLANTED)),
+        (vec!["notify", "test", "planted"], None),
+        (vec!["audit", "verify"], None),
+        (vec!["notify", "deliveries"], None),
+    ] {
+        let output = run(&args, stdin);
+        everything.push_str(&String::from_utf8_lossy(&output.stdout));
+        everything.push_str(&String::from_utf8_lossy(&output.stderr));
+    }
+    let logs = dir.path().join("logs");
+    let mut log_text = String::new();
+    for entry in std::fs::read_dir(&logs).expect("the log directory exists") {
+        log_text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(everything.len() > 1000, "trace logging produced output");
+    for (name, text) in [("terminal output", &everything), ("log files", &log_text)] {
+        assert!(!text.contains(PLANTED), "the webhook secret appears in the {name}");
+        assert!(!text.contains(PASSPHRASE), "the passphrase appears in the {name}");
+    }
+    // The JSON log ties each audited action to its correlation id.
+    let audited: Vec<Value> = log_text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["fields"]["message"] == "audited")
+        .collect();
+    assert!(audited.len() >= 3, "{log_text}");
+    assert!(audited
+        .iter()
+        .all(|line| line["span"]["correlation_id"].as_str().is_some_and(|id| id.len() == 16)));
+    assert!(audited
+        .iter()
+        .all(|line| line["span"]["actor"].as_str().is_some_and(|actor| actor.starts_with("cli:"))));
+}

@@ -22,6 +22,12 @@ impl Caller {
         Caller { actor: actor.into(), correlation_id: hex::encode(bytes) }
     }
 
+    /// A tracing span carrying this action's correlation id and actor; log
+    /// lines emitted inside it (`.instrument(caller.span())`) carry both.
+    pub fn span(&self) -> tracing::Span {
+        tracing::info_span!("action", correlation_id = %self.correlation_id, actor = %self.actor)
+    }
+
     /// A caller for an interface (`cli`, `app`) run by the current OS user.
     pub fn local_user(interface: &str) -> Caller {
         let from_home = || {

@@ -601,7 +601,14 @@ impl Scheduler {
         .fetch_one(self.store.pool())
         .await;
         match finished {
-            Ok(row) => self.events.publish(DeckEvent::JobRunFinished { run: run_from_row(row) }),
+            Ok(row) => {
+                let run = run_from_row(row);
+                tracing::info!(
+                    job = %run.job_name, run = run.id, attempt = run.attempt, outcome = %run.outcome,
+                    correlation_id = %format!("job-run-{}", run.id), "job run finished"
+                );
+                self.events.publish(DeckEvent::JobRunFinished { run });
+            }
             Err(error) => tracing::error!(job = %claim.name, %error, "could not record a job run"),
         }
     }

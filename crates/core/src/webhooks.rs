@@ -305,6 +305,7 @@ pub async fn deliver(
         Err(error @ HttpError::CircuitOpen { .. }) => ("pending", 0, None, error.to_string(), None),
         Err(error @ HttpError::BadUrl { .. }) => ("failed", 0, None, error.to_string(), None),
     };
+    tracing::info!(delivery = id, %target, status, attempts = tries, "webhook delivery attempted");
     let row: DeliveryRow = sqlx::query_as(&format!(
         "UPDATE webhook_deliveries SET status = $1, attempts = attempts + $2, last_status = $3, last_error = $4, \
          delivered_at_unix_ms = $5 WHERE id = $6 RETURNING {DELIVERY_COLUMNS}"

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use opsdeck_core::audit::{AuditEvent, AuditLog, AUDIT_KEY_NAME};
 use opsdeck_core::events::EventBus;
 use opsdeck_core::keys::{load_or_create_key, KeyAccess};
@@ -42,7 +44,17 @@ impl AuditService {
         details: serde_json::Value,
     ) -> Result<AuditEntry, DeckError> {
         let event = AuditEvent { action: action.to_owned(), target: target.to_owned(), outcome, details };
-        let entry = self.log().await?.record(caller, event).await?;
+        let recorded = async {
+            let entry = self.log().await?.record(caller, event).await?;
+            tracing::info!(action, target, outcome = entry.outcome, seq = entry.seq, "audited");
+            Ok::<_, DeckError>(entry)
+        }
+        .instrument(caller.span())
+        .await;
+        if let Err(error) = &recorded {
+            tracing::error!(parent: &caller.span(), action, target, %error, "could not write the audit trail");
+        }
+        let entry = recorded?;
         self.events.publish(DeckEvent::AuditRecorded { entry: entry.clone() });
         Ok(entry)
     }

@@ -13,6 +13,7 @@
 mod audit;
 mod error;
 mod jobs;
+pub mod logging;
 mod notify;
 mod status;
 
@@ -31,6 +32,7 @@ pub use opsdeck_core::webhooks::{Delivery, WebhookTarget};
 pub use opsdeck_core::Caller;
 
 pub use error::DeckError;
+pub use logging::{init_logging, LogGuard};
 pub use status::DeckStatus;
 
 /// Environment variable naming the data dir (same as `--data-dir`).
@@ -73,14 +75,6 @@ impl DeckOptions {
             http: HttpPolicy::default(),
         }
     }
-}
-
-/// Sends OpsDeck's own logs to stderr: warnings and errors unless the
-/// `OPSDECK_LOG` filter (e.g. `OPSDECK_LOG=debug`) asks for more.
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 /// An open deck: the data dir, the store and the background tasks.

@@ -74,7 +74,6 @@ impl Output {
 /// Parses the arguments, runs the command and returns the process exit code.
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
-    opsdeck::init_logging();
     let output = if cli.json { Output::Json } else { Output::Text };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
@@ -96,6 +95,7 @@ pub(crate) fn main() -> ExitCode {
     }
     let result = runtime.block_on(async move {
         let deck = std::sync::Arc::new(Deck::open(options).await?);
+        let _logs = opsdeck::init_logging(Some(deck.data_dir().path()));
         let result = match cli.command {
             Command::Status => status::run(&deck, output).await,
             Command::Audit(command) => audit::run(&deck, command, output).await,
