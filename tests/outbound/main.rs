@@ -163,6 +163,18 @@ fn a_signed_webhook_reaches_a_flapping_receiver_once_with_a_valid_signature() {
     let mut tampered = accepted.body.clone();
     tampered[0] ^= 0x01;
     assert!(verify_signature(SECRET.as_bytes(), signature, &tampered, now, 300).is_err());
+    // The helper we give receivers agrees.
+    for (body, expected) in [(&accepted.body, Some(0)), (&tampered, Some(1))] {
+        let mut helper = std::process::Command::new("python3")
+            .arg(opsdeck_tests::workspace_root().join("contrib/verify_webhook.py"))
+            .args([SECRET, signature.as_str()])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut helper.stdin.take().unwrap(), body).unwrap();
+        assert_eq!(helper.wait().unwrap().code(), expected);
+    }
     let body: Value = serde_json::from_slice(&accepted.body).unwrap();
     assert_eq!(body["id"], delivery["id"]);
     assert_eq!(body["event"], "test");
