@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use opsdeck::{Deck, DeckOptions, KeyAccess};
-use opsdeck_core::scheduler::{JobContext, JobSpec, Scheduler, SchedulerConfig};
+use opsdeck_core::scheduler::{JobContext, JobSpec, Schedule, Scheduler, SchedulerConfig};
 use opsdeck_tests::{opsdeck_command, postgres};
 use serde_json::Value;
 
@@ -194,7 +194,7 @@ async fn failed_attempts_are_retried_with_backoff_until_one_succeeds() {
     let spec = JobSpec {
         name: "flaky".into(),
         kind: "flaky".into(),
-        every: Duration::from_secs(3600),
+        schedule: Schedule::Every(Duration::from_secs(3600)),
         payload: Value::Null,
     };
     Scheduler::upsert_job(deck.store(), &spec).await.unwrap();
@@ -265,7 +265,7 @@ async fn after_the_last_attempt_the_job_gives_up_and_moves_on() {
     let spec = JobSpec {
         name: "broken".into(),
         kind: "broken".into(),
-        every: Duration::from_secs(3600),
+        schedule: Schedule::Every(Duration::from_secs(3600)),
         payload: Value::Null,
     };
     Scheduler::upsert_job(deck.store(), &spec).await.unwrap();
@@ -300,4 +300,47 @@ async fn after_the_last_attempt_the_job_gives_up_and_moves_on() {
         .unwrap();
     assert_eq!(job.attempt, 0);
     deck.shutdown().await;
+}
+
+#[test]
+fn cron_and_one_off_jobs_are_listed_with_their_schedule_and_a_one_off_job_runs_once() {
+    let deck = Deckdir::new(None);
+    let marker = deck.dir.path().join("once");
+    deck.run(&["jobs", "add", "nightly", "--cron", "0 3 * * *", "--command", "true"]);
+    deck.run(&[
+        "jobs",
+        "add",
+        "migrate",
+        "--once",
+        "--command",
+        &format!("echo ran >> {}", marker.display()),
+    ]);
+    let bad = deck
+        .command()
+        .args(["jobs", "add", "x", "--cron", "0 25 * * *", "--command", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a cron expression"));
+
+    let serve = deck.serve(3);
+    let start = Instant::now();
+    while lines(&marker).is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(15), "the one-off job never ran");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    stop(serve);
+    assert_eq!(lines(&marker), ["ran"], "a one-off job runs exactly once");
+
+    let jobs = deck.run(&["jobs", "list"]);
+    let find = |name: &str| jobs.as_array().unwrap().iter().find(|job| job["name"] == name).unwrap().clone();
+    let nightly = find("nightly");
+    assert_eq!(nightly["schedule"], "cron 0 3 * * *");
+    let next = nightly["next_run_at_unix_ms"].as_i64().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    assert!(next > now && next - now <= 24 * 3600 * 1000, "next 03:00 is within a day");
+    let migrate = find("migrate");
+    assert_eq!(migrate["schedule"], "once");
+    assert!(migrate["completed_at_unix_ms"].is_number());
 }

@@ -69,10 +69,65 @@ pub struct JobSpec {
     pub name: String,
     /// The handler that runs it, e.g. `audit.verify` or `command`.
     pub kind: String,
-    /// How often it runs.
-    pub every: Duration,
+    /// When it runs.
+    pub schedule: Schedule,
     /// Input for the handler.
     pub payload: serde_json::Value,
+}
+
+/// When a job runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Schedule {
+    /// Every interval (at least a second), counted from the first run.
+    Every(Duration),
+    /// At the times a 5- or 6-field cron expression names, in local time
+    /// (e.g. `0 3 * * *` for 03:00 every day).
+    Cron(String),
+    /// Once, as soon as possible; then the job is done.
+    Once,
+}
+
+impl Schedule {
+    /// Reads a schedule back from its stored columns.
+    fn from_columns(every_ms: i64, cron: &str) -> Schedule {
+        match (every_ms, cron) {
+            (0, "") => Schedule::Once,
+            (0, cron) => Schedule::Cron(cron.to_owned()),
+            (every, _) => Schedule::Every(Duration::from_millis(u64::try_from(every).unwrap_or(0))),
+        }
+    }
+
+    /// "every 1d", "cron 0 3 * * *", "once".
+    pub fn describe(&self) -> String {
+        match self {
+            Schedule::Every(every) => {
+                let seconds = every.as_secs();
+                match seconds {
+                    s if s % 86_400 == 0 => format!("every {}d", s / 86_400),
+                    s if s % 3600 == 0 => format!("every {}h", s / 3600),
+                    s if s % 60 == 0 => format!("every {}m", s / 60),
+                    s => format!("every {s}s"),
+                }
+            }
+            Schedule::Cron(expression) => format!("cron {expression}"),
+            Schedule::Once => "once".to_owned(),
+        }
+    }
+
+    /// The first cron time strictly after `after_unix_ms`, in local time.
+    fn next_cron(expression: &str, after_unix_ms: i64) -> Result<i64, CoreError> {
+        use std::str::FromStr;
+        let cron = croner::Cron::from_str(expression).map_err(|error| {
+            CoreError::InvalidJob(format!("`{expression}` is not a cron expression: {error}"))
+        })?;
+        let after = chrono::DateTime::from_timestamp_millis(after_unix_ms)
+            .ok_or_else(|| CoreError::InvalidJob("time out of range".into()))?
+            .with_timezone(&chrono::Local);
+        let next = cron
+            .find_next_occurrence(&after, false)
+            .map_err(|error| CoreError::InvalidJob(format!("`{expression}` never runs: {error}")))?;
+        Ok(next.timestamp_millis())
+    }
 }
 
 /// A job as listed.
@@ -82,9 +137,14 @@ pub struct JobInfo {
     pub name: String,
     /// The handler that runs it.
     pub kind: String,
-    /// Interval in milliseconds.
+    /// When it runs, in words: "every 1d", "cron 0 3 * * *", "once".
+    pub schedule: String,
+    /// Interval in milliseconds (0 for cron and one-off jobs).
     #[ts(type = "number")]
     pub every_ms: i64,
+    /// When a one-off job completed.
+    #[ts(type = "number | null")]
+    pub completed_at_unix_ms: Option<i64>,
     /// Input for the handler.
     #[ts(type = "unknown")]
     pub payload: serde_json::Value,
@@ -166,11 +226,12 @@ pub struct Scheduler {
     handlers: HashMap<String, Arc<dyn JobHandler>>,
 }
 
-type JobRow = (String, String, i64, String, i64, i64, i64, Option<String>, Option<i64>);
+type JobRow = (String, String, i64, String, i64, i64, i64, Option<String>, Option<i64>, String, Option<i64>);
 type RunRow = (i64, String, i64, i64, String, i64, Option<i64>, String, String);
 
 const JOB_COLUMNS: &str =
-    "name, kind, every_ms, payload, paused, next_run_at_unix_ms, attempt, lease_owner, lease_until_unix_ms";
+    "name, kind, every_ms, payload, paused, next_run_at_unix_ms, attempt, lease_owner, \
+     lease_until_unix_ms, cron, completed_at_unix_ms";
 const RUN_COLUMNS: &str =
     "id, job_name, due_at_unix_ms, attempt, owner, started_at_unix_ms, finished_at_unix_ms, outcome, message";
 
@@ -247,14 +308,24 @@ impl Scheduler {
     /// Creates a job, or updates its kind, interval and payload (keeping its
     /// pause state and next due time). A new job is first due now.
     pub async fn upsert_job(store: &Store, spec: &JobSpec) -> Result<(), CoreError> {
-        Self::insert_job(store, spec, now_unix_ms(), true).await
+        let now = now_unix_ms();
+        let first_due = match &spec.schedule {
+            Schedule::Cron(expression) => Schedule::next_cron(expression, now)?,
+            Schedule::Every(_) | Schedule::Once => now,
+        };
+        Self::insert_job(store, spec, first_due, true).await
     }
 
     /// Creates a job only when none of that name exists, first due one interval
     /// from now (built-in jobs use this, so a user's changes to them are kept
     /// and a new deck does not start with a burst of work).
     pub async fn ensure_job(store: &Store, spec: &JobSpec) -> Result<(), CoreError> {
-        let first_due = now_unix_ms() + i64::try_from(spec.every.as_millis()).unwrap_or(i64::MAX / 2);
+        let now = now_unix_ms();
+        let first_due = match &spec.schedule {
+            Schedule::Every(every) => now + i64::try_from(every.as_millis()).unwrap_or(i64::MAX / 2),
+            Schedule::Cron(expression) => Schedule::next_cron(expression, now)?,
+            Schedule::Once => now,
+        };
         Self::insert_job(store, spec, first_due, false).await
     }
 
@@ -264,22 +335,36 @@ impl Scheduler {
         first_due: i64,
         update: bool,
     ) -> Result<(), CoreError> {
-        let every_ms = i64::try_from(spec.every.as_millis()).unwrap_or(i64::MAX);
-        if every_ms < 1000 {
-            return Err(CoreError::InvalidJob(format!("`{}` must run at most once a second", spec.name)));
-        }
+        let (every_ms, cron) = match &spec.schedule {
+            Schedule::Every(every) => {
+                let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
+                if every_ms < 1000 {
+                    return Err(CoreError::InvalidJob(format!(
+                        "`{}` must run at most once a second",
+                        spec.name
+                    )));
+                }
+                (every_ms, String::new())
+            }
+            Schedule::Cron(expression) => (0, expression.trim().to_owned()),
+            Schedule::Once => (0, String::new()),
+        };
+        // A changed definition is a new start: due again, not completed.
         let on_conflict = if update {
-            "DO UPDATE SET kind = excluded.kind, every_ms = excluded.every_ms, payload = excluded.payload"
+            "DO UPDATE SET kind = excluded.kind, every_ms = excluded.every_ms, cron = excluded.cron, \
+             payload = excluded.payload, next_run_at_unix_ms = excluded.next_run_at_unix_ms, \
+             due_at_unix_ms = excluded.due_at_unix_ms, attempt = 0, completed_at_unix_ms = NULL"
         } else {
             "DO NOTHING"
         };
         sqlx::query(&format!(
-            "INSERT INTO jobs (name, kind, every_ms, payload, paused, next_run_at_unix_ms, due_at_unix_ms, attempt, created_at_unix_ms) \
-             VALUES ($1, $2, $3, $4, 0, $5, $5, 0, $6) ON CONFLICT (name) {on_conflict}"
+            "INSERT INTO jobs (name, kind, every_ms, cron, payload, paused, next_run_at_unix_ms, due_at_unix_ms, attempt, created_at_unix_ms) \
+             VALUES ($1, $2, $3, $4, $5, 0, $6, $6, 0, $7) ON CONFLICT (name) {on_conflict}"
         ))
         .bind(&spec.name)
         .bind(&spec.kind)
         .bind(every_ms)
+        .bind(cron)
         .bind(spec.payload.to_string())
         .bind(first_due)
         .bind(now_unix_ms())
@@ -295,11 +380,26 @@ impl Scheduler {
             .await?;
         let now = now_unix_ms();
         let mut jobs = Vec::with_capacity(rows.len());
-        for (name, kind, every_ms, payload, paused, next_run_at, attempt, lease_owner, lease_until) in rows {
+        for (
+            name,
+            kind,
+            every_ms,
+            payload,
+            paused,
+            next_run_at,
+            attempt,
+            lease_owner,
+            lease_until,
+            cron,
+            completed,
+        ) in rows
+        {
             let last_run = Self::runs(store, &name, 1).await?.into_iter().next();
             jobs.push(JobInfo {
                 kind,
+                schedule: Schedule::from_columns(every_ms, &cron).describe(),
                 every_ms,
+                completed_at_unix_ms: completed,
                 payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload)),
                 paused: paused != 0,
                 next_run_at_unix_ms: next_run_at,
@@ -328,7 +428,8 @@ impl Scheduler {
     pub async fn run_now(store: &Store, name: &str) -> Result<(), CoreError> {
         let now = now_unix_ms();
         let changed = sqlx::query(
-            "UPDATE jobs SET next_run_at_unix_ms = $1, due_at_unix_ms = $1, attempt = 0 WHERE name = $2",
+            "UPDATE jobs SET next_run_at_unix_ms = $1, due_at_unix_ms = $1, attempt = 0, completed_at_unix_ms = NULL \
+             WHERE name = $2",
         )
         .bind(now)
         .bind(name)
@@ -393,7 +494,7 @@ impl Scheduler {
     async fn claim_due_jobs(&self) -> Result<Vec<Claim>, CoreError> {
         let now = now_unix_ms();
         let due: Vec<(String,)> = sqlx::query_as(
-            "SELECT name FROM jobs WHERE paused = 0 AND next_run_at_unix_ms <= $1 \
+            "SELECT name FROM jobs WHERE paused = 0 AND completed_at_unix_ms IS NULL AND next_run_at_unix_ms <= $1 \
              AND (lease_owner IS NULL OR lease_until_unix_ms < $1) ORDER BY next_run_at_unix_ms LIMIT 32",
         )
         .bind(now)
@@ -414,7 +515,7 @@ impl Scheduler {
         let mut transaction = self.store.pool().begin().await?;
         let taken = sqlx::query(
             "UPDATE jobs SET lease_owner = $1, lease_until_unix_ms = $2 \
-             WHERE name = $3 AND paused = 0 AND next_run_at_unix_ms <= $4 \
+             WHERE name = $3 AND paused = 0 AND completed_at_unix_ms IS NULL AND next_run_at_unix_ms <= $4 \
              AND (lease_owner IS NULL OR lease_until_unix_ms < $4)",
         )
         .bind(&self.owner)
@@ -426,12 +527,13 @@ impl Scheduler {
         if taken.rows_affected() != 1 {
             return Ok(None); // another process was faster
         }
-        let (kind, every_ms, payload, due_at, attempt): (String, i64, String, i64, i64) = sqlx::query_as(
-            "SELECT kind, every_ms, payload, due_at_unix_ms, attempt FROM jobs WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_one(&mut *transaction)
-        .await?;
+        let (kind, every_ms, cron, payload, due_at, attempt): (String, i64, String, String, i64, i64) =
+            sqlx::query_as(
+                "SELECT kind, every_ms, cron, payload, due_at_unix_ms, attempt FROM jobs WHERE name = $1",
+            )
+            .bind(name)
+            .fetch_one(&mut *transaction)
+            .await?;
 
         // A run still marked running belonged to a process whose lease expired: it died.
         let abandoned = sqlx::query(
@@ -470,7 +572,7 @@ impl Scheduler {
         Ok(Some(Claim {
             name: name.to_owned(),
             kind,
-            every_ms,
+            schedule: Schedule::from_columns(every_ms, &cron),
             payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
             due_at,
             attempt: this_attempt,
@@ -533,12 +635,27 @@ impl Scheduler {
 
     /// Success (or giving up): the job moves on to its next regular due time.
     async fn complete(&self, claim: &Claim, outcome: &str, message: &str) {
-        let next = next_due_after(claim.due_at, claim.every_ms, now_unix_ms());
+        let now = now_unix_ms();
+        let (next, completed_at) = match &claim.schedule {
+            Schedule::Every(every) => (
+                next_due_after(claim.due_at, i64::try_from(every.as_millis()).unwrap_or(i64::MAX / 2), now),
+                None,
+            ),
+            Schedule::Cron(expression) => match Schedule::next_cron(expression, now.max(claim.due_at)) {
+                Ok(next) => (next, None),
+                Err(error) => {
+                    tracing::error!(job = %claim.name, %error, "the job's cron expression stopped working");
+                    (claim.due_at, Some(now))
+                }
+            },
+            Schedule::Once => (claim.due_at, Some(now)),
+        };
         let moved = sqlx::query(
-            "UPDATE jobs SET due_at_unix_ms = $1, next_run_at_unix_ms = $1, attempt = 0, \
-             lease_owner = NULL, lease_until_unix_ms = NULL WHERE name = $2 AND lease_owner = $3",
+            "UPDATE jobs SET due_at_unix_ms = $1, next_run_at_unix_ms = $1, attempt = 0, completed_at_unix_ms = $2, \
+             lease_owner = NULL, lease_until_unix_ms = NULL WHERE name = $3 AND lease_owner = $4",
         )
         .bind(next)
+        .bind(completed_at)
         .bind(&claim.name)
         .bind(&self.owner)
         .execute(self.store.pool())
@@ -619,7 +736,7 @@ impl Scheduler {
 struct Claim {
     name: String,
     kind: String,
-    every_ms: i64,
+    schedule: Schedule,
     payload: serde_json::Value,
     due_at: i64,
     attempt: i64,
@@ -635,6 +752,19 @@ mod tests {
         assert_eq!(next_due_after(1000, 100, 1050), 1100);
         assert_eq!(next_due_after(1000, 100, 1100), 1200);
         assert_eq!(next_due_after(1000, 100, 1555), 1600);
+    }
+
+    #[test]
+    fn cron_schedules_find_their_next_time_and_reject_nonsense() {
+        let now = now_unix_ms();
+        let next = Schedule::next_cron("*/5 * * * *", now).unwrap();
+        assert!(next > now && next - now <= 5 * 60_000, "{next} vs {now}");
+        assert_eq!((next / 1000) % 60, 0, "on a whole minute");
+        assert!(Schedule::next_cron("61 * * * *", now).is_err());
+        assert!(Schedule::next_cron("every day", now).is_err());
+        assert_eq!(Schedule::Cron("0 3 * * *".into()).describe(), "cron 0 3 * * *");
+        assert_eq!(Schedule::Every(Duration::from_secs(7200)).describe(), "every 2h");
+        assert_eq!(Schedule::from_columns(0, ""), Schedule::Once);
     }
 
     #[test]

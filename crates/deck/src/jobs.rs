@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsdeck_core::scheduler::{JobContext, JobResult, JobSpec, Scheduler};
+use opsdeck_core::scheduler::{JobContext, JobResult, JobSpec, Schedule, Scheduler};
 
 use crate::{Caller, Deck, DeckError, JobInfo, JobRun, Outcome, SchedulerConfig};
 
@@ -30,7 +30,7 @@ impl Deck {
             &JobSpec {
                 name: AUDIT_VERIFY_JOB.to_owned(),
                 kind: "audit.verify".to_owned(),
-                every: Duration::from_secs(24 * 3600),
+                schedule: Schedule::Every(Duration::from_secs(24 * 3600)),
                 payload: serde_json::json!({}),
             },
         )
@@ -57,7 +57,7 @@ impl Deck {
             &JobSpec {
                 name: WEBHOOK_REDELIVERY_JOB.to_owned(),
                 kind: "webhooks.redeliver".to_owned(),
-                every: Duration::from_secs(60),
+                schedule: Schedule::Every(Duration::from_secs(60)),
                 payload: serde_json::json!({}),
             },
         )
@@ -100,12 +100,12 @@ impl Deck {
         Ok(Scheduler::set_paused(&self.store, name, paused).await?)
     }
 
-    /// Adds (or changes) a job that runs a shell command every `every`.
+    /// Adds (or changes) a job that runs a shell command on `schedule`.
     pub async fn job_add_command(
         &self,
         caller: &Caller,
         name: &str,
-        every: Duration,
+        schedule: Schedule,
         command: &str,
     ) -> Result<(), DeckError> {
         if name.trim().is_empty() || command.trim().is_empty() {
@@ -116,17 +116,11 @@ impl Deck {
         let spec = JobSpec {
             name: name.to_owned(),
             kind: "command".to_owned(),
-            every,
+            schedule,
             payload: serde_json::json!({ "command": command }),
         };
-        self.audit(
-            caller,
-            "job.add",
-            name,
-            Outcome::Ok,
-            serde_json::json!({ "every_ms": every.as_millis() as u64 }),
-        )
-        .await?;
+        let details = serde_json::json!({ "schedule": spec.schedule.describe() });
+        self.audit(caller, "job.add", name, Outcome::Ok, details).await?;
         Ok(Scheduler::upsert_job(&self.store, &spec).await?)
     }
 

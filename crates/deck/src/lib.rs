@@ -27,7 +27,7 @@ pub use opsdeck_core::audit::{AuditEntry, AuditFilter, Outcome, VerifyReport};
 pub use opsdeck_core::events::DeckEvent;
 pub use opsdeck_core::http::{EndpointHealth, HttpPolicy};
 pub use opsdeck_core::keys::KeyAccess;
-pub use opsdeck_core::scheduler::{JobInfo, JobRun, SchedulerConfig};
+pub use opsdeck_core::scheduler::{JobInfo, JobRun, Schedule, SchedulerConfig};
 pub use opsdeck_core::webhooks::{Delivery, WebhookTarget};
 pub use opsdeck_core::Caller;
 

@@ -29,15 +29,6 @@ export function exactTime(unixMs: number): string {
   });
 }
 
-/** "every 30s", "every 6h", "every 1d". */
-export function formatInterval(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds % 86_400 === 0) return `every ${seconds / 86_400}d`;
-  if (seconds % 3600 === 0) return `every ${seconds / 3600}h`;
-  if (seconds % 60 === 0) return `every ${seconds / 60}m`;
-  return `every ${seconds}s`;
-}
-
 /** "1.2 s", "340 ms", "3 min". */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;

@@ -25,7 +25,9 @@ function job(overrides: Partial<JobInfo> = {}): JobInfo {
   return {
     name: 'backup',
     kind: 'command',
+    schedule: 'every 1d',
     every_ms: 86_400_000,
+    completed_at_unix_ms: null,
     payload: { command: 'backup.sh' },
     paused: false,
     next_run_at_unix_ms: Date.now() + 3600_000,

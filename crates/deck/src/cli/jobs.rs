@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Subcommand;
-use opsdeck::{Caller, Deck, DeckError};
+use opsdeck::{Caller, Deck, DeckError, Schedule};
 
 use super::Output;
 
@@ -37,12 +37,19 @@ pub(crate) enum JobsCommand {
         name: String,
     },
     /// Add (or change) a job that runs a shell command on a schedule.
+    #[command(group(clap::ArgGroup::new("when").required(true).args(["every", "cron", "once"])))]
     Add {
         /// A name for the job.
         name: String,
         /// How often: a number with s, m, h or d (e.g. 30s, 15m, 6h, 1d).
         #[arg(long, value_parser = parse_interval)]
-        every: Duration,
+        every: Option<Duration>,
+        /// A cron expression in local time, e.g. "0 3 * * *" (03:00 daily).
+        #[arg(long)]
+        cron: Option<String>,
+        /// Run once, as soon as possible.
+        #[arg(long)]
+        once: bool,
         /// The command, run with `sh -c`; exit code 0 means success.
         #[arg(long)]
         command: String,
@@ -85,16 +92,20 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
                 }
                 let mut text = String::new();
                 for job in jobs {
-                    let state = if job.paused { "paused" } else if job.running_on.is_some() { "running" } else { "scheduled" };
+                    let state = if job.completed_at_unix_ms.is_some() {
+                        "done"
+                    } else if job.paused {
+                        "paused"
+                    } else if job.running_on.is_some() {
+                        "running"
+                    } else {
+                        "scheduled"
+                    };
                     let last = job.last_run.as_ref().map_or("never run", |run| run.outcome.as_str());
                     let _ = writeln!(
                         text,
-                        "{:<24} {:<14} every {:<8} {:<10} last: {}",
-                        job.name,
-                        job.kind,
-                        format_interval(job.every_ms),
-                        state,
-                        last
+                        "{:<24} {:<14} {:<20} {:<10} last: {}",
+                        job.name, job.kind, job.schedule, state, last
                     );
                 }
                 text
@@ -129,9 +140,16 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
             deck.job_set_paused(&caller, &name, false).await?;
             eprintln!("`{name}` is resumed");
         }
-        JobsCommand::Add { name, every, command } => {
-            deck.job_add_command(&caller, &name, every, &command).await?;
-            eprintln!("`{name}` runs every {}", format_interval(every.as_millis() as i64));
+        JobsCommand::Add { name, every, cron, once, command } => {
+            let schedule = match (every, cron) {
+                (Some(every), _) => Schedule::Every(every),
+                (None, Some(cron)) => Schedule::Cron(cron),
+                (None, None) if once => Schedule::Once,
+                (None, None) => unreachable!("clap requires one of --every, --cron, --once"),
+            };
+            let described = schedule.describe();
+            deck.job_add_command(&caller, &name, schedule, &command).await?;
+            eprintln!("`{name}` runs {described}");
         }
         JobsCommand::Rm { name } => {
             deck.job_remove(&caller, &name).await?;
@@ -139,16 +157,6 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn format_interval(every_ms: i64) -> String {
-    let seconds = every_ms / 1000;
-    match seconds {
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
 }
 
 #[cfg(test)]
@@ -164,7 +172,5 @@ mod tests {
         assert!(parse_interval("0s").is_err());
         assert!(parse_interval("5w").is_err());
         assert!(parse_interval("soon").is_err());
-        assert_eq!(format_interval(86_400_000), "1d");
-        assert_eq!(format_interval(90_000), "90s");
     }
 }

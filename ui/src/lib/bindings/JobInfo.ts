@@ -14,9 +14,17 @@ name: string,
  */
 kind: string, 
 /**
- * Interval in milliseconds.
+ * When it runs, in words: "every 1d", "cron 0 3 * * *", "once".
+ */
+schedule: string, 
+/**
+ * Interval in milliseconds (0 for cron and one-off jobs).
  */
 every_ms: number, 
+/**
+ * When a one-off job completed.
+ */
+completed_at_unix_ms: number | null, 
 /**
  * Input for the handler.
  */
