@@ -72,13 +72,20 @@ pub fn macs_equal(left: &[u8], right: &[u8]) -> bool {
     left.len() == right.len() && left.iter().zip(right).fold(0_u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
-fn random_key() -> Result<Key, CoreError> {
+/// A new random 256-bit key.
+pub fn random_key() -> Result<Key, CoreError> {
     let mut key = Zeroizing::new([0_u8; 32]);
     getrandom::fill(key.as_mut()).map_err(|error| CoreError::Random(error.to_string()))?;
     Ok(key)
 }
 
-fn derive_from_passphrase(passphrase: &str, salt: &[u8], params: &str) -> Result<Key, CoreError> {
+/// The Argon2id parameters new passphrase keys use, as stored (`m_kib,t,p`).
+pub fn default_kdf_params() -> String {
+    format!("{ARGON2_M_KIB},{ARGON2_T},{ARGON2_P}")
+}
+
+/// Derives a key from a passphrase with Argon2id, `params` as `m_kib,t,p`.
+pub fn derive_from_passphrase(passphrase: &str, salt: &[u8], params: &str) -> Result<Key, CoreError> {
     let numbers: Vec<u32> = params.split(',').filter_map(|part| part.parse().ok()).collect();
     let [m, t, p] = numbers[..] else {
         return Err(CoreError::KeyRecordDamaged(format!("unreadable Argon2 parameters `{params}`")));
@@ -98,7 +105,9 @@ fn keychain_entry(store_id: &str, name: &str) -> Result<keyring::Entry, String> 
     keyring::Entry::new(KEYCHAIN_SERVICE, &format!("{store_id}/{name}")).map_err(|error| error.to_string())
 }
 
-async fn keychain_get(store_id: String, name: String) -> Result<Option<Key>, String> {
+/// Reads the 32-byte key `name` of store `store_id` from the OS keychain;
+/// `None` when the keychain has no such item, `Err` when no keychain is reachable.
+pub async fn keychain_get(store_id: String, name: String) -> Result<Option<Key>, String> {
     tokio::task::spawn_blocking(move || {
         let entry = keychain_entry(&store_id, &name)?;
         match entry.get_secret() {
@@ -116,7 +125,8 @@ async fn keychain_get(store_id: String, name: String) -> Result<Option<Key>, Str
     .map_err(|error| error.to_string())?
 }
 
-async fn keychain_put(store_id: String, name: String, key: Key) -> Result<(), String> {
+/// Stores the 32-byte key `name` of store `store_id` in the OS keychain.
+pub async fn keychain_put(store_id: String, name: String, key: Key) -> Result<(), String> {
     tokio::task::spawn_blocking(move || {
         let entry = keychain_entry(&store_id, &name)?;
         entry.set_secret(key.as_ref()).map_err(|error| error.to_string())

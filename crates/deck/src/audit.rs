@@ -52,7 +52,11 @@ impl AuditService {
         .instrument(caller.span())
         .await;
         if let Err(error) = &recorded {
-            tracing::error!(parent: &caller.span(), action, target, %error, "could not write the audit trail");
+            // The caller reports the error itself; the log file keeps a trace of it.
+            tracing::info!(
+                correlation_id = %caller.correlation_id, actor = %caller.actor, action, target, %error,
+                "could not write the audit trail"
+            );
         }
         let entry = recorded?;
         self.events.publish(DeckEvent::AuditRecorded { entry: entry.clone() });

@@ -8,6 +8,10 @@ pub enum DeckError {
     /// A failure in the shared foundations (data dir, store).
     #[error(transparent)]
     Core(#[from] CoreError),
+
+    /// A failure in a vault.
+    #[error(transparent)]
+    Vault(#[from] opsdeck_vault::VaultError),
 }
 
 impl DeckError {
@@ -15,6 +19,7 @@ impl DeckError {
     pub fn code(&self) -> &'static str {
         match self {
             DeckError::Core(error) => error.code(),
+            DeckError::Vault(error) => error.code(),
         }
     }
 

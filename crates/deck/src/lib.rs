@@ -15,6 +15,7 @@ mod error;
 mod jobs;
 pub mod logging;
 mod notify;
+mod secrets;
 mod status;
 
 use std::path::PathBuf;
@@ -30,9 +31,11 @@ pub use opsdeck_core::keys::KeyAccess;
 pub use opsdeck_core::scheduler::{JobInfo, JobRun, Schedule, SchedulerConfig};
 pub use opsdeck_core::webhooks::{Delivery, WebhookTarget};
 pub use opsdeck_core::Caller;
+pub use opsdeck_vault::{SecretInfo, SecretType, SecretValue, VaultInfo, VersionInfo};
 
 pub use error::DeckError;
 pub use logging::{init_logging, LogGuard};
+pub use secrets::generate_value;
 pub use status::DeckStatus;
 
 /// Environment variable naming the data dir (same as `--data-dir`).
@@ -87,6 +90,7 @@ pub struct Deck {
     keys: opsdeck_core::keys::KeyAccess,
     webhook_key: tokio::sync::OnceCell<opsdeck_core::keys::Key>,
     http: opsdeck_core::http::ResilientClient,
+    vaults: opsdeck_vault::Vaults,
     background_started: std::sync::atomic::AtomicBool,
 }
 
@@ -112,10 +116,12 @@ impl Deck {
         let data_dir = DataDir::prepare(&data_dir_path)?;
         let location = StoreLocation::choose(&data_dir, options.database_url.as_deref())?;
         let store = Store::open(location).await?;
+        store.apply_migrations(opsdeck_vault::migrator(store.kind())).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
         let events = EventBus::new();
         let audit = audit::AuditService::new(store.clone(), options.keys.clone(), events.clone());
         let http = opsdeck_core::http::ResilientClient::new(options.http.clone(), Some(events.clone()));
+        let vaults = opsdeck_vault::Vaults::new(store.clone(), options.keys.clone());
         Ok(Deck {
             data_dir,
             store,
@@ -124,6 +130,7 @@ impl Deck {
             keys: options.keys,
             webhook_key: tokio::sync::OnceCell::new(),
             http,
+            vaults,
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
         })

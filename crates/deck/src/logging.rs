@@ -27,8 +27,16 @@ pub struct LogGuard {
 /// Sends logs to stderr and, when `data_dir` is given, to the JSON log file
 /// there. Only the first call in a process takes effect.
 pub fn init_logging(data_dir: Option<&Path>) -> LogGuard {
-    let terminal_filter = EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    let terminal = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(terminal_filter);
+    // Without OPSDECK_LOG, a plain level filter is all the terminal needs.
+    let terminal = match EnvFilter::try_from_env("OPSDECK_LOG") {
+        Ok(filter) => {
+            tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter).boxed()
+        }
+        Err(_) => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(tracing_subscriber::filter::LevelFilter::WARN)
+            .boxed(),
+    };
 
     let (file_layer, guard) = match data_dir.map(open_log_file) {
         Some(Ok(appender)) => {

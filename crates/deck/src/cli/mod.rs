@@ -5,6 +5,7 @@ mod jobs;
 mod notify;
 mod serve;
 mod status;
+mod vault;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 /// OpsDeck: secrets, certificates, configs, telemetry and rate limits in one local control room.
 #[derive(Debug, Parser)]
-#[command(name = "opsdeck", version, about, propagate_version = true)]
+#[command(name = "opsdeck", version, about)]
 struct Cli {
     /// Directory where OpsDeck keeps its data (default: the platform's data dir).
     #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
@@ -38,6 +39,12 @@ struct Cli {
 enum Command {
     /// Show the data dir, the store and its schema version.
     Status,
+    /// Vaults: make and list them.
+    #[command(subcommand)]
+    Vault(vault::VaultCommand),
+    /// Secrets in vaults: set, get, list, history, rollback, rm.
+    #[command(subcommand)]
+    Secret(vault::SecretCommand),
     /// Read and verify the tamper-evident audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -99,6 +106,8 @@ pub(crate) fn main() -> ExitCode {
         let result = match cli.command {
             Command::Status => status::run(&deck, output).await,
             Command::Audit(command) => audit::run(&deck, command, output).await,
+            Command::Vault(command) => vault::run_vault(&deck, command, output).await,
+            Command::Secret(command) => vault::run_secret(&deck, command, output).await,
             Command::Jobs(command) => jobs::run(&deck, command, output).await,
             Command::Notify(command) => notify::run(&deck, command, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,

@@ -1,0 +1,496 @@
+//! Vaults and their secrets: create a vault with its key slots, unlock it,
+//! and keep every value of every secret as a sealed version.
+
+use opsdeck_core::clock::now_unix_ms;
+use opsdeck_core::keys::{self, Key, KeyAccess};
+use opsdeck_core::{Store, StoreKind};
+use serde::Serialize;
+use sqlx::migrate::Migrator;
+use ts_rs::TS;
+use zeroize::Zeroizing;
+
+use crate::envelope::{open_version, seal_version, unwrap_data_key, wrap_data_key};
+use crate::types::{check_name, SecretType};
+use crate::VaultError;
+
+/// This crate's migrations for the store's backend (versions 1000–1999).
+pub fn migrator(kind: StoreKind) -> Migrator {
+    match kind {
+        StoreKind::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        StoreKind::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
+/// A vault as listed (no keys, no values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct VaultInfo {
+    /// The vault's name.
+    pub name: String,
+    /// Its key slots' kinds: `keychain`, `passphrase`.
+    pub slots: Vec<String>,
+    /// How many secrets it holds.
+    #[ts(type = "number")]
+    pub secrets: i64,
+    /// When it was made.
+    #[ts(type = "number")]
+    pub created_at_unix_ms: i64,
+}
+
+/// A secret's metadata, readable while locked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SecretInfo {
+    /// The vault.
+    pub vault: String,
+    /// The secret's name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    #[ts(rename = "type")]
+    pub secret_type: String,
+    /// The current version.
+    #[ts(type = "number")]
+    pub version: i64,
+    /// When the current version was made.
+    #[ts(type = "number")]
+    pub updated_at: i64,
+}
+
+/// One version in a secret's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct VersionInfo {
+    /// The version number, from 1.
+    #[ts(type = "number")]
+    pub version: i64,
+    /// When it was made.
+    #[ts(type = "number")]
+    pub created_at_unix_ms: i64,
+    /// Who made it.
+    pub created_by: String,
+    /// Whether it is the current one.
+    pub current: bool,
+}
+
+/// A revealed value. `Debug` never shows the value; it is wiped on drop.
+#[derive(Clone, Serialize)]
+pub struct SecretValue {
+    /// The vault.
+    pub vault: String,
+    /// The secret's name.
+    pub name: String,
+    /// The version revealed.
+    pub version: i64,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub secret_type: String,
+    /// The value (UTF-8; binary values are not supported yet).
+    #[serde(serialize_with = "serialize_revealed")]
+    pub value: Zeroizing<String>,
+}
+
+/// Serialises a revealed value (only ever for an explicit reveal's output).
+fn serialize_revealed<S: serde::Serializer>(
+    value: &Zeroizing<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value)
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretValue")
+            .field("vault", &self.vault)
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("value", &"<redacted>")
+            .finish()
+    }
+}
+
+fn random_id(prefix: &str) -> Result<String, VaultError> {
+    let mut bytes = [0_u8; 12];
+    getrandom::fill(&mut bytes).map_err(|error| VaultError::Random(error.to_string()))?;
+    Ok(format!("{prefix}_{}", hex::encode(bytes)))
+}
+
+/// The vaults of one store.
+#[derive(Clone)]
+pub struct Vaults {
+    store: Store,
+    keys: KeyAccess,
+}
+
+impl std::fmt::Debug for Vaults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vaults").field("store", &self.store).finish()
+    }
+}
+
+type SlotRow = (String, String, Option<Vec<u8>>, Option<String>, Vec<u8>);
+
+impl Vaults {
+    /// The vaults of `store`, unlocked with `keys` (keychain, passphrase).
+    pub fn new(store: Store, keys: KeyAccess) -> Vaults {
+        Vaults { store, keys }
+    }
+
+    /// Makes a vault with a new random data key, wrapped by a keychain slot
+    /// (unless `no_keychain`, or no keychain is reachable) and a passphrase
+    /// slot (when a passphrase was given). At least one slot must be made.
+    pub async fn init(&self, name: &str, no_keychain: bool) -> Result<VaultInfo, VaultError> {
+        check_name("vault", name)?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM vaults WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.store.pool())
+            .await?;
+        if exists.is_some() {
+            return Err(VaultError::VaultExists { name: name.to_owned() });
+        }
+        let vault_id = random_id("vlt")?;
+        let data_key = keys::random_key()?;
+        let store_id = self.store.store_id().await?;
+        let mut slots: Vec<SlotRow> = Vec::new();
+        let mut keychain_problem = None;
+        if !no_keychain && !self.keys.no_keychain {
+            let slot_id = random_id("slot")?;
+            let slot_key = keys::random_key()?;
+            match keys::keychain_put(
+                store_id.clone(),
+                format!("vault/{vault_id}/{slot_id}"),
+                slot_key.clone(),
+            )
+            .await
+            {
+                Ok(()) => {
+                    let wrapped = wrap_data_key(&slot_key, &vault_id, &slot_id, &data_key)?;
+                    slots.push((slot_id, "keychain".into(), None, None, wrapped));
+                }
+                Err(reason) => keychain_problem = Some(reason),
+            }
+        }
+        if let Some(passphrase) = &self.keys.passphrase {
+            let slot_id = random_id("slot")?;
+            let mut salt = [0_u8; 16];
+            getrandom::fill(&mut salt).map_err(|error| VaultError::Random(error.to_string()))?;
+            let params = keys::default_kdf_params();
+            let slot_key = keys::derive_from_passphrase(passphrase, &salt, &params)?;
+            let wrapped = wrap_data_key(&slot_key, &vault_id, &slot_id, &data_key)?;
+            slots.push((slot_id, "passphrase".into(), Some(salt.to_vec()), Some(params), wrapped));
+        }
+        if slots.is_empty() {
+            let reason = match keychain_problem {
+                Some(problem) => {
+                    format!("no OS keychain is reachable ({problem}) and no passphrase was given")
+                }
+                None => "--no-keychain was given but no passphrase".to_owned(),
+            };
+            return Err(VaultError::Locked {
+                name: name.to_owned(),
+                reason: format!("{reason}; set OPSDECK_PASSPHRASE or pass --passphrase-stdin"),
+            });
+        }
+
+        let now = now_unix_ms();
+        let mut transaction = self.store.pool().begin().await?;
+        sqlx::query("INSERT INTO vaults (id, name, created_at_unix_ms) VALUES ($1, $2, $3)")
+            .bind(&vault_id)
+            .bind(name)
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        for (slot_id, kind, salt, params, wrapped) in &slots {
+            sqlx::query(
+                "INSERT INTO vault_slots (id, vault_id, kind, kdf_salt, kdf_params, wrapped_key, created_at_unix_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(slot_id)
+            .bind(&vault_id)
+            .bind(kind)
+            .bind(salt)
+            .bind(params)
+            .bind(wrapped)
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(VaultInfo {
+            name: name.to_owned(),
+            slots: slots.into_iter().map(|slot| slot.1).collect(),
+            secrets: 0,
+            created_at_unix_ms: now,
+        })
+    }
+
+    /// Every vault, by name.
+    pub async fn list(&self) -> Result<Vec<VaultInfo>, VaultError> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT id, name, created_at_unix_ms FROM vaults ORDER BY name")
+                .fetch_all(self.store.pool())
+                .await?;
+        let mut vaults = Vec::new();
+        for (id, name, created_at_unix_ms) in rows {
+            let slots: Vec<String> =
+                sqlx::query_scalar("SELECT kind FROM vault_slots WHERE vault_id = $1 ORDER BY kind")
+                    .bind(&id)
+                    .fetch_all(self.store.pool())
+                    .await?;
+            let secrets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM secrets WHERE vault_id = $1")
+                .bind(&id)
+                .fetch_one(self.store.pool())
+                .await?;
+            vaults.push(VaultInfo { name, slots, secrets, created_at_unix_ms });
+        }
+        Ok(vaults)
+    }
+
+    async fn vault_id(&self, name: &str) -> Result<String, VaultError> {
+        sqlx::query_scalar("SELECT id FROM vaults WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or_else(|| VaultError::UnknownVault { name: name.to_owned() })
+    }
+
+    /// The vault's data key, from its keychain slot or else its passphrase slot.
+    async fn unlock(&self, name: &str, vault_id: &str) -> Result<Key, VaultError> {
+        let slots: Vec<SlotRow> = sqlx::query_as(
+            "SELECT id, kind, kdf_salt, kdf_params, wrapped_key FROM vault_slots WHERE vault_id = $1 ORDER BY kind",
+        )
+        .bind(vault_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        let store_id = self.store.store_id().await?;
+        let mut problems = Vec::new();
+        let mut tried_passphrase = false;
+        for (slot_id, kind, salt, params, wrapped) in &slots {
+            match kind.as_str() {
+                "keychain" if !self.keys.no_keychain => {
+                    match keys::keychain_get(store_id.clone(), format!("vault/{vault_id}/{slot_id}")).await {
+                        Ok(Some(slot_key)) => match unwrap_data_key(&slot_key, vault_id, slot_id, wrapped) {
+                            Some(data_key) => return Ok(data_key),
+                            None => {
+                                problems.push("the keychain holds a different key for this vault".to_owned())
+                            }
+                        },
+                        Ok(None) => problems.push(
+                            "the keychain has no key for this vault (another user or machine?)".to_owned(),
+                        ),
+                        Err(reason) => problems.push(format!("no OS keychain is reachable ({reason})")),
+                    }
+                }
+                "passphrase" => {
+                    let Some(passphrase) = &self.keys.passphrase else {
+                        problems.push("it has a passphrase slot but no passphrase was given".to_owned());
+                        continue;
+                    };
+                    tried_passphrase = true;
+                    let (Some(salt), Some(params)) = (salt, params) else {
+                        problems.push("its passphrase slot is damaged".to_owned());
+                        continue;
+                    };
+                    let slot_key = keys::derive_from_passphrase(passphrase, salt, params)?;
+                    if let Some(data_key) = unwrap_data_key(&slot_key, vault_id, slot_id, wrapped) {
+                        return Ok(data_key);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if tried_passphrase {
+            return Err(VaultError::WrongPassphrase { name: name.to_owned() });
+        }
+        Err(VaultError::Locked {
+            name: name.to_owned(),
+            reason: format!("{}; set OPSDECK_PASSPHRASE or pass --passphrase-stdin", problems.join("; ")),
+        })
+    }
+
+    /// Stores `value` as a new version of `vault/name` (creating the secret).
+    pub async fn set(
+        &self,
+        vault: &str,
+        name: &str,
+        secret_type: SecretType,
+        value: &[u8],
+        actor: &str,
+    ) -> Result<SecretInfo, VaultError> {
+        check_name("secret", name)?;
+        if std::str::from_utf8(value).is_err() {
+            return Err(VaultError::Invalid(
+                "the value is not UTF-8 text; binary values are not supported yet".into(),
+            ));
+        }
+        let vault_id = self.vault_id(vault).await?;
+        let data_key = self.unlock(vault, &vault_id).await?;
+        let now = now_unix_ms();
+        let mut transaction = self.store.pool().begin().await?;
+        let existing: Option<(String, i64)> =
+            sqlx::query_as("SELECT id, current_version FROM secrets WHERE vault_id = $1 AND name = $2")
+                .bind(&vault_id)
+                .bind(name)
+                .fetch_optional(&mut *transaction)
+                .await?;
+        let (secret_id, version) = match existing {
+            Some((id, current)) => (id, current + 1),
+            None => {
+                let id = random_id("sec")?;
+                sqlx::query(
+                    "INSERT INTO secrets (id, vault_id, name, secret_type, current_version, created_at_unix_ms, updated_at_unix_ms) \
+                     VALUES ($1, $2, $3, $4, 0, $5, $5)",
+                )
+                .bind(&id)
+                .bind(&vault_id)
+                .bind(name)
+                .bind(secret_type.as_str())
+                .bind(now)
+                .execute(&mut *transaction)
+                .await?;
+                (id, 1)
+            }
+        };
+        let (nonce, ciphertext) = seal_version(&data_key, &vault_id, &secret_id, version, value)?;
+        sqlx::query(
+            "INSERT INTO secret_versions (secret_id, version, nonce, ciphertext, created_at_unix_ms, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&secret_id)
+        .bind(version)
+        .bind(nonce.to_vec())
+        .bind(ciphertext)
+        .bind(now)
+        .bind(actor)
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query("UPDATE secrets SET current_version = $1, secret_type = $2, updated_at_unix_ms = $3 WHERE id = $4")
+            .bind(version)
+            .bind(secret_type.as_str())
+            .bind(now)
+            .bind(&secret_id)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(SecretInfo {
+            vault: vault.to_owned(),
+            name: name.to_owned(),
+            secret_type: secret_type.as_str().to_owned(),
+            version,
+            updated_at: now,
+        })
+    }
+
+    async fn secret_row(&self, vault: &str, name: &str) -> Result<(String, String, String, i64), VaultError> {
+        let vault_id = self.vault_id(vault).await?;
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, secret_type, current_version FROM secrets WHERE vault_id = $1 AND name = $2",
+        )
+        .bind(&vault_id)
+        .bind(name)
+        .fetch_optional(self.store.pool())
+        .await?;
+        let (secret_id, secret_type, current) =
+            row.ok_or_else(|| VaultError::UnknownSecret { reference: format!("{vault}/{name}") })?;
+        Ok((vault_id, secret_id, secret_type, current))
+    }
+
+    /// Reveals a version of `vault/name` (the current one by default).
+    pub async fn get(
+        &self,
+        vault: &str,
+        name: &str,
+        version: Option<i64>,
+    ) -> Result<SecretValue, VaultError> {
+        let (vault_id, secret_id, secret_type, current) = self.secret_row(vault, name).await?;
+        let version = version.unwrap_or(current);
+        let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT nonce, ciphertext FROM secret_versions WHERE secret_id = $1 AND version = $2",
+        )
+        .bind(&secret_id)
+        .bind(version)
+        .fetch_optional(self.store.pool())
+        .await?;
+        let (nonce, ciphertext) =
+            row.ok_or_else(|| VaultError::UnknownSecret { reference: format!("{vault}/{name}#{version}") })?;
+        let data_key = self.unlock(vault, &vault_id).await?;
+        let plain = open_version(&data_key, &vault_id, &secret_id, version, &nonce, &ciphertext)
+            .map_err(|_| VaultError::Integrity { what: format!("{vault}/{name} version {version}") })?;
+        let text = String::from_utf8(plain.to_vec())
+            .map_err(|_| VaultError::Integrity { what: format!("{vault}/{name} version {version}") })?;
+        Ok(SecretValue {
+            vault: vault.to_owned(),
+            name: name.to_owned(),
+            version,
+            secret_type,
+            value: Zeroizing::new(text),
+        })
+    }
+
+    /// Secrets (of one vault, or all), by vault and name.
+    pub async fn secrets(&self, vault: Option<&str>) -> Result<Vec<SecretInfo>, VaultError> {
+        if let Some(vault) = vault {
+            self.vault_id(vault).await?;
+        }
+        let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT v.name, s.name, s.secret_type, s.current_version, s.updated_at_unix_ms \
+             FROM secrets s JOIN vaults v ON v.id = s.vault_id WHERE ($1 = '' OR v.name = $1) ORDER BY v.name, s.name",
+        )
+        .bind(vault.unwrap_or(""))
+        .fetch_all(self.store.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(vault, name, secret_type, version, updated_at)| SecretInfo {
+                vault,
+                name,
+                secret_type,
+                version,
+                updated_at,
+            })
+            .collect())
+    }
+
+    /// Every version of `vault/name`, newest first.
+    pub async fn history(&self, vault: &str, name: &str) -> Result<Vec<VersionInfo>, VaultError> {
+        let (_, secret_id, _, current) = self.secret_row(vault, name).await?;
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT version, created_at_unix_ms, created_by FROM secret_versions WHERE secret_id = $1 ORDER BY version DESC",
+        )
+        .bind(&secret_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(version, created_at_unix_ms, created_by)| VersionInfo {
+                version,
+                created_at_unix_ms,
+                created_by,
+                current: version == current,
+            })
+            .collect())
+    }
+
+    /// Makes the value of version `to` current again, as a new version.
+    pub async fn rollback(
+        &self,
+        vault: &str,
+        name: &str,
+        to: i64,
+        actor: &str,
+    ) -> Result<SecretInfo, VaultError> {
+        let old = self.get(vault, name, Some(to)).await?;
+        let secret_type = SecretType::parse(&old.secret_type)?;
+        self.set(vault, name, secret_type, old.value.as_bytes(), actor).await
+    }
+
+    /// Deletes `vault/name` and all its versions.
+    pub async fn remove(&self, vault: &str, name: &str) -> Result<(), VaultError> {
+        let (_, secret_id, _, _) = self.secret_row(vault, name).await?;
+        let mut transaction = self.store.pool().begin().await?;
+        sqlx::query("DELETE FROM secret_versions WHERE secret_id = $1")
+            .bind(&secret_id)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("DELETE FROM secrets WHERE id = $1").bind(&secret_id).execute(&mut *transaction).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,244 @@
+//! Vaults through the `opsdeck` command line: the CLI contract journey, wrong
+//! passphrases, tampering with every sealed byte, swapped ciphertexts, the
+//! keychain slot against a real Secret Service, and reveals that stop when the
+//! audit trail cannot be written.
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use opsdeck_tests::keychain::SecretService;
+use opsdeck_tests::opsdeck_command;
+use serde_json::Value;
+
+const PASSPHRASE: &str = "vault test passphrase";
+
+struct Cli<'a> {
+    dir: &'a Path,
+    passphrase: Option<&'a str>,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Cli<'_> {
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut command = opsdeck_command();
+        command
+            .arg("--data-dir")
+            .arg(self.dir)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match self.passphrase {
+            Some(passphrase) => command.env("OPSDECK_PASSPHRASE", passphrase),
+            None => command.env_remove("OPSDECK_PASSPHRASE"),
+        };
+        command.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+        command.envs(self.env.iter().map(|(name, value)| (*name, value.as_str())));
+        let mut child = command.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> Value {
+        let output = self.run(&[&["--json"], args].concat(), stdin);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn sqlite(dir: &Path, sql: &str) {
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import sqlite3; c = sqlite3.connect('{}'); c.executescript(\"\"\"{sql}\"\"\"); c.commit()",
+            dir.join("opsdeck.db").display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{sql}");
+}
+
+#[test]
+fn the_cli_journey_on_a_passphrase_only_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    let vault = cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    assert_eq!(vault["slots"], serde_json::json!(["passphrase"]));
+    cli.ok(
+        &["secret", "set", "prod/db-password", "--type", "database_password", "--value-stdin"],
+        Some("first value\n"),
+    );
+    let generated =
+        cli.ok(&["secret", "set", "prod/api-key", "--type", "api_key", "--generate", "--length", "48"], None);
+    assert_eq!(generated["version"], 1);
+
+    let got = cli.ok(&["secret", "get", "prod/db-password"], None);
+    assert_eq!(
+        got,
+        serde_json::json!({"vault": "prod", "name": "db-password", "version": 1, "type": "database_password", "value": "first value"})
+    );
+    let api = cli.ok(&["secret", "get", "prod/api-key"], None);
+    assert_eq!(api["value"].as_str().unwrap().len(), 48);
+
+    let list = cli.ok(&["secret", "list"], None);
+    let names: Vec<_> =
+        list.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(names, ["api-key", "db-password"]);
+    assert!(list.as_array().unwrap().iter().all(|s| s.get("value").is_none() && s["updated_at"].is_number()));
+
+    cli.ok(
+        &["secret", "set", "prod/db-password", "--type", "database_password", "--value-stdin"],
+        Some("second value"),
+    );
+    let history = cli.ok(&["secret", "history", "prod/db-password"], None);
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert_eq!(history[0]["current"], true);
+    assert_eq!(
+        cli.ok(&["secret", "get", "prod/db-password", "--version", "1"], None)["value"],
+        "first value"
+    );
+    let rolled = cli.ok(&["secret", "rollback", "prod/db-password", "--to", "1"], None);
+    assert_eq!(rolled["version"], 3);
+    assert_eq!(cli.ok(&["secret", "get", "prod/db-password"], None)["value"], "first value");
+
+    cli.ok(&["secret", "rm", "prod/api-key"], None);
+    let gone = cli.run(&["secret", "get", "prod/api-key"], None);
+    assert_eq!(gone.status.code(), Some(2));
+    assert!(stderr(&gone).contains("there is no secret `prod/api-key`"));
+
+    // Every change and reveal is in the audit trail, attributed to the CLI user.
+    let audit = cli.ok(&["audit", "log", "--action", "secret."], None);
+    let actions: Vec<_> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(
+        actions.contains(&"secret.reveal")
+            && actions.contains(&"secret.rollback")
+            && actions.contains(&"secret.remove")
+    );
+    assert_eq!(cli.ok(&["audit", "verify"], None)["ok"], true);
+}
+
+#[test]
+fn a_wrong_passphrase_is_refused_with_exit_2_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    cli.ok(&["secret", "set", "prod/token", "--type", "oauth_token", "--value-stdin"], Some("tok"));
+
+    let wrong = Cli { dir: dir.path(), passphrase: Some("not it"), env: Vec::new() };
+    for args in [
+        &["secret", "get", "prod/token"][..],
+        &["secret", "set", "prod/token", "--type", "oauth_token", "--value-stdin"],
+    ] {
+        let output = wrong.run(args, Some("overwritten?"));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains("wrong passphrase"), "{}", stderr(&output));
+        assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    }
+    let none = Cli { dir: dir.path(), passphrase: None, env: Vec::new() };
+    let locked = none.run(&["secret", "get", "prod/token"], None);
+    assert_eq!(locked.status.code(), Some(2));
+    assert!(stderr(&locked).contains("OPSDECK_PASSPHRASE"), "{}", stderr(&locked));
+
+    let got = cli.ok(&["secret", "get", "prod/token"], None);
+    assert_eq!((got["value"].as_str(), got["version"].as_i64()), (Some("tok"), Some(1)));
+}
+
+#[test]
+fn every_changed_sealed_byte_and_every_swapped_ciphertext_is_an_integrity_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    cli.ok(&["secret", "set", "prod/a", "--type", "generic", "--value-stdin"], Some("value of a"));
+    cli.ok(&["secret", "set", "prod/b", "--type", "generic", "--value-stdin"], Some("value of b"));
+    let assert_integrity_error = |what: &str| {
+        let output = cli.run(&["secret", "get", "prod/a"], None);
+        assert_eq!(output.status.code(), Some(2), "{what}: {}", stderr(&output));
+        assert!(stderr(&output).contains("failed its integrity check"), "{what}: {}", stderr(&output));
+        assert!(!stderr(&output).contains("panicked"));
+        assert!(output.stdout.is_empty(), "{what}: something was revealed");
+    };
+    let a = "(SELECT id FROM secrets WHERE name = 'a')";
+    // Nonce, first ciphertext byte, last (tag) byte, and the bound version.
+    for (what, tamper, undo) in [
+        ("nonce", format!("UPDATE secret_versions SET nonce = CAST(X'00' || substr(nonce, 2) AS BLOB) WHERE secret_id = {a}"), None),
+        ("ciphertext", format!("UPDATE secret_versions SET ciphertext = CAST(X'FF' || substr(ciphertext, 2) AS BLOB) WHERE secret_id = {a}"), None),
+        ("tag", format!("UPDATE secret_versions SET ciphertext = CAST(substr(ciphertext, 1, length(ciphertext) - 1) || X'00' AS BLOB) WHERE secret_id = {a}"), None),
+        ("version", format!("UPDATE secret_versions SET version = 2 WHERE secret_id = {a}; UPDATE secrets SET current_version = 2 WHERE id = {a}"),
+            Some(format!("UPDATE secret_versions SET version = 1 WHERE secret_id = {a}; UPDATE secrets SET current_version = 1 WHERE id = {a}"))),
+    ] {
+        // Keep the original to restore after each case.
+        sqlite(dir.path(), &format!("CREATE TABLE IF NOT EXISTS backup AS SELECT * FROM secret_versions WHERE secret_id = {a}"));
+        sqlite(dir.path(), &tamper);
+        assert_integrity_error(what);
+        match undo {
+            Some(undo) => sqlite(dir.path(), &undo),
+            None => sqlite(
+                dir.path(),
+                &format!("DELETE FROM secret_versions WHERE secret_id = {a}; INSERT INTO secret_versions SELECT * FROM backup; DROP TABLE backup"),
+            ),
+        }
+        sqlite(dir.path(), "DROP TABLE IF EXISTS backup");
+        assert_eq!(cli.ok(&["secret", "get", "prod/a"], None)["value"], "value of a", "restored after {what}");
+    }
+    // Swapping two secrets' sealed rows is detected (the AAD binds the secret id).
+    sqlite(
+        dir.path(),
+        &format!(
+            "UPDATE secret_versions SET nonce = (SELECT nonce FROM secret_versions WHERE secret_id = (SELECT id FROM secrets WHERE name = 'b')), \
+             ciphertext = (SELECT ciphertext FROM secret_versions WHERE secret_id = (SELECT id FROM secrets WHERE name = 'b')) WHERE secret_id = {a}"
+        ),
+    );
+    assert_integrity_error("swapped ciphertext");
+    // The failed reveal is evidence: it is in the audit trail.
+    let audit = cli.ok(&["audit", "log", "--action", "secret.reveal"], None);
+    assert!(audit.as_array().unwrap().iter().any(|e| e["outcome"] == "failed"));
+}
+
+#[test]
+fn a_reveal_stops_when_the_audit_trail_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    cli.ok(&["secret", "set", "prod/key", "--type", "api_key", "--value-stdin"], Some("k"));
+    let last = cli.ok(&["audit", "log", "--limit", "1"], None)[0]["seq"].as_i64().unwrap();
+    sqlite(dir.path(), &format!("DELETE FROM audit_log WHERE seq = {last}"));
+    let output = cli.run(&["secret", "get", "prod/key"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "the value was served without an audit entry");
+    assert!(stderr(&output).contains("tampered"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_keychain_vault_opens_without_a_passphrase_and_its_passphrase_slot_survives_losing_the_keychain() {
+    let keychain = SecretService::start();
+    let dir = tempfile::tempdir().unwrap();
+    let with_keychain = Cli { dir: dir.path(), passphrase: None, env: keychain.env() };
+    let vault = with_keychain.ok(&["vault", "init", "local"], None);
+    assert_eq!(vault["slots"], serde_json::json!(["keychain"]));
+    with_keychain
+        .ok(&["secret", "set", "local/token", "--type", "api_key", "--value-stdin"], Some("from keychain"));
+    assert_eq!(with_keychain.ok(&["secret", "get", "local/token"], None)["value"], "from keychain");
+
+    // A vault with both slots still opens from its passphrase when the keychain
+    // is gone (on a deck whose audit key is under the passphrase, so reveals can be recorded).
+    let dir = tempfile::tempdir().unwrap();
+    let first = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    first.ok(&["audit", "verify"], None);
+    let both = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: keychain.env() };
+    let vault = both.ok(&["vault", "init", "shared"], None);
+    assert_eq!(vault["slots"], serde_json::json!(["keychain", "passphrase"]));
+    both.ok(&["secret", "set", "shared/db", "--type", "database_password", "--value-stdin"], Some("pw"));
+    drop(keychain);
+    let no_keychain = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    assert_eq!(no_keychain.ok(&["secret", "get", "shared/db"], None)["value"], "pw");
+    let keychain_only = no_keychain.ok(&["vault", "init", "solo", "--no-keychain"], None);
+    assert_eq!(keychain_only["slots"], serde_json::json!(["passphrase"]));
+}
