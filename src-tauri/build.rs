@@ -16,6 +16,13 @@ const COMMANDS: &[&str] = &[
     "notify_deliveries",
     "notify_test",
     "notify_add",
+    "vault_list",
+    "vault_init",
+    "unlock",
+    "secret_list",
+    "secret_set",
+    "secret_reveal",
+    "secret_history",
 ];
 
 fn main() {

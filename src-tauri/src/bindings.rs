@@ -31,6 +31,10 @@ pub fn generate() -> Vec<(String, String)> {
     add("WebhookTarget", opsdeck::WebhookTarget::export_to_string(&config));
     add("Delivery", opsdeck::Delivery::export_to_string(&config));
     add("NewTarget", crate::commands::connections::NewTarget::export_to_string(&config));
+    add("VaultInfo", opsdeck::VaultInfo::export_to_string(&config));
+    add("SecretInfo", opsdeck::SecretInfo::export_to_string(&config));
+    add("VersionInfo", opsdeck::VersionInfo::export_to_string(&config));
+    add("Revealed", crate::commands::vaults::Revealed::export_to_string(&config));
     files
 }
 

@@ -210,3 +210,50 @@ fn a_webhook_added_in_the_app_is_signed_with_the_secret_it_showed_and_breakers_a
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("connections-breaker-open-dark");
 }
+
+#[test]
+fn a_secret_added_in_the_app_is_revealed_on_request_then_hidden_and_the_cli_sees_it() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    app.session.click_css("[data-testid=nav-vaults]");
+    app.session.wait_for_text("[data-testid=vaults-empty]", "No vaults yet");
+    app.screenshot("vaults-empty");
+
+    app.session.click_css("[data-testid=create-vault]");
+    let name = app.session.find("[data-testid=vault-name]");
+    app.session.type_text(&name, "prod");
+    app.session.click_css("[data-testid=vault-save]");
+    app.session.wait_for_text("[data-testid=secrets-empty]", "No secrets in this vault yet");
+
+    app.session.click_css("[data-testid=add-secret]");
+    let secret = app.session.find("[data-testid=secret-name]");
+    app.session.type_text(&secret, "db-password");
+    let value = app.session.find("[data-testid=secret-value]");
+    app.session.type_text(&value, "correct-horse-42");
+    app.session.click_css("[data-testid=secret-save]");
+    app.session.wait_for_text("[data-testid=secrets-table]", "db-password");
+    // The value is not on the page until it is revealed.
+    let page = app.session.execute("return document.body.textContent;");
+    assert!(!page.as_str().unwrap().contains("correct-horse-42"), "the value is on the page before a reveal");
+
+    app.session.click_css("[data-testid=reveal]");
+    app.session.wait_for_text("[data-testid=revealed-value]", "correct-horse-42");
+    app.screenshot("vaults-revealed");
+    app.session.click_css("[data-testid=hide]");
+    let page = app.session.execute("return document.body.textContent;");
+    assert!(!page.as_str().unwrap().contains("correct-horse-42"), "Hide removes the value");
+
+    // The same deck from the command line: the value, and the app's audited reveal.
+    let output = app.cli(&["--json", "secret", "get", "prod/db-password"]);
+    let got: serde_json::Value = serde_json::from_slice(&output.stdout).expect("secret JSON");
+    assert_eq!(got["value"], "correct-horse-42");
+    let audit = app.cli(&["--json", "audit", "log", "--action", "secret.reveal"]);
+    let entries: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    assert!(entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|entry| entry["actor"].as_str().unwrap().starts_with("app:")));
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.screenshot("vaults-dark");
+}

@@ -46,6 +46,33 @@ impl std::fmt::Debug for KeyAccess {
     }
 }
 
+/// [`KeyAccess`] shared by the services of one deck, so a passphrase entered
+/// once (in the app's unlock dialog) reaches all of them.
+#[derive(Debug, Clone, Default)]
+pub struct SharedKeyAccess(std::sync::Arc<std::sync::RwLock<KeyAccess>>);
+
+impl SharedKeyAccess {
+    /// Shares `access`.
+    pub fn new(access: KeyAccess) -> Self {
+        SharedKeyAccess(std::sync::Arc::new(std::sync::RwLock::new(access)))
+    }
+
+    /// A copy of the current access (the passphrase copy is wiped when dropped).
+    pub fn snapshot(&self) -> KeyAccess {
+        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Puts back an earlier snapshot.
+    pub fn restore(&self, access: KeyAccess) {
+        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = access;
+    }
+
+    /// Sets the passphrase used from now on.
+    pub fn set_passphrase(&self, passphrase: Zeroizing<String>) {
+        self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()).passphrase = Some(passphrase);
+    }
+}
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// HMAC-SHA256 of `parts` (each length-prefixed, so no two different lists of

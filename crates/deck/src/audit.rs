@@ -7,7 +7,7 @@ use tracing::Instrument;
 
 use opsdeck_core::audit::{AuditEvent, AuditLog, AUDIT_KEY_NAME};
 use opsdeck_core::events::EventBus;
-use opsdeck_core::keys::{load_or_create_key, KeyAccess};
+use opsdeck_core::keys::{load_or_create_key, SharedKeyAccess};
 use opsdeck_core::Store;
 
 use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, DeckEvent, Outcome, VerifyReport};
@@ -16,20 +16,20 @@ use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, DeckEvent, Outcome
 /// the keychain or run Argon2), shared by the deck and its background jobs.
 pub(crate) struct AuditService {
     store: Store,
-    keys: KeyAccess,
+    keys: SharedKeyAccess,
     events: EventBus,
     log: tokio::sync::OnceCell<AuditLog>,
 }
 
 impl AuditService {
-    pub(crate) fn new(store: Store, keys: KeyAccess, events: EventBus) -> Arc<AuditService> {
+    pub(crate) fn new(store: Store, keys: SharedKeyAccess, events: EventBus) -> Arc<AuditService> {
         Arc::new(AuditService { store, keys, events, log: tokio::sync::OnceCell::new() })
     }
 
     async fn log(&self) -> Result<&AuditLog, DeckError> {
         self.log
             .get_or_try_init(|| async {
-                let key = load_or_create_key(&self.store, AUDIT_KEY_NAME, &self.keys).await?;
+                let key = load_or_create_key(&self.store, AUDIT_KEY_NAME, &self.keys.snapshot()).await?;
                 Ok::<_, DeckError>(AuditLog::new(self.store.clone(), key))
             })
             .await
@@ -61,6 +61,11 @@ impl AuditService {
         let entry = recorded?;
         self.events.publish(DeckEvent::AuditRecorded { entry: entry.clone() });
         Ok(entry)
+    }
+
+    /// Loads the audit key now (checks a newly given passphrase).
+    pub(crate) async fn load_key(&self) -> Result<(), DeckError> {
+        self.log().await.map(|_| ())
     }
 
     pub(crate) async fn verify(&self, caller: &Caller) -> Result<VerifyReport, DeckError> {

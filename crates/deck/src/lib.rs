@@ -87,7 +87,7 @@ pub struct Deck {
     tasks: BackgroundTasks,
     audit: std::sync::Arc<audit::AuditService>,
     events: EventBus,
-    keys: opsdeck_core::keys::KeyAccess,
+    keys: opsdeck_core::keys::SharedKeyAccess,
     webhook_key: tokio::sync::OnceCell<opsdeck_core::keys::Key>,
     http: opsdeck_core::http::ResilientClient,
     vaults: opsdeck_vault::Vaults,
@@ -119,15 +119,16 @@ impl Deck {
         store.apply_migrations(opsdeck_vault::migrator(store.kind())).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
         let events = EventBus::new();
-        let audit = audit::AuditService::new(store.clone(), options.keys.clone(), events.clone());
+        let keys = opsdeck_core::keys::SharedKeyAccess::new(options.keys);
+        let audit = audit::AuditService::new(store.clone(), keys.clone(), events.clone());
         let http = opsdeck_core::http::ResilientClient::new(options.http.clone(), Some(events.clone()));
-        let vaults = opsdeck_vault::Vaults::new(store.clone(), options.keys.clone());
+        let vaults = opsdeck_vault::Vaults::new(store.clone(), keys.clone());
         Ok(Deck {
             data_dir,
             store,
             tasks: BackgroundTasks::new(),
             audit,
-            keys: options.keys,
+            keys,
             webhook_key: tokio::sync::OnceCell::new(),
             http,
             vaults,

@@ -10,7 +10,9 @@ use crate::{Caller, Deck, DeckError, Outcome};
 impl Deck {
     async fn webhook_key(&self) -> Result<&Key, DeckError> {
         self.webhook_key
-            .get_or_try_init(|| async { load_or_create_key(&self.store, WEBHOOK_KEY_NAME, &self.keys).await })
+            .get_or_try_init(|| async {
+                load_or_create_key(&self.store, WEBHOOK_KEY_NAME, &self.keys.snapshot()).await
+            })
             .await
             .map_err(DeckError::from)
     }

@@ -31,6 +31,24 @@ pub fn generate_value(length: usize) -> Result<Zeroizing<String>, DeckError> {
 }
 
 impl Deck {
+    /// Uses `passphrase` for the deck's keys and vaults from now on (the app's
+    /// unlock dialog). Checked against the audit key when that is under a
+    /// passphrase; a vault's own slots are checked when it is opened.
+    pub async fn unlock_with_passphrase(&self, passphrase: Zeroizing<String>) -> Result<(), DeckError> {
+        if passphrase.is_empty() {
+            return Err(opsdeck_vault::VaultError::Invalid("the passphrase is empty".into()).into());
+        }
+        let previous = self.keys.snapshot();
+        self.keys.set_passphrase(passphrase);
+        match self.audit.load_key().await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                self.keys.restore(previous);
+                Err(error)
+            }
+        }
+    }
+
     /// Makes a vault (keychain slot unless `no_keychain`, passphrase slot when one was given).
     pub async fn vault_init(
         &self,

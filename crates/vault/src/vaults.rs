@@ -2,7 +2,7 @@
 //! and keep every value of every secret as a sealed version.
 
 use opsdeck_core::clock::now_unix_ms;
-use opsdeck_core::keys::{self, Key, KeyAccess};
+use opsdeck_core::keys::{self, Key, SharedKeyAccess};
 use opsdeck_core::{Store, StoreKind};
 use serde::Serialize;
 use sqlx::migrate::Migrator;
@@ -116,7 +116,7 @@ fn random_id(prefix: &str) -> Result<String, VaultError> {
 #[derive(Clone)]
 pub struct Vaults {
     store: Store,
-    keys: KeyAccess,
+    keys: SharedKeyAccess,
 }
 
 impl std::fmt::Debug for Vaults {
@@ -129,7 +129,7 @@ type SlotRow = (String, String, Option<Vec<u8>>, Option<String>, Vec<u8>);
 
 impl Vaults {
     /// The vaults of `store`, unlocked with `keys` (keychain, passphrase).
-    pub fn new(store: Store, keys: KeyAccess) -> Vaults {
+    pub fn new(store: Store, keys: SharedKeyAccess) -> Vaults {
         Vaults { store, keys }
     }
 
@@ -145,12 +145,13 @@ impl Vaults {
         if exists.is_some() {
             return Err(VaultError::VaultExists { name: name.to_owned() });
         }
+        let access = self.keys.snapshot();
         let vault_id = random_id("vlt")?;
         let data_key = keys::random_key()?;
         let store_id = self.store.store_id().await?;
         let mut slots: Vec<SlotRow> = Vec::new();
         let mut keychain_problem = None;
-        if !no_keychain && !self.keys.no_keychain {
+        if !no_keychain && !access.no_keychain {
             let slot_id = random_id("slot")?;
             let slot_key = keys::random_key()?;
             match keys::keychain_put(
@@ -167,7 +168,7 @@ impl Vaults {
                 Err(reason) => keychain_problem = Some(reason),
             }
         }
-        if let Some(passphrase) = &self.keys.passphrase {
+        if let Some(passphrase) = &access.passphrase {
             let slot_id = random_id("slot")?;
             let mut salt = [0_u8; 16];
             getrandom::fill(&mut salt).map_err(|error| VaultError::Random(error.to_string()))?;
@@ -260,11 +261,12 @@ impl Vaults {
         .fetch_all(self.store.pool())
         .await?;
         let store_id = self.store.store_id().await?;
+        let access = self.keys.snapshot();
         let mut problems = Vec::new();
         let mut tried_passphrase = false;
         for (slot_id, kind, salt, params, wrapped) in &slots {
             match kind.as_str() {
-                "keychain" if !self.keys.no_keychain => {
+                "keychain" if !access.no_keychain => {
                     match keys::keychain_get(store_id.clone(), format!("vault/{vault_id}/{slot_id}")).await {
                         Ok(Some(slot_key)) => match unwrap_data_key(&slot_key, vault_id, slot_id, wrapped) {
                             Some(data_key) => return Ok(data_key),
@@ -279,7 +281,7 @@ impl Vaults {
                     }
                 }
                 "passphrase" => {
-                    let Some(passphrase) = &self.keys.passphrase else {
+                    let Some(passphrase) = &access.passphrase else {
                         problems.push("it has a passphrase slot but no passphrase was given".to_owned());
                         continue;
                     };

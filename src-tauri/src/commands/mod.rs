@@ -5,6 +5,7 @@ mod activity;
 pub(crate) mod connections;
 mod jobs;
 mod overview;
+pub(crate) mod vaults;
 
 /// The invoke handler with every command of the app. Keep the list in step
 /// with `COMMANDS` in build.rs and the capability files.
@@ -22,5 +23,12 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         connections::notify_deliveries,
         connections::notify_test,
         connections::notify_add,
+        vaults::vault_list,
+        vaults::vault_init,
+        vaults::unlock,
+        vaults::secret_list,
+        vaults::secret_set,
+        vaults::secret_reveal,
+        vaults::secret_history,
     ]
 }

@@ -12,6 +12,10 @@ import type { DeckStatus } from './bindings/DeckStatus';
 import type { Delivery } from './bindings/Delivery';
 import type { EndpointHealth } from './bindings/EndpointHealth';
 import type { NewTarget } from './bindings/NewTarget';
+import type { Revealed } from './bindings/Revealed';
+import type { SecretInfo } from './bindings/SecretInfo';
+import type { VaultInfo } from './bindings/VaultInfo';
+import type { VersionInfo } from './bindings/VersionInfo';
 import type { WebhookTarget } from './bindings/WebhookTarget';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobRun } from './bindings/JobRun';
@@ -28,7 +32,11 @@ export type {
   JobInfo,
   JobRun,
   NewTarget,
+  Revealed,
+  SecretInfo,
+  VaultInfo,
   VerifyReport,
+  VersionInfo,
   WebhookTarget,
 };
 
@@ -89,7 +97,26 @@ export const api = {
   notifyTest: (name: string) => call<Delivery>('notify_test', { name }),
   /** Adds a target; the generated signing secret comes back once. */
   notifyAdd: (name: string, url: string) => call<NewTarget>('notify_add', { name, url }),
+  /** Every vault. */
+  vaults: () => call<VaultInfo[]>('vault_list'),
+  /** Makes a vault. */
+  vaultInit: (name: string, noKeychain: boolean) => call<VaultInfo>('vault_init', { name, noKeychain }),
+  /** Uses a passphrase for the deck's keys and vaults for this session. */
+  unlock: (passphrase: string) => call<null>('unlock', { passphrase }),
+  /** Secrets' metadata, no values. */
+  secrets: (vault: string | null) => call<SecretInfo[]>('secret_list', { vault }),
+  /** Stores a new version: a given value, or a generated one of `generateLength` characters. */
+  secretSet: (reference: string, secretType: string, value: string | null, generateLength: number | null) =>
+    call<SecretInfo>('secret_set', { reference, secretType, value, generateLength }),
+  /** Reveals a value (audited). The only way a value reaches the UI. */
+  secretReveal: (reference: string, version: number | null = null) =>
+    call<Revealed>('secret_reveal', { reference, version }),
+  /** A secret's versions, newest first. */
+  secretHistory: (reference: string) => call<VersionInfo[]>('secret_history', { reference }),
 };
+
+/** Error codes that mean "a passphrase would help". */
+export const LOCKED_CODES = ['vault_locked', 'passphrase_needed', 'no_key_source', 'wrong_passphrase'];
 
 /** Calls `handler` for every event of the deck until the returned function is called. */
 export function onDeckEvent(handler: (event: DeckEvent) => void): Promise<UnlistenFn> {
@@ -124,6 +151,17 @@ export function errorTitle(error: unknown): string {
       return 'That webhook target cannot be used';
     case 'unknown_target':
       return 'That webhook target no longer exists';
+    case 'vault_locked':
+      return 'This vault is locked';
+    case 'vault_exists':
+      return 'That vault already exists';
+    case 'unknown_vault':
+    case 'unknown_secret':
+      return 'Not found';
+    case 'integrity':
+      return 'A stored value failed its integrity check';
+    case 'invalid_input':
+      return 'That input cannot be used';
     case 'unknown_job':
       return 'That job no longer exists';
     case 'audit_chain_broken':

@@ -1,6 +1,6 @@
 // Navigation between pages, kept in the URL hash so a reload stays on the page.
 
-export type PageId = 'overview' | 'activity' | 'jobs' | 'connections' | 'settings';
+export type PageId = 'overview' | 'vaults' | 'activity' | 'jobs' | 'connections' | 'settings';
 
 export interface PageInfo {
   id: PageId;
@@ -13,6 +13,7 @@ export interface PageInfo {
 /** Every page of the app, in sidebar order. Only areas that work are listed. */
 export const PAGES: PageInfo[] = [
   { id: 'overview', title: 'Overview', group: '', keywords: 'home status store readiness' },
+  { id: 'vaults', title: 'Vaults', group: 'Secrets', keywords: 'secrets passwords keys tokens reveal' },
   { id: 'activity', title: 'Activity', group: 'Operations', keywords: 'audit trail log history verify who did what' },
   { id: 'jobs', title: 'Jobs', group: 'Operations', keywords: 'scheduler schedule runs background cron retry' },
   { id: 'connections', title: 'Connections', group: 'Operations', keywords: 'webhooks notifications circuit breaker outbound http endpoints' },
