@@ -81,10 +81,14 @@ pub enum SignatureError {
     Mismatch,
 }
 
+/// What the signature covers: the timestamp, a dot, the raw body.
+fn signed_payload(timestamp: i64, body: &[u8]) -> Vec<u8> {
+    [timestamp.to_string().as_bytes(), b".", body].concat()
+}
+
 /// The `OpsDeck-Signature` value for `body` at `timestamp` (unix seconds).
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    let signed = [timestamp.to_string().as_bytes(), b".", body].concat();
-    format!("t={timestamp},v1={}", hex::encode(mac_of_raw(secret, &signed)))
+    format!("t={timestamp},v1={}", hex::encode(mac_of_raw(secret, &signed_payload(timestamp, body))))
 }
 
 /// Checks an `OpsDeck-Signature` header the way a receiver should.
@@ -113,8 +117,7 @@ pub fn verify_signature(
     if (now_unix_secs - timestamp).abs() > window_secs {
         return Err(SignatureError::OutsideWindow);
     }
-    let signed = [timestamp.to_string().as_bytes(), b".", body].concat();
-    let expected = mac_of_raw(secret, &signed);
+    let expected = mac_of_raw(secret, &signed_payload(timestamp, body));
     if signatures.iter().any(|candidate| crate::keys::macs_equal(candidate, &expected)) {
         Ok(())
     } else {
