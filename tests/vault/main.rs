@@ -255,3 +255,98 @@ fn a_keychain_vault_opens_without_a_passphrase_and_its_passphrase_slot_survives_
     let keychain_only = no_keychain.ok(&["vault", "init", "solo", "--no-keychain"], None);
     assert_eq!(keychain_only["slots"], serde_json::json!(["passphrase"]));
 }
+
+#[test]
+fn run_puts_resolved_secrets_in_the_environment_and_passes_the_exit_code_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    cli.ok(&["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"], Some("v1-value"));
+    cli.ok(&["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"], Some("v2-value"));
+    let env_file = dir.path().join("app.env");
+    std::fs::write(&env_file, "# settings\nexport OLD=\"opsdeck://prod/db#1\"\nPLAIN='kept as is'\n\n")
+        .unwrap();
+
+    let output = cli.run(
+        &[
+            "run",
+            "--env",
+            "DB=opsdeck://prod/db",
+            "--env-file",
+            env_file.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            "echo \"$DB|$OLD|$PLAIN\"; exit 7",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "v2-value|v1-value|kept as is");
+
+    // An unknown reference fails before the command starts, naming it.
+    let marker = dir.path().join("started");
+    let output =
+        cli.run(&["run", "--env", "X=opsdeck://prod/nope", "--", "touch", marker.to_str().unwrap()], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("opsdeck://prod/nope"), "{}", stderr(&output));
+    assert!(!marker.exists(), "the command ran although a reference was unknown");
+
+    let bad = dir.path().join("bad.env");
+    std::fs::write(&bad, "GOOD=1\nthis line is wrong\n").unwrap();
+    let output = cli.run(&["run", "--env-file", bad.to_str().unwrap(), "--", "true"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("line 2"), "{}", stderr(&output));
+}
+
+#[test]
+fn run_forwards_termination_to_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("got-term");
+    let script = format!("trap 'echo term > {}; exit 3' TERM; sleep 30 & wait", marker.display());
+    let mut command = opsdeck_command();
+    command
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["run", "--", "sh", "-c", &script])
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    let mut child = command.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3), "the command's own exit code");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "term");
+}
+
+#[test]
+fn inject_renders_references_into_a_private_file_and_writes_nothing_when_one_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    cli.ok(&["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"], Some("p@ss"));
+    let template = dir.path().join("app.conf.tpl");
+    std::fs::write(
+        &template,
+        "url = postgres://app:{{ opsdeck://prod/db }}@db/app\nliteral = {{ not_a_reference }}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("app.conf");
+    let output = cli.run(&["inject", "-i", template.to_str().unwrap(), "-o", out.to_str().unwrap()], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "url = postgres://app:p@ss@db/app\nliteral = {{ not_a_reference }}\n"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+
+    std::fs::write(&template, "a = {{ opsdeck://prod/db }}\nb = {{ opsdeck://prod/missing }}\n").unwrap();
+    let output = cli.run(&["inject", "-i", template.to_str().unwrap(), "-o", out.to_str().unwrap()], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("opsdeck://prod/missing"), "{}", stderr(&output));
+    assert!(
+        std::fs::read_to_string(&out).unwrap().starts_with("url = "),
+        "the earlier file is left as it was"
+    );
+}

@@ -12,6 +12,7 @@
 
 mod audit;
 mod error;
+mod inject;
 mod jobs;
 pub mod logging;
 mod notify;

@@ -16,5 +16,5 @@ pub mod types;
 mod vaults;
 
 pub use error::VaultError;
-pub use types::{split_reference, SecretType, SECRET_TYPES};
+pub use types::{split_reference, SecretReference, SecretType, REFERENCE_SCHEME, SECRET_TYPES};
 pub use vaults::{migrator, SecretInfo, SecretValue, VaultInfo, Vaults, VersionInfo};

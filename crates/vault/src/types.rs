@@ -91,8 +91,69 @@ pub fn split_reference(reference: &str) -> Result<(&str, &str), VaultError> {
     }
 }
 
+/// The scheme of secret references in templates, env files and configs.
+pub const REFERENCE_SCHEME: &str = "opsdeck://";
+
+/// A parsed `opsdeck://VAULT/NAME[#VERSION]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretReference {
+    /// The vault.
+    pub vault: String,
+    /// The secret's name.
+    pub name: String,
+    /// A pinned version; the current one when `None`.
+    pub version: Option<i64>,
+}
+
+impl SecretReference {
+    /// Parses `opsdeck://VAULT/NAME[#VERSION]`.
+    pub fn parse(text: &str) -> Result<SecretReference, VaultError> {
+        let invalid = || {
+            VaultError::Invalid(format!("`{text}` is not a secret reference; write opsdeck://VAULT/NAME or opsdeck://VAULT/NAME#VERSION"))
+        };
+        let rest = text.trim().strip_prefix(REFERENCE_SCHEME).ok_or_else(invalid)?;
+        let (path, version) = match rest.split_once('#') {
+            Some((path, version)) => (path, Some(version.parse::<i64>().map_err(|_| invalid())?)),
+            None => (rest, None),
+        };
+        let (vault, name) = split_reference(path).map_err(|_| invalid())?;
+        check_name("vault", vault)?;
+        check_name("secret", name)?;
+        Ok(SecretReference { vault: vault.to_owned(), name: name.to_owned(), version })
+    }
+
+    /// `VAULT/NAME`.
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.vault, self.name)
+    }
+}
+
+impl std::fmt::Display for SecretReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.version {
+            Some(version) => write!(f, "{REFERENCE_SCHEME}{}/{}#{version}", self.vault, self.name),
+            None => write!(f, "{REFERENCE_SCHEME}{}/{}", self.vault, self.name),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secret_references_parse_with_and_without_a_version() {
+        let reference = SecretReference::parse("opsdeck://prod/db-password#3").unwrap();
+        assert_eq!(
+            (reference.vault.as_str(), reference.name.as_str(), reference.version),
+            ("prod", "db-password", Some(3))
+        );
+        assert_eq!(reference.to_string(), "opsdeck://prod/db-password#3");
+        assert_eq!(SecretReference::parse("opsdeck://prod/key").unwrap().version, None);
+        for bad in ["prod/key", "opsdeck://prod", "opsdeck://prod/key#x", "opsdeck:///key", "opsdeck://a b/c"]
+        {
+            assert!(SecretReference::parse(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

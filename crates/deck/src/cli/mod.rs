@@ -1,6 +1,7 @@
 //! Argument parsing, output and exit codes of the `opsdeck` command line.
 
 mod audit;
+mod inject;
 mod jobs;
 mod notify;
 mod serve;
@@ -45,6 +46,10 @@ enum Command {
     /// Secrets in vaults: set, get, list, history, rollback, rm.
     #[command(subcommand)]
     Secret(vault::SecretCommand),
+    /// Run a command with secrets in its environment.
+    Run(inject::RunArgs),
+    /// Render a template's `{{ opsdeck://VAULT/NAME }}` placeholders into a file (mode 0600).
+    Inject(inject::InjectArgs),
     /// Read and verify the tamper-evident audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -107,6 +112,8 @@ pub(crate) fn main() -> ExitCode {
             Command::Status => status::run(&deck, output).await,
             Command::Audit(command) => audit::run(&deck, command, output).await,
             Command::Vault(command) => vault::run_vault(&deck, command, output).await,
+            Command::Run(args) => inject::run(&deck, args).await,
+            Command::Inject(args) => inject::inject(&deck, args).await,
             Command::Secret(command) => vault::run_secret(&deck, command, output).await,
             Command::Jobs(command) => jobs::run(&deck, command, output).await,
             Command::Notify(command) => notify::run(&deck, command, output).await,

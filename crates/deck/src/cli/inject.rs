@@ -1,0 +1,160 @@
+//! `opsdeck run` and `opsdeck inject`: secrets into a process or a file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use opsdeck::{Caller, Deck, DeckError};
+
+/// Arguments of `opsdeck run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// NAME=VALUE for the command's environment; a VALUE of the form
+    /// opsdeck://VAULT/SECRET[#N] is replaced by the secret's value. Repeatable.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    env: Vec<String>,
+    /// A file of NAME=VALUE lines (like .env), references allowed as values.
+    #[arg(long, value_name = "FILE")]
+    env_file: Option<PathBuf>,
+    /// The command and its arguments (after `--`).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
+/// Arguments of `opsdeck inject`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InjectArgs {
+    /// The template: `{{ opsdeck://VAULT/NAME }}` placeholders are replaced.
+    #[arg(short = 'i', long = "input", value_name = "TEMPLATE")]
+    input: PathBuf,
+    /// Where to write the result (mode 0600, replaced atomically).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: PathBuf,
+}
+
+fn input_error(message: String) -> DeckError {
+    opsdeck_vault::VaultError::Invalid(message).into()
+}
+
+fn split_assignment(text: &str, origin: &str) -> Result<(String, String), DeckError> {
+    let (name, value) = text
+        .split_once('=')
+        .filter(|(name, _)| {
+            !name.trim().is_empty() && name.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .ok_or_else(|| input_error(format!("{origin}: `{text}` is not NAME=VALUE")))?;
+    let value = value.trim();
+    let unquoted = value
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .or_else(|| value.strip_prefix('\'').and_then(|rest| rest.strip_suffix('\'')))
+        .unwrap_or(value);
+    Ok((name.trim().to_owned(), unquoted.to_owned()))
+}
+
+fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, DeckError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| input_error(format!("cannot read the env file {}: {error}", path.display())))?;
+    let mut variables = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        variables.push(split_assignment(line, &format!("{} line {}", path.display(), number + 1))?);
+    }
+    Ok(variables)
+}
+
+pub(crate) async fn run(deck: &Deck, args: RunArgs) -> Result<ExitCode, DeckError> {
+    let mut variables = match &args.env_file {
+        Some(path) => read_env_file(path)?,
+        None => Vec::new(),
+    };
+    for assignment in &args.env {
+        variables.push(split_assignment(assignment, "--env")?);
+    }
+    // Every reference is resolved (and each reveal audited) before the command starts.
+    let resolved = deck.resolve_environment(&Caller::local_user("cli"), &variables).await?;
+    let (program, arguments) =
+        args.command.split_first().ok_or_else(|| input_error("no command given after --".into()))?;
+    let mut child = tokio::process::Command::new(program)
+        .args(arguments)
+        .envs(resolved.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+        .spawn()
+        .map_err(|error| input_error(format!("cannot start `{program}`: {error}")))?;
+    drop(resolved);
+    let status = wait_forwarding_signals(&mut child)
+        .await
+        .map_err(|error| input_error(format!("waiting for `{program}`: {error}")))?;
+    Ok(exit_code_of(status))
+}
+
+#[cfg(unix)]
+async fn wait_forwarding_signals(
+    child: &mut tokio::process::Child,
+) -> std::io::Result<std::process::ExitStatus> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    loop {
+        let name = tokio::select! {
+            status = child.wait() => return status,
+            _ = interrupt.recv() => "INT",
+            _ = terminate.recv() => "TERM",
+            _ = hangup.recv() => "HUP",
+        };
+        // Pass the signal on; the command decides how to end, and its exit code is ours.
+        if let Some(pid) = child.id() {
+            let _ = std::process::Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status();
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_forwarding_signals(
+    child: &mut tokio::process::Child,
+) -> std::io::Result<std::process::ExitStatus> {
+    child.wait().await
+}
+
+fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
+    if let Some(code) = status.code() {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return ExitCode::from(u8::try_from(128 + signal).unwrap_or(1));
+        }
+    }
+    ExitCode::from(1)
+}
+
+pub(crate) async fn inject(deck: &Deck, args: InjectArgs) -> Result<ExitCode, DeckError> {
+    let template = std::fs::read_to_string(&args.input).map_err(|error| {
+        input_error(format!("cannot read the template {}: {error}", args.input.display()))
+    })?;
+    let rendered = deck.render_template(&Caller::local_user("cli"), &template).await?;
+    let directory = match args.output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let write_error =
+        |error: std::io::Error| input_error(format!("cannot write {}: {error}", args.output.display()));
+    // A private temporary file beside the target, renamed over it: readers see the old or the new file, never half.
+    let mut file = tempfile::NamedTempFile::new_in(&directory).map_err(write_error)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(write_error)?;
+    }
+    file.write_all(rendered.as_bytes()).map_err(write_error)?;
+    file.as_file().sync_all().map_err(write_error)?;
+    file.persist(&args.output).map_err(|error| write_error(error.error))?;
+    eprintln!("wrote {}", args.output.display());
+    Ok(ExitCode::SUCCESS)
+}
