@@ -350,3 +350,48 @@ fn inject_renders_references_into_a_private_file_and_writes_nothing_when_one_is_
         "the earlier file is left as it was"
     );
 }
+
+#[test]
+fn rotation_keeps_a_verified_value_and_restores_the_old_one_when_verification_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    cli.ok(
+        &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"],
+        Some("old-password"),
+    );
+
+    // The verification sees both values and accepts.
+    let check = "[ \"$OPSDECK_OLD_VALUE\" = old-password ] && [ ${#OPSDECK_NEW_VALUE} -eq 32 ]";
+    let report = cli.ok(&["secret", "rotate", "prod/db", "--verify", check], None);
+    assert_eq!((report["rotated"].as_bool(), report["version"].as_i64()), (Some(true), Some(2)));
+    let rotated = cli.ok(&["secret", "get", "prod/db"], None)["value"].as_str().unwrap().to_owned();
+    assert_eq!(rotated.len(), 32);
+    assert_ne!(rotated, "old-password");
+
+    // The verification refuses: the previous value is current again, and the reason is reported.
+    let output = cli.run(
+        &["--json", "secret", "rotate", "prod/db", "--verify", "echo 'db refused the login' >&2; exit 4"],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["rotated"], false);
+    assert_eq!(report["version"], 2);
+    let reason = report["reason"].as_str().unwrap();
+    assert!(reason.contains("code 4") && reason.contains("db refused the login"), "{reason}");
+    assert_eq!(cli.ok(&["secret", "get", "prod/db"], None)["value"], rotated);
+    assert_eq!(cli.ok(&["secret", "history", "prod/db"], None).as_array().unwrap().len(), 2);
+    let audit = cli.ok(&["audit", "log", "--action", "secret.rotate"], None);
+    let outcomes: Vec<_> = audit.as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["failed", "ok"]);
+
+    // Types whose values come from elsewhere say so.
+    cli.ok(
+        &["secret", "set", "prod/deploy-key", "--type", "ssh_key", "--value-stdin"],
+        Some("-----BEGIN OPENSSH PRIVATE KEY-----"),
+    );
+    let output = cli.run(&["secret", "rotate", "prod/deploy-key"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("secret set"), "{}", stderr(&output));
+}

@@ -16,6 +16,7 @@ mod inject;
 mod jobs;
 pub mod logging;
 mod notify;
+mod rotate;
 mod secrets;
 mod status;
 
@@ -36,6 +37,7 @@ pub use opsdeck_vault::{SecretInfo, SecretType, SecretValue, VaultInfo, VersionI
 
 pub use error::DeckError;
 pub use logging::{init_logging, LogGuard};
+pub use rotate::RotationReport;
 pub use secrets::generate_value;
 pub use status::DeckStatus;
 

@@ -483,6 +483,41 @@ impl Vaults {
         self.set(vault, name, secret_type, old.value.as_bytes(), actor).await
     }
 
+    /// Takes back version `version` when it is the current one (a rotation
+    /// whose verification failed): the version is deleted and the previous one
+    /// is current again.
+    pub async fn discard_version(&self, vault: &str, name: &str, version: i64) -> Result<i64, VaultError> {
+        let (_, secret_id, _, current) = self.secret_row(vault, name).await?;
+        if current != version || version <= 1 {
+            return Err(VaultError::Invalid(format!(
+                "{vault}/{name}: version {version} is not the newest of several versions, so it cannot be taken back"
+            )));
+        }
+        let previous: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(version) FROM secret_versions WHERE secret_id = $1 AND version < $2",
+        )
+        .bind(&secret_id)
+        .bind(version)
+        .fetch_one(self.store.pool())
+        .await?;
+        let previous =
+            previous.ok_or_else(|| VaultError::Invalid(format!("{vault}/{name} has no earlier version")))?;
+        let mut transaction = self.store.pool().begin().await?;
+        sqlx::query("DELETE FROM secret_versions WHERE secret_id = $1 AND version = $2")
+            .bind(&secret_id)
+            .bind(version)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("UPDATE secrets SET current_version = $1, updated_at_unix_ms = $2 WHERE id = $3")
+            .bind(previous)
+            .bind(now_unix_ms())
+            .bind(&secret_id)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(previous)
+    }
+
     /// Deletes `vault/name` and all its versions.
     pub async fn remove(&self, vault: &str, name: &str) -> Result<(), VaultError> {
         let (_, secret_id, _, _) = self.secret_row(vault, name).await?;

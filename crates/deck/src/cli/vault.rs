@@ -65,6 +65,15 @@ pub(crate) enum SecretCommand {
         /// VAULT/NAME
         reference: String,
     },
+    /// Replace the value with a new generated one; with --verify, keep it only
+    /// when CMD (run with OPSDECK_NEW_VALUE and OPSDECK_OLD_VALUE) exits 0.
+    Rotate {
+        /// VAULT/NAME
+        reference: String,
+        /// A shell command that checks the new value works.
+        #[arg(long, value_name = "CMD")]
+        verify: Option<String>,
+    },
     /// Make an older version current again (as a new version).
     Rollback {
         /// VAULT/NAME
@@ -175,6 +184,19 @@ pub(crate) async fn run_secret(
                     text
                 })
             });
+        }
+        SecretCommand::Rotate { reference, verify } => {
+            let report = deck.secret_rotate(&caller, &reference, verify.as_deref()).await?;
+            output.print(&report, |report| match &report.reason {
+                None => format!("{}/{} rotated: now version {}\n", report.vault, report.name, report.version),
+                Some(reason) => format!(
+                    "{}/{} NOT rotated: {reason}; version {} is current again\n",
+                    report.vault, report.name, report.version
+                ),
+            });
+            if !report.rotated {
+                return Ok(ExitCode::from(1));
+            }
         }
         SecretCommand::Rollback { reference, to } => {
             let info = deck.secret_rollback(&caller, &reference, to).await?;
