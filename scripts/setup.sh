@@ -17,6 +17,8 @@ APT_PACKAGES=(
   # Real servers the tests start themselves: PostgreSQL, and a Secret Service
   # (GNOME Keyring on a private D-Bus session) as the OS keychain.
   postgresql gnome-keyring dbus libsecret-tools
+  # OpenSSH's ssh-keygen checks the SSH keys the vault generates.
+  openssh-client
 )
 
 missing=()

@@ -23,6 +23,17 @@ const COMMANDS: &[&str] = &[
     "secret_set",
     "secret_reveal",
     "secret_history",
+    "vault_access",
+    "vault_member_set",
+    "vault_member_remove",
+    "vault_change_passphrase",
+    "secret_edit",
+    "secret_copy",
+    "secret_rotate",
+    "secret_rollback",
+    "secret_remove",
+    "secrets_due",
+    "secret_import",
 ];
 
 fn main() {

@@ -35,6 +35,15 @@ pub fn generate() -> Vec<(String, String)> {
     add("SecretInfo", opsdeck::SecretInfo::export_to_string(&config));
     add("VersionInfo", opsdeck::VersionInfo::export_to_string(&config));
     add("Revealed", crate::commands::vaults::Revealed::export_to_string(&config));
+    add("Role", opsdeck::Role::export_to_string(&config));
+    add("MemberInfo", opsdeck::MemberInfo::export_to_string(&config));
+    add("SlotInfo", opsdeck::SlotInfo::export_to_string(&config));
+    add("VaultAccess", crate::commands::vaults::VaultAccess::export_to_string(&config));
+    add("MetadataInput", crate::commands::vaults::MetadataInput::export_to_string(&config));
+    add("GenerateInput", crate::commands::vaults::GenerateInput::export_to_string(&config));
+    add("SetResult", crate::commands::vaults::SetResult::export_to_string(&config));
+    add("RotationReport", opsdeck::RotationReport::export_to_string(&config));
+    add("ImportReport", opsdeck::ImportReport::export_to_string(&config));
     files
 }
 

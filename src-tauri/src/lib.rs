@@ -24,6 +24,9 @@ pub fn build_app<R: Runtime>(
     let state = tauri::async_runtime::block_on(AppState::open(options));
     builder
         .manage(state)
+        // Used from Rust only (Copy puts a value on the clipboard without sending it to
+        // the UI); the window is granted none of the plugin's commands.
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             forward_events_to_the_ui(app.handle());
             start_background_work(app.handle());

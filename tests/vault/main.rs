@@ -386,12 +386,22 @@ fn rotation_keeps_a_verified_value_and_restores_the_old_one_when_verification_fa
     let outcomes: Vec<_> = audit.as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["failed", "ok"]);
 
-    // Types whose values come from elsewhere say so.
+    // An SSH key rotates to a new Ed25519 key pair; the public half is reported.
     cli.ok(
         &["secret", "set", "prod/deploy-key", "--type", "ssh_key", "--value-stdin"],
         Some("-----BEGIN OPENSSH PRIVATE KEY-----"),
     );
-    let output = cli.run(&["secret", "rotate", "prod/deploy-key"], None);
+    let report = cli.ok(&["secret", "rotate", "prod/deploy-key"], None);
+    assert!(report["public_key"].as_str().unwrap().starts_with("ssh-ed25519 "), "{report}");
+    let key = cli.ok(&["secret", "get", "prod/deploy-key"], None);
+    assert!(key["value"].as_str().unwrap().starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n"));
+
+    // Types whose values come from elsewhere say so.
+    cli.ok(
+        &["secret", "set", "prod/tls", "--type", "tls_certificate", "--value-stdin"],
+        Some("-----BEGIN CERTIFICATE-----"),
+    );
+    let output = cli.run(&["secret", "rotate", "prod/tls"], None);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("secret set"), "{}", stderr(&output));
 }

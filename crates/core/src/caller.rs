@@ -28,6 +28,12 @@ impl Caller {
         tracing::info_span!("action", correlation_id = %self.correlation_id, actor = %self.actor)
     }
 
+    /// The user behind an interface actor (`alice` of `cli:alice`); `None`
+    /// for the deck's own actors such as `scheduler`.
+    pub fn user(&self) -> Option<&str> {
+        self.actor.split_once(':').map(|(_, user)| user)
+    }
+
     /// A caller for an interface (`cli`, `app`) run by the current OS user.
     pub fn local_user(interface: &str) -> Caller {
         let from_home = || {

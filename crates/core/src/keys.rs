@@ -162,6 +162,20 @@ pub async fn keychain_put(store_id: String, name: String, key: Key) -> Result<()
     .map_err(|error| error.to_string())?
 }
 
+/// Deletes the key `name` of store `store_id` from the OS keychain (a
+/// missing item is not an error: the goal is that it is gone).
+pub async fn keychain_delete(store_id: String, name: String) -> Result<(), String> {
+    tokio::task::spawn_blocking(move || {
+        let entry = keychain_entry(&store_id, &name)?;
+        match entry.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(error) => Err(error.to_string()),
+        }
+    })
+    .await
+    .map_err(|error| error.to_string())?
+}
+
 /// Loads the key called `name`, creating it the first time: in the OS keychain
 /// when one is reachable (and allowed), otherwise derived from the passphrase.
 /// Two processes creating it at once agree on one key: the first record

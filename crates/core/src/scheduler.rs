@@ -438,6 +438,29 @@ impl Scheduler {
         Self::require_one(changed.rows_affected(), name)
     }
 
+    /// Sets when a job is next due (a rotation policy's job follows the
+    /// secret's last change). Unknown jobs are an error.
+    pub async fn schedule_at(store: &Store, name: &str, due_at_unix_ms: i64) -> Result<(), CoreError> {
+        let changed = sqlx::query(
+            "UPDATE jobs SET next_run_at_unix_ms = $1, due_at_unix_ms = $1, attempt = 0, completed_at_unix_ms = NULL \
+             WHERE name = $2",
+        )
+        .bind(due_at_unix_ms)
+        .bind(name)
+        .execute(store.pool())
+        .await?;
+        Self::require_one(changed.rows_affected(), name)
+    }
+
+    /// Whether a job of this name exists.
+    pub async fn exists(store: &Store, name: &str) -> Result<bool, CoreError> {
+        let found: Option<String> = sqlx::query_scalar("SELECT name FROM jobs WHERE name = $1")
+            .bind(name)
+            .fetch_optional(store.pool())
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// Pauses or resumes a job.
     pub async fn set_paused(store: &Store, name: &str, paused: bool) -> Result<(), CoreError> {
         let changed = sqlx::query("UPDATE jobs SET paused = $1 WHERE name = $2")

@@ -42,19 +42,23 @@ impl Deck {
         Ok(value.value.clone())
     }
 
-    /// Checks that every reference names an existing secret (and version),
-    /// without revealing anything.
-    pub async fn check_references(&self, references: &[SecretReference]) -> Result<(), DeckError> {
+    /// Checks that every reference names an existing secret (and version)
+    /// that the caller may reveal, without revealing anything.
+    pub async fn check_references(
+        &self,
+        caller: &Caller,
+        references: &[SecretReference],
+    ) -> Result<(), DeckError> {
         for reference in references {
-            let history = self.secret_history(&reference.path()).await.map_err(|error| match error {
-                DeckError::Vault(
-                    opsdeck_vault::VaultError::UnknownSecret { .. }
-                    | opsdeck_vault::VaultError::UnknownVault { .. },
-                ) => {
-                    opsdeck_vault::VaultError::Invalid(format!("{reference} does not exist: {error}")).into()
-                }
-                other => other,
-            })?;
+            let history =
+                self.secret_history(caller, &reference.path()).await.map_err(|error| match error {
+                    DeckError::Vault(
+                        opsdeck_vault::VaultError::UnknownSecret { .. }
+                        | opsdeck_vault::VaultError::UnknownVault { .. },
+                    ) => opsdeck_vault::VaultError::Invalid(format!("{reference} does not exist: {error}"))
+                        .into(),
+                    other => other,
+                })?;
             if let Some(version) = reference.version {
                 if !history.iter().any(|entry| entry.version == version) {
                     return Err(opsdeck_vault::VaultError::Invalid(format!(
@@ -63,6 +67,10 @@ impl Deck {
                     .into());
                 }
             }
+            let path = reference.path();
+            let operator = opsdeck_vault::Role::Operator;
+            self.require(caller, &reference.vault, operator, "secret.reveal", &path, "revealing a value")
+                .await?;
         }
         Ok(())
     }
@@ -75,7 +83,7 @@ impl Deck {
     ) -> Result<Zeroizing<String>, DeckError> {
         let found = placeholders(template)?;
         let references: Vec<SecretReference> = found.iter().map(|p| p.reference.clone()).collect();
-        self.check_references(&references).await?;
+        self.check_references(caller, &references).await?;
         let mut rendered = Zeroizing::new(String::with_capacity(template.len()));
         let mut last = 0;
         for placeholder in &found {
@@ -100,7 +108,7 @@ impl Deck {
                 references.push(SecretReference::parse(value)?);
             }
         }
-        self.check_references(&references).await?;
+        self.check_references(caller, &references).await?;
         let mut resolved = Vec::with_capacity(variables.len());
         for (name, value) in variables {
             let value = if value.trim().starts_with(REFERENCE_SCHEME) {

@@ -72,6 +72,14 @@ impl Deck {
                 Ok(format!("{delivered} pending deliveries delivered"))
             }
         });
+        let deck = Arc::downgrade(self);
+        scheduler.register(crate::rotate::ROTATE_JOB_KIND, move |job: JobContext| {
+            let deck = deck.clone();
+            async move {
+                let deck = deck.upgrade().ok_or_else(|| "the deck is shutting down".to_owned())?;
+                deck.run_rotation_job(&job.payload).await
+            }
+        });
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
         Ok(())

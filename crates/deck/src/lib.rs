@@ -10,8 +10,10 @@
 //! here as its domain crate is added: `Deck` wires the crates together, and is
 //! the only place where two areas meet.
 
+mod access;
 mod audit;
 mod error;
+mod generators;
 mod inject;
 mod jobs;
 pub mod logging;
@@ -19,6 +21,7 @@ mod notify;
 mod rotate;
 mod secrets;
 mod status;
+mod transfer;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,13 +36,20 @@ pub use opsdeck_core::keys::KeyAccess;
 pub use opsdeck_core::scheduler::{JobInfo, JobRun, Schedule, SchedulerConfig};
 pub use opsdeck_core::webhooks::{Delivery, WebhookTarget};
 pub use opsdeck_core::Caller;
-pub use opsdeck_vault::{SecretInfo, SecretType, SecretValue, VaultInfo, VersionInfo};
+pub use opsdeck_vault::{
+    MemberInfo, MetadataChange, Role, SecretInfo, SecretType, SecretValue, SlotInfo, VaultError, VaultInfo,
+    VersionInfo,
+};
 
 pub use error::DeckError;
+pub use generators::{
+    generate_for, generate_value, random_string, ssh_ed25519_key_pair, Alphabet, Generated, StringPolicy,
+};
 pub use logging::{init_logging, LogGuard};
-pub use rotate::RotationReport;
-pub use secrets::generate_value;
+pub use opsdeck_vault::MIN_PASSPHRASE_CHARS;
+pub use rotate::{rotation_job_name, RotationReport};
 pub use status::DeckStatus;
+pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};
 
 /// Environment variable naming the data dir (same as `--data-dir`).
 pub const DATA_DIR_ENV: &str = "OPSDECK_DATA_DIR";

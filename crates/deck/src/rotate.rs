@@ -1,14 +1,29 @@
 //! Rotation: a new value from the type's generator, kept only when an
 //! optional verification command accepts it; otherwise the previous value is
 //! current again and the reason is reported (and audited).
+//!
+//! Rotation policies ("every N days") are scheduler jobs named
+//! `rotate:VAULT/NAME`, due when the current value reaches the policy's age:
+//! any change of the value (set, rollback, import, rotation) moves the job to
+//! the new due time, so a secret is rotated N days after it last changed.
 
 use serde::Serialize;
 use ts_rs::TS;
-use zeroize::Zeroizing;
 
-use opsdeck_vault::{split_reference, SecretType};
+use opsdeck_core::clock::now_unix_ms;
+use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
+use opsdeck_vault::{split_reference, MetadataChange, Role, SecretInfo, SecretType};
 
-use crate::{generate_value, Caller, Deck, DeckError, Outcome};
+use crate::generators::{generate_for, StringPolicy};
+use crate::{Caller, Deck, DeckError, Outcome};
+
+/// The scheduler job kind that rotates one secret.
+pub const ROTATE_JOB_KIND: &str = "secret.rotate";
+
+/// The name of the job that carries `VAULT/NAME`'s rotation policy.
+pub fn rotation_job_name(reference: &str) -> String {
+    format!("rotate:{reference}")
+}
 
 /// How a rotation ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -24,101 +39,182 @@ pub struct RotationReport {
     pub rotated: bool,
     /// Why the new value was not kept.
     pub reason: Option<String>,
+    /// For a new SSH key: its public key, to install where it is trusted.
+    pub public_key: Option<String>,
 }
 
-/// A new value for a secret of `secret_type`.
-fn new_value(secret_type: SecretType) -> Result<Zeroizing<String>, DeckError> {
-    match secret_type {
-        SecretType::EncryptionKey => {
-            let key = opsdeck_core::keys::random_key()?;
-            Ok(Zeroizing::new(hex::encode(key.as_ref())))
-        }
-        SecretType::SshKey | SecretType::TlsCertificate | SecretType::ServiceAccount => {
-            Err(opsdeck_vault::VaultError::Invalid(format!(
-                "{} values are issued elsewhere (a key pair, a certificate, a provider's console); set the new value with `opsdeck secret set … --value-stdin`",
-                secret_type.as_str()
+/// Runs `command` through `sh -c` with the new and old values; `None` when it exits 0.
+async fn verification_failure(
+    command: &str,
+    new_value: &str,
+    old_value: &str,
+    public_key: Option<&str>,
+) -> Option<String> {
+    let mut process = tokio::process::Command::new("sh");
+    process
+        .arg("-c")
+        .arg(command)
+        .env("OPSDECK_NEW_VALUE", new_value)
+        .env("OPSDECK_OLD_VALUE", old_value)
+        .stdin(std::process::Stdio::null());
+    if let Some(public_key) = public_key {
+        process.env("OPSDECK_NEW_PUBLIC_KEY", public_key);
+    }
+    match process.output().await {
+        Ok(output) if output.status.success() => None,
+        Ok(output) => {
+            let said = String::from_utf8_lossy(&output.stderr);
+            let said = said.trim();
+            let skip = said.chars().count().saturating_sub(300);
+            let said: String = said.chars().skip(skip).collect();
+            Some(format!(
+                "the verification command exited with {}{}",
+                output.status.code().map_or("a signal".to_owned(), |code| format!("code {code}")),
+                if said.is_empty() { String::new() } else { format!(": {said}") }
             ))
-            .into())
         }
-        _ => generate_value(32),
+        Err(error) => Some(format!("the verification command could not start: {error}")),
     }
 }
 
 impl Deck {
-    /// Rotates `VAULT/NAME`; with `verify`, runs it through `sh -c` with the
-    /// new value in `OPSDECK_NEW_VALUE` and the old one in `OPSDECK_OLD_VALUE`,
-    /// and keeps the new value only when it exits 0.
+    /// Rotates `VAULT/NAME` (operators and admins); with `verify`, runs it
+    /// through `sh -c` with the new value in `OPSDECK_NEW_VALUE` and the old
+    /// one in `OPSDECK_OLD_VALUE` (and an SSH key's public key in
+    /// `OPSDECK_NEW_PUBLIC_KEY`), and keeps the new value only when it exits 0.
     pub async fn secret_rotate(
         &self,
         caller: &Caller,
         reference: &str,
         verify: Option<&str>,
     ) -> Result<RotationReport, DeckError> {
+        let report = self.rotate_once(caller, reference, verify).await?;
+        self.sync_rotation_job(&report.vault, &report.name).await?;
+        Ok(report)
+    }
+
+    /// One rotation, leaving the policy's job alone (the scheduler moves it on
+    /// when a scheduled rotation ends, and retries a failed one).
+    async fn rotate_once(
+        &self,
+        caller: &Caller,
+        reference: &str,
+        verify: Option<&str>,
+    ) -> Result<RotationReport, DeckError> {
         let (vault, name) = split_reference(reference)?;
+        self.require(caller, vault, Role::Operator, "secret.rotate", reference, "rotating").await?;
         let old = self.secret_get(caller, reference, None).await?;
         let secret_type = SecretType::parse(&old.secret_type)?;
-        let value = new_value(secret_type)?;
-        let info = self.vaults.set(vault, name, secret_type, value.as_bytes(), &caller.actor).await?;
+        let generated = generate_for(secret_type, StringPolicy::default(), &format!("opsdeck:{reference}"))?;
+        let info = self
+            .vaults
+            .set(
+                vault,
+                name,
+                secret_type,
+                generated.value.as_bytes(),
+                &MetadataChange::default(),
+                &caller.actor,
+            )
+            .await?;
 
         let failure = match verify {
             None => None,
             Some(command) => {
-                let result = tokio::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(command)
-                    .env("OPSDECK_NEW_VALUE", value.as_str())
-                    .env("OPSDECK_OLD_VALUE", old.value.as_str())
-                    .stdin(std::process::Stdio::null())
-                    .output()
-                    .await;
-                match result {
-                    Ok(output) if output.status.success() => None,
-                    Ok(output) => {
-                        let said = String::from_utf8_lossy(&output.stderr);
-                        let said = said.trim();
-                        let said = said
-                            .chars()
-                            .rev()
-                            .take(300)
-                            .collect::<Vec<_>>()
-                            .into_iter()
-                            .rev()
-                            .collect::<String>();
-                        Some(format!(
-                            "the verification command exited with {}{}",
-                            output.status.code().map_or("a signal".to_owned(), |code| format!("code {code}")),
-                            if said.is_empty() { String::new() } else { format!(": {said}") }
-                        ))
-                    }
-                    Err(error) => Some(format!("the verification command could not start: {error}")),
-                }
+                verification_failure(command, &generated.value, &old.value, generated.public_key.as_deref())
+                    .await
             }
         };
 
-        match failure {
+        Ok(match failure {
             None => {
                 let details = serde_json::json!({ "version": info.version, "verified": verify.is_some() });
                 self.audit(caller, "secret.rotate", reference, Outcome::Ok, details).await?;
-                Ok(RotationReport {
+                RotationReport {
                     vault: vault.into(),
                     name: name.into(),
                     version: info.version,
                     rotated: true,
                     reason: None,
-                })
+                    public_key: generated.public_key,
+                }
             }
             Some(reason) => {
                 let restored = self.vaults.discard_version(vault, name, info.version).await?;
                 let details = serde_json::json!({ "reason": reason, "restored_version": restored });
                 self.audit(caller, "secret.rotate", reference, Outcome::Failed, details).await?;
-                Ok(RotationReport {
+                RotationReport {
                     vault: vault.into(),
                     name: name.into(),
                     version: restored,
                     rotated: false,
                     reason: Some(reason),
-                })
+                    public_key: None,
+                }
             }
+        })
+    }
+
+    /// Secrets (of vaults the caller can see) due for rotation or expiring
+    /// within `within_days` from now, soonest first.
+    pub async fn secrets_due(&self, caller: &Caller, within_days: i64) -> Result<Vec<SecretInfo>, DeckError> {
+        let by = now_unix_ms() + within_days.max(0) * 86_400_000;
+        let visible = self.secret_list(caller, None).await?;
+        let due = self.vaults.due(by).await?;
+        Ok(due
+            .into_iter()
+            .filter(|secret| {
+                visible.iter().any(|seen| seen.vault == secret.vault && seen.name == secret.name)
+            })
+            .collect())
+    }
+
+    /// Makes the scheduler match `VAULT/NAME`'s rotation policy: a job due
+    /// when the current value reaches the policy's age, or no job.
+    pub(crate) async fn sync_rotation_job(&self, vault: &str, name: &str) -> Result<(), DeckError> {
+        let reference = format!("{vault}/{name}");
+        let job = rotation_job_name(&reference);
+        let info = match self.vaults.info(vault, name).await {
+            Ok(info) => Some(info),
+            Err(opsdeck_vault::VaultError::UnknownSecret { .. }) => None,
+            Err(error) => return Err(error.into()),
+        };
+        match info.and_then(|info| Some((info.rotate_every_days?, info.rotation_due_at?))) {
+            Some((days, due_at)) => {
+                let spec = JobSpec {
+                    name: job.clone(),
+                    kind: ROTATE_JOB_KIND.to_owned(),
+                    schedule: Schedule::Every(std::time::Duration::from_secs(
+                        u64::try_from(days).unwrap_or(1) * 86_400,
+                    )),
+                    payload: serde_json::json!({ "reference": reference }),
+                };
+                Scheduler::upsert_job(&self.store, &spec).await?;
+                Scheduler::schedule_at(&self.store, &job, due_at).await?;
+            }
+            None => {
+                if Scheduler::exists(&self.store, &job).await? {
+                    Scheduler::remove(&self.store, &job).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The `secret.rotate` job: rotates the secret of `payload.reference`
+    /// with its policy's verification command, as the scheduler.
+    pub(crate) async fn run_rotation_job(&self, payload: &serde_json::Value) -> Result<String, String> {
+        let reference = payload.get("reference").and_then(|value| value.as_str()).unwrap_or_default();
+        let (vault, name) = split_reference(reference).map_err(|error| error.to_string())?;
+        let info = self.vaults.info(vault, name).await.map_err(|error| error.to_string())?;
+        let caller = Caller::new("scheduler");
+        let report = self
+            .rotate_once(&caller, reference, info.rotate_verify.as_deref())
+            .await
+            .map_err(|error| error.to_string())?;
+        match report.reason {
+            None => Ok(format!("{reference} rotated to version {}", report.version)),
+            Some(reason) => Err(format!("{reference} not rotated: {reason}")),
         }
     }
 }

@@ -1,34 +1,14 @@
-//! Vaults and secrets as users reach them, with the audit trail around every
-//! change and every reveal. A value is returned only after its reveal is
-//! recorded; when the audit trail cannot be written, nothing is revealed.
+//! Vaults and secrets as users reach them: every action passes the caller's
+//! role check first and is recorded in the audit trail. A value is returned
+//! only after its reveal is recorded; when the audit trail cannot be
+//! written, nothing is revealed.
 
-use opsdeck_vault::{split_reference, SecretInfo, SecretType, SecretValue, VaultInfo, VersionInfo};
+use opsdeck_vault::{
+    split_reference, MetadataChange, Role, SecretInfo, SecretType, SecretValue, VaultInfo, VersionInfo,
+};
 use zeroize::Zeroizing;
 
 use crate::{Caller, Deck, DeckError, Outcome};
-
-/// Characters of generated values: letters and digits, safe in URLs, shells and configs.
-const GENERATED_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-/// A random value of `length` letters and digits (uniform, by rejection sampling).
-pub fn generate_value(length: usize) -> Result<Zeroizing<String>, DeckError> {
-    if !(8..=4096).contains(&length) {
-        return Err(opsdeck_vault::VaultError::Invalid("--length must be between 8 and 4096".into()).into());
-    }
-    let mut value = Zeroizing::new(String::with_capacity(length));
-    let limit = 256 - (256 % GENERATED_ALPHABET.len());
-    while value.len() < length {
-        let mut bytes = Zeroizing::new([0_u8; 64]);
-        getrandom::fill(bytes.as_mut())
-            .map_err(|error| opsdeck_core::CoreError::Random(error.to_string()))?;
-        for &byte in bytes.iter() {
-            if usize::from(byte) < limit && value.len() < length {
-                value.push(char::from(GENERATED_ALPHABET[usize::from(byte) % GENERATED_ALPHABET.len()]));
-            }
-        }
-    }
-    Ok(value)
-}
 
 impl Deck {
     /// Uses `passphrase` for the deck's keys and vaults from now on (the app's
@@ -49,14 +29,16 @@ impl Deck {
         }
     }
 
-    /// Makes a vault (keychain slot unless `no_keychain`, passphrase slot when one was given).
+    /// Makes a vault (keychain slot unless `no_keychain`, passphrase slot when
+    /// one was given); the caller becomes its first admin.
     pub async fn vault_init(
         &self,
         caller: &Caller,
         name: &str,
         no_keychain: bool,
     ) -> Result<VaultInfo, DeckError> {
-        let vault = self.vaults.init(name, no_keychain).await?;
+        let creator = caller.user().unwrap_or(&caller.actor);
+        let vault = self.vaults.init(name, no_keychain, creator).await?;
         self.audit(caller, "vault.init", name, Outcome::Ok, serde_json::json!({ "slots": vault.slots }))
             .await?;
         Ok(vault)
@@ -67,22 +49,49 @@ impl Deck {
         Ok(self.vaults.list().await?)
     }
 
-    /// Stores a new version of `VAULT/NAME`.
+    /// Stores a new version of `VAULT/NAME`, with metadata changes (operators and admins).
     pub async fn secret_set(
         &self,
         caller: &Caller,
         reference: &str,
         secret_type: SecretType,
         value: &[u8],
+        metadata: &MetadataChange,
     ) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
-        let info = self.vaults.set(vault, name, secret_type, value, &caller.actor).await?;
+        self.require(caller, vault, Role::Operator, "secret.set", reference, "setting a value").await?;
+        let info = self.vaults.set(vault, name, secret_type, value, metadata, &caller.actor).await?;
         let details = serde_json::json!({ "version": info.version, "type": info.secret_type });
         self.audit(caller, "secret.set", reference, Outcome::Ok, details).await?;
+        self.sync_rotation_job(vault, name).await?;
         Ok(info)
     }
 
-    /// Reveals a version of `VAULT/NAME`, after recording the reveal.
+    /// Changes a secret's tags, note, rotation policy or expiry (operators and admins).
+    pub async fn secret_edit(
+        &self,
+        caller: &Caller,
+        reference: &str,
+        change: &MetadataChange,
+    ) -> Result<SecretInfo, DeckError> {
+        let (vault, name) = split_reference(reference)?;
+        self.require(caller, vault, Role::Operator, "secret.edit", reference, "editing metadata").await?;
+        if change.is_empty() {
+            return Err(opsdeck_vault::VaultError::Invalid(
+                "nothing to change: give --tag, --note, --rotate-every or --expires".into(),
+            )
+            .into());
+        }
+        let info = self.vaults.set_metadata(vault, name, change).await?;
+        let details = serde_json::json!({
+            "tags": info.tags, "rotate_every_days": info.rotate_every_days, "expires_at": info.expires_at,
+        });
+        self.audit(caller, "secret.edit", reference, Outcome::Ok, details).await?;
+        self.sync_rotation_job(vault, name).await?;
+        Ok(info)
+    }
+
+    /// Reveals a version of `VAULT/NAME` (operators and admins), after recording the reveal.
     pub async fn secret_get(
         &self,
         caller: &Caller,
@@ -90,6 +99,7 @@ impl Deck {
         version: Option<i64>,
     ) -> Result<SecretValue, DeckError> {
         let (vault, name) = split_reference(reference)?;
+        self.require(caller, vault, Role::Operator, "secret.reveal", reference, "revealing a value").await?;
         match self.vaults.get(vault, name, version).await {
             Ok(value) => {
                 // Written before the value leaves: no audit entry, no value.
@@ -115,18 +125,45 @@ impl Deck {
         }
     }
 
-    /// Secrets' metadata (of one vault, or all); no values.
-    pub async fn secret_list(&self, vault: Option<&str>) -> Result<Vec<SecretInfo>, DeckError> {
-        Ok(self.vaults.secrets(vault).await?)
+    /// Secrets' metadata (of one vault, or of every vault the caller is a member of); no values.
+    pub async fn secret_list(
+        &self,
+        caller: &Caller,
+        vault: Option<&str>,
+    ) -> Result<Vec<SecretInfo>, DeckError> {
+        if let Some(vault) = vault {
+            self.require(caller, vault, Role::Viewer, "secret.list", vault, "listing its secrets").await?;
+            return Ok(self.vaults.secrets(Some(vault)).await?);
+        }
+        let mut visible = Vec::new();
+        for vault in self.vaults.list().await? {
+            if self.vault_role(caller, &vault.name).await?.is_some() {
+                visible.push(vault.name);
+            }
+        }
+        let secrets = self.vaults.secrets(None).await?;
+        Ok(secrets.into_iter().filter(|secret| visible.contains(&secret.vault)).collect())
+    }
+
+    /// One secret's metadata.
+    pub async fn secret_info(&self, caller: &Caller, reference: &str) -> Result<SecretInfo, DeckError> {
+        let (vault, name) = split_reference(reference)?;
+        self.require(caller, vault, Role::Viewer, "secret.info", reference, "reading metadata").await?;
+        Ok(self.vaults.info(vault, name).await?)
     }
 
     /// Every version of `VAULT/NAME`, newest first.
-    pub async fn secret_history(&self, reference: &str) -> Result<Vec<VersionInfo>, DeckError> {
+    pub async fn secret_history(
+        &self,
+        caller: &Caller,
+        reference: &str,
+    ) -> Result<Vec<VersionInfo>, DeckError> {
         let (vault, name) = split_reference(reference)?;
+        self.require(caller, vault, Role::Viewer, "secret.history", reference, "reading history").await?;
         Ok(self.vaults.history(vault, name).await?)
     }
 
-    /// Makes version `to` current again, as a new version.
+    /// Makes version `to` current again, as a new version (operators and admins).
     pub async fn secret_rollback(
         &self,
         caller: &Caller,
@@ -134,31 +171,21 @@ impl Deck {
         to: i64,
     ) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
+        self.require(caller, vault, Role::Operator, "secret.rollback", reference, "rolling back").await?;
         let info = self.vaults.rollback(vault, name, to, &caller.actor).await?;
         let details = serde_json::json!({ "to": to, "new_version": info.version });
         self.audit(caller, "secret.rollback", reference, Outcome::Ok, details).await?;
+        self.sync_rotation_job(vault, name).await?;
         Ok(info)
     }
 
-    /// Deletes `VAULT/NAME` with every version.
+    /// Deletes `VAULT/NAME` with every version (admins only).
     pub async fn secret_remove(&self, caller: &Caller, reference: &str) -> Result<(), DeckError> {
         let (vault, name) = split_reference(reference)?;
+        self.require(caller, vault, Role::Admin, "secret.remove", reference, "removing a secret").await?;
         self.vaults.remove(vault, name).await?;
         self.audit(caller, "secret.remove", reference, Outcome::Ok, serde_json::json!({})).await?;
+        self.sync_rotation_job(vault, name).await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::generate_value;
-
-    #[test]
-    fn generated_values_have_the_length_and_alphabet_asked_for() {
-        let value = generate_value(40).unwrap();
-        assert_eq!(value.len(), 40);
-        assert!(value.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert_ne!(*value, *generate_value(40).unwrap());
-        assert!(generate_value(4).is_err());
     }
 }

@@ -61,6 +61,21 @@ pub enum VaultError {
         what: String,
     },
 
+    /// The caller's role in the vault does not allow the action.
+    #[error("{member} {has} vault `{vault}`, and {action} needs the {needed} role; an admin of the vault can grant it with `opsdeck vault member set {vault} {member} {needed}`")]
+    Forbidden {
+        /// The vault.
+        vault: String,
+        /// Who tried.
+        member: String,
+        /// "is a viewer of", "is not a member of", …
+        has: String,
+        /// What they tried, in words ("revealing a value").
+        action: String,
+        /// The role needed.
+        needed: &'static str,
+    },
+
     /// Bad input from the user.
     #[error("{0}")]
     Invalid(String),
@@ -79,6 +94,7 @@ impl VaultError {
             VaultError::Locked { .. } => "vault_locked",
             VaultError::WrongPassphrase { .. } => "wrong_passphrase",
             VaultError::Integrity { .. } => "integrity",
+            VaultError::Forbidden { .. } => "forbidden",
             VaultError::Invalid(_) => "invalid_input",
         }
     }

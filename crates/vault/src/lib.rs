@@ -7,14 +7,23 @@
 //! and/or a key derived from a passphrase with Argon2id. Values are revealed
 //! only by [`Vaults::get`], in wiped-on-drop buffers whose `Debug` is redacted.
 //!
-//! This crate does not audit or authorise: the deck records every reveal and
-//! change in the audit trail before calling it.
+//! Vaults also keep their members' roles ([`members`]) and key slots
+//! ([`slots`]), and seal portable export bundles ([`bundle`]). This crate
+//! stores roles but does not enforce them, nor audit: the deck checks the
+//! caller's role and records every reveal and change in the audit trail.
 
+pub mod bundle;
 pub mod envelope;
 mod error;
+pub mod members;
+pub mod slots;
 pub mod types;
 mod vaults;
 
 pub use error::VaultError;
-pub use types::{split_reference, SecretReference, SecretType, REFERENCE_SCHEME, SECRET_TYPES};
-pub use vaults::{migrator, SecretInfo, SecretValue, VaultInfo, Vaults, VersionInfo};
+pub use members::{MemberInfo, Role};
+pub use slots::{SlotInfo, MIN_PASSPHRASE_CHARS};
+pub use types::{check_name, split_reference, SecretReference, SecretType, REFERENCE_SCHEME, SECRET_TYPES};
+pub use vaults::{
+    migrator, MetadataChange, SecretInfo, SecretValue, SecretWrite, VaultInfo, Vaults, VersionInfo,
+};

@@ -53,6 +53,124 @@ pub struct SecretInfo {
     /// When the current version was made.
     #[ts(type = "number")]
     pub updated_at: i64,
+    /// Free-form labels, sorted.
+    pub tags: Vec<String>,
+    /// A note for people (what it is for, who owns it).
+    pub note: String,
+    /// The rotation policy: rotate every this many days.
+    #[ts(type = "number | null")]
+    pub rotate_every_days: Option<i64>,
+    /// The shell command that checks a scheduled rotation's new value.
+    pub rotate_verify: Option<String>,
+    /// When the current value is due for rotation (its time plus the policy).
+    #[ts(type = "number | null")]
+    pub rotation_due_at: Option<i64>,
+    /// When the value stops working (set by the user, e.g. a token's expiry).
+    #[ts(type = "number | null")]
+    pub expires_at: Option<i64>,
+}
+
+/// A change to a secret's metadata; `None` fields are left as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetadataChange {
+    /// New tags (replacing the old ones).
+    pub tags: Option<Vec<String>>,
+    /// A new note.
+    pub note: Option<String>,
+    /// A new rotation policy (`Some(None)` removes it).
+    pub rotate_every_days: Option<Option<i64>>,
+    /// A new verification command for scheduled rotations (`Some(None)` removes it).
+    pub rotate_verify: Option<Option<String>>,
+    /// A new expiry (`Some(None)` removes it).
+    pub expires_at: Option<Option<i64>>,
+}
+
+impl MetadataChange {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self == &MetadataChange::default()
+    }
+
+    /// Checks the change, normalising tags (trimmed, sorted, unique).
+    fn checked(&self) -> Result<MetadataChange, VaultError> {
+        let mut change = self.clone();
+        if let Some(tags) = &mut change.tags {
+            for tag in tags.iter_mut() {
+                *tag = tag.trim().to_owned();
+                let valid = !tag.is_empty()
+                    && tag.len() <= 40
+                    && tag.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+                if !valid {
+                    return Err(VaultError::Invalid(format!(
+                        "`{tag}` is not a valid tag: use 1–40 letters, digits, `-`, `_`, `.` or `:`"
+                    )));
+                }
+            }
+            tags.sort();
+            tags.dedup();
+            if tags.len() > 20 {
+                return Err(VaultError::Invalid("a secret can have at most 20 tags".into()));
+            }
+        }
+        if let Some(note) = &change.note {
+            if note.chars().count() > 2000 {
+                return Err(VaultError::Invalid("the note is longer than 2000 characters".into()));
+            }
+        }
+        if let Some(Some(days)) = change.rotate_every_days {
+            if !(1..=3650).contains(&days) {
+                return Err(VaultError::Invalid(
+                    "the rotation policy must be between 1 and 3650 days".into(),
+                ));
+            }
+        }
+        Ok(change)
+    }
+}
+
+/// The columns [`SecretRow`] reads, after `FROM secrets s JOIN vaults v`.
+const SECRET_COLUMNS: &str = "v.name, s.name, s.secret_type, s.current_version, s.updated_at_unix_ms, \
+     s.tags, s.note, s.rotate_every_days, s.rotate_verify, s.expires_at_unix_ms";
+
+type SecretRow = (String, String, String, i64, i64, String, String, Option<i64>, Option<String>, Option<i64>);
+
+impl SecretInfo {
+    /// The earlier of its rotation due time and its expiry.
+    pub fn due_at(&self) -> Option<i64> {
+        match (self.rotation_due_at, self.expires_at) {
+            (Some(rotation), Some(expiry)) => Some(rotation.min(expiry)),
+            (rotation, expiry) => rotation.or(expiry),
+        }
+    }
+
+    fn from_row(row: SecretRow) -> SecretInfo {
+        let (
+            vault,
+            name,
+            secret_type,
+            version,
+            updated_at,
+            tags,
+            note,
+            rotate_every_days,
+            rotate_verify,
+            expires_at,
+        ) = row;
+        SecretInfo {
+            vault,
+            name,
+            secret_type,
+            version,
+            updated_at,
+            // Written only by this crate as a JSON array; a damaged value shows as no tags.
+            tags: serde_json::from_str(&tags).unwrap_or_default(),
+            note,
+            rotate_every_days,
+            rotate_verify,
+            rotation_due_at: rotate_every_days.map(|days| updated_at + days * 86_400_000),
+            expires_at,
+        }
+    }
 }
 
 /// One version in a secret's history.
@@ -68,6 +186,30 @@ pub struct VersionInfo {
     pub created_by: String,
     /// Whether it is the current one.
     pub current: bool,
+}
+
+/// A value to store as a secret's new version, with metadata changes.
+/// `Debug` never shows the value; it is wiped on drop.
+#[derive(Clone)]
+pub struct SecretWrite {
+    /// The secret's name in the vault.
+    pub name: String,
+    /// Its type.
+    pub secret_type: SecretType,
+    /// The value.
+    pub value: Zeroizing<String>,
+    /// Metadata to set with it.
+    pub metadata: MetadataChange,
+}
+
+impl std::fmt::Debug for SecretWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretWrite")
+            .field("name", &self.name)
+            .field("secret_type", &self.secret_type)
+            .field("value", &"<redacted>")
+            .finish()
+    }
 }
 
 /// A revealed value. `Debug` never shows the value; it is wiped on drop.
@@ -106,7 +248,7 @@ impl std::fmt::Debug for SecretValue {
     }
 }
 
-fn random_id(prefix: &str) -> Result<String, VaultError> {
+pub(crate) fn random_id(prefix: &str) -> Result<String, VaultError> {
     let mut bytes = [0_u8; 12];
     getrandom::fill(&mut bytes).map_err(|error| VaultError::Random(error.to_string()))?;
     Ok(format!("{prefix}_{}", hex::encode(bytes)))
@@ -115,8 +257,8 @@ fn random_id(prefix: &str) -> Result<String, VaultError> {
 /// The vaults of one store.
 #[derive(Clone)]
 pub struct Vaults {
-    store: Store,
-    keys: SharedKeyAccess,
+    pub(crate) store: Store,
+    pub(crate) keys: SharedKeyAccess,
 }
 
 impl std::fmt::Debug for Vaults {
@@ -136,7 +278,8 @@ impl Vaults {
     /// Makes a vault with a new random data key, wrapped by a keychain slot
     /// (unless `no_keychain`, or no keychain is reachable) and a passphrase
     /// slot (when a passphrase was given). At least one slot must be made.
-    pub async fn init(&self, name: &str, no_keychain: bool) -> Result<VaultInfo, VaultError> {
+    /// `creator` becomes the vault's first admin.
+    pub async fn init(&self, name: &str, no_keychain: bool, creator: &str) -> Result<VaultInfo, VaultError> {
         check_name("vault", name)?;
         let exists: Option<String> = sqlx::query_scalar("SELECT id FROM vaults WHERE name = $1")
             .bind(name)
@@ -213,6 +356,14 @@ impl Vaults {
             .execute(&mut *transaction)
             .await?;
         }
+        sqlx::query(
+            "INSERT INTO vault_members (vault_id, member, role, added_at_unix_ms) VALUES ($1, $2, 'admin', $3)",
+        )
+        .bind(&vault_id)
+        .bind(creator)
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
         transaction.commit().await?;
         Ok(VaultInfo {
             name: name.to_owned(),
@@ -244,7 +395,7 @@ impl Vaults {
         Ok(vaults)
     }
 
-    async fn vault_id(&self, name: &str) -> Result<String, VaultError> {
+    pub(crate) async fn vault_id(&self, name: &str) -> Result<String, VaultError> {
         sqlx::query_scalar("SELECT id FROM vaults WHERE name = $1")
             .bind(name)
             .fetch_optional(self.store.pool())
@@ -253,7 +404,7 @@ impl Vaults {
     }
 
     /// The vault's data key, from its keychain slot or else its passphrase slot.
-    async fn unlock(&self, name: &str, vault_id: &str) -> Result<Key, VaultError> {
+    pub(crate) async fn unlock(&self, name: &str, vault_id: &str) -> Result<Key, VaultError> {
         let slots: Vec<SlotRow> = sqlx::query_as(
             "SELECT id, kind, kdf_salt, kdf_params, wrapped_key FROM vault_slots WHERE vault_id = $1 ORDER BY kind",
         )
@@ -314,70 +465,135 @@ impl Vaults {
         name: &str,
         secret_type: SecretType,
         value: &[u8],
+        metadata: &MetadataChange,
         actor: &str,
     ) -> Result<SecretInfo, VaultError> {
-        check_name("secret", name)?;
-        if std::str::from_utf8(value).is_err() {
-            return Err(VaultError::Invalid(
-                "the value is not UTF-8 text; binary values are not supported yet".into(),
-            ));
+        let value = std::str::from_utf8(value).map_err(|_| {
+            VaultError::Invalid("the value is not UTF-8 text; binary values are not supported yet".into())
+        })?;
+        let write = SecretWrite {
+            name: name.to_owned(),
+            secret_type,
+            value: Zeroizing::new(value.to_owned()),
+            metadata: metadata.clone(),
+        };
+        let mut infos = self.set_many(vault, std::slice::from_ref(&write), actor).await?;
+        infos.pop().ok_or_else(|| VaultError::Invalid("nothing was stored".into()))
+    }
+
+    /// Stores each write as a new version of its secret, all in one
+    /// transaction: either every secret gets its new version or none does.
+    pub async fn set_many(
+        &self,
+        vault: &str,
+        writes: &[SecretWrite],
+        actor: &str,
+    ) -> Result<Vec<SecretInfo>, VaultError> {
+        let mut checked = Vec::with_capacity(writes.len());
+        for write in writes {
+            check_name("secret", &write.name)?;
+            checked.push(write.metadata.checked()?);
         }
         let vault_id = self.vault_id(vault).await?;
         let data_key = self.unlock(vault, &vault_id).await?;
         let now = now_unix_ms();
         let mut transaction = self.store.pool().begin().await?;
-        let existing: Option<(String, i64)> =
-            sqlx::query_as("SELECT id, current_version FROM secrets WHERE vault_id = $1 AND name = $2")
-                .bind(&vault_id)
-                .bind(name)
-                .fetch_optional(&mut *transaction)
-                .await?;
-        let (secret_id, version) = match existing {
-            Some((id, current)) => (id, current + 1),
-            None => {
-                let id = random_id("sec")?;
-                sqlx::query(
-                    "INSERT INTO secrets (id, vault_id, name, secret_type, current_version, created_at_unix_ms, updated_at_unix_ms) \
-                     VALUES ($1, $2, $3, $4, 0, $5, $5)",
-                )
-                .bind(&id)
-                .bind(&vault_id)
-                .bind(name)
-                .bind(secret_type.as_str())
-                .bind(now)
-                .execute(&mut *transaction)
-                .await?;
-                (id, 1)
-            }
-        };
-        let (nonce, ciphertext) = seal_version(&data_key, &vault_id, &secret_id, version, value)?;
-        sqlx::query(
-            "INSERT INTO secret_versions (secret_id, version, nonce, ciphertext, created_at_unix_ms, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&secret_id)
-        .bind(version)
-        .bind(nonce.to_vec())
-        .bind(ciphertext)
-        .bind(now)
-        .bind(actor)
-        .execute(&mut *transaction)
-        .await?;
-        sqlx::query("UPDATE secrets SET current_version = $1, secret_type = $2, updated_at_unix_ms = $3 WHERE id = $4")
+        for (write, metadata) in writes.iter().zip(&checked) {
+            let existing: Option<(String, i64)> =
+                sqlx::query_as("SELECT id, current_version FROM secrets WHERE vault_id = $1 AND name = $2")
+                    .bind(&vault_id)
+                    .bind(&write.name)
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+            let (secret_id, version) = match existing {
+                Some((id, current)) => (id, current + 1),
+                None => {
+                    let id = random_id("sec")?;
+                    sqlx::query(
+                        "INSERT INTO secrets (id, vault_id, name, secret_type, current_version, created_at_unix_ms, updated_at_unix_ms) \
+                         VALUES ($1, $2, $3, $4, 0, $5, $5)",
+                    )
+                    .bind(&id)
+                    .bind(&vault_id)
+                    .bind(&write.name)
+                    .bind(write.secret_type.as_str())
+                    .bind(now)
+                    .execute(&mut *transaction)
+                    .await?;
+                    (id, 1)
+                }
+            };
+            let (nonce, ciphertext) =
+                seal_version(&data_key, &vault_id, &secret_id, version, write.value.as_bytes())?;
+            sqlx::query(
+                "INSERT INTO secret_versions (secret_id, version, nonce, ciphertext, created_at_unix_ms, created_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&secret_id)
             .bind(version)
-            .bind(secret_type.as_str())
+            .bind(nonce.to_vec())
+            .bind(ciphertext)
+            .bind(now)
+            .bind(actor)
+            .execute(&mut *transaction)
+            .await?;
+            sqlx::query(
+                "UPDATE secrets SET current_version = $1, secret_type = $2, updated_at_unix_ms = $3 WHERE id = $4",
+            )
+            .bind(version)
+            .bind(write.secret_type.as_str())
             .bind(now)
             .bind(&secret_id)
             .execute(&mut *transaction)
             .await?;
+            apply_metadata(&mut transaction, &secret_id, metadata).await?;
+        }
         transaction.commit().await?;
-        Ok(SecretInfo {
-            vault: vault.to_owned(),
-            name: name.to_owned(),
-            secret_type: secret_type.as_str().to_owned(),
-            version,
-            updated_at: now,
-        })
+        let mut infos = Vec::with_capacity(writes.len());
+        for write in writes {
+            infos.push(self.info(vault, &write.name).await?);
+        }
+        Ok(infos)
+    }
+
+    /// Changes a secret's metadata (no new version: the value is unchanged).
+    pub async fn set_metadata(
+        &self,
+        vault: &str,
+        name: &str,
+        change: &MetadataChange,
+    ) -> Result<SecretInfo, VaultError> {
+        let change = change.checked()?;
+        let (_, secret_id, _, _) = self.secret_row(vault, name).await?;
+        let mut transaction = self.store.pool().begin().await?;
+        apply_metadata(&mut transaction, &secret_id, &change).await?;
+        transaction.commit().await?;
+        self.info(vault, name).await
+    }
+
+    /// One secret's metadata.
+    pub async fn info(&self, vault: &str, name: &str) -> Result<SecretInfo, VaultError> {
+        let row: Option<SecretRow> = sqlx::query_as(&format!(
+            "SELECT {SECRET_COLUMNS} FROM secrets s JOIN vaults v ON v.id = s.vault_id WHERE v.name = $1 AND s.name = $2"
+        ))
+        .bind(vault)
+        .bind(name)
+        .fetch_optional(self.store.pool())
+        .await?;
+        row.map(SecretInfo::from_row)
+            .ok_or_else(|| VaultError::UnknownSecret { reference: format!("{vault}/{name}") })
+    }
+
+    /// Secrets due for rotation or expiring by `by_unix_ms`, soonest first.
+    pub async fn due(&self, by_unix_ms: i64) -> Result<Vec<SecretInfo>, VaultError> {
+        let mut due: Vec<SecretInfo> = self
+            .secrets(None)
+            .await?
+            .into_iter()
+            .filter(|secret| secret.due_at().is_some_and(|at| at <= by_unix_ms))
+            .collect();
+        due.sort_by_key(SecretInfo::due_at);
+        Ok(due)
     }
 
     async fn secret_row(&self, vault: &str, name: &str) -> Result<(String, String, String, i64), VaultError> {
@@ -431,23 +647,14 @@ impl Vaults {
         if let Some(vault) = vault {
             self.vault_id(vault).await?;
         }
-        let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT v.name, s.name, s.secret_type, s.current_version, s.updated_at_unix_ms \
-             FROM secrets s JOIN vaults v ON v.id = s.vault_id WHERE ($1 = '' OR v.name = $1) ORDER BY v.name, s.name",
-        )
+        let rows: Vec<SecretRow> = sqlx::query_as(&format!(
+            "SELECT {SECRET_COLUMNS} FROM secrets s JOIN vaults v ON v.id = s.vault_id \
+             WHERE ($1 = '' OR v.name = $1) ORDER BY v.name, s.name"
+        ))
         .bind(vault.unwrap_or(""))
         .fetch_all(self.store.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(vault, name, secret_type, version, updated_at)| SecretInfo {
-                vault,
-                name,
-                secret_type,
-                version,
-                updated_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(SecretInfo::from_row).collect())
     }
 
     /// Every version of `vault/name`, newest first.
@@ -480,7 +687,7 @@ impl Vaults {
     ) -> Result<SecretInfo, VaultError> {
         let old = self.get(vault, name, Some(to)).await?;
         let secret_type = SecretType::parse(&old.secret_type)?;
-        self.set(vault, name, secret_type, old.value.as_bytes(), actor).await
+        self.set(vault, name, secret_type, old.value.as_bytes(), &MetadataChange::default(), actor).await
     }
 
     /// Takes back version `version` when it is the current one (a rotation
@@ -508,9 +715,13 @@ impl Vaults {
             .bind(version)
             .execute(&mut *transaction)
             .await?;
-        sqlx::query("UPDATE secrets SET current_version = $1, updated_at_unix_ms = $2 WHERE id = $3")
+        // The restored version is current again as it was: with its own time, so a
+        // rotation policy still sees it as due.
+        sqlx::query(
+            "UPDATE secrets SET current_version = $1, updated_at_unix_ms = \
+             (SELECT created_at_unix_ms FROM secret_versions WHERE secret_id = $2 AND version = $1) WHERE id = $2",
+        )
             .bind(previous)
-            .bind(now_unix_ms())
             .bind(&secret_id)
             .execute(&mut *transaction)
             .await?;
@@ -530,4 +741,49 @@ impl Vaults {
         transaction.commit().await?;
         Ok(())
     }
+}
+
+/// Writes the fields of `change` that are set.
+async fn apply_metadata(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    secret_id: &str,
+    change: &MetadataChange,
+) -> Result<(), VaultError> {
+    if let Some(tags) = &change.tags {
+        let tags = serde_json::to_string(tags).map_err(|error| VaultError::Invalid(error.to_string()))?;
+        sqlx::query("UPDATE secrets SET tags = $1 WHERE id = $2")
+            .bind(tags)
+            .bind(secret_id)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    if let Some(note) = &change.note {
+        sqlx::query("UPDATE secrets SET note = $1 WHERE id = $2")
+            .bind(note)
+            .bind(secret_id)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    if let Some(days) = change.rotate_every_days {
+        sqlx::query("UPDATE secrets SET rotate_every_days = $1 WHERE id = $2")
+            .bind(days)
+            .bind(secret_id)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    if let Some(verify) = &change.rotate_verify {
+        sqlx::query("UPDATE secrets SET rotate_verify = $1 WHERE id = $2")
+            .bind(verify.as_deref().filter(|command| !command.trim().is_empty()))
+            .bind(secret_id)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    if let Some(expires_at) = change.expires_at {
+        sqlx::query("UPDATE secrets SET expires_at_unix_ms = $1 WHERE id = $2")
+            .bind(expires_at)
+            .bind(secret_id)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
 }

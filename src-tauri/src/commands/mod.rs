@@ -30,5 +30,16 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         vaults::secret_set,
         vaults::secret_reveal,
         vaults::secret_history,
+        vaults::vault_access,
+        vaults::vault_member_set,
+        vaults::vault_member_remove,
+        vaults::vault_change_passphrase,
+        vaults::secret_edit,
+        vaults::secret_copy,
+        vaults::secret_rotate,
+        vaults::secret_rollback,
+        vaults::secret_remove,
+        vaults::secrets_due,
+        vaults::secret_import,
     ]
 }

@@ -17,6 +17,15 @@ import type { SecretInfo } from './bindings/SecretInfo';
 import type { VaultInfo } from './bindings/VaultInfo';
 import type { VersionInfo } from './bindings/VersionInfo';
 import type { WebhookTarget } from './bindings/WebhookTarget';
+import type { VaultAccess } from './bindings/VaultAccess';
+import type { MemberInfo } from './bindings/MemberInfo';
+import type { SlotInfo } from './bindings/SlotInfo';
+import type { MetadataInput } from './bindings/MetadataInput';
+import type { GenerateInput } from './bindings/GenerateInput';
+import type { SetResult } from './bindings/SetResult';
+import type { RotationReport } from './bindings/RotationReport';
+import type { ImportReport } from './bindings/ImportReport';
+import type { Role } from './bindings/Role';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobRun } from './bindings/JobRun';
 import type { VerifyReport } from './bindings/VerifyReport';
@@ -35,6 +44,15 @@ export type {
   Revealed,
   SecretInfo,
   VaultInfo,
+  VaultAccess,
+  MemberInfo,
+  SlotInfo,
+  MetadataInput,
+  GenerateInput,
+  SetResult,
+  RotationReport,
+  ImportReport,
+  Role,
   VerifyReport,
   VersionInfo,
   WebhookTarget,
@@ -106,9 +124,41 @@ export const api = {
   /** Secrets' metadata, no values. */
   secrets: (vault: string | null) => call<SecretInfo[]>('secret_list', { vault }),
   /** Stores a new version: a given value, or a generated one of `generateLength` characters. */
-  secretSet: (reference: string, secretType: string, value: string | null, generateLength: number | null) =>
-    call<SecretInfo>('secret_set', { reference, secretType, value, generateLength }),
-  /** Reveals a value (audited). The only way a value reaches the UI. */
+  secretSet: (
+    reference: string,
+    secretType: string,
+    value: string | null,
+    generate: GenerateInput | null,
+    metadata: MetadataInput,
+  ) => call<SetResult>('secret_set', { reference, secretType, value, generate, metadata }),
+  /** Changes a secret's tags, note, rotation policy and expiry. */
+  secretEdit: (reference: string, metadata: MetadataInput) =>
+    call<SecretInfo>('secret_edit', { reference, metadata }),
+  /** Copies a value to the clipboard from Rust (audited); resolves to the seconds until it is cleared. */
+  secretCopy: (reference: string, version: number | null = null) =>
+    call<number>('secret_copy', { reference, version }),
+  /** Rotates a secret; with `verify`, keeps the new value only when the command exits 0. */
+  secretRotate: (reference: string, verify: string | null) =>
+    call<RotationReport>('secret_rotate', { reference, verify }),
+  /** Makes version `to` current again, as a new version. */
+  secretRollback: (reference: string, to: number) => call<SecretInfo>('secret_rollback', { reference, to }),
+  /** Deletes a secret with every version. */
+  secretRemove: (reference: string) => call<void>('secret_remove', { reference }),
+  /** Secrets due for rotation or expiring within `withinDays`. */
+  secretsDue: (withinDays: number) => call<SecretInfo[]>('secrets_due', { withinDays }),
+  /** Imports pasted .env or JSON text (all or nothing). */
+  secretImport: (vault: string, text: string, format: 'env' | 'json', secretType: string) =>
+    call<ImportReport>('secret_import', { vault, text, format, secretType }),
+  /** The caller's role, members and key slots of a vault. */
+  vaultAccess: (vault: string) => call<VaultAccess>('vault_access', { vault }),
+  /** Gives a user a role (admins only). */
+  vaultMemberSet: (vault: string, member: string, role: Role) =>
+    call<MemberInfo>('vault_member_set', { vault, member, role }),
+  /** Takes a user out of a vault (admins only). */
+  vaultMemberRemove: (vault: string, member: string) => call<void>('vault_member_remove', { vault, member }),
+  /** Changes a vault's passphrase (admins only). */
+  vaultChangePassphrase: (vault: string, passphrase: string) =>
+    call<SlotInfo>('vault_change_passphrase', { vault, passphrase }),
   secretReveal: (reference: string, version: number | null = null) =>
     call<Revealed>('secret_reveal', { reference, version }),
   /** A secret's versions, newest first. */
@@ -155,6 +205,10 @@ export function errorTitle(error: unknown): string {
       return 'This vault is locked';
     case 'vault_exists':
       return 'That vault already exists';
+    case 'forbidden':
+      return 'Your role does not allow this';
+    case 'clipboard':
+      return 'The clipboard is not available';
     case 'unknown_vault':
     case 'unknown_secret':
       return 'Not found';

@@ -1,7 +1,8 @@
 //! `opsdeck run` and `opsdeck inject`: secrets into a process or a file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use super::input_error;
 use std::process::ExitCode;
 
 use opsdeck::{Caller, Deck, DeckError};
@@ -30,10 +31,6 @@ pub(crate) struct InjectArgs {
     /// Where to write the result (mode 0600, replaced atomically).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: PathBuf,
-}
-
-fn input_error(message: String) -> DeckError {
-    opsdeck_vault::VaultError::Invalid(message).into()
 }
 
 fn split_assignment(text: &str, origin: &str) -> Result<(String, String), DeckError> {
@@ -139,22 +136,7 @@ pub(crate) async fn inject(deck: &Deck, args: InjectArgs) -> Result<ExitCode, De
         input_error(format!("cannot read the template {}: {error}", args.input.display()))
     })?;
     let rendered = deck.render_template(&Caller::local_user("cli"), &template).await?;
-    let directory = match args.output.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let write_error =
-        |error: std::io::Error| input_error(format!("cannot write {}: {error}", args.output.display()));
-    // A private temporary file beside the target, renamed over it: readers see the old or the new file, never half.
-    let mut file = tempfile::NamedTempFile::new_in(&directory).map_err(write_error)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(write_error)?;
-    }
-    file.write_all(rendered.as_bytes()).map_err(write_error)?;
-    file.as_file().sync_all().map_err(write_error)?;
-    file.persist(&args.output).map_err(|error| write_error(error.error))?;
+    super::write_private_file(&args.output, rendered.as_bytes())?;
     eprintln!("wrote {}", args.output.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@ mod audit;
 mod inject;
 mod jobs;
 mod notify;
+mod secret;
 mod serve;
 mod status;
 mod vault;
@@ -40,12 +41,12 @@ struct Cli {
 enum Command {
     /// Show the data dir, the store and its schema version.
     Status,
-    /// Vaults: make and list them.
+    /// Vaults: make and list them; members, key slots, export and import.
     #[command(subcommand)]
     Vault(vault::VaultCommand),
-    /// Secrets in vaults: set, get, list, history, rollback, rm.
+    /// Secrets in vaults: set, get, list, edit, history, rotate, rollback, import, rm.
     #[command(subcommand)]
-    Secret(vault::SecretCommand),
+    Secret(secret::SecretCommand),
     /// Run a command with secrets in its environment.
     Run(inject::RunArgs),
     /// Render a template's `{{ opsdeck://VAULT/NAME }}` placeholders into a file (mode 0600).
@@ -114,7 +115,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Vault(command) => vault::run_vault(&deck, command, output).await,
             Command::Run(args) => inject::run(&deck, args).await,
             Command::Inject(args) => inject::inject(&deck, args).await,
-            Command::Secret(command) => vault::run_secret(&deck, command, output).await,
+            Command::Secret(command) => secret::run(&deck, command, output).await,
             Command::Jobs(command) => jobs::run(&deck, command, output).await,
             Command::Notify(command) => notify::run(&deck, command, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
@@ -128,8 +129,36 @@ pub(crate) fn main() -> ExitCode {
     }
 }
 
+/// Writes `bytes` to `path` readable by the owner only (0600), atomically: a
+/// private temporary file beside the target is renamed over it, so readers
+/// see the old file or the new one, never half.
+pub(crate) fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), DeckError> {
+    use std::io::Write as _;
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let write_error =
+        |error: std::io::Error| input_error(format!("cannot write {}: {error}", path.display()));
+    let mut file = tempfile::NamedTempFile::new_in(&directory).map_err(write_error)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(write_error)?;
+    }
+    file.write_all(bytes).map_err(write_error)?;
+    file.as_file().sync_all().map_err(write_error)?;
+    file.persist(path).map_err(|error| write_error(error.error))?;
+    Ok(())
+}
+
+/// An input error with `message` (exit code 2).
+pub(crate) fn input_error(message: String) -> DeckError {
+    opsdeck::VaultError::Invalid(message).into()
+}
+
 /// The first line of stdin, without its line ending, in a buffer wiped after use.
-fn read_passphrase_from_stdin() -> Result<zeroize::Zeroizing<String>, String> {
+pub(crate) fn read_passphrase_from_stdin() -> Result<zeroize::Zeroizing<String>, String> {
     let mut line = zeroize::Zeroizing::new(String::new());
     std::io::stdin()
         .read_line(&mut line)

@@ -1,20 +1,27 @@
-//! `opsdeck vault …` and `opsdeck secret …`.
+//! `opsdeck vault …`: make and list vaults; members and their roles; key
+//! slots and the passphrase; export bundles and their import.
 
 use std::fmt::Write as _;
-use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{generate_value, Caller, Deck, DeckError, SecretType};
+use opsdeck::{Caller, Deck, DeckError, Role};
 use zeroize::Zeroizing;
 
-use super::Output;
+use super::{input_error, read_passphrase_from_stdin, write_private_file, Output};
+
+/// The environment variable with the new passphrase of `vault passphrase` and `vault slot add --passphrase`.
+const NEW_PASSPHRASE_ENV: &str = "OPSDECK_NEW_PASSPHRASE";
+/// The environment variable with an export bundle's passphrase.
+const BUNDLE_PASSPHRASE_ENV: &str = "OPSDECK_BUNDLE_PASSPHRASE";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum VaultCommand {
     /// Make a vault. Its data key is kept in the OS keychain and, when a
     /// passphrase is given (OPSDECK_PASSPHRASE or --passphrase-stdin), under
     /// that passphrase too, so losing the keychain never loses the vault.
+    /// You become its admin.
     Init {
         /// The vault's name.
         name: String,
@@ -24,69 +31,111 @@ pub(crate) enum VaultCommand {
     },
     /// List vaults with their key slots and number of secrets.
     List,
+    /// Members and their roles (admin, operator, viewer).
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// List a vault's key slots.
+    Slots {
+        /// The vault.
+        vault: String,
+    },
+    /// Add or remove key slots.
+    #[command(subcommand)]
+    Slot(SlotCommand),
+    /// Change the vault's passphrase (the new one from OPSDECK_NEW_PASSPHRASE
+    /// or --new-passphrase-stdin). Secrets are not re-encrypted.
+    Passphrase {
+        /// The vault.
+        vault: String,
+        /// Read the new passphrase from the next line of stdin.
+        #[arg(long)]
+        new_passphrase_stdin: bool,
+    },
+    /// Write the current value and metadata of every secret into a file
+    /// sealed with a passphrase (OPSDECK_BUNDLE_PASSPHRASE or --bundle-passphrase-stdin).
+    Export {
+        /// The vault.
+        vault: String,
+        /// The bundle file to write (mode 0600).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// Read the bundle passphrase from the next line of stdin.
+        #[arg(long)]
+        bundle_passphrase_stdin: bool,
+    },
+    /// Import an export bundle (all or nothing; each secret becomes a new version).
+    ImportBundle {
+        /// The bundle file.
+        file: PathBuf,
+        /// The vault to import into (default: the one it was exported from).
+        #[arg(long)]
+        into: Option<String>,
+        /// Read the bundle passphrase from the next line of stdin.
+        #[arg(long)]
+        bundle_passphrase_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
-pub(crate) enum SecretCommand {
-    /// Store a new version of a secret.
-    #[command(group(clap::ArgGroup::new("source").required(true).args(["value_stdin", "generate"])))]
-    Set {
-        /// VAULT/NAME
-        reference: String,
-        /// api_key, database_password, ssh_key, tls_certificate, encryption_key,
-        /// oauth_token, service_account, webhook_secret or generic.
-        #[arg(long = "type", value_name = "TYPE")]
-        secret_type: String,
-        /// Read the value from stdin (one trailing newline is dropped).
-        #[arg(long)]
-        value_stdin: bool,
-        /// Generate a random value of letters and digits.
-        #[arg(long)]
-        generate: bool,
-        /// Length of a generated value.
-        #[arg(long, default_value_t = 32, requires = "generate")]
-        length: usize,
-    },
-    /// Reveal a secret's value (recorded in the audit trail).
-    Get {
-        /// VAULT/NAME
-        reference: String,
-        /// An older version instead of the current one.
-        #[arg(long)]
-        version: Option<i64>,
-    },
-    /// List secrets (metadata only, no values).
+pub(crate) enum MemberCommand {
+    /// List the members of a vault.
     List {
-        /// Only this vault.
-        vault: Option<String>,
+        /// The vault.
+        vault: String,
     },
-    /// Show a secret's versions.
-    History {
-        /// VAULT/NAME
-        reference: String,
+    /// Give a user a role: admin, operator or viewer (admins only).
+    Set {
+        /// The vault.
+        vault: String,
+        /// The user (their OS user name).
+        user: String,
+        /// admin, operator or viewer.
+        role: String,
     },
-    /// Replace the value with a new generated one; with --verify, keep it only
-    /// when CMD (run with OPSDECK_NEW_VALUE and OPSDECK_OLD_VALUE) exits 0.
-    Rotate {
-        /// VAULT/NAME
-        reference: String,
-        /// A shell command that checks the new value works.
-        #[arg(long, value_name = "CMD")]
-        verify: Option<String>,
-    },
-    /// Make an older version current again (as a new version).
-    Rollback {
-        /// VAULT/NAME
-        reference: String,
-        /// The version to bring back.
-        #[arg(long)]
-        to: i64,
-    },
-    /// Delete a secret and all its versions.
+    /// Take a user out of a vault (admins only; never the last admin).
     Rm {
-        /// VAULT/NAME
-        reference: String,
+        /// The vault.
+        vault: String,
+        /// The user.
+        user: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SlotCommand {
+    /// Add a keychain slot, or a passphrase slot (from OPSDECK_NEW_PASSPHRASE or --new-passphrase-stdin).
+    #[command(group(clap::ArgGroup::new("kind").required(true).args(["keychain", "passphrase"])))]
+    Add {
+        /// The vault.
+        vault: String,
+        /// A slot whose key is kept in the OS keychain.
+        #[arg(long)]
+        keychain: bool,
+        /// A slot opened by a new passphrase.
+        #[arg(long)]
+        passphrase: bool,
+        /// Read the new passphrase from the next line of stdin.
+        #[arg(long, requires = "passphrase")]
+        new_passphrase_stdin: bool,
+    },
+    /// Remove a key slot (never the last one).
+    Rm {
+        /// The vault.
+        vault: String,
+        /// The slot's id (`opsdeck vault slots VAULT`).
+        slot: String,
+    },
+}
+
+/// A passphrase from the next line of stdin, or else from `env`.
+fn passphrase_from(stdin: bool, env: &str, what: &str) -> Result<Zeroizing<String>, DeckError> {
+    if stdin {
+        return read_passphrase_from_stdin().map_err(input_error);
+    }
+    match std::env::var(env) {
+        Ok(value) if !value.is_empty() => Ok(Zeroizing::new(value)),
+        _ => Err(input_error(format!("{what} is needed: set {env} or pass the --…-stdin flag"))),
+    }
 }
 
 pub(crate) async fn run_vault(
@@ -94,9 +143,10 @@ pub(crate) async fn run_vault(
     command: VaultCommand,
     output: Output,
 ) -> Result<ExitCode, DeckError> {
+    let caller = Caller::local_user("cli");
     match command {
         VaultCommand::Init { name, no_keychain } => {
-            let vault = deck.vault_init(&Caller::local_user("cli"), &name, no_keychain).await?;
+            let vault = deck.vault_init(&caller, &name, no_keychain).await?;
             output.print(&vault, |vault| {
                 format!("vault `{}` created (key slots: {})\n", vault.name, vault.slots.join(", "))
             });
@@ -119,98 +169,81 @@ pub(crate) async fn run_vault(
                 })
             });
         }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) async fn run_secret(
-    deck: &Deck,
-    command: SecretCommand,
-    output: Output,
-) -> Result<ExitCode, DeckError> {
-    let caller = Caller::local_user("cli");
-    match command {
-        SecretCommand::Set { reference, secret_type, value_stdin, generate, length } => {
-            let secret_type = SecretType::parse(&secret_type).map_err(DeckError::from)?;
-            let value = if generate {
-                generate_value(length)?
+        VaultCommand::Member(MemberCommand::List { vault }) => {
+            let members = deck.vault_members(&caller, &vault).await?;
+            output.print(&members, |members| {
+                if members.is_empty() {
+                    return format!("Vault `{vault}` has no members, so every local user is its admin. Add one with `opsdeck vault member set {vault} USER admin`.\n");
+                }
+                members.iter().fold(String::new(), |mut text, member| {
+                    let _ = writeln!(text, "{:<24} {}", member.member, member.role.as_str());
+                    text
+                })
+            });
+        }
+        VaultCommand::Member(MemberCommand::Set { vault, user, role }) => {
+            let role = Role::parse(&role).map_err(DeckError::from)?;
+            let member = deck.vault_member_set(&caller, &vault, &user, role).await?;
+            output.print(&member, |member| {
+                format!("{} is now {} of vault `{vault}`\n", member.member, member.role.as_str())
+            });
+        }
+        VaultCommand::Member(MemberCommand::Rm { vault, user }) => {
+            deck.vault_member_remove(&caller, &vault, &user).await?;
+            output.print(&serde_json::json!({ "vault": vault, "removed": user }), |_| {
+                format!("{user} is no longer a member of vault `{vault}`\n")
+            });
+        }
+        VaultCommand::Slots { vault } => {
+            let slots = deck.vault_slots(&caller, &vault).await?;
+            output.print(&slots, |slots| {
+                slots.iter().fold(String::new(), |mut text, slot| {
+                    let _ = writeln!(text, "{:<32} {}", slot.id, slot.kind);
+                    text
+                })
+            });
+        }
+        VaultCommand::Slot(SlotCommand::Add { vault, keychain, passphrase: _, new_passphrase_stdin }) => {
+            let passphrase = if keychain {
+                None
             } else {
-                debug_assert!(value_stdin);
-                let mut text = Zeroizing::new(String::new());
-                if let Err(error) = std::io::stdin().read_to_string(&mut text) {
-                    eprintln!("error: could not read the value from stdin: {error}");
-                    return Ok(ExitCode::from(2));
-                }
-                let trimmed = Zeroizing::new(
-                    text.strip_suffix('\n').unwrap_or(&text).trim_end_matches('\r').to_owned(),
-                );
-                if trimmed.is_empty() {
-                    eprintln!("error: --value-stdin was given but stdin was empty; pipe the value in, e.g. `printf %s \"$VALUE\" | opsdeck secret set …`");
-                    return Ok(ExitCode::from(2));
-                }
-                trimmed
+                Some(passphrase_from(new_passphrase_stdin, NEW_PASSPHRASE_ENV, "the new passphrase")?)
             };
-            let info = deck.secret_set(&caller, &reference, secret_type, value.as_bytes()).await?;
-            output.print(&info, |info| {
-                format!("{}/{} is now version {}\n", info.vault, info.name, info.version)
+            let slot = deck.vault_slot_add(&caller, &vault, passphrase).await?;
+            output.print(&slot, |slot| format!("added {} slot {} to vault `{vault}`\n", slot.kind, slot.id));
+        }
+        VaultCommand::Slot(SlotCommand::Rm { vault, slot }) => {
+            deck.vault_slot_remove(&caller, &vault, &slot).await?;
+            output.print(&serde_json::json!({ "vault": vault, "removed": slot }), |_| {
+                format!("removed slot {slot} from vault `{vault}`\n")
             });
         }
-        SecretCommand::Get { reference, version } => {
-            let value = deck.secret_get(&caller, &reference, version).await?;
-            output.print(&value, |value| format!("{}\n", value.value.as_str()));
+        VaultCommand::Passphrase { vault, new_passphrase_stdin } => {
+            let passphrase = passphrase_from(new_passphrase_stdin, NEW_PASSPHRASE_ENV, "the new passphrase")?;
+            let slot = deck.vault_change_passphrase(&caller, &vault, passphrase).await?;
+            output.print(&slot, |_| format!("the passphrase of vault `{vault}` was changed\n"));
         }
-        SecretCommand::List { vault } => {
-            let secrets = deck.secret_list(vault.as_deref()).await?;
-            output.print(&secrets, |secrets| {
-                if secrets.is_empty() {
-                    return "No secrets yet. Add one with `opsdeck secret set VAULT/NAME --type TYPE --value-stdin`.\n".to_owned();
-                }
-                secrets.iter().fold(String::new(), |mut text, secret| {
-                    let _ = writeln!(text, "{:<40} {:<18} v{}", format!("{}/{}", secret.vault, secret.name), secret.secret_type, secret.version);
-                    text
-                })
-            });
+        VaultCommand::Export { vault, output: path, bundle_passphrase_stdin } => {
+            let passphrase =
+                passphrase_from(bundle_passphrase_stdin, BUNDLE_PASSPHRASE_ENV, "a bundle passphrase")?;
+            let bytes = deck.vault_export(&caller, &vault, &passphrase).await?;
+            write_private_file(&path, &bytes)?;
+            let result = serde_json::json!({ "vault": vault, "file": path.display().to_string() });
+            output.print(&result, |_| format!("exported vault `{vault}` to {}\n", path.display()));
         }
-        SecretCommand::History { reference } => {
-            let versions = deck.secret_history(&reference).await?;
-            output.print(&versions, |versions| {
-                versions.iter().fold(String::new(), |mut text, version| {
-                    let marker = if version.current { " (current)" } else { "" };
-                    let _ = writeln!(
-                        text,
-                        "v{:<5} by {:<20} at {}{marker}",
-                        version.version, version.created_by, version.created_at_unix_ms
-                    );
-                    text
-                })
-            });
-        }
-        SecretCommand::Rotate { reference, verify } => {
-            let report = deck.secret_rotate(&caller, &reference, verify.as_deref()).await?;
-            output.print(&report, |report| match &report.reason {
-                None => format!("{}/{} rotated: now version {}\n", report.vault, report.name, report.version),
-                Some(reason) => format!(
-                    "{}/{} NOT rotated: {reason}; version {} is current again\n",
-                    report.vault, report.name, report.version
-                ),
-            });
-            if !report.rotated {
-                return Ok(ExitCode::from(1));
-            }
-        }
-        SecretCommand::Rollback { reference, to } => {
-            let info = deck.secret_rollback(&caller, &reference, to).await?;
-            output.print(&info, |info| {
+        VaultCommand::ImportBundle { file, into, bundle_passphrase_stdin } => {
+            let passphrase =
+                passphrase_from(bundle_passphrase_stdin, BUNDLE_PASSPHRASE_ENV, "the bundle passphrase")?;
+            let bytes = std::fs::read(&file)
+                .map_err(|error| input_error(format!("cannot read {}: {error}", file.display())))?;
+            let report = deck.vault_import_bundle(&caller, into.as_deref(), &bytes, &passphrase).await?;
+            output.print(&report, |report| {
                 format!(
-                    "{}/{} is now version {} (the value of version {to})\n",
-                    info.vault, info.name, info.version
+                    "imported {} secrets into {}: {}\n",
+                    report.imported.len(),
+                    report.vault,
+                    report.imported.join(", ")
                 )
-            });
-        }
-        SecretCommand::Rm { reference } => {
-            deck.secret_remove(&caller, &reference).await?;
-            output.print(&serde_json::json!({ "removed": reference }), |_| {
-                format!("{reference} was removed\n")
             });
         }
     }

@@ -23,4 +23,28 @@ version: number,
 /**
  * When the current version was made.
  */
-updated_at: number, };
+updated_at: number, 
+/**
+ * Free-form labels, sorted.
+ */
+tags: Array<string>, 
+/**
+ * A note for people (what it is for, who owns it).
+ */
+note: string, 
+/**
+ * The rotation policy: rotate every this many days.
+ */
+rotate_every_days: number | null, 
+/**
+ * The shell command that checks a scheduled rotation's new value.
+ */
+rotate_verify: string | null, 
+/**
+ * When the current value is due for rotation (its time plus the policy).
+ */
+rotation_due_at: number | null, 
+/**
+ * When the value stops working (set by the user, e.g. a token's expiry).
+ */
+expires_at: number | null, };

@@ -1,0 +1,150 @@
+//! Access to vaults: the role check every vault action passes first, and the
+//! admin actions on members and key slots. A refused action is audited as
+//! `denied` before the error returns.
+
+use opsdeck_vault::{MemberInfo, Role, SlotInfo, VaultError};
+use zeroize::Zeroizing;
+
+use crate::{Caller, Deck, DeckError, Outcome};
+
+impl Deck {
+    /// Checks that `caller` holds at least `needed` in `vault`. The deck's own
+    /// actors (the scheduler) act on policies a member set and pass.
+    /// `doing` names the action in words for the error ("revealing a value").
+    pub(crate) async fn require(
+        &self,
+        caller: &Caller,
+        vault: &str,
+        needed: Role,
+        action: &str,
+        target: &str,
+        doing: &str,
+    ) -> Result<(), DeckError> {
+        let Some(user) = caller.user() else {
+            return Ok(());
+        };
+        let role = self.vaults.role_of(vault, user).await?;
+        if role.is_some_and(|role| role >= needed) {
+            return Ok(());
+        }
+        let has = match role {
+            None => "is not a member of".to_owned(),
+            Some(role) => format!("is {} {} of", article(role.as_str()), role.as_str()),
+        };
+        let details = serde_json::json!({ "needed": needed.as_str(), "role": role.map(Role::as_str) });
+        self.audit(caller, action, target, Outcome::Denied, details).await?;
+        Err(VaultError::Forbidden {
+            vault: vault.to_owned(),
+            member: user.to_owned(),
+            has,
+            action: doing.to_owned(),
+            needed: needed.as_str(),
+        }
+        .into())
+    }
+
+    /// The caller's role in `vault` (`None`: not a member), for the UI to
+    /// offer only what the role allows.
+    pub async fn vault_role(&self, caller: &Caller, vault: &str) -> Result<Option<Role>, DeckError> {
+        match caller.user() {
+            Some(user) => Ok(self.vaults.role_of(vault, user).await?),
+            None => Ok(Some(Role::Admin)),
+        }
+    }
+
+    /// The members of `vault` (any member may look).
+    pub async fn vault_members(&self, caller: &Caller, vault: &str) -> Result<Vec<MemberInfo>, DeckError> {
+        self.require(caller, vault, Role::Viewer, "vault.members", vault, "listing its members").await?;
+        Ok(self.vaults.members(vault).await?)
+    }
+
+    /// Gives `member` `role` in `vault` (admins only).
+    pub async fn vault_member_set(
+        &self,
+        caller: &Caller,
+        vault: &str,
+        member: &str,
+        role: Role,
+    ) -> Result<MemberInfo, DeckError> {
+        let target = format!("{vault}/{member}");
+        self.require(caller, vault, Role::Admin, "vault.member_set", &target, "changing members").await?;
+        let info = self.vaults.set_member(vault, member, role).await?;
+        let details = serde_json::json!({ "role": role.as_str() });
+        self.audit(caller, "vault.member_set", &target, Outcome::Ok, details).await?;
+        Ok(info)
+    }
+
+    /// Takes `member` out of `vault` (admins only; never the last admin).
+    pub async fn vault_member_remove(
+        &self,
+        caller: &Caller,
+        vault: &str,
+        member: &str,
+    ) -> Result<(), DeckError> {
+        let target = format!("{vault}/{member}");
+        self.require(caller, vault, Role::Admin, "vault.member_remove", &target, "changing members").await?;
+        self.vaults.remove_member(vault, member).await?;
+        self.audit(caller, "vault.member_remove", &target, Outcome::Ok, serde_json::json!({})).await?;
+        Ok(())
+    }
+
+    /// The key slots of `vault`.
+    pub async fn vault_slots(&self, caller: &Caller, vault: &str) -> Result<Vec<SlotInfo>, DeckError> {
+        self.require(caller, vault, Role::Viewer, "vault.slots", vault, "listing its key slots").await?;
+        Ok(self.vaults.slots(vault).await?)
+    }
+
+    /// Adds a keychain slot, or a passphrase slot opened by `passphrase` (admins only).
+    pub async fn vault_slot_add(
+        &self,
+        caller: &Caller,
+        vault: &str,
+        passphrase: Option<Zeroizing<String>>,
+    ) -> Result<SlotInfo, DeckError> {
+        self.require(caller, vault, Role::Admin, "vault.slot_add", vault, "managing key slots").await?;
+        let slot = match &passphrase {
+            Some(passphrase) => self.vaults.add_passphrase_slot(vault, passphrase).await?,
+            None => self.vaults.add_keychain_slot(vault).await?,
+        };
+        let details = serde_json::json!({ "slot": slot.id, "kind": slot.kind });
+        self.audit(caller, "vault.slot_add", vault, Outcome::Ok, details).await?;
+        Ok(slot)
+    }
+
+    /// Replaces the vault's passphrase (admins only; the vault must open now).
+    pub async fn vault_change_passphrase(
+        &self,
+        caller: &Caller,
+        vault: &str,
+        new_passphrase: Zeroizing<String>,
+    ) -> Result<SlotInfo, DeckError> {
+        self.require(caller, vault, Role::Admin, "vault.passphrase", vault, "changing the passphrase")
+            .await?;
+        let slot = self.vaults.change_passphrase(vault, &new_passphrase).await?;
+        self.audit(caller, "vault.passphrase", vault, Outcome::Ok, serde_json::json!({ "slot": slot.id }))
+            .await?;
+        Ok(slot)
+    }
+
+    /// Removes a key slot (admins only; never the last one).
+    pub async fn vault_slot_remove(
+        &self,
+        caller: &Caller,
+        vault: &str,
+        slot_id: &str,
+    ) -> Result<(), DeckError> {
+        self.require(caller, vault, Role::Admin, "vault.slot_remove", vault, "managing key slots").await?;
+        self.vaults.remove_slot(vault, slot_id).await?;
+        self.audit(caller, "vault.slot_remove", vault, Outcome::Ok, serde_json::json!({ "slot": slot_id }))
+            .await?;
+        Ok(())
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}

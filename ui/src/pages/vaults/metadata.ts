@@ -1,0 +1,54 @@
+// The metadata form's fields as the page edits them, and their conversion to
+// the command's input (tags as text, dates as YYYY-MM-DD).
+import type { MetadataInput, SecretInfo } from '../../lib/api';
+
+export interface MetadataFields {
+  tags: string;
+  note: string;
+  rotateEveryDays: string;
+  rotateVerify: string;
+  expires: string;
+}
+
+export const SECRET_TYPES = [
+  'api_key', 'database_password', 'ssh_key', 'tls_certificate', 'encryption_key',
+  'oauth_token', 'service_account', 'webhook_secret', 'generic',
+];
+
+export function emptyFields(): MetadataFields {
+  return { tags: '', note: '', rotateEveryDays: '', rotateVerify: '', expires: '' };
+}
+
+export function fieldsOf(secret: SecretInfo): MetadataFields {
+  return {
+    tags: secret.tags.join(', '),
+    note: secret.note,
+    rotateEveryDays: secret.rotate_every_days?.toString() ?? '',
+    rotateVerify: secret.rotate_verify ?? '',
+    expires: secret.expires_at ? new Date(secret.expires_at).toISOString().slice(0, 10) : '',
+  };
+}
+
+/** Converts the form; throws an Error naming the field that is wrong. */
+export function toInput(fields: MetadataFields): MetadataInput {
+  const tags = fields.tags.split(',').map((tag) => tag.trim()).filter((tag) => tag.length > 0);
+  let rotateEveryDays: number | null = null;
+  if (fields.rotateEveryDays.trim() !== '') {
+    rotateEveryDays = Number(fields.rotateEveryDays);
+    if (!Number.isInteger(rotateEveryDays) || rotateEveryDays < 1) {
+      throw new Error('Rotate every: enter a whole number of days, or leave it empty for no policy.');
+    }
+  }
+  let expiresAt: number | null = null;
+  if (fields.expires.trim() !== '') {
+    expiresAt = Date.parse(`${fields.expires}T00:00:00Z`);
+    if (Number.isNaN(expiresAt)) throw new Error('Expires: enter a date as YYYY-MM-DD.');
+  }
+  return {
+    tags,
+    note: fields.note,
+    rotate_every_days: rotateEveryDays,
+    rotate_verify: fields.rotateVerify.trim() === '' ? null : fields.rotateVerify,
+    expires_at: expiresAt,
+  };
+}
