@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= always
 
-.PHONY: run test setup ui lint test-ui test-rust e2e bindings fmt clean-screenshots
+.PHONY: run test setup ui lint test-ui test-rust e2e bindings fmt clean-screenshots bench
 
 ## Open the desktop app on the embedded SQLite store (platform data dir, or OPSDECK_DATA_DIR).
 run: setup ui
@@ -21,6 +21,10 @@ setup:
 ## Build the web UI into ui/dist (the app embeds it).
 ui:
 	cd ui && npm run --silent build -- --logLevel warn
+
+# Performance figures (BENCHMARKS.md); not part of `make test`.
+bench: setup
+	bash scripts/bench.sh
 
 lint:
 	$(CARGO) fmt --all --check

@@ -14,6 +14,8 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libssl-dev pkg-config
   # Running it without a desktop and driving it through WebDriver.
   xvfb xauth webkit2gtk-driver
+  # Reading the clipboard of the app's display (Copy clears it after 30 s).
+  xclip
   # Real servers the tests start themselves: PostgreSQL, and a Secret Service
   # (GNOME Keyring on a private D-Bus session) as the OS keychain.
   postgresql gnome-keyring dbus libsecret-tools

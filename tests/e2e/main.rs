@@ -212,7 +212,7 @@ fn a_webhook_added_in_the_app_is_signed_with_the_secret_it_showed_and_breakers_a
 }
 
 #[test]
-fn a_secret_added_in_the_app_is_revealed_on_request_then_hidden_and_the_cli_sees_it() {
+fn a_secret_added_in_the_app_is_revealed_copied_rotated_and_rolled_back_and_the_cli_sees_it() {
     let app = RunningApp::launch();
     app.session.wait_for_text("[data-testid=page-title]", "Overview");
     app.session.click_css("[data-testid=nav-vaults]");
@@ -254,6 +254,39 @@ fn a_secret_added_in_the_app_is_revealed_on_request_then_hidden_and_the_cli_sees
         .unwrap()
         .iter()
         .any(|entry| entry["actor"].as_str().unwrap().starts_with("app:")));
+    // Copy puts the value on the clipboard without it passing through the page.
+    app.session.click_css("[data-testid=copy]");
+    app.session.wait_for_text("[data-testid=copy]", "clears in");
+    assert_eq!(app.clipboard_text().as_deref(), Some("correct-horse-42"));
+    let page = app.session.execute("return document.body.textContent;");
+    assert!(!page.as_str().unwrap().contains("correct-horse-42"), "Copy does not put the value on the page");
+
+    // Rotate with a verification command that refuses: the old value stays.
+    app.session.click_css("[data-testid=rotate]");
+    let verify = app.session.find("[data-testid=rotate-verify]");
+    app.session.type_text(&verify, "echo 'login refused' >&2; exit 3");
+    app.session.click_css("[data-testid=rotate-run]");
+    app.session.wait_for_text("[data-testid=rotation-result]", "Not rotated");
+    app.session.wait_for_text("[data-testid=rotation-result]", "login refused");
+    app.screenshot("vaults-rotation-refused");
+    // Rotate without verification: a new version, visible in the history.
+    app.session.click_css("[data-testid=rotate]");
+    app.session.click_css("[data-testid=rotate-run]");
+    app.session.wait_for_text("[data-testid=rotation-result]", "Rotated: version 2 is current");
+    app.session.wait_for_text("[data-testid=version-2]", "current");
+    let rotated = app.cli(&["--json", "secret", "get", "prod/db-password"]);
+    let rotated: serde_json::Value = serde_json::from_slice(&rotated.stdout).unwrap();
+    assert_ne!(rotated["value"], "correct-horse-42");
+    assert_eq!(rotated["version"], 2);
+
+    // Roll back to version 1: its value is current again, as version 3.
+    app.session.click_css("[data-testid=rollback-1]");
+    app.session.wait_for_text("[data-testid=version-3]", "current");
+    let back = app.cli(&["--json", "secret", "get", "prod/db-password"]);
+    let back: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert_eq!(back["value"], "correct-horse-42");
+    app.screenshot("vaults-history");
+
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("vaults-dark");
 }

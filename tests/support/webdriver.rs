@@ -190,6 +190,8 @@ fn call(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Re
 
 /// The real app, running under its own Xvfb display, driven through tauri-driver.
 pub struct RunningApp {
+    /// The X display the app runs on (`:N`).
+    pub display: String,
     /// The WebDriver session on the app's window.
     pub session: Session,
     _turn: std::sync::MutexGuard<'static, ()>,
@@ -297,7 +299,18 @@ impl RunningApp {
         };
         let id =
             created.get("sessionId").and_then(Value::as_str).expect("a new session has an id").to_owned();
-        RunningApp { session: Session { agent, base, id }, _turn: turn, data_dir, xvfb, driver }
+        RunningApp { session: Session { agent, base, id }, _turn: turn, data_dir, xvfb, driver, display }
+    }
+
+    /// The text on the app display's clipboard (`xclip`), or `None` when it is empty.
+    pub fn clipboard_text(&self) -> Option<String> {
+        let output = Command::new("xclip")
+            .args(["-o", "-selection", "clipboard"])
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xclip is not installed: run `make setup`");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.success() && !text.is_empty()).then_some(text)
     }
 
     /// The `opsdeck` command line on the app's data dir and passphrase.

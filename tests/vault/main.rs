@@ -405,3 +405,359 @@ fn rotation_keeps_a_verified_value_and_restores_the_old_one_when_verification_fa
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("secret set"), "{}", stderr(&output));
 }
+
+/// A CLI acting as OS user `user` (roles are per OS user).
+fn as_user<'a>(dir: &'a Path, user: &str) -> Cli<'a> {
+    Cli { dir, passphrase: Some(PASSPHRASE), env: vec![("USER", user.to_owned())] }
+}
+
+#[test]
+fn roles_decide_who_reveals_changes_and_administers_and_refusals_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = as_user(dir.path(), "alice");
+    let bob = as_user(dir.path(), "bob");
+    let carol = as_user(dir.path(), "carol");
+    alice.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    alice.ok(&["secret", "set", "prod/api", "--type", "api_key", "--value-stdin"], Some("alice-value"));
+    let members = alice.ok(&["vault", "member", "list", "prod"], None);
+    assert_eq!(members[0]["member"], "alice");
+    assert_eq!(members[0]["role"], "admin");
+
+    // Not a member: nothing, and the refusal names what to do.
+    let output = bob.run(&["secret", "get", "prod/api"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("bob is not a member of vault `prod`"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("opsdeck vault member set prod bob operator"), "{}", stderr(&output));
+    assert_eq!(bob.ok(&["secret", "list"], None), serde_json::json!([]));
+
+    // A viewer reads metadata and history, never values.
+    alice.ok(&["vault", "member", "set", "prod", "bob", "viewer"], None);
+    assert_eq!(bob.ok(&["secret", "list", "prod"], None)[0]["name"], "api");
+    assert_eq!(bob.ok(&["secret", "history", "prod/api"], None).as_array().unwrap().len(), 1);
+    for args in [
+        &["secret", "get", "prod/api"][..],
+        &["secret", "rotate", "prod/api"],
+        &["run", "--env", "X=opsdeck://prod/api", "--", "true"],
+    ] {
+        let output = bob.run(args, None);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains("bob is a viewer"), "{args:?}: {}", stderr(&output));
+    }
+    let output =
+        bob.run(&["secret", "set", "prod/api", "--type", "api_key", "--value-stdin"], Some("bob-value"));
+    assert_eq!(output.status.code(), Some(2));
+
+    // An operator reveals and changes values but cannot manage members or remove secrets.
+    alice.ok(&["vault", "member", "set", "prod", "bob", "operator"], None);
+    assert_eq!(bob.ok(&["secret", "get", "prod/api"], None)["value"], "alice-value");
+    bob.ok(&["secret", "set", "prod/api", "--type", "api_key", "--value-stdin"], Some("bob-value"));
+    assert_eq!(bob.run(&["vault", "member", "set", "prod", "carol", "admin"], None).status.code(), Some(2));
+    assert_eq!(bob.run(&["secret", "rm", "prod/api"], None).status.code(), Some(2));
+    assert_eq!(carol.run(&["secret", "list", "prod"], None).status.code(), Some(2));
+
+    // The last admin cannot be demoted or removed.
+    let output = alice.run(&["vault", "member", "set", "prod", "alice", "viewer"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("last admin"), "{}", stderr(&output));
+    assert_eq!(alice.run(&["vault", "member", "rm", "prod", "alice"], None).status.code(), Some(2));
+
+    // Every refusal is in the audit trail with the actor.
+    let denied = alice.ok(&["audit", "log", "--limit", "100"], None);
+    let denied: Vec<(String, String)> = denied
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["outcome"] == "denied")
+        .map(|entry| {
+            (entry["actor"].as_str().unwrap().to_owned(), entry["action"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert!(denied.contains(&("cli:bob".into(), "secret.reveal".into())), "{denied:?}");
+    assert!(denied.contains(&("cli:bob".into(), "secret.remove".into())), "{denied:?}");
+    assert!(denied.contains(&("cli:carol".into(), "secret.list".into())), "{denied:?}");
+}
+
+#[test]
+fn changing_the_passphrase_keeps_every_secret_and_a_vault_never_loses_its_last_slot() {
+    // The deck's own keys live in a real keychain; the vault is passphrase-only.
+    let keychain = SecretService::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: keychain.env() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    cli.ok(&["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"], Some("v1"));
+    let ciphertext_before = std::fs::read(dir.path().join("opsdeck.db")).unwrap().len();
+    let slots = cli.ok(&["vault", "slots", "prod"], None);
+    assert_eq!(slots.as_array().unwrap().len(), 1);
+    let only_slot = slots[0]["id"].as_str().unwrap().to_owned();
+    let output = cli.run(&["vault", "slot", "rm", "prod", &only_slot], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("last key slot"), "{}", stderr(&output));
+
+    // Too short a new passphrase is refused before anything changes.
+    let output = cli.run(&["vault", "passphrase", "prod", "--new-passphrase-stdin"], Some("short\n"));
+    assert_eq!(output.status.code(), Some(2));
+
+    cli.ok(&["vault", "passphrase", "prod", "--new-passphrase-stdin"], Some("a brand new passphrase\n"));
+    let old = cli.run(&["--json", "secret", "get", "prod/db"], None);
+    assert_eq!(old.status.code(), Some(2), "the old passphrase must no longer open the vault");
+    assert!(stderr(&old).contains("wrong passphrase"), "{}", stderr(&old));
+    let new = Cli { dir: dir.path(), passphrase: Some("a brand new passphrase"), env: keychain.env() };
+    assert_eq!(new.ok(&["secret", "get", "prod/db"], None)["value"], "v1");
+    // No secret was re-encrypted: the same single version, readable.
+    assert_eq!(new.ok(&["secret", "history", "prod/db"], None).as_array().unwrap().len(), 1);
+    assert!(std::fs::read(dir.path().join("opsdeck.db")).unwrap().len() >= ciphertext_before / 2);
+
+    // A second passphrase slot, then removing the first: the second still opens it.
+    let other = new.ok(
+        &["vault", "slot", "add", "prod", "--passphrase", "--new-passphrase-stdin"],
+        Some("second passphrase!\n"),
+    );
+    let first = new.ok(&["vault", "slots", "prod"], None)[0]["id"].as_str().unwrap().to_owned();
+    assert_ne!(first, other["id"].as_str().unwrap());
+    new.ok(&["vault", "slot", "rm", "prod", &first], None);
+    let second = Cli { dir: dir.path(), passphrase: Some("second passphrase!"), env: keychain.env() };
+    assert_eq!(second.ok(&["secret", "get", "prod/db"], None)["value"], "v1");
+}
+
+#[test]
+fn metadata_rotation_policies_and_the_due_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    let set = cli.ok(
+        &[
+            "secret",
+            "set",
+            "prod/api",
+            "--type",
+            "api_key",
+            "--generate",
+            "--length",
+            "48",
+            "--alphabet",
+            "hex",
+            "--tag",
+            "team:payments",
+            "--tag",
+            "prod",
+            "--note",
+            "Stripe live key",
+            "--rotate-every",
+            "30",
+            "--expires",
+            "2030-01-31",
+        ],
+        None,
+    );
+    assert_eq!(set["version"], 1);
+    let value = cli.ok(&["secret", "get", "prod/api"], None)["value"].as_str().unwrap().to_owned();
+    assert_eq!(value.len(), 48);
+    assert!(value.chars().all(|c| c.is_ascii_hexdigit()));
+
+    // Metadata is readable without the passphrase (while locked).
+    let locked = Cli { dir: dir.path(), passphrase: None, env: Vec::new() };
+    let info = locked.ok(&["secret", "show", "prod/api"], None);
+    assert_eq!(info["tags"], serde_json::json!(["prod", "team:payments"]));
+    assert_eq!(info["note"], "Stripe live key");
+    assert_eq!(info["rotate_every_days"], 30);
+    assert_eq!(info["expires_at"], 1_896_048_000_000_i64);
+    assert_eq!(locked.ok(&["secret", "list", "--tag", "prod"], None).as_array().unwrap().len(), 1);
+
+    // The policy is a scheduler job due 30 days after the value last changed.
+    let jobs = cli.ok(&["jobs", "list"], None);
+    let job =
+        jobs.as_array().unwrap().iter().find(|job| job["name"] == "rotate:prod/api").expect("a rotation job");
+    let due = info["rotation_due_at"].as_i64().unwrap();
+    assert_eq!(job["next_run_at_unix_ms"].as_i64().unwrap(), due);
+    assert_eq!(job["kind"], "secret.rotate");
+
+    // Nothing is due yet; within 40 days it is.
+    assert_eq!(cli.ok(&["secret", "due"], None), serde_json::json!([]));
+    assert_eq!(cli.ok(&["secret", "due", "--within", "40"], None)[0]["name"], "api");
+
+    // Turning the policy off removes the job; bad input names the flag.
+    cli.ok(&["secret", "edit", "prod/api", "--rotate-every", "off"], None);
+    let jobs = cli.ok(&["jobs", "list"], None);
+    assert!(!jobs.as_array().unwrap().iter().any(|job| job["name"] == "rotate:prod/api"));
+    for (flag, value) in [("--rotate-every", "soon"), ("--expires", "31/01/2030"), ("--tag", "bad tag")] {
+        let output = cli.run(&["secret", "edit", "prod/api", flag, value], None);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        assert!(stderr(&output).contains(value), "{flag}: {}", stderr(&output));
+    }
+    assert_eq!(cli.ok(&["secret", "show", "prod/api"], None)["tags"], info["tags"]);
+}
+
+#[test]
+fn a_due_rotation_policy_rotates_through_the_scheduler() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    cli.ok(
+        &["secret", "set", "prod/token", "--type", "oauth_token", "--value-stdin", "--rotate-every", "7"],
+        Some("first"),
+    );
+    // Make it due now, as if seven days had passed, and let `serve` run it.
+    cli.ok(&["jobs", "run", "rotate:prod/token"], None);
+    let binary = opsdeck_tests::binaries::opsdeck_binary();
+    let data_dir = dir.path().display().to_string();
+    let mut serve = opsdeck_tests::process::spawn_tied_to_this_process(
+        &binary.display().to_string(),
+        &["--data-dir", &data_dir, "serve"],
+        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+        "TERM",
+        None,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let info = cli.ok(&["secret", "show", "prod/token"], None);
+        if info["version"] == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the scheduler did not rotate the secret: {info}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(serve.id().to_string()).status();
+    let _ = serve.wait();
+    assert_ne!(cli.ok(&["secret", "get", "prod/token"], None)["value"], "first");
+    let runs = cli.ok(&["jobs", "runs", "rotate:prod/token"], None);
+    assert_eq!(runs[0]["outcome"], "ok", "{runs}");
+    let audit = cli.ok(&["audit", "log", "--action", "secret.rotate"], None);
+    assert_eq!(audit[0]["actor"], "scheduler");
+}
+
+#[test]
+fn imports_are_all_or_nothing_and_bundles_round_trip_only_with_their_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "dev", "--no-keychain"], None);
+    let env_file = dir.path().join("app.env");
+    std::fs::write(&env_file, "# app\nexport API_KEY=abc123\nDB_PASSWORD=\"p a s s\"\n").unwrap();
+    let report = cli.ok(&["secret", "import", "dev", env_file.to_str().unwrap(), "--type", "api_key"], None);
+    assert_eq!(report["imported"], serde_json::json!(["API_KEY", "DB_PASSWORD"]));
+    assert_eq!(cli.ok(&["secret", "get", "dev/DB_PASSWORD"], None)["value"], "p a s s");
+
+    // One bad line: the line is named and nothing is stored.
+    std::fs::write(&env_file, "NEW_ONE=1\nnot an assignment\n").unwrap();
+    let output = cli.run(&["secret", "import", "dev", env_file.to_str().unwrap()], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("line 2"), "{}", stderr(&output));
+    assert_eq!(cli.ok(&["secret", "list", "dev"], None).as_array().unwrap().len(), 2);
+    let json_file = dir.path().join("more.json");
+    std::fs::write(&json_file, r#"{"WEBHOOK": "whsec_1", "API_KEY": "abc456"}"#).unwrap();
+    cli.ok(&["secret", "import", "dev", json_file.to_str().unwrap()], None);
+    assert_eq!(cli.ok(&["secret", "get", "dev/API_KEY"], None)["version"], 2);
+
+    // Export: a 0600 file without any plaintext value.
+    cli.ok(&["secret", "edit", "dev/API_KEY", "--tag", "exported"], None);
+    let bundle = dir.path().join("dev.bundle");
+    let export = |args: &[&str]| {
+        let mut command = opsdeck_command();
+        command
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+            .env("OPSDECK_BUNDLE_PASSPHRASE", "bundle passphrase")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+        command.output().unwrap()
+    };
+    let output = export(&["vault", "export", "dev", "-o", bundle.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    for value in ["abc456", "p a s s", "whsec_1"] {
+        assert!(!text.contains(value));
+    }
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&bundle).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // Into another data dir: wrong passphrase, truncated file, then the real thing.
+    let other = tempfile::tempdir().unwrap();
+    let target = Cli { dir: other.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    target.ok(&["vault", "init", "dev", "--no-keychain"], None);
+    let output = target.run(
+        &["vault", "import-bundle", bundle.to_str().unwrap(), "--bundle-passphrase-stdin"],
+        Some("wrong one!\n"),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("passphrase is wrong"), "{}", stderr(&output));
+    let truncated = other.path().join("truncated.bundle");
+    std::fs::write(&truncated, &text.as_bytes()[..text.len() - 40]).unwrap();
+    let output = target.run(
+        &["vault", "import-bundle", truncated.to_str().unwrap(), "--bundle-passphrase-stdin"],
+        Some("bundle passphrase\n"),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(target.ok(&["secret", "list"], None), serde_json::json!([]));
+    let report = target.ok(
+        &["vault", "import-bundle", bundle.to_str().unwrap(), "--bundle-passphrase-stdin"],
+        Some("bundle passphrase\n"),
+    );
+    assert_eq!(report["imported"].as_array().unwrap().len(), 3);
+    assert_eq!(target.ok(&["secret", "get", "dev/API_KEY"], None)["value"], "abc456");
+    assert_eq!(target.ok(&["secret", "show", "dev/API_KEY"], None)["tags"], serde_json::json!(["exported"]));
+}
+
+/// SIGKILL a process storing versions in a loop, many times: afterwards the
+/// vault opens, every acknowledged version reads back, and no partial version exists.
+#[test]
+fn killing_a_writer_mid_set_loses_no_acknowledged_version_and_leaves_no_partial_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    let acknowledged = dir.path().join("acknowledged");
+    let binary = opsdeck_tests::binaries::opsdeck_binary();
+    // Each acknowledged value is appended only after `secret set` exited 0.
+    let script = format!(
+        "i=0; while true; do i=$((i+1)); v=\"value-$$-$i\"; \
+         printf %s \"$v\" | '{bin}' --data-dir '{dir}' secret set prod/loop --type generic --value-stdin >/dev/null 2>&1 \
+         && echo \"$v\" >> '{ack}'; done",
+        bin = binary.display(),
+        dir = dir.path().display(),
+        ack = acknowledged.display()
+    );
+    for round in 0..6 {
+        let mut writer = std::process::Command::new("sh");
+        writer
+            .arg("-c")
+            .arg(&script)
+            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+        // A new process group, so the kill reaches the `opsdeck` child mid-write too.
+        use std::os::unix::process::CommandExt;
+        writer.process_group(0);
+        let child = writer.spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700 + 170 * round));
+        let group = i32::try_from(child.id()).unwrap();
+        let status =
+            std::process::Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).status().unwrap();
+        assert!(status.success());
+        let _ = { child }.wait();
+    }
+    let acknowledged = std::fs::read_to_string(&acknowledged).unwrap_or_default();
+    let acknowledged: Vec<&str> = acknowledged.lines().collect();
+    assert!(acknowledged.len() >= 3, "the writer should have stored some versions ({})", acknowledged.len());
+
+    let history = cli.ok(&["secret", "history", "prod/loop"], None);
+    let versions: Vec<i64> =
+        history.as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect();
+    // Versions are 1..=N without gaps: no partial or missing version.
+    let newest = versions[0];
+    assert_eq!(versions.len() as i64, newest, "{versions:?}");
+    let mut values = Vec::new();
+    for version in 1..=newest {
+        let value = cli.ok(&["secret", "get", "prod/loop", "--version", &version.to_string()], None);
+        values.push(value["value"].as_str().unwrap().to_owned());
+    }
+    for value in &acknowledged {
+        assert!(values.iter().any(|stored| stored == value), "acknowledged {value} is missing");
+    }
+    // At most one version per killed round may exist unacknowledged (stored, then killed before the echo).
+    assert!(
+        values.len() <= acknowledged.len() + 6,
+        "{} stored, {} acknowledged",
+        values.len(),
+        acknowledged.len()
+    );
+    let verify = cli.ok(&["audit", "verify"], None);
+    assert_eq!(verify["ok"], true, "{verify}");
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make bench`: the vault figures of BENCHMARKS.md.
+#  1. seal/open throughput and listing 10,000 secrets (crates/deck/benches/vault.rs);
+#  2. `opsdeck secret get` wall time from process start, with the vault's key
+#     in a real OS keychain (gnome-keyring on a private D-Bus session).
+# Release builds; prints the machine it ran on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d)"
+cargo bench -p opsdeck --bench vault --locked
+cargo build --release -p opsdeck --locked --quiet
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/inner.sh" <<'INNER'
+set -euo pipefail
+export HOME="$WORK/home" XDG_DATA_HOME="$WORK/home/data" XDG_RUNTIME_DIR="$WORK/home"
+mkdir -p "$HOME"
+printf 'opsdeck-bench-keyring' | gnome-keyring-daemon --unlock --components=secrets --replace >/dev/null 2>&1
+sleep 1
+bin="$PWD/target/release/opsdeck"
+data="$WORK/data"
+"$bin" --data-dir "$data" vault init bench >/dev/null
+printf 'bench-value' | "$bin" --data-dir "$data" secret set bench/api --type api_key --value-stdin >/dev/null
+python3 - "$bin" "$data" <<'PY'
+import statistics, subprocess, sys, time
+binary, data = sys.argv[1], sys.argv[2]
+samples = []
+for _ in range(40):
+    start = time.perf_counter()
+    out = subprocess.run([binary, "--data-dir", data, "secret", "get", "bench/api"], capture_output=True, check=True)
+    samples.append((time.perf_counter() - start) * 1000)
+    assert out.stdout.strip() == b"bench-value", out
+samples.sort()
+print(f"{'opsdeck secret get, keychain slot (wall)':<44} {statistics.median(samples):>8.1f} ms median, p95 {samples[int(len(samples) * 0.95) - 1]:.1f} ms (40 runs)")
+PY
+INNER
+WORK="$work" OPSDECK_PASSPHRASE= dbus-run-session -- bash "$work/inner.sh"
