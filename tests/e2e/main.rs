@@ -269,7 +269,7 @@ fn a_secret_added_in_the_app_is_revealed_copied_rotated_and_rolled_back_and_the_
     app.session.wait_for_text("[data-testid=rotation-result]", "Not rotated");
     app.session.wait_for_text("[data-testid=rotation-result]", "login refused");
     app.screenshot("vaults-rotation-refused");
-    // Rotate without verification: a new version, visible in the history.
+    // Rotate again (the form starts from the secret's own verification command, here none).
     app.session.click_css("[data-testid=rotate]");
     app.session.click_css("[data-testid=rotate-run]");
     app.session.wait_for_text("[data-testid=rotation-result]", "Rotated: version 2 is current");
