@@ -761,3 +761,17 @@ fn killing_a_writer_mid_set_loses_no_acknowledged_version_and_leaves_no_partial_
     let verify = cli.ok(&["audit", "verify"], None);
     assert_eq!(verify["ok"], true, "{verify}");
 }
+
+#[test]
+fn a_deck_without_a_keychain_refuses_a_second_passphrase_rather_than_lock_its_user_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), passphrase: Some(PASSPHRASE), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"], None);
+    cli.ok(&["secret", "set", "prod/db", "--type", "generic", "--value-stdin"], Some("v1"));
+    let output =
+        cli.run(&["vault", "passphrase", "prod", "--new-passphrase-stdin"], Some("another passphrase\n"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("vault slot add"), "{}", stderr(&output));
+    assert_eq!(cli.ok(&["secret", "get", "prod/db"], None)["value"], "v1");
+    assert_eq!(cli.ok(&["vault", "slots", "prod"], None).as_array().unwrap().len(), 1);
+}

@@ -162,6 +162,15 @@ pub async fn keychain_put(store_id: String, name: String, key: Key) -> Result<()
     .map_err(|error| error.to_string())?
 }
 
+/// Whether any of the deck's own keys (the audit key) is derived from the
+/// passphrase rather than kept in the OS keychain.
+pub async fn deck_keys_under_passphrase(store: &Store) -> Result<bool, CoreError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deck_keys WHERE source = 'passphrase'")
+        .fetch_one(store.pool())
+        .await?;
+    Ok(count > 0)
+}
+
 /// Deletes the key `name` of store `store_id` from the OS keychain (a
 /// missing item is not an error: the goal is that it is gone).
 pub async fn keychain_delete(store_id: String, name: String) -> Result<(), String> {

@@ -120,6 +120,18 @@ impl Deck {
     ) -> Result<SlotInfo, DeckError> {
         self.require(caller, vault, Role::Admin, "vault.passphrase", vault, "changing the passphrase")
             .await?;
+        // Without a keychain the deck's own keys sit under the same passphrase: a vault
+        // with a different one would need two passphrases at once, and lock its user out.
+        if opsdeck_core::keys::deck_keys_under_passphrase(&self.store).await? {
+            return Err(VaultError::Invalid(
+                "this deck keeps its own keys (the audit key) under the same passphrase, because no OS \
+                 keychain was available when it was set up, so one vault cannot get a different passphrase; \
+                 add a second passphrase slot with `opsdeck vault slot add VAULT --passphrase` to share the \
+                 vault, or move it with `opsdeck vault export` into a deck that uses the OS keychain"
+                    .into(),
+            )
+            .into());
+        }
         let slot = self.vaults.change_passphrase(vault, &new_passphrase).await?;
         self.audit(caller, "vault.passphrase", vault, Outcome::Ok, serde_json::json!({ "slot": slot.id }))
             .await?;
