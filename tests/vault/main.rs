@@ -650,18 +650,12 @@ fn imports_are_all_or_nothing_and_bundles_round_trip_only_with_their_passphrase(
     // Export: a 0600 file without any plaintext value.
     cli.ok(&["secret", "edit", "dev/API_KEY", "--tag", "exported"], None);
     let bundle = dir.path().join("dev.bundle");
-    let export = |args: &[&str]| {
-        let mut command = opsdeck_command();
-        command
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(args)
-            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
-            .env("OPSDECK_BUNDLE_PASSPHRASE", "bundle passphrase")
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
-        command.output().unwrap()
+    let exporter = Cli {
+        dir: dir.path(),
+        passphrase: Some(PASSPHRASE),
+        env: vec![("OPSDECK_BUNDLE_PASSPHRASE", "bundle passphrase".to_owned())],
     };
-    let output = export(&["vault", "export", "dev", "-o", bundle.to_str().unwrap()]);
+    let output = exporter.run(&["vault", "export", "dev", "-o", bundle.to_str().unwrap()], None);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = std::fs::read_to_string(&bundle).unwrap();
     for value in ["abc456", "p a s s", "whsec_1"] {

@@ -426,16 +426,7 @@ impl Scheduler {
 
     /// Makes a job due now (it runs within one poll, on whichever process takes it).
     pub async fn run_now(store: &Store, name: &str) -> Result<(), CoreError> {
-        let now = now_unix_ms();
-        let changed = sqlx::query(
-            "UPDATE jobs SET next_run_at_unix_ms = $1, due_at_unix_ms = $1, attempt = 0, completed_at_unix_ms = NULL \
-             WHERE name = $2",
-        )
-        .bind(now)
-        .bind(name)
-        .execute(store.pool())
-        .await?;
-        Self::require_one(changed.rows_affected(), name)
+        Self::schedule_at(store, name, now_unix_ms()).await
     }
 
     /// Sets when a job is next due (a rotation policy's job follows the

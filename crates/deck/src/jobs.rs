@@ -181,7 +181,8 @@ async fn run_command_job(job: JobContext) -> JobResult {
     }
 }
 
-fn last_chars(text: &str, count: usize) -> String {
+/// The last `count` characters of `text` (the end of a command's output says most).
+pub(crate) fn last_chars(text: &str, count: usize) -> String {
     let skip = text.chars().count().saturating_sub(count);
     text.chars().skip(skip).collect()
 }

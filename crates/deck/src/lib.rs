@@ -42,12 +42,9 @@ pub use opsdeck_vault::{
 };
 
 pub use error::DeckError;
-pub use generators::{
-    generate_for, generate_value, random_string, ssh_ed25519_key_pair, Alphabet, Generated, StringPolicy,
-};
+pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use logging::{init_logging, LogGuard};
-pub use opsdeck_vault::MIN_PASSPHRASE_CHARS;
-pub use rotate::{rotation_job_name, RotationReport};
+pub use rotate::RotationReport;
 pub use status::DeckStatus;
 pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};
 

@@ -21,7 +21,7 @@ use crate::{Caller, Deck, DeckError, Outcome};
 pub const ROTATE_JOB_KIND: &str = "secret.rotate";
 
 /// The name of the job that carries `VAULT/NAME`'s rotation policy.
-pub fn rotation_job_name(reference: &str) -> String {
+fn rotation_job_name(reference: &str) -> String {
     format!("rotate:{reference}")
 }
 
@@ -63,10 +63,7 @@ async fn verification_failure(
     match process.output().await {
         Ok(output) if output.status.success() => None,
         Ok(output) => {
-            let said = String::from_utf8_lossy(&output.stderr);
-            let said = said.trim();
-            let skip = said.chars().count().saturating_sub(300);
-            let said: String = said.chars().skip(skip).collect();
+            let said = crate::jobs::last_chars(String::from_utf8_lossy(&output.stderr).trim(), 300);
             Some(format!(
                 "the verification command exited with {}{}",
                 output.status.code().map_or("a signal".to_owned(), |code| format!("code {code}")),
@@ -159,14 +156,14 @@ impl Deck {
     /// within `within_days` from now, soonest first.
     pub async fn secrets_due(&self, caller: &Caller, within_days: i64) -> Result<Vec<SecretInfo>, DeckError> {
         let by = now_unix_ms() + within_days.max(0) * 86_400_000;
-        let visible = self.secret_list(caller, None).await?;
-        let due = self.vaults.due(by).await?;
-        Ok(due
+        let mut due: Vec<SecretInfo> = self
+            .secret_list(caller, None)
+            .await?
             .into_iter()
-            .filter(|secret| {
-                visible.iter().any(|seen| seen.vault == secret.vault && seen.name == secret.name)
-            })
-            .collect())
+            .filter(|secret| secret.due_at().is_some_and(|at| at <= by))
+            .collect();
+        due.sort_by_key(SecretInfo::due_at);
+        Ok(due)
     }
 
     /// Makes the scheduler match `VAULT/NAME`'s rotation policy: a job due

@@ -98,19 +98,9 @@ fn aad(envelope: &Envelope) -> Vec<u8> {
     .into_bytes()
 }
 
-fn check_passphrase(passphrase: &str) -> Result<(), VaultError> {
-    if passphrase.chars().count() < crate::slots::MIN_PASSPHRASE_CHARS {
-        return Err(VaultError::Invalid(format!(
-            "the bundle passphrase is shorter than {} characters",
-            crate::slots::MIN_PASSPHRASE_CHARS
-        )));
-    }
-    Ok(())
-}
-
 /// Seals `bundle` under `passphrase`; returns the file's bytes.
 pub fn seal_bundle(bundle: &Bundle, passphrase: &str) -> Result<Vec<u8>, VaultError> {
-    check_passphrase(passphrase)?;
+    crate::slots::check_new_passphrase("the bundle passphrase", passphrase)?;
     let mut salt = [0_u8; 16];
     let mut nonce = [0_u8; 12];
     getrandom::fill(&mut salt).map_err(|error| VaultError::Random(error.to_string()))?;

@@ -93,12 +93,7 @@ impl Vaults {
         check_member_name(member)?;
         let vault_id = self.vault_id(vault).await?;
         let mut transaction = self.store.pool().begin().await?;
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT role FROM vault_members WHERE vault_id = $1 AND member = $2")
-                .bind(&vault_id)
-                .bind(member)
-                .fetch_optional(&mut *transaction)
-                .await?;
+        let current = stored_role(&mut transaction, &vault_id, member).await?;
         if current.as_deref() == Some("admin") && role != Role::Admin {
             refuse_if_last_admin(&mut transaction, &vault_id, vault, member).await?;
         }
@@ -125,12 +120,7 @@ impl Vaults {
     pub async fn remove_member(&self, vault: &str, member: &str) -> Result<(), VaultError> {
         let vault_id = self.vault_id(vault).await?;
         let mut transaction = self.store.pool().begin().await?;
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT role FROM vault_members WHERE vault_id = $1 AND member = $2")
-                .bind(&vault_id)
-                .bind(member)
-                .fetch_optional(&mut *transaction)
-                .await?;
+        let current = stored_role(&mut transaction, &vault_id, member).await?;
         match current.as_deref() {
             None => {
                 return Err(VaultError::Invalid(format!("`{member}` is not a member of vault `{vault}`")))
@@ -159,6 +149,19 @@ fn check_member_name(member: &str) -> Result<(), VaultError> {
             "`{member}` is not a valid user name: use 1–64 letters, digits, `-`, `_`, `.` or `@`"
         )))
     }
+}
+
+/// The role stored for `member` (its text), read inside the change's transaction.
+async fn stored_role(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    vault_id: &str,
+    member: &str,
+) -> Result<Option<String>, VaultError> {
+    Ok(sqlx::query_scalar("SELECT role FROM vault_members WHERE vault_id = $1 AND member = $2")
+        .bind(vault_id)
+        .bind(member)
+        .fetch_optional(&mut **transaction)
+        .await?)
 }
 
 async fn refuse_if_last_admin(

@@ -25,8 +25,17 @@ pub struct SlotInfo {
     pub created_at_unix_ms: i64,
 }
 
-/// The shortest passphrase a new passphrase slot accepts.
+/// The shortest passphrase a new passphrase slot or export bundle accepts.
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
+/// Refuses a new passphrase (`what`: "the new passphrase", "the bundle
+/// passphrase") shorter than [`MIN_PASSPHRASE_CHARS`].
+pub(crate) fn check_new_passphrase(what: &str, passphrase: &str) -> Result<(), VaultError> {
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(VaultError::Invalid(format!("{what} is shorter than {MIN_PASSPHRASE_CHARS} characters")));
+    }
+    Ok(())
+}
 
 impl Vaults {
     /// The vault's key slots, oldest first.
@@ -90,11 +99,7 @@ impl Vaults {
         passphrase: &Zeroizing<String>,
         replace: bool,
     ) -> Result<SlotInfo, VaultError> {
-        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-            return Err(VaultError::Invalid(format!(
-                "the new passphrase is shorter than {MIN_PASSPHRASE_CHARS} characters"
-            )));
-        }
+        check_new_passphrase("the new passphrase", passphrase)?;
         let vault_id = self.vault_id(vault).await?;
         let data_key: Key = self.unlock(vault, &vault_id).await?;
         let slot_id = random_id("slot")?;

@@ -584,18 +584,6 @@ impl Vaults {
             .ok_or_else(|| VaultError::UnknownSecret { reference: format!("{vault}/{name}") })
     }
 
-    /// Secrets due for rotation or expiring by `by_unix_ms`, soonest first.
-    pub async fn due(&self, by_unix_ms: i64) -> Result<Vec<SecretInfo>, VaultError> {
-        let mut due: Vec<SecretInfo> = self
-            .secrets(None)
-            .await?
-            .into_iter()
-            .filter(|secret| secret.due_at().is_some_and(|at| at <= by_unix_ms))
-            .collect();
-        due.sort_by_key(SecretInfo::due_at);
-        Ok(due)
-    }
-
     async fn secret_row(&self, vault: &str, name: &str) -> Result<(String, String, String, i64), VaultError> {
         let vault_id = self.vault_id(vault).await?;
         let row: Option<(String, String, i64)> = sqlx::query_as(

@@ -152,6 +152,16 @@ pub(crate) fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result
     Ok(())
 }
 
+/// What an import stored, for people.
+pub(crate) fn import_summary(report: &opsdeck::ImportReport) -> String {
+    format!(
+        "imported {} secrets into {}: {}\n",
+        report.imported.len(),
+        report.vault,
+        report.imported.join(", ")
+    )
+}
+
 /// An input error with `message` (exit code 2).
 pub(crate) fn input_error(message: String) -> DeckError {
     opsdeck::VaultError::Invalid(message).into()

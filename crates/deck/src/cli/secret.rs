@@ -384,14 +384,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             }
             .map_err(|error| input_error(format!("{}: {error}", file.display())))?;
             let report = deck.secret_import(&caller, &vault, entries, secret_type, &format).await?;
-            output.print(&report, |report| {
-                format!(
-                    "imported {} secrets into {}: {}\n",
-                    report.imported.len(),
-                    report.vault,
-                    report.imported.join(", ")
-                )
-            });
+            output.print(&report, super::import_summary);
         }
         SecretCommand::Rm { reference } => {
             deck.secret_remove(&caller, &reference).await?;

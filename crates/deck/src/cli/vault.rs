@@ -237,14 +237,7 @@ pub(crate) async fn run_vault(
             let bytes = std::fs::read(&file)
                 .map_err(|error| input_error(format!("cannot read {}: {error}", file.display())))?;
             let report = deck.vault_import_bundle(&caller, into.as_deref(), &bytes, &passphrase).await?;
-            output.print(&report, |report| {
-                format!(
-                    "imported {} secrets into {}: {}\n",
-                    report.imported.len(),
-                    report.vault,
-                    report.imported.join(", ")
-                )
-            });
+            output.print(&report, super::import_summary);
         }
     }
     Ok(ExitCode::SUCCESS)
