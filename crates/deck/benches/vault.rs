@@ -76,10 +76,14 @@ async fn list_10k() {
         samples.push(start.elapsed());
         assert_eq!(secrets.len(), 10_000);
     }
+    let fastest = samples.iter().min().copied().unwrap_or_default();
+    let slowest = samples.iter().max().copied().unwrap_or_default();
     println!(
-        "{:<44} {:>8.1} ms (median of 9)",
+        "{:<44} {:>8.1} ms median of 9 ({:.1}–{:.1} ms)",
         "list 10,000 secrets (metadata)",
-        median(samples).as_secs_f64() * 1e3
+        median(samples).as_secs_f64() * 1e3,
+        fastest.as_secs_f64() * 1e3,
+        slowest.as_secs_f64() * 1e3
     );
     deck.shutdown().await;
 }

@@ -6,8 +6,6 @@
 //! JSON list of secrets. The header is bound as additional data, so changing
 //! any part of the file makes opening fail rather than yield other contents.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
 use opsdeck_core::keys;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -102,9 +100,8 @@ fn aad(envelope: &Envelope) -> Vec<u8> {
 pub fn seal_bundle(bundle: &Bundle, passphrase: &str) -> Result<Vec<u8>, VaultError> {
     crate::slots::check_new_passphrase("the bundle passphrase", passphrase)?;
     let mut salt = [0_u8; 16];
-    let mut nonce = [0_u8; 12];
     getrandom::fill(&mut salt).map_err(|error| VaultError::Random(error.to_string()))?;
-    getrandom::fill(&mut nonce).map_err(|error| VaultError::Random(error.to_string()))?;
+    let nonce = keys::random_nonce()?;
     let mut envelope = Envelope {
         format: BUNDLE_FORMAT.to_owned(),
         version: BUNDLE_VERSION,
@@ -117,9 +114,7 @@ pub fn seal_bundle(bundle: &Bundle, passphrase: &str) -> Result<Vec<u8>, VaultEr
     let key = keys::derive_from_passphrase(passphrase, &salt, &envelope.kdf_params)?;
     let plaintext =
         Zeroizing::new(serde_json::to_vec(bundle).map_err(|error| VaultError::Invalid(error.to_string()))?);
-    let sealed = Aes256Gcm::new(key.as_ref().into())
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plaintext, aad: &aad(&envelope) })
-        .map_err(|_| VaultError::Random("AES-GCM refused to seal".into()))?;
+    let sealed = keys::aead_seal(&key, nonce, &aad(&envelope), &plaintext)?;
     envelope.ciphertext = hex::encode(sealed);
     let mut bytes =
         serde_json::to_vec_pretty(&envelope).map_err(|error| VaultError::Invalid(error.to_string()))?;
@@ -156,15 +151,11 @@ pub fn open_bundle(bytes: &[u8], passphrase: &str) -> Result<Bundle, VaultError>
         return Err(not_a_bundle("its salt or nonce has the wrong length"));
     }
     let key = keys::derive_from_passphrase(passphrase, &salt, &envelope.kdf_params)?;
-    let plaintext = Aes256Gcm::new(key.as_ref().into())
-        .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ciphertext, aad: &aad(&envelope) })
-        .map(Zeroizing::new)
-        .map_err(|_| {
-            VaultError::Invalid(
-                "the bundle did not open: the passphrase is wrong or the file was changed or truncated"
-                    .into(),
-            )
-        })?;
+    let plaintext = keys::aead_open(&key, &nonce, &aad(&envelope), &ciphertext).ok_or_else(|| {
+        VaultError::Invalid(
+            "the bundle did not open: the passphrase is wrong or the file was changed or truncated".into(),
+        )
+    })?;
     serde_json::from_slice(&plaintext).map_err(|error| not_a_bundle(&format!("its contents: {error}")))
 }
 

@@ -3,9 +3,7 @@
 //! secret id and version, so a ciphertext moved to another row does not open.
 //! Key slots wrap the data key the same way, bound to the vault and slot.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
-use opsdeck_core::keys::Key;
+use opsdeck_core::keys::{aead_open, aead_seal, Key};
 use zeroize::Zeroizing;
 
 use crate::VaultError;
@@ -20,14 +18,8 @@ fn additional_data(label: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     data
 }
 
-fn cipher(key: &Key) -> Aes256Gcm {
-    Aes256Gcm::new(key.as_ref().into())
-}
-
 fn random_nonce() -> Result<[u8; 12], VaultError> {
-    let mut nonce = [0_u8; 12];
-    getrandom::fill(&mut nonce).map_err(|error| VaultError::Random(error.to_string()))?;
-    Ok(nonce)
+    Ok(opsdeck_core::keys::random_nonce()?)
 }
 
 /// Seals one version of a secret: returns (nonce, ciphertext with tag).
@@ -43,9 +35,7 @@ pub fn seal_version(
         &[vault_id.as_bytes(), secret_id.as_bytes(), &version.to_be_bytes()],
     );
     let nonce = random_nonce()?;
-    let sealed = cipher(data_key)
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
-        .map_err(|_| VaultError::Random("AES-GCM refused to seal".into()))?;
+    let sealed = aead_seal(data_key, nonce, &aad, plaintext)?;
     Ok((nonce, sealed))
 }
 
@@ -65,10 +55,8 @@ pub fn open_version(
         b"opsdeck-secret-v1",
         &[vault_id.as_bytes(), secret_id.as_bytes(), &version.to_be_bytes()],
     );
-    cipher(data_key)
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
-        .map(Zeroizing::new)
-        .map_err(|_| VaultError::Integrity { what: format!("version {version}") })
+    aead_open(data_key, nonce, &aad, ciphertext)
+        .ok_or_else(|| VaultError::Integrity { what: format!("version {version}") })
 }
 
 /// Wraps the data key under a slot key: nonce ‖ ciphertext.
@@ -80,9 +68,7 @@ pub fn wrap_data_key(
 ) -> Result<Vec<u8>, VaultError> {
     let aad = additional_data(b"opsdeck-slot-v1", &[vault_id.as_bytes(), slot_id.as_bytes()]);
     let nonce = random_nonce()?;
-    let sealed = cipher(slot_key)
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: data_key.as_ref(), aad: &aad })
-        .map_err(|_| VaultError::Random("AES-GCM refused to wrap".into()))?;
+    let sealed = aead_seal(slot_key, nonce, &aad, data_key.as_ref())?;
     Ok([nonce.as_slice(), &sealed].concat())
 }
 
@@ -93,9 +79,7 @@ pub fn unwrap_data_key(slot_key: &Key, vault_id: &str, slot_id: &str, wrapped: &
     }
     let aad = additional_data(b"opsdeck-slot-v1", &[vault_id.as_bytes(), slot_id.as_bytes()]);
     let (nonce, sealed) = wrapped.split_at(12);
-    let plain = Zeroizing::new(
-        cipher(slot_key).decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: &aad }).ok()?,
-    );
+    let plain = aead_open(slot_key, nonce, &aad, sealed)?;
     let bytes: [u8; 32] = plain.as_slice().try_into().ok()?;
     Some(Zeroizing::new(bytes))
 }
