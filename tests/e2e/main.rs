@@ -212,7 +212,7 @@ fn a_webhook_added_in_the_app_is_signed_with_the_secret_it_showed_and_breakers_a
 }
 
 #[test]
-fn a_secret_added_in_the_app_is_revealed_copied_rotated_and_rolled_back_and_the_cli_sees_it() {
+fn a_secret_added_in_the_app_is_revealed_copied_rotated_rolled_back_and_edited_and_the_cli_sees_it() {
     let app = RunningApp::launch();
     app.session.wait_for_text("[data-testid=page-title]", "Overview");
     app.session.click_css("[data-testid=nav-vaults]");
@@ -286,6 +286,36 @@ fn a_secret_added_in_the_app_is_revealed_copied_rotated_and_rolled_back_and_the_
     let back: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
     assert_eq!(back["value"], "correct-horse-42");
     app.screenshot("vaults-history");
+
+    // Edit: tags, a rotation policy and a new value in one save.
+    app.session.click_css("[data-testid=edit]");
+    let tags = app.session.find("[data-testid=meta-tags]");
+    app.session.type_text(&tags, "team:payments, prod");
+    let every = app.session.find("[data-testid=meta-rotate-every]");
+    app.session.type_text(&every, "30");
+    let value = app.session.find("[data-testid=edit-value]");
+    app.session.type_text(&value, "battery-staple-7");
+    app.session.click_css("[data-testid=edit-save]");
+    app.session.wait_for_text("[data-testid=rotation-policy]", "every 30 days");
+    app.session.wait_for_text("[data-testid=version-4]", "current");
+    let shown = app.cli(&["--json", "secret", "show", "prod/db-password"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["tags"], serde_json::json!(["prod", "team:payments"]));
+    assert_eq!(shown["rotate_every_days"], 30);
+    let got = app.cli(&["--json", "secret", "get", "prod/db-password"]);
+    let got: serde_json::Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(got["value"], "battery-staple-7");
+    app.screenshot("vaults-metadata");
+
+    // Access: the creator is the vault's admin; its key slot is listed.
+    app.session.click_css("[data-testid=vault-access-toggle]");
+    app.session.wait_for_text("[data-testid=vault-access]", "admin");
+    app.session.wait_for_text("[data-testid=slots]", "Passphrase");
+    app.screenshot("vaults-access");
+    // The add form with its generator.
+    app.session.click_css("[data-testid=add-secret]");
+    app.session.wait_for_text("[data-testid=secret-form]", "Generator");
+    app.screenshot("vaults-add-form");
 
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("vaults-dark");
