@@ -85,8 +85,14 @@ impl PostgresServer {
         let args: Vec<&str> = server[1..].iter().map(String::as_str).collect();
         // SIGINT asks PostgreSQL for a fast shutdown.
         let guard = spawn_tied_to_this_process(&server[0], &args, &[], "INT", Some(&dir));
+        // The port opens before start-up ends ("the database system is starting up"):
+        // wait until the server says it accepts connections.
+        let pg_isready = postgres_bin_dir().join("pg_isready");
         wait_until(Duration::from_secs(30), "PostgreSQL", || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            Command::new(&pg_isready)
+                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+                .status()
+                .is_ok_and(|status| status.success())
         });
         PostgresServer { port, guard }
     }
