@@ -21,6 +21,9 @@ APT_PACKAGES=(
   postgresql gnome-keyring dbus libsecret-tools
   # OpenSSH's ssh-keygen checks the SSH keys the vault generates.
   openssh-client
+  # A real ACME CA (pebble, with its DNS/HTTP test server) for certificate
+  # tests; openssl makes their throwaway CAs and test certificates.
+  pebble openssl curl
 )
 
 missing=()

@@ -32,6 +32,13 @@ pub enum DeckEvent {
         /// How it ended.
         run: JobRun,
     },
+    /// A step of a certificate's issuance or renewal (for progress displays).
+    CertProgress {
+        /// The certificate.
+        id: String,
+        /// What is happening now ("answering the challenge for a.example").
+        step: String,
+    },
 }
 
 /// How many events a subscriber may fall behind before it misses some.

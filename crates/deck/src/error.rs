@@ -12,6 +12,10 @@ pub enum DeckError {
     /// A failure in a vault.
     #[error(transparent)]
     Vault(#[from] opsdeck_vault::VaultError),
+
+    /// A failure with certificates (a bad file, a failed probe, the CA's refusal).
+    #[error(transparent)]
+    Cert(#[from] opsdeck_certs::CertError),
 }
 
 impl DeckError {
@@ -20,12 +24,17 @@ impl DeckError {
         match self {
             DeckError::Core(error) => error.code(),
             DeckError::Vault(error) => error.code(),
+            DeckError::Cert(error) => error.code(),
         }
     }
 
     /// Exit code 2: every error is about the user's input or environment (a
     /// failed check is a result, reported with exit code 1 by the command).
     pub fn exit_code(&self) -> i32 {
-        2
+        match self {
+            // The work itself failed (the CA refused, an endpoint was down): exit 1.
+            DeckError::Cert(error) if !error.is_input_error() => 1,
+            _ => 2,
+        }
     }
 }

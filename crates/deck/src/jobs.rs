@@ -80,6 +80,23 @@ impl Deck {
                 deck.run_rotation_job(&job.payload).await
             }
         });
+        self.ensure_expiry_job().await?;
+        let deck = Arc::downgrade(self);
+        scheduler.register(crate::certs::RENEW_JOB_KIND, move |job: JobContext| {
+            let deck = deck.clone();
+            async move {
+                let deck = deck.upgrade().ok_or_else(|| "the deck is shutting down".to_owned())?;
+                deck.run_renewal_job(&job.payload).await
+            }
+        });
+        let deck = Arc::downgrade(self);
+        scheduler.register(crate::certs::EXPIRY_JOB_KIND, move |job: JobContext| {
+            let deck = deck.clone();
+            async move {
+                let deck = deck.upgrade().ok_or_else(|| "the deck is shutting down".to_owned())?;
+                deck.run_expiry_job(&job.payload).await
+            }
+        });
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
         Ok(())

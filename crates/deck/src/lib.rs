@@ -12,6 +12,7 @@
 
 mod access;
 mod audit;
+mod certs;
 mod error;
 mod generators;
 mod inject;
@@ -41,9 +42,12 @@ pub use opsdeck_vault::{
     VersionInfo,
 };
 
+pub use certs::{CertDetail, CertImportProblem, CertImportReport, CertSummary, IssueOptions, RenewOutcome};
 pub use error::DeckError;
 pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use logging::{init_logging, LogGuard};
+pub use opsdeck_certs::deploy::DeployHook;
+pub use opsdeck_certs::{CertEvent, CertRecord, Location as CertLocation, Managed as ManagedCert};
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
 pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};
@@ -101,6 +105,7 @@ pub struct Deck {
     webhook_key: tokio::sync::OnceCell<opsdeck_core::keys::Key>,
     http: opsdeck_core::http::ResilientClient,
     vaults: opsdeck_vault::Vaults,
+    certs: opsdeck_certs::Inventory,
     background_started: std::sync::atomic::AtomicBool,
 }
 
@@ -127,12 +132,14 @@ impl Deck {
         let location = StoreLocation::choose(&data_dir, options.database_url.as_deref())?;
         let store = Store::open(location).await?;
         store.apply_migrations(opsdeck_vault::migrator(store.kind())).await?;
+        store.apply_migrations(opsdeck_certs::migrator(store.kind())).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
         let events = EventBus::new();
         let keys = opsdeck_core::keys::SharedKeyAccess::new(options.keys);
         let audit = audit::AuditService::new(store.clone(), keys.clone(), events.clone());
         let http = opsdeck_core::http::ResilientClient::new(options.http.clone(), Some(events.clone()));
         let vaults = opsdeck_vault::Vaults::new(store.clone(), keys.clone());
+        let certs = opsdeck_certs::Inventory::new(store.clone());
         Ok(Deck {
             data_dir,
             store,
@@ -142,6 +149,7 @@ impl Deck {
             webhook_key: tokio::sync::OnceCell::new(),
             http,
             vaults,
+            certs,
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
         })

@@ -1,6 +1,7 @@
 //! Argument parsing, output and exit codes of the `opsdeck` command line.
 
 mod audit;
+mod cert;
 mod inject;
 mod jobs;
 mod notify;
@@ -60,6 +61,9 @@ enum Command {
     /// Signed webhook notifications: targets, test sends, the delivery log.
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
+    /// Certificates: inventory, probes, ACME issuance and renewal.
+    #[command(subcommand)]
+    Cert(cert::CertCommand),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
 }
@@ -118,6 +122,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Secret(command) => secret::run(&deck, command, output).await,
             Command::Jobs(command) => jobs::run(&deck, command, output).await,
             Command::Notify(command) => notify::run(&deck, command, output).await,
+            Command::Cert(command) => cert::run(&deck, command, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
         };
         deck.shutdown().await;

@@ -1,0 +1,386 @@
+//! `opsdeck cert …`: the certificate inventory, ACME issuance and renewal.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use opsdeck::{Caller, CertRecord, Deck, DeckError, DeployHook, IssueOptions};
+
+use super::Output;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CertCommand {
+    /// Import PEM/DER certificate files, or every certificate file under directories.
+    Import {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Also trust the certificates of this PEM bundle when checking chains.
+        #[arg(long, value_name = "FILE")]
+        ca_bundle: Option<PathBuf>,
+    },
+    /// Connect to a TLS endpoint and record the chain it serves.
+    Probe {
+        /// HOST:PORT (the port defaults to 443).
+        endpoint: String,
+        /// The name to send as SNI (default: the host).
+        #[arg(long)]
+        servername: Option<String>,
+        /// Also trust the certificates of this PEM bundle when checking the chain.
+        #[arg(long, value_name = "FILE")]
+        ca_bundle: Option<PathBuf>,
+    },
+    /// Issue a certificate from an ACME CA and keep renewing it.
+    Issue(Box<IssueArgs>),
+    /// List certificates, soonest expiry first.
+    List,
+    /// Show one certificate: chain, names, locations, history, next renewal.
+    Show {
+        /// The certificate's id (or a unique prefix of it).
+        id: String,
+    },
+    /// Renew one managed certificate now, or every one that is due.
+    Renew {
+        /// The certificate's id.
+        #[arg(required_unless_present = "due", conflicts_with = "due")]
+        id: Option<String>,
+        /// Renew every managed certificate whose renewal time has come.
+        #[arg(long)]
+        due: bool,
+    },
+    /// Revoke a certificate issued here.
+    Revoke {
+        /// The certificate's id.
+        id: String,
+        /// unspecified, key-compromise, superseded, cessation-of-operation, affiliation-changed.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Set what happens after each issuance of a managed certificate.
+    Deploy {
+        /// The certificate's id.
+        id: String,
+        #[command(flatten)]
+        hook: DeployArgs,
+    },
+    /// Set the expiry warnings: days before expiry, e.g. 30,14,7.
+    Alerts {
+        /// Comma-separated days.
+        #[arg(long, value_delimiter = ',', required = true)]
+        days: Vec<i64>,
+    },
+    /// Forget a certificate (a managed one stops renewing; its key stays in the vault).
+    Rm {
+        /// The certificate's id.
+        id: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct IssueArgs {
+    /// A name for the certificate (repeat for more; `*.example.com` needs dns-01).
+    #[arg(long = "domain", required = true)]
+    domains: Vec<String>,
+    /// The CA's ACME directory (Let's Encrypt: https://acme-v02.api.letsencrypt.org/directory).
+    #[arg(long, value_name = "URL")]
+    acme_directory: String,
+    /// The account's contact email.
+    #[arg(long)]
+    email: String,
+    /// http-01 (built-in responder or --webroot) or dns-01 (--dns-hook).
+    #[arg(long, default_value = "http-01")]
+    challenge: String,
+    /// HTTP-01: the port the built-in responder listens on (the CA calls port 80).
+    #[arg(long, default_value_t = 80)]
+    http_port: u16,
+    /// HTTP-01: the responder's address; 0.0.0.0 to answer the CA directly.
+    #[arg(long, default_value = "127.0.0.1")]
+    http_bind: String,
+    /// HTTP-01 through files under this document root of your web server.
+    #[arg(long, value_name = "DIR")]
+    webroot: Option<String>,
+    /// DNS-01: a command run through `sh -c` with OPSDECK_DNS_ACTION (set|remove),
+    /// OPSDECK_DNS_DOMAIN, OPSDECK_DNS_NAME and OPSDECK_DNS_VALUE; exit 0 once the TXT record is live.
+    #[arg(long, value_name = "CMD")]
+    dns_hook: Option<String>,
+    /// ecdsa-p256, ecdsa-p384, rsa2048, rsa3072.
+    #[arg(long = "key", default_value = "ecdsa-p256")]
+    key_type: String,
+    /// Trust this PEM bundle for the ACME server (a private or test CA).
+    #[arg(long, value_name = "FILE")]
+    ca_bundle: Option<String>,
+    /// The vault for the private key and the account (default: the only vault, or `certs`).
+    #[arg(long)]
+    vault: Option<String>,
+    /// Renew when this fraction of the lifetime remains.
+    #[arg(long, default_value_t = 1.0 / 3.0, value_name = "FRACTION")]
+    renew_remaining: f64,
+    #[command(flatten)]
+    deploy: DeployArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct DeployArgs {
+    /// After issuance, write the certificate here.
+    #[arg(long, value_name = "FILE")]
+    deploy_cert: Option<String>,
+    /// After issuance, write the intermediates here.
+    #[arg(long, value_name = "FILE")]
+    deploy_chain: Option<String>,
+    /// After issuance, write certificate + intermediates here.
+    #[arg(long, value_name = "FILE")]
+    deploy_fullchain: Option<String>,
+    /// After issuance, write the private key here (the only time it leaves the vault).
+    #[arg(long, value_name = "FILE")]
+    deploy_key: Option<String>,
+    /// The key file's mode (octal).
+    #[arg(long, value_name = "MODE")]
+    deploy_key_mode: Option<String>,
+    /// After writing, run this (e.g. `systemctl reload nginx`).
+    #[arg(long, value_name = "CMD")]
+    deploy_command: Option<String>,
+}
+
+impl DeployArgs {
+    fn hook(self) -> DeployHook {
+        DeployHook {
+            cert_path: self.deploy_cert,
+            chain_path: self.deploy_chain,
+            fullchain_path: self.deploy_fullchain,
+            key_path: self.deploy_key,
+            key_mode: self.deploy_key_mode,
+            command: self.deploy_command,
+        }
+    }
+}
+
+/// The `cert list` JSON row (the CLI contract, plus a few useful fields).
+#[derive(serde::Serialize)]
+struct ListRow<'a> {
+    id: &'a str,
+    subject: &'a str,
+    sans: &'a [String],
+    issuer: &'a str,
+    not_after: i64,
+    days_left: i64,
+    state: &'a str,
+    source: &'a str,
+    chain_status: &'a str,
+    next_renewal_at: Option<i64>,
+}
+
+fn list_row(cert: &CertRecord) -> ListRow<'_> {
+    ListRow {
+        id: &cert.id,
+        subject: &cert.subject,
+        sans: &cert.sans,
+        issuer: &cert.issuer,
+        not_after: cert.not_after,
+        days_left: cert.days_left,
+        state: &cert.state,
+        source: &cert.source,
+        chain_status: &cert.chain_status,
+        next_renewal_at: cert.next_renewal_at,
+    }
+}
+
+fn day(unix_ms: i64) -> String {
+    if unix_ms == 0 {
+        return "—".to_owned();
+    }
+    chrono::DateTime::from_timestamp_millis(unix_ms)
+        .map(|time| time.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn minute(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms)
+        .map(|time| time.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn summary_line(cert: &CertRecord) -> String {
+    let names = if cert.sans.is_empty() { cert.subject.clone() } else { cert.sans.join(", ") };
+    format!(
+        "{}  {:<9} {:>5}  {}  {}  [{}; chain {}]\n",
+        cert.id,
+        cert.state,
+        if cert.not_after == 0 { "—".to_owned() } else { format!("{}d", cert.days_left) },
+        day(cert.not_after),
+        names,
+        cert.source,
+        cert.chain_status
+    )
+}
+
+pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Result<ExitCode, DeckError> {
+    let caller = Caller::local_user("cli");
+    match command {
+        CertCommand::Import { paths, ca_bundle } => {
+            let report = deck.cert_import(&caller, &paths, ca_bundle.as_deref()).await?;
+            for problem in &report.problems {
+                eprintln!("error: {}", problem.error);
+            }
+            output.print(&report, |report| {
+                let mut text = format!("imported {} certificates\n", report.certificates.len());
+                for cert in &report.certificates {
+                    text.push_str(&summary_line(cert));
+                    if !cert.chain_reason.is_empty() && cert.chain_status != "valid" {
+                        let _ = writeln!(text, "    {}", cert.chain_reason);
+                    }
+                }
+                text
+            });
+            if !report.problems.is_empty() {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        CertCommand::Probe { endpoint, servername, ca_bundle } => {
+            let cert =
+                deck.cert_probe(&caller, &endpoint, servername.as_deref(), ca_bundle.as_deref()).await?;
+            output.print(&cert, |cert| {
+                let mut text = summary_line(cert);
+                let _ = writeln!(
+                    text,
+                    "    issuer {}; key {}; serial {}",
+                    cert.issuer, cert.key_type, cert.serial
+                );
+                if cert.chain_status != "valid" {
+                    let _ = writeln!(text, "    chain: {}", cert.chain_reason);
+                }
+                text
+            });
+        }
+        CertCommand::Issue(args) => {
+            let args = *args;
+            let options = IssueOptions {
+                domains: args.domains,
+                directory_url: args.acme_directory,
+                email: args.email,
+                challenge: args.challenge,
+                http_port: Some(args.http_port),
+                http_bind: Some(args.http_bind),
+                webroot: args.webroot,
+                dns_hook: args.dns_hook,
+                key_type: args.key_type,
+                ca_bundle: args.ca_bundle,
+                vault: args.vault,
+                renew_remaining: Some(args.renew_remaining),
+                deploy: Some(args.deploy.hook()),
+            };
+            let progress = |step: &str| eprintln!("… {step}");
+            let cert = deck.cert_issue(&caller, &options, &progress).await?;
+            output.print(&cert, |cert| {
+                let mut text = format!("issued {}\n", cert.id);
+                text.push_str(&summary_line(cert));
+                if let Some(at) = cert.next_renewal_at {
+                    let _ = writeln!(text, "    next renewal {}", minute(at));
+                }
+                text
+            });
+        }
+        CertCommand::List => {
+            let certs = deck.cert_list().await?;
+            let rows: Vec<ListRow<'_>> = certs.iter().map(list_row).collect();
+            output.print(&rows, |_| {
+                if certs.is_empty() {
+                    return "No certificates yet. Import files with `opsdeck cert import PATH`, probe an endpoint \
+                            with `opsdeck cert probe HOST:PORT`, or issue one with `opsdeck cert issue`.\n"
+                        .to_owned();
+                }
+                certs.iter().map(summary_line).collect()
+            });
+        }
+        CertCommand::Show { id } => {
+            let detail = deck.cert_show(&id).await?;
+            output.print(&detail, |detail| {
+                let cert = &detail.certificate;
+                let mut text = summary_line(cert);
+                let _ = writeln!(text, "subject      {}", cert.subject);
+                let _ = writeln!(text, "names        {}", cert.sans.join(", "));
+                let _ = writeln!(text, "issuer       {}", cert.issuer);
+                let _ = writeln!(text, "serial       {}", cert.serial);
+                let _ = writeln!(text, "key          {}", cert.key_type);
+                let _ = writeln!(text, "valid        {} – {}", day(cert.not_before), day(cert.not_after));
+                let _ = writeln!(text, "fingerprint  {}", cert.fingerprint);
+                let _ = writeln!(text, "chain        {} {}", cert.chain_status, cert.chain_reason);
+                for (depth, link) in detail.chain.iter().enumerate() {
+                    let _ = writeln!(text, "  {depth}: {} (issued by {})", link.subject, link.issuer);
+                }
+                for location in &cert.locations {
+                    let _ = writeln!(text, "lives at     {} {}", location.kind, location.location);
+                }
+                if let Some(managed) = &cert.managed {
+                    let _ = writeln!(
+                        text,
+                        "ACME         {} ({}, {})",
+                        managed.directory_url, managed.challenge, managed.key_type
+                    );
+                    let _ = writeln!(text, "key          {}/{}", managed.vault, managed.key_secret);
+                }
+                if let Some(at) = cert.next_renewal_at {
+                    let _ = writeln!(text, "next renewal {}", minute(at));
+                }
+                if let Some(error) = &cert.last_error {
+                    let _ = writeln!(text, "last error   {error}");
+                }
+                text.push_str("history\n");
+                for event in &detail.history {
+                    let _ = writeln!(
+                        text,
+                        "  {}  {:<9} {}  ({})",
+                        minute(event.at),
+                        event.state,
+                        event.message,
+                        event.actor
+                    );
+                }
+                text
+            });
+        }
+        CertCommand::Renew { id: Some(id), .. } => {
+            let progress = |step: &str| eprintln!("… {step}");
+            let cert = deck.cert_renew(&caller, &id, &progress).await?;
+            output.print(&cert, |cert| format!("renewed {}", summary_line(cert)));
+        }
+        CertCommand::Renew { id: None, .. } => {
+            let outcomes = deck.cert_renew_due(&caller).await?;
+            let failed = outcomes.iter().any(|outcome| !outcome.renewed);
+            output.print(&outcomes, |outcomes| {
+                if outcomes.is_empty() {
+                    return "Nothing is due for renewal.\n".to_owned();
+                }
+                outcomes.iter().fold(String::new(), |mut text, outcome| {
+                    let _ = writeln!(text, "{} {}: {}", outcome.id, outcome.name, outcome.message);
+                    text
+                })
+            });
+            if failed {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        CertCommand::Revoke { id, reason } => {
+            let cert = deck.cert_revoke(&caller, &id, reason.as_deref()).await?;
+            output.print(&cert, |cert| format!("revoked {}", summary_line(cert)));
+        }
+        CertCommand::Deploy { id, hook } => {
+            let cert = deck.cert_set_deploy(&caller, &id, hook.hook()).await?;
+            output.print(&cert, |cert| format!("deploy hook set for {}\n", cert.id));
+        }
+        CertCommand::Alerts { days } => {
+            deck.cert_set_warn_days(&caller, &days).await?;
+            output.print(&days, |days| {
+                format!(
+                    "expiry warnings at {} days before expiry\n",
+                    days.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                )
+            });
+        }
+        CertCommand::Rm { id } => {
+            deck.cert_remove(&caller, &id).await?;
+            output.print(&serde_json::json!({ "removed": id }), |_| format!("removed {id}\n"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
