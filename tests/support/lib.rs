@@ -8,6 +8,7 @@
 pub mod binaries;
 pub mod http_server;
 pub mod keychain;
+pub mod pebble;
 pub mod postgres;
 pub mod process;
 pub mod webdriver;

@@ -341,10 +341,27 @@ async fn answer_challenges(
         ChallengePlan::Dns01(_) => ChallengeType::Dns01,
         _ => ChallengeType::Http01,
     };
-    {
+    // Fetching an authorization can fail transiently (a rejected nonce after the
+    // library's own retries); a failed fetch is not cached, so a new pass over
+    // the authorizations fetches it again and skips those already answered.
+    let mut answered: Vec<String> = Vec::new();
+    let mut passes = 0u32;
+    'passes: loop {
         let mut authorizations = order.authorizations();
-        while let Some(authorization) = authorizations.next().await {
-            let mut authorization = authorization.map_err(|error| acme_error("authorization", error))?;
+        while let Some(next) = authorizations.next().await {
+            let mut authorization = match next {
+                Ok(authorization) => authorization,
+                Err(error) if transient(&error) && passes < 5 => {
+                    passes += 1;
+                    tokio::time::sleep(backoff(passes)).await;
+                    continue 'passes;
+                }
+                Err(error) => return Err(acme_error("authorization", error)),
+            };
+            if answered.iter().any(|url| url == authorization.url()) {
+                continue;
+            }
+            answered.push(authorization.url().to_owned());
             match authorization.status {
                 AuthorizationStatus::Valid => continue,
                 AuthorizationStatus::Pending => {}
@@ -386,20 +403,28 @@ async fn answer_challenges(
             }
             retrying!("challenge", challenge.set_ready())?;
         }
+        break;
     }
     progress("waiting for the CA to validate");
     let policy =
         RetryPolicy::new().initial_delay(Duration::from_millis(100)).timeout(Duration::from_secs(90));
-    let status = match order.poll_ready(&policy).await {
-        Ok(status) => status,
-        Err(instant_acme::Error::Api(problem)) => {
-            let details = validation_errors(order).await;
-            return Err(CertError::Acme {
-                step: "validation".to_owned(),
-                reason: if details.is_empty() { problem.to_string() } else { details },
-            });
+    let mut attempt = 0u32;
+    let status = loop {
+        match order.poll_ready(&policy).await {
+            Ok(status) => break status,
+            Err(error) if transient(&error) && attempt < 5 => {
+                attempt += 1;
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            Err(instant_acme::Error::Api(problem)) => {
+                let details = validation_errors(order).await;
+                return Err(CertError::Acme {
+                    step: "validation".to_owned(),
+                    reason: if details.is_empty() { problem.to_string() } else { details },
+                });
+            }
+            Err(error) => return Err(acme_error("validation", error)),
         }
-        Err(error) => return Err(acme_error("validation", error)),
     };
     if status != OrderStatus::Ready {
         let details = validation_errors(order).await;

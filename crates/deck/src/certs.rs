@@ -390,6 +390,7 @@ impl Deck {
         id: &str,
         reason: Option<&str>,
     ) -> Result<CertRecord, DeckError> {
+        let reason_code = parse_reason(reason)?;
         let record = self.certs.get(id).await?;
         let managed = record.managed.clone().ok_or_else(|| {
             CertError::Invalid(format!(
@@ -413,7 +414,6 @@ impl Deck {
             "revoking a certificate",
         )
         .await?;
-        let reason_code = parse_reason(reason)?;
         let account = self.acme_account(caller, &managed).await?;
         if let Err(error) = acme::revoke(&account, &leaf, reason_code).await {
             self.audit(

@@ -1,0 +1,514 @@
+//! Certificates through the `opsdeck` command line against real servers:
+//! Debian's pebble as the ACME CA (HTTP-01 through our responder, DNS-01
+//! through a script hook into pebble's DNS server), openssl's TLS server for
+//! probes, and a webhook receiver for expiry warnings. The one stand-in is
+//! named so: a small ACME directory that adds a `renewalInfo` endpoint
+//! (pebble 2.4 has no ARI), in front of the real pebble.
+
+mod testpki;
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use opsdeck_tests::http_server::{Scripted, ScriptedServer};
+use opsdeck_tests::opsdeck_command;
+use opsdeck_tests::pebble::Pebble;
+use opsdeck_tests::process::{free_port, spawn_tied_to_this_process, wait_until};
+use serde_json::Value;
+
+const PASSPHRASE: &str = "certificate test passphrase";
+const DAY: i64 = 86_400_000;
+
+struct Cli<'a> {
+    dir: &'a Path,
+}
+
+impl Cli<'_> {
+    fn run(&self, args: &[&str]) -> Output {
+        opsdeck_command()
+            .arg("--data-dir")
+            .arg(self.dir)
+            .args(args)
+            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> Value {
+        let output = self.run(&[&["--json"], args].concat());
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+    }
+
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let output = self.run(args);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {}", stderr(&output));
+        stderr(&output)
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn with_vault(dir: &Path) -> Cli<'_> {
+    let cli = Cli { dir };
+    cli.ok(&["vault", "init", "tls", "--no-keychain"]);
+    cli
+}
+
+/// `cert issue` arguments for pebble with the given names and challenge.
+fn issue_args<'a>(
+    pebble: &'a Pebble,
+    bundle: &'a str,
+    http_port: &'a str,
+    domains: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "cert",
+        "issue",
+        "--acme-directory",
+        &pebble.directory_url,
+        "--email",
+        "ops@example.test",
+        "--ca-bundle",
+        bundle,
+        "--vault",
+        "tls",
+        "--http-port",
+        http_port,
+    ];
+    for domain in domains {
+        args.extend(["--domain", domain]);
+    }
+    args
+}
+
+fn history_states(cli: &Cli<'_>, id: &str) -> Vec<String> {
+    let detail = cli.ok(&["cert", "show", id]);
+    detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn issues_a_two_name_certificate_over_http01_with_the_key_sealed_then_renews_and_revokes_it() {
+    let pebble = Pebble::start(&[]);
+    let bundle = pebble.trust_bundle().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = with_vault(dir.path());
+    let out = dir.path().join("deployed");
+    let (fullchain, key) = (out.join("fullchain.pem"), out.join("key.pem"));
+    let port = pebble.http_port.to_string();
+    let mut args = issue_args(&pebble, &bundle, &port, &["a.example.test", "b.example.test"]);
+    let (fullchain_text, key_text) = (fullchain.display().to_string(), key.display().to_string());
+    args.extend([
+        "--deploy-fullchain",
+        &fullchain_text,
+        "--deploy-key",
+        &key_text,
+        "--deploy-command",
+        "test -s \"$OPSDECK_FULLCHAIN_PATH\" && touch \"$OPSDECK_KEY_PATH.reloaded\"",
+    ]);
+    let issued = cli.ok(&args);
+    let id = issued["id"].as_str().unwrap().to_owned();
+    assert_eq!(issued["state"], "active", "{issued}");
+    assert_eq!(issued["sans"], serde_json::json!(["a.example.test", "b.example.test"]));
+    assert_eq!(issued["chain_status"], "valid", "{issued}");
+    assert_eq!(issued["key_type"], "ECDSA P-256");
+    assert!(issued["days_left"].as_i64().unwrap() > 1000, "pebble issues 5-year certificates: {issued}");
+    // Renewal is due when a third of the lifetime remains (less up to a day of jitter).
+    let (not_before, not_after) =
+        (issued["not_before"].as_i64().unwrap(), issued["not_after"].as_i64().unwrap());
+    let expected = not_after - (not_after - not_before) / 3;
+    let next = issued["next_renewal_at"].as_i64().unwrap();
+    assert!(next <= expected + 1000 && next >= expected - DAY, "{next} vs {expected}");
+
+    // The key lives in the vault; the deploy hook wrote it 0600 and ran the command.
+    let sealed = cli.ok(&["secret", "get", &format!("tls/tls-key-{id}")]);
+    assert!(sealed["value"].as_str().unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), sealed["value"].as_str().unwrap());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(std::fs::read_to_string(&fullchain).unwrap().matches("BEGIN CERTIFICATE").count() >= 2);
+    assert!(out.join("key.pem.reloaded").exists(), "the deploy command ran");
+
+    // The CLI contract's list shape.
+    let list = cli.ok(&["cert", "list"]);
+    for field in ["id", "subject", "sans", "issuer", "not_after", "days_left", "state", "source"] {
+        assert!(list[0].get(field).is_some(), "cert list lacks {field}: {list}");
+    }
+    assert_eq!(list[0]["source"], "acme");
+
+    // Renew: a new certificate and a new key version; history shows the way.
+    let renewed = cli.ok(&["cert", "renew", &id]);
+    assert_ne!(renewed["serial"], issued["serial"]);
+    assert_eq!(renewed["state"], "active");
+    assert_eq!(cli.ok(&["secret", "show", &format!("tls/tls-key-{id}")])["version"], 2);
+    let states = history_states(&cli, &id);
+    assert_eq!(states.first().map(String::as_str), Some("requested"));
+    for state in ["issuing", "issued", "active", "renewing"] {
+        assert!(states.iter().any(|seen| seen == state), "{state} missing from {states:?}");
+    }
+
+    // Revoke at the CA; a second revoke and a renewal are refused clearly.
+    let revoked = cli.ok(&["cert", "revoke", &id, "--reason", "superseded"]);
+    assert_eq!(revoked["state"], "revoked");
+    assert!(cli.fails(&["cert", "revoke", &id], 2).contains("already revoked"));
+    assert!(cli.fails(&["cert", "renew", &id], 2).contains("revoked"));
+    assert!(cli
+        .fails(&["cert", "revoke", &id, "--reason", "bored"], 2)
+        .contains("unknown revocation reason"));
+}
+
+#[test]
+fn issues_a_wildcard_over_dns01_through_a_script_hook_with_an_rsa_key() {
+    let pebble = Pebble::start(&[("PEBBLE_AUTHZREUSE", "0")]);
+    let bundle = pebble.trust_bundle().display().to_string();
+    let hook = pebble.dns_hook().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = with_vault(dir.path());
+    let port = pebble.http_port.to_string();
+    // A wildcard over http-01 is refused before anything is sent.
+    let refused = cli.fails(&issue_args(&pebble, &bundle, &port, &["*.wild.example.test"]), 2);
+    assert!(refused.contains("dns-01"), "{refused}");
+
+    let mut args = issue_args(&pebble, &bundle, &port, &["*.wild.example.test", "wild.example.test"]);
+    args.extend(["--challenge", "dns-01", "--dns-hook", &hook, "--key", "rsa2048"]);
+    let issued = cli.ok(&args);
+    assert_eq!(issued["sans"], serde_json::json!(["*.wild.example.test", "wild.example.test"]));
+    assert_eq!(issued["key_type"], "RSA 2048");
+    assert_eq!(issued["state"], "active");
+
+    // A hook that fails is reported with its own words, and no key is kept.
+    let mut args = issue_args(&pebble, &bundle, &port, &["*.other.example.test"]);
+    args.extend(["--challenge", "dns-01", "--dns-hook", "echo 'zone is read-only' >&2; exit 3"]);
+    let error = cli.fails(&args, 1);
+    assert!(error.contains("zone is read-only") && error.contains("code 3"), "{error}");
+}
+
+#[test]
+fn issuance_gets_through_rejected_nonces_and_a_failed_validation_leaves_a_clear_error_and_no_key() {
+    let pebble = Pebble::start(&[("PEBBLE_WFE_NONCEREJECT", "40")]);
+    let bundle = pebble.trust_bundle().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = with_vault(dir.path());
+    let port = pebble.http_port.to_string();
+    for round in 0..3 {
+        let name = format!("n{round}.example.test");
+        let issued = cli.ok(&issue_args(&pebble, &bundle, &port, &[&name, "www.example.test"]));
+        assert_eq!(issued["state"], "active", "{issued}");
+    }
+
+    // Our responder listens where pebble does not look: validation fails.
+    let wrong_port = free_port().to_string();
+    let error = cli.fails(&issue_args(&pebble, &bundle, &wrong_port, &["lost.example.test"]), 1);
+    assert!(error.contains("validation failed") && error.contains("lost.example.test"), "{error}");
+    assert!(error.contains("urn:ietf:params:acme:error"), "the CA's error type is kept: {error}");
+    let list = cli.ok(&["cert", "list"]);
+    let failed: Vec<&Value> =
+        list.as_array().unwrap().iter().filter(|cert| cert["state"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{list}");
+    let id = failed[0]["id"].as_str().unwrap();
+    let detail = cli.ok(&["cert", "show", id]);
+    assert!(detail["certificate"]["last_error"].as_str().unwrap().contains("connection"), "{detail}");
+    let secrets = cli.ok(&["secret", "list", "tls"]);
+    let keys =
+        secrets.as_array().unwrap().iter().filter(|secret| secret["name"] == format!("tls-key-{id}")).count();
+    assert_eq!(keys, 0, "no orphaned key for a failed order: {secrets}");
+
+    // Retrying with the right port succeeds for the same certificate.
+    let retried = Cli { dir: dir.path() };
+    let output = retried.run(&["--json", "cert", "renew", id]);
+    assert_eq!(output.status.code(), Some(1), "still the wrong port: {}", stderr(&output));
+}
+
+#[test]
+fn the_scheduler_renews_a_due_certificate_on_its_own() {
+    let pebble = Pebble::start(&[]);
+    let bundle = pebble.trust_bundle().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = with_vault(dir.path());
+    let port = pebble.http_port.to_string();
+    // Renew when all of the lifetime remains: due at once (pebble's are 5-year certificates).
+    let mut args = issue_args(&pebble, &bundle, &port, &["auto.example.test"]);
+    args.extend(["--renew-remaining", "1"]);
+    let issued = cli.ok(&args);
+    let id = issued["id"].as_str().unwrap().to_owned();
+    assert!(issued["next_renewal_at"].as_i64().unwrap() <= issued["not_before"].as_i64().unwrap());
+
+    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
+    let data_dir = dir.path().display().to_string();
+    let mut serve = spawn_tied_to_this_process(
+        &binary,
+        &["--data-dir", &data_dir, "serve"],
+        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+        "TERM",
+        None,
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let renewed = loop {
+        let detail = cli.ok(&["cert", "show", &id]);
+        if detail["certificate"]["serial"] != issued["serial"] && detail["certificate"]["state"] == "active" {
+            break detail;
+        }
+        assert!(Instant::now() < deadline, "the scheduler did not renew: {detail}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(serve.id().to_string()).status();
+    let _ = serve.wait();
+    let renewing: Vec<&Value> =
+        renewed["history"].as_array().unwrap().iter().filter(|event| event["state"] == "renewing").collect();
+    assert!(!renewing.is_empty() && renewing[0]["actor"] == "scheduler", "{renewed}");
+    let runs = cli.ok(&["jobs", "runs", &format!("cert-renew:{id}")]);
+    assert!(runs.as_array().unwrap().iter().any(|run| run["outcome"] == "ok"), "{runs}");
+}
+
+#[test]
+fn the_cas_renewal_information_sets_the_renewal_time_through_an_ari_stand_in() {
+    let pebble = Pebble::start(&[]);
+    let bundle = pebble.trust_bundle().display().to_string();
+    // The stand-in: pebble's directory plus `renewalInfo`, answered with a
+    // window 10–11 days from now and a Retry-After, as RFC 9773 describes.
+    let mut directory: Value = serde_json::from_str(&pebble.fetch(&pebble.directory_url)).unwrap();
+    let stand_in_port = free_port();
+    directory["renewalInfo"] = Value::String(format!("http://127.0.0.1:{stand_in_port}/renewal-info"));
+    let directory_path = pebble.dir().join("ari-directory.json");
+    std::fs::write(&directory_path, directory.to_string()).unwrap();
+    let script = format!(
+        r#"
+import http.server, json, datetime
+now = datetime.datetime.now(datetime.timezone.utc)
+window = {{"suggestedWindow": {{"start": (now + datetime.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                               "end": (now + datetime.timedelta(days=11)).strftime("%Y-%m-%dT%H:%M:%SZ")}}}}
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/dir":
+            body = open({path:?}).read().encode()
+        elif self.path.startswith("/renewal-info/"):
+            body = json.dumps(window).encode()
+        else:
+            self.send_response(404); self.end_headers(); return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Retry-After", "21600")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", {stand_in_port}), Handler).serve_forever()
+"#,
+        path = directory_path.display().to_string()
+    );
+    let _stand_in = spawn_tied_to_this_process("python3", &["-c", &script], &[], "TERM", None);
+    wait_until(Duration::from_secs(10), "the ARI stand-in", || {
+        std::net::TcpStream::connect(("127.0.0.1", stand_in_port)).is_ok()
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let cli = with_vault(dir.path());
+    let stand_in_directory = format!("http://127.0.0.1:{stand_in_port}/dir");
+    let port = pebble.http_port.to_string();
+    let issued = cli.ok(&[
+        "cert",
+        "issue",
+        "--acme-directory",
+        &stand_in_directory,
+        "--email",
+        "ops@example.test",
+        "--ca-bundle",
+        &bundle,
+        "--vault",
+        "tls",
+        "--http-port",
+        &port,
+        "--domain",
+        "ari.example.test",
+    ]);
+    let now = chrono_now_ms();
+    let next = issued["next_renewal_at"].as_i64().unwrap();
+    assert!(
+        next >= now + 10 * DAY - 60_000 && next <= now + 11 * DAY + 60_000,
+        "inside the CA's window: {issued}"
+    );
+    let detail = cli.ok(&["cert", "show", issued["id"].as_str().unwrap()]);
+    let last = detail["history"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["message"].as_str().unwrap().contains("suggested window"), "{last}");
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+#[test]
+fn imports_name_each_files_problem_precisely_and_keep_what_is_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("certs");
+    std::fs::create_dir(&files).unwrap();
+    let pki = testpki::Pki::new();
+    let now = chrono_now_ms();
+    std::fs::write(files.join("root.pem"), pki.root_pem()).unwrap();
+    std::fs::write(files.join("good.pem"), pki.leaf_chain("good.example.test", now - DAY, now + 60 * DAY))
+        .unwrap();
+    std::fs::write(files.join("expired.crt"), pki.leaf_chain("old.example.test", now - 90 * DAY, now - DAY))
+        .unwrap();
+    std::fs::write(
+        files.join("future.pem"),
+        pki.leaf_chain("soon.example.test", now + 5 * DAY, now + 90 * DAY),
+    )
+    .unwrap();
+    std::fs::write(files.join("selfsigned.pem"), testpki::self_signed("self.example.test")).unwrap();
+    std::fs::write(files.join("broken-chain.pem"), pki.leaf_only("orphan.example.test")).unwrap();
+    std::fs::write(files.join("leaf.der"), pki.leaf_der("der.example.test")).unwrap();
+    std::fs::write(files.join("garbage.pem"), b"this is not a certificate\n").unwrap();
+    let whole = pki.leaf_chain("cut.example.test", now - DAY, now + DAY);
+    std::fs::write(files.join("truncated.pem"), &whole[..whole.len() / 2]).unwrap();
+    std::fs::write(files.join("notes.txt"), "skipped: not a certificate file name").unwrap();
+    let bundle = files.join("root.pem").display().to_string();
+
+    let cli = Cli { dir: dir.path() };
+    let output = cli.run(&["--json", "cert", "import", files.to_str().unwrap(), "--ca-bundle", &bundle]);
+    assert_eq!(output.status.code(), Some(2), "problems make exit code 2: {}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let problems = report["problems"].as_array().unwrap();
+    let problem = |file: &str| {
+        problems.iter().find(|problem| problem["path"].as_str().unwrap().ends_with(file)).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(problems.len(), 2, "{report}");
+    assert!(problem("garbage.pem").contains("neither PEM nor a DER certificate"), "{report}");
+    assert!(problem("truncated.pem").contains("truncated"), "{report}");
+
+    let status_of = |name: &str| {
+        let list = cli.ok(&["cert", "list"]);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|cert| cert["sans"].as_array().is_some_and(|sans| sans.iter().any(|san| san == name)))
+            .unwrap_or_else(|| panic!("{name} not imported: {list}"))
+            .clone()
+    };
+    assert_eq!(status_of("good.example.test")["chain_status"], "valid");
+    assert_eq!(status_of("good.example.test")["state"], "active");
+    assert_eq!(status_of("old.example.test")["chain_status"], "expired");
+    assert_eq!(status_of("old.example.test")["state"], "expired");
+    assert!(status_of("old.example.test")["days_left"].as_i64().unwrap() < 0);
+    assert_eq!(status_of("soon.example.test")["chain_status"], "not_yet_valid");
+    assert_eq!(status_of("self.example.test")["chain_status"], "self_signed");
+    assert_eq!(status_of("orphan.example.test")["chain_status"], "untrusted");
+    assert_eq!(status_of("der.example.test")["source"], "file");
+
+    // Named directly, a single bad file is an input error; importing again adds nothing new.
+    let garbage = files.join("garbage.pem").display().to_string();
+    assert!(cli.fails(&["cert", "import", &garbage], 2).contains("garbage.pem"));
+    let before = cli.ok(&["cert", "list"]).as_array().unwrap().len();
+    let good = files.join("good.pem").display().to_string();
+    cli.ok(&["cert", "import", &good, "--ca-bundle", &bundle]);
+    assert_eq!(cli.ok(&["cert", "list"]).as_array().unwrap().len(), before);
+    assert!(cli.fails(&["cert", "import", "/no/such/file.pem"], 2).contains("/no/such/file.pem"));
+}
+
+#[test]
+fn probes_record_the_served_chain_and_check_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = testpki::Pki::new();
+    let now = chrono_now_ms();
+    let (leaf, key) = pki.leaf_with_key("localhost", now - DAY, now + 20 * DAY);
+    std::fs::write(dir.path().join("leaf.pem"), leaf).unwrap();
+    std::fs::write(dir.path().join("leaf.key"), key).unwrap();
+    std::fs::write(dir.path().join("chain.pem"), pki.intermediate_pem()).unwrap();
+    std::fs::write(dir.path().join("root.pem"), pki.root_pem()).unwrap();
+    let port = free_port();
+    let accept = format!("127.0.0.1:{port}");
+    let server_dir = dir.path().display().to_string();
+    let _server = spawn_tied_to_this_process(
+        "sh",
+        &["-c", &format!(
+            "cd {server_dir} && exec openssl s_server -quiet -www -accept {accept} -cert leaf.pem -key leaf.key -cert_chain chain.pem"
+        )],
+        &[],
+        "TERM",
+        None,
+    );
+    wait_until(Duration::from_secs(10), "openssl s_server", || std::net::TcpStream::connect(&accept).is_ok());
+    let cli = Cli { dir: dir.path() };
+    let endpoint = format!("localhost:{port}");
+    let untrusted = cli.ok(&["cert", "probe", &endpoint]);
+    assert_eq!(untrusted["chain_status"], "untrusted", "{untrusted}");
+    let root = dir.path().join("root.pem").display().to_string();
+    let trusted = cli.ok(&["cert", "probe", &endpoint, "--ca-bundle", &root, "--servername", "localhost"]);
+    assert_eq!(trusted["chain_status"], "valid", "{trusted}");
+    assert_eq!(trusted["id"], untrusted["id"], "the same certificate, seen again");
+    assert_eq!(trusted["days_left"], 19);
+    let detail = cli.ok(&["cert", "show", trusted["id"].as_str().unwrap()]);
+    assert_eq!(detail["chain"].as_array().unwrap().len(), 2, "leaf and intermediate: {detail}");
+    assert!(detail["certificate"]["locations"][0]["location"].as_str().unwrap().contains(&port.to_string()));
+
+    let closed = format!("127.0.0.1:{}", free_port());
+    let error = cli.fails(&["cert", "probe", &closed], 1);
+    assert!(error.contains("cannot connect"), "{error}");
+    assert!(cli.fails(&["cert", "probe", "no-port:http"], 2).contains("HOST:PORT"));
+}
+
+#[test]
+fn expiry_warnings_go_to_the_webhook_once_per_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = testpki::Pki::new();
+    let now = chrono_now_ms();
+    let file = dir.path().join("soon.pem");
+    std::fs::write(&file, pki.leaf_chain("soon.example.test", now - 80 * DAY, now + 5 * DAY + 3_600_000))
+        .unwrap();
+    let cli = Cli { dir: dir.path() };
+    cli.ok(&["cert", "import", file.to_str().unwrap()]);
+    let receiver = ScriptedServer::start(vec![Scripted::status(200)]);
+    cli.ok(&["notify", "add", "ops", "--url", &receiver.url("/hook")]);
+    cli.ok(&["cert", "alerts", "--days", "30,14,7"]);
+
+    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
+    let data_dir = dir.path().display().to_string();
+    let mut serve = spawn_tied_to_this_process(
+        &binary,
+        &["--data-dir", &data_dir, "serve"],
+        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+        "TERM",
+        None,
+    );
+    let warnings = || {
+        receiver
+            .received()
+            .into_iter()
+            .filter_map(|request| serde_json::from_slice::<Value>(&request.body).ok())
+            .filter(|body| body["event"] == "cert.expiring")
+            .collect::<Vec<Value>>()
+    };
+    wait_until(Duration::from_secs(30), "an expiry warning", || !warnings().is_empty());
+    // Run the check again: the 7-day warning was already sent.
+    cli.ok(&["jobs", "run", "cert-expiry-check"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let runs = cli.ok(&["jobs", "runs", "cert-expiry-check"]);
+        if runs.as_array().unwrap().len() >= 2 {
+            assert!(runs[0]["message"].as_str().unwrap().starts_with("0 expiry warnings"), "{runs}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the second check did not run: {runs}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(serve.id().to_string()).status();
+    let _ = serve.wait();
+    let sent = warnings();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["data"]["threshold_days"], 7);
+    assert_eq!(sent[0]["data"]["days_left"], 5);
+}
