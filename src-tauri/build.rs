@@ -34,6 +34,16 @@ const COMMANDS: &[&str] = &[
     "secret_remove",
     "secrets_due",
     "secret_import",
+    "cert_list",
+    "cert_show",
+    "cert_summary",
+    "cert_import_paths",
+    "cert_import_file",
+    "cert_probe",
+    "cert_issue",
+    "cert_renew",
+    "cert_revoke",
+    "cert_remove",
 ];
 
 fn main() {

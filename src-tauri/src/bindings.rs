@@ -44,6 +44,17 @@ pub fn generate() -> Vec<(String, String)> {
     add("SetResult", crate::commands::vaults::SetResult::export_to_string(&config));
     add("RotationReport", opsdeck::RotationReport::export_to_string(&config));
     add("ImportReport", opsdeck::ImportReport::export_to_string(&config));
+    add("CertRecord", opsdeck::CertRecord::export_to_string(&config));
+    add("CertEvent", opsdeck::CertEvent::export_to_string(&config));
+    add("Location", opsdeck::CertLocation::export_to_string(&config));
+    add("Managed", opsdeck::ManagedCert::export_to_string(&config));
+    add("DeployHook", opsdeck::DeployHook::export_to_string(&config));
+    add("CertDetail", opsdeck::CertDetail::export_to_string(&config));
+    add("CertDetails", opsdeck::CertDetails::export_to_string(&config));
+    add("CertImportReport", opsdeck::CertImportReport::export_to_string(&config));
+    add("CertImportProblem", opsdeck::CertImportProblem::export_to_string(&config));
+    add("CertSummary", opsdeck::CertSummary::export_to_string(&config));
+    add("IssueOptions", opsdeck::IssueOptions::export_to_string(&config));
     files
 }
 

@@ -5,8 +5,6 @@
 //! named so: a small ACME directory that adds a `renewalInfo` endpoint
 //! (pebble 2.4 has no ARI), in front of the real pebble.
 
-mod testpki;
-
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
@@ -15,6 +13,7 @@ use opsdeck_tests::http_server::{Scripted, ScriptedServer};
 use opsdeck_tests::opsdeck_command;
 use opsdeck_tests::pebble::Pebble;
 use opsdeck_tests::process::{free_port, spawn_tied_to_this_process, wait_until};
+use opsdeck_tests::testpki::{self, now_ms as chrono_now_ms};
 use serde_json::Value;
 
 const PASSPHRASE: &str = "certificate test passphrase";
@@ -343,10 +342,6 @@ http.server.HTTPServer(("127.0.0.1", {stand_in_port}), Handler).serve_forever()
     let detail = cli.ok(&["cert", "show", issued["id"].as_str().unwrap()]);
     let last = detail["history"].as_array().unwrap().last().unwrap().clone();
     assert!(last["message"].as_str().unwrap().contains("suggested window"), "{last}");
-}
-
-fn chrono_now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 #[test]

@@ -320,3 +320,99 @@ fn a_secret_added_in_the_app_is_revealed_copied_rotated_rolled_back_and_edited_a
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("vaults-dark");
 }
+
+/// Sets a form field as typing or choosing would (`input`/`change` events), for
+/// fields that already hold a value (WebDriver's clear does not tell Svelte).
+fn set_field(app: &RunningApp, css: &str, value: &str) {
+    app.session.execute(&format!(
+        "const el = document.querySelector({css:?}); el.value = {value:?}; \
+         el.dispatchEvent(new Event(el.tagName === 'SELECT' ? 'change' : 'input', {{ bubbles: true }}));"
+    ));
+}
+
+#[test]
+fn a_certificate_issued_from_the_app_against_pebble_shows_in_the_table_with_its_days_left() {
+    use opsdeck_tests::testpki::{now_ms, Pki};
+    const DAY: i64 = 86_400_000;
+    let pebble = opsdeck_tests::pebble::Pebble::start(&[]);
+    let bundle = pebble.trust_bundle().display().to_string();
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    app.session.click_css("[data-testid=nav-certificates]");
+    app.session.wait_for_text("[data-testid=certs-empty]", "No certificates yet");
+    app.screenshot("certs-empty");
+
+    // Two certificates from files: one expiring in 5 days (red), one in 20 (amber).
+    let pki = Pki::new();
+    let files = tempfile::tempdir().unwrap();
+    let now = now_ms();
+    std::fs::write(
+        files.path().join("shop.pem"),
+        pki.leaf_chain("shop.example.test", now - 85 * DAY, now + 5 * DAY + 3_600_000),
+    )
+    .unwrap();
+    std::fs::write(
+        files.path().join("api.pem"),
+        pki.leaf_chain("api.example.test", now - 70 * DAY, now + 20 * DAY + 3_600_000),
+    )
+    .unwrap();
+    let trust_dir = tempfile::tempdir().unwrap();
+    let root = trust_dir.path().join("root.pem");
+    std::fs::write(&root, pki.root_pem()).unwrap();
+    app.session.click_css("[data-testid=cert-open-import]");
+    let paths = app.session.find("[data-testid=cert-import-paths]");
+    app.session.type_text(&paths, &files.path().display().to_string());
+    let trust = app.session.find("[data-testid=cert-import-bundle]");
+    app.session.type_text(&trust, &root.display().to_string());
+    app.session.click_css("[data-testid=cert-import-submit]");
+    app.session.wait_for_text("[data-testid=cert-notice]", "Imported 2 certificates");
+    app.session.wait_for_text("[data-testid=certs-table]", "shop.example.test");
+
+    // Issue from the app against pebble.
+    app.session.click_css("[data-testid=cert-open-issue]");
+    let domains = app.session.find("[data-testid=issue-domains]");
+    app.session.type_text(&domains, "app.example.test, www.example.test");
+    set_field(&app, "[data-testid=issue-directory]", "custom");
+    let url = app.session.find("[data-testid=issue-directory-url]");
+    app.session.type_text(&url, &pebble.directory_url);
+    let email = app.session.find("[data-testid=issue-email]");
+    app.session.type_text(&email, "ops@example.test");
+    set_field(&app, "[data-testid=issue-http-port]", &pebble.http_port.to_string());
+    let ca = app.session.find("[data-testid=issue-ca-bundle]");
+    app.session.type_text(&ca, &bundle);
+    app.screenshot("certs-issue-form");
+    app.session.click_css("[data-testid=issue-submit]");
+    app.session.wait_for_text("[data-testid=cert-notice]", "Issued app.example.test, www.example.test");
+    app.session.wait_for_text("[data-testid=certs-table]", "app.example.test");
+    let days = app.session.execute(
+        "return [...document.querySelectorAll('[data-testid=cert-row]')]\
+           .find((row) => row.textContent.includes('app.example.test'))\
+           .querySelector('[data-testid=cert-days-left]').textContent.trim();",
+    );
+    let days = days.as_str().unwrap().to_owned();
+    assert!(
+        days.ends_with("days") && days.trim_end_matches(" days").parse::<i64>().unwrap() > 1000,
+        "{days}"
+    );
+    app.session.wait_for_text("[data-testid=cert-sans]", "www.example.test");
+    app.session.wait_for_text("[data-testid=cert-history]", "active until");
+    // Rows are soonest expiry first, coloured by days left.
+    let bands = app.session.execute(
+        "return [...document.querySelectorAll('[data-testid=cert-row]')].map((row) => row.dataset.band);",
+    );
+    assert_eq!(bands, serde_json::json!(["critical", "warning", "ok"]), "{bands}");
+    app.screenshot("certs-issued");
+
+    // The command line sees the same certificate, with its key sealed in the new vault.
+    let output = app.cli(&["--json", "cert", "list"]);
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("cert list JSON");
+    let issued =
+        list.as_array().unwrap().iter().find(|cert| cert["source"] == "acme").expect("an ACME certificate");
+    assert_eq!(issued["state"], "active");
+    let key =
+        app.cli(&["--json", "secret", "show", &format!("certs/tls-key-{}", issued["id"].as_str().unwrap())]);
+    assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
+
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.screenshot("certs-issued-dark");
+}

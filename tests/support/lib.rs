@@ -11,6 +11,7 @@ pub mod keychain;
 pub mod pebble;
 pub mod postgres;
 pub mod process;
+pub mod testpki;
 pub mod webdriver;
 
 pub use binaries::{opsdeck_command, workspace_root};

@@ -190,28 +190,16 @@ impl Deck {
             collect_files(path, true, &mut files)?;
         }
         let mut report = CertImportReport { certificates: Vec::new(), problems: Vec::new() };
-        let now = now_unix_ms();
         for file in files {
             let shown = file.display().to_string();
-            let found = std::fs::read(&file)
-                .map_err(|error| CertError::Io { path: shown.clone(), reason: error.to_string() })
-                .and_then(|bytes| opsdeck_certs::x509::certificates_in(&bytes, &shown));
-            let ders = match found {
-                Ok(ders) => ders,
-                Err(error) => {
-                    report.problems.push(CertImportProblem { path: shown, error: error.to_string() });
-                    continue;
-                }
-            };
             let absolute =
-                std::fs::canonicalize(&file).map(|path| path.display().to_string()).unwrap_or(shown);
-            for chain in split_chains(ders) {
-                let check = roots.check(&chain, now);
-                let record = self
-                    .certs
-                    .record_found(&chain, &check, "file", ("file", &absolute), &caller.actor)
-                    .await?;
-                report.certificates.push(record);
+                std::fs::canonicalize(&file).map(|path| path.display().to_string()).unwrap_or(shown.clone());
+            match std::fs::read(&file) {
+                Ok(bytes) => self.import_bytes(caller, &roots, &absolute, &bytes, &mut report).await?,
+                Err(error) => report.problems.push(CertImportProblem {
+                    error: CertError::Io { path: shown.clone(), reason: error.to_string() }.to_string(),
+                    path: shown,
+                }),
             }
         }
         let details = serde_json::json!({
@@ -219,6 +207,52 @@ impl Deck {
         });
         self.audit(caller, "cert.import", &paths_text(paths), Outcome::Ok, details).await?;
         Ok(report)
+    }
+
+    /// Imports the certificates of one file's bytes (the app's file picker
+    /// hands over contents, not paths); `name` is the file's name.
+    pub async fn cert_import_bytes(
+        &self,
+        caller: &Caller,
+        name: &str,
+        bytes: &[u8],
+        ca_bundle: Option<&Path>,
+    ) -> Result<CertImportReport, DeckError> {
+        let roots = TrustRoots::system_and(ca_bundle)?;
+        let mut report = CertImportReport { certificates: Vec::new(), problems: Vec::new() };
+        self.import_bytes(caller, &roots, name, bytes, &mut report).await?;
+        let details = serde_json::json!({
+            "certificates": report.certificates.len(), "problems": report.problems.len(),
+        });
+        self.audit(caller, "cert.import", name, Outcome::Ok, details).await?;
+        Ok(report)
+    }
+
+    async fn import_bytes(
+        &self,
+        caller: &Caller,
+        roots: &TrustRoots,
+        location: &str,
+        bytes: &[u8],
+        report: &mut CertImportReport,
+    ) -> Result<(), DeckError> {
+        let ders = match opsdeck_certs::x509::certificates_in(bytes, location) {
+            Ok(ders) => ders,
+            Err(error) => {
+                report
+                    .problems
+                    .push(CertImportProblem { path: location.to_owned(), error: error.to_string() });
+                return Ok(());
+            }
+        };
+        let now = now_unix_ms();
+        for chain in split_chains(ders) {
+            let check = roots.check(&chain, now);
+            let record =
+                self.certs.record_found(&chain, &check, "file", ("file", location), &caller.actor).await?;
+            report.certificates.push(record);
+        }
+        Ok(())
     }
 
     /// Connects to `endpoint` (`HOST:PORT`), records the chain it serves and checks it.

@@ -2,6 +2,7 @@
 //! calls one function of the deck and maps the error; nothing else.
 
 mod activity;
+mod certs;
 pub(crate) mod connections;
 mod jobs;
 mod overview;
@@ -41,5 +42,15 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         vaults::secret_remove,
         vaults::secrets_due,
         vaults::secret_import,
+        certs::cert_list,
+        certs::cert_show,
+        certs::cert_summary,
+        certs::cert_import_paths,
+        certs::cert_import_file,
+        certs::cert_probe,
+        certs::cert_issue,
+        certs::cert_renew,
+        certs::cert_revoke,
+        certs::cert_remove,
     ]
 }

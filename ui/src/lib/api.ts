@@ -29,9 +29,29 @@ import type { Role } from './bindings/Role';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobRun } from './bindings/JobRun';
 import type { VerifyReport } from './bindings/VerifyReport';
+import type { CertRecord } from './bindings/CertRecord';
+import type { CertDetail } from './bindings/CertDetail';
+import type { CertDetails } from './bindings/CertDetails';
+import type { CertEvent } from './bindings/CertEvent';
+import type { CertImportReport } from './bindings/CertImportReport';
+import type { CertSummary } from './bindings/CertSummary';
+import type { IssueOptions } from './bindings/IssueOptions';
+import type { DeployHook } from './bindings/DeployHook';
+import type { Managed } from './bindings/Managed';
+import type { Location } from './bindings/Location';
 
 export type {
   AuditEntry,
+  CertRecord,
+  CertDetail,
+  CertDetails,
+  CertEvent,
+  CertImportReport,
+  CertSummary,
+  IssueOptions,
+  DeployHook,
+  Managed,
+  Location,
   AuditFilter,
   CommandError,
   DeckEvent,
@@ -163,6 +183,28 @@ export const api = {
     call<Revealed>('secret_reveal', { reference, version }),
   /** A secret's versions, newest first. */
   secretHistory: (reference: string) => call<VersionInfo[]>('secret_history', { reference }),
+  /** Every certificate, soonest expiry first. */
+  certs: () => call<CertRecord[]>('cert_list'),
+  /** One certificate with its chain and history. */
+  certShow: (id: string) => call<CertDetail>('cert_show', { id }),
+  /** Certificates needing attention, for the Overview. */
+  certSummary: () => call<CertSummary>('cert_summary'),
+  /** Imports certificate files or directories by path. */
+  certImportPaths: (paths: string[], caBundle: string | null) =>
+    call<CertImportReport>('cert_import_paths', { paths, caBundle }),
+  /** Imports one picked file's bytes (PEM or DER). */
+  certImportFile: (name: string, bytes: number[]) => call<CertImportReport>('cert_import_file', { name, bytes }),
+  /** Probes a TLS endpoint and records the chain it serves. */
+  certProbe: (endpoint: string, servername: string | null, caBundle: string | null) =>
+    call<CertRecord>('cert_probe', { endpoint, servername, caBundle }),
+  /** Issues a certificate through ACME; steps arrive as `cert_progress` events. */
+  certIssue: (options: IssueOptions) => call<CertRecord>('cert_issue', { options }),
+  /** Renews a managed certificate now (or retries a failed issuance). */
+  certRenew: (id: string) => call<CertRecord>('cert_renew', { id }),
+  /** Revokes a certificate issued here. */
+  certRevoke: (id: string, reason: string | null) => call<CertRecord>('cert_revoke', { id, reason }),
+  /** Forgets a certificate (its key stays in the vault). */
+  certRemove: (id: string) => call<void>('cert_remove', { id }),
 };
 
 /** Error codes that mean "a passphrase would help". */

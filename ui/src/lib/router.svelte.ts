@@ -1,6 +1,6 @@
 // Navigation between pages, kept in the URL hash so a reload stays on the page.
 
-export type PageId = 'overview' | 'vaults' | 'activity' | 'jobs' | 'connections' | 'settings';
+export type PageId = 'overview' | 'vaults' | 'certificates' | 'activity' | 'jobs' | 'connections' | 'settings';
 
 export interface PageInfo {
   id: PageId;
@@ -14,6 +14,7 @@ export interface PageInfo {
 export const PAGES: PageInfo[] = [
   { id: 'overview', title: 'Overview', group: '', keywords: 'home status store readiness' },
   { id: 'vaults', title: 'Vaults', group: 'Secrets', keywords: 'secrets passwords keys tokens reveal' },
+  { id: 'certificates', title: 'Certificates', group: 'Secrets', keywords: 'tls ssl x509 acme letsencrypt expiry renew revoke probe' },
   { id: 'activity', title: 'Activity', group: 'Operations', keywords: 'audit trail log history verify who did what' },
   { id: 'jobs', title: 'Jobs', group: 'Operations', keywords: 'scheduler schedule runs background cron retry' },
   { id: 'connections', title: 'Connections', group: 'Operations', keywords: 'webhooks notifications circuit breaker outbound http endpoints' },

@@ -22,4 +22,12 @@ state: BreakerState, } | { "kind": "job_run_finished",
 /**
  * How it ended.
  */
-run: JobRun, };
+run: JobRun, } | { "kind": "cert_progress", 
+/**
+ * The certificate.
+ */
+id: string, 
+/**
+ * What is happening now ("answering the challenge for a.example").
+ */
+step: string, };

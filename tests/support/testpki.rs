@@ -3,6 +3,14 @@
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 fn at(unix_ms: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(unix_ms / 1000).unwrap()
 }
@@ -22,7 +30,14 @@ pub struct Pki {
     intermediate_pem: String,
 }
 
+impl Default for Pki {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Pki {
+    /// A fresh root and intermediate.
     pub fn new() -> Pki {
         let root_key = KeyPair::generate().unwrap();
         let root_params = ca_params("OpsDeck Test Root");
@@ -40,10 +55,12 @@ impl Pki {
         }
     }
 
+    /// The root, PEM.
     pub fn root_pem(&self) -> String {
         self.root_pem.clone()
     }
 
+    /// The intermediate, PEM.
     pub fn intermediate_pem(&self) -> String {
         self.intermediate_pem.clone()
     }
@@ -73,13 +90,13 @@ impl Pki {
 
     /// The leaf alone (its intermediate missing), PEM.
     pub fn leaf_only(&self, name: &str) -> String {
-        let now = super::chrono_now_ms();
+        let now = now_ms();
         self.leaf(name, now - 86_400_000, now + 30 * 86_400_000).0.pem()
     }
 
     /// The leaf as DER.
     pub fn leaf_der(&self, name: &str) -> Vec<u8> {
-        let now = super::chrono_now_ms();
+        let now = now_ms();
         self.leaf(name, now - 86_400_000, now + 30 * 86_400_000).0.der().to_vec()
     }
 }
