@@ -21,9 +21,10 @@ APT_PACKAGES=(
   postgresql gnome-keyring dbus libsecret-tools
   # OpenSSH's ssh-keygen checks the SSH keys the vault generates.
   openssh-client
-  # A real ACME CA (pebble, with its DNS/HTTP test server) for certificate
-  # tests; openssl makes their throwaway CAs and test certificates.
-  pebble openssl curl
+  # A real ACME CA (pebble, with its DNS/HTTP test server) and a real DNS
+  # server taking RFC 2136 updates (BIND) for certificate tests; openssl
+  # makes their throwaway CAs and serves TLS for probes.
+  pebble bind9 openssl curl
 )
 
 missing=()

@@ -55,6 +55,7 @@ pub fn generate() -> Vec<(String, String)> {
     add("CertImportProblem", opsdeck::CertImportProblem::export_to_string(&config));
     add("CertSummary", opsdeck::CertSummary::export_to_string(&config));
     add("IssueOptions", opsdeck::IssueOptions::export_to_string(&config));
+    add("DnsUpdate", opsdeck::DnsUpdate::export_to_string(&config));
     files
 }
 

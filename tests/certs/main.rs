@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use opsdeck_tests::http_server::{Scripted, ScriptedServer};
 use opsdeck_tests::opsdeck_command;
 use opsdeck_tests::pebble::Pebble;
-use opsdeck_tests::process::{free_port, spawn_tied_to_this_process, wait_until};
+use opsdeck_tests::process::{free_port, spawn_tied_to_this_process, stop, wait_until};
 use opsdeck_tests::testpki::{self, now_ms as chrono_now_ms};
 use serde_json::Value;
 
@@ -308,7 +308,7 @@ http.server.HTTPServer(("127.0.0.1", {stand_in_port}), Handler).serve_forever()
 "#,
         path = directory_path.display().to_string()
     );
-    let _stand_in = spawn_tied_to_this_process("python3", &["-c", &script], &[], "TERM", None);
+    let mut stand_in = spawn_tied_to_this_process("python3", &["-c", &script], &[], "TERM", None);
     wait_until(Duration::from_secs(10), "the ARI stand-in", || {
         std::net::TcpStream::connect(("127.0.0.1", stand_in_port)).is_ok()
     });
@@ -342,6 +342,7 @@ http.server.HTTPServer(("127.0.0.1", {stand_in_port}), Handler).serve_forever()
     let detail = cli.ok(&["cert", "show", issued["id"].as_str().unwrap()]);
     let last = detail["history"].as_array().unwrap().last().unwrap().clone();
     assert!(last["message"].as_str().unwrap().contains("suggested window"), "{last}");
+    stop(&mut stand_in);
 }
 
 #[test]
@@ -427,7 +428,7 @@ fn probes_record_the_served_chain_and_check_it() {
     let port = free_port();
     let accept = format!("127.0.0.1:{port}");
     let server_dir = dir.path().display().to_string();
-    let _server = spawn_tied_to_this_process(
+    let mut server = spawn_tied_to_this_process(
         "sh",
         &["-c", &format!(
             "cd {server_dir} && exec openssl s_server -quiet -www -accept {accept} -cert leaf.pem -key leaf.key -cert_chain chain.pem"
@@ -454,6 +455,7 @@ fn probes_record_the_served_chain_and_check_it() {
     let error = cli.fails(&["cert", "probe", &closed], 1);
     assert!(error.contains("cannot connect"), "{error}");
     assert!(cli.fails(&["cert", "probe", "no-port:http"], 2).contains("HOST:PORT"));
+    stop(&mut server);
 }
 
 #[test]
@@ -506,4 +508,70 @@ fn expiry_warnings_go_to_the_webhook_once_per_threshold() {
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["data"]["threshold_days"], 7);
     assert_eq!(sent[0]["data"]["days_left"], 5);
+}
+
+#[test]
+fn issues_a_wildcard_over_dns01_through_rfc2136_updates_to_a_real_bind_server() {
+    let bind = opsdeck_tests::bind::BindServer::start("example.test");
+    let pebble = Pebble::start_resolving_through(&[("PEBBLE_AUTHZREUSE", "0")], Some(&bind.address));
+    let bundle = pebble.trust_bundle().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = with_vault(dir.path());
+    // The TSIG secret lives in the vault, like every other secret.
+    let stored = opsdeck_command()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["secret", "set", "tls/tsig", "--type", "encryption_key", "--value-stdin"])
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(bind.key_secret.as_bytes())?;
+            child.wait()
+        })
+        .unwrap();
+    assert!(stored.success());
+    let port = pebble.http_port.to_string();
+    let dns_args = |domain: &'static str| {
+        let mut args = issue_args(&pebble, &bundle, &port, &[domain]);
+        args.extend([
+            "--challenge",
+            "dns-01",
+            "--dns-server",
+            &bind.address,
+            "--dns-zone",
+            "example.test",
+            "--tsig-key",
+            &bind.key_name,
+            "--tsig-secret",
+            "tls/tsig",
+        ]);
+        args
+    };
+    let issued = cli.ok(&dns_args("*.rfc.example.test"));
+    assert_eq!(issued["sans"], serde_json::json!(["*.rfc.example.test"]));
+    assert_eq!(issued["state"], "active");
+
+    // A wrong TSIG secret: BIND refuses the update and the error says why.
+    let wrong = opsdeck_command()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["secret", "set", "tls/tsig", "--type", "encryption_key", "--value-stdin"])
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"d3JvbmcgdHNpZyBzZWNyZXQgd3JvbmcgdHNpZyBzZWNyZXQ=")?;
+            child.wait()
+        })
+        .unwrap();
+    assert!(wrong.success());
+    let error = cli.fails(&dns_args("*.other.example.test"), 1);
+    assert!(error.contains("NOTAUTH"), "{error}");
 }

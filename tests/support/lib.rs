@@ -6,6 +6,7 @@
 //! killed.
 
 pub mod binaries;
+pub mod bind;
 pub mod http_server;
 pub mod keychain;
 pub mod pebble;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use crate::process::{free_port, spawn_tied_to_this_process, wait_until};
+use crate::process::{free_port, spawn_logged, wait_until};
 
 /// A running pebble and its DNS test server, each with fresh ports.
 pub struct Pebble {
@@ -96,6 +96,12 @@ impl Pebble {
     /// Starts pebble (sleeps off) with extra environment such as
     /// `PEBBLE_WFE_NONCEREJECT`; panics when it does not come up within 20 s.
     pub fn start(env: &[(&str, &str)]) -> Pebble {
+        Self::start_resolving_through(env, None)
+    }
+
+    /// Like [`Pebble::start`], but pebble resolves names (and DNS-01 records)
+    /// through `dns_server` (`127.0.0.1:PORT`) instead of its test DNS server.
+    pub fn start_resolving_through(env: &[(&str, &str)], dns_server: Option<&str>) -> Pebble {
         assert!(
             Path::new("/usr/bin/pebble").exists(),
             "pebble is not installed: run `make setup` (it installs Debian's pebble)"
@@ -117,7 +123,7 @@ impl Pebble {
 
         let dns = format!("127.0.0.1:{dns_port}");
         let management = format!("127.0.0.1:{challtestsrv_management}");
-        let challtestsrv = spawn_tied_to_this_process(
+        let challtestsrv = spawn_logged(
             "pebble-challtestsrv",
             &[
                 "-http01",
@@ -134,18 +140,17 @@ impl Pebble {
                 &management,
             ],
             &[],
-            "TERM",
-            None,
+            &dir.path().join("challtestsrv.log"),
         );
         let mut envs = vec![("PEBBLE_VA_NOSLEEP", "1")];
         envs.extend_from_slice(env);
         let config_path = dir.path().join("pebble.json").display().to_string();
-        let pebble = spawn_tied_to_this_process(
+        let resolver = dns_server.unwrap_or(&dns).to_owned();
+        let pebble = spawn_logged(
             "pebble",
-            &["-config", &config_path, "-dnsserver", &dns],
+            &["-config", &config_path, "-dnsserver", &resolver],
             &envs,
-            "TERM",
-            None,
+            &dir.path().join("pebble.log"),
         );
         let pebble = Pebble {
             directory_url: format!("https://127.0.0.1:{acme_port}/dir"),

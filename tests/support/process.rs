@@ -36,6 +36,22 @@ pub fn spawn_tied_to_this_process(
         .unwrap_or_else(|error| panic!("could not start {program}: {error}"))
 }
 
+/// Like [`spawn_tied_to_this_process`], with the program's output in `log`
+/// instead of the test's (a server's chatter stays out of test reports; the
+/// file is there to read when a test fails).
+pub fn spawn_logged(program: &str, args: &[&str], envs: &[(&str, &str)], log: &std::path::Path) -> Child {
+    let quoted: Vec<String> = std::iter::once(program).chain(args.iter().copied()).map(shell_quote).collect();
+    let script = format!("exec {} >{} 2>&1", quoted.join(" "), shell_quote(&log.display().to_string()));
+    spawn_tied_to_this_process("sh", &["-c", &script], envs, "TERM", None)
+}
+
+/// Stops a process started by [`spawn_tied_to_this_process`] (TERM to its
+/// guard, which stops the program) and waits for it.
+pub fn stop(guard: &mut Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(guard.id().to_string()).status();
+    let _ = guard.wait();
+}
+
 /// Quotes `text` for a POSIX shell.
 pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))

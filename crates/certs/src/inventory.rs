@@ -44,6 +44,9 @@ pub struct Managed {
     pub webroot: Option<String>,
     /// The DNS-01 hook command.
     pub dns_hook: Option<String>,
+    /// DNS-01 through RFC 2136 dynamic updates instead of a hook.
+    #[serde(default)]
+    pub dns_update: Option<DnsUpdate>,
     /// `ecdsa-p256`, `ecdsa-p384`, `rsa2048`, `rsa3072`.
     pub key_type: String,
     /// The vault that keeps the private key and the ACME account.
@@ -56,6 +59,19 @@ pub struct Managed {
     pub renew_remaining: f64,
     /// What to do after each issuance.
     pub deploy: DeployHook,
+}
+
+/// Where and how DNS-01 records are set through RFC 2136 dynamic updates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DnsUpdate {
+    /// The primary DNS server, `HOST:PORT`.
+    pub server: String,
+    /// The zone to update (`example.com`).
+    pub zone: String,
+    /// The TSIG key's name (HMAC-SHA256).
+    pub key_name: String,
+    /// The vault secret holding the TSIG key's base64 secret, `VAULT/NAME`.
+    pub key_secret: String,
 }
 
 /// A place a certificate lives.

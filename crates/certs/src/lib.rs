@@ -23,8 +23,9 @@ pub mod inventory;
 pub mod keys;
 pub mod probe;
 pub mod renewal;
+pub mod rfc2136;
 pub mod trust;
 pub mod x509;
 
 pub use error::CertError;
-pub use inventory::{migrator, CertEvent, CertRecord, Inventory, Location, Managed};
+pub use inventory::{migrator, CertEvent, CertRecord, DnsUpdate, Inventory, Location, Managed};

@@ -21,12 +21,14 @@ use opsdeck_certs::deploy::DeployHook;
 use opsdeck_certs::inventory::iso_day;
 use opsdeck_certs::keys::KeyKind;
 use opsdeck_certs::renewal::{random_unit, renew_at, DEFAULT_REMAINING_FRACTION};
+use opsdeck_certs::rfc2136::Rfc2136;
 use opsdeck_certs::trust::TrustRoots;
-use opsdeck_certs::{CertError, CertEvent, CertRecord, Managed};
+use opsdeck_certs::{CertError, CertEvent, CertRecord, DnsUpdate, Managed};
 use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::events::DeckEvent;
 use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
 use opsdeck_vault::{MetadataChange, Role, SecretType};
+use zeroize::Zeroizing;
 
 use crate::{Caller, Deck, DeckError, Outcome};
 
@@ -66,6 +68,8 @@ pub struct IssueOptions {
     pub webroot: Option<String>,
     /// DNS-01: the hook command that sets and removes TXT records.
     pub dns_hook: Option<String>,
+    /// DNS-01: RFC 2136 dynamic updates (instead of a hook).
+    pub dns_update: Option<DnsUpdate>,
     /// `ecdsa-p256` (default), `ecdsa-p384`, `rsa2048`, `rsa3072`.
     pub key_type: String,
     /// A CA bundle to trust for the ACME server (a private CA).
@@ -633,7 +637,14 @@ impl Deck {
         let attempt = async {
             report("signing in to the CA");
             let account = self.acme_account(caller, &managed).await?;
-            let plan = challenge_plan(&managed)?;
+            let tsig_secret = match &managed.dns_update {
+                Some(update) => {
+                    let stored = self.secret_get(caller, &update.key_secret, None).await?;
+                    Rfc2136::decode_secret(&stored.value)?
+                }
+                None => Zeroizing::new(Vec::new()),
+            };
+            let plan = challenge_plan(&managed, tsig_secret)?;
             let key = KeyKind::parse(&managed.key_type)?;
             let issued = acme::issue(&account, &managed.domains, key, &plan, &report).await?;
             Ok::<_, DeckError>((account, issued))
@@ -902,11 +913,22 @@ fn managed_from(options: &IssueOptions, vault: &str) -> Result<Managed, CertErro
         )),
         "http-01" => None,
         "dns-01" => {
-            if options.dns_hook.as_deref().is_none_or(|hook| hook.trim().is_empty()) {
-                return Err(CertError::Invalid(
-                    "dns-01 needs a hook that sets TXT records: --dns-hook CMD (see `cert issue --help`)"
-                        .to_owned(),
-                ));
+            let hook = options.dns_hook.as_deref().is_some_and(|hook| !hook.trim().is_empty());
+            match (&options.dns_update, hook) {
+                (Some(_), true) => {
+                    return Err(CertError::Invalid(
+                        "give either --dns-hook or --dns-server (RFC 2136), not both".to_owned(),
+                    ))
+                }
+                (Some(update), false) => check_dns_update(update)?,
+                (None, true) => {}
+                (None, false) => {
+                    return Err(CertError::Invalid(
+                        "dns-01 needs a way to set TXT records: --dns-hook CMD, or --dns-server HOST:PORT \
+                         --dns-zone ZONE --tsig-key NAME --tsig-secret VAULT/NAME for RFC 2136 updates"
+                            .to_owned(),
+                    ))
+                }
             }
             None
         }
@@ -929,7 +951,8 @@ fn managed_from(options: &IssueOptions, vault: &str) -> Result<Managed, CertErro
         challenge,
         http_bind,
         webroot: options.webroot.clone(),
-        dns_hook: options.dns_hook.clone(),
+        dns_hook: options.dns_hook.clone().filter(|hook| !hook.trim().is_empty()),
+        dns_update: options.dns_update.clone(),
         key_type,
         vault: vault.to_owned(),
         key_secret: String::new(),
@@ -937,7 +960,7 @@ fn managed_from(options: &IssueOptions, vault: &str) -> Result<Managed, CertErro
         renew_remaining,
         deploy,
     };
-    acme::check_domains(&managed.domains, &challenge_plan(&managed)?)?;
+    acme::check_domains(&managed.domains, &challenge_plan(&managed, Zeroizing::new(Vec::new()))?)?;
     if !managed.email.contains('@') {
         return Err(CertError::Invalid(format!(
             "{:?} is not an email address; the CA writes to it about expiry and problems",
@@ -947,11 +970,35 @@ fn managed_from(options: &IssueOptions, vault: &str) -> Result<Managed, CertErro
     Ok(managed)
 }
 
-fn challenge_plan(managed: &Managed) -> Result<ChallengePlan, CertError> {
+fn check_dns_update(update: &DnsUpdate) -> Result<(), CertError> {
+    opsdeck_certs::probe::split_endpoint(&update.server)?;
+    if update.zone.trim().is_empty() || update.key_name.trim().is_empty() {
+        return Err(CertError::Invalid("RFC 2136 updates need --dns-zone and --tsig-key".to_owned()));
+    }
+    if !update.key_secret.contains('/') {
+        return Err(CertError::Invalid(format!(
+            "--tsig-secret {:?} must name a vault secret as VAULT/NAME (the base64 TSIG secret is kept there)",
+            update.key_secret
+        )));
+    }
+    Ok(())
+}
+
+/// How `managed`'s challenges are answered; `tsig_secret` is the RFC 2136 key's secret when used.
+fn challenge_plan(managed: &Managed, tsig_secret: Zeroizing<Vec<u8>>) -> Result<ChallengePlan, CertError> {
     match managed.challenge.as_str() {
-        "dns-01" => Ok(ChallengePlan::Dns01(Arc::new(ScriptDns {
-            command: managed.dns_hook.clone().unwrap_or_default(),
-        }))),
+        "dns-01" => Ok(ChallengePlan::Dns01(match &managed.dns_update {
+            Some(update) => {
+                let (host, port) = opsdeck_certs::probe::split_endpoint(&update.server)?;
+                Arc::new(Rfc2136 {
+                    server: format!("{host}:{port}"),
+                    zone: update.zone.clone(),
+                    key_name: update.key_name.clone(),
+                    key_secret: tsig_secret,
+                })
+            }
+            None => Arc::new(ScriptDns { command: managed.dns_hook.clone().unwrap_or_default() }),
+        })),
         _ => match (&managed.webroot, &managed.http_bind) {
             (Some(root), _) => Ok(ChallengePlan::Webroot(PathBuf::from(root))),
             (None, Some(bind)) => Ok(ChallengePlan::Http01 {

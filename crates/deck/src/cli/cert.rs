@@ -104,6 +104,18 @@ pub(crate) struct IssueArgs {
     /// OPSDECK_DNS_DOMAIN, OPSDECK_DNS_NAME and OPSDECK_DNS_VALUE; exit 0 once the TXT record is live.
     #[arg(long, value_name = "CMD")]
     dns_hook: Option<String>,
+    /// DNS-01 through RFC 2136 dynamic updates to this primary server (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT", requires_all = ["dns_zone", "tsig_key", "tsig_secret"])]
+    dns_server: Option<String>,
+    /// RFC 2136: the zone to update.
+    #[arg(long, value_name = "ZONE")]
+    dns_zone: Option<String>,
+    /// RFC 2136: the TSIG key's name (HMAC-SHA256).
+    #[arg(long, value_name = "NAME")]
+    tsig_key: Option<String>,
+    /// RFC 2136: the vault secret holding the TSIG key's base64 secret.
+    #[arg(long, value_name = "VAULT/NAME")]
+    tsig_secret: Option<String>,
     /// ecdsa-p256, ecdsa-p384, rsa2048, rsa3072.
     #[arg(long = "key", default_value = "ecdsa-p256")]
     key_type: String,
@@ -263,6 +275,12 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                 http_bind: Some(args.http_bind),
                 webroot: args.webroot,
                 dns_hook: args.dns_hook,
+                dns_update: args.dns_server.map(|server| opsdeck::DnsUpdate {
+                    server,
+                    zone: args.dns_zone.unwrap_or_default(),
+                    key_name: args.tsig_key.unwrap_or_default(),
+                    key_secret: args.tsig_secret.unwrap_or_default(),
+                }),
                 key_type: args.key_type,
                 ca_bundle: args.ca_bundle,
                 vault: args.vault,
