@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# `make bench`: the vault figures of BENCHMARKS.md.
+# `make bench`: the figures of BENCHMARKS.md.
 #  1. seal/open throughput and listing 10,000 secrets (crates/deck/benches/vault.rs);
 #  2. `opsdeck secret get` wall time from process start, with the vault's key
-#     in a real OS keychain (gnome-keyring on a private D-Bus session).
+#     in a real OS keychain (gnome-keyring on a private D-Bus session);
+#  3. certificate issuance against a local pebble, beside lego on the same CA,
+#     and probes of 100 local TLS endpoints (tests/benches/certs.rs).
 # Release builds; prints the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d)"
 cargo bench -p opsdeck --bench vault --locked
+# lego is the peer the certificate figures are compared with.
+if ! command -v lego >/dev/null; then
+  echo "==> Installing lego (the peer of the certificate benchmark)"
+  sudo_cmd=(); [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends lego >/dev/null
+fi
+cargo bench -p opsdeck-tests --bench certs --locked
 cargo build --release -p opsdeck --locked --quiet
 
 work=$(mktemp -d)

@@ -20,10 +20,11 @@ pub(crate) enum CertCommand {
         #[arg(long, value_name = "FILE")]
         ca_bundle: Option<PathBuf>,
     },
-    /// Connect to a TLS endpoint and record the chain it serves.
+    /// Connect to TLS endpoints and record the chain each serves (16 at a time).
     Probe {
-        /// HOST:PORT (the port defaults to 443).
-        endpoint: String,
+        /// HOST:PORT (the port defaults to 443); several are probed concurrently.
+        #[arg(required = true)]
+        endpoints: Vec<String>,
         /// The name to send as SNI (default: the host).
         #[arg(long)]
         servername: Option<String>,
@@ -248,7 +249,40 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                 return Ok(ExitCode::from(2));
             }
         }
-        CertCommand::Probe { endpoint, servername, ca_bundle } => {
+        CertCommand::Probe { endpoints, servername, ca_bundle } if endpoints.len() > 1 => {
+            if servername.is_some() {
+                return Err(super::input_error(
+                    "--servername applies to one endpoint; probe endpoints with different names one at a time"
+                        .to_owned(),
+                ));
+            }
+            let results = deck.cert_probe_many(&caller, &endpoints, ca_bundle.as_deref(), 16).await?;
+            let failed = results.iter().any(Result::is_err);
+            let rows: Vec<serde_json::Value> = endpoints
+                .iter()
+                .zip(&results)
+                .map(|(endpoint, result)| match result {
+                    Ok(cert) => serde_json::json!({ "endpoint": endpoint, "certificate": cert }),
+                    Err(error) => serde_json::json!({ "endpoint": endpoint, "error": error.to_string() }),
+                })
+                .collect();
+            output.print(&rows, |_| {
+                endpoints.iter().zip(&results).fold(String::new(), |mut text, (endpoint, result)| {
+                    match result {
+                        Ok(cert) => text.push_str(&format!("{endpoint}: {}", summary_line(cert))),
+                        Err(error) => {
+                            let _ = writeln!(text, "{endpoint}: error: {error}");
+                        }
+                    }
+                    text
+                })
+            });
+            if failed {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        CertCommand::Probe { endpoints, servername, ca_bundle } => {
+            let endpoint = endpoints.first().cloned().unwrap_or_default();
             let cert =
                 deck.cert_probe(&caller, &endpoint, servername.as_deref(), ca_bundle.as_deref()).await?;
             output.print(&cert, |cert| {
