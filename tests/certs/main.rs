@@ -21,14 +21,20 @@ const DAY: i64 = 86_400_000;
 
 struct Cli<'a> {
     dir: &'a Path,
+    database_url: Option<String>,
 }
 
-impl Cli<'_> {
+impl<'a> Cli<'a> {
+    fn new(dir: &'a Path) -> Cli<'a> {
+        Cli { dir, database_url: None }
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         opsdeck_command()
             .arg("--data-dir")
             .arg(self.dir)
             .args(args)
+            .env("OPSDECK_DATABASE_URL", self.database_url.as_deref().unwrap_or(""))
             .env("OPSDECK_PASSPHRASE", PASSPHRASE)
             .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
             .stdin(Stdio::null())
@@ -56,7 +62,7 @@ fn stderr(output: &Output) -> String {
 }
 
 fn with_vault(dir: &Path) -> Cli<'_> {
-    let cli = Cli { dir };
+    let cli = Cli::new(dir);
     cli.ok(&["vault", "init", "tls", "--no-keychain"]);
     cli
 }
@@ -225,7 +231,7 @@ fn issuance_gets_through_rejected_nonces_and_a_failed_validation_leaves_a_clear_
     assert_eq!(keys, 0, "no orphaned key for a failed order: {secrets}");
 
     // Retrying with the right port succeeds for the same certificate.
-    let retried = Cli { dir: dir.path() };
+    let retried = Cli::new(dir.path());
     let output = retried.run(&["--json", "cert", "renew", id]);
     assert_eq!(output.status.code(), Some(1), "still the wrong port: {}", stderr(&output));
 }
@@ -282,18 +288,23 @@ fn the_cas_renewal_information_sets_the_renewal_time_through_an_ari_stand_in() {
     directory["renewalInfo"] = Value::String(format!("http://127.0.0.1:{stand_in_port}/renewal-info"));
     let directory_path = pebble.dir().join("ari-directory.json");
     std::fs::write(&directory_path, directory.to_string()).unwrap();
+    // The window, in days from now; the test moves it later.
+    let offsets = pebble.dir().join("ari-window.json");
+    std::fs::write(&offsets, "[10, 11]").unwrap();
     let script = format!(
         r#"
 import http.server, json, datetime
-now = datetime.datetime.now(datetime.timezone.utc)
-window = {{"suggestedWindow": {{"start": (now + datetime.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                               "end": (now + datetime.timedelta(days=11)).strftime("%Y-%m-%dT%H:%M:%SZ")}}}}
+def window():
+    start, end = json.load(open({offsets:?}))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    day = lambda offset: (now + datetime.timedelta(days=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {{"suggestedWindow": {{"start": day(start), "end": day(end)}}}}
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/dir":
             body = open({path:?}).read().encode()
         elif self.path.startswith("/renewal-info/"):
-            body = json.dumps(window).encode()
+            body = json.dumps(window()).encode()
         else:
             self.send_response(404); self.end_headers(); return
         self.send_response(200)
@@ -306,7 +317,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 http.server.HTTPServer(("127.0.0.1", {stand_in_port}), Handler).serve_forever()
 "#,
-        path = directory_path.display().to_string()
+        path = directory_path.display().to_string(),
+        offsets = offsets.display().to_string()
     );
     let mut stand_in = spawn_tied_to_this_process("python3", &["-c", &script], &[], "TERM", None);
     wait_until(Duration::from_secs(10), "the ARI stand-in", || {
@@ -342,6 +354,38 @@ http.server.HTTPServer(("127.0.0.1", {stand_in_port}), Handler).serve_forever()
     let detail = cli.ok(&["cert", "show", issued["id"].as_str().unwrap()]);
     let last = detail["history"].as_array().unwrap().last().unwrap().clone();
     assert!(last["message"].as_str().unwrap().contains("suggested window"), "{last}");
+
+    // The CA now wants it renewed at once (as after a mass revocation): the
+    // renewal job's next check sees the new window and renews.
+    std::fs::write(&offsets, "[-2, -1]").unwrap();
+    let id = issued["id"].as_str().unwrap().to_owned();
+    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
+    let data_dir = dir.path().display().to_string();
+    let mut serve = spawn_tied_to_this_process(
+        &binary,
+        &["--data-dir", &data_dir, "serve"],
+        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+        "TERM",
+        None,
+    );
+    cli.ok(&["jobs", "run", &format!("cert-renew:{id}")]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let renewed = loop {
+        let detail = cli.ok(&["cert", "show", &id]);
+        if detail["certificate"]["serial"] != issued["serial"] && detail["certificate"]["state"] == "active" {
+            break detail;
+        }
+        assert!(Instant::now() < deadline, "the CA's new window did not lead to a renewal: {detail}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    stop(&mut serve);
+    let messages: Vec<&str> = renewed["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["message"].as_str().unwrap())
+        .collect();
+    assert!(messages.iter().any(|message| message.contains("renewal information moved")), "{messages:?}");
     stop(&mut stand_in);
 }
 
@@ -371,7 +415,7 @@ fn imports_name_each_files_problem_precisely_and_keep_what_is_good() {
     std::fs::write(files.join("notes.txt"), "skipped: not a certificate file name").unwrap();
     let bundle = files.join("root.pem").display().to_string();
 
-    let cli = Cli { dir: dir.path() };
+    let cli = Cli::new(dir.path());
     let output = cli.run(&["--json", "cert", "import", files.to_str().unwrap(), "--ca-bundle", &bundle]);
     assert_eq!(output.status.code(), Some(2), "problems make exit code 2: {}", stderr(&output));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -438,7 +482,7 @@ fn probes_record_the_served_chain_and_check_it() {
         None,
     );
     wait_until(Duration::from_secs(10), "openssl s_server", || std::net::TcpStream::connect(&accept).is_ok());
-    let cli = Cli { dir: dir.path() };
+    let cli = Cli::new(dir.path());
     let endpoint = format!("localhost:{port}");
     let untrusted = cli.ok(&["cert", "probe", &endpoint]);
     assert_eq!(untrusted["chain_status"], "untrusted", "{untrusted}");
@@ -466,7 +510,7 @@ fn expiry_warnings_go_to_the_webhook_once_per_threshold() {
     let file = dir.path().join("soon.pem");
     std::fs::write(&file, pki.leaf_chain("soon.example.test", now - 80 * DAY, now + 5 * DAY + 3_600_000))
         .unwrap();
-    let cli = Cli { dir: dir.path() };
+    let cli = Cli::new(dir.path());
     cli.ok(&["cert", "import", file.to_str().unwrap()]);
     let receiver = ScriptedServer::start(vec![Scripted::status(200)]);
     cli.ok(&["notify", "add", "ops", "--url", &receiver.url("/hook")]);
@@ -574,4 +618,30 @@ fn issues_a_wildcard_over_dns01_through_rfc2136_updates_to_a_real_bind_server() 
     assert!(wrong.success());
     let error = cli.fails(&dns_args("*.other.example.test"), 1);
     assert!(error.contains("NOTAUTH"), "{error}");
+}
+
+#[test]
+fn certificates_live_in_postgresql_as_well() {
+    let pebble = Pebble::start(&[]);
+    let bundle = pebble.trust_bundle().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), database_url: Some(opsdeck_tests::postgres::shared().fresh_database()) };
+    cli.ok(&["vault", "init", "tls", "--no-keychain"]);
+    let port = pebble.http_port.to_string();
+    let issued = cli.ok(&issue_args(&pebble, &bundle, &port, &["pg.example.test", "www.pg.example.test"]));
+    let id = issued["id"].as_str().unwrap().to_owned();
+    assert_eq!(issued["state"], "active");
+    cli.ok(&["cert", "renew", &id]);
+    let pki = testpki::Pki::new();
+    let now = chrono_now_ms();
+    let file = dir.path().join("old.pem");
+    std::fs::write(&file, pki.leaf_chain("old.example.test", now - 90 * DAY, now - DAY)).unwrap();
+    cli.ok(&["cert", "import", file.to_str().unwrap()]);
+    let list = cli.ok(&["cert", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert_eq!(list[0]["state"], "expired", "soonest expiry first: {list}");
+    assert!(history_states(&cli, &id).iter().any(|state| state == "renewing"));
+    assert!(!dir.path().join("opsdeck.db").exists(), "nothing went to SQLite");
+    cli.ok(&["cert", "rm", &id]);
+    assert_eq!(cli.ok(&["cert", "list"]).as_array().unwrap().len(), 1);
 }

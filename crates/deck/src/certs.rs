@@ -790,11 +790,35 @@ impl Deck {
             return Ok(format!("{id} is revoked; nothing to renew"));
         }
         let now = now_unix_ms();
-        match record.next_renewal_at {
-            Some(at) if at > now => return Ok(format!("{id} is not due until {}", iso_minute(at))),
-            _ => {}
-        }
         let caller = Caller::new("scheduler");
+        if let Some(at) = record.next_renewal_at.filter(|at| *at > now) {
+            // The CA may want it sooner (ARI: a key compromise, a mass revocation).
+            match self.renewal_time_from_ari(&caller, &record).await {
+                Ok(Some(sooner)) if sooner < at => {
+                    self.certs.set_next_renewal(id, Some(sooner)).await.map_err(|error| error.to_string())?;
+                    let message = format!(
+                        "the CA's renewal information moved the renewal from {} to {}",
+                        iso_minute(at),
+                        iso_minute(sooner)
+                    );
+                    self.certs
+                        .set_state(id, &record.state, &message, &caller.actor)
+                        .await
+                        .map_err(|error| error.to_string())?;
+                    if sooner > now {
+                        return Ok(format!("{id}: {message}"));
+                    }
+                }
+                Ok(_) => return Ok(format!("{id} is not due until {}", iso_minute(at))),
+                Err(error) => {
+                    tracing::warn!(%error, certificate = id, "the CA's renewal information could not be read");
+                    return Ok(format!(
+                        "{id} is not due until {} (renewal information unavailable: {error})",
+                        iso_minute(at)
+                    ));
+                }
+            }
+        }
         match self.obtain(&caller, id, record.not_after > 0, &|_| {}).await {
             Ok(()) => {
                 let renewed = self.certs.get(id).await.map_err(|error| error.to_string())?;
@@ -802,6 +826,29 @@ impl Deck {
             }
             Err(error) => Err(error.to_string()),
         }
+    }
+
+    /// A renewal time inside the window the CA suggests now (ARI), or `None`
+    /// when it offers none.
+    async fn renewal_time_from_ari(
+        &self,
+        caller: &Caller,
+        record: &CertRecord,
+    ) -> Result<Option<i64>, DeckError> {
+        let (Some(managed), Some(leaf)) = (&record.managed, record.chain().into_iter().next()) else {
+            return Ok(None);
+        };
+        let account = self.acme_account(caller, managed).await?;
+        let window = acme::renewal_window(&account, &leaf).await?;
+        Ok(window.map(|window| {
+            renew_at(
+                record.not_before,
+                record.not_after,
+                managed.renew_remaining,
+                Some(window),
+                random_unit(),
+            )
+        }))
     }
 
     /// The `cert.expiry` job: warns once per threshold as certificates near expiry.
