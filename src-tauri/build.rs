@@ -44,6 +44,7 @@ const COMMANDS: &[&str] = &[
     "cert_renew",
     "cert_revoke",
     "cert_remove",
+    "cert_configure",
 ];
 
 fn main() {

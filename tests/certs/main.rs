@@ -164,6 +164,19 @@ fn issues_a_two_name_certificate_over_http01_with_the_key_sealed_then_renews_and
         assert!(states.iter().any(|seen| seen == state), "{state} missing from {states:?}");
     }
 
+    // Renewal at half the lifetime; the deploy hook removed (renewals write nothing more).
+    let configured = cli.ok(&["cert", "configure", &id, "--renew-remaining", "0.5", "--no-deploy"]);
+    let (not_before, not_after) =
+        (configured["not_before"].as_i64().unwrap(), configured["not_after"].as_i64().unwrap());
+    let half = not_after - (not_after - not_before) / 2;
+    let next = configured["next_renewal_at"].as_i64().unwrap();
+    assert!(next <= half + 1000 && next >= half - DAY, "{next} vs {half}");
+    assert!(configured["managed"]["deploy"]["fullchain_path"].is_null(), "{configured}");
+    assert!(cli.fails(&["cert", "configure", &id, "--renew-remaining", "1.5"], 2).contains("fraction"));
+    assert!(cli
+        .fails(&["cert", "configure", &id, "--deploy-key", "relative/key.pem"], 2)
+        .contains("absolute"));
+
     // Revoke at the CA; a second revoke and a renewal are refused clearly.
     let revoked = cli.ok(&["cert", "revoke", &id, "--reason", "superseded"]);
     assert_eq!(revoked["state"], "revoked");

@@ -338,6 +338,10 @@ fn a_certificate_issued_from_the_app_against_pebble_shows_in_the_table_with_its_
     let bundle = pebble.trust_bundle().display().to_string();
     let app = RunningApp::launch();
     app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    if is_dark(&app) {
+        // The theme choice outlives a data dir (it is kept by the web view): start light.
+        app.session.click_css("[data-testid=theme-toggle]");
+    }
     app.session.click_css("[data-testid=nav-certificates]");
     app.session.wait_for_text("[data-testid=certs-empty]", "No certificates yet");
     app.screenshot("certs-empty");
@@ -403,6 +407,22 @@ fn a_certificate_issued_from_the_app_against_pebble_shows_in_the_table_with_its_
     assert_eq!(bands, serde_json::json!(["critical", "warning", "ok"]), "{bands}");
     app.screenshot("certs-issued");
 
+    // Add a deploy hook in the app, renew from the app: the files appear.
+    let out = tempfile::tempdir().unwrap();
+    let (fullchain, key) = (out.path().join("fullchain.pem"), out.path().join("key.pem"));
+    app.session.click_css("[data-testid=cert-configure]");
+    let field = app.session.find("[data-testid=cert-configure-form] [data-testid=deploy-fullchain]");
+    app.session.type_text(&field, &fullchain.display().to_string());
+    let field = app.session.find("[data-testid=cert-configure-form] [data-testid=deploy-key]");
+    app.session.type_text(&field, &key.display().to_string());
+    app.screenshot("certs-configure");
+    app.session.click_css("[data-testid=cert-configure-save]");
+    app.session.wait_for_text("[data-testid=cert-history]", "deploy hook set");
+    app.session.click_css("[data-testid=cert-renew]");
+    app.session.wait_for_text("[data-testid=cert-history]", "deployed: wrote");
+    assert!(std::fs::read_to_string(&fullchain).unwrap().contains("BEGIN CERTIFICATE"));
+    assert!(std::fs::read_to_string(&key).unwrap().contains("PRIVATE KEY"));
+
     // The command line sees the same certificate, with its key sealed in the new vault.
     let output = app.cli(&["--json", "cert", "list"]);
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("cert list JSON");
@@ -415,4 +435,5 @@ fn a_certificate_issued_from_the_app_against_pebble_shows_in_the_table_with_its_
 
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("certs-issued-dark");
+    app.session.click_css("[data-testid=theme-toggle]");
 }

@@ -513,30 +513,78 @@ impl Deck {
         Ok(())
     }
 
-    /// Sets (or clears, with an empty hook) what happens after each issuance.
-    pub async fn cert_set_deploy(
+    /// Changes how a managed certificate is kept: its deploy hook (an empty
+    /// hook clears it) and/or when it renews (the fraction of the lifetime
+    /// left); the renewal job moves to the new time at once.
+    pub async fn cert_configure(
         &self,
         caller: &Caller,
         id: &str,
-        hook: DeployHook,
+        deploy: Option<DeployHook>,
+        renew_remaining: Option<f64>,
     ) -> Result<CertRecord, DeckError> {
-        hook.check()?;
         let record = self.certs.get(id).await?;
         let mut managed = record.managed.clone().ok_or_else(|| {
-            CertError::Invalid(format!("{} is not issued here; deploy hooks run after issuance", record.id))
+            CertError::Invalid(format!(
+                "{} is not issued here; deploy hooks and renewal apply to certificates OpsDeck issued",
+                record.id
+            ))
         })?;
+        if deploy.is_none() && renew_remaining.is_none() {
+            return Err(CertError::Invalid(
+                "nothing to change: give --renew-remaining, --deploy-… options or --no-deploy".to_owned(),
+            )
+            .into());
+        }
+        if let Some(hook) = &deploy {
+            hook.check()?;
+        }
+        if let Some(remaining) = renew_remaining {
+            check_remaining(remaining)?;
+        }
         self.require(
             caller,
             &managed.vault,
             Role::Operator,
-            "cert.deploy",
+            "cert.configure",
             &record.id,
-            "changing a deploy hook",
+            "changing a certificate",
         )
         .await?;
-        managed.deploy = hook;
+        let mut changes = Vec::new();
+        if let Some(hook) = deploy {
+            changes.push(if hook.is_empty() {
+                "deploy hook removed".to_owned()
+            } else {
+                "deploy hook set".to_owned()
+            });
+            managed.deploy = hook;
+        }
+        if let Some(remaining) = renew_remaining {
+            managed.renew_remaining = remaining;
+            changes.push(format!("renews when {:.0}% of the lifetime is left", remaining * 100.0));
+        }
         self.certs.set_managed(&record.id, &managed).await?;
-        self.audit(caller, "cert.deploy", &record.id, Outcome::Ok, serde_json::json!({})).await?;
+        if renew_remaining.is_some() && record.not_after > 0 && record.state != "revoked" {
+            let at =
+                renew_at(record.not_before, record.not_after, managed.renew_remaining, None, random_unit());
+            self.certs.set_next_renewal(&record.id, Some(at)).await?;
+            let job = renew_job_name(&record.id);
+            if Scheduler::exists(&self.store, &job).await? {
+                Scheduler::schedule_at(&self.store, &job, at.max(now_unix_ms())).await?;
+            }
+            changes.push(format!("next renewal {}", iso_minute(at)));
+        }
+        let message = changes.join("; ");
+        self.certs.set_state(&record.id, &record.state, &message, &caller.actor).await?;
+        self.audit(
+            caller,
+            "cert.configure",
+            &record.id,
+            Outcome::Ok,
+            serde_json::json!({ "changes": message }),
+        )
+        .await?;
         Ok(self.certs.get(&record.id).await?)
     }
 
@@ -984,11 +1032,7 @@ fn managed_from(options: &IssueOptions, vault: &str) -> Result<Managed, CertErro
         }
     };
     let renew_remaining = options.renew_remaining.unwrap_or(DEFAULT_REMAINING_FRACTION);
-    if !(renew_remaining > 0.0 && renew_remaining <= 1.0) {
-        return Err(CertError::Invalid(format!(
-            "--renew-remaining {renew_remaining} must be a fraction of the lifetime in (0, 1], like 0.33"
-        )));
-    }
+    check_remaining(renew_remaining)?;
     let deploy = options.deploy.clone().unwrap_or_default();
     deploy.check()?;
     let managed = Managed {
@@ -1015,6 +1059,16 @@ fn managed_from(options: &IssueOptions, vault: &str) -> Result<Managed, CertErro
         )));
     }
     Ok(managed)
+}
+
+fn check_remaining(remaining: f64) -> Result<(), CertError> {
+    if remaining > 0.0 && remaining <= 1.0 {
+        Ok(())
+    } else {
+        Err(CertError::Invalid(format!(
+            "--renew-remaining {remaining} must be a fraction of the lifetime in (0, 1], like 0.33"
+        )))
+    }
 }
 
 fn check_dns_update(update: &DnsUpdate) -> Result<(), CertError> {

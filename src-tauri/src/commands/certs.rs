@@ -100,3 +100,14 @@ pub async fn cert_revoke(
 pub async fn cert_remove(state: State<'_, AppState>, id: String) -> Result<(), CommandError> {
     Ok(state.deck()?.cert_remove(&caller(), &id).await?)
 }
+
+/// Changes a managed certificate's deploy hook and/or renewal threshold.
+#[tauri::command]
+pub async fn cert_configure(
+    state: State<'_, AppState>,
+    id: String,
+    deploy: Option<opsdeck::DeployHook>,
+    renew_remaining: Option<f64>,
+) -> Result<CertRecord, CommandError> {
+    Ok(state.deck()?.cert_configure(&caller(), &id, deploy, renew_remaining).await?)
+}

@@ -52,5 +52,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         certs::cert_renew,
         certs::cert_revoke,
         certs::cert_remove,
+        certs::cert_configure,
     ]
 }

@@ -203,6 +203,9 @@ export const api = {
   certRenew: (id: string) => call<CertRecord>('cert_renew', { id }),
   /** Revokes a certificate issued here. */
   certRevoke: (id: string, reason: string | null) => call<CertRecord>('cert_revoke', { id, reason }),
+  /** Changes a managed certificate's deploy hook (an empty one clears it) and/or renewal threshold. */
+  certConfigure: (id: string, deploy: DeployHook | null, renewRemaining: number | null) =>
+    call<CertRecord>('cert_configure', { id, deploy, renewRemaining }),
   /** Forgets a certificate (its key stays in the vault). */
   certRemove: (id: string) => call<void>('cert_remove', { id }),
 };

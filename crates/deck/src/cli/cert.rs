@@ -58,10 +58,16 @@ pub(crate) enum CertCommand {
         #[arg(long)]
         reason: Option<String>,
     },
-    /// Set what happens after each issuance of a managed certificate.
-    Deploy {
+    /// Change a managed certificate's deploy hook or renewal threshold.
+    Configure {
         /// The certificate's id.
         id: String,
+        /// Renew when this fraction of the lifetime remains (e.g. 0.33).
+        #[arg(long, value_name = "FRACTION")]
+        renew_remaining: Option<f64>,
+        /// Remove the deploy hook.
+        #[arg(long, conflicts_with_all = ["deploy_cert", "deploy_chain", "deploy_fullchain", "deploy_key", "deploy_key_mode", "deploy_command"])]
+        no_deploy: bool,
         #[command(flatten)]
         hook: DeployArgs,
     },
@@ -416,9 +422,20 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             let cert = deck.cert_revoke(&caller, &id, reason.as_deref()).await?;
             output.print(&cert, |cert| format!("revoked {}", summary_line(cert)));
         }
-        CertCommand::Deploy { id, hook } => {
-            let cert = deck.cert_set_deploy(&caller, &id, hook.hook()).await?;
-            output.print(&cert, |cert| format!("deploy hook set for {}\n", cert.id));
+        CertCommand::Configure { id, renew_remaining, no_deploy, hook } => {
+            let hook = hook.hook();
+            let deploy = if no_deploy {
+                Some(DeployHook::default())
+            } else if hook.is_empty() && hook.key_mode.is_none() {
+                None
+            } else {
+                Some(hook)
+            };
+            let cert = deck.cert_configure(&caller, &id, deploy, renew_remaining).await?;
+            output.print(&cert, |cert| {
+                let next = cert.next_renewal_at.map(minute).unwrap_or_else(|| "—".to_owned());
+                format!("{} updated; next renewal {next}\n", cert.id)
+            });
         }
         CertCommand::Alerts { days } => {
             deck.cert_set_warn_days(&caller, &days).await?;
