@@ -226,7 +226,10 @@ fn issuance_gets_through_rejected_nonces_and_a_failed_validation_leaves_a_clear_
         assert_eq!(issued["state"], "active", "{issued}");
     }
 
-    // Our responder listens where pebble does not look: validation fails.
+    // Our responder listens where pebble does not look: validation fails,
+    // and the failure goes to the notification targets.
+    let receiver = ScriptedServer::start(vec![Scripted::status(200)]);
+    cli.ok(&["notify", "add", "ops", "--url", &receiver.url("/hook")]);
     let wrong_port = free_port().to_string();
     let error = cli.fails(&issue_args(&pebble, &bundle, &wrong_port, &["lost.example.test"]), 1);
     assert!(error.contains("validation failed") && error.contains("lost.example.test"), "{error}");
@@ -242,6 +245,15 @@ fn issuance_gets_through_rejected_nonces_and_a_failed_validation_leaves_a_clear_
     let keys =
         secrets.as_array().unwrap().iter().filter(|secret| secret["name"] == format!("tls-key-{id}")).count();
     assert_eq!(keys, 0, "no orphaned key for a failed order: {secrets}");
+    let failures: Vec<Value> = receiver
+        .received()
+        .into_iter()
+        .filter_map(|request| serde_json::from_slice::<Value>(&request.body).ok())
+        .filter(|body| body["event"] == "cert.failed")
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["data"]["id"], id);
+    assert!(failures[0]["data"]["error"].as_str().unwrap().contains("lost.example.test"));
 
     // Retrying with the right port succeeds for the same certificate.
     let retried = Cli::new(dir.path());
@@ -657,4 +669,45 @@ fn certificates_live_in_postgresql_as_well() {
     assert!(!dir.path().join("opsdeck.db").exists(), "nothing went to SQLite");
     cli.ok(&["cert", "rm", &id]);
     assert_eq!(cli.ok(&["cert", "list"]).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn issues_over_a_webroot_with_a_p384_key_and_renews_only_what_is_due() {
+    let pebble = Pebble::start(&[("PEBBLE_AUTHZREUSE", "0")]);
+    let bundle = pebble.trust_bundle().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = with_vault(dir.path());
+    // The user's own web server serves the document root on the port pebble validates.
+    let root = dir.path().join("www");
+    std::fs::create_dir(&root).unwrap();
+    let root_text = root.display().to_string();
+    let port = pebble.http_port.to_string();
+    let mut web = spawn_tied_to_this_process(
+        "python3",
+        &["-m", "http.server", "--bind", "127.0.0.1", "--directory", &root_text, &port],
+        &[],
+        "TERM",
+        None,
+    );
+    wait_until(Duration::from_secs(10), "the web server", || {
+        std::net::TcpStream::connect(("127.0.0.1", pebble.http_port)).is_ok()
+    });
+    let mut args = issue_args(&pebble, &bundle, &port, &["web.example.test", "www.web.example.test"]);
+    args.extend(["--webroot", &root_text, "--key", "ecdsa-p384"]);
+    let kept = cli.ok(&args);
+    assert_eq!(kept["key_type"], "ECDSA P-384");
+    let leftovers = std::fs::read_dir(root.join(".well-known/acme-challenge")).unwrap().count();
+    assert_eq!(leftovers, 0, "the challenge files are removed afterwards");
+    stop(&mut web);
+
+    // One certificate due at once, one not: `renew --due` renews only the first.
+    let mut args = issue_args(&pebble, &bundle, &port, &["due.example.test"]);
+    args.extend(["--renew-remaining", "1"]);
+    let due = cli.ok(&args);
+    let outcomes = cli.ok(&["cert", "renew", "--due"]);
+    assert_eq!(outcomes.as_array().unwrap().len(), 1, "{outcomes}");
+    assert_eq!(outcomes[0]["id"], due["id"]);
+    assert_eq!(outcomes[0]["renewed"], true, "{outcomes}");
+    let not_due = cli.ok(&["cert", "show", kept["id"].as_str().unwrap()]);
+    assert_eq!(not_due["certificate"]["serial"], kept["serial"], "not due, not renewed");
 }
