@@ -56,6 +56,7 @@ pub fn generate() -> Vec<(String, String)> {
     add("CertSummary", opsdeck::CertSummary::export_to_string(&config));
     add("IssueOptions", opsdeck::IssueOptions::export_to_string(&config));
     add("DnsUpdate", opsdeck::DnsUpdate::export_to_string(&config));
+    add("ExternalAccount", opsdeck::ExternalAccount::export_to_string(&config));
     files
 }
 

@@ -711,3 +711,51 @@ fn issues_over_a_webroot_with_a_p384_key_and_renews_only_what_is_due() {
     let not_due = cli.ok(&["cert", "show", kept["id"].as_str().unwrap()]);
     assert_eq!(not_due["certificate"]["serial"], kept["serial"], "not due, not renewed");
 }
+
+#[test]
+fn a_ca_that_requires_external_account_binding_gets_it_from_the_vault() {
+    // The HMAC key as CAs print it: base64url without padding.
+    let hmac_key = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+    let pebble = Pebble::start_with_config(
+        &[],
+        serde_json::json!({
+            "externalAccountBindingRequired": true,
+            "externalAccountMACKeys": { "kid-opsdeck": hmac_key },
+        }),
+    );
+    let bundle = pebble.trust_bundle().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = with_vault(dir.path());
+    let port = pebble.http_port.to_string();
+    // Without the binding the CA refuses the account, in its own words.
+    let error = cli.fails(&issue_args(&pebble, &bundle, &port, &["eab.example.test"]), 1);
+    assert!(error.contains("externalAccountRequired") || error.contains("external account"), "{error}");
+
+    let stored = opsdeck_command()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["secret", "set", "tls/eab-hmac", "--type", "api_key", "--value-stdin"])
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(hmac_key.as_bytes())?;
+            child.wait()
+        })
+        .unwrap();
+    assert!(stored.success());
+    let mut args = issue_args(&pebble, &bundle, &port, &["eab.example.test"]);
+    args.extend(["--eab-kid", "kid-opsdeck", "--eab-hmac-key", "tls/eab-hmac"]);
+    let issued = cli.ok(&args);
+    assert_eq!(issued["state"], "active");
+    // A wrong key id is refused by the CA before any order.
+    let mut args = issue_args(&pebble, &bundle, &port, &["eab2.example.test"]);
+    let email = args.iter().position(|arg| *arg == "ops@example.test").unwrap();
+    args[email] = "other@example.test";
+    args.extend(["--eab-kid", "no-such-kid", "--eab-hmac-key", "tls/eab-hmac"]);
+    let error = cli.fails(&args, 1);
+    assert!(error.contains("ACME account failed"), "{error}");
+}

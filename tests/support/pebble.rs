@@ -102,6 +102,16 @@ impl Pebble {
     /// Like [`Pebble::start`], but pebble resolves names (and DNS-01 records)
     /// through `dns_server` (`127.0.0.1:PORT`) instead of its test DNS server.
     pub fn start_resolving_through(env: &[(&str, &str)], dns_server: Option<&str>) -> Pebble {
+        Self::launch(env, dns_server, serde_json::json!({}))
+    }
+
+    /// Like [`Pebble::start`], with more settings for pebble's config (e.g.
+    /// `externalAccountBindingRequired`).
+    pub fn start_with_config(env: &[(&str, &str)], extra: serde_json::Value) -> Pebble {
+        Self::launch(env, None, extra)
+    }
+
+    fn launch(env: &[(&str, &str)], dns_server: Option<&str>, extra: serde_json::Value) -> Pebble {
         assert!(
             Path::new("/usr/bin/pebble").exists(),
             "pebble is not installed: run `make setup` (it installs Debian's pebble)"
@@ -111,7 +121,7 @@ impl Pebble {
         let (acme_port, management_port, http_port, tls_port) =
             (free_port(), free_port(), free_port(), free_port());
         let (dns_port, challtestsrv_management) = (free_port(), free_port());
-        let config = serde_json::json!({ "pebble": {
+        let mut config = serde_json::json!({ "pebble": {
             "listenAddress": format!("127.0.0.1:{acme_port}"),
             "managementListenAddress": format!("127.0.0.1:{management_port}"),
             "certificate": dir.path().join("srv.pem"),
@@ -119,6 +129,9 @@ impl Pebble {
             "httpPort": http_port,
             "tlsPort": tls_port,
         }});
+        if let (Some(settings), Some(more)) = (config["pebble"].as_object_mut(), extra.as_object()) {
+            settings.extend(more.clone());
+        }
         std::fs::write(dir.path().join("pebble.json"), config.to_string()).expect("write pebble.json");
 
         let dns = format!("127.0.0.1:{dns_port}");

@@ -19,8 +19,8 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, BodyWrapper, BytesResponse, CertificateIdentifier,
-    ChallengeType, HttpClient, Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy, RevocationReason,
-    RevocationRequest,
+    ChallengeType, ExternalAccountKey, HttpClient, Identifier, NewAccount, NewOrder, OrderStatus,
+    RetryPolicy, RevocationReason, RevocationRequest,
 };
 use rustls_pki_types::CertificateDer;
 use zeroize::Zeroizing;
@@ -198,13 +198,40 @@ fn http_client(ca_bundle: Option<&Path>) -> Result<Box<dyn HttpClient>, CertErro
     Ok(Box::new(AcmeHttp { client }))
 }
 
+/// An external account binding (RFC 8555 §7.3.4): the key id and HMAC key a
+/// CA such as ZeroSSL or Google Trust Services hands out to tie the ACME
+/// account to the user's account with them.
+pub struct ExternalBinding {
+    /// The key id.
+    pub kid: String,
+    /// The HMAC key (decoded).
+    pub hmac_key: Zeroizing<Vec<u8>>,
+}
+
+impl ExternalBinding {
+    /// Reads an HMAC key the way CAs print it: base64url (padding optional) or standard base64.
+    pub fn decode_key(text: &str) -> Result<Zeroizing<Vec<u8>>, CertError> {
+        use base64::Engine;
+        let text = text.trim();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim_end_matches('='))
+            .or_else(|_| base64::engine::general_purpose::STANDARD.decode(text))
+            .map(Zeroizing::new)
+            .map_err(|_| {
+                CertError::Invalid("the EAB HMAC key is not base64url; copy it as the CA shows it".to_owned())
+            })
+    }
+}
+
 /// Restores the account from `credentials` (JSON from an earlier call), or
-/// registers a new one for `email` and returns its credentials to keep.
+/// registers a new one for `email` (bound to `binding` when the CA requires
+/// it) and returns its credentials to keep.
 pub async fn account(
     directory_url: &str,
     email: &str,
     credentials: Option<&str>,
     ca_bundle: Option<&Path>,
+    binding: Option<&ExternalBinding>,
 ) -> Result<(Account, Option<Zeroizing<String>>), CertError> {
     if let Some(json) = credentials {
         let credentials: AccountCredentials = serde_json::from_str(json)
@@ -227,12 +254,13 @@ pub async fn account(
         terms_of_service_agreed: true,
         only_return_existing: false,
     };
+    let external = binding.map(|binding| ExternalAccountKey::new(binding.kid.clone(), &binding.hmac_key));
     let (account, credentials) = retrying!(
         "account",
         Account::builder_with_http(http_client(ca_bundle)?).create(
             &new_account,
             directory_url.to_owned(),
-            None
+            external.as_ref()
         )
     )?;
     let json = serde_json::to_string(&credentials)

@@ -55,10 +55,23 @@ pub struct Managed {
     pub key_secret: String,
     /// A CA bundle to trust for the ACME server (a private CA).
     pub ca_bundle: Option<String>,
+    /// The CA's external account binding, when it requires one.
+    #[serde(default)]
+    pub eab: Option<ExternalAccount>,
     /// Renew when this fraction of the lifetime remains (default a third).
     pub renew_remaining: f64,
     /// What to do after each issuance.
     pub deploy: DeployHook,
+}
+
+/// An external account binding as kept: the key id, and the vault secret
+/// holding the HMAC key the CA gave (`VAULT/NAME`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExternalAccount {
+    /// The CA's key id.
+    pub kid: String,
+    /// The vault secret holding the HMAC key, `VAULT/NAME`.
+    pub hmac_key: String,
 }
 
 /// Where and how DNS-01 records are set through RFC 2136 dynamic updates.

@@ -28,4 +28,6 @@ pub mod trust;
 pub mod x509;
 
 pub use error::CertError;
-pub use inventory::{migrator, CertEvent, CertRecord, DnsUpdate, Inventory, Location, Managed};
+pub use inventory::{
+    migrator, CertEvent, CertRecord, DnsUpdate, ExternalAccount, Inventory, Location, Managed,
+};

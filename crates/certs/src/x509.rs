@@ -174,3 +174,71 @@ fn short_parse_error(text: &str) -> String {
         format!("not X.509 DER: {text}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (String, Vec<u8>) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params =
+            rcgen::CertificateParams::new(vec!["a.example.test".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        (cert.pem(), cert.der().to_vec())
+    }
+
+    #[test]
+    fn reads_pem_and_der_with_names_key_and_fingerprint() {
+        let (pem, der) = sample();
+        let from_pem = certificates_in(pem.as_bytes(), "a.pem").unwrap();
+        let from_der = certificates_in(&der, "a.der").unwrap();
+        assert_eq!(from_pem, from_der);
+        let details = describe(&der).unwrap();
+        assert_eq!(details.sans, ["a.example.test", "127.0.0.1"]);
+        assert_eq!(details.key_type, "ECDSA P-256");
+        assert!(details.self_signed);
+        assert_eq!(details.fingerprint, fingerprint(&der));
+        assert_eq!(certificates_in(to_pem(&from_der).as_bytes(), "again").unwrap(), from_der);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_not_a_panic() {
+        let (pem, der) = sample();
+        for cut in 0..der.len() {
+            let error = certificates_in(&der[..cut], "cut.der").unwrap_err().to_string();
+            assert!(error.contains("cut.der"), "{error}");
+        }
+        for cut in 0..pem.len() - 30 {
+            // A PEM cut before its END line is refused; nothing panics.
+            let _ = certificates_in(&pem.as_bytes()[..cut], "cut.pem");
+        }
+        assert!(certificates_in(b"", "empty.pem").unwrap_err().to_string().contains("empty"));
+    }
+
+    #[test]
+    fn flipped_bits_and_noise_never_panic() {
+        let (pem, der) = sample();
+        // A small deterministic generator (xorshift), so a failure reproduces.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let mut bytes = der.clone();
+            let index = (next() % bytes.len() as u64) as usize;
+            bytes[index] ^= 1 << (next() % 8);
+            if let Ok(ders) = certificates_in(&bytes, "flipped.der") {
+                let _ = describe(&ders[0]);
+            }
+            let mut text = pem.clone().into_bytes();
+            let index = (next() % text.len() as u64) as usize;
+            text[index] = (next() % 256) as u8;
+            let _ = certificates_in(&text, "flipped.pem");
+            let noise: Vec<u8> = (0..(next() % 600)).map(|_| (next() % 256) as u8).collect();
+            let _ = certificates_in(&noise, "noise");
+        }
+    }
+}

@@ -23,7 +23,7 @@ use opsdeck_certs::keys::KeyKind;
 use opsdeck_certs::renewal::{random_unit, renew_at, DEFAULT_REMAINING_FRACTION};
 use opsdeck_certs::rfc2136::Rfc2136;
 use opsdeck_certs::trust::TrustRoots;
-use opsdeck_certs::{CertError, CertEvent, CertRecord, DnsUpdate, Managed};
+use opsdeck_certs::{CertError, CertEvent, CertRecord, DnsUpdate, ExternalAccount, Managed};
 use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::events::DeckEvent;
 use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
@@ -74,6 +74,8 @@ pub struct IssueOptions {
     pub key_type: String,
     /// A CA bundle to trust for the ACME server (a private CA).
     pub ca_bundle: Option<String>,
+    /// The CA's external account binding (ZeroSSL, Google Trust Services, …).
+    pub eab: Option<ExternalAccount>,
     /// The vault for the key and the account (default: the only vault, or `certs`).
     pub vault: Option<String>,
     /// Renew when this fraction of the lifetime remains (default 1/3).
@@ -637,11 +639,22 @@ impl Deck {
             Err(DeckError::Vault(opsdeck_vault::VaultError::UnknownSecret { .. })) => None,
             Err(error) => return Err(error),
         };
+        let binding = match (&stored, &managed.eab) {
+            (None, Some(eab)) => {
+                let key = self.secret_get(caller, &eab.hmac_key, None).await?;
+                Some(acme::ExternalBinding {
+                    kid: eab.kid.clone(),
+                    hmac_key: acme::ExternalBinding::decode_key(&key.value)?,
+                })
+            }
+            _ => None,
+        };
         let (account, fresh) = acme::account(
             &managed.directory_url,
             &managed.email,
             stored.as_deref().map(|value| value.as_str()),
             managed.ca_bundle.as_deref().map(Path::new),
+            binding.as_ref(),
         )
         .await?;
         if let Some(credentials) = fresh {
@@ -1035,6 +1048,15 @@ fn managed_from(options: &IssueOptions, vault: &str) -> Result<Managed, CertErro
     check_remaining(renew_remaining)?;
     let deploy = options.deploy.clone().unwrap_or_default();
     deploy.check()?;
+    if let Some(eab) = &options.eab {
+        if eab.kid.trim().is_empty() || !eab.hmac_key.contains('/') {
+            return Err(CertError::Invalid(
+                "an external account binding needs --eab-kid and --eab-hmac-key VAULT/NAME (the vault secret \
+                 holding the HMAC key the CA gave you)"
+                    .to_owned(),
+            ));
+        }
+    }
     let managed = Managed {
         domains,
         directory_url,
@@ -1048,6 +1070,7 @@ fn managed_from(options: &IssueOptions, vault: &str) -> Result<Managed, CertErro
         vault: vault.to_owned(),
         key_secret: String::new(),
         ca_bundle: options.ca_bundle.clone(),
+        eab: options.eab.clone(),
         renew_remaining,
         deploy,
     };

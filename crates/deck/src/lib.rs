@@ -48,7 +48,9 @@ pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use logging::{init_logging, LogGuard};
 pub use opsdeck_certs::deploy::DeployHook;
 pub use opsdeck_certs::x509::CertDetails;
-pub use opsdeck_certs::{CertEvent, CertRecord, DnsUpdate, Location as CertLocation, Managed as ManagedCert};
+pub use opsdeck_certs::{
+    CertEvent, CertRecord, DnsUpdate, ExternalAccount, Location as CertLocation, Managed as ManagedCert,
+};
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
 pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};

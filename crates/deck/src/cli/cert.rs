@@ -129,6 +129,12 @@ pub(crate) struct IssueArgs {
     /// Trust this PEM bundle for the ACME server (a private or test CA).
     #[arg(long, value_name = "FILE")]
     ca_bundle: Option<String>,
+    /// The CA's external account binding key id (ZeroSSL, Google Trust Services, …).
+    #[arg(long, value_name = "KID", requires = "eab_hmac_key")]
+    eab_kid: Option<String>,
+    /// The vault secret holding the CA's EAB HMAC key.
+    #[arg(long, value_name = "VAULT/NAME", requires = "eab_kid")]
+    eab_hmac_key: Option<String>,
     /// The vault for the private key and the account (default: the only vault, or `certs`).
     #[arg(long)]
     vault: Option<String>,
@@ -323,6 +329,10 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                 }),
                 key_type: args.key_type,
                 ca_bundle: args.ca_bundle,
+                eab: args.eab_kid.map(|kid| opsdeck::ExternalAccount {
+                    kid,
+                    hmac_key: args.eab_hmac_key.unwrap_or_default(),
+                }),
                 vault: args.vault,
                 renew_remaining: Some(args.renew_remaining),
                 deploy: Some(args.deploy.hook()),
