@@ -433,6 +433,47 @@ fn a_certificate_issued_from_the_app_against_pebble_shows_in_the_table_with_its_
         app.cli(&["--json", "secret", "show", &format!("certs/tls-key-{}", issued["id"].as_str().unwrap())]);
     assert!(key.status.success(), "{}", String::from_utf8_lossy(&key.stderr));
 
+    // Probe a live endpoint (openssl's TLS server with a test chain) from the app.
+    let (leaf, leaf_key) = pki.leaf_with_key("localhost", now - DAY, now + 45 * DAY);
+    std::fs::write(files.path().join("served.crt"), leaf).unwrap();
+    std::fs::write(files.path().join("served.key"), leaf_key).unwrap();
+    std::fs::write(files.path().join("chain.crt"), pki.intermediate_pem()).unwrap();
+    let port = opsdeck_tests::process::free_port();
+    let accept = format!("127.0.0.1:{port}");
+    let mut server = opsdeck_tests::process::spawn_tied_to_this_process(
+        "sh",
+        &[
+            "-c",
+            &format!(
+                "cd {} && exec openssl s_server -quiet -www -accept {accept} -cert served.crt -key served.key -cert_chain chain.crt",
+                files.path().display()
+            ),
+        ],
+        &[],
+        "TERM",
+        None,
+    );
+    opsdeck_tests::process::wait_until(std::time::Duration::from_secs(10), "openssl s_server", || {
+        std::net::TcpStream::connect(&accept).is_ok()
+    });
+    app.session.click_css("[data-testid=cert-open-probe]");
+    let endpoint = app.session.find("[data-testid=cert-probe-endpoint]");
+    app.session.type_text(&endpoint, &format!("localhost:{port}"));
+    app.session.click_css("[data-testid=cert-probe-submit]");
+    app.session.wait_for_text("[data-testid=cert-notice]", "serves localhost");
+    app.session.wait_for_text("[data-testid=cert-detail]", "endpoint");
+    opsdeck_tests::process::stop(&mut server);
+
+    // Revoke the issued one from the app, after confirming.
+    app.session.execute(
+        "[...document.querySelectorAll('[data-testid=cert-row]')]\
+           .find((row) => row.textContent.includes('app.example.test')).click();",
+    );
+    app.session.wait_for_text("[data-testid=cert-sans]", "app.example.test");
+    app.session.click_css("[data-testid=cert-revoke]");
+    app.session.click_css("[data-testid=cert-revoke-confirm]");
+    app.session.wait_for_text("[data-testid=cert-history]", "revoked at the CA");
+
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("certs-issued-dark");
     app.session.click_css("[data-testid=theme-toggle]");
