@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= always
 
-.PHONY: run test setup ui lint test-ui test-rust e2e bindings fmt clean-screenshots bench
+.PHONY: run test setup ui lint test-ui test-rust e2e bindings fmt clean-screenshots bench fuzz
 
 ## Open the desktop app on the embedded SQLite store (platform data dir, or OPSDECK_DATA_DIR).
 run: setup ui
@@ -25,6 +25,19 @@ ui:
 # Performance figures (BENCHMARKS.md); not part of `make test`.
 bench: setup
 	bash scripts/bench.sh
+
+# Fuzz the parsers of outside input, FUZZ_SECONDS each (fuzz/fuzz_targets);
+# not part of `make test`. cargo fuzz passes sanitizer flags only nightly
+# compilers take; RUSTC_BOOTSTRAP=1 lets this machine's stable one accept them.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= pem_der
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for target in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$target && \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$target corpus/$$target seeds/$$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=2048 || exit 1; \
+	done
 
 lint:
 	$(CARGO) fmt --all --check

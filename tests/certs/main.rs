@@ -50,6 +50,24 @@ impl<'a> Cli<'a> {
         serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
     }
 
+    /// Stores `value` as secret `reference` (through stdin, as a user would).
+    fn set_secret(&self, reference: &str, secret_type: &str, value: &str) {
+        let mut child = opsdeck_command()
+            .arg("--data-dir")
+            .arg(self.dir)
+            .args(["secret", "set", reference, "--type", secret_type, "--value-stdin"])
+            .env("OPSDECK_DATABASE_URL", self.database_url.as_deref().unwrap_or(""))
+            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "secret set {reference}");
+    }
+
     fn fails(&self, args: &[&str], code: i32) -> String {
         let output = self.run(args);
         assert_eq!(output.status.code(), Some(code), "{args:?}: {}", stderr(&output));
@@ -587,22 +605,7 @@ fn issues_a_wildcard_over_dns01_through_rfc2136_updates_to_a_real_bind_server() 
     let dir = tempfile::tempdir().unwrap();
     let cli = with_vault(dir.path());
     // The TSIG secret lives in the vault, like every other secret.
-    let stored = opsdeck_command()
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["secret", "set", "tls/tsig", "--type", "encryption_key", "--value-stdin"])
-        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(bind.key_secret.as_bytes())?;
-            child.wait()
-        })
-        .unwrap();
-    assert!(stored.success());
+    cli.set_secret("tls/tsig", "encryption_key", &bind.key_secret);
     let port = pebble.http_port.to_string();
     let dns_args = |domain: &'static str| {
         let mut args = issue_args(&pebble, &bundle, &port, &[domain]);
@@ -625,22 +628,7 @@ fn issues_a_wildcard_over_dns01_through_rfc2136_updates_to_a_real_bind_server() 
     assert_eq!(issued["state"], "active");
 
     // A wrong TSIG secret: BIND refuses the update and the error says why.
-    let wrong = opsdeck_command()
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["secret", "set", "tls/tsig", "--type", "encryption_key", "--value-stdin"])
-        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(b"d3JvbmcgdHNpZyBzZWNyZXQgd3JvbmcgdHNpZyBzZWNyZXQ=")?;
-            child.wait()
-        })
-        .unwrap();
-    assert!(wrong.success());
+    cli.set_secret("tls/tsig", "encryption_key", "d3JvbmcgdHNpZyBzZWNyZXQgd3JvbmcgdHNpZyBzZWNyZXQ=");
     let error = cli.fails(&dns_args("*.other.example.test"), 1);
     assert!(error.contains("NOTAUTH"), "{error}");
 }
@@ -731,22 +719,7 @@ fn a_ca_that_requires_external_account_binding_gets_it_from_the_vault() {
     let error = cli.fails(&issue_args(&pebble, &bundle, &port, &["eab.example.test"]), 1);
     assert!(error.contains("externalAccountRequired") || error.contains("external account"), "{error}");
 
-    let stored = opsdeck_command()
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["secret", "set", "tls/eab-hmac", "--type", "api_key", "--value-stdin"])
-        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(hmac_key.as_bytes())?;
-            child.wait()
-        })
-        .unwrap();
-    assert!(stored.success());
+    cli.set_secret("tls/eab-hmac", "api_key", hmac_key);
     let mut args = issue_args(&pebble, &bundle, &port, &["eab.example.test"]);
     args.extend(["--eab-kid", "kid-opsdeck", "--eab-hmac-key", "tls/eab-hmac"]);
     let issued = cli.ok(&args);
