@@ -50,6 +50,38 @@ impl<'a> Cli<'a> {
         serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
     }
 
+    /// `opsdeck serve` on this data dir (stop it with [`stop`]).
+    fn serve(&self) -> std::process::Child {
+        let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
+        let data_dir = self.dir.display().to_string();
+        let database_url = self.database_url.clone().unwrap_or_default();
+        spawn_tied_to_this_process(
+            &binary,
+            &["--data-dir", &data_dir, "serve"],
+            &[
+                ("OPSDECK_PASSPHRASE", PASSPHRASE),
+                ("OPSDECK_DATABASE_URL", &database_url),
+                ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"),
+            ],
+            "TERM",
+            None,
+        )
+    }
+
+    /// Waits (up to a minute) until certificate `id` has a serial other than
+    /// `old_serial` and is active again; returns its detail.
+    fn wait_for_renewal(&self, id: &str, old_serial: &Value, what: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let detail = self.ok(&["cert", "show", id]);
+            if detail["certificate"]["serial"] != *old_serial && detail["certificate"]["state"] == "active" {
+                return detail;
+            }
+            assert!(Instant::now() < deadline, "{what}: {detail}");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
     /// Stores `value` as secret `reference` (through stdin, as a user would).
     fn set_secret(&self, reference: &str, secret_type: &str, value: &str) {
         let mut child = opsdeck_command()
@@ -293,26 +325,9 @@ fn the_scheduler_renews_a_due_certificate_on_its_own() {
     let id = issued["id"].as_str().unwrap().to_owned();
     assert!(issued["next_renewal_at"].as_i64().unwrap() <= issued["not_before"].as_i64().unwrap());
 
-    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
-    let data_dir = dir.path().display().to_string();
-    let mut serve = spawn_tied_to_this_process(
-        &binary,
-        &["--data-dir", &data_dir, "serve"],
-        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
-        "TERM",
-        None,
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let renewed = loop {
-        let detail = cli.ok(&["cert", "show", &id]);
-        if detail["certificate"]["serial"] != issued["serial"] && detail["certificate"]["state"] == "active" {
-            break detail;
-        }
-        assert!(Instant::now() < deadline, "the scheduler did not renew: {detail}");
-        std::thread::sleep(Duration::from_millis(300));
-    };
-    let _ = std::process::Command::new("kill").arg("-TERM").arg(serve.id().to_string()).status();
-    let _ = serve.wait();
+    let mut serve = cli.serve();
+    let renewed = cli.wait_for_renewal(&id, &issued["serial"], "the scheduler did not renew");
+    stop(&mut serve);
     let renewing: Vec<&Value> =
         renewed["history"].as_array().unwrap().iter().filter(|event| event["state"] == "renewing").collect();
     assert!(!renewing.is_empty() && renewing[0]["actor"] == "scheduler", "{renewed}");
@@ -402,25 +417,10 @@ http.server.HTTPServer(("127.0.0.1", {stand_in_port}), Handler).serve_forever()
     // renewal job's next check sees the new window and renews.
     std::fs::write(&offsets, "[-2, -1]").unwrap();
     let id = issued["id"].as_str().unwrap().to_owned();
-    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
-    let data_dir = dir.path().display().to_string();
-    let mut serve = spawn_tied_to_this_process(
-        &binary,
-        &["--data-dir", &data_dir, "serve"],
-        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
-        "TERM",
-        None,
-    );
+    let mut serve = cli.serve();
     cli.ok(&["jobs", "run", &format!("cert-renew:{id}")]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let renewed = loop {
-        let detail = cli.ok(&["cert", "show", &id]);
-        if detail["certificate"]["serial"] != issued["serial"] && detail["certificate"]["state"] == "active" {
-            break detail;
-        }
-        assert!(Instant::now() < deadline, "the CA's new window did not lead to a renewal: {detail}");
-        std::thread::sleep(Duration::from_millis(300));
-    };
+    let renewed =
+        cli.wait_for_renewal(&id, &issued["serial"], "the CA's new window did not lead to a renewal");
     stop(&mut serve);
     let messages: Vec<&str> = renewed["history"]
         .as_array()
@@ -559,15 +559,7 @@ fn expiry_warnings_go_to_the_webhook_once_per_threshold() {
     cli.ok(&["notify", "add", "ops", "--url", &receiver.url("/hook")]);
     cli.ok(&["cert", "alerts", "--days", "30,14,7"]);
 
-    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
-    let data_dir = dir.path().display().to_string();
-    let mut serve = spawn_tied_to_this_process(
-        &binary,
-        &["--data-dir", &data_dir, "serve"],
-        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
-        "TERM",
-        None,
-    );
+    let mut serve = cli.serve();
     let warnings = || {
         receiver
             .received()
@@ -589,8 +581,7 @@ fn expiry_warnings_go_to_the_webhook_once_per_threshold() {
         assert!(Instant::now() < deadline, "the second check did not run: {runs}");
         std::thread::sleep(Duration::from_millis(300));
     }
-    let _ = std::process::Command::new("kill").arg("-TERM").arg(serve.id().to_string()).status();
-    let _ = serve.wait();
+    stop(&mut serve);
     let sent = warnings();
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["data"]["threshold_days"], 7);

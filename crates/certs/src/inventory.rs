@@ -477,25 +477,17 @@ impl Inventory {
         let details = describe(leaf)
             .map_err(|reason| CertError::Unreadable { source_name: "the CA's answer".to_owned(), reason })?;
         let mut transaction = self.store.pool().begin().await?;
-        sqlx::query(
-            "UPDATE certificates SET fingerprint = $1, subject = $2, sans = $3, issuer = $4, serial = $5, key_type = $6, \
-             not_before = $7, not_after = $8, self_signed = $9, is_ca = $10, chain_pem = $11, chain_status = $12, \
-             chain_reason = $13, state = 'issued', last_error = NULL, alerted_days = NULL, updated_at_unix_ms = $14 \
-             WHERE id = $15",
+        bind_details(
+            sqlx::query(
+                "UPDATE certificates SET fingerprint = $1, subject = $2, sans = $3, issuer = $4, serial = $5, \
+                 key_type = $6, not_before = $7, not_after = $8, self_signed = $9, is_ca = $10, chain_pem = $11, \
+                 chain_status = $12, chain_reason = $13, state = 'issued', last_error = NULL, alerted_days = NULL, \
+                 updated_at_unix_ms = $14 WHERE id = $15",
+            ),
+            &details,
+            to_pem(chain),
+            check,
         )
-        .bind(&details.fingerprint)
-        .bind(&details.subject)
-        .bind(serde_json::to_string(&details.sans).unwrap_or_default())
-        .bind(&details.issuer)
-        .bind(&details.serial)
-        .bind(&details.key_type)
-        .bind(details.not_before)
-        .bind(details.not_after)
-        .bind(i64::from(details.self_signed))
-        .bind(i64::from(details.is_ca))
-        .bind(to_pem(chain))
-        .bind(&check.status)
-        .bind(&check.reason)
         .bind(now_unix_ms())
         .bind(id)
         .execute(&mut *transaction)
@@ -594,25 +586,19 @@ async fn insert(
     managed: Option<&str>,
     now: i64,
 ) -> Result<(), CertError> {
-    sqlx::query(
-        "INSERT INTO certificates (id, fingerprint, subject, sans, issuer, serial, key_type, not_before, not_after, \
-         self_signed, is_ca, chain_pem, chain_status, chain_reason, source, state, managed, created_at_unix_ms, \
-         updated_at_unix_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    // The details first ($1–$13, as `bind_details` binds them), then the rest.
+    bind_details(
+        sqlx::query(
+            "INSERT INTO certificates (fingerprint, subject, sans, issuer, serial, key_type, not_before, not_after, \
+             self_signed, is_ca, chain_pem, chain_status, chain_reason, id, source, state, managed, \
+             created_at_unix_ms, updated_at_unix_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        ),
+        details,
+        if chain.is_empty() { String::new() } else { to_pem(chain) },
+        check,
     )
     .bind(id)
-    .bind(&details.fingerprint)
-    .bind(&details.subject)
-    .bind(serde_json::to_string(&details.sans).unwrap_or_default())
-    .bind(&details.issuer)
-    .bind(&details.serial)
-    .bind(&details.key_type)
-    .bind(details.not_before)
-    .bind(details.not_after)
-    .bind(i64::from(details.self_signed))
-    .bind(i64::from(details.is_ca))
-    .bind(if chain.is_empty() { String::new() } else { to_pem(chain) })
-    .bind(&check.status)
-    .bind(&check.reason)
     .bind(source)
     .bind(state)
     .bind(managed)
@@ -621,6 +607,32 @@ async fn insert(
     .execute(&mut **transaction)
     .await?;
     Ok(())
+}
+
+/// Binds a certificate's described columns, in the order both the insert and
+/// the update of an issued certificate name them: fingerprint, subject, sans,
+/// issuer, serial, key_type, not_before, not_after, self_signed, is_ca,
+/// chain_pem, chain_status, chain_reason.
+fn bind_details<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    details: &'q CertDetails,
+    chain_pem: String,
+    check: &'q ChainCheck,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(&details.fingerprint)
+        .bind(&details.subject)
+        .bind(serde_json::to_string(&details.sans).unwrap_or_default())
+        .bind(&details.issuer)
+        .bind(&details.serial)
+        .bind(&details.key_type)
+        .bind(details.not_before)
+        .bind(details.not_after)
+        .bind(i64::from(details.self_signed))
+        .bind(i64::from(details.is_ca))
+        .bind(chain_pem)
+        .bind(&check.status)
+        .bind(&check.reason)
 }
 
 async fn add_event(
