@@ -456,6 +456,8 @@ fn imports_name_each_files_problem_precisely_and_keep_what_is_good() {
     let whole = pki.leaf_chain("cut.example.test", now - DAY, now + DAY);
     std::fs::write(files.join("truncated.pem"), &whole[..whole.len() / 2]).unwrap();
     std::fs::write(files.join("notes.txt"), "skipped: not a certificate file name").unwrap();
+    let (_, key) = pki.leaf_with_key("key.example.test", now, now + DAY);
+    std::fs::write(files.join("server.key.pem"), key).unwrap();
     let bundle = files.join("root.pem").display().to_string();
 
     let cli = Cli::new(dir.path());
@@ -470,6 +472,12 @@ fn imports_name_each_files_problem_precisely_and_keep_what_is_good() {
             .to_owned()
     };
     assert_eq!(problems.len(), 2, "{report}");
+    assert_eq!(
+        report["skipped"].as_array().unwrap().len(),
+        1,
+        "a key beside the certificates is passed over: {report}"
+    );
+    assert!(report["skipped"][0]["error"].as_str().unwrap().contains("private key"));
     assert!(problem("garbage.pem").contains("neither PEM nor a DER certificate"), "{report}");
     assert!(problem("truncated.pem").contains("truncated"), "{report}");
 
@@ -492,7 +500,19 @@ fn imports_name_each_files_problem_precisely_and_keep_what_is_good() {
     assert_eq!(status_of("orphan.example.test")["chain_status"], "untrusted");
     assert_eq!(status_of("der.example.test")["source"], "file");
 
-    // Named directly, a single bad file is an input error; importing again adds nothing new.
+    // Filters for scripts: what expires within 30 days (the expired included), by source.
+    let soon = cli.ok(&["cert", "list", "--expiring-within", "30"]);
+    let names: Vec<&str> =
+        soon.as_array().unwrap().iter().map(|cert| cert["sans"][0].as_str().unwrap()).collect();
+    assert_eq!(names.first(), Some(&"old.example.test"), "{soon}");
+    assert!(!names.contains(&"good.example.test") && names.contains(&"orphan.example.test"), "{soon}");
+    assert_eq!(cli.ok(&["cert", "list", "--state", "expired"]).as_array().unwrap().len(), 1);
+    assert_eq!(cli.ok(&["cert", "list", "--source", "endpoint"]), serde_json::json!([]));
+
+    // Named directly, a key file is an input error (it holds no certificate); so is a bad file.
+    let key_file = files.join("server.key.pem").display().to_string();
+    assert!(cli.fails(&["cert", "import", &key_file], 2).contains("a key or CSR alone"));
+    // Importing again adds nothing new.
     let garbage = files.join("garbage.pem").display().to_string();
     assert!(cli.fails(&["cert", "import", &garbage], 2).contains("garbage.pem"));
     let before = cli.ok(&["cert", "list"]).as_array().unwrap().len();

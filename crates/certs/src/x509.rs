@@ -78,6 +78,24 @@ pub fn certificates_in(bytes: &[u8], source_name: &str) -> Result<Vec<Vec<u8>>, 
     }
 }
 
+/// What a PEM file holds instead of certificates (`a private key`, `a
+/// certificate request`, ...), so a directory import can pass over it; `None`
+/// when it holds a certificate or is not PEM.
+pub fn non_certificate_pem(bytes: &[u8]) -> Option<&'static str> {
+    let text = String::from_utf8_lossy(bytes);
+    if text.contains("-----BEGIN CERTIFICATE-----") || !text.contains("-----BEGIN ") {
+        return None;
+    }
+    let kinds = [
+        ("PRIVATE KEY-----", "a private key"),
+        ("CERTIFICATE REQUEST-----", "a certificate request"),
+        ("PUBLIC KEY-----", "a public key"),
+        ("PARAMETERS-----", "key parameters"),
+        ("X509 CRL-----", "a revocation list"),
+    ];
+    kinds.iter().find(|(label, _)| text.contains(label)).map(|(_, kind)| *kind)
+}
+
 /// Reads the facts of one DER certificate; the error says why it is not one.
 pub fn describe(der: &[u8]) -> Result<CertDetails, String> {
     let (_, cert) = X509Certificate::from_der(der).map_err(|error| short_parse_error(&error.to_string()))?;

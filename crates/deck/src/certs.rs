@@ -84,6 +84,17 @@ pub struct IssueOptions {
     pub deploy: Option<DeployHook>,
 }
 
+/// Which certificates `cert list` shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertQuery {
+    /// Only those expiring within this many days (expired ones included).
+    pub expiring_within_days: Option<i64>,
+    /// Only this source: `file`, `endpoint` or `acme`.
+    pub source: Option<String>,
+    /// Only this state (`active`, `expired`, `failed`, ...).
+    pub state: Option<String>,
+}
+
 /// A certificate with its history, for the detail view and `cert show`.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct CertDetail {
@@ -96,12 +107,14 @@ pub struct CertDetail {
 }
 
 /// What an import found.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
 pub struct CertImportReport {
     /// Certificates added or seen again.
     pub certificates: Vec<CertRecord>,
     /// Files that held no readable certificate, with why.
     pub problems: Vec<CertImportProblem>,
+    /// Files a directory held that are not certificates (keys, requests), passed over.
+    pub skipped: Vec<CertImportProblem>,
 }
 
 /// A file an import could not use.
@@ -152,6 +165,20 @@ impl Deck {
         Ok(self.certs.list().await?)
     }
 
+    /// The certificates matching `query`, soonest expiry first.
+    pub async fn cert_query(&self, query: &CertQuery) -> Result<Vec<CertRecord>, DeckError> {
+        let by = query.expiring_within_days.map(|days| now_unix_ms() + days.max(0) * 86_400_000);
+        Ok(self
+            .certs
+            .list()
+            .await?
+            .into_iter()
+            .filter(|cert| by.is_none_or(|by| cert.not_after > 0 && cert.not_after <= by))
+            .filter(|cert| query.source.as_deref().is_none_or(|source| cert.source == source))
+            .filter(|cert| query.state.as_deref().is_none_or(|state| cert.state == state))
+            .collect())
+    }
+
     /// One certificate with its history and described chain.
     pub async fn cert_show(&self, id: &str) -> Result<CertDetail, DeckError> {
         let certificate = self.certs.get(id).await?;
@@ -195,13 +222,23 @@ impl Deck {
         for path in paths {
             collect_files(path, true, &mut files)?;
         }
-        let mut report = CertImportReport { certificates: Vec::new(), problems: Vec::new() };
-        for file in files {
+        let mut report = CertImportReport::default();
+        for (file, named) in files {
             let shown = file.display().to_string();
             let absolute =
                 std::fs::canonicalize(&file).map(|path| path.display().to_string()).unwrap_or(shown.clone());
             match std::fs::read(&file) {
-                Ok(bytes) => self.import_bytes(caller, &roots, &absolute, &bytes, &mut report).await?,
+                Ok(bytes) => {
+                    // A directory's keys and requests sit beside its certificates: pass over them.
+                    if let Some(kind) = opsdeck_certs::x509::non_certificate_pem(&bytes).filter(|_| !named) {
+                        report.skipped.push(CertImportProblem {
+                            path: absolute,
+                            error: format!("{kind}, not a certificate"),
+                        });
+                        continue;
+                    }
+                    self.import_bytes(caller, &roots, &absolute, &bytes, &mut report).await?
+                }
                 Err(error) => report.problems.push(CertImportProblem {
                     error: CertError::Io { path: shown.clone(), reason: error.to_string() }.to_string(),
                     path: shown,
@@ -225,7 +262,7 @@ impl Deck {
         ca_bundle: Option<&Path>,
     ) -> Result<CertImportReport, DeckError> {
         let roots = TrustRoots::system_and(ca_bundle)?;
-        let mut report = CertImportReport { certificates: Vec::new(), problems: Vec::new() };
+        let mut report = CertImportReport::default();
         self.import_bytes(caller, &roots, name, bytes, &mut report).await?;
         let details = serde_json::json!({
             "certificates": report.certificates.len(), "problems": report.problems.len(),
@@ -1140,8 +1177,9 @@ fn paths_text(paths: &[PathBuf]) -> String {
 }
 
 /// Files to import under `path`: itself when a file named directly, or the
-/// certificate-looking files below it when a directory.
-fn collect_files(path: &Path, named: bool, into: &mut Vec<PathBuf>) -> Result<(), CertError> {
+/// certificate-looking files below it when a directory; each with whether it
+/// was named.
+fn collect_files(path: &Path, named: bool, into: &mut Vec<(PathBuf, bool)>) -> Result<(), CertError> {
     let metadata = std::fs::metadata(path)
         .map_err(|error| CertError::Io { path: path.display().to_string(), reason: error.to_string() })?;
     if metadata.is_dir() {
@@ -1159,7 +1197,7 @@ fn collect_files(path: &Path, named: bool, into: &mut Vec<PathBuf>) -> Result<()
             .and_then(|extension| extension.to_str())
             .is_some_and(|extension| CERT_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str()))
     {
-        into.push(path.to_path_buf());
+        into.push((path.to_path_buf(), named));
     }
     Ok(())
 }

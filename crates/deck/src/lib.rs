@@ -42,7 +42,9 @@ pub use opsdeck_vault::{
     VersionInfo,
 };
 
-pub use certs::{CertDetail, CertImportProblem, CertImportReport, CertSummary, IssueOptions, RenewOutcome};
+pub use certs::{
+    CertDetail, CertImportProblem, CertImportReport, CertQuery, CertSummary, IssueOptions, RenewOutcome,
+};
 pub use error::DeckError;
 pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use logging::{init_logging, LogGuard};

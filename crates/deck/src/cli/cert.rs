@@ -35,7 +35,17 @@ pub(crate) enum CertCommand {
     /// Issue a certificate from an ACME CA and keep renewing it.
     Issue(Box<IssueArgs>),
     /// List certificates, soonest expiry first.
-    List,
+    List {
+        /// Only those expiring within this many days (and the expired).
+        #[arg(long, value_name = "DAYS")]
+        expiring_within: Option<i64>,
+        /// Only this source.
+        #[arg(long, value_parser = ["file", "endpoint", "acme"])]
+        source: Option<String>,
+        /// Only this state.
+        #[arg(long, value_parser = ["requested", "issuing", "issued", "active", "renewing", "failed", "revoked", "expired"])]
+        state: Option<String>,
+    },
     /// Show one certificate: chain, names, locations, history, next renewal.
     Show {
         /// The certificate's id (or a unique prefix of it).
@@ -249,6 +259,9 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             }
             output.print(&report, |report| {
                 let mut text = format!("imported {} certificates\n", report.certificates.len());
+                for skipped in &report.skipped {
+                    let _ = writeln!(text, "passed over {} ({})", skipped.path, skipped.error);
+                }
                 for cert in &report.certificates {
                     text.push_str(&summary_line(cert));
                     if !cert.chain_reason.is_empty() && cert.chain_status != "valid" {
@@ -348,10 +361,15 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                 text
             });
         }
-        CertCommand::List => {
-            let certs = deck.cert_list().await?;
+        CertCommand::List { expiring_within, source, state } => {
+            let filtered = expiring_within.is_some() || source.is_some() || state.is_some();
+            let query = opsdeck::CertQuery { expiring_within_days: expiring_within, source, state };
+            let certs = deck.cert_query(&query).await?;
             let rows: Vec<ListRow<'_>> = certs.iter().map(list_row).collect();
             output.print(&rows, |_| {
+                if certs.is_empty() && filtered {
+                    return "No certificate matches.\n".to_owned();
+                }
                 if certs.is_empty() {
                     return "No certificates yet. Import files with `opsdeck cert import PATH`, probe an endpoint \
                             with `opsdeck cert probe HOST:PORT`, or issue one with `opsdeck cert issue`.\n"

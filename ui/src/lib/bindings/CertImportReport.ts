@@ -13,4 +13,8 @@ certificates: Array<CertRecord>,
 /**
  * Files that held no readable certificate, with why.
  */
-problems: Array<CertImportProblem>, };
+problems: Array<CertImportProblem>, 
+/**
+ * Files a directory held that are not certificates (keys, requests), passed over.
+ */
+skipped: Array<CertImportProblem>, };
