@@ -589,18 +589,18 @@ fn expiry_warnings_go_to_the_webhook_once_per_threshold() {
             .collect::<Vec<Value>>()
     };
     wait_until(Duration::from_secs(30), "an expiry warning", || !warnings().is_empty());
-    // Run the check again: the 7-day warning was already sent.
-    cli.ok(&["jobs", "run", "cert-expiry-check"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    // Once that check has finished, run it again: the 7-day warning was already sent.
+    let finished_runs = || {
         let runs = cli.ok(&["jobs", "runs", "cert-expiry-check"]);
-        if runs.as_array().unwrap().len() >= 2 {
-            assert!(runs[0]["message"].as_str().unwrap().starts_with("0 expiry warnings"), "{runs}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the second check did not run: {runs}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+        let finished =
+            runs.as_array().unwrap().iter().filter(|run| !run["finished_at_unix_ms"].is_null()).count();
+        (finished, runs)
+    };
+    wait_until(Duration::from_secs(30), "the first check to finish", || finished_runs().0 >= 1);
+    cli.ok(&["jobs", "run", "cert-expiry-check"]);
+    wait_until(Duration::from_secs(30), "the second check", || finished_runs().0 >= 2);
+    let (_, runs) = finished_runs();
+    assert!(runs[0]["message"].as_str().unwrap().starts_with("0 expiry warnings"), "{runs}");
     stop(&mut serve);
     let sent = warnings();
     assert_eq!(sent.len(), 1, "{sent:?}");

@@ -1,0 +1,514 @@
+//! Issuing through ACME: the order with its challenges, the key and account
+//! sealed in a vault, installation, deploy hooks and the renewal time; and
+//! renewal, revocation and changes of a managed certificate's settings.
+
+use std::path::Path;
+
+use opsdeck_certs::acme;
+use opsdeck_certs::deploy::DeployHook;
+use opsdeck_certs::inventory::iso_day;
+use opsdeck_certs::keys::KeyKind;
+use opsdeck_certs::renewal::{random_unit, renew_at};
+use opsdeck_certs::rfc2136::Rfc2136;
+use opsdeck_certs::trust::TrustRoots;
+use opsdeck_certs::{CertError, CertRecord, Managed};
+use opsdeck_core::clock::now_unix_ms;
+use opsdeck_core::events::DeckEvent;
+use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
+use opsdeck_vault::{MetadataChange, Role, SecretType};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::options::{challenge_plan, check_remaining, managed_from};
+use super::{iso_minute, renew_job_name, IssueOptions, RenewOutcome, RENEWAL_CHECK_EVERY, RENEW_JOB_KIND};
+use crate::{Caller, Deck, DeckError, Outcome};
+
+impl Deck {
+    /// Issues a new certificate through ACME and keeps managing it (renewal,
+    /// deploy hooks). `progress` hears each step.
+    pub async fn cert_issue(
+        &self,
+        caller: &Caller,
+        options: &IssueOptions,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<CertRecord, DeckError> {
+        let vault = self.cert_vault(caller, options.vault.as_deref()).await?;
+        let managed = managed_from(options, &vault)?;
+        self.require(
+            caller,
+            &vault,
+            Role::Operator,
+            "cert.issue",
+            &managed.domains.join(","),
+            "issuing a certificate",
+        )
+        .await?;
+        if let Some(bundle) = &managed.ca_bundle {
+            TrustRoots::bundle(Path::new(bundle))?;
+        }
+        let id = self.certs.create_managed(&managed, &caller.actor).await?;
+        let key_secret = format!("tls-key-{id}");
+        let mut managed = managed;
+        managed.key_secret = key_secret;
+        self.certs.set_managed(&id, &managed).await?;
+        self.obtain(caller, &id, false, progress).await?;
+        Ok(self.certs.get(&id).await?)
+    }
+
+    /// Renews one managed certificate now, whether due or not.
+    pub async fn cert_renew(
+        &self,
+        caller: &Caller,
+        id: &str,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<CertRecord, DeckError> {
+        let record = self.certs.get(id).await?;
+        let managed = record.managed.as_ref().ok_or_else(|| {
+            CertError::Invalid(format!(
+                "{} was imported, not issued here: OpsDeck can only renew certificates it issued (cert issue)",
+                record.id
+            ))
+        })?;
+        if record.state == "revoked" {
+            return Err(CertError::Invalid(format!(
+                "{} is revoked; issue a new certificate instead (cert issue)",
+                record.id
+            ))
+            .into());
+        }
+        self.require(
+            caller,
+            &managed.vault,
+            Role::Operator,
+            "cert.renew",
+            &record.id,
+            "renewing a certificate",
+        )
+        .await?;
+        self.obtain(caller, &record.id, true, progress).await?;
+        Ok(self.certs.get(&record.id).await?)
+    }
+
+    /// Renews every managed certificate whose renewal time has come.
+    pub async fn cert_renew_due(&self, caller: &Caller) -> Result<Vec<RenewOutcome>, DeckError> {
+        let now = now_unix_ms();
+        let mut outcomes = Vec::new();
+        for cert in self.certs.list().await? {
+            let due = cert.managed.is_some()
+                && cert.state != "revoked"
+                && cert.next_renewal_at.is_some_and(|at| at <= now);
+            if !due {
+                continue;
+            }
+            let name = cert.sans.first().cloned().unwrap_or_default();
+            let outcome = match self.cert_renew(caller, &cert.id, &|_| {}).await {
+                Ok(renewed) => RenewOutcome {
+                    id: cert.id,
+                    name,
+                    renewed: true,
+                    message: format!("renewed; valid until {}", iso_day(renewed.not_after)),
+                },
+                Err(error) => RenewOutcome { id: cert.id, name, renewed: false, message: error.to_string() },
+            };
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
+    /// Asks the CA to revoke a managed certificate and stops renewing it.
+    pub async fn cert_revoke(
+        &self,
+        caller: &Caller,
+        id: &str,
+        reason: Option<&str>,
+    ) -> Result<CertRecord, DeckError> {
+        let reason_code = parse_reason(reason)?;
+        let record = self.certs.get(id).await?;
+        let managed = record.managed.clone().ok_or_else(|| {
+            CertError::Invalid(format!(
+                "{} was not issued here; only its CA's account can revoke it",
+                record.id
+            ))
+        })?;
+        let leaf =
+            record.chain().into_iter().next().ok_or_else(|| {
+                CertError::Invalid(format!("{} has no certificate to revoke yet", record.id))
+            })?;
+        if record.state == "revoked" {
+            return Err(CertError::Invalid(format!("{} is already revoked", record.id)).into());
+        }
+        self.require(
+            caller,
+            &managed.vault,
+            Role::Operator,
+            "cert.revoke",
+            &record.id,
+            "revoking a certificate",
+        )
+        .await?;
+        let account = self.acme_account(caller, &managed).await?;
+        if let Err(error) = acme::revoke(&account, &leaf, reason_code).await {
+            self.audit(
+                caller,
+                "cert.revoke",
+                &record.id,
+                Outcome::Failed,
+                serde_json::json!({ "error": error.to_string() }),
+            )
+            .await?;
+            return Err(error.into());
+        }
+        let message =
+            format!("revoked at the CA{}", reason.map(|reason| format!(" ({reason})")).unwrap_or_default());
+        self.certs.set_state(&record.id, "revoked", &message, &caller.actor).await?;
+        self.certs.set_next_renewal(&record.id, None).await?;
+        let job = renew_job_name(&record.id);
+        if Scheduler::exists(&self.store, &job).await? {
+            Scheduler::remove(&self.store, &job).await?;
+        }
+        self.audit(
+            caller,
+            "cert.revoke",
+            &record.id,
+            Outcome::Ok,
+            serde_json::json!({ "serial": record.serial }),
+        )
+        .await?;
+        Ok(self.certs.get(&record.id).await?)
+    }
+
+    /// Changes how a managed certificate is kept: its deploy hook (an empty
+    /// hook clears it) and/or when it renews (the fraction of the lifetime
+    /// left); the renewal job moves to the new time at once.
+    pub async fn cert_configure(
+        &self,
+        caller: &Caller,
+        id: &str,
+        deploy: Option<DeployHook>,
+        renew_remaining: Option<f64>,
+    ) -> Result<CertRecord, DeckError> {
+        let record = self.certs.get(id).await?;
+        let mut managed = record.managed.clone().ok_or_else(|| {
+            CertError::Invalid(format!(
+                "{} is not issued here; deploy hooks and renewal apply to certificates OpsDeck issued",
+                record.id
+            ))
+        })?;
+        if deploy.is_none() && renew_remaining.is_none() {
+            return Err(CertError::Invalid(
+                "nothing to change: give --renew-remaining, --deploy-… options or --no-deploy".to_owned(),
+            )
+            .into());
+        }
+        if let Some(hook) = &deploy {
+            hook.check()?;
+        }
+        if let Some(remaining) = renew_remaining {
+            check_remaining(remaining)?;
+        }
+        self.require(
+            caller,
+            &managed.vault,
+            Role::Operator,
+            "cert.configure",
+            &record.id,
+            "changing a certificate",
+        )
+        .await?;
+        let mut changes = Vec::new();
+        if let Some(hook) = deploy {
+            changes.push(if hook.is_empty() {
+                "deploy hook removed".to_owned()
+            } else {
+                "deploy hook set".to_owned()
+            });
+            managed.deploy = hook;
+        }
+        if let Some(remaining) = renew_remaining {
+            managed.renew_remaining = remaining;
+            changes.push(format!("renews when {:.0}% of the lifetime is left", remaining * 100.0));
+        }
+        self.certs.set_managed(&record.id, &managed).await?;
+        if renew_remaining.is_some() && record.not_after > 0 && record.state != "revoked" {
+            let at =
+                renew_at(record.not_before, record.not_after, managed.renew_remaining, None, random_unit());
+            self.certs.set_next_renewal(&record.id, Some(at)).await?;
+            let job = renew_job_name(&record.id);
+            if Scheduler::exists(&self.store, &job).await? {
+                Scheduler::schedule_at(&self.store, &job, at.max(now_unix_ms())).await?;
+            }
+            changes.push(format!("next renewal {}", iso_minute(at)));
+        }
+        let message = changes.join("; ");
+        self.certs.set_state(&record.id, &record.state, &message, &caller.actor).await?;
+        self.audit(
+            caller,
+            "cert.configure",
+            &record.id,
+            Outcome::Ok,
+            serde_json::json!({ "changes": message }),
+        )
+        .await?;
+        Ok(self.certs.get(&record.id).await?)
+    }
+
+    /// The vault for keys: the one named, else the only one, else `certs` (made now).
+    async fn cert_vault(&self, caller: &Caller, named: Option<&str>) -> Result<String, DeckError> {
+        if let Some(name) = named.filter(|name| !name.trim().is_empty()) {
+            return Ok(name.trim().to_owned());
+        }
+        let vaults = self.vault_list().await?;
+        match vaults.as_slice() {
+            [only] => Ok(only.name.clone()),
+            [] => {
+                self.vault_init(caller, "certs", false).await?;
+                Ok("certs".to_owned())
+            }
+            _ => Err(CertError::Invalid(format!(
+                "there are {} vaults; name the one for the private key with --vault",
+                vaults.len()
+            ))
+            .into()),
+        }
+    }
+
+    /// The ACME account for `managed` (restored from the vault, or registered and sealed there).
+    pub(super) async fn acme_account(
+        &self,
+        caller: &Caller,
+        managed: &Managed,
+    ) -> Result<instant_acme::Account, DeckError> {
+        let secret = account_secret_name(&managed.directory_url, &managed.email);
+        let reference = format!("{}/{secret}", managed.vault);
+        let stored = match self.secret_get(caller, &reference, None).await {
+            Ok(value) => Some(value.value),
+            Err(DeckError::Vault(opsdeck_vault::VaultError::UnknownSecret { .. })) => None,
+            Err(error) => return Err(error),
+        };
+        let binding = match (&stored, &managed.eab) {
+            (None, Some(eab)) => {
+                let key = self.secret_get(caller, &eab.hmac_key, None).await?;
+                Some(acme::ExternalBinding {
+                    kid: eab.kid.clone(),
+                    hmac_key: acme::ExternalBinding::decode_key(&key.value)?,
+                })
+            }
+            _ => None,
+        };
+        let (account, fresh) = acme::account(
+            &managed.directory_url,
+            &managed.email,
+            stored.as_deref().map(|value| value.as_str()),
+            managed.ca_bundle.as_deref().map(Path::new),
+            binding.as_ref(),
+        )
+        .await?;
+        if let Some(credentials) = fresh {
+            let metadata = MetadataChange {
+                note: Some(format!("ACME account of {} at {}", managed.email, managed.directory_url)),
+                tags: Some(vec!["acme".to_owned()]),
+                ..MetadataChange::default()
+            };
+            self.secret_set(
+                caller,
+                &reference,
+                SecretType::ServiceAccount,
+                credentials.as_bytes(),
+                &metadata,
+            )
+            .await?;
+        }
+        Ok(account)
+    }
+
+    /// Issues (or renews) managed certificate `id`: order, validate, seal the
+    /// key, install, deploy, schedule the next renewal. A failure leaves the
+    /// error on the certificate (and no new key in the vault).
+    pub(super) async fn obtain(
+        &self,
+        caller: &Caller,
+        id: &str,
+        renewal: bool,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<(), DeckError> {
+        let record = self.certs.get(id).await?;
+        let managed =
+            record.managed.clone().ok_or_else(|| CertError::Invalid(format!("{id} is not managed here")))?;
+        let had_certificate = record.not_after > 0;
+        let (working, verb) = if renewal { ("renewing", "renewal") } else { ("issuing", "issuance") };
+        self.certs.set_state(id, working, &format!("{verb} started"), &caller.actor).await?;
+        let report = |step: &str| {
+            progress(step);
+            self.events.publish(DeckEvent::CertProgress { id: id.to_owned(), step: step.to_owned() });
+        };
+        let attempt = async {
+            report("signing in to the CA");
+            let account = self.acme_account(caller, &managed).await?;
+            let tsig_secret = match &managed.dns_update {
+                Some(update) => {
+                    let stored = self.secret_get(caller, &update.key_secret, None).await?;
+                    Rfc2136::decode_secret(&stored.value)?
+                }
+                None => Zeroizing::new(Vec::new()),
+            };
+            let plan = challenge_plan(&managed, tsig_secret)?;
+            let key = KeyKind::parse(&managed.key_type)?;
+            let issued = acme::issue(&account, &managed.domains, key, &plan, &report).await?;
+            Ok::<_, DeckError>((account, issued))
+        }
+        .await;
+        let (account, issued) = match attempt {
+            Ok(done) => done,
+            Err(error) => {
+                let state = if renewal && had_certificate { "active" } else { "failed" };
+                let message = format!("{verb} failed: {error}");
+                self.certs.record_failure(id, state, &message, &caller.actor).await?;
+                self.audit(
+                    caller,
+                    &format!("cert.{}", if renewal { "renew" } else { "issue" }),
+                    id,
+                    Outcome::Failed,
+                    serde_json::json!({ "error": error.to_string() }),
+                )
+                .await?;
+                let payload = serde_json::json!({
+                    "id": id, "domains": managed.domains, "error": error.to_string(), "renewal": renewal,
+                });
+                if let Err(notify_error) = self.notify_all("cert.failed", &payload).await {
+                    tracing::warn!(error = %notify_error, "could not queue the certificate failure notification");
+                }
+                return Err(error);
+            }
+        };
+
+        report("sealing the key in the vault");
+        let reference = format!("{}/{}", managed.vault, managed.key_secret);
+        let metadata = MetadataChange {
+            note: Some(format!("private key of certificate {id} ({})", managed.domains.join(", "))),
+            tags: Some(vec!["tls".to_owned()]),
+            ..MetadataChange::default()
+        };
+        self.secret_set(caller, &reference, SecretType::TlsCertificate, issued.key_pem.as_bytes(), &metadata)
+            .await?;
+        let roots = TrustRoots::system_and(managed.ca_bundle.as_deref().map(Path::new))?;
+        let check = roots.check(&issued.chain, now_unix_ms());
+        self.certs.install(id, &issued.chain, &check, &caller.actor).await?;
+        self.audit(
+            caller,
+            &format!("cert.{}", if renewal { "renew" } else { "issue" }),
+            id,
+            Outcome::Ok,
+            serde_json::json!({ "domains": managed.domains, "order": issued.order_url }),
+        )
+        .await?;
+
+        if !managed.deploy.is_empty() {
+            report("running the deploy hook");
+            let leaf = opsdeck_certs::x509::to_pem(&issued.chain[..1]);
+            let rest = opsdeck_certs::x509::to_pem(&issued.chain[1..]);
+            match managed.deploy.run(&leaf, &rest, &issued.key_pem).await {
+                Ok(done) => {
+                    self.certs.set_state(id, "issued", &format!("deployed: {done}"), &caller.actor).await?;
+                    for path in
+                        [&managed.deploy.cert_path, &managed.deploy.fullchain_path].into_iter().flatten()
+                    {
+                        self.certs.add_location(id, "deploy", path).await?;
+                    }
+                }
+                Err(error) => {
+                    self.certs
+                        .set_state(id, "issued", &format!("deploy failed: {error}"), &caller.actor)
+                        .await?;
+                    let payload = serde_json::json!({ "id": id, "domains": managed.domains, "error": error.to_string() });
+                    if let Err(notify_error) = self.notify_all("cert.deploy_failed", &payload).await {
+                        tracing::warn!(error = %notify_error, "could not queue the deploy failure notification");
+                    }
+                }
+            }
+        }
+        let next = self.schedule_renewal(id, &managed, &account, &issued.chain[0]).await?;
+        let installed = self.certs.get(id).await?;
+        self.certs
+            .set_state(
+                id,
+                "active",
+                &format!("active until {}; {next}", iso_day(installed.not_after)),
+                &caller.actor,
+            )
+            .await?;
+        report("done");
+        Ok(())
+    }
+
+    /// Picks the next renewal time (the CA's ARI window when offered, else
+    /// the lifetime threshold with jitter) and points the renewal job at it;
+    /// returns the choice in words.
+    async fn schedule_renewal(
+        &self,
+        id: &str,
+        managed: &Managed,
+        account: &instant_acme::Account,
+        leaf: &[u8],
+    ) -> Result<String, DeckError> {
+        let details = opsdeck_certs::x509::describe(leaf).map_err(|reason| CertError::Unreadable {
+            source_name: "the issued certificate".to_owned(),
+            reason,
+        })?;
+        let window = match acme::renewal_window(account, leaf).await {
+            Ok(window) => window,
+            Err(error) => {
+                tracing::warn!(%error, "the CA's renewal information could not be read; using the lifetime threshold");
+                None
+            }
+        };
+        let at =
+            renew_at(details.not_before, details.not_after, managed.renew_remaining, window, random_unit());
+        self.certs.set_next_renewal(id, Some(at)).await?;
+        let job = renew_job_name(id);
+        let spec = JobSpec {
+            name: job.clone(),
+            kind: RENEW_JOB_KIND.to_owned(),
+            schedule: Schedule::Every(RENEWAL_CHECK_EVERY),
+            payload: serde_json::json!({ "id": id }),
+        };
+        Scheduler::upsert_job(&self.store, &spec).await?;
+        Scheduler::schedule_at(&self.store, &job, at.max(now_unix_ms())).await?;
+        let why = match window {
+            Some(window) => format!(
+                "next renewal {} (inside the CA's suggested window {} – {})",
+                iso_minute(at),
+                iso_minute(window.start),
+                iso_minute(window.end)
+            ),
+            None => format!(
+                "next renewal {} (when {:.0}% of the lifetime is left)",
+                iso_minute(at),
+                managed.renew_remaining * 100.0
+            ),
+        };
+        Ok(why)
+    }
+}
+
+fn account_secret_name(directory_url: &str, email: &str) -> String {
+    let digest = Sha256::digest(format!("{directory_url}\n{email}").as_bytes());
+    format!("acme-account-{}", &hex::encode(digest)[..12])
+}
+
+fn parse_reason(reason: Option<&str>) -> Result<Option<instant_acme::RevocationReason>, CertError> {
+    use instant_acme::RevocationReason as R;
+    Ok(match reason {
+        None => None,
+        Some("unspecified") => Some(R::Unspecified),
+        Some("key-compromise") => Some(R::KeyCompromise),
+        Some("superseded") => Some(R::Superseded),
+        Some("cessation-of-operation") => Some(R::CessationOfOperation),
+        Some("affiliation-changed") => Some(R::AffiliationChanged),
+        Some(other) => {
+            return Err(CertError::Invalid(format!(
+                "unknown revocation reason {other:?}; use unspecified, key-compromise, superseded, \
+                 cessation-of-operation or affiliation-changed"
+            )))
+        }
+    })
+}

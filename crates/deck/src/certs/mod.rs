@@ -1,0 +1,243 @@
+//! Certificates in the deck: the inventory (import, probe), ACME issuance
+//! and renewal with keys sealed in a vault, deploy hooks, the renewal and
+//! expiry-warning jobs, and the notifications they send.
+//!
+//! The ACME account credentials and each certificate's private key live in
+//! a vault as secrets (`acme-account-…`, `tls-key-ID`), so issuing needs the
+//! operator role in that vault; the key is written unencrypted only by a
+//! deploy hook the user configured.
+//!
+//! One module per part: [`inventory`] (import, probes), [`issue`] (ACME
+//! issuance, renewal, revocation, settings), [`options`] (checking what to
+//! issue and how its challenges are answered), [`jobs`] (the renewal and
+//! expiry-warning jobs).
+
+mod inventory;
+mod issue;
+mod jobs;
+mod options;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use opsdeck_certs::deploy::DeployHook;
+use opsdeck_certs::{CertEvent, CertRecord, DnsUpdate, ExternalAccount};
+use opsdeck_core::clock::now_unix_ms;
+use opsdeck_core::scheduler::Scheduler;
+use opsdeck_vault::Role;
+
+use crate::{Caller, Deck, DeckError, Outcome};
+
+/// The scheduler job kind that renews one managed certificate when due.
+pub const RENEW_JOB_KIND: &str = "cert.renew";
+/// The scheduler job kind that sends expiry warnings.
+pub const EXPIRY_JOB_KIND: &str = "cert.expiry";
+/// The built-in job that checks every certificate's expiry.
+pub const EXPIRY_JOB: &str = "cert-expiry-check";
+/// Expiry warnings go out when this many days are left (then again at each smaller one).
+pub const DEFAULT_WARN_DAYS: [i64; 3] = [30, 14, 7];
+/// How often a managed certificate's renewal job looks at it.
+pub(crate) const RENEWAL_CHECK_EVERY: Duration = Duration::from_secs(12 * 3600);
+/// How long a probe may take.
+pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) fn renew_job_name(id: &str) -> String {
+    format!("cert-renew:{id}")
+}
+
+/// What to issue and how (the CLI's and the Issue dialog's input).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct IssueOptions {
+    /// Names to put in the certificate; `*.example.com` needs dns-01.
+    pub domains: Vec<String>,
+    /// The CA's ACME directory URL.
+    pub directory_url: String,
+    /// The account's contact email.
+    pub email: String,
+    /// `http-01` (default) or `dns-01`.
+    pub challenge: String,
+    /// HTTP-01: the built-in responder's port (default 80).
+    pub http_port: Option<u16>,
+    /// HTTP-01: the responder's address (default 127.0.0.1; 0.0.0.0 to answer the CA directly).
+    pub http_bind: Option<String>,
+    /// HTTP-01 through files under this document root instead of the responder.
+    pub webroot: Option<String>,
+    /// DNS-01: the hook command that sets and removes TXT records.
+    pub dns_hook: Option<String>,
+    /// DNS-01: RFC 2136 dynamic updates (instead of a hook).
+    pub dns_update: Option<DnsUpdate>,
+    /// `ecdsa-p256` (default), `ecdsa-p384`, `rsa2048`, `rsa3072`.
+    pub key_type: String,
+    /// A CA bundle to trust for the ACME server (a private CA).
+    pub ca_bundle: Option<String>,
+    /// The CA's external account binding (ZeroSSL, Google Trust Services, …).
+    pub eab: Option<ExternalAccount>,
+    /// The vault for the key and the account (default: the only vault, or `certs`).
+    pub vault: Option<String>,
+    /// Renew when this fraction of the lifetime remains (default 1/3).
+    pub renew_remaining: Option<f64>,
+    /// Files to write and a command to run after each issuance.
+    pub deploy: Option<DeployHook>,
+}
+
+/// Which certificates `cert list` shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertQuery {
+    /// Only those expiring within this many days (expired ones included).
+    pub expiring_within_days: Option<i64>,
+    /// Only this source: `file`, `endpoint` or `acme`.
+    pub source: Option<String>,
+    /// Only this state (`active`, `expired`, `failed`, ...).
+    pub state: Option<String>,
+}
+
+/// A certificate with its history, for the detail view and `cert show`.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct CertDetail {
+    /// The certificate.
+    pub certificate: CertRecord,
+    /// Its lifecycle history, oldest first.
+    pub history: Vec<CertEvent>,
+    /// The chain, leaf first, each described.
+    pub chain: Vec<opsdeck_certs::x509::CertDetails>,
+}
+
+/// What an import found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+pub struct CertImportReport {
+    /// Certificates added or seen again.
+    pub certificates: Vec<CertRecord>,
+    /// Files that held no readable certificate, with why.
+    pub problems: Vec<CertImportProblem>,
+    /// Files a directory held that are not certificates (keys, requests), passed over.
+    pub skipped: Vec<CertImportProblem>,
+}
+
+/// A file an import could not use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CertImportProblem {
+    /// The file.
+    pub path: String,
+    /// What was wrong.
+    pub error: String,
+}
+
+/// The outcome of one renewal among several (`cert renew --due`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct RenewOutcome {
+    /// The certificate.
+    pub id: String,
+    /// Its first name.
+    pub name: String,
+    /// True when a new certificate is in place.
+    pub renewed: bool,
+    /// What happened (the new expiry, or the CA's error).
+    pub message: String,
+}
+
+/// Certificates that need attention, for the Overview.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+pub struct CertSummary {
+    /// How many certificates are known.
+    #[ts(type = "number")]
+    pub total: i64,
+    /// Expiring within 30 days (not yet expired).
+    #[ts(type = "number")]
+    pub expiring_soon: i64,
+    /// Already expired.
+    #[ts(type = "number")]
+    pub expired: i64,
+    /// Managed certificates whose last issuance or renewal failed.
+    #[ts(type = "number")]
+    pub failed: i64,
+}
+
+/// Certificate files a directory import picks up.
+pub(crate) const CERT_EXTENSIONS: [&str; 6] = ["pem", "crt", "cer", "der", "cert", "ca-bundle"];
+
+impl Deck {
+    /// Every certificate, soonest expiry first.
+    pub async fn cert_list(&self) -> Result<Vec<CertRecord>, DeckError> {
+        Ok(self.certs.list().await?)
+    }
+
+    /// The certificates matching `query`, soonest expiry first.
+    pub async fn cert_query(&self, query: &CertQuery) -> Result<Vec<CertRecord>, DeckError> {
+        let by = query.expiring_within_days.map(|days| now_unix_ms() + days.max(0) * 86_400_000);
+        Ok(self
+            .certs
+            .list()
+            .await?
+            .into_iter()
+            .filter(|cert| by.is_none_or(|by| cert.not_after > 0 && cert.not_after <= by))
+            .filter(|cert| query.source.as_deref().is_none_or(|source| cert.source == source))
+            .filter(|cert| query.state.as_deref().is_none_or(|state| cert.state == state))
+            .collect())
+    }
+
+    /// One certificate with its history and described chain.
+    pub async fn cert_show(&self, id: &str) -> Result<CertDetail, DeckError> {
+        let certificate = self.certs.get(id).await?;
+        let history = self.certs.events(&certificate.id).await?;
+        let chain =
+            certificate.chain().iter().filter_map(|der| opsdeck_certs::x509::describe(der).ok()).collect();
+        Ok(CertDetail { certificate, history, chain })
+    }
+
+    /// Counts for the Overview.
+    pub async fn cert_summary(&self) -> Result<CertSummary, DeckError> {
+        let list = self.certs.list().await?;
+        let mut summary = CertSummary { total: list.len() as i64, ..CertSummary::default() };
+        for cert in &list {
+            match cert.state.as_str() {
+                "expired" => summary.expired += 1,
+                "failed" => summary.failed += 1,
+                "revoked" => {}
+                _ if cert.not_after > 0 && cert.days_left < 30 => summary.expiring_soon += 1,
+                _ => {}
+            }
+            if cert.state != "failed" && cert.last_error.is_some() && cert.managed.is_some() {
+                summary.failed += 1;
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Forgets a certificate (not its key in the vault); stops its renewal.
+    pub async fn cert_remove(&self, caller: &Caller, id: &str) -> Result<(), DeckError> {
+        let record = self.certs.get(id).await?;
+        if let Some(managed) = &record.managed {
+            self.require(
+                caller,
+                &managed.vault,
+                Role::Operator,
+                "cert.remove",
+                &record.id,
+                "removing a certificate",
+            )
+            .await?;
+        }
+        let job = renew_job_name(&record.id);
+        if Scheduler::exists(&self.store, &job).await? {
+            Scheduler::remove(&self.store, &job).await?;
+        }
+        self.certs.remove(&record.id).await?;
+        self.audit(
+            caller,
+            "cert.remove",
+            &record.id,
+            Outcome::Ok,
+            serde_json::json!({ "subject": record.subject }),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn iso_minute(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms)
+        .map(|time| time.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| unix_ms.to_string())
+}
