@@ -1,0 +1,20 @@
+//! OpsDeck configs: reading YAML, TOML and JSON into one tree that remembers
+//! where each value came from (file and line), and merging layers —
+//! defaults < committed file < local override < environment variables — into
+//! the effective config with, for every key, the layer that set it and the
+//! values it overrode.
+//!
+//! This first part is pure: no store, history or schema yet (see the configs
+//! issue for what builds on it).
+
+mod error;
+
+pub mod env;
+pub mod layers;
+pub mod parse;
+pub mod tree;
+
+pub use error::ConfigError;
+pub use layers::{effective, Effective, Layer, Provenance};
+pub use parse::{parse, Format};
+pub use tree::{Node, Value};
