@@ -17,6 +17,23 @@ pub enum ConfigError {
     /// The format is not one we read.
     #[error("{0}")]
     UnknownFormat(String),
+
+    /// The JSON Schema itself is broken.
+    #[error("the schema is not a valid JSON Schema: {0}")]
+    InvalidSchema(String),
+
+    /// An environment variable's value does not have the type the schema asks for.
+    #[error("{variable}={value:?}: {path} must be {expected} (the schema says so); fix the variable or the schema")]
+    EnvType {
+        /// The variable's name.
+        variable: String,
+        /// Its value.
+        value: String,
+        /// The config key it sets.
+        path: String,
+        /// The type the schema names.
+        expected: String,
+    },
 }
 
 impl ConfigError {
@@ -25,6 +42,8 @@ impl ConfigError {
         match self {
             ConfigError::Syntax { .. } => "config_syntax",
             ConfigError::UnknownFormat(_) => "config_format",
+            ConfigError::InvalidSchema(_) => "config_schema_invalid",
+            ConfigError::EnvType { .. } => "config_env_type",
         }
     }
 }

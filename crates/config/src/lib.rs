@@ -4,17 +4,22 @@
 //! the effective config with, for every key, the layer that set it and the
 //! values it overrode.
 //!
-//! This first part is pure: no store, history or schema yet (see the configs
-//! issue for what builds on it).
+//! JSON Schema checks name the key and the layer, file and line that set a
+//! bad value; environment strings take the types the schema names.
+//!
+//! This first part is pure: no store, history or promotion yet (see the
+//! configs issue for what builds on it).
 
 mod error;
 
 pub mod env;
 pub mod layers;
 pub mod parse;
+pub mod schema;
 pub mod tree;
 
 pub use error::ConfigError;
 pub use layers::{effective, Effective, Layer, Provenance};
 pub use parse::{parse, Format};
+pub use schema::{Schema, Violation};
 pub use tree::{Node, Value};

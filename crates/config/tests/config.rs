@@ -163,3 +163,84 @@ fn the_effective_config_names_the_layer_of_every_value_and_what_it_overrode() {
     );
     assert!(merged.provenance["log"].overridden.is_empty());
 }
+
+const SCHEMA: &str = r#"{
+  "type": "object",
+  "required": ["db"],
+  "properties": {
+    "db": {
+      "type": "object",
+      "required": ["host"],
+      "properties": {
+        "host": {"type": "string"},
+        "pool": {"type": "object", "properties": {"size": {"type": "integer", "minimum": 1}}},
+        "replicas": {"type": "array", "items": {"type": "string"}}
+      }
+    },
+    "debug": {"type": "boolean"},
+    "ratio": {"type": "number"}
+  }
+}"#;
+
+#[test]
+fn a_broken_schema_is_refused_with_why() {
+    let error = opsdeck_config::Schema::parse(r#"{"type": "nonsense"}"#).err().unwrap();
+    assert_eq!(error.code(), "config_schema_invalid");
+    assert!(opsdeck_config::Schema::parse("{not json").err().unwrap().to_string().contains("not JSON"));
+}
+
+#[test]
+fn valid_yaml_that_breaks_the_schema_names_the_key_layer_and_line() {
+    let schema = opsdeck_config::Schema::parse(SCHEMA).unwrap();
+    let committed = Layer {
+        name: "committed".into(),
+        source: "shop.yaml".into(),
+        root: yaml("db:\n  host: db.internal\n  pool:\n    size: 0\ndebug: maybe\n"),
+    };
+    let violations = schema.check(&effective(&[committed]));
+    let size = violations.iter().find(|violation| violation.path == "db.pool.size").expect("size");
+    assert_eq!(size.line, Some(4));
+    assert_eq!(size.source.as_deref(), Some("committed (shop.yaml)"));
+    assert!(size.message.contains("minimum"), "{}", size.message);
+    let debug = violations.iter().find(|violation| violation.path == "debug").expect("debug");
+    assert_eq!(debug.line, Some(5));
+
+    // A missing required key points at the map that lacks it.
+    let missing = Layer {
+        name: "committed".into(),
+        source: "shop.yaml".into(),
+        root: yaml("db:\n  pool:\n    size: 3\n"),
+    };
+    let violations = schema.check(&effective(&[missing]));
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].path, "db");
+    assert!(violations[0].message.contains("host"), "{}", violations[0].message);
+}
+
+#[test]
+fn environment_strings_take_the_schemas_types() {
+    let schema = opsdeck_config::Schema::parse(SCHEMA).unwrap();
+    let variables = [
+        ("SHOP_DB__POOL__SIZE".to_owned(), " 20 ".to_owned()),
+        ("SHOP_DEBUG".to_owned(), "yes".to_owned()),
+        ("SHOP_RATIO".to_owned(), "0.5".to_owned()),
+        ("SHOP_DB__REPLICAS".to_owned(), r#"["a", "b"]"#.to_owned()),
+        ("SHOP_DB__HOST".to_owned(), "10.0.0.1".to_owned()),
+    ];
+    let (mut root, _) = env_layer("SHOP", variables.clone());
+    let variable_of = |path: &str| format!("SHOP_{}", path.to_ascii_uppercase().replace('.', "__"));
+    schema.coerce_env(&mut root, &variable_of).unwrap();
+    assert_eq!(root.at("db.pool.size").unwrap().value, Value::Int(20));
+    assert_eq!(root.at("debug").unwrap().value, Value::Bool(true));
+    assert_eq!(root.at("ratio").unwrap().value, Value::Float(0.5));
+    assert_eq!(root.at("db.host").unwrap().value, Value::String("10.0.0.1".into()));
+    assert!(matches!(root.at("db.replicas").unwrap().value, Value::List(ref items) if items.len() == 2));
+    let merged = effective(&[Layer { name: "env".into(), source: "SHOP_*".into(), root }]);
+    assert!(schema.check(&merged).is_empty(), "{:?}", schema.check(&merged));
+
+    let (mut root, _) = env_layer("SHOP", [("SHOP_DB__POOL__SIZE".to_owned(), "lots".to_owned())]);
+    let error = schema.coerce_env(&mut root, &variable_of).unwrap_err();
+    assert_eq!(error.code(), "config_env_type");
+    let message = error.to_string();
+    assert!(message.contains("SHOP_DB__POOL__SIZE") && message.contains("an integer"), "{message}");
+}
