@@ -1,7 +1,7 @@
 //! The error type of `opsdeck-config`.
 
 /// What can go wrong reading a config, in the user's terms.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The text is not valid in its format, or repeats a key.
     #[error("{source_name}{}: {message}", line.map(|line| format!(":{line}")).unwrap_or_default())]
@@ -21,6 +21,41 @@ pub enum ConfigError {
     /// The JSON Schema itself is broken.
     #[error("the schema is not a valid JSON Schema: {0}")]
     InvalidSchema(String),
+
+    /// The result would break the project's schema; nothing was stored.
+    #[error("{} breaks the schema; nothing was stored:\n{}", .what, .violations.iter().map(|v| format!("  {}", v)).collect::<Vec<_>>().join("\n"))]
+    SchemaViolations {
+        /// What was being saved (`shop/prod committed`).
+        what: String,
+        /// Each violation.
+        violations: Vec<crate::schema::Violation>,
+    },
+
+    /// No project has this name.
+    #[error("no config project {name}; `opsdeck config import {name} ENV FILE` makes it")]
+    UnknownProject {
+        /// The name asked for.
+        name: String,
+    },
+
+    /// No such version in an environment's history.
+    #[error("{project}/{env} has no version {version}; `opsdeck config history {project} {env}` lists them")]
+    UnknownVersion {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// The version asked for.
+        version: i64,
+    },
+
+    /// A name (project, environment, layer) is not usable.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// The store failed.
+    #[error(transparent)]
+    Core(#[from] opsdeck_core::CoreError),
 
     /// An environment variable's value does not have the type the schema asks for.
     #[error("{variable}={value:?}: {path} must be {expected} (the schema says so); fix the variable or the schema")]
@@ -44,6 +79,17 @@ impl ConfigError {
             ConfigError::UnknownFormat(_) => "config_format",
             ConfigError::InvalidSchema(_) => "config_schema_invalid",
             ConfigError::EnvType { .. } => "config_env_type",
+            ConfigError::SchemaViolations { .. } => "config_invalid",
+            ConfigError::UnknownProject { .. } => "unknown_config_project",
+            ConfigError::UnknownVersion { .. } => "unknown_config_version",
+            ConfigError::Invalid(_) => "invalid_input",
+            ConfigError::Core(error) => error.code(),
         }
+    }
+}
+
+impl From<sqlx::Error> for ConfigError {
+    fn from(error: sqlx::Error) -> Self {
+        ConfigError::Core(error.into())
     }
 }

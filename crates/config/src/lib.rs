@@ -7,8 +7,9 @@
 //! JSON Schema checks name the key and the layer, file and line that set a
 //! bad value; environment strings take the types the schema names.
 //!
-//! This first part is pure: no store, history or promotion yet (see the
-//! configs issue for what builds on it).
+//! [`store`] keeps each environment's layers as versions (history and
+//! byte-identical rollback). Promotion, diff, rendering with secret
+//! references, and the app's page build on this (see the configs issue).
 
 mod error;
 
@@ -16,10 +17,12 @@ pub mod env;
 pub mod layers;
 pub mod parse;
 pub mod schema;
+pub mod store;
 pub mod tree;
 
 pub use error::ConfigError;
 pub use layers::{effective, Effective, Layer, Provenance};
 pub use parse::{parse, Format};
 pub use schema::{Schema, Violation};
+pub use store::{migrator, ConfigVersion, Configs, ProjectInfo};
 pub use tree::{Node, Value};

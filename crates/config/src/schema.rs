@@ -14,6 +14,17 @@ pub struct Schema {
     validator: Validator,
 }
 
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let key = if self.path.is_empty() { "(top level)" } else { &self.path };
+        match (&self.source, self.line) {
+            (Some(source), Some(line)) => write!(f, "{key} ({source}, line {line}): {}", self.message),
+            (Some(source), None) => write!(f, "{key} ({source}): {}", self.message),
+            _ => write!(f, "{key}: {}", self.message),
+        }
+    }
+}
+
 /// One place the config breaks the schema.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Violation {
@@ -74,6 +85,11 @@ impl Schema {
                 }
             })
             .collect()
+    }
+
+    /// The defaults layer: every `default` the schema gives under `properties`.
+    pub fn defaults(&self) -> Node {
+        defaults_of(&self.json).unwrap_or_else(Node::empty_map)
     }
 
     /// The JSON type the schema names at dotted `path` (`integer`, `number`,
@@ -173,4 +189,17 @@ fn from_json(json: &serde_json::Value) -> Value {
             Value::Map(map.iter().map(|(key, item)| (key.clone(), Node::new(from_json(item)))).collect())
         }
     }
+}
+
+fn defaults_of(schema: &serde_json::Value) -> Option<Node> {
+    if let Some(properties) = schema.get("properties").and_then(|properties| properties.as_object()) {
+        let entries: Vec<(String, Node)> = properties
+            .iter()
+            .filter_map(|(key, property)| defaults_of(property).map(|node| (key.clone(), node)))
+            .collect();
+        if !entries.is_empty() {
+            return Some(Node::new(Value::Map(entries)));
+        }
+    }
+    schema.get("default").map(|value| Node::new(from_json(value)))
 }

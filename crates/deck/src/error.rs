@@ -13,6 +13,10 @@ pub enum DeckError {
     #[error(transparent)]
     Vault(#[from] opsdeck_vault::VaultError),
 
+    /// A failure with configs (a bad file, a schema violation, an unknown project).
+    #[error(transparent)]
+    Config(#[from] opsdeck_config::ConfigError),
+
     /// A failure with certificates (a bad file, a failed probe, the CA's refusal).
     #[error(transparent)]
     Cert(#[from] opsdeck_certs::CertError),
@@ -25,6 +29,7 @@ impl DeckError {
             DeckError::Core(error) => error.code(),
             DeckError::Vault(error) => error.code(),
             DeckError::Cert(error) => error.code(),
+            DeckError::Config(error) => error.code(),
         }
     }
 

@@ -13,6 +13,7 @@
 mod access;
 mod audit;
 mod certs;
+mod configs;
 mod error;
 mod generators;
 mod inject;
@@ -45,6 +46,7 @@ pub use opsdeck_vault::{
 pub use certs::{
     CertDetail, CertImportProblem, CertImportReport, CertQuery, CertSummary, IssueOptions, RenewOutcome,
 };
+pub use configs::{ConfigExplained, ConfigValidation};
 pub use error::DeckError;
 pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use logging::{init_logging, LogGuard};
@@ -53,6 +55,7 @@ pub use opsdeck_certs::x509::CertDetails;
 pub use opsdeck_certs::{
     CertEvent, CertRecord, DnsUpdate, ExternalAccount, Location as CertLocation, Managed as ManagedCert,
 };
+pub use opsdeck_config::{ConfigVersion, ProjectInfo as ConfigProject, Violation as ConfigViolation};
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
 pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};
@@ -111,6 +114,7 @@ pub struct Deck {
     http: opsdeck_core::http::ResilientClient,
     vaults: opsdeck_vault::Vaults,
     certs: opsdeck_certs::Inventory,
+    configs: opsdeck_config::Configs,
     background_started: std::sync::atomic::AtomicBool,
 }
 
@@ -138,6 +142,7 @@ impl Deck {
         let store = Store::open(location).await?;
         store.apply_migrations(opsdeck_vault::migrator(store.kind())).await?;
         store.apply_migrations(opsdeck_certs::migrator(store.kind())).await?;
+        store.apply_migrations(opsdeck_config::migrator(store.kind())).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
         let events = EventBus::new();
         let keys = opsdeck_core::keys::SharedKeyAccess::new(options.keys);
@@ -145,6 +150,7 @@ impl Deck {
         let http = opsdeck_core::http::ResilientClient::new(options.http.clone(), Some(events.clone()));
         let vaults = opsdeck_vault::Vaults::new(store.clone(), keys.clone());
         let certs = opsdeck_certs::Inventory::new(store.clone());
+        let configs = opsdeck_config::Configs::new(store.clone());
         Ok(Deck {
             data_dir,
             store,
@@ -155,6 +161,7 @@ impl Deck {
             http,
             vaults,
             certs,
+            configs,
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
         })

@@ -2,6 +2,7 @@
 
 mod audit;
 mod cert;
+mod config;
 mod inject;
 mod jobs;
 mod notify;
@@ -64,6 +65,9 @@ enum Command {
     /// Certificates: inventory, probes, ACME issuance and renewal.
     #[command(subcommand)]
     Cert(cert::CertCommand),
+    /// Configs: layers with provenance, schema checks, history, rollback.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
 }
@@ -123,6 +127,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Jobs(command) => jobs::run(&deck, command, output).await,
             Command::Notify(command) => notify::run(&deck, command, output).await,
             Command::Cert(command) => cert::run(&deck, command, output).await,
+            Command::Config(command) => config::run(&deck, command, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
         };
         deck.shutdown().await;

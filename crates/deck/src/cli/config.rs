@@ -1,0 +1,221 @@
+//! `opsdeck config …`: config projects, their layers, history and checks.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use opsdeck::{Caller, Deck, DeckError};
+
+use super::Output;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// List config projects and their environments.
+    List,
+    /// Set a project's JSON Schema (refused if an environment breaks it).
+    Schema {
+        /// The project (made if missing).
+        project: String,
+        /// The schema file (JSON).
+        file: PathBuf,
+    },
+    /// Store a YAML, TOML or JSON file as an environment's layer (a new version).
+    Import {
+        /// The project (made if missing).
+        project: String,
+        /// The environment (dev, staging, prod, …).
+        env: String,
+        /// The file (.yaml, .yml, .toml or .json).
+        file: PathBuf,
+        /// The layer it becomes.
+        #[arg(long, default_value = "committed", value_parser = ["committed", "local"])]
+        layer: String,
+        /// Why (kept in the history).
+        #[arg(short, long, default_value = "")]
+        message: String,
+    },
+    /// One key's effective value and the layer that set it.
+    Get {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// The dotted key (db.pool.size).
+        key: String,
+    },
+    /// Every key (or one, or those under a prefix) with the layer, source and
+    /// line that set it, and the values it overrode.
+    Explain {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// A dotted key or prefix.
+        key: Option<String>,
+    },
+    /// Check the effective config against the project's schema; exit 1 when it fails.
+    Validate {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+    },
+    /// The versions of an environment, newest first.
+    History {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+    },
+    /// Make an environment's layers what they were at a version (as new versions).
+    Rollback {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// The version to go back to.
+        #[arg(long)]
+        to: i64,
+    },
+}
+
+fn minute(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms)
+        .map(|time| time.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> Result<ExitCode, DeckError> {
+    let caller = Caller::local_user("cli");
+    match command {
+        ConfigCommand::List => {
+            let projects = deck.config_projects().await?;
+            output.print(&projects, |projects| {
+                if projects.is_empty() {
+                    return "No config projects yet. `opsdeck config import PROJECT ENV FILE` makes one.\n"
+                        .to_owned();
+                }
+                projects.iter().fold(String::new(), |mut text, project| {
+                    let _ = writeln!(
+                        text,
+                        "{:<20} envs: {}  (variables {}_*{})",
+                        project.name,
+                        if project.envs.is_empty() { "—".to_owned() } else { project.envs.join(", ") },
+                        project.env_prefix,
+                        if project.has_schema { ", schema" } else { "" }
+                    );
+                    text
+                })
+            });
+        }
+        ConfigCommand::Schema { project, file } => {
+            deck.config_set_schema(&caller, &project, &file).await?;
+            output.print(&serde_json::json!({ "project": project, "schema": file }), |_| {
+                format!("schema of {project} set from {}\n", file.display())
+            });
+        }
+        ConfigCommand::Import { project, env, file, layer, message } => {
+            let version = deck.config_import(&caller, &project, &env, &file, &layer, &message).await?;
+            output.print(&version, |version| {
+                format!(
+                    "{project}/{env} {layer} is version {} ({})\n",
+                    version.version,
+                    &version.content_hash[..12]
+                )
+            });
+        }
+        ConfigCommand::Get { project, env, key } => {
+            let explained = deck.config_explain(&project, &env, Some(&key)).await?;
+            let exact = explained.iter().find(|entry| entry.key == key);
+            let document = match exact {
+                Some(entry) => serde_json::json!({ "key": key, "value": entry.value, "layer": entry.layer }),
+                None => {
+                    // A map: its keys below, from whichever layers set them.
+                    let mut map = serde_json::Map::new();
+                    for entry in &explained {
+                        map.insert(entry.key[key.len() + 1..].to_owned(), entry.value.clone());
+                    }
+                    serde_json::json!({ "key": key, "value": map, "layer": "mixed" })
+                }
+            };
+            output.print(&document, |document| match &document["value"] {
+                serde_json::Value::String(text) => format!("{text}\n"),
+                other => format!("{other}\n"),
+            });
+        }
+        ConfigCommand::Explain { project, env, key } => {
+            let explained = deck.config_explain(&project, &env, key.as_deref()).await?;
+            output.print(&explained, |explained| {
+                explained.iter().fold(String::new(), |mut text, entry| {
+                    let at = entry.line.map(|line| format!(":{line}")).unwrap_or_default();
+                    let _ = write!(
+                        text,
+                        "{} = {}  [{} · {}{at}]",
+                        entry.key, entry.value, entry.layer, entry.source
+                    );
+                    if !entry.overridden.is_empty() {
+                        let earlier: Vec<String> = entry
+                            .overridden
+                            .iter()
+                            .map(|(layer, value)| format!("{layer} {value}"))
+                            .collect();
+                        let _ = write!(text, "  overrides {}", earlier.join(", "));
+                    }
+                    text.push('\n');
+                    text
+                })
+            });
+        }
+        ConfigCommand::Validate { project, env } => {
+            let report = deck.config_validate(&project, &env).await?;
+            output.print(&report, |report| {
+                if !report.has_schema {
+                    return format!(
+                        "{project} has no schema; set one with `opsdeck config schema {project} FILE`\n"
+                    );
+                }
+                if report.ok {
+                    return format!("{project}/{env} meets the schema\n");
+                }
+                report.violations.iter().fold(String::new(), |mut text, violation| {
+                    let _ = writeln!(text, "{violation}");
+                    text
+                })
+            });
+            if !report.ok {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        ConfigCommand::History { project, env } => {
+            let versions = deck.config_history(&project, &env).await?;
+            output.print(&versions, |versions| {
+                versions.iter().fold(String::new(), |mut text, version| {
+                    let _ = writeln!(
+                        text,
+                        "v{:<4} {}  {:<9} {}  {}  {}",
+                        version.version,
+                        minute(version.created_at),
+                        version.layer,
+                        &version.content_hash[..12],
+                        version.author,
+                        version.message
+                    );
+                    text
+                })
+            });
+        }
+        ConfigCommand::Rollback { project, env, to } => {
+            let written = deck.config_rollback(&caller, &project, &env, to).await?;
+            output.print(&written, |written| {
+                if written.is_empty() {
+                    return format!("{project}/{env} is already as it was at version {to}\n");
+                }
+                let versions: Vec<String> =
+                    written.iter().map(|version| format!("v{}", version.version)).collect();
+                format!("{project}/{env} restored to version {to} as {}\n", versions.join(", "))
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,162 @@
+//! Configs in the deck: projects and their environments' layers with
+//! history, the effective config with provenance (the process's own
+//! environment variables on top), schema checks and rollback — each change
+//! attributed to the caller and audited.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use opsdeck_config::{ConfigError, ConfigVersion, Format, ProjectInfo, Violation};
+
+use crate::{Caller, Deck, DeckError, Outcome};
+
+/// One key of the effective config and who set it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigExplained {
+    /// The dotted key.
+    pub key: String,
+    /// Its value.
+    pub value: serde_json::Value,
+    /// The layer that set it (`defaults`, `committed`, `local`, `env`).
+    pub layer: String,
+    /// Its source (`committed v3`, `SHOP_* variables`).
+    pub source: String,
+    /// The line in that source, when known.
+    pub line: Option<usize>,
+    /// Values earlier layers gave this key: (layer, value).
+    pub overridden: Vec<(String, serde_json::Value)>,
+}
+
+/// The schema check of an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigValidation {
+    /// True when the effective config meets the schema (or there is none).
+    pub ok: bool,
+    /// Whether the project has a schema.
+    pub has_schema: bool,
+    /// Each violation.
+    pub violations: Vec<Violation>,
+}
+
+impl Deck {
+    /// Every config project with its environments.
+    pub async fn config_projects(&self) -> Result<Vec<ProjectInfo>, DeckError> {
+        Ok(self.configs.projects().await?)
+    }
+
+    /// Sets a project's JSON Schema from a file.
+    pub async fn config_set_schema(
+        &self,
+        caller: &Caller,
+        project: &str,
+        file: &Path,
+    ) -> Result<(), DeckError> {
+        let text = read_file(file)?;
+        self.configs.set_schema(project, &text).await?;
+        self.audit(
+            caller,
+            "config.schema",
+            project,
+            Outcome::Ok,
+            serde_json::json!({ "file": file.display().to_string() }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Stores a file as the new `layer` of `project/env` (the format from its extension).
+    pub async fn config_import(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        file: &Path,
+        layer: &str,
+        message: &str,
+    ) -> Result<ConfigVersion, DeckError> {
+        let shown = file.display().to_string();
+        let format = Format::from_path(&shown)?;
+        let text = read_file(file)?;
+        let message = if message.is_empty() { format!("import {shown}") } else { message.to_owned() };
+        let version =
+            self.configs.save(project, env, layer, format, &text, &shown, &caller.actor, &message).await?;
+        let details =
+            serde_json::json!({ "version": version.version, "layer": layer, "hash": version.content_hash });
+        self.audit(caller, "config.import", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        Ok(version)
+    }
+
+    /// The effective config's keys with their provenance (one key, or all).
+    pub async fn config_explain(
+        &self,
+        project: &str,
+        env: &str,
+        key: Option<&str>,
+    ) -> Result<Vec<ConfigExplained>, DeckError> {
+        let merged = self.configs.effective(project, env, None, std::env::vars()).await?;
+        let mut explained = Vec::new();
+        for (path, origin) in &merged.provenance {
+            let wanted = key.is_none_or(|key| path == key || path.starts_with(&format!("{key}.")));
+            if !wanted {
+                continue;
+            }
+            explained.push(ConfigExplained {
+                key: path.clone(),
+                value: merged.root.at(path).map(opsdeck_config::Node::to_json).unwrap_or_default(),
+                layer: origin.layer.clone(),
+                source: origin.source.clone(),
+                line: origin.line,
+                overridden: origin.overridden.clone(),
+            });
+        }
+        if let (Some(key), true) = (key, explained.is_empty()) {
+            return Err(ConfigError::Invalid(format!(
+                "{project}/{env} has no key {key}; `opsdeck config explain {project} {env}` lists them"
+            ))
+            .into());
+        }
+        Ok(explained)
+    }
+
+    /// Checks the effective config of `project/env` against its schema.
+    pub async fn config_validate(&self, project: &str, env: &str) -> Result<ConfigValidation, DeckError> {
+        let merged = self.configs.effective(project, env, None, std::env::vars()).await?;
+        match self.configs.schema(project).await? {
+            None => Ok(ConfigValidation { ok: true, has_schema: false, violations: Vec::new() }),
+            Some(schema) => {
+                let violations = schema.check(&merged);
+                Ok(ConfigValidation { ok: violations.is_empty(), has_schema: true, violations })
+            }
+        }
+    }
+
+    /// The versions of `project/env`, newest first.
+    pub async fn config_history(&self, project: &str, env: &str) -> Result<Vec<ConfigVersion>, DeckError> {
+        Ok(self.configs.history(project, env).await?)
+    }
+
+    /// Restores every layer of `project/env` to version `to`, as new versions.
+    pub async fn config_rollback(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        to: i64,
+    ) -> Result<Vec<ConfigVersion>, DeckError> {
+        let written = self.configs.rollback(project, env, to, &caller.actor).await?;
+        let details = serde_json::json!({ "to": to, "versions": written.iter().map(|v| v.version).collect::<Vec<_>>() });
+        self.audit(caller, "config.rollback", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        Ok(written)
+    }
+}
+
+fn read_file(file: &Path) -> Result<String, DeckError> {
+    std::fs::read_to_string(file).map_err(|error| {
+        ConfigError::Invalid(format!(
+            "cannot read {}: {error} (a config file must be UTF-8 text)",
+            file.display()
+        ))
+        .into()
+    })
+}

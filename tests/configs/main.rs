@@ -1,0 +1,186 @@
+//! Configs through the `opsdeck` command line: layers with provenance,
+//! schema checks that refuse bad saves (nothing stored), environment
+//! variables typed by the schema, history and byte-identical rollback.
+
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use opsdeck_tests::opsdeck_command;
+use serde_json::Value;
+
+const PASSPHRASE: &str = "config test passphrase";
+
+struct Cli<'a> {
+    dir: &'a Path,
+    env: Vec<(&'a str, &'a str)>,
+}
+
+impl Cli<'_> {
+    fn run(&self, args: &[&str]) -> Output {
+        opsdeck_command()
+            .arg("--data-dir")
+            .arg(self.dir)
+            .args(args)
+            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .envs(self.env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> Value {
+        let output = self.run(&[&["--json"], args].concat());
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+    }
+
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let output = self.run(args);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+}
+
+const SCHEMA: &str = r#"{
+  "type": "object",
+  "properties": {
+    "db": {
+      "type": "object",
+      "required": ["host"],
+      "properties": {
+        "host": {"type": "string"},
+        "pool": {"type": "object", "properties": {
+          "size": {"type": "integer", "minimum": 1, "default": 5},
+          "timeout": {"type": "integer", "default": 30}
+        }}
+      }
+    },
+    "debug": {"type": "boolean"},
+    "log": {"type": "string", "enum": ["debug", "info", "warn"]}
+  }
+}"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn layers_explain_where_each_value_came_from_and_env_vars_take_the_schemas_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
+    let committed = "base: &base\n  host: db.internal\n  pool:\n    size: 10\ndb:\n  <<: *base\nlog: info\n";
+    let imported = cli.ok(&["config", "import", "shop", "prod", &write(dir.path(), "shop.yaml", committed)]);
+    assert_eq!(imported["version"], 1);
+    cli.ok(&[
+        "config",
+        "import",
+        "shop",
+        "prod",
+        &write(dir.path(), "local.toml", "[db.pool]\nsize = 12\n"),
+        "--layer",
+        "local",
+    ]);
+
+    let with_env = Cli { dir: dir.path(), env: vec![("SHOP_DEBUG", "yes"), ("SHOP_LOG", "debug")] };
+    let explained = with_env.ok(&["config", "explain", "shop", "prod"]);
+    let entry =
+        |key: &str| explained.as_array().unwrap().iter().find(|entry| entry["key"] == key).unwrap().clone();
+    let size = entry("db.pool.size");
+    assert_eq!(
+        (size["value"].clone(), size["layer"].clone()),
+        (serde_json::json!(12), serde_json::json!("local"))
+    );
+    assert_eq!(size["overridden"], serde_json::json!([["defaults", 5], ["committed", 10]]));
+    assert_eq!(entry("db.pool.timeout")["layer"], "defaults");
+    assert_eq!(entry("db.host")["line"], 2, "the anchor's line: {}", entry("db.host"));
+    assert_eq!(entry("debug")["value"], true, "typed by the schema");
+    assert_eq!(entry("log")["layer"], "env");
+
+    // The CLI contract's `config get` shape.
+    let got = cli.ok(&["config", "get", "shop", "prod", "db.pool.size"]);
+    assert_eq!(got, serde_json::json!({ "key": "db.pool.size", "value": 12, "layer": "local" }));
+    let bad_env = Cli { dir: dir.path(), env: vec![("SHOP_DB__POOL__SIZE", "lots")] };
+    let error = bad_env.fails(&["config", "get", "shop", "prod", "db.pool.size"], 2);
+    assert!(error.contains("SHOP_DB__POOL__SIZE") && error.contains("integer"), "{error}");
+    assert!(cli.fails(&["config", "get", "shop", "prod", "db.nope"], 2).contains("no key db.nope"));
+}
+
+#[test]
+fn saves_that_break_the_schema_or_the_syntax_are_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
+    cli.ok(&["config", "import", "shop", "dev", &write(dir.path(), "ok.yaml", "db:\n  host: a\n")]);
+
+    // Valid YAML, but it breaks the schema: the key, file and line are named.
+    let error = cli.fails(
+        &[
+            "config",
+            "import",
+            "shop",
+            "dev",
+            &write(dir.path(), "bad.yaml", "db:\n  host: a\n  pool:\n    size: 0\n"),
+        ],
+        2,
+    );
+    assert!(error.contains("db.pool.size (committed (") && error.contains("bad.yaml), line 4)"), "{error}");
+    // A repeated key, a TOML error, an unknown format, a broken schema.
+    let error = cli.fails(
+        &["config", "import", "shop", "dev", &write(dir.path(), "twice.yaml", "db:\n  host: a\n  host: b\n")],
+        2,
+    );
+    assert!(error.contains("twice.yaml:3") && error.contains("appears twice"), "{error}");
+    let error = cli
+        .fails(&["config", "import", "shop", "dev", &write(dir.path(), "broken.toml", "[db\nhost = 1\n")], 2);
+    assert!(error.contains("broken.toml:1"), "{error}");
+    assert!(cli
+        .fails(&["config", "import", "shop", "dev", &write(dir.path(), "x.ini", "a=1")], 2)
+        .contains(".yaml"));
+    let error =
+        cli.fails(&["config", "schema", "shop", &write(dir.path(), "broken.json", r#"{"type": 7}"#)], 2);
+    assert!(error.contains("not a valid JSON Schema"), "{error}");
+    // A schema the stored config breaks is refused too.
+    let strict = r#"{"type": "object", "required": ["owner"]}"#;
+    assert!(cli
+        .fails(&["config", "schema", "shop", &write(dir.path(), "strict.json", strict)], 2)
+        .contains("owner"));
+
+    let history = cli.ok(&["config", "history", "shop", "dev"]);
+    assert_eq!(history.as_array().unwrap().len(), 1, "nothing stored: {history}");
+    assert_eq!(cli.ok(&["config", "validate", "shop", "dev"])["ok"], true);
+}
+
+#[test]
+fn rollback_restores_each_layer_byte_for_byte_as_new_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    let first = "# the team's file\ndb:\n  host: \"db.internal\"   # primary\n  pool: { size: 10 }\n";
+    let v1 = cli.ok(&["config", "import", "shop", "prod", &write(dir.path(), "a.yaml", first)]);
+    cli.ok(&["config", "import", "shop", "prod", &write(dir.path(), "b.yaml", "db:\n  host: other\n")]);
+    cli.ok(&[
+        "config",
+        "import",
+        "shop",
+        "prod",
+        &write(dir.path(), "c.json", "{\"log\": \"warn\"}"),
+        "--layer",
+        "local",
+    ]);
+    let restored = cli.ok(&["config", "rollback", "shop", "prod", "--to", "1"]);
+    let restored: Vec<&Value> = restored.as_array().unwrap().iter().collect();
+    assert_eq!(restored.len(), 2, "the committed text back, the local layer emptied: {restored:?}");
+    let committed = restored.iter().find(|version| version["layer"] == "committed").unwrap();
+    assert_eq!(committed["content_hash"], v1["content_hash"], "byte-identical content");
+    assert_eq!(cli.ok(&["config", "get", "shop", "prod", "db.host"])["value"], "db.internal");
+    assert!(cli.fails(&["config", "get", "shop", "prod", "log"], 2).contains("no key log"));
+    let history = cli.ok(&["config", "history", "shop", "prod"]);
+    assert_eq!(history.as_array().unwrap().len(), 5);
+    assert!(cli.fails(&["config", "rollback", "shop", "prod", "--to", "42"], 2).contains("no version 42"));
+    assert!(cli.fails(&["config", "history", "nope", "prod"], 2).contains("no config project nope"));
+    let audit = cli.ok(&["audit", "log", "--action", "config.rollback"]);
+    assert_eq!(audit.as_array().unwrap().len(), 1);
+}
