@@ -184,3 +184,54 @@ fn rollback_restores_each_layer_byte_for_byte_as_new_versions() {
     let audit = cli.ok(&["audit", "log", "--action", "config.rollback"]);
     assert_eq!(audit.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn promotion_shows_the_diff_and_refuses_a_result_that_breaks_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
+    cli.ok(&[
+        "config",
+        "import",
+        "shop",
+        "staging",
+        &write(dir.path(), "s1.yaml", "db:\n  host: stage-db\n  pool: {size: 4}\n"),
+    ]);
+    cli.ok(&["config", "import", "shop", "prod", &write(dir.path(), "p1.yaml", "db:\n  host: prod-db\n")]);
+    let before = cli.ok(&["config", "history", "shop", "prod"]);
+
+    let promoted = cli.ok(&["config", "promote", "shop", "staging", "prod", "-m", "pool size from staging"]);
+    assert_eq!(promoted["version"]["version"], 2);
+    let changes = promoted["changes"].as_array().unwrap();
+    assert!(changes.iter().any(|change| change["key"] == "db.host"
+        && change["kind"] == "changed"
+        && change["after"] == "stage-db"));
+    assert!(changes.iter().any(|change| change["key"] == "db.pool.size" && change["kind"] == "added"));
+    let diff = cli.ok(&["config", "diff", "shop", "prod", "1", "2"]);
+    assert_eq!(diff, promoted["changes"]);
+    let again = cli.ok(&["config", "promote", "shop", "staging", "prod"]);
+    assert!(again["version"].is_null(), "nothing to promote twice: {again}");
+
+    // Staging's committed layer leans on staging's local layer for db.host;
+    // in prod nothing gives it, so promoting it there is refused and prod is unchanged.
+    let staging_local = write(dir.path(), "s-local.yaml", "db:\n  host: stage-db-2\n");
+    cli.ok(&["config", "import", "shop", "staging", &staging_local, "--layer", "local"]);
+    cli.ok(&[
+        "config",
+        "import",
+        "shop",
+        "staging",
+        &write(dir.path(), "s2.yaml", "db:\n  pool: {size: 8}\n"),
+    ]);
+    let prod_before = cli.ok(&["config", "explain", "shop", "prod"]);
+    let history_before = cli.ok(&["config", "history", "shop", "prod"]);
+    let error = cli.fails(&["config", "promote", "shop", "staging", "prod"], 2);
+    assert!(error.contains("\"host\" is a required property"), "{error}");
+    assert_eq!(cli.ok(&["config", "explain", "shop", "prod"]), prod_before, "prod unchanged");
+    assert_eq!(cli.ok(&["config", "history", "shop", "prod"]), history_before, "no version written");
+    assert_eq!(before.as_array().unwrap().len() + 1, history_before.as_array().unwrap().len());
+    let audit = cli.ok(&["audit", "log", "--action", "config.promote"]);
+    let outcomes: Vec<&str> = audit.as_array().unwrap().iter().map(|entry| entry["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["failed", "ok", "ok"], "newest first: {audit}");
+    assert!(cli.fails(&["config", "promote", "shop", "nowhere", "prod"], 2).contains("no committed layer"));
+}

@@ -99,3 +99,54 @@ fn set_path(root: &mut Node, path: &str, value: Node) {
         node = &mut entries[position].1;
     }
 }
+
+/// One key that differs between two configs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// The dotted key.
+    pub key: String,
+    /// `added`, `removed` or `changed`.
+    pub kind: String,
+    /// The value before (`null` when added).
+    pub before: serde_json::Value,
+    /// The value after (`null` when removed).
+    pub after: serde_json::Value,
+}
+
+/// The keys that differ between `before` and `after`, by dotted key.
+pub fn diff(before: &Node, after: &Node) -> Vec<Change> {
+    let old: BTreeMap<String, serde_json::Value> =
+        before.leaves().into_iter().map(|(key, node)| (key, node.to_json())).collect();
+    let new: BTreeMap<String, serde_json::Value> =
+        after.leaves().into_iter().map(|(key, node)| (key, node.to_json())).collect();
+    let mut changes = Vec::new();
+    for (key, value) in &old {
+        match new.get(key) {
+            None => changes.push(Change {
+                key: key.clone(),
+                kind: "removed".to_owned(),
+                before: value.clone(),
+                after: serde_json::Value::Null,
+            }),
+            Some(other) if other != value => changes.push(Change {
+                key: key.clone(),
+                kind: "changed".to_owned(),
+                before: value.clone(),
+                after: other.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (key, value) in &new {
+        if !old.contains_key(key) {
+            changes.push(Change {
+                key: key.clone(),
+                kind: "added".to_owned(),
+                before: serde_json::Value::Null,
+                after: value.clone(),
+            });
+        }
+    }
+    changes.sort_by(|a, b| a.key.cmp(&b.key));
+    changes
+}

@@ -21,8 +21,8 @@ pub mod store;
 pub mod tree;
 
 pub use error::ConfigError;
-pub use layers::{effective, Effective, Layer, Provenance};
+pub use layers::{diff, effective, Change, Effective, Layer, Provenance};
 pub use parse::{parse, Format};
 pub use schema::{Schema, Violation};
-pub use store::{migrator, ConfigVersion, Configs, ProjectInfo};
+pub use store::{migrator, ConfigVersion, Configs, ProjectInfo, Promotion};
 pub use tree::{Node, Value};

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use sqlx::migrate::Migrator;
 
 use crate::env::{default_prefix, env_layer};
-use crate::layers::{effective, Effective, Layer};
+use crate::layers::{diff, effective, Change, Effective, Layer};
 use crate::parse::{parse, Format};
 use crate::schema::Schema;
 use crate::ConfigError;
@@ -428,6 +428,84 @@ impl Configs {
             );
         }
         Ok(written)
+    }
+}
+
+/// What a promotion did (or would do, when refused).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Promotion {
+    /// The environment promoted from, and its version.
+    pub from: String,
+    /// The environment promoted to.
+    pub to: String,
+    /// The version written in `to` (none when nothing changed).
+    pub version: Option<ConfigVersion>,
+    /// The keys of `to` that change.
+    pub changes: Vec<Change>,
+}
+
+impl Configs {
+    /// The keys that differ between versions `from` and `to` of `project/env`
+    /// (the written layers, without variables).
+    pub async fn diff(
+        &self,
+        project: &str,
+        env: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Change>, ConfigError> {
+        let before = merge(&None, &self.layers_at(project, env, Some(from)).await?, None)?;
+        let after = merge(&None, &self.layers_at(project, env, Some(to)).await?, None)?;
+        Ok(diff(&before.root, &after.root))
+    }
+
+    /// Copies `from`'s committed layer to `to`'s committed layer (a new
+    /// version), after checking `to` with it against the schema; refused,
+    /// with nothing stored, when the result breaks the schema.
+    pub async fn promote(
+        &self,
+        project: &str,
+        from: &str,
+        to: &str,
+        author: &str,
+        message: &str,
+    ) -> Result<Promotion, ConfigError> {
+        check_name("environment", to)?;
+        let source = self
+            .layers_at(project, from, None)
+            .await?
+            .into_iter()
+            .find(|layer| layer.layer == "committed")
+            .ok_or_else(|| {
+                ConfigError::Invalid(format!("{project}/{from} has no committed layer to promote"))
+            })?;
+        let target_before = self.layers_at(project, to, None).await?;
+        let mut target_after: Vec<StoredLayer> =
+            target_before.iter().filter(|layer| layer.layer != "committed").cloned().collect();
+        let promoted_source = format!("{from} v{}", source.version);
+        target_after.push(StoredLayer { source: promoted_source.clone(), version: 0, ..source.clone() });
+        let before = merge(&None, &target_before, None)?;
+        let after = merge(&None, &target_after, None)?;
+        let changes = diff(&before.root, &after.root);
+        if target_before.iter().any(|layer| layer.layer == "committed" && layer.content == source.content) {
+            return Ok(Promotion { from: promoted_source, to: to.to_owned(), version: None, changes });
+        }
+        let message =
+            if message.is_empty() { format!("promote from {promoted_source}") } else { message.to_owned() };
+        // `save` checks the schema with `to`'s other layers and stores nothing when it fails.
+        let version = self
+            .save(
+                project,
+                to,
+                "committed",
+                source.format,
+                &source.content,
+                &promoted_source,
+                author,
+                &message,
+            )
+            .await?;
+        Ok(Promotion { from: promoted_source, to: to.to_owned(), version: Some(version), changes })
     }
 }
 

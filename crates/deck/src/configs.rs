@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use opsdeck_config::{ConfigError, ConfigVersion, Format, ProjectInfo, Violation};
+use opsdeck_config::{Change, ConfigError, ConfigVersion, Format, ProjectInfo, Promotion, Violation};
 
 use crate::{Caller, Deck, DeckError, Outcome};
 
@@ -134,6 +134,45 @@ impl Deck {
     /// The versions of `project/env`, newest first.
     pub async fn config_history(&self, project: &str, env: &str) -> Result<Vec<ConfigVersion>, DeckError> {
         Ok(self.configs.history(project, env).await?)
+    }
+
+    /// The keys that differ between two versions of `project/env`.
+    pub async fn config_diff(
+        &self,
+        project: &str,
+        env: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Change>, DeckError> {
+        Ok(self.configs.diff(project, env, from, to).await?)
+    }
+
+    /// Promotes `from`'s committed layer to `to` (refused, nothing stored,
+    /// when `to` would break the schema); audited either way.
+    pub async fn config_promote(
+        &self,
+        caller: &Caller,
+        project: &str,
+        from: &str,
+        to: &str,
+        message: &str,
+    ) -> Result<Promotion, DeckError> {
+        let target = format!("{project}/{from}->{to}");
+        match self.configs.promote(project, from, to, &caller.actor, message).await {
+            Ok(promotion) => {
+                let details = serde_json::json!({
+                    "from": promotion.from, "version": promotion.version.as_ref().map(|version| version.version),
+                    "changes": promotion.changes.len(),
+                });
+                self.audit(caller, "config.promote", &target, Outcome::Ok, details).await?;
+                Ok(promotion)
+            }
+            Err(error) => {
+                let details = serde_json::json!({ "error": error.to_string() });
+                self.audit(caller, "config.promote", &target, Outcome::Failed, details).await?;
+                Err(error.into())
+            }
+        }
     }
 
     /// Restores every layer of `project/env` to version `to`, as new versions.

@@ -55,7 +55,10 @@ pub use opsdeck_certs::x509::CertDetails;
 pub use opsdeck_certs::{
     CertEvent, CertRecord, DnsUpdate, ExternalAccount, Location as CertLocation, Managed as ManagedCert,
 };
-pub use opsdeck_config::{ConfigVersion, ProjectInfo as ConfigProject, Violation as ConfigViolation};
+pub use opsdeck_config::{
+    Change as ConfigChange, ConfigVersion, ProjectInfo as ConfigProject, Promotion as ConfigPromotion,
+    Violation as ConfigViolation,
+};
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
 pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};

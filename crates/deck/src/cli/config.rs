@@ -68,6 +68,30 @@ pub(crate) enum ConfigCommand {
         /// The environment.
         env: String,
     },
+    /// The keys that differ between two versions of an environment.
+    Diff {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// The earlier version.
+        v1: i64,
+        /// The later version.
+        v2: i64,
+    },
+    /// Copy one environment's committed layer to another, after checking the
+    /// result against the schema (refused, nothing stored, when it fails).
+    Promote {
+        /// The project.
+        project: String,
+        /// From (e.g. staging).
+        from: String,
+        /// To (e.g. prod).
+        to: String,
+        /// Why (kept in the history).
+        #[arg(short, long, default_value = "")]
+        message: String,
+    },
     /// Make an environment's layers what they were at a version (as new versions).
     Rollback {
         /// The project.
@@ -78,6 +102,20 @@ pub(crate) enum ConfigCommand {
         #[arg(long)]
         to: i64,
     },
+}
+
+fn changes_text(changes: &[opsdeck::ConfigChange], when_none: &str) -> String {
+    if changes.is_empty() {
+        return when_none.to_owned();
+    }
+    changes.iter().fold(String::new(), |mut text, change| {
+        let _ = match change.kind.as_str() {
+            "added" => writeln!(text, "+ {} = {}", change.key, change.after),
+            "removed" => writeln!(text, "- {} = {}", change.key, change.before),
+            _ => writeln!(text, "~ {}: {} -> {}", change.key, change.before, change.after),
+        };
+        text
+    })
 }
 
 fn minute(unix_ms: i64) -> String {
@@ -203,6 +241,31 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     );
                     text
                 })
+            });
+        }
+        ConfigCommand::Diff { project, env, v1, v2 } => {
+            let changes = deck.config_diff(&project, &env, v1, v2).await?;
+            output
+                .print(&changes, |changes| changes_text(changes, &format!("v{v1} and v{v2} are the same\n")));
+        }
+        ConfigCommand::Promote { project, from, to, message } => {
+            let promotion = deck.config_promote(&caller, &project, &from, &to, &message).await?;
+            output.print(&promotion, |promotion| {
+                let mut text = changes_text(&promotion.changes, "");
+                match &promotion.version {
+                    Some(version) => {
+                        let _ = writeln!(
+                            text,
+                            "{project}/{to} is now {} as version {}",
+                            promotion.from, version.version
+                        );
+                    }
+                    None => {
+                        let _ =
+                            writeln!(text, "{project}/{to} already has {}'s committed layer", promotion.from);
+                    }
+                }
+                text
             });
         }
         ConfigCommand::Rollback { project, env, to } => {
