@@ -231,7 +231,54 @@ fn promotion_shows_the_diff_and_refuses_a_result_that_breaks_the_schema() {
     assert_eq!(cli.ok(&["config", "history", "shop", "prod"]), history_before, "no version written");
     assert_eq!(before.as_array().unwrap().len() + 1, history_before.as_array().unwrap().len());
     let audit = cli.ok(&["audit", "log", "--action", "config.promote"]);
-    let outcomes: Vec<&str> = audit.as_array().unwrap().iter().map(|entry| entry["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<&str> =
+        audit.as_array().unwrap().iter().map(|entry| entry["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["failed", "ok", "ok"], "newest first: {audit}");
     assert!(cli.fails(&["config", "promote", "shop", "nowhere", "prod"], 2).contains("no committed layer"));
+}
+
+#[test]
+fn secret_references_stay_references_until_render_resolves_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["vault", "init", "prod", "--no-keychain"]);
+    let mut child = opsdeck_command()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"])
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"s3cr3t pass").unwrap();
+    assert!(child.wait().unwrap().success());
+    let text = "db:\n  host: db.internal\n  password: opsdeck://prod/db\n  pool:\n    size: 10\n";
+    cli.ok(&["config", "import", "shop-api", "prod", &write(dir.path(), "shop.yaml", text)]);
+
+    // Stored, explained and diffed as the reference.
+    assert_eq!(cli.ok(&["config", "get", "shop-api", "prod", "db.password"])["value"], "opsdeck://prod/db");
+    // Rendered with the value, in each format.
+    let rendered = cli.run(&["config", "render", "shop-api", "prod", "--format", "env"]);
+    let rendered = String::from_utf8_lossy(&rendered.stdout).into_owned();
+    assert!(rendered.contains("SHOP_API_DB__PASSWORD='s3cr3t pass'"), "{rendered}");
+    assert!(rendered.contains("SHOP_API_DB__POOL__SIZE=10"), "{rendered}");
+    let out = dir.path().join("rendered.json");
+    cli.ok(&["config", "render", "shop-api", "prod", "--format", "json", "-o", out.to_str().unwrap()]);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(json["db"]["password"], "s3cr3t pass");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    let yaml = cli.run(&["config", "render", "shop-api", "prod"]);
+    assert!(String::from_utf8_lossy(&yaml.stdout).contains("password: \"s3cr3t pass\""));
+    // Each reveal is audited; a reference to a missing secret is named.
+    let reveals = cli.ok(&["audit", "log", "--action", "secret.reveal"]);
+    assert_eq!(reveals.as_array().unwrap().len(), 3);
+    let missing = "db:\n  host: h\n  password: opsdeck://prod/nope\n";
+    cli.ok(&["config", "import", "shop-api", "dev", &write(dir.path(), "dev.yaml", missing)]);
+    let error = cli.fails(&["config", "render", "shop-api", "dev"], 2);
+    assert!(error.contains("nope"), "{error}");
+    assert!(cli.fails(&["config", "render", "shop-api", "prod", "--format", "ini"], 2).contains("ini"));
 }

@@ -366,6 +366,11 @@ impl Configs {
         merge(&schema_defaults(schema.as_ref()), &layers, env_layer)
     }
 
+    /// The project's environment-variable prefix.
+    pub async fn env_prefix(&self, project: &str) -> Result<String, ConfigError> {
+        Ok(self.project_row(project).await?.1)
+    }
+
     /// The versions of `project/env`, newest first.
     pub async fn history(&self, project: &str, env: &str) -> Result<Vec<ConfigVersion>, ConfigError> {
         let (id, _, _) = self.project_row(project).await?;

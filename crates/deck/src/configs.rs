@@ -136,6 +136,58 @@ impl Deck {
         Ok(self.configs.history(project, env).await?)
     }
 
+    /// The effective config of `project/env` written as `format`, with every
+    /// secret reference (`opsdeck://VAULT/NAME`) resolved now (each reveal
+    /// audited; the caller must be allowed to reveal them).
+    pub async fn config_render(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        format: &str,
+    ) -> Result<zeroize::Zeroizing<String>, DeckError> {
+        let format = opsdeck_config::RenderFormat::parse(format)?;
+        let merged = self.configs.effective(project, env, None, std::env::vars()).await?;
+        let mut value = merged.root.to_json();
+        self.resolve_secret_references(caller, &mut value).await?;
+        let prefix = self.configs.env_prefix(project).await?;
+        let text = opsdeck_config::render(&value, format, &prefix);
+        zeroize_json(&mut value);
+        let text = zeroize::Zeroizing::new(text?);
+        self.audit(caller, "config.render", &format!("{project}/{env}"), Outcome::Ok, serde_json::json!({}))
+            .await?;
+        Ok(text)
+    }
+
+    /// Replaces each string that is a secret reference with the secret's value.
+    fn resolve_secret_references<'a>(
+        &'a self,
+        caller: &'a Caller,
+        value: &'a mut serde_json::Value,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DeckError>> + Send + 'a>> {
+        Box::pin(async move {
+            match value {
+                serde_json::Value::String(text) if text.trim().starts_with("opsdeck://") => {
+                    let reference = opsdeck_vault::SecretReference::parse(text)?;
+                    let secret = self.resolve_reference(caller, &reference).await?;
+                    *text = secret.as_str().to_owned();
+                }
+                serde_json::Value::Array(items) => {
+                    for item in items {
+                        self.resolve_secret_references(caller, item).await?;
+                    }
+                }
+                serde_json::Value::Object(map) => {
+                    for (_, item) in map.iter_mut() {
+                        self.resolve_secret_references(caller, item).await?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })
+    }
+
     /// The keys that differ between two versions of `project/env`.
     pub async fn config_diff(
         &self,
@@ -198,4 +250,15 @@ fn read_file(file: &Path) -> Result<String, DeckError> {
         ))
         .into()
     })
+}
+
+/// Overwrites every string of a rendered value (it may hold secrets) before it is dropped.
+fn zeroize_json(value: &mut serde_json::Value) {
+    use zeroize::Zeroize;
+    match value {
+        serde_json::Value::String(text) => text.zeroize(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(zeroize_json),
+        serde_json::Value::Object(map) => map.iter_mut().for_each(|(_, item)| zeroize_json(item)),
+        _ => {}
+    }
 }

@@ -68,6 +68,19 @@ pub(crate) enum ConfigCommand {
         /// The environment.
         env: String,
     },
+    /// Write the effective config with secret references resolved (to stdout, or -o FILE written 0600).
+    Render {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// yaml, toml, json or env.
+        #[arg(long, default_value = "yaml", value_parser = ["yaml", "toml", "json", "env"])]
+        format: String,
+        /// Write to this file (mode 0600) instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// The keys that differ between two versions of an environment.
     Diff {
         /// The project.
@@ -242,6 +255,13 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     text
                 })
             });
+        }
+        ConfigCommand::Render { project, env, format, output: file } => {
+            let text = deck.config_render(&caller, &project, &env, &format).await?;
+            match file {
+                Some(path) => super::write_private_file(&path, text.as_bytes())?,
+                None => print!("{}", text.as_str()),
+            }
         }
         ConfigCommand::Diff { project, env, v1, v2 } => {
             let changes = deck.config_diff(&project, &env, v1, v2).await?;
