@@ -179,6 +179,11 @@ fn rollback_restores_each_layer_byte_for_byte_as_new_versions() {
     assert!(cli.fails(&["config", "get", "shop", "prod", "log"], 2).contains("no key log"));
     let history = cli.ok(&["config", "history", "shop", "prod"]);
     assert_eq!(history.as_array().unwrap().len(), 5);
+    // Export writes the layers as stored: the committed text is the first file again, comments and all.
+    let exported = dir.path().join("export");
+    cli.ok(&["config", "export", "shop", exported.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(exported.join("prod/committed.yaml")).unwrap(), first);
+    assert_eq!(std::fs::read_to_string(exported.join("prod/local.json")).unwrap(), "{}");
     assert!(cli.fails(&["config", "rollback", "shop", "prod", "--to", "42"], 2).contains("no version 42"));
     assert!(cli.fails(&["config", "history", "nope", "prod"], 2).contains("no config project nope"));
     let audit = cli.ok(&["audit", "log", "--action", "config.rollback"]);

@@ -78,7 +78,8 @@ pub struct StoredLayer {
     pub source: String,
 }
 
-fn format_name(format: Format) -> &'static str {
+/// The file extension of a format (`yaml`, `toml`, `json`).
+pub fn format_name(format: Format) -> &'static str {
     match format {
         Format::Yaml => "yaml",
         Format::Toml => "toml",
@@ -364,6 +365,17 @@ impl Configs {
             root: env_root,
         });
         merge(&schema_defaults(schema.as_ref()), &layers, env_layer)
+    }
+
+    /// The project's schema text, as stored.
+    pub async fn schema_text(&self, project: &str) -> Result<Option<String>, ConfigError> {
+        Ok(self.project_row(project).await?.2)
+    }
+
+    /// The environments of `project` that have versions.
+    pub async fn project_envs(&self, project: &str) -> Result<Vec<String>, ConfigError> {
+        let (id, _, _) = self.project_row(project).await?;
+        self.envs(&id).await
     }
 
     /// The project's environment-variable prefix.

@@ -188,6 +188,33 @@ impl Deck {
         })
     }
 
+    /// Writes the whole project into `dir`: `schema.json`, and per environment
+    /// `ENV/committed.EXT` and `ENV/local.EXT` as stored (byte for byte).
+    /// Returns the files written. `config import` reads each file back.
+    pub async fn config_export(&self, project: &str, dir: &Path) -> Result<Vec<String>, DeckError> {
+        let write = |path: std::path::PathBuf, text: &str| -> Result<String, DeckError> {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|error| {
+                    ConfigError::Invalid(format!("cannot create {}: {error}", parent.display()))
+                })?;
+            }
+            std::fs::write(&path, text)
+                .map_err(|error| ConfigError::Invalid(format!("cannot write {}: {error}", path.display())))?;
+            Ok(path.display().to_string())
+        };
+        let mut written = Vec::new();
+        if let Some(schema) = self.configs.schema_text(project).await? {
+            written.push(write(dir.join("schema.json"), &schema)?);
+        }
+        for env in self.configs.project_envs(project).await? {
+            for layer in self.configs.layers_at(project, &env, None).await? {
+                let name = format!("{}.{}", layer.layer, opsdeck_config::store::format_name(layer.format));
+                written.push(write(dir.join(&env).join(name), &layer.content)?);
+            }
+        }
+        Ok(written)
+    }
+
     /// The keys that differ between two versions of `project/env`.
     pub async fn config_diff(
         &self,

@@ -81,6 +81,13 @@ pub(crate) enum ConfigCommand {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Write the whole project into a directory: schema.json and ENV/committed.*, ENV/local.* as stored.
+    Export {
+        /// The project.
+        project: String,
+        /// The directory (made if missing).
+        dir: PathBuf,
+    },
     /// The keys that differ between two versions of an environment.
     Diff {
         /// The project.
@@ -262,6 +269,15 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                 Some(path) => super::write_private_file(&path, text.as_bytes())?,
                 None => print!("{}", text.as_str()),
             }
+        }
+        ConfigCommand::Export { project, dir } => {
+            let files = deck.config_export(&project, &dir).await?;
+            output.print(&files, |files| {
+                files.iter().fold(format!("exported {project}:\n"), |mut text, file| {
+                    let _ = writeln!(text, "  {file}");
+                    text
+                })
+            });
         }
         ConfigCommand::Diff { project, env, v1, v2 } => {
             let changes = deck.config_diff(&project, &env, v1, v2).await?;
