@@ -287,3 +287,45 @@ fn secret_references_stay_references_until_render_resolves_them() {
     assert!(error.contains("nope"), "{error}");
     assert!(cli.fails(&["config", "render", "shop-api", "prod", "--format", "ini"], 2).contains("ini"));
 }
+
+#[test]
+fn set_changes_one_key_keeping_the_files_comments_where_the_format_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
+    let yaml = "# team file\ndb:\n  host: db.internal   # primary\n  pool:\n    size: 10\n";
+    cli.ok(&["config", "import", "shop", "prod", &write(dir.path(), "shop.yaml", yaml)]);
+    cli.ok(&["config", "set", "shop", "prod", "db.pool.size", "20", "-m", "more connections"]);
+    cli.ok(&["config", "set", "shop", "prod", "db.host", "db2.internal"]);
+    let exported = dir.path().join("out");
+    cli.ok(&["config", "export", "shop", exported.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(exported.join("prod/committed.yaml")).unwrap(),
+        "# team file\ndb:\n  host: \"db2.internal\"   # primary\n  pool:\n    size: 20\n"
+    );
+    assert_eq!(cli.ok(&["config", "get", "shop", "prod", "db.pool.size"])["value"], 20);
+    let history = cli.ok(&["config", "history", "shop", "prod"]);
+    assert_eq!(history[1]["message"], "more connections");
+
+    // TOML keeps its comments and gains the new table.
+    cli.ok(&[
+        "config",
+        "import",
+        "shop",
+        "dev",
+        &write(dir.path(), "dev.toml", "# dev\n[db]\nhost = \"x\" # local db\n"),
+    ]);
+    cli.ok(&["config", "set", "shop", "dev", "db.pool.size", "3"]);
+    cli.ok(&["config", "export", "shop", exported.to_str().unwrap()]);
+    let toml = std::fs::read_to_string(exported.join("dev/committed.toml")).unwrap();
+    assert!(
+        toml.starts_with("# dev\n[db]\nhost = \"x\" # local db\n") && toml.contains("size = 3"),
+        "{toml}"
+    );
+
+    // A value the schema refuses is not stored.
+    let error = cli.fails(&["config", "set", "shop", "prod", "db.pool.size", "0"], 2);
+    assert!(error.contains("minimum"), "{error}");
+    assert_eq!(cli.ok(&["config", "get", "shop", "prod", "db.pool.size"])["value"], 20);
+    assert!(cli.fails(&["config", "set", "shop", "prod", "db..size", "1"], 2).contains("dotted key"));
+}

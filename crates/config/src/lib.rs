@@ -13,6 +13,7 @@
 
 mod error;
 
+pub mod edit;
 pub mod env;
 pub mod layers;
 pub mod parse;

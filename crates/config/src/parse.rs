@@ -163,7 +163,7 @@ fn scalar_text(value: &Value) -> String {
 }
 
 /// Types a plain YAML scalar by the 1.2 core schema.
-fn plain_scalar(text: &str) -> Value {
+pub(crate) fn plain_scalar(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),

@@ -448,6 +448,34 @@ impl Configs {
     }
 }
 
+impl Configs {
+    /// Sets one key in the committed layer of `project/env` (a new version;
+    /// a new YAML layer when there is none), checked like any save. Returns
+    /// the version and whether the rest of the text was kept as written.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set(
+        &self,
+        project: &str,
+        env: &str,
+        key: &str,
+        value: &serde_json::Value,
+        author: &str,
+        message: &str,
+    ) -> Result<(ConfigVersion, bool), ConfigError> {
+        self.ensure_project(project).await?;
+        let current =
+            self.layers_at(project, env, None).await?.into_iter().find(|layer| layer.layer == "committed");
+        let (format, content, source) = match current {
+            Some(layer) => (layer.format, layer.content, layer.source),
+            None => (Format::Yaml, String::new(), format!("{project}/{env} committed")),
+        };
+        let (text, kept) = crate::edit::set_value(&content, format, &source, key, value)?;
+        let message = if message.is_empty() { format!("set {key}") } else { message.to_owned() };
+        let version = self.save(project, env, "committed", format, &text, &source, author, &message).await?;
+        Ok((version, kept))
+    }
+}
+
 /// What a promotion did (or would do, when refused).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Promotion {

@@ -87,6 +87,25 @@ impl Deck {
         Ok(version)
     }
 
+    /// Sets `key` to `value` (typed like YAML, or JSON for lists and maps) in
+    /// the committed layer of `project/env`; returns the version and whether
+    /// the rest of the file's text (comments, layout) was kept.
+    pub async fn config_set(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        key: &str,
+        value: &str,
+        message: &str,
+    ) -> Result<(ConfigVersion, bool), DeckError> {
+        let value = opsdeck_config::edit::parse_value(value)?;
+        let (version, kept) = self.configs.set(project, env, key, &value, &caller.actor, message).await?;
+        let details = serde_json::json!({ "key": key, "version": version.version });
+        self.audit(caller, "config.set", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        Ok((version, kept))
+    }
+
     /// The effective config's keys with their provenance (one key, or all).
     pub async fn config_explain(
         &self,

@@ -35,6 +35,20 @@ pub(crate) enum ConfigCommand {
         #[arg(short, long, default_value = "")]
         message: String,
     },
+    /// Set one key in an environment's committed layer (a new version).
+    Set {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// The dotted key (db.pool.size).
+        key: String,
+        /// The value: typed as YAML would (20, true, text), or JSON for lists and maps.
+        value: String,
+        /// Why (kept in the history).
+        #[arg(short, long, default_value = "")]
+        message: String,
+    },
     /// One key's effective value and the layer that set it.
     Get {
         /// The project.
@@ -181,6 +195,17 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     version.version,
                     &version.content_hash[..12]
                 )
+            });
+        }
+        ConfigCommand::Set { project, env, key, value, message } => {
+            let (version, kept) = deck.config_set(&caller, &project, &env, &key, &value, &message).await?;
+            if !kept {
+                eprintln!(
+                    "note: the file was written anew (comments and key order are not kept for this format)"
+                );
+            }
+            output.print(&version, |version| {
+                format!("{project}/{env} {key} set: version {}\n", version.version)
             });
         }
         ConfigCommand::Get { project, env, key } => {
