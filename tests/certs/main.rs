@@ -280,7 +280,11 @@ fn issuance_gets_through_rejected_nonces_and_a_failed_validation_leaves_a_clear_
     // and the failure goes to the notification targets.
     let receiver = ScriptedServer::start(vec![Scripted::status(200)]);
     cli.ok(&["notify", "add", "ops", "--url", &receiver.url("/hook")]);
-    let wrong_port = free_port().to_string();
+    let wrong_port = opsdeck_tests::process::free_ports(2)
+        .into_iter()
+        .find(|port| *port != pebble.http_port)
+        .unwrap()
+        .to_string();
     let error = cli.fails(&issue_args(&pebble, &bundle, &wrong_port, &["lost.example.test"]), 1);
     assert!(error.contains("validation failed") && error.contains("lost.example.test"), "{error}");
     assert!(error.contains("urn:ietf:params:acme:error"), "the CA's error type is kept: {error}");

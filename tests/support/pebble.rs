@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use crate::process::{free_port, spawn_logged, wait_until};
+use crate::process::{free_ports, spawn_logged, wait_until};
 
 /// A running pebble and its DNS test server, each with fresh ports.
 pub struct Pebble {
@@ -118,9 +118,9 @@ impl Pebble {
         );
         let dir = tempfile::Builder::new().prefix("opsdeck-pebble-").tempdir().expect("temp dir");
         make_server_pki(dir.path());
-        let (acme_port, management_port, http_port, tls_port) =
-            (free_port(), free_port(), free_port(), free_port());
-        let (dns_port, challtestsrv_management) = (free_port(), free_port());
+        let ports = free_ports(6);
+        let (acme_port, management_port, http_port, tls_port) = (ports[0], ports[1], ports[2], ports[3]);
+        let (dns_port, challtestsrv_management) = (ports[4], ports[5]);
         let mut config = serde_json::json!({ "pebble": {
             "listenAddress": format!("127.0.0.1:{acme_port}"),
             "managementListenAddress": format!("127.0.0.1:{management_port}"),

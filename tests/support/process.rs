@@ -65,6 +65,15 @@ pub fn free_port() -> u16 {
         .expect("the loopback interface can bind an ephemeral port")
 }
 
+/// `count` different TCP ports on 127.0.0.1 that were free a moment ago (all
+/// held at once while choosing, so they never repeat one another).
+pub fn free_ports(count: usize) -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("the loopback interface can bind an ephemeral port"))
+        .collect();
+    listeners.iter().map(|listener| listener.local_addr().expect("a bound address").port()).collect()
+}
+
 /// Polls `ready` every 50 ms until it returns true or `limit` passes.
 pub fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
