@@ -48,21 +48,22 @@ pub struct Effective {
 pub fn effective(layers: &[Layer]) -> Effective {
     let mut root = Node::empty_map();
     let mut provenance: BTreeMap<String, Provenance> = BTreeMap::new();
+    // The value in effect at each leaf so far: what a later layer overrides.
+    let mut values: BTreeMap<String, serde_json::Value> = BTreeMap::new();
     for layer in layers {
         for (path, node) in layer.root.leaves() {
             let overridden = match provenance.remove(&path) {
                 Some(mut earlier) => {
-                    let previous = root.at(&path).map(Node::to_json).unwrap_or(serde_json::Value::Null);
+                    let previous = values.remove(&path).unwrap_or(serde_json::Value::Null);
                     earlier.overridden.push((earlier.layer.clone(), previous));
                     earlier.overridden
                 }
                 None => Vec::new(),
             };
-            // A leaf replacing a map (or a map replacing a leaf) drops what was below.
-            let prefix = format!("{path}.");
-            provenance.retain(|key, _| !key.starts_with(&prefix) && !path.starts_with(&format!("{key}.")));
+            forget_shadowed(&mut provenance, &mut values, &path);
+            values.insert(path.clone(), node.to_json());
             provenance.insert(
-                path.clone(),
+                path,
                 Provenance {
                     layer: layer.name.clone(),
                     source: layer.source.clone(),
@@ -70,33 +71,52 @@ pub fn effective(layers: &[Layer]) -> Effective {
                     overridden,
                 },
             );
-            set_path(&mut root, &path, node.clone());
+        }
+        if matches!(&layer.root.value, Value::Map(entries) if !entries.is_empty()) {
+            merge_into(&mut root, &layer.root);
         }
     }
     Effective { root, provenance }
 }
 
-/// Sets `value` at dotted `path`, making maps on the way (replacing non-maps).
-fn set_path(root: &mut Node, path: &str, value: Node) {
-    let mut node = root;
-    let parts: Vec<&str> = path.split('.').collect();
-    for (index, part) in parts.iter().enumerate() {
-        if !matches!(node.value, Value::Map(_)) {
-            node.value = Value::Map(Vec::new());
-        }
-        let Value::Map(entries) = &mut node.value else { return };
-        let position = match entries.iter().position(|(key, _)| key == part) {
-            Some(position) => position,
-            None => {
-                entries.push(((*part).to_owned(), Node::empty_map()));
-                entries.len() - 1
+/// A leaf replacing a map (or a map replacing a leaf) drops what was below
+/// (or above) it: the keys under `path.`, and `path`'s ancestors.
+fn forget_shadowed(
+    provenance: &mut BTreeMap<String, Provenance>,
+    values: &mut BTreeMap<String, serde_json::Value>,
+    path: &str,
+) {
+    let prefix = format!("{path}.");
+    let below: Vec<String> = provenance
+        .range(prefix.clone()..)
+        .take_while(|(key, _)| key.starts_with(&prefix))
+        .map(|(key, _)| key.clone())
+        .collect();
+    let above = path.match_indices('.').map(|(dot, _)| path[..dot].to_owned());
+    for key in below.into_iter().chain(above) {
+        provenance.remove(&key);
+        values.remove(&key);
+    }
+}
+
+/// Merges `layer` into `target`: maps key by key (one index per map, so a
+/// large map merges in linear time), anything else replaced.
+fn merge_into(target: &mut Node, layer: &Node) {
+    match (&mut target.value, &layer.value) {
+        (Value::Map(entries), Value::Map(incoming)) if !incoming.is_empty() => {
+            let mut index: std::collections::HashMap<String, usize> =
+                entries.iter().enumerate().map(|(position, (key, _))| (key.clone(), position)).collect();
+            for (key, child) in incoming {
+                match index.get(key) {
+                    Some(&position) => merge_into(&mut entries[position].1, child),
+                    None => {
+                        index.insert(key.clone(), entries.len());
+                        entries.push((key.clone(), child.clone()));
+                    }
+                }
             }
-        };
-        if index == parts.len() - 1 {
-            entries[position].1 = value;
-            return;
         }
-        node = &mut entries[position].1;
+        _ => *target = layer.clone(),
     }
 }
 

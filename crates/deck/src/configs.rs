@@ -114,6 +114,9 @@ impl Deck {
         key: Option<&str>,
     ) -> Result<Vec<ConfigExplained>, DeckError> {
         let merged = self.configs.effective(project, env, None, std::env::vars()).await?;
+        // One pass over the tree for the values (looking each key up would be quadratic).
+        let values: std::collections::HashMap<String, serde_json::Value> =
+            merged.root.leaves().into_iter().map(|(path, node)| (path, node.to_json())).collect();
         let mut explained = Vec::new();
         for (path, origin) in &merged.provenance {
             let wanted = key.is_none_or(|key| path == key || path.starts_with(&format!("{key}.")));
@@ -122,7 +125,7 @@ impl Deck {
             }
             explained.push(ConfigExplained {
                 key: path.clone(),
-                value: merged.root.at(path).map(opsdeck_config::Node::to_json).unwrap_or_default(),
+                value: values.get(path).cloned().unwrap_or_default(),
                 layer: origin.layer.clone(),
                 source: origin.source.clone(),
                 line: origin.line,
