@@ -50,7 +50,43 @@ impl SecretService {
 
         let service = SecretService { bus, address, _home: home };
         wait_until(Duration::from_secs(10), "the Secret Service", || service.lookup_works());
+        // Answering a search is not yet taking items: right after start the
+        // default collection may still be unlocking, and a store then fails
+        // with "result not returned from SS API". Wait for a whole round trip.
+        wait_until(Duration::from_secs(10), "the Secret Service to store items", || service.store_works());
         service
+    }
+
+    fn store_works(&self) -> bool {
+        let stored = Command::new("secret-tool")
+            .args(["store", "--label=opsdeck probe", "opsdeck-probe", "1"])
+            .envs(self.env())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .and_then(|mut child| {
+                if let Some(mut stdin) = child.stdin.take() {
+                    stdin.write_all(b"probe")?;
+                }
+                child.wait()
+            })
+            .is_ok_and(|status| status.success());
+        let read_back = || {
+            Command::new("secret-tool")
+                .args(["lookup", "opsdeck-probe", "1"])
+                .envs(self.env())
+                .output()
+                .is_ok_and(|output| output.status.success() && output.stdout == b"probe")
+        };
+        let cleared = || {
+            Command::new("secret-tool")
+                .args(["clear", "opsdeck-probe", "1"])
+                .envs(self.env())
+                .status()
+                .is_ok_and(|status| status.success())
+        };
+        stored && read_back() && cleared()
     }
 
     fn lookup_works(&self) -> bool {
