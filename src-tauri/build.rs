@@ -45,6 +45,20 @@ const COMMANDS: &[&str] = &[
     "cert_revoke",
     "cert_remove",
     "cert_configure",
+    "config_projects",
+    "config_create_project",
+    "config_schema",
+    "config_set_schema",
+    "config_layers",
+    "config_check_draft",
+    "config_save",
+    "config_explain",
+    "config_validate",
+    "config_history",
+    "config_compare",
+    "config_rollback",
+    "config_preview_promotion",
+    "config_promote",
 ];
 
 fn main() {

@@ -57,6 +57,19 @@ pub fn generate() -> Vec<(String, String)> {
     add("IssueOptions", opsdeck::IssueOptions::export_to_string(&config));
     add("DnsUpdate", opsdeck::DnsUpdate::export_to_string(&config));
     add("ExternalAccount", opsdeck::ExternalAccount::export_to_string(&config));
+    add("ProjectInfo", opsdeck::ConfigProject::export_to_string(&config));
+    add("ConfigLayer", opsdeck::ConfigLayer::export_to_string(&config));
+    add("ConfigVersion", opsdeck::ConfigVersion::export_to_string(&config));
+    add("ConfigExplained", opsdeck::ConfigExplained::export_to_string(&config));
+    add("ConfigValidation", opsdeck::ConfigValidation::export_to_string(&config));
+    add("Violation", opsdeck::ConfigViolation::export_to_string(&config));
+    add("DraftCheck", opsdeck::DraftCheck::export_to_string(&config));
+    add("SyntaxProblem", opsdeck::SyntaxProblem::export_to_string(&config));
+    add("Change", opsdeck::ConfigChange::export_to_string(&config));
+    add("LayerChange", opsdeck::LayerChange::export_to_string(&config));
+    add("PromotionPreview", opsdeck::PromotionPreview::export_to_string(&config));
+    add("Promotion", opsdeck::ConfigPromotion::export_to_string(&config));
+    add("ConfigComparison", crate::commands::configs::ConfigComparison::export_to_string(&config));
     files
 }
 

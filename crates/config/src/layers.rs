@@ -121,15 +121,17 @@ fn merge_into(target: &mut Node, layer: &Node) {
 }
 
 /// One key that differs between two configs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Change {
     /// The dotted key.
     pub key: String,
     /// `added`, `removed` or `changed`.
     pub kind: String,
     /// The value before (`null` when added).
+    #[ts(type = "unknown")]
     pub before: serde_json::Value,
     /// The value after (`null` when removed).
+    #[ts(type = "unknown")]
     pub after: serde_json::Value,
 }
 

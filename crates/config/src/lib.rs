@@ -8,8 +8,10 @@
 //! bad value; environment strings take the types the schema names.
 //!
 //! [`store`] keeps each environment's layers as versions (history and
-//! byte-identical rollback). Promotion, diff, rendering with secret
-//! references, and the app's page build on this (see the configs issue).
+//! byte-identical rollback), diffs them key by key and as text
+//! ([`textdiff`]), promotes one environment's committed layer to the next,
+//! and checks drafts as a save would (the editor's lint). [`render`] writes
+//! the effective config out; [`edit`] changes one key keeping the layout.
 
 mod error;
 
@@ -20,6 +22,7 @@ pub mod parse;
 pub mod render;
 pub mod schema;
 pub mod store;
+pub mod textdiff;
 pub mod tree;
 
 pub use error::ConfigError;
@@ -27,5 +30,8 @@ pub use layers::{diff, effective, Change, Effective, Layer, Provenance};
 pub use parse::{parse, Format};
 pub use render::{render, RenderFormat};
 pub use schema::{Schema, Violation};
-pub use store::{migrator, ConfigVersion, Configs, ProjectInfo, Promotion};
+pub use store::{
+    migrator, ConfigVersion, Configs, DraftCheck, ProjectInfo, Promotion, PromotionPreview, SyntaxProblem,
+};
+pub use textdiff::LayerChange;
 pub use tree::{Node, Value};

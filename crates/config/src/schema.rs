@@ -26,7 +26,7 @@ impl std::fmt::Display for Violation {
 }
 
 /// One place the config breaks the schema.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Violation {
     /// The dotted key (empty for the top level).
     pub path: String,
@@ -34,7 +34,10 @@ pub struct Violation {
     pub message: String,
     /// The layer and source that set the value, when known.
     pub source: Option<String>,
+    /// The layer that set it (`defaults`, `committed`, `local`, `env`), when known.
+    pub layer: Option<String>,
     /// The line in that source, when known.
+    #[ts(type = "number | null")]
     pub line: Option<usize>,
 }
 
@@ -80,6 +83,7 @@ impl Schema {
                 Violation {
                     message: error.to_string(),
                     source: origin.map(|origin| format!("{} ({})", origin.layer, origin.source)),
+                    layer: origin.map(|origin| origin.layer.clone()),
                     line: origin.and_then(|origin| origin.line),
                     path,
                 }

@@ -13,6 +13,7 @@ use opsdeck_core::{Store, StoreKind};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::migrate::Migrator;
+use ts_rs::TS;
 
 use crate::env::{default_prefix, env_layer};
 use crate::layers::{diff, effective, Change, Effective, Layer};
@@ -31,8 +32,11 @@ pub fn migrator(kind: StoreKind) -> Migrator {
 /// The layers a user writes.
 pub const LAYERS: [&str; 2] = ["committed", "local"];
 
+/// The environments every project has, in promotion order; others may be added.
+pub const DEFAULT_ENVS: [&str; 3] = ["dev", "staging", "prod"];
+
 /// A project as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ProjectInfo {
     /// Its name.
     pub name: String,
@@ -40,14 +44,15 @@ pub struct ProjectInfo {
     pub env_prefix: String,
     /// Whether it has a JSON Schema.
     pub has_schema: bool,
-    /// Its environments (those with at least one version).
+    /// Its environments: dev, staging and prod, then any other with versions.
     pub envs: Vec<String>,
 }
 
 /// One version of an environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ConfigVersion {
     /// The version number (per environment).
+    #[ts(type = "number")]
     pub version: i64,
     /// The layer it changed.
     pub layer: String,
@@ -60,7 +65,30 @@ pub struct ConfigVersion {
     /// Why.
     pub message: String,
     /// When (Unix ms).
+    #[ts(type = "number")]
     pub created_at: i64,
+}
+
+/// What checking a draft found (see [`Configs::check_draft`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct DraftCheck {
+    /// True when a save would be accepted.
+    pub ok: bool,
+    /// The text does not parse: what and where.
+    pub syntax: Option<SyntaxProblem>,
+    /// The schema violations the environment would have (the draft's own
+    /// have `layer` equal to the draft's layer and a line in it).
+    pub violations: Vec<crate::Violation>,
+}
+
+/// Text that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SyntaxProblem {
+    /// What is wrong.
+    pub message: String,
+    /// The 1-based line, when known.
+    #[ts(type = "number | null")]
+    pub line: Option<usize>,
 }
 
 /// A layer's text as stored.
@@ -165,6 +193,13 @@ impl Configs {
             .bind(&id)
             .fetch_all(self.store.pool())
             .await?;
+            let mut seen = std::collections::HashSet::new();
+            let envs: Vec<String> = DEFAULT_ENVS
+                .iter()
+                .map(|env| (*env).to_owned())
+                .chain(envs)
+                .filter(|env| seen.insert(env.clone()))
+                .collect();
             projects.push(ProjectInfo { name, env_prefix, has_schema: schema.is_some(), envs });
         }
         Ok(projects)
@@ -228,29 +263,12 @@ impl Configs {
         }
         parse(content, format, source_name)?;
         self.ensure_project(project).await?;
-        let schema = self.schema(project).await?;
-        let mut layers: Vec<StoredLayer> = self
-            .layers_at(project, env, None)
-            .await?
-            .into_iter()
-            .filter(|stored| stored.layer != layer)
-            .collect();
-        layers.push(StoredLayer {
-            layer: layer.to_owned(),
-            format,
-            content: content.to_owned(),
-            version: 0,
-            source: source_name.to_owned(),
-        });
-        if let Some(schema) = &schema {
-            let merged = merge(&schema_defaults(Some(schema)), &layers, None)?;
-            let violations = schema.check(&merged);
-            if !violations.is_empty() {
-                return Err(ConfigError::SchemaViolations {
-                    what: format!("{project}/{env} {layer}"),
-                    violations,
-                });
-            }
+        let violations = self.violations_with(project, env, layer, format, content, source_name).await?;
+        if !violations.is_empty() {
+            return Err(ConfigError::SchemaViolations {
+                what: format!("{project}/{env} {layer}"),
+                violations,
+            });
         }
         let (id, _, _) = self.project_row(project).await?;
         let hash = hex::encode(Sha256::digest(content.as_bytes()));
@@ -289,6 +307,67 @@ impl Configs {
             message: message.to_owned(),
             created_at: now,
         })
+    }
+
+    /// The schema violations `project/env` would have with `content` as its
+    /// `layer` (none without a schema). The project must exist.
+    async fn violations_with(
+        &self,
+        project: &str,
+        env: &str,
+        layer: &str,
+        format: Format,
+        content: &str,
+        source_name: &str,
+    ) -> Result<Vec<crate::Violation>, ConfigError> {
+        let Some(schema) = self.schema(project).await? else {
+            return Ok(Vec::new());
+        };
+        let mut layers: Vec<StoredLayer> = self
+            .layers_at(project, env, None)
+            .await?
+            .into_iter()
+            .filter(|stored| stored.layer != layer)
+            .collect();
+        layers.push(StoredLayer {
+            layer: layer.to_owned(),
+            format,
+            content: content.to_owned(),
+            version: 0,
+            source: source_name.to_owned(),
+        });
+        let merged = merge(&schema_defaults(Some(&schema)), &layers, None)?;
+        Ok(schema.check(&merged))
+    }
+
+    /// Checks a draft of one layer as a save would, storing nothing: its
+    /// syntax, then the schema with the environment's other layers. The
+    /// editor lints with this, so it shows what a save would refuse.
+    pub async fn check_draft(
+        &self,
+        project: &str,
+        env: &str,
+        layer: &str,
+        format: Format,
+        content: &str,
+    ) -> Result<DraftCheck, ConfigError> {
+        let source = format!("{layer} (draft)");
+        if let Err(error) = parse(content, format, &source) {
+            return match error {
+                ConfigError::Syntax { line, message, .. } => Ok(DraftCheck {
+                    ok: false,
+                    syntax: Some(SyntaxProblem { message, line }),
+                    violations: Vec::new(),
+                }),
+                other => Err(other),
+            };
+        }
+        // A project not made yet has no schema to break.
+        if self.project_row(project).await.is_err() {
+            return Ok(DraftCheck { ok: true, syntax: None, violations: Vec::new() });
+        }
+        let violations = self.violations_with(project, env, layer, format, content, &source).await?;
+        Ok(DraftCheck { ok: violations.is_empty(), syntax: None, violations })
     }
 
     /// The text of each layer as of `version` (the latest when `None`).
@@ -476,8 +555,25 @@ impl Configs {
     }
 }
 
+/// What promoting one environment to another would do, before it is done.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PromotionPreview {
+    /// The environment promoted from, and its version (`staging v4`).
+    pub from: String,
+    /// The environment promoted to.
+    pub to: String,
+    /// True when `to` already has this committed text (nothing to do).
+    pub unchanged: bool,
+    /// The keys of `to` that would change.
+    pub changes: Vec<Change>,
+    /// The committed layer's text change in `to`.
+    pub text: Vec<crate::LayerChange>,
+    /// What `to` would break in the schema (a promotion is refused unless empty).
+    pub violations: Vec<crate::Violation>,
+}
+
 /// What a promotion did (or would do, when refused).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct Promotion {
     /// The environment promoted from, and its version.
     pub from: String,
@@ -504,18 +600,43 @@ impl Configs {
         Ok(diff(&before.root, &after.root))
     }
 
-    /// Copies `from`'s committed layer to `to`'s committed layer (a new
-    /// version), after checking `to` with it against the schema; refused,
-    /// with nothing stored, when the result breaks the schema.
-    pub async fn promote(
+    /// The layers whose text differs between versions `from` and `to`, with
+    /// both texts and a unified diff.
+    pub async fn text_diff(
+        &self,
+        project: &str,
+        env: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<crate::LayerChange>, ConfigError> {
+        let before = self.layers_at(project, env, Some(from)).await?;
+        let after = self.layers_at(project, env, Some(to)).await?;
+        Ok(crate::textdiff::layer_changes(&before, &after))
+    }
+
+    /// What promoting `from` to `to` would change and whether the schema
+    /// allows it; nothing is stored.
+    pub async fn preview_promotion(
         &self,
         project: &str,
         from: &str,
         to: &str,
-        author: &str,
-        message: &str,
-    ) -> Result<Promotion, ConfigError> {
+    ) -> Result<PromotionPreview, ConfigError> {
+        Ok(self.plan_promotion(project, from, to).await?.0)
+    }
+
+    /// The preview and the committed layer it would copy (so the promotion
+    /// stores exactly what was previewed).
+    async fn plan_promotion(
+        &self,
+        project: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(PromotionPreview, StoredLayer), ConfigError> {
         check_name("environment", to)?;
+        if from == to {
+            return Err(ConfigError::Invalid(format!("cannot promote {project}/{from} to itself")));
+        }
         let source = self
             .layers_at(project, from, None)
             .await?
@@ -531,26 +652,54 @@ impl Configs {
         target_after.push(StoredLayer { source: promoted_source.clone(), version: 0, ..source.clone() });
         let before = merge(&None, &target_before, None)?;
         let after = merge(&None, &target_after, None)?;
-        let changes = diff(&before.root, &after.root);
-        if target_before.iter().any(|layer| layer.layer == "committed" && layer.content == source.content) {
-            return Ok(Promotion { from: promoted_source, to: to.to_owned(), version: None, changes });
+        let violations = self
+            .violations_with(project, to, "committed", source.format, &source.content, &promoted_source)
+            .await?;
+        let preview = PromotionPreview {
+            from: promoted_source,
+            to: to.to_owned(),
+            unchanged: target_before
+                .iter()
+                .any(|layer| layer.layer == "committed" && layer.content == source.content),
+            changes: diff(&before.root, &after.root),
+            text: crate::textdiff::layer_changes(&target_before, &target_after),
+            violations,
+        };
+        Ok((preview, source))
+    }
+
+    /// Copies `from`'s committed layer to `to`'s committed layer (a new
+    /// version), after checking `to` with it against the schema; refused,
+    /// with nothing stored, when the result breaks the schema.
+    pub async fn promote(
+        &self,
+        project: &str,
+        from: &str,
+        to: &str,
+        author: &str,
+        message: &str,
+    ) -> Result<Promotion, ConfigError> {
+        let (preview, source) = self.plan_promotion(project, from, to).await?;
+        if preview.unchanged {
+            return Ok(Promotion {
+                from: preview.from,
+                to: to.to_owned(),
+                version: None,
+                changes: preview.changes,
+            });
         }
         let message =
-            if message.is_empty() { format!("promote from {promoted_source}") } else { message.to_owned() };
-        // `save` checks the schema with `to`'s other layers and stores nothing when it fails.
+            if message.is_empty() { format!("promote from {}", preview.from) } else { message.to_owned() };
+        // `save` checks the schema again with `to`'s other layers and stores nothing when it fails.
         let version = self
-            .save(
-                project,
-                to,
-                "committed",
-                source.format,
-                &source.content,
-                &promoted_source,
-                author,
-                &message,
-            )
+            .save(project, to, "committed", source.format, &source.content, &preview.from, author, &message)
             .await?;
-        Ok(Promotion { from: promoted_source, to: to.to_owned(), version: Some(version), changes })
+        Ok(Promotion {
+            from: preview.from,
+            to: to.to_owned(),
+            version: Some(version),
+            changes: preview.changes,
+        })
     }
 }
 

@@ -7,29 +7,50 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use opsdeck_config::{Change, ConfigError, ConfigVersion, Format, ProjectInfo, Promotion, Violation};
+use opsdeck_config::{
+    Change, ConfigError, ConfigVersion, DraftCheck, Format, LayerChange, ProjectInfo, Promotion,
+    PromotionPreview, Violation,
+};
+use ts_rs::TS;
 
 use crate::{Caller, Deck, DeckError, Outcome};
 
 /// One key of the effective config and who set it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ConfigExplained {
     /// The dotted key.
     pub key: String,
     /// Its value.
+    #[ts(type = "unknown")]
     pub value: serde_json::Value,
     /// The layer that set it (`defaults`, `committed`, `local`, `env`).
     pub layer: String,
     /// Its source (`committed v3`, `SHOP_* variables`).
     pub source: String,
     /// The line in that source, when known.
+    #[ts(type = "number | null")]
     pub line: Option<usize>,
     /// Values earlier layers gave this key: (layer, value).
+    #[ts(type = "Array<[string, unknown]>")]
     pub overridden: Vec<(String, serde_json::Value)>,
 }
 
+/// One layer's text as stored, for the editor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ConfigLayer {
+    /// `committed` or `local`.
+    pub layer: String,
+    /// `yaml`, `toml` or `json`.
+    pub format: String,
+    /// The text.
+    pub content: String,
+    /// The version that wrote it.
+    #[ts(type = "number")]
+    pub version: i64,
+}
+
 /// The schema check of an environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ConfigValidation {
     /// True when the effective config meets the schema (or there is none).
     pub ok: bool,
@@ -43,6 +64,16 @@ impl Deck {
     /// Every config project with its environments.
     pub async fn config_projects(&self) -> Result<Vec<ProjectInfo>, DeckError> {
         Ok(self.configs.projects().await?)
+    }
+
+    /// Makes a project (nothing happens when it exists).
+    pub async fn config_create_project(&self, caller: &Caller, project: &str) -> Result<(), DeckError> {
+        let existed = self.configs.projects().await?.iter().any(|info| info.name == project);
+        self.configs.ensure_project(project).await?;
+        if !existed {
+            self.audit(caller, "config.project", project, Outcome::Ok, serde_json::json!({})).await?;
+        }
+        Ok(())
     }
 
     /// Sets a project's JSON Schema from a file.
@@ -63,6 +94,83 @@ impl Deck {
         )
         .await?;
         Ok(())
+    }
+
+    /// Sets a project's JSON Schema from its text (refused when broken, or
+    /// when an environment's config breaks it).
+    pub async fn config_set_schema_text(
+        &self,
+        caller: &Caller,
+        project: &str,
+        text: &str,
+    ) -> Result<(), DeckError> {
+        self.configs.set_schema(project, text).await?;
+        self.audit(caller, "config.schema", project, Outcome::Ok, serde_json::json!({})).await?;
+        Ok(())
+    }
+
+    /// The project's JSON Schema as written (none when it has none).
+    pub async fn config_schema_text(&self, project: &str) -> Result<Option<String>, DeckError> {
+        Ok(self.configs.schema_text(project).await?)
+    }
+
+    /// Each stored layer of `project/env` at `version` (the latest when `None`).
+    pub async fn config_layers(
+        &self,
+        project: &str,
+        env: &str,
+        version: Option<i64>,
+    ) -> Result<Vec<ConfigLayer>, DeckError> {
+        Ok(self
+            .configs
+            .layers_at(project, env, version)
+            .await?
+            .into_iter()
+            .map(|layer| ConfigLayer {
+                format: opsdeck_config::store::format_name(layer.format).to_owned(),
+                layer: layer.layer,
+                content: layer.content,
+                version: layer.version,
+            })
+            .collect())
+    }
+
+    /// Checks a draft of one layer as a save would, storing nothing.
+    pub async fn config_check_draft(
+        &self,
+        project: &str,
+        env: &str,
+        layer: &str,
+        format: &str,
+        content: &str,
+    ) -> Result<DraftCheck, DeckError> {
+        let format = Format::from_path(&format!("draft.{format}"))?;
+        Ok(self.configs.check_draft(project, env, layer, format, content).await?)
+    }
+
+    /// Stores `content` as the new text of `layer` in `project/env` (refused,
+    /// nothing stored, when it does not parse or breaks the schema).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn config_save(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        layer: &str,
+        format: &str,
+        content: &str,
+        message: &str,
+    ) -> Result<ConfigVersion, DeckError> {
+        let format = Format::from_path(&format!("draft.{format}"))?;
+        let source = format!("{project}/{env} {layer}");
+        let message =
+            if message.trim().is_empty() { format!("edit {layer}") } else { message.trim().to_owned() };
+        let version =
+            self.configs.save(project, env, layer, format, content, &source, &caller.actor, &message).await?;
+        let details =
+            serde_json::json!({ "version": version.version, "layer": layer, "hash": version.content_hash });
+        self.audit(caller, "config.save", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        Ok(version)
     }
 
     /// Stores a file as the new `layer` of `project/env` (the format from its extension).
@@ -113,7 +221,7 @@ impl Deck {
         env: &str,
         key: Option<&str>,
     ) -> Result<Vec<ConfigExplained>, DeckError> {
-        let merged = self.configs.effective(project, env, None, std::env::vars()).await?;
+        let merged = self.configs.effective(project, env, None, process_env()).await?;
         // One pass over the tree for the values (looking each key up would be quadratic).
         let values: std::collections::HashMap<String, serde_json::Value> =
             merged.root.leaves().into_iter().map(|(path, node)| (path, node.to_json())).collect();
@@ -143,7 +251,7 @@ impl Deck {
 
     /// Checks the effective config of `project/env` against its schema.
     pub async fn config_validate(&self, project: &str, env: &str) -> Result<ConfigValidation, DeckError> {
-        let merged = self.configs.effective(project, env, None, std::env::vars()).await?;
+        let merged = self.configs.effective(project, env, None, process_env()).await?;
         match self.configs.schema(project).await? {
             None => Ok(ConfigValidation { ok: true, has_schema: false, violations: Vec::new() }),
             Some(schema) => {
@@ -169,7 +277,7 @@ impl Deck {
         format: &str,
     ) -> Result<zeroize::Zeroizing<String>, DeckError> {
         let format = opsdeck_config::RenderFormat::parse(format)?;
-        let merged = self.configs.effective(project, env, None, std::env::vars()).await?;
+        let merged = self.configs.effective(project, env, None, process_env()).await?;
         let mut value = merged.root.to_json();
         self.resolve_secret_references(caller, &mut value).await?;
         let prefix = self.configs.env_prefix(project).await?;
@@ -248,6 +356,27 @@ impl Deck {
         Ok(self.configs.diff(project, env, from, to).await?)
     }
 
+    /// The layers whose text differs between two versions of `project/env`.
+    pub async fn config_text_diff(
+        &self,
+        project: &str,
+        env: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<LayerChange>, DeckError> {
+        Ok(self.configs.text_diff(project, env, from, to).await?)
+    }
+
+    /// What promoting `from` to `to` would change, and whether the schema allows it.
+    pub async fn config_preview_promotion(
+        &self,
+        project: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<PromotionPreview, DeckError> {
+        Ok(self.configs.preview_promotion(project, from, to).await?)
+    }
+
     /// Promotes `from`'s committed layer to `to` (refused, nothing stored,
     /// when `to` would break the schema); audited either way.
     pub async fn config_promote(
@@ -310,4 +439,10 @@ fn zeroize_json(value: &mut serde_json::Value) {
         serde_json::Value::Object(map) => map.iter_mut().for_each(|(_, item)| zeroize_json(item)),
         _ => {}
     }
+}
+
+/// This process's environment variables (collected: the iterator is not
+/// `Send`, and the futures that read them run on the app's thread pool).
+fn process_env() -> Vec<(String, String)> {
+    std::env::vars().collect()
 }

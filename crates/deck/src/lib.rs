@@ -46,7 +46,7 @@ pub use opsdeck_vault::{
 pub use certs::{
     CertDetail, CertImportProblem, CertImportReport, CertQuery, CertSummary, IssueOptions, RenewOutcome,
 };
-pub use configs::{ConfigExplained, ConfigValidation};
+pub use configs::{ConfigExplained, ConfigLayer, ConfigValidation};
 pub use error::DeckError;
 pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use logging::{init_logging, LogGuard};
@@ -56,8 +56,8 @@ pub use opsdeck_certs::{
     CertEvent, CertRecord, DnsUpdate, ExternalAccount, Location as CertLocation, Managed as ManagedCert,
 };
 pub use opsdeck_config::{
-    Change as ConfigChange, ConfigVersion, ProjectInfo as ConfigProject, Promotion as ConfigPromotion,
-    Violation as ConfigViolation,
+    Change as ConfigChange, ConfigVersion, DraftCheck, LayerChange, ProjectInfo as ConfigProject,
+    Promotion as ConfigPromotion, PromotionPreview, SyntaxProblem, Violation as ConfigViolation,
 };
 pub use rotate::RotationReport;
 pub use status::DeckStatus;

@@ -3,6 +3,7 @@
 
 mod activity;
 mod certs;
+pub(crate) mod configs;
 pub(crate) mod connections;
 mod jobs;
 mod overview;
@@ -53,5 +54,19 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         certs::cert_revoke,
         certs::cert_remove,
         certs::cert_configure,
+        configs::config_projects,
+        configs::config_create_project,
+        configs::config_schema,
+        configs::config_set_schema,
+        configs::config_layers,
+        configs::config_check_draft,
+        configs::config_save,
+        configs::config_explain,
+        configs::config_validate,
+        configs::config_history,
+        configs::config_compare,
+        configs::config_rollback,
+        configs::config_preview_promotion,
+        configs::config_promote,
     ]
 }

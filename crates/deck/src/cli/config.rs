@@ -112,6 +112,10 @@ pub(crate) enum ConfigCommand {
         v1: i64,
         /// The later version.
         v2: i64,
+        /// Also show each changed layer's text as a unified diff (with `--json`:
+        /// `{"changes": [...], "text": [...]}`).
+        #[arg(long)]
+        text: bool,
     },
     /// Copy one environment's committed layer to another, after checking the
     /// result against the schema (refused, nothing stored, when it fails).
@@ -125,6 +129,10 @@ pub(crate) enum ConfigCommand {
         /// Why (kept in the history).
         #[arg(short, long, default_value = "")]
         message: String,
+        /// Only show what would change and whether the schema allows it
+        /// (exit 1 when it does not); store nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Make an environment's layers what they were at a version (as new versions).
     Rollback {
@@ -304,12 +312,55 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                 })
             });
         }
-        ConfigCommand::Diff { project, env, v1, v2 } => {
+        ConfigCommand::Diff { project, env, v1, v2, text: false } => {
             let changes = deck.config_diff(&project, &env, v1, v2).await?;
             output
                 .print(&changes, |changes| changes_text(changes, &format!("v{v1} and v{v2} are the same\n")));
         }
-        ConfigCommand::Promote { project, from, to, message } => {
+        ConfigCommand::Diff { project, env, v1, v2, text: true } => {
+            let changes = deck.config_diff(&project, &env, v1, v2).await?;
+            let layers = deck.config_text_diff(&project, &env, v1, v2).await?;
+            let both = serde_json::json!({ "changes": changes, "text": layers });
+            output.print(&both, |_| {
+                let mut text = changes_text(&changes, "");
+                for layer in &layers {
+                    text.push_str(&layer.unified);
+                }
+                if text.is_empty() {
+                    text = format!("v{v1} and v{v2} are the same\n");
+                }
+                text
+            });
+        }
+        ConfigCommand::Promote { project, from, to, dry_run: true, .. } => {
+            let preview = deck.config_preview_promotion(&project, &from, &to).await?;
+            output.print(&preview, |preview| {
+                if preview.unchanged {
+                    return format!("{project}/{to} already has {}'s committed layer\n", preview.from);
+                }
+                let mut text = changes_text(&preview.changes, "");
+                for layer in &preview.text {
+                    text.push_str(&layer.unified);
+                }
+                if preview.violations.is_empty() {
+                    let _ =
+                        writeln!(text, "{project}/{to} would meet the schema; nothing was stored (dry run)");
+                } else {
+                    let _ = writeln!(
+                        text,
+                        "{project}/{to} would break the schema; a promotion would be refused:"
+                    );
+                    for violation in &preview.violations {
+                        let _ = writeln!(text, "  {violation}");
+                    }
+                }
+                text
+            });
+            if !preview.violations.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        ConfigCommand::Promote { project, from, to, message, dry_run: false } => {
             let promotion = deck.config_promote(&caller, &project, &from, &to, &message).await?;
             output.print(&promotion, |promotion| {
                 let mut text = changes_text(&promotion.changes, "");

@@ -1,0 +1,171 @@
+//! Commands of the Configs page: projects and environments, the editor
+//! (layers, draft checks for inline lint, save), the effective view with
+//! provenance, history with key and text diffs, rollback and promotion.
+
+use opsdeck::{
+    Caller, ConfigChange, ConfigExplained, ConfigLayer, ConfigProject, ConfigPromotion, ConfigValidation,
+    ConfigVersion, DraftCheck, LayerChange, PromotionPreview,
+};
+use serde::Serialize;
+use tauri::State;
+use ts_rs::TS;
+
+use crate::{AppState, CommandError};
+
+fn caller() -> Caller {
+    Caller::local_user("app")
+}
+
+/// Two versions compared: key by key, and each changed layer's text.
+#[derive(Debug, Serialize, TS)]
+pub struct ConfigComparison {
+    /// The keys that differ.
+    pub changes: Vec<ConfigChange>,
+    /// The layers whose text differs (both texts, for a side-by-side view).
+    pub text: Vec<LayerChange>,
+}
+
+/// Every project with its environments.
+#[tauri::command]
+pub async fn config_projects(state: State<'_, AppState>) -> Result<Vec<ConfigProject>, CommandError> {
+    Ok(state.deck()?.config_projects().await?)
+}
+
+/// Makes a project.
+#[tauri::command]
+pub async fn config_create_project(state: State<'_, AppState>, project: String) -> Result<(), CommandError> {
+    Ok(state.deck()?.config_create_project(&caller(), project.trim()).await?)
+}
+
+/// The project's JSON Schema text (null without one).
+#[tauri::command]
+pub async fn config_schema(state: State<'_, AppState>, project: String) -> Result<Option<String>, CommandError> {
+    Ok(state.deck()?.config_schema_text(&project).await?)
+}
+
+/// Sets the project's JSON Schema.
+#[tauri::command]
+pub async fn config_set_schema(
+    state: State<'_, AppState>,
+    project: String,
+    schema: String,
+) -> Result<(), CommandError> {
+    Ok(state.deck()?.config_set_schema_text(&caller(), &project, &schema).await?)
+}
+
+/// The stored layers of an environment (at a version, or the latest).
+#[tauri::command]
+pub async fn config_layers(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    version: Option<i64>,
+) -> Result<Vec<ConfigLayer>, CommandError> {
+    Ok(state.deck()?.config_layers(&project, &env, version).await?)
+}
+
+/// Checks an unsaved draft as a save would.
+#[tauri::command]
+pub async fn config_check_draft(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    layer: String,
+    format: String,
+    content: String,
+) -> Result<DraftCheck, CommandError> {
+    Ok(state.deck()?.config_check_draft(&project, &env, &layer, &format, &content).await?)
+}
+
+/// Saves a layer as a new version.
+#[tauri::command]
+pub async fn config_save(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    layer: String,
+    format: String,
+    content: String,
+    message: String,
+) -> Result<ConfigVersion, CommandError> {
+    Ok(state.deck()?.config_save(&caller(), &project, &env, &layer, &format, &content, &message).await?)
+}
+
+/// The effective config, every key with its provenance.
+#[tauri::command]
+pub async fn config_explain(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+) -> Result<Vec<ConfigExplained>, CommandError> {
+    Ok(state.deck()?.config_explain(&project, &env, None).await?)
+}
+
+/// The schema check of an environment's effective config.
+#[tauri::command]
+pub async fn config_validate(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+) -> Result<ConfigValidation, CommandError> {
+    Ok(state.deck()?.config_validate(&project, &env).await?)
+}
+
+/// An environment's versions, newest first.
+#[tauri::command]
+pub async fn config_history(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+) -> Result<Vec<ConfigVersion>, CommandError> {
+    Ok(state.deck()?.config_history(&project, &env).await?)
+}
+
+/// Two versions of an environment compared.
+#[tauri::command]
+pub async fn config_compare(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    from: i64,
+    to: i64,
+) -> Result<ConfigComparison, CommandError> {
+    let deck = state.deck()?;
+    let changes = deck.config_diff(&project, &env, from, to).await?;
+    let text = deck.config_text_diff(&project, &env, from, to).await?;
+    Ok(ConfigComparison { changes, text })
+}
+
+/// Restores an environment to a version (as new versions).
+#[tauri::command]
+pub async fn config_rollback(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    to: i64,
+) -> Result<Vec<ConfigVersion>, CommandError> {
+    Ok(state.deck()?.config_rollback(&caller(), &project, &env, to).await?)
+}
+
+/// What promoting one environment to another would do.
+#[tauri::command]
+pub async fn config_preview_promotion(
+    state: State<'_, AppState>,
+    project: String,
+    from: String,
+    to: String,
+) -> Result<PromotionPreview, CommandError> {
+    Ok(state.deck()?.config_preview_promotion(&project, &from, &to).await?)
+}
+
+/// Promotes one environment's committed layer to another.
+#[tauri::command]
+pub async fn config_promote(
+    state: State<'_, AppState>,
+    project: String,
+    from: String,
+    to: String,
+    message: String,
+) -> Result<ConfigPromotion, CommandError> {
+    Ok(state.deck()?.config_promote(&caller(), &project, &from, &to, &message).await?)
+}
