@@ -14,6 +14,9 @@ export default defineConfig(({ mode }) => ({
     emptyOutDir: true,
     // Inline assets would need `data:` in the CSP; keep them as files.
     assetsInlineLimit: 0,
+    // The Configs page (CodeMirror with its languages and merge view) is one
+    // lazily loaded chunk of about 500 kB, read from disk, never the network.
+    chunkSizeWarningLimit: 600,
   },
   test: {
     environment: 'jsdom',

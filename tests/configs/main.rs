@@ -205,7 +205,16 @@ fn promotion_shows_the_diff_and_refuses_a_result_that_breaks_the_schema() {
     cli.ok(&["config", "import", "shop", "prod", &write(dir.path(), "p1.yaml", "db:\n  host: prod-db\n")]);
     let before = cli.ok(&["config", "history", "shop", "prod"]);
 
+    // A dry run shows the same changes and the text, and stores nothing.
+    let preview = cli.ok(&["config", "promote", "shop", "staging", "prod", "--dry-run"]);
+    assert_eq!(preview["violations"], serde_json::json!([]), "{preview}");
+    assert_eq!(preview["unchanged"], false);
+    let unified = preview["text"][0]["unified"].as_str().unwrap();
+    assert!(unified.contains("-  host: prod-db\n+  host: stage-db\n"), "{unified}");
+    assert_eq!(cli.ok(&["config", "history", "shop", "prod"]), before, "a dry run stores nothing");
+
     let promoted = cli.ok(&["config", "promote", "shop", "staging", "prod", "-m", "pool size from staging"]);
+    assert_eq!(promoted["changes"], preview["changes"]);
     assert_eq!(promoted["version"]["version"], 2);
     let changes = promoted["changes"].as_array().unwrap();
     assert!(changes.iter().any(|change| change["key"] == "db.host"
@@ -214,6 +223,13 @@ fn promotion_shows_the_diff_and_refuses_a_result_that_breaks_the_schema() {
     assert!(changes.iter().any(|change| change["key"] == "db.pool.size" && change["kind"] == "added"));
     let diff = cli.ok(&["config", "diff", "shop", "prod", "1", "2"]);
     assert_eq!(diff, promoted["changes"]);
+    let text = cli.ok(&["config", "diff", "shop", "prod", "1", "2", "--text"]);
+    assert_eq!(text["changes"], diff);
+    assert_eq!(text["text"][0]["layer"], "committed");
+    assert_eq!(text["text"][0]["before"], "db:\n  host: prod-db\n");
+    let shown = cli.run(&["config", "diff", "shop", "prod", "1", "2", "--text"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("--- a/committed\n+++ b/committed\n"), "{shown}");
     let again = cli.ok(&["config", "promote", "shop", "staging", "prod"]);
     assert!(again["version"].is_null(), "nothing to promote twice: {again}");
 
@@ -230,6 +246,10 @@ fn promotion_shows_the_diff_and_refuses_a_result_that_breaks_the_schema() {
     ]);
     let prod_before = cli.ok(&["config", "explain", "shop", "prod"]);
     let history_before = cli.ok(&["config", "history", "shop", "prod"]);
+    let refused = cli.run(&["--json", "config", "promote", "shop", "staging", "prod", "--dry-run"]);
+    assert_eq!(refused.status.code(), Some(1), "a dry run that would be refused exits 1");
+    let refused: Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(refused["violations"][0]["path"], "db", "{refused}");
     let error = cli.fails(&["config", "promote", "shop", "staging", "prod"], 2);
     assert!(error.contains("\"host\" is a required property"), "{error}");
     assert_eq!(cli.ok(&["config", "explain", "shop", "prod"]), prod_before, "prod unchanged");

@@ -478,3 +478,126 @@ fn a_certificate_issued_from_the_app_against_pebble_shows_in_the_table_with_its_
     app.screenshot("certs-issued-dark");
     app.session.click_css("[data-testid=theme-toggle]");
 }
+
+#[test]
+fn a_config_edited_in_the_app_is_linted_against_its_schema_saved_promoted_and_compared() {
+    const END: &str = "\u{E010}";
+    const HOME: &str = "\u{E011}";
+    const SHIFT: &str = "\u{E008}";
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    if is_dark(&app) {
+        app.session.click_css("[data-testid=theme-toggle]");
+    }
+    app.session.click_css("[data-testid=nav-configs]");
+    app.session.wait_for_text("[data-testid=configs-empty]", "No config projects yet");
+    app.screenshot("configs-empty");
+
+    // The team's schema and dev file, imported from the command line.
+    let files = tempfile::tempdir().unwrap();
+    let schema = files.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"type": "object", "properties": {
+             "server": {"type": "object", "properties": {
+               "port": {"type": "integer", "minimum": 1, "description": "Listening port"}}},
+             "log": {"enum": ["debug", "info", "warn"]},
+             "workers": {"type": "integer", "minimum": 1, "description": "Worker threads"}}}"#,
+    )
+    .unwrap();
+    let dev = files.path().join("dev.yaml");
+    std::fs::write(&dev, "# shop settings\nserver:\n  port: 8080\nlog: info\n").unwrap();
+    for args in [
+        vec!["config", "schema", "shop", schema.to_str().unwrap()],
+        vec!["config", "import", "shop", "dev", dev.to_str().unwrap(), "-m", "first import"],
+    ] {
+        let output = app.cli(&args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    // Reload the page to pick the project up.
+    app.session.click_css("[data-testid=nav-overview]");
+    app.session.click_css("[data-testid=nav-configs]");
+    app.session.wait_for_text("[data-testid=config-title]", "shop / dev");
+    app.session.wait_for_text("[data-testid=config-editor]", "port: 8080");
+    app.session.wait_for_text("[data-testid=config-check-status]", "Meets the schema");
+
+    // Type a value the schema refuses: it is marked in the editor and listed with its line.
+    let content = app.session.find("[data-testid=config-editor] .cm-content");
+    app.session.click(&content);
+    app.session.press_keys(&[CTRL, END]);
+    // The file ends with a newline: Ctrl+End is the start of line 5.
+    app.session.type_text(&content, "workers: many");
+    app.session.wait_for_text("[data-testid=config-check-status]", "1 schema problem");
+    let problem = app.session.wait_for_text("[data-testid=config-problem]", "workers");
+    assert!(problem.contains("integer"), "{problem}");
+    app.session.wait_for_text("[data-testid=config-problems] button", "line 5");
+    let marked = app.session.execute("return document.querySelectorAll('.cm-lintRange-error').length;");
+    assert_eq!(marked, serde_json::json!(1), "the bad value is underlined in the editor");
+    app.screenshot("configs-inline-error");
+    // Saving it anyway is refused by the backend too, and nothing is stored.
+    app.session.click_css("[data-testid=config-save]");
+    app.session.wait_for_text("[data-testid=error-panel]", "breaks the schema");
+    let history = app.cli(&["--json", "config", "history", "shop", "dev"]);
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+
+    // Fix the line, save with a message.
+    app.session.press_keys(&[HOME]);
+    app.session.press_keys(&[SHIFT, END]);
+    let content = app.session.find("[data-testid=config-editor] .cm-content");
+    app.session.type_text(&content, "workers: 4");
+    app.session.wait_for_text("[data-testid=config-check-status]", "Meets the schema");
+    let message = app.session.find("[data-testid=config-message]");
+    app.session.type_text(&message, "four workers");
+    app.session.click_css("[data-testid=config-save]");
+    app.session.wait_for_text("[data-testid=config-saved]", "Saved committed as version 2");
+
+    // The effective view shows who set each key.
+    app.session.click_css("[data-testid=config-tab-effective]");
+    app.session.wait_for_text("[data-testid=config-effective]", "workers");
+    let layers = app.session.execute(
+        "return Object.fromEntries([...document.querySelectorAll('[data-testid=config-key]')]\
+           .map((row) => [row.dataset.key, row.dataset.layer]));",
+    );
+    assert_eq!(layers["workers"], "committed", "{layers}");
+    assert_eq!(layers["server.port"], "committed", "{layers}");
+    app.screenshot("configs-effective");
+
+    // Promote dev to staging: the dialog shows the changes and the schema result.
+    app.session.click_css("[data-testid=config-promote]");
+    app.session.wait_for_text("[data-testid=promote-status]", "Meets the schema");
+    app.session.wait_for_text("[data-testid=promote-dialog] [data-testid=config-changes]", "workers");
+    app.screenshot("configs-promote");
+    let message = app.session.find("[data-testid=promote-message]");
+    app.session.type_text(&message, "ship four workers");
+    app.session.click_css("[data-testid=promote-confirm]");
+    app.session.wait_for_text("[data-testid=config-notice]", "Promoted dev to staging as version 1");
+    app.session.wait_for_text("[data-testid=config-title]", "shop / staging");
+    app.session.wait_for_text("[data-testid=config-history]", "ship four workers");
+
+    // Dev's history: version 2 against version 1, key by key and side by side.
+    app.session.click_css("[data-testid=config-env][data-project=shop][data-env=dev]");
+    app.session.wait_for_text("[data-testid=config-history]", "four workers");
+    app.session.click_css("[data-testid=config-version][data-version='2']");
+    app.session.wait_for_text("[data-testid=config-changes]", "workers");
+    let kind =
+        app.session.execute("return document.querySelector('[data-testid=config-change]').dataset.kind;");
+    assert_eq!(kind, "added");
+    app.session.wait_for_text("[data-testid=side-by-side]", "workers: 4");
+    let marked = app.session.execute(
+        "return document.querySelectorAll('[data-testid=side-by-side] .cm-changedLine').length > 0;",
+    );
+    assert_eq!(marked, serde_json::json!(true), "the changed line is marked");
+    app.screenshot("configs-history");
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.screenshot("configs-history-dark");
+    app.session.click_css("[data-testid=config-tab-editor]");
+    app.session.wait_for_text("[data-testid=config-editor]", "workers: 4");
+    app.screenshot("configs-editor-dark");
+
+    // The command line reads what the app stored.
+    let output = app.cli(&["--json", "config", "get", "shop", "staging", "workers"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("config get JSON");
+    assert_eq!(value["value"], 4, "{value}");
+    assert_eq!(value["layer"], "committed", "{value}");
+}

@@ -244,3 +244,60 @@ fn environment_strings_take_the_schemas_types() {
     let message = error.to_string();
     assert!(message.contains("SHOP_DB__POOL__SIZE") && message.contains("an integer"), "{message}");
 }
+
+/// A config store on a fresh SQLite file.
+async fn configs(dir: &std::path::Path) -> opsdeck_config::Configs {
+    let store = opsdeck_core::Store::open(opsdeck_core::store::StoreLocation::Sqlite(dir.join("store.db")))
+        .await
+        .unwrap();
+    store.apply_migrations(opsdeck_config::migrator(store.kind())).await.unwrap();
+    opsdeck_config::Configs::new(store)
+}
+
+#[tokio::test]
+async fn a_draft_is_checked_as_a_save_would_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let configs = configs(dir.path()).await;
+    let schema = r#"{"type": "object", "required": ["db"], "properties": {
+        "db": {"type": "object", "required": ["host"], "properties": {
+            "host": {"type": "string"}, "pool": {"type": "integer", "minimum": 1}}}}}"#;
+    configs.set_schema("shop", schema).await.unwrap();
+    configs
+        .save("shop", "dev", "local", Format::Yaml, "db:\n  host: local-db\n", "local.yaml", "me", "")
+        .await
+        .unwrap();
+
+    // A syntax error: where, and no schema check on top.
+    let check =
+        configs.check_draft("shop", "dev", "committed", Format::Yaml, "db:\n  pool: [1\n").await.unwrap();
+    assert!(!check.ok);
+    let syntax = check.syntax.expect("a syntax problem");
+    assert!(syntax.line.is_some(), "{syntax:?}");
+    assert!(check.violations.is_empty());
+
+    // A schema violation in the draft names its layer and line.
+    let check = configs
+        .check_draft("shop", "dev", "committed", Format::Yaml, "# pool\ndb:\n  pool: 0\n")
+        .await
+        .unwrap();
+    assert!(!check.ok && check.syntax.is_none());
+    assert_eq!(check.violations.len(), 1, "{:?}", check.violations);
+    let violation = &check.violations[0];
+    assert_eq!(
+        (violation.path.as_str(), violation.layer.as_deref(), violation.line),
+        ("db.pool", Some("committed"), Some(3))
+    );
+
+    // The other layers count: without the local host the draft would break `required`.
+    let check =
+        configs.check_draft("shop", "dev", "committed", Format::Toml, "[db]\npool = 4\n").await.unwrap();
+    assert!(check.ok, "{check:?}");
+    let check = configs.check_draft("shop", "dev", "local", Format::Toml, "[db]\npool = 4\n").await.unwrap();
+    assert!(!check.ok);
+    assert!(check.violations[0].message.contains("\"host\" is a required property"), "{check:?}");
+
+    // Drafts never become versions.
+    let history = configs.history("shop", "dev").await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].layer, "local");
+}

@@ -39,7 +39,10 @@ pub async fn config_create_project(state: State<'_, AppState>, project: String) 
 
 /// The project's JSON Schema text (null without one).
 #[tauri::command]
-pub async fn config_schema(state: State<'_, AppState>, project: String) -> Result<Option<String>, CommandError> {
+pub async fn config_schema(
+    state: State<'_, AppState>,
+    project: String,
+) -> Result<Option<String>, CommandError> {
     Ok(state.deck()?.config_schema_text(&project).await?)
 }
 

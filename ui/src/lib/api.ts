@@ -39,9 +39,33 @@ import type { IssueOptions } from './bindings/IssueOptions';
 import type { DeployHook } from './bindings/DeployHook';
 import type { Managed } from './bindings/Managed';
 import type { Location } from './bindings/Location';
+import type { ProjectInfo } from './bindings/ProjectInfo';
+import type { ConfigLayer } from './bindings/ConfigLayer';
+import type { ConfigVersion } from './bindings/ConfigVersion';
+import type { ConfigExplained } from './bindings/ConfigExplained';
+import type { ConfigValidation } from './bindings/ConfigValidation';
+import type { Violation } from './bindings/Violation';
+import type { DraftCheck } from './bindings/DraftCheck';
+import type { Change } from './bindings/Change';
+import type { LayerChange } from './bindings/LayerChange';
+import type { PromotionPreview } from './bindings/PromotionPreview';
+import type { Promotion } from './bindings/Promotion';
+import type { ConfigComparison } from './bindings/ConfigComparison';
 
 export type {
   AuditEntry,
+  ProjectInfo,
+  ConfigLayer,
+  ConfigVersion,
+  ConfigExplained,
+  ConfigValidation,
+  Violation,
+  DraftCheck,
+  Change,
+  LayerChange,
+  PromotionPreview,
+  Promotion,
+  ConfigComparison,
   CertRecord,
   CertDetail,
   CertDetails,
@@ -208,6 +232,41 @@ export const api = {
     call<CertRecord>('cert_configure', { id, deploy, renewRemaining }),
   /** Forgets a certificate (its key stays in the vault). */
   certRemove: (id: string) => call<void>('cert_remove', { id }),
+  /** Every config project with its environments. */
+  configProjects: () => call<ProjectInfo[]>('config_projects'),
+  /** Makes a config project. */
+  configCreateProject: (project: string) => call<void>('config_create_project', { project }),
+  /** The project's JSON Schema text (null without one). */
+  configSchema: (project: string) => call<string | null>('config_schema', { project }),
+  /** Sets the project's JSON Schema (refused when broken or when a stored config breaks it). */
+  configSetSchema: (project: string, schema: string) => call<void>('config_set_schema', { project, schema }),
+  /** An environment's stored layers, at a version or the latest. */
+  configLayers: (project: string, env: string, version: number | null = null) =>
+    call<ConfigLayer[]>('config_layers', { project, env, version }),
+  /** Checks an unsaved draft of a layer as a save would. */
+  configCheckDraft: (project: string, env: string, layer: string, format: string, content: string) =>
+    call<DraftCheck>('config_check_draft', { project, env, layer, format, content }),
+  /** Saves a layer as a new version. */
+  configSave: (project: string, env: string, layer: string, format: string, content: string, message: string) =>
+    call<ConfigVersion>('config_save', { project, env, layer, format, content, message }),
+  /** The effective config with each key's provenance. */
+  configExplain: (project: string, env: string) => call<ConfigExplained[]>('config_explain', { project, env }),
+  /** The schema check of an environment. */
+  configValidate: (project: string, env: string) => call<ConfigValidation>('config_validate', { project, env }),
+  /** An environment's versions, newest first. */
+  configHistory: (project: string, env: string) => call<ConfigVersion[]>('config_history', { project, env }),
+  /** Two versions compared, key by key and as text. */
+  configCompare: (project: string, env: string, from: number, to: number) =>
+    call<ConfigComparison>('config_compare', { project, env, from, to }),
+  /** Restores an environment to a version (as new versions). */
+  configRollback: (project: string, env: string, to: number) =>
+    call<ConfigVersion[]>('config_rollback', { project, env, to }),
+  /** What promoting one environment to another would do. */
+  configPreviewPromotion: (project: string, from: string, to: string) =>
+    call<PromotionPreview>('config_preview_promotion', { project, from, to }),
+  /** Promotes one environment's committed layer to another. */
+  configPromote: (project: string, from: string, to: string, message: string) =>
+    call<Promotion>('config_promote', { project, from, to, message }),
 };
 
 /** Error codes that mean "a passphrase would help". */
@@ -265,6 +324,19 @@ export function errorTitle(error: unknown): string {
       return 'That job no longer exists';
     case 'audit_chain_broken':
       return 'The audit trail has been tampered with';
+    case 'config_syntax':
+      return 'The config does not parse';
+    case 'config_format':
+      return 'That config format is not supported';
+    case 'config_schema_invalid':
+      return 'The schema is not a valid JSON Schema';
+    case 'config_env_type':
+      return 'An environment variable has the wrong type';
+    case 'config_invalid':
+      return 'The config breaks its schema; nothing was stored';
+    case 'unknown_config_project':
+    case 'unknown_config_version':
+      return 'Not found';
     case 'ipc':
       return 'The app could not reach its backend';
     default:

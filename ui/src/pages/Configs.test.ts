@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import Configs from './Configs.svelte';
+import type { ConfigExplained, PromotionPreview, ProjectInfo } from '../lib/api';
+
+// jsdom lays nothing out; CodeMirror measures text ranges, so give it empty ones.
+Range.prototype.getClientRects = () => ({ length: 0, item: () => null, [Symbol.iterator]: [][Symbol.iterator] }) as unknown as DOMRectList;
+Range.prototype.getBoundingClientRect = () => new DOMRect(0, 0, 0, 0);
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const project: ProjectInfo = { name: 'shop', env_prefix: 'SHOP', has_schema: true, envs: ['dev', 'staging', 'prod'] };
+
+const explained: ConfigExplained[] = [
+  { key: 'db.pool', value: 20, layer: 'local', source: 'local v2', line: 1, overridden: [['committed', 5]] },
+  { key: 'server.port', value: 8080, layer: 'defaults', source: 'schema defaults', line: null, overridden: [] },
+  { key: 'token', value: 'opsdeck://team/token', layer: 'committed', source: 'committed v1', line: 3, overridden: [] },
+];
+
+function backend(extra: (command: string, args: Record<string, unknown>) => unknown = () => undefined) {
+  const calls: Array<[string, Record<string, unknown>]> = [];
+  mockIPC(
+    (command, args) => {
+      calls.push([command, args as Record<string, unknown>]);
+      const answer = extra(command, args as Record<string, unknown>);
+      if (answer !== undefined) return answer;
+      switch (command) {
+        case 'config_projects':
+          return [project];
+        case 'config_schema':
+          return '{"type":"object","properties":{"server":{"type":"object"}}}';
+        case 'config_layers':
+          return [{ layer: 'committed', format: 'yaml', content: 'db:\n  pool: 5\n', version: 1 }];
+        case 'config_check_draft':
+          return { ok: true, syntax: null, violations: [] };
+        case 'config_explain':
+          return explained;
+        case 'config_validate':
+          return { ok: true, has_schema: true, violations: [] };
+        case 'config_history':
+          return [];
+        default:
+          throw new Error(`unexpected command ${command}`);
+      }
+    },
+    { shouldMockEvents: true },
+  );
+  return calls;
+}
+
+describe('Configs page', () => {
+  it('says what to do when there are no projects', async () => {
+    backend((command) => (command === 'config_projects' ? [] : undefined));
+    render(Configs);
+    expect(await screen.findByTestId('configs-empty')).toHaveProperty('textContent', expect.stringContaining('opsdeck config import'));
+  });
+
+  it('lists each project with dev, staging and prod and opens the committed file in the editor', async () => {
+    const calls = backend();
+    render(Configs);
+    const envs = await screen.findAllByTestId('config-env');
+    expect(envs.map((button) => button.dataset.env)).toEqual(['dev', 'staging', 'prod']);
+    expect(await screen.findByTestId('config-title')).toHaveProperty('textContent', expect.stringContaining('shop / dev'));
+    await waitFor(() => expect(calls.some(([command]) => command === 'config_layers')).toBe(true));
+    const editor = await screen.findByTestId('config-editor');
+    await waitFor(() => expect(editor.textContent).toContain('pool: 5'));
+    expect(screen.getByTestId('config-promote').textContent).toContain('Promote to staging');
+  });
+
+  it('shows the effective config with the layer that set each key and what it overrode', async () => {
+    backend();
+    render(Configs);
+    await fireEvent.click(await screen.findByTestId('config-tab-effective'));
+    const rows = await screen.findAllByTestId('config-key');
+    expect(rows.map((row) => [row.dataset.key, row.dataset.layer])).toEqual([
+      ['db.pool', 'local'],
+      ['server.port', 'defaults'],
+      ['token', 'committed'],
+    ]);
+    expect(rows[0].textContent).toContain('v2, line 1');
+    expect(rows[0].textContent).toContain('5');
+    expect(rows[2].querySelector('[aria-label="secret reference"]')).not.toBeNull();
+  });
+
+  it('refuses a promotion the schema would reject and shows why', async () => {
+    const preview: PromotionPreview = {
+      from: 'dev v3',
+      to: 'staging',
+      unchanged: false,
+      changes: [{ key: 'server.port', kind: 'changed', before: 8080, after: 'eighty' }],
+      text: [],
+      violations: [{ path: 'server.port', message: '"eighty" is not of type "integer"', source: 'committed (dev v3)', layer: 'committed', line: 2 }],
+    };
+    const calls = backend((command) => (command === 'config_preview_promotion' ? preview : undefined));
+    render(Configs);
+    await fireEvent.click(await screen.findByTestId('config-promote'));
+    const status = await screen.findByTestId('promote-status');
+    await waitFor(() => expect(status.textContent).toContain('Would break the schema'));
+    expect(screen.getByTestId('promote-violations').textContent).toContain('server.port');
+    expect(screen.getByTestId('config-change').dataset.kind).toBe('changed');
+    expect((screen.getByTestId('promote-confirm') as HTMLButtonElement).disabled).toBe(true);
+    expect(calls.some(([command]) => command === 'config_promote')).toBe(false);
+  });
+
+  it('lints the text as a save would check it and lists the problems with their lines', async () => {
+    const calls = backend((command) =>
+      command === 'config_check_draft'
+        ? {
+            ok: false,
+            syntax: null,
+            violations: [
+              { path: 'db.pool', message: '5 is less than the minimum of 10', source: 'committed (committed (draft))', layer: 'committed', line: 2 },
+              { path: 'db.host', message: '"db.host" is a required property', source: 'local (local v4)', layer: 'local', line: 1 },
+            ],
+          }
+        : undefined,
+    );
+    render(Configs);
+    const problems = await screen.findAllByTestId('config-problem', {}, { timeout: 3000 });
+    expect(problems.map((problem) => problem.textContent)).toEqual([
+      'db.pool: 5 is less than the minimum of 10',
+      'db.host: "db.host" is a required property',
+    ]);
+    // The draft's own problem links to its line; the other layer's names its source.
+    const list = screen.getByTestId('config-problems');
+    expect(list.querySelector('button')?.textContent).toBe('line 2');
+    expect(list.textContent).toContain('local (local v4)');
+    expect(screen.getByTestId('config-check-status').textContent).toContain('2 schema problems');
+    const draft = calls.find(([command]) => command === 'config_check_draft')?.[1];
+    expect(draft).toMatchObject({ project: 'shop', env: 'dev', layer: 'committed', format: 'yaml', content: 'db:\n  pool: 5\n' });
+  });
+});
