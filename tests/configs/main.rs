@@ -349,3 +349,59 @@ fn set_changes_one_key_keeping_the_files_comments_where_the_format_allows() {
     assert_eq!(cli.ok(&["config", "get", "shop", "prod", "db.pool.size"])["value"], 20);
     assert!(cli.fails(&["config", "set", "shop", "prod", "db..size", "1"], 2).contains("dotted key"));
 }
+
+#[test]
+fn a_project_directory_round_trips_and_a_bad_directory_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
+    let committed = "# prod\ndb:\n  host: prod-db\n";
+    cli.ok(&["config", "import", "shop", "prod", &write(dir.path(), "p.yaml", committed)]);
+    cli.ok(&["config", "import", "shop", "dev", &write(dir.path(), "d.toml", "[db]\nhost = \"dev-db\"\n")]);
+    cli.ok(&[
+        "config",
+        "import",
+        "shop",
+        "dev",
+        &write(dir.path(), "l.json", "{\"log\": \"debug\"}"),
+        "--layer",
+        "local",
+    ]);
+    let exported = dir.path().join("export");
+    cli.ok(&["config", "export", "shop", exported.to_str().unwrap()]);
+
+    // Into a second store: the same layers byte for byte, the same effective config.
+    let other = tempfile::tempdir().unwrap();
+    let fresh = Cli { dir: other.path(), env: Vec::new() };
+    let written = fresh.ok(&["config", "import-dir", "shop", exported.to_str().unwrap(), "-m", "from git"]);
+    assert_eq!(written.as_array().unwrap().len(), 3, "{written}");
+    // Sources name versions, which match too (each layer is its environment's first version).
+    for env in ["dev", "prod"] {
+        assert_eq!(
+            fresh.ok(&["config", "explain", "shop", env]),
+            cli.ok(&["config", "explain", "shop", env])
+        );
+    }
+    let again = fresh.ok(&["config", "import-dir", "shop", exported.to_str().unwrap()]);
+    assert_eq!(again, serde_json::json!([]), "re-importing the same directory writes nothing");
+
+    // A directory whose dev file breaks the schema: refused, naming file and line; nothing stored.
+    std::fs::write(exported.join("dev/committed.toml"), "[db]\nhost = 42\n").unwrap();
+    std::fs::write(exported.join("prod/committed.yaml"), "# prod\ndb:\n  host: new-prod-db\n").unwrap();
+    let history_before = fresh.ok(&["config", "history", "shop", "prod"]);
+    let error = fresh.fails(&["config", "import-dir", "shop", exported.to_str().unwrap()], 2);
+    assert!(
+        error.contains("db.host") && error.contains("line 2") && error.contains("nothing was stored"),
+        "{error}"
+    );
+    assert_eq!(fresh.ok(&["config", "history", "shop", "prod"]), history_before, "prod untouched");
+    // A stray file and a broken file are named.
+    std::fs::write(exported.join("dev/committed.toml"), "[db\n").unwrap();
+    let error = fresh.fails(&["config", "import-dir", "shop", exported.to_str().unwrap()], 2);
+    assert!(error.contains("committed.toml:1"), "{error}");
+    std::fs::write(exported.join("dev/committed.toml"), "[db]\nhost = \"x\"\n").unwrap();
+    std::fs::write(exported.join("dev/notes.yaml"), "a: 1\n").unwrap();
+    let error = fresh.fails(&["config", "import-dir", "shop", exported.to_str().unwrap()], 2);
+    assert!(error.contains("notes.yaml") && error.contains("committed.EXT"), "{error}");
+    assert_eq!(fresh.ok(&["config", "history", "shop", "prod"]), history_before);
+}

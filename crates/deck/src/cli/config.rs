@@ -35,6 +35,18 @@ pub(crate) enum ConfigCommand {
         #[arg(short, long, default_value = "")]
         message: String,
     },
+    /// Import a whole project from a directory as `config export` writes it
+    /// (schema.json, ENV/committed.EXT, ENV/local.EXT). Everything is checked
+    /// before anything is stored; unchanged layers are passed over.
+    ImportDir {
+        /// The project (made if missing).
+        project: String,
+        /// The directory.
+        dir: PathBuf,
+        /// Why (kept in the history).
+        #[arg(short, long, default_value = "")]
+        message: String,
+    },
     /// Set one key in an environment's committed layer (a new version).
     Set {
         /// The project.
@@ -203,6 +215,23 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     version.version,
                     &version.content_hash[..12]
                 )
+            });
+        }
+        ConfigCommand::ImportDir { project, dir, message } => {
+            let written = deck.config_import_dir(&caller, &project, &dir, &message).await?;
+            let shown: Vec<serde_json::Value> = written
+                .iter()
+                .map(|(env, version)| serde_json::json!({ "env": env, "version": version }))
+                .collect();
+            output.print(&shown, |_| {
+                if written.is_empty() {
+                    return format!("{project} already matches {}\n", dir.display());
+                }
+                written.iter().fold(String::new(), |mut text, (env, version)| {
+                    let _ =
+                        writeln!(text, "{project}/{env} {} is version {}", version.layer, version.version);
+                    text
+                })
             });
         }
         ConfigCommand::Set { project, env, key, value, message } => {
