@@ -59,6 +59,8 @@ const COMMANDS: &[&str] = &[
     "config_rollback",
     "config_preview_promotion",
     "config_promote",
+    "config_reload_hook",
+    "config_set_reload_hook",
 ];
 
 fn main() {

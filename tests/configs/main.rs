@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::{Output, Stdio};
 
+use opsdeck_tests::http_server::{Scripted, ScriptedServer};
 use opsdeck_tests::opsdeck_command;
 use serde_json::Value;
 
@@ -404,4 +405,84 @@ fn a_project_directory_round_trips_and_a_bad_directory_stores_nothing() {
     let error = fresh.fails(&["config", "import-dir", "shop", exported.to_str().unwrap()], 2);
     assert!(error.contains("notes.yaml") && error.contains("committed.EXT"), "{error}");
     assert_eq!(fresh.ok(&["config", "history", "shop", "prod"]), history_before);
+}
+
+#[test]
+fn each_change_signals_the_service_by_command_and_signed_webhook_and_a_failing_signal_keeps_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    let receiver = ScriptedServer::start(vec![Scripted::status(200)]);
+    let added = cli.ok(&["notify", "add", "shop-hook", "--url", &receiver.url("/reload")]);
+    let secret = added["secret"].as_str().unwrap().to_owned();
+    let seen = dir.path().join("reloaded.txt");
+    let command = format!(
+        "echo \"$OPSDECK_CONFIG_PROJECT $OPSDECK_CONFIG_ENV $OPSDECK_CONFIG_VERSION $OPSDECK_CONFIG_HASH\" >> {}",
+        seen.display()
+    );
+    assert!(cli
+        .fails(&["config", "reload", "shop", "prod", "--command", "true"], 2)
+        .contains("no config project shop"));
+    cli.ok(&["config", "import", "shop", "prod", &write(dir.path(), "p.yaml", "db:\n  host: a\n")]);
+    assert!(cli
+        .fails(&["config", "reload", "shop", "prod", "--webhook", "nope"], 2)
+        .contains("no webhook target nope"));
+    let hook = cli.ok(&["config", "reload", "shop", "prod", "--command", &command, "--webhook", "shop-hook"]);
+    assert_eq!(hook["webhook"], "shop-hook");
+
+    // A change runs the command with the change's facts and sends a signed event.
+    let set = cli.ok(&["config", "set", "shop", "prod", "db.host", "b"]);
+    assert_eq!(set["reload"]["ok"], true, "{set}");
+    let hash = set["content_hash"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), format!("shop prod 2 {hash}\n"));
+    let events: Vec<_> =
+        receiver.received().into_iter().filter(|request| request.path == "/reload").collect();
+    assert_eq!(events.len(), 1);
+    let body: Value = serde_json::from_slice(&events[0].body).unwrap();
+    assert_eq!(body["event"], "config.changed");
+    assert_eq!(
+        (&body["data"]["project"], &body["data"]["env"], &body["data"]["version"]),
+        (&"shop".into(), &"prod".into(), &2.into())
+    );
+    let signature = events[0].headers["opsdeck-signature"].clone();
+    let mut verify = std::process::Command::new("python3")
+        .arg(opsdeck_tests::workspace_root().join("contrib/verify_webhook.py"))
+        .args([&secret, &signature])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut verify.stdin.take().unwrap(), &events[0].body).unwrap();
+    assert!(verify.wait().unwrap().success(), "the event is signed with the target's secret");
+
+    // A rollback signals once; other environments signal nothing.
+    let rolled = cli.ok(&["config", "rollback", "shop", "prod", "--to", "1"]);
+    assert_eq!(rolled[0]["reload"]["ok"], true, "{rolled}");
+    cli.ok(&["config", "import", "shop", "dev", &write(dir.path(), "d.yaml", "db:\n  host: d\n")]);
+    assert_eq!(std::fs::read_to_string(&seen).unwrap().lines().count(), 2);
+
+    // A failing command: the change is stored, the user is told why, the audit says failed.
+    cli.ok(&["config", "reload", "shop", "prod", "--clear"]);
+    cli.ok(&["config", "reload", "shop", "prod", "--command", "echo service not running >&2; exit 3"]);
+    let output = cli.run(&["config", "set", "shop", "prod", "db.host", "c"]);
+    assert!(output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("the change is stored")
+            && said.contains("code 3")
+            && said.contains("service not running"),
+        "{said}"
+    );
+    assert_eq!(cli.ok(&["config", "get", "shop", "prod", "db.host"])["value"], "c");
+    // (`--action` matches by prefix: keep the signals, not the hook settings.)
+    let audit = cli.ok(&["audit", "log", "--action", "config.reload"]);
+    let outcomes: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["action"] == "config.reload")
+        .map(|entry| entry["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["failed", "ok", "ok"], "newest first: {audit}");
+    let cleared = cli.ok(&["config", "reload", "shop", "prod", "--clear"]);
+    assert_eq!(cleared, serde_json::json!({"command": null, "webhook": null}));
 }

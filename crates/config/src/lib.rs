@@ -19,6 +19,7 @@ pub mod edit;
 pub mod env;
 pub mod layers;
 pub mod parse;
+pub mod reload;
 pub mod render;
 pub mod schema;
 pub mod store;
@@ -28,6 +29,7 @@ pub mod tree;
 pub use error::ConfigError;
 pub use layers::{diff, effective, Change, Effective, Layer, Provenance};
 pub use parse::{parse, Format};
+pub use reload::{ReloadHook, ReloadOutcome};
 pub use render::{render, RenderFormat};
 pub use schema::{Schema, Violation};
 pub use store::{

@@ -67,6 +67,11 @@ pub struct ConfigVersion {
     /// When (Unix ms).
     #[ts(type = "number")]
     pub created_at: i64,
+    /// What the environment's reload hook did after this change (only on
+    /// the answer to a change, when the environment has a hook).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reload: Option<crate::ReloadOutcome>,
 }
 
 /// What checking a draft found (see [`Configs::check_draft`]).
@@ -306,6 +311,7 @@ impl Configs {
             author: author.to_owned(),
             message: message.to_owned(),
             created_at: now,
+            reload: None,
         })
     }
 
@@ -446,6 +452,56 @@ impl Configs {
         merge(&schema_defaults(schema.as_ref()), &layers, env_layer)
     }
 
+    /// What `project/env` signals after a change (none when nothing).
+    pub async fn reload_hook(
+        &self,
+        project: &str,
+        env: &str,
+    ) -> Result<Option<crate::ReloadHook>, ConfigError> {
+        let (id, _, _) = self.project_row(project).await?;
+        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT command, webhook FROM config_reload_hooks WHERE project_id = $1 AND env = $2",
+        )
+        .bind(&id)
+        .bind(env)
+        .fetch_optional(self.store.pool())
+        .await?;
+        Ok(row.map(|(command, webhook)| crate::ReloadHook { command, webhook }))
+    }
+
+    /// Sets (or, when empty, clears) what `project/env` signals after a change.
+    pub async fn set_reload_hook(
+        &self,
+        project: &str,
+        env: &str,
+        hook: &crate::ReloadHook,
+    ) -> Result<(), ConfigError> {
+        check_name("environment", env)?;
+        let (id, _, _) = self.project_row(project).await?;
+        let mut transaction = self.store.pool().begin().await?;
+        sqlx::query("DELETE FROM config_reload_hooks WHERE project_id = $1 AND env = $2")
+            .bind(&id)
+            .bind(env)
+            .execute(&mut *transaction)
+            .await?;
+        if !hook.is_empty() {
+            let trimmed = |value: &Option<String>| {
+                value.as_deref().map(str::trim).filter(|value| !value.is_empty()).map(str::to_owned)
+            };
+            sqlx::query(
+                "INSERT INTO config_reload_hooks (project_id, env, command, webhook) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&id)
+            .bind(env)
+            .bind(trimmed(&hook.command))
+            .bind(trimmed(&hook.webhook))
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
     /// The project's schema text, as stored.
     pub async fn schema_text(&self, project: &str) -> Result<Option<String>, ConfigError> {
         Ok(self.project_row(project).await?.2)
@@ -483,6 +539,7 @@ impl Configs {
                 author,
                 message,
                 created_at,
+                reload: None,
             })
             .collect())
     }

@@ -7,9 +7,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use opsdeck_config::reload::ChangeInfo;
 use opsdeck_config::{
     Change, ConfigError, ConfigVersion, DraftCheck, Format, LayerChange, ProjectInfo, Promotion,
-    PromotionPreview, Violation,
+    PromotionPreview, ReloadHook, ReloadOutcome, Violation,
 };
 use ts_rs::TS;
 
@@ -165,11 +166,12 @@ impl Deck {
         let source = format!("{project}/{env} {layer}");
         let message =
             if message.trim().is_empty() { format!("edit {layer}") } else { message.trim().to_owned() };
-        let version =
+        let mut version =
             self.configs.save(project, env, layer, format, content, &source, &caller.actor, &message).await?;
         let details =
             serde_json::json!({ "version": version.version, "layer": layer, "hash": version.content_hash });
         self.audit(caller, "config.save", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        self.signal_change(caller, project, env, &mut version).await?;
         Ok(version)
     }
 
@@ -187,11 +189,12 @@ impl Deck {
         let format = Format::from_path(&shown)?;
         let text = read_file(file)?;
         let message = if message.is_empty() { format!("import {shown}") } else { message.to_owned() };
-        let version =
+        let mut version =
             self.configs.save(project, env, layer, format, &text, &shown, &caller.actor, &message).await?;
         let details =
             serde_json::json!({ "version": version.version, "layer": layer, "hash": version.content_hash });
         self.audit(caller, "config.import", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        self.signal_change(caller, project, env, &mut version).await?;
         Ok(version)
     }
 
@@ -208,9 +211,10 @@ impl Deck {
         message: &str,
     ) -> Result<(ConfigVersion, bool), DeckError> {
         let value = opsdeck_config::edit::parse_value(value)?;
-        let (version, kept) = self.configs.set(project, env, key, &value, &caller.actor, message).await?;
+        let (mut version, kept) = self.configs.set(project, env, key, &value, &caller.actor, message).await?;
         let details = serde_json::json!({ "key": key, "version": version.version });
         self.audit(caller, "config.set", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        self.signal_change(caller, project, env, &mut version).await?;
         Ok((version, kept))
     }
 
@@ -458,6 +462,15 @@ impl Deck {
             self.audit(caller, "config.import", &format!("{project}/{env}"), Outcome::Ok, details).await?;
             written.push((env, version));
         }
+        // One signal per environment, on its last version.
+        for index in 0..written.len() {
+            let last_of_env = written[index + 1..].iter().all(|(env, _)| *env != written[index].0);
+            if last_of_env {
+                let (env, version) = &mut written[index];
+                let env = env.clone();
+                self.signal_change(caller, project, &env, version).await?;
+            }
+        }
         Ok(written)
     }
 
@@ -505,12 +518,15 @@ impl Deck {
     ) -> Result<Promotion, DeckError> {
         let target = format!("{project}/{from}->{to}");
         match self.configs.promote(project, from, to, &caller.actor, message).await {
-            Ok(promotion) => {
+            Ok(mut promotion) => {
                 let details = serde_json::json!({
                     "from": promotion.from, "version": promotion.version.as_ref().map(|version| version.version),
                     "changes": promotion.changes.len(),
                 });
                 self.audit(caller, "config.promote", &target, Outcome::Ok, details).await?;
+                if let Some(version) = promotion.version.as_mut() {
+                    self.signal_change(caller, project, to, version).await?;
+                }
                 Ok(promotion)
             }
             Err(error) => {
@@ -529,10 +545,91 @@ impl Deck {
         env: &str,
         to: i64,
     ) -> Result<Vec<ConfigVersion>, DeckError> {
-        let written = self.configs.rollback(project, env, to, &caller.actor).await?;
+        let mut written = self.configs.rollback(project, env, to, &caller.actor).await?;
         let details = serde_json::json!({ "to": to, "versions": written.iter().map(|v| v.version).collect::<Vec<_>>() });
         self.audit(caller, "config.rollback", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        // One signal for the whole rollback, on its last version.
+        if let Some(last) = written.last_mut() {
+            self.signal_change(caller, project, env, last).await?;
+        }
         Ok(written)
+    }
+}
+
+impl Deck {
+    /// What `project/env` signals after a change (an empty hook when nothing).
+    pub async fn config_reload_hook(&self, project: &str, env: &str) -> Result<ReloadHook, DeckError> {
+        Ok(self.configs.reload_hook(project, env).await?.unwrap_or_default())
+    }
+
+    /// Sets what `project/env` signals after each change (an empty hook
+    /// clears it). A webhook must name an existing target.
+    pub async fn config_set_reload_hook(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        hook: &ReloadHook,
+    ) -> Result<(), DeckError> {
+        if let Some(name) = hook.webhook.as_deref().map(str::trim).filter(|name| !name.is_empty()) {
+            let targets = self.notify_targets().await?;
+            if !targets.iter().any(|target| target.name == name) {
+                return Err(ConfigError::Invalid(format!(
+                    "there is no webhook target {name}; add it with `opsdeck notify add {name} URL` first"
+                ))
+                .into());
+            }
+        }
+        self.configs.set_reload_hook(project, env, hook).await?;
+        let details = serde_json::json!({ "command": hook.command, "webhook": hook.webhook });
+        self.audit(caller, "config.reload_hook", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        Ok(())
+    }
+
+    /// Runs `project/env`'s reload hook after `version` was stored and
+    /// records the outcome on it. A failing signal never undoes the change:
+    /// it is reported (and audited) so the user can act.
+    async fn signal_change(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        version: &mut ConfigVersion,
+    ) -> Result<(), DeckError> {
+        let Some(hook) = self.configs.reload_hook(project, env).await? else {
+            return Ok(());
+        };
+        let change = ChangeInfo { project, env, version: version.version, hash: &version.content_hash };
+        let mut done = Vec::new();
+        let mut errors = Vec::new();
+        if let Some(command) = &hook.command {
+            match opsdeck_config::reload::run_command(command, &change).await {
+                Ok(what) => done.push(what),
+                Err(error) => errors.push(error),
+            }
+        }
+        if let Some(target) = &hook.webhook {
+            let payload = serde_json::json!({
+                "project": project, "env": env, "version": version.version,
+                "hash": version.content_hash, "layer": version.layer, "author": version.author,
+            });
+            match self.notify_target(target, "config.changed", &payload).await {
+                Ok(status) if status == "delivered" => done.push(format!("webhook {target}: delivered")),
+                Ok(status) => errors.push(format!("webhook {target}: {status} (retried later)")),
+                Err(error) => errors.push(format!("webhook {target}: {error}")),
+            }
+        }
+        let outcome = ReloadOutcome {
+            ok: errors.is_empty(),
+            done,
+            error: (!errors.is_empty()).then(|| errors.join("; ")),
+        };
+        let details =
+            serde_json::json!({ "version": version.version, "done": outcome.done, "error": outcome.error });
+        let result = if outcome.ok { Outcome::Ok } else { Outcome::Failed };
+        self.audit(caller, "config.reload", &format!("{project}/{env}"), result, details).await?;
+        version.reload = Some(outcome);
+        Ok(())
     }
 }
 

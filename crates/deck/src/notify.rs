@@ -85,6 +85,22 @@ impl Deck {
         Ok(results)
     }
 
+    /// Sends `event` to one named target now; returns the delivery's status
+    /// (`delivered`, or `pending`/`failed` — redelivery retries pending ones).
+    pub(crate) async fn notify_target(
+        &self,
+        target: &str,
+        event: &str,
+        payload: &serde_json::Value,
+    ) -> Result<String, DeckError> {
+        let key = self.webhook_key().await?;
+        let mut status = String::from("pending");
+        for id in webhooks::enqueue(&self.store, Some(target), event, payload).await? {
+            status = webhooks::deliver(&self.store, key, &self.http, &id).await?.status;
+        }
+        Ok(status)
+    }
+
     /// Retries deliveries still pending; returns how many were delivered.
     pub(crate) async fn redeliver_pending(&self) -> Result<usize, DeckError> {
         let pending = webhooks::pending(&self.store, 100).await?;

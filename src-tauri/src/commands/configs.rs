@@ -4,7 +4,7 @@
 
 use opsdeck::{
     Caller, ConfigChange, ConfigExplained, ConfigLayer, ConfigProject, ConfigPromotion, ConfigValidation,
-    ConfigVersion, DraftCheck, LayerChange, PromotionPreview,
+    ConfigVersion, DraftCheck, LayerChange, PromotionPreview, ReloadHook,
 };
 use serde::Serialize;
 use tauri::State;
@@ -171,4 +171,25 @@ pub async fn config_promote(
     message: String,
 ) -> Result<ConfigPromotion, CommandError> {
     Ok(state.deck()?.config_promote(&caller(), &project, &from, &to, &message).await?)
+}
+
+/// What an environment signals after each change.
+#[tauri::command]
+pub async fn config_reload_hook(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+) -> Result<ReloadHook, CommandError> {
+    Ok(state.deck()?.config_reload_hook(&project, &env).await?)
+}
+
+/// Sets (or, empty, clears) what an environment signals after each change.
+#[tauri::command]
+pub async fn config_set_reload_hook(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    hook: ReloadHook,
+) -> Result<(), CommandError> {
+    Ok(state.deck()?.config_set_reload_hook(&caller(), &project, &env, &hook).await?)
 }

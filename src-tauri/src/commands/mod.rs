@@ -68,5 +68,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         configs::config_rollback,
         configs::config_preview_promotion,
         configs::config_promote,
+        configs::config_reload_hook,
+        configs::config_set_reload_hook,
     ]
 }

@@ -51,6 +51,8 @@ import type { LayerChange } from './bindings/LayerChange';
 import type { PromotionPreview } from './bindings/PromotionPreview';
 import type { Promotion } from './bindings/Promotion';
 import type { ConfigComparison } from './bindings/ConfigComparison';
+import type { ReloadHook } from './bindings/ReloadHook';
+import type { ReloadOutcome } from './bindings/ReloadOutcome';
 
 export type {
   AuditEntry,
@@ -66,6 +68,8 @@ export type {
   PromotionPreview,
   Promotion,
   ConfigComparison,
+  ReloadHook,
+  ReloadOutcome,
   CertRecord,
   CertDetail,
   CertDetails,
@@ -264,6 +268,11 @@ export const api = {
   /** What promoting one environment to another would do. */
   configPreviewPromotion: (project: string, from: string, to: string) =>
     call<PromotionPreview>('config_preview_promotion', { project, from, to }),
+  /** What an environment signals after each change. */
+  configReloadHook: (project: string, env: string) => call<ReloadHook>('config_reload_hook', { project, env }),
+  /** Sets (or, empty, clears) what an environment signals after each change. */
+  configSetReloadHook: (project: string, env: string, hook: ReloadHook) =>
+    call<void>('config_set_reload_hook', { project, env, hook }),
   /** Promotes one environment's committed layer to another. */
   configPromote: (project: string, from: string, to: string, message: string) =>
     call<Promotion>('config_promote', { project, from, to, message }),

@@ -133,4 +133,21 @@ describe('Configs page', () => {
     const draft = calls.find(([command]) => command === 'config_check_draft')?.[1];
     expect(draft).toMatchObject({ project: 'shop', env: 'dev', layer: 'committed', format: 'yaml', content: 'db:\n  pool: 5\n' });
   });
+  it('sets the reload hook of an environment', async () => {
+    const calls = backend((command) => {
+      if (command === 'config_reload_hook') return { command: 'systemctl reload shop', webhook: null };
+      if (command === 'notify_targets') return [{ name: 'ops', url: 'https://hooks.example.test/x' }];
+      if (command === 'config_set_reload_hook') return null;
+      return undefined;
+    });
+    render(Configs);
+    await fireEvent.click(await screen.findByTestId('config-tab-reload'));
+    const input = (await screen.findByTestId('config-reload-command')) as HTMLInputElement;
+    await waitFor(() => expect(input.value).toBe('systemctl reload shop'));
+    await fireEvent.change(screen.getByTestId('config-reload-webhook'), { target: { value: 'ops' } });
+    await fireEvent.click(screen.getByTestId('config-reload-save'));
+    await waitFor(() => expect(calls.some(([command]) => command === 'config_set_reload_hook')).toBe(true));
+    const [, args] = calls.find(([command]) => command === 'config_set_reload_hook')!;
+    expect(args).toMatchObject({ project: 'shop', env: 'dev', hook: { command: 'systemctl reload shop', webhook: 'ops' } });
+  });
 });

@@ -47,6 +47,24 @@ pub(crate) enum ConfigCommand {
         #[arg(short, long, default_value = "")]
         message: String,
     },
+    /// Show or set what to signal after each change to an environment: a
+    /// command (told OPSDECK_CONFIG_PROJECT, _ENV, _VERSION, _HASH) and/or a
+    /// signed `config.changed` webhook to one target.
+    Reload {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// The command to run (`systemctl reload shop`).
+        #[arg(long)]
+        command: Option<String>,
+        /// The webhook target to notify (`opsdeck notify add` makes one).
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Signal nothing any more.
+        #[arg(long, conflicts_with_all = ["command", "webhook"])]
+        clear: bool,
+    },
     /// Set one key in an environment's committed layer (a new version).
     Set {
         /// The project.
@@ -158,6 +176,25 @@ pub(crate) enum ConfigCommand {
     },
 }
 
+/// Tells the user on stderr what the reload hook did after a change (the
+/// JSON answer carries it as `reload`). A failed signal does not undo the
+/// change, so the command still succeeds.
+fn report_reload(version: &opsdeck::ConfigVersion) {
+    if let Some(reload) = &version.reload {
+        match &reload.error {
+            None => eprintln!("reload: {}", reload.done.join("; ")),
+            Some(error) => eprintln!(
+                "warning: the change is stored, but signalling the service failed: {error}{}",
+                if reload.done.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (done: {})", reload.done.join("; "))
+                }
+            ),
+        }
+    }
+}
+
 fn changes_text(changes: &[opsdeck::ConfigChange], when_none: &str) -> String {
     if changes.is_empty() {
         return when_none.to_owned();
@@ -216,6 +253,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     &version.content_hash[..12]
                 )
             });
+            report_reload(&version);
         }
         ConfigCommand::ImportDir { project, dir, message } => {
             let written = deck.config_import_dir(&caller, &project, &dir, &message).await?;
@@ -233,6 +271,27 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     text
                 })
             });
+            written.iter().for_each(|(_, version)| report_reload(version));
+        }
+        ConfigCommand::Reload { project, env, command, webhook, clear } => {
+            if clear || command.is_some() || webhook.is_some() {
+                let hook = opsdeck_config::ReloadHook { command, webhook };
+                deck.config_set_reload_hook(&caller, &project, &env, &hook).await?;
+            }
+            let hook = deck.config_reload_hook(&project, &env).await?;
+            output.print(&hook, |hook| {
+                if hook.is_empty() {
+                    return format!("{project}/{env} signals nothing after a change\n");
+                }
+                let mut text = format!("after each change to {project}/{env}:\n");
+                if let Some(command) = &hook.command {
+                    let _ = writeln!(text, "  run {command}");
+                }
+                if let Some(webhook) = &hook.webhook {
+                    let _ = writeln!(text, "  send config.changed to {webhook}");
+                }
+                text
+            });
         }
         ConfigCommand::Set { project, env, key, value, message } => {
             let (version, kept) = deck.config_set(&caller, &project, &env, &key, &value, &message).await?;
@@ -244,6 +303,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             output.print(&version, |version| {
                 format!("{project}/{env} {key} set: version {}\n", version.version)
             });
+            report_reload(&version);
         }
         ConfigCommand::Get { project, env, key } => {
             let explained = deck.config_explain(&project, &env, Some(&key)).await?;
@@ -408,6 +468,9 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                 }
                 text
             });
+            if let Some(version) = &promotion.version {
+                report_reload(version);
+            }
         }
         ConfigCommand::Rollback { project, env, to } => {
             let written = deck.config_rollback(&caller, &project, &env, to).await?;
@@ -419,6 +482,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     written.iter().map(|version| format!("v{}", version.version)).collect();
                 format!("{project}/{env} restored to version {to} as {}\n", versions.join(", "))
             });
+            written.iter().for_each(report_reload);
         }
     }
     Ok(ExitCode::SUCCESS)
