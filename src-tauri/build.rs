@@ -61,6 +61,10 @@ const COMMANDS: &[&str] = &[
     "config_promote",
     "config_reload_hook",
     "config_set_reload_hook",
+    "config_set_approval_envs",
+    "config_requests",
+    "config_approve",
+    "config_reject",
 ];
 
 fn main() {

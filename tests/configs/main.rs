@@ -486,3 +486,83 @@ fn each_change_signals_the_service_by_command_and_signed_webhook_and_a_failing_s
     let cleared = cli.ok(&["config", "reload", "shop", "prod", "--clear"]);
     assert_eq!(cleared, serde_json::json!({"command": null, "webhook": null}));
 }
+
+#[test]
+fn promotions_to_prod_wait_for_a_second_persons_approval() {
+    let dir = tempfile::tempdir().unwrap();
+    let ana = Cli { dir: dir.path(), env: vec![("USER", "ana")] };
+    let bob = Cli { dir: dir.path(), env: vec![("USER", "bob")] };
+    ana.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
+    ana.ok(&["config", "import", "shop", "staging", &write(dir.path(), "s.yaml", "db:\n  host: stage\n")]);
+    ana.ok(&["config", "import", "shop", "prod", &write(dir.path(), "p.yaml", "db:\n  host: prod\n")]);
+    assert_eq!(ana.ok(&["config", "approvals", "shop", "--envs", "prod"]), serde_json::json!(["prod"]));
+    let listed = ana.ok(&["config", "list"]);
+    assert_eq!(listed[0]["approval_envs"], serde_json::json!(["prod"]), "{listed}");
+
+    // Ana's promotion becomes a request; prod is unchanged.
+    let prod_before = ana.ok(&["config", "history", "shop", "prod"]);
+    let asked = ana.ok(&["config", "promote", "shop", "staging", "prod", "-m", "ship stage host"]);
+    assert!(asked["version"].is_null(), "{asked}");
+    let id = asked["request"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(asked["request"]["status"], "pending");
+    assert_eq!(asked["changes"][0]["key"], "db.host");
+    assert_eq!(ana.ok(&["config", "history", "shop", "prod"]), prod_before);
+    let shown = ana.run(&["config", "promote", "shop", "staging", "prod"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("needs another person's approval") && shown.contains(&id),
+        "asking again gives the same request: {shown}"
+    );
+
+    // Ana cannot approve her own request, through any interface.
+    let error = ana.fails(&["config", "approve", &id], 2);
+    assert!(error.contains("another person must approve"), "{error}");
+    assert_eq!(ana.ok(&["config", "history", "shop", "prod"]), prod_before);
+
+    // Bob approves: prod gets exactly the requested text, credited to Ana, approved by Bob.
+    let approved = bob.ok(&["config", "approve", &id]);
+    assert_eq!(approved["version"], 2);
+    assert_eq!(ana.ok(&["config", "get", "shop", "prod", "db.host"])["value"], "stage");
+    let history = ana.ok(&["config", "history", "shop", "prod"]);
+    assert_eq!(history[0]["author"], "cli:ana");
+    assert!(history[0]["message"].as_str().unwrap().contains("approved by cli:bob"), "{history}");
+    let again = bob.fails(&["config", "approve", &id], 2);
+    assert!(again.contains("already approved by cli:bob"), "{again}");
+
+    // A second request (the other one, still pending, is then rejected by Bob).
+    ana.ok(&["config", "import", "shop", "staging", &write(dir.path(), "s2.yaml", "db:\n  host: stage-2\n")]);
+    let second = ana.ok(&["config", "promote", "shop", "staging", "prod"]);
+    let second_id = second["request"]["id"].as_str().unwrap().to_owned();
+    let rejected = bob.ok(&["config", "reject", &second_id, "-m", "not this week"]);
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(ana.ok(&["config", "get", "shop", "prod", "db.host"])["value"], "stage");
+    let requests = ana.ok(&["config", "requests", "shop"]);
+    let statuses: Vec<&str> =
+        requests.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["rejected", "approved"], "{requests}");
+    assert_eq!(requests[0]["reason"], "not this week");
+
+    // A request that would break the schema is refused at once: staging's
+    // committed file leans on its local layer for the host, which prod lacks.
+    let local = write(dir.path(), "sl.yaml", "db:\n  host: h\n");
+    ana.ok(&["config", "import", "shop", "staging", &local, "--layer", "local"]);
+    ana.ok(&[
+        "config",
+        "import",
+        "shop",
+        "staging",
+        &write(dir.path(), "s3.yaml", "db:\n  pool: {size: 2}\n"),
+    ]);
+    let error = ana.fails(&["config", "promote", "shop", "staging", "prod"], 2);
+    assert!(error.contains("\"host\" is a required property"), "{error}");
+    assert_eq!(ana.ok(&["config", "requests", "shop"]).as_array().unwrap().len(), 2, "no request kept");
+    assert!(bob.fails(&["config", "approve", "pr_nope"], 2).contains("no promotion request pr_nope"));
+    let audit = ana.ok(&["audit", "log", "--action", "config.promote_"]);
+    let actions: Vec<&str> =
+        audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(
+        actions.contains(&"config.promote_approved") && actions.contains(&"config.promote_rejected"),
+        "{audit}"
+    );
+    assert_eq!(ana.ok(&["config", "approvals", "shop", "--none"]), serde_json::json!([]));
+}

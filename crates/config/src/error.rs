@@ -57,6 +57,18 @@ pub enum ConfigError {
     #[error(transparent)]
     Core(#[from] opsdeck_core::CoreError),
 
+    /// A promotion request cannot be decided this way (the requester
+    /// approving it, or it is no longer pending).
+    #[error("{0}")]
+    Approval(String),
+
+    /// No promotion request has this id.
+    #[error("no promotion request {id}; `opsdeck config requests PROJECT` lists them")]
+    UnknownRequest {
+        /// The id asked for.
+        id: String,
+    },
+
     /// An environment variable's value does not have the type the schema asks for.
     #[error("{variable}={value:?}: {path} must be {expected} (the schema says so); fix the variable or the schema")]
     EnvType {
@@ -83,6 +95,8 @@ impl ConfigError {
             ConfigError::UnknownProject { .. } => "unknown_config_project",
             ConfigError::UnknownVersion { .. } => "unknown_config_version",
             ConfigError::Invalid(_) => "invalid_input",
+            ConfigError::Approval(_) => "config_approval",
+            ConfigError::UnknownRequest { .. } => "unknown_config_request",
             ConfigError::Core(error) => error.code(),
         }
     }

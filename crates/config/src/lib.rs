@@ -15,6 +15,7 @@
 
 mod error;
 
+pub mod approval;
 pub mod edit;
 pub mod env;
 pub mod layers;
@@ -26,6 +27,7 @@ pub mod store;
 pub mod textdiff;
 pub mod tree;
 
+pub use approval::PromotionRequest;
 pub use error::ConfigError;
 pub use layers::{diff, effective, Change, Effective, Layer, Provenance};
 pub use parse::{parse, Format};

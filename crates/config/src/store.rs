@@ -46,6 +46,8 @@ pub struct ProjectInfo {
     pub has_schema: bool,
     /// Its environments: dev, staging and prod, then any other with versions.
     pub envs: Vec<String>,
+    /// The environments whose promotions need a second person's approval.
+    pub approval_envs: Vec<String>,
 }
 
 /// One version of an environment.
@@ -145,7 +147,7 @@ pub fn check_name(what: &str, name: &str) -> Result<(), ConfigError> {
 /// The config projects of one store.
 #[derive(Clone)]
 pub struct Configs {
-    store: Store,
+    pub(crate) store: Store,
 }
 
 impl Configs {
@@ -154,7 +156,10 @@ impl Configs {
         Configs { store }
     }
 
-    async fn project_row(&self, name: &str) -> Result<(String, String, Option<String>), ConfigError> {
+    pub(crate) async fn project_row(
+        &self,
+        name: &str,
+    ) -> Result<(String, String, Option<String>), ConfigError> {
         let row: Option<(String, String, Option<String>)> =
             sqlx::query_as("SELECT id, env_prefix, schema FROM config_projects WHERE name = $1")
                 .bind(name)
@@ -186,12 +191,13 @@ impl Configs {
 
     /// Every project with its environments.
     pub async fn projects(&self) -> Result<Vec<ProjectInfo>, ConfigError> {
-        let rows: Vec<(String, String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, name, env_prefix, schema FROM config_projects ORDER BY name")
-                .fetch_all(self.store.pool())
-                .await?;
+        let rows: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, name, env_prefix, schema, approval_envs FROM config_projects ORDER BY name",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
         let mut projects = Vec::new();
-        for (id, name, env_prefix, schema) in rows {
+        for (id, name, env_prefix, schema, approval_envs) in rows {
             let envs: Vec<String> = sqlx::query_scalar(
                 "SELECT DISTINCT env FROM config_versions WHERE project_id = $1 ORDER BY env",
             )
@@ -205,7 +211,15 @@ impl Configs {
                 .chain(envs)
                 .filter(|env| seen.insert(env.clone()))
                 .collect();
-            projects.push(ProjectInfo { name, env_prefix, has_schema: schema.is_some(), envs });
+            let approval_envs =
+                approval_envs.split(',').filter(|env| !env.is_empty()).map(str::to_owned).collect();
+            projects.push(ProjectInfo {
+                name,
+                env_prefix,
+                has_schema: schema.is_some(),
+                envs,
+                approval_envs,
+            });
         }
         Ok(projects)
     }
@@ -640,6 +654,11 @@ pub struct Promotion {
     pub version: Option<ConfigVersion>,
     /// The keys of `to` that change.
     pub changes: Vec<Change>,
+    /// When `to` needs approval: the request waiting for another person
+    /// (nothing was stored in `to`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub request: Option<crate::PromotionRequest>,
 }
 
 impl Configs {
@@ -684,7 +703,7 @@ impl Configs {
 
     /// The preview and the committed layer it would copy (so the promotion
     /// stores exactly what was previewed).
-    async fn plan_promotion(
+    pub(crate) async fn plan_promotion(
         &self,
         project: &str,
         from: &str,
@@ -743,6 +762,7 @@ impl Configs {
                 to: to.to_owned(),
                 version: None,
                 changes: preview.changes,
+                request: None,
             });
         }
         let message =
@@ -756,6 +776,7 @@ impl Configs {
             to: to.to_owned(),
             version: Some(version),
             changes: preview.changes,
+            request: None,
         })
     }
 }

@@ -57,8 +57,8 @@ pub use opsdeck_certs::{
 };
 pub use opsdeck_config::{
     Change as ConfigChange, ConfigVersion, DraftCheck, LayerChange, ProjectInfo as ConfigProject,
-    Promotion as ConfigPromotion, PromotionPreview, ReloadHook, ReloadOutcome, SyntaxProblem,
-    Violation as ConfigViolation,
+    Promotion as ConfigPromotion, PromotionPreview, PromotionRequest, ReloadHook, ReloadOutcome,
+    SyntaxProblem, Violation as ConfigViolation,
 };
 pub use rotate::RotationReport;
 pub use status::DeckStatus;

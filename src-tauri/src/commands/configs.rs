@@ -4,7 +4,7 @@
 
 use opsdeck::{
     Caller, ConfigChange, ConfigExplained, ConfigLayer, ConfigProject, ConfigPromotion, ConfigValidation,
-    ConfigVersion, DraftCheck, LayerChange, PromotionPreview, ReloadHook,
+    ConfigVersion, DraftCheck, LayerChange, PromotionPreview, PromotionRequest, ReloadHook,
 };
 use serde::Serialize;
 use tauri::State;
@@ -192,4 +192,39 @@ pub async fn config_set_reload_hook(
     hook: ReloadHook,
 ) -> Result<(), CommandError> {
     Ok(state.deck()?.config_set_reload_hook(&caller(), &project, &env, &hook).await?)
+}
+
+/// Sets the environments whose promotions need a second person.
+#[tauri::command]
+pub async fn config_set_approval_envs(
+    state: State<'_, AppState>,
+    project: String,
+    envs: Vec<String>,
+) -> Result<(), CommandError> {
+    Ok(state.deck()?.config_set_approval_envs(&caller(), &project, &envs).await?)
+}
+
+/// A project's promotion requests, newest first.
+#[tauri::command]
+pub async fn config_requests(
+    state: State<'_, AppState>,
+    project: String,
+) -> Result<Vec<PromotionRequest>, CommandError> {
+    Ok(state.deck()?.config_promotion_requests(&project).await?)
+}
+
+/// Approves someone else's promotion request.
+#[tauri::command]
+pub async fn config_approve(state: State<'_, AppState>, id: String) -> Result<ConfigVersion, CommandError> {
+    Ok(state.deck()?.config_approve(&caller(), &id).await?)
+}
+
+/// Rejects someone else's promotion request.
+#[tauri::command]
+pub async fn config_reject(
+    state: State<'_, AppState>,
+    id: String,
+    reason: String,
+) -> Result<PromotionRequest, CommandError> {
+    Ok(state.deck()?.config_reject(&caller(), &id, &reason).await?)
 }

@@ -70,5 +70,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         configs::config_promote,
         configs::config_reload_hook,
         configs::config_set_reload_hook,
+        configs::config_set_approval_envs,
+        configs::config_requests,
+        configs::config_approve,
+        configs::config_reject,
     ]
 }

@@ -52,6 +52,7 @@ import type { PromotionPreview } from './bindings/PromotionPreview';
 import type { Promotion } from './bindings/Promotion';
 import type { ConfigComparison } from './bindings/ConfigComparison';
 import type { ReloadHook } from './bindings/ReloadHook';
+import type { PromotionRequest } from './bindings/PromotionRequest';
 import type { ReloadOutcome } from './bindings/ReloadOutcome';
 
 export type {
@@ -70,6 +71,7 @@ export type {
   ConfigComparison,
   ReloadHook,
   ReloadOutcome,
+  PromotionRequest,
   CertRecord,
   CertDetail,
   CertDetails,
@@ -273,6 +275,14 @@ export const api = {
   /** Sets (or, empty, clears) what an environment signals after each change. */
   configSetReloadHook: (project: string, env: string, hook: ReloadHook) =>
     call<void>('config_set_reload_hook', { project, env, hook }),
+  /** Sets the environments whose promotions need a second person. */
+  configSetApprovalEnvs: (project: string, envs: string[]) => call<void>('config_set_approval_envs', { project, envs }),
+  /** A project's promotion requests, newest first. */
+  configRequests: (project: string) => call<PromotionRequest[]>('config_requests', { project }),
+  /** Approves someone else's promotion request. */
+  configApprove: (id: string) => call<ConfigVersion>('config_approve', { id }),
+  /** Rejects someone else's promotion request. */
+  configReject: (id: string, reason: string) => call<PromotionRequest>('config_reject', { id, reason }),
   /** Promotes one environment's committed layer to another. */
   configPromote: (project: string, from: string, to: string, message: string) =>
     call<Promotion>('config_promote', { project, from, to, message }),
@@ -343,6 +353,10 @@ export function errorTitle(error: unknown): string {
       return 'An environment variable has the wrong type';
     case 'config_invalid':
       return 'The config breaks its schema; nothing was stored';
+    case 'config_approval':
+      return 'This promotion needs another person';
+    case 'unknown_config_request':
+      return 'Not found';
     case 'unknown_config_project':
     case 'unknown_config_version':
       return 'Not found';

@@ -13,7 +13,7 @@ afterEach(() => {
   clearMocks();
 });
 
-const project: ProjectInfo = { name: 'shop', env_prefix: 'SHOP', has_schema: true, envs: ['dev', 'staging', 'prod'] };
+const project: ProjectInfo = { name: 'shop', env_prefix: 'SHOP', has_schema: true, envs: ['dev', 'staging', 'prod'], approval_envs: ['prod'] };
 
 const explained: ConfigExplained[] = [
   { key: 'db.pool', value: 20, layer: 'local', source: 'local v2', line: 1, overridden: [['committed', 5]] },
@@ -149,5 +149,25 @@ describe('Configs page', () => {
     await waitFor(() => expect(calls.some(([command]) => command === 'config_set_reload_hook')).toBe(true));
     const [, args] = calls.find(([command]) => command === 'config_set_reload_hook')!;
     expect(args).toMatchObject({ project: 'shop', env: 'dev', hook: { command: 'systemctl reload shop', webhook: 'ops' } });
+  });
+  it('lists promotion requests and approves a pending one', async () => {
+    const pending = {
+      id: 'pr_1', project: 'shop', from: 'staging v3', to: 'prod', content_hash: 'ab', requested_by: 'cli:ana',
+      message: 'ship it', status: 'pending', decided_by: null, reason: null, created_at: Date.now(), decided_at: null,
+    };
+    const calls = backend((command) => {
+      if (command === 'config_requests') return [pending];
+      if (command === 'config_approve') return { version: 7, layer: 'committed', format: 'yaml', content_hash: 'ab', author: 'cli:ana', message: 'm', created_at: 0 };
+      return undefined;
+    });
+    render(Configs);
+    await fireEvent.click(await screen.findByTestId('config-tab-approvals'));
+    const request = await screen.findByTestId('config-request');
+    expect(request.dataset.status).toBe('pending');
+    expect(request.textContent).toContain('asked by cli:ana');
+    expect((screen.getByTestId('config-approval-prod') as HTMLInputElement).checked).toBe(true);
+    await fireEvent.click(screen.getByTestId('config-approve'));
+    expect((await screen.findByTestId('config-approval-notice')).textContent).toContain('prod is version 7');
+    expect(calls.find(([command]) => command === 'config_approve')?.[1]).toEqual({ id: 'pr_1' });
   });
 });

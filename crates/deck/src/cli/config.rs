@@ -65,6 +65,37 @@ pub(crate) enum ConfigCommand {
         #[arg(long, conflicts_with_all = ["command", "webhook"])]
         clear: bool,
     },
+    /// Show or set the environments whose promotions need a second person's
+    /// approval (a promotion there becomes a request).
+    Approvals {
+        /// The project.
+        project: String,
+        /// The environments, comma-separated (e.g. prod).
+        #[arg(long, value_delimiter = ',')]
+        envs: Option<Vec<String>>,
+        /// No environment needs approval any more.
+        #[arg(long, conflicts_with = "envs")]
+        none: bool,
+    },
+    /// The promotion requests of a project, newest first.
+    Requests {
+        /// The project.
+        project: String,
+    },
+    /// Approve someone else's promotion request: checked against the target
+    /// now, then stored.
+    Approve {
+        /// The request id (pr_…).
+        id: String,
+    },
+    /// Reject someone else's promotion request.
+    Reject {
+        /// The request id (pr_…).
+        id: String,
+        /// Why.
+        #[arg(short, long, default_value = "")]
+        message: String,
+    },
     /// Set one key in an environment's committed layer (a new version).
     Set {
         /// The project.
@@ -293,6 +324,73 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                 text
             });
         }
+        ConfigCommand::Approvals { project, envs, none } => {
+            if none || envs.is_some() {
+                let envs: Vec<String> = envs
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|env| env.trim().to_owned())
+                    .filter(|env| !env.is_empty())
+                    .collect();
+                deck.config_set_approval_envs(&caller, &project, &envs).await?;
+            }
+            let envs = deck.config_approval_envs(&project).await?;
+            output.print(&envs, |envs| {
+                if envs.is_empty() {
+                    format!("{project}: promotions need no approval\n")
+                } else {
+                    format!("{project}: promotions to {} need another person's approval\n", envs.join(", "))
+                }
+            });
+        }
+        ConfigCommand::Requests { project } => {
+            let requests = deck.config_promotion_requests(&project).await?;
+            output.print(&requests, |requests| {
+                if requests.is_empty() {
+                    return format!("{project} has no promotion requests\n");
+                }
+                requests.iter().fold(String::new(), |mut text, request| {
+                    let decided = match (&request.decided_by, request.status.as_str()) {
+                        (Some(by), "approved") => {
+                            format!(" by {by} as {}", request.reason.as_deref().unwrap_or(""))
+                        }
+                        (Some(by), _) => format!(
+                            " by {by}{}",
+                            request
+                                .reason
+                                .as_deref()
+                                .filter(|reason| !reason.is_empty())
+                                .map(|reason| format!(": {reason}"))
+                                .unwrap_or_default()
+                        ),
+                        _ => String::new(),
+                    };
+                    let _ = writeln!(
+                        text,
+                        "{}  {} -> {}  {}{}  asked by {}: {}",
+                        request.id,
+                        request.from,
+                        request.to,
+                        request.status,
+                        decided,
+                        request.requested_by,
+                        request.message
+                    );
+                    text
+                })
+            });
+        }
+        ConfigCommand::Approve { id } => {
+            let version = deck.config_approve(&caller, &id).await?;
+            output.print(&version, |version| format!("approved {id}: version {}\n", version.version));
+            report_reload(&version);
+        }
+        ConfigCommand::Reject { id, message } => {
+            let request = deck.config_reject(&caller, &id, &message).await?;
+            output.print(&request, |request| {
+                format!("rejected {id}: {}/{} stays as it is\n", request.project, request.to)
+            });
+        }
         ConfigCommand::Set { project, env, key, value, message } => {
             let (version, kept) = deck.config_set(&caller, &project, &env, &key, &value, &message).await?;
             if !kept {
@@ -453,6 +551,15 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             let promotion = deck.config_promote(&caller, &project, &from, &to, &message).await?;
             output.print(&promotion, |promotion| {
                 let mut text = changes_text(&promotion.changes, "");
+                if let Some(request) = &promotion.request {
+                    let _ = writeln!(
+                        text,
+                        "{project}/{to} needs another person's approval: request {} waits \
+                         (`opsdeck config approve {}`); nothing was stored yet",
+                        request.id, request.id
+                    );
+                    return text;
+                }
                 match &promotion.version {
                     Some(version) => {
                         let _ = writeln!(

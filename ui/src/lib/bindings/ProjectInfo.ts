@@ -19,4 +19,8 @@ has_schema: boolean,
 /**
  * Its environments: dev, staging and prod, then any other with versions.
  */
-envs: Array<string>, };
+envs: Array<string>, 
+/**
+ * The environments whose promotions need a second person's approval.
+ */
+approval_envs: Array<string>, };
