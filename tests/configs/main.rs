@@ -307,6 +307,25 @@ fn secret_references_stay_references_until_render_resolves_them() {
     let error = cli.fails(&["config", "render", "shop-api", "dev"], 2);
     assert!(error.contains("nope"), "{error}");
     assert!(cli.fails(&["config", "render", "shop-api", "prod", "--format", "ini"], 2).contains("ini"));
+
+    // `opsdeck run --config` hands a process the same variables, resolved only for it;
+    // `--env` wins over the config.
+    let output = cli.run(&[
+        "run",
+        "--config",
+        "shop-api/prod",
+        "--env",
+        "SHOP_API_DB__HOST=override",
+        "--",
+        "sh",
+        "-c",
+        "printf '%s|%s|%s' \"$SHOP_API_DB__PASSWORD\" \"$SHOP_API_DB__POOL__SIZE\" \"$SHOP_API_DB__HOST\"",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "s3cr3t pass|10|override");
+    let error = cli.fails(&["run", "--config", "shop-api/dev", "--", "true"], 2);
+    assert!(error.contains("nope"), "a missing secret stops the command before it starts: {error}");
+    assert!(cli.fails(&["run", "--config", "shop-api", "--", "true"], 2).contains("PROJECT/ENV"));
 }
 
 #[test]

@@ -32,7 +32,7 @@ pub use error::ConfigError;
 pub use layers::{diff, effective, Change, Effective, Layer, Provenance};
 pub use parse::{parse, Format};
 pub use reload::{ReloadHook, ReloadOutcome};
-pub use render::{render, RenderFormat};
+pub use render::{env_pairs, render, RenderFormat};
 pub use schema::{Schema, Violation};
 pub use store::{
     migrator, ConfigVersion, Configs, DraftCheck, ProjectInfo, Promotion, PromotionPreview, SyntaxProblem,

@@ -59,7 +59,7 @@ pub fn render(value: &serde_json::Value, format: RenderFormat, prefix: &str) -> 
         }
         RenderFormat::Env => {
             let mut lines = Vec::new();
-            env_lines(value, prefix.to_owned(), true, &mut lines);
+            env_lines(value, prefix, &mut lines);
             Ok(lines.into_iter().map(|line| line + "\n").collect())
         }
     }
@@ -135,7 +135,22 @@ fn yaml(value: &serde_json::Value, indent: usize, out: &mut String) {
 }
 
 /// `PREFIX_TOP__NESTED__KEY=value`: one `_` after the prefix, `__` below.
-fn env_lines(value: &serde_json::Value, name: String, top: bool, out: &mut Vec<String>) {
+fn env_lines(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    for (name, value) in env_pairs(value, prefix) {
+        out.push(if value.is_empty() { format!("{name}=") } else { format!("{name}={}", quote_env(&value)) });
+    }
+}
+
+/// The effective config as environment variables, `PREFIX_A__B` = value
+/// (strings as they are, null as empty, lists and other values as JSON) —
+/// what `config render --format env` writes and `opsdeck run --config` sets.
+pub fn env_pairs(value: &serde_json::Value, prefix: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    collect_env(value, prefix.to_owned(), true, &mut pairs);
+    pairs
+}
+
+fn collect_env(value: &serde_json::Value, name: String, top: bool, out: &mut Vec<(String, String)>) {
     match value {
         serde_json::Value::Object(map) => {
             for (key, child) in map {
@@ -145,12 +160,12 @@ fn env_lines(value: &serde_json::Value, name: String, top: bool, out: &mut Vec<S
                     .collect();
                 let separator = if top { "_" } else { "__" };
                 let next = if name.is_empty() { part } else { format!("{name}{separator}{part}") };
-                env_lines(child, next, false, out);
+                collect_env(child, next, false, out);
             }
         }
-        serde_json::Value::String(text) => out.push(format!("{name}={}", quote_env(text))),
-        serde_json::Value::Null => out.push(format!("{name}=")),
-        other => out.push(format!("{name}={}", quote_env(&other.to_string()))),
+        serde_json::Value::String(text) => out.push((name, text.clone())),
+        serde_json::Value::Null => out.push((name, String::new())),
+        other => out.push((name, other.to_string())),
     }
 }
 

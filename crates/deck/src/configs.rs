@@ -293,6 +293,31 @@ impl Deck {
         Ok(text)
     }
 
+    /// The effective config of `project/env` as `PREFIX_A__B` variables with
+    /// every secret reference resolved now (reveals audited) — for
+    /// `opsdeck run --config`. The values are wiped when dropped.
+    pub async fn config_environment(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+    ) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, DeckError> {
+        let merged = self.configs.effective(project, env, None, process_env()).await?;
+        let prefix = self.configs.env_prefix(project).await?;
+        let pairs = opsdeck_config::env_pairs(&merged.root.to_json(), &prefix);
+        // References are whole values here, so the injection path resolves them (and checks access first).
+        let resolved = self.resolve_environment(caller, &pairs).await?;
+        self.audit(
+            caller,
+            "config.render",
+            &format!("{project}/{env}"),
+            Outcome::Ok,
+            serde_json::json!({ "to": "process" }),
+        )
+        .await?;
+        Ok(resolved)
+    }
+
     /// Replaces each string that is a secret reference with the secret's value.
     fn resolve_secret_references<'a>(
         &'a self,

@@ -17,6 +17,11 @@ pub(crate) struct RunArgs {
     /// A file of NAME=VALUE lines (like .env), references allowed as values.
     #[arg(long, value_name = "FILE")]
     env_file: Option<PathBuf>,
+    /// A config environment, PROJECT/ENV: its effective config as
+    /// PREFIX_A__B variables, secret references resolved now. `--env-file`
+    /// and `--env` are applied after it (they win).
+    #[arg(long, value_name = "PROJECT/ENV")]
+    config: Option<String>,
     /// The command and its arguments (after `--`).
     #[arg(last = true, required = true, value_name = "CMD")]
     command: Vec<String>,
@@ -72,8 +77,21 @@ pub(crate) async fn run(deck: &Deck, args: RunArgs) -> Result<ExitCode, DeckErro
     for assignment in &args.env {
         variables.push(split_assignment(assignment, "--env")?);
     }
+    let caller = Caller::local_user("cli");
     // Every reference is resolved (and each reveal audited) before the command starts.
-    let resolved = deck.resolve_environment(&Caller::local_user("cli"), &variables).await?;
+    let mut resolved = match &args.config {
+        Some(target) => {
+            let (project, env) = target
+                .split_once('/')
+                .filter(|(project, env)| !project.is_empty() && !env.is_empty())
+                .ok_or_else(|| {
+                    input_error(format!("--config takes PROJECT/ENV (like shop/prod), not `{target}`"))
+                })?;
+            deck.config_environment(&caller, project, env).await?
+        }
+        None => Vec::new(),
+    };
+    resolved.extend(deck.resolve_environment(&caller, &variables).await?);
     let (program, arguments) =
         args.command.split_first().ok_or_else(|| input_error("no command given after --".into()))?;
     let mut child = tokio::process::Command::new(program)
