@@ -65,6 +65,9 @@ const COMMANDS: &[&str] = &[
     "config_requests",
     "config_approve",
     "config_reject",
+    "config_links",
+    "config_link",
+    "config_unlink",
 ];
 
 fn main() {

@@ -585,3 +585,79 @@ fn promotions_to_prod_wait_for_a_second_persons_approval() {
     );
     assert_eq!(ana.ok(&["config", "approvals", "shop", "--none"]), serde_json::json!([]));
 }
+
+#[test]
+fn a_linked_file_is_followed_edits_become_versions_bad_ones_are_held_and_changes_are_written_back() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
+    let repo = tempfile::tempdir().unwrap();
+    let file = repo.path().join("shop.prod.yaml");
+    std::fs::write(&file, "# team file\ndb:\n  host: one\n").unwrap();
+    let linked = cli.ok(&["config", "link", "shop", "prod", file.to_str().unwrap()]);
+    assert_eq!(linked["version"]["version"], 1, "{linked}");
+    assert_eq!(linked["link"]["path"], file.canonicalize().unwrap().display().to_string());
+    // Linking a file that breaks the schema is refused; nothing is linked.
+    let bad = write(repo.path(), "bad.yaml", "db:\n  pool: {size: 3}\n");
+    assert!(cli
+        .fails(&["config", "link", "shop", "dev", &bad], 2)
+        .contains("\"host\" is a required property"));
+    assert_eq!(cli.ok(&["config", "links"]).as_array().unwrap().len(), 1);
+
+    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
+    let data_dir = dir.path().display().to_string();
+    let mut serve = opsdeck_tests::process::spawn_tied_to_this_process(
+        &binary,
+        &["--data-dir", &data_dir, "serve"],
+        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+        "TERM",
+        None,
+    );
+    let wait = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+
+    // An edit on disk becomes a version, as written.
+    std::fs::write(&file, "# team file\ndb:\n  host: two   # moved\n").unwrap();
+    wait("the edit to be stored", &|| {
+        cli.ok(&["config", "get", "shop", "prod", "db.host"])["value"] == "two"
+    });
+    let history = cli.ok(&["config", "history", "shop", "prod"]);
+    assert!(history[0]["message"].as_str().unwrap().starts_with("edited on disk"), "{history}");
+    assert!(history[0]["author"].as_str().unwrap().starts_with("disk:"), "{history}");
+
+    // A broken edit is held on the link with its line; the stored config stays.
+    std::fs::write(&file, "db:\n  host: three\n  host: four\n").unwrap();
+    wait("the problem to be recorded", &|| cli.ok(&["config", "links"])[0]["last_error"].is_string());
+    let problem = cli.ok(&["config", "links"])[0]["last_error"].as_str().unwrap().to_owned();
+    assert!(problem.contains(":3") && problem.contains("appears twice"), "{problem}");
+    assert_eq!(cli.ok(&["config", "get", "shop", "prod", "db.host"])["value"], "two");
+
+    // A change made through OpsDeck is written back to the file (comments kept where set keeps them).
+    cli.ok(&["config", "rollback", "shop", "prod", "--to", "1"]);
+    wait("the file to be written back", &|| {
+        std::fs::read_to_string(&file).unwrap() == "# team file\ndb:\n  host: one\n"
+    });
+    cli.ok(&["config", "set", "shop", "prod", "db.host", "five"]);
+    wait("the set to reach the file", &|| std::fs::read_to_string(&file).unwrap().contains("five"));
+    let links = cli.ok(&["config", "links"]);
+    assert!(links[0]["last_error"].is_null(), "{links}");
+    opsdeck_tests::process::stop(&mut serve);
+
+    // Without a running watcher, `config sync` looks once; a refused edit exits 1.
+    std::fs::write(&file, "db:\n  host: 6\n").unwrap();
+    let output = cli.run(&["config", "sync"]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("not stored"));
+    std::fs::write(&file, "db:\n  host: six\n").unwrap();
+    let synced = cli.ok(&["config", "sync"]);
+    assert_eq!(synced[0]["outcome"], "stored", "{synced}");
+    cli.ok(&["config", "unlink", "shop", "prod"]);
+    assert_eq!(cli.ok(&["config", "links"]), serde_json::json!([]));
+    assert!(cli.fails(&["config", "unlink", "shop", "prod"], 2).contains("not linked"));
+}

@@ -595,6 +595,20 @@ fn a_config_edited_in_the_app_is_linted_against_its_schema_saved_promoted_and_co
     app.session.wait_for_text("[data-testid=config-editor]", "workers: 4");
     app.screenshot("configs-editor-dark");
 
+    // Linked to a file on disk: an edit there shows up in the open editor by itself.
+    let linked = files.path().join("shop.dev.yaml");
+    std::fs::write(&linked, "# shop settings\nserver:\n  port: 8080\nlog: info\nworkers: 4\n").unwrap();
+    app.session.click_css("[data-testid=config-link-open]");
+    let path = app.session.find("[data-testid=config-link-path]");
+    app.session.type_text(&path, &format!("{}\u{E007}", linked.display()));
+    app.session.wait_for_text("[data-testid=config-link]", "shop.dev.yaml");
+    std::fs::write(&linked, "# shop settings\nserver:\n  port: 8080\nlog: debug\nworkers: 8\n").unwrap();
+    app.session.wait_for_text("[data-testid=config-editor]", "workers: 8");
+    // An edit that breaks the schema is held back, and said so where the user looks.
+    std::fs::write(&linked, "# shop settings\nserver:\n  port: 8080\nlog: loud\nworkers: 8\n").unwrap();
+    app.session.wait_for_text("[data-testid=config-link-error]", "log");
+    app.screenshot("configs-linked-dark");
+
     // The command line reads what the app stored.
     let output = app.cli(&["--json", "config", "get", "shop", "staging", "workers"]);
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("config get JSON");

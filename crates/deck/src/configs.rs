@@ -703,16 +703,17 @@ impl Deck {
         Ok(())
     }
 
-    /// Runs `project/env`'s reload hook after `version` was stored and
-    /// records the outcome on it. A failing signal never undoes the change:
+    /// After `version` was stored: writes a linked layer's file, then runs
+    /// `project/env`'s reload hook and records the outcome on the version. A failing signal never undoes the change:
     /// it is reported (and audited) so the user can act.
-    async fn signal_change(
+    pub(crate) async fn signal_change(
         &self,
         caller: &Caller,
         project: &str,
         env: &str,
         version: &mut ConfigVersion,
     ) -> Result<(), DeckError> {
+        self.write_back_link(project, env, version).await?;
         let Some(hook) = self.configs.reload_hook(project, env).await? else {
             return Ok(());
         };

@@ -99,6 +99,7 @@ impl Deck {
         });
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
+        self.start_link_watcher();
         Ok(())
     }
 

@@ -13,6 +13,7 @@
 mod access;
 mod audit;
 mod certs;
+mod config_links;
 mod configs;
 mod error;
 mod generators;
@@ -46,6 +47,7 @@ pub use opsdeck_vault::{
 pub use certs::{
     CertDetail, CertImportProblem, CertImportReport, CertQuery, CertSummary, IssueOptions, RenewOutcome,
 };
+pub use config_links::LinkSync;
 pub use configs::{ConfigExplained, ConfigLayer, ConfigValidation};
 pub use error::DeckError;
 pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
@@ -56,7 +58,7 @@ pub use opsdeck_certs::{
     CertEvent, CertRecord, DnsUpdate, ExternalAccount, Location as CertLocation, Managed as ManagedCert,
 };
 pub use opsdeck_config::{
-    Change as ConfigChange, ConfigVersion, DraftCheck, LayerChange, ProjectInfo as ConfigProject,
+    Change as ConfigChange, ConfigLink, ConfigVersion, DraftCheck, LayerChange, ProjectInfo as ConfigProject,
     Promotion as ConfigPromotion, PromotionPreview, PromotionRequest, ReloadHook, ReloadOutcome,
     SyntaxProblem, Violation as ConfigViolation,
 };

@@ -3,8 +3,8 @@
 //! provenance, history with key and text diffs, rollback and promotion.
 
 use opsdeck::{
-    Caller, ConfigChange, ConfigExplained, ConfigLayer, ConfigProject, ConfigPromotion, ConfigValidation,
-    ConfigVersion, DraftCheck, LayerChange, PromotionPreview, PromotionRequest, ReloadHook,
+    Caller, ConfigChange, ConfigExplained, ConfigLayer, ConfigLink, ConfigProject, ConfigPromotion,
+    ConfigValidation, ConfigVersion, DraftCheck, LayerChange, PromotionPreview, PromotionRequest, ReloadHook,
 };
 use serde::Serialize;
 use tauri::State;
@@ -227,4 +227,34 @@ pub async fn config_reject(
     reason: String,
 ) -> Result<PromotionRequest, CommandError> {
     Ok(state.deck()?.config_reject(&caller(), &id, &reason).await?)
+}
+
+/// Every layer linked to a file on disk.
+#[tauri::command]
+pub async fn config_links(state: State<'_, AppState>) -> Result<Vec<ConfigLink>, CommandError> {
+    Ok(state.deck()?.config_links().await?)
+}
+
+/// Links a layer to a file (its text stored now, checked like any save).
+#[tauri::command]
+pub async fn config_link(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    layer: String,
+    path: String,
+) -> Result<ConfigLink, CommandError> {
+    let path = std::path::PathBuf::from(path.trim());
+    Ok(state.deck()?.config_link(&caller(), &project, &env, &layer, &path).await?.0)
+}
+
+/// Stops following a layer's file.
+#[tauri::command]
+pub async fn config_unlink(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    layer: String,
+) -> Result<bool, CommandError> {
+    Ok(state.deck()?.config_unlink(&caller(), &project, &env, &layer).await?)
 }

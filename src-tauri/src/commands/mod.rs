@@ -74,5 +74,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         configs::config_requests,
         configs::config_approve,
         configs::config_reject,
+        configs::config_links,
+        configs::config_link,
+        configs::config_unlink,
     ]
 }

@@ -52,6 +52,7 @@ import type { PromotionPreview } from './bindings/PromotionPreview';
 import type { Promotion } from './bindings/Promotion';
 import type { ConfigComparison } from './bindings/ConfigComparison';
 import type { ReloadHook } from './bindings/ReloadHook';
+import type { ConfigLink } from './bindings/ConfigLink';
 import type { PromotionRequest } from './bindings/PromotionRequest';
 import type { ReloadOutcome } from './bindings/ReloadOutcome';
 
@@ -71,6 +72,7 @@ export type {
   ConfigComparison,
   ReloadHook,
   ReloadOutcome,
+  ConfigLink,
   PromotionRequest,
   CertRecord,
   CertDetail,
@@ -283,6 +285,13 @@ export const api = {
   configApprove: (id: string) => call<ConfigVersion>('config_approve', { id }),
   /** Rejects someone else's promotion request. */
   configReject: (id: string, reason: string) => call<PromotionRequest>('config_reject', { id, reason }),
+  /** Every layer linked to a file on disk. */
+  configLinks: () => call<ConfigLink[]>('config_links'),
+  /** Links a layer to a file (its text is stored now, checked like a save). */
+  configLink: (project: string, env: string, layer: string, path: string) =>
+    call<ConfigLink>('config_link', { project, env, layer, path }),
+  /** Stops following a layer's file. */
+  configUnlink: (project: string, env: string, layer: string) => call<boolean>('config_unlink', { project, env, layer }),
   /** Promotes one environment's committed layer to another. */
   configPromote: (project: string, from: string, to: string, message: string) =>
     call<Promotion>('config_promote', { project, from, to, message }),

@@ -96,6 +96,35 @@ pub(crate) enum ConfigCommand {
         #[arg(short, long, default_value = "")]
         message: String,
     },
+    /// Link a layer to a file on disk: its text is stored now (checked like
+    /// any save); while the app or `opsdeck serve` runs, edits to the file
+    /// become versions and stored changes are written back to it.
+    Link {
+        /// The project (made if missing).
+        project: String,
+        /// The environment.
+        env: String,
+        /// The file (.yaml, .yml, .toml or .json).
+        file: PathBuf,
+        /// The layer it is.
+        #[arg(long, default_value = "committed", value_parser = ["committed", "local"])]
+        layer: String,
+    },
+    /// Stop following a layer's file (its versions stay).
+    Unlink {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// The layer.
+        #[arg(long, default_value = "committed", value_parser = ["committed", "local"])]
+        layer: String,
+    },
+    /// Every linked layer, with the last problem an edit on disk had.
+    Links,
+    /// Look at every linked file now (the app and `opsdeck serve` do this
+    /// every 2 s); exit 1 when an edit was refused.
+    Sync,
     /// Set one key in an environment's committed layer (a new version).
     Set {
         /// The project.
@@ -390,6 +419,65 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             output.print(&request, |request| {
                 format!("rejected {id}: {}/{} stays as it is\n", request.project, request.to)
             });
+        }
+        ConfigCommand::Link { project, env, file, layer } => {
+            let (link, version) = deck.config_link(&caller, &project, &env, &layer, &file).await?;
+            let shown = serde_json::json!({ "link": link, "version": version });
+            output.print(&shown, |_| match &version {
+                Some(version) => {
+                    format!(
+                        "{project}/{env} {layer} follows {} (stored as version {})\n",
+                        link.path, version.version
+                    )
+                }
+                None => format!("{project}/{env} {layer} follows {} (already stored)\n", link.path),
+            });
+            if let Some(version) = &version {
+                report_reload(version);
+            }
+        }
+        ConfigCommand::Unlink { project, env, layer } => {
+            if !deck.config_unlink(&caller, &project, &env, &layer).await? {
+                return Err(opsdeck_config::ConfigError::Invalid(format!(
+                    "{project}/{env} {layer} is not linked to a file; `opsdeck config links` lists the links"
+                ))
+                .into());
+            }
+            output.print(&serde_json::json!({ "unlinked": true }), |_| {
+                format!("{project}/{env} {layer} no longer follows its file\n")
+            });
+        }
+        ConfigCommand::Links => {
+            let links = deck.config_links().await?;
+            output.print(&links, |links| {
+                if links.is_empty() {
+                    return "no layer is linked to a file; `opsdeck config link PROJECT ENV FILE` links one\n".to_owned();
+                }
+                links.iter().fold(String::new(), |mut text, link| {
+                    let _ = writeln!(text, "{}/{} {}  {}", link.project, link.env, link.layer, link.path);
+                    if let Some(error) = &link.last_error {
+                        let _ = writeln!(text, "  last edit not stored: {error}");
+                    }
+                    text
+                })
+            });
+        }
+        ConfigCommand::Sync => {
+            let results = deck.config_sync_links(&caller).await?;
+            output.print(&results, |results| {
+                results.iter().fold(String::new(), |mut text, result| {
+                    let what = format!("{}/{} {}", result.link.project, result.link.env, result.link.layer);
+                    let _ = match (&result.version, &result.error) {
+                        (Some(version), _) => writeln!(text, "{what}: stored version {version}"),
+                        (_, Some(error)) => writeln!(text, "{what}: not stored: {error}"),
+                        _ => writeln!(text, "{what}: unchanged"),
+                    };
+                    text
+                })
+            });
+            if results.iter().any(|result| result.error.is_some()) {
+                return Ok(ExitCode::from(1));
+            }
         }
         ConfigCommand::Set { project, env, key, value, message } => {
             let (version, kept) = deck.config_set(&caller, &project, &env, &key, &value, &message).await?;

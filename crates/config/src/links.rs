@@ -1,0 +1,133 @@
+//! Layers linked to files on disk. The deck watches each linked file: an
+//! outside edit becomes a new version when it parses and meets the schema
+//! (otherwise the problem is kept on the link and nothing is stored), and a
+//! change stored through OpsDeck is written back to the file, so the two
+//! never drift apart.
+
+use opsdeck_core::clock::now_unix_ms;
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::store::{check_name, Configs, LAYERS};
+use crate::ConfigError;
+
+/// One linked layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ConfigLink {
+    /// The project.
+    pub project: String,
+    /// The environment.
+    pub env: String,
+    /// `committed` or `local`.
+    pub layer: String,
+    /// The file (absolute).
+    pub path: String,
+    /// SHA-256 of the file's text when last seen.
+    pub last_hash: Option<String>,
+    /// Why the last outside edit was not stored (the file does not parse,
+    /// breaks the schema, or cannot be read); none when all is well.
+    pub last_error: Option<String>,
+    /// When the file was last looked at (Unix ms).
+    #[ts(type = "number | null")]
+    pub checked_at: Option<i64>,
+}
+
+type LinkRow = (String, String, String, String, Option<String>, Option<String>, Option<i64>);
+
+impl Configs {
+    /// Links `layer` of `project/env` to `path` (replacing an earlier link).
+    pub async fn link(
+        &self,
+        project: &str,
+        env: &str,
+        layer: &str,
+        path: &str,
+        hash: &str,
+    ) -> Result<(), ConfigError> {
+        check_name("environment", env)?;
+        if !LAYERS.contains(&layer) {
+            return Err(ConfigError::Invalid(format!("unknown layer {layer:?}; use committed or local")));
+        }
+        let (id, _, _) = self.project_row(project).await?;
+        let mut transaction = self.store.pool().begin().await?;
+        sqlx::query("DELETE FROM config_links WHERE project_id = $1 AND env = $2 AND layer = $3")
+            .bind(&id)
+            .bind(env)
+            .bind(layer)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(
+            "INSERT INTO config_links (project_id, env, layer, path, last_hash, checked_at_unix_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(env)
+        .bind(layer)
+        .bind(path)
+        .bind(hash)
+        .bind(now_unix_ms())
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a link; false when there was none.
+    pub async fn unlink(&self, project: &str, env: &str, layer: &str) -> Result<bool, ConfigError> {
+        let (id, _, _) = self.project_row(project).await?;
+        let removed =
+            sqlx::query("DELETE FROM config_links WHERE project_id = $1 AND env = $2 AND layer = $3")
+                .bind(&id)
+                .bind(env)
+                .bind(layer)
+                .execute(self.store.pool())
+                .await?
+                .rows_affected();
+        Ok(removed > 0)
+    }
+
+    /// Every link, by project, environment and layer.
+    pub async fn links(&self) -> Result<Vec<ConfigLink>, ConfigError> {
+        let rows: Vec<LinkRow> = sqlx::query_as(
+            "SELECT p.name, l.env, l.layer, l.path, l.last_hash, l.last_error, l.checked_at_unix_ms \
+             FROM config_links l JOIN config_projects p ON p.id = l.project_id ORDER BY p.name, l.env, l.layer",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(project, env, layer, path, last_hash, last_error, checked_at)| ConfigLink {
+                project,
+                env,
+                layer,
+                path,
+                last_hash,
+                last_error,
+                checked_at,
+            })
+            .collect())
+    }
+
+    /// Records what the last look at a linked file found.
+    pub async fn record_link(
+        &self,
+        link: &ConfigLink,
+        hash: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<(), ConfigError> {
+        let (id, _, _) = self.project_row(&link.project).await?;
+        sqlx::query(
+            "UPDATE config_links SET last_hash = COALESCE($1, last_hash), last_error = $2, checked_at_unix_ms = $3 \
+             WHERE project_id = $4 AND env = $5 AND layer = $6",
+        )
+        .bind(hash)
+        .bind(error)
+        .bind(now_unix_ms())
+        .bind(&id)
+        .bind(&link.env)
+        .bind(&link.layer)
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
+    }
+}
