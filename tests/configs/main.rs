@@ -661,3 +661,45 @@ fn a_linked_file_is_followed_edits_become_versions_bad_ones_are_held_and_changes
     assert_eq!(cli.ok(&["config", "links"]), serde_json::json!([]));
     assert!(cli.fails(&["config", "unlink", "shop", "prod"], 2).contains("not linked"));
 }
+
+#[test]
+fn configs_live_in_postgresql_as_well() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = opsdeck_tests::postgres::shared().fresh_database();
+    let ana = Cli { dir: dir.path(), env: vec![("OPSDECK_DATABASE_URL", &url), ("USER", "ana")] };
+    let bob = Cli { dir: dir.path(), env: vec![("OPSDECK_DATABASE_URL", &url), ("USER", "bob")] };
+    assert_eq!(ana.ok(&["status"])["store"], "postgres");
+    ana.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
+    let first = "# prod\ndb:\n  host: a   # primary\n";
+    ana.ok(&["config", "import", "shop", "prod", &write(dir.path(), "p.yaml", first)]);
+    ana.ok(&["config", "import", "shop", "staging", &write(dir.path(), "s.toml", "[db]\nhost = \"s\"\n")]);
+    ana.ok(&["config", "set", "shop", "prod", "db.pool.size", "9"]);
+    let error = ana.fails(&["config", "set", "shop", "prod", "db.pool.size", "0"], 2);
+    assert!(error.contains("nothing was stored"), "{error}");
+    ana.ok(&["config", "rollback", "shop", "prod", "--to", "1"]);
+    let exported = dir.path().join("export");
+    ana.ok(&["config", "export", "shop", exported.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(exported.join("prod/committed.yaml")).unwrap(),
+        first,
+        "byte for byte"
+    );
+    let diff = ana.ok(&["config", "diff", "shop", "prod", "2", "3", "--text"]);
+    assert_eq!(diff["changes"][0]["key"], "db.pool.size");
+
+    // The approval step and links work the same on PostgreSQL.
+    ana.ok(&["config", "approvals", "shop", "--envs", "prod"]);
+    let asked = ana.ok(&["config", "promote", "shop", "staging", "prod"]);
+    let id = asked["request"]["id"].as_str().unwrap().to_owned();
+    assert!(ana.fails(&["config", "approve", &id], 2).contains("another person"));
+    bob.ok(&["config", "approve", &id]);
+    assert_eq!(ana.ok(&["config", "get", "shop", "prod", "db.host"])["value"], "s");
+    let file = dir.path().join("dev.yaml");
+    std::fs::write(&file, "db:\n  host: d\n").unwrap();
+    ana.ok(&["config", "link", "shop", "dev", file.to_str().unwrap()]);
+    std::fs::write(&file, "db:\n  host: d2\n").unwrap();
+    assert_eq!(ana.ok(&["config", "sync"])[0]["outcome"], "stored");
+    assert_eq!(ana.ok(&["config", "get", "shop", "dev", "db.host"])["value"], "d2");
+    let projects = ana.ok(&["config", "list"]);
+    assert_eq!(projects[0]["envs"], serde_json::json!(["dev", "staging", "prod"]), "{projects}");
+}
