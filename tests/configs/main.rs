@@ -703,3 +703,87 @@ fn configs_live_in_postgresql_as_well() {
     let projects = ana.ok(&["config", "list"]);
     assert_eq!(projects[0]["envs"], serde_json::json!(["dev", "staging", "prod"]), "{projects}");
 }
+
+/// SIGKILL a process saving config versions in a loop, many times: the store
+/// opens, versions are 1..=N without gaps, each parses and its text matches its
+/// hash, and every acknowledged save is there.
+#[test]
+fn killing_a_writer_mid_save_loses_no_acknowledged_version_and_leaves_no_partial_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["config", "import", "shop", "prod", &write(dir.path(), "p.yaml", "# prod\ncounter: 0\n")]);
+    let acknowledged = dir.path().join("acknowledged");
+    let binary = opsdeck_tests::binaries::opsdeck_binary();
+    let script = format!(
+        "i=$(( $(wc -l < '{ack}' 2>/dev/null || echo 0) * 1000 + $$ % 1000 )); while true; do i=$((i+1)); \
+         '{bin}' --data-dir '{dir}' config set shop prod counter \"$i\" >/dev/null 2>&1 && echo \"$i\" >> '{ack}'; done",
+        bin = binary.display(),
+        dir = dir.path().display(),
+        ack = acknowledged.display()
+    );
+    for round in 0..6 {
+        let mut writer = std::process::Command::new("sh");
+        writer
+            .arg("-c")
+            .arg(&script)
+            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+        use std::os::unix::process::CommandExt;
+        writer.process_group(0);
+        let child = writer.spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700 + 170 * round));
+        let group = i32::try_from(child.id()).unwrap();
+        let status =
+            std::process::Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).status().unwrap();
+        assert!(status.success());
+        let _ = { child }.wait();
+    }
+    let acknowledged = std::fs::read_to_string(&acknowledged).unwrap_or_default();
+    let acknowledged: Vec<&str> = acknowledged.lines().collect();
+    assert!(acknowledged.len() >= 3, "the writer should have stored some versions ({})", acknowledged.len());
+
+    let history = cli.ok(&["config", "history", "shop", "prod"]);
+    let versions: Vec<i64> =
+        history.as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect();
+    let newest = versions[0];
+    assert_eq!(versions.len() as i64, newest, "versions 1..=N without gaps: {versions:?}");
+    // Every version parses and holds the text its hash says; collect the values it held.
+    let mut values = Vec::new();
+    for version in 2..=newest {
+        let step = cli.ok(&[
+            "config",
+            "diff",
+            "shop",
+            "prod",
+            &(version - 1).to_string(),
+            &version.to_string(),
+            "--text",
+        ]);
+        let after = step["text"][0]["after"].as_str().unwrap_or_default().to_owned();
+        let mut hasher = std::process::Command::new("sha256sum")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut hasher.stdin.take().unwrap(), after.as_bytes()).unwrap();
+        let digest = String::from_utf8(hasher.wait_with_output().unwrap().stdout).unwrap();
+        let stored = &history[(newest - version) as usize]["content_hash"];
+        assert_eq!(
+            digest.split_whitespace().next(),
+            stored.as_str(),
+            "version {version}'s text matches its hash"
+        );
+        values.push(step["changes"][0]["after"].to_string());
+    }
+    for value in &acknowledged {
+        assert!(values.iter().any(|stored| stored == value), "acknowledged {value} is missing");
+    }
+    assert!(
+        values.len() <= acknowledged.len() + 6,
+        "{} stored, {} acknowledged",
+        values.len(),
+        acknowledged.len()
+    );
+    let verify = cli.ok(&["audit", "verify"]);
+    assert_eq!(verify["ok"], true, "{verify}");
+}
