@@ -68,6 +68,7 @@ const COMMANDS: &[&str] = &[
     "config_links",
     "config_link",
     "config_unlink",
+    "config_summary",
 ];
 
 fn main() {

@@ -70,6 +70,7 @@ pub fn generate() -> Vec<(String, String)> {
     add("PromotionPreview", opsdeck::PromotionPreview::export_to_string(&config));
     add("Promotion", opsdeck::ConfigPromotion::export_to_string(&config));
     add("PromotionRequest", opsdeck::PromotionRequest::export_to_string(&config));
+    add("ConfigSummary", opsdeck::ConfigSummary::export_to_string(&config));
     add("ConfigLink", opsdeck::ConfigLink::export_to_string(&config));
     add("ReloadHook", opsdeck::ReloadHook::export_to_string(&config));
     add("ReloadOutcome", opsdeck::ReloadOutcome::export_to_string(&config));

@@ -608,6 +608,11 @@ fn a_config_edited_in_the_app_is_linted_against_its_schema_saved_promoted_and_co
     std::fs::write(&linked, "# shop settings\nserver:\n  port: 8080\nlog: loud\nworkers: 8\n").unwrap();
     app.session.wait_for_text("[data-testid=config-link-error]", "log");
     app.screenshot("configs-linked-dark");
+    // The Overview counts it as needing attention.
+    app.session.click_css("[data-testid=nav-overview]");
+    app.session.wait_for_text("[data-testid=configs-summary]", "1 project, 2 environments");
+    app.session.wait_for_text("[data-testid=configs-card]", "shop/dev committed");
+    app.session.wait_for_text("[data-testid=configs-card]", "Action needed");
 
     // The command line reads what the app stored.
     let output = app.cli(&["--json", "config", "get", "shop", "staging", "workers"]);

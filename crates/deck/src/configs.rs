@@ -36,6 +36,25 @@ pub struct ConfigExplained {
     pub overridden: Vec<(String, serde_json::Value)>,
 }
 
+/// Configs at a glance, for the Overview: what needs attention.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+pub struct ConfigSummary {
+    /// How many projects.
+    #[ts(type = "number")]
+    pub projects: i64,
+    /// How many environments have a stored config.
+    #[ts(type = "number")]
+    pub environments: i64,
+    /// Environments whose effective config breaks the schema (or cannot be
+    /// read), as `project/env: what`.
+    pub invalid: Vec<String>,
+    /// Promotion requests waiting for approval.
+    #[ts(type = "number")]
+    pub pending_approvals: i64,
+    /// Linked files whose last edit was not stored, as `project/env layer: why`.
+    pub link_problems: Vec<String>,
+}
+
 /// One layer's text as stored, for the editor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ConfigLayer {
@@ -62,6 +81,42 @@ pub struct ConfigValidation {
 }
 
 impl Deck {
+    /// Configs at a glance: invalid environments, waiting approvals, link problems.
+    pub async fn config_summary(&self) -> Result<ConfigSummary, DeckError> {
+        let mut summary = ConfigSummary::default();
+        for project in self.configs.projects().await? {
+            summary.projects += 1;
+            for env in self.configs.project_envs(&project.name).await? {
+                summary.environments += 1;
+                match self.config_validate(&project.name, &env).await {
+                    Ok(report) if report.ok => {}
+                    Ok(report) => {
+                        let count = report.violations.len();
+                        summary.invalid.push(format!(
+                            "{}/{env}: {count} schema problem{}",
+                            project.name,
+                            if count == 1 { "" } else { "s" }
+                        ));
+                    }
+                    Err(error) => summary.invalid.push(format!("{}/{env}: {error}", project.name)),
+                }
+            }
+            summary.pending_approvals += self
+                .configs
+                .promotion_requests(&project.name)
+                .await?
+                .iter()
+                .filter(|request| request.status == "pending")
+                .count() as i64;
+        }
+        for link in self.configs.links().await? {
+            if let Some(error) = &link.last_error {
+                summary.link_problems.push(format!("{}/{} {}: {error}", link.project, link.env, link.layer));
+            }
+        }
+        Ok(summary)
+    }
+
     /// Every config project with its environments.
     pub async fn config_projects(&self) -> Result<Vec<ProjectInfo>, DeckError> {
         Ok(self.configs.projects().await?)

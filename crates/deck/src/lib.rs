@@ -48,7 +48,7 @@ pub use certs::{
     CertDetail, CertImportProblem, CertImportReport, CertQuery, CertSummary, IssueOptions, RenewOutcome,
 };
 pub use config_links::LinkSync;
-pub use configs::{ConfigExplained, ConfigLayer, ConfigValidation};
+pub use configs::{ConfigExplained, ConfigLayer, ConfigSummary, ConfigValidation};
 pub use error::DeckError;
 pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use logging::{init_logging, LogGuard};

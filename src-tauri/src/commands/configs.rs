@@ -258,3 +258,9 @@ pub async fn config_unlink(
 ) -> Result<bool, CommandError> {
     Ok(state.deck()?.config_unlink(&caller(), &project, &env, &layer).await?)
 }
+
+/// Configs at a glance, for the Overview.
+#[tauri::command]
+pub async fn config_summary(state: State<'_, AppState>) -> Result<opsdeck::ConfigSummary, CommandError> {
+    Ok(state.deck()?.config_summary().await?)
+}

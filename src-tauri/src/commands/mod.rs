@@ -77,5 +77,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         configs::config_links,
         configs::config_link,
         configs::config_unlink,
+        configs::config_summary,
     ]
 }

@@ -53,6 +53,7 @@ import type { Promotion } from './bindings/Promotion';
 import type { ConfigComparison } from './bindings/ConfigComparison';
 import type { ReloadHook } from './bindings/ReloadHook';
 import type { ConfigLink } from './bindings/ConfigLink';
+import type { ConfigSummary } from './bindings/ConfigSummary';
 import type { PromotionRequest } from './bindings/PromotionRequest';
 import type { ReloadOutcome } from './bindings/ReloadOutcome';
 
@@ -73,6 +74,7 @@ export type {
   ReloadHook,
   ReloadOutcome,
   ConfigLink,
+  ConfigSummary,
   PromotionRequest,
   CertRecord,
   CertDetail,
@@ -240,6 +242,8 @@ export const api = {
     call<CertRecord>('cert_configure', { id, deploy, renewRemaining }),
   /** Forgets a certificate (its key stays in the vault). */
   certRemove: (id: string) => call<void>('cert_remove', { id }),
+  /** Configs at a glance (invalid environments, waiting approvals, link problems). */
+  configSummary: () => call<ConfigSummary>('config_summary'),
   /** Every config project with its environments. */
   configProjects: () => call<ProjectInfo[]>('config_projects'),
   /** Makes a config project. */

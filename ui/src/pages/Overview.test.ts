@@ -10,14 +10,18 @@ afterEach(() => {
 
 describe('Overview page', () => {
   it('shows the store and the data dir from the backend', async () => {
-    mockIPC(() => ({
-      data_dir: '/home/ops/.local/share/opsdeck',
-      store: 'postgres',
-      store_location: 'postgres://ops:***@db/deck',
-      schema_version: 3,
-      store_created_at_unix_ms: Date.now() - 5 * 60_000,
-      opsdeck_version: '0.1.0',
-    }));
+    mockIPC((command) => {
+      if (command === 'cert_summary') return { total: 0, expiring_soon: 0, expired: 0, failed: 0 };
+      if (command === 'config_summary') return { projects: 0, environments: 0, invalid: [], pending_approvals: 0, link_problems: [] };
+      return {
+        data_dir: '/home/ops/.local/share/opsdeck',
+        store: 'postgres',
+        store_location: 'postgres://ops:***@db/deck',
+        schema_version: 3,
+        store_created_at_unix_ms: Date.now() - 5 * 60_000,
+        opsdeck_version: '0.1.0',
+      };
+    });
     render(Overview);
     expect(await screen.findByText('PostgreSQL')).toBeTruthy();
     expect(screen.getByTestId('data-dir').textContent).toBe('/home/ops/.local/share/opsdeck');
@@ -34,5 +38,29 @@ describe('Overview page', () => {
     expect(panel.textContent).toContain('The data directory cannot be used');
     expect(panel.textContent).toContain('data dir /x is not writable');
     expect(screen.getByText('Try again')).toBeTruthy();
+  });
+  it('lists invalid configs and waiting promotions on the Configs card', async () => {
+    mockIPC((command) => {
+      if (command === 'config_summary') {
+        return {
+          projects: 2,
+          environments: 5,
+          invalid: ['shop/prod: 1 schema problem'],
+          pending_approvals: 1,
+          link_problems: ['shop/dev committed: does not parse'],
+        };
+      }
+      if (command === 'cert_summary') return { total: 0, expiring_soon: 0, expired: 0, failed: 0 };
+      return {
+        data_dir: '/d', store: 'sqlite', store_location: '/d/opsdeck.db', schema_version: 3,
+        store_created_at_unix_ms: Date.now(), opsdeck_version: '0.1.0',
+      };
+    });
+    render(Overview);
+    const card = await screen.findByTestId('configs-card');
+    expect((await screen.findByTestId('configs-summary')).textContent).toContain('2 projects, 5 environments, 1 promotion waiting');
+    expect(card.textContent).toContain('Action needed');
+    expect(card.textContent).toContain('shop/prod: 1 schema problem');
+    expect(card.textContent).toContain('shop/dev committed: does not parse');
   });
 });
