@@ -301,3 +301,14 @@ async fn a_draft_is_checked_as_a_save_would_and_nothing_is_stored() {
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].layer, "local");
 }
+
+/// Found by the `config_text` fuzz target: this text made the TOML parser
+/// panic ("all items have spans") instead of answering with an error.
+#[test]
+fn text_that_once_crashed_the_toml_reader_is_an_error_with_a_line() {
+    let text = "{.\x00ost = \x22x\x22 # h\x0awhen =  = \x22x\x22 # h\x0awhen = 4048- h\x0awhen. = 2.\x05.............Ee3.........0\x00\x00-tr\x00";
+    for format in [Format::Toml, Format::Yaml, Format::Json] {
+        let _ = parse(text, format, "fuzz");
+    }
+    assert!(parse(text, Format::Toml, "fuzz").is_err());
+}
