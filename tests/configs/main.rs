@@ -721,23 +721,11 @@ fn killing_a_writer_mid_save_loses_no_acknowledged_version_and_leaves_no_partial
         dir = dir.path().display(),
         ack = acknowledged.display()
     );
-    for round in 0..6 {
-        let mut writer = std::process::Command::new("sh");
-        writer
-            .arg("-c")
-            .arg(&script)
-            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
-        use std::os::unix::process::CommandExt;
-        writer.process_group(0);
-        let child = writer.spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(700 + 170 * round));
-        let group = i32::try_from(child.id()).unwrap();
-        let status =
-            std::process::Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).status().unwrap();
-        assert!(status.success());
-        let _ = { child }.wait();
-    }
+    opsdeck_tests::process::kill_writer_repeatedly(
+        &script,
+        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+        6,
+    );
     let acknowledged = std::fs::read_to_string(&acknowledged).unwrap_or_default();
     let acknowledged: Vec<&str> = acknowledged.lines().collect();
     assert!(acknowledged.len() >= 3, "the writer should have stored some versions ({})", acknowledged.len());

@@ -82,3 +82,21 @@ pub fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) 
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Runs the shell `script` (a writer looping forever) `rounds` times, each
+/// time SIGKILLing its whole process group after a while — so the kill lands
+/// inside an `opsdeck` child mid-write too. For crash-safety tests.
+pub fn kill_writer_repeatedly(script: &str, env: &[(&str, &str)], rounds: u64) {
+    use std::os::unix::process::CommandExt;
+    for round in 0..rounds {
+        let mut writer = Command::new("sh");
+        writer.arg("-c").arg(script).envs(env.iter().copied()).process_group(0);
+        let child = writer.spawn().expect("start the writer");
+        std::thread::sleep(Duration::from_millis(700 + 170 * round));
+        let group = child.id().to_string();
+        let status =
+            Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).status().expect("run kill");
+        assert!(status.success(), "the writer's process group could not be killed");
+        let _ = { child }.wait();
+    }
+}
