@@ -20,6 +20,10 @@ pub enum DeckError {
     /// A failure with certificates (a bad file, a failed probe, the CA's refusal).
     #[error(transparent)]
     Cert(#[from] opsdeck_certs::CertError),
+
+    /// A failure with telemetry (an unknown trace, a receiver that cannot listen).
+    #[error(transparent)]
+    Telemetry(#[from] opsdeck_telemetry::TelemetryError),
 }
 
 impl DeckError {
@@ -30,6 +34,7 @@ impl DeckError {
             DeckError::Vault(error) => error.code(),
             DeckError::Cert(error) => error.code(),
             DeckError::Config(error) => error.code(),
+            DeckError::Telemetry(error) => error.code(),
         }
     }
 

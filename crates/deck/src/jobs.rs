@@ -100,6 +100,7 @@ impl Deck {
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
         self.start_link_watcher();
+        self.start_telemetry().await;
         Ok(())
     }
 

@@ -24,6 +24,7 @@ mod notify;
 mod rotate;
 mod secrets;
 mod status;
+mod telemetry;
 mod transfer;
 
 use std::path::PathBuf;
@@ -62,8 +63,10 @@ pub use opsdeck_config::{
     Promotion as ConfigPromotion, PromotionPreview, PromotionRequest, ReloadHook, ReloadOutcome,
     SyntaxProblem, Violation as ConfigViolation,
 };
+pub use opsdeck_telemetry::{LogRecord, Span, TraceQuery, TraceSummary};
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
+pub use telemetry::{TraceDetail, OTLP_HTTP_ENV};
 pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};
 
 /// Environment variable naming the data dir (same as `--data-dir`).
@@ -121,6 +124,7 @@ pub struct Deck {
     vaults: opsdeck_vault::Vaults,
     certs: opsdeck_certs::Inventory,
     configs: opsdeck_config::Configs,
+    telemetry: opsdeck_telemetry::Telemetry,
     background_started: std::sync::atomic::AtomicBool,
 }
 
@@ -149,6 +153,7 @@ impl Deck {
         store.apply_migrations(opsdeck_vault::migrator(store.kind())).await?;
         store.apply_migrations(opsdeck_certs::migrator(store.kind())).await?;
         store.apply_migrations(opsdeck_config::migrator(store.kind())).await?;
+        store.apply_migrations(opsdeck_telemetry::migrator(store.kind())).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
         let events = EventBus::new();
         let keys = opsdeck_core::keys::SharedKeyAccess::new(options.keys);
@@ -157,6 +162,7 @@ impl Deck {
         let vaults = opsdeck_vault::Vaults::new(store.clone(), keys.clone());
         let certs = opsdeck_certs::Inventory::new(store.clone());
         let configs = opsdeck_config::Configs::new(store.clone());
+        let telemetry = opsdeck_telemetry::Telemetry::new(store.clone());
         Ok(Deck {
             data_dir,
             store,
@@ -168,6 +174,7 @@ impl Deck {
             vaults,
             certs,
             configs,
+            telemetry,
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
         })

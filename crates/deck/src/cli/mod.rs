@@ -9,6 +9,7 @@ mod notify;
 mod secret;
 mod serve;
 mod status;
+mod traces;
 mod vault;
 
 use std::path::PathBuf;
@@ -68,6 +69,9 @@ enum Command {
     /// Configs: layers with provenance, schema checks, history, rollback.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Traces received over OTLP: list and show.
+    #[command(subcommand)]
+    Traces(traces::TracesCommand),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
 }
@@ -128,6 +132,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Notify(command) => notify::run(&deck, command, output).await,
             Command::Cert(command) => cert::run(&deck, command, output).await,
             Command::Config(command) => config::run(&deck, command, output).await,
+            Command::Traces(command) => traces::run(&deck, command, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
         };
         deck.shutdown().await;

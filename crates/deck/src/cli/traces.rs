@@ -1,0 +1,121 @@
+//! `opsdeck traces …`: traces received over OTLP (the app and `opsdeck serve`
+//! receive them on 127.0.0.1:4318).
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use opsdeck::{Deck, DeckError, TraceQuery};
+
+use super::Output;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TracesCommand {
+    /// Traces, newest first.
+    List {
+        /// Only traces with a span of this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// Only traces with a span of this operation.
+        #[arg(long)]
+        operation: Option<String>,
+        /// Only traces with a span in error.
+        #[arg(long)]
+        errors: bool,
+        /// Only traces that started within this many minutes.
+        #[arg(long, value_name = "MINUTES")]
+        since_minutes: Option<i64>,
+        /// The most traces (at most 1000).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// One trace: its spans as a tree, and its logs.
+    Show {
+        /// The trace id (32 hex digits).
+        trace_id: String,
+    },
+}
+
+fn millis(nanos: i64) -> String {
+    format!("{:.2} ms", nanos as f64 / 1e6)
+}
+
+pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> Result<ExitCode, DeckError> {
+    match command {
+        TracesCommand::List { service, operation, errors, since_minutes, limit } => {
+            let now = opsdeck_core::clock::now_unix_ms() * 1_000_000;
+            let query = TraceQuery {
+                service,
+                operation,
+                errors_only: errors,
+                since_unix_nano: since_minutes.map(|minutes| now - minutes * 60 * 1_000_000_000),
+                until_unix_nano: None,
+                limit,
+            };
+            let traces = deck.traces(&query).await?;
+            output.print(&traces, |traces| {
+                if traces.is_empty() {
+                    return "no traces match; send OTLP to 127.0.0.1:4318 while the app or `opsdeck serve` runs\n"
+                        .to_owned();
+                }
+                traces.iter().fold(String::new(), |mut text, trace| {
+                    let _ = writeln!(
+                        text,
+                        "{}  {:>10}  {:>4} spans{}  {} {}",
+                        trace.trace_id,
+                        millis(trace.duration_nano),
+                        trace.spans,
+                        if trace.errors > 0 { format!(" ({} errors)", trace.errors) } else { String::new() },
+                        trace.service,
+                        trace.name
+                    );
+                    text
+                })
+            });
+        }
+        TracesCommand::Show { trace_id } => {
+            let detail = deck.trace(&trace_id).await?;
+            output.print(&detail, |detail| {
+                let start = detail.spans.iter().map(|span| span.start_unix_nano).min().unwrap_or_default();
+                let mut text = String::new();
+                // Depth-first from the roots (spans whose parent is not stored count as roots).
+                let ids: std::collections::HashSet<&str> =
+                    detail.spans.iter().map(|span| span.span_id.as_str()).collect();
+                let mut stack: Vec<(usize, &opsdeck::Span)> = detail
+                    .spans
+                    .iter()
+                    .filter(|span| {
+                        span.parent_span_id.is_empty() || !ids.contains(span.parent_span_id.as_str())
+                    })
+                    .rev()
+                    .map(|span| (0, span))
+                    .collect();
+                while let Some((depth, span)) = stack.pop() {
+                    let _ = writeln!(
+                        text,
+                        "{:indent$}{} {}  +{} {}{}",
+                        "",
+                        span.service,
+                        span.name,
+                        millis(span.start_unix_nano - start),
+                        millis(span.duration_nano()),
+                        if span.status_code == 2 {
+                            format!("  ERROR {}", span.status_message)
+                        } else {
+                            String::new()
+                        },
+                        indent = depth * 2
+                    );
+                    let children =
+                        detail.spans.iter().filter(|child| child.parent_span_id == span.span_id).rev();
+                    stack.extend(children.map(|child| (depth + 1, child)));
+                }
+                for log in &detail.logs {
+                    let _ = writeln!(text, "log  {} {}  {}", log.service, log.severity_text, log.body);
+                }
+                text
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

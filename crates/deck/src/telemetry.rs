@@ -1,0 +1,73 @@
+//! Telemetry in the deck: the OTLP receiver started with the background work
+//! (the app and `opsdeck serve`), and the trace queries the CLI and pages use.
+
+use std::sync::Arc;
+
+use opsdeck_telemetry::{receiver, LogRecord, Span, TraceQuery, TraceSummary, Writer};
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::{Deck, DeckError};
+
+/// Where the OTLP/HTTP receiver listens (`127.0.0.1:4318` unless set; `off` for none).
+pub const OTLP_HTTP_ENV: &str = "OPSDECK_OTLP_HTTP";
+
+/// Records the writer may hold before receivers answer "retry later".
+const WRITER_CAPACITY: usize = 200_000;
+
+/// A trace with every span and the logs tied to it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct TraceDetail {
+    /// The trace id.
+    pub trace_id: String,
+    /// Its spans by start time.
+    pub spans: Vec<Span>,
+    /// Log records carrying its trace id, by time.
+    pub logs: Vec<LogRecord>,
+}
+
+impl Deck {
+    /// Starts the OTLP/HTTP receiver and its writer, unless turned off. A
+    /// port already in use (another OpsDeck receiving) is reported, not fatal.
+    pub(crate) async fn start_telemetry(self: &Arc<Self>) {
+        let address = std::env::var(OTLP_HTTP_ENV).unwrap_or_else(|_| "127.0.0.1:4318".to_owned());
+        if address.trim().eq_ignore_ascii_case("off") {
+            return;
+        }
+        let listener = match receiver::bind(address.trim()).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(error = %error, "telemetry is not received by this process");
+                return;
+            }
+        };
+        tracing::info!(address = %address, "OTLP/HTTP receiver listening");
+        let (writer, writer_task) = Writer::start(self.telemetry.clone(), WRITER_CAPACITY);
+        // Shutdown goes newest first: the receiver stops (dropping its writer
+        // handles), then this waits for the writer to store what was queued.
+        self.tasks.spawn("otlp-writer", move |_stop| async move {
+            if let Err(error) = writer_task.await {
+                tracing::error!(error = %error, "the telemetry writer stopped abnormally");
+            }
+        });
+        self.tasks.spawn("otlp-http-receiver", move |stop| async move {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = receiver::serve(listener, writer) => {}
+            }
+        });
+    }
+
+    /// Traces matching `query`, newest first.
+    pub async fn traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, DeckError> {
+        Ok(self.telemetry.traces(query).await?)
+    }
+
+    /// One trace with its spans and logs.
+    pub async fn trace(&self, trace_id: &str) -> Result<TraceDetail, DeckError> {
+        let spans = self.telemetry.trace(trace_id).await?;
+        let trace_id = spans.first().map(|span| span.trace_id.clone()).unwrap_or_default();
+        let logs = self.telemetry.trace_logs(&trace_id).await?;
+        Ok(TraceDetail { trace_id, spans, logs })
+    }
+}

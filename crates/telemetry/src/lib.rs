@@ -1,0 +1,24 @@
+//! OpsDeck telemetry: the embedded OTLP receiver and the store behind the
+//! Traces and Logs pages.
+//!
+//! [`receiver`] answers OTLP/HTTP (`/v1/traces`, `/v1/logs`; protobuf or
+//! JSON, gzip) on 127.0.0.1:4318 by default; [`otlp`] reads the requests
+//! into [`model`] spans and log records (rejecting, and counting, what
+//! cannot be kept); [`writer`] is the one batching writer with a bounded
+//! queue (a full queue makes the receiver answer 503 with Retry-After);
+//! [`store`] keeps spans and logs (migrations 4000–4999) and answers trace
+//! lists and whole traces. gRPC, retention, the analyses (critical path,
+//! service map, compare) and the pages come next (see the traces issue).
+
+mod error;
+
+pub mod model;
+pub mod otlp;
+pub mod receiver;
+pub mod store;
+pub mod writer;
+
+pub use error::TelemetryError;
+pub use model::{LogRecord, Span};
+pub use store::{migrator, Telemetry, TraceQuery, TraceSummary};
+pub use writer::Writer;

@@ -1,0 +1,92 @@
+//! Spans and log records as OpsDeck keeps and shows them: ids as lower-case
+//! hex, times in Unix nanoseconds, attributes as JSON objects (OTLP's typed
+//! values become JSON values; repeated keys keep the last).
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// One span.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct Span {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits.
+    pub span_id: String,
+    /// The parent's span id; empty for a root.
+    pub parent_span_id: String,
+    /// `service.name` of the resource (`unknown_service` when missing).
+    pub service: String,
+    /// The operation.
+    pub name: String,
+    /// OTLP's SpanKind (0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer).
+    pub kind: i32,
+    /// Start, Unix nanoseconds.
+    #[ts(type = "number")]
+    pub start_unix_nano: i64,
+    /// End, Unix nanoseconds.
+    #[ts(type = "number")]
+    pub end_unix_nano: i64,
+    /// 0 unset, 1 ok, 2 error.
+    pub status_code: i32,
+    /// The status description.
+    pub status_message: String,
+    /// W3C `tracestate`.
+    pub trace_state: String,
+    /// W3C trace flags (and OTLP's extra bits).
+    #[ts(type = "number")]
+    pub flags: i64,
+    /// The span's attributes.
+    #[ts(type = "Record<string, unknown>")]
+    pub attributes: serde_json::Value,
+    /// The resource's attributes.
+    #[ts(type = "Record<string, unknown>")]
+    pub resource: serde_json::Value,
+    /// The instrumentation scope (`name`, `version`, `attributes`).
+    #[ts(type = "Record<string, unknown>")]
+    pub scope: serde_json::Value,
+    /// Events: `[{"time_unix_nano", "name", "attributes"}]`.
+    #[ts(type = "Array<Record<string, unknown>>")]
+    pub events: serde_json::Value,
+    /// Links: `[{"trace_id", "span_id", "trace_state", "attributes"}]`.
+    #[ts(type = "Array<Record<string, unknown>>")]
+    pub links: serde_json::Value,
+}
+
+impl Span {
+    /// How long it took, in nanoseconds (never negative).
+    pub fn duration_nano(&self) -> i64 {
+        (self.end_unix_nano - self.start_unix_nano).max(0)
+    }
+}
+
+/// One log record.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct LogRecord {
+    /// When it happened (or was observed, when the source gave no time), Unix nanoseconds.
+    #[ts(type = "number")]
+    pub time_unix_nano: i64,
+    /// When the SDK saw it, Unix nanoseconds.
+    #[ts(type = "number")]
+    pub observed_unix_nano: i64,
+    /// OTLP severity number (1–24; 0 unset).
+    pub severity_number: i32,
+    /// The source's own severity word.
+    pub severity_text: String,
+    /// The body as text (structured bodies as JSON).
+    pub body: String,
+    /// `service.name` of the resource.
+    pub service: String,
+    /// The trace it belongs to (hex; empty when none).
+    pub trace_id: String,
+    /// The span it belongs to (hex; empty when none).
+    pub span_id: String,
+    /// The record's attributes.
+    #[ts(type = "Record<string, unknown>")]
+    pub attributes: serde_json::Value,
+    /// The resource's attributes.
+    #[ts(type = "Record<string, unknown>")]
+    pub resource: serde_json::Value,
+    /// The instrumentation scope.
+    #[ts(type = "Record<string, unknown>")]
+    pub scope: serde_json::Value,
+}

@@ -1,0 +1,272 @@
+//! Spans and log records in the store: written in batches (one transaction
+//! per batch, a re-sent span replacing the earlier copy), read back as
+//! trace summaries, whole traces and log lines.
+
+use opsdeck_core::clock::now_unix_ms;
+use opsdeck_core::{Store, StoreKind};
+use serde::Serialize;
+use sqlx::migrate::Migrator;
+use ts_rs::TS;
+
+use crate::model::{LogRecord, Span};
+use crate::TelemetryError;
+
+/// This crate's migrations for the store's backend (versions 4000–4999).
+pub fn migrator(kind: StoreKind) -> Migrator {
+    match kind {
+        StoreKind::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        StoreKind::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
+/// The most rows one query returns.
+pub const MAX_LIMIT: i64 = 1000;
+
+/// One trace in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct TraceSummary {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// The root span's service (the earliest span's, when the root is missing).
+    pub service: String,
+    /// The root span's operation.
+    pub name: String,
+    /// The earliest start, Unix nanoseconds.
+    #[ts(type = "number")]
+    pub start_unix_nano: i64,
+    /// From the earliest start to the latest end, nanoseconds.
+    #[ts(type = "number")]
+    pub duration_nano: i64,
+    /// How many spans are stored.
+    #[ts(type = "number")]
+    pub spans: i64,
+    /// How many of them have status error.
+    #[ts(type = "number")]
+    pub errors: i64,
+}
+
+/// What to list traces by; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceQuery {
+    /// A service that has a span in the trace.
+    pub service: Option<String>,
+    /// An operation that is a span in the trace.
+    pub operation: Option<String>,
+    /// Traces starting at or after (Unix ns).
+    pub since_unix_nano: Option<i64>,
+    /// Traces starting before (Unix ns).
+    pub until_unix_nano: Option<i64>,
+    /// Only traces with a span in error.
+    pub errors_only: bool,
+    /// The most traces (capped at [`MAX_LIMIT`]).
+    pub limit: i64,
+}
+
+/// The spans and logs of the store.
+#[derive(Clone)]
+pub struct Telemetry {
+    store: Store,
+}
+
+impl Telemetry {
+    /// The telemetry kept in `store`.
+    pub fn new(store: Store) -> Telemetry {
+        Telemetry { store }
+    }
+
+    /// Stores spans in one transaction; a span already stored (same trace
+    /// and span id, e.g. a retried export) is replaced.
+    pub async fn insert_spans(&self, spans: &[Span]) -> Result<(), TelemetryError> {
+        let now = now_unix_ms();
+        let mut transaction = self.store.pool().begin().await?;
+        for span in spans {
+            sqlx::query("DELETE FROM telemetry_spans WHERE trace_id = $1 AND span_id = $2")
+                .bind(&span.trace_id)
+                .bind(&span.span_id)
+                .execute(&mut *transaction)
+                .await?;
+            sqlx::query(
+                "INSERT INTO telemetry_spans (trace_id, span_id, parent_span_id, service, name, kind, \
+                 start_unix_nano, end_unix_nano, duration_nano, status_code, status_message, trace_state, flags, \
+                 attributes, resource, scope, events, links, received_at_unix_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            )
+            .bind(&span.trace_id)
+            .bind(&span.span_id)
+            .bind(&span.parent_span_id)
+            .bind(&span.service)
+            .bind(&span.name)
+            .bind(span.kind)
+            .bind(span.start_unix_nano)
+            .bind(span.end_unix_nano)
+            .bind(span.duration_nano())
+            .bind(span.status_code)
+            .bind(&span.status_message)
+            .bind(&span.trace_state)
+            .bind(span.flags)
+            .bind(span.attributes.to_string())
+            .bind(span.resource.to_string())
+            .bind(span.scope.to_string())
+            .bind(span.events.to_string())
+            .bind(span.links.to_string())
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Stores log records in one transaction.
+    pub async fn insert_logs(&self, logs: &[LogRecord]) -> Result<(), TelemetryError> {
+        let now = now_unix_ms();
+        let mut transaction = self.store.pool().begin().await?;
+        for log in logs {
+            sqlx::query(
+                "INSERT INTO telemetry_logs (time_unix_nano, observed_unix_nano, severity_number, severity_text, \
+                 body, service, trace_id, span_id, attributes, resource, scope, received_at_unix_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(log.time_unix_nano)
+            .bind(log.observed_unix_nano)
+            .bind(log.severity_number)
+            .bind(&log.severity_text)
+            .bind(&log.body)
+            .bind(&log.service)
+            .bind(&log.trace_id)
+            .bind(&log.span_id)
+            .bind(log.attributes.to_string())
+            .bind(log.resource.to_string())
+            .bind(log.scope.to_string())
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Traces matching `query`, newest first.
+    pub async fn traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, TelemetryError> {
+        let limit = if query.limit <= 0 { 50 } else { query.limit.min(MAX_LIMIT) };
+        // The traces that qualify (any span matching), then a summary of each.
+        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT trace_id, MIN(start_unix_nano) AS started, MAX(end_unix_nano) AS ended, COUNT(*) AS spans, \
+             SUM(CASE WHEN status_code = 2 THEN 1 ELSE 0 END) AS errors \
+             FROM telemetry_spans WHERE trace_id IN ( \
+               SELECT DISTINCT trace_id FROM telemetry_spans \
+               WHERE ($1 IS NULL OR service = $1) AND ($2 IS NULL OR name = $2) \
+               AND ($3 IS NULL OR start_unix_nano >= $3) AND ($4 IS NULL OR start_unix_nano < $4) \
+               AND ($5 = 0 OR status_code = 2)) \
+             GROUP BY trace_id ORDER BY started DESC LIMIT $6",
+        )
+        .bind(query.service.as_deref())
+        .bind(query.operation.as_deref())
+        .bind(query.since_unix_nano)
+        .bind(query.until_unix_nano)
+        .bind(i64::from(query.errors_only))
+        .bind(limit)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut summaries = Vec::with_capacity(rows.len());
+        for (trace_id, started, ended, spans, errors) in rows {
+            let root: Option<(String, String)> = sqlx::query_as(
+                "SELECT service, name FROM telemetry_spans WHERE trace_id = $1 \
+                 ORDER BY CASE WHEN parent_span_id = '' THEN 0 ELSE 1 END, start_unix_nano LIMIT 1",
+            )
+            .bind(&trace_id)
+            .fetch_optional(self.store.pool())
+            .await?;
+            let (service, name) = root.unwrap_or_default();
+            summaries.push(TraceSummary {
+                trace_id,
+                service,
+                name,
+                start_unix_nano: started,
+                duration_nano: (ended - started).max(0),
+                spans,
+                errors,
+            });
+        }
+        Ok(summaries)
+    }
+
+    /// Every span of a trace, by start time.
+    pub async fn trace(&self, trace_id: &str) -> Result<Vec<Span>, TelemetryError> {
+        let trace_id = trace_id.trim().to_ascii_lowercase();
+        if trace_id.len() != 32 || !trace_id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(TelemetryError::Invalid(format!(
+                "{trace_id:?} is not a trace id (32 hex digits); `opsdeck traces list` shows them"
+            )));
+        }
+        let rows = sqlx::query(
+            "SELECT trace_id, span_id, parent_span_id, service, name, kind, start_unix_nano, end_unix_nano, \
+             status_code, status_message, trace_state, flags, attributes, resource, scope, events, links \
+             FROM telemetry_spans WHERE trace_id = $1 ORDER BY start_unix_nano, span_id",
+        )
+        .bind(&trace_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        if rows.is_empty() {
+            return Err(TelemetryError::UnknownTrace { trace_id });
+        }
+        rows.iter().map(span_of_row).collect()
+    }
+
+    /// Log records of a trace, by time.
+    pub async fn trace_logs(&self, trace_id: &str) -> Result<Vec<LogRecord>, TelemetryError> {
+        type Row = (i64, i64, i32, String, String, String, String, String, String, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT time_unix_nano, observed_unix_nano, severity_number, severity_text, body, service, trace_id, \
+             span_id, attributes, resource, scope FROM telemetry_logs WHERE trace_id = $1 \
+             ORDER BY time_unix_nano, id LIMIT 10000",
+        )
+        .bind(trace_id.trim().to_ascii_lowercase())
+        .fetch_all(self.store.pool())
+        .await?;
+        let json = |text: String| serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Ok(rows
+            .into_iter()
+            .map(|row| LogRecord {
+                time_unix_nano: row.0,
+                observed_unix_nano: row.1,
+                severity_number: row.2,
+                severity_text: row.3,
+                body: row.4,
+                service: row.5,
+                trace_id: row.6,
+                span_id: row.7,
+                attributes: json(row.8),
+                resource: json(row.9),
+                scope: json(row.10),
+            })
+            .collect())
+    }
+}
+
+fn span_of_row(row: &sqlx::any::AnyRow) -> Result<Span, TelemetryError> {
+    use sqlx::Row;
+    let json = |index: usize| -> Result<serde_json::Value, TelemetryError> {
+        let text: String = row.try_get(index)?;
+        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    };
+    Ok(Span {
+        trace_id: row.try_get(0)?,
+        span_id: row.try_get(1)?,
+        parent_span_id: row.try_get(2)?,
+        service: row.try_get(3)?,
+        name: row.try_get(4)?,
+        kind: row.try_get(5)?,
+        start_unix_nano: row.try_get(6)?,
+        end_unix_nano: row.try_get(7)?,
+        status_code: row.try_get(8)?,
+        status_message: row.try_get(9)?,
+        trace_state: row.try_get(10)?,
+        flags: row.try_get(11)?,
+        attributes: json(12)?,
+        resource: json(13)?,
+        scope: json(14)?,
+        events: json(15)?,
+        links: json(16)?,
+    })
+}

@@ -1,0 +1,289 @@
+//! The OTLP/HTTP receiver of `opsdeck serve`, fed as SDKs feed it (protobuf,
+//! JSON, gzip) and as they must not (truncated, wrong type, bad ids, too
+//! large, too deep); then the traces read back through the CLI.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
+use opsdeck_tests::opsdeck_command;
+use prost::Message;
+use serde_json::Value;
+
+const PASSPHRASE: &str = "telemetry test passphrase";
+const TRACE: &str = "5b8efff798038103d269b633813fc60c";
+
+fn cli(dir: &Path, args: &[&str]) -> Output {
+    opsdeck_command()
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .unwrap()
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let output = cli(dir, &[&["--json"], args].concat());
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn text_value(text: &str) -> Option<AnyValue> {
+    Some(AnyValue { value: Some(any_value::Value::StringValue(text.to_owned())) })
+}
+
+fn attribute(key: &str, value: Option<AnyValue>) -> KeyValue {
+    KeyValue { key: key.to_owned(), value }
+}
+
+fn otlp_span(span_id: u8, parent: Option<u8>, name: &str, start_ms: u64, end_ms: u64) -> Span {
+    let base = 1_795_000_000_000_000_000u64;
+    Span {
+        trace_id: hex_bytes(TRACE),
+        span_id: vec![0, 0, 0, 0, 0, 0, 0, span_id],
+        parent_span_id: parent.map(|parent| vec![0, 0, 0, 0, 0, 0, 0, parent]).unwrap_or_default(),
+        name: name.to_owned(),
+        kind: 2,
+        start_time_unix_nano: base + start_ms * 1_000_000,
+        end_time_unix_nano: base + end_ms * 1_000_000,
+        trace_state: "vendor=1".to_owned(),
+        flags: 1,
+        ..Default::default()
+    }
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len()).step_by(2).map(|index| u8::from_str_radix(&text[index..index + 2], 16).unwrap()).collect()
+}
+
+fn request(service: &str, spans: Vec<Span>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![attribute("service.name", text_value(service))],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            ..Default::default()
+        }],
+    }
+}
+
+struct Answer {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+fn post(url: &str, content_type: &str, gzip: bool, body: &[u8]) -> Answer {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut request = agent.post(url).header("Content-Type", content_type);
+    let body = if gzip {
+        request = request.header("Content-Encoding", "gzip");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(body).unwrap();
+        encoder.finish().unwrap()
+    } else {
+        body.to_vec()
+    };
+    let mut response = request.send(&body[..]).unwrap();
+    let mut bytes = Vec::new();
+    response.body_mut().as_reader().read_to_end(&mut bytes).unwrap();
+    Answer {
+        status: response.status().as_u16(),
+        content_type: response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned(),
+        body: bytes,
+    }
+}
+
+fn wait_until(what: &str, done: &dyn Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = opsdeck_tests::process::free_port();
+    let address = format!("127.0.0.1:{port}");
+    let data_dir = dir.path().display().to_string();
+    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
+    let mut serve = opsdeck_tests::process::spawn_tied_to_this_process(
+        &binary,
+        &["--data-dir", &data_dir, "serve"],
+        &[
+            ("OPSDECK_PASSPHRASE", PASSPHRASE),
+            ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"),
+            ("OPSDECK_OTLP_HTTP", &address),
+        ],
+        "TERM",
+        None,
+    );
+    opsdeck_tests::process::wait_until(Duration::from_secs(20), "the OTLP receiver", || {
+        std::net::TcpStream::connect(&address).is_ok()
+    });
+    let traces_url = format!("http://{address}/v1/traces");
+
+    // A gateway span with a child in error (an event, a link, nested attributes), over protobuf + gzip.
+    let mut root = otlp_span(1, None, "GET /checkout", 0, 120);
+    root.attributes = vec![
+        attribute("http.route", text_value("/checkout")),
+        attribute("retries", Some(AnyValue { value: Some(any_value::Value::IntValue(2)) })),
+    ];
+    let mut child = otlp_span(2, Some(1), "charge card", 10, 110);
+    child.status = Some(Status { code: 2, message: "card declined".to_owned() });
+    child.events = vec![span::Event {
+        time_unix_nano: 1_795_000_000_050_000_000,
+        name: "retry".to_owned(),
+        attributes: vec![attribute("attempt", Some(AnyValue { value: Some(any_value::Value::IntValue(1)) }))],
+        ..Default::default()
+    }];
+    child.links = vec![span::Link {
+        trace_id: hex_bytes("0af7651916cd43dd8448eb211c80319c"),
+        span_id: hex_bytes("b7ad6b7169203331"),
+        ..Default::default()
+    }];
+    let answer =
+        post(&traces_url, "application/x-protobuf", true, &request("gateway", vec![root]).encode_to_vec());
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.content_type, "application/x-protobuf");
+    let response = ExportTraceServiceResponse::decode(&answer.body[..]).unwrap();
+    assert!(response.partial_success.is_none(), "{response:?}");
+    post(&traces_url, "application/x-protobuf", false, &request("payments", vec![child]).encode_to_vec());
+
+    // The same trace's database span as OTLP/JSON (hex ids, 64-bit integers as strings).
+    let json_body = serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "postgres"}}]},
+        "scopeSpans": [{"scope": {"name": "sqlx", "version": "0.8"}, "spans": [{
+            "traceId": TRACE, "spanId": "0000000000000003", "parentSpanId": "0000000000000002",
+            "name": "SELECT orders", "kind": 3,
+            "startTimeUnixNano": "1795000000020000000", "endTimeUnixNano": "1795000000090000000",
+            "attributes": [{"key": "db.statement", "value": {"stringValue": "SELECT * FROM orders"}},
+                           {"key": "rows", "value": {"intValue": "42"}},
+                           {"key": "shape", "value": {"kvlistValue": {"values": [{"key": "ok", "value": {"boolValue": true}}]}}}]
+        }]}]
+    }]});
+    let answer = post(&traces_url, "application/json", false, json_body.to_string().as_bytes());
+    assert_eq!((answer.status, answer.content_type.as_str()), (200, "application/json"));
+    assert_eq!(serde_json::from_slice::<Value>(&answer.body).unwrap(), serde_json::json!({}));
+
+    // Read back through the CLI once the writer has stored them.
+    wait_until("the three spans", &|| {
+        json(dir.path(), &["traces", "list"])
+            .as_array()
+            .is_some_and(|list| list.first().is_some_and(|t| t["spans"] == 3))
+    });
+    let list = json(dir.path(), &["traces", "list"]);
+    assert_eq!(list[0]["trace_id"], TRACE);
+    assert_eq!((&list[0]["service"], &list[0]["name"]), (&"gateway".into(), &"GET /checkout".into()));
+    assert_eq!(list[0]["duration_nano"], 120_000_000);
+    assert_eq!(list[0]["errors"], 1);
+    assert_eq!(json(dir.path(), &["traces", "list", "--service", "postgres"]).as_array().unwrap().len(), 1);
+    assert_eq!(json(dir.path(), &["traces", "list", "--service", "nobody"]), serde_json::json!([]));
+    assert_eq!(json(dir.path(), &["traces", "list", "--errors"]).as_array().unwrap().len(), 1);
+    let detail = json(dir.path(), &["traces", "show", &TRACE.to_uppercase()]);
+    let spans = detail["spans"].as_array().unwrap();
+    let by_name = |name: &str| spans.iter().find(|span| span["name"] == name).unwrap().clone();
+    let charge = by_name("charge card");
+    assert_eq!(charge["parent_span_id"], "0000000000000001");
+    assert_eq!((&charge["status_code"], &charge["status_message"]), (&2.into(), &"card declined".into()));
+    assert_eq!(charge["events"][0]["name"], "retry");
+    assert_eq!(charge["events"][0]["attributes"]["attempt"], 1);
+    assert_eq!(charge["links"][0]["trace_id"], "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(charge["service"], "payments");
+    let select = by_name("SELECT orders");
+    assert_eq!(select["attributes"]["rows"], 42);
+    assert_eq!(select["attributes"]["shape"]["ok"], true);
+    assert_eq!(select["scope"]["name"], "sqlx");
+    let gateway = by_name("GET /checkout");
+    assert_eq!((&gateway["trace_state"], &gateway["flags"]), (&"vendor=1".into(), &1.into()));
+    assert_eq!(gateway["attributes"]["retries"], 2);
+    let shown = String::from_utf8(cli(dir.path(), &["traces", "show", TRACE]).stdout).unwrap();
+    assert!(shown.contains("gateway GET /checkout") && shown.contains("\n  payments charge card"), "{shown}");
+    assert!(
+        shown.contains("\n    postgres SELECT orders") && shown.contains("ERROR card declined"),
+        "{shown}"
+    );
+
+    // Bad requests: each a 4xx with a message, and the receiver stays up.
+    let encoded = request("gateway", vec![otlp_span(9, None, "x", 0, 1)]).encode_to_vec();
+    let truncated = post(&traces_url, "application/x-protobuf", false, &encoded[..encoded.len() - 3]);
+    assert_eq!(truncated.status, 400);
+    let message = String::from_utf8_lossy(&truncated.body);
+    assert!(message.contains("protobuf"), "{message}");
+    let wrong_type = post(&traces_url, "text/plain", false, b"hello");
+    assert_eq!(wrong_type.status, 415);
+    let bad_json = post(&traces_url, "application/json", false, b"{\"resourceSpans\": [");
+    assert_eq!(bad_json.status, 400);
+    assert!(String::from_utf8_lossy(&bad_json.body).contains("not valid JSON"));
+    let not_gzip = post(&traces_url, "application/json", false, b"{}");
+    assert_eq!(not_gzip.status, 200);
+    // A span with a short trace id is rejected alone; the good one in the same request is kept.
+    let mut short = otlp_span(7, None, "short id", 0, 1);
+    short.trace_id = vec![1, 2, 3];
+    let mixed = post(
+        &traces_url,
+        "application/x-protobuf",
+        false,
+        &request("gateway", vec![short, otlp_span(8, Some(1), "kept", 1, 2)]).encode_to_vec(),
+    );
+    assert_eq!(mixed.status, 200);
+    let partial = ExportTraceServiceResponse::decode(&mixed.body[..]).unwrap().partial_success.unwrap();
+    assert_eq!(partial.rejected_spans, 1);
+    assert!(partial.error_message.contains("trace id must be 16 bytes"), "{}", partial.error_message);
+    // Attributes nested 34 deep (past our limit of 32, within JSON's own) are refused with the reason.
+    let mut deep = serde_json::json!({"stringValue": "bottom"});
+    for _ in 0..34 {
+        deep = serde_json::json!({"arrayValue": {"values": [deep]}});
+    }
+    let deep_body = serde_json::json!({"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": TRACE, "spanId": "00000000000000aa", "name": "deep",
+        "attributes": [{"key": "deep", "value": deep}]}]}]}]});
+    let answer = post(&traces_url, "application/json", false, deep_body.to_string().as_bytes());
+    assert_eq!(answer.status, 400, "{}", String::from_utf8_lossy(&answer.body));
+    assert!(String::from_utf8_lossy(&answer.body).contains("nest deeper"));
+    // A body over 16 MiB is refused without being read whole.
+    let huge = vec![b' '; 17 * 1024 * 1024];
+    assert_eq!(post(&traces_url, "application/json", false, &huge).status, 413);
+    let bomb = vec![0u8; 20 * 1024 * 1024];
+    assert_eq!(
+        post(&traces_url, "application/x-protobuf", true, &bomb).status,
+        413,
+        "a gzip bomb is cut off"
+    );
+    assert_eq!(post(&format!("http://{address}/v1/nothing"), "application/json", false, b"{}").status, 404);
+    // Still answering, and the kept span arrived.
+    wait_until("the kept span", &|| {
+        json(dir.path(), &["traces", "show", TRACE])["spans"].as_array().unwrap().len() == 4
+    });
+    assert!(json(dir.path(), &["traces", "show", TRACE])["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["name"] != "short id"));
+    let unknown = cli(dir.path(), &["traces", "show", "00000000000000000000000000000001"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no trace"));
+    opsdeck_tests::process::stop(&mut serve);
+}
