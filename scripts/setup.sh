@@ -25,6 +25,8 @@ APT_PACKAGES=(
   # server taking RFC 2136 updates (BIND) for certificate tests; openssl
   # makes their throwaway CAs and serves TLS for probes.
   pebble bind9 openssl curl
+  # A virtual environment for the real OpenTelemetry SDK the telemetry tests send with.
+  python3-venv
 )
 
 missing=()
@@ -61,6 +63,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "Installing UI packages (npm install from package-lock.json)"
   (cd ui && npm install --no-audit --no-fund --loglevel=error)
   echo "$want" > "$stamp"
+fi
+
+# --- A real OpenTelemetry client for the telemetry tests --------------------
+# PyPI's SDK and OTLP/HTTP exporter in .tools/otel-venv (kept out of git),
+# installed once; the tests send their traces and logs through it.
+OTEL_VENV=.tools/otel-venv
+if ! "$OTEL_VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http' 2>/dev/null; then
+  say "Installing the OpenTelemetry SDK for the telemetry tests (into $OTEL_VENV)"
+  python3 -m venv "$OTEL_VENV"
+  "$OTEL_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    'opentelemetry-sdk>=1.30,<2' 'opentelemetry-exporter-otlp-proto-http>=1.30,<2'
 fi
 
 # --- tauri-driver (WebDriver bridge for the end-to-end tests) ----------------

@@ -122,14 +122,12 @@ fn wait_until(what: &str, done: &dyn Fn() -> bool) {
     }
 }
 
-#[test]
-fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = opsdeck_tests::process::free_port();
-    let address = format!("127.0.0.1:{port}");
-    let data_dir = dir.path().display().to_string();
+/// `opsdeck serve` on `dir` with its OTLP receiver on a free port; returns it and the address.
+fn serve(dir: &Path) -> (std::process::Child, String) {
+    let address = format!("127.0.0.1:{}", opsdeck_tests::process::free_port());
+    let data_dir = dir.display().to_string();
     let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
-    let mut serve = opsdeck_tests::process::spawn_tied_to_this_process(
+    let serve = opsdeck_tests::process::spawn_tied_to_this_process(
         &binary,
         &["--data-dir", &data_dir, "serve"],
         &[
@@ -143,6 +141,72 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
     opsdeck_tests::process::wait_until(Duration::from_secs(20), "the OTLP receiver", || {
         std::net::TcpStream::connect(&address).is_ok()
     });
+    (serve, address)
+}
+
+#[test]
+fn the_opentelemetry_python_sdk_exports_to_opsdeck_and_its_spans_and_logs_come_back_linked() {
+    let python = opsdeck_tests::workspace_root().join(".tools/otel-venv/bin/python");
+    assert!(python.is_file(), "the OpenTelemetry SDK is not installed: run `make setup`");
+    let dir = tempfile::tempdir().unwrap();
+    let (mut serve, address) = serve(dir.path());
+    let sent = std::process::Command::new(&python)
+        .arg(opsdeck_tests::workspace_root().join("tests/telemetry/send_otel.py"))
+        .arg(format!("http://{address}"))
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    let trace_id = String::from_utf8(sent.stdout).unwrap().trim().to_owned();
+    assert_eq!(trace_id.len(), 32, "{trace_id}");
+
+    let complete = || {
+        let output = cli(dir.path(), &["--json", "traces", "show", &trace_id]);
+        output.status.success()
+            && serde_json::from_slice::<Value>(&output.stdout).is_ok_and(|detail| {
+                detail["spans"].as_array().unwrap().len() == 3
+                    && detail["logs"].as_array().unwrap().len() == 2
+            })
+    };
+    wait_until("the SDK's three spans and two logs", &complete);
+    let detail = json(dir.path(), &["traces", "show", &trace_id]);
+    let spans = detail["spans"].as_array().unwrap();
+    let by_name = |name: &str| spans.iter().find(|span| span["name"] == name).unwrap().clone();
+    let root = by_name("POST /orders");
+    assert_eq!(
+        (&root["service"], &root["kind"], &root["parent_span_id"]),
+        (&"shop-sdk".into(), &2.into(), &"".into())
+    );
+    assert_eq!(root["attributes"]["order.items"], 3);
+    assert_eq!(root["resource"]["deployment.environment"], "test");
+    assert_eq!((&root["scope"]["name"], &root["scope"]["version"]), (&"checkout".into(), &"1.2.3".into()));
+    let reserve = by_name("reserve stock");
+    let charge = by_name("charge card");
+    assert_eq!(reserve["parent_span_id"], root["span_id"]);
+    assert_eq!(charge["parent_span_id"], root["span_id"]);
+    assert_eq!(reserve["events"][0]["name"], "stock.checked");
+    assert_eq!(reserve["events"][0]["attributes"], serde_json::json!({"sku": "A-1", "available": true}));
+    assert_eq!(
+        (&charge["status_code"], &charge["status_message"], &charge["kind"]),
+        (&2.into(), &"card declined".into(), &3.into())
+    );
+    // The logs carry the span they were written in.
+    let logs = detail["logs"].as_array().unwrap();
+    let info = logs.iter().find(|log| log["body"] == "stock reserved for order").unwrap();
+    assert_eq!(
+        (&info["span_id"], &info["severity_text"], &info["severity_number"]),
+        (&reserve["span_id"], &"INFO".into(), &9.into())
+    );
+    let error = logs.iter().find(|log| log["body"] == "payment failed: card declined").unwrap();
+    assert_eq!((&error["span_id"], &error["severity_text"]), (&charge["span_id"], &"ERROR".into()));
+    let listed = json(dir.path(), &["traces", "list", "--service", "shop-sdk", "--errors"]);
+    assert_eq!(listed[0]["trace_id"], trace_id.as_str());
+    opsdeck_tests::process::stop(&mut serve);
+}
+
+#[test]
+fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut serve, address) = serve(dir.path());
     let traces_url = format!("http://{address}/v1/traces");
 
     // A gateway span with a child in error (an event, a link, nested attributes), over protobuf + gzip.
