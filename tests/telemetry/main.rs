@@ -284,11 +284,35 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
     assert_eq!((&gateway["trace_state"], &gateway["flags"]), (&"vendor=1".into(), &1.into()));
     assert_eq!(gateway["attributes"]["retries"], 2);
     let shown = String::from_utf8(cli(dir.path(), &["traces", "show", TRACE]).stdout).unwrap();
-    assert!(shown.contains("gateway GET /checkout") && shown.contains("\n  payments charge card"), "{shown}");
     assert!(
-        shown.contains("\n    postgres SELECT orders") && shown.contains("ERROR card declined"),
+        shown.contains("* gateway GET /checkout") && shown.contains("\n*   payments charge card"),
         "{shown}"
     );
+    assert!(
+        shown.contains("\n*     postgres SELECT orders") && shown.contains("ERROR card declined"),
+        "{shown}"
+    );
+    // The critical path: gateway 0–10 ms, charge 10–20, the query 20–90, charge 90–110, gateway 110–120.
+    let path = detail["critical_path"].as_array().unwrap();
+    let stretches: Vec<(String, i64)> = path
+        .iter()
+        .map(|s| {
+            let length = s["end_unix_nano"].as_i64().unwrap() - s["start_unix_nano"].as_i64().unwrap();
+            (s["name"].as_str().unwrap().to_owned(), length / 1_000_000)
+        })
+        .collect();
+    let expected = [
+        ("GET /checkout", 10),
+        ("charge card", 10),
+        ("SELECT orders", 70),
+        ("charge card", 20),
+        ("GET /checkout", 10),
+    ];
+    assert_eq!(stretches, expected.map(|(name, ms)| (name.to_owned(), ms)), "{path:?}");
+    assert_eq!(detail["self_time_nano"][charge["span_id"].as_str().unwrap()], 30_000_000);
+    let printed =
+        String::from_utf8(cli(dir.path(), &["traces", "show", TRACE, "--critical-path"]).stdout).unwrap();
+    assert!(printed.contains("70.00 ms  58.3%  postgres SELECT orders"), "{printed}");
 
     // Bad requests: each a 4xx with a message, and the receiver stays up.
     let encoded = request("gateway", vec![otlp_span(9, None, "x", 0, 1)]).encode_to_vec();

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use opsdeck_telemetry::{receiver, LogRecord, Span, TraceQuery, TraceSummary, Writer};
+use opsdeck_telemetry::{receiver, LogRecord, PathSegment, Span, TraceQuery, TraceSummary, Writer};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -24,6 +24,11 @@ pub struct TraceDetail {
     pub spans: Vec<Span>,
     /// Log records carrying its trace id, by time.
     pub logs: Vec<LogRecord>,
+    /// The chain of work that decided when the trace ended, in time order.
+    pub critical_path: Vec<PathSegment>,
+    /// Each span's own time (not waiting on children), nanoseconds, by span id.
+    #[ts(type = "Record<string, number>")]
+    pub self_time_nano: std::collections::BTreeMap<String, i64>,
 }
 
 impl Deck {
@@ -68,6 +73,8 @@ impl Deck {
         let spans = self.telemetry.trace(trace_id).await?;
         let trace_id = spans.first().map(|span| span.trace_id.clone()).unwrap_or_default();
         let logs = self.telemetry.trace_logs(&trace_id).await?;
-        Ok(TraceDetail { trace_id, spans, logs })
+        let critical_path = opsdeck_telemetry::critical_path(&spans);
+        let self_time_nano = opsdeck_telemetry::self_times(&spans).into_iter().collect();
+        Ok(TraceDetail { trace_id, spans, logs, critical_path, self_time_nano })
     }
 }

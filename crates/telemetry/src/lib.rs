@@ -7,17 +7,20 @@
 //! cannot be kept); [`writer`] is the one batching writer with a bounded
 //! queue (a full queue makes the receiver answer 503 with Retry-After);
 //! [`store`] keeps spans and logs (migrations 4000–4999) and answers trace
-//! lists and whole traces. gRPC, retention, the analyses (critical path,
-//! service map, compare) and the pages come next (see the traces issue).
+//! lists and whole traces. [`analysis`] finds a trace's critical path and
+//! each span's self time. gRPC, retention, the service map, compare and the
+//! pages come next (see the traces issue).
 
 mod error;
 
+pub mod analysis;
 pub mod model;
 pub mod otlp;
 pub mod receiver;
 pub mod store;
 pub mod writer;
 
+pub use analysis::{critical_path, self_times, PathSegment};
 pub use error::TelemetryError;
 pub use model::{LogRecord, Span};
 pub use store::{migrator, Telemetry, TraceQuery, TraceSummary};

@@ -29,10 +29,13 @@ pub(crate) enum TracesCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// One trace: its spans as a tree, and its logs.
+    /// One trace: its spans as a tree (`*` marks the critical path), and its logs.
     Show {
         /// The trace id (32 hex digits).
         trace_id: String,
+        /// Print only the critical path: the stretches of work that decided the trace's end.
+        #[arg(long)]
+        critical_path: bool,
     },
 }
 
@@ -73,9 +76,31 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                 })
             });
         }
-        TracesCommand::Show { trace_id } => {
+        TracesCommand::Show { trace_id, critical_path: true } => {
+            let detail = deck.trace(&trace_id).await?;
+            output.print(&detail.critical_path, |path| {
+                let total: i64 =
+                    path.iter().map(|segment| segment.end_unix_nano - segment.start_unix_nano).sum();
+                path.iter().fold(String::new(), |mut text, segment| {
+                    let length = segment.end_unix_nano - segment.start_unix_nano;
+                    let share = if total > 0 { length as f64 * 100.0 / total as f64 } else { 0.0 };
+                    let _ = writeln!(
+                        text,
+                        "{:>10} {:>5.1}%  {} {}",
+                        millis(length),
+                        share,
+                        segment.service,
+                        segment.name
+                    );
+                    text
+                })
+            });
+        }
+        TracesCommand::Show { trace_id, critical_path: false } => {
             let detail = deck.trace(&trace_id).await?;
             output.print(&detail, |detail| {
+                let on_path: std::collections::HashSet<&str> =
+                    detail.critical_path.iter().map(|segment| segment.span_id.as_str()).collect();
                 let start = detail.spans.iter().map(|span| span.start_unix_nano).min().unwrap_or_default();
                 let mut text = String::new();
                 // Depth-first from the roots (spans whose parent is not stored count as roots).
@@ -93,7 +118,8 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                 while let Some((depth, span)) = stack.pop() {
                     let _ = writeln!(
                         text,
-                        "{:indent$}{} {}  +{} {}{}",
+                        "{}{:indent$}{} {}  +{} {}{}",
+                        if on_path.contains(span.span_id.as_str()) { "* " } else { "  " },
                         "",
                         span.service,
                         span.name,

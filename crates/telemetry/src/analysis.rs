@@ -1,0 +1,240 @@
+//! What a trace's timing says: the critical path (the chain of work that
+//! decided when the trace ended) and each span's self time (its own work,
+//! not waiting on children).
+//!
+//! Real traces are untidy, and both measures stay within each parent's
+//! window: a child that outlives its parent (async work) counts only until
+//! the parent ended, and a child that seems to start before its parent
+//! (clocks of two services disagreeing) counts from the parent's start.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::model::Span;
+
+/// One stretch of the critical path: the span whose own work it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PathSegment {
+    /// The span doing the work.
+    pub span_id: String,
+    /// Its service.
+    pub service: String,
+    /// Its operation.
+    pub name: String,
+    /// From, Unix nanoseconds.
+    #[ts(type = "number")]
+    pub start_unix_nano: i64,
+    /// To, Unix nanoseconds.
+    #[ts(type = "number")]
+    pub end_unix_nano: i64,
+}
+
+/// The trace's root: a span whose parent is not in the trace (the longest
+/// such, when several are).
+pub fn root_of(spans: &[Span]) -> Option<&Span> {
+    let ids: std::collections::HashSet<&str> = spans.iter().map(|span| span.span_id.as_str()).collect();
+    spans
+        .iter()
+        .filter(|span| span.parent_span_id.is_empty() || !ids.contains(span.parent_span_id.as_str()))
+        .max_by_key(|span| (span.duration_nano(), std::cmp::Reverse(span.start_unix_nano)))
+}
+
+fn children_of(spans: &[Span]) -> HashMap<&str, Vec<&Span>> {
+    let mut children: HashMap<&str, Vec<&Span>> = HashMap::new();
+    for span in spans {
+        if !span.parent_span_id.is_empty() {
+            children.entry(span.parent_span_id.as_str()).or_default().push(span);
+        }
+    }
+    children
+}
+
+/// The critical path from the root, in time order. Empty for no spans.
+pub fn critical_path(spans: &[Span]) -> Vec<PathSegment> {
+    let Some(root) = root_of(spans) else { return Vec::new() };
+    let children = children_of(spans);
+    let mut latest_first = Vec::new();
+    walk(root, root.start_unix_nano, root.end_unix_nano, &children, &mut latest_first, 0);
+    latest_first.reverse();
+    latest_first
+}
+
+/// Pushes the path through `span` within [`from`, `to`), latest stretch first.
+fn walk<'a>(
+    span: &'a Span,
+    from: i64,
+    to: i64,
+    children: &HashMap<&str, Vec<&'a Span>>,
+    out: &mut Vec<PathSegment>,
+    depth: usize,
+) {
+    let start = span.start_unix_nano.max(from);
+    let end = span.end_unix_nano.min(to);
+    if end <= start {
+        return;
+    }
+    let segment = |from: i64, to: i64| PathSegment {
+        span_id: span.span_id.clone(),
+        service: span.service.clone(),
+        name: span.name.clone(),
+        start_unix_nano: from,
+        end_unix_nano: to,
+    };
+    let kids = children.get(span.span_id.as_str()).map(Vec::as_slice).unwrap_or_default();
+    let mut cursor = end;
+    // Guard against cycles in broken data (a span listed as its own ancestor).
+    while depth < 10_000 {
+        // The child that finished last before the cursor decided when this span could go on.
+        let next = kids
+            .iter()
+            .filter(|child| child.start_unix_nano.max(start) < cursor && child.end_unix_nano > start)
+            .max_by_key(|child| (child.end_unix_nano.min(cursor), child.start_unix_nano));
+        let Some(child) = next else { break };
+        let child_end = child.end_unix_nano.min(cursor);
+        if child_end < cursor {
+            out.push(segment(child_end, cursor));
+        }
+        let child_start = child.start_unix_nano.max(start);
+        walk(child, child_start, child_end, children, out, depth + 1);
+        cursor = child_start;
+    }
+    if cursor > start {
+        out.push(segment(start, cursor));
+    }
+}
+
+/// Each span's own time in nanoseconds: its duration less the time its
+/// children (clamped to its window, overlaps counted once) were running.
+pub fn self_times(spans: &[Span]) -> HashMap<String, i64> {
+    let children = children_of(spans);
+    spans
+        .iter()
+        .map(|span| {
+            let (start, end) = (span.start_unix_nano, span.end_unix_nano.max(span.start_unix_nano));
+            let mut busy: Vec<(i64, i64)> = children
+                .get(span.span_id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|child| (child.start_unix_nano.max(start), child.end_unix_nano.min(end)))
+                .filter(|(from, to)| to > from)
+                .collect();
+            busy.sort_unstable();
+            let mut covered = 0;
+            let mut reach = start;
+            for (from, to) in busy {
+                let from = from.max(reach);
+                if to > from {
+                    covered += to - from;
+                    reach = to;
+                }
+            }
+            (span.span_id.clone(), (end - start) - covered)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(id: &str, parent: &str, start: i64, end: i64) -> Span {
+        Span {
+            trace_id: "t".repeat(32),
+            span_id: id.to_owned(),
+            parent_span_id: parent.to_owned(),
+            service: "svc".to_owned(),
+            name: id.to_owned(),
+            kind: 0,
+            start_unix_nano: start,
+            end_unix_nano: end,
+            status_code: 0,
+            status_message: String::new(),
+            trace_state: String::new(),
+            flags: 0,
+            attributes: serde_json::json!({}),
+            resource: serde_json::json!({}),
+            scope: serde_json::json!({}),
+            events: serde_json::json!([]),
+            links: serde_json::json!([]),
+        }
+    }
+
+    fn path(spans: &[Span]) -> Vec<(String, i64, i64)> {
+        critical_path(spans)
+            .into_iter()
+            .map(|segment| (segment.span_id, segment.start_unix_nano, segment.end_unix_nano))
+            .collect()
+    }
+
+    fn seg(id: &str, from: i64, to: i64) -> (String, i64, i64) {
+        (id.to_owned(), from, to)
+    }
+
+    #[test]
+    fn sequential_children_alternate_with_the_parents_own_work() {
+        let spans = [span("root", "", 0, 100), span("a", "root", 10, 40), span("b", "root", 50, 90)];
+        assert_eq!(
+            path(&spans),
+            [
+                seg("root", 0, 10),
+                seg("a", 10, 40),
+                seg("root", 40, 50),
+                seg("b", 50, 90),
+                seg("root", 90, 100)
+            ]
+        );
+        let own = self_times(&spans);
+        assert_eq!((own["root"], own["a"], own["b"]), (30, 30, 40));
+    }
+
+    #[test]
+    fn of_overlapping_children_the_one_that_ends_last_is_on_the_path() {
+        let spans = [span("root", "", 0, 100), span("a", "root", 10, 80), span("b", "root", 20, 60)];
+        assert_eq!(path(&spans), [seg("root", 0, 10), seg("a", 10, 80), seg("root", 80, 100)]);
+        // Overlapping children count once in the parent's self time.
+        let spans = [span("root", "", 0, 100), span("a", "root", 10, 60), span("b", "root", 40, 90)];
+        assert_eq!(self_times(&spans)["root"], 20);
+        assert_eq!(
+            path(&spans),
+            [seg("root", 0, 10), seg("a", 10, 40), seg("b", 40, 90), seg("root", 90, 100)]
+        );
+    }
+
+    #[test]
+    fn an_async_child_that_outlives_its_parent_counts_until_the_parent_ends() {
+        let spans = [span("root", "", 0, 100), span("async", "root", 90, 150)];
+        assert_eq!(path(&spans), [seg("root", 0, 90), seg("async", 90, 100)]);
+        assert_eq!(self_times(&spans)["root"], 90);
+    }
+
+    #[test]
+    fn a_child_whose_clock_runs_behind_counts_from_the_parents_start() {
+        let spans = [span("root", "", 100, 200), span("skewed", "root", 80, 150)];
+        assert_eq!(path(&spans), [seg("skewed", 100, 150), seg("root", 150, 200)]);
+        let spans = [span("root", "", 100, 200), span("before", "root", 10, 50)];
+        assert_eq!(
+            path(&spans),
+            [seg("root", 100, 200)],
+            "a child wholly outside its parent is not on the path"
+        );
+    }
+
+    #[test]
+    fn nested_work_is_followed_down_and_a_missing_parent_makes_a_root() {
+        let spans = [
+            span("root", "", 0, 100),
+            span("a", "root", 0, 100),
+            span("a1", "a", 20, 40),
+            span("orphan", "gone", 5, 6),
+        ];
+        assert_eq!(path(&spans), [seg("a", 0, 20), seg("a1", 20, 40), seg("a", 40, 100)]);
+        assert_eq!(root_of(&spans).map(|span| span.span_id.as_str()), Some("root"));
+        assert!(critical_path(&[]).is_empty());
+        // Durations add up: the path covers the root's whole window without gaps.
+        let total: i64 = critical_path(&spans).iter().map(|s| s.end_unix_nano - s.start_unix_nano).sum();
+        assert_eq!(total, 100);
+    }
+}
