@@ -72,7 +72,8 @@ fn walk<'a>(
 ) {
     let start = span.start_unix_nano.max(from);
     let end = span.end_unix_nano.min(to);
-    if end <= start {
+    // Broken data can list a span as its own ancestor: stop rather than recurse forever.
+    if end <= start || depth > 10_000 {
         return;
     }
     let segment = |from: i64, to: i64| PathSegment {
@@ -84,8 +85,8 @@ fn walk<'a>(
     };
     let kids = children.get(span.span_id.as_str()).map(Vec::as_slice).unwrap_or_default();
     let mut cursor = end;
-    // Guard against cycles in broken data (a span listed as its own ancestor).
-    while depth < 10_000 {
+    // The cursor only moves back (to a start before it), so this ends.
+    loop {
         // The child that finished last before the cursor decided when this span could go on.
         let next = kids
             .iter()
