@@ -198,6 +198,24 @@ fn the_opentelemetry_python_sdk_exports_to_opsdeck_and_its_spans_and_logs_come_b
     );
     let error = logs.iter().find(|log| log["body"] == "payment failed: card declined").unwrap();
     assert_eq!((&error["span_id"], &error["severity_text"]), (&charge["span_id"], &"ERROR".into()));
+    // The logs on their own: by trace, text, severity and service.
+    assert_eq!(json(dir.path(), &["logs", "--trace", &trace_id]).as_array().unwrap().len(), 2);
+    let declined = json(dir.path(), &["logs", "--grep", "DECLINED"]);
+    assert_eq!(declined.as_array().unwrap().len(), 1, "{declined}");
+    assert_eq!(declined[0]["severity_text"], "ERROR");
+    assert_eq!(json(dir.path(), &["logs", "--severity", "error"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        json(dir.path(), &["logs", "--severity", "info", "--service", "shop-sdk"]).as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(
+        json(dir.path(), &["logs", "--grep", "100%_"]),
+        serde_json::json!([]),
+        "LIKE wildcards are literal"
+    );
+    let bad = cli(dir.path(), &["logs", "--severity", "loud"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--severity takes"));
     let listed = json(dir.path(), &["traces", "list", "--service", "shop-sdk", "--errors"]);
     assert_eq!(listed[0]["trace_id"], trace_id.as_str());
     opsdeck_tests::process::stop(&mut serve);

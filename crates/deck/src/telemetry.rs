@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use opsdeck_telemetry::{receiver, LogRecord, PathSegment, Span, TraceQuery, TraceSummary, Writer};
+use opsdeck_telemetry::{receiver, LogQuery, LogRecord, PathSegment, Span, TraceQuery, TraceSummary, Writer};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -66,6 +66,11 @@ impl Deck {
     /// Traces matching `query`, newest first.
     pub async fn traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, DeckError> {
         Ok(self.telemetry.traces(query).await?)
+    }
+
+    /// Log records matching `query`, newest first.
+    pub async fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, DeckError> {
+        Ok(self.telemetry.logs(query).await?)
     }
 
     /// One trace with its spans and logs.

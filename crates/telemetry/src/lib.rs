@@ -23,5 +23,5 @@ pub mod writer;
 pub use analysis::{critical_path, self_times, PathSegment};
 pub use error::TelemetryError;
 pub use model::{LogRecord, Span};
-pub use store::{migrator, Telemetry, TraceQuery, TraceSummary};
+pub use store::{migrator, LogQuery, Telemetry, TraceQuery, TraceSummary};
 pub use writer::Writer;

@@ -72,6 +72,8 @@ enum Command {
     /// Traces received over OTLP: list and show.
     #[command(subcommand)]
     Traces(traces::TracesCommand),
+    /// Log records received over OTLP, newest first.
+    Logs(traces::LogsArgs),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
 }
@@ -133,6 +135,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Cert(command) => cert::run(&deck, command, output).await,
             Command::Config(command) => config::run(&deck, command, output).await,
             Command::Traces(command) => traces::run(&deck, command, output).await,
+            Command::Logs(args) => traces::logs(&deck, args, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
         };
         deck.shutdown().await;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{Deck, DeckError, TraceQuery};
+use opsdeck::{Deck, DeckError, LogQuery, TraceQuery};
 
 use super::Output;
 
@@ -143,5 +143,81 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `opsdeck logs`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct LogsArgs {
+    /// Only this service's records.
+    #[arg(long)]
+    service: Option<String>,
+    /// Only records at least this severe: trace, debug, info, warn, error, fatal (or 1–24).
+    #[arg(long)]
+    severity: Option<String>,
+    /// Only records whose body contains this text (case-insensitive).
+    #[arg(long)]
+    grep: Option<String>,
+    /// Only records of this trace.
+    #[arg(long)]
+    trace: Option<String>,
+    /// Only records from the last this many minutes.
+    #[arg(long, value_name = "MINUTES")]
+    since_minutes: Option<i64>,
+    /// The most records (at most 1000), newest first.
+    #[arg(long, default_value_t = 100)]
+    limit: i64,
+}
+
+/// OTLP's severity numbers: the first of each range.
+fn severity_number(text: &str) -> Result<i32, DeckError> {
+    let number = match text.trim().to_ascii_lowercase().as_str() {
+        "trace" => 1,
+        "debug" => 5,
+        "info" => 9,
+        "warn" | "warning" => 13,
+        "error" => 17,
+        "fatal" => 21,
+        other => other.parse::<i32>().ok().filter(|number| (1..=24).contains(number)).ok_or_else(|| {
+            super::input_error(format!(
+                "--severity takes trace, debug, info, warn, error, fatal or a number 1–24, not `{text}`"
+            ))
+        })?,
+    };
+    Ok(number)
+}
+
+pub(crate) async fn logs(deck: &Deck, args: LogsArgs, output: Output) -> Result<ExitCode, DeckError> {
+    let now = opsdeck_core::clock::now_unix_ms() * 1_000_000;
+    let query = LogQuery {
+        service: args.service,
+        min_severity: args.severity.as_deref().map(severity_number).transpose()?,
+        text: args.grep,
+        trace_id: args.trace,
+        since_unix_nano: args.since_minutes.map(|minutes| now - minutes * 60 * 1_000_000_000),
+        limit: args.limit,
+    };
+    let records = deck.logs(&query).await?;
+    output.print(&records, |records| {
+        if records.is_empty() {
+            return "no log records match\n".to_owned();
+        }
+        records.iter().fold(String::new(), |mut text, record| {
+            let _ = writeln!(
+                text,
+                "{} {:<5} {}  {}{}",
+                record.time_unix_nano,
+                record.severity_text,
+                record.service,
+                record.body,
+                if record.trace_id.is_empty() {
+                    String::new()
+                } else {
+                    format!("  trace {}", record.trace_id)
+                }
+            );
+            text
+        })
+    });
     Ok(ExitCode::SUCCESS)
 }
