@@ -388,6 +388,19 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
         .unwrap()
         .iter()
         .all(|s| s["name"] != "short id"));
+    // Retention: the oldest spans go first past the count, then everything past the age.
+    let pruned = json(dir.path(), &["traces", "prune", "--max-age-days", "3650", "--max-spans", "2"]);
+    assert_eq!(pruned["spans"], 2, "{pruned}");
+    let kept: Vec<String> = json(dir.path(), &["traces", "show", TRACE])["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|span| span["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kept, ["charge card", "SELECT orders"], "the two that started last stay");
+    let pruned = json(dir.path(), &["traces", "prune", "--max-age-days", "1"]);
+    assert_eq!(pruned["spans"], 2, "these spans are days old: {pruned}");
+    assert_eq!(json(dir.path(), &["traces", "list"]), serde_json::json!([]));
     let unknown = cli(dir.path(), &["traces", "show", "00000000000000000000000000000001"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no trace"));

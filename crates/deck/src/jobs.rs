@@ -97,6 +97,25 @@ impl Deck {
                 deck.run_expiry_job(&job.payload).await
             }
         });
+        Scheduler::ensure_job(
+            &self.store,
+            &JobSpec {
+                name: crate::telemetry::RETENTION_JOB.to_owned(),
+                kind: "telemetry.prune".to_owned(),
+                schedule: Schedule::Every(Duration::from_secs(600)),
+                payload: serde_json::to_value(opsdeck_telemetry::Retention::default())
+                    .unwrap_or_else(|_| serde_json::json!({})),
+            },
+        )
+        .await?;
+        let deck = Arc::downgrade(self);
+        scheduler.register("telemetry.prune", move |job: JobContext| {
+            let deck = deck.clone();
+            async move {
+                let deck = deck.upgrade().ok_or_else(|| "the deck is shutting down".to_owned())?;
+                deck.run_retention_job(&job.payload).await
+            }
+        });
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
         self.start_link_watcher();

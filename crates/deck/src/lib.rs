@@ -63,7 +63,9 @@ pub use opsdeck_config::{
     Promotion as ConfigPromotion, PromotionPreview, PromotionRequest, ReloadHook, ReloadOutcome,
     SyntaxProblem, Violation as ConfigViolation,
 };
-pub use opsdeck_telemetry::{LogQuery, LogRecord, PathSegment, Span, TraceQuery, TraceSummary};
+pub use opsdeck_telemetry::{
+    LogQuery, LogRecord, PathSegment, Pruned, Retention, Span, TraceQuery, TraceSummary,
+};
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
 pub use telemetry::{TraceDetail, OTLP_HTTP_ENV};

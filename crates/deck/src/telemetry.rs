@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use opsdeck_telemetry::{receiver, LogQuery, LogRecord, PathSegment, Span, TraceQuery, TraceSummary, Writer};
+use opsdeck_telemetry::{
+    receiver, LogQuery, LogRecord, PathSegment, Pruned, Retention, Span, TraceQuery, TraceSummary, Writer,
+};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -11,6 +13,9 @@ use crate::{Deck, DeckError};
 
 /// Where the OTLP/HTTP receiver listens (`127.0.0.1:4318` unless set; `off` for none).
 pub const OTLP_HTTP_ENV: &str = "OPSDECK_OTLP_HTTP";
+
+/// The job that prunes telemetry (every 10 minutes; its payload is the retention).
+pub const RETENTION_JOB: &str = "telemetry-retention";
 
 /// Records the writer may hold before receivers answer "retry later".
 const WRITER_CAPACITY: usize = 200_000;
@@ -66,6 +71,20 @@ impl Deck {
     /// Traces matching `query`, newest first.
     pub async fn traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, DeckError> {
         Ok(self.telemetry.traces(query).await?)
+    }
+
+    /// Removes the telemetry `retention` no longer keeps (oldest first).
+    pub async fn prune_telemetry(&self, retention: &Retention) -> Result<Pruned, DeckError> {
+        let now = opsdeck_core::clock::now_unix_ms().saturating_mul(1_000_000);
+        Ok(self.telemetry.prune(retention, now).await?)
+    }
+
+    /// The retention job's work: its payload is a [`Retention`].
+    pub(crate) async fn run_retention_job(&self, payload: &serde_json::Value) -> Result<String, String> {
+        let retention: Retention = serde_json::from_value(payload.clone())
+            .map_err(|error| format!("the job's retention settings are not readable: {error}"))?;
+        let pruned = self.prune_telemetry(&retention).await.map_err(|error| error.to_string())?;
+        Ok(format!("removed {} spans and {} log records", pruned.spans, pruned.logs))
     }
 
     /// Log records matching `query`, newest first.

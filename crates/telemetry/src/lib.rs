@@ -6,10 +6,11 @@
 //! into [`model`] spans and log records (rejecting, and counting, what
 //! cannot be kept); [`writer`] is the one batching writer with a bounded
 //! queue (a full queue makes the receiver answer 503 with Retry-After);
-//! [`store`] keeps spans and logs (migrations 4000–4999) and answers trace
-//! lists and whole traces. [`analysis`] finds a trace's critical path and
-//! each span's self time. gRPC, retention, the service map, compare and the
-//! pages come next (see the traces issue).
+//! [`store`] keeps spans and logs (migrations 4000–4999), answers trace
+//! lists, whole traces and log queries, and prunes by age and count (oldest
+//! first). [`analysis`] finds a trace's critical path and each span's self
+//! time. gRPC, the service map, compare and the pages come next (see the
+//! traces issue).
 
 mod error;
 
@@ -23,5 +24,5 @@ pub mod writer;
 pub use analysis::{critical_path, self_times, PathSegment};
 pub use error::TelemetryError;
 pub use model::{LogRecord, Span};
-pub use store::{migrator, LogQuery, Telemetry, TraceQuery, TraceSummary};
+pub use store::{migrator, LogQuery, Pruned, Retention, Telemetry, TraceQuery, TraceSummary};
 pub use writer::Writer;

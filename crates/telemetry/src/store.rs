@@ -79,6 +79,34 @@ pub struct LogQuery {
     pub limit: i64,
 }
 
+/// What a prune removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct Pruned {
+    /// Spans removed.
+    #[ts(type = "number")]
+    pub spans: i64,
+    /// Log records removed.
+    #[ts(type = "number")]
+    pub logs: i64,
+}
+
+/// How much telemetry to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Retention {
+    /// Keep this many days.
+    pub max_age_days: i64,
+    /// Keep at most this many spans (the oldest go first).
+    pub max_spans: i64,
+    /// Keep at most this many log records (the oldest go first).
+    pub max_logs: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { max_age_days: 7, max_spans: 5_000_000, max_logs: 5_000_000 }
+    }
+}
+
 /// The spans and logs of the store.
 #[derive(Clone)]
 pub struct Telemetry {
@@ -228,6 +256,51 @@ impl Telemetry {
             return Err(TelemetryError::UnknownTrace { trace_id });
         }
         rows.iter().map(span_of_row).collect()
+    }
+
+    /// Removes what `retention` no longer keeps: everything older than its
+    /// age, then the oldest beyond its counts.
+    pub async fn prune(&self, retention: &Retention, now_unix_nano: i64) -> Result<Pruned, TelemetryError> {
+        let cutoff = now_unix_nano - retention.max_age_days.max(0) * 86_400 * 1_000_000_000;
+        let mut pruned = Pruned::default();
+        pruned.spans += sqlx::query("DELETE FROM telemetry_spans WHERE start_unix_nano < $1")
+            .bind(cutoff)
+            .execute(self.store.pool())
+            .await?
+            .rows_affected() as i64;
+        pruned.logs += sqlx::query("DELETE FROM telemetry_logs WHERE time_unix_nano < $1")
+            .bind(cutoff)
+            .execute(self.store.pool())
+            .await?
+            .rows_affected() as i64;
+        // By count: the start time of the newest record past the limit marks what goes.
+        let oldest_kept_span: Option<i64> = sqlx::query_scalar(
+            "SELECT start_unix_nano FROM telemetry_spans ORDER BY start_unix_nano DESC LIMIT 1 OFFSET $1",
+        )
+        .bind(retention.max_spans.max(0))
+        .fetch_optional(self.store.pool())
+        .await?;
+        if let Some(threshold) = oldest_kept_span {
+            pruned.spans += sqlx::query("DELETE FROM telemetry_spans WHERE start_unix_nano <= $1")
+                .bind(threshold)
+                .execute(self.store.pool())
+                .await?
+                .rows_affected() as i64;
+        }
+        let oldest_kept_log: Option<i64> = sqlx::query_scalar(
+            "SELECT time_unix_nano FROM telemetry_logs ORDER BY time_unix_nano DESC LIMIT 1 OFFSET $1",
+        )
+        .bind(retention.max_logs.max(0))
+        .fetch_optional(self.store.pool())
+        .await?;
+        if let Some(threshold) = oldest_kept_log {
+            pruned.logs += sqlx::query("DELETE FROM telemetry_logs WHERE time_unix_nano <= $1")
+                .bind(threshold)
+                .execute(self.store.pool())
+                .await?
+                .rows_affected() as i64;
+        }
+        Ok(pruned)
     }
 
     /// Log records matching `query`, newest first.

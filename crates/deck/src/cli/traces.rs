@@ -29,6 +29,19 @@ pub(crate) enum TracesCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Remove old telemetry now (the app and `opsdeck serve` do it every 10
+    /// minutes, keeping 7 days and at most 5,000,000 spans and log records).
+    Prune {
+        /// Keep this many days.
+        #[arg(long, default_value_t = 7)]
+        max_age_days: i64,
+        /// Keep at most this many spans (the oldest go first).
+        #[arg(long, default_value_t = 5_000_000)]
+        max_spans: i64,
+        /// Keep at most this many log records (the oldest go first).
+        #[arg(long, default_value_t = 5_000_000)]
+        max_logs: i64,
+    },
     /// One trace: its spans as a tree (`*` marks the critical path), and its logs.
     Show {
         /// The trace id (32 hex digits).
@@ -74,6 +87,13 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                     );
                     text
                 })
+            });
+        }
+        TracesCommand::Prune { max_age_days, max_spans, max_logs } => {
+            let retention = opsdeck::Retention { max_age_days, max_spans, max_logs };
+            let pruned = deck.prune_telemetry(&retention).await?;
+            output.print(&pruned, |pruned| {
+                format!("removed {} spans and {} log records\n", pruned.spans, pruned.logs)
             });
         }
         TracesCommand::Show { trace_id, critical_path: true } => {
