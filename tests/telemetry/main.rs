@@ -284,6 +284,17 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
     assert_eq!(json(dir.path(), &["traces", "list", "--service", "postgres"]).as_array().unwrap().len(), 1);
     assert_eq!(json(dir.path(), &["traces", "list", "--service", "nobody"]), serde_json::json!([]));
     assert_eq!(json(dir.path(), &["traces", "list", "--errors"]).as_array().unwrap().len(), 1);
+    // By duration and by attribute (given as text, number or boolean, never as a prefix).
+    let count =
+        |args: &[&str]| json(dir.path(), &[&["traces", "list"], args].concat()).as_array().unwrap().len();
+    assert_eq!(count(&["--min-duration-ms", "100", "--max-duration-ms", "120"]), 1);
+    assert_eq!(count(&["--min-duration-ms", "121"]), 0);
+    assert_eq!(count(&["--attribute", "rows=42"]), 1);
+    assert_eq!(count(&["--attribute", "rows=4"]), 0);
+    assert_eq!(count(&["--attribute", "http.route=/checkout"]), 1);
+    assert_eq!(count(&["--attribute", "http.route=/check"]), 0);
+    assert_eq!(count(&["--attribute", "retries=2", "--service", "gateway"]), 1);
+    assert_eq!(cli(dir.path(), &["traces", "list", "--attribute", "novalue"]).status.code(), Some(2));
     let detail = json(dir.path(), &["traces", "show", &TRACE.to_uppercase()]);
     let spans = detail["spans"].as_array().unwrap();
     let by_name = |name: &str| spans.iter().find(|span| span["name"] == name).unwrap().clone();

@@ -58,8 +58,37 @@ pub struct TraceQuery {
     pub until_unix_nano: Option<i64>,
     /// Only traces with a span in error.
     pub errors_only: bool,
+    /// Only traces at least this long (ns).
+    pub min_duration_nano: Option<i64>,
+    /// Only traces at most this long (ns).
+    pub max_duration_nano: Option<i64>,
+    /// Only traces with a span whose attribute `key` has this value (as
+    /// text, number or boolean).
+    pub attribute: Option<(String, String)>,
     /// The most traces (capped at [`MAX_LIMIT`]).
     pub limit: i64,
+}
+
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// LIKE patterns that find `"key":value` in a stored attribute object,
+/// whether the value was sent as text or as a number or boolean, and not
+/// as a prefix of a longer value.
+fn attribute_patterns(key: &str, value: &str) -> [String; 4] {
+    let key = serde_json::Value::String(key.to_owned()).to_string();
+    let quoted = serde_json::Value::String(value.to_owned()).to_string();
+    let plain = serde_json::from_str::<serde_json::Value>(value)
+        .ok()
+        .filter(|parsed| parsed.is_number() || parsed.is_boolean())
+        .map_or_else(|| quoted.clone(), |parsed| parsed.to_string());
+    [
+        format!("%{}%", like_escape(&format!("{key}:{quoted},"))),
+        format!("%{}%", like_escape(&format!("{key}:{quoted}}}"))),
+        format!("%{}%", like_escape(&format!("{key}:{plain},"))),
+        format!("%{}%", like_escape(&format!("{key}:{plain}}}"))),
+    ]
 }
 
 /// What to list log records by; every part optional.
@@ -194,6 +223,7 @@ impl Telemetry {
     /// Traces matching `query`, newest first.
     pub async fn traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, TelemetryError> {
         let limit = if query.limit <= 0 { 50 } else { query.limit.min(MAX_LIMIT) };
+        let patterns = query.attribute.as_ref().map(|(key, value)| attribute_patterns(key, value));
         // The traces that qualify (any span matching), then a summary of each.
         let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
             "SELECT trace_id, MIN(start_unix_nano) AS started, MAX(end_unix_nano) AS ended, COUNT(*) AS spans, \
@@ -202,14 +232,25 @@ impl Telemetry {
                SELECT DISTINCT trace_id FROM telemetry_spans \
                WHERE ($1 IS NULL OR service = $1) AND ($2 IS NULL OR name = $2) \
                AND ($3 IS NULL OR start_unix_nano >= $3) AND ($4 IS NULL OR start_unix_nano < $4) \
-               AND ($5 = 0 OR status_code = 2)) \
-             GROUP BY trace_id ORDER BY started DESC LIMIT $6",
+               AND ($5 = 0 OR status_code = 2) \
+               AND ($6 IS NULL OR attributes LIKE $6 ESCAPE '\\' OR attributes LIKE $7 ESCAPE '\\' \
+                    OR attributes LIKE $8 ESCAPE '\\' OR attributes LIKE $9 ESCAPE '\\')) \
+             GROUP BY trace_id \
+             HAVING ($10 IS NULL OR MAX(end_unix_nano) - MIN(start_unix_nano) >= $10) \
+             AND ($11 IS NULL OR MAX(end_unix_nano) - MIN(start_unix_nano) <= $11) \
+             ORDER BY started DESC LIMIT $12",
         )
         .bind(query.service.as_deref())
         .bind(query.operation.as_deref())
         .bind(query.since_unix_nano)
         .bind(query.until_unix_nano)
         .bind(i64::from(query.errors_only))
+        .bind(patterns.as_ref().map(|p| p[0].clone()))
+        .bind(patterns.as_ref().map(|p| p[1].clone()))
+        .bind(patterns.as_ref().map(|p| p[2].clone()))
+        .bind(patterns.as_ref().map(|p| p[3].clone()))
+        .bind(query.min_duration_nano)
+        .bind(query.max_duration_nano)
         .bind(limit)
         .fetch_all(self.store.pool())
         .await?;
@@ -306,10 +347,7 @@ impl Telemetry {
     /// Log records matching `query`, newest first.
     pub async fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, TelemetryError> {
         let limit = if query.limit <= 0 { 100 } else { query.limit.min(MAX_LIMIT) };
-        let pattern = query.text.as_ref().map(|text| {
-            let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            format!("%{escaped}%")
-        });
+        let pattern = query.text.as_ref().map(|text| format!("%{}%", like_escape(&text.to_lowercase())));
         let rows = sqlx::query(
             "SELECT time_unix_nano, observed_unix_nano, severity_number, severity_text, body, service, trace_id, \
              span_id, attributes, resource, scope FROM telemetry_logs \

@@ -25,6 +25,15 @@ pub(crate) enum TracesCommand {
         /// Only traces that started within this many minutes.
         #[arg(long, value_name = "MINUTES")]
         since_minutes: Option<i64>,
+        /// Only traces at least this long.
+        #[arg(long, value_name = "MS")]
+        min_duration_ms: Option<f64>,
+        /// Only traces at most this long.
+        #[arg(long, value_name = "MS")]
+        max_duration_ms: Option<f64>,
+        /// Only traces with a span whose attribute KEY has VALUE (text, number or boolean).
+        #[arg(long, value_name = "KEY=VALUE")]
+        attribute: Option<String>,
         /// The most traces (at most 1000).
         #[arg(long, default_value_t = 50)]
         limit: i64,
@@ -58,14 +67,39 @@ fn millis(nanos: i64) -> String {
 
 pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> Result<ExitCode, DeckError> {
     match command {
-        TracesCommand::List { service, operation, errors, since_minutes, limit } => {
+        TracesCommand::List {
+            service,
+            operation,
+            errors,
+            since_minutes,
+            min_duration_ms,
+            max_duration_ms,
+            attribute,
+            limit,
+        } => {
             let now = opsdeck_core::clock::now_unix_ms() * 1_000_000;
+            let attribute = attribute
+                .map(|pair| {
+                    pair.split_once('=')
+                        .filter(|(key, _)| !key.trim().is_empty())
+                        .map(|(key, value)| (key.trim().to_owned(), value.to_owned()))
+                        .ok_or_else(|| {
+                            super::input_error(format!(
+                                "--attribute takes KEY=VALUE (like http.route=/checkout), not `{pair}`"
+                            ))
+                        })
+                })
+                .transpose()?;
+            let nanos = |ms: f64| (ms * 1e6) as i64;
             let query = TraceQuery {
                 service,
                 operation,
                 errors_only: errors,
                 since_unix_nano: since_minutes.map(|minutes| now - minutes * 60 * 1_000_000_000),
                 until_unix_nano: None,
+                min_duration_nano: min_duration_ms.map(nanos),
+                max_duration_nano: max_duration_ms.map(nanos),
+                attribute,
                 limit,
             };
             let traces = deck.traces(&query).await?;
