@@ -399,6 +399,31 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
         .unwrap()
         .iter()
         .all(|s| s["name"] != "short id"));
+    // The service map of those spans (sent days "ago": look back far enough).
+    let map = json(dir.path(), &["traces", "map", "--since-minutes", "100000000"]);
+    let edges: Vec<(String, String, i64, f64, i64)> = map
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |key: &str| e[key].as_str().unwrap().to_owned();
+            (
+                text("from"),
+                text("to"),
+                e["calls"].as_i64().unwrap(),
+                e["error_rate"].as_f64().unwrap(),
+                e["p95_nano"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        edges,
+        [
+            ("gateway".to_owned(), "payments".to_owned(), 1, 1.0, 100_000_000),
+            ("payments".to_owned(), "postgres".to_owned(), 1, 0.0, 70_000_000)
+        ],
+        "{map}"
+    );
     // Retention: the oldest spans go first past the count, then everything past the age.
     let pruned = json(dir.path(), &["traces", "prune", "--max-age-days", "3650", "--max-spans", "2"]);
     assert_eq!(pruned["spans"], 2, "{pruned}");

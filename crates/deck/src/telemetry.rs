@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use opsdeck_telemetry::{
-    receiver, LogQuery, LogRecord, PathSegment, Pruned, Retention, Span, TraceQuery, TraceSummary, Writer,
+    receiver, LogQuery, LogRecord, PathSegment, Pruned, Retention, ServiceEdge, Span, TraceQuery,
+    TraceSummary, Writer,
 };
 use serde::Serialize;
 use ts_rs::TS;
@@ -85,6 +86,12 @@ impl Deck {
             .map_err(|error| format!("the job's retention settings are not readable: {error}"))?;
         let pruned = self.prune_telemetry(&retention).await.map_err(|error| error.to_string())?;
         Ok(format!("removed {} spans and {} log records", pruned.spans, pruned.logs))
+    }
+
+    /// Which service calls which since `since_unix_nano`, with call counts,
+    /// error rates and latency percentiles.
+    pub async fn service_map(&self, since_unix_nano: i64) -> Result<Vec<ServiceEdge>, DeckError> {
+        Ok(self.telemetry.service_map(since_unix_nano).await?)
     }
 
     /// Log records matching `query`, newest first.

@@ -108,6 +108,38 @@ pub struct LogQuery {
     pub limit: i64,
 }
 
+/// Calls from one service to another, as the service map shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ServiceEdge {
+    /// The calling service (the parent span's).
+    pub from: String,
+    /// The called service (the child span's).
+    pub to: String,
+    /// How many calls.
+    #[ts(type = "number")]
+    pub calls: i64,
+    /// How many ended in error.
+    #[ts(type = "number")]
+    pub errors: i64,
+    /// Errors / calls.
+    pub error_rate: f64,
+    /// Median duration of the called spans, ns.
+    #[ts(type = "number")]
+    pub p50_nano: i64,
+    /// 95th percentile, ns.
+    #[ts(type = "number")]
+    pub p95_nano: i64,
+}
+
+/// The value below which `share` of the sorted `values` lie (nearest rank).
+pub fn percentile(sorted: &[i64], share: f64) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (share * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
 /// What a prune removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
 pub struct Pruned {
@@ -344,6 +376,43 @@ impl Telemetry {
         Ok(pruned)
     }
 
+    /// Which service calls which since `since_unix_nano`: a span whose parent
+    /// belongs to another service is a call from that service (the most
+    /// recent 1,000,000 calls are counted).
+    pub async fn service_map(&self, since_unix_nano: i64) -> Result<Vec<ServiceEdge>, TelemetryError> {
+        let rows: Vec<(String, String, i64, i32)> = sqlx::query_as(
+            "SELECT p.service, c.service, c.duration_nano, c.status_code FROM telemetry_spans c \
+             JOIN telemetry_spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id \
+             WHERE c.start_unix_nano >= $1 AND p.service <> c.service \
+             ORDER BY c.start_unix_nano DESC LIMIT 1000000",
+        )
+        .bind(since_unix_nano)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut edges: std::collections::BTreeMap<(String, String), (i64, Vec<i64>)> = Default::default();
+        for (from, to, duration, status) in rows {
+            let entry = edges.entry((from, to)).or_default();
+            entry.0 += i64::from(status == 2);
+            entry.1.push(duration);
+        }
+        Ok(edges
+            .into_iter()
+            .map(|((from, to), (errors, mut durations))| {
+                durations.sort_unstable();
+                let calls = durations.len() as i64;
+                ServiceEdge {
+                    from,
+                    to,
+                    calls,
+                    errors,
+                    error_rate: if calls > 0 { errors as f64 / calls as f64 } else { 0.0 },
+                    p50_nano: percentile(&durations, 0.5),
+                    p95_nano: percentile(&durations, 0.95),
+                }
+            })
+            .collect())
+    }
+
     /// Log records matching `query`, newest first.
     pub async fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, TelemetryError> {
         let limit = if query.limit <= 0 { 100 } else { query.limit.min(MAX_LIMIT) };
@@ -427,4 +496,29 @@ fn log_of_row(row: &sqlx::any::AnyRow) -> Result<LogRecord, TelemetryError> {
         resource: json(9)?,
         scope: json(10)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let values: Vec<i64> = (1..=100).collect();
+        assert_eq!(
+            (percentile(&values, 0.5), percentile(&values, 0.95), percentile(&values, 1.0)),
+            (50, 95, 100)
+        );
+        assert_eq!(percentile(&[7], 0.95), 7);
+        assert_eq!(percentile(&[], 0.5), 0);
+    }
+
+    #[test]
+    fn attribute_patterns_match_text_numbers_and_booleans_whole() {
+        let [text_more, text_last, plain_more, plain_last] = attribute_patterns("rows", "42");
+        assert_eq!(text_more, "%\"rows\":\"42\",%");
+        assert_eq!(text_last, "%\"rows\":\"42\"}%");
+        assert_eq!((plain_more.as_str(), plain_last.as_str()), ("%\"rows\":42,%", "%\"rows\":42}%"));
+        assert_eq!(attribute_patterns("a_b", "x%")[0], "%\"a\\_b\":\"x\\%\",%");
+    }
 }

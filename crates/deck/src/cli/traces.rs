@@ -38,6 +38,13 @@ pub(crate) enum TracesCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// The service map: which service calls which, how often, how often in
+    /// error, and how fast (p50/p95 of the called spans).
+    Map {
+        /// Over the last this many minutes.
+        #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+        since_minutes: i64,
+    },
     /// Remove old telemetry now (the app and `opsdeck serve` do it every 10
     /// minutes, keeping 7 days and at most 5,000,000 spans and log records).
     Prune {
@@ -118,6 +125,28 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                         if trace.errors > 0 { format!(" ({} errors)", trace.errors) } else { String::new() },
                         trace.service,
                         trace.name
+                    );
+                    text
+                })
+            });
+        }
+        TracesCommand::Map { since_minutes } => {
+            let now = opsdeck_core::clock::now_unix_ms() * 1_000_000;
+            let edges = deck.service_map(now - since_minutes.max(0) * 60 * 1_000_000_000).await?;
+            output.print(&edges, |edges| {
+                if edges.is_empty() {
+                    return format!("no calls between services in the last {since_minutes} minutes\n");
+                }
+                edges.iter().fold(String::new(), |mut text, edge| {
+                    let _ = writeln!(
+                        text,
+                        "{} -> {}  {} calls  {:.1}% errors  p50 {}  p95 {}",
+                        edge.from,
+                        edge.to,
+                        edge.calls,
+                        edge.error_rate * 100.0,
+                        millis(edge.p50_nano),
+                        millis(edge.p95_nano)
                     );
                     text
                 })
