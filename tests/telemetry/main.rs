@@ -399,6 +399,10 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
         .unwrap()
         .iter()
         .all(|s| s["name"] != "short id"));
+    let itself = json(dir.path(), &["traces", "compare", TRACE, TRACE]);
+    assert!(itself.as_array().unwrap().iter().all(|change| change["change"] == "same"), "{itself}");
+    let printed = String::from_utf8(cli(dir.path(), &["traces", "compare", TRACE, TRACE]).stdout).unwrap();
+    assert_eq!(printed, "the traces match span for span\n");
     // The service map of those spans (sent days "ago": look back far enough).
     let map = json(dir.path(), &["traces", "map", "--since-minutes", "100000000"]);
     let edges: Vec<(String, String, i64, f64, i64)> = map

@@ -88,6 +88,17 @@ impl Deck {
         Ok(format!("removed {} spans and {} log records", pruned.spans, pruned.logs))
     }
 
+    /// Two traces compared span by span (matched by service, operation and occurrence).
+    pub async fn compare_traces(
+        &self,
+        before: &str,
+        after: &str,
+    ) -> Result<Vec<opsdeck_telemetry::SpanComparison>, DeckError> {
+        let before = self.telemetry.trace(before).await?;
+        let after = self.telemetry.trace(after).await?;
+        Ok(opsdeck_telemetry::compare(&before, &after))
+    }
+
     /// Which service calls which since `since_unix_nano`, with call counts,
     /// error rates and latency percentiles.
     pub async fn service_map(&self, since_unix_nano: i64) -> Result<Vec<ServiceEdge>, DeckError> {

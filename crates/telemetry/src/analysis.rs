@@ -137,6 +137,92 @@ pub fn self_times(spans: &[Span]) -> HashMap<String, i64> {
         .collect()
 }
 
+/// How one span of a trace compares with its match in another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SpanComparison {
+    /// The service.
+    pub service: String,
+    /// The operation.
+    pub name: String,
+    /// Which occurrence of service+operation in its trace, by start (0 first).
+    pub occurrence: usize,
+    /// `added` (only in the second), `removed` (only in the first), `slower`, `faster` or `same`.
+    pub change: String,
+    /// Duration in the first trace, ns.
+    #[ts(type = "number | null")]
+    pub before_nano: Option<i64>,
+    /// Duration in the second trace, ns.
+    #[ts(type = "number | null")]
+    pub after_nano: Option<i64>,
+}
+
+/// Compares two traces span by span: spans are matched by service,
+/// operation and occurrence (the n-th such span by start). A change of less
+/// than 10% or 1 ms counts as the same.
+pub fn compare(before: &[Span], after: &[Span]) -> Vec<SpanComparison> {
+    type Key = (String, String, usize);
+    fn keyed(spans: &[Span]) -> Vec<(Key, i64)> {
+        let mut sorted: Vec<&Span> = spans.iter().collect();
+        // By start; of spans starting together, the longer (the parent) first.
+        sorted.sort_by_key(|span| {
+            (span.start_unix_nano, std::cmp::Reverse(span.duration_nano()), span.span_id.clone())
+        });
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        sorted
+            .into_iter()
+            .map(|span| {
+                let counter = seen.entry((span.service.clone(), span.name.clone())).or_default();
+                let key = (span.service.clone(), span.name.clone(), *counter);
+                *counter += 1;
+                (key, span.duration_nano())
+            })
+            .collect()
+    }
+    let old = keyed(before);
+    let new: HashMap<Key, i64> = keyed(after).into_iter().collect();
+    let mut result = Vec::new();
+    let mut matched = std::collections::HashSet::new();
+    for (key, before_nano) in &old {
+        let after_nano = new.get(key).copied();
+        let change = match after_nano {
+            None => "removed",
+            Some(after_nano) => {
+                let delta = after_nano - before_nano;
+                let threshold = (before_nano / 10).max(1_000_000);
+                if delta >= threshold {
+                    "slower"
+                } else if -delta >= threshold {
+                    "faster"
+                } else {
+                    "same"
+                }
+            }
+        };
+        matched.insert(key.clone());
+        result.push(SpanComparison {
+            service: key.0.clone(),
+            name: key.1.clone(),
+            occurrence: key.2,
+            change: change.to_owned(),
+            before_nano: Some(*before_nano),
+            after_nano,
+        });
+    }
+    for (key, after_nano) in keyed(after) {
+        if !matched.contains(&key) {
+            result.push(SpanComparison {
+                service: key.0,
+                name: key.1,
+                occurrence: key.2,
+                change: "added".to_owned(),
+                before_nano: None,
+                after_nano: Some(after_nano),
+            });
+        }
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +306,41 @@ mod tests {
             path(&spans),
             [seg("root", 100, 200)],
             "a child wholly outside its parent is not on the path"
+        );
+    }
+
+    #[test]
+    fn comparing_traces_matches_spans_by_service_operation_and_occurrence() {
+        const MS: i64 = 1_000_000;
+        // Two spans of one operation ("query"): the occurrence decides which matches which.
+        let named = |id: &str, name: &str, start: i64, end: i64| Span {
+            name: name.to_owned(),
+            ..span(id, "r", start, end)
+        };
+        let before = [
+            span("r", "", 0, 100 * MS),
+            named("q1", "query", 0, 10 * MS),
+            named("q2", "query", 20 * MS, 30 * MS),
+            named("c", "cache", 40 * MS, 41 * MS),
+        ];
+        let after = [
+            span("r", "", 0, 105 * MS),
+            named("q1", "query", 0, 10 * MS),
+            named("q2", "query", 20 * MS, 50 * MS),
+            named("e", "email", 60 * MS, 70 * MS),
+        ];
+        let changes: Vec<(String, usize, String)> =
+            compare(&before, &after).into_iter().map(|c| (c.name, c.occurrence, c.change)).collect();
+        let expect = |name: &str, n: usize, change: &str| (name.to_owned(), n, change.to_owned());
+        assert_eq!(
+            changes,
+            [
+                expect("r", 0, "same"),
+                expect("query", 0, "same"),
+                expect("query", 1, "slower"),
+                expect("cache", 0, "removed"),
+                expect("email", 0, "added"),
+            ]
         );
     }
 

@@ -9,8 +9,8 @@
 //! [`store`] keeps spans and logs (migrations 4000–4999), answers trace
 //! lists, whole traces and log queries, and prunes by age and count (oldest
 //! first). [`analysis`] finds a trace's critical path and each span's self
-//! time; the store also draws the service map (calls, error rates, p50/p95
-//! per edge). gRPC, compare and the pages come next (see the traces issue).
+//! time, and compares two traces span by span; the store also draws the service map (calls, error rates, p50/p95
+//! per edge). gRPC and the pages come next (see the traces issue).
 
 mod error;
 
@@ -21,7 +21,7 @@ pub mod receiver;
 pub mod store;
 pub mod writer;
 
-pub use analysis::{critical_path, self_times, PathSegment};
+pub use analysis::{compare, critical_path, self_times, PathSegment, SpanComparison};
 pub use error::TelemetryError;
 pub use model::{LogRecord, Span};
 pub use store::{migrator, LogQuery, Pruned, Retention, ServiceEdge, Telemetry, TraceQuery, TraceSummary};

@@ -38,6 +38,13 @@ pub(crate) enum TracesCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Compare two traces span by span: added, removed, slower, faster.
+    Compare {
+        /// The earlier (baseline) trace.
+        before: String,
+        /// The trace to compare with it.
+        after: String,
+    },
     /// The service map: which service calls which, how often, how often in
     /// error, and how fast (p50/p95 of the called spans).
     Map {
@@ -128,6 +135,32 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                     );
                     text
                 })
+            });
+        }
+        TracesCommand::Compare { before, after } => {
+            let changes = deck.compare_traces(&before, &after).await?;
+            output.print(&changes, |changes| {
+                changes.iter().filter(|change| change.change != "same").fold(
+                    String::new(),
+                    |mut text, change| {
+                        let show = |nanos: Option<i64>| nanos.map_or_else(|| "—".to_owned(), millis);
+                        let _ = writeln!(
+                            text,
+                            "{:<8} {} {} #{}  {} -> {}",
+                            change.change,
+                            change.service,
+                            change.name,
+                            change.occurrence + 1,
+                            show(change.before_nano),
+                            show(change.after_nano)
+                        );
+                        text
+                    },
+                ) + if changes.iter().all(|change| change.change == "same") {
+                    "the traces match span for span\n"
+                } else {
+                    ""
+                }
             });
         }
         TracesCommand::Map { since_minutes } => {
