@@ -446,3 +446,45 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no trace"));
     opsdeck_tests::process::stop(&mut serve);
 }
+
+#[test]
+fn the_slow_trace_finder_names_traces_above_their_operations_percentile() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut serve, address) = serve(dir.path());
+    let now_ms = u64::try_from(opsdeck_core::clock::now_unix_ms()).unwrap();
+    // Six checkouts of 10 ms and one of 100 ms; two searches (too few to judge).
+    let mut spans = Vec::new();
+    for (index, duration) in [10u64, 10, 10, 10, 10, 10, 100].into_iter().enumerate() {
+        let mut root = otlp_span(1, None, "GET /checkout", 0, duration);
+        root.trace_id = hex_bytes(&format!("{:032x}", index + 1));
+        root.start_time_unix_nano = (now_ms - 1000) * 1_000_000;
+        root.end_time_unix_nano = root.start_time_unix_nano + duration * 1_000_000;
+        spans.push(root);
+    }
+    for index in 0..2u64 {
+        let mut root = otlp_span(1, None, "GET /search", 0, 500);
+        root.trace_id = hex_bytes(&format!("{:032x}", 100 + index));
+        root.start_time_unix_nano = (now_ms - 1000) * 1_000_000;
+        root.end_time_unix_nano = root.start_time_unix_nano + 500_000_000;
+        spans.push(root);
+    }
+    let answer = post(
+        &format!("http://{address}/v1/traces"),
+        "application/x-protobuf",
+        false,
+        &request("shop", spans).encode_to_vec(),
+    );
+    assert_eq!(answer.status, 200);
+    wait_until("nine traces", &|| json(dir.path(), &["traces", "list"]).as_array().unwrap().len() == 9);
+    let slow = json(dir.path(), &["traces", "slow", "--percentile", "80"]);
+    let slow = slow.as_array().unwrap();
+    assert_eq!(slow.len(), 1, "{slow:?}");
+    assert_eq!(slow[0]["trace_id"], format!("{:032x}", 7));
+    assert_eq!((&slow[0]["threshold_nano"], &slow[0]["samples"]), (&10_000_000.into(), &7.into()));
+    assert_eq!(
+        json(dir.path(), &["traces", "slow"]),
+        serde_json::json!([]),
+        "nothing beats its own p95 of 7 samples"
+    );
+    opsdeck_tests::process::stop(&mut serve);
+}

@@ -99,6 +99,16 @@ impl Deck {
         Ok(opsdeck_telemetry::compare(&before, &after))
     }
 
+    /// Traces slower than the `percentile` of their root operation since `since_unix_nano`.
+    pub async fn slow_traces(
+        &self,
+        since_unix_nano: i64,
+        percentile: f64,
+        limit: i64,
+    ) -> Result<Vec<opsdeck_telemetry::SlowTrace>, DeckError> {
+        Ok(self.telemetry.slow_traces(since_unix_nano, percentile, limit).await?)
+    }
+
     /// Which service calls which since `since_unix_nano`, with call counts,
     /// error rates and latency percentiles.
     pub async fn service_map(&self, since_unix_nano: i64) -> Result<Vec<ServiceEdge>, DeckError> {

@@ -10,7 +10,8 @@
 //! lists, whole traces and log queries, and prunes by age and count (oldest
 //! first). [`analysis`] finds a trace's critical path and each span's self
 //! time, and compares two traces span by span; the store also draws the service map (calls, error rates, p50/p95
-//! per edge). gRPC and the pages come next (see the traces issue).
+//! per edge) and finds traces slower than most of their operation. gRPC
+//! and the pages come next (see the traces issue).
 
 mod error;
 
@@ -24,5 +25,7 @@ pub mod writer;
 pub use analysis::{compare, critical_path, self_times, PathSegment, SpanComparison};
 pub use error::TelemetryError;
 pub use model::{LogRecord, Span};
-pub use store::{migrator, LogQuery, Pruned, Retention, ServiceEdge, Telemetry, TraceQuery, TraceSummary};
+pub use store::{
+    migrator, LogQuery, Pruned, Retention, ServiceEdge, SlowTrace, Telemetry, TraceQuery, TraceSummary,
+};
 pub use writer::Writer;

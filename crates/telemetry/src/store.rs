@@ -131,6 +131,26 @@ pub struct ServiceEdge {
     pub p95_nano: i64,
 }
 
+/// A trace slower than most of its kind.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct SlowTrace {
+    /// The trace.
+    pub trace_id: String,
+    /// Its root's service.
+    pub service: String,
+    /// Its root's operation.
+    pub name: String,
+    /// How long its root took, ns.
+    #[ts(type = "number")]
+    pub duration_nano: i64,
+    /// The percentile of that operation's root durations it exceeds, ns.
+    #[ts(type = "number")]
+    pub threshold_nano: i64,
+    /// How many traces of the operation were measured.
+    #[ts(type = "number")]
+    pub samples: i64,
+}
+
 /// The value below which `share` of the sorted `values` lie (nearest rank).
 pub fn percentile(sorted: &[i64], share: f64) -> i64 {
     if sorted.is_empty() {
@@ -411,6 +431,55 @@ impl Telemetry {
                 }
             })
             .collect())
+    }
+
+    /// Traces whose root took longer than the `percentile` of its operation's
+    /// roots since `since_unix_nano` (operations with at least 5 traces),
+    /// the most over their threshold first.
+    pub async fn slow_traces(
+        &self,
+        since_unix_nano: i64,
+        percentile_wanted: f64,
+        limit: i64,
+    ) -> Result<Vec<SlowTrace>, TelemetryError> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT trace_id, service, name, duration_nano FROM telemetry_spans \
+             WHERE parent_span_id = '' AND start_unix_nano >= $1 ORDER BY start_unix_nano DESC LIMIT 1000000",
+        )
+        .bind(since_unix_nano)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut by_operation: std::collections::BTreeMap<(String, String), Vec<(String, i64)>> =
+            Default::default();
+        for (trace_id, service, name, duration) in rows {
+            by_operation.entry((service, name)).or_default().push((trace_id, duration));
+        }
+        let share = (percentile_wanted / 100.0).clamp(0.0, 1.0);
+        let mut slow = Vec::new();
+        for ((service, name), traces) in by_operation {
+            if traces.len() < 5 {
+                continue;
+            }
+            let mut durations: Vec<i64> = traces.iter().map(|(_, duration)| *duration).collect();
+            durations.sort_unstable();
+            let threshold = percentile(&durations, share);
+            for (trace_id, duration) in traces.into_iter().filter(|(_, duration)| *duration > threshold) {
+                slow.push(SlowTrace {
+                    trace_id,
+                    service: service.clone(),
+                    name: name.clone(),
+                    duration_nano: duration,
+                    threshold_nano: threshold,
+                    samples: durations.len() as i64,
+                });
+            }
+        }
+        slow.sort_by(|a, b| {
+            let over = |t: &SlowTrace| t.duration_nano as f64 / t.threshold_nano.max(1) as f64;
+            over(b).total_cmp(&over(a))
+        });
+        slow.truncate(if limit <= 0 { 50 } else { limit.min(MAX_LIMIT) } as usize);
+        Ok(slow)
     }
 
     /// Log records matching `query`, newest first.

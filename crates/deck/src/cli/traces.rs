@@ -38,6 +38,19 @@ pub(crate) enum TracesCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Traces slower than most of their kind: above the percentile of their
+    /// root operation's durations (operations with at least 5 traces).
+    Slow {
+        /// The percentile to beat.
+        #[arg(long, default_value_t = 95.0)]
+        percentile: f64,
+        /// Over the last this many minutes.
+        #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+        since_minutes: i64,
+        /// The most traces.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
     /// Compare two traces span by span: added, removed, slower, faster.
     Compare {
         /// The earlier (baseline) trace.
@@ -132,6 +145,29 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                         if trace.errors > 0 { format!(" ({} errors)", trace.errors) } else { String::new() },
                         trace.service,
                         trace.name
+                    );
+                    text
+                })
+            });
+        }
+        TracesCommand::Slow { percentile, since_minutes, limit } => {
+            let now = opsdeck_core::clock::now_unix_ms() * 1_000_000;
+            let slow =
+                deck.slow_traces(now - since_minutes.max(0) * 60 * 1_000_000_000, percentile, limit).await?;
+            output.print(&slow, |slow| {
+                if slow.is_empty() {
+                    return format!("no trace is slower than the p{percentile} of its operation\n");
+                }
+                slow.iter().fold(String::new(), |mut text, trace| {
+                    let _ = writeln!(
+                        text,
+                        "{}  {} {}  {} (p{percentile} {}, {} traces)",
+                        trace.trace_id,
+                        trace.service,
+                        trace.name,
+                        millis(trace.duration_nano),
+                        millis(trace.threshold_nano),
+                        trace.samples
                     );
                     text
                 })
