@@ -608,6 +608,15 @@ fn a_config_edited_in_the_app_is_linted_against_its_schema_saved_promoted_and_co
     std::fs::write(&linked, "# shop settings\nserver:\n  port: 8080\nlog: loud\nworkers: 8\n").unwrap();
     app.session.wait_for_text("[data-testid=config-link-error]", "log");
     app.screenshot("configs-linked-dark");
+    // The Reload and Approvals tabs, as a user first finds them.
+    app.session.click_css("[data-testid=config-tab-reload]");
+    app.session.wait_for_text("[data-testid=config-reload-form]", "Command");
+    app.screenshot("configs-reload-dark");
+    app.session.click_css("[data-testid=config-tab-approvals]");
+    app.session.wait_for_text("[data-testid=page-title]", "Configs");
+    app.session.click_css("[data-testid=config-approval-prod]");
+    app.session.wait_for_text("body", "No promotion requests yet");
+    app.screenshot("configs-approvals-dark");
     // The Overview counts it as needing attention.
     app.session.click_css("[data-testid=nav-overview]");
     app.session.wait_for_text("[data-testid=configs-summary]", "1 project, 2 environments");
