@@ -488,3 +488,44 @@ fn the_slow_trace_finder_names_traces_above_their_operations_percentile() {
     );
     opsdeck_tests::process::stop(&mut serve);
 }
+
+#[test]
+fn opsdeck_demo_fills_the_store_with_a_simulated_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut serve, address) = serve(dir.path());
+    let sent = json(dir.path(), &["demo", "--endpoint", &format!("http://{address}"), "--traces", "120"]);
+    assert_eq!(sent["traces"], 120, "{sent}");
+    let spans = sent["spans"].as_i64().unwrap();
+    wait_until("the demo traces", &|| {
+        json(dir.path(), &["traces", "list", "--limit", "1000"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["spans"].as_i64().unwrap())
+            .sum::<i64>()
+            == spans
+    });
+    let map = json(dir.path(), &["traces", "map"]);
+    let edges: Vec<String> = map
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}->{}", e["from"].as_str().unwrap(), e["to"].as_str().unwrap()))
+        .collect();
+    for edge in
+        ["gateway->catalog", "catalog->redis", "gateway->orders", "orders->payments", "orders->postgres"]
+    {
+        assert!(edges.contains(&edge.to_owned()), "{edge} missing from {edges:?}");
+    }
+    let logs = json(dir.path(), &["logs", "--service", "orders"]);
+    assert!(
+        !logs.as_array().unwrap().is_empty()
+            && logs.as_array().unwrap().iter().all(|log| log["trace_id"].as_str().unwrap().len() == 32)
+    );
+    // Nothing listens: the command says where it tried and what to do.
+    let closed = format!("http://127.0.0.1:{}", opsdeck_tests::process::free_port());
+    let failed = cli(dir.path(), &["demo", "--endpoint", &closed, "--traces", "1"]);
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("is the app or `opsdeck serve` running?"));
+    opsdeck_tests::process::stop(&mut serve);
+}

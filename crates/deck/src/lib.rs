@@ -68,7 +68,7 @@ pub use opsdeck_telemetry::{
 };
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
-pub use telemetry::{TraceDetail, OTLP_HTTP_ENV};
+pub use telemetry::{DemoReport, TraceDetail, OTLP_HTTP_ENV};
 pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};
 
 /// Environment variable naming the data dir (same as `--data-dir`).

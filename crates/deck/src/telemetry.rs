@@ -37,7 +37,77 @@ pub struct TraceDetail {
     pub self_time_nano: std::collections::BTreeMap<String, i64>,
 }
 
+/// What `opsdeck demo` sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct DemoReport {
+    /// Where to.
+    pub endpoint: String,
+    /// Traces sent.
+    #[ts(type = "number")]
+    pub traces: i64,
+    /// Spans sent.
+    #[ts(type = "number")]
+    pub spans: i64,
+    /// Log records sent.
+    #[ts(type = "number")]
+    pub logs: i64,
+}
+
 impl Deck {
+    /// Sends `traces` traces of simulated shop traffic (and their logs) to an
+    /// OTLP/HTTP endpoint (`http://127.0.0.1:4318`), 50 traces a request.
+    pub async fn demo(&self, endpoint: &str, traces: usize) -> Result<DemoReport, DeckError> {
+        use prost::Message as _;
+        let endpoint = endpoint.trim_end_matches('/').to_owned();
+        let now =
+            u64::try_from(opsdeck_core::clock::now_unix_ms()).unwrap_or_default().saturating_mul(1_000_000);
+        let mut seed = [0u8; 8];
+        getrandom::fill(&mut seed).map_err(|error| opsdeck_core::CoreError::Random(error.to_string()))?;
+        let mut report = DemoReport { endpoint: endpoint.clone(), traces: 0, spans: 0, logs: 0 };
+        let mut left = traces;
+        while left > 0 {
+            let batch = left.min(50);
+            let ends_at = now.saturating_sub((left - batch) as u64 * 50_000_000);
+            let (spans, logs) =
+                opsdeck_telemetry::demo::shop_traffic(batch, u64::from_le_bytes(seed) ^ left as u64, ends_at);
+            report.spans += spans
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .map(|s| s.spans.len() as i64)
+                .sum::<i64>();
+            report.logs += logs
+                .resource_logs
+                .iter()
+                .flat_map(|r| &r.scope_logs)
+                .map(|s| s.log_records.len() as i64)
+                .sum::<i64>();
+            for (path, body) in [("v1/traces", spans.encode_to_vec()), ("v1/logs", logs.encode_to_vec())] {
+                let url = format!("{endpoint}/{path}");
+                let request = opsdeck_core::http::OutboundRequest::post(url.clone(), body)
+                    .header("Content-Type", "application/x-protobuf")
+                    // A re-sent export replaces the same spans: safe to retry.
+                    .idempotency_key(&format!("demo-{}-{left}-{path}", hex::encode(seed)));
+                let response = self.http.send(request).await.map_err(|error| {
+                    opsdeck_telemetry::TelemetryError::Invalid(format!(
+                        "cannot send demo traffic to {url}: {error} (is the app or `opsdeck serve` running?)"
+                    ))
+                })?;
+                if response.status != 200 {
+                    return Err(opsdeck_telemetry::TelemetryError::Invalid(format!(
+                        "{url} answered {}: {}",
+                        response.status,
+                        String::from_utf8_lossy(&response.body)
+                    ))
+                    .into());
+                }
+            }
+            report.traces += batch as i64;
+            left -= batch;
+        }
+        Ok(report)
+    }
+
     /// Starts the OTLP/HTTP receiver and its writer, unless turned off. A
     /// port already in use (another OpsDeck receiving) is reported, not fatal.
     pub(crate) async fn start_telemetry(self: &Arc<Self>) {

@@ -16,6 +16,7 @@
 mod error;
 
 pub mod analysis;
+pub mod demo;
 pub mod model;
 pub mod otlp;
 pub mod receiver;

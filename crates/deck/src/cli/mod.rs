@@ -74,6 +74,8 @@ enum Command {
     Traces(traces::TracesCommand),
     /// Log records received over OTLP, newest first.
     Logs(traces::LogsArgs),
+    /// Send realistic OTLP traffic (a small simulated shop) to a receiver.
+    Demo(traces::DemoArgs),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
 }
@@ -136,6 +138,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Config(command) => config::run(&deck, command, output).await,
             Command::Traces(command) => traces::run(&deck, command, output).await,
             Command::Logs(args) => traces::logs(&deck, args, output).await,
+            Command::Demo(args) => traces::demo(&deck, args, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
         };
         deck.shutdown().await;

@@ -373,3 +373,25 @@ pub(crate) async fn logs(deck: &Deck, args: LogsArgs, output: Output) -> Result<
     });
     Ok(ExitCode::SUCCESS)
 }
+
+/// Arguments of `opsdeck demo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DemoArgs {
+    /// The OTLP/HTTP endpoint (the app and `opsdeck serve` receive on this one).
+    #[arg(long, default_value = "http://127.0.0.1:4318")]
+    endpoint: String,
+    /// How many traces to send (spread over the last few seconds).
+    #[arg(long, default_value_t = 200)]
+    traces: usize,
+}
+
+pub(crate) async fn demo(deck: &Deck, args: DemoArgs, output: Output) -> Result<ExitCode, DeckError> {
+    let report = deck.demo(&args.endpoint, args.traces).await?;
+    output.print(&report, |report| {
+        format!(
+            "sent {} traces ({} spans, {} log records) of a simulated shop to {}; `opsdeck traces list` shows them\n",
+            report.traces, report.spans, report.logs, report.endpoint
+        )
+    });
+    Ok(ExitCode::SUCCESS)
+}
