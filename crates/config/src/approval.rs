@@ -97,6 +97,11 @@ fn request_of(row: RequestRow) -> PromotionRequest {
     }
 }
 
+/// The environments of a stored comma-separated list (`prod,staging`).
+pub(crate) fn env_list(text: &str) -> Vec<String> {
+    text.split(',').filter(|env| !env.is_empty()).map(str::to_owned).collect()
+}
+
 /// The person behind an actor (`cli:ana` → `ana`).
 pub fn person(actor: &str) -> &str {
     actor.split_once(':').map_or(actor, |(_, user)| user)
@@ -110,7 +115,7 @@ impl Configs {
             .bind(&id)
             .fetch_one(self.store.pool())
             .await?;
-        Ok(text.split(',').filter(|env| !env.is_empty()).map(str::to_owned).collect())
+        Ok(env_list(&text))
     }
 
     /// Sets the environments of `project` whose promotions need approval (none: empty).

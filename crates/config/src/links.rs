@@ -88,10 +88,32 @@ impl Configs {
 
     /// Every link, by project, environment and layer.
     pub async fn links(&self) -> Result<Vec<ConfigLink>, ConfigError> {
+        self.links_matching(None).await
+    }
+
+    /// The link of one layer, if it is linked (asked after every stored change).
+    pub async fn link_of(
+        &self,
+        project: &str,
+        env: &str,
+        layer: &str,
+    ) -> Result<Option<ConfigLink>, ConfigError> {
+        Ok(self.links_matching(Some((project, env, layer))).await?.into_iter().next())
+    }
+
+    async fn links_matching(
+        &self,
+        layer: Option<(&str, &str, &str)>,
+    ) -> Result<Vec<ConfigLink>, ConfigError> {
         let rows: Vec<LinkRow> = sqlx::query_as(
             "SELECT p.name, l.env, l.layer, l.path, l.last_hash, l.last_error, l.checked_at_unix_ms \
-             FROM config_links l JOIN config_projects p ON p.id = l.project_id ORDER BY p.name, l.env, l.layer",
+             FROM config_links l JOIN config_projects p ON p.id = l.project_id \
+             WHERE ($1 IS NULL OR p.name = $1) AND ($2 IS NULL OR l.env = $2) AND ($3 IS NULL OR l.layer = $3) \
+             ORDER BY p.name, l.env, l.layer",
         )
+        .bind(layer.map(|(project, _, _)| project))
+        .bind(layer.map(|(_, env, _)| env))
+        .bind(layer.map(|(_, _, layer)| layer))
         .fetch_all(self.store.pool())
         .await?;
         Ok(rows

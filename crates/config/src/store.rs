@@ -211,8 +211,7 @@ impl Configs {
                 .chain(envs)
                 .filter(|env| seen.insert(env.clone()))
                 .collect();
-            let approval_envs =
-                approval_envs.split(',').filter(|env| !env.is_empty()).map(str::to_owned).collect();
+            let approval_envs = crate::approval::env_list(&approval_envs);
             projects.push(ProjectInfo {
                 name,
                 env_prefix,

@@ -88,15 +88,9 @@ impl Deck {
         self.configs.link(project, env, layer, &shown, &sha256(&text)).await?;
         let details = serde_json::json!({ "path": shown, "layer": layer });
         self.audit(caller, "config.link", &format!("{project}/{env}"), Outcome::Ok, details).await?;
-        let link = self
-            .configs
-            .links()
-            .await?
-            .into_iter()
-            .find(|link| link.project == project && link.env == env && link.layer == layer)
-            .ok_or_else(|| {
-                ConfigError::Invalid(format!("the link of {project}/{env} {layer} was not kept"))
-            })?;
+        let link = self.configs.link_of(project, env, layer).await?.ok_or_else(|| {
+            ConfigError::Invalid(format!("the link of {project}/{env} {layer} was not kept"))
+        })?;
         Ok((link, version))
     }
 
@@ -209,13 +203,7 @@ impl Deck {
         env: &str,
         version: &ConfigVersion,
     ) -> Result<(), DeckError> {
-        let Some(link) = self
-            .configs
-            .links()
-            .await?
-            .into_iter()
-            .find(|link| link.project == project && link.env == env && link.layer == version.layer)
-        else {
+        let Some(link) = self.configs.link_of(project, env, &version.layer).await? else {
             return Ok(());
         };
         let on_disk = std::fs::read_to_string(&link.path).ok();
