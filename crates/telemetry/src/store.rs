@@ -519,12 +519,16 @@ impl Telemetry {
     }
 }
 
+/// A JSON column (attributes, resource, scope, events, links) as a value.
+fn json_column(row: &sqlx::any::AnyRow, index: usize) -> Result<serde_json::Value, TelemetryError> {
+    use sqlx::Row;
+    let text: String = row.try_get(index)?;
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
 fn span_of_row(row: &sqlx::any::AnyRow) -> Result<Span, TelemetryError> {
     use sqlx::Row;
-    let json = |index: usize| -> Result<serde_json::Value, TelemetryError> {
-        let text: String = row.try_get(index)?;
-        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-    };
+    let json = |index: usize| json_column(row, index);
     Ok(Span {
         trace_id: row.try_get(0)?,
         span_id: row.try_get(1)?,
@@ -548,10 +552,7 @@ fn span_of_row(row: &sqlx::any::AnyRow) -> Result<Span, TelemetryError> {
 
 fn log_of_row(row: &sqlx::any::AnyRow) -> Result<LogRecord, TelemetryError> {
     use sqlx::Row;
-    let json = |index: usize| -> Result<serde_json::Value, TelemetryError> {
-        let text: String = row.try_get(index)?;
-        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-    };
+    let json = |index: usize| json_column(row, index);
     Ok(LogRecord {
         time_unix_nano: row.try_get(0)?,
         observed_unix_nano: row.try_get(1)?,

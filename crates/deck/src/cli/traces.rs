@@ -88,6 +88,11 @@ pub(crate) enum TracesCommand {
     },
 }
 
+/// The Unix time, in nanoseconds, `minutes` ago (options like `--since-minutes`).
+fn minutes_ago(minutes: i64) -> i64 {
+    opsdeck_core::clock::now_unix_ms() * 1_000_000 - minutes.max(0) * 60 * 1_000_000_000
+}
+
 fn millis(nanos: i64) -> String {
     format!("{:.2} ms", nanos as f64 / 1e6)
 }
@@ -104,7 +109,6 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             attribute,
             limit,
         } => {
-            let now = opsdeck_core::clock::now_unix_ms() * 1_000_000;
             let attribute = attribute
                 .map(|pair| {
                     pair.split_once('=')
@@ -122,7 +126,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                 service,
                 operation,
                 errors_only: errors,
-                since_unix_nano: since_minutes.map(|minutes| now - minutes * 60 * 1_000_000_000),
+                since_unix_nano: since_minutes.map(minutes_ago),
                 until_unix_nano: None,
                 min_duration_nano: min_duration_ms.map(nanos),
                 max_duration_nano: max_duration_ms.map(nanos),
@@ -151,9 +155,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Slow { percentile, since_minutes, limit } => {
-            let now = opsdeck_core::clock::now_unix_ms() * 1_000_000;
-            let slow =
-                deck.slow_traces(now - since_minutes.max(0) * 60 * 1_000_000_000, percentile, limit).await?;
+            let slow = deck.slow_traces(minutes_ago(since_minutes), percentile, limit).await?;
             output.print(&slow, |slow| {
                 if slow.is_empty() {
                     return format!("no trace is slower than the p{percentile} of its operation\n");
@@ -200,8 +202,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Map { since_minutes } => {
-            let now = opsdeck_core::clock::now_unix_ms() * 1_000_000;
-            let edges = deck.service_map(now - since_minutes.max(0) * 60 * 1_000_000_000).await?;
+            let edges = deck.service_map(minutes_ago(since_minutes)).await?;
             output.print(&edges, |edges| {
                 if edges.is_empty() {
                     return format!("no calls between services in the last {since_minutes} minutes\n");
@@ -340,13 +341,12 @@ fn severity_number(text: &str) -> Result<i32, DeckError> {
 }
 
 pub(crate) async fn logs(deck: &Deck, args: LogsArgs, output: Output) -> Result<ExitCode, DeckError> {
-    let now = opsdeck_core::clock::now_unix_ms() * 1_000_000;
     let query = LogQuery {
         service: args.service,
         min_severity: args.severity.as_deref().map(severity_number).transpose()?,
         text: args.grep,
         trace_id: args.trace,
-        since_unix_nano: args.since_minutes.map(|minutes| now - minutes * 60 * 1_000_000_000),
+        since_unix_nano: args.since_minutes.map(minutes_ago),
         limit: args.limit,
     };
     let records = deck.logs(&query).await?;
