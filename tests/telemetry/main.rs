@@ -21,10 +21,16 @@ const PASSPHRASE: &str = "telemetry test passphrase";
 const TRACE: &str = "5b8efff798038103d269b633813fc60c";
 
 fn cli(dir: &Path, args: &[&str]) -> Output {
+    cli_on(dir, "", args)
+}
+
+/// The CLI on `dir`, with its store on PostgreSQL at `database_url` (SQLite when empty).
+fn cli_on(dir: &Path, database_url: &str, args: &[&str]) -> Output {
     opsdeck_command()
         .arg("--data-dir")
         .arg(dir)
         .args(args)
+        .env("OPSDECK_DATABASE_URL", database_url)
         .env("OPSDECK_PASSPHRASE", PASSPHRASE)
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
         .output()
@@ -32,7 +38,11 @@ fn cli(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn json(dir: &Path, args: &[&str]) -> Value {
-    let output = cli(dir, &[&["--json"], args].concat());
+    json_on(dir, "", args)
+}
+
+fn json_on(dir: &Path, database_url: &str, args: &[&str]) -> Value {
+    let output = cli_on(dir, database_url, &[&["--json"], args].concat());
     assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
 }
@@ -124,6 +134,10 @@ fn wait_until(what: &str, done: &dyn Fn() -> bool) {
 
 /// `opsdeck serve` on `dir` with its OTLP receiver on a free port; returns it and the address.
 fn serve(dir: &Path) -> (std::process::Child, String) {
+    serve_on(dir, "")
+}
+
+fn serve_on(dir: &Path, database_url: &str) -> (std::process::Child, String) {
     let address = format!("127.0.0.1:{}", opsdeck_tests::process::free_port());
     let data_dir = dir.display().to_string();
     let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
@@ -134,6 +148,7 @@ fn serve(dir: &Path) -> (std::process::Child, String) {
             ("OPSDECK_PASSPHRASE", PASSPHRASE),
             ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"),
             ("OPSDECK_OTLP_HTTP", &address),
+            ("OPSDECK_DATABASE_URL", database_url),
         ],
         "TERM",
         None,
@@ -527,5 +542,35 @@ fn opsdeck_demo_fills_the_store_with_a_simulated_shop() {
     let failed = cli(dir.path(), &["demo", "--endpoint", &closed, "--traces", "1"]);
     assert_eq!(failed.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&failed.stderr).contains("is the app or `opsdeck serve` running?"));
+    opsdeck_tests::process::stop(&mut serve);
+}
+
+#[test]
+fn telemetry_lives_in_postgresql_as_well() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = opsdeck_tests::postgres::shared().fresh_database();
+    let (mut serve, address) = serve_on(dir.path(), &url);
+    let sent =
+        json_on(dir.path(), &url, &["demo", "--endpoint", &format!("http://{address}"), "--traces", "60"]);
+    let spans = sent["spans"].as_i64().unwrap();
+    let stored = || {
+        json_on(dir.path(), &url, &["traces", "list", "--limit", "1000"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|trace| trace["spans"].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    wait_until("the demo spans in PostgreSQL", &|| stored() == spans);
+    let list = json_on(dir.path(), &url, &["traces", "list", "--limit", "1"]);
+    assert_eq!(list[0]["service"], "gateway", "the root's service: {list}");
+    let trace_id = list[0]["trace_id"].as_str().unwrap().to_owned();
+    let detail = json_on(dir.path(), &url, &["traces", "show", &trace_id]);
+    assert!(!detail["critical_path"].as_array().unwrap().is_empty());
+    assert!(!json_on(dir.path(), &url, &["traces", "map"]).as_array().unwrap().is_empty());
+    assert!(!json_on(dir.path(), &url, &["logs", "--grep", "order"]).as_array().unwrap().is_empty());
+    let pruned = json_on(dir.path(), &url, &["traces", "prune", "--max-spans", "10"]);
+    let left = stored();
+    assert!(left <= 10 && pruned["spans"].as_i64().unwrap() == spans - left, "{pruned}, {left} left");
     opsdeck_tests::process::stop(&mut serve);
 }

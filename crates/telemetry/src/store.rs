@@ -277,8 +277,11 @@ impl Telemetry {
         let limit = if query.limit <= 0 { 50 } else { query.limit.min(MAX_LIMIT) };
         let patterns = query.attribute.as_ref().map(|(key, value)| attribute_patterns(key, value));
         // The traces that qualify (any span matching), then a summary of each.
-        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT trace_id, MIN(start_unix_nano) AS started, MAX(end_unix_nano) AS ended, COUNT(*) AS spans, \
+        // The qualifying traces, then each one's root (the span without a
+        // parent, else the earliest) in the same query.
+        let rows: Vec<(String, i64, i64, i64, i64, String, String)> = sqlx::query_as(
+            "WITH listed AS ( \
+             SELECT trace_id, MIN(start_unix_nano) AS started, MAX(end_unix_nano) AS ended, COUNT(*) AS spans, \
              SUM(CASE WHEN status_code = 2 THEN 1 ELSE 0 END) AS errors \
              FROM telemetry_spans WHERE trace_id IN ( \
                SELECT DISTINCT trace_id FROM telemetry_spans \
@@ -290,7 +293,13 @@ impl Telemetry {
              GROUP BY trace_id \
              HAVING ($10 IS NULL OR MAX(end_unix_nano) - MIN(start_unix_nano) >= $10) \
              AND ($11 IS NULL OR MAX(end_unix_nano) - MIN(start_unix_nano) <= $11) \
-             ORDER BY started DESC LIMIT $12",
+             ORDER BY started DESC LIMIT $12) \
+             SELECT l.trace_id, l.started, l.ended, l.spans, l.errors, \
+             COALESCE((SELECT r.service FROM telemetry_spans r WHERE r.trace_id = l.trace_id \
+               ORDER BY CASE WHEN r.parent_span_id = '' THEN 0 ELSE 1 END, r.start_unix_nano LIMIT 1), ''), \
+             COALESCE((SELECT r.name FROM telemetry_spans r WHERE r.trace_id = l.trace_id \
+               ORDER BY CASE WHEN r.parent_span_id = '' THEN 0 ELSE 1 END, r.start_unix_nano LIMIT 1), '') \
+             FROM listed l ORDER BY l.started DESC",
         )
         .bind(query.service.as_deref())
         .bind(query.operation.as_deref())
@@ -306,17 +315,9 @@ impl Telemetry {
         .bind(limit)
         .fetch_all(self.store.pool())
         .await?;
-        let mut summaries = Vec::with_capacity(rows.len());
-        for (trace_id, started, ended, spans, errors) in rows {
-            let root: Option<(String, String)> = sqlx::query_as(
-                "SELECT service, name FROM telemetry_spans WHERE trace_id = $1 \
-                 ORDER BY CASE WHEN parent_span_id = '' THEN 0 ELSE 1 END, start_unix_nano LIMIT 1",
-            )
-            .bind(&trace_id)
-            .fetch_optional(self.store.pool())
-            .await?;
-            let (service, name) = root.unwrap_or_default();
-            summaries.push(TraceSummary {
+        Ok(rows
+            .into_iter()
+            .map(|(trace_id, started, ended, spans, errors, service, name)| TraceSummary {
                 trace_id,
                 service,
                 name,
@@ -324,9 +325,8 @@ impl Telemetry {
                 duration_nano: (ended - started).max(0),
                 spans,
                 errors,
-            });
-        }
-        Ok(summaries)
+            })
+            .collect())
     }
 
     /// Every span of a trace, by start time.
