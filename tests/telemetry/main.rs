@@ -1,6 +1,6 @@
-//! The OTLP/HTTP receiver of `opsdeck serve`, fed as SDKs feed it (protobuf,
-//! JSON, gzip) and as they must not (truncated, wrong type, bad ids, too
-//! large, too deep); then the traces read back through the CLI.
+//! The OTLP receivers of `opsdeck serve` (HTTP and gRPC), fed as SDKs feed
+//! them (protobuf, JSON, gzip) and as they must not (truncated, wrong type,
+//! bad ids, too large, too deep); then the traces read back through the CLI.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -132,18 +132,20 @@ fn wait_until(what: &str, done: &dyn Fn() -> bool) {
     }
 }
 
-/// `opsdeck serve` on `dir` with its OTLP receiver on a free port; returns it and the address.
-fn serve(dir: &Path) -> (std::process::Child, String) {
+/// `opsdeck serve` on `dir` with its OTLP receivers on free ports; returns
+/// it and the HTTP and gRPC addresses.
+fn serve(dir: &Path) -> (std::process::Child, String, String) {
     serve_on(dir, "")
 }
 
-fn serve_on(dir: &Path, database_url: &str) -> (std::process::Child, String) {
+fn serve_on(dir: &Path, database_url: &str) -> (std::process::Child, String, String) {
     let address = format!("127.0.0.1:{}", opsdeck_tests::process::free_port());
+    let grpc = format!("127.0.0.1:{}", opsdeck_tests::process::free_port());
     let data_dir = dir.display().to_string();
     let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
     let serve = opsdeck_tests::process::spawn_tied_to_this_process(
         &binary,
-        &["--data-dir", &data_dir, "serve"],
+        &["--data-dir", &data_dir, "serve", "--otlp-grpc", &grpc],
         &[
             ("OPSDECK_PASSPHRASE", PASSPHRASE),
             ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"),
@@ -153,76 +155,103 @@ fn serve_on(dir: &Path, database_url: &str) -> (std::process::Child, String) {
         "TERM",
         None,
     );
-    opsdeck_tests::process::wait_until(Duration::from_secs(20), "the OTLP receiver", || {
-        std::net::TcpStream::connect(&address).is_ok()
+    opsdeck_tests::process::wait_until(Duration::from_secs(20), "the OTLP receivers", || {
+        std::net::TcpStream::connect(&address).is_ok() && std::net::TcpStream::connect(&grpc).is_ok()
     });
-    (serve, address)
+    (serve, address, grpc)
 }
 
 #[test]
-fn the_opentelemetry_python_sdk_exports_to_opsdeck_and_its_spans_and_logs_come_back_linked() {
+fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_and_metrics_come_back() {
     let python = opsdeck_tests::workspace_root().join(".tools/otel-venv/bin/python");
     assert!(python.is_file(), "the OpenTelemetry SDK is not installed: run `make setup`");
     let dir = tempfile::tempdir().unwrap();
-    let (mut serve, address) = serve(dir.path());
-    let sent = std::process::Command::new(&python)
-        .arg(opsdeck_tests::workspace_root().join("tests/telemetry/send_otel.py"))
-        .arg(format!("http://{address}"))
-        .output()
-        .unwrap();
-    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
-    let trace_id = String::from_utf8(sent.stdout).unwrap().trim().to_owned();
-    assert_eq!(trace_id.len(), 32, "{trace_id}");
+    let (mut serve, address, grpc) = serve(dir.path());
+    for (protocol, endpoint) in [("http", format!("http://{address}")), ("grpc", grpc.clone())] {
+        let service = format!("shop-sdk-{protocol}");
+        let sent = std::process::Command::new(&python)
+            .arg(opsdeck_tests::workspace_root().join("tests/telemetry/send_otel.py"))
+            .args([protocol, &endpoint])
+            .output()
+            .unwrap();
+        assert!(sent.status.success(), "{protocol}: {}", String::from_utf8_lossy(&sent.stderr));
+        let trace_id = String::from_utf8(sent.stdout).unwrap().trim().to_owned();
+        assert_eq!(trace_id.len(), 32, "{trace_id}");
 
-    let complete = || {
-        let output = cli(dir.path(), &["--json", "traces", "show", &trace_id]);
-        output.status.success()
-            && serde_json::from_slice::<Value>(&output.stdout).is_ok_and(|detail| {
-                detail["spans"].as_array().unwrap().len() == 3
-                    && detail["logs"].as_array().unwrap().len() == 2
-            })
-    };
-    wait_until("the SDK's three spans and two logs", &complete);
-    let detail = json(dir.path(), &["traces", "show", &trace_id]);
-    let spans = detail["spans"].as_array().unwrap();
-    let by_name = |name: &str| spans.iter().find(|span| span["name"] == name).unwrap().clone();
-    let root = by_name("POST /orders");
-    assert_eq!(
-        (&root["service"], &root["kind"], &root["parent_span_id"]),
-        (&"shop-sdk".into(), &2.into(), &"".into())
-    );
-    assert_eq!(root["attributes"]["order.items"], 3);
-    assert_eq!(root["resource"]["deployment.environment"], "test");
-    assert_eq!((&root["scope"]["name"], &root["scope"]["version"]), (&"checkout".into(), &"1.2.3".into()));
-    let reserve = by_name("reserve stock");
-    let charge = by_name("charge card");
-    assert_eq!(reserve["parent_span_id"], root["span_id"]);
-    assert_eq!(charge["parent_span_id"], root["span_id"]);
-    assert_eq!(reserve["events"][0]["name"], "stock.checked");
-    assert_eq!(reserve["events"][0]["attributes"], serde_json::json!({"sku": "A-1", "available": true}));
-    assert_eq!(
-        (&charge["status_code"], &charge["status_message"], &charge["kind"]),
-        (&2.into(), &"card declined".into(), &3.into())
-    );
-    // The logs carry the span they were written in.
-    let logs = detail["logs"].as_array().unwrap();
-    let info = logs.iter().find(|log| log["body"] == "stock reserved for order").unwrap();
-    assert_eq!(
-        (&info["span_id"], &info["severity_text"], &info["severity_number"]),
-        (&reserve["span_id"], &"INFO".into(), &9.into())
-    );
-    let error = logs.iter().find(|log| log["body"] == "payment failed: card declined").unwrap();
-    assert_eq!((&error["span_id"], &error["severity_text"]), (&charge["span_id"], &"ERROR".into()));
-    // The logs on their own: by trace, text, severity and service.
-    assert_eq!(json(dir.path(), &["logs", "--trace", &trace_id]).as_array().unwrap().len(), 2);
-    let declined = json(dir.path(), &["logs", "--grep", "DECLINED"]);
-    assert_eq!(declined.as_array().unwrap().len(), 1, "{declined}");
-    assert_eq!(declined[0]["severity_text"], "ERROR");
-    assert_eq!(json(dir.path(), &["logs", "--severity", "error"]).as_array().unwrap().len(), 1);
-    assert_eq!(
-        json(dir.path(), &["logs", "--severity", "info", "--service", "shop-sdk"]).as_array().unwrap().len(),
-        2
-    );
+        let complete = || {
+            let output = cli(dir.path(), &["--json", "traces", "show", &trace_id]);
+            output.status.success()
+                && serde_json::from_slice::<Value>(&output.stdout).is_ok_and(|detail| {
+                    detail["spans"].as_array().unwrap().len() == 3
+                        && detail["logs"].as_array().unwrap().len() == 2
+                })
+        };
+        wait_until(&format!("the SDK's three spans and two logs over {protocol}"), &complete);
+        let detail = json(dir.path(), &["traces", "show", &trace_id]);
+        let spans = detail["spans"].as_array().unwrap();
+        let by_name = |name: &str| spans.iter().find(|span| span["name"] == name).unwrap().clone();
+        let root = by_name("POST /orders");
+        assert_eq!(
+            (&root["service"], &root["kind"], &root["parent_span_id"]),
+            (&service.as_str().into(), &2.into(), &"".into())
+        );
+        assert_eq!(root["attributes"]["order.items"], 3);
+        assert_eq!(root["resource"]["deployment.environment"], "test");
+        assert_eq!(
+            (&root["scope"]["name"], &root["scope"]["version"]),
+            (&"checkout".into(), &"1.2.3".into())
+        );
+        let reserve = by_name("reserve stock");
+        let charge = by_name("charge card");
+        assert_eq!(reserve["parent_span_id"], root["span_id"]);
+        assert_eq!(charge["parent_span_id"], root["span_id"]);
+        assert_eq!(reserve["events"][0]["name"], "stock.checked");
+        assert_eq!(reserve["events"][0]["attributes"], serde_json::json!({"sku": "A-1", "available": true}));
+        assert_eq!(
+            (&charge["status"], &charge["status_message"], &charge["kind"]),
+            (&"error".into(), &"card declined".into(), &3.into())
+        );
+        // The logs carry the span they were written in.
+        let logs = detail["logs"].as_array().unwrap();
+        let info = logs.iter().find(|log| log["body"] == "stock reserved for order").unwrap();
+        assert_eq!(
+            (&info["span_id"], &info["severity_text"], &info["severity_number"]),
+            (&reserve["span_id"], &"INFO".into(), &9.into())
+        );
+        let error = logs.iter().find(|log| log["body"] == "payment failed: card declined").unwrap();
+        assert_eq!((&error["span_id"], &error["severity_text"]), (&charge["span_id"], &"ERROR".into()));
+        // The logs on their own: by trace, text, severity and service.
+        assert_eq!(json(dir.path(), &["logs", "--trace", &trace_id]).as_array().unwrap().len(), 2);
+        let declined = json(dir.path(), &["logs", "--grep", "DECLINED", "--service", &service]);
+        assert_eq!(declined.as_array().unwrap().len(), 1, "{declined}");
+        assert_eq!(declined[0]["severity_text"], "ERROR");
+        let errors = json(dir.path(), &["logs", "--severity", "error", "--service", &service]);
+        assert_eq!(errors.as_array().unwrap().len(), 1);
+        let infos = json(dir.path(), &["logs", "--severity", "info", "--service", &service]);
+        assert_eq!(infos.as_array().unwrap().len(), 2);
+        let listed = json(dir.path(), &["traces", "list", "--service", &service, "--error"]);
+        assert_eq!((&listed[0]["trace_id"], &listed[0]["error"]), (&trace_id.as_str().into(), &true.into()));
+        // The metrics are stored point by point: the counter's sum and the histogram's counts.
+        let stored = || json(dir.path(), &["metrics", "points", "--service", &service]);
+        wait_until(&format!("the SDK's metrics over {protocol}"), &|| {
+            stored().as_array().unwrap().len() == 2
+        });
+        let points = stored();
+        let point =
+            |name: &str| points.as_array().unwrap().iter().find(|p| p["name"] == name).unwrap().clone();
+        let orders = point("orders.placed");
+        assert_eq!(
+            (&orders["kind"], &orders["value"], &orders["unit"]),
+            (&"sum".into(), &3.0.into(), &"1".into())
+        );
+        assert_eq!(
+            (&orders["data"]["monotonic"], &orders["attributes"]["region"]),
+            (&true.into(), &"eu".into())
+        );
+        let latency = point("checkout.duration");
+        assert_eq!((&latency["kind"], &latency["data"]["count"]), (&"histogram".into(), &2.into()));
+        assert_eq!(latency["data"]["sum"], 42.5);
+    }
     assert_eq!(
         json(dir.path(), &["logs", "--grep", "100%_"]),
         serde_json::json!([]),
@@ -231,15 +260,15 @@ fn the_opentelemetry_python_sdk_exports_to_opsdeck_and_its_spans_and_logs_come_b
     let bad = cli(dir.path(), &["logs", "--severity", "loud"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--severity takes"));
-    let listed = json(dir.path(), &["traces", "list", "--service", "shop-sdk", "--errors"]);
-    assert_eq!(listed[0]["trace_id"], trace_id.as_str());
+    let series = json(dir.path(), &["metrics", "list"]);
+    assert_eq!(series.as_array().unwrap().len(), 4, "two metrics from each of two services: {series}");
     opsdeck_tests::process::stop(&mut serve);
 }
 
 #[test]
 fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut serve, address) = serve(dir.path());
+    let (mut serve, address, _grpc) = serve(dir.path());
     let traces_url = format!("http://{address}/v1/traces");
 
     // A gateway span with a child in error (an event, a link, nested attributes), over protobuf + gzip.
@@ -289,25 +318,28 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
     wait_until("the three spans", &|| {
         json(dir.path(), &["traces", "list"])
             .as_array()
-            .is_some_and(|list| list.first().is_some_and(|t| t["spans"] == 3))
+            .is_some_and(|list| list.first().is_some_and(|t| t["span_count"] == 3))
     });
     let list = json(dir.path(), &["traces", "list"]);
     assert_eq!(list[0]["trace_id"], TRACE);
-    assert_eq!((&list[0]["service"], &list[0]["name"]), (&"gateway".into(), &"GET /checkout".into()));
+    assert_eq!(
+        (&list[0]["root_service"], &list[0]["root_operation"]),
+        (&"gateway".into(), &"GET /checkout".into())
+    );
     assert_eq!(list[0]["duration_nano"], 120_000_000);
-    assert_eq!(list[0]["errors"], 1);
+    assert_eq!((&list[0]["error_count"], &list[0]["error"]), (&1.into(), &true.into()));
     assert_eq!(json(dir.path(), &["traces", "list", "--service", "postgres"]).as_array().unwrap().len(), 1);
     assert_eq!(json(dir.path(), &["traces", "list", "--service", "nobody"]), serde_json::json!([]));
     assert_eq!(json(dir.path(), &["traces", "list", "--errors"]).as_array().unwrap().len(), 1);
     // By duration and by attribute (given as text, number or boolean, never as a prefix).
     let count =
         |args: &[&str]| json(dir.path(), &[&["traces", "list"], args].concat()).as_array().unwrap().len();
-    assert_eq!(count(&["--min-duration-ms", "100", "--max-duration-ms", "120"]), 1);
+    assert_eq!(count(&["--min-duration", "100", "--max-duration", "120"]), 1);
     assert_eq!(count(&["--min-duration-ms", "121"]), 0);
-    assert_eq!(count(&["--attribute", "rows=42"]), 1);
-    assert_eq!(count(&["--attribute", "rows=4"]), 0);
-    assert_eq!(count(&["--attribute", "http.route=/checkout"]), 1);
-    assert_eq!(count(&["--attribute", "http.route=/check"]), 0);
+    assert_eq!(count(&["--attr", "rows=42"]), 1);
+    assert_eq!(count(&["--attr", "rows=4"]), 0);
+    assert_eq!(count(&["--attr", "http.route=/checkout"]), 1);
+    assert_eq!(count(&["--attr", "http.route=/check"]), 0);
     assert_eq!(count(&["--attribute", "retries=2", "--service", "gateway"]), 1);
     assert_eq!(cli(dir.path(), &["traces", "list", "--attribute", "novalue"]).status.code(), Some(2));
     let detail = json(dir.path(), &["traces", "show", &TRACE.to_uppercase()]);
@@ -337,7 +369,7 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
         "{shown}"
     );
     // The critical path: gateway 0–10 ms, charge 10–20, the query 20–90, charge 90–110, gateway 110–120.
-    let path = detail["critical_path"].as_array().unwrap();
+    let path = detail["critical_path_segments"].as_array().unwrap();
     let stretches: Vec<(String, i64)> = path
         .iter()
         .map(|s| {
@@ -353,6 +385,18 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
         ("GET /checkout", 10),
     ];
     assert_eq!(stretches, expected.map(|(name, ms)| (name.to_owned(), ms)), "{path:?}");
+    // The contract's shape: the spans on the path, each once, in time order.
+    let on_path: Vec<&str> =
+        detail["critical_path"].as_array().unwrap().iter().map(|id| id.as_str().unwrap()).collect();
+    let id_of = |name: &str| spans.iter().find(|span| span["name"] == name).unwrap()["span_id"].clone();
+    assert_eq!(
+        on_path,
+        [id_of("GET /checkout"), id_of("charge card"), id_of("SELECT orders")]
+            .iter()
+            .map(|id| id.as_str().unwrap())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!((&charge["status"], &select["status"]), (&"error".into(), &"unset".into()));
     assert_eq!(detail["self_time_nano"][charge["span_id"].as_str().unwrap()], 30_000_000);
     let printed =
         String::from_utf8(cli(dir.path(), &["traces", "show", TRACE, "--critical-path"]).stdout).unwrap();
@@ -462,10 +506,67 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
     opsdeck_tests::process::stop(&mut serve);
 }
 
+/// One raw gRPC call through Python's grpcio: the status code's name and
+/// the answer (details, or the response in hex).
+fn grpc_call(address: &str, method: &str, body: &[u8]) -> (String, String) {
+    let python = opsdeck_tests::workspace_root().join(".tools/otel-venv/bin/python");
+    let mut child = std::process::Command::new(&python)
+        .arg(opsdeck_tests::workspace_root().join("tests/telemetry/grpc_probe.py"))
+        .args([address, method])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(body).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (code, answer) = text.split_once('\n').unwrap();
+    (code.to_owned(), answer.trim().to_owned())
+}
+
+#[test]
+fn the_grpc_receiver_keeps_good_spans_and_answers_bad_calls_with_grpc_status_codes() {
+    const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+    let dir = tempfile::tempdir().unwrap();
+    let (mut serve, _http, grpc) = serve(dir.path());
+    // One good span and one whose span id is three bytes: the good one is kept.
+    let mut short = otlp_span(2, Some(1), "short id", 1, 2);
+    short.span_id = vec![1, 2, 3];
+    let body = request("grpc-shop", vec![otlp_span(1, None, "GET /", 0, 5), short]).encode_to_vec();
+    let (code, answer) = grpc_call(&grpc, EXPORT, &body);
+    assert_eq!(code, "OK", "{answer}");
+    let response = ExportTraceServiceResponse::decode(&hex_bytes(&answer)[..]).unwrap();
+    let partial = response.partial_success.unwrap();
+    assert_eq!(partial.rejected_spans, 1);
+    assert!(partial.error_message.contains("span id"), "{}", partial.error_message);
+    // A truncated message, a method nobody serves, a body past the limit.
+    let (code, answer) = grpc_call(&grpc, EXPORT, &body[..body.len() / 2]);
+    assert_eq!(code, "INVALID_ARGUMENT", "{answer}");
+    assert!(answer.contains("not an OTLP trace export request"), "{answer}");
+    let (code, answer) = grpc_call(&grpc, "/opentelemetry.proto.collector.trace.v1.TraceService/Nope", &body);
+    assert_eq!(code, "UNIMPLEMENTED", "{answer}");
+    let (code, answer) = grpc_call(&grpc, EXPORT, &vec![0u8; 20 * 1024 * 1024]);
+    assert!(matches!(code.as_str(), "OUT_OF_RANGE" | "RESOURCE_EXHAUSTED"), "{code}: {answer}");
+    assert!(answer.contains("too large"), "{answer}");
+    // Still up, and the good span is stored.
+    let (code, _) = grpc_call(
+        &grpc,
+        EXPORT,
+        &request("grpc-shop", vec![otlp_span(3, None, "GET /b", 0, 5)]).encode_to_vec(),
+    );
+    assert_eq!(code, "OK");
+    wait_until("the two good spans", &|| {
+        json(dir.path(), &["traces", "show", TRACE])["spans"].as_array().is_some_and(|spans| spans.len() == 2)
+    });
+    opsdeck_tests::process::stop(&mut serve);
+}
+
 #[test]
 fn the_slow_trace_finder_names_traces_above_their_operations_percentile() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut serve, address) = serve(dir.path());
+    let (mut serve, address, _grpc) = serve(dir.path());
     let now_ms = u64::try_from(opsdeck_core::clock::now_unix_ms()).unwrap();
     // Six checkouts of 10 ms and one of 100 ms; two searches (too few to judge).
     let mut spans = Vec::new();
@@ -507,7 +608,7 @@ fn the_slow_trace_finder_names_traces_above_their_operations_percentile() {
 #[test]
 fn opsdeck_demo_fills_the_store_with_a_simulated_shop() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut serve, address) = serve(dir.path());
+    let (mut serve, address, _grpc) = serve(dir.path());
     let sent = json(dir.path(), &["demo", "--endpoint", &format!("http://{address}"), "--traces", "120"]);
     assert_eq!(sent["traces"], 120, "{sent}");
     let spans = sent["spans"].as_i64().unwrap();
@@ -516,7 +617,7 @@ fn opsdeck_demo_fills_the_store_with_a_simulated_shop() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|t| t["spans"].as_i64().unwrap())
+            .map(|t| t["span_count"].as_i64().unwrap())
             .sum::<i64>()
             == spans
     });
@@ -549,7 +650,7 @@ fn opsdeck_demo_fills_the_store_with_a_simulated_shop() {
 fn telemetry_lives_in_postgresql_as_well() {
     let dir = tempfile::tempdir().unwrap();
     let url = opsdeck_tests::postgres::shared().fresh_database();
-    let (mut serve, address) = serve_on(dir.path(), &url);
+    let (mut serve, address, _grpc) = serve_on(dir.path(), &url);
     let sent =
         json_on(dir.path(), &url, &["demo", "--endpoint", &format!("http://{address}"), "--traces", "60"]);
     let spans = sent["spans"].as_i64().unwrap();
@@ -558,12 +659,12 @@ fn telemetry_lives_in_postgresql_as_well() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|trace| trace["spans"].as_i64().unwrap())
+            .map(|trace| trace["span_count"].as_i64().unwrap())
             .sum::<i64>()
     };
     wait_until("the demo spans in PostgreSQL", &|| stored() == spans);
     let list = json_on(dir.path(), &url, &["traces", "list", "--limit", "1"]);
-    assert_eq!(list[0]["service"], "gateway", "the root's service: {list}");
+    assert_eq!(list[0]["root_service"], "gateway", "the root's service: {list}");
     let trace_id = list[0]["trace_id"].as_str().unwrap().to_owned();
     let detail = json_on(dir.path(), &url, &["traces", "show", &trace_id]);
     assert!(!detail["critical_path"].as_array().unwrap().is_empty());

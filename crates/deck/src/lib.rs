@@ -68,7 +68,7 @@ pub use opsdeck_telemetry::{
 };
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
-pub use telemetry::{DemoReport, TraceDetail, OTLP_HTTP_ENV};
+pub use telemetry::{address_setting, DemoReport, OtlpAddresses, TraceDetail, OTLP_GRPC_ENV, OTLP_HTTP_ENV};
 pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};
 
 /// Environment variable naming the data dir (same as `--data-dir`).
@@ -128,6 +128,8 @@ pub struct Deck {
     configs: opsdeck_config::Configs,
     telemetry: opsdeck_telemetry::Telemetry,
     background_started: std::sync::atomic::AtomicBool,
+    /// Where the OTLP receivers listen once the background work starts.
+    otlp: std::sync::Mutex<telemetry::OtlpAddresses>,
 }
 
 impl std::fmt::Debug for Deck {
@@ -179,6 +181,7 @@ impl Deck {
             telemetry,
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
+            otlp: std::sync::Mutex::new(telemetry::OtlpAddresses::from_env()),
         })
     }
 

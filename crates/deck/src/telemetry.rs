@@ -15,6 +15,52 @@ use crate::{Deck, DeckError};
 /// Where the OTLP/HTTP receiver listens (`127.0.0.1:4318` unless set; `off` for none).
 pub const OTLP_HTTP_ENV: &str = "OPSDECK_OTLP_HTTP";
 
+/// Where the OTLP/gRPC receiver listens (`127.0.0.1:4317` unless set; `off` for none).
+pub const OTLP_GRPC_ENV: &str = "OPSDECK_OTLP_GRPC";
+
+/// Where the OTLP receivers listen; `None` turns one off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtlpAddresses {
+    /// gRPC (`127.0.0.1:4317` by default).
+    pub grpc: Option<String>,
+    /// HTTP (`127.0.0.1:4318` by default).
+    pub http: Option<String>,
+}
+
+impl OtlpAddresses {
+    /// Read from `OPSDECK_OTLP_GRPC` and `OPSDECK_OTLP_HTTP` (`off` for none).
+    pub fn from_env() -> OtlpAddresses {
+        let read = |variable: &str, default: &str| {
+            address_setting(&std::env::var(variable).unwrap_or_else(|_| default.to_owned()))
+        };
+        OtlpAddresses {
+            grpc: read(OTLP_GRPC_ENV, "127.0.0.1:4317"),
+            http: read(OTLP_HTTP_ENV, "127.0.0.1:4318"),
+        }
+    }
+}
+
+/// An address setting: `off` (or nothing) turns the receiver off.
+pub fn address_setting(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty() && !text.eq_ignore_ascii_case("off")).then(|| text.to_owned())
+}
+
+/// Binds one receiver; `None` when it is off or the address cannot be taken (logged).
+async fn bind_receiver(address: Option<&str>, what: &str) -> Option<tokio::net::TcpListener> {
+    let address = address?;
+    match receiver::bind(address).await {
+        Ok(listener) => {
+            tracing::info!(address = %address, "{what} receiver listening");
+            Some(listener)
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "{what} is not received by this process");
+            None
+        }
+    }
+}
+
 /// The job that prunes telemetry (every 10 minutes; its payload is the retention).
 pub const RETENTION_JOB: &str = "telemetry-retention";
 
@@ -31,7 +77,9 @@ pub struct TraceDetail {
     /// Log records carrying its trace id, by time.
     pub logs: Vec<LogRecord>,
     /// The chain of work that decided when the trace ended, in time order.
-    pub critical_path: Vec<PathSegment>,
+    pub critical_path_segments: Vec<PathSegment>,
+    /// The spans on the critical path, in time order, each once (the CLI's `critical_path`).
+    pub critical_path: Vec<String>,
     /// Each span's own time (not waiting on children), nanoseconds, by span id.
     #[ts(type = "Record<string, number>")]
     pub self_time_nano: std::collections::BTreeMap<String, i64>,
@@ -108,35 +156,57 @@ impl Deck {
         Ok(report)
     }
 
-    /// Starts the OTLP/HTTP receiver and its writer, unless turned off. A
-    /// port already in use (another OpsDeck receiving) is reported, not fatal.
+    /// Where the OTLP receivers listen (or will, once the background work starts).
+    pub fn otlp_addresses(&self) -> OtlpAddresses {
+        self.otlp
+            .lock()
+            .map(|addresses| addresses.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Changes where the OTLP receivers will listen (before the background work starts).
+    pub fn set_otlp_addresses(&self, addresses: OtlpAddresses) {
+        match self.otlp.lock() {
+            Ok(mut current) => *current = addresses,
+            Err(poisoned) => *poisoned.into_inner() = addresses,
+        }
+    }
+
+    /// Starts the OTLP receivers (gRPC and HTTP) and their writer, unless
+    /// turned off. A port already in use (another OpsDeck receiving) is
+    /// reported, not fatal.
     pub(crate) async fn start_telemetry(self: &Arc<Self>) {
-        let address = std::env::var(OTLP_HTTP_ENV).unwrap_or_else(|_| "127.0.0.1:4318".to_owned());
-        if address.trim().eq_ignore_ascii_case("off") {
+        let addresses = self.otlp_addresses();
+        let grpc = bind_receiver(addresses.grpc.as_deref(), "OTLP/gRPC").await;
+        let http = bind_receiver(addresses.http.as_deref(), "OTLP/HTTP").await;
+        if grpc.is_none() && http.is_none() {
             return;
         }
-        let listener = match receiver::bind(address.trim()).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                tracing::warn!(error = %error, "telemetry is not received by this process");
-                return;
-            }
-        };
-        tracing::info!(address = %address, "OTLP/HTTP receiver listening");
         let (writer, writer_task) = Writer::start(self.telemetry.clone(), WRITER_CAPACITY);
-        // Shutdown goes newest first: the receiver stops (dropping its writer
-        // handles), then this waits for the writer to store what was queued.
+        // Shutdown goes newest first: the receivers stop (dropping their
+        // writer handles), then this waits for the writer to store what was queued.
         self.tasks.spawn("otlp-writer", move |_stop| async move {
             if let Err(error) = writer_task.await {
                 tracing::error!(error = %error, "the telemetry writer stopped abnormally");
             }
         });
-        self.tasks.spawn("otlp-http-receiver", move |stop| async move {
-            tokio::select! {
-                () = stop.cancelled() => {}
-                () = receiver::serve(listener, writer) => {}
-            }
-        });
+        if let Some(listener) = grpc {
+            let writer = writer.clone();
+            self.tasks.spawn("otlp-grpc-receiver", move |stop| async move {
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = opsdeck_telemetry::grpc::serve(listener, writer) => {}
+                }
+            });
+        }
+        if let Some(listener) = http {
+            self.tasks.spawn("otlp-http-receiver", move |stop| async move {
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = receiver::serve(listener, writer) => {}
+                }
+            });
+        }
     }
 
     /// Traces matching `query`, newest first.
@@ -155,7 +225,10 @@ impl Deck {
         let retention: Retention = serde_json::from_value(payload.clone())
             .map_err(|error| format!("the job's retention settings are not readable: {error}"))?;
         let pruned = self.prune_telemetry(&retention).await.map_err(|error| error.to_string())?;
-        Ok(format!("removed {} spans and {} log records", pruned.spans, pruned.logs))
+        Ok(format!(
+            "removed {} spans, {} log records and {} metric points",
+            pruned.spans, pruned.logs, pruned.metric_points
+        ))
     }
 
     /// Two traces compared span by span (matched by service, operation and occurrence).
@@ -190,13 +263,38 @@ impl Deck {
         Ok(self.telemetry.logs(query).await?)
     }
 
+    /// Metric series (name, kind, unit, service) received since `since_unix_nano`.
+    pub async fn metric_series(
+        &self,
+        since_unix_nano: i64,
+    ) -> Result<Vec<opsdeck_telemetry::MetricSeries>, DeckError> {
+        Ok(self.telemetry.metric_series(since_unix_nano).await?)
+    }
+
+    /// Metric data points, newest first.
+    pub async fn metric_points(
+        &self,
+        name: Option<&str>,
+        service: Option<&str>,
+        since_unix_nano: i64,
+        limit: i64,
+    ) -> Result<Vec<opsdeck_telemetry::MetricPoint>, DeckError> {
+        Ok(self.telemetry.metric_points(name, service, since_unix_nano, limit).await?)
+    }
+
     /// One trace with its spans and logs.
     pub async fn trace(&self, trace_id: &str) -> Result<TraceDetail, DeckError> {
         let spans = self.telemetry.trace(trace_id).await?;
         let trace_id = spans.first().map(|span| span.trace_id.clone()).unwrap_or_default();
         let logs = self.telemetry.trace_logs(&trace_id).await?;
-        let critical_path = opsdeck_telemetry::critical_path(&spans);
+        let critical_path_segments = opsdeck_telemetry::critical_path(&spans);
+        let mut critical_path: Vec<String> = Vec::new();
+        for segment in &critical_path_segments {
+            if !critical_path.contains(&segment.span_id) {
+                critical_path.push(segment.span_id.clone());
+            }
+        }
         let self_time_nano = opsdeck_telemetry::self_times(&spans).into_iter().collect();
-        Ok(TraceDetail { trace_id, spans, logs, critical_path, self_time_nano })
+        Ok(TraceDetail { trace_id, spans, logs, critical_path_segments, critical_path, self_time_nano })
     }
 }

@@ -17,6 +17,7 @@ mod error;
 
 pub mod analysis;
 pub mod demo;
+pub mod grpc;
 pub mod model;
 pub mod otlp;
 pub mod receiver;
@@ -25,8 +26,9 @@ pub mod writer;
 
 pub use analysis::{compare, critical_path, self_times, PathSegment, SpanComparison};
 pub use error::TelemetryError;
-pub use model::{LogRecord, Span};
+pub use model::{LogRecord, MetricPoint, Span};
 pub use store::{
-    migrator, LogQuery, Pruned, Retention, ServiceEdge, SlowTrace, Telemetry, TraceQuery, TraceSummary,
+    migrator, LogQuery, MetricSeries, Pruned, Retention, ServiceEdge, SlowTrace, Telemetry, TraceQuery,
+    TraceSummary,
 };
 pub use writer::Writer;

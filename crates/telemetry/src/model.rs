@@ -28,6 +28,8 @@ pub struct Span {
     pub end_unix_nano: i64,
     /// 0 unset, 1 ok, 2 error.
     pub status_code: i32,
+    /// The same as a word: `unset`, `ok` or `error`.
+    pub status: String,
     /// The status description.
     pub status_message: String,
     /// W3C `tracestate`.
@@ -50,6 +52,15 @@ pub struct Span {
     /// Links: `[{"trace_id", "span_id", "trace_state", "attributes"}]`.
     #[ts(type = "Array<Record<string, unknown>>")]
     pub links: serde_json::Value,
+}
+
+/// A span status code as a word.
+pub fn status_word(code: i32) -> &'static str {
+    match code {
+        1 => "ok",
+        2 => "error",
+        _ => "unset",
+    }
 }
 
 impl Span {
@@ -81,6 +92,44 @@ pub struct LogRecord {
     /// The span it belongs to (hex; empty when none).
     pub span_id: String,
     /// The record's attributes.
+    #[ts(type = "Record<string, unknown>")]
+    pub attributes: serde_json::Value,
+    /// The resource's attributes.
+    #[ts(type = "Record<string, unknown>")]
+    pub resource: serde_json::Value,
+    /// The instrumentation scope.
+    #[ts(type = "Record<string, unknown>")]
+    pub scope: serde_json::Value,
+}
+
+/// One metric data point, kept as received for the metrics pages: gauges
+/// and sums carry `value`; histograms, exponential histograms and summaries
+/// carry their counts in `data`.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct MetricPoint {
+    /// `service.name` of the resource.
+    pub service: String,
+    /// The instrument's name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// Its unit (UCUM, e.g. `ms`, `By`, `1`).
+    pub unit: String,
+    /// `gauge`, `sum`, `histogram`, `exponential_histogram` or `summary`.
+    pub kind: String,
+    /// When it was measured, Unix nanoseconds.
+    #[ts(type = "number")]
+    pub time_unix_nano: i64,
+    /// Start of the interval a cumulative or delta value covers (0 for gauges).
+    #[ts(type = "number")]
+    pub start_unix_nano: i64,
+    /// The value of a gauge or sum point.
+    pub value: Option<f64>,
+    /// The rest: temporality and monotonicity, counts, sum, min, max,
+    /// bucket bounds and counts, quantiles.
+    #[ts(type = "Record<string, unknown>")]
+    pub data: serde_json::Value,
+    /// The point's attributes.
     #[ts(type = "Record<string, unknown>")]
     pub attributes: serde_json::Value,
     /// The resource's attributes.

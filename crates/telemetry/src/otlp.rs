@@ -8,6 +8,7 @@
 
 use base64::Engine;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
@@ -18,7 +19,9 @@ use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Spa
 use prost::Message;
 use serde_json::{Map, Value};
 
-use crate::model::{LogRecord, Span};
+use crate::model::{LogRecord, MetricPoint, Span};
+
+mod metrics;
 
 /// How deep attribute values may nest (arrays and maps inside each other).
 pub const MAX_ATTRIBUTE_DEPTH: usize = 32;
@@ -71,6 +74,17 @@ pub fn decode_traces(body: &[u8], encoding: Encoding) -> Result<Decoded<Span>, D
         Encoding::Json => json_traces(&parse_json(body)?)?,
     };
     Ok(spans_of(request))
+}
+
+/// Reads a metric export request (one record per data point).
+pub fn decode_metrics(body: &[u8], encoding: Encoding) -> Result<Decoded<MetricPoint>, DecodeError> {
+    let request = match encoding {
+        Encoding::Protobuf => ExportMetricsServiceRequest::decode(body).map_err(|error| {
+            DecodeError(format!("not an OTLP metric export request in protobuf: {error}"))
+        })?,
+        Encoding::Json => metrics::json_metrics(&parse_json(body)?)?,
+    };
+    Ok(metrics::metrics_of(request))
 }
 
 /// Reads a log export request.
@@ -183,6 +197,7 @@ fn span_of(span: &OtlpSpan, service: &str, resource: &Value, scope: &Value) -> R
         start_unix_nano: time(span.start_time_unix_nano),
         end_unix_nano: time(span.end_time_unix_nano),
         status_code: status.code,
+        status: crate::model::status_word(status.code).to_owned(),
         status_message: status.message,
         trace_state: span.trace_state.clone(),
         flags: i64::from(span.flags),

@@ -1,4 +1,4 @@
-//! The OTLP/HTTP receiver: `POST /v1/traces` and `/v1/logs` with protobuf or
+//! The OTLP/HTTP receiver: `POST /v1/traces`, `/v1/logs` and `/v1/metrics` with protobuf or
 //! JSON bodies, gzip or not. Answers as the OTLP spec says: 200 with partial
 //! success counts, 400 with the reason for a body that cannot be read, 413
 //! for one too large, 415 for another content type, and 503 with
@@ -12,13 +12,16 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
 use prost::Message;
 use tokio::net::TcpListener;
 
-use crate::otlp::{decode_logs, decode_traces, Encoding};
+use crate::otlp::{decode_logs, decode_metrics, decode_traces, Encoding};
 use crate::writer::{Batch, Writer};
 use crate::TelemetryError;
 
@@ -160,13 +163,21 @@ async fn answer(request: Request<Incoming>, writer: &Writer) -> Response<Full<By
             "OTLP/HTTP takes POST requests",
         );
     }
-    if !matches!(path.as_str(), "/v1/traces" | "/v1/logs") {
-        return status_response(
-            StatusCode::NOT_FOUND,
-            Encoding::Json,
-            &format!("{path} is not received here; send traces to /v1/traces and logs to /v1/logs"),
-        );
-    }
+    let kind = match path.as_str() {
+        "/v1/traces" => Signal::Traces,
+        "/v1/logs" => Signal::Logs,
+        "/v1/metrics" => Signal::Metrics,
+        _ => {
+            return status_response(
+                StatusCode::NOT_FOUND,
+                Encoding::Json,
+                &format!(
+                    "{path} is not received here; send traces to /v1/traces, logs to /v1/logs \
+                     and metrics to /v1/metrics"
+                ),
+            )
+        }
+    };
     let Some(encoding) = encoding_of(&request) else {
         return status_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -178,51 +189,66 @@ async fn answer(request: Request<Incoming>, writer: &Writer) -> Response<Full<By
         Ok(body) => body,
         Err((status, message)) => return status_response(status, encoding, &message),
     };
-    if path == "/v1/traces" {
-        let decoded = match decode_traces(&body, encoding) {
-            Ok(decoded) => decoded,
-            Err(error) => return status_response(StatusCode::BAD_REQUEST, encoding, &error.0),
-        };
-        let (rejected, message) = (decoded.rejected, decoded.error.clone());
-        if writer.submit(Batch::Spans(decoded.records)).is_err() {
-            return status_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                encoding,
-                "the store is behind; retry shortly",
-            );
+    let decoded = match kind {
+        Signal::Traces => {
+            decode_traces(&body, encoding).map(|d| (Batch::Spans(d.records), d.rejected, d.error))
         }
-        let partial = (rejected > 0)
-            .then(|| ExportTracePartialSuccess { rejected_spans: rejected, error_message: message.clone() });
-        let json = match rejected {
-            0 => serde_json::json!({}),
-            _ => {
-                serde_json::json!({ "partialSuccess": { "rejectedSpans": rejected.to_string(), "errorMessage": message } })
-            }
-        };
-        ok_response(encoding, ExportTraceServiceResponse { partial_success: partial }.encode_to_vec(), json)
-    } else {
-        let decoded = match decode_logs(&body, encoding) {
-            Ok(decoded) => decoded,
-            Err(error) => return status_response(StatusCode::BAD_REQUEST, encoding, &error.0),
-        };
-        let (rejected, message) = (decoded.rejected, decoded.error.clone());
-        if writer.submit(Batch::Logs(decoded.records)).is_err() {
-            return status_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                encoding,
-                "the store is behind; retry shortly",
-            );
+        Signal::Logs => decode_logs(&body, encoding).map(|d| (Batch::Logs(d.records), d.rejected, d.error)),
+        Signal::Metrics => {
+            decode_metrics(&body, encoding).map(|d| (Batch::Metrics(d.records), d.rejected, d.error))
         }
-        let partial = (rejected > 0).then(|| ExportLogsPartialSuccess {
-            rejected_log_records: rejected,
-            error_message: message.clone(),
-        });
-        let json = match rejected {
-            0 => serde_json::json!({}),
-            _ => {
-                serde_json::json!({ "partialSuccess": { "rejectedLogRecords": rejected.to_string(), "errorMessage": message } })
-            }
-        };
-        ok_response(encoding, ExportLogsServiceResponse { partial_success: partial }.encode_to_vec(), json)
+    };
+    let (batch, rejected, message) = match decoded {
+        Ok(decoded) => decoded,
+        Err(error) => return status_response(StatusCode::BAD_REQUEST, encoding, &error.0),
+    };
+    if writer.submit(batch).is_err() {
+        return status_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            encoding,
+            "the store is behind; retry shortly",
+        );
     }
+    let error_message = message.clone();
+    let (protobuf, field) = match kind {
+        Signal::Traces => (
+            ExportTraceServiceResponse {
+                partial_success: (rejected > 0)
+                    .then_some(ExportTracePartialSuccess { rejected_spans: rejected, error_message }),
+            }
+            .encode_to_vec(),
+            "rejectedSpans",
+        ),
+        Signal::Logs => (
+            ExportLogsServiceResponse {
+                partial_success: (rejected > 0)
+                    .then_some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message }),
+            }
+            .encode_to_vec(),
+            "rejectedLogRecords",
+        ),
+        Signal::Metrics => (
+            ExportMetricsServiceResponse {
+                partial_success: (rejected > 0)
+                    .then_some(ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message }),
+            }
+            .encode_to_vec(),
+            "rejectedDataPoints",
+        ),
+    };
+    let json = match rejected {
+        0 => serde_json::json!({}),
+        _ => {
+            serde_json::json!({ "partialSuccess": { field: rejected.to_string(), "errorMessage": message } })
+        }
+    };
+    ok_response(encoding, protobuf, json)
+}
+
+/// What a path receives.
+#[derive(Clone, Copy)]
+enum Signal {
+    Traces,
+    Logs,
+    Metrics,
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::migrate::Migrator;
 use ts_rs::TS;
 
-use crate::model::{LogRecord, Span};
+use crate::model::{LogRecord, MetricPoint, Span};
 use crate::TelemetryError;
 
 /// This crate's migrations for the store's backend (versions 4000–4999).
@@ -19,30 +19,80 @@ pub fn migrator(kind: StoreKind) -> Migrator {
     }
 }
 
+/// Rows one INSERT statement carries (SQLite allows 32,766 bound values;
+/// the widest row binds 20).
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// What a stored row costs beyond its text (numbers, row and index overhead), for size retention.
+const FIXED_ROW_BYTES: usize = 120;
+
+/// `($1, $2, …), (…)`: `rows` groups of `width` numbered placeholders.
+fn placeholders(rows: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(rows * width * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..width {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * width + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// One metric as received: its name, kind, unit and service, with how many points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct MetricSeries {
+    /// The instrument's name.
+    pub name: String,
+    /// `gauge`, `sum`, `histogram`, `exponential_histogram` or `summary`.
+    pub kind: String,
+    /// Its unit.
+    pub unit: String,
+    /// The service that sent it.
+    pub service: String,
+    /// Points stored.
+    #[ts(type = "number")]
+    pub points: i64,
+    /// The newest point's time, Unix ns.
+    #[ts(type = "number")]
+    pub latest_unix_nano: i64,
+}
+
 /// The most rows one query returns.
 pub const MAX_LIMIT: i64 = 1000;
 
-/// One trace in a list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+/// One trace in a list (the CLI's `traces list` shape).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct TraceSummary {
     /// 32 hex digits.
     pub trace_id: String,
     /// The root span's service (the earliest span's, when the root is missing).
-    pub service: String,
+    pub root_service: String,
     /// The root span's operation.
-    pub name: String,
+    pub root_operation: String,
     /// The earliest start, Unix nanoseconds.
     #[ts(type = "number")]
     pub start_unix_nano: i64,
     /// From the earliest start to the latest end, nanoseconds.
     #[ts(type = "number")]
     pub duration_nano: i64,
+    /// The same in milliseconds.
+    pub duration_ms: f64,
     /// How many spans are stored.
     #[ts(type = "number")]
-    pub spans: i64,
+    pub span_count: i64,
     /// How many of them have status error.
     #[ts(type = "number")]
-    pub errors: i64,
+    pub error_count: i64,
+    /// Whether any span is in error.
+    pub error: bool,
 }
 
 /// What to list traces by; every part optional.
@@ -169,10 +219,51 @@ pub struct Pruned {
     /// Log records removed.
     #[ts(type = "number")]
     pub logs: i64,
+    /// Metric data points removed.
+    #[ts(type = "number")]
+    pub metric_points: i64,
+}
+
+impl Pruned {
+    fn add(&mut self, table: Table, removed: i64) {
+        match table {
+            Table::Spans => self.spans += removed,
+            Table::Logs => self.logs += removed,
+            Table::MetricPoints => self.metric_points += removed,
+        }
+    }
+}
+
+/// The tables retention prunes, each by its own time column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Spans,
+    Logs,
+    MetricPoints,
+}
+
+impl Table {
+    const ALL: [Table; 3] = [Table::Spans, Table::Logs, Table::MetricPoints];
+
+    fn name(self) -> &'static str {
+        match self {
+            Table::Spans => "telemetry_spans",
+            Table::Logs => "telemetry_logs",
+            Table::MetricPoints => "telemetry_metric_points",
+        }
+    }
+
+    fn time(self) -> &'static str {
+        match self {
+            Table::Spans => "start_unix_nano",
+            Table::Logs | Table::MetricPoints => "time_unix_nano",
+        }
+    }
 }
 
 /// How much telemetry to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Retention {
     /// Keep this many days.
     pub max_age_days: i64,
@@ -180,11 +271,19 @@ pub struct Retention {
     pub max_spans: i64,
     /// Keep at most this many log records (the oldest go first).
     pub max_logs: i64,
+    /// Keep at most this many bytes of spans, logs and metric points
+    /// together (the oldest records go first, whatever their kind).
+    pub max_bytes: i64,
 }
 
 impl Default for Retention {
     fn default() -> Self {
-        Retention { max_age_days: 7, max_spans: 5_000_000, max_logs: 5_000_000 }
+        Retention {
+            max_age_days: 7,
+            max_spans: 5_000_000,
+            max_logs: 5_000_000,
+            max_bytes: 2 * 1024 * 1024 * 1024,
+        }
     }
 }
 
@@ -201,43 +300,81 @@ impl Telemetry {
     }
 
     /// Stores spans in one transaction; a span already stored (same trace
-    /// and span id, e.g. a retried export) is replaced.
+    /// and span id, e.g. a retried export) is replaced. Rows go in
+    /// multi-row statements (a few hundred spans each).
     pub async fn insert_spans(&self, spans: &[Span]) -> Result<(), TelemetryError> {
+        const COLUMNS: &str = "trace_id, span_id, parent_span_id, service, name, kind, start_unix_nano, \
+             end_unix_nano, duration_nano, status_code, status_message, trace_state, flags, attributes, resource, \
+             scope, events, links, size_bytes, received_at_unix_ms";
+        const WIDTH: usize = 20;
         let now = now_unix_ms();
+        // One statement may not touch a row twice: a span sent twice in the
+        // same batch keeps its last copy.
+        let mut latest = std::collections::HashMap::with_capacity(spans.len());
+        for (index, span) in spans.iter().enumerate() {
+            latest.insert((span.trace_id.as_str(), span.span_id.as_str()), index);
+        }
+        let mut unique: Vec<&Span> = Vec::with_capacity(latest.len());
+        for (index, span) in spans.iter().enumerate() {
+            if latest.get(&(span.trace_id.as_str(), span.span_id.as_str())) == Some(&index) {
+                unique.push(span);
+            }
+        }
         let mut transaction = self.store.pool().begin().await?;
-        for span in spans {
-            sqlx::query("DELETE FROM telemetry_spans WHERE trace_id = $1 AND span_id = $2")
-                .bind(&span.trace_id)
-                .bind(&span.span_id)
-                .execute(&mut *transaction)
-                .await?;
-            sqlx::query(
-                "INSERT INTO telemetry_spans (trace_id, span_id, parent_span_id, service, name, kind, \
-                 start_unix_nano, end_unix_nano, duration_nano, status_code, status_message, trace_state, flags, \
-                 attributes, resource, scope, events, links, received_at_unix_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-            )
-            .bind(&span.trace_id)
-            .bind(&span.span_id)
-            .bind(&span.parent_span_id)
-            .bind(&span.service)
-            .bind(&span.name)
-            .bind(span.kind)
-            .bind(span.start_unix_nano)
-            .bind(span.end_unix_nano)
-            .bind(span.duration_nano())
-            .bind(span.status_code)
-            .bind(&span.status_message)
-            .bind(&span.trace_state)
-            .bind(span.flags)
-            .bind(span.attributes.to_string())
-            .bind(span.resource.to_string())
-            .bind(span.scope.to_string())
-            .bind(span.events.to_string())
-            .bind(span.links.to_string())
-            .bind(now)
-            .execute(&mut *transaction)
-            .await?;
+        for chunk in unique.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO telemetry_spans ({COLUMNS}) VALUES {} ON CONFLICT (trace_id, span_id) DO UPDATE SET \
+                 parent_span_id = excluded.parent_span_id, service = excluded.service, name = excluded.name, \
+                 kind = excluded.kind, start_unix_nano = excluded.start_unix_nano, \
+                 end_unix_nano = excluded.end_unix_nano, duration_nano = excluded.duration_nano, \
+                 status_code = excluded.status_code, status_message = excluded.status_message, \
+                 trace_state = excluded.trace_state, flags = excluded.flags, attributes = excluded.attributes, \
+                 resource = excluded.resource, scope = excluded.scope, events = excluded.events, \
+                 links = excluded.links, size_bytes = excluded.size_bytes, \
+                 received_at_unix_ms = excluded.received_at_unix_ms",
+                placeholders(chunk.len(), WIDTH)
+            );
+            let mut query = sqlx::query(&sql);
+            for span in chunk {
+                let (attributes, resource, scope) =
+                    (span.attributes.to_string(), span.resource.to_string(), span.scope.to_string());
+                let (events, links) = (span.events.to_string(), span.links.to_string());
+                let size = span.trace_id.len()
+                    + span.span_id.len()
+                    + span.parent_span_id.len()
+                    + span.service.len()
+                    + span.name.len()
+                    + span.status_message.len()
+                    + span.trace_state.len()
+                    + attributes.len()
+                    + resource.len()
+                    + scope.len()
+                    + events.len()
+                    + links.len()
+                    + FIXED_ROW_BYTES;
+                query = query
+                    .bind(span.trace_id.clone())
+                    .bind(span.span_id.clone())
+                    .bind(span.parent_span_id.clone())
+                    .bind(span.service.clone())
+                    .bind(span.name.clone())
+                    .bind(span.kind)
+                    .bind(span.start_unix_nano)
+                    .bind(span.end_unix_nano)
+                    .bind(span.duration_nano())
+                    .bind(span.status_code)
+                    .bind(span.status_message.clone())
+                    .bind(span.trace_state.clone())
+                    .bind(span.flags)
+                    .bind(attributes)
+                    .bind(resource)
+                    .bind(scope)
+                    .bind(events)
+                    .bind(links)
+                    .bind(size as i64)
+                    .bind(now);
+            }
+            query.execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -245,31 +382,143 @@ impl Telemetry {
 
     /// Stores log records in one transaction.
     pub async fn insert_logs(&self, logs: &[LogRecord]) -> Result<(), TelemetryError> {
+        const COLUMNS: &str = "time_unix_nano, observed_unix_nano, severity_number, severity_text, body, \
+             service, trace_id, span_id, attributes, resource, scope, size_bytes, received_at_unix_ms";
+        const WIDTH: usize = 13;
         let now = now_unix_ms();
         let mut transaction = self.store.pool().begin().await?;
-        for log in logs {
-            sqlx::query(
-                "INSERT INTO telemetry_logs (time_unix_nano, observed_unix_nano, severity_number, severity_text, \
-                 body, service, trace_id, span_id, attributes, resource, scope, received_at_unix_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(log.time_unix_nano)
-            .bind(log.observed_unix_nano)
-            .bind(log.severity_number)
-            .bind(&log.severity_text)
-            .bind(&log.body)
-            .bind(&log.service)
-            .bind(&log.trace_id)
-            .bind(&log.span_id)
-            .bind(log.attributes.to_string())
-            .bind(log.resource.to_string())
-            .bind(log.scope.to_string())
-            .bind(now)
-            .execute(&mut *transaction)
-            .await?;
+        for chunk in logs.chunks(ROWS_PER_STATEMENT) {
+            let sql =
+                format!("INSERT INTO telemetry_logs ({COLUMNS}) VALUES {}", placeholders(chunk.len(), WIDTH));
+            let mut query = sqlx::query(&sql);
+            for log in chunk {
+                let (attributes, resource, scope) =
+                    (log.attributes.to_string(), log.resource.to_string(), log.scope.to_string());
+                let size = log.severity_text.len()
+                    + log.body.len()
+                    + log.service.len()
+                    + log.trace_id.len()
+                    + log.span_id.len()
+                    + attributes.len()
+                    + resource.len()
+                    + scope.len()
+                    + FIXED_ROW_BYTES;
+                query = query
+                    .bind(log.time_unix_nano)
+                    .bind(log.observed_unix_nano)
+                    .bind(log.severity_number)
+                    .bind(log.severity_text.clone())
+                    .bind(log.body.clone())
+                    .bind(log.service.clone())
+                    .bind(log.trace_id.clone())
+                    .bind(log.span_id.clone())
+                    .bind(attributes)
+                    .bind(resource)
+                    .bind(scope)
+                    .bind(size as i64)
+                    .bind(now);
+            }
+            query.execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         Ok(())
+    }
+
+    /// Stores metric data points in one transaction.
+    pub async fn insert_metric_points(&self, points: &[MetricPoint]) -> Result<(), TelemetryError> {
+        const COLUMNS: &str =
+            "service, name, description, unit, kind, start_unix_nano, time_unix_nano, value, \
+             data, attributes, resource, scope, size_bytes, received_at_unix_ms";
+        const WIDTH: usize = 14;
+        let now = now_unix_ms();
+        let mut transaction = self.store.pool().begin().await?;
+        for chunk in points.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO telemetry_metric_points ({COLUMNS}) VALUES {}",
+                placeholders(chunk.len(), WIDTH)
+            );
+            let mut query = sqlx::query(&sql);
+            for point in chunk {
+                let (data, attributes) = (point.data.to_string(), point.attributes.to_string());
+                let (resource, scope) = (point.resource.to_string(), point.scope.to_string());
+                let size = point.service.len()
+                    + point.name.len()
+                    + point.description.len()
+                    + point.unit.len()
+                    + point.kind.len()
+                    + data.len()
+                    + attributes.len()
+                    + resource.len()
+                    + scope.len()
+                    + FIXED_ROW_BYTES;
+                query = query
+                    .bind(point.service.clone())
+                    .bind(point.name.clone())
+                    .bind(point.description.clone())
+                    .bind(point.unit.clone())
+                    .bind(point.kind.clone())
+                    .bind(point.start_unix_nano)
+                    .bind(point.time_unix_nano)
+                    .bind(point.value)
+                    .bind(data)
+                    .bind(attributes)
+                    .bind(resource)
+                    .bind(scope)
+                    .bind(size as i64)
+                    .bind(now);
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Metric data points, newest first: of one metric and/or service when given.
+    pub async fn metric_points(
+        &self,
+        name: Option<&str>,
+        service: Option<&str>,
+        since_unix_nano: i64,
+        limit: i64,
+    ) -> Result<Vec<MetricPoint>, TelemetryError> {
+        let limit = if limit <= 0 { 100 } else { limit.min(MAX_LIMIT) };
+        let rows = sqlx::query(
+            "SELECT service, name, description, unit, kind, start_unix_nano, time_unix_nano, value, data, \
+             attributes, resource, scope FROM telemetry_metric_points \
+             WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR service = $2) AND time_unix_nano >= $3 \
+             ORDER BY time_unix_nano DESC, id DESC LIMIT $4",
+        )
+        .bind(name)
+        .bind(service)
+        .bind(since_unix_nano)
+        .bind(limit)
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter().map(metric_point_of_row).collect()
+    }
+
+    /// Metric series received since `since_unix_nano`: name, kind, unit,
+    /// service, how many points and the latest time (what the metrics pages
+    /// start from).
+    pub async fn metric_series(&self, since_unix_nano: i64) -> Result<Vec<MetricSeries>, TelemetryError> {
+        let rows: Vec<(String, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT name, kind, unit, service, COUNT(*), MAX(time_unix_nano) FROM telemetry_metric_points \
+             WHERE time_unix_nano >= $1 GROUP BY name, kind, unit, service ORDER BY name, service LIMIT 1000",
+        )
+        .bind(since_unix_nano)
+        .fetch_all(self.store.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, kind, unit, service, points, latest_unix_nano)| MetricSeries {
+                name,
+                kind,
+                unit,
+                service,
+                points,
+                latest_unix_nano,
+            })
+            .collect())
     }
 
     /// Traces matching `query`, newest first.
@@ -317,14 +566,19 @@ impl Telemetry {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(trace_id, started, ended, spans, errors, service, name)| TraceSummary {
-                trace_id,
-                service,
-                name,
-                start_unix_nano: started,
-                duration_nano: (ended - started).max(0),
-                spans,
-                errors,
+            .map(|(trace_id, started, ended, spans, errors, service, name)| {
+                let duration_nano = (ended - started).max(0);
+                TraceSummary {
+                    trace_id,
+                    root_service: service,
+                    root_operation: name,
+                    start_unix_nano: started,
+                    duration_nano,
+                    duration_ms: duration_nano as f64 / 1e6,
+                    span_count: spans,
+                    error_count: errors,
+                    error: errors > 0,
+                }
             })
             .collect())
     }
@@ -356,44 +610,96 @@ impl Telemetry {
     pub async fn prune(&self, retention: &Retention, now_unix_nano: i64) -> Result<Pruned, TelemetryError> {
         let cutoff = now_unix_nano - retention.max_age_days.max(0) * 86_400 * 1_000_000_000;
         let mut pruned = Pruned::default();
-        pruned.spans += sqlx::query("DELETE FROM telemetry_spans WHERE start_unix_nano < $1")
-            .bind(cutoff)
-            .execute(self.store.pool())
-            .await?
-            .rows_affected() as i64;
-        pruned.logs += sqlx::query("DELETE FROM telemetry_logs WHERE time_unix_nano < $1")
-            .bind(cutoff)
-            .execute(self.store.pool())
-            .await?
-            .rows_affected() as i64;
-        // By count: the start time of the newest record past the limit marks what goes.
-        let oldest_kept_span: Option<i64> = sqlx::query_scalar(
-            "SELECT start_unix_nano FROM telemetry_spans ORDER BY start_unix_nano DESC LIMIT 1 OFFSET $1",
-        )
-        .bind(retention.max_spans.max(0))
-        .fetch_optional(self.store.pool())
-        .await?;
-        if let Some(threshold) = oldest_kept_span {
-            pruned.spans += sqlx::query("DELETE FROM telemetry_spans WHERE start_unix_nano <= $1")
-                .bind(threshold)
+        for table in Table::ALL {
+            let removed = sqlx::query(&format!("DELETE FROM {} WHERE {} < $1", table.name(), table.time()))
+                .bind(cutoff)
                 .execute(self.store.pool())
                 .await?
                 .rows_affected() as i64;
+            pruned.add(table, removed);
         }
-        let oldest_kept_log: Option<i64> = sqlx::query_scalar(
-            "SELECT time_unix_nano FROM telemetry_logs ORDER BY time_unix_nano DESC LIMIT 1 OFFSET $1",
-        )
-        .bind(retention.max_logs.max(0))
-        .fetch_optional(self.store.pool())
-        .await?;
-        if let Some(threshold) = oldest_kept_log {
-            pruned.logs += sqlx::query("DELETE FROM telemetry_logs WHERE time_unix_nano <= $1")
-                .bind(threshold)
-                .execute(self.store.pool())
-                .await?
-                .rows_affected() as i64;
+        // By count: the time of the newest record past the limit marks what goes.
+        for (table, limit) in [(Table::Spans, retention.max_spans), (Table::Logs, retention.max_logs)] {
+            let threshold: Option<i64> = sqlx::query_scalar(&format!(
+                "SELECT {time} FROM {name} ORDER BY {time} DESC LIMIT 1 OFFSET $1",
+                time = table.time(),
+                name = table.name()
+            ))
+            .bind(limit.max(0))
+            .fetch_optional(self.store.pool())
+            .await?;
+            if let Some(threshold) = threshold {
+                let removed =
+                    sqlx::query(&format!("DELETE FROM {} WHERE {} <= $1", table.name(), table.time()))
+                        .bind(threshold)
+                        .execute(self.store.pool())
+                        .await?
+                        .rows_affected() as i64;
+                pruned.add(table, removed);
+            }
         }
+        self.prune_to_size(retention.max_bytes, &mut pruned).await?;
         Ok(pruned)
+    }
+
+    /// Bytes kept per kind of record (as counted when they were stored).
+    pub async fn stored_bytes(&self) -> Result<i64, TelemetryError> {
+        let mut total = 0;
+        for table in Table::ALL {
+            let bytes: Option<i64> =
+                sqlx::query_scalar(&format!("SELECT CAST(SUM(size_bytes) AS BIGINT) FROM {}", table.name()))
+                    .fetch_one(self.store.pool())
+                    .await?;
+            total += bytes.unwrap_or(0);
+        }
+        Ok(total)
+    }
+
+    /// Removes the oldest records, whichever kind they are, until what is
+    /// kept takes at most `max_bytes`.
+    async fn prune_to_size(&self, max_bytes: i64, pruned: &mut Pruned) -> Result<(), TelemetryError> {
+        // Each round removes at most one chunk; the bound keeps a store
+        // that keeps growing from holding the job forever.
+        for _ in 0..1000 {
+            let excess = self.stored_bytes().await? - max_bytes.max(0);
+            if excess <= 0 {
+                return Ok(());
+            }
+            // The oldest records of every kind, merged by time: everything up
+            // to the time where enough is freed goes, whatever its kind.
+            let mut candidates: Vec<(i64, i64)> = Vec::new();
+            for table in Table::ALL {
+                let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                    "SELECT {time}, size_bytes FROM {name} ORDER BY {time} LIMIT 5000",
+                    time = table.time(),
+                    name = table.name()
+                ))
+                .fetch_all(self.store.pool())
+                .await?;
+                candidates.extend(rows);
+            }
+            candidates.sort_unstable();
+            let mut freed = 0;
+            let mut threshold = None;
+            for (time, size) in candidates {
+                freed += size.max(1);
+                threshold = Some(time);
+                if freed >= excess {
+                    break;
+                }
+            }
+            let Some(threshold) = threshold else { return Ok(()) };
+            for table in Table::ALL {
+                let removed =
+                    sqlx::query(&format!("DELETE FROM {} WHERE {} <= $1", table.name(), table.time()))
+                        .bind(threshold)
+                        .execute(self.store.pool())
+                        .await?
+                        .rows_affected() as i64;
+                pruned.add(table, removed);
+            }
+        }
+        Ok(())
     }
 
     /// Which service calls which since `since_unix_nano`: a span whose parent
@@ -539,6 +845,7 @@ fn span_of_row(row: &sqlx::any::AnyRow) -> Result<Span, TelemetryError> {
         start_unix_nano: row.try_get(6)?,
         end_unix_nano: row.try_get(7)?,
         status_code: row.try_get(8)?,
+        status: crate::model::status_word(row.try_get(8)?).to_owned(),
         status_message: row.try_get(9)?,
         trace_state: row.try_get(10)?,
         flags: row.try_get(11)?,
@@ -565,6 +872,25 @@ fn log_of_row(row: &sqlx::any::AnyRow) -> Result<LogRecord, TelemetryError> {
         attributes: json(8)?,
         resource: json(9)?,
         scope: json(10)?,
+    })
+}
+
+fn metric_point_of_row(row: &sqlx::any::AnyRow) -> Result<MetricPoint, TelemetryError> {
+    use sqlx::Row;
+    let json = |index: usize| json_column(row, index);
+    Ok(MetricPoint {
+        service: row.try_get(0)?,
+        name: row.try_get(1)?,
+        description: row.try_get(2)?,
+        unit: row.try_get(3)?,
+        kind: row.try_get(4)?,
+        start_unix_nano: row.try_get(5)?,
+        time_unix_nano: row.try_get(6)?,
+        value: row.try_get(7)?,
+        data: json(8)?,
+        attributes: json(9)?,
+        resource: json(10)?,
+        scope: json(11)?,
     })
 }
 

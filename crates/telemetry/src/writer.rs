@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::model::{LogRecord, Span};
+use crate::model::{LogRecord, MetricPoint, Span};
 use crate::store::Telemetry;
 
 /// Records one transaction takes at most.
@@ -21,6 +21,8 @@ pub enum Batch {
     Spans(Vec<Span>),
     /// Log records of one request.
     Logs(Vec<LogRecord>),
+    /// Metric data points of one request.
+    Metrics(Vec<MetricPoint>),
 }
 
 impl Batch {
@@ -28,6 +30,7 @@ impl Batch {
         match self {
             Batch::Spans(spans) => spans.len(),
             Batch::Logs(logs) => logs.len(),
+            Batch::Metrics(points) => points.len(),
         }
     }
 }
@@ -77,23 +80,41 @@ impl Writer {
     }
 }
 
+/// What the writer gathered for one transaction.
+#[derive(Default)]
+struct Gathered {
+    spans: Vec<Span>,
+    logs: Vec<LogRecord>,
+    points: Vec<MetricPoint>,
+}
+
+impl Gathered {
+    fn take(&mut self, batch: Batch) {
+        match batch {
+            Batch::Spans(more) => self.spans.extend(more),
+            Batch::Logs(more) => self.logs.extend(more),
+            Batch::Metrics(more) => self.points.extend(more),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len() + self.logs.len() + self.points.len()
+    }
+}
+
 async fn run(telemetry: Telemetry, mut receiver: mpsc::UnboundedReceiver<Batch>, queued: Arc<AtomicUsize>) {
     while let Some(first) = receiver.recv().await {
-        let mut spans = Vec::new();
-        let mut logs = Vec::new();
-        let take = |batch: Batch, spans: &mut Vec<Span>, logs: &mut Vec<LogRecord>| match batch {
-            Batch::Spans(more) => spans.extend(more),
-            Batch::Logs(more) => logs.extend(more),
-        };
-        take(first, &mut spans, &mut logs);
+        let mut gathered = Gathered::default();
+        gathered.take(first);
         // Whatever else is already waiting goes into the same transaction.
-        while spans.len() + logs.len() < MAX_BATCH {
+        while gathered.len() < MAX_BATCH {
             match receiver.try_recv() {
-                Ok(batch) => take(batch, &mut spans, &mut logs),
+                Ok(batch) => gathered.take(batch),
                 Err(_) => break,
             }
         }
-        let count = spans.len() + logs.len();
+        let count = gathered.len();
+        let Gathered { spans, logs, points } = gathered;
         if !spans.is_empty() {
             if let Err(error) = telemetry.insert_spans(&spans).await {
                 tracing::error!(error = %error, spans = spans.len(), "storing spans failed; they are lost");
@@ -102,6 +123,11 @@ async fn run(telemetry: Telemetry, mut receiver: mpsc::UnboundedReceiver<Batch>,
         if !logs.is_empty() {
             if let Err(error) = telemetry.insert_logs(&logs).await {
                 tracing::error!(error = %error, logs = logs.len(), "storing log records failed; they are lost");
+            }
+        }
+        if !points.is_empty() {
+            if let Err(error) = telemetry.insert_metric_points(&points).await {
+                tracing::error!(error = %error, points = points.len(), "storing metric points failed; they are lost");
             }
         }
         queued.fetch_sub(count, Ordering::SeqCst);

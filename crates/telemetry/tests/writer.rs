@@ -16,6 +16,7 @@ fn span(trace: u8, id: u8) -> Span {
         start_unix_nano: 1_000,
         end_unix_nano: 2_000,
         status_code: 0,
+        status: "unset".to_owned(),
         status_message: String::new(),
         trace_state: String::new(),
         flags: 0,
@@ -53,11 +54,75 @@ async fn a_full_queue_refuses_more_and_takes_it_again_once_stored() {
     drop(writer);
     task.await.unwrap();
     let traces = telemetry.traces(&TraceQuery { limit: 10, ..TraceQuery::default() }).await.unwrap();
-    let mut counts: Vec<(String, i64)> = traces.into_iter().map(|t| (t.trace_id, t.spans)).collect();
+    let mut counts: Vec<(String, i64)> = traces.into_iter().map(|t| (t.trace_id, t.span_count)).collect();
     counts.sort();
     assert_eq!(
         counts,
         [(format!("{:032x}", 1), 6), (format!("{:032x}", 3), 4), (format!("{:032x}", 4), 12)],
         "everything accepted was stored, the refused batch was not"
     );
+}
+
+async fn fresh_telemetry(dir: &std::path::Path) -> Telemetry {
+    let store = opsdeck_core::Store::open(opsdeck_core::store::StoreLocation::Sqlite(dir.join("t.db")))
+        .await
+        .unwrap();
+    store.apply_migrations(opsdeck_telemetry::migrator(store.kind())).await.unwrap();
+    Telemetry::new(store)
+}
+
+#[tokio::test]
+async fn retention_by_size_removes_the_oldest_records_whatever_their_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let telemetry = fresh_telemetry(dir.path()).await;
+    // 100 spans at times 1..=100 s and a JSON metrics request whose points sit between them.
+    let spans: Vec<Span> = (1..=100u8)
+        .map(|id| {
+            let mut one = span(id, 1);
+            one.start_unix_nano = i64::from(id) * 1_000_000_000;
+            one.end_unix_nano = one.start_unix_nano + 1_000;
+            one.attributes = serde_json::json!({ "padding": "x".repeat(400) });
+            one
+        })
+        .collect();
+    telemetry.insert_spans(&spans).await.unwrap();
+    let metrics = serde_json::json!({ "resourceMetrics": [{
+        "resource": { "attributes": [{ "key": "service.name", "value": { "stringValue": "shop" } }] },
+        "scopeMetrics": [{ "metrics": [
+            { "name": "orders", "unit": "1", "sum": { "aggregationTemporality": 2, "isMonotonic": true,
+              "dataPoints": [{ "timeUnixNano": "10000000000", "asInt": "7" }, { "timeUnixNano": 90000000000u64, "asDouble": 2.5 }] } },
+            { "name": "latency", "histogram": { "aggregationTemporality": 1, "dataPoints": [{
+              "timeUnixNano": "95000000000", "count": "3", "sum": 42.5, "bucketCounts": ["1", 2], "explicitBounds": [10] }] } }
+        ] }]
+    }] });
+    let decoded = opsdeck_telemetry::otlp::decode_metrics(
+        metrics.to_string().as_bytes(),
+        opsdeck_telemetry::otlp::Encoding::Json,
+    )
+    .unwrap();
+    assert_eq!(decoded.rejected, 0);
+    let values: Vec<Option<f64>> = decoded.records.iter().map(|point| point.value).collect();
+    assert_eq!(values, [Some(7.0), Some(2.5), None]);
+    assert_eq!(decoded.records[2].data["counts"], serde_json::json!([1, 2]));
+    assert_eq!(decoded.records[0].data["temporality"], "cumulative");
+    telemetry.insert_metric_points(&decoded.records).await.unwrap();
+
+    let before = telemetry.stored_bytes().await.unwrap();
+    let budget = before / 2;
+    let retention =
+        opsdeck_telemetry::Retention { max_age_days: 36_500, max_bytes: budget, ..Default::default() };
+    let pruned = telemetry.prune(&retention, 100 * 1_000_000_000).await.unwrap();
+    let after = telemetry.stored_bytes().await.unwrap();
+    assert!(after <= budget && after > budget - 1_000, "kept {after} of {before} bytes, budget {budget}");
+    // The oldest half went: spans from the start and the metric point at 10 s,
+    // the newer points stay.
+    assert!((45..=55).contains(&pruned.spans), "{pruned:?}");
+    assert_eq!(pruned.metric_points, 1, "{pruned:?}");
+    let kept = telemetry.metric_points(None, None, 0, 10).await.unwrap();
+    assert_eq!(kept.iter().map(|point| point.name.as_str()).collect::<Vec<_>>(), ["latency", "orders"]);
+    let oldest = telemetry.traces(&TraceQuery { limit: 1000, ..TraceQuery::default() }).await.unwrap();
+    let first_kept = oldest.iter().map(|trace| trace.start_unix_nano).min().unwrap();
+    assert!(oldest.iter().all(|trace| trace.start_unix_nano >= first_kept));
+    assert_eq!(oldest.len() as i64, 100 - pruned.spans);
+    assert_eq!(first_kept, (pruned.spans + 1) * 1_000_000_000, "exactly the oldest spans went");
 }

@@ -74,6 +74,9 @@ enum Command {
     Traces(traces::TracesCommand),
     /// Log records received over OTLP, newest first.
     Logs(traces::LogsArgs),
+    /// Metric data points received over OTLP (kept for the metrics pages).
+    #[command(subcommand)]
+    Metrics(traces::MetricsCommand),
     /// Send realistic OTLP traffic (a small simulated shop) to a receiver.
     Demo(traces::DemoArgs),
     /// Run the deck's background work headless (scheduler) until stopped.
@@ -138,6 +141,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Config(command) => config::run(&deck, command, output).await,
             Command::Traces(command) => traces::run(&deck, command, output).await,
             Command::Logs(args) => traces::logs(&deck, args, output).await,
+            Command::Metrics(command) => traces::metrics(&deck, command, output).await,
             Command::Demo(args) => traces::demo(&deck, args, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
         };

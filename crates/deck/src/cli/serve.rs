@@ -11,11 +11,29 @@ pub(crate) struct ServeArgs {
     /// takes over the jobs of one that died.
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     job_lease: u64,
+    /// Where the OTLP/gRPC receiver listens (`off` for none; default
+    /// `OPSDECK_OTLP_GRPC`, else 127.0.0.1:4317).
+    #[arg(long, value_name = "ADDR")]
+    otlp_grpc: Option<String>,
+    /// Where the OTLP/HTTP receiver listens (`off` for none; default
+    /// `OPSDECK_OTLP_HTTP`, else 127.0.0.1:4318).
+    #[arg(long, value_name = "ADDR")]
+    otlp_http: Option<String>,
 }
 
 pub(crate) async fn run(deck: &std::sync::Arc<Deck>, args: ServeArgs) -> Result<ExitCode, DeckError> {
     let config = SchedulerConfig { lease: Duration::from_secs(args.job_lease), ..SchedulerConfig::default() };
+    let mut otlp = deck.otlp_addresses();
+    if let Some(grpc) = &args.otlp_grpc {
+        otlp.grpc = opsdeck::address_setting(grpc);
+    }
+    if let Some(http) = &args.otlp_http {
+        otlp.http = opsdeck::address_setting(http);
+    }
+    deck.set_otlp_addresses(otlp.clone());
     deck.start_background(config).await?;
+    let shown = |address: &Option<String>| address.clone().unwrap_or_else(|| "off".to_owned());
+    eprintln!("opsdeck serve: OTLP gRPC {}, HTTP {}", shown(&otlp.grpc), shown(&otlp.http));
     eprintln!("opsdeck serve: running on {} (Ctrl+C to stop)", deck.data_dir().path().display());
     wait_for_stop_signal().await;
     eprintln!("opsdeck serve: stopping; running jobs are asked to finish");

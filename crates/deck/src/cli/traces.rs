@@ -20,19 +20,19 @@ pub(crate) enum TracesCommand {
         #[arg(long)]
         operation: Option<String>,
         /// Only traces with a span in error.
-        #[arg(long)]
+        #[arg(long = "error", alias = "errors")]
         errors: bool,
         /// Only traces that started within this many minutes.
         #[arg(long, value_name = "MINUTES")]
         since_minutes: Option<i64>,
         /// Only traces at least this long.
-        #[arg(long, value_name = "MS")]
+        #[arg(long = "min-duration", alias = "min-duration-ms", value_name = "MS")]
         min_duration_ms: Option<f64>,
         /// Only traces at most this long.
-        #[arg(long, value_name = "MS")]
+        #[arg(long = "max-duration", alias = "max-duration-ms", value_name = "MS")]
         max_duration_ms: Option<f64>,
         /// Only traces with a span whose attribute KEY has VALUE (text, number or boolean).
-        #[arg(long, value_name = "KEY=VALUE")]
+        #[arg(long = "attr", alias = "attribute", value_name = "KEY=VALUE")]
         attribute: Option<String>,
         /// The most traces (at most 1000).
         #[arg(long, default_value_t = 50)]
@@ -66,7 +66,8 @@ pub(crate) enum TracesCommand {
         since_minutes: i64,
     },
     /// Remove old telemetry now (the app and `opsdeck serve` do it every 10
-    /// minutes, keeping 7 days and at most 5,000,000 spans and log records).
+    /// minutes, keeping 7 days, at most 5,000,000 spans and log records and
+    /// at most 2 GiB in all).
     Prune {
         /// Keep this many days.
         #[arg(long, default_value_t = 7)]
@@ -77,6 +78,10 @@ pub(crate) enum TracesCommand {
         /// Keep at most this many log records (the oldest go first).
         #[arg(long, default_value_t = 5_000_000)]
         max_logs: i64,
+        /// Keep at most this many megabytes of spans, logs and metric points
+        /// together (the oldest records go first, whatever their kind).
+        #[arg(long, default_value_t = 2048)]
+        max_megabytes: i64,
     },
     /// One trace: its spans as a tree (`*` marks the critical path), and its logs.
     Show {
@@ -145,10 +150,10 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                         "{}  {:>10}  {:>4} spans{}  {} {}",
                         trace.trace_id,
                         millis(trace.duration_nano),
-                        trace.spans,
-                        if trace.errors > 0 { format!(" ({} errors)", trace.errors) } else { String::new() },
-                        trace.service,
-                        trace.name
+                        trace.span_count,
+                        if trace.error { format!(" ({} errors)", trace.error_count) } else { String::new() },
+                        trace.root_service,
+                        trace.root_operation
                     );
                     text
                 })
@@ -222,16 +227,20 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                 })
             });
         }
-        TracesCommand::Prune { max_age_days, max_spans, max_logs } => {
-            let retention = opsdeck::Retention { max_age_days, max_spans, max_logs };
+        TracesCommand::Prune { max_age_days, max_spans, max_logs, max_megabytes } => {
+            let max_bytes = max_megabytes.saturating_mul(1024 * 1024);
+            let retention = opsdeck::Retention { max_age_days, max_spans, max_logs, max_bytes };
             let pruned = deck.prune_telemetry(&retention).await?;
             output.print(&pruned, |pruned| {
-                format!("removed {} spans and {} log records\n", pruned.spans, pruned.logs)
+                format!(
+                    "removed {} spans, {} log records and {} metric points\n",
+                    pruned.spans, pruned.logs, pruned.metric_points
+                )
             });
         }
         TracesCommand::Show { trace_id, critical_path: true } => {
             let detail = deck.trace(&trace_id).await?;
-            output.print(&detail.critical_path, |path| {
+            output.print(&detail.critical_path_segments, |path| {
                 let total: i64 =
                     path.iter().map(|segment| segment.end_unix_nano - segment.start_unix_nano).sum();
                 path.iter().fold(String::new(), |mut text, segment| {
@@ -253,7 +262,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             let detail = deck.trace(&trace_id).await?;
             output.print(&detail, |detail| {
                 let on_path: std::collections::HashSet<&str> =
-                    detail.critical_path.iter().map(|segment| segment.span_id.as_str()).collect();
+                    detail.critical_path.iter().map(String::as_str).collect();
                 let start = detail.spans.iter().map(|span| span.start_unix_nano).min().unwrap_or_default();
                 let mut text = String::new();
                 // Depth-first from the roots (spans whose parent is not stored count as roots).
@@ -393,5 +402,77 @@ pub(crate) async fn demo(deck: &Deck, args: DemoArgs, output: Output) -> Result<
             report.traces, report.spans, report.logs, report.endpoint
         )
     });
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MetricsCommand {
+    /// The metrics received: name, kind, unit, service and how many points.
+    List {
+        /// Over the last this many minutes.
+        #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+        since_minutes: i64,
+    },
+    /// Data points, newest first.
+    Points {
+        /// Only this metric.
+        #[arg(long)]
+        name: Option<String>,
+        /// Only this service's.
+        #[arg(long)]
+        service: Option<String>,
+        /// Over the last this many minutes.
+        #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+        since_minutes: i64,
+        /// The most points (at most 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+}
+
+pub(crate) async fn metrics(
+    deck: &Deck,
+    command: MetricsCommand,
+    output: Output,
+) -> Result<ExitCode, DeckError> {
+    match command {
+        MetricsCommand::List { since_minutes } => {
+            let series = deck.metric_series(minutes_ago(since_minutes)).await?;
+            output.print(&series, |series| {
+                if series.is_empty() {
+                    return "no metrics received; send OTLP metrics to 127.0.0.1:4317 (gRPC) or :4318/v1/metrics\n"
+                        .to_owned();
+                }
+                series.iter().fold(String::new(), |mut text, one| {
+                    let _ = writeln!(
+                        text,
+                        "{}  {} {}  {}  {} points",
+                        one.name,
+                        one.kind,
+                        if one.unit.is_empty() { "-" } else { &one.unit },
+                        one.service,
+                        one.points
+                    );
+                    text
+                })
+            });
+        }
+        MetricsCommand::Points { name, service, since_minutes, limit } => {
+            let points = deck
+                .metric_points(name.as_deref(), service.as_deref(), minutes_ago(since_minutes), limit)
+                .await?;
+            output.print(&points, |points| {
+                points.iter().fold(String::new(), |mut text, point| {
+                    let shown = point.value.map_or_else(|| point.data.to_string(), |value| value.to_string());
+                    let _ = writeln!(
+                        text,
+                        "{}  {}  {} {}  {}",
+                        point.time_unix_nano, point.service, point.name, point.attributes, shown
+                    );
+                    text
+                })
+            });
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
