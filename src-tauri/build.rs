@@ -69,6 +69,15 @@ const COMMANDS: &[&str] = &[
     "config_link",
     "config_unlink",
     "config_summary",
+    "traces_search",
+    "trace_detail",
+    "telemetry_services",
+    "service_map",
+    "traces_compare",
+    "traces_slow",
+    "logs_search",
+    "telemetry_receivers",
+    "telemetry_demo",
 ];
 
 fn main() {

@@ -629,3 +629,171 @@ fn a_config_edited_in_the_app_is_linted_against_its_schema_saved_promoted_and_co
     assert_eq!(value["value"], 4, "{value}");
     assert_eq!(value["layer"], "committed", "{value}");
 }
+
+/// A trace of `count` spans sent to the app's OTLP/HTTP receiver: a root
+/// with ten workers, each with a long chain of steps (so the waterfall has
+/// depth and a long critical path).
+fn send_big_trace(app: &RunningApp, trace_id: &str, count: usize) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use prost::Message;
+    let trace: Vec<u8> =
+        (0..16).map(|i| u8::from_str_radix(&trace_id[i * 2..i * 2 + 2], 16).unwrap()).collect();
+    let id = |n: usize| (n as u64 + 1).to_be_bytes().to_vec();
+    let now = u64::try_from(opsdeck_core::clock::now_unix_ms()).unwrap() * 1_000_000;
+    let mut spans = vec![Span {
+        trace_id: trace.clone(),
+        span_id: id(0),
+        name: "batch import".to_owned(),
+        start_time_unix_nano: now - 20_000_000_000,
+        end_time_unix_nano: now,
+        ..Default::default()
+    }];
+    for n in 1..count {
+        let worker = (n - 1) % 10;
+        let parent = if n <= 10 { 0 } else { n - 10 };
+        let start = now - 20_000_000_000 + (n as u64) * 1_900_000;
+        spans.push(Span {
+            trace_id: trace.clone(),
+            span_id: id(n),
+            parent_span_id: id(parent),
+            name: format!("step {n} of worker {worker}"),
+            start_time_unix_nano: start,
+            end_time_unix_nano: start + 1_800_000,
+            ..Default::default()
+        });
+    }
+    let resource = Resource {
+        attributes: vec![KeyValue {
+            key: "service.name".to_owned(),
+            value: Some(AnyValue { value: Some(any_value::Value::StringValue("importer".to_owned())) }),
+        }],
+        ..Default::default()
+    };
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(resource),
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            ..Default::default()
+        }],
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let answer = agent
+        .post(&format!("http://{}/v1/traces", app.otlp_http))
+        .header("Content-Type", "application/x-protobuf")
+        .send(&request.encode_to_vec()[..])
+        .expect("the app's receiver answers");
+    assert_eq!(answer.status().as_u16(), 200);
+}
+
+#[test]
+fn demo_traffic_fills_the_traces_page_and_a_trace_shows_its_critical_path_and_span_detail() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    if is_dark(&app) {
+        app.session.click_css("[data-testid=theme-toggle]");
+    }
+    app.session.click_css("[data-testid=nav-traces]");
+    app.session.wait_for_text("[data-testid=traces-empty]", "No traces yet");
+    app.screenshot("traces-empty");
+
+    // `opsdeck demo` against the app's receiver; the page fills in by itself.
+    let sent =
+        app.cli(&["--json", "demo", "--endpoint", &format!("http://{}", app.otlp_http), "--traces", "80"]);
+    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    app.session.wait_for_css("[data-testid=trace-row]");
+    app.session.wait_for_css("[data-testid=histogram-bar]");
+    // A checkout: the longest chain of services.
+    let listed = app.cli(&["--json", "traces", "list", "--operation", "POST /checkout", "--limit", "1"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let trace_id = listed[0]["trace_id"].as_str().expect("a checkout trace").to_owned();
+    let detail: serde_json::Value =
+        serde_json::from_slice(&app.cli(&["--json", "traces", "show", &trace_id]).stdout).unwrap();
+    app.session.wait_for_css(&format!("[data-testid=trace-row][data-trace-id='{trace_id}']"));
+    app.screenshot("traces-search");
+
+    app.session.click_css(&format!("[data-testid=trace-row][data-trace-id='{trace_id}'] td"));
+    app.session.wait_for_text("[data-testid=trace-title]", "POST /checkout");
+    let on_path = detail["critical_path"].as_array().unwrap().len();
+    app.session.wait_for_text("[data-testid=critical-path-count]", &format!("{on_path} spans"));
+    let spans = detail["spans"].as_array().unwrap().len();
+    assert_eq!(
+        app.session.execute("return document.querySelector('[data-testid=waterfall-rows]').dataset.rows;"),
+        serde_json::json!(spans.to_string())
+    );
+    let marked = app
+        .session
+        .execute("return document.querySelectorAll('[data-testid=span-row][data-critical=true]').length;");
+    assert_eq!(marked, serde_json::json!(on_path), "every span on the critical path is marked");
+    // The span detail of the payment call: attributes, self time, logs.
+    let payments = detail["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|span| span["service"] == "payments")
+        .expect("a payments span")
+        .clone();
+    app.session.click_css(&format!(
+        "[data-testid=span-row][data-span-id='{}']",
+        payments["span_id"].as_str().unwrap()
+    ));
+    app.session.wait_for_text("[data-testid=span-detail-name]", payments["name"].as_str().unwrap());
+    app.session.wait_for_css("[data-testid=span-attributes]");
+    app.session.wait_for_css("[data-testid=span-self-time]");
+    app.screenshot("traces-waterfall");
+    app.session.click_css("[data-testid=critical-path-only]");
+    assert_eq!(
+        app.session.execute("return document.querySelector('[data-testid=waterfall-rows]').dataset.rows;"),
+        serde_json::json!(on_path.to_string())
+    );
+    app.session.click_css("[data-testid=critical-path-only]");
+    app.session.click_css("[data-testid=set-baseline]");
+
+    // Back to the results; the service map of the same traffic.
+    app.session.click_css("[data-testid=trace-back]");
+    app.session.click_css("[data-testid=traces-tab-map]");
+    app.session.wait_for_css("[data-testid=map-edge][data-from=gateway]");
+    app.screenshot("traces-map");
+
+    // Compare the baseline with another checkout.
+    app.session.click_css("[data-testid=traces-tab-search]");
+    let others = app.cli(&["--json", "traces", "list", "--operation", "POST /checkout", "--limit", "2"]);
+    let others: serde_json::Value = serde_json::from_slice(&others.stdout).unwrap();
+    let other = others[1]["trace_id"].as_str().expect("a second checkout").to_owned();
+    app.session.click_css(&format!("[data-testid=trace-row][data-trace-id='{other}'] td"));
+    app.session.click_css("[data-testid=compare-with-baseline]");
+    app.session.wait_for_css("[data-testid=compare-counts]");
+    app.screenshot("traces-compare");
+
+    // Logs: live, filtered, and a line opens its trace.
+    app.session.click_css("[data-testid=nav-logs]");
+    app.session.wait_for_css("[data-testid=log-row]");
+    app.screenshot("logs");
+    app.session.click_css("[data-testid=log-trace-link]");
+    app.session.wait_for_css("[data-testid=trace-view]");
+
+    // A 10,000-span trace: all rows counted, only those in view in the page, the last reachable.
+    let big = "0123456789abcdef0123456789abcdef";
+    send_big_trace(&app, big, 10_000);
+    app.session.click_css("[data-testid=nav-logs]");
+    app.session.click_css("[data-testid=nav-traces]");
+    app.session.wait_for_css(&format!("[data-testid=trace-row][data-trace-id='{big}']"));
+    app.session.click_css(&format!("[data-testid=trace-row][data-trace-id='{big}'] td"));
+    app.session.wait_for_text("[data-testid=trace-title]", "batch import");
+    assert_eq!(
+        app.session.execute("return document.querySelector('[data-testid=waterfall-rows]').dataset.rows;"),
+        serde_json::json!("10000")
+    );
+    let in_dom = app.session.execute("return document.querySelectorAll('[data-testid=span-row]').length;");
+    assert!(in_dom.as_u64().unwrap() < 120, "only the rows in view are drawn: {in_dom}");
+    app.session.execute(
+        "const rows = document.querySelector('[data-testid=waterfall-rows]'); rows.scrollTop = rows.scrollHeight; \
+         rows.dispatchEvent(new Event('scroll')); return true;",
+    );
+    // The last row of the tree: the end of worker 9's chain (span 9,991).
+    app.session.wait_for_css("[data-testid=span-row][data-span-id='0000000000002707']");
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.screenshot("traces-big-trace-dark");
+}

@@ -119,6 +119,16 @@ impl Session {
         panic!("`{css}` never showed `{expected}` within {DEFAULT_WAIT:?}; last text: {last:?}")
     }
 
+    /// Waits until an element matches `css`.
+    pub fn wait_for_css(&self, css: &str) {
+        let script = json!({ "script": "return !!document.querySelector(arguments[0]);", "args": [css] });
+        let start = Instant::now();
+        while self.call("POST", "/execute/sync", Some(script.clone())).ok() != Some(Value::Bool(true)) {
+            assert!(start.elapsed() < DEFAULT_WAIT, "nothing matched `{css}` within {DEFAULT_WAIT:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Runs JavaScript in the page and returns its result.
     pub fn execute(&self, script: &str) -> Value {
         self.call("POST", "/execute/sync", Some(json!({"script": script, "args": []})))
@@ -197,6 +207,8 @@ pub struct RunningApp {
     _turn: std::sync::MutexGuard<'static, ()>,
     /// The data dir the app was opened on.
     pub data_dir: tempfile::TempDir,
+    /// Where the app's OTLP/HTTP receiver listens (a free port, not 4318).
+    pub otlp_http: String,
     xvfb: Child,
     driver: Child,
 }
@@ -257,6 +269,9 @@ impl RunningApp {
         // The app inherits tauri-driver's environment through WebKitWebDriver.
         // (WEBKIT_DISABLE_COMPOSITING_MODE must stay unset: screenshots hang with it.)
         let data_dir_text = data_dir.path().display().to_string();
+        // Free ports: another OpsDeck (a test's `opsdeck serve`) may hold the defaults.
+        let otlp_http = format!("127.0.0.1:{}", free_port());
+        let otlp_grpc = format!("127.0.0.1:{}", free_port());
         let driver = spawn_tied_to_this_process(
             &driver_path.display().to_string(),
             &["--port", &port_text, "--native-port", &native_text],
@@ -267,6 +282,8 @@ impl RunningApp {
                 // No keychain on this display's session: the deck's keys come from the passphrase.
                 ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"),
                 ("OPSDECK_PASSPHRASE", E2E_PASSPHRASE),
+                ("OPSDECK_OTLP_HTTP", &otlp_http),
+                ("OPSDECK_OTLP_GRPC", &otlp_grpc),
             ],
             "TERM",
             None,
@@ -299,7 +316,15 @@ impl RunningApp {
         };
         let id =
             created.get("sessionId").and_then(Value::as_str).expect("a new session has an id").to_owned();
-        RunningApp { session: Session { agent, base, id }, _turn: turn, data_dir, xvfb, driver, display }
+        RunningApp {
+            session: Session { agent, base, id },
+            _turn: turn,
+            data_dir,
+            otlp_http,
+            xvfb,
+            driver,
+            display,
+        }
     }
 
     /// The text on the app display's clipboard (`xclip`), or `None` when it is empty.

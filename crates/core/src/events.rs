@@ -32,6 +32,19 @@ pub enum DeckEvent {
         /// How it ended.
         run: JobRun,
     },
+    /// The telemetry writer stored records (announced at most four times a
+    /// second while busy; the counts cover everything since the last one).
+    TelemetryStored {
+        /// Spans stored.
+        #[ts(type = "number")]
+        spans: i64,
+        /// Log records stored.
+        #[ts(type = "number")]
+        logs: i64,
+        /// Metric data points stored.
+        #[ts(type = "number")]
+        metric_points: i64,
+    },
     /// A step of a certificate's issuance or renewal (for progress displays).
     CertProgress {
         /// The certificate.

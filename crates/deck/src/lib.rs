@@ -64,7 +64,8 @@ pub use opsdeck_config::{
     SyntaxProblem, Violation as ConfigViolation,
 };
 pub use opsdeck_telemetry::{
-    LogQuery, LogRecord, PathSegment, Pruned, Retention, Span, TraceQuery, TraceSummary,
+    LogQuery, LogRecord, MetricPoint, MetricSeries, PathSegment, Pruned, Retention, ServiceEdge,
+    ServiceOperations, SlowTrace, Span, SpanComparison, TraceQuery, TraceSummary,
 };
 pub use rotate::RotationReport;
 pub use status::DeckStatus;

@@ -182,7 +182,16 @@ impl Deck {
         if grpc.is_none() && http.is_none() {
             return;
         }
-        let (writer, writer_task) = Writer::start(self.telemetry.clone(), WRITER_CAPACITY);
+        let events = self.events.clone();
+        let announce: opsdeck_telemetry::writer::OnStored = Arc::new(move |stored| {
+            events.publish(opsdeck_core::events::DeckEvent::TelemetryStored {
+                spans: stored.spans,
+                logs: stored.logs,
+                metric_points: stored.metric_points,
+            });
+        });
+        let (writer, writer_task) =
+            Writer::start_announcing(self.telemetry.clone(), WRITER_CAPACITY, Some(announce));
         // Shutdown goes newest first: the receivers stop (dropping their
         // writer handles), then this waits for the writer to store what was queued.
         self.tasks.spawn("otlp-writer", move |_stop| async move {
@@ -261,6 +270,14 @@ impl Deck {
     /// Log records matching `query`, newest first.
     pub async fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, DeckError> {
         Ok(self.telemetry.logs(query).await?)
+    }
+
+    /// The services seen since `since_unix_nano` with their operations.
+    pub async fn telemetry_services(
+        &self,
+        since_unix_nano: i64,
+    ) -> Result<Vec<opsdeck_telemetry::ServiceOperations>, DeckError> {
+        Ok(self.telemetry.services(since_unix_nano).await?)
     }
 
     /// Metric series (name, kind, unit, service) received since `since_unix_nano`.

@@ -28,7 +28,7 @@ pub use analysis::{compare, critical_path, self_times, PathSegment, SpanComparis
 pub use error::TelemetryError;
 pub use model::{LogRecord, MetricPoint, Span};
 pub use store::{
-    migrator, LogQuery, MetricSeries, Pruned, Retention, ServiceEdge, SlowTrace, Telemetry, TraceQuery,
-    TraceSummary,
+    migrator, LogQuery, MetricSeries, Pruned, Retention, ServiceEdge, ServiceOperations, SlowTrace,
+    Telemetry, TraceQuery, TraceSummary,
 };
 pub use writer::Writer;

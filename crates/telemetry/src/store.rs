@@ -46,6 +46,15 @@ fn placeholders(rows: usize, width: usize) -> String {
     sql
 }
 
+/// A service and the operations its spans have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ServiceOperations {
+    /// The service.
+    pub service: String,
+    /// Its operations, by name.
+    pub operations: Vec<String>,
+}
+
 /// One metric as received: its name, kind, unit and service, with how many points.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct MetricSeries {
@@ -154,6 +163,8 @@ pub struct LogQuery {
     pub trace_id: Option<String>,
     /// Records at or after (Unix ns).
     pub since_unix_nano: Option<i64>,
+    /// Records before (Unix ns): the next page starts at the last record's time.
+    pub until_unix_nano: Option<i64>,
     /// The most records (capped at [`MAX_LIMIT`]), newest first.
     pub limit: i64,
 }
@@ -471,6 +482,26 @@ impl Telemetry {
         }
         transaction.commit().await?;
         Ok(())
+    }
+
+    /// The services seen since `since_unix_nano`, each with its operations
+    /// (for the search form), by name.
+    pub async fn services(&self, since_unix_nano: i64) -> Result<Vec<ServiceOperations>, TelemetryError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT service, name FROM telemetry_spans WHERE start_unix_nano >= $1 \
+             ORDER BY service, name LIMIT 5000",
+        )
+        .bind(since_unix_nano)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut services: Vec<ServiceOperations> = Vec::new();
+        for (service, operation) in rows {
+            match services.last_mut() {
+                Some(last) if last.service == service => last.operations.push(operation),
+                _ => services.push(ServiceOperations { service, operations: vec![operation] }),
+            }
+        }
+        Ok(services)
     }
 
     /// Metric data points, newest first: of one metric and/or service when given.
@@ -797,7 +828,7 @@ impl Telemetry {
              span_id, attributes, resource, scope FROM telemetry_logs \
              WHERE ($1 IS NULL OR service = $1) AND ($2 IS NULL OR severity_number >= $2) \
              AND ($3 IS NULL OR LOWER(body) LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR trace_id = $4) \
-             AND ($5 IS NULL OR time_unix_nano >= $5) \
+             AND ($5 IS NULL OR time_unix_nano >= $5) AND ($7 IS NULL OR time_unix_nano < $7) \
              ORDER BY time_unix_nano DESC, id DESC LIMIT $6",
         )
         .bind(query.service.as_deref())
@@ -806,6 +837,7 @@ impl Telemetry {
         .bind(query.trace_id.as_ref().map(|id| id.trim().to_ascii_lowercase()))
         .bind(query.since_unix_nano)
         .bind(limit)
+        .bind(query.until_unix_nano)
         .fetch_all(self.store.pool())
         .await?;
         rows.iter().map(log_of_row).collect()

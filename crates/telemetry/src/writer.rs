@@ -47,13 +47,40 @@ pub struct Writer {
     capacity: usize,
 }
 
+/// How many records one announcement covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// Spans.
+    pub spans: i64,
+    /// Log records.
+    pub logs: i64,
+    /// Metric data points.
+    pub metric_points: i64,
+}
+
+/// Told what was stored (the deck turns it into an event for the pages).
+pub type OnStored = Arc<dyn Fn(Stored) + Send + Sync>;
+
+/// The shortest time between two announcements while the writer is busy.
+const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 impl Writer {
     /// Starts the writer task; it ends when every handle is dropped, after
     /// storing what was queued.
     pub fn start(telemetry: Telemetry, capacity: usize) -> (Writer, tokio::task::JoinHandle<()>) {
+        Writer::start_announcing(telemetry, capacity, None)
+    }
+
+    /// [`Writer::start`], calling `on_stored` after records are stored: at
+    /// once when the queue is empty, otherwise at most every 250 ms.
+    pub fn start_announcing(
+        telemetry: Telemetry,
+        capacity: usize,
+        on_stored: Option<OnStored>,
+    ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn(run(telemetry, receiver, queued.clone()));
+        let task = tokio::spawn(run(telemetry, receiver, queued.clone(), on_stored));
         (Writer { sender, queued, capacity }, task)
     }
 
@@ -102,7 +129,14 @@ impl Gathered {
     }
 }
 
-async fn run(telemetry: Telemetry, mut receiver: mpsc::UnboundedReceiver<Batch>, queued: Arc<AtomicUsize>) {
+async fn run(
+    telemetry: Telemetry,
+    mut receiver: mpsc::UnboundedReceiver<Batch>,
+    queued: Arc<AtomicUsize>,
+    on_stored: Option<OnStored>,
+) {
+    let mut unannounced = Stored::default();
+    let mut announced_at = std::time::Instant::now();
     while let Some(first) = receiver.recv().await {
         let mut gathered = Gathered::default();
         gathered.take(first);
@@ -116,20 +150,35 @@ async fn run(telemetry: Telemetry, mut receiver: mpsc::UnboundedReceiver<Batch>,
         let count = gathered.len();
         let Gathered { spans, logs, points } = gathered;
         if !spans.is_empty() {
-            if let Err(error) = telemetry.insert_spans(&spans).await {
-                tracing::error!(error = %error, spans = spans.len(), "storing spans failed; they are lost");
+            match telemetry.insert_spans(&spans).await {
+                Ok(()) => unannounced.spans += spans.len() as i64,
+                Err(error) => {
+                    tracing::error!(error = %error, spans = spans.len(), "storing spans failed; they are lost");
+                }
             }
         }
         if !logs.is_empty() {
-            if let Err(error) = telemetry.insert_logs(&logs).await {
-                tracing::error!(error = %error, logs = logs.len(), "storing log records failed; they are lost");
+            match telemetry.insert_logs(&logs).await {
+                Ok(()) => unannounced.logs += logs.len() as i64,
+                Err(error) => {
+                    tracing::error!(error = %error, logs = logs.len(), "storing log records failed; they are lost");
+                }
             }
         }
         if !points.is_empty() {
-            if let Err(error) = telemetry.insert_metric_points(&points).await {
-                tracing::error!(error = %error, points = points.len(), "storing metric points failed; they are lost");
+            match telemetry.insert_metric_points(&points).await {
+                Ok(()) => unannounced.metric_points += points.len() as i64,
+                Err(error) => {
+                    tracing::error!(error = %error, points = points.len(), "storing metric points failed; they are lost");
+                }
             }
         }
-        queued.fetch_sub(count, Ordering::SeqCst);
+        let left = queued.fetch_sub(count, Ordering::SeqCst) - count;
+        if let Some(on_stored) = &on_stored {
+            if unannounced != Stored::default() && (left == 0 || announced_at.elapsed() >= ANNOUNCE_EVERY) {
+                on_stored(std::mem::take(&mut unannounced));
+                announced_at = std::time::Instant::now();
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod configs;
 pub(crate) mod connections;
 mod jobs;
 mod overview;
+pub(crate) mod telemetry;
 pub(crate) mod vaults;
 
 /// The invoke handler with every command of the app. Keep the list in step
@@ -78,5 +79,14 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         configs::config_link,
         configs::config_unlink,
         configs::config_summary,
+        telemetry::traces_search,
+        telemetry::trace_detail,
+        telemetry::telemetry_services,
+        telemetry::service_map,
+        telemetry::traces_compare,
+        telemetry::traces_slow,
+        telemetry::logs_search,
+        telemetry::telemetry_receivers,
+        telemetry::telemetry_demo,
     ]
 }

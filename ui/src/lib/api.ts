@@ -56,8 +56,22 @@ import type { ConfigLink } from './bindings/ConfigLink';
 import type { ConfigSummary } from './bindings/ConfigSummary';
 import type { PromotionRequest } from './bindings/PromotionRequest';
 import type { ReloadOutcome } from './bindings/ReloadOutcome';
+import type { TraceSummary } from './bindings/TraceSummary';
+import type { TraceDetail } from './bindings/TraceDetail';
+import type { Span } from './bindings/Span';
+import type { LogRecord } from './bindings/LogRecord';
+import type { PathSegment } from './bindings/PathSegment';
+import type { ServiceEdge } from './bindings/ServiceEdge';
+import type { ServiceOperations } from './bindings/ServiceOperations';
+import type { SpanComparison } from './bindings/SpanComparison';
+import type { SlowTrace } from './bindings/SlowTrace';
+import type { DemoReport } from './bindings/DemoReport';
+import type { TraceSearch } from './bindings/TraceSearch';
+import type { LogSearch } from './bindings/LogSearch';
+import type { Receivers } from './bindings/Receivers';
 
 export type {
+  TraceSummary, TraceDetail, Span, LogRecord, PathSegment, ServiceEdge, ServiceOperations, SpanComparison, SlowTrace, DemoReport, TraceSearch, LogSearch, Receivers,
   AuditEntry,
   ProjectInfo,
   ConfigLayer,
@@ -299,6 +313,25 @@ export const api = {
   /** Promotes one environment's committed layer to another. */
   configPromote: (project: string, from: string, to: string, message: string) =>
     call<Promotion>('config_promote', { project, from, to, message }),
+
+  /** Traces matching the search form, newest first. */
+  tracesSearch: (search: TraceSearch) => call<TraceSummary[]>('traces_search', { search }),
+  /** One trace with its spans, logs, critical path and self times. */
+  traceDetail: (traceId: string) => call<TraceDetail>('trace_detail', { traceId }),
+  /** Services seen since a time, with their operations (for the search form). */
+  telemetryServices: (sinceUnixMs: number) => call<ServiceOperations[]>('telemetry_services', { sinceUnixMs }),
+  /** Calls between services since a time. */
+  serviceMap: (sinceUnixMs: number) => call<ServiceEdge[]>('service_map', { sinceUnixMs }),
+  /** Two traces compared span by span. */
+  tracesCompare: (before: string, after: string) => call<SpanComparison[]>('traces_compare', { before, after }),
+  /** Traces slower than a percentile of their operation. */
+  tracesSlow: (sinceUnixMs: number, percentile = 95) => call<SlowTrace[]>('traces_slow', { sinceUnixMs, percentile }),
+  /** Log records matching the form, newest first. */
+  logsSearch: (search: LogSearch) => call<LogRecord[]>('logs_search', { search }),
+  /** Where this app receives OTLP. */
+  telemetryReceivers: () => call<Receivers>('telemetry_receivers'),
+  /** Sends simulated shop traffic to this app's own receiver. */
+  telemetryDemo: (traces = 200) => call<DemoReport>('telemetry_demo', { traces }),
 };
 
 /** Error codes that mean "a passphrase would help". */

@@ -1,6 +1,6 @@
 // Navigation between pages, kept in the URL hash so a reload stays on the page.
 
-export type PageId = 'overview' | 'vaults' | 'certificates' | 'configs' | 'activity' | 'jobs' | 'connections' | 'settings';
+export type PageId = 'overview' | 'vaults' | 'certificates' | 'configs' | 'traces' | 'logs' | 'activity' | 'jobs' | 'connections' | 'settings';
 
 export interface PageInfo {
   id: PageId;
@@ -16,6 +16,8 @@ export const PAGES: PageInfo[] = [
   { id: 'vaults', title: 'Vaults', group: 'Secrets', keywords: 'secrets passwords keys tokens reveal' },
   { id: 'certificates', title: 'Certificates', group: 'Secrets', keywords: 'tls ssl x509 acme letsencrypt expiry renew revoke probe' },
   { id: 'configs', title: 'Configs', group: 'Configs', keywords: 'configuration settings yaml toml json schema environments promote dev staging prod' },
+  { id: 'traces', title: 'Traces', group: 'Telemetry', keywords: 'otlp opentelemetry spans waterfall critical path latency service map compare slow' },
+  { id: 'logs', title: 'Logs', group: 'Telemetry', keywords: 'otlp opentelemetry log records tail severity errors' },
   { id: 'activity', title: 'Activity', group: 'Operations', keywords: 'audit trail log history verify who did what' },
   { id: 'jobs', title: 'Jobs', group: 'Operations', keywords: 'scheduler schedule runs background cron retry' },
   { id: 'connections', title: 'Connections', group: 'Operations', keywords: 'webhooks notifications circuit breaker outbound http endpoints' },

@@ -121,7 +121,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                         .map(|(key, value)| (key.trim().to_owned(), value.to_owned()))
                         .ok_or_else(|| {
                             super::input_error(format!(
-                                "--attribute takes KEY=VALUE (like http.route=/checkout), not `{pair}`"
+                                "--attr takes KEY=VALUE (like http.route=/checkout), not `{pair}`"
                             ))
                         })
                 })
@@ -356,6 +356,7 @@ pub(crate) async fn logs(deck: &Deck, args: LogsArgs, output: Output) -> Result<
         text: args.grep,
         trace_id: args.trace,
         since_unix_nano: args.since_minutes.map(minutes_ago),
+        until_unix_nano: None,
         limit: args.limit,
     };
     let records = deck.logs(&query).await?;

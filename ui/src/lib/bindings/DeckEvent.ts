@@ -22,7 +22,19 @@ state: BreakerState, } | { "kind": "job_run_finished",
 /**
  * How it ended.
  */
-run: JobRun, } | { "kind": "cert_progress", 
+run: JobRun, } | { "kind": "telemetry_stored", 
+/**
+ * Spans stored.
+ */
+spans: number, 
+/**
+ * Log records stored.
+ */
+logs: number, 
+/**
+ * Metric data points stored.
+ */
+metric_points: number, } | { "kind": "cert_progress", 
 /**
  * The certificate.
  */
