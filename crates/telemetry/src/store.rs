@@ -387,6 +387,10 @@ impl Telemetry {
             }
             query.execute(&mut *transaction).await?;
         }
+        let mut traces: Vec<&str> = unique.iter().map(|span| span.trace_id.as_str()).collect();
+        traces.sort_unstable();
+        traces.dedup();
+        refresh_trace_summaries(&mut transaction, &traces).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -556,30 +560,21 @@ impl Telemetry {
     pub async fn traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, TelemetryError> {
         let limit = if query.limit <= 0 { 50 } else { query.limit.min(MAX_LIMIT) };
         let patterns = query.attribute.as_ref().map(|(key, value)| attribute_patterns(key, value));
-        // The traces that qualify (any span matching), then a summary of each.
-        // The qualifying traces, then each one's root (the span without a
-        // parent, else the earliest) in the same query.
+        // Newest traces first through the summaries' start index; a filter
+        // on service, operation or attribute asks for one span of the trace
+        // matching all three (looked up by the trace's key).
+        let span_filter = query.service.is_some() || query.operation.is_some() || patterns.is_some();
         let rows: Vec<(String, i64, i64, i64, i64, String, String)> = sqlx::query_as(
-            "WITH listed AS ( \
-             SELECT trace_id, MIN(start_unix_nano) AS started, MAX(end_unix_nano) AS ended, COUNT(*) AS spans, \
-             SUM(CASE WHEN status_code = 2 THEN 1 ELSE 0 END) AS errors \
-             FROM telemetry_spans WHERE trace_id IN ( \
-               SELECT DISTINCT trace_id FROM telemetry_spans \
-               WHERE ($1 IS NULL OR service = $1) AND ($2 IS NULL OR name = $2) \
-               AND ($3 IS NULL OR start_unix_nano >= $3) AND ($4 IS NULL OR start_unix_nano < $4) \
-               AND ($5 = 0 OR status_code = 2) \
-               AND ($6 IS NULL OR attributes LIKE $6 ESCAPE '\\' OR attributes LIKE $7 ESCAPE '\\' \
-                    OR attributes LIKE $8 ESCAPE '\\' OR attributes LIKE $9 ESCAPE '\\')) \
-             GROUP BY trace_id \
-             HAVING ($10 IS NULL OR MAX(end_unix_nano) - MIN(start_unix_nano) >= $10) \
-             AND ($11 IS NULL OR MAX(end_unix_nano) - MIN(start_unix_nano) <= $11) \
-             ORDER BY started DESC LIMIT $12) \
-             SELECT l.trace_id, l.started, l.ended, l.spans, l.errors, \
-             COALESCE((SELECT r.service FROM telemetry_spans r WHERE r.trace_id = l.trace_id \
-               ORDER BY CASE WHEN r.parent_span_id = '' THEN 0 ELSE 1 END, r.start_unix_nano LIMIT 1), ''), \
-             COALESCE((SELECT r.name FROM telemetry_spans r WHERE r.trace_id = l.trace_id \
-               ORDER BY CASE WHEN r.parent_span_id = '' THEN 0 ELSE 1 END, r.start_unix_nano LIMIT 1), '') \
-             FROM listed l ORDER BY l.started DESC",
+            "SELECT t.trace_id, t.start_unix_nano, t.end_unix_nano, t.span_count, t.error_count, \
+             t.root_service, t.root_operation FROM telemetry_traces t \
+             WHERE ($3 IS NULL OR t.start_unix_nano >= $3) AND ($4 IS NULL OR t.start_unix_nano < $4) \
+             AND ($5 = 0 OR t.error_count > 0) \
+             AND ($10 IS NULL OR t.duration_nano >= $10) AND ($11 IS NULL OR t.duration_nano <= $11) \
+             AND ($13 = 0 OR EXISTS (SELECT 1 FROM telemetry_spans s WHERE s.trace_id = t.trace_id \
+               AND ($1 IS NULL OR s.service = $1) AND ($2 IS NULL OR s.name = $2) \
+               AND ($6 IS NULL OR s.attributes LIKE $6 ESCAPE '\\' OR s.attributes LIKE $7 ESCAPE '\\' \
+                    OR s.attributes LIKE $8 ESCAPE '\\' OR s.attributes LIKE $9 ESCAPE '\\'))) \
+             ORDER BY t.start_unix_nano DESC, t.trace_id DESC LIMIT $12",
         )
         .bind(query.service.as_deref())
         .bind(query.operation.as_deref())
@@ -593,6 +588,7 @@ impl Telemetry {
         .bind(query.min_duration_nano)
         .bind(query.max_duration_nano)
         .bind(limit)
+        .bind(i64::from(span_filter))
         .fetch_all(self.store.pool())
         .await?;
         Ok(rows
@@ -670,7 +666,33 @@ impl Telemetry {
             }
         }
         self.prune_to_size(retention.max_bytes, &mut pruned).await?;
+        if pruned.spans > 0 {
+            self.refresh_pruned_traces().await?;
+        }
         Ok(pruned)
+    }
+
+    /// Spans go oldest first, so the traces that lost spans are those whose
+    /// summary starts before the oldest span left: their summaries are
+    /// recomputed (or removed, when nothing is left).
+    async fn refresh_pruned_traces(&self) -> Result<(), TelemetryError> {
+        let oldest_left: Option<i64> = sqlx::query_scalar("SELECT MIN(start_unix_nano) FROM telemetry_spans")
+            .fetch_one(self.store.pool())
+            .await?;
+        let Some(oldest_left) = oldest_left else {
+            sqlx::query("DELETE FROM telemetry_traces").execute(self.store.pool()).await?;
+            return Ok(());
+        };
+        let touched: Vec<String> =
+            sqlx::query_scalar("SELECT trace_id FROM telemetry_traces WHERE start_unix_nano < $1")
+                .bind(oldest_left)
+                .fetch_all(self.store.pool())
+                .await?;
+        let mut transaction = self.store.pool().begin().await?;
+        let ids: Vec<&str> = touched.iter().map(String::as_str).collect();
+        refresh_trace_summaries(&mut transaction, &ids).await?;
+        transaction.commit().await?;
+        Ok(())
     }
 
     /// Bytes kept per kind of record (as counted when they were stored).
@@ -780,8 +802,8 @@ impl Telemetry {
         limit: i64,
     ) -> Result<Vec<SlowTrace>, TelemetryError> {
         let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT trace_id, service, name, duration_nano FROM telemetry_spans \
-             WHERE parent_span_id = '' AND start_unix_nano >= $1 ORDER BY start_unix_nano DESC LIMIT 1000000",
+            "SELECT trace_id, root_service, root_operation, duration_nano FROM telemetry_traces \
+             WHERE start_unix_nano >= $1 ORDER BY start_unix_nano DESC LIMIT 1000000",
         )
         .bind(since_unix_nano)
         .fetch_all(self.store.pool())
@@ -858,6 +880,48 @@ impl Telemetry {
 }
 
 /// A JSON column (attributes, resource, scope, events, links) as a value.
+/// Recomputes the summary rows of `traces` from their spans (a trace with
+/// no spans left loses its row).
+async fn refresh_trace_summaries(
+    connection: &mut sqlx::AnyConnection,
+    traces: &[&str],
+) -> Result<(), TelemetryError> {
+    for chunk in traces.chunks(500) {
+        let list = placeholders(1, chunk.len());
+        let sql = format!(
+            "INSERT INTO telemetry_traces (trace_id, start_unix_nano, end_unix_nano, duration_nano, span_count, \
+             error_count, root_service, root_operation) \
+             SELECT s.trace_id, MIN(s.start_unix_nano), MAX(s.end_unix_nano), \
+             MAX(s.end_unix_nano) - MIN(s.start_unix_nano), COUNT(*), \
+             SUM(CASE WHEN s.status_code = 2 THEN 1 ELSE 0 END), \
+             COALESCE((SELECT r.service FROM telemetry_spans r WHERE r.trace_id = s.trace_id \
+               ORDER BY CASE WHEN r.parent_span_id = '' THEN 0 ELSE 1 END, r.start_unix_nano LIMIT 1), ''), \
+             COALESCE((SELECT r.name FROM telemetry_spans r WHERE r.trace_id = s.trace_id \
+               ORDER BY CASE WHEN r.parent_span_id = '' THEN 0 ELSE 1 END, r.start_unix_nano LIMIT 1), '') \
+             FROM telemetry_spans s WHERE s.trace_id IN {list} GROUP BY s.trace_id \
+             ON CONFLICT (trace_id) DO UPDATE SET start_unix_nano = excluded.start_unix_nano, \
+             end_unix_nano = excluded.end_unix_nano, duration_nano = excluded.duration_nano, \
+             span_count = excluded.span_count, error_count = excluded.error_count, \
+             root_service = excluded.root_service, root_operation = excluded.root_operation"
+        );
+        let mut query = sqlx::query(&sql);
+        for trace in chunk {
+            query = query.bind(trace.to_string());
+        }
+        query.execute(&mut *connection).await?;
+        let sql = format!(
+            "DELETE FROM telemetry_traces WHERE trace_id IN {list} AND NOT EXISTS \
+             (SELECT 1 FROM telemetry_spans s WHERE s.trace_id = telemetry_traces.trace_id)"
+        );
+        let mut query = sqlx::query(&sql);
+        for trace in chunk {
+            query = query.bind(trace.to_string());
+        }
+        query.execute(&mut *connection).await?;
+    }
+    Ok(())
+}
+
 fn json_column(row: &sqlx::any::AnyRow, index: usize) -> Result<serde_json::Value, TelemetryError> {
     use sqlx::Row;
     let text: String = row.try_get(index)?;
