@@ -3,15 +3,17 @@
 
 import type { Span } from '../../lib/api';
 
-/** "840 µs", "12.3 ms", "1.24 s" from nanoseconds. */
+/** "840 µs", "12.3 ms", "1.24 s" from nanoseconds (rounded before the unit is chosen). */
 export function formatNanos(nanos: number): string {
-  if (nanos < 1_000) return `${nanos} ns`;
-  if (nanos < 1_000_000) return `${(nanos / 1_000).toFixed(0)} µs`;
-  if (nanos < 1_000_000_000) {
-    const ms = nanos / 1_000_000;
-    return `${ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0)} ms`;
-  }
-  return `${(nanos / 1_000_000_000).toFixed(2)} s`;
+  // Unix-nanosecond times lose precision as JS numbers, so differences are rounded first.
+  const value = Math.round(nanos);
+  if (value < 1_000) return `${value} ns`;
+  if (value < 999_500) return `${Math.round(value / 1_000)} µs`;
+  const ms = value / 1_000_000;
+  if (ms < 9.995) return `${ms.toFixed(2)} ms`;
+  if (ms < 99.95) return `${ms.toFixed(1)} ms`;
+  if (ms < 999.5) return `${ms.toFixed(0)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
 }
 
 /** A local clock time with milliseconds, for spans and log lines. */
