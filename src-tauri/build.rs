@@ -78,6 +78,7 @@ const COMMANDS: &[&str] = &[
     "logs_search",
     "telemetry_receivers",
     "telemetry_demo",
+    "telemetry_summary",
 ];
 
 fn main() {

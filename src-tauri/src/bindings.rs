@@ -71,6 +71,7 @@ pub fn generate() -> Vec<(String, String)> {
     add("TraceSearch", crate::commands::telemetry::TraceSearch::export_to_string(&config));
     add("LogSearch", crate::commands::telemetry::LogSearch::export_to_string(&config));
     add("Receivers", crate::commands::telemetry::Receivers::export_to_string(&config));
+    add("TelemetrySummary", opsdeck::TelemetrySummary::export_to_string(&config));
     add("ConfigLayer", opsdeck::ConfigLayer::export_to_string(&config));
     add("ConfigVersion", opsdeck::ConfigVersion::export_to_string(&config));
     add("ConfigExplained", opsdeck::ConfigExplained::export_to_string(&config));

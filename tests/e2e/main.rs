@@ -796,4 +796,8 @@ fn demo_traffic_fills_the_traces_page_and_a_trace_shows_its_critical_path_and_sp
     app.session.wait_for_css("[data-testid=span-row][data-span-id='0000000000002707']");
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("traces-big-trace-dark");
+    // The Overview counts the last hour's traces (80 from the demo, the big one).
+    app.session.click_css("[data-testid=nav-overview]");
+    app.session.wait_for_text("[data-testid=telemetry-summary]", "81 traces in the last hour");
+    app.screenshot("overview-telemetry-dark");
 }

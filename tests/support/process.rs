@@ -45,6 +45,13 @@ pub fn spawn_logged(program: &str, args: &[&str], envs: &[(&str, &str)], log: &s
     spawn_tied_to_this_process("sh", &["-c", &script], envs, "TERM", None)
 }
 
+/// The program a [`spawn_tied_to_this_process`] guard started (the guard's
+/// child), once it runs.
+pub fn program_pid(guard: &Child) -> Option<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", guard.id())).ok()?;
+    children.split_whitespace().next()?.parse().ok()
+}
+
 /// Stops a process started by [`spawn_tied_to_this_process`] (TERM to its
 /// guard, which stops the program) and waits for it.
 pub fn stop(guard: &mut Child) {

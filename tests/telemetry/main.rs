@@ -439,9 +439,12 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
     let answer = post(&traces_url, "application/json", false, deep_body.to_string().as_bytes());
     assert_eq!(answer.status, 400, "{}", String::from_utf8_lossy(&answer.body));
     assert!(String::from_utf8_lossy(&answer.body).contains("nest deeper"));
-    // A body over 16 MiB is refused without being read whole.
-    let huge = vec![b' '; 17 * 1024 * 1024];
-    assert_eq!(post(&traces_url, "application/json", false, &huge).status, 413);
+    // A body over 16 MiB is refused without being read whole: 100 MB leave
+    // the receiver's memory far below their size.
+    let status_line = post_without_waiting(&address, "/v1/traces", 100 * 1024 * 1024);
+    assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
+    let peak = peak_resident_mib(&serve);
+    assert!(peak < 100, "opsdeck serve peaked at {peak} MiB after a 100 MB body");
     let bomb = vec![0u8; 20 * 1024 * 1024];
     assert_eq!(
         post(&traces_url, "application/x-protobuf", true, &bomb).status,
@@ -506,6 +509,49 @@ fn traces_sent_over_otlp_http_come_back_whole_and_bad_requests_get_clear_answers
     opsdeck_tests::process::stop(&mut serve);
 }
 
+/// POSTs `size` bytes of JSON-typed spaces while reading the answer, as a
+/// client that sees an early answer does (the receiver answers 413 and
+/// closes without reading the rest); returns the status line.
+fn post_without_waiting(address: &str, path: &str, size: usize) -> String {
+    use std::net::TcpStream;
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+    );
+    let sending = std::thread::spawn(move || {
+        let chunk = vec![b' '; 1024 * 1024];
+        if writer.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        for _ in 0..size / chunk.len() {
+            // The receiver stops reading after 16 MiB: the write fails then.
+            if writer.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !answer.windows(2).any(|pair| pair == b"\r\n") {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => answer.extend_from_slice(&buffer[..read]),
+        }
+    }
+    let _ = sending.join();
+    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned()
+}
+
+/// The most memory `opsdeck serve` has held (VmHWM), in MiB.
+fn peak_resident_mib(serve: &std::process::Child) -> u64 {
+    let pid = opsdeck_tests::process::program_pid(serve).expect("opsdeck serve runs");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|line| line.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+}
+
 /// One raw gRPC call through Python's grpcio: the status code's name and
 /// the answer (details, or the response in hex).
 fn grpc_call(address: &str, method: &str, body: &[u8]) -> (String, String) {
@@ -547,9 +593,11 @@ fn the_grpc_receiver_keeps_good_spans_and_answers_bad_calls_with_grpc_status_cod
     assert!(answer.contains("not an OTLP trace export request"), "{answer}");
     let (code, answer) = grpc_call(&grpc, "/opentelemetry.proto.collector.trace.v1.TraceService/Nope", &body);
     assert_eq!(code, "UNIMPLEMENTED", "{answer}");
-    let (code, answer) = grpc_call(&grpc, EXPORT, &vec![0u8; 20 * 1024 * 1024]);
+    let (code, answer) = grpc_call(&grpc, EXPORT, &vec![0u8; 100 * 1024 * 1024]);
     assert!(matches!(code.as_str(), "OUT_OF_RANGE" | "RESOURCE_EXHAUSTED"), "{code}: {answer}");
     assert!(answer.contains("too large"), "{answer}");
+    let peak = peak_resident_mib(&serve);
+    assert!(peak < 100, "opsdeck serve peaked at {peak} MiB after a 100 MB gRPC message");
     // Still up, and the good span is stored.
     let (code, _) = grpc_call(
         &grpc,

@@ -69,7 +69,9 @@ pub use opsdeck_telemetry::{
 };
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
-pub use telemetry::{address_setting, DemoReport, OtlpAddresses, TraceDetail, OTLP_GRPC_ENV, OTLP_HTTP_ENV};
+pub use telemetry::{
+    address_setting, DemoReport, OtlpAddresses, TelemetrySummary, TraceDetail, OTLP_GRPC_ENV, OTLP_HTTP_ENV,
+};
 pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};
 
 /// Environment variable naming the data dir (same as `--data-dir`).

@@ -65,7 +65,7 @@ async fn bind_receiver(address: Option<&str>, what: &str) -> Option<tokio::net::
 pub const RETENTION_JOB: &str = "telemetry-retention";
 
 /// Records the writer may hold before receivers answer "retry later".
-const WRITER_CAPACITY: usize = 200_000;
+const WRITER_CAPACITY: usize = 100_000;
 
 /// A trace with every span and the logs tied to it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -83,6 +83,21 @@ pub struct TraceDetail {
     /// Each span's own time (not waiting on children), nanoseconds, by span id.
     #[ts(type = "Record<string, number>")]
     pub self_time_nano: std::collections::BTreeMap<String, i64>,
+}
+
+/// Telemetry at a glance (the Overview's card).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct TelemetrySummary {
+    /// Where OTLP/gRPC is received, when on.
+    pub grpc: Option<String>,
+    /// Where OTLP/HTTP is received, when on.
+    pub http: Option<String>,
+    /// Traces that started in the last hour.
+    #[ts(type = "number")]
+    pub traces_last_hour: i64,
+    /// Of those, traces with a span in error.
+    #[ts(type = "number")]
+    pub error_traces_last_hour: i64,
 }
 
 /// What `opsdeck demo` sent.
@@ -270,6 +285,14 @@ impl Deck {
     /// Log records matching `query`, newest first.
     pub async fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, DeckError> {
         Ok(self.telemetry.logs(query).await?)
+    }
+
+    /// Receivers and the last hour's traces, for the Overview.
+    pub async fn telemetry_summary(&self) -> Result<TelemetrySummary, DeckError> {
+        let hour_ago = opsdeck_core::clock::now_unix_ms().saturating_sub(3_600_000).saturating_mul(1_000_000);
+        let (traces_last_hour, error_traces_last_hour) = self.telemetry.trace_counts(hour_ago).await?;
+        let OtlpAddresses { grpc, http } = self.otlp_addresses();
+        Ok(TelemetrySummary { grpc, http, traces_last_hour, error_traces_last_hour })
     }
 
     /// The services seen since `since_unix_nano` with their operations.

@@ -242,11 +242,11 @@ mod tests {
             status_message: String::new(),
             trace_state: String::new(),
             flags: 0,
-            attributes: serde_json::json!({}),
-            resource: serde_json::json!({}),
-            scope: serde_json::json!({}),
-            events: serde_json::json!([]),
-            links: serde_json::json!([]),
+            attributes: crate::JsonText::from_value(&serde_json::json!({})).unwrap(),
+            resource: crate::JsonText::from_value(&serde_json::json!({})).unwrap(),
+            scope: crate::JsonText::from_value(&serde_json::json!({})).unwrap(),
+            events: crate::JsonText::from_value(&serde_json::json!([])).unwrap(),
+            links: crate::JsonText::from_value(&serde_json::json!([])).unwrap(),
         }
     }
 

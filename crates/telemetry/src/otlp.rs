@@ -19,7 +19,7 @@ use opentelemetry_proto::tonic::trace::v1::{span, ResourceSpans, ScopeSpans, Spa
 use prost::Message;
 use serde_json::{Map, Value};
 
-use crate::model::{LogRecord, MetricPoint, Span};
+use crate::model::{JsonText, LogRecord, MetricPoint, Span};
 
 mod metrics;
 
@@ -164,7 +164,8 @@ fn time(nanos: u64) -> i64 {
     i64::try_from(nanos).unwrap_or(i64::MAX)
 }
 
-fn span_of(span: &OtlpSpan, service: &str, resource: &Value, scope: &Value) -> Result<Span, String> {
+fn span_of(span: &OtlpSpan, service: &str, resource: &JsonText, scope: &JsonText) -> Result<Span, String> {
+    let text = |value: &Value| JsonText::from_value(value).map_err(|error| error.to_string());
     let events = span
         .events
         .iter()
@@ -201,11 +202,11 @@ fn span_of(span: &OtlpSpan, service: &str, resource: &Value, scope: &Value) -> R
         status_message: status.message,
         trace_state: span.trace_state.clone(),
         flags: i64::from(span.flags),
-        attributes: attributes(&span.attributes)?,
+        attributes: text(&attributes(&span.attributes)?)?,
         resource: resource.clone(),
         scope: scope.clone(),
-        events: Value::Array(events),
-        links: Value::Array(links),
+        events: text(&Value::Array(events))?,
+        links: text(&Value::Array(links))?,
     })
 }
 
@@ -225,8 +226,18 @@ fn spans_of(request: ExportTraceServiceRequest) -> Decoded<Span> {
             None => Value::Object(Map::new()),
         };
         let service = service_of(&resource);
+        // Kept as text once per resource and scope, shared by their spans.
+        let resource = match JsonText::from_value(&resource) {
+            Ok(resource) => resource,
+            Err(why) => {
+                decoded.reject(format!("resource: {why}"));
+                continue;
+            }
+        };
         for scope_spans in &resource_spans.scope_spans {
-            let scope = match scope_json(scope_spans.scope.as_ref()) {
+            let scope = match scope_json(scope_spans.scope.as_ref())
+                .and_then(|scope| JsonText::from_value(&scope).map_err(|error| error.to_string()))
+            {
                 Ok(scope) => scope,
                 Err(why) => {
                     for _ in &scope_spans.spans {

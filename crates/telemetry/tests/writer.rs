@@ -20,11 +20,11 @@ fn span(trace: u8, id: u8) -> Span {
         status_message: String::new(),
         trace_state: String::new(),
         flags: 0,
-        attributes: serde_json::json!({}),
-        resource: serde_json::json!({}),
-        scope: serde_json::json!({}),
-        events: serde_json::json!([]),
-        links: serde_json::json!([]),
+        attributes: opsdeck_telemetry::JsonText::from_value(&serde_json::json!({})).unwrap(),
+        resource: opsdeck_telemetry::JsonText::from_value(&serde_json::json!({})).unwrap(),
+        scope: opsdeck_telemetry::JsonText::from_value(&serde_json::json!({})).unwrap(),
+        events: opsdeck_telemetry::JsonText::from_value(&serde_json::json!([])).unwrap(),
+        links: opsdeck_telemetry::JsonText::from_value(&serde_json::json!([])).unwrap(),
     }
 }
 
@@ -81,7 +81,9 @@ async fn retention_by_size_removes_the_oldest_records_whatever_their_kind() {
             let mut one = span(id, 1);
             one.start_unix_nano = i64::from(id) * 1_000_000_000;
             one.end_unix_nano = one.start_unix_nano + 1_000;
-            one.attributes = serde_json::json!({ "padding": "x".repeat(400) });
+            one.attributes =
+                opsdeck_telemetry::JsonText::from_value(&serde_json::json!({ "padding": "x".repeat(400) }))
+                    .unwrap();
             one
         })
         .collect();

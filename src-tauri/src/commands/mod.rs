@@ -88,5 +88,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         telemetry::logs_search,
         telemetry::telemetry_receivers,
         telemetry::telemetry_demo,
+        telemetry::telemetry_summary,
     ]
 }

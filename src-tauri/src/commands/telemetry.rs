@@ -192,3 +192,11 @@ pub async fn telemetry_demo(state: State<'_, AppState>, traces: usize) -> Result
     };
     Ok(deck.demo(&format!("http://{http}"), traces.clamp(1, 2000)).await?)
 }
+
+/// Receivers and the last hour's traces (the Overview's card).
+#[tauri::command]
+pub async fn telemetry_summary(
+    state: State<'_, AppState>,
+) -> Result<opsdeck::TelemetrySummary, CommandError> {
+    Ok(state.deck()?.telemetry_summary().await?)
+}

@@ -69,9 +69,10 @@ import type { DemoReport } from './bindings/DemoReport';
 import type { TraceSearch } from './bindings/TraceSearch';
 import type { LogSearch } from './bindings/LogSearch';
 import type { Receivers } from './bindings/Receivers';
+import type { TelemetrySummary } from './bindings/TelemetrySummary';
 
 export type {
-  TraceSummary, TraceDetail, Span, LogRecord, PathSegment, ServiceEdge, ServiceOperations, SpanComparison, SlowTrace, DemoReport, TraceSearch, LogSearch, Receivers,
+  TraceSummary, TraceDetail, Span, LogRecord, PathSegment, ServiceEdge, ServiceOperations, SpanComparison, SlowTrace, DemoReport, TraceSearch, LogSearch, Receivers, TelemetrySummary,
   AuditEntry,
   ProjectInfo,
   ConfigLayer,
@@ -332,6 +333,8 @@ export const api = {
   telemetryReceivers: () => call<Receivers>('telemetry_receivers'),
   /** Sends simulated shop traffic to this app's own receiver. */
   telemetryDemo: (traces = 200) => call<DemoReport>('telemetry_demo', { traces }),
+  /** Receivers and the last hour's traces (the Overview's card). */
+  telemetrySummary: () => call<TelemetrySummary>('telemetry_summary'),
 };
 
 /** Error codes that mean "a passphrase would help". */

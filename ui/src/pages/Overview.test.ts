@@ -13,6 +13,7 @@ describe('Overview page', () => {
     mockIPC((command) => {
       if (command === 'cert_summary') return { total: 0, expiring_soon: 0, expired: 0, failed: 0 };
       if (command === 'config_summary') return { projects: 0, environments: 0, invalid: [], pending_approvals: 0, link_problems: [] };
+      if (command === 'telemetry_summary') return { grpc: null, http: null, traces_last_hour: 0, error_traces_last_hour: 0 };
       return {
         data_dir: '/home/ops/.local/share/opsdeck',
         store: 'postgres',
@@ -51,6 +52,7 @@ describe('Overview page', () => {
         };
       }
       if (command === 'cert_summary') return { total: 0, expiring_soon: 0, expired: 0, failed: 0 };
+      if (command === 'telemetry_summary') return { grpc: null, http: null, traces_last_hour: 0, error_traces_last_hour: 0 };
       return {
         data_dir: '/d', store: 'sqlite', store_location: '/d/opsdeck.db', schema_version: 3,
         store_created_at_unix_ms: Date.now(), opsdeck_version: '0.1.0',
@@ -62,5 +64,24 @@ describe('Overview page', () => {
     expect(card.textContent).toContain('Action needed');
     expect(card.textContent).toContain('shop/prod: 1 schema problem');
     expect(card.textContent).toContain('shop/dev committed: does not parse');
+  });
+
+  it('shows where telemetry is received and the last hour\'s error share', async () => {
+    mockIPC((command) => {
+      if (command === 'telemetry_summary') {
+        return { grpc: '127.0.0.1:4317', http: '127.0.0.1:4318', traces_last_hour: 200, error_traces_last_hour: 24 };
+      }
+      if (command === 'cert_summary') return { total: 0, expiring_soon: 0, expired: 0, failed: 0 };
+      if (command === 'config_summary') return { projects: 0, environments: 0, invalid: [], pending_approvals: 0, link_problems: [] };
+      return {
+        data_dir: '/d', store: 'sqlite', store_location: '/d/opsdeck.db', schema_version: 3,
+        store_created_at_unix_ms: Date.now(), opsdeck_version: '0.1.0',
+      };
+    });
+    render(Overview);
+    const card = await screen.findByTestId('telemetry-card');
+    expect((await screen.findByTestId('telemetry-summary')).textContent).toContain('200 traces in the last hour, 24 with errors');
+    expect(card.textContent).toContain('12.0% errors');
+    expect(card.textContent).toContain('127.0.0.1:4317');
   });
 });

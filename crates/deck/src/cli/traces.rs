@@ -34,6 +34,10 @@ pub(crate) enum TracesCommand {
         /// Only traces with a span whose attribute KEY has VALUE (text, number or boolean).
         #[arg(long = "attr", alias = "attribute", value_name = "KEY=VALUE")]
         attribute: Option<String>,
+        /// Only traces that started before this Unix time in nanoseconds: the
+        /// next page starts at the last listed trace's `start_unix_nano`.
+        #[arg(long, value_name = "UNIX_NANO")]
+        before: Option<i64>,
         /// The most traces (at most 1000).
         #[arg(long, default_value_t = 50)]
         limit: i64,
@@ -112,6 +116,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             min_duration_ms,
             max_duration_ms,
             attribute,
+            before,
             limit,
         } => {
             let attribute = attribute
@@ -132,7 +137,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                 operation,
                 errors_only: errors,
                 since_unix_nano: since_minutes.map(minutes_ago),
-                until_unix_nano: None,
+                until_unix_nano: before,
                 min_duration_nano: min_duration_ms.map(nanos),
                 max_duration_nano: max_duration_ms.map(nanos),
                 attribute,
@@ -326,6 +331,10 @@ pub(crate) struct LogsArgs {
     /// Only records from the last this many minutes.
     #[arg(long, value_name = "MINUTES")]
     since_minutes: Option<i64>,
+    /// Only records before this Unix time in nanoseconds: the next page
+    /// starts at the last listed record's `time_unix_nano`.
+    #[arg(long, value_name = "UNIX_NANO")]
+    before: Option<i64>,
     /// The most records (at most 1000), newest first.
     #[arg(long, default_value_t = 100)]
     limit: i64,
@@ -356,7 +365,7 @@ pub(crate) async fn logs(deck: &Deck, args: LogsArgs, output: Output) -> Result<
         text: args.grep,
         trace_id: args.trace,
         since_unix_nano: args.since_minutes.map(minutes_ago),
-        until_unix_nano: None,
+        until_unix_nano: args.before,
         limit: args.limit,
     };
     let records = deck.logs(&query).await?;
@@ -390,13 +399,36 @@ pub(crate) struct DemoArgs {
     /// The OTLP/HTTP endpoint (the app and `opsdeck serve` receive on this one).
     #[arg(long, default_value = "http://127.0.0.1:4318")]
     endpoint: String,
-    /// How many traces to send (spread over the last few seconds).
-    #[arg(long, default_value_t = 200)]
-    traces: usize,
+    /// How many traces to send (spread over the last few seconds); with
+    /// `--duration`, how many each second.
+    #[arg(long)]
+    traces: Option<usize>,
+    /// Keep sending for this many seconds, as live traffic (20 traces a second unless `--traces`).
+    #[arg(long, value_name = "SECS")]
+    duration: Option<u64>,
 }
 
 pub(crate) async fn demo(deck: &Deck, args: DemoArgs, output: Output) -> Result<ExitCode, DeckError> {
-    let report = deck.demo(&args.endpoint, args.traces).await?;
+    let report = match args.duration {
+        None => deck.demo(&args.endpoint, args.traces.unwrap_or(200)).await?,
+        Some(seconds) => {
+            let per_second = args.traces.unwrap_or(20).max(1);
+            let started = std::time::Instant::now();
+            let mut total =
+                opsdeck::DemoReport { endpoint: args.endpoint.clone(), traces: 0, spans: 0, logs: 0 };
+            let mut second = 0;
+            while second < seconds {
+                let sent = deck.demo(&args.endpoint, per_second).await?;
+                total.traces += sent.traces;
+                total.spans += sent.spans;
+                total.logs += sent.logs;
+                second += 1;
+                let next = started + std::time::Duration::from_secs(second);
+                tokio::time::sleep_until(next.into()).await;
+            }
+            total
+        }
+    };
     output.print(&report, |report| {
         format!(
             "sent {} traces ({} spans, {} log records) of a simulated shop to {}; `opsdeck traces list` shows them\n",
