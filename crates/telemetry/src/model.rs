@@ -20,6 +20,17 @@ impl JsonText {
         serde_json::value::to_raw_value(value).map(JsonText)
     }
 
+    /// JSON text, checked to be JSON.
+    pub fn from_json(text: String) -> Result<JsonText, serde_json::Error> {
+        serde_json::value::RawValue::from_string(text).map(JsonText)
+    }
+
+    /// `[]`.
+    pub fn empty_list() -> JsonText {
+        // A literal that is valid JSON; the fallback is never taken.
+        JsonText::from_json("[]".to_owned()).unwrap_or_else(|_| JsonText(Box::default()))
+    }
+
     /// The JSON text.
     pub fn as_str(&self) -> &str {
         self.0.get()

@@ -107,6 +107,98 @@ fn service_of(resource: &Value) -> String {
     resource.get("service.name").and_then(Value::as_str).unwrap_or("unknown_service").to_owned()
 }
 
+/// The attributes as compact JSON text, written straight from the OTLP
+/// values (the same text `attributes(..).to_string()` gives, in the order
+/// received) — no map is built on the way. Repeated keys keep the last, as
+/// the map would: such rare lists go the map's way.
+fn attributes_text(pairs: &[KeyValue]) -> Result<JsonText, String> {
+    let repeated = if pairs.len() <= 16 {
+        pairs
+            .iter()
+            .enumerate()
+            .any(|(index, pair)| pairs[..index].iter().any(|earlier| earlier.key == pair.key))
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        pairs.iter().any(|pair| !seen.insert(pair.key.as_str()))
+    };
+    if repeated {
+        return JsonText::from_value(&attributes(pairs)?).map_err(|error| error.to_string());
+    }
+    let mut out = Vec::with_capacity(pairs.len() * 40 + 2);
+    write_pairs(&mut out, pairs, 0)?;
+    let text = String::from_utf8(out).map_err(|error| error.to_string())?;
+    JsonText::from_json(text).map_err(|error| error.to_string())
+}
+
+fn write_pairs(out: &mut Vec<u8>, pairs: &[KeyValue], depth: usize) -> Result<(), String> {
+    out.push(b'{');
+    for (index, pair) in pairs.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, &pair.key).map_err(|error| error.to_string())?;
+        out.push(b':');
+        write_any(out, pair.value.as_ref(), depth)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_any(out: &mut Vec<u8>, value: Option<&AnyValue>, depth: usize) -> Result<(), String> {
+    use std::io::Write as _;
+    if depth > MAX_ATTRIBUTE_DEPTH {
+        return Err(format!("attribute values nest deeper than {MAX_ATTRIBUTE_DEPTH} levels"));
+    }
+    let failed = |error: std::io::Error| error.to_string();
+    match value.and_then(|value| value.value.as_ref()) {
+        None => out.extend_from_slice(b"null"),
+        Some(any_value::Value::StringValue(text)) => {
+            serde_json::to_writer(&mut *out, text).map_err(|error| error.to_string())?;
+        }
+        Some(any_value::Value::BoolValue(flag)) => {
+            out.extend_from_slice(if *flag { b"true" } else { b"false" })
+        }
+        Some(any_value::Value::IntValue(number)) => write!(out, "{number}").map_err(failed)?,
+        Some(any_value::Value::DoubleValue(number)) => {
+            if number.is_finite() {
+                serde_json::to_writer(&mut *out, number).map_err(|error| error.to_string())?;
+            } else {
+                out.extend_from_slice(b"null");
+            }
+        }
+        Some(any_value::Value::BytesValue(bytes)) => {
+            write!(out, "\"{}\"", base64::engine::general_purpose::STANDARD.encode(bytes)).map_err(failed)?;
+        }
+        Some(any_value::Value::ArrayValue(array)) => {
+            out.push(b'[');
+            for (index, item) in array.values.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_any(out, Some(item), depth + 1)?;
+            }
+            out.push(b']');
+        }
+        Some(any_value::Value::KvlistValue(list)) => {
+            let repeated = list
+                .values
+                .iter()
+                .enumerate()
+                .any(|(index, pair)| list.values[..index].iter().any(|earlier| earlier.key == pair.key));
+            if repeated {
+                let mut map = Map::new();
+                for pair in &list.values {
+                    map.insert(pair.key.clone(), any_value(pair.value.as_ref(), depth + 1)?);
+                }
+                serde_json::to_writer(&mut *out, &map).map_err(|error| error.to_string())?;
+            } else {
+                write_pairs(out, &list.values, depth + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn scope_json(scope: Option<&InstrumentationScope>) -> Result<Value, String> {
     let Some(scope) = scope else { return Ok(Value::Object(Map::new())) };
     Ok(serde_json::json!({
@@ -202,11 +294,11 @@ fn span_of(span: &OtlpSpan, service: &str, resource: &JsonText, scope: &JsonText
         status_message: status.message,
         trace_state: span.trace_state.clone(),
         flags: i64::from(span.flags),
-        attributes: text(&attributes(&span.attributes)?)?,
+        attributes: attributes_text(&span.attributes)?,
         resource: resource.clone(),
         scope: scope.clone(),
-        events: text(&Value::Array(events))?,
-        links: text(&Value::Array(links))?,
+        events: if events.is_empty() { JsonText::empty_list() } else { text(&Value::Array(events))? },
+        links: if links.is_empty() { JsonText::empty_list() } else { text(&Value::Array(links))? },
     })
 }
 
@@ -545,4 +637,53 @@ fn json_logs(body: &Value) -> Result<ExportLogsServiceRequest, DecodeError> {
         });
     }
     Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(key: &str, value: any_value::Value) -> KeyValue {
+        KeyValue { key: key.to_owned(), value: Some(AnyValue { value: Some(value) }) }
+    }
+
+    #[test]
+    fn attributes_written_as_text_read_back_as_the_map_would_give_them() {
+        let nested = KeyValueList {
+            values: vec![
+                pair("ok", any_value::Value::BoolValue(true)),
+                pair("ok", any_value::Value::IntValue(2)),
+            ],
+        };
+        let pairs = vec![
+            pair("text", any_value::Value::StringValue("quote \" and \\ and ü".to_owned())),
+            pair("int", any_value::Value::IntValue(-42)),
+            pair("double", any_value::Value::DoubleValue(1.5)),
+            pair("nan", any_value::Value::DoubleValue(f64::NAN)),
+            pair("bytes", any_value::Value::BytesValue(vec![0, 255])),
+            pair(
+                "list",
+                any_value::Value::ArrayValue(ArrayValue {
+                    values: vec![
+                        AnyValue { value: Some(any_value::Value::IntValue(1)) },
+                        AnyValue { value: None },
+                    ],
+                }),
+            ),
+            pair("map", any_value::Value::KvlistValue(nested)),
+            KeyValue { key: "empty".to_owned(), value: None },
+        ];
+        let text = attributes_text(&pairs).unwrap();
+        let parsed: Value = serde_json::from_str(text.as_str()).unwrap();
+        assert_eq!(parsed, attributes(&pairs).unwrap());
+        assert!(
+            text.as_str().contains("\"int\":-42,"),
+            "compact, as the search patterns expect: {}",
+            text.as_str()
+        );
+        // Repeated keys keep the last, as the map does.
+        let repeated =
+            vec![pair("a", any_value::Value::IntValue(1)), pair("a", any_value::Value::IntValue(2))];
+        assert_eq!(attributes_text(&repeated).unwrap().as_str(), "{\"a\":2}");
+    }
 }

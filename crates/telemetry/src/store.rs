@@ -398,7 +398,7 @@ impl Telemetry {
         let mut traces: Vec<&str> = unique.iter().map(|span| span.trace_id.as_str()).collect();
         traces.sort_unstable();
         traces.dedup();
-        refresh_trace_summaries(&mut transaction, self.store.kind(), &traces).await?;
+        refresh_trace_summaries(&mut transaction, self.store.kind(), &traces, false).await?;
         // The batch's operations, each with the newest time it was seen.
         let mut operations: std::collections::HashMap<(&str, &str), i64> = std::collections::HashMap::new();
         for span in &unique {
@@ -766,7 +766,7 @@ impl Telemetry {
                 .await?;
         let mut transaction = self.store.pool().begin().await?;
         let ids: Vec<&str> = touched.iter().map(String::as_str).collect();
-        refresh_trace_summaries(&mut transaction, self.store.kind(), &ids).await?;
+        refresh_trace_summaries(&mut transaction, self.store.kind(), &ids, true).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -957,12 +957,13 @@ impl Telemetry {
 }
 
 /// A JSON column (attributes, resource, scope, events, links) as a value.
-/// Recomputes the summary rows of `traces` from their spans (a trace with
-/// no spans left loses its row).
+/// Recomputes the summary rows of `traces` from their spans; after pruning
+/// (`pruned`), a trace with no spans left loses its row.
 async fn refresh_trace_summaries(
     connection: &mut sqlx::AnyConnection,
     kind: StoreKind,
     traces: &[&str],
+    pruned: bool,
 ) -> Result<(), TelemetryError> {
     for chunk in traces.chunks(500) {
         let list = placeholders(kind, 1, chunk.len());
@@ -987,6 +988,9 @@ async fn refresh_trace_summaries(
             query = query.bind(trace.to_string());
         }
         query.execute(&mut *connection).await?;
+        if !pruned {
+            continue;
+        }
         let sql = format!(
             "DELETE FROM telemetry_traces WHERE trace_id IN {list} AND NOT EXISTS \
              (SELECT 1 FROM telemetry_spans s WHERE s.trace_id = telemetry_traces.trace_id)"

@@ -12,7 +12,7 @@ use crate::model::{LogRecord, MetricPoint, Span};
 use crate::store::Telemetry;
 
 /// Records one transaction takes at most.
-const MAX_BATCH: usize = 5000;
+const MAX_BATCH: usize = 10_000;
 
 /// What a receiver hands over.
 #[derive(Debug)]
