@@ -128,3 +128,25 @@ async fn retention_by_size_removes_the_oldest_records_whatever_their_kind() {
     assert_eq!(oldest.len() as i64, 100 - pruned.spans);
     assert_eq!(first_kept, (pruned.spans + 1) * 1_000_000_000, "exactly the oldest spans went");
 }
+
+#[tokio::test]
+async fn a_stored_span_reads_back_exactly_as_it_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let telemetry = fresh_telemetry(dir.path()).await;
+    let mut one = span(7, 1);
+    let attributes = serde_json::json!({
+        "text": "quote \" back\\slash ü 🦀 \n tab\t", "big": 9_007_199_254_740_993_i64, "double": 0.1,
+        "nested": { "list": [1, null, true, "x"] }, "empty": {},
+    });
+    one.attributes = opsdeck_telemetry::JsonText::from_value(&attributes).unwrap();
+    one.status_message = "it's \"broken\"".to_owned();
+    one.start_unix_nano = 1_795_000_000_123_456_789;
+    one.end_unix_nano = 1_795_000_000_223_456_789;
+    telemetry.insert_spans(&[one.clone()]).await.unwrap();
+    let back = telemetry.trace(&one.trace_id).await.unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].attributes.to_value(), attributes);
+    assert_eq!((back[0].start_unix_nano, back[0].end_unix_nano), (one.start_unix_nano, one.end_unix_nano));
+    assert_eq!(back[0].status_message, one.status_message);
+    assert_eq!(back[0], one, "every field as written");
+}
