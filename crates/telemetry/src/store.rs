@@ -349,53 +349,38 @@ impl Telemetry {
              links = excluded.links, size_bytes = excluded.size_bytes, \
              received_at_unix_ms = excluded.received_at_unix_ms";
         let mut transaction = self.store.pool().begin().await?;
-        match self.store.kind() {
-            // SQLite: the rows go as one JSON array bound once and unpacked by
-            // SQLite itself — the generic driver's cost is per bound value,
-            // twenty of them a span otherwise.
-            StoreKind::Sqlite => {
-                let columns: Vec<String> = (0..WIDTH).map(|index| format!("value->>{index}")).collect();
-                let sql = format!(
-                    "INSERT INTO telemetry_spans ({COLUMNS}) SELECT {} FROM json_each($1) WHERE true {UPSERT}",
-                    columns.join(", ")
-                );
-                for chunk in unique.chunks(5_000) {
-                    sqlx::query(&sql).bind(span_rows_json(chunk, now)).execute(&mut *transaction).await?;
-                }
+        // (Binding one JSON array of rows that SQLite unpacks with json_each
+        // was tried: slower, as every `->>` walks the row again.)
+        for chunk in unique.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO telemetry_spans ({COLUMNS}) VALUES {} {UPSERT}",
+                placeholders(self.store.kind(), chunk.len(), WIDTH)
+            );
+            let mut query = sqlx::query(&sql);
+            for span in chunk {
+                query = query
+                    .bind(span.trace_id.as_str())
+                    .bind(span.span_id.as_str())
+                    .bind(span.parent_span_id.as_str())
+                    .bind(span.service.as_str())
+                    .bind(span.name.as_str())
+                    .bind(span.kind)
+                    .bind(span.start_unix_nano)
+                    .bind(span.end_unix_nano)
+                    .bind(span.duration_nano())
+                    .bind(span.status_code)
+                    .bind(span.status_message.as_str())
+                    .bind(span.trace_state.as_str())
+                    .bind(span.flags)
+                    .bind(span.attributes.as_str())
+                    .bind(span.resource.as_str())
+                    .bind(span.scope.as_str())
+                    .bind(span.events.as_str())
+                    .bind(span.links.as_str())
+                    .bind(span_size(span))
+                    .bind(now);
             }
-            StoreKind::Postgres => {
-                for chunk in unique.chunks(ROWS_PER_STATEMENT) {
-                    let sql = format!(
-                        "INSERT INTO telemetry_spans ({COLUMNS}) VALUES {} {UPSERT}",
-                        placeholders(StoreKind::Postgres, chunk.len(), WIDTH)
-                    );
-                    let mut query = sqlx::query(&sql);
-                    for span in chunk {
-                        query = query
-                            .bind(span.trace_id.as_str())
-                            .bind(span.span_id.as_str())
-                            .bind(span.parent_span_id.as_str())
-                            .bind(span.service.as_str())
-                            .bind(span.name.as_str())
-                            .bind(span.kind)
-                            .bind(span.start_unix_nano)
-                            .bind(span.end_unix_nano)
-                            .bind(span.duration_nano())
-                            .bind(span.status_code)
-                            .bind(span.status_message.as_str())
-                            .bind(span.trace_state.as_str())
-                            .bind(span.flags)
-                            .bind(span.attributes.as_str())
-                            .bind(span.resource.as_str())
-                            .bind(span.scope.as_str())
-                            .bind(span.events.as_str())
-                            .bind(span.links.as_str())
-                            .bind(span_size(span))
-                            .bind(now);
-                    }
-                    query.execute(&mut *transaction).await?;
-                }
-            }
+            query.execute(&mut *transaction).await?;
         }
         let mut traces: Vec<&str> = unique.iter().map(|span| span.trace_id.as_str()).collect();
         traces.sort_unstable();
@@ -974,49 +959,6 @@ fn span_size(span: &Span) -> i64 {
         + span.events.as_str().len()
         + span.links.as_str().len()
         + FIXED_ROW_BYTES) as i64
-}
-
-/// Spans as a JSON array of rows in the column order of `insert_spans`;
-/// the JSON columns are spliced in as they are (they are JSON already), so
-/// SQLite's `->>` hands back their text.
-fn span_rows_json(spans: &[&Span], now: i64) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(spans.len() * 512);
-    let quoted = |out: &mut String, text: &str| {
-        // serde_json's escaping of a string never fails.
-        out.push_str(&serde_json::Value::from(text).to_string());
-    };
-    out.push('[');
-    for (index, span) in spans.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        out.push('[');
-        for text in [&span.trace_id, &span.span_id, &span.parent_span_id, &span.service, &span.name] {
-            quoted(&mut out, text);
-            out.push(',');
-        }
-        let _ = write!(
-            out,
-            "{},{},{},{},{},",
-            span.kind,
-            span.start_unix_nano,
-            span.end_unix_nano,
-            span.duration_nano(),
-            span.status_code
-        );
-        quoted(&mut out, &span.status_message);
-        out.push(',');
-        quoted(&mut out, &span.trace_state);
-        let _ = write!(out, ",{},", span.flags);
-        for json in [&span.attributes, &span.resource, &span.scope, &span.events, &span.links] {
-            out.push_str(json.as_str());
-            out.push(',');
-        }
-        let _ = write!(out, "{},{}]", span_size(span), now);
-    }
-    out.push(']');
-    out
 }
 
 /// Recomputes the summary rows of `traces` from their spans; after pruning
