@@ -974,14 +974,14 @@ async fn refresh_trace_summaries(
         let sql = format!(
             "INSERT INTO telemetry_traces (trace_id, start_unix_nano, end_unix_nano, duration_nano, span_count, \
              error_count, root_service, root_operation) \
-             SELECT s.trace_id, MIN(s.start_unix_nano), MAX(s.end_unix_nano), \
-             MAX(s.end_unix_nano) - MIN(s.start_unix_nano), COUNT(*), \
-             SUM(CASE WHEN s.status_code = 2 THEN 1 ELSE 0 END), \
-             COALESCE((SELECT r.service FROM telemetry_spans r WHERE r.trace_id = s.trace_id \
-               ORDER BY CASE WHEN r.parent_span_id = '' THEN 0 ELSE 1 END, r.start_unix_nano LIMIT 1), ''), \
-             COALESCE((SELECT r.name FROM telemetry_spans r WHERE r.trace_id = s.trace_id \
-               ORDER BY CASE WHEN r.parent_span_id = '' THEN 0 ELSE 1 END, r.start_unix_nano LIMIT 1), '') \
-             FROM telemetry_spans s WHERE s.trace_id IN {list} GROUP BY s.trace_id \
+             SELECT trace_id, MIN(start_unix_nano), MAX(end_unix_nano), MAX(end_unix_nano) - MIN(start_unix_nano), \
+             COUNT(*), SUM(CASE WHEN status_code = 2 THEN 1 ELSE 0 END), MIN(root_service), MIN(root_operation) \
+             FROM (SELECT trace_id, start_unix_nano, end_unix_nano, status_code, \
+               FIRST_VALUE(service) OVER root AS root_service, FIRST_VALUE(name) OVER root AS root_operation \
+               FROM telemetry_spans WHERE trace_id IN {list} \
+               WINDOW root AS (PARTITION BY trace_id ORDER BY CASE WHEN parent_span_id = '' THEN 0 ELSE 1 END, \
+               start_unix_nano ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) spans \
+             GROUP BY trace_id \
              ON CONFLICT (trace_id) DO UPDATE SET start_unix_nano = excluded.start_unix_nano, \
              end_unix_nano = excluded.end_unix_nano, duration_nano = excluded.duration_nano, \
              span_count = excluded.span_count, error_count = excluded.error_count, \

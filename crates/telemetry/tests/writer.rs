@@ -150,3 +150,43 @@ async fn a_stored_span_reads_back_exactly_as_it_was_written() {
     assert_eq!(back[0].status_message, one.status_message);
     assert_eq!(back[0], one, "every field as written");
 }
+
+#[tokio::test]
+async fn a_trace_summary_follows_its_spans_as_they_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let telemetry = fresh_telemetry(dir.path()).await;
+    let list =
+        || async { telemetry.traces(&TraceQuery { limit: 10, ..TraceQuery::default() }).await.unwrap() };
+    // A child first: with no root stored yet, the earliest span stands for the trace.
+    let mut child = span(9, 2);
+    child.parent_span_id = format!("{:016x}", 1);
+    child.name = "charge card".to_owned();
+    child.start_unix_nano = 2_000;
+    child.end_unix_nano = 3_000;
+    child.status_code = 2;
+    telemetry.insert_spans(&[child]).await.unwrap();
+    let first = list().await;
+    assert_eq!(
+        (first[0].root_operation.as_str(), first[0].span_count, first[0].error),
+        ("charge card", 1, true)
+    );
+    // Then the root, later in a separate batch: it becomes the root, the times widen.
+    let mut root = span(9, 1);
+    root.name = "POST /checkout".to_owned();
+    root.start_unix_nano = 1_000;
+    root.end_unix_nano = 5_000;
+    telemetry.insert_spans(&[root.clone()]).await.unwrap();
+    let second = list().await;
+    assert_eq!(
+        (
+            second[0].root_operation.as_str(),
+            second[0].span_count,
+            second[0].duration_nano,
+            second[0].error_count
+        ),
+        ("POST /checkout", 2, 4_000, 1)
+    );
+    // The root sent again (a retried export) replaces itself: still two spans.
+    telemetry.insert_spans(&[root]).await.unwrap();
+    assert_eq!(list().await[0].span_count, 2);
+}
