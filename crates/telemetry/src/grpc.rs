@@ -29,7 +29,7 @@ use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, En
 use tonic::{Code, Status};
 
 use crate::otlp::{decode_logs, decode_metrics, decode_traces, Encoding};
-use crate::receiver::MAX_BODY_BYTES;
+use crate::receiver::{MAX_BODY_BYTES, PATIENCE};
 use crate::writer::{Batch, Writer};
 
 const TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -102,11 +102,11 @@ impl tonic::server::UnaryService<Bytes> for Export {
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         let (kind, writer) = (self.kind, self.writer.clone());
-        Box::pin(async move { export(kind, &writer, request.get_ref()).map(tonic::Response::new) })
+        Box::pin(async move { export(kind, &writer, request.get_ref()).await.map(tonic::Response::new) })
     }
 }
 
-fn export(kind: Kind, writer: &Writer, body: &[u8]) -> Result<Vec<u8>, Status> {
+async fn export(kind: Kind, writer: &Writer, body: &[u8]) -> Result<Vec<u8>, Status> {
     let invalid = |error: crate::otlp::DecodeError| Status::invalid_argument(error.0);
     let (batch, rejected, message) = match kind {
         Kind::Traces => {
@@ -122,7 +122,7 @@ fn export(kind: Kind, writer: &Writer, body: &[u8]) -> Result<Vec<u8>, Status> {
             (Batch::Metrics(decoded.records), decoded.rejected, decoded.error)
         }
     };
-    if writer.submit(batch).is_err() {
+    if writer.submit_waiting(batch, PATIENCE).await.is_err() {
         return Err(behind());
     }
     let error_message = message;

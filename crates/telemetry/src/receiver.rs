@@ -28,6 +28,10 @@ use crate::TelemetryError;
 /// The largest request body read (after gzip, too).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// How long a request waits for room in a full writer queue before it is
+/// answered "retry later" (503 here, RESOURCE_EXHAUSTED over gRPC).
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// `google.rpc.Status`, the body OTLP puts in error answers.
 #[derive(Clone, PartialEq, prost::Message)]
 struct RpcStatus {
@@ -202,7 +206,7 @@ async fn answer(request: Request<Incoming>, writer: &Writer) -> Response<Full<By
         Ok(decoded) => decoded,
         Err(error) => return status_response(StatusCode::BAD_REQUEST, encoding, &error.0),
     };
-    if writer.submit(batch).is_err() {
+    if writer.submit_waiting(batch, PATIENCE).await.is_err() {
         return status_response(
             StatusCode::SERVICE_UNAVAILABLE,
             encoding,

@@ -45,6 +45,8 @@ pub struct Writer {
     sender: mpsc::UnboundedSender<Batch>,
     queued: Arc<AtomicUsize>,
     capacity: usize,
+    /// Signalled after every stored batch: room in the queue again.
+    room: Arc<tokio::sync::Notify>,
 }
 
 /// How many records one announcement covers.
@@ -80,12 +82,41 @@ impl Writer {
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn(run(telemetry, receiver, queued.clone(), on_stored));
-        (Writer { sender, queued, capacity }, task)
+        let room = Arc::new(tokio::sync::Notify::new());
+        let task = tokio::spawn(run(telemetry, receiver, queued.clone(), on_stored, room.clone()));
+        (Writer { sender, queued, capacity, room }, task)
     }
 
     /// Queues a batch, or refuses it when the queue holds `capacity` records already.
     pub fn submit(&self, batch: Batch) -> Result<(), Backpressure> {
+        self.try_submit(batch).map_err(|_| Backpressure)
+    }
+
+    /// Queues a batch, waiting up to `patience` for room: a receiver holds
+    /// the request meanwhile, so a client sending faster than the store
+    /// writes is slowed down by its own requests' latency rather than
+    /// refused and left idle. Refused only when the queue stays full.
+    pub async fn submit_waiting(
+        &self,
+        batch: Batch,
+        patience: std::time::Duration,
+    ) -> Result<(), Backpressure> {
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut batch = batch;
+        loop {
+            // Registered before trying, so a batch stored in between still wakes this.
+            let room = self.room.notified();
+            match self.try_submit(batch) {
+                Ok(()) => return Ok(()),
+                Err(back) => batch = back,
+            }
+            if tokio::time::timeout_at(deadline, room).await.is_err() {
+                return Err(Backpressure);
+            }
+        }
+    }
+
+    fn try_submit(&self, batch: Batch) -> Result<(), Batch> {
         let size = batch.len();
         if size == 0 {
             return Ok(());
@@ -93,11 +124,11 @@ impl Writer {
         let before = self.queued.fetch_add(size, Ordering::SeqCst);
         if before > 0 && before + size > self.capacity {
             self.queued.fetch_sub(size, Ordering::SeqCst);
-            return Err(Backpressure);
+            return Err(batch);
         }
-        self.sender.send(batch).map_err(|_| {
+        self.sender.send(batch).map_err(|refused| {
             self.queued.fetch_sub(size, Ordering::SeqCst);
-            Backpressure
+            refused.0
         })
     }
 
@@ -134,6 +165,7 @@ async fn run(
     mut receiver: mpsc::UnboundedReceiver<Batch>,
     queued: Arc<AtomicUsize>,
     on_stored: Option<OnStored>,
+    room: Arc<tokio::sync::Notify>,
 ) {
     let mut unannounced = Stored::default();
     let mut announced_at = std::time::Instant::now();
@@ -174,6 +206,7 @@ async fn run(
             }
         }
         let left = queued.fetch_sub(count, Ordering::SeqCst) - count;
+        room.notify_waiters();
         if let Some(on_stored) = &on_stored {
             if unannounced != Stored::default() && (left == 0 || announced_at.elapsed() >= ANNOUNCE_EVERY) {
                 on_stored(std::mem::take(&mut unannounced));

@@ -190,3 +190,20 @@ async fn a_trace_summary_follows_its_spans_as_they_arrive() {
     telemetry.insert_spans(&[root]).await.unwrap();
     assert_eq!(list().await[0].span_count, 2);
 }
+
+#[tokio::test]
+async fn a_waiting_submit_gets_in_once_the_writer_makes_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let telemetry = fresh_telemetry(dir.path()).await;
+    let (writer, task) = Writer::start(telemetry.clone(), 10);
+    // One thread, nothing stored yet: the queue is full for an immediate submit…
+    writer.submit(Batch::Spans((1..=8).map(|id| span(1, id)).collect())).unwrap();
+    assert!(writer.submit(Batch::Spans((1..=5).map(|id| span(2, id)).collect())).is_err());
+    // …while a waiting one gets in as soon as the writer has stored the first batch.
+    let patience = std::time::Duration::from_secs(10);
+    writer.submit_waiting(Batch::Spans((1..=5).map(|id| span(2, id)).collect()), patience).await.unwrap();
+    drop(writer);
+    task.await.unwrap();
+    let traces = telemetry.traces(&TraceQuery { limit: 10, ..TraceQuery::default() }).await.unwrap();
+    assert_eq!(traces.iter().map(|trace| trace.span_count).sum::<i64>(), 13);
+}
