@@ -4,7 +4,10 @@
 #  2. `opsdeck secret get` wall time from process start, with the vault's key
 #     in a real OS keychain (gnome-keyring on a private D-Bus session);
 #  3. certificate issuance against a local pebble, beside lego on the same CA,
-#     and probes of 100 local TLS endpoints (tests/benches/certs.rs).
+#     and probes of 100 local TLS endpoints (tests/benches/certs.rs);
+#  4. telemetry: 1,000,000 spans over OTLP/gRPC into a release `opsdeck
+#     serve` (ingest rate, receiver memory), then search, the service map and
+#     a 10,000-span trace over that store (tests/benches/telemetry.rs).
 # Release builds; prints the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +22,7 @@ if ! command -v lego >/dev/null; then
 fi
 cargo bench -p opsdeck-tests --bench certs --locked
 cargo build --release -p opsdeck --locked --quiet
+cargo bench -p opsdeck-tests --bench telemetry --locked
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
