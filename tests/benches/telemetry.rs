@@ -63,8 +63,8 @@ fn request(index: usize, random: &mut Random, now: u64) -> ExportTraceServiceReq
         let number_of_trace = (index * (SPANS_PER_REQUEST / SPANS_PER_TRACE) + trace) as u64;
         let trace_id = [number_of_trace.to_be_bytes(), random.next().to_be_bytes()].concat();
         let start = now - 3_600_000_000_000 + number_of_trace * 36_000;
-        let slow = random.next() % 20 == 0;
-        let failed = random.next() % 12 == 0;
+        let slow = random.next().is_multiple_of(20);
+        let failed = random.next().is_multiple_of(12);
         let length = if slow { 900_000_000 } else { 20_000_000 + random.next() % 80_000_000 };
         let route = ROUTES[(number_of_trace % 4) as usize];
         let span_id = |n: u64| (number_of_trace * 16 + n + 1).to_be_bytes().to_vec();

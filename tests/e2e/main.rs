@@ -653,7 +653,7 @@ fn send_big_trace(app: &RunningApp, trace_id: &str, count: usize) {
     }];
     for n in 1..count {
         let worker = (n - 1) % 10;
-        let parent = if n <= 10 { 0 } else { n - 10 };
+        let parent = n.saturating_sub(10);
         let start = now - 20_000_000_000 + (n as u64) * 1_900_000;
         spans.push(Span {
             trace_id: trace.clone(),
