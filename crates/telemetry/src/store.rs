@@ -393,7 +393,7 @@ impl Telemetry {
         let mut traces: Vec<&str> = unique.iter().map(|span| span.trace_id.as_str()).collect();
         traces.sort_unstable();
         traces.dedup();
-        refresh_trace_summaries(&mut transaction, self.store.kind(), &traces, false).await?;
+        self.summarize_traces(&mut transaction, &unique, &traces).await?;
         // The batch's operations, each with the newest time it was seen.
         let mut operations: std::collections::HashMap<(&str, &str), i64> = std::collections::HashMap::new();
         for span in &unique {
@@ -417,6 +417,82 @@ impl Telemetry {
             query.execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Keeps the summary rows of the traces a batch of spans touched. A
+    /// trace seen for the first time has all its spans in this batch, so its
+    /// summary is computed here; one seen before is recomputed from the
+    /// store (its other spans are there). Most batches carry whole traces,
+    /// which makes this the cheap path.
+    async fn summarize_traces(
+        &self,
+        connection: &mut sqlx::AnyConnection,
+        spans: &[&Span],
+        traces: &[&str],
+    ) -> Result<(), TelemetryError> {
+        let kind = self.store.kind();
+        let mut known = std::collections::HashSet::new();
+        for chunk in traces.chunks(500) {
+            let sql = format!(
+                "SELECT trace_id FROM telemetry_traces WHERE trace_id IN {}",
+                placeholders(kind, 1, chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for trace in chunk {
+                query = query.bind(*trace);
+            }
+            known.extend(query.fetch_all(&mut *connection).await?);
+        }
+        let seen_before: Vec<&str> = traces.iter().copied().filter(|trace| known.contains(*trace)).collect();
+        refresh_trace_summaries(connection, kind, &seen_before, false).await?;
+
+        // New traces: (start, end, spans, errors, root's sort key, root service, root operation).
+        type Summary<'a> = (i64, i64, i64, i64, (bool, i64), &'a str, &'a str);
+        let mut new: std::collections::HashMap<&str, Summary> = std::collections::HashMap::new();
+        for span in spans.iter().filter(|span| !known.contains(&span.trace_id)) {
+            // The root: the span without a parent, else the earliest.
+            let root_key = (!span.parent_span_id.is_empty(), span.start_unix_nano);
+            let entry = new.entry(span.trace_id.as_str()).or_insert((
+                span.start_unix_nano,
+                span.end_unix_nano,
+                0,
+                0,
+                root_key,
+                span.service.as_str(),
+                span.name.as_str(),
+            ));
+            entry.0 = entry.0.min(span.start_unix_nano);
+            entry.1 = entry.1.max(span.end_unix_nano);
+            entry.2 += 1;
+            entry.3 += i64::from(span.status_code == 2);
+            if root_key < entry.4 {
+                entry.4 = root_key;
+                entry.5 = span.service.as_str();
+                entry.6 = span.name.as_str();
+            }
+        }
+        let rows: Vec<(&str, Summary)> = new.into_iter().collect();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO telemetry_traces (trace_id, start_unix_nano, end_unix_nano, duration_nano, span_count, \
+                 error_count, root_service, root_operation) VALUES {}",
+                placeholders(kind, chunk.len(), 8)
+            );
+            let mut query = sqlx::query(&sql);
+            for (trace, (start, end, count, errors, _, service, operation)) in chunk {
+                query = query
+                    .bind(*trace)
+                    .bind(*start)
+                    .bind(*end)
+                    .bind(end - start)
+                    .bind(*count)
+                    .bind(*errors)
+                    .bind(*service)
+                    .bind(*operation);
+            }
+            query.execute(&mut *connection).await?;
+        }
         Ok(())
     }
 

@@ -207,3 +207,35 @@ async fn a_waiting_submit_gets_in_once_the_writer_makes_room() {
     let traces = telemetry.traces(&TraceQuery { limit: 10, ..TraceQuery::default() }).await.unwrap();
     assert_eq!(traces.iter().map(|trace| trace.span_count).sum::<i64>(), 13);
 }
+
+#[tokio::test]
+async fn a_new_traces_summary_equals_the_one_recomputed_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let telemetry = fresh_telemetry(dir.path()).await;
+    let mut spans = Vec::new();
+    for (id, parent, start, end, status, name) in [
+        (2u8, 1u8, 1_500, 2_500, 2, "charge"),
+        (1, 0, 1_000, 9_000, 0, "GET /"),
+        (3, 1, 3_000, 8_500, 0, "render"),
+    ] {
+        let mut one = span(5, id);
+        one.parent_span_id = if parent == 0 { String::new() } else { format!("{parent:016x}") };
+        (one.start_unix_nano, one.end_unix_nano, one.status_code) = (start, end, status);
+        one.name = name.to_owned();
+        spans.push(one);
+    }
+    // First sight: summarised from the batch itself.
+    telemetry.insert_spans(&spans).await.unwrap();
+    let list =
+        || async { telemetry.traces(&TraceQuery { limit: 10, ..TraceQuery::default() }).await.unwrap() };
+    let computed = list().await;
+    // Sent again: the trace is known, so its summary is recomputed from the store.
+    telemetry.insert_spans(&spans).await.unwrap();
+    assert_eq!(list().await, computed);
+    let summary = &computed[0];
+    assert_eq!(
+        (summary.root_operation.as_str(), summary.start_unix_nano, summary.duration_nano),
+        ("GET /", 1_000, 8_000)
+    );
+    assert_eq!((summary.span_count, summary.error_count, summary.error), (3, 1, true));
+}
