@@ -215,16 +215,6 @@ async fn sender(address: String, frames: Vec<Bytes>) -> usize {
     pushed_back
 }
 
-fn memory_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
-    status
-        .lines()
-        .find(|line| line.starts_with(field))
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse().ok())
-        .unwrap_or(0)
-}
-
 fn summary(label: &str, mut samples: Vec<f64>) -> f64 {
     samples.sort_by(|a, b| a.total_cmp(b));
     let median = samples[samples.len() / 2];
@@ -278,7 +268,7 @@ fn main() {
         std::net::TcpStream::connect(&grpc).is_ok()
     });
     let pid = opsdeck_tests::process::program_pid(&serve).expect("opsdeck serve runs");
-    let idle_kib = memory_kib(pid, "VmRSS:");
+    let idle_kib = opsdeck_tests::process::memory_kib(pid, "VmRSS:");
 
     runtime.block_on(async {
         let store = opsdeck_core::Store::open(opsdeck_core::store::StoreLocation::Sqlite(dir.path().join("opsdeck.db")))
@@ -295,14 +285,14 @@ fn main() {
             pushed_back += sender.await.expect("sender");
         }
         let sent = started.elapsed();
-        let mut peak_kib = memory_kib(pid, "VmHWM:");
+        let mut peak_kib = opsdeck_tests::process::memory_kib(pid, "VmHWM:");
         while stored_spans(&store).await < SPANS as i64 {
-            peak_kib = peak_kib.max(memory_kib(pid, "VmHWM:"));
+            peak_kib = peak_kib.max(opsdeck_tests::process::memory_kib(pid, "VmHWM:"));
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let stored = started.elapsed();
-        peak_kib = peak_kib.max(memory_kib(pid, "VmHWM:"));
-        let final_kib = memory_kib(pid, "VmRSS:");
+        peak_kib = peak_kib.max(opsdeck_tests::process::memory_kib(pid, "VmHWM:"));
+        let final_kib = opsdeck_tests::process::memory_kib(pid, "VmRSS:");
         println!(
             "{:<52} {:>8.0} spans/s ({SPANS} spans stored in {:.2} s; all sent in {:.2} s; {pushed_back} calls pushed back)",
             "ingest over OTLP/gRPC into the store",

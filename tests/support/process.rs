@@ -52,6 +52,19 @@ pub fn program_pid(guard: &Child) -> Option<u32> {
     children.split_whitespace().next()?.parse().ok()
 }
 
+/// A memory figure of a process from `/proc/PID/status`, in KiB: `VmRSS:`
+/// (resident now) or `VmHWM:` (the most it has held).
+pub fn memory_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|error| panic!("cannot read the status of process {pid}: {error}"));
+    status
+        .lines()
+        .find(|line| line.starts_with(field))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or_else(|| panic!("process {pid} reports no {field}"))
+}
+
 /// Stops a process started by [`spawn_tied_to_this_process`] (TERM to its
 /// guard, which stops the program) and waits for it.
 pub fn stop(guard: &mut Child) {

@@ -547,9 +547,7 @@ fn post_without_waiting(address: &str, path: &str, size: usize) -> String {
 /// The most memory `opsdeck serve` has held (VmHWM), in MiB.
 fn peak_resident_mib(serve: &std::process::Child) -> u64 {
     let pid = opsdeck_tests::process::program_pid(serve).expect("opsdeck serve runs");
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|line| line.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+    opsdeck_tests::process::memory_kib(pid, "VmHWM:") / 1024
 }
 
 /// One raw gRPC call through Python's grpcio: the status code's name and

@@ -15,22 +15,16 @@ use std::pin::Pin;
 
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceResponse,
-};
 use prost::bytes::{Buf, BufMut, Bytes};
 use prost::Message;
 use tokio::net::TcpListener;
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::{Code, Status};
 
-use crate::otlp::{decode_logs, decode_metrics, decode_traces, Encoding};
+use crate::export::{Any, RpcStatus, Signal};
+use crate::otlp::Encoding;
 use crate::receiver::{MAX_BODY_BYTES, PATIENCE};
-use crate::writer::{Batch, Writer};
+use crate::writer::Writer;
 
 const TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
@@ -64,9 +58,9 @@ pub async fn serve(listener: TcpListener, writer: Writer) {
 
 async fn route(request: hyper::Request<Incoming>, writer: Writer) -> hyper::Response<tonic::body::Body> {
     let kind = match request.uri().path() {
-        TRACES => Kind::Traces,
-        LOGS => Kind::Logs,
-        METRICS => Kind::Metrics,
+        TRACES => Signal::Traces,
+        LOGS => Signal::Logs,
+        METRICS => Signal::Metrics,
         other => {
             return Status::unimplemented(format!(
                 "{other} is not served here; OTLP exporters call TraceService, LogsService and MetricsService"
@@ -80,17 +74,10 @@ async fn route(request: hyper::Request<Incoming>, writer: Writer) -> hyper::Resp
     grpc.unary(Export { kind, writer }, request).await
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Traces,
-    Logs,
-    Metrics,
-}
-
 /// One export call: reads the request, hands its records to the writer and
 /// answers with the partial-success counts.
 struct Export {
-    kind: Kind,
+    kind: Signal,
     writer: Writer,
 }
 
@@ -106,52 +93,13 @@ impl tonic::server::UnaryService<Bytes> for Export {
     }
 }
 
-async fn export(kind: Kind, writer: &Writer, body: &[u8]) -> Result<Vec<u8>, Status> {
-    let invalid = |error: crate::otlp::DecodeError| Status::invalid_argument(error.0);
-    let (batch, rejected, message) = match kind {
-        Kind::Traces => {
-            let decoded = decode_traces(body, Encoding::Protobuf).map_err(invalid)?;
-            (Batch::Spans(decoded.records), decoded.rejected, decoded.error)
-        }
-        Kind::Logs => {
-            let decoded = decode_logs(body, Encoding::Protobuf).map_err(invalid)?;
-            (Batch::Logs(decoded.records), decoded.rejected, decoded.error)
-        }
-        Kind::Metrics => {
-            let decoded = decode_metrics(body, Encoding::Protobuf).map_err(invalid)?;
-            (Batch::Metrics(decoded.records), decoded.rejected, decoded.error)
-        }
-    };
-    if writer.submit_waiting(batch, PATIENCE).await.is_err() {
+async fn export(kind: Signal, writer: &Writer, body: &[u8]) -> Result<Vec<u8>, Status> {
+    let accepted =
+        kind.decode(body, Encoding::Protobuf).map_err(|error| Status::invalid_argument(error.0))?;
+    if writer.submit_waiting(accepted.batch, PATIENCE).await.is_err() {
         return Err(behind());
     }
-    let error_message = message;
-    Ok(match kind {
-        Kind::Traces => ExportTraceServiceResponse {
-            partial_success: (rejected > 0)
-                .then_some(ExportTracePartialSuccess { rejected_spans: rejected, error_message }),
-        }
-        .encode_to_vec(),
-        Kind::Logs => ExportLogsServiceResponse {
-            partial_success: (rejected > 0)
-                .then_some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message }),
-        }
-        .encode_to_vec(),
-        Kind::Metrics => ExportMetricsServiceResponse {
-            partial_success: (rejected > 0)
-                .then_some(ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message }),
-        }
-        .encode_to_vec(),
-    })
-}
-
-/// `google.protobuf.Any`.
-#[derive(Clone, PartialEq, prost::Message)]
-struct Any {
-    #[prost(string, tag = "1")]
-    type_url: String,
-    #[prost(bytes = "vec", tag = "2")]
-    value: Vec<u8>,
+    Ok(kind.response(accepted.rejected, accepted.error))
 }
 
 /// `google.protobuf.Duration`.
@@ -168,17 +116,6 @@ struct Duration {
 struct RetryInfo {
     #[prost(message, optional, tag = "1")]
     retry_delay: Option<Duration>,
-}
-
-/// `google.rpc.Status` with details.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-    #[prost(message, repeated, tag = "3")]
-    details: Vec<Any>,
 }
 
 /// RESOURCE_EXHAUSTED with "retry in one second", as OTLP asks of a receiver that is behind.

@@ -1,22 +1,24 @@
-//! OpsDeck telemetry: the embedded OTLP receiver and the store behind the
+//! OpsDeck telemetry: the embedded OTLP receivers and the store behind the
 //! Traces and Logs pages.
 //!
-//! [`receiver`] answers OTLP/HTTP (`/v1/traces`, `/v1/logs`; protobuf or
-//! JSON, gzip) on 127.0.0.1:4318 by default; [`otlp`] reads the requests
-//! into [`model`] spans and log records (rejecting, and counting, what
-//! cannot be kept); [`writer`] is the one batching writer with a bounded
-//! queue (a full queue makes the receiver answer 503 with Retry-After);
-//! [`store`] keeps spans and logs (migrations 4000–4999), answers trace
-//! lists, whole traces and log queries, and prunes by age and count (oldest
-//! first). [`analysis`] finds a trace's critical path and each span's self
-//! time, and compares two traces span by span; the store also draws the service map (calls, error rates, p50/p95
-//! per edge) and finds traces slower than most of their operation. gRPC
-//! and the pages come next (see the traces issue).
+//! [`grpc`] answers OTLP/gRPC on 127.0.0.1:4317 and [`receiver`] OTLP/HTTP
+//! (`/v1/traces`, `/v1/logs`, `/v1/metrics`; protobuf or JSON, gzip) on
+//! 127.0.0.1:4318 by default; both read a request through [`export`] and
+//! [`otlp`] into [`model`] spans, log records and metric points (rejecting,
+//! and counting, what cannot be kept). [`writer`] is the one batching writer
+//! with a bounded queue (a request waits for room, then is answered "retry
+//! later"). [`store`] keeps spans, logs, metric points and a summary row per
+//! trace (migrations 4000–4999), answers trace searches, whole traces, log
+//! and metric queries, the service map and slow traces, and prunes by age,
+//! count and size (oldest first). [`analysis`] finds a trace's critical path
+//! and each span's self time, and compares two traces span by span;
+//! [`demo`] makes a simulated shop's traffic.
 
 mod error;
 
 pub mod analysis;
 pub mod demo;
+pub mod export;
 pub mod grpc;
 pub mod model;
 pub mod otlp;

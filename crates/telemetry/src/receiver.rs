@@ -11,18 +11,12 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceResponse,
-};
 use prost::Message;
 use tokio::net::TcpListener;
 
-use crate::otlp::{decode_logs, decode_metrics, decode_traces, Encoding};
-use crate::writer::{Batch, Writer};
+use crate::export::{RpcStatus, Signal};
+use crate::otlp::Encoding;
+use crate::writer::Writer;
 use crate::TelemetryError;
 
 /// The largest request body read (after gzip, too).
@@ -31,15 +25,6 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// How long a request waits for room in a full writer queue before it is
 /// answered "retry later" (503 here, RESOURCE_EXHAUSTED over gRPC).
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// `google.rpc.Status`, the body OTLP puts in error answers.
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-}
 
 /// Binds the receiver's address (127.0.0.1:4318 by default).
 pub async fn bind(address: &str) -> Result<TcpListener, TelemetryError> {
@@ -91,9 +76,10 @@ fn status_response(status: StatusCode, encoding: Encoding, message: &str) -> Res
         _ => 3,
     };
     let (content_type, body) = match encoding {
-        Encoding::Protobuf => {
-            ("application/x-protobuf", RpcStatus { code, message: message.to_owned() }.encode_to_vec())
-        }
+        Encoding::Protobuf => (
+            "application/x-protobuf",
+            RpcStatus { code, message: message.to_owned(), details: Vec::new() }.encode_to_vec(),
+        ),
         Encoding::Json => (
             "application/json",
             serde_json::json!({ "code": code, "message": message }).to_string().into_bytes(),
@@ -193,66 +179,23 @@ async fn answer(request: Request<Incoming>, writer: &Writer) -> Response<Full<By
         Ok(body) => body,
         Err((status, message)) => return status_response(status, encoding, &message),
     };
-    let decoded = match kind {
-        Signal::Traces => {
-            decode_traces(&body, encoding).map(|d| (Batch::Spans(d.records), d.rejected, d.error))
-        }
-        Signal::Logs => decode_logs(&body, encoding).map(|d| (Batch::Logs(d.records), d.rejected, d.error)),
-        Signal::Metrics => {
-            decode_metrics(&body, encoding).map(|d| (Batch::Metrics(d.records), d.rejected, d.error))
-        }
-    };
-    let (batch, rejected, message) = match decoded {
-        Ok(decoded) => decoded,
+    let accepted = match kind.decode(&body, encoding) {
+        Ok(accepted) => accepted,
         Err(error) => return status_response(StatusCode::BAD_REQUEST, encoding, &error.0),
     };
-    if writer.submit_waiting(batch, PATIENCE).await.is_err() {
+    if writer.submit_waiting(accepted.batch, PATIENCE).await.is_err() {
         return status_response(
             StatusCode::SERVICE_UNAVAILABLE,
             encoding,
             "the store is behind; retry shortly",
         );
     }
-    let error_message = message.clone();
-    let (protobuf, field) = match kind {
-        Signal::Traces => (
-            ExportTraceServiceResponse {
-                partial_success: (rejected > 0)
-                    .then_some(ExportTracePartialSuccess { rejected_spans: rejected, error_message }),
-            }
-            .encode_to_vec(),
-            "rejectedSpans",
-        ),
-        Signal::Logs => (
-            ExportLogsServiceResponse {
-                partial_success: (rejected > 0)
-                    .then_some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message }),
-            }
-            .encode_to_vec(),
-            "rejectedLogRecords",
-        ),
-        Signal::Metrics => (
-            ExportMetricsServiceResponse {
-                partial_success: (rejected > 0)
-                    .then_some(ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message }),
-            }
-            .encode_to_vec(),
-            "rejectedDataPoints",
-        ),
-    };
+    let (rejected, message) = (accepted.rejected, accepted.error);
     let json = match rejected {
         0 => serde_json::json!({}),
-        _ => {
-            serde_json::json!({ "partialSuccess": { field: rejected.to_string(), "errorMessage": message } })
-        }
+        _ => serde_json::json!({
+            "partialSuccess": { kind.rejected_field(): rejected.to_string(), "errorMessage": message.clone() }
+        }),
     };
-    ok_response(encoding, protobuf, json)
-}
-
-/// What a path receives.
-#[derive(Clone, Copy)]
-enum Signal {
-    Traces,
-    Logs,
-    Metrics,
+    ok_response(encoding, kind.response(rejected, message), json)
 }
