@@ -195,3 +195,94 @@ fn malformed_database_urls_are_rejected_before_connecting() {
     }
     assert_eq!(StoreLocation::choose(&data_dir, Some("  ")).unwrap().kind(), StoreKind::Sqlite);
 }
+
+on_both_backends!(a_writer_waits_for_another_and_both_changes_land, |backend: Backend| async move {
+    // Two handles on one store, as two processes would have.
+    let first = Store::open(backend.location()).await.unwrap();
+    let second = Store::open(backend.location()).await.unwrap();
+    sqlx::query("CREATE TABLE probe_rows (id BIGINT PRIMARY KEY, note TEXT NOT NULL)")
+        .execute(first.pool())
+        .await
+        .unwrap();
+    let mut holding = first.begin_write().await.unwrap();
+    sqlx::query("INSERT INTO probe_rows (id, note) VALUES (1, 'first')")
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+    let waiter = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let mut transaction = second.begin_write().await.unwrap();
+        // A read inside a write transaction sees the first writer's commit: it
+        // began after it, so this never needs a stale snapshot upgraded.
+        let seen: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM probe_rows").fetch_one(&mut *transaction).await.unwrap();
+        sqlx::query("INSERT INTO probe_rows (id, note) VALUES (2, 'second')")
+            .execute(&mut *transaction)
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+        (started.elapsed(), seen)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    holding.commit().await.unwrap();
+    let (waited, seen) = waiter.await.unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM probe_rows").fetch_one(first.pool()).await.unwrap();
+    assert_eq!(rows, 2);
+    if backend.database_url.is_none() {
+        // SQLite: the second writer's transaction began only once the first committed.
+        assert_eq!(seen, 1);
+        assert!(waited >= Duration::from_millis(250), "the second writer did not wait: {waited:?}");
+    }
+    assert!(waited < Duration::from_secs(5), "the second writer waited {waited:?}");
+});
+
+on_both_backends!(writers_that_deadlock_are_retried_until_both_land, |backend: Backend| async move {
+    let store = Store::open(backend.location()).await.unwrap();
+    sqlx::query("CREATE TABLE probe_counts (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO probe_counts (id, n) VALUES (1, 0), (2, 0)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let attempts = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    // Each bumps both rows, in opposite orders: on PostgreSQL one of them is
+    // chosen as the deadlock victim and must be tried again.
+    let bump = |store: Store, order: [i64; 2], attempts: std::sync::Arc<std::sync::atomic::AtomicU32>| async move {
+        store
+            .retrying(|| {
+                let (store, attempts) = (store.clone(), attempts.clone());
+                async move {
+                    attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let mut transaction = store.begin_write().await?;
+                    for (index, id) in order.iter().enumerate() {
+                        sqlx::query("UPDATE probe_counts SET n = n + 1 WHERE id = $1")
+                            .bind(id)
+                            .execute(&mut *transaction)
+                            .await?;
+                        if index == 0 {
+                            tokio::time::sleep(Duration::from_millis(300)).await;
+                        }
+                    }
+                    transaction.commit().await?;
+                    Ok::<(), opsdeck_core::CoreError>(())
+                }
+            })
+            .await
+    };
+    let one = tokio::spawn(bump(store.clone(), [1, 2], attempts.clone()));
+    let two = tokio::spawn(bump(store.clone(), [2, 1], attempts.clone()));
+    one.await.unwrap().unwrap();
+    two.await.unwrap().unwrap();
+    let counts: Vec<i64> =
+        sqlx::query_scalar("SELECT n FROM probe_counts ORDER BY id").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(counts, vec![2, 2], "each bump landed exactly once");
+    let attempts = attempts.load(std::sync::atomic::Ordering::SeqCst);
+    if backend.database_url.is_some() {
+        assert!(attempts >= 3, "the deadlock victim was not retried ({attempts} attempts)");
+    } else {
+        assert_eq!(attempts, 2, "SQLite's write lock serialises them: no retry needed");
+    }
+});

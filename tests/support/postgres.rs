@@ -14,7 +14,8 @@ pub struct PostgresServer {
     guard: Child,
 }
 
-fn postgres_bin_dir() -> PathBuf {
+/// The directory of the newest installed PostgreSQL's programs (initdb, psql, …).
+pub fn postgres_bin_dir() -> PathBuf {
     let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.path().join("bin")).collect())
         .unwrap_or_default();

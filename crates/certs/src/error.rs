@@ -101,3 +101,9 @@ impl From<sqlx::Error> for CertError {
         CertError::Core(error.into())
     }
 }
+
+impl opsdeck_core::StoreContention for CertError {
+    fn is_store_contention(&self) -> bool {
+        matches!(self, CertError::Core(error) if error.is_store_contention())
+    }
+}

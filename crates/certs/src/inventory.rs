@@ -348,7 +348,7 @@ impl Inventory {
         let details = describe(leaf)
             .map_err(|reason| CertError::Unreadable { source_name: location.1.to_owned(), reason })?;
         let now = now_unix_ms();
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         let existing: Option<String> = sqlx::query_scalar(
             "SELECT id FROM certificates WHERE fingerprint = $1 AND source <> 'acme' ORDER BY created_at_unix_ms LIMIT 1",
         )
@@ -413,7 +413,7 @@ impl Inventory {
         };
         let check = ChainCheck { status: "none".to_owned(), reason: "not issued yet".to_owned() };
         let json = serde_json::to_string(managed).map_err(|error| CertError::Invalid(error.to_string()))?;
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         insert(&mut transaction, &id, &empty, &[], &check, "acme", "requested", Some(&json), now).await?;
         add_event(
             &mut transaction,
@@ -435,7 +435,7 @@ impl Inventory {
         message: &str,
         actor: &str,
     ) -> Result<(), CertError> {
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         sqlx::query("UPDATE certificates SET state = $1, updated_at_unix_ms = $2 WHERE id = $3")
             .bind(state)
             .bind(now_unix_ms())
@@ -476,7 +476,7 @@ impl Inventory {
             chain.first().ok_or_else(|| CertError::Invalid("the CA sent no certificate".to_owned()))?;
         let details = describe(leaf)
             .map_err(|reason| CertError::Unreadable { source_name: "the CA's answer".to_owned(), reason })?;
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         bind_details(
             sqlx::query(
                 "UPDATE certificates SET fingerprint = $1, subject = $2, sans = $3, issuer = $4, serial = $5, \
@@ -533,7 +533,7 @@ impl Inventory {
 
     /// Adds a location (a deploy hook's file).
     pub async fn add_location(&self, id: &str, kind: &str, location: &str) -> Result<(), CertError> {
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         upsert_location(&mut transaction, id, kind, location, now_unix_ms()).await?;
         transaction.commit().await?;
         Ok(())

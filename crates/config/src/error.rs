@@ -107,3 +107,9 @@ impl From<sqlx::Error> for ConfigError {
         ConfigError::Core(error.into())
     }
 }
+
+impl opsdeck_core::StoreContention for ConfigError {
+    fn is_store_contention(&self) -> bool {
+        matches!(self, ConfigError::Core(error) if error.is_store_contention())
+    }
+}

@@ -49,7 +49,7 @@ impl Configs {
             return Err(ConfigError::Invalid(format!("unknown layer {layer:?}; use committed or local")));
         }
         let (id, _, _) = self.project_row(project).await?;
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         sqlx::query("DELETE FROM config_links WHERE project_id = $1 AND env = $2 AND layer = $3")
             .bind(&id)
             .bind(env)

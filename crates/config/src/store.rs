@@ -178,7 +178,8 @@ impl Configs {
         getrandom::fill(&mut id)
             .map_err(|error| ConfigError::Core(opsdeck_core::CoreError::Random(error.to_string())))?;
         sqlx::query(
-            "INSERT INTO config_projects (id, name, env_prefix, schema, created_at_unix_ms) VALUES ($1, $2, $3, NULL, $4)",
+            "INSERT INTO config_projects (id, name, env_prefix, schema, created_at_unix_ms) VALUES ($1, $2, $3, NULL, $4) \
+             ON CONFLICT (name) DO NOTHING",
         )
         .bind(format!("cfg_{}", hex::encode(id)))
         .bind(name)
@@ -275,6 +276,27 @@ impl Configs {
         author: &str,
         message: &str,
     ) -> Result<ConfigVersion, ConfigError> {
+        let saved = self
+            .save_if_unchanged(project, env, layer, format, content, source_name, author, message, None)
+            .await?;
+        saved.ok_or_else(|| ConfigError::Invalid("the configuration changed while it was being saved".into()))
+    }
+
+    /// [`ConfigStore::save`], only while `project/env`'s newest version is
+    /// still `based_on` (when given): `None` when another change came first.
+    #[allow(clippy::too_many_arguments)]
+    async fn save_if_unchanged(
+        &self,
+        project: &str,
+        env: &str,
+        layer: &str,
+        format: Format,
+        content: &str,
+        source_name: &str,
+        author: &str,
+        message: &str,
+        based_on: Option<i64>,
+    ) -> Result<Option<ConfigVersion>, ConfigError> {
         check_name("environment", env)?;
         if !LAYERS.contains(&layer) {
             return Err(ConfigError::Invalid(format!("unknown layer {layer:?}; use committed or local")));
@@ -291,14 +313,25 @@ impl Configs {
         let (id, _, _) = self.project_row(project).await?;
         let hash = hex::encode(Sha256::digest(content.as_bytes()));
         let now = now_unix_ms();
-        let mut transaction = self.store.pool().begin().await?;
-        let version: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions WHERE project_id = $1 AND env = $2",
+        let mut transaction = self.store.begin_write().await?;
+        // Lock the project's row first (a no-op write): on PostgreSQL two
+        // saves then take their version numbers one after the other instead
+        // of both taking the same one (SQLite's write lock does this already).
+        sqlx::query("UPDATE config_projects SET id = id WHERE id = $1")
+            .bind(&id)
+            .execute(&mut *transaction)
+            .await?;
+        let newest: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM config_versions WHERE project_id = $1 AND env = $2",
         )
         .bind(&id)
         .bind(env)
         .fetch_one(&mut *transaction)
         .await?;
+        if based_on.is_some_and(|based_on| based_on != newest) {
+            return Ok(None);
+        }
+        let version = newest + 1;
         sqlx::query(
             "INSERT INTO config_versions (project_id, env, version, layer, format, content, content_hash, author, \
              message, created_at_unix_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -316,7 +349,7 @@ impl Configs {
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
-        Ok(ConfigVersion {
+        Ok(Some(ConfigVersion {
             version,
             layer: layer.to_owned(),
             format: format_name(format).to_owned(),
@@ -325,7 +358,7 @@ impl Configs {
             message: message.to_owned(),
             created_at: now,
             reload: None,
-        })
+        }))
     }
 
     /// The schema violations `project/env` would have with `content` as its
@@ -491,7 +524,7 @@ impl Configs {
     ) -> Result<(), ConfigError> {
         check_name("environment", env)?;
         let (id, _, _) = self.project_row(project).await?;
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         sqlx::query("DELETE FROM config_reload_hooks WHERE project_id = $1 AND env = $2")
             .bind(&id)
             .bind(env)
@@ -612,16 +645,46 @@ impl Configs {
         message: &str,
     ) -> Result<(ConfigVersion, bool), ConfigError> {
         self.ensure_project(project).await?;
-        let current =
-            self.layers_at(project, env, None).await?.into_iter().find(|layer| layer.layer == "committed");
-        let (format, content, source) = match current {
-            Some(layer) => (layer.format, layer.content, layer.source),
-            None => (Format::Yaml, String::new(), format!("{project}/{env} committed")),
-        };
-        let (text, kept) = crate::edit::set_value(&content, format, &source, key, value)?;
-        let message = if message.is_empty() { format!("set {key}") } else { message.to_owned() };
-        let version = self.save(project, env, "committed", format, &text, &source, author, &message).await?;
-        Ok((version, kept))
+        let (id, _, _) = self.project_row(project).await?;
+        // Read, change one key, store only if nobody stored a change in
+        // between; otherwise read again: two `set`s of different keys at the
+        // same time both land, neither overwrites the other.
+        loop {
+            let based_on: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(version), 0) FROM config_versions WHERE project_id = $1 AND env = $2",
+            )
+            .bind(&id)
+            .bind(env)
+            .fetch_one(self.store.pool())
+            .await?;
+            let current = self
+                .layers_at(project, env, Some(based_on).filter(|version| *version > 0))
+                .await?
+                .into_iter()
+                .find(|layer| layer.layer == "committed");
+            let (format, content, source) = match current {
+                Some(layer) => (layer.format, layer.content, layer.source),
+                None => (Format::Yaml, String::new(), format!("{project}/{env} committed")),
+            };
+            let (text, kept) = crate::edit::set_value(&content, format, &source, key, value)?;
+            let message = if message.is_empty() { format!("set {key}") } else { message.to_owned() };
+            let saved = self
+                .save_if_unchanged(
+                    project,
+                    env,
+                    "committed",
+                    format,
+                    &text,
+                    &source,
+                    author,
+                    &message,
+                    Some(based_on),
+                )
+                .await?;
+            if let Some(version) = saved {
+                return Ok((version, kept));
+            }
+        }
     }
 }
 

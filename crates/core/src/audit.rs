@@ -19,7 +19,6 @@ pub const AUDIT_KEY_NAME: &str = "audit";
 const HEAD_META_KEY: &str = "audit_head";
 const GENESIS_MAC: [u8; 32] = [0; 32];
 const VERIFY_PAGE: i64 = 2000;
-const APPEND_ATTEMPTS: u32 = 50;
 
 /// How an audited action ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -183,17 +182,7 @@ impl AuditLog {
     /// processes at once: a conflicting append is retried on the new tail.
     pub async fn record(&self, caller: &Caller, event: AuditEvent) -> Result<AuditEntry, CoreError> {
         let details = event.details.to_string();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.try_append(caller, &event, &details).await {
-                Ok(entry) => return Ok(entry),
-                Err(CoreError::Database(error)) if attempt < APPEND_ATTEMPTS && is_contention(&error) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(2 * u64::from(attempt))).await;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        self.store.retrying(|| self.try_append(caller, &event, &details)).await
     }
 
     async fn try_append(
@@ -202,7 +191,7 @@ impl AuditLog {
         event: &AuditEvent,
         details: &str,
     ) -> Result<AuditEntry, CoreError> {
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         // Take the append lock first: a write to one row serialises appenders
         // on both backends (a row lock on PostgreSQL, the writer lock on
         // SQLite), so the tail and head read next are the latest ones.
@@ -386,19 +375,5 @@ impl AuditLog {
             ));
         }
         None
-    }
-}
-
-/// Whether an append failed only because another writer got there first.
-fn is_contention(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(db) => {
-            db.is_unique_violation()
-                || db.message().contains("locked")
-                || db.message().contains("busy")
-                || db.code().is_some_and(|code| code == "40001" || code == "5" || code == "517")
-        }
-        sqlx::Error::PoolTimedOut => true,
-        _ => false,
     }
 }

@@ -163,12 +163,57 @@ pub enum CoreError {
     #[error("invalid job: {0}")]
     InvalidJob(String),
 
+    /// Another process (or a long task of this one) held the store's write
+    /// lock for the whole time this operation was willing to wait.
+    #[error("{store} stayed busy for {:.1} s: {holder} all that time (is a long import or a stuck process running?); {advice}", waited.as_secs_f64())]
+    StoreBusy {
+        /// Which store (its file, or the PostgreSQL URL without a password).
+        store: String,
+        /// How long this operation waited, in all.
+        waited: std::time::Duration,
+        /// Who was in the way, in words fit for the store's kind.
+        holder: &'static str,
+        /// What to do next, in words fit for the store's kind.
+        advice: &'static str,
+    },
+
     /// Any other database error.
     #[error("store error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for CoreError {
+    /// Lock contention becomes [`CoreError::StoreBusy`] (never the driver's
+    /// "database is locked"); everything else stays a database error. Code
+    /// that knows its store and how long it waited (see
+    /// [`crate::Store::begin_write`] and [`crate::Store::retrying`]) reports
+    /// those facts; this fallback names SQLite's busy timeout, which is how
+    /// long SQLite waits before it answers busy.
+    fn from(error: sqlx::Error) -> Self {
+        if crate::contention::is_contention(&error) {
+            CoreError::StoreBusy {
+                store: "the store".to_owned(),
+                waited: crate::store::STORE_BUSY_DEADLINE,
+                holder: "another OpsDeck process held the lock this change needs",
+                advice: "try again when it finishes",
+            }
+        } else {
+            CoreError::Database(error)
+        }
+    }
 }
 
 impl CoreError {
+    /// True when the operation failed only because others were writing: it
+    /// can be tried again as it was (see [`crate::Store::retrying`]).
+    pub fn is_store_contention(&self) -> bool {
+        match self {
+            CoreError::StoreBusy { .. } => true,
+            CoreError::Database(error) => crate::contention::is_contention(error),
+            _ => false,
+        }
+    }
+
     /// A stable, machine-readable code for this error (used by the UI and `--json`).
     pub fn code(&self) -> &'static str {
         match self {
@@ -182,6 +227,7 @@ impl CoreError {
             CoreError::StoreFromNewerVersion { .. } => "store_from_newer_version",
             CoreError::Migration(_) => "migration_failed",
             CoreError::Database(_) => "database",
+            CoreError::StoreBusy { .. } => "store_busy",
             CoreError::Random(_) => "random_unavailable",
             CoreError::NoKeySource { .. } => "no_key_source",
             CoreError::KeychainUnavailable { .. } => "keychain_unavailable",

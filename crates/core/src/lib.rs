@@ -18,6 +18,7 @@
 pub mod audit;
 pub mod caller;
 pub mod clock;
+pub mod contention;
 pub mod data_dir;
 pub mod error;
 pub mod events;
@@ -31,7 +32,7 @@ pub mod webhooks;
 pub use caller::Caller;
 pub use data_dir::DataDir;
 pub use error::CoreError;
-pub use store::{Store, StoreKind, StoreLocation};
+pub use store::{Store, StoreContention, StoreKind, StoreLocation, WriteTransaction, STORE_BUSY_DEADLINE};
 pub use tasks::BackgroundTasks;
 
 /// The database toolkit behind [`Store`], re-exported so every crate queries the

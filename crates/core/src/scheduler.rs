@@ -526,7 +526,7 @@ impl Scheduler {
     async fn try_claim(&self, name: &str) -> Result<Option<Claim>, CoreError> {
         let now = now_unix_ms();
         let lease_until = now + i64::try_from(self.config.lease.as_millis()).unwrap_or(30_000);
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         let taken = sqlx::query(
             "UPDATE jobs SET lease_owner = $1, lease_until_unix_ms = $2 \
              WHERE name = $3 AND paused = 0 AND completed_at_unix_ms IS NULL AND next_run_at_unix_ms <= $4 \

@@ -8,21 +8,53 @@
 //! and BLOB columns); each backend keeps its own migration files because DDL
 //! differs between them.
 //!
+//! Many processes may use one store at once (the app, `opsdeck serve`,
+//! scripts calling the CLI). Every write transaction begins as a writer
+//! ([`Store::begin_write`]: `BEGIN IMMEDIATE` on SQLite), so it never has to
+//! upgrade a read snapshot that another writer has made stale; waiting for
+//! the write lock is bounded by [`STORE_BUSY_DEADLINE`], after which the user
+//! gets [`CoreError::StoreBusy`] instead of the driver's words. Readers never
+//! wait: SQLite's write-ahead log gives each reader its own snapshot.
+//!
 //! Migration versions are shared out by owner so that every crate can ship its
 //! own migrations into the one `_sqlx_migrations` table: `opsdeck-core` uses
 //! 1–999, and each domain crate takes the next block of 1000.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Once;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
+use crate::contention::Backoff;
 use crate::{CoreError, DataDir};
+
+/// How long one operation waits, in all, for other writers to finish before
+/// it reports [`CoreError::StoreBusy`]. SQLite's own busy timeout is the same,
+/// so a single statement waits as long as a whole retried operation.
+pub const STORE_BUSY_DEADLINE: Duration = Duration::from_secs(10);
+
+/// A write transaction (see [`Store::begin_write`]).
+pub type WriteTransaction = Transaction<'static, Any>;
+
+/// An error that may only mean "other writers were in the way" (so the
+/// operation can be tried again), and that can carry a [`CoreError`].
+/// Implemented by every domain crate's error type.
+pub trait StoreContention: From<CoreError> {
+    /// True when the operation failed only because of other writers.
+    fn is_store_contention(&self) -> bool;
+}
+
+impl StoreContention for CoreError {
+    fn is_store_contention(&self) -> bool {
+        CoreError::is_store_contention(self)
+    }
+}
 
 /// Which database engine holds the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -164,7 +196,7 @@ impl Store {
                 StoreKind::Sqlite => 4,
                 StoreKind::Postgres => 8,
             })
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(STORE_BUSY_DEADLINE)
             .after_connect(move |connection, _meta| {
                 Box::pin(async move { Self::prepare_connection(kind, connection).await })
             })
@@ -180,13 +212,25 @@ impl Store {
     /// Settings every connection gets before use.
     async fn prepare_connection(kind: StoreKind, connection: &mut AnyConnection) -> Result<(), sqlx::Error> {
         if kind == StoreKind::Sqlite {
-            // WAL lets readers and one writer work at once; the busy timeout makes
-            // a second process on the same data dir wait for the writer lock.
+            // The busy timeout comes first, so even switching the journal mode
+            // (which takes a lock) waits for another process instead of failing.
+            // WAL lets readers and one writer work at once: readers read their
+            // snapshot and never wait for the writer.
             connection
                 .execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                    format!(
+                        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA synchronous = NORMAL;",
+                        STORE_BUSY_DEADLINE.as_millis()
+                    )
+                    .as_str(),
                 )
+                .await?;
+        } else {
+            // PostgreSQL waits for a row lock forever by default; wait as long
+            // as SQLite does, then report the store busy the same way.
+            connection
+                .execute(format!("SET lock_timeout = {}", STORE_BUSY_DEADLINE.as_millis()).as_str())
                 .await?;
         }
         Ok(())
@@ -237,6 +281,87 @@ impl Store {
         match found {
             Some(found) if found > known => Err(CoreError::StoreFromNewerVersion { found, known }),
             _ => Ok(()),
+        }
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`): a transaction that read first and
+    /// wrote later would have to upgrade its snapshot, which fails outright
+    /// (SQLITE_BUSY_SNAPSHOT) whenever another process wrote in between. While
+    /// another process writes, this waits — with backoff, for at most
+    /// [`STORE_BUSY_DEADLINE`] in all — and then reports
+    /// [`CoreError::StoreBusy`]. On PostgreSQL it is a plain `BEGIN`: rows are
+    /// locked as they are written.
+    pub async fn begin_write(&self) -> Result<WriteTransaction, CoreError> {
+        let started = Instant::now();
+        let mut backoff = Backoff::new();
+        loop {
+            let attempt = match self.kind() {
+                StoreKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+                StoreKind::Postgres => self.pool.begin().await,
+            };
+            match attempt {
+                Ok(transaction) => return Ok(transaction),
+                Err(error) if crate::contention::is_contention(&error) => {
+                    self.wait_or_give_up(started, &mut backoff).await?;
+                }
+                Err(error) => return Err(CoreError::Database(error)),
+            }
+        }
+    }
+
+    /// Runs `attempt` until it succeeds, fails for a reason other than
+    /// contention, or [`STORE_BUSY_DEADLINE`] passes (then
+    /// [`CoreError::StoreBusy`], naming this store and the time waited).
+    ///
+    /// Only for work whose every effect is inside the store transaction that
+    /// failed (a failed transaction is rolled back, so trying again is safe):
+    /// PostgreSQL deadlocks and serialization failures can strike any
+    /// statement, and must be retried from the start of the transaction.
+    pub async fn retrying<T, E, F, Fut>(&self, mut attempt: F) -> Result<T, E>
+    where
+        E: StoreContention,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let started = Instant::now();
+        let mut backoff = Backoff::new();
+        loop {
+            match attempt().await {
+                Err(error) if error.is_store_contention() => {
+                    self.wait_or_give_up(started, &mut backoff).await?;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// Sleeps before the next attempt, or reports the store busy once the
+    /// deadline has passed.
+    async fn wait_or_give_up(&self, started: Instant, backoff: &mut Backoff) -> Result<(), CoreError> {
+        let waited = started.elapsed();
+        let Some(left) = STORE_BUSY_DEADLINE.checked_sub(waited).filter(|left| !left.is_zero()) else {
+            return Err(self.busy(waited));
+        };
+        tokio::time::sleep(backoff.next_wait(left)).await;
+        Ok(())
+    }
+
+    /// The error for "waited `waited` for other writers, in vain".
+    pub fn busy(&self, waited: Duration) -> CoreError {
+        match &self.location {
+            StoreLocation::Sqlite(path) => CoreError::StoreBusy {
+                store: format!("the SQLite store {}", path.display()),
+                waited,
+                holder: "another OpsDeck process held its write lock",
+                advice: "try again when it finishes; a team whose processes write this much at once is better served by a PostgreSQL store",
+            },
+            StoreLocation::Postgres(_) => CoreError::StoreBusy {
+                store: format!("the PostgreSQL store {}", self.location.display()),
+                waited,
+                holder: "another session held a lock on the rows this change needs",
+                advice: "try again when it finishes (pg_stat_activity shows who holds it)",
+            },
         }
     }
 

@@ -48,3 +48,15 @@ impl DeckError {
         }
     }
 }
+
+impl opsdeck_core::StoreContention for DeckError {
+    fn is_store_contention(&self) -> bool {
+        match self {
+            DeckError::Core(error) => error.is_store_contention(),
+            DeckError::Vault(error) => error.is_store_contention(),
+            DeckError::Config(error) => error.is_store_contention(),
+            DeckError::Cert(error) => error.is_store_contention(),
+            DeckError::Telemetry(error) => error.is_store_contention(),
+        }
+    }
+}

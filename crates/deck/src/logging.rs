@@ -32,9 +32,13 @@ pub fn init_logging(data_dir: Option<&Path>) -> LogGuard {
         Ok(filter) => {
             tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter).boxed()
         }
+        // Warnings, except sqlx's "slow statement" notes: a statement waiting
+        // for another process's lock is expected, and the error the user
+        // gets if it waits too long says so in our words (the JSON log file
+        // keeps those notes).
         Err(_) => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
-            .with_filter(tracing_subscriber::filter::LevelFilter::WARN)
+            .with_filter(EnvFilter::new("warn,sqlx=error"))
             .boxed(),
     };
 

@@ -45,3 +45,9 @@ impl From<sqlx::Error> for TelemetryError {
         TelemetryError::Core(error.into())
     }
 }
+
+impl opsdeck_core::StoreContention for TelemetryError {
+    fn is_store_contention(&self) -> bool {
+        matches!(self, TelemetryError::Core(error) if error.is_store_contention())
+    }
+}

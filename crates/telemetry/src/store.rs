@@ -21,6 +21,12 @@ pub fn migrator(kind: StoreKind) -> Migrator {
 
 /// Rows one INSERT statement carries (SQLite allows 32,766 bound values;
 /// the widest row binds 20).
+/// Rows one pruning statement deletes at most (see `Telemetry::delete_through`).
+const PRUNE_ROWS_PER_STATEMENT: i64 = 5_000;
+
+/// Trace summaries one pruning transaction recomputes at most.
+const PRUNE_TRACES_PER_TRANSACTION: usize = 500;
+
 const ROWS_PER_STATEMENT: usize = 400;
 
 /// What a stored row costs beyond its text (numbers, row and index overhead), for size retention.
@@ -322,6 +328,12 @@ impl Telemetry {
     /// and span id, e.g. a retried export) is replaced. Rows go in
     /// multi-row statements (a few hundred spans each).
     pub async fn insert_spans(&self, spans: &[Span]) -> Result<(), TelemetryError> {
+        // One transaction holds every effect, so waiting out other writers
+        // and trying again is safe.
+        self.store.retrying(|| self.insert_spans_once(spans)).await
+    }
+
+    async fn insert_spans_once(&self, spans: &[Span]) -> Result<(), TelemetryError> {
         const COLUMNS: &str = "trace_id, span_id, parent_span_id, service, name, kind, start_unix_nano, \
              end_unix_nano, duration_nano, status_code, status_message, trace_state, flags, attributes, resource, \
              scope, events, links, size_bytes, received_at_unix_ms";
@@ -348,7 +360,7 @@ impl Telemetry {
              resource = excluded.resource, scope = excluded.scope, events = excluded.events, \
              links = excluded.links, size_bytes = excluded.size_bytes, \
              received_at_unix_ms = excluded.received_at_unix_ms";
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         if self.store.kind() == StoreKind::Sqlite {
             // Checkpoint the write-ahead log every ~40 MB instead of every
             // 4 MB: the writer pays each checkpoint's copy and sync in line.
@@ -498,11 +510,17 @@ impl Telemetry {
 
     /// Stores log records in one transaction.
     pub async fn insert_logs(&self, logs: &[LogRecord]) -> Result<(), TelemetryError> {
+        // One transaction holds every effect, so waiting out other writers
+        // and trying again is safe.
+        self.store.retrying(|| self.insert_logs_once(logs)).await
+    }
+
+    async fn insert_logs_once(&self, logs: &[LogRecord]) -> Result<(), TelemetryError> {
         const COLUMNS: &str = "time_unix_nano, observed_unix_nano, severity_number, severity_text, body, \
              service, trace_id, span_id, attributes, resource, scope, size_bytes, received_at_unix_ms";
         const WIDTH: usize = 13;
         let now = now_unix_ms();
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         for chunk in logs.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO telemetry_logs ({COLUMNS}) VALUES {}",
@@ -544,12 +562,18 @@ impl Telemetry {
 
     /// Stores metric data points in one transaction.
     pub async fn insert_metric_points(&self, points: &[MetricPoint]) -> Result<(), TelemetryError> {
+        // One transaction holds every effect, so waiting out other writers
+        // and trying again is safe.
+        self.store.retrying(|| self.insert_metric_points_once(points)).await
+    }
+
+    async fn insert_metric_points_once(&self, points: &[MetricPoint]) -> Result<(), TelemetryError> {
         const COLUMNS: &str =
             "service, name, description, unit, kind, start_unix_nano, time_unix_nano, value, \
              data, attributes, resource, scope, size_bytes, received_at_unix_ms";
         const WIDTH: usize = 14;
         let now = now_unix_ms();
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         for chunk in points.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO telemetry_metric_points ({COLUMNS}) VALUES {}",
@@ -780,11 +804,7 @@ impl Telemetry {
         let cutoff = now_unix_nano - retention.max_age_days.max(0) * 86_400 * 1_000_000_000;
         let mut pruned = Pruned::default();
         for table in Table::ALL {
-            let removed = sqlx::query(&format!("DELETE FROM {} WHERE {} < $1", table.name(), table.time()))
-                .bind(cutoff)
-                .execute(self.store.pool())
-                .await?
-                .rows_affected() as i64;
+            let removed = self.delete_through(table, cutoff.saturating_sub(1)).await?;
             pruned.add(table, removed);
         }
         // By count: the time of the newest record past the limit marks what goes.
@@ -798,12 +818,7 @@ impl Telemetry {
             .fetch_optional(self.store.pool())
             .await?;
             if let Some(threshold) = threshold {
-                let removed =
-                    sqlx::query(&format!("DELETE FROM {} WHERE {} <= $1", table.name(), table.time()))
-                        .bind(threshold)
-                        .execute(self.store.pool())
-                        .await?
-                        .rows_affected() as i64;
+                let removed = self.delete_through(table, threshold).await?;
                 pruned.add(table, removed);
             }
         }
@@ -835,11 +850,44 @@ impl Telemetry {
                 .bind(oldest_left)
                 .fetch_all(self.store.pool())
                 .await?;
-        let mut transaction = self.store.pool().begin().await?;
+        // A few hundred traces a transaction, so the write lock is held briefly.
         let ids: Vec<&str> = touched.iter().map(String::as_str).collect();
-        refresh_trace_summaries(&mut transaction, self.store.kind(), &ids, true).await?;
-        transaction.commit().await?;
+        for chunk in ids.chunks(PRUNE_TRACES_PER_TRANSACTION) {
+            let mut transaction = self.store.begin_write().await?;
+            refresh_trace_summaries(&mut transaction, self.store.kind(), chunk, true).await?;
+            transaction.commit().await?;
+        }
         Ok(())
+    }
+
+    /// Deletes the records of `table` up to and including time `last`, in
+    /// statements of at most [`PRUNE_ROWS_PER_STATEMENT`] rows each: one huge
+    /// delete would hold the store's write lock for seconds, and every other
+    /// process (a CLI setting a secret) would wait that long.
+    async fn delete_through(&self, table: Table, last: i64) -> Result<i64, TelemetryError> {
+        let mut removed = 0;
+        loop {
+            // The time of the oldest records that fill one statement, if
+            // more than that are due; otherwise everything due goes at once.
+            let step: Option<i64> = sqlx::query_scalar(&format!(
+                "SELECT {time} FROM {name} WHERE {time} <= $1 ORDER BY {time} LIMIT 1 OFFSET $2",
+                time = table.time(),
+                name = table.name()
+            ))
+            .bind(last)
+            .bind(PRUNE_ROWS_PER_STATEMENT - 1)
+            .fetch_optional(self.store.pool())
+            .await?;
+            let through = step.unwrap_or(last);
+            removed += sqlx::query(&format!("DELETE FROM {} WHERE {} <= $1", table.name(), table.time()))
+                .bind(through)
+                .execute(self.store.pool())
+                .await?
+                .rows_affected() as i64;
+            if through >= last {
+                return Ok(removed);
+            }
+        }
     }
 
     /// Bytes kept per kind of record (as counted when they were stored).

@@ -2,6 +2,12 @@
 //! client at once; it stores them in large transactions. Its queue is
 //! bounded by records, so a writer that falls behind makes the receivers
 //! answer "try again later" instead of growing memory without end.
+//!
+//! A transaction is bounded by time as well as by records: the writer learns
+//! how long a record takes to store and sizes each transaction to about
+//! [`TRANSACTION_TIME`], so other processes sharing a SQLite store (a CLI
+//! setting a secret while demo traffic pours in) wait milliseconds for the
+//! write lock, never seconds.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -13,6 +19,41 @@ use crate::store::Telemetry;
 
 /// Records one transaction takes at most.
 const MAX_BATCH: usize = 10_000;
+
+/// Records one transaction takes at least (however slow the store is), so
+/// the per-transaction costs stay small beside the records' own.
+const MIN_BATCH: usize = 200;
+
+/// About how long one write transaction may keep the store's write lock.
+const TRANSACTION_TIME: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// How many records fit in [`TRANSACTION_TIME`], learnt from the
+/// transactions so far (a moving average of the time per record).
+#[derive(Debug)]
+struct Pace {
+    seconds_per_record: f64,
+}
+
+impl Pace {
+    fn new() -> Pace {
+        // A first guess of 20 µs a record (50,000 a second); the first
+        // transactions correct it.
+        Pace { seconds_per_record: 20e-6 }
+    }
+
+    fn batch_limit(&self) -> usize {
+        let fits = TRANSACTION_TIME.as_secs_f64() / self.seconds_per_record.max(1e-9);
+        (fits as usize).clamp(MIN_BATCH, MAX_BATCH)
+    }
+
+    fn observe(&mut self, records: usize, took: std::time::Duration) {
+        if records == 0 {
+            return;
+        }
+        let this = took.as_secs_f64() / records as f64;
+        self.seconds_per_record = 0.7 * self.seconds_per_record + 0.3 * this;
+    }
+}
 
 /// What a receiver hands over.
 #[derive(Debug)]
@@ -169,11 +210,13 @@ async fn run(
 ) {
     let mut unannounced = Stored::default();
     let mut announced_at = std::time::Instant::now();
+    let mut pace = Pace::new();
     while let Some(first) = receiver.recv().await {
+        let limit = pace.batch_limit();
         let mut gathered = Gathered::default();
         gathered.take(first);
         // Whatever else is already waiting goes into the same transaction.
-        while gathered.len() < MAX_BATCH {
+        while gathered.len() < limit {
             match receiver.try_recv() {
                 Ok(batch) => gathered.take(batch),
                 Err(_) => break,
@@ -181,27 +224,40 @@ async fn run(
         }
         let count = gathered.len();
         let Gathered { spans, logs, points } = gathered;
-        if !spans.is_empty() {
-            match telemetry.insert_spans(&spans).await {
-                Ok(()) => unannounced.spans += spans.len() as i64,
+        // One request alone may hold more than fits in a transaction's time.
+        for chunk in spans.chunks(limit) {
+            let started = std::time::Instant::now();
+            match telemetry.insert_spans(chunk).await {
+                Ok(()) => {
+                    pace.observe(chunk.len(), started.elapsed());
+                    unannounced.spans += chunk.len() as i64;
+                }
                 Err(error) => {
-                    tracing::error!(error = %error, spans = spans.len(), "storing spans failed; they are lost");
+                    tracing::error!(error = %error, spans = chunk.len(), "storing spans failed; they are lost");
                 }
             }
         }
-        if !logs.is_empty() {
-            match telemetry.insert_logs(&logs).await {
-                Ok(()) => unannounced.logs += logs.len() as i64,
+        for chunk in logs.chunks(limit) {
+            let started = std::time::Instant::now();
+            match telemetry.insert_logs(chunk).await {
+                Ok(()) => {
+                    pace.observe(chunk.len(), started.elapsed());
+                    unannounced.logs += chunk.len() as i64;
+                }
                 Err(error) => {
-                    tracing::error!(error = %error, logs = logs.len(), "storing log records failed; they are lost");
+                    tracing::error!(error = %error, logs = chunk.len(), "storing log records failed; they are lost");
                 }
             }
         }
-        if !points.is_empty() {
-            match telemetry.insert_metric_points(&points).await {
-                Ok(()) => unannounced.metric_points += points.len() as i64,
+        for chunk in points.chunks(limit) {
+            let started = std::time::Instant::now();
+            match telemetry.insert_metric_points(chunk).await {
+                Ok(()) => {
+                    pace.observe(chunk.len(), started.elapsed());
+                    unannounced.metric_points += chunk.len() as i64;
+                }
                 Err(error) => {
-                    tracing::error!(error = %error, points = points.len(), "storing metric points failed; they are lost");
+                    tracing::error!(error = %error, points = chunk.len(), "storing metric points failed; they are lost");
                 }
             }
         }
@@ -213,5 +269,33 @@ async fn run(
                 announced_at = std::time::Instant::now();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_holds_as_many_records_as_fit_in_its_time() {
+        let mut pace = Pace::new();
+        assert_eq!(pace.batch_limit(), 5_000);
+        // A slow store (1 ms a record): a transaction shrinks towards 100 records, not below 200.
+        for _ in 0..30 {
+            pace.observe(1_000, std::time::Duration::from_secs(1));
+        }
+        assert_eq!(pace.batch_limit(), MIN_BATCH);
+        // A fast one (5 µs a record): up to 10,000, not past it.
+        for _ in 0..30 {
+            pace.observe(10_000, std::time::Duration::from_millis(50));
+        }
+        assert_eq!(pace.batch_limit(), MAX_BATCH);
+        // 20 µs a record: 5,000 fit in 100 ms.
+        for _ in 0..60 {
+            pace.observe(1_000, std::time::Duration::from_millis(20));
+        }
+        assert!((4_900..=5_100).contains(&pace.batch_limit()), "{}", pace.batch_limit());
+        pace.observe(0, std::time::Duration::from_secs(5));
+        assert!((4_900..=5_100).contains(&pace.batch_limit()));
     }
 }

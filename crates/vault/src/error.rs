@@ -9,10 +9,6 @@ pub enum VaultError {
     #[error(transparent)]
     Core(#[from] CoreError),
 
-    /// The store failed.
-    #[error("store error: {0}")]
-    Database(#[from] sqlx::Error),
-
     /// The OS random number generator failed.
     #[error("could not get random bytes from the operating system: {0}")]
     Random(String),
@@ -86,7 +82,6 @@ impl VaultError {
     pub fn code(&self) -> &'static str {
         match self {
             VaultError::Core(error) => error.code(),
-            VaultError::Database(_) => "database",
             VaultError::Random(_) => "random_unavailable",
             VaultError::UnknownVault { .. } => "unknown_vault",
             VaultError::VaultExists { .. } => "vault_exists",
@@ -97,5 +92,17 @@ impl VaultError {
             VaultError::Forbidden { .. } => "forbidden",
             VaultError::Invalid(_) => "invalid_input",
         }
+    }
+}
+
+impl From<sqlx::Error> for VaultError {
+    fn from(error: sqlx::Error) -> Self {
+        VaultError::Core(error.into())
+    }
+}
+
+impl opsdeck_core::StoreContention for VaultError {
+    fn is_store_contention(&self) -> bool {
+        matches!(self, VaultError::Core(error) if error.is_store_contention())
     }
 }

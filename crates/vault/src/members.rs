@@ -92,7 +92,7 @@ impl Vaults {
     pub async fn set_member(&self, vault: &str, member: &str, role: Role) -> Result<MemberInfo, VaultError> {
         check_member_name(member)?;
         let vault_id = self.vault_id(vault).await?;
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         let current = stored_role(&mut transaction, &vault_id, member).await?;
         if current.as_deref() == Some("admin") && role != Role::Admin {
             refuse_if_last_admin(&mut transaction, &vault_id, vault, member).await?;
@@ -119,7 +119,7 @@ impl Vaults {
     /// Takes `member` out of `vault`. Refuses to remove the last admin.
     pub async fn remove_member(&self, vault: &str, member: &str) -> Result<(), VaultError> {
         let vault_id = self.vault_id(vault).await?;
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         let current = stored_role(&mut transaction, &vault_id, member).await?;
         match current.as_deref() {
             None => {

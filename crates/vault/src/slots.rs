@@ -127,7 +127,7 @@ impl Vaults {
         replace_kind: Option<&str>,
     ) -> Result<SlotInfo, VaultError> {
         let now = now_unix_ms();
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         if let Some(replace_kind) = replace_kind {
             sqlx::query("DELETE FROM vault_slots WHERE vault_id = $1 AND kind = $2")
                 .bind(vault_id)

@@ -334,7 +334,7 @@ impl Vaults {
         }
 
         let now = now_unix_ms();
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         sqlx::query("INSERT INTO vaults (id, name, created_at_unix_ms) VALUES ($1, $2, $3)")
             .bind(&vault_id)
             .bind(name)
@@ -497,34 +497,34 @@ impl Vaults {
         let vault_id = self.vault_id(vault).await?;
         let data_key = self.unlock(vault, &vault_id).await?;
         let now = now_unix_ms();
-        let mut transaction = self.store.pool().begin().await?;
-        for (write, metadata) in writes.iter().zip(&checked) {
-            let existing: Option<(String, i64)> =
-                sqlx::query_as("SELECT id, current_version FROM secrets WHERE vault_id = $1 AND name = $2")
-                    .bind(&vault_id)
-                    .bind(&write.name)
-                    .fetch_optional(&mut *transaction)
-                    .await?;
-            let (secret_id, version) = match existing {
-                Some((id, current)) => (id, current + 1),
-                None => {
-                    let id = random_id("sec")?;
-                    sqlx::query(
-                        "INSERT INTO secrets (id, vault_id, name, secret_type, current_version, created_at_unix_ms, updated_at_unix_ms) \
-                         VALUES ($1, $2, $3, $4, 0, $5, $5)",
-                    )
-                    .bind(&id)
-                    .bind(&vault_id)
-                    .bind(&write.name)
-                    .bind(write.secret_type.as_str())
-                    .bind(now)
-                    .execute(&mut *transaction)
-                    .await?;
-                    (id, 1)
-                }
-            };
+        // Everything the attempt does is inside its transaction, so a
+        // PostgreSQL deadlock between two imports can be retried whole.
+        self.store
+            .retrying(|| self.write_versions(&vault_id, &data_key, writes, &checked, actor, now))
+            .await?;
+        let mut infos = Vec::with_capacity(writes.len());
+        for write in writes {
+            infos.push(self.info(vault, &write.name).await?);
+        }
+        Ok(infos)
+    }
+
+    /// One attempt at [`Vaults::set_many`]'s transaction.
+    async fn write_versions(
+        &self,
+        vault_id: &str,
+        data_key: &Key,
+        writes: &[SecretWrite],
+        checked: &[MetadataChange],
+        actor: &str,
+        now: i64,
+    ) -> Result<(), VaultError> {
+        let mut transaction = self.store.begin_write().await?;
+        for (write, metadata) in writes.iter().zip(checked) {
+            let (secret_id, version) =
+                next_version(&mut transaction, vault_id, &write.name, write.secret_type, now).await?;
             let (nonce, ciphertext) =
-                seal_version(&data_key, &vault_id, &secret_id, version, write.value.as_bytes())?;
+                seal_version(data_key, vault_id, &secret_id, version, write.value.as_bytes())?;
             sqlx::query(
                 "INSERT INTO secret_versions (secret_id, version, nonce, ciphertext, created_at_unix_ms, created_by) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -537,23 +537,10 @@ impl Vaults {
             .bind(actor)
             .execute(&mut *transaction)
             .await?;
-            sqlx::query(
-                "UPDATE secrets SET current_version = $1, secret_type = $2, updated_at_unix_ms = $3 WHERE id = $4",
-            )
-            .bind(version)
-            .bind(write.secret_type.as_str())
-            .bind(now)
-            .bind(&secret_id)
-            .execute(&mut *transaction)
-            .await?;
             apply_metadata(&mut transaction, &secret_id, metadata).await?;
         }
         transaction.commit().await?;
-        let mut infos = Vec::with_capacity(writes.len());
-        for write in writes {
-            infos.push(self.info(vault, &write.name).await?);
-        }
-        Ok(infos)
+        Ok(())
     }
 
     /// Changes a secret's metadata (no new version: the value is unchanged).
@@ -565,7 +552,7 @@ impl Vaults {
     ) -> Result<SecretInfo, VaultError> {
         let change = change.checked()?;
         let (_, secret_id, _, _) = self.secret_row(vault, name).await?;
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         apply_metadata(&mut transaction, &secret_id, &change).await?;
         transaction.commit().await?;
         self.info(vault, name).await
@@ -682,7 +669,18 @@ impl Vaults {
     /// whose verification failed): the version is deleted and the previous one
     /// is current again.
     pub async fn discard_version(&self, vault: &str, name: &str, version: i64) -> Result<i64, VaultError> {
-        let (_, secret_id, _, current) = self.secret_row(vault, name).await?;
+        let (_, secret_id, _, _) = self.secret_row(vault, name).await?;
+        let mut transaction = self.store.begin_write().await?;
+        // Lock the secret's row first (a no-op write), then read: a version
+        // another writer added meanwhile is seen, and is not taken back.
+        sqlx::query("UPDATE secrets SET current_version = current_version WHERE id = $1")
+            .bind(&secret_id)
+            .execute(&mut *transaction)
+            .await?;
+        let current: i64 = sqlx::query_scalar("SELECT current_version FROM secrets WHERE id = $1")
+            .bind(&secret_id)
+            .fetch_one(&mut *transaction)
+            .await?;
         if current != version || version <= 1 {
             return Err(VaultError::Invalid(format!(
                 "{vault}/{name}: version {version} is not the newest of several versions, so it cannot be taken back"
@@ -693,11 +691,10 @@ impl Vaults {
         )
         .bind(&secret_id)
         .bind(version)
-        .fetch_one(self.store.pool())
+        .fetch_one(&mut *transaction)
         .await?;
         let previous =
             previous.ok_or_else(|| VaultError::Invalid(format!("{vault}/{name} has no earlier version")))?;
-        let mut transaction = self.store.pool().begin().await?;
         sqlx::query("DELETE FROM secret_versions WHERE secret_id = $1 AND version = $2")
             .bind(&secret_id)
             .bind(version)
@@ -709,10 +706,10 @@ impl Vaults {
             "UPDATE secrets SET current_version = $1, updated_at_unix_ms = \
              (SELECT created_at_unix_ms FROM secret_versions WHERE secret_id = $2 AND version = $1) WHERE id = $2",
         )
-            .bind(previous)
-            .bind(&secret_id)
-            .execute(&mut *transaction)
-            .await?;
+        .bind(previous)
+        .bind(&secret_id)
+        .execute(&mut *transaction)
+        .await?;
         transaction.commit().await?;
         Ok(previous)
     }
@@ -720,7 +717,7 @@ impl Vaults {
     /// Deletes `vault/name` and all its versions.
     pub async fn remove(&self, vault: &str, name: &str) -> Result<(), VaultError> {
         let (_, secret_id, _, _) = self.secret_row(vault, name).await?;
-        let mut transaction = self.store.pool().begin().await?;
+        let mut transaction = self.store.begin_write().await?;
         sqlx::query("DELETE FROM secret_versions WHERE secret_id = $1")
             .bind(&secret_id)
             .execute(&mut *transaction)
@@ -728,6 +725,52 @@ impl Vaults {
         sqlx::query("DELETE FROM secrets WHERE id = $1").bind(&secret_id).execute(&mut *transaction).await?;
         transaction.commit().await?;
         Ok(())
+    }
+}
+
+/// Claims the next version number of `vault_id/name` inside `transaction`,
+/// creating the secret when it is new, and makes it current. The counter is
+/// bumped by one `UPDATE … RETURNING` before anything is read, so on
+/// PostgreSQL the secret's row stays locked until commit and two writers
+/// can never both take the same number (on SQLite the transaction already
+/// holds the write lock). Returns the secret's id and the new version.
+async fn next_version(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    vault_id: &str,
+    name: &str,
+    secret_type: SecretType,
+    now: i64,
+) -> Result<(String, i64), VaultError> {
+    loop {
+        let bumped: Option<(String, i64)> = sqlx::query_as(
+            "UPDATE secrets SET current_version = current_version + 1, secret_type = $1, updated_at_unix_ms = $2 \
+             WHERE vault_id = $3 AND name = $4 RETURNING id, current_version",
+        )
+        .bind(secret_type.as_str())
+        .bind(now)
+        .bind(vault_id)
+        .bind(name)
+        .fetch_optional(&mut **transaction)
+        .await?;
+        if let Some(found) = bumped {
+            return Ok(found);
+        }
+        let id = random_id("sec")?;
+        let created = sqlx::query(
+            "INSERT INTO secrets (id, vault_id, name, secret_type, current_version, created_at_unix_ms, updated_at_unix_ms) \
+             VALUES ($1, $2, $3, $4, 1, $5, $5) ON CONFLICT (vault_id, name) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(vault_id)
+        .bind(name)
+        .bind(secret_type.as_str())
+        .bind(now)
+        .execute(&mut **transaction)
+        .await?;
+        if created.rows_affected() == 1 {
+            return Ok((id, 1));
+        }
+        // Another writer created it between the two statements: bump its counter instead.
     }
 }
 

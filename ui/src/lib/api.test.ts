@@ -27,6 +27,17 @@ describe('api', () => {
     expect(errorTitle(error)).toBe('The PostgreSQL store cannot be reached');
   });
 
+  it('titles a busy store by its code and keeps the message that says who waited how long', async () => {
+    const message =
+      'the SQLite store /d/opsdeck.db stayed busy for 10.0 s: another OpsDeck process held its write lock all that time';
+    mockIPC(() => {
+      throw { code: 'store_busy', message };
+    });
+    const error = await api.deckStatus().catch((caught: unknown) => caught);
+    expect(errorTitle(error)).toBe('The store is busy with another process');
+    expect((error as ApiError).message).toBe(message);
+  });
+
   it('turns a plain IPC rejection into an ApiError with the ipc code', async () => {
     mockIPC(() => {
       throw 'Command deck_status not allowed by ACL';

@@ -362,6 +362,8 @@ export function errorTitle(error: unknown): string {
       return 'The store cannot be opened';
     case 'store_from_newer_version':
       return 'This store needs a newer OpsDeck';
+    case 'store_busy':
+      return 'The store is busy with another process';
     case 'no_key_source':
     case 'passphrase_needed':
     case 'wrong_passphrase':
