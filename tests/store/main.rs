@@ -204,11 +204,22 @@ on_both_backends!(a_writer_waits_for_another_and_both_changes_land, |backend: Ba
         .execute(first.pool())
         .await
         .unwrap();
+    let reader = Store::open(backend.location()).await.unwrap();
     let mut holding = first.begin_write().await.unwrap();
     sqlx::query("INSERT INTO probe_rows (id, note) VALUES (1, 'first')")
         .execute(&mut *holding)
         .await
         .unwrap();
+    // Readers never wait for a writer: they read the last committed state.
+    let started = std::time::Instant::now();
+    let before: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM probe_rows").fetch_one(reader.pool()).await.unwrap();
+    assert_eq!(before, 0);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "a read waited {:?} for a writer",
+        started.elapsed()
+    );
     let waiter = tokio::spawn(async move {
         let started = std::time::Instant::now();
         let mut transaction = second.begin_write().await.unwrap();

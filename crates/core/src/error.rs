@@ -58,6 +58,15 @@ pub enum CoreError {
         reason: String,
     },
 
+    /// The data dir is on a network file system, where SQLite's locks cannot be trusted.
+    #[error("the data dir {path} is on a network file system ({filesystem}), where SQLite's file locks are unreliable and two processes could corrupt the store; choose a directory on a local disk (--data-dir or OPSDECK_DATA_DIR), or share a PostgreSQL store instead (OPSDECK_DATABASE_URL)")]
+    DataDirOnNetworkFilesystem {
+        /// The data dir.
+        path: PathBuf,
+        /// Which kind of network file system (nfs, cifs, …).
+        filesystem: String,
+    },
+
     /// The store file exists but is not a database OpsDeck can read.
     #[error("{path} is not a readable OpsDeck store ({reason}); move the file aside to start a new store, or restore it from a backup")]
     StoreCorrupt {
@@ -224,6 +233,7 @@ impl CoreError {
             CoreError::StoreUnreachable { .. } => "store_unreachable",
             CoreError::SqliteUnavailable { .. } => "store_unavailable",
             CoreError::StoreCorrupt { .. } => "store_corrupt",
+            CoreError::DataDirOnNetworkFilesystem { .. } => "data_dir_on_network_filesystem",
             CoreError::StoreFromNewerVersion { .. } => "store_from_newer_version",
             CoreError::Migration(_) => "migration_failed",
             CoreError::Database(_) => "database",

@@ -22,6 +22,7 @@ pub mod contention;
 pub mod data_dir;
 pub mod error;
 pub mod events;
+pub mod filesystem;
 pub mod http;
 pub mod keys;
 pub mod scheduler;

@@ -95,7 +95,15 @@ impl StoreLocation {
     /// is given, otherwise the SQLite file in `data_dir`.
     pub fn choose(data_dir: &DataDir, database_url: Option<&str>) -> Result<Self, CoreError> {
         match database_url.map(str::trim) {
-            None | Some("") => Ok(StoreLocation::Sqlite(data_dir.sqlite_store_path())),
+            None | Some("") => {
+                if let Some(filesystem) = crate::filesystem::network_filesystem(data_dir.path()) {
+                    return Err(CoreError::DataDirOnNetworkFilesystem {
+                        path: data_dir.path().to_path_buf(),
+                        filesystem,
+                    });
+                }
+                Ok(StoreLocation::Sqlite(data_dir.sqlite_store_path()))
+            }
             Some(text) => Self::parse_postgres_url(text),
         }
     }

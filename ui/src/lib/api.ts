@@ -352,6 +352,7 @@ export function errorTitle(error: unknown): string {
     case 'data_dir_not_a_directory':
     case 'data_dir_not_writable':
     case 'no_default_data_dir':
+    case 'data_dir_on_network_filesystem':
       return 'The data directory cannot be used';
     case 'invalid_database_url':
       return 'The database URL is not valid';
