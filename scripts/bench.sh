@@ -7,7 +7,10 @@
 #     and probes of 100 local TLS endpoints (tests/benches/certs.rs);
 #  4. telemetry: 1,000,000 spans over OTLP/gRPC into a release `opsdeck
 #     serve` (ingest rate, receiver memory), then search, the service map and
-#     a 10,000-span trace over that store (tests/benches/telemetry.rs).
+#     a 10,000-span trace over that store (tests/benches/telemetry.rs);
+#  5. many processes on one SQLite store: `secret set` latency alone, beside
+#     full OTLP ingest and among 36 CLI processes, and the ingest rate in each
+#     case (tests/benches/contention.rs).
 # Release builds; prints the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +26,7 @@ fi
 cargo bench -p opsdeck-tests --bench certs --locked
 cargo build --release -p opsdeck --locked --quiet
 cargo bench -p opsdeck-tests --bench telemetry --locked
+cargo bench -p opsdeck-tests --bench contention --locked
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

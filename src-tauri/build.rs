@@ -68,6 +68,8 @@ const COMMANDS: &[&str] = &[
     "config_links",
     "config_link",
     "config_unlink",
+    "config_link_conflict",
+    "config_resolve_link",
     "config_summary",
     "traces_search",
     "trace_detail",

@@ -86,6 +86,9 @@ pub fn generate() -> Vec<(String, String)> {
     add("PromotionRequest", opsdeck::PromotionRequest::export_to_string(&config));
     add("ConfigSummary", opsdeck::ConfigSummary::export_to_string(&config));
     add("ConfigLink", opsdeck::ConfigLink::export_to_string(&config));
+    add("LinkConflict", opsdeck::LinkConflict::export_to_string(&config));
+    add("LinkResolution", opsdeck::LinkResolution::export_to_string(&config));
+    add("LinkResolved", opsdeck::LinkResolved::export_to_string(&config));
     add("ReloadHook", opsdeck::ReloadHook::export_to_string(&config));
     add("ReloadOutcome", opsdeck::ReloadOutcome::export_to_string(&config));
     add("ConfigComparison", crate::commands::configs::ConfigComparison::export_to_string(&config));

@@ -638,11 +638,18 @@ fn a_linked_file_is_followed_edits_become_versions_bad_ones_are_held_and_changes
     assert!(problem.contains(":3") && problem.contains("appears twice"), "{problem}");
     assert_eq!(cli.ok(&["config", "get", "shop", "prod", "db.host"])["value"], "two");
 
-    // A change made through OpsDeck is written back to the file (comments kept where set keeps them).
+    // A change made through OpsDeck is not written over that held edit: a
+    // conflict is recorded, the file keeps the person's words.
     cli.ok(&["config", "rollback", "shop", "prod", "--to", "1"]);
-    wait("the file to be written back", &|| {
-        std::fs::read_to_string(&file).unwrap() == "# team file\ndb:\n  host: one\n"
-    });
+    wait("the conflict to be recorded", &|| links(&cli).1[0]["conflict_since"].is_i64());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "db:\n  host: three\n  host: four\n");
+    // Choosing the stored version writes it, keeping the file's text beside it.
+    let resolved = cli.ok(&["config", "resolve", "shop", "prod", "--keep-stored"]);
+    let copy = resolved["copy"].as_str().unwrap().to_owned();
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), "db:\n  host: three\n  host: four\n");
+    std::fs::remove_file(&copy).unwrap();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "# team file\ndb:\n  host: one\n");
+    // From then on, changes made through OpsDeck reach the file (comments kept where set keeps them).
     cli.ok(&["config", "set", "shop", "prod", "db.host", "five"]);
     wait("the set to reach the file", &|| std::fs::read_to_string(&file).unwrap().contains("five"));
     let links = cli.ok(&["config", "links"]);
@@ -774,4 +781,166 @@ fn killing_a_writer_mid_save_loses_no_acknowledged_version_and_leaves_no_partial
     );
     let verify = cli.ok(&["audit", "verify"]);
     assert_eq!(verify["ok"], true, "{verify}");
+}
+
+/// The links of the deck, as `config links --json` gives them (exit 1 while a conflict is open).
+fn links(cli: &Cli) -> (Option<i32>, Value) {
+    let output = cli.run(&["--json", "config", "links"]);
+    (output.status.code(), serde_json::from_slice(&output.stdout).unwrap())
+}
+
+const GOOD: &str = "db:\n  host: db.internal\n  pool:\n    size: 4\n";
+
+#[test]
+fn a_stored_change_never_overwrites_an_edit_on_disk_that_was_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
+    let file = write(dir.path(), "app.yaml", GOOD);
+    cli.ok(&["config", "link", "shop", "dev", &file]);
+
+    // A broken edit is looked at (as the app's watcher does) and refused: nothing stored.
+    let broken = "db:\n  host: db.internal\n  pool:\n    size: zero   # my unsaved thoughts\n";
+    std::fs::write(&file, broken).unwrap();
+    let refused = cli.run(&["--json", "config", "sync"]);
+    assert_eq!(refused.status.code(), Some(1));
+    // Then someone sets a key through OpsDeck: it is stored, the file is not touched.
+    let set = cli.ok(&["config", "set", "shop", "dev", "db.pool.size", "9"]);
+    assert_eq!(set["version"], 2);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), broken, "the person's words were overwritten");
+    let (code, listed) = links(&cli);
+    assert_eq!(code, Some(1), "an open conflict makes `config links` exit 1");
+    assert!(listed[0]["conflict_since"].is_i64(), "{listed}");
+    assert_eq!(listed[0]["conflict_version"], 2);
+    let text = cli.fails(&["config", "links"], 1);
+    assert!(text.is_empty(), "{text}");
+    let shown = String::from_utf8_lossy(&cli.run(&["config", "links"]).stdout).into_owned();
+    assert!(shown.contains("conflict since") && shown.contains("config resolve shop dev"), "{shown}");
+    // The watcher does not store the file over the waiting change, and says why.
+    let synced = cli.run(&["--json", "config", "sync"]);
+    assert_eq!(synced.status.code(), Some(1));
+    let synced: Value = serde_json::from_slice(&synced.stdout).unwrap();
+    assert_eq!(synced[0]["outcome"], "conflict", "{synced}");
+    assert_eq!(cli.ok(&["config", "history", "shop", "dev"]).as_array().unwrap().len(), 2);
+    // The conflict is audited once.
+    let audit = cli.ok(&["audit", "log", "--limit", "50"]);
+    let conflicts =
+        audit.as_array().unwrap().iter().filter(|entry| entry["action"] == "config.link_conflict").count();
+    assert_eq!(conflicts, 1, "{audit}");
+
+    // Taking the file's text is refused while it breaks the schema; the conflict stays.
+    let refused = cli.fails(&["config", "resolve", "shop", "dev", "--take-file"], 2);
+    assert!(refused.contains("size"), "{refused}");
+    assert_eq!(links(&cli).0, Some(1));
+    // Fixed in the file, it is taken as version 3 and the conflict is over.
+    let fixed = "db:\n  host: db.internal\n  pool:\n    size: 6   # my unsaved thoughts\n";
+    std::fs::write(&file, fixed).unwrap();
+    let resolved = cli.ok(&["config", "resolve", "shop", "dev", "--take-file"]);
+    assert_eq!(resolved["version"]["version"], 3, "{resolved}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), fixed);
+    assert_eq!(cli.ok(&["config", "get", "shop", "dev", "db.pool.size"])["value"], 6);
+    let (code, listed) = links(&cli);
+    assert_eq!(code, Some(0));
+    assert!(listed[0]["conflict_since"].is_null(), "{listed}");
+    // In step again: the next stored change is written to the file.
+    cli.ok(&["config", "set", "shop", "dev", "db.pool.size", "7"]);
+    assert!(std::fs::read_to_string(&file).unwrap().contains("size: 7"));
+    let audit = cli.ok(&["audit", "log", "--limit", "50"]);
+    assert!(
+        audit.as_array().unwrap().iter().any(|entry| entry["action"] == "config.link_resolve"
+            && entry["outcome"] == "ok"
+            && entry["details"]["choice"] == "take_file"),
+        "{audit}"
+    );
+}
+
+#[test]
+fn an_edit_made_while_no_opsdeck_ran_is_kept_and_the_stored_version_can_be_written_over_it_with_a_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    let file = write(dir.path(), "app.yaml", GOOD);
+    cli.ok(&["config", "link", "shop", "prod", &file]);
+    // Edited while nothing watched (a valid edit, never stored).
+    let edited = "db:\n  host: db-new.internal\n  pool:\n    size: 4\n";
+    std::fs::write(&file, edited).unwrap();
+    cli.ok(&["config", "set", "shop", "prod", "db.pool.size", "12"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), edited);
+    assert_eq!(links(&cli).0, Some(1));
+
+    // Keep the stored version: the file's text is kept beside it, then replaced.
+    let resolved = cli.ok(&["config", "resolve", "shop", "prod", "--keep-stored"]);
+    let copy = resolved["copy"].as_str().expect("a copy of the file was kept").to_owned();
+    assert!(
+        copy.starts_with(&format!(
+            "{}.opsdeck-conflict-",
+            Path::new(&file).canonicalize().unwrap().display()
+        )),
+        "{copy}"
+    );
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), edited);
+    let now = std::fs::read_to_string(&file).unwrap();
+    assert!(now.contains("size: 12") && now.contains("host: db.internal"), "{now}");
+    assert_eq!(links(&cli).0, Some(0));
+    assert_eq!(
+        cli.ok(&["config", "history", "shop", "prod"]).as_array().unwrap().len(),
+        2,
+        "nothing new stored"
+    );
+    // Resolving again says there is nothing to resolve.
+    let again = cli.fails(&["config", "resolve", "shop", "prod", "--keep-stored"], 2);
+    assert!(again.contains("no conflict"), "{again}");
+}
+
+#[test]
+fn a_linked_file_unchanged_since_it_was_written_still_gets_every_stored_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    let file = write(dir.path(), "app.yaml", GOOD);
+    cli.ok(&["config", "link", "shop", "dev", &file]);
+    for size in 5..9 {
+        cli.ok(&["config", "set", "shop", "dev", "db.pool.size", &size.to_string()]);
+        assert!(std::fs::read_to_string(&file).unwrap().contains(&format!("size: {size}")));
+    }
+    // A rollback is written too, and an edit on disk stored through sync keeps them in step.
+    cli.ok(&["config", "rollback", "shop", "dev", "--to", "1"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), GOOD);
+    std::fs::write(&file, GOOD.replace("size: 4", "size: 3")).unwrap();
+    cli.ok(&["config", "sync"]);
+    cli.ok(&["config", "set", "shop", "dev", "db.host", "db2.internal"]);
+    let now = std::fs::read_to_string(&file).unwrap();
+    assert!(now.contains("size: 3") && now.contains("db2.internal"), "{now}");
+    assert_eq!(links(&cli).0, Some(0));
+}
+
+#[test]
+fn render_to_a_file_refuses_to_replace_words_opsdeck_did_not_write_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli { dir: dir.path(), env: Vec::new() };
+    cli.ok(&["config", "set", "shop", "dev", "db.host", "db.internal"]);
+    let out = dir.path().join("rendered.json");
+    let out_text = out.to_str().unwrap();
+    cli.ok(&["config", "render", "shop", "dev", "--format", "json", "-o", out_text]);
+    // Unchanged since OpsDeck wrote it: replaced freely.
+    cli.ok(&["config", "set", "shop", "dev", "db.host", "db2.internal"]);
+    cli.ok(&["config", "render", "shop", "dev", "--format", "json", "-o", out_text]);
+    assert!(std::fs::read_to_string(&out).unwrap().contains("db2.internal"));
+    // Edited by a person: refused, the file untouched.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&out, "{\"db\": {\"host\": \"hand-edited\"}}\n").unwrap();
+    let refused = cli.fails(&["config", "render", "shop", "dev", "--format", "json", "-o", out_text], 2);
+    assert!(refused.contains("changed since OpsDeck wrote it") && refused.contains("--force"), "{refused}");
+    assert!(std::fs::read_to_string(&out).unwrap().contains("hand-edited"));
+    let json = cli.run(&["--json", "config", "render", "shop", "dev", "--format", "json", "-o", out_text]);
+    let document: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(document["error"]["code"], "output_file_changed");
+    // A file OpsDeck never wrote is not replaced either.
+    let foreign = dir.path().join("foreign.json");
+    std::fs::write(&foreign, "mine").unwrap();
+    let refused = cli.fails(&["config", "render", "shop", "dev", "-o", foreign.to_str().unwrap()], 2);
+    assert!(refused.contains("was not written by OpsDeck"), "{refused}");
+    assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "mine");
+    // --force replaces it, and from then on it is OpsDeck's again.
+    cli.ok(&["config", "render", "shop", "dev", "--format", "json", "-o", out_text, "--force"]);
+    assert!(std::fs::read_to_string(&out).unwrap().contains("db2.internal"));
+    cli.ok(&["config", "render", "shop", "dev", "--format", "json", "-o", out_text]);
 }

@@ -608,6 +608,27 @@ fn a_config_edited_in_the_app_is_linted_against_its_schema_saved_promoted_and_co
     std::fs::write(&linked, "# shop settings\nserver:\n  port: 8080\nlog: loud\nworkers: 8\n").unwrap();
     app.session.wait_for_text("[data-testid=config-link-error]", "log");
     app.screenshot("configs-linked-dark");
+    // A change stored meanwhile (from a script) is not written over that
+    // held-back edit: the page shows the conflict, both texts side by side.
+    let set = app.cli(&["config", "set", "shop", "dev", "workers", "6"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    app.session.wait_for_text("[data-testid=config-link-conflict]", "has an edit OpsDeck has not stored");
+    app.session.wait_for_text("[data-testid=config-link-conflict]", "Stored: version");
+    assert!(std::fs::read_to_string(&linked).unwrap().contains("log: loud"), "the file was overwritten");
+    app.screenshot("configs-link-conflict-dark");
+    // Writing the stored version keeps the file's text beside it.
+    app.session.click_css("[data-testid=config-conflict-keep-stored]");
+    app.session.wait_for_text("[data-testid=config-saved]", "Wrote the stored version");
+    assert!(std::fs::read_to_string(&linked).unwrap().contains("workers: 6"));
+    let copies = std::fs::read_dir(files.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("shop.dev.yaml.opsdeck-conflict-"))
+        .count();
+    assert_eq!(copies, 1, "the file's text was not kept beside it");
+    // The broken edit again, so the Overview below has something to point at.
+    std::fs::write(&linked, "# shop settings\nserver:\n  port: 8080\nlog: loud\nworkers: 6\n").unwrap();
+    app.session.wait_for_text("[data-testid=config-link-error]", "log");
     // The Reload and Approvals tabs, as a user first finds them.
     app.session.click_css("[data-testid=config-tab-reload]");
     app.session.wait_for_text("[data-testid=config-reload-form]", "Command");

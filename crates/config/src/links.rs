@@ -3,6 +3,12 @@
 //! (otherwise the problem is kept on the link and nothing is stored), and a
 //! change stored through OpsDeck is written back to the file, so the two
 //! never drift apart.
+//!
+//! Writing back never loses a person's words: it happens only while the
+//! file still holds the text OpsDeck and the file last agreed on (its hash
+//! is `synced_hash`). A file edited since — an edit refused by the checks,
+//! or one made while no OpsDeck process ran — is left as it is and the link
+//! records a **conflict** until someone chooses which text wins.
 
 use opsdeck_core::clock::now_unix_ms;
 use serde::Serialize;
@@ -30,9 +36,30 @@ pub struct ConfigLink {
     /// When the file was last looked at (Unix ms).
     #[ts(type = "number | null")]
     pub checked_at: Option<i64>,
+    /// SHA-256 of the text the file and OpsDeck last agreed on (stored from
+    /// the file or written to it); none when unknown.
+    pub synced_hash: Option<String>,
+    /// Since when a stored change waits because the file holds an edit
+    /// OpsDeck has not stored (Unix ms); none when there is no conflict.
+    #[ts(type = "number | null")]
+    pub conflict_since: Option<i64>,
+    /// The stored version that could not be written to the file.
+    #[ts(type = "number | null")]
+    pub conflict_version: Option<i64>,
 }
 
-type LinkRow = (String, String, String, String, Option<String>, Option<String>, Option<i64>);
+type LinkRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
 
 impl Configs {
     /// Links `layer` of `project/env` to `path` (replacing an earlier link).
@@ -57,8 +84,8 @@ impl Configs {
             .execute(&mut *transaction)
             .await?;
         sqlx::query(
-            "INSERT INTO config_links (project_id, env, layer, path, last_hash, checked_at_unix_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO config_links (project_id, env, layer, path, last_hash, synced_hash, checked_at_unix_ms) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
         )
         .bind(&id)
         .bind(env)
@@ -106,7 +133,8 @@ impl Configs {
         layer: Option<(&str, &str, &str)>,
     ) -> Result<Vec<ConfigLink>, ConfigError> {
         let rows: Vec<LinkRow> = sqlx::query_as(
-            "SELECT p.name, l.env, l.layer, l.path, l.last_hash, l.last_error, l.checked_at_unix_ms \
+            "SELECT p.name, l.env, l.layer, l.path, l.last_hash, l.last_error, l.checked_at_unix_ms, \
+                    l.synced_hash, l.conflict_since_unix_ms, l.conflict_version \
              FROM config_links l JOIN config_projects p ON p.id = l.project_id \
              WHERE ($1 IS NULL OR p.name = $1) AND ($2 IS NULL OR l.env = $2) AND ($3 IS NULL OR l.layer = $3) \
              ORDER BY p.name, l.env, l.layer",
@@ -118,15 +146,31 @@ impl Configs {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(project, env, layer, path, last_hash, last_error, checked_at)| ConfigLink {
-                project,
-                env,
-                layer,
-                path,
-                last_hash,
-                last_error,
-                checked_at,
-            })
+            .map(
+                |(
+                    project,
+                    env,
+                    layer,
+                    path,
+                    last_hash,
+                    last_error,
+                    checked_at,
+                    synced_hash,
+                    conflict_since,
+                    conflict_version,
+                )| ConfigLink {
+                    project,
+                    env,
+                    layer,
+                    path,
+                    last_hash,
+                    last_error,
+                    checked_at,
+                    synced_hash,
+                    conflict_since,
+                    conflict_version,
+                },
+            )
             .collect())
     }
 
@@ -151,5 +195,44 @@ impl Configs {
         .execute(self.store.pool())
         .await?;
         Ok(())
+    }
+
+    /// Records that the file and OpsDeck agree on the text with `hash`
+    /// (stored from the file, or written to it): any conflict is over.
+    pub async fn record_link_synced(&self, link: &ConfigLink, hash: &str) -> Result<(), ConfigError> {
+        let (id, _, _) = self.project_row(&link.project).await?;
+        sqlx::query(
+            "UPDATE config_links SET last_hash = $1, synced_hash = $1, last_error = NULL, checked_at_unix_ms = $2, \
+             conflict_since_unix_ms = NULL, conflict_version = NULL \
+             WHERE project_id = $3 AND env = $4 AND layer = $5",
+        )
+        .bind(hash)
+        .bind(now_unix_ms())
+        .bind(&id)
+        .bind(&link.env)
+        .bind(&link.layer)
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Records that stored `version` was not written to the file because the
+    /// file holds an edit OpsDeck has not stored (the first time is kept as
+    /// the conflict's start). Returns true when the conflict is new.
+    pub async fn record_link_conflict(&self, link: &ConfigLink, version: i64) -> Result<bool, ConfigError> {
+        let (id, _, _) = self.project_row(&link.project).await?;
+        let now = now_unix_ms();
+        sqlx::query(
+            "UPDATE config_links SET conflict_since_unix_ms = COALESCE(conflict_since_unix_ms, $1), \
+             conflict_version = $2, checked_at_unix_ms = $1 WHERE project_id = $3 AND env = $4 AND layer = $5",
+        )
+        .bind(now)
+        .bind(version)
+        .bind(&id)
+        .bind(&link.env)
+        .bind(&link.layer)
+        .execute(self.store.pool())
+        .await?;
+        Ok(link.conflict_since.is_none())
     }
 }

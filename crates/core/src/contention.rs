@@ -20,8 +20,10 @@ use std::time::Duration;
 const SQLITE_CONTENTION_CODES: [&str; 6] = ["5", "6", "261", "262", "517", "773"];
 
 /// PostgreSQL's SQLSTATEs for the same: serialization_failure (40001),
-/// deadlock_detected (40P01), lock_not_available (55P03).
-const POSTGRES_CONTENTION_CODES: [&str; 3] = ["40001", "40P01", "55P03"];
+/// deadlock_detected (40P01), lock_not_available (55P03), and a server that
+/// has every connection slot taken by other clients (53300,
+/// too_many_connections) or is starting up (57P03, cannot_connect_now).
+const POSTGRES_CONTENTION_CODES: [&str; 5] = ["40001", "40P01", "55P03", "53300", "57P03"];
 
 /// True when `error` only says that other writers were in the way.
 pub fn is_contention(error: &sqlx::Error) -> bool {

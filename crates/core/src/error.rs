@@ -186,6 +186,15 @@ pub enum CoreError {
         advice: &'static str,
     },
 
+    /// A file OpsDeck was asked to write holds words it did not write.
+    #[error("{} was not replaced: {why}; nothing was written. Look at it first, then write elsewhere or replace it anyway (--force)", path.display())]
+    OutputFileChanged {
+        /// The file.
+        path: PathBuf,
+        /// Why it may not be replaced.
+        why: String,
+    },
+
     /// Any other database error.
     #[error("store error: {0}")]
     Database(sqlx::Error),
@@ -238,6 +247,7 @@ impl CoreError {
             CoreError::Migration(_) => "migration_failed",
             CoreError::Database(_) => "database",
             CoreError::StoreBusy { .. } => "store_busy",
+            CoreError::OutputFileChanged { .. } => "output_file_changed",
             CoreError::Random(_) => "random_unavailable",
             CoreError::NoKeySource { .. } => "no_key_source",
             CoreError::KeychainUnavailable { .. } => "keychain_unavailable",

@@ -29,6 +29,7 @@ pub mod scheduler;
 pub mod store;
 pub mod tasks;
 pub mod webhooks;
+pub mod written_files;
 
 pub use caller::Caller;
 pub use data_dir::DataDir;

@@ -191,9 +191,24 @@ impl Store {
         // One connection first, so that a wrong file, URL, password or server
         // fails at once with its own message instead of as a pool timeout
         // after the pool has retried for its whole acquire timeout.
-        let mut probe = AnyConnection::connect_with(&options)
-            .await
-            .map_err(|error| Self::open_error(&location, error))?;
+        // A PostgreSQL server with every connection slot taken (many CLI
+        // processes at once) is busy, not unreachable: wait for a slot.
+        let started = Instant::now();
+        let mut backoff = Backoff::new();
+        let mut probe = loop {
+            match AnyConnection::connect_with(&options).await {
+                Ok(connection) => break connection,
+                Err(error) if crate::contention::is_contention(&error) => {
+                    let waited = started.elapsed();
+                    let Some(left) = STORE_BUSY_DEADLINE.checked_sub(waited).filter(|left| !left.is_zero())
+                    else {
+                        return Err(Store::busy_at(&location, waited));
+                    };
+                    tokio::time::sleep(backoff.next_wait(left)).await;
+                }
+                Err(error) => return Err(Self::open_error(&location, error)),
+            }
+        };
         Self::prepare_connection(kind, &mut probe)
             .await
             .map_err(|error| Self::open_error(&location, error))?;
@@ -304,18 +319,52 @@ impl Store {
         let started = Instant::now();
         let mut backoff = Backoff::new();
         loop {
-            let attempt = match self.kind() {
-                StoreKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-                StoreKind::Postgres => self.pool.begin().await,
+            let attempt = match &self.location {
+                StoreLocation::Sqlite(path) => self.begin_immediate_in_turn(path, started).await?,
+                StoreLocation::Postgres(_) => self.pool.begin().await,
             };
             match attempt {
-                Ok(transaction) => return Ok(transaction),
+                Ok(transaction) => {
+                    // How long writers wait for each other, for `OPSDECK_LOG=opsdeck_core::store=debug`
+                    // (the contention benchmark reads it).
+                    tracing::debug!(waited_us = started.elapsed().as_micros() as u64, "write lock taken");
+                    return Ok(transaction);
+                }
                 Err(error) if crate::contention::is_contention(&error) => {
                     self.wait_or_give_up(started, &mut backoff).await?;
                 }
                 Err(error) => return Err(CoreError::Database(error)),
             }
         }
+    }
+
+    /// `BEGIN IMMEDIATE` on a pooled connection, taken in turn with every
+    /// other writer of this SQLite file (see [`WriterTurnstile`]).
+    async fn begin_immediate_in_turn(
+        &self,
+        database: &std::path::Path,
+        started: Instant,
+    ) -> Result<Result<WriteTransaction, sqlx::Error>, CoreError> {
+        let connection = match self.pool.acquire().await {
+            Ok(connection) => connection,
+            Err(error) => return Ok(Err(error)),
+        };
+        let turn = match WriterTurnstile::enter(database, started).await {
+            Ok(turn) => turn,
+            Err(TurnstileError::Deadline) => return Err(self.busy(started.elapsed())),
+            Err(TurnstileError::Io(error)) => {
+                return Err(CoreError::SqliteUnavailable {
+                    path: database.to_path_buf(),
+                    reason: format!("its writers' queue file cannot be used: {error}"),
+                })
+            }
+        };
+        // (`Transaction::begin` is sqlx's own way to begin on a connection
+        // already taken from the pool; the pool's `begin_with` would take
+        // another one while this process holds its turn.)
+        let begun = Transaction::begin(connection, Some("BEGIN IMMEDIATE".into())).await;
+        drop(turn);
+        Ok(begun)
     }
 
     /// Runs `attempt` until it succeeds, fails for a reason other than
@@ -357,7 +406,11 @@ impl Store {
 
     /// The error for "waited `waited` for other writers, in vain".
     pub fn busy(&self, waited: Duration) -> CoreError {
-        match &self.location {
+        Store::busy_at(&self.location, waited)
+    }
+
+    fn busy_at(location: &StoreLocation, waited: Duration) -> CoreError {
+        match location {
             StoreLocation::Sqlite(path) => CoreError::StoreBusy {
                 store: format!("the SQLite store {}", path.display()),
                 waited,
@@ -365,9 +418,9 @@ impl Store {
                 advice: "try again when it finishes; a team whose processes write this much at once is better served by a PostgreSQL store",
             },
             StoreLocation::Postgres(_) => CoreError::StoreBusy {
-                store: format!("the PostgreSQL store {}", self.location.display()),
+                store: format!("the PostgreSQL store {}", location.display()),
                 waited,
-                holder: "another session held a lock on the rows this change needs",
+                holder: "another session held a lock on the rows this change needs, or every connection slot",
                 advice: "try again when it finishes (pg_stat_activity shows who holds it)",
             },
         }
@@ -420,5 +473,66 @@ impl Store {
     /// also checkpoints the write-ahead log into the database file).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Why a writer did not get its turn.
+#[derive(Debug)]
+enum TurnstileError {
+    /// [`STORE_BUSY_DEADLINE`] passed while others went first.
+    Deadline,
+    /// The queue file cannot be opened or locked.
+    Io(std::io::Error),
+}
+
+/// The queue SQLite writers pass through, one at a time, just before they
+/// take the write lock; it is left again as soon as the lock is held.
+///
+/// SQLite's own waiting is not fair: a waiting writer sleeps and looks again,
+/// and a busy writer that commits and begins again at once (the telemetry
+/// writer, many times a second) takes the lock back in between, so a script
+/// setting a secret could wait seconds behind ingest. In the queue, the next
+/// writer holds its turn while it waits for the lock, so the busy writer,
+/// coming back for its next transaction, waits behind it instead. The queue
+/// is an exclusive lock on `opsdeck.db-writers` beside the store (released
+/// by the operating system if the process dies).
+struct WriterTurnstile {
+    file: std::fs::File,
+}
+
+impl WriterTurnstile {
+    /// How often a waiting writer looks again; short, so the lock changes
+    /// hands within about a millisecond.
+    const POLL: Duration = Duration::from_millis(1);
+
+    async fn enter(database: &std::path::Path, started: Instant) -> Result<WriterTurnstile, TurnstileError> {
+        let mut path = database.as_os_str().to_owned();
+        path.push("-writers");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(TurnstileError::Io)?;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(WriterTurnstile { file }),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if started.elapsed() >= STORE_BUSY_DEADLINE {
+                        return Err(TurnstileError::Deadline);
+                    }
+                    tokio::time::sleep(Self::POLL).await;
+                }
+                Err(std::fs::TryLockError::Error(error)) => return Err(TurnstileError::Io(error)),
+            }
+        }
+    }
+}
+
+impl Drop for WriterTurnstile {
+    fn drop(&mut self) {
+        // Closing the file releases the lock too; unlocking first hands the
+        // turn on without waiting for the close.
+        let _ = self.file.unlock();
     }
 }

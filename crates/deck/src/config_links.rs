@@ -1,15 +1,18 @@
 //! Config layers linked to files on disk, through the deck: linking (the
 //! file's text stored first, checked like any save), the watcher that turns
 //! outside edits into versions (runs in the app and `opsdeck serve`), and
-//! writing stored changes back to the file.
+//! writing stored changes back to the file — only while the file holds the
+//! text OpsDeck last stored or wrote; otherwise a conflict is recorded and
+//! the file is left alone until someone resolves it.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use opsdeck_config::{ConfigError, ConfigLink, ConfigVersion, Format};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use ts_rs::TS;
 
 use crate::{Caller, Deck, DeckError, Outcome};
 
@@ -21,12 +24,63 @@ pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 pub struct LinkSync {
     /// The link.
     pub link: ConfigLink,
-    /// `unchanged`, `stored` (a new version) or `refused` (see `error`).
+    /// `unchanged`, `stored` (a new version), `refused` (see `error`) or
+    /// `conflict` (the file holds an edit OpsDeck has not stored while a
+    /// stored change waits to be written: someone must choose).
     pub outcome: String,
     /// The version stored.
     pub version: Option<i64>,
     /// Why an edit was not stored.
     pub error: Option<String>,
+}
+
+/// The two texts of a link in conflict, for choosing between them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LinkConflict {
+    /// The link (with when the conflict began and which version waits).
+    pub link: ConfigLink,
+    /// What the file holds now (none when it cannot be read).
+    pub file_text: Option<String>,
+    /// Why the file cannot be read, when it cannot.
+    pub file_error: Option<String>,
+    /// The newest stored text of the layer.
+    pub stored_text: String,
+    /// Its version.
+    #[ts(type = "number")]
+    pub stored_version: i64,
+}
+
+/// How to end a conflict between a linked file and the stored layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkResolution {
+    /// Store the file's text as a new version (after the usual checks).
+    TakeFile,
+    /// Write the stored text over the file, after keeping a copy of the file
+    /// beside it (`FILE.opsdeck-conflict-<time>`).
+    KeepStored,
+}
+
+/// How a conflict ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LinkResolved {
+    /// The link, in step with its file again.
+    pub link: ConfigLink,
+    /// The version stored from the file (when the file's text was taken).
+    pub version: Option<ConfigVersion>,
+    /// Where the file's text was kept (when the stored text was written over it).
+    pub copy: Option<String>,
+}
+
+/// The problem shown while a conflict is open (product words, no flags).
+fn conflict_message(link: &ConfigLink) -> String {
+    format!(
+        "{} holds an edit OpsDeck has not stored, and stored version {} was not written over it; \
+         choose which text wins: take the file's text as a new version, or write the stored version \
+         (the file is kept beside it as a copy)",
+        link.path,
+        link.conflict_version.map_or_else(|| "?".to_owned(), |version| version.to_string())
+    )
 }
 
 fn sha256(text: &str) -> String {
@@ -138,14 +192,38 @@ impl Deck {
                 }
             };
             let hash = sha256(&text);
+            let target = format!("{}/{}", link.project, link.env);
+            let stored = self.configs.layers_at(&link.project, &link.env, None).await?;
+            let stored_matches =
+                stored.iter().any(|current| current.layer == link.layer && current.content == text);
+            if link.conflict_since.is_some() {
+                if stored_matches {
+                    // Someone made the file match the stored text: nothing left to choose.
+                    self.configs.record_link_synced(&link, &hash).await?;
+                    results.push(LinkSync {
+                        link,
+                        outcome: "unchanged".to_owned(),
+                        version: None,
+                        error: None,
+                    });
+                } else {
+                    // Never store the file's text over a change that waits: a person chooses.
+                    let error = conflict_message(&link);
+                    results.push(LinkSync {
+                        link,
+                        outcome: "conflict".to_owned(),
+                        version: None,
+                        error: Some(error),
+                    });
+                }
+                continue;
+            }
             if link.last_hash.as_deref() == Some(hash.as_str()) {
                 results.push(LinkSync { link, outcome: "unchanged".to_owned(), version: None, error: None });
                 continue;
             }
-            let target = format!("{}/{}", link.project, link.env);
-            let stored = self.configs.layers_at(&link.project, &link.env, None).await?;
-            if stored.iter().any(|current| current.layer == link.layer && current.content == text) {
-                self.configs.record_link(&link, Some(&hash), None).await?;
+            if stored_matches {
+                self.configs.record_link_synced(&link, &hash).await?;
                 results.push(LinkSync { link, outcome: "unchanged".to_owned(), version: None, error: None });
                 continue;
             }
@@ -166,7 +244,7 @@ impl Deck {
                 .await;
             match saved {
                 Ok(mut version) => {
-                    self.configs.record_link(&link, Some(&hash), None).await?;
+                    self.configs.record_link_synced(&link, &hash).await?;
                     let details = serde_json::json!({ "path": link.path, "layer": link.layer, "version": version.version });
                     self.audit(caller, "config.file_edit", &target, Outcome::Ok, details).await?;
                     self.signal_change(caller, &link.project, &link.env, &mut version).await?;
@@ -196,9 +274,13 @@ impl Deck {
     }
 
     /// After a stored change: a linked layer's file gets the new text (so an
-    /// edit on disk never starts from an old one).
+    /// edit on disk never starts from an old one) — but only while the file
+    /// holds the text OpsDeck last stored or wrote. A file edited since (an
+    /// edit the checks refused, or one made while no OpsDeck process ran) is
+    /// left untouched and the link records a conflict (audited once).
     pub(crate) async fn write_back_link(
         &self,
+        caller: &Caller,
         project: &str,
         env: &str,
         version: &ConfigVersion,
@@ -206,24 +288,160 @@ impl Deck {
         let Some(link) = self.configs.link_of(project, env, &version.layer).await? else {
             return Ok(());
         };
-        let on_disk = std::fs::read_to_string(&link.path).ok();
-        if on_disk.as_deref().map(sha256).as_deref() == Some(version.content_hash.as_str()) {
-            self.configs.record_link(&link, Some(&version.content_hash), None).await?;
+        let on_disk = match std::fs::read_to_string(&link.path) {
+            Ok(text) => Some(text),
+            // A file that is gone holds nobody's words: it is written anew.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => {
+                let error = format!("cannot read {}: {error}", link.path);
+                self.configs.record_link(&link, None, Some(&error)).await?;
+                return Ok(());
+            }
+        };
+        let on_disk_hash = on_disk.as_deref().map(sha256);
+        if on_disk_hash.as_deref() == Some(version.content_hash.as_str()) {
+            self.configs.record_link_synced(&link, &version.content_hash).await?;
             return Ok(());
         }
-        let text = self
-            .configs
-            .layers_at(project, env, Some(version.version))
-            .await?
-            .into_iter()
-            .find(|layer| layer.layer == version.layer)
-            .map(|layer| layer.content)
-            .unwrap_or_default();
+        if on_disk_hash.is_some() && (link.conflict_since.is_some() || on_disk_hash != link.synced_hash) {
+            if self.configs.record_link_conflict(&link, version.version).await? {
+                let details = serde_json::json!({
+                    "path": link.path, "layer": link.layer, "version": version.version,
+                    "file_hash": on_disk_hash, "synced_hash": link.synced_hash,
+                });
+                self.audit(
+                    caller,
+                    "config.link_conflict",
+                    &format!("{project}/{env}"),
+                    Outcome::Failed,
+                    details,
+                )
+                .await?;
+            }
+            return Ok(());
+        }
+        let (text, _) = self.stored_layer_text(project, env, &version.layer, Some(version.version)).await?;
         match write_atomically(Path::new(&link.path), &text) {
-            Ok(()) => self.configs.record_link(&link, Some(&version.content_hash), None).await?,
+            Ok(()) => self.configs.record_link_synced(&link, &version.content_hash).await?,
             Err(error) => self.configs.record_link(&link, None, Some(&error.to_string())).await?,
         }
         Ok(())
+    }
+
+    /// The text of `layer` in `project/env` at `version` (the newest when `None`).
+    async fn stored_layer_text(
+        &self,
+        project: &str,
+        env: &str,
+        layer: &str,
+        version: Option<i64>,
+    ) -> Result<(String, i64), DeckError> {
+        let stored = self.configs.layers_at(project, env, version).await?;
+        let found = stored
+            .into_iter()
+            .find(|stored| stored.layer == layer)
+            .ok_or_else(|| ConfigError::Invalid(format!("{project}/{env} has no stored {layer} layer")))?;
+        Ok((found.content, found.version))
+    }
+
+    /// The file's and the stored text of a linked layer in conflict.
+    pub async fn config_link_conflict(
+        &self,
+        project: &str,
+        env: &str,
+        layer: &str,
+    ) -> Result<LinkConflict, DeckError> {
+        let link = self.conflicted_link(project, env, layer).await?;
+        let (file_text, file_error) = match std::fs::read_to_string(&link.path) {
+            Ok(text) => (Some(text), None),
+            Err(error) => (None, Some(format!("cannot read {}: {error}", link.path))),
+        };
+        let (stored_text, stored_version) = self.stored_layer_text(project, env, layer, None).await?;
+        Ok(LinkConflict { link, file_text, file_error, stored_text, stored_version })
+    }
+
+    async fn conflicted_link(&self, project: &str, env: &str, layer: &str) -> Result<ConfigLink, DeckError> {
+        let link = self.configs.link_of(project, env, layer).await?.ok_or_else(|| {
+            ConfigError::Invalid(format!("{project}/{env} {layer} is not linked to a file"))
+        })?;
+        if link.conflict_since.is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "{project}/{env} {layer} and {} are in step: there is no conflict to resolve",
+                link.path
+            ))
+            .into());
+        }
+        Ok(link)
+    }
+
+    /// Ends a conflict: either the file's text becomes a new version (checked
+    /// like any save; when refused, the conflict stays), or the stored text
+    /// is written over the file after the file is copied beside it. Audited.
+    pub async fn config_resolve_link(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        layer: &str,
+        resolution: LinkResolution,
+    ) -> Result<LinkResolved, DeckError> {
+        let link = self.conflicted_link(project, env, layer).await?;
+        let target = format!("{project}/{env}");
+        match resolution {
+            LinkResolution::TakeFile => {
+                let text = std::fs::read_to_string(&link.path)
+                    .map_err(|error| ConfigError::Invalid(format!("cannot read {}: {error}", link.path)))?;
+                let format = Format::from_path(&link.path)?;
+                let message = format!("taken from {} to end a conflict", link.path);
+                let saved = self
+                    .configs
+                    .save(project, env, layer, format, &text, &link.path, &caller.actor, &message)
+                    .await;
+                let mut version = match saved {
+                    Ok(version) => version,
+                    Err(error) => {
+                        let details = serde_json::json!({
+                            "path": link.path, "layer": layer, "choice": "take_file", "error": error.to_string(),
+                        });
+                        self.audit(caller, "config.link_resolve", &target, Outcome::Failed, details).await?;
+                        return Err(error.into());
+                    }
+                };
+                self.configs.record_link_synced(&link, &version.content_hash).await?;
+                let details = serde_json::json!({
+                    "path": link.path, "layer": layer, "choice": "take_file", "version": version.version,
+                });
+                self.audit(caller, "config.link_resolve", &target, Outcome::Ok, details).await?;
+                self.signal_change(caller, project, env, &mut version).await?;
+                let link = self.configs.link_of(project, env, layer).await?.unwrap_or(link);
+                Ok(LinkResolved { link, version: Some(version), copy: None })
+            }
+            LinkResolution::KeepStored => {
+                let (text, stored_version) = self.stored_layer_text(project, env, layer, None).await?;
+                let path = Path::new(&link.path);
+                let copy = if path.exists() {
+                    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+                    let copy = format!("{}.opsdeck-conflict-{stamp}", link.path);
+                    std::fs::copy(path, &copy).map_err(|error| {
+                        ConfigError::Invalid(format!(
+                            "cannot keep a copy of {} as {copy}: {error}",
+                            link.path
+                        ))
+                    })?;
+                    Some(copy)
+                } else {
+                    None
+                };
+                write_atomically(path, &text)?;
+                self.configs.record_link_synced(&link, &sha256(&text)).await?;
+                let details = serde_json::json!({
+                    "path": link.path, "layer": layer, "choice": "keep_stored", "version": stored_version, "copy": copy,
+                });
+                self.audit(caller, "config.link_resolve", &target, Outcome::Ok, details).await?;
+                let link = self.configs.link_of(project, env, layer).await?.unwrap_or(link);
+                Ok(LinkResolved { link, version: None, copy })
+            }
+        }
     }
 
     /// Starts the watcher of linked files (part of the background work).

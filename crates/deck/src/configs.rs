@@ -51,7 +51,8 @@ pub struct ConfigSummary {
     /// Promotion requests waiting for approval.
     #[ts(type = "number")]
     pub pending_approvals: i64,
-    /// Linked files whose last edit was not stored, as `project/env layer: why`.
+    /// Linked files whose last edit was not stored, or that are in conflict
+    /// with a stored change, as `project/env layer: why`.
     pub link_problems: Vec<String>,
 }
 
@@ -110,8 +111,13 @@ impl Deck {
                 .count() as i64;
         }
         for link in self.configs.links().await? {
-            if let Some(error) = &link.last_error {
-                summary.link_problems.push(format!("{}/{} {}: {error}", link.project, link.env, link.layer));
+            let what = format!("{}/{} {}", link.project, link.env, link.layer);
+            if link.conflict_since.is_some() {
+                summary.link_problems.push(format!(
+                    "{what}: the file has an edit OpsDeck has not stored; choose which text wins"
+                ));
+            } else if let Some(error) = &link.last_error {
+                summary.link_problems.push(format!("{what}: {error}"));
             }
         }
         Ok(summary)
@@ -768,7 +774,7 @@ impl Deck {
         env: &str,
         version: &mut ConfigVersion,
     ) -> Result<(), DeckError> {
-        self.write_back_link(project, env, version).await?;
+        self.write_back_link(caller, project, env, version).await?;
         let Some(hook) = self.configs.reload_hook(project, env).await? else {
             return Ok(());
         };

@@ -21,6 +21,7 @@ mod inject;
 mod jobs;
 pub mod logging;
 mod notify;
+mod output_files;
 mod rotate;
 mod secrets;
 mod status;
@@ -48,7 +49,7 @@ pub use opsdeck_vault::{
 pub use certs::{
     CertDetail, CertImportProblem, CertImportReport, CertQuery, CertSummary, IssueOptions, RenewOutcome,
 };
-pub use config_links::LinkSync;
+pub use config_links::{LinkConflict, LinkResolution, LinkResolved, LinkSync};
 pub use configs::{ConfigExplained, ConfigLayer, ConfigSummary, ConfigValidation};
 pub use error::DeckError;
 pub use generators::{generate_for, Alphabet, Generated, StringPolicy};

@@ -259,6 +259,29 @@ pub async fn config_unlink(
     Ok(state.deck()?.config_unlink(&caller(), &project, &env, &layer).await?)
 }
 
+/// The file's and the stored text of a linked layer in conflict.
+#[tauri::command]
+pub async fn config_link_conflict(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    layer: String,
+) -> Result<opsdeck::LinkConflict, CommandError> {
+    Ok(state.deck()?.config_link_conflict(&project, &env, &layer).await?)
+}
+
+/// Ends a conflict: the file's text stored, or the stored text written over the file (copied first).
+#[tauri::command]
+pub async fn config_resolve_link(
+    state: State<'_, AppState>,
+    project: String,
+    env: String,
+    layer: String,
+    resolution: opsdeck::LinkResolution,
+) -> Result<opsdeck::LinkResolved, CommandError> {
+    Ok(state.deck()?.config_resolve_link(&caller(), &project, &env, &layer, resolution).await?)
+}
+
 /// Configs at a glance, for the Overview.
 #[tauri::command]
 pub async fn config_summary(state: State<'_, AppState>) -> Result<opsdeck::ConfigSummary, CommandError> {

@@ -78,6 +78,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         configs::config_links,
         configs::config_link,
         configs::config_unlink,
+        configs::config_link_conflict,
+        configs::config_resolve_link,
         configs::config_summary,
         telemetry::traces_search,
         telemetry::trace_detail,

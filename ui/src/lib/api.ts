@@ -53,6 +53,9 @@ import type { Promotion } from './bindings/Promotion';
 import type { ConfigComparison } from './bindings/ConfigComparison';
 import type { ReloadHook } from './bindings/ReloadHook';
 import type { ConfigLink } from './bindings/ConfigLink';
+import type { LinkConflict } from './bindings/LinkConflict';
+import type { LinkResolution } from './bindings/LinkResolution';
+import type { LinkResolved } from './bindings/LinkResolved';
 import type { ConfigSummary } from './bindings/ConfigSummary';
 import type { PromotionRequest } from './bindings/PromotionRequest';
 import type { ReloadOutcome } from './bindings/ReloadOutcome';
@@ -89,6 +92,9 @@ export type {
   ReloadHook,
   ReloadOutcome,
   ConfigLink,
+  LinkConflict,
+  LinkResolution,
+  LinkResolved,
   ConfigSummary,
   PromotionRequest,
   CertRecord,
@@ -311,6 +317,12 @@ export const api = {
     call<ConfigLink>('config_link', { project, env, layer, path }),
   /** Stops following a layer's file. */
   configUnlink: (project: string, env: string, layer: string) => call<boolean>('config_unlink', { project, env, layer }),
+  /** The file's and the stored text of a linked layer in conflict. */
+  configLinkConflict: (project: string, env: string, layer: string) =>
+    call<LinkConflict>('config_link_conflict', { project, env, layer }),
+  /** Ends a conflict: take the file's text, or write the stored version over the file (copied first). */
+  configResolveLink: (project: string, env: string, layer: string, resolution: LinkResolution) =>
+    call<LinkResolved>('config_resolve_link', { project, env, layer, resolution }),
   /** Promotes one environment's committed layer to another. */
   configPromote: (project: string, from: string, to: string, message: string) =>
     call<Promotion>('config_promote', { project, from, to, message }),

@@ -170,4 +170,35 @@ describe('Configs page', () => {
     expect((await screen.findByTestId('config-approval-notice')).textContent).toContain('prod is version 7');
     expect(calls.find(([command]) => command === 'config_approve')?.[1]).toEqual({ id: 'pr_1' });
   });
+
+  it('shows a linked file in conflict with both texts and writes the stored version only when asked', async () => {
+    const link = {
+      project: 'shop', env: 'dev', layer: 'committed', path: '/srv/shop/dev.yaml', last_hash: 'b', last_error: null,
+      checked_at: 1, synced_hash: 'a', conflict_since: Date.now() - 60_000, conflict_version: 3,
+    };
+    let resolved = false;
+    const calls = backend((command) => {
+      if (command === 'config_links') return resolved ? [{ ...link, conflict_since: null, conflict_version: null }] : [link];
+      if (command === 'config_link_conflict') {
+        return { link, file_text: 'db:\n  pool: 7  # mine\n', file_error: null, stored_text: 'db:\n  pool: 5\n', stored_version: 3 };
+      }
+      if (command === 'config_resolve_link') {
+        resolved = true;
+        return { link: { ...link, conflict_since: null }, version: null, copy: '/srv/shop/dev.yaml.opsdeck-conflict-20261205T120000Z' };
+      }
+      return undefined;
+    });
+    render(Configs);
+    const panel = await screen.findByTestId('config-link-conflict');
+    expect(panel.textContent).toContain('The file has an edit OpsDeck has not stored');
+    expect(panel.textContent).toContain('Stored version 3 was not written over it');
+    await waitFor(() => expect(panel.textContent).toContain('On disk: /srv/shop/dev.yaml'));
+    expect(calls.some(([command]) => command === 'config_resolve_link')).toBe(false);
+    await fireEvent.click(screen.getByTestId('config-conflict-keep-stored'));
+    const notice = await screen.findByTestId('config-saved');
+    expect(notice.textContent).toContain('dev.yaml.opsdeck-conflict-20261205T120000Z');
+    const resolve = calls.find(([command]) => command === 'config_resolve_link');
+    expect(resolve?.[1]).toMatchObject({ project: 'shop', env: 'dev', layer: 'committed', resolution: 'keep_stored' });
+    await waitFor(() => expect(screen.queryByTestId('config-link-conflict')).toBeNull());
+  });
 });

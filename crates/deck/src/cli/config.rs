@@ -120,11 +120,30 @@ pub(crate) enum ConfigCommand {
         #[arg(long, default_value = "committed", value_parser = ["committed", "local"])]
         layer: String,
     },
-    /// Every linked layer, with the last problem an edit on disk had.
+    /// Every linked layer, with the last problem an edit on disk had and
+    /// any open conflict; exit 1 while a conflict is open.
     Links,
     /// Look at every linked file now (the app and `opsdeck serve` do this
-    /// every 2 s); exit 1 when an edit was refused.
+    /// every 2 s); exit 1 when an edit was refused or a conflict is open.
     Sync,
+    /// End a conflict between a linked file and its stored layer: take the
+    /// file's text as a new version, or write the stored version over the
+    /// file (the file is first copied to FILE.opsdeck-conflict-TIME).
+    Resolve {
+        /// The project.
+        project: String,
+        /// The environment.
+        env: String,
+        /// The layer.
+        #[arg(long, default_value = "committed", value_parser = ["committed", "local"])]
+        layer: String,
+        /// Store the file's text as a new version (after the usual checks).
+        #[arg(long, conflicts_with = "keep_stored", required_unless_present = "keep_stored")]
+        take_file: bool,
+        /// Write the stored version over the file, keeping a copy of the file beside it.
+        #[arg(long)]
+        keep_stored: bool,
+    },
     /// Set one key in an environment's committed layer (a new version).
     Set {
         /// The project.
@@ -184,6 +203,9 @@ pub(crate) enum ConfigCommand {
         /// Write to this file (mode 0600) instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Replace the file even when OpsDeck did not write it, or it changed since.
+        #[arg(long, requires = "output")]
+        force: bool,
     },
     /// Write the whole project into a directory: schema.json and ENV/committed.*, ENV/local.* as stored.
     Export {
@@ -458,9 +480,49 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     if let Some(error) = &link.last_error {
                         let _ = writeln!(text, "  last edit not stored: {error}");
                     }
+                    if let Some(since) = link.conflict_since {
+                        let _ = writeln!(
+                            text,
+                            "  conflict since {}: the file holds an edit OpsDeck has not stored; stored version {} waits.\n  \
+                             `opsdeck config resolve {} {} --layer {} --take-file` stores the file's text, `--keep-stored` writes the stored version (the file is copied beside it first)",
+                            minute(since),
+                            link.conflict_version.map_or_else(|| "?".to_owned(), |version| version.to_string()),
+                            link.project,
+                            link.env,
+                            link.layer
+                        );
+                    }
                     text
                 })
             });
+            if links.iter().any(|link| link.conflict_since.is_some()) {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        ConfigCommand::Resolve { project, env, layer, take_file, keep_stored: _ } => {
+            let resolution = if take_file {
+                opsdeck::LinkResolution::TakeFile
+            } else {
+                opsdeck::LinkResolution::KeepStored
+            };
+            let resolved = deck.config_resolve_link(&caller, &project, &env, &layer, resolution).await?;
+            output.print(&resolved, |resolved| match (&resolved.version, &resolved.copy) {
+                (Some(version), _) => format!(
+                    "{project}/{env} {layer}: stored {} as version {}; the conflict is over\n",
+                    resolved.link.path, version.version
+                ),
+                (None, Some(copy)) => format!(
+                    "{project}/{env} {layer}: wrote the stored version to {} (its text is kept in {copy}); the conflict is over\n",
+                    resolved.link.path
+                ),
+                (None, None) => format!(
+                    "{project}/{env} {layer}: wrote the stored version to {}; the conflict is over\n",
+                    resolved.link.path
+                ),
+            });
+            if let Some(version) = &resolved.version {
+                report_reload(version);
+            }
         }
         ConfigCommand::Sync => {
             let results = deck.config_sync_links(&caller).await?;
@@ -469,6 +531,9 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     let what = format!("{}/{} {}", result.link.project, result.link.env, result.link.layer);
                     let _ = match (&result.version, &result.error) {
                         (Some(version), _) => writeln!(text, "{what}: stored version {version}"),
+                        (_, Some(error)) if result.outcome == "conflict" => {
+                            writeln!(text, "{what}: conflict: {error}")
+                        }
                         (_, Some(error)) => writeln!(text, "{what}: not stored: {error}"),
                         _ => writeln!(text, "{what}: unchanged"),
                     };
@@ -571,10 +636,10 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                 })
             });
         }
-        ConfigCommand::Render { project, env, format, output: file } => {
+        ConfigCommand::Render { project, env, format, output: file, force } => {
             let text = deck.config_render(&caller, &project, &env, &format).await?;
             match file {
-                Some(path) => super::write_private_file(&path, text.as_bytes())?,
+                Some(path) => deck.write_private_output(&path, text.as_bytes(), force).await?,
                 None => print!("{}", text.as_str()),
             }
         }

@@ -36,6 +36,9 @@ pub(crate) struct InjectArgs {
     /// Where to write the result (mode 0600, replaced atomically).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: PathBuf,
+    /// Replace OUT even when OpsDeck did not write it, or it changed since.
+    #[arg(long)]
+    force: bool,
 }
 
 fn split_assignment(text: &str, origin: &str) -> Result<(String, String), DeckError> {
@@ -154,7 +157,7 @@ pub(crate) async fn inject(deck: &Deck, args: InjectArgs) -> Result<ExitCode, De
         input_error(format!("cannot read the template {}: {error}", args.input.display()))
     })?;
     let rendered = deck.render_template(&Caller::local_user("cli"), &template).await?;
-    super::write_private_file(&args.output, rendered.as_bytes())?;
+    deck.write_private_output(&args.output, rendered.as_bytes(), args.force).await?;
     eprintln!("wrote {}", args.output.display());
     Ok(ExitCode::SUCCESS)
 }

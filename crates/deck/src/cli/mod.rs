@@ -154,29 +154,6 @@ pub(crate) fn main() -> ExitCode {
     }
 }
 
-/// Writes `bytes` to `path` readable by the owner only (0600), atomically: a
-/// private temporary file beside the target is renamed over it, so readers
-/// see the old file or the new one, never half.
-pub(crate) fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), DeckError> {
-    use std::io::Write as _;
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let write_error =
-        |error: std::io::Error| input_error(format!("cannot write {}: {error}", path.display()));
-    let mut file = tempfile::NamedTempFile::new_in(&directory).map_err(write_error)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(write_error)?;
-    }
-    file.write_all(bytes).map_err(write_error)?;
-    file.as_file().sync_all().map_err(write_error)?;
-    file.persist(path).map_err(|error| write_error(error.error))?;
-    Ok(())
-}
-
 /// What an import stored, for people.
 pub(crate) fn import_summary(report: &opsdeck::ImportReport) -> String {
     format!(

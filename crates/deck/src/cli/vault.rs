@@ -9,7 +9,7 @@ use clap::Subcommand;
 use opsdeck::{Caller, Deck, DeckError, Role};
 use zeroize::Zeroizing;
 
-use super::{input_error, read_passphrase_from_stdin, write_private_file, Output};
+use super::{input_error, read_passphrase_from_stdin, Output};
 
 /// The environment variable with the new passphrase of `vault passphrase` and `vault slot add --passphrase`.
 const NEW_PASSPHRASE_ENV: &str = "OPSDECK_NEW_PASSPHRASE";
@@ -62,6 +62,9 @@ pub(crate) enum VaultCommand {
         /// Read the bundle passphrase from the next line of stdin.
         #[arg(long)]
         bundle_passphrase_stdin: bool,
+        /// Replace FILE even when OpsDeck did not write it, or it changed since.
+        #[arg(long)]
+        force: bool,
     },
     /// Import an export bundle (all or nothing; each secret becomes a new version).
     ImportBundle {
@@ -223,11 +226,11 @@ pub(crate) async fn run_vault(
             let slot = deck.vault_change_passphrase(&caller, &vault, passphrase).await?;
             output.print(&slot, |_| format!("the passphrase of vault `{vault}` was changed\n"));
         }
-        VaultCommand::Export { vault, output: path, bundle_passphrase_stdin } => {
+        VaultCommand::Export { vault, output: path, bundle_passphrase_stdin, force } => {
             let passphrase =
                 passphrase_from(bundle_passphrase_stdin, BUNDLE_PASSPHRASE_ENV, "a bundle passphrase")?;
             let bytes = deck.vault_export(&caller, &vault, &passphrase).await?;
-            write_private_file(&path, &bytes)?;
+            deck.write_private_output(&path, &bytes, force).await?;
             let result = serde_json::json!({ "vault": vault, "file": path.display().to_string() });
             output.print(&result, |_| format!("exported vault `{vault}` to {}\n", path.display()));
         }

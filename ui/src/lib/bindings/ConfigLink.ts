@@ -32,4 +32,18 @@ last_error: string | null,
 /**
  * When the file was last looked at (Unix ms).
  */
-checked_at: number | null, };
+checked_at: number | null, 
+/**
+ * SHA-256 of the text the file and OpsDeck last agreed on (stored from
+ * the file or written to it); none when unknown.
+ */
+synced_hash: string | null, 
+/**
+ * Since when a stored change waits because the file holds an edit
+ * OpsDeck has not stored (Unix ms); none when there is no conflict.
+ */
+conflict_since: number | null, 
+/**
+ * The stored version that could not be written to the file.
+ */
+conflict_version: number | null, };

@@ -22,6 +22,7 @@ invalid: Array<string>,
  */
 pending_approvals: number, 
 /**
- * Linked files whose last edit was not stored, as `project/env layer: why`.
+ * Linked files whose last edit was not stored, or that are in conflict
+ * with a stored change, as `project/env layer: why`.
  */
 link_problems: Array<string>, };
