@@ -42,9 +42,8 @@ pub struct ScriptDns {
 
 impl ScriptDns {
     async fn run(&self, action: &str, domain: &str, name: &str, value: &str) -> Result<(), CertError> {
-        let output = tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(&self.command)
+        // A minimal environment: none of OpsDeck's own secrets reach the hook.
+        let output = opsdeck_core::child_process::hook_command(&self.command)
             .env("OPSDECK_DNS_ACTION", action)
             .env("OPSDECK_DNS_DOMAIN", domain)
             .env("OPSDECK_DNS_NAME", name)

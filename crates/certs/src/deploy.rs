@@ -79,8 +79,8 @@ impl DeployHook {
             }
         }
         if let Some(command) = &self.command {
-            let mut process = tokio::process::Command::new("sh");
-            process.arg("-c").arg(command).stdin(std::process::Stdio::null());
+            // A minimal environment: none of OpsDeck's own secrets reach the hook.
+            let mut process = opsdeck_core::child_process::hook_command(command);
             for (name, path) in [
                 ("OPSDECK_CERT_PATH", &self.cert_path),
                 ("OPSDECK_CHAIN_PATH", &self.chain_path),

@@ -54,11 +54,9 @@ pub struct ChangeInfo<'a> {
 
 /// Runs a reload command through `sh -c`; its output's tail on failure.
 pub async fn run_command(command: &str, change: &ChangeInfo<'_>) -> Result<String, String> {
-    let mut process = tokio::process::Command::new("sh");
+    // A minimal environment: none of OpsDeck's own secrets reach the hook.
+    let mut process = opsdeck_core::child_process::hook_command(command);
     process
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
         .env("OPSDECK_CONFIG_PROJECT", change.project)
         .env("OPSDECK_CONFIG_ENV", change.env)
         .env("OPSDECK_CONFIG_VERSION", change.version.to_string())

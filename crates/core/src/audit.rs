@@ -284,6 +284,26 @@ impl AuditLog {
         Ok(rows.into_iter().map(entry_from_row).collect())
     }
 
+    /// Entries after `seq`, oldest first, at most `limit` (following the
+    /// trail as other processes append to it). Needs no key.
+    pub async fn after(store: &Store, seq: i64, limit: i64) -> Result<Vec<AuditEntry>, CoreError> {
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {SELECT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(seq)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(store.pool())
+        .await?;
+        Ok(rows.into_iter().map(entry_from_row).collect())
+    }
+
+    /// The newest entry's sequence number (0 for an empty trail).
+    pub async fn last_seq(store: &Store) -> Result<i64, CoreError> {
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM audit_log").fetch_one(store.pool()).await?;
+        Ok(seq.unwrap_or(0))
+    }
+
     /// Checks the whole chain, oldest first, and reports the first problem.
     pub async fn verify(&self) -> Result<VerifyReport, CoreError> {
         let mut expected_seq = 1_i64;

@@ -17,6 +17,7 @@
 
 pub mod audit;
 pub mod caller;
+pub mod child_process;
 pub mod clock;
 pub mod contention;
 pub mod data_dir;

@@ -19,11 +19,61 @@ pub(crate) struct AuditService {
     keys: SharedKeyAccess,
     events: EventBus,
     log: tokio::sync::OnceCell<AuditLog>,
+    /// Entries this process recorded (and announced) that the follower has
+    /// not passed yet: it announces only the others' entries.
+    announced_here: std::sync::Mutex<std::collections::BTreeSet<i64>>,
 }
+
+/// How often the trail is looked at for entries other processes appended.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl AuditService {
     pub(crate) fn new(store: Store, keys: SharedKeyAccess, events: EventBus) -> Arc<AuditService> {
-        Arc::new(AuditService { store, keys, events, log: tokio::sync::OnceCell::new() })
+        Arc::new(AuditService {
+            store,
+            keys,
+            events,
+            log: tokio::sync::OnceCell::new(),
+            announced_here: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+        })
+    }
+
+    /// Announces, as `AuditRecorded` events, the entries other processes
+    /// sharing the store append (a `config set` from a script, a CLI
+    /// reveal), so the app's pages follow them without a refresh. Runs
+    /// until `stop`.
+    pub(crate) async fn follow(self: Arc<Self>, stop: tokio_util::sync::CancellationToken) {
+        let mut last = match AuditLog::last_seq(&self.store).await {
+            Ok(seq) => seq,
+            Err(error) => {
+                tracing::warn!(%error, "cannot follow the audit trail; changes made by other processes show after a refresh");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(FOLLOW_EVERY) => {}
+            }
+            let entries = match AuditLog::after(&self.store, last, 500).await {
+                Ok(entries) => entries,
+                Err(error) => {
+                    tracing::warn!(%error, "reading new audit entries failed; trying again");
+                    continue;
+                }
+            };
+            for entry in entries {
+                last = entry.seq;
+                let ours = self.announced_here.lock().is_ok_and(|mut here| here.remove(&entry.seq));
+                if !ours {
+                    self.events.publish(DeckEvent::AuditRecorded { entry });
+                }
+            }
+            if let Ok(mut here) = self.announced_here.lock() {
+                // Anything at or below `last` was passed already.
+                *here = here.split_off(&(last + 1));
+            }
+        }
     }
 
     async fn log(&self) -> Result<&AuditLog, DeckError> {
@@ -59,6 +109,9 @@ impl AuditService {
             );
         }
         let entry = recorded?;
+        if let Ok(mut here) = self.announced_here.lock() {
+            here.insert(entry.seq);
+        }
         self.events.publish(DeckEvent::AuditRecorded { entry: entry.clone() });
         Ok(entry)
     }

@@ -119,6 +119,8 @@ impl Deck {
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
         self.start_link_watcher();
+        let audit = self.audit.clone();
+        self.tasks.spawn("audit-follower", move |stop| audit.follow(stop));
         self.start_telemetry().await;
         Ok(())
     }
@@ -192,9 +194,8 @@ async fn run_command_job(job: JobContext) -> JobResult {
         .and_then(serde_json::Value::as_u64)
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_COMMAND_TIMEOUT);
-    let child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(&command)
+    // A minimal environment: none of OpsDeck's own secrets reach the job.
+    let child = opsdeck_core::child_process::hook_command(&command)
         .env("OPSDECK_JOB", &job.name)
         .env("OPSDECK_JOB_DUE_AT_MS", job.due_at_unix_ms.to_string())
         .env("OPSDECK_JOB_ATTEMPT", job.attempt.to_string())

@@ -50,20 +50,21 @@ async fn verification_failure(
     old_value: &str,
     public_key: Option<&str>,
 ) -> Option<String> {
-    let mut process = tokio::process::Command::new("sh");
-    process
-        .arg("-c")
-        .arg(command)
-        .env("OPSDECK_NEW_VALUE", new_value)
-        .env("OPSDECK_OLD_VALUE", old_value)
-        .stdin(std::process::Stdio::null());
+    // A minimal environment: the two values it checks, none of OpsDeck's own secrets.
+    let mut process = opsdeck_core::child_process::hook_command(command);
+    process.env("OPSDECK_NEW_VALUE", new_value).env("OPSDECK_OLD_VALUE", old_value);
     if let Some(public_key) = public_key {
         process.env("OPSDECK_NEW_PUBLIC_KEY", public_key);
     }
     match process.output().await {
         Ok(output) if output.status.success() => None,
         Ok(output) => {
-            let said = crate::jobs::last_chars(String::from_utf8_lossy(&output.stderr).trim(), 300);
+            // What it printed goes into the audit trail and the error: never the values it was given.
+            let said = opsdeck_core::child_process::redact(
+                &String::from_utf8_lossy(&output.stderr),
+                &[new_value, old_value],
+            );
+            let said = crate::jobs::last_chars(said.trim(), 300);
             Some(format!(
                 "the verification command exited with {}{}",
                 output.status.code().map_or("a signal".to_owned(), |code| format!("code {code}")),

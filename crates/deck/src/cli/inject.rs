@@ -97,7 +97,10 @@ pub(crate) async fn run(deck: &Deck, args: RunArgs) -> Result<ExitCode, DeckErro
     resolved.extend(deck.resolve_environment(&caller, &variables).await?);
     let (program, arguments) =
         args.command.split_first().ok_or_else(|| input_error("no command given after --".into()))?;
-    let mut child = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    // The user's environment, without the variables that unlock the deck.
+    opsdeck_core::child_process::without_our_secrets(&mut command);
+    let mut child = command
         .args(arguments)
         .envs(resolved.iter().map(|(name, value)| (name.as_str(), value.as_str())))
         .spawn()
