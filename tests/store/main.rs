@@ -297,3 +297,24 @@ on_both_backends!(writers_that_deadlock_are_retried_until_both_land, |backend: B
         assert_eq!(attempts, 2, "SQLite's write lock serialises them: no retry needed");
     }
 });
+
+#[test]
+fn the_sqlite_store_and_its_journal_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::tempdir().unwrap();
+    let data_dir = DataDir::prepare(&temp.path().join("deck")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap();
+        sqlx::query("INSERT INTO store_meta (key, value) VALUES ('probe', 'x')")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        for name in ["opsdeck.db", "opsdeck.db-wal", "opsdeck.db-shm"] {
+            let mode = std::fs::metadata(data_dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode & 0o077, 0, "{name} is readable by others: {mode:o}");
+        }
+        store.close().await;
+    });
+    assert_eq!(std::fs::metadata(data_dir.path()).unwrap().permissions().mode() & 0o777, 0o700);
+}

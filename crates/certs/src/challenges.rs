@@ -170,6 +170,9 @@ pub struct Webroot {
 impl Webroot {
     /// Writes the answer file for `token`; returns its path for cleanup.
     pub fn write(&self, domain: &str, token: &str, key_authorization: &str) -> Result<PathBuf, CertError> {
+        // The token comes from the CA; it becomes a file name only when it is
+        // what RFC 8555 says a token is (base64url), never `../…` or `/…`.
+        check_token(domain, token)?;
         let directory = self.root.join(".well-known").join("acme-challenge");
         let failed = |error: std::io::Error| CertError::Challenge {
             domain: domain.to_owned(),
@@ -182,8 +185,50 @@ impl Webroot {
     }
 }
 
+/// Refuses a challenge token that is not base64url (RFC 8555 §8.3: the
+/// token's characters are `A–Z a–z 0–9 - _`), or absurdly long: a CA (or
+/// whoever plays one) could otherwise name a file outside the webroot.
+pub fn check_token(domain: &str, token: &str) -> Result<(), CertError> {
+    let fits = !token.is_empty()
+        && token.len() <= 256
+        && token.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+    if fits {
+        Ok(())
+    } else {
+        Err(CertError::Challenge {
+            domain: domain.to_owned(),
+            reason: format!(
+                "the CA sent a challenge token that is not base64url ({:?}); refused, nothing was written",
+                tail(token, 80)
+            ),
+        })
+    }
+}
+
 /// The last `limit` characters of `text`.
 pub(crate) fn tail(text: &str, limit: usize) -> String {
     let count = text.chars().count();
     text.chars().skip(count.saturating_sub(limit)).collect()
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    #[test]
+    fn a_webroot_writes_only_tokens_that_are_base64url() {
+        let root = tempfile::tempdir().unwrap();
+        let webroot = Webroot { root: root.path().join("www") };
+        let written = webroot.write("shop.example", "Ab-9_zT", "Ab-9_zT.key").unwrap();
+        assert_eq!(written, root.path().join("www/.well-known/acme-challenge/Ab-9_zT"));
+        for token in ["../../outside", "/etc/opsdeck-owned", "a/b", "a.b", "", "x\0", "..", &"a".repeat(300)]
+        {
+            let error = webroot.write("shop.example", token, "payload").unwrap_err();
+            assert!(error.to_string().contains("not base64url"), "{token}: {error}");
+        }
+        assert!(!root.path().join("outside").exists());
+        let left: Vec<_> =
+            std::fs::read_dir(root.path().join("www/.well-known/acme-challenge")).unwrap().collect();
+        assert_eq!(left.len(), 1, "only the good token's file was written");
+    }
 }

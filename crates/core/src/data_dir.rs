@@ -36,8 +36,16 @@ impl DataDir {
             path: path.to_path_buf(),
             reason: error.to_string(),
         };
+        let created = !path.exists();
         fs::create_dir_all(path).map_err(not_writable)?;
         let path = fs::canonicalize(path).map_err(not_writable)?;
+        // A data dir OpsDeck makes is the user's alone (the store, logs and
+        // keys' salts live there); one the user made keeps its permissions.
+        #[cfg(unix)]
+        if created {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o700)).map_err(not_writable)?;
+        }
 
         // Permission bits do not tell the whole story (read-only mounts, ACLs, root),
         // so prove writability by writing.
@@ -74,6 +82,19 @@ mod tests {
         let dir = DataDir::prepare(&wanted).unwrap();
         assert!(dir.path().is_dir());
         assert_eq!(dir.sqlite_store_path(), dir.path().join("opsdeck.db"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_opsdeck_makes_is_the_users_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let temp = tempfile::tempdir().unwrap();
+        let dir = DataDir::prepare(&temp.path().join("deck")).unwrap();
+        assert_eq!(fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777, 0o700);
+        // One the user made keeps what the user chose.
+        fs::set_permissions(temp.path(), fs::Permissions::from_mode(0o750)).unwrap();
+        DataDir::prepare(temp.path()).unwrap();
+        assert_eq!(fs::metadata(temp.path()).unwrap().permissions().mode() & 0o777, 0o750);
     }
 
     #[test]

@@ -212,6 +212,9 @@ impl Store {
         Self::prepare_connection(kind, &mut probe)
             .await
             .map_err(|error| Self::open_error(&location, error))?;
+        if let StoreLocation::Sqlite(path) = &location {
+            Self::keep_private(path)?;
+        }
         probe.close().await.map_err(|error| Self::open_error(&location, error))?;
 
         let pool = AnyPoolOptions::new()
@@ -230,6 +233,27 @@ impl Store {
         let store = Store { pool, location };
         store.apply_migrations(core_migrator(kind)).await?;
         Ok(store)
+    }
+
+    /// Makes the SQLite file readable by its owner only (SQLite creates the
+    /// write-ahead log and shared-memory files with the same mode).
+    fn keep_private(path: &std::path::Path) -> Result<(), CoreError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let unavailable = |error: std::io::Error| CoreError::SqliteUnavailable {
+                path: path.to_path_buf(),
+                reason: error.to_string(),
+            };
+            let mode = std::fs::metadata(path).map_err(unavailable)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))
+                    .map_err(unavailable)?;
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = path;
+        Ok(())
     }
 
     /// Settings every connection gets before use.
