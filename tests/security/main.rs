@@ -174,3 +174,19 @@ fn reload_hooks_and_command_jobs_run_without_the_deck_secrets() {
     assert!(environment.contains("OPSDECK_JOB=dump"), "{environment}");
     assert!(!environment.contains("MY_OWN_SETTING"), "{environment}");
 }
+
+#[test]
+fn a_webhook_target_cannot_send_signed_events_unencrypted_across_the_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused =
+        cli(dir.path(), "", &["notify", "add", "ops", "--url", "http://hooks.example.com/opsdeck"], None);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("use https://"), "{said}");
+    assert_eq!(ok(dir.path(), "", &["notify", "list"], None), serde_json::json!([]), "nothing was added");
+    // https anywhere, and http to this machine only, are accepted.
+    ok(dir.path(), "", &["notify", "add", "ops", "--url", "https://hooks.example.com/opsdeck"], None);
+    ok(dir.path(), "", &["notify", "add", "local", "--url", "http://127.0.0.1:9/hook"], None);
+    ok(dir.path(), "", &["notify", "add", "local6", "--url", "http://[::1]:9/hook"], None);
+    ok(dir.path(), "", &["notify", "add", "named", "--url", "http://localhost:9/hook"], None);
+}

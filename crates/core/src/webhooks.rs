@@ -158,6 +158,16 @@ fn delivery_from_row(row: DeliveryRow) -> Delivery {
     }
 }
 
+/// True for URLs whose host is this machine (127.0.0.0/8, ::1, localhost).
+fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 /// Adds (or replaces) a target. The secret is sealed under `key`.
 pub async fn add_target(
     store: &Store,
@@ -170,6 +180,12 @@ pub async fn add_target(
         .map_err(|error| CoreError::InvalidTarget(format!("`{url}` is not a URL: {error}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(CoreError::InvalidTarget(format!("`{url}` must be an http:// or https:// URL")));
+    }
+    // Signed events cross the network: in the clear only to this machine.
+    if parsed.scheme() == "http" && !is_loopback_host(&parsed) {
+        return Err(CoreError::InvalidTarget(format!(
+            "`{url}` would send events unencrypted over the network; use https:// (http:// is accepted only for 127.0.0.1, ::1 and localhost)"
+        )));
     }
     if name.trim().is_empty() || secret.len() < 16 {
         return Err(CoreError::InvalidTarget(
