@@ -798,6 +798,22 @@ fn demo_traffic_fills_the_traces_page_and_a_trace_shows_its_critical_path_and_sp
     // A 10,000-span trace: all rows counted, only those in view in the page, the last reachable.
     let big = "0123456789abcdef0123456789abcdef";
     send_big_trace(&app, big, 10_000);
+    // The writer stores a request this large in several short transactions
+    // (so other processes never wait long for the store): open the trace
+    // once all of it is in.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let shown = app.cli(&["--json", "traces", "show", big]);
+        let stored = serde_json::from_slice::<serde_json::Value>(&shown.stdout)
+            .ok()
+            .and_then(|trace| trace["spans"].as_array().map(Vec::len))
+            .unwrap_or(0);
+        if stored == 10_000 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "only {stored} of 10,000 spans were stored");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
     app.session.click_css("[data-testid=nav-logs]");
     app.session.click_css("[data-testid=nav-traces]");
     app.session.wait_for_css(&format!("[data-testid=trace-row][data-trace-id='{big}']"));
