@@ -87,14 +87,27 @@ fn activity_records_a_verification_live_and_shows_tampering() {
     let row = app.session.wait_for_text("[data-testid=activity-row]", "audit.verify");
     assert!(row.contains("app:"), "the app is the actor: {row}");
 
-    // Entries written by another process show on the next query.
+    // Entries written by another process arrive by themselves (the deck
+    // follows the trail), and the actor filter keeps only the CLI's.
     let output = app.cli(&["audit", "verify"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    app.session.wait_for_text("[data-testid=activity-table]", "cli:");
     let filter = app.session.find("[data-testid=filter-actor]");
     app.session.type_text(&filter, "cli:");
-    app.session.wait_for_text("[data-testid=activity-table]", "cli:");
-    let count = app.session.execute("return document.querySelectorAll('[data-testid=activity-row]').length;");
-    assert_eq!(count, serde_json::json!(1), "only the CLI's entry matches the actor filter");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let count =
+            app.session.execute("return document.querySelectorAll('[data-testid=activity-row]').length;");
+        if count == serde_json::json!(1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only the CLI's entry matches the actor filter: {count} rows"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    app.session.wait_for_text("[data-testid=activity-row]", "cli:");
     app.session.execute(
         "const input = document.querySelector('[data-testid=filter-actor]'); \
          input.value = ''; input.dispatchEvent(new Event('input', { bubbles: true }));",
