@@ -42,9 +42,16 @@ impl DeployHook {
     /// Checks the hook before it is kept (mode readable, paths absolute).
     pub fn check(&self) -> Result<(), CertError> {
         if let Some(mode) = &self.key_mode {
-            u32::from_str_radix(mode, 8).ok().filter(|mode| *mode <= 0o777).ok_or_else(|| {
-                CertError::Invalid(format!("key mode {mode:?} is not an octal mode like 600"))
-            })?;
+            let parsed =
+                u32::from_str_radix(mode, 8).ok().filter(|mode| *mode <= 0o777).ok_or_else(|| {
+                    CertError::Invalid(format!("key mode {mode:?} is not an octal mode like 600"))
+                })?;
+            // A private key is for its owner and, at most, a server's group to read.
+            if parsed & !0o640 != 0 {
+                return Err(CertError::Invalid(format!(
+                    "key mode {mode} would let others read or change the private key; use at most 640 (owner read/write, group read)"
+                )));
+            }
         }
         for path in
             [&self.cert_path, &self.chain_path, &self.fullchain_path, &self.key_path].into_iter().flatten()
@@ -69,7 +76,11 @@ impl DeployHook {
             (
                 &self.key_path,
                 key_pem,
-                self.key_mode.as_deref().and_then(|mode| u32::from_str_radix(mode, 8).ok()).unwrap_or(0o600),
+                // Capped at 640 even for a hook stored before the cap (or changed in the store).
+                self.key_mode
+                    .as_deref()
+                    .and_then(|mode| u32::from_str_radix(mode, 8).ok())
+                    .map_or(0o600, |mode| mode & 0o640),
             ),
         ];
         for (path, content, mode) in files {
@@ -111,30 +122,102 @@ impl DeployHook {
     }
 }
 
+/// Writes `content` to `path` through a new sibling file renamed over it.
+///
+/// The sibling is created with `O_CREAT|O_EXCL` (`create_new`) under a name
+/// that changes on every try, so a file or symlink planted in the directory
+/// (a predictable `.key.pem.opsdeck-new` pointing at `/etc/…`) is never opened
+/// and written through; the rename then replaces the directory entry itself,
+/// never what a symlink at `path` points to.
 fn write_atomically(path: &Path, content: &[u8], mode: u32) -> Result<(), CertError> {
     let failed =
         |error: std::io::Error| CertError::Deploy(format!("cannot write {}: {error}", path.display()));
     let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(directory).map_err(failed)?;
-    let mut temporary: PathBuf = path.to_path_buf();
-    temporary.set_file_name(format!(
-        ".{}.opsdeck-new",
-        path.file_name().map(|name| name.to_string_lossy()).unwrap_or_default()
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| since.as_nanos())
+        .unwrap_or_default();
+    let mut attempt = 0u32;
+    let (temporary, mut file) = loop {
+        let mut temporary: PathBuf = path.to_path_buf();
+        temporary.set_file_name(format!(".{name}.opsdeck-new-{}-{stamp:x}-{attempt}", std::process::id()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(mode);
+        }
+        match options.open(&temporary) {
+            Ok(file) => break (temporary, file),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => attempt += 1,
+            Err(error) => return Err(failed(error)),
+        }
+    };
+    let written = (|| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        file.write_all(content)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        // Leave no half-written sibling behind (it may hold a key).
+        let _ = std::fs::remove_file(&temporary);
     }
-    let mut file = options.open(&temporary).map_err(failed)?;
+    written.map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
     #[cfg(unix)]
-    {
+    #[tokio::test]
+    async fn a_symlink_planted_where_the_key_is_written_never_redirects_it() {
         use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(failed)?;
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.conf");
+        std::fs::write(&victim, "precious").unwrap();
+        let key = dir.path().join("tls").join("key.pem");
+        std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+        // The names an attacker could guess: the old fixed sibling, and a symlink at the target itself.
+        std::os::unix::fs::symlink(&victim, dir.path().join("tls/.key.pem.opsdeck-new")).unwrap();
+        let hook = DeployHook { key_path: Some(key.display().to_string()), ..DeployHook::default() };
+        hook.run("LEAF\n", "CHAIN\n", "KEY\n").await.unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read_to_string(&key).unwrap(), "KEY\n");
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+
+        std::fs::remove_file(&key).unwrap();
+        std::os::unix::fs::symlink(&victim, &key).unwrap();
+        hook.run("LEAF\n", "CHAIN\n", "KEY2\n").await.unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious", "the symlink's target was written");
+        assert!(!std::fs::symlink_metadata(&key).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&key).unwrap(), "KEY2\n");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("tls"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(".key.pem.opsdeck-new-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
-    file.write_all(content).map_err(failed)?;
-    file.sync_all().map_err(failed)?;
-    std::fs::rename(&temporary, path).map_err(failed)
+
+    #[test]
+    fn a_key_file_readable_by_others_is_refused() {
+        let hook = |mode: &str| DeployHook { key_mode: Some(mode.to_owned()), ..DeployHook::default() };
+        for mode in ["600", "640", "400", "440"] {
+            hook(mode).check().unwrap_or_else(|error| panic!("{mode}: {error}"));
+        }
+        for mode in ["644", "604", "660", "666", "700", "777"] {
+            let error = hook(mode).check().unwrap_err();
+            assert!(error.to_string().contains("at most 640"), "{mode}: {error}");
+        }
+    }
 }
