@@ -509,8 +509,8 @@ fn each_change_signals_the_service_by_command_and_signed_webhook_and_a_failing_s
 #[test]
 fn promotions_to_prod_wait_for_a_second_persons_approval() {
     let dir = tempfile::tempdir().unwrap();
-    let ana = Cli { dir: dir.path(), env: vec![("USER", "ana")] };
-    let bob = Cli { dir: dir.path(), env: vec![("USER", "bob")] };
+    let ana = Cli { dir: dir.path(), env: vec![("OPSDECK_ACT_AS", "ana")] };
+    let bob = Cli { dir: dir.path(), env: vec![("OPSDECK_ACT_AS", "bob")] };
     ana.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
     ana.ok(&["config", "import", "shop", "staging", &write(dir.path(), "s.yaml", "db:\n  host: stage\n")]);
     ana.ok(&["config", "import", "shop", "prod", &write(dir.path(), "p.yaml", "db:\n  host: prod\n")]);
@@ -673,8 +673,8 @@ fn a_linked_file_is_followed_edits_become_versions_bad_ones_are_held_and_changes
 fn configs_live_in_postgresql_as_well() {
     let dir = tempfile::tempdir().unwrap();
     let url = opsdeck_tests::postgres::shared().fresh_database();
-    let ana = Cli { dir: dir.path(), env: vec![("OPSDECK_DATABASE_URL", &url), ("USER", "ana")] };
-    let bob = Cli { dir: dir.path(), env: vec![("OPSDECK_DATABASE_URL", &url), ("USER", "bob")] };
+    let ana = Cli { dir: dir.path(), env: vec![("OPSDECK_DATABASE_URL", &url), ("OPSDECK_ACT_AS", "ana")] };
+    let bob = Cli { dir: dir.path(), env: vec![("OPSDECK_DATABASE_URL", &url), ("OPSDECK_ACT_AS", "bob")] };
     assert_eq!(ana.ok(&["status"])["store"], "postgres");
     ana.ok(&["config", "schema", "shop", &write(dir.path(), "schema.json", SCHEMA)]);
     let first = "# prod\ndb:\n  host: a   # primary\n";

@@ -190,3 +190,186 @@ fn a_webhook_target_cannot_send_signed_events_unencrypted_across_the_network() {
     ok(dir.path(), "", &["notify", "add", "local6", "--url", "http://[::1]:9/hook"], None);
     ok(dir.path(), "", &["notify", "add", "named", "--url", "http://localhost:9/hook"], None);
 }
+
+/// The account name of this process's real user id, as `id -un` prints it.
+fn os_user() -> String {
+    let output = std::process::Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn a_member_cannot_act_under_another_name_by_setting_user_logname_or_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let claim = |command: &mut std::process::Command| {
+        command.env("USER", "mallory").env("LOGNAME", "mallory").env("USERNAME", "mallory");
+        command.env("HOME", "/home/mallory");
+    };
+    let mut command = opsdeck_command();
+    command.arg("--data-dir").arg(dir.path()).args(["--json", "vault", "init", "prod", "--no-keychain"]);
+    command.env("OPSDECK_PASSPHRASE", PASSPHRASE).env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    claim(&mut command);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let entries = ok(dir.path(), "", &["audit", "log"], None);
+    let actors: Vec<&str> = entries.as_array().unwrap().iter().filter_map(|e| e["actor"].as_str()).collect();
+    assert_eq!(actors, [format!("cli:{}", os_user())], "the vault's creator is the OS user");
+    let members = ok(dir.path(), "", &["vault", "member", "list", "prod"], None);
+    assert_eq!(members[0]["member"], os_user(), "{members}");
+}
+
+#[test]
+fn only_the_superuser_may_act_as_another_member_and_the_trail_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), "", &["vault", "init", "prod", "--no-keychain"], None);
+    let superuser = os_user() == "root";
+
+    // Someone who is not the superuser is refused outright.
+    let output = if superuser {
+        // Play an ordinary account: `nobody`, running a copy of the binary
+        // in a directory it may use.
+        let shared = tempfile::tempdir().unwrap();
+        let binary = shared.path().join("opsdeck");
+        std::fs::copy(opsdeck_tests::opsdeck_binary(), &binary).unwrap();
+        let data = shared.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        for path in [shared.path(), data.as_path()] {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        std::process::Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(&binary)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["vault", "init", "mine", "--no-keychain"])
+            .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+            .env("OPSDECK_ACT_AS", "alice")
+            .env("HOME", shared.path())
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .output()
+            .unwrap()
+    } else {
+        let mut command = opsdeck_command();
+        command.arg("--data-dir").arg(dir.path()).args(["vault", "init", "mine", "--no-keychain"]);
+        command.env("OPSDECK_PASSPHRASE", PASSPHRASE).env("OPSDECK_ACT_AS", "alice");
+        command.output().unwrap()
+    };
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("OPSDECK_ACT_AS is honoured only for the system's superuser"), "{stderr}");
+
+    if superuser {
+        // The superuser may, and every entry names who took the identity on.
+        let mut command = opsdeck_command();
+        command.arg("--data-dir").arg(dir.path()).args(["--json", "secret", "list", "prod"]);
+        command.env("OPSDECK_PASSPHRASE", PASSPHRASE).env("OPSDECK_ACT_AS", "alice");
+        command.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+        assert_eq!(command.output().unwrap().status.code(), Some(2), "alice is no member of prod");
+        let entries = ok(dir.path(), "", &["audit", "log", "--limit", "1"], None);
+        assert_eq!(entries[0]["actor"], "cli:alice (assumed by root)", "{entries}");
+        assert_eq!(entries[0]["outcome"], "denied", "{entries}");
+    }
+}
+
+/// Runs `sql` on the SQLite store in `dir` (as someone who can write the file).
+fn sqlite(dir: &Path, sql: &str) -> String {
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import sqlite3; c = sqlite3.connect('{}'); r = c.execute(\"\"\"{sql}\"\"\").fetchall(); c.commit(); print(r)",
+            dir.join("opsdeck.db").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn a_change_whose_audit_entry_cannot_be_written_is_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    ok(path, "", &["vault", "init", "prod", "--no-keychain"], None);
+    ok(path, "", &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"], Some("v1"));
+    ok(path, "", &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"], Some("v2"));
+    ok(path, "", &["vault", "member", "set", "prod", "bob", "viewer"], None);
+    let state = || {
+        sqlite(
+            path,
+            "SELECT (SELECT COUNT(*) FROM secret_versions), (SELECT group_concat(current_version) FROM secrets), \
+             (SELECT group_concat(member || ':' || role) FROM vault_members), (SELECT COUNT(*) FROM vault_slots), \
+             (SELECT group_concat(tags) FROM secrets)",
+        )
+    };
+    let before = state();
+
+    // Someone with write access to the store cuts the trail's newest entry:
+    // appending now fails (the head names an entry that is gone).
+    let last = ok(path, "", &["audit", "log", "--limit", "1"], None)[0]["seq"].as_i64().unwrap();
+    sqlite(path, &format!("DELETE FROM audit_log WHERE seq = {last}"));
+
+    let env_file = path.join("more.env");
+    std::fs::write(&env_file, "NEW_ONE=1\n").unwrap();
+    let attempts: [(&[&str], Option<&str>); 7] = [
+        (&["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"], Some("v3")),
+        (&["secret", "rollback", "prod/db", "--to", "1"], None),
+        (&["secret", "edit", "prod/db", "--tag", "team:core"], None),
+        (&["secret", "import", "prod", env_file.to_str().unwrap()], None),
+        (&["vault", "member", "set", "prod", "carol", "operator"], None),
+        (&["vault", "member", "rm", "prod", "bob"], None),
+        (&["secret", "rm", "prod/db"], None),
+    ];
+    for (args, stdin) in attempts {
+        let output = cli(path, "", args, stdin);
+        assert_eq!(output.status.code(), Some(2), "{args:?} went through without its audit entry");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("audit"), "{args:?}: {stderr}");
+        assert_eq!(state(), before, "{args:?} changed the store without its audit entry");
+    }
+}
+
+#[test]
+fn a_postgresql_server_with_a_certificate_from_another_ca_or_for_another_name_is_refused() {
+    use opsdeck_tests::pebble::make_pki_for;
+    let pki = tempfile::tempdir().unwrap();
+    make_pki_for(pki.path(), "DNS:localhost");
+    let stranger = tempfile::tempdir().unwrap();
+    make_pki_for(stranger.path(), "DNS:localhost");
+    let server = opsdeck_tests::PostgresServer::start_with_tls(pki.path());
+    let database = server.fresh_database();
+    let name = database.rsplit('/').next().unwrap();
+    let url = |host: &str, sslmode: &str, ca: &Path| {
+        format!(
+            "postgres://postgres@{host}:{}/{name}?sslmode={sslmode}&sslrootcert={}",
+            server.port(),
+            ca.join("ca.pem").display()
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+
+    // The server proves its name with a certificate from the CA we were given.
+    let status = ok(dir.path(), &url("localhost", "verify-full", pki.path()), &["status"], None);
+    assert_eq!(status["store"], "postgres", "{status}");
+
+    // A server whose certificate comes from another CA (someone in the middle).
+    let output = cli(dir.path(), &url("localhost", "verify-full", stranger.path()), &["status"], None);
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("not signed by a CA this machine trusts") && said.contains("sslrootcert"),
+        "{said}"
+    );
+
+    // A certificate valid for another name than the one we connect to.
+    let output = cli(dir.path(), &url("127.0.0.1", "verify-full", pki.path()), &["status"], None);
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("not valid for the host name"), "{said}");
+
+    // verify-ca is no weaker here: the name is checked as well (see
+    // `with_default_sslmode` in crates/core/src/store.rs).
+    ok(dir.path(), &url("localhost", "verify-ca", pki.path()), &["status"], None);
+    let output = cli(dir.path(), &url("localhost", "verify-ca", stranger.path()), &["status"], None);
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+}

@@ -15,5 +15,5 @@ pub mod process;
 pub mod testpki;
 pub mod webdriver;
 
-pub use binaries::{opsdeck_command, workspace_root};
+pub use binaries::{opsdeck_binary, opsdeck_command, workspace_root};
 pub use postgres::PostgresServer;

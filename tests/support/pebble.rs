@@ -32,6 +32,12 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// Makes a throwaway CA and a server certificate for 127.0.0.1 in `dir`
 /// (`ca.pem`, `srv.pem`, `srv.key`).
 pub fn make_server_pki(dir: &Path) {
+    make_pki_for(dir, "IP:127.0.0.1,DNS:localhost");
+}
+
+/// Makes a throwaway CA and a server certificate whose subject alternative
+/// names are `names` (e.g. `DNS:localhost`) in `dir` (`ca.pem`, `srv.pem`, `srv.key`).
+pub fn make_pki_for(dir: &Path, names: &str) {
     openssl(
         dir,
         &[
@@ -69,7 +75,7 @@ pub fn make_server_pki(dir: &Path) {
             "/CN=localhost",
         ],
     );
-    std::fs::write(dir.join("ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").expect("write ext");
+    std::fs::write(dir.join("ext"), format!("subjectAltName={names}\n")).expect("write ext");
     openssl(
         dir,
         &[

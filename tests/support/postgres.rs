@@ -51,6 +51,16 @@ impl PostgresServer {
     /// Initialises a new cluster and starts the server; panics with the reason
     /// when PostgreSQL is missing or does not come up within 30 s.
     pub fn start() -> PostgresServer {
+        PostgresServer::start_with(None)
+    }
+
+    /// Like [`PostgresServer::start`], with `ssl=on` and the certificate
+    /// `srv.pem` and key `srv.key` from `pki` (see `pebble::make_pki_for`).
+    pub fn start_with_tls(pki: &Path) -> PostgresServer {
+        PostgresServer::start_with(Some(pki))
+    }
+
+    fn start_with(pki: Option<&Path>) -> PostgresServer {
         let bin = postgres_bin_dir();
         // The guard removes the directory once PostgreSQL has stopped (a TempDir
         // would not be dropped for the shared server, which lives in a static).
@@ -83,6 +93,27 @@ impl PostgresServer {
             "-c".to_owned(),
             "log_min_messages=fatal".to_owned(),
         ]);
+        if let Some(pki) = pki {
+            // PostgreSQL wants its key readable by its own user only.
+            for file in ["srv.pem", "srv.key"] {
+                std::fs::copy(pki.join(file), dir.join(file)).expect("copy the server's certificate");
+            }
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.join("srv.key"), std::fs::Permissions::from_mode(0o600))
+                .expect("chmod the key");
+            if running_as_root() {
+                let status = Command::new("chown").arg("postgres:postgres").arg(dir.join("srv.key")).status();
+                assert!(status.is_ok_and(|s| s.success()), "could not chown the key");
+            }
+            server.extend([
+                "-c".to_owned(),
+                "ssl=on".to_owned(),
+                "-c".to_owned(),
+                format!("ssl_cert_file={}", dir.join("srv.pem").display()),
+                "-c".to_owned(),
+                format!("ssl_key_file={}", dir.join("srv.key").display()),
+            ]);
+        }
         let args: Vec<&str> = server[1..].iter().map(String::as_str).collect();
         // SIGINT asks PostgreSQL for a fast shutdown.
         let guard = spawn_tied_to_this_process(&server[0], &args, &[], "INT", Some(&dir));

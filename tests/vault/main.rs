@@ -408,7 +408,7 @@ fn rotation_keeps_a_verified_value_and_restores_the_old_one_when_verification_fa
 
 /// A CLI acting as OS user `user` (roles are per OS user).
 fn as_user<'a>(dir: &'a Path, user: &str) -> Cli<'a> {
-    Cli { dir, passphrase: Some(PASSPHRASE), env: vec![("USER", user.to_owned())] }
+    Cli { dir, passphrase: Some(PASSPHRASE), env: vec![("OPSDECK_ACT_AS", user.to_owned())] }
 }
 
 #[test]
@@ -472,9 +472,9 @@ fn roles_decide_who_reveals_changes_and_administers_and_refusals_are_audited() {
             (entry["actor"].as_str().unwrap().to_owned(), entry["action"].as_str().unwrap().to_owned())
         })
         .collect();
-    assert!(denied.contains(&("cli:bob".into(), "secret.reveal".into())), "{denied:?}");
-    assert!(denied.contains(&("cli:bob".into(), "secret.remove".into())), "{denied:?}");
-    assert!(denied.contains(&("cli:carol".into(), "secret.list".into())), "{denied:?}");
+    assert!(denied.contains(&("cli:bob (assumed by root)".into(), "secret.reveal".into())), "{denied:?}");
+    assert!(denied.contains(&("cli:bob (assumed by root)".into(), "secret.remove".into())), "{denied:?}");
+    assert!(denied.contains(&("cli:carol (assumed by root)".into(), "secret.list".into())), "{denied:?}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::keys::{mac_of, macs_equal, Key};
+use crate::store::WriteTransaction;
 use crate::{Caller, CoreError, Store};
 
 /// The name of the audit chain's key (see [`crate::keys::load_or_create_key`]).
@@ -192,21 +193,35 @@ impl AuditLog {
         details: &str,
     ) -> Result<AuditEntry, CoreError> {
         let mut transaction = self.store.begin_write().await?;
+        let entry = self.append_in(&mut transaction, caller, event, details).await?;
+        transaction.commit().await?;
+        Ok(entry)
+    }
+
+    /// Appends one entry inside `transaction`, the change's own: the entry
+    /// and the change it records commit together or not at all.
+    pub async fn append_in(
+        &self,
+        transaction: &mut WriteTransaction,
+        caller: &Caller,
+        event: &AuditEvent,
+        details: &str,
+    ) -> Result<AuditEntry, CoreError> {
         // Take the append lock first: a write to one row serialises appenders
         // on both backends (a row lock on PostgreSQL, the writer lock on
         // SQLite), so the tail and head read next are the latest ones.
         sqlx::query("UPDATE store_meta SET value = value WHERE key = 'store_id'")
-            .execute(&mut *transaction)
+            .execute(&mut **transaction)
             .await?;
         let tail: Option<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *transaction)
+                .fetch_optional(&mut **transaction)
                 .await?;
         // Appending rewrites the head record, so first make sure the head still
         // names the tail: otherwise a cut-off tail would be covered up.
         let head: Option<String> = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = $1")
             .bind(HEAD_META_KEY)
-            .fetch_optional(&mut *transaction)
+            .fetch_optional(&mut **transaction)
             .await?;
         let tail_seq = tail.as_ref().map_or(0, |(seq, _)| *seq);
         let tail_mac = tail.as_ref().map_or(GENESIS_MAC.to_vec(), |(_, mac)| mac.clone());
@@ -222,7 +237,7 @@ impl AuditLog {
         let mut row: Row = (
             seq,
             crate::clock::now_unix_ms(),
-            caller.actor.clone(),
+            caller.audited_actor(),
             event.action.clone(),
             event.target.clone(),
             event.outcome.as_str().to_owned(),
@@ -246,7 +261,7 @@ impl AuditLog {
         .bind(&row.7)
         .bind(&row.8)
         .bind(&row.9)
-        .execute(&mut *transaction)
+        .execute(&mut **transaction)
         .await?;
         let head = format!("{seq}:{}:{}", hex::encode(mac), hex::encode(head_mac(&self.key, seq, &mac)));
         sqlx::query(
@@ -255,9 +270,8 @@ impl AuditLog {
         )
         .bind(HEAD_META_KEY)
         .bind(head)
-        .execute(&mut *transaction)
+        .execute(&mut **transaction)
         .await?;
-        transaction.commit().await?;
         Ok(entry_from_row(row))
     }
 
@@ -395,5 +409,87 @@ impl AuditLog {
             ));
         }
         None
+    }
+}
+
+/// One audit entry written inside the transaction of the change it records
+/// (see [`AuditLog::append_in`]): the service that makes the change calls
+/// [`AuditScope::append`] before it commits, so a change is never stored
+/// without its entry, and an entry never names a change that was rolled back.
+pub struct AuditScope<'a> {
+    log: &'a AuditLog,
+    caller: &'a Caller,
+    action: String,
+    target: String,
+    outcome: Outcome,
+    details: serde_json::Value,
+    written: std::sync::Mutex<Option<AuditEntry>>,
+}
+
+impl<'a> AuditScope<'a> {
+    /// An entry `action` on `target` by `caller`, with `details` (to which
+    /// the service adds what only it knows, such as the new version).
+    pub fn new(
+        log: &'a AuditLog,
+        caller: &'a Caller,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> AuditScope<'a> {
+        AuditScope {
+            log,
+            caller,
+            action: action.to_owned(),
+            target: target.to_owned(),
+            outcome: Outcome::Ok,
+            details,
+            written: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The same entry, recording an action that ended in `outcome` (a
+    /// rotation taken back when its check failed).
+    pub fn with_outcome(mut self, outcome: Outcome) -> AuditScope<'a> {
+        self.outcome = outcome;
+        self
+    }
+
+    /// The user behind the caller (`alice` of `cli:alice`), or the whole
+    /// actor for the deck's own actors.
+    pub fn user(&self) -> &str {
+        self.caller.user().unwrap_or(&self.caller.actor)
+    }
+
+    /// Who acts (recorded as the author of what the change stores).
+    pub fn actor(&self) -> &str {
+        &self.caller.actor
+    }
+
+    /// Writes the entry inside `transaction`, with `extra` merged into its
+    /// details. A transaction retried whole writes it again; the entry of
+    /// the last attempt is the one kept.
+    pub async fn append(
+        &self,
+        transaction: &mut WriteTransaction,
+        extra: serde_json::Value,
+    ) -> Result<(), CoreError> {
+        let mut details = self.details.clone();
+        if let (Some(details), serde_json::Value::Object(extra)) = (details.as_object_mut(), extra) {
+            details.extend(extra);
+        }
+        let event = AuditEvent {
+            action: self.action.clone(),
+            target: self.target.clone(),
+            outcome: self.outcome,
+            details: details.clone(),
+        };
+        let entry = self.log.append_in(transaction, self.caller, &event, &details.to_string()).await?;
+        *self.written.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(entry);
+        Ok(())
+    }
+
+    /// The entry written (once its transaction committed), to announce.
+    pub fn written(&self) -> Option<AuditEntry> {
+        self.written.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 }

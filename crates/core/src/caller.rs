@@ -8,6 +8,8 @@ pub struct Caller {
     pub actor: String,
     /// A random id for this action, carried through every service it reaches.
     pub correlation_id: String,
+    /// The real OS user who took this identity on (`OPSDECK_ACT_AS`), if any.
+    pub assumed_by: Option<String>,
 }
 
 impl Caller {
@@ -19,7 +21,7 @@ impl Caller {
         if getrandom::fill(&mut bytes).is_err() {
             bytes = crate::clock::now_unix_ms().to_be_bytes();
         }
-        Caller { actor: actor.into(), correlation_id: hex::encode(bytes) }
+        Caller { actor: actor.into(), correlation_id: hex::encode(bytes), assumed_by: None }
     }
 
     /// A tracing span carrying this action's correlation id and actor; log
@@ -34,18 +36,77 @@ impl Caller {
         self.actor.split_once(':').map(|(_, user)| user)
     }
 
-    /// A caller for an interface (`cli`, `app`) run by the current OS user.
+    /// A caller for an interface (`cli`, `app`) run by the current OS user,
+    /// as the operating system knows them (the real user id's account name;
+    /// never `USER`, `LOGNAME` or `HOME`, which any program can set).
     pub fn local_user(interface: &str) -> Caller {
-        let from_home = || {
-            std::env::var_os("HOME").and_then(|home| {
-                std::path::Path::new(&home).file_name().map(|name| name.to_string_lossy().into_owned())
-            })
-        };
-        let user = ["USER", "LOGNAME", "USERNAME"]
-            .iter()
-            .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
-            .or_else(from_home)
-            .unwrap_or_else(|| "unknown".to_owned());
-        Caller::new(format!("{interface}:{user}"))
+        Caller::new(format!("{interface}:{}", os_user_name()))
     }
+
+    /// Like [`Caller::local_user`], but honouring `OPSDECK_ACT_AS=NAME`: an
+    /// identity the OS superuser (who can become anyone anyway) takes on,
+    /// e.g. to script a second person's approval in a test. Anyone else who
+    /// sets it is refused, and every audit entry of an assumed caller names
+    /// who assumed it.
+    pub fn local_user_or_assumed(interface: &str) -> Result<Caller, crate::CoreError> {
+        let Some(assumed) = std::env::var(ACT_AS_VARIABLE).ok().filter(|name| !name.is_empty()) else {
+            return Ok(Caller::local_user(interface));
+        };
+        let real = os_user_name();
+        if !running_as_superuser() {
+            return Err(crate::CoreError::IdentityOverrideRefused {
+                why: format!(
+                    "{ACT_AS_VARIABLE} is honoured only for the system's superuser, and you are `{real}`; \
+                     unset it to act as yourself"
+                ),
+            });
+        }
+        if assumed.is_empty() || assumed.contains(|c: char| c.is_whitespace() || c == ':' || c.is_control()) {
+            return Err(crate::CoreError::IdentityOverrideRefused {
+                why: format!("{ACT_AS_VARIABLE}=`{assumed}` is not a user name (no spaces or colons)"),
+            });
+        }
+        let mut caller = Caller::new(format!("{interface}:{assumed}"));
+        caller.assumed_by = Some(real);
+        Ok(caller)
+    }
+
+    /// The actor as the audit trail records it: `cli:bob`, or
+    /// `cli:bob (assumed by root)` for an identity taken on with `OPSDECK_ACT_AS`.
+    pub fn audited_actor(&self) -> String {
+        match &self.assumed_by {
+            Some(real) => format!("{} (assumed by {real})", self.actor),
+            None => self.actor.clone(),
+        }
+    }
+}
+
+/// The variable through which the OS superuser acts as another member.
+pub const ACT_AS_VARIABLE: &str = "OPSDECK_ACT_AS";
+
+/// The account name of the process's real user id (`uid1234` when the
+/// account database has no name for it).
+#[cfg(unix)]
+pub fn os_user_name() -> String {
+    let uid = uzers::get_current_uid();
+    uzers::get_user_by_uid(uid)
+        .map(|user| user.name().to_string_lossy().into_owned())
+        .unwrap_or_else(|| format!("uid{uid}"))
+}
+
+/// The signed-in user's name. (Windows: `USERNAME`, which the session sets;
+/// a process can change it for its children, so attribution there is weaker.)
+#[cfg(not(unix))]
+pub fn os_user_name() -> String {
+    std::env::var("USERNAME").ok().filter(|name| !name.is_empty()).unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(unix)]
+fn running_as_superuser() -> bool {
+    uzers::get_current_uid() == 0
+}
+
+#[cfg(not(unix))]
+fn running_as_superuser() -> bool {
+    false
 }

@@ -47,6 +47,15 @@ pub enum CoreError {
         reason: String,
     },
 
+    /// The PostgreSQL server's TLS did not prove who it is (or was missing).
+    #[error("refused to use the PostgreSQL store at {location}: {problem}")]
+    StoreTlsRefused {
+        /// Where it was looked for (without any password).
+        location: String,
+        /// What was wrong and what to do.
+        problem: String,
+    },
+
     /// The SQLite store file could not be opened or created.
     #[error(
         "cannot open the SQLite store at {path}: {reason}; check the data dir's permissions and free space"
@@ -195,6 +204,13 @@ pub enum CoreError {
         why: String,
     },
 
+    /// `OPSDECK_ACT_AS` was set by someone who may not take on another identity.
+    #[error("{why}")]
+    IdentityOverrideRefused {
+        /// What was wrong and what to do.
+        why: String,
+    },
+
     /// Any other database error.
     #[error("store error: {0}")]
     Database(sqlx::Error),
@@ -240,6 +256,7 @@ impl CoreError {
             CoreError::NoDefaultDataDir => "no_default_data_dir",
             CoreError::InvalidDatabaseUrl { .. } => "invalid_database_url",
             CoreError::StoreUnreachable { .. } => "store_unreachable",
+            CoreError::StoreTlsRefused { .. } => "store_tls_refused",
             CoreError::SqliteUnavailable { .. } => "store_unavailable",
             CoreError::StoreCorrupt { .. } => "store_corrupt",
             CoreError::DataDirOnNetworkFilesystem { .. } => "data_dir_on_network_filesystem",
@@ -261,6 +278,7 @@ impl CoreError {
             CoreError::UnknownTarget { .. } => "unknown_target",
             CoreError::InvalidTarget(_) => "invalid_target",
             CoreError::InvalidJob(_) => "invalid_job",
+            CoreError::IdentityOverrideRefused { .. } => "identity_override_refused",
             CoreError::KeyRecordDamaged(_) => "key_record_damaged",
         }
     }

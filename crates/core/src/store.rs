@@ -151,8 +151,71 @@ impl StoreLocation {
         match self {
             // mode=rwc creates the file when it does not exist yet.
             StoreLocation::Sqlite(path) => format!("sqlite://{}?mode=rwc", path.display()),
-            StoreLocation::Postgres(url) => url.to_string(),
+            StoreLocation::Postgres(url) => with_default_sslmode(url).to_string(),
         }
+    }
+}
+
+/// The URL with `sslmode=verify-full` added when it names no `sslmode` (nor
+/// does `PGSSLMODE`) and the server is not on this machine: across a network
+/// the connection is encrypted and the server proves its name with a
+/// certificate from a trusted CA (the system's, or `sslrootcert=FILE`).
+/// A loopback or Unix-socket server keeps libpq's default, `prefer`.
+/// (`verify-ca` checks the host name too, stricter than libpq: the driver's
+/// name-skipping verifier misses the name error rustls ≥ 0.23.24 returns.)
+fn with_default_sslmode(url: &url::Url) -> url::Url {
+    let named = url.query_pairs().any(|(key, _)| key == "sslmode") || std::env::var_os("PGSSLMODE").is_some();
+    if named || postgres_server_is_local(url) {
+        return url.clone();
+    }
+    let mut url = url.clone();
+    url.query_pairs_mut().append_pair("sslmode", "verify-full");
+    url
+}
+
+/// True for a server on this machine: `localhost`, a loopback address, or a
+/// Unix socket directory (`?host=/run/postgresql`).
+fn postgres_server_is_local(url: &url::Url) -> bool {
+    if url.query_pairs().any(|(key, value)| key == "host" && value.starts_with('/')) {
+        return true;
+    }
+    match url.host() {
+        // postgres:// is not a scheme the URL standard knows, so an IPv4
+        // address arrives as a name.
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback())
+        }
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => true,
+    }
+}
+
+/// Words for a failed TLS handshake with a PostgreSQL server, saying what
+/// to change; `None` when the failure was not about TLS.
+fn tls_problem(error: &sqlx::Error) -> Option<String> {
+    let text = error.to_string();
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("unknownissuer") || lower.contains("unknown issuer") || lower.contains("badsignature") {
+        Some(format!(
+            "the server's certificate is not signed by a CA this machine trusts ({text}); give your CA's \
+             certificate with sslrootcert=FILE in the URL, or install it in the system's trust store"
+        ))
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        Some(format!(
+            "the server's certificate is not valid for the host name in the URL ({text}); connect by the \
+             name the certificate was issued for (here verify-ca checks the name as well)"
+        ))
+    } else if lower.contains("server does not support tls") || lower.contains("tls upgrade required") {
+        Some(format!(
+            "the server does not offer TLS, and the connection must be encrypted ({text}); turn ssl on in \
+             the server, or use sslmode=disable only on a network you trust"
+        ))
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        Some(format!("the TLS connection failed: {text}"))
+    } else {
+        None
     }
 }
 
@@ -293,9 +356,12 @@ impl Store {
             (StoreLocation::Sqlite(path), _) => {
                 CoreError::SqliteUnavailable { path: path.clone(), reason: error.to_string() }
             }
-            (StoreLocation::Postgres(_), _) => {
-                CoreError::StoreUnreachable { location: location.display(), reason: error.to_string() }
-            }
+            (StoreLocation::Postgres(_), _) => match tls_problem(&error) {
+                Some(problem) => CoreError::StoreTlsRefused { location: location.display(), problem },
+                None => {
+                    CoreError::StoreUnreachable { location: location.display(), reason: error.to_string() }
+                }
+            },
         }
     }
 
@@ -558,5 +624,32 @@ impl Drop for WriterTurnstile {
         // Closing the file releases the lock too; unlocking first hands the
         // turn on without waiting for the close.
         let _ = self.file.unlock();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sslmode_of(url: &str) -> Option<String> {
+        let url = with_default_sslmode(&url::Url::parse(url).unwrap());
+        url.query_pairs().find(|(key, _)| key == "sslmode").map(|(_, value)| value.into_owned())
+    }
+
+    #[test]
+    fn a_server_across_the_network_must_prove_its_name_unless_the_url_says_otherwise() {
+        if std::env::var_os("PGSSLMODE").is_some() {
+            return; // the environment decides; nothing of ours to check
+        }
+        assert_eq!(sslmode_of("postgres://u@db.example.com/opsdeck").as_deref(), Some("verify-full"));
+        assert_eq!(sslmode_of("postgres://u@10.1.2.3:5432/opsdeck").as_deref(), Some("verify-full"));
+        assert_eq!(sslmode_of("postgres://u@[2001:db8::1]/opsdeck").as_deref(), Some("verify-full"));
+        // What the URL says is kept, whatever it is.
+        assert_eq!(sslmode_of("postgres://u@db.example.com/o?sslmode=require").as_deref(), Some("require"));
+        // A server on this machine keeps the driver's default (prefer).
+        assert_eq!(sslmode_of("postgres://u@127.0.0.1/opsdeck"), None);
+        assert_eq!(sslmode_of("postgres://u@localhost/opsdeck"), None);
+        assert_eq!(sslmode_of("postgres://u@[::1]/opsdeck"), None);
+        assert_eq!(sslmode_of("postgres://u@x/opsdeck?host=/run/postgresql"), None);
     }
 }

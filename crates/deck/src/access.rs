@@ -68,9 +68,9 @@ impl Deck {
     ) -> Result<MemberInfo, DeckError> {
         let target = format!("{vault}/{member}");
         self.require(caller, vault, Role::Admin, "vault.member_set", &target, "changing members").await?;
-        let info = self.vaults.set_member(vault, member, role).await?;
-        let details = serde_json::json!({ "role": role.as_str() });
-        self.audit(caller, "vault.member_set", &target, Outcome::Ok, details).await?;
+        let audit = self.audit.scope(caller, "vault.member_set", &target, serde_json::json!({})).await?;
+        let info = self.vaults.set_member(vault, member, role, &audit).await?;
+        self.audit.announce(&audit);
         Ok(info)
     }
 
@@ -83,8 +83,9 @@ impl Deck {
     ) -> Result<(), DeckError> {
         let target = format!("{vault}/{member}");
         self.require(caller, vault, Role::Admin, "vault.member_remove", &target, "changing members").await?;
-        self.vaults.remove_member(vault, member).await?;
-        self.audit(caller, "vault.member_remove", &target, Outcome::Ok, serde_json::json!({})).await?;
+        let audit = self.audit.scope(caller, "vault.member_remove", &target, serde_json::json!({})).await?;
+        self.vaults.remove_member(vault, member, &audit).await?;
+        self.audit.announce(&audit);
         Ok(())
     }
 
@@ -102,12 +103,12 @@ impl Deck {
         passphrase: Option<Zeroizing<String>>,
     ) -> Result<SlotInfo, DeckError> {
         self.require(caller, vault, Role::Admin, "vault.slot_add", vault, "managing key slots").await?;
+        let audit = self.audit.scope(caller, "vault.slot_add", vault, serde_json::json!({})).await?;
         let slot = match &passphrase {
-            Some(passphrase) => self.vaults.add_passphrase_slot(vault, passphrase).await?,
-            None => self.vaults.add_keychain_slot(vault).await?,
+            Some(passphrase) => self.vaults.add_passphrase_slot(vault, passphrase, &audit).await?,
+            None => self.vaults.add_keychain_slot(vault, &audit).await?,
         };
-        let details = serde_json::json!({ "slot": slot.id, "kind": slot.kind });
-        self.audit(caller, "vault.slot_add", vault, Outcome::Ok, details).await?;
+        self.audit.announce(&audit);
         Ok(slot)
     }
 
@@ -132,9 +133,9 @@ impl Deck {
             )
             .into());
         }
-        let slot = self.vaults.change_passphrase(vault, &new_passphrase).await?;
-        self.audit(caller, "vault.passphrase", vault, Outcome::Ok, serde_json::json!({ "slot": slot.id }))
-            .await?;
+        let audit = self.audit.scope(caller, "vault.passphrase", vault, serde_json::json!({})).await?;
+        let slot = self.vaults.change_passphrase(vault, &new_passphrase, &audit).await?;
+        self.audit.announce(&audit);
         Ok(slot)
     }
 
@@ -146,9 +147,9 @@ impl Deck {
         slot_id: &str,
     ) -> Result<(), DeckError> {
         self.require(caller, vault, Role::Admin, "vault.slot_remove", vault, "managing key slots").await?;
-        self.vaults.remove_slot(vault, slot_id).await?;
-        self.audit(caller, "vault.slot_remove", vault, Outcome::Ok, serde_json::json!({ "slot": slot_id }))
-            .await?;
+        let audit = self.audit.scope(caller, "vault.slot_remove", vault, serde_json::json!({})).await?;
+        self.vaults.remove_slot(vault, slot_id, &audit).await?;
+        self.audit.announce(&audit);
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use opsdeck_core::audit::{AuditEvent, AuditLog, AUDIT_KEY_NAME};
+use opsdeck_core::audit::{AuditEvent, AuditLog, AuditScope, AUDIT_KEY_NAME};
 use opsdeck_core::events::EventBus;
 use opsdeck_core::keys::{load_or_create_key, SharedKeyAccess};
 use opsdeck_core::Store;
@@ -114,6 +114,31 @@ impl AuditService {
         }
         self.events.publish(DeckEvent::AuditRecorded { entry: entry.clone() });
         Ok(entry)
+    }
+
+    /// An entry for a change to write inside its own transaction (see
+    /// [`AuditScope`]); [`AuditService::announce`] it once committed.
+    pub(crate) async fn scope<'a>(
+        &'a self,
+        caller: &'a Caller,
+        action: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> Result<AuditScope<'a>, DeckError> {
+        Ok(AuditScope::new(self.log().await?, caller, action, target, details))
+    }
+
+    /// Tells the app and the log about the entry a committed change wrote.
+    pub(crate) fn announce(&self, scope: &AuditScope<'_>) {
+        let Some(entry) = scope.written() else { return };
+        tracing::info!(
+            action = entry.action, target = entry.target, outcome = entry.outcome, seq = entry.seq,
+            correlation_id = %entry.correlation_id, "audited"
+        );
+        if let Ok(mut here) = self.announced_here.lock() {
+            here.insert(entry.seq);
+        }
+        self.events.publish(DeckEvent::AuditRecorded { entry });
     }
 
     /// Loads the audit key now (checks a newly given passphrase).

@@ -104,17 +104,16 @@ impl Deck {
         let old = self.secret_get(caller, reference, None).await?;
         let secret_type = SecretType::parse(&old.secret_type)?;
         let generated = generate_for(secret_type, StringPolicy::default(), &format!("opsdeck:{reference}"))?;
+        // The new version and its entry commit together; a failed check
+        // takes it back in a second change, audited as failed.
+        let verification = if verify.is_some() { "pending" } else { "none" };
+        let details = serde_json::json!({ "verification": verification });
+        let audit = self.audit.scope(caller, "secret.rotate", reference, details).await?;
         let info = self
             .vaults
-            .set(
-                vault,
-                name,
-                secret_type,
-                generated.value.as_bytes(),
-                &MetadataChange::default(),
-                &caller.actor,
-            )
+            .set(vault, name, secret_type, generated.value.as_bytes(), &MetadataChange::default(), &audit)
             .await?;
+        self.audit.announce(&audit);
 
         let failure = match verify {
             None => None,
@@ -126,8 +125,10 @@ impl Deck {
 
         Ok(match failure {
             None => {
-                let details = serde_json::json!({ "version": info.version, "verified": verify.is_some() });
-                self.audit(caller, "secret.rotate", reference, Outcome::Ok, details).await?;
+                if verify.is_some() {
+                    let details = serde_json::json!({ "version": info.version, "verification": "passed" });
+                    self.audit(caller, "secret.rotate", reference, Outcome::Ok, details).await?;
+                }
                 RotationReport {
                     vault: vault.into(),
                     name: name.into(),
@@ -138,9 +139,16 @@ impl Deck {
                 }
             }
             Some(reason) => {
-                let restored = self.vaults.discard_version(vault, name, info.version).await?;
-                let details = serde_json::json!({ "reason": reason, "restored_version": restored });
-                self.audit(caller, "secret.rotate", reference, Outcome::Failed, details).await?;
+                let details = serde_json::json!({
+                    "version": info.version, "verification": "failed", "reason": reason,
+                });
+                let audit = self
+                    .audit
+                    .scope(caller, "secret.rotate", reference, details)
+                    .await?
+                    .with_outcome(Outcome::Failed);
+                let restored = self.vaults.discard_version(vault, name, info.version, &audit).await?;
+                self.audit.announce(&audit);
                 RotationReport {
                     vault: vault.into(),
                     name: name.into(),

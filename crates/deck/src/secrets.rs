@@ -37,10 +37,9 @@ impl Deck {
         name: &str,
         no_keychain: bool,
     ) -> Result<VaultInfo, DeckError> {
-        let creator = caller.user().unwrap_or(&caller.actor);
-        let vault = self.vaults.init(name, no_keychain, creator).await?;
-        self.audit(caller, "vault.init", name, Outcome::Ok, serde_json::json!({ "slots": vault.slots }))
-            .await?;
+        let audit = self.audit.scope(caller, "vault.init", name, serde_json::json!({})).await?;
+        let vault = self.vaults.init(name, no_keychain, &audit).await?;
+        self.audit.announce(&audit);
         Ok(vault)
     }
 
@@ -60,9 +59,10 @@ impl Deck {
     ) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
         self.require(caller, vault, Role::Operator, "secret.set", reference, "setting a value").await?;
-        let info = self.vaults.set(vault, name, secret_type, value, metadata, &caller.actor).await?;
-        let details = serde_json::json!({ "version": info.version, "type": info.secret_type });
-        self.audit(caller, "secret.set", reference, Outcome::Ok, details).await?;
+        let details = serde_json::json!({ "type": secret_type.as_str() });
+        let audit = self.audit.scope(caller, "secret.set", reference, details).await?;
+        let info = self.vaults.set(vault, name, secret_type, value, metadata, &audit).await?;
+        self.audit.announce(&audit);
         self.sync_rotation_job(vault, name).await?;
         Ok(info)
     }
@@ -82,11 +82,12 @@ impl Deck {
             )
             .into());
         }
-        let info = self.vaults.set_metadata(vault, name, change).await?;
         let details = serde_json::json!({
-            "tags": info.tags, "rotate_every_days": info.rotate_every_days, "expires_at": info.expires_at,
+            "tags": change.tags, "rotate_every_days": change.rotate_every_days, "expires_at": change.expires_at,
         });
-        self.audit(caller, "secret.edit", reference, Outcome::Ok, details).await?;
+        let audit = self.audit.scope(caller, "secret.edit", reference, details).await?;
+        let info = self.vaults.set_metadata(vault, name, change, &audit).await?;
+        self.audit.announce(&audit);
         self.sync_rotation_job(vault, name).await?;
         Ok(info)
     }
@@ -172,9 +173,10 @@ impl Deck {
     ) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
         self.require(caller, vault, Role::Operator, "secret.rollback", reference, "rolling back").await?;
-        let info = self.vaults.rollback(vault, name, to, &caller.actor).await?;
-        let details = serde_json::json!({ "to": to, "new_version": info.version });
-        self.audit(caller, "secret.rollback", reference, Outcome::Ok, details).await?;
+        let audit =
+            self.audit.scope(caller, "secret.rollback", reference, serde_json::json!({ "to": to })).await?;
+        let info = self.vaults.rollback(vault, name, to, &audit).await?;
+        self.audit.announce(&audit);
         self.sync_rotation_job(vault, name).await?;
         Ok(info)
     }
@@ -183,8 +185,9 @@ impl Deck {
     pub async fn secret_remove(&self, caller: &Caller, reference: &str) -> Result<(), DeckError> {
         let (vault, name) = split_reference(reference)?;
         self.require(caller, vault, Role::Admin, "secret.remove", reference, "removing a secret").await?;
-        self.vaults.remove(vault, name).await?;
-        self.audit(caller, "secret.remove", reference, Outcome::Ok, serde_json::json!({})).await?;
+        let audit = self.audit.scope(caller, "secret.remove", reference, serde_json::json!({})).await?;
+        self.vaults.remove(vault, name, &audit).await?;
+        self.audit.announce(&audit);
         self.sync_rotation_job(vault, name).await?;
         Ok(())
     }

@@ -152,10 +152,11 @@ impl Deck {
         source: &str,
     ) -> Result<ImportReport, DeckError> {
         self.require(caller, vault, Role::Operator, "secret.import", vault, "importing secrets").await?;
-        let infos = self.vaults.set_many(vault, &writes, &caller.actor).await?;
+        let audit =
+            self.audit.scope(caller, "secret.import", vault, serde_json::json!({ "source": source })).await?;
+        let infos = self.vaults.set_many(vault, &writes, &audit).await?;
+        self.audit.announce(&audit);
         let imported: Vec<String> = infos.iter().map(|info| info.name.clone()).collect();
-        let details = serde_json::json!({ "source": source, "secrets": imported });
-        self.audit(caller, "secret.import", vault, Outcome::Ok, details).await?;
         for name in &imported {
             self.sync_rotation_job(vault, name).await?;
         }

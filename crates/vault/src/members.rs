@@ -1,6 +1,7 @@
 //! Who may do what in a vault. The deck checks a caller's role before every
 //! action; this module stores the roles and keeps every vault with an admin.
 
+use opsdeck_core::audit::AuditScope;
 use opsdeck_core::clock::now_unix_ms;
 use serde::Serialize;
 use ts_rs::TS;
@@ -89,7 +90,13 @@ impl Vaults {
 
     /// Gives `member` `role` in `vault` (adding them, or changing their role).
     /// Refuses to demote the last admin.
-    pub async fn set_member(&self, vault: &str, member: &str, role: Role) -> Result<MemberInfo, VaultError> {
+    pub async fn set_member(
+        &self,
+        vault: &str,
+        member: &str,
+        role: Role,
+        audit: &AuditScope<'_>,
+    ) -> Result<MemberInfo, VaultError> {
         check_member_name(member)?;
         let vault_id = self.vault_id(vault).await?;
         let mut transaction = self.store.begin_write().await?;
@@ -112,12 +119,18 @@ impl Vaults {
         .bind(now)
         .execute(&mut *transaction)
         .await?;
+        audit.append(&mut transaction, serde_json::json!({ "role": role.as_str() })).await?;
         transaction.commit().await?;
         Ok(MemberInfo { member: member.to_owned(), role, added_at_unix_ms: now })
     }
 
     /// Takes `member` out of `vault`. Refuses to remove the last admin.
-    pub async fn remove_member(&self, vault: &str, member: &str) -> Result<(), VaultError> {
+    pub async fn remove_member(
+        &self,
+        vault: &str,
+        member: &str,
+        audit: &AuditScope<'_>,
+    ) -> Result<(), VaultError> {
         let vault_id = self.vault_id(vault).await?;
         let mut transaction = self.store.begin_write().await?;
         let current = stored_role(&mut transaction, &vault_id, member).await?;
@@ -133,6 +146,7 @@ impl Vaults {
             .bind(member)
             .execute(&mut *transaction)
             .await?;
+        audit.append(&mut transaction, serde_json::json!({ "role": current })).await?;
         transaction.commit().await?;
         Ok(())
     }

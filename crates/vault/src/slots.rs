@@ -3,6 +3,7 @@
 //! key, so none of this re-encrypts a secret; every change happens in one
 //! transaction and a vault is never left without a slot.
 
+use opsdeck_core::audit::AuditScope;
 use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::keys::{self, Key};
 use serde::Serialize;
@@ -54,7 +55,11 @@ impl Vaults {
     }
 
     /// Adds a slot whose key lives in the OS keychain (one per vault).
-    pub async fn add_keychain_slot(&self, vault: &str) -> Result<SlotInfo, VaultError> {
+    pub async fn add_keychain_slot(
+        &self,
+        vault: &str,
+        audit: &AuditScope<'_>,
+    ) -> Result<SlotInfo, VaultError> {
         let vault_id = self.vault_id(vault).await?;
         if self.slots(vault).await?.iter().any(|slot| slot.kind == "keychain") {
             return Err(VaultError::Invalid(format!("vault `{vault}` already has a keychain slot")));
@@ -71,7 +76,7 @@ impl Vaults {
             },
         )?;
         let wrapped = wrap_data_key(&slot_key, &vault_id, &slot_id, &data_key)?;
-        self.insert_slot(&vault_id, &slot_id, "keychain", None, None, &wrapped, None).await
+        self.insert_slot(&vault_id, &slot_id, "keychain", None, None, &wrapped, None, audit).await
     }
 
     /// Adds a slot opened by `passphrase` (Argon2id with the default parameters).
@@ -79,8 +84,9 @@ impl Vaults {
         &self,
         vault: &str,
         passphrase: &Zeroizing<String>,
+        audit: &AuditScope<'_>,
     ) -> Result<SlotInfo, VaultError> {
-        self.put_passphrase_slot(vault, passphrase, false).await
+        self.put_passphrase_slot(vault, passphrase, false, audit).await
     }
 
     /// Replaces the vault's passphrase slots by one opened by `passphrase`;
@@ -89,8 +95,9 @@ impl Vaults {
         &self,
         vault: &str,
         passphrase: &Zeroizing<String>,
+        audit: &AuditScope<'_>,
     ) -> Result<SlotInfo, VaultError> {
-        self.put_passphrase_slot(vault, passphrase, true).await
+        self.put_passphrase_slot(vault, passphrase, true, audit).await
     }
 
     async fn put_passphrase_slot(
@@ -98,6 +105,7 @@ impl Vaults {
         vault: &str,
         passphrase: &Zeroizing<String>,
         replace: bool,
+        audit: &AuditScope<'_>,
     ) -> Result<SlotInfo, VaultError> {
         check_new_passphrase("the new passphrase", passphrase)?;
         let vault_id = self.vault_id(vault).await?;
@@ -109,8 +117,17 @@ impl Vaults {
         let slot_key = keys::derive_from_passphrase(passphrase, &salt, &params)?;
         let wrapped = wrap_data_key(&slot_key, &vault_id, &slot_id, &data_key)?;
         let replaced = if replace { Some("passphrase") } else { None };
-        self.insert_slot(&vault_id, &slot_id, "passphrase", Some(&salt), Some(&params), &wrapped, replaced)
-            .await
+        self.insert_slot(
+            &vault_id,
+            &slot_id,
+            "passphrase",
+            Some(&salt),
+            Some(&params),
+            &wrapped,
+            replaced,
+            audit,
+        )
+        .await
     }
 
     /// Inserts a slot; with `replace_kind`, deletes that kind's other slots in
@@ -125,6 +142,7 @@ impl Vaults {
         params: Option<&str>,
         wrapped: &[u8],
         replace_kind: Option<&str>,
+        audit: &AuditScope<'_>,
     ) -> Result<SlotInfo, VaultError> {
         let now = now_unix_ms();
         let mut transaction = self.store.begin_write().await?;
@@ -148,6 +166,7 @@ impl Vaults {
         .bind(now)
         .execute(&mut *transaction)
         .await?;
+        audit.append(&mut transaction, serde_json::json!({ "slot": slot_id, "kind": kind })).await?;
         transaction.commit().await?;
         Ok(SlotInfo { id: slot_id.to_owned(), kind: kind.to_owned(), created_at_unix_ms: now })
     }
@@ -155,7 +174,12 @@ impl Vaults {
     /// Removes a slot. Refuses to remove the last one, and the caller must be
     /// able to open the vault now, so a slot is only removed by someone who
     /// holds a way in.
-    pub async fn remove_slot(&self, vault: &str, slot_id: &str) -> Result<(), VaultError> {
+    pub async fn remove_slot(
+        &self,
+        vault: &str,
+        slot_id: &str,
+        audit: &AuditScope<'_>,
+    ) -> Result<(), VaultError> {
         let vault_id = self.vault_id(vault).await?;
         let slots = self.slots(vault).await?;
         let Some(slot) = slots.iter().find(|slot| slot.id == slot_id) else {
@@ -170,11 +194,14 @@ impl Vaults {
         }
         // Proves the vault opens now; the slot being removed may be the one that did.
         self.unlock(vault, &vault_id).await?;
+        let mut transaction = self.store.begin_write().await?;
         sqlx::query("DELETE FROM vault_slots WHERE vault_id = $1 AND id = $2")
             .bind(&vault_id)
             .bind(slot_id)
-            .execute(self.store.pool())
+            .execute(&mut *transaction)
             .await?;
+        audit.append(&mut transaction, serde_json::json!({ "slot": slot_id, "kind": slot.kind })).await?;
+        transaction.commit().await?;
         if slot.kind == "keychain" {
             let store_id = self.store.store_id().await?;
             // The slot row is gone, so the key opens nothing any more; a keychain that

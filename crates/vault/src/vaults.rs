@@ -1,6 +1,7 @@
 //! Vaults and their secrets: create a vault with its key slots, unlock it,
 //! and keep every value of every secret as a sealed version.
 
+use opsdeck_core::audit::AuditScope;
 use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::keys::{self, Key, SharedKeyAccess};
 use opsdeck_core::{Store, StoreKind};
@@ -279,7 +280,13 @@ impl Vaults {
     /// (unless `no_keychain`, or no keychain is reachable) and a passphrase
     /// slot (when a passphrase was given). At least one slot must be made.
     /// `creator` becomes the vault's first admin.
-    pub async fn init(&self, name: &str, no_keychain: bool, creator: &str) -> Result<VaultInfo, VaultError> {
+    pub async fn init(
+        &self,
+        name: &str,
+        no_keychain: bool,
+        audit: &AuditScope<'_>,
+    ) -> Result<VaultInfo, VaultError> {
+        let creator = audit.user();
         check_name("vault", name)?;
         let exists: Option<String> = sqlx::query_scalar("SELECT id FROM vaults WHERE name = $1")
             .bind(name)
@@ -364,6 +371,8 @@ impl Vaults {
         .bind(now)
         .execute(&mut *transaction)
         .await?;
+        let kinds: Vec<&str> = slots.iter().map(|slot| slot.1.as_str()).collect();
+        audit.append(&mut transaction, serde_json::json!({ "slots": kinds })).await?;
         transaction.commit().await?;
         Ok(VaultInfo {
             name: name.to_owned(),
@@ -466,7 +475,7 @@ impl Vaults {
         secret_type: SecretType,
         value: &[u8],
         metadata: &MetadataChange,
-        actor: &str,
+        audit: &AuditScope<'_>,
     ) -> Result<SecretInfo, VaultError> {
         let value = std::str::from_utf8(value).map_err(|_| {
             VaultError::Invalid("the value is not UTF-8 text; binary values are not supported yet".into())
@@ -477,7 +486,7 @@ impl Vaults {
             value: Zeroizing::new(value.to_owned()),
             metadata: metadata.clone(),
         };
-        let mut infos = self.set_many(vault, std::slice::from_ref(&write), actor).await?;
+        let mut infos = self.set_many(vault, std::slice::from_ref(&write), audit).await?;
         infos.pop().ok_or_else(|| VaultError::Invalid("nothing was stored".into()))
     }
 
@@ -487,7 +496,7 @@ impl Vaults {
         &self,
         vault: &str,
         writes: &[SecretWrite],
-        actor: &str,
+        audit: &AuditScope<'_>,
     ) -> Result<Vec<SecretInfo>, VaultError> {
         let mut checked = Vec::with_capacity(writes.len());
         for write in writes {
@@ -500,7 +509,7 @@ impl Vaults {
         // Everything the attempt does is inside its transaction, so a
         // PostgreSQL deadlock between two imports can be retried whole.
         self.store
-            .retrying(|| self.write_versions(&vault_id, &data_key, writes, &checked, actor, now))
+            .retrying(|| self.write_versions(&vault_id, &data_key, writes, &checked, audit, now))
             .await?;
         let mut infos = Vec::with_capacity(writes.len());
         for write in writes {
@@ -516,10 +525,11 @@ impl Vaults {
         data_key: &Key,
         writes: &[SecretWrite],
         checked: &[MetadataChange],
-        actor: &str,
+        audit: &AuditScope<'_>,
         now: i64,
     ) -> Result<(), VaultError> {
         let mut transaction = self.store.begin_write().await?;
+        let mut versions = serde_json::Map::new();
         for (write, metadata) in writes.iter().zip(checked) {
             let (secret_id, version) =
                 next_version(&mut transaction, vault_id, &write.name, write.secret_type, now).await?;
@@ -534,11 +544,18 @@ impl Vaults {
             .bind(nonce.to_vec())
             .bind(ciphertext)
             .bind(now)
-            .bind(actor)
+            .bind(audit.actor())
             .execute(&mut *transaction)
             .await?;
             apply_metadata(&mut transaction, &secret_id, metadata).await?;
+            versions.insert(write.name.clone(), version.into());
         }
+        // One secret's entry names its version; an import's names each secret's.
+        let extra = match (writes.len(), versions.values().next()) {
+            (1, Some(version)) => serde_json::json!({ "version": version }),
+            _ => serde_json::json!({ "versions": versions }),
+        };
+        audit.append(&mut transaction, extra).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -549,11 +566,13 @@ impl Vaults {
         vault: &str,
         name: &str,
         change: &MetadataChange,
+        audit: &AuditScope<'_>,
     ) -> Result<SecretInfo, VaultError> {
         let change = change.checked()?;
         let (_, secret_id, _, _) = self.secret_row(vault, name).await?;
         let mut transaction = self.store.begin_write().await?;
         apply_metadata(&mut transaction, &secret_id, &change).await?;
+        audit.append(&mut transaction, serde_json::json!({})).await?;
         transaction.commit().await?;
         self.info(vault, name).await
     }
@@ -658,17 +677,23 @@ impl Vaults {
         vault: &str,
         name: &str,
         to: i64,
-        actor: &str,
+        audit: &AuditScope<'_>,
     ) -> Result<SecretInfo, VaultError> {
         let old = self.get(vault, name, Some(to)).await?;
         let secret_type = SecretType::parse(&old.secret_type)?;
-        self.set(vault, name, secret_type, old.value.as_bytes(), &MetadataChange::default(), actor).await
+        self.set(vault, name, secret_type, old.value.as_bytes(), &MetadataChange::default(), audit).await
     }
 
     /// Takes back version `version` when it is the current one (a rotation
     /// whose verification failed): the version is deleted and the previous one
     /// is current again.
-    pub async fn discard_version(&self, vault: &str, name: &str, version: i64) -> Result<i64, VaultError> {
+    pub async fn discard_version(
+        &self,
+        vault: &str,
+        name: &str,
+        version: i64,
+        audit: &AuditScope<'_>,
+    ) -> Result<i64, VaultError> {
         let (_, secret_id, _, _) = self.secret_row(vault, name).await?;
         let mut transaction = self.store.begin_write().await?;
         // Lock the secret's row first (a no-op write), then read: a version
@@ -710,12 +735,13 @@ impl Vaults {
         .bind(&secret_id)
         .execute(&mut *transaction)
         .await?;
+        audit.append(&mut transaction, serde_json::json!({ "restored_version": previous })).await?;
         transaction.commit().await?;
         Ok(previous)
     }
 
     /// Deletes `vault/name` and all its versions.
-    pub async fn remove(&self, vault: &str, name: &str) -> Result<(), VaultError> {
+    pub async fn remove(&self, vault: &str, name: &str, audit: &AuditScope<'_>) -> Result<(), VaultError> {
         let (_, secret_id, _, _) = self.secret_row(vault, name).await?;
         let mut transaction = self.store.begin_write().await?;
         sqlx::query("DELETE FROM secret_versions WHERE secret_id = $1")
@@ -723,6 +749,7 @@ impl Vaults {
             .execute(&mut *transaction)
             .await?;
         sqlx::query("DELETE FROM secrets WHERE id = $1").bind(&secret_id).execute(&mut *transaction).await?;
+        audit.append(&mut transaction, serde_json::json!({})).await?;
         transaction.commit().await?;
         Ok(())
     }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{AuditFilter, Caller, Deck, DeckError};
+use opsdeck::{AuditFilter, Deck, DeckError};
 
 use super::Output;
 
@@ -56,7 +56,7 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Verify => {
-            let report = deck.audit_verify(&Caller::local_user("cli")).await?;
+            let report = deck.audit_verify(&super::cli_caller()?).await?;
             output.print(&report, |report| match (&report.first_bad, &report.problem) {
                 (None, _) => format!("ok: {} entries, chain intact\n", report.entries),
                 (Some(seq), problem) => format!(

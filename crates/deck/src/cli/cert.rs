@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{Caller, CertRecord, Deck, DeckError, DeployHook, IssueOptions};
+use opsdeck::{CertRecord, Deck, DeckError, DeployHook, IssueOptions};
 
 use super::Output;
 
@@ -250,7 +250,7 @@ fn summary_line(cert: &CertRecord) -> String {
 }
 
 pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Result<ExitCode, DeckError> {
-    let caller = Caller::local_user("cli");
+    let caller = super::cli_caller()?;
     match command {
         CertCommand::Import { paths, ca_bundle } => {
             let report = deck.cert_import(&caller, &paths, ca_bundle.as_deref()).await?;

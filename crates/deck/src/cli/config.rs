@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{Caller, Deck, DeckError};
+use opsdeck::{Deck, DeckError};
 
 use super::Output;
 
@@ -298,7 +298,7 @@ fn minute(unix_ms: i64) -> String {
 }
 
 pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> Result<ExitCode, DeckError> {
-    let caller = Caller::local_user("cli");
+    let caller = super::cli_caller()?;
     match command {
         ConfigCommand::List => {
             let projects = deck.config_projects().await?;

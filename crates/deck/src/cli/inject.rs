@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::input_error;
 use std::process::ExitCode;
 
-use opsdeck::{Caller, Deck, DeckError};
+use opsdeck::{Deck, DeckError};
 
 /// Arguments of `opsdeck run`.
 #[derive(Debug, clap::Args)]
@@ -80,7 +80,7 @@ pub(crate) async fn run(deck: &Deck, args: RunArgs) -> Result<ExitCode, DeckErro
     for assignment in &args.env {
         variables.push(split_assignment(assignment, "--env")?);
     }
-    let caller = Caller::local_user("cli");
+    let caller = super::cli_caller()?;
     // Every reference is resolved (and each reveal audited) before the command starts.
     let mut resolved = match &args.config {
         Some(target) => {
@@ -159,7 +159,7 @@ pub(crate) async fn inject(deck: &Deck, args: InjectArgs) -> Result<ExitCode, De
     let template = std::fs::read_to_string(&args.input).map_err(|error| {
         input_error(format!("cannot read the template {}: {error}", args.input.display()))
     })?;
-    let rendered = deck.render_template(&Caller::local_user("cli"), &template).await?;
+    let rendered = deck.render_template(&super::cli_caller()?, &template).await?;
     deck.write_private_output(&args.output, rendered.as_bytes(), args.force).await?;
     eprintln!("wrote {}", args.output.display());
     Ok(ExitCode::SUCCESS)

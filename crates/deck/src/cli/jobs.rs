@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Subcommand;
-use opsdeck::{Caller, Deck, DeckError, Schedule};
+use opsdeck::{Deck, DeckError, Schedule};
 
 use super::Output;
 
@@ -82,7 +82,7 @@ pub(crate) fn parse_interval(text: &str) -> Result<Duration, String> {
 }
 
 pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Result<ExitCode, DeckError> {
-    let caller = Caller::local_user("cli");
+    let caller = super::cli_caller()?;
     match command {
         JobsCommand::List => {
             let jobs = deck.jobs().await?;

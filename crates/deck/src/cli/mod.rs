@@ -165,6 +165,12 @@ pub(crate) fn import_summary(report: &opsdeck::ImportReport) -> String {
 }
 
 /// An input error with `message` (exit code 2).
+/// Who runs this command: the OS user (or, for the superuser only, the
+/// identity `OPSDECK_ACT_AS` names, audited as assumed).
+pub(crate) fn cli_caller() -> Result<opsdeck::Caller, DeckError> {
+    Ok(opsdeck::Caller::local_user_or_assumed("cli")?)
+}
+
 pub(crate) fn input_error(message: String) -> DeckError {
     opsdeck::VaultError::Invalid(message).into()
 }

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{Caller, Deck, DeckError};
+use opsdeck::{Deck, DeckError};
 use zeroize::Zeroizing;
 
 use super::Output;
@@ -43,7 +43,7 @@ pub(crate) enum NotifyCommand {
 }
 
 pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> Result<ExitCode, DeckError> {
-    let caller = Caller::local_user("cli");
+    let caller = super::cli_caller()?;
     match command {
         NotifyCommand::Add { name, url, secret_stdin } => {
             let secret = if secret_stdin {

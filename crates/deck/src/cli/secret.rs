@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use opsdeck::{
-    generate_for, Alphabet, Caller, Deck, DeckError, MetadataChange, SecretInfo, SecretType, StringPolicy,
+    generate_for, Alphabet, Deck, DeckError, MetadataChange, SecretInfo, SecretType, StringPolicy,
 };
 use zeroize::Zeroizing;
 
@@ -240,7 +240,7 @@ fn read_value_from_stdin() -> Result<Zeroizing<String>, DeckError> {
 }
 
 pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> Result<ExitCode, DeckError> {
-    let caller = Caller::local_user("cli");
+    let caller = super::cli_caller()?;
     match command {
         SecretCommand::Set { reference, secret_type, value_stdin, generate, length, alphabet, metadata } => {
             let secret_type = SecretType::parse(&secret_type).map_err(DeckError::from)?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{Caller, Deck, DeckError, Role};
+use opsdeck::{Deck, DeckError, Role};
 use zeroize::Zeroizing;
 
 use super::{input_error, read_passphrase_from_stdin, Output};
@@ -146,7 +146,7 @@ pub(crate) async fn run_vault(
     command: VaultCommand,
     output: Output,
 ) -> Result<ExitCode, DeckError> {
-    let caller = Caller::local_user("cli");
+    let caller = super::cli_caller()?;
     match command {
         VaultCommand::Init { name, no_keychain } => {
             let vault = deck.vault_init(&caller, &name, no_keychain).await?;
