@@ -35,7 +35,11 @@ impl Backend {
         DeckOptions {
             data_dir: Some(self.data_dir.path().to_path_buf()),
             database_url: self.database_url.clone(),
-            keys: KeyAccess { passphrase: passphrase.map(|text| text.to_owned().into()), no_keychain: true },
+            keys: KeyAccess {
+                passphrase: passphrase.map(|text| text.to_owned().into()),
+                no_keychain: true,
+                key_dir: None,
+            },
             ..DeckOptions::default()
         }
     }

@@ -191,7 +191,11 @@ fn main() {
         let options = DeckOptions {
             data_dir: Some(dir.path().to_path_buf()),
             database_url: None,
-            keys: KeyAccess { passphrase: Some("bench passphrase".to_owned().into()), no_keychain: true },
+            keys: KeyAccess {
+                passphrase: Some("bench passphrase".to_owned().into()),
+                no_keychain: true,
+                key_dir: None,
+            },
             ..DeckOptions::default()
         };
         let deck = Deck::open(options).await.expect("deck");

@@ -105,7 +105,11 @@ impl Deckplace {
         let options = DeckOptions {
             data_dir: Some(self.dir.path().to_path_buf()),
             database_url: Some(self.database_url.clone()).filter(|url| !url.is_empty()),
-            keys: KeyAccess { passphrase: Some(PASSPHRASE.to_owned().into()), no_keychain: true },
+            keys: KeyAccess {
+                passphrase: Some(PASSPHRASE.to_owned().into()),
+                no_keychain: true,
+                key_dir: None,
+            },
             ..DeckOptions::default()
         };
         Deck::open(options).await.expect("open the deck")

@@ -180,7 +180,7 @@ fn pause_run_now_and_resume_change_what_runs_and_are_audited() {
 async fn deck_with_passphrase(dir: &Path) -> Deck {
     Deck::open(DeckOptions {
         data_dir: Some(dir.to_path_buf()),
-        keys: KeyAccess { passphrase: Some(PASSPHRASE.to_owned().into()), no_keychain: true },
+        keys: KeyAccess { passphrase: Some(PASSPHRASE.to_owned().into()), no_keychain: true, key_dir: None },
         ..DeckOptions::default()
     })
     .await

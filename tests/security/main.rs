@@ -373,3 +373,160 @@ fn a_postgresql_server_with_a_certificate_from_another_ca_or_for_another_name_is
     let output = cli(dir.path(), &url("localhost", "verify-ca", stranger.path()), &["status"], None);
     assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+/// `opsdeck audit verify --json` in `dir`: its exit code and report.
+fn audit_verify(dir: &Path) -> (Option<i32>, Value, String) {
+    let output = cli(dir, "", &["--json", "audit", "verify"], None);
+    let report = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (output.status.code(), report, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// A store with a few audited changes, its trail checked once.
+fn store_with_a_trail() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), "", &["vault", "init", "prod", "--no-keychain"], None);
+    for value in ["v1", "v2", "v3"] {
+        ok(
+            dir.path(),
+            "",
+            &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"],
+            Some(value),
+        );
+    }
+    let (code, report, stderr) = audit_verify(dir.path());
+    assert_eq!(code, Some(0), "{report} {stderr}");
+    dir
+}
+
+#[test]
+fn wiping_every_audit_entry_and_the_head_record_is_found() {
+    let dir = store_with_a_trail();
+    sqlite(dir.path(), "DELETE FROM audit_log");
+    sqlite(dir.path(), "DELETE FROM store_meta WHERE key = 'audit_head'");
+    let (code, report, stderr) = audit_verify(dir.path());
+    assert_eq!(code, Some(1), "an empty trail that once had entries verified: {report} {stderr}");
+    assert!(report["problem"].as_str().unwrap().contains("wiped"), "{report}");
+    // Nothing audited happens on it until someone looks.
+    let output = cli(dir.path(), "", &["secret", "get", "prod/db"], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn restoring_an_older_copy_of_the_store_in_place_is_found_until_it_is_accepted_on_purpose() {
+    let dir = store_with_a_trail();
+    let db = dir.path().join("opsdeck.db");
+    let copy = dir.path().join("older.db");
+    let backup = |from: &Path, to: &Path| {
+        let status = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(format!(
+                "import sqlite3; s = sqlite3.connect('{}'); d = sqlite3.connect('{}'); s.backup(d); d.close()",
+                from.display(),
+                to.display()
+            ))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    backup(&db, &copy);
+    // Later changes, among them one that should stay on record.
+    ok(
+        dir.path(),
+        "",
+        &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"],
+        Some("v4"),
+    );
+    ok(dir.path(), "", &["vault", "member", "set", "prod", "mallory", "admin"], None);
+    // Someone puts the older copy back in place: the trail is whole in itself.
+    backup(&copy, &db);
+
+    let (code, report, _) = audit_verify(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    let problem = report["problem"].as_str().unwrap();
+    assert!(problem.contains("rolled back") && problem.contains("restored in place"), "{problem}");
+    let output = cli(dir.path(), "", &["secret", "set", "prod/db", "--value-stdin"], Some("v5"));
+    assert_eq!(output.status.code(), Some(2), "a change was recorded on a rolled-back trail");
+
+    // A restore on purpose is accepted, and the trail says so.
+    let entry = ok(dir.path(), "", &["audit", "reanchor"], None);
+    assert_eq!(entry["action"], "audit.reanchor");
+    assert!(
+        entry["details"]["checkpoint_was"].as_i64().unwrap() > entry["seq"].as_i64().unwrap() - 2,
+        "{entry}"
+    );
+    assert_eq!(audit_verify(dir.path()).0, Some(0));
+}
+
+#[test]
+fn deleting_the_audit_key_record_never_makes_a_new_key_over_the_chain() {
+    let dir = store_with_a_trail();
+    sqlite(dir.path(), "DELETE FROM deck_keys WHERE name = 'audit'");
+    let output = cli(dir.path(), "", &["--json", "audit", "verify"], None);
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("no record of its `audit` key") && said.contains("restore"), "{said}");
+    assert_eq!(sqlite(dir.path(), "SELECT COUNT(*) FROM deck_keys WHERE name = 'audit'").trim(), "[(0,)]");
+}
+
+#[test]
+fn rewriting_the_chain_with_the_vault_passphrase_is_found() {
+    use opsdeck_core::keys::{derive_from_passphrase, mac_of};
+    use sqlx::{Connection, Row};
+    let dir = store_with_a_trail();
+    // The attacker has the store and the passphrase every member of a
+    // passphrase vault knows (not this machine's data dir): they derive the
+    // key as a passphrase-only deck would and rewrite entry 2 and everything after.
+    let url = format!("sqlite://{}", dir.path().join("opsdeck.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let store_id: String = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'store_id'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        let (salt, params): (Vec<u8>, String) =
+            sqlx::query_as("SELECT kdf_salt, kdf_params FROM deck_keys WHERE name = 'audit'")
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+        let key = derive_from_passphrase(PASSPHRASE, &salt, &params).unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'cli:someone-else' WHERE seq = 2").execute(&mut db).await.unwrap();
+        let rows = sqlx::query("SELECT seq, at_unix_ms, actor, action, target, outcome, details, correlation_id FROM audit_log ORDER BY seq")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+        let mut previous = mac_of(&key, &[b"audit genesis", store_id.as_bytes()]).to_vec();
+        let mut last = (0_i64, Vec::new());
+        for row in rows {
+            let seq: i64 = row.get(0);
+            let at: i64 = row.get(1);
+            let texts: Vec<String> = (2..8).map(|i| row.get::<String, _>(i)).collect();
+            let (seq_bytes, at_bytes) = (seq.to_be_bytes(), at.to_be_bytes());
+            let mut parts: Vec<&[u8]> = vec![&seq_bytes, &at_bytes];
+            parts.extend(texts.iter().map(|text| text.as_bytes()));
+            parts.push(&previous);
+            let mac = mac_of(&key, &parts).to_vec();
+            sqlx::query("UPDATE audit_log SET prev_mac = $1, mac = $2 WHERE seq = $3")
+                .bind(&previous)
+                .bind(&mac)
+                .bind(seq)
+                .execute(&mut db)
+                .await
+                .unwrap();
+            previous = mac.clone();
+            last = (seq, mac);
+        }
+        let head_mac = mac_of(&key, &[b"audit head", &last.0.to_be_bytes(), &last.1]);
+        let head = format!("{}:{}:{}", last.0, hex_of(&last.1), hex_of(&head_mac));
+        sqlx::query("UPDATE store_meta SET value = $1 WHERE key = 'audit_head'").bind(head).execute(&mut db).await.unwrap();
+    });
+    // Even without this machine's checkpoint, the rewritten chain fails.
+    std::fs::remove_dir_all(dir.path().join("audit-anchors")).unwrap();
+    let (code, report, stderr) = audit_verify(dir.path());
+    assert_eq!(code, Some(1), "a chain rewritten with the passphrase verified: {report} {stderr}");
+    assert_eq!(report["first_bad"], 1, "{report}");
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

@@ -10,7 +10,9 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::keys::{mac_of, macs_equal, Key};
+use std::path::PathBuf;
+
+use crate::keys::{load_or_create_key, mac_of, macs_equal, Key, KeyAccess};
 use crate::store::WriteTransaction;
 use crate::{Caller, CoreError, Store};
 
@@ -18,7 +20,6 @@ use crate::{Caller, CoreError, Store};
 pub const AUDIT_KEY_NAME: &str = "audit";
 
 const HEAD_META_KEY: &str = "audit_head";
-const GENESIS_MAC: [u8; 32] = [0; 32];
 const VERIFY_PAGE: i64 = 2000;
 
 /// How an audited action ended.
@@ -123,11 +124,19 @@ pub struct VerifyReport {
 pub struct AuditLog {
     store: Store,
     key: Key,
+    /// The store's id: the chain's first link is bound to it.
+    store_id: String,
+    /// The checkpoint kept outside the store, if this process keeps one.
+    anchor: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditLog").field("store", &self.store).field("key", &"<redacted>").finish()
+        f.debug_struct("AuditLog")
+            .field("store", &self.store)
+            .field("key", &"<redacted>")
+            .field("anchor", &self.anchor)
+            .finish()
     }
 }
 
@@ -173,10 +182,165 @@ fn entry_from_row(row: Row) -> AuditEntry {
 const SELECT_COLUMNS: &str =
     "seq, at_unix_ms, actor, action, target, outcome, details, correlation_id, prev_mac, mac";
 
+/// What the first entry follows: a MAC of the store's id under the audit
+/// key, so a chain is bound to its store and its key (a chain copied from
+/// another store, or rewritten under another key, does not verify).
+fn genesis_mac(key: &Key, store_id: &str) -> Vec<u8> {
+    mac_of(key, &[b"audit genesis", store_id.as_bytes()]).to_vec()
+}
+
+fn anchor_mac(key: &Key, store_id: &str, seq: i64, mac: &[u8]) -> [u8; 32] {
+    mac_of(key, &[b"audit anchor", store_id.as_bytes(), &seq.to_be_bytes(), mac])
+}
+
+/// A checkpoint of the chain kept outside the store: the newest entry this
+/// machine saw (its sequence number and MAC), MACed. The store's chain must
+/// always reach it with the same MAC there; a store restored in place from an
+/// older copy, rolled back or wiped does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Anchor {
+    seq: i64,
+    mac: Vec<u8>,
+}
+
 impl AuditLog {
-    /// The audit log of `store`, written and checked with `key`.
-    pub fn new(store: Store, key: Key) -> AuditLog {
-        AuditLog { store, key }
+    /// The audit log of `store`: its key loaded (or made, for a store that
+    /// never had one), its anchor kept in `anchor_dir` (the data dir).
+    ///
+    /// A store whose trail has entries, or whose anchor exists, but whose
+    /// key record is gone gets no new key: that would hide the old chain.
+    pub async fn open(
+        store: Store,
+        access: &KeyAccess,
+        anchor_dir: Option<PathBuf>,
+    ) -> Result<AuditLog, CoreError> {
+        let store_id = store.store_id().await?;
+        let anchor = anchor_dir.map(|dir| dir.join("audit-anchors").join(&store_id));
+        let has_record: Option<String> = sqlx::query_scalar("SELECT name FROM deck_keys WHERE name = $1")
+            .bind(AUDIT_KEY_NAME)
+            .fetch_optional(store.pool())
+            .await?;
+        if has_record.is_none() {
+            let last = AuditLog::last_seq(&store).await?;
+            let head: Option<String> = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = $1")
+                .bind(HEAD_META_KEY)
+                .fetch_optional(store.pool())
+                .await?;
+            let evidence = if last > 0 {
+                Some(format!("its audit trail has {last} entries"))
+            } else if head.is_some() {
+                Some("its audit trail's head record is there".to_owned())
+            } else {
+                anchor.as_ref().filter(|path| path.exists()).map(|path| {
+                    format!("this machine keeps a checkpoint of its audit trail ({})", path.display())
+                })
+            };
+            if let Some(evidence) = evidence {
+                return Err(CoreError::KeyRecordMissing { name: AUDIT_KEY_NAME.to_owned(), evidence });
+            }
+        }
+        let key = load_or_create_key(&store, AUDIT_KEY_NAME, access).await?;
+        Ok(AuditLog { store, key, store_id, anchor })
+    }
+
+    /// Reads this machine's checkpoint; `None` when it keeps none yet.
+    fn read_anchor(&self) -> Result<Option<Anchor>, String> {
+        let Some(path) = &self.anchor else { return Ok(None) };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(format!("its checkpoint {} cannot be read: {error}", path.display())),
+        };
+        let parts: Vec<&str> = text.split_whitespace().collect();
+        let parsed = match parts[..] {
+            ["v1", seq, mac, check] => {
+                seq.parse::<i64>().ok().zip(hex::decode(mac).ok()).zip(hex::decode(check).ok())
+            }
+            _ => None,
+        };
+        let Some(((seq, mac), check)) = parsed else {
+            return Err(format!("its checkpoint {} is unreadable", path.display()));
+        };
+        if !macs_equal(&anchor_mac(&self.key, &self.store_id, seq, &mac), &check) {
+            return Err(format!("its checkpoint {} was edited", path.display()));
+        }
+        Ok(Some(Anchor { seq, mac }))
+    }
+
+    /// Moves this machine's checkpoint forward to the chain's newest entry
+    /// (never back). Failing to write it is logged, not fatal: the entry is
+    /// committed, and the next one moves the checkpoint on.
+    pub async fn advance_anchor(&self) {
+        let Some(path) = &self.anchor else { return };
+        let tail: Result<Option<(i64, Vec<u8>)>, _> =
+            sqlx::query_as("SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(self.store.pool())
+                .await;
+        let Ok(Some((seq, mac))) = tail else { return };
+        if matches!(self.read_anchor(), Ok(Some(anchor)) if anchor.seq >= seq) {
+            return;
+        }
+        let text = format!(
+            "v1 {seq} {} {}\n",
+            hex::encode(&mac),
+            hex::encode(anchor_mac(&self.key, &self.store_id, seq, &mac))
+        );
+        if let Err(error) = write_replacing(path, text.as_bytes()) {
+            tracing::warn!(path = %path.display(), %error, "could not move the audit checkpoint forward");
+        }
+    }
+
+    /// Forgets this machine's checkpoint (after a deliberate restore of an
+    /// older store in place) and returns the sequence number it named; the
+    /// caller records that it did, which anchors the chain anew.
+    pub fn forget_anchor(&self) -> Result<Option<i64>, CoreError> {
+        let Some(path) = &self.anchor else { return Ok(None) };
+        let seen = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.split_whitespace().nth(1).and_then(|seq| seq.parse().ok()));
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(seen),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(CoreError::AuditChainBroken {
+                problem: format!("the checkpoint {} cannot be removed: {error}", path.display()),
+            }),
+        }
+    }
+
+    /// What is wrong when the store's chain (ending at `last_seq`) does not
+    /// reach this machine's checkpoint `anchor` (as read once by the caller:
+    /// other processes move it on) with the same entry there; `mac_at_anchor`
+    /// is the store's MAC of that entry (`None` when there is no such entry).
+    fn anchor_problem(
+        anchor: Result<Option<Anchor>, String>,
+        last_seq: i64,
+        mac_at_anchor: Option<&[u8]>,
+    ) -> Option<(i64, String)> {
+        let anchor = match anchor {
+            Ok(Some(anchor)) => anchor,
+            Ok(None) => return None,
+            Err(problem) => return Some((last_seq.max(1), problem)),
+        };
+        if last_seq < anchor.seq {
+            return Some((
+                last_seq + 1,
+                format!(
+                    "this machine saw entry {} but the store's trail ends at {last_seq}: the store was rolled \
+                     back, restored in place from an older copy, or wiped",
+                    anchor.seq
+                ),
+            ));
+        }
+        match mac_at_anchor {
+            Some(mac) if macs_equal(mac, &anchor.mac) => None,
+            _ => Some((
+                anchor.seq,
+                format!(
+                    "entry {} is not the one this machine saw there: the store's trail was replaced",
+                    anchor.seq
+                ),
+            )),
+        }
     }
 
     /// Appends one entry for `caller` and returns it. Safe to call from many
@@ -195,6 +359,7 @@ impl AuditLog {
         let mut transaction = self.store.begin_write().await?;
         let entry = self.append_in(&mut transaction, caller, event, details).await?;
         transaction.commit().await?;
+        self.advance_anchor().await;
         Ok(entry)
     }
 
@@ -224,13 +389,29 @@ impl AuditLog {
             .fetch_optional(&mut **transaction)
             .await?;
         let tail_seq = tail.as_ref().map_or(0, |(seq, _)| *seq);
-        let tail_mac = tail.as_ref().map_or(GENESIS_MAC.to_vec(), |(_, mac)| mac.clone());
+        let tail_mac =
+            tail.as_ref().map_or_else(|| genesis_mac(&self.key, &self.store_id), |(_, mac)| mac.clone());
         let head_problem = match head {
             None if tail_seq == 0 => None,
             None => Some("the head record is missing".to_owned()),
             Some(text) => self.check_head(&text, tail_seq, &tail_mac).map(|(_, problem)| problem),
         };
         if let Some(problem) = head_problem {
+            return Err(CoreError::AuditChainBroken { problem });
+        }
+        // The chain must still reach this machine's checkpoint.
+        let anchor = self.read_anchor();
+        let mac_at_anchor: Option<Vec<u8>> = match &anchor {
+            Ok(Some(anchor)) if anchor.seq == tail_seq => Some(tail_mac.clone()),
+            Ok(Some(anchor)) => {
+                sqlx::query_scalar("SELECT mac FROM audit_log WHERE seq = $1")
+                    .bind(anchor.seq)
+                    .fetch_optional(&mut **transaction)
+                    .await?
+            }
+            _ => None,
+        };
+        if let Some((_, problem)) = AuditLog::anchor_problem(anchor, tail_seq, mac_at_anchor.as_deref()) {
             return Err(CoreError::AuditChainBroken { problem });
         }
         let (seq, prev_mac) = (tail_seq + 1, tail_mac);
@@ -321,7 +502,11 @@ impl AuditLog {
     /// Checks the whole chain, oldest first, and reports the first problem.
     pub async fn verify(&self) -> Result<VerifyReport, CoreError> {
         let mut expected_seq = 1_i64;
-        let mut previous_mac = GENESIS_MAC.to_vec();
+        let mut previous_mac = genesis_mac(&self.key, &self.store_id);
+        // Read once: other processes move it on while the chain is walked.
+        let anchor = self.read_anchor();
+        let anchor_seq = anchor.as_ref().ok().and_then(|anchor| anchor.as_ref().map(|anchor| anchor.seq));
+        let mut mac_at_anchor: Option<Vec<u8>> = None;
         let mut checked = 0_i64;
         let bad = |first_bad: i64, checked: i64, problem: String| VerifyReport {
             ok: false,
@@ -350,14 +535,20 @@ impl AuditLog {
                     ));
                 }
                 if !macs_equal(&row.8, &previous_mac) {
-                    return Ok(bad(
-                        seq,
-                        checked,
-                        format!("entry {seq} was inserted or moved: it does not follow entry {}", seq - 1),
-                    ));
+                    let problem = if seq == 1 {
+                        "entry 1 does not begin this store's chain: the trail was copied from another store \
+                         or written under another key"
+                            .to_owned()
+                    } else {
+                        format!("entry {seq} was inserted or moved: it does not follow entry {}", seq - 1)
+                    };
+                    return Ok(bad(seq, checked, problem));
                 }
                 if !macs_equal(&entry_mac(&self.key, &row), &row.9) {
                     return Ok(bad(seq, checked, format!("entry {seq} was edited or forged")));
+                }
+                if Some(seq) == anchor_seq {
+                    mac_at_anchor = Some(row.9.clone());
                 }
                 previous_mac = row.9;
                 checked += 1;
@@ -374,7 +565,8 @@ impl AuditLog {
             None if last_seq == 0 => None,
             None => Some((1, "the head record is missing".to_owned())),
             Some(text) => self.check_head(&text, last_seq, &previous_mac),
-        };
+        }
+        .or_else(|| AuditLog::anchor_problem(anchor, last_seq, mac_at_anchor.as_deref()));
         Ok(match head_problem {
             None => VerifyReport { ok: true, entries: checked, first_bad: None, problem: None },
             Some((first_bad, problem)) => bad(first_bad, checked, problem),
@@ -492,4 +684,36 @@ impl<'a> AuditScope<'a> {
     pub fn written(&self) -> Option<AuditEntry> {
         self.written.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
+}
+
+/// Replaces `path` with `bytes` through a new sibling renamed over it (never
+/// half-written), readable by its owner only.
+fn write_replacing(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut suffix = [0_u8; 6];
+    getrandom::fill(&mut suffix).map_err(|error| std::io::Error::other(error.to_string()))?;
+    let sibling = dir.join(format!(
+        ".{}.{}",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        hex::encode(suffix)
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = (|| {
+        let mut file = options.open(&sibling)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&sibling, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&sibling);
+    }
+    written
 }

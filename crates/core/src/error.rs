@@ -155,6 +155,25 @@ pub enum CoreError {
         problem: String,
     },
 
+    /// A key's record is gone from the store while the key (or what it
+    /// protects) is still there: a new key is not made over it.
+    #[error("the store has no record of its `{name}` key, yet {evidence}: the record was deleted (or the store replaced). A new key would hide what the old one protects, so none is made; restore the store from a backup, or ask whoever administers it what changed")]
+    KeyRecordMissing {
+        /// The key's name.
+        name: String,
+        /// What shows the key existed.
+        evidence: String,
+    },
+
+    /// The part of a passphrase key kept in the data dir is not there.
+    #[error("the `{name}` key is made of the passphrase and a file kept beside the store, and {} is missing on this machine; copy it (mode 0600) from the machine that set the deck up, or restore it from a backup", path.display())]
+    KeyPartMissing {
+        /// The key's name.
+        name: String,
+        /// Where the file should be.
+        path: PathBuf,
+    },
+
     /// Sealed data in the store failed its integrity check.
     #[error("sealed data in the store failed its integrity check (changed, damaged or sealed under another key); restore it from a backup or set it again")]
     SealedDataDamaged,
@@ -273,6 +292,8 @@ impl CoreError {
             CoreError::PassphraseNeeded { .. } => "passphrase_needed",
             CoreError::WrongPassphrase => "wrong_passphrase",
             CoreError::AuditChainBroken { .. } => "audit_chain_broken",
+            CoreError::KeyRecordMissing { .. } => "key_record_missing",
+            CoreError::KeyPartMissing { .. } => "key_part_missing",
             CoreError::UnknownJob { .. } => "unknown_job",
             CoreError::SealedDataDamaged => "sealed_data_damaged",
             CoreError::UnknownTarget { .. } => "unknown_target",

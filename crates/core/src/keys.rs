@@ -35,6 +35,11 @@ pub struct KeyAccess {
     pub passphrase: Option<Zeroizing<String>>,
     /// Never use the OS keychain (passphrase keys only).
     pub no_keychain: bool,
+    /// Where the second half of passphrase keys lives (the data dir): a
+    /// random file mixed into each key, so knowing the passphrase (as every
+    /// member who opens a passphrase vault does) is not enough to compute
+    /// the deck's keys. `None` derives keys from the passphrase alone.
+    pub key_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for KeyAccess {
@@ -42,6 +47,7 @@ impl std::fmt::Debug for KeyAccess {
         f.debug_struct("KeyAccess")
             .field("passphrase", &self.passphrase.as_ref().map(|_| "<redacted>"))
             .field("no_keychain", &self.no_keychain)
+            .field("key_dir", &self.key_dir)
             .finish()
     }
 }
@@ -165,9 +171,11 @@ pub async fn keychain_put(store_id: String, name: String, key: Key) -> Result<()
 /// Whether any of the deck's own keys (the audit key) is derived from the
 /// passphrase rather than kept in the OS keychain.
 pub async fn deck_keys_under_passphrase(store: &Store) -> Result<bool, CoreError> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deck_keys WHERE source = 'passphrase'")
-        .fetch_one(store.pool())
-        .await?;
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM deck_keys WHERE source IN ('passphrase', 'passphrase+file')",
+    )
+    .fetch_one(store.pool())
+    .await?;
     Ok(count > 0)
 }
 
@@ -191,23 +199,26 @@ pub async fn keychain_delete(store_id: String, name: String) -> Result<(), Strin
 /// written wins and the other loads it.
 pub async fn load_or_create_key(store: &Store, name: &str, access: &KeyAccess) -> Result<Key, CoreError> {
     let store_id = store.store_id().await?;
-    for attempt in 0..20 {
-        match load_key(store, &store_id, name, access).await {
+    let mut attempt = 0;
+    loop {
+        let result = match load_key(store, &store_id, name, access).await {
             Ok(Some(key)) => return Ok(key),
-            Ok(None) => {
-                if let Some(key) = create_key(store, &store_id, name, access).await? {
-                    return Ok(key);
-                }
-                // Another process wrote the record first: load its key.
-            }
-            // The winner of a creation race writes the keychain item just after its record.
-            Err(CoreError::KeyNotInKeychain { .. }) if attempt < 19 => {
+            // No record: make the key (`None` when another process wrote the record first).
+            Ok(None) => create_key(store, &store_id, name, access).await,
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(Some(key)) => return Ok(key),
+            Ok(None) => {}
+            // The winner of a creation race writes the keychain item just after its
+            // record (and its data-dir part just before): give it a moment.
+            Err(CoreError::KeyNotInKeychain { .. } | CoreError::KeyRecordMissing { .. }) if attempt < 20 => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
             Err(error) => return Err(error),
         }
+        attempt += 1;
     }
-    Err(CoreError::KeyNotInKeychain { name: name.to_owned() })
 }
 
 type KeyRecord = (String, Option<Vec<u8>>, Option<String>, Vec<u8>);
@@ -240,11 +251,31 @@ async fn load_key(
             let params = params.ok_or_else(|| CoreError::KeyRecordDamaged("missing parameters".into()))?;
             derive_from_passphrase(passphrase, &salt, &params)?
         }
+        "passphrase+file" => {
+            let passphrase =
+                access.passphrase.as_ref().ok_or(CoreError::PassphraseNeeded { name: name.to_owned() })?;
+            let salt = salt.ok_or_else(|| CoreError::KeyRecordDamaged("missing salt".into()))?;
+            let params = params.ok_or_else(|| CoreError::KeyRecordDamaged("missing parameters".into()))?;
+            let path = pepper_path(access, store_id, name)?;
+            let pepper = match std::fs::read(&path) {
+                Ok(bytes) => Zeroizing::new(bytes),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(CoreError::KeyPartMissing { name: name.to_owned(), path })
+                }
+                Err(error) => {
+                    return Err(CoreError::KeyRecordDamaged(format!(
+                        "cannot read {}: {error}",
+                        path.display()
+                    )))
+                }
+            };
+            with_pepper(&derive_from_passphrase(passphrase, &salt, &params)?, &pepper)
+        }
         other => return Err(CoreError::KeyRecordDamaged(format!("unknown key source `{other}`"))),
     };
     if !macs_equal(&mac_of(&key, &[CHECK_TEXT]), &check) {
         return Err(match source.as_str() {
-            "passphrase" => CoreError::WrongPassphrase,
+            "passphrase" | "passphrase+file" => CoreError::WrongPassphrase,
             _ => CoreError::KeyMismatch { name: name.to_owned() },
         });
     }
@@ -261,6 +292,14 @@ async fn create_key(
     let keychain_failure = if access.no_keychain {
         "the keychain is turned off (--no-keychain)".to_owned()
     } else {
+        // A keychain that still holds this store's key means its record was
+        // deleted: a new key would silently replace the one the chain is under.
+        if let Ok(Some(_)) = keychain_get(store_id.to_owned(), name.to_owned()).await {
+            return Err(CoreError::KeyRecordMissing {
+                name: name.to_owned(),
+                evidence: format!("the OS keychain still holds `{KEYCHAIN_SERVICE}` / `{store_id}/{name}`"),
+            });
+        }
         let key = random_key()?;
         // The record goes first so that only the winner of a race touches the keychain.
         if !insert_key_record(store, name, "keychain", None, None, &key).await? {
@@ -284,11 +323,73 @@ async fn create_key(
     let mut salt = [0_u8; 16];
     getrandom::fill(&mut salt).map_err(|error| CoreError::Random(error.to_string()))?;
     let params = format!("{ARGON2_M_KIB},{ARGON2_T},{ARGON2_P}");
-    let key = derive_from_passphrase(passphrase, &salt, &params)?;
-    if !insert_key_record(store, name, "passphrase", Some(&salt), Some(&params), &key).await? {
+    let derived = derive_from_passphrase(passphrase, &salt, &params)?;
+    if access.key_dir.is_none() {
+        if !insert_key_record(store, name, "passphrase", Some(&salt), Some(&params), &derived).await? {
+            return Ok(None);
+        }
+        return Ok(Some(derived));
+    }
+    // The second half: a random file beside the store, written before the
+    // record (a record without its file would lock the deck).
+    let path = pepper_path(access, store_id, name)?;
+    if path.exists() {
+        return Err(CoreError::KeyRecordMissing {
+            name: name.to_owned(),
+            evidence: path.display().to_string(),
+        });
+    }
+    let pepper = random_key()?;
+    write_private_file(&path, pepper.as_ref())?;
+    let key = with_pepper(&derived, pepper.as_ref());
+    if !insert_key_record(store, name, "passphrase+file", Some(&salt), Some(&params), &key).await? {
+        // Another process made the key first: its file is the one that counts.
+        let _ = std::fs::remove_file(&path);
         return Ok(None);
     }
     Ok(Some(key))
+}
+
+/// The file holding the second half of passphrase key `name` of `store_id`.
+fn pepper_path(access: &KeyAccess, store_id: &str, name: &str) -> Result<std::path::PathBuf, CoreError> {
+    let dir = access.key_dir.as_ref().ok_or_else(|| {
+        CoreError::KeyRecordDamaged(format!(
+            "the key `{name}` has a part kept in the data dir, and none was given"
+        ))
+    })?;
+    Ok(dir.join("keys").join(format!("{store_id}.{name}.key-part")))
+}
+
+/// A passphrase-derived key mixed with the random part kept in the data dir.
+fn with_pepper(derived: &Key, pepper: &[u8]) -> Key {
+    Zeroizing::new(mac_of(derived, &[b"opsdeck key with its data-dir part", pepper]))
+}
+
+/// Writes `bytes` to a new file only its owner may read (its directory too);
+/// refuses to replace an existing file.
+pub fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), CoreError> {
+    use std::io::Write;
+    let failed = |error: std::io::Error| {
+        CoreError::KeyRecordDamaged(format!("cannot write {}: {error}", path.display()))
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)?;
+        }
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(failed)?;
+    file.write_all(bytes).map_err(failed)?;
+    file.sync_all().map_err(failed)
 }
 
 /// Writes a key's record; false when a record of that name already exists.
@@ -343,7 +444,11 @@ mod tests {
 
     #[test]
     fn key_access_debug_hides_the_passphrase() {
-        let access = KeyAccess { passphrase: Some(Zeroizing::new("hunter2".into())), no_keychain: true };
+        let access = KeyAccess {
+            passphrase: Some(Zeroizing::new("hunter2".into())),
+            no_keychain: true,
+            key_dir: None,
+        };
         assert!(!format!("{access:?}").contains("hunter2"));
     }
 }

@@ -54,7 +54,11 @@ async fn list_10k() {
     let dir = tempfile::tempdir().expect("temp dir");
     let options = DeckOptions {
         data_dir: Some(dir.path().to_path_buf()),
-        keys: KeyAccess { passphrase: Some(Zeroizing::new("bench passphrase".into())), no_keychain: true },
+        keys: KeyAccess {
+            passphrase: Some(Zeroizing::new("bench passphrase".into())),
+            no_keychain: true,
+            key_dir: None,
+        },
         ..DeckOptions::default()
     };
     let deck = Deck::open(options).await.expect("open deck");

@@ -70,7 +70,7 @@ impl Deck {
         self.require(caller, vault, Role::Admin, "vault.member_set", &target, "changing members").await?;
         let audit = self.audit.scope(caller, "vault.member_set", &target, serde_json::json!({})).await?;
         let info = self.vaults.set_member(vault, member, role, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         Ok(info)
     }
 
@@ -85,7 +85,7 @@ impl Deck {
         self.require(caller, vault, Role::Admin, "vault.member_remove", &target, "changing members").await?;
         let audit = self.audit.scope(caller, "vault.member_remove", &target, serde_json::json!({})).await?;
         self.vaults.remove_member(vault, member, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         Ok(())
     }
 
@@ -108,7 +108,7 @@ impl Deck {
             Some(passphrase) => self.vaults.add_passphrase_slot(vault, passphrase, &audit).await?,
             None => self.vaults.add_keychain_slot(vault, &audit).await?,
         };
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         Ok(slot)
     }
 
@@ -135,7 +135,7 @@ impl Deck {
         }
         let audit = self.audit.scope(caller, "vault.passphrase", vault, serde_json::json!({})).await?;
         let slot = self.vaults.change_passphrase(vault, &new_passphrase, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         Ok(slot)
     }
 
@@ -149,7 +149,7 @@ impl Deck {
         self.require(caller, vault, Role::Admin, "vault.slot_remove", vault, "managing key slots").await?;
         let audit = self.audit.scope(caller, "vault.slot_remove", vault, serde_json::json!({})).await?;
         self.vaults.remove_slot(vault, slot_id, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         Ok(())
     }
 }

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use opsdeck_core::audit::{AuditEvent, AuditLog, AuditScope, AUDIT_KEY_NAME};
+use opsdeck_core::audit::{AuditEvent, AuditLog, AuditScope};
 use opsdeck_core::events::EventBus;
-use opsdeck_core::keys::{load_or_create_key, SharedKeyAccess};
+use opsdeck_core::keys::SharedKeyAccess;
 use opsdeck_core::Store;
 
 use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, DeckEvent, Outcome, VerifyReport};
@@ -17,6 +17,8 @@ use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, DeckEvent, Outcome
 pub(crate) struct AuditService {
     store: Store,
     keys: SharedKeyAccess,
+    /// Where this machine keeps its checkpoint of the chain (the data dir).
+    anchor_dir: std::path::PathBuf,
     events: EventBus,
     log: tokio::sync::OnceCell<AuditLog>,
     /// Entries this process recorded (and announced) that the follower has
@@ -28,10 +30,16 @@ pub(crate) struct AuditService {
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl AuditService {
-    pub(crate) fn new(store: Store, keys: SharedKeyAccess, events: EventBus) -> Arc<AuditService> {
+    pub(crate) fn new(
+        store: Store,
+        keys: SharedKeyAccess,
+        anchor_dir: std::path::PathBuf,
+        events: EventBus,
+    ) -> Arc<AuditService> {
         Arc::new(AuditService {
             store,
             keys,
+            anchor_dir,
             events,
             log: tokio::sync::OnceCell::new(),
             announced_here: std::sync::Mutex::new(std::collections::BTreeSet::new()),
@@ -79,8 +87,9 @@ impl AuditService {
     async fn log(&self) -> Result<&AuditLog, DeckError> {
         self.log
             .get_or_try_init(|| async {
-                let key = load_or_create_key(&self.store, AUDIT_KEY_NAME, &self.keys.snapshot()).await?;
-                Ok::<_, DeckError>(AuditLog::new(self.store.clone(), key))
+                let access = self.keys.snapshot();
+                let log = AuditLog::open(self.store.clone(), &access, Some(self.anchor_dir.clone())).await?;
+                Ok::<_, DeckError>(log)
             })
             .await
     }
@@ -129,8 +138,11 @@ impl AuditService {
     }
 
     /// Tells the app and the log about the entry a committed change wrote.
-    pub(crate) fn announce(&self, scope: &AuditScope<'_>) {
+    pub(crate) async fn announce(&self, scope: &AuditScope<'_>) {
         let Some(entry) = scope.written() else { return };
+        if let Some(log) = self.log.get() {
+            log.advance_anchor().await;
+        }
         tracing::info!(
             action = entry.action, target = entry.target, outcome = entry.outcome, seq = entry.seq,
             correlation_id = %entry.correlation_id, "audited"
@@ -144,6 +156,24 @@ impl AuditService {
     /// Loads the audit key now (checks a newly given passphrase).
     pub(crate) async fn load_key(&self) -> Result<(), DeckError> {
         self.log().await.map(|_| ())
+    }
+
+    /// Accepts the store's chain as it is now on this machine (after a
+    /// deliberate restore of an older copy in place): the checkpoint is
+    /// forgotten, the chain must verify otherwise, and the decision is
+    /// recorded with what the checkpoint had seen.
+    pub(crate) async fn reanchor(&self, caller: &Caller) -> Result<AuditEntry, DeckError> {
+        let log = self.log().await?;
+        let forgotten = log.forget_anchor()?;
+        let report = log.verify().await?;
+        if !report.ok {
+            return Err(opsdeck_core::CoreError::AuditChainBroken {
+                problem: report.problem.unwrap_or_else(|| "the chain does not verify".to_owned()),
+            }
+            .into());
+        }
+        let details = serde_json::json!({ "checkpoint_was": forgotten, "entries": report.entries });
+        self.record(caller, "audit.reanchor", "audit trail", Outcome::Ok, details).await
     }
 
     pub(crate) async fn verify(&self, caller: &Caller) -> Result<VerifyReport, DeckError> {
@@ -173,6 +203,12 @@ impl Deck {
     /// Entries matching `filter`, newest first. Reading needs no key.
     pub async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, DeckError> {
         Ok(AuditLog::list(&self.store, filter).await?)
+    }
+
+    /// Accepts the store's trail as it now is, on this machine (after a
+    /// deliberate restore of an older store in place), and records that.
+    pub async fn audit_reanchor(&self, caller: &Caller) -> Result<AuditEntry, DeckError> {
+        self.audit.reanchor(caller).await
     }
 
     /// Checks the whole chain. An intact chain records that it was verified.

@@ -111,6 +111,7 @@ impl DeckOptions {
                     .filter(|value| !value.is_empty())
                     .map(Into::into),
                 no_keychain: false,
+                key_dir: None,
             },
             http: HttpPolicy::default(),
         }
@@ -164,8 +165,16 @@ impl Deck {
         store.apply_migrations(opsdeck_telemetry::migrator(store.kind())).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
         let events = EventBus::new();
-        let keys = opsdeck_core::keys::SharedKeyAccess::new(options.keys);
-        let audit = audit::AuditService::new(store.clone(), keys.clone(), events.clone());
+        // Passphrase keys are completed by a part kept in the data dir.
+        let mut key_access = options.keys;
+        key_access.key_dir.get_or_insert_with(|| data_dir.path().to_path_buf());
+        let keys = opsdeck_core::keys::SharedKeyAccess::new(key_access);
+        let audit = audit::AuditService::new(
+            store.clone(),
+            keys.clone(),
+            data_dir.path().to_path_buf(),
+            events.clone(),
+        );
         let http = opsdeck_core::http::ResilientClient::new(options.http.clone(), Some(events.clone()));
         let vaults = opsdeck_vault::Vaults::new(store.clone(), keys.clone());
         let certs = opsdeck_certs::Inventory::new(store.clone());

@@ -113,7 +113,7 @@ impl Deck {
             .vaults
             .set(vault, name, secret_type, generated.value.as_bytes(), &MetadataChange::default(), &audit)
             .await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
 
         let failure = match verify {
             None => None,
@@ -148,7 +148,7 @@ impl Deck {
                     .await?
                     .with_outcome(Outcome::Failed);
                 let restored = self.vaults.discard_version(vault, name, info.version, &audit).await?;
-                self.audit.announce(&audit);
+                self.audit.announce(&audit).await;
                 RotationReport {
                     vault: vault.into(),
                     name: name.into(),

@@ -39,7 +39,7 @@ impl Deck {
     ) -> Result<VaultInfo, DeckError> {
         let audit = self.audit.scope(caller, "vault.init", name, serde_json::json!({})).await?;
         let vault = self.vaults.init(name, no_keychain, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         Ok(vault)
     }
 
@@ -62,7 +62,7 @@ impl Deck {
         let details = serde_json::json!({ "type": secret_type.as_str() });
         let audit = self.audit.scope(caller, "secret.set", reference, details).await?;
         let info = self.vaults.set(vault, name, secret_type, value, metadata, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         self.sync_rotation_job(vault, name).await?;
         Ok(info)
     }
@@ -87,7 +87,7 @@ impl Deck {
         });
         let audit = self.audit.scope(caller, "secret.edit", reference, details).await?;
         let info = self.vaults.set_metadata(vault, name, change, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         self.sync_rotation_job(vault, name).await?;
         Ok(info)
     }
@@ -176,7 +176,7 @@ impl Deck {
         let audit =
             self.audit.scope(caller, "secret.rollback", reference, serde_json::json!({ "to": to })).await?;
         let info = self.vaults.rollback(vault, name, to, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         self.sync_rotation_job(vault, name).await?;
         Ok(info)
     }
@@ -187,7 +187,7 @@ impl Deck {
         self.require(caller, vault, Role::Admin, "secret.remove", reference, "removing a secret").await?;
         let audit = self.audit.scope(caller, "secret.remove", reference, serde_json::json!({})).await?;
         self.vaults.remove(vault, name, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         self.sync_rotation_job(vault, name).await?;
         Ok(())
     }

@@ -155,7 +155,7 @@ impl Deck {
         let audit =
             self.audit.scope(caller, "secret.import", vault, serde_json::json!({ "source": source })).await?;
         let infos = self.vaults.set_many(vault, &writes, &audit).await?;
-        self.audit.announce(&audit);
+        self.audit.announce(&audit).await;
         let imported: Vec<String> = infos.iter().map(|info| info.name.clone()).collect();
         for name in &imported {
             self.sync_rotation_job(vault, name).await?;

@@ -370,6 +370,8 @@ export function errorTitle(error: unknown): string {
       return 'The database URL is not valid';
     case 'store_unreachable':
       return 'The PostgreSQL store cannot be reached';
+    case 'store_tls_refused':
+      return 'The PostgreSQL server did not prove who it is';
     case 'store_unavailable':
     case 'store_corrupt':
       return 'The store cannot be opened';
@@ -384,6 +386,10 @@ export function errorTitle(error: unknown): string {
     case 'key_not_in_keychain':
     case 'key_mismatch':
       return "OpsDeck's keys are locked";
+    case 'key_part_missing':
+      return "Part of OpsDeck's key is missing on this machine";
+    case 'key_record_missing':
+      return "The store's record of a key was deleted";
     case 'invalid_target':
       return 'That webhook target cannot be used';
     case 'unknown_target':

@@ -1,4 +1,4 @@
-//! `opsdeck audit log` and `opsdeck audit verify`.
+//! `opsdeck audit log`, `opsdeck audit verify` and `opsdeck audit reanchor`.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -27,6 +27,9 @@ pub(crate) enum AuditCommand {
     },
     /// Check that no entry was edited, deleted, inserted or reordered (exit 1 if one was).
     Verify,
+    /// After restoring an older copy of the store in place on purpose: accept
+    /// its trail as it is now on this machine (recorded in the trail).
+    Reanchor,
 }
 
 pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> Result<ExitCode, DeckError> {
@@ -66,6 +69,13 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
                 ),
             });
             Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        AuditCommand::Reanchor => {
+            let entry = deck.audit_reanchor(&super::cli_caller()?).await?;
+            output.print(&entry, |entry| {
+                format!("ok: this machine now checks the trail from entry {} on\n", entry.seq)
+            });
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
