@@ -530,3 +530,251 @@ fn rewriting_the_chain_with_the_vault_passphrase_is_found() {
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
+
+/// Runs `opsdeck serve` on `dir` until `done` says so (at most 30 s).
+fn serve_until(dir: &Path, what: &str, mut done: impl FnMut() -> bool) {
+    let data_dir = dir.display().to_string();
+    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
+    let mut serve = opsdeck_tests::process::spawn_tied_to_this_process(
+        &binary,
+        &["--data-dir", &data_dir, "serve", "--otlp-grpc", "off", "--otlp-http", "off"],
+        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+        "TERM",
+        None,
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} did not happen");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    opsdeck_tests::process::stop(&mut serve);
+}
+
+/// The newest runs of job `name`.
+fn job_runs(dir: &Path, name: &str) -> Vec<Value> {
+    ok(dir, "", &["jobs", "runs", name], None).as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn a_command_job_changed_or_planted_in_the_store_is_refused_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let planted = path.join("planted-ran");
+    let honest = path.join("honest-ran");
+    ok(
+        path,
+        "",
+        &["jobs", "add", "backup", "--every", "1h", "--command", &format!("touch {}", honest.display())],
+        None,
+    );
+    // Someone who can write the store changes the command, and adds a job of their own.
+    let evil = format!("{{\"command\":\"touch {}\"}}", planted.display());
+    sqlite(path, &format!("UPDATE jobs SET payload = '{evil}' WHERE name = 'backup'"));
+    sqlite(
+        path,
+        &format!(
+            "INSERT INTO jobs (name, kind, every_ms, cron, payload, paused, next_run_at_unix_ms, due_at_unix_ms, attempt, created_at_unix_ms) \
+             SELECT 'cleanup', kind, every_ms, cron, '{evil}', 0, 0, 0, 0, created_at_unix_ms FROM jobs WHERE name = 'backup'"
+        ),
+    );
+    ok(path, "", &["jobs", "run", "backup"], None);
+    serve_until(path, "both refusals", || {
+        !job_runs(path, "backup").is_empty() && !job_runs(path, "cleanup").is_empty()
+    });
+    assert!(!planted.exists(), "a command that was never sealed ran");
+    assert!(!honest.exists(), "the changed job ran");
+    let backup = &job_runs(path, "backup")[0];
+    assert_eq!(backup["outcome"], "failed", "{backup}");
+    assert!(
+        backup["message"].as_str().unwrap().contains("changed in the store without OpsDeck's key"),
+        "{backup}"
+    );
+    let cleanup = &job_runs(path, "cleanup")[0];
+    assert!(cleanup["message"].as_str().unwrap().contains("has no seal"), "{cleanup}");
+    let refused = ok(path, "", &["audit", "log", "--action", "definition.refused"], None);
+    let targets: Vec<&str> =
+        refused.as_array().unwrap().iter().filter_map(|e| e["target"].as_str()).collect();
+    assert!(targets.contains(&"job.command backup") && targets.contains(&"job.command cleanup"), "{refused}");
+
+    // Set again by a person, it runs; the trail has the exact command text.
+    ok(
+        path,
+        "",
+        &["jobs", "add", "backup", "--every", "1h", "--command", &format!("touch {}", honest.display())],
+        None,
+    );
+    ok(path, "", &["jobs", "run", "backup"], None);
+    serve_until(path, "the job", || honest.exists());
+    let added = ok(path, "", &["audit", "log", "--action", "job.add", "--limit", "1"], None);
+    assert_eq!(added[0]["details"]["command"], format!("touch {}", honest.display()), "{added}");
+}
+
+#[test]
+fn a_reload_hook_or_linked_file_changed_in_the_store_is_refused_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let planted = path.join("hook-planted");
+    ok(path, "", &["config", "set", "shop", "dev", "port", "8080"], None);
+    ok(path, "", &["config", "reload", "shop", "dev", "--command", "true"], None);
+    sqlite(path, &format!("UPDATE config_reload_hooks SET command = 'touch {}'", planted.display()));
+    let version = ok(path, "", &["config", "set", "shop", "dev", "port", "8081"], None);
+    assert!(!planted.exists(), "a changed reload hook ran");
+    let said = version.to_string();
+    assert!(said.contains("changed in the store without OpsDeck's key"), "{said}");
+    assert_eq!(
+        ok(path, "", &["config", "get", "shop", "dev", "port"], None)["value"],
+        8081,
+        "the change is kept"
+    );
+
+    // A linked file pointed elsewhere in the store is neither read nor written.
+    let file = path.join("shop.yaml");
+    std::fs::write(&file, "port: 8081\n").unwrap();
+    ok(path, "", &["config", "link", "shop", "dev", file.to_str().unwrap()], None);
+    let elsewhere = path.join("elsewhere.yaml");
+    std::fs::write(&elsewhere, "anything: 1\n").unwrap();
+    sqlite(path, &format!("UPDATE config_links SET path = '{}'", elsewhere.display()));
+    ok(path, "", &["config", "set", "shop", "dev", "port", "9090"], None);
+    let synced = cli(path, "", &["--json", "config", "sync"], None);
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "anything: 1\n", "a changed link was written");
+    let said = String::from_utf8_lossy(&synced.stdout);
+    assert!(said.contains("changed in the store without OpsDeck's key"), "{said}");
+    let stored = ok(path, "", &["config", "explain", "shop", "dev"], None).to_string();
+    assert!(!stored.contains("anything"), "a changed link was read into the store: {stored}");
+}
+
+/// The CLI run on another host: in a UTS namespace whose host name is `host`.
+fn ok_on_host(dir: &Path, host: &str, args: &[&str]) -> Value {
+    let binary = opsdeck_tests::binaries::opsdeck_binary();
+    let output = std::process::Command::new("unshare")
+        .args(["--map-root-user", "--uts", "sh", "-c", &format!("hostname {host} && exec \"$0\" \"$@\"")])
+        .arg(&binary)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--json")
+        .args(args)
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?} on {host}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_command_job_runs_only_on_the_host_that_set_it_unless_set_to_run_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let pinned_ran = path.join("pinned-ran");
+    let anywhere_ran = path.join("anywhere-ran");
+    let touch = |file: &Path| format!("touch {}", file.display());
+    ok_on_host(
+        path,
+        "builder-1",
+        &["jobs", "add", "deploy", "--every", "1h", "--command", &touch(&pinned_ran)],
+    );
+    ok_on_host(
+        path,
+        "builder-1",
+        &["jobs", "add", "report", "--every", "1h", "--command", &touch(&anywhere_ran), "--run-anywhere"],
+    );
+    ok(path, "", &["jobs", "run", "deploy"], None);
+    ok(path, "", &["jobs", "run", "report"], None);
+    // This host's scheduler does not take a job pinned to builder-1; someone who
+    // clears the pin in the store gets it taken here, and refused.
+    sqlite(path, "UPDATE jobs SET run_on_host = NULL WHERE name = 'deploy'");
+    serve_until(path, "the jobs", || anywhere_ran.exists() && !job_runs(path, "deploy").is_empty());
+    assert!(!pinned_ran.exists(), "a job pinned to builder-1 ran on another host");
+    let run = &job_runs(path, "deploy")[0];
+    assert!(run["message"].as_str().unwrap().contains("runs only on `builder-1`"), "{run}");
+}
+
+/// The CLI acting as member `user` (the superuser's `OPSDECK_ACT_AS`).
+fn as_member(dir: &Path, user: &str, args: &[&str]) -> Output {
+    let mut command = opsdeck_command();
+    command.arg("--data-dir").arg(dir).arg("--json").args(args);
+    command.env("OPSDECK_PASSPHRASE", PASSPHRASE).env("OPSDECK_ACT_AS", user);
+    command.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    command.stdin(Stdio::null()).output().unwrap()
+}
+
+#[test]
+fn a_scheduled_rotation_runs_with_its_definers_rights_and_only_its_sealed_verification_command() {
+    if os_user() != "root" {
+        panic!("this test plays several members with OPSDECK_ACT_AS, which only the superuser may set");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let run = |user: &str, args: &[&str]| {
+        let output = as_member(path, user, args);
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    assert_eq!(run("alice", &["vault", "init", "prod", "--no-keychain"]).0, Some(0));
+    assert_eq!(run("alice", &["vault", "member", "set", "prod", "bob", "operator"]).0, Some(0));
+    let mut command = opsdeck_command();
+    command.arg("--data-dir").arg(path).args([
+        "secret",
+        "set",
+        "prod/token",
+        "--type",
+        "api_key",
+        "--value-stdin",
+    ]);
+    command.env("OPSDECK_PASSPHRASE", PASSPHRASE).env("OPSDECK_ACT_AS", "alice");
+    command.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"first").unwrap();
+    let set = child.wait_with_output().unwrap();
+    assert_eq!(set.status.code(), Some(0), "{}", String::from_utf8_lossy(&set.stderr));
+
+    // An operator may set how often it rotates, not a command that runs on a machine.
+    let (code, said) = run("bob", &["secret", "edit", "prod/token", "--rotate-verify", "true"]);
+    assert_eq!(code, Some(2), "an operator set a verification command");
+    assert!(said.contains("admin"), "{said}");
+    assert_eq!(run("bob", &["secret", "edit", "prod/token", "--rotate-every", "7"]).0, Some(0));
+
+    // Bob leaves the vault: the rotation he set up no longer runs with rights he lost.
+    assert_eq!(run("alice", &["vault", "member", "rm", "prod", "bob"]).0, Some(0));
+    assert_eq!(run("alice", &["jobs", "run", "rotate:prod/token"]).0, Some(0));
+    serve_until(path, "the rotation attempt", || !job_runs(path, "rotate:prod/token").is_empty());
+    let attempt = &job_runs(path, "rotate:prod/token")[0];
+    assert_eq!(attempt["outcome"], "failed", "{attempt}");
+    assert!(attempt["message"].as_str().unwrap().contains("bob"), "{attempt}");
+
+    // Alice (an admin) sets the policy and a check; someone with store access swaps the check.
+    let planted = path.join("verify-planted");
+    let (code, said) =
+        run("alice", &["secret", "edit", "prod/token", "--rotate-every", "7", "--rotate-verify", "true"]);
+    assert_eq!(code, Some(0), "{said}");
+    let added = ok(path, "", &["audit", "log", "--action", "secret.edit", "--limit", "1"], None);
+    assert!(added.to_string().contains("true"), "the trail keeps the command's text: {added}");
+    sqlite(path, &format!("UPDATE secrets SET rotate_verify = 'touch {}'", planted.display()));
+    assert_eq!(run("alice", &["jobs", "run", "rotate:prod/token"]).0, Some(0));
+    serve_until(path, "the second rotation attempt", || job_runs(path, "rotate:prod/token").len() >= 2);
+    assert!(!planted.exists(), "a verification command changed in the store ran");
+    let attempt = &job_runs(path, "rotate:prod/token")[0];
+    assert!(attempt["message"].as_str().unwrap().contains("without OpsDeck's key"), "{attempt}");
+    let value: Value =
+        serde_json::from_slice(&as_member(path, "alice", &["secret", "get", "prod/token"]).stdout).unwrap();
+    assert_eq!(value["value"], "first", "the secret was rotated anyway");
+}
+
+#[test]
+fn a_webhook_receiver_cannot_redirect_signed_events_elsewhere() {
+    use opsdeck_tests::http_server::{Scripted, ScriptedServer};
+    let elsewhere = ScriptedServer::start(vec![Scripted::status(200)]);
+    let redirecting = ScriptedServer::start(vec![Scripted {
+        status: 307,
+        headers: vec![("Location".to_owned(), elsewhere.url("/collect"))],
+    }]);
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), "", &["notify", "add", "ops", "--url", &redirecting.url("/hook")], None);
+    let output = cli(dir.path(), "", &["--json", "notify", "test", "ops"], None);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(redirecting.received().len(), 1);
+    assert!(elsewhere.received().is_empty(), "the signed event followed the redirect");
+    let deliveries = ok(dir.path(), "", &["notify", "deliveries"], None).to_string();
+    assert!(deliveries.contains("is not followed"), "{deliveries}");
+}

@@ -382,9 +382,17 @@ fn rotation_keeps_a_verified_value_and_restores_the_old_one_when_verification_fa
     assert!(reason.contains("code 4") && reason.contains("db refused the login"), "{reason}");
     assert_eq!(cli.ok(&["secret", "get", "prod/db"], None)["value"], rotated);
     assert_eq!(cli.ok(&["secret", "history", "prod/db"], None).as_array().unwrap().len(), 2);
+    // The trail: each new version recorded as it was stored (verification
+    // pending), the first one's check passed, the second's failed and was
+    // taken back.
     let audit = cli.ok(&["audit", "log", "--action", "secret.rotate"], None);
-    let outcomes: Vec<_> = audit.as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
-    assert_eq!(outcomes, ["failed", "ok"]);
+    let steps: Vec<_> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["outcome"].as_str().unwrap(), e["details"]["verification"].as_str().unwrap()))
+        .collect();
+    assert_eq!(steps, [("failed", "failed"), ("ok", "pending"), ("ok", "passed"), ("ok", "pending")]);
 
     // An SSH key rotates to a new Ed25519 key pair; the public half is reported.
     cli.ok(
@@ -621,8 +629,10 @@ fn a_due_rotation_policy_rotates_through_the_scheduler() {
     assert_ne!(cli.ok(&["secret", "get", "prod/token"], None)["value"], "first");
     let runs = cli.ok(&["jobs", "runs", "rotate:prod/token"], None);
     assert_eq!(runs[0]["outcome"], "ok", "{runs}");
+    // The scheduler rotates with the rights of whoever set the policy.
     let audit = cli.ok(&["audit", "log", "--action", "secret.rotate"], None);
-    assert_eq!(audit[0]["actor"], "scheduler");
+    let setter = cli.ok(&["audit", "log", "--action", "secret.set"], None);
+    assert_eq!(audit[0]["actor"], setter.as_array().unwrap().last().unwrap()["actor"]);
 }
 
 #[test]

@@ -98,6 +98,13 @@ pub enum CoreError {
     #[error("could not bring the store's schema up to date: {0}")]
     Migration(String),
 
+    /// A new passphrase too short to protect anything.
+    #[error("{why}")]
+    WeakPassphrase {
+        /// What was wrong and what to do.
+        why: String,
+    },
+
     /// The operating system's random number generator failed.
     #[error("could not get random bytes from the operating system: {0}")]
     Random(String),
@@ -163,6 +170,31 @@ pub enum CoreError {
         name: String,
         /// What shows the key existed.
         evidence: String,
+    },
+
+    /// A stored definition that runs a command or writes a file failed its
+    /// seal check, so it was not used.
+    #[error("the stored {kind} `{subject}` was not used: {why}. Someone who can write the store may have planted it; look at who can, then set it again with OpsDeck (which seals it)")]
+    DefinitionNotAuthentic {
+        /// What kind of definition (`job.command`, `config.reload_hook`, …).
+        kind: String,
+        /// Which one.
+        subject: String,
+        /// What is wrong with its seal.
+        why: String,
+    },
+
+    /// A definition pinned to the host that set it, asked to run elsewhere.
+    #[error("the {kind} `{subject}` runs only on `{host}`, where it was set, and this is `{here}`; set it again with --run-anywhere to let every host sharing the store run it")]
+    DefinitionPinned {
+        /// What kind of definition.
+        kind: String,
+        /// Which one.
+        subject: String,
+        /// The host it was set on.
+        host: String,
+        /// This host.
+        here: String,
     },
 
     /// The part of a passphrase key kept in the data dir is not there.
@@ -294,6 +326,9 @@ impl CoreError {
             CoreError::AuditChainBroken { .. } => "audit_chain_broken",
             CoreError::KeyRecordMissing { .. } => "key_record_missing",
             CoreError::KeyPartMissing { .. } => "key_part_missing",
+            CoreError::WeakPassphrase { .. } => "weak_passphrase",
+            CoreError::DefinitionNotAuthentic { .. } => "definition_not_authentic",
+            CoreError::DefinitionPinned { .. } => "definition_pinned",
             CoreError::UnknownJob { .. } => "unknown_job",
             CoreError::SealedDataDamaged => "sealed_data_damaged",
             CoreError::UnknownTarget { .. } => "unknown_target",

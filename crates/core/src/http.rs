@@ -286,6 +286,10 @@ impl ResilientClient {
     pub fn new(policy: HttpPolicy, events: Option<EventBus>) -> Self {
         let inner = reqwest::Client::builder()
             .timeout(policy.timeout)
+            // A redirect is answered, never followed: a signed event (or any
+            // call) goes only to the URL that was configured, never to one a
+            // receiver (or someone who took it over) names.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("OpsDeck/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());

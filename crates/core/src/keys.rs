@@ -19,11 +19,38 @@ pub type Key = Zeroizing<[u8; 32]>;
 /// The keychain service name under which OpsDeck keeps its keys.
 pub const KEYCHAIN_SERVICE: &str = "dev.opsdeck";
 
-/// Argon2id parameters for passphrase-derived keys: 19 MiB, 2 passes, 1 lane
-/// (the OWASP recommendation for Argon2id).
-const ARGON2_M_KIB: u32 = 19 * 1024;
-const ARGON2_T: u32 = 2;
+/// Argon2id parameters for new passphrase-derived keys, slots and bundles:
+/// 64 MiB, 3 passes, 1 lane (RFC 9106's second recommended option, above
+/// OWASP's minimum). Older records keep the parameters they were made with.
+const ARGON2_M_KIB: u32 = 64 * 1024;
+const ARGON2_T: u32 = 3;
 const ARGON2_P: u32 = 1;
+
+/// The most a stored (or received) parameter set may ask for: a bundle or a
+/// store from someone else must not make us allocate gigabytes or spin for
+/// minutes before the passphrase is even checked.
+const ARGON2_MAX_M_KIB: u32 = 1024 * 1024;
+const ARGON2_MAX_T: u32 = 16;
+const ARGON2_MAX_P: u32 = 8;
+
+/// The shortest passphrase OpsDeck accepts for anything new it protects
+/// (deck keys, vault slots, export bundles).
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// Refuses a new passphrase (`what`: "the passphrase", "the bundle
+/// passphrase") shorter than [`MIN_PASSPHRASE_CHARS`], saying what to do.
+pub fn check_new_passphrase(what: &str, passphrase: &str) -> Result<(), CoreError> {
+    let length = passphrase.chars().count();
+    if length < MIN_PASSPHRASE_CHARS {
+        return Err(CoreError::WeakPassphrase {
+            why: format!(
+                "{what} has {length} characters and a new one needs at least {MIN_PASSPHRASE_CHARS}: \
+                 use a few unrelated words (a longer passphrase is worth more than odd characters)"
+            ),
+        });
+    }
+    Ok(())
+}
 
 const CHECK_TEXT: &[u8] = b"opsdeck key check v1";
 
@@ -123,6 +150,12 @@ pub fn derive_from_passphrase(passphrase: &str, salt: &[u8], params: &str) -> Re
     let [m, t, p] = numbers[..] else {
         return Err(CoreError::KeyRecordDamaged(format!("unreadable Argon2 parameters `{params}`")));
     };
+    if m > ARGON2_MAX_M_KIB || t > ARGON2_MAX_T || p > ARGON2_MAX_P {
+        return Err(CoreError::KeyRecordDamaged(format!(
+            "Argon2 parameters `{params}` ask for more than OpsDeck allows (at most {ARGON2_MAX_M_KIB} KiB, \
+             {ARGON2_MAX_T} passes, {ARGON2_MAX_P} lanes); they were not made by OpsDeck, so nothing was derived"
+        )));
+    }
     let argon_params = argon2::Params::new(m, t, p, Some(32))
         .map_err(|error| CoreError::KeyRecordDamaged(format!("bad Argon2 parameters: {error}")))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon_params);
@@ -319,6 +352,7 @@ async fn create_key(
     let Some(passphrase) = access.passphrase.as_ref() else {
         return Err(CoreError::NoKeySource { reason: keychain_failure });
     };
+    check_new_passphrase("the passphrase (OPSDECK_PASSPHRASE)", passphrase)?;
     tracing::info!(key = name, "no keychain ({keychain_failure}); deriving the key from the passphrase");
     let mut salt = [0_u8; 16];
     getrandom::fill(&mut salt).map_err(|error| CoreError::Random(error.to_string()))?;
@@ -420,6 +454,31 @@ async fn insert_key_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_passphrase_keys_cost_at_least_64_mib_and_three_passes() {
+        let numbers: Vec<u32> = default_kdf_params().split(',').map(|n| n.parse().unwrap()).collect();
+        assert!(numbers[0] >= 64 * 1024 && numbers[1] >= 3, "{numbers:?}");
+    }
+
+    #[test]
+    fn argon2_parameters_beyond_the_cap_are_refused_before_anything_is_derived() {
+        let started = std::time::Instant::now();
+        for hostile in ["4194304,3,1", "65536,1000,1", "65536,3,64"] {
+            let error =
+                derive_from_passphrase("a long enough passphrase", b"0123456789abcdef", hostile).unwrap_err();
+            assert!(error.to_string().contains("more than OpsDeck allows"), "{hostile}: {error}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "something was derived");
+    }
+
+    #[test]
+    fn a_short_new_passphrase_is_refused_with_what_to_do() {
+        let error = check_new_passphrase("the passphrase", "hunter2").unwrap_err();
+        assert_eq!(error.code(), "weak_passphrase");
+        assert!(error.to_string().contains("at least 12"), "{error}");
+        check_new_passphrase("the passphrase", "three unrelated words").unwrap();
+    }
 
     #[test]
     fn macs_separate_their_parts() {

@@ -21,6 +21,7 @@ pub mod child_process;
 pub mod clock;
 pub mod contention;
 pub mod data_dir;
+pub mod definitions;
 pub mod error;
 pub mod events;
 pub mod filesystem;

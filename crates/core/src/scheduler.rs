@@ -462,6 +462,18 @@ impl Scheduler {
         Self::require_one(changed.rows_affected(), name)
     }
 
+    /// Lets only `host` claim job `name` (`None`: any host). The host a job
+    /// is pinned to is also sealed with its definition, which is what is
+    /// trusted; this only keeps other hosts from taking it.
+    pub async fn pin_to_host(store: &Store, name: &str, host: Option<&str>) -> Result<(), CoreError> {
+        sqlx::query("UPDATE jobs SET run_on_host = $1 WHERE name = $2")
+            .bind(host)
+            .bind(name)
+            .execute(store.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Deletes a job and its history.
     pub async fn remove(store: &Store, name: &str) -> Result<(), CoreError> {
         sqlx::query("DELETE FROM job_runs WHERE job_name = $1").bind(name).execute(store.pool()).await?;
@@ -504,14 +516,17 @@ impl Scheduler {
         while running.join_next().await.is_some() {}
     }
 
-    /// Takes the lease of every due job this process has a handler for.
+    /// Takes the lease of every due job this process has a handler for
+    /// (and that may run on this host).
     async fn claim_due_jobs(&self) -> Result<Vec<Claim>, CoreError> {
         let now = now_unix_ms();
         let due: Vec<(String,)> = sqlx::query_as(
             "SELECT name FROM jobs WHERE paused = 0 AND completed_at_unix_ms IS NULL AND next_run_at_unix_ms <= $1 \
-             AND (lease_owner IS NULL OR lease_until_unix_ms < $1) ORDER BY next_run_at_unix_ms LIMIT 32",
+             AND (lease_owner IS NULL OR lease_until_unix_ms < $1) \
+             AND (run_on_host IS NULL OR run_on_host = $2) ORDER BY next_run_at_unix_ms LIMIT 32",
         )
         .bind(now)
+        .bind(crate::definitions::this_host())
         .fetch_all(self.store.pool())
         .await?;
         let mut claims = Vec::new();

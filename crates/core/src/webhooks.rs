@@ -314,7 +314,15 @@ pub async fn deliver(
             "failed",
             response.attempts,
             Some(i64::from(response.status)),
-            format!("the receiver answered HTTP {}", response.status),
+            if (300..400).contains(&response.status) {
+                format!(
+                    "the receiver answered HTTP {} (a redirect), which is not followed: signed events go only \
+                     to the target's own URL; set the URL it redirects to with `opsdeck notify add`",
+                    response.status
+                )
+            } else {
+                format!("the receiver answered HTTP {}", response.status)
+            },
             None,
         ),
         Err(HttpError::Failed { attempts: tries, last_error, status, .. }) => {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
+use crate::definitions::CONFIG_LINK;
 use crate::{Caller, Deck, DeckError, Outcome};
 
 /// How often linked files are looked at.
@@ -83,6 +84,16 @@ fn conflict_message(link: &ConfigLink) -> String {
     )
 }
 
+/// What a link's seal is about: `project/env/layer`.
+fn link_subject(project: &str, env: &str, layer: &str) -> String {
+    format!("{project}/{env}/{layer}")
+}
+
+/// What a link's seal covers: the file it reads and writes.
+fn link_content(path: &str) -> serde_json::Value {
+    serde_json::json!({ "path": path })
+}
+
 fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
@@ -140,12 +151,22 @@ impl Deck {
             Some(version)
         };
         self.configs.link(project, env, layer, &shown, &sha256(&text)).await?;
+        let subject = link_subject(project, env, layer);
+        self.seal_definition(caller, CONFIG_LINK, &subject, &link_content(&shown), true).await?;
         let details = serde_json::json!({ "path": shown, "layer": layer });
         self.audit(caller, "config.link", &format!("{project}/{env}"), Outcome::Ok, details).await?;
         let link = self.configs.link_of(project, env, layer).await?.ok_or_else(|| {
             ConfigError::Invalid(format!("the link of {project}/{env} {layer} was not kept"))
         })?;
         Ok((link, version))
+    }
+
+    /// Checks a stored link against its seal (and that this host set it)
+    /// before its file is read or written.
+    async fn check_link(&self, caller: &Caller, link: &ConfigLink) -> Result<(), DeckError> {
+        let subject = link_subject(&link.project, &link.env, &link.layer);
+        self.check_definition(caller, CONFIG_LINK, &subject, &link_content(&link.path), true).await?;
+        Ok(())
     }
 
     /// Unlinks a layer (its versions stay); false when it was not linked.
@@ -158,6 +179,7 @@ impl Deck {
     ) -> Result<bool, DeckError> {
         let removed = self.configs.unlink(project, env, layer).await?;
         if removed {
+            self.unseal_definition(CONFIG_LINK, &link_subject(project, env, layer)).await?;
             let details = serde_json::json!({ "layer": layer });
             self.audit(caller, "config.unlink", &format!("{project}/{env}"), Outcome::Ok, details).await?;
         }
@@ -175,6 +197,20 @@ impl Deck {
     pub async fn config_sync_links(&self, caller: &Caller) -> Result<Vec<LinkSync>, DeckError> {
         let mut results = Vec::new();
         for link in self.configs.links().await? {
+            // A link planted in the store would read any file into it.
+            if let Err(error) = self.check_link(caller, &link).await {
+                let error = error.to_string();
+                if link.last_error.as_deref() != Some(error.as_str()) {
+                    self.configs.record_link(&link, None, Some(&error)).await?;
+                }
+                results.push(LinkSync {
+                    link,
+                    outcome: "refused".to_owned(),
+                    version: None,
+                    error: Some(error),
+                });
+                continue;
+            }
             let text = match std::fs::read_to_string(&link.path) {
                 Ok(text) => text,
                 Err(error) => {
@@ -288,6 +324,11 @@ impl Deck {
         let Some(link) = self.configs.link_of(project, env, &version.layer).await? else {
             return Ok(());
         };
+        // A link planted in the store would write any file.
+        if let Err(error) = self.check_link(caller, &link).await {
+            self.configs.record_link(&link, None, Some(&error.to_string())).await?;
+            return Ok(());
+        }
         let on_disk = match std::fs::read_to_string(&link.path) {
             Ok(text) => Some(text),
             // A file that is gone holds nobody's words: it is written anew.
@@ -386,6 +427,7 @@ impl Deck {
         resolution: LinkResolution,
     ) -> Result<LinkResolved, DeckError> {
         let link = self.conflicted_link(project, env, layer).await?;
+        self.check_link(caller, &link).await?;
         let target = format!("{project}/{env}");
         match resolution {
             LinkResolution::TakeFile => {

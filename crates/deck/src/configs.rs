@@ -14,6 +14,7 @@ use opsdeck_config::{
 };
 use ts_rs::TS;
 
+use crate::definitions::RELOAD_HOOK;
 use crate::{Caller, Deck, DeckError, Outcome};
 
 /// One key of the effective config and who set it.
@@ -758,9 +759,18 @@ impl Deck {
                 .into());
             }
         }
-        self.configs.set_reload_hook(project, env, hook).await?;
+        let subject = format!("{project}/{env}");
         let details = serde_json::json!({ "command": hook.command, "webhook": hook.webhook });
-        self.audit(caller, "config.reload_hook", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        self.audit(caller, "config.reload_hook", &subject, Outcome::Ok, details).await?;
+        self.configs.set_reload_hook(project, env, hook).await?;
+        // What is stored is sealed (an empty hook stores nothing).
+        match self.configs.reload_hook(project, env).await? {
+            Some(stored) => {
+                self.seal_definition(caller, RELOAD_HOOK, &subject, &reload_hook_content(&stored), true)
+                    .await?;
+            }
+            None => self.unseal_definition(RELOAD_HOOK, &subject).await?,
+        }
         Ok(())
     }
 
@@ -778,6 +788,15 @@ impl Deck {
         let Some(hook) = self.configs.reload_hook(project, env).await? else {
             return Ok(());
         };
+        let subject = format!("{project}/{env}");
+        if let Err(error) =
+            self.check_definition(caller, RELOAD_HOOK, &subject, &reload_hook_content(&hook), false).await
+        {
+            // The change is stored; the planted (or altered) hook is not run.
+            version.reload =
+                Some(ReloadOutcome { ok: false, done: Vec::new(), error: Some(error.to_string()) });
+            return Ok(());
+        }
         let change = ChangeInfo { project, env, version: version.version, hash: &version.content_hash };
         let mut done = Vec::new();
         let mut errors = Vec::new();
@@ -810,6 +829,11 @@ impl Deck {
         version.reload = Some(outcome);
         Ok(())
     }
+}
+
+/// What a reload hook's seal covers: its command and its webhook target.
+fn reload_hook_content(hook: &ReloadHook) -> serde_json::Value {
+    serde_json::json!({ "command": hook.command, "webhook": hook.webhook })
 }
 
 fn read_file(file: &Path) -> Result<String, DeckError> {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use opsdeck_core::scheduler::{JobContext, JobResult, JobSpec, Schedule, Scheduler};
 
+use crate::definitions::COMMAND_JOB;
 use crate::{Caller, Deck, DeckError, JobInfo, JobRun, Outcome, SchedulerConfig};
 
 /// The built-in job that checks the audit chain every day.
@@ -51,7 +52,20 @@ impl Deck {
                 }
             }
         });
-        scheduler.register("command", run_command_job);
+        // A command job runs only when its stored definition carries a valid
+        // seal, on the host that set it (unless set to run anywhere).
+        let deck = Arc::downgrade(self);
+        scheduler.register("command", move |job: JobContext| {
+            let deck = deck.clone();
+            async move {
+                let deck = deck.upgrade().ok_or_else(|| "the deck is shutting down".to_owned())?;
+                let caller = Caller::new("scheduler");
+                deck.check_definition(&caller, COMMAND_JOB, &job.name, &job.payload, true)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                run_command_job(job).await
+            }
+        });
         Scheduler::ensure_job(
             &self.store,
             &JobSpec {
@@ -135,14 +149,50 @@ impl Deck {
         Ok(Scheduler::runs(&self.store, name, limit).await?)
     }
 
-    /// Makes a job due now.
+    /// Makes a job due now. A job that acts on a vault's secret or a
+    /// certificate takes the operator role of that vault.
     pub async fn job_run_now(&self, caller: &Caller, name: &str) -> Result<(), DeckError> {
+        self.require_role_for_job(caller, name).await?;
         self.audit(caller, "job.run_now", name, Outcome::Ok, serde_json::json!({})).await?;
         Ok(Scheduler::run_now(&self.store, name).await?)
     }
 
+    /// Checks `caller`'s role for what job `name` acts on (its target).
+    async fn require_role_for_job(&self, caller: &Caller, name: &str) -> Result<(), DeckError> {
+        let job = Scheduler::list_jobs(&self.store).await?.into_iter().find(|job| job.name == name);
+        let Some(job) = job else {
+            return Err(opsdeck_core::CoreError::UnknownJob { name: name.to_owned() }.into());
+        };
+        let vault = match job.kind.as_str() {
+            crate::rotate::ROTATE_JOB_KIND => job
+                .payload
+                .get("reference")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|reference| reference.split_once('/'))
+                .map(|(vault, _)| vault.to_owned()),
+            crate::certs::RENEW_JOB_KIND => match job.payload.get("id").and_then(serde_json::Value::as_str) {
+                Some(id) => self.certs.get(id).await?.managed.map(|managed| managed.vault),
+                None => None,
+            },
+            _ => None,
+        };
+        if let Some(vault) = vault {
+            self.require(
+                caller,
+                &vault,
+                opsdeck_vault::Role::Operator,
+                "job.run_now",
+                name,
+                "running its job",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Pauses or resumes a job.
     pub async fn job_set_paused(&self, caller: &Caller, name: &str, paused: bool) -> Result<(), DeckError> {
+        self.require_role_for_job(caller, name).await?;
         let action = if paused { "job.pause" } else { "job.resume" };
         self.audit(caller, action, name, Outcome::Ok, serde_json::json!({})).await?;
         Ok(Scheduler::set_paused(&self.store, name, paused).await?)
@@ -155,6 +205,7 @@ impl Deck {
         name: &str,
         schedule: Schedule,
         command: &str,
+        run_anywhere: bool,
     ) -> Result<(), DeckError> {
         if name.trim().is_empty() || command.trim().is_empty() {
             return Err(
@@ -167,15 +218,22 @@ impl Deck {
             schedule,
             payload: serde_json::json!({ "command": command }),
         };
-        let details = serde_json::json!({ "schedule": spec.schedule.describe() });
+        let details = serde_json::json!({
+            "schedule": spec.schedule.describe(), "command": command, "run_anywhere": run_anywhere,
+            "host": opsdeck_core::definitions::this_host(),
+        });
         self.audit(caller, "job.add", name, Outcome::Ok, details).await?;
-        Ok(Scheduler::upsert_job(&self.store, &spec).await?)
+        let seal = self.seal_definition(caller, COMMAND_JOB, name, &spec.payload, run_anywhere).await?;
+        Scheduler::upsert_job(&self.store, &spec).await?;
+        let host = (!run_anywhere).then_some(seal.host.as_str());
+        Ok(Scheduler::pin_to_host(&self.store, name, host).await?)
     }
 
     /// Deletes a job and its history.
     pub async fn job_remove(&self, caller: &Caller, name: &str) -> Result<(), DeckError> {
         self.audit(caller, "job.remove", name, Outcome::Ok, serde_json::json!({})).await?;
-        Ok(Scheduler::remove(&self.store, name).await?)
+        Scheduler::remove(&self.store, name).await?;
+        self.unseal_definition(COMMAND_JOB, name).await
     }
 }
 

@@ -15,6 +15,7 @@ mod audit;
 mod certs;
 mod config_links;
 mod configs;
+mod definitions;
 mod error;
 mod generators;
 mod inject;
@@ -127,6 +128,8 @@ pub struct Deck {
     events: EventBus,
     keys: opsdeck_core::keys::SharedKeyAccess,
     webhook_key: tokio::sync::OnceCell<opsdeck_core::keys::Key>,
+    /// Seals on stored definitions that run commands or write files.
+    seals: opsdeck_core::definitions::Seals,
     http: opsdeck_core::http::ResilientClient,
     vaults: opsdeck_vault::Vaults,
     certs: opsdeck_certs::Inventory,
@@ -177,6 +180,7 @@ impl Deck {
         );
         let http = opsdeck_core::http::ResilientClient::new(options.http.clone(), Some(events.clone()));
         let vaults = opsdeck_vault::Vaults::new(store.clone(), keys.clone());
+        let seals = opsdeck_core::definitions::Seals::new(store.clone(), keys.clone());
         let certs = opsdeck_certs::Inventory::new(store.clone());
         let configs = opsdeck_config::Configs::new(store.clone());
         let telemetry = opsdeck_telemetry::Telemetry::new(store.clone());
@@ -187,6 +191,7 @@ impl Deck {
             audit,
             keys,
             webhook_key: tokio::sync::OnceCell::new(),
+            seals,
             http,
             vaults,
             certs,

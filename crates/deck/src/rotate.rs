@@ -14,6 +14,7 @@ use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
 use opsdeck_vault::{split_reference, MetadataChange, Role, SecretInfo, SecretType};
 
+use crate::definitions::ROTATION_POLICY;
 use crate::generators::{generate_for, StringPolicy};
 use crate::{Caller, Deck, DeckError, Outcome};
 
@@ -21,7 +22,7 @@ use crate::{Caller, Deck, DeckError, Outcome};
 pub const ROTATE_JOB_KIND: &str = "secret.rotate";
 
 /// The name of the job that carries `VAULT/NAME`'s rotation policy.
-fn rotation_job_name(reference: &str) -> String {
+pub(crate) fn rotation_job_name(reference: &str) -> String {
     format!("rotate:{reference}")
 }
 
@@ -213,7 +214,15 @@ impl Deck {
         let reference = payload.get("reference").and_then(|value| value.as_str()).unwrap_or_default();
         let (vault, name) = split_reference(reference).map_err(|error| error.to_string())?;
         let info = self.vaults.info(vault, name).await.map_err(|error| error.to_string())?;
-        let caller = Caller::new("scheduler");
+        // The policy runs only as sealed, on its host when it has a command,
+        // and with the rights of whoever set it (not the scheduler's).
+        let content = crate::secrets::rotation_policy_content(&info);
+        let pinned = info.rotate_verify.is_some();
+        let seal = self
+            .check_definition(&Caller::new("scheduler"), ROTATION_POLICY, reference, &content, pinned)
+            .await
+            .map_err(|error| error.to_string())?;
+        let caller = Caller::new(seal.defined_by);
         let report = self
             .rotate_once(&caller, reference, info.rotate_verify.as_deref())
             .await

@@ -8,7 +8,13 @@ use opsdeck_vault::{
 };
 use zeroize::Zeroizing;
 
+use crate::definitions::ROTATION_POLICY;
 use crate::{Caller, Deck, DeckError, Outcome};
+
+/// What a rotation policy's seal covers.
+pub(crate) fn rotation_policy_content(info: &SecretInfo) -> serde_json::Value {
+    serde_json::json!({ "every_days": info.rotate_every_days, "verify": info.rotate_verify })
+}
 
 impl Deck {
     /// Uses `passphrase` for the deck's keys and vaults from now on (the app's
@@ -59,11 +65,16 @@ impl Deck {
     ) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
         self.require(caller, vault, Role::Operator, "secret.set", reference, "setting a value").await?;
-        let details = serde_json::json!({ "type": secret_type.as_str() });
+        self.require_admin_for_commands(caller, vault, reference, metadata).await?;
+        let details = serde_json::json!({
+            "type": secret_type.as_str(), "rotate_every_days": metadata.rotate_every_days,
+            "rotate_verify": metadata.rotate_verify,
+        });
         let audit = self.audit.scope(caller, "secret.set", reference, details).await?;
         let info = self.vaults.set(vault, name, secret_type, value, metadata, &audit).await?;
         self.audit.announce(&audit).await;
         self.sync_rotation_job(vault, name).await?;
+        self.seal_rotation_policy(caller, metadata, &info).await?;
         Ok(info)
     }
 
@@ -76,6 +87,7 @@ impl Deck {
     ) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
         self.require(caller, vault, Role::Operator, "secret.edit", reference, "editing metadata").await?;
+        self.require_admin_for_commands(caller, vault, reference, change).await?;
         if change.is_empty() {
             return Err(opsdeck_vault::VaultError::Invalid(
                 "nothing to change: give --tag, --note, --rotate-every or --expires".into(),
@@ -84,11 +96,13 @@ impl Deck {
         }
         let details = serde_json::json!({
             "tags": change.tags, "rotate_every_days": change.rotate_every_days, "expires_at": change.expires_at,
+            "rotate_verify": change.rotate_verify,
         });
         let audit = self.audit.scope(caller, "secret.edit", reference, details).await?;
         let info = self.vaults.set_metadata(vault, name, change, &audit).await?;
         self.audit.announce(&audit).await;
         self.sync_rotation_job(vault, name).await?;
+        self.seal_rotation_policy(caller, change, &info).await?;
         Ok(info)
     }
 
@@ -124,6 +138,54 @@ impl Deck {
                 Err(error.into())
             }
         }
+    }
+
+    /// A verification command runs on whichever machine rotates: setting
+    /// one takes the vault's admin role (and is audited with its text).
+    async fn require_admin_for_commands(
+        &self,
+        caller: &Caller,
+        vault: &str,
+        reference: &str,
+        change: &MetadataChange,
+    ) -> Result<(), DeckError> {
+        if matches!(&change.rotate_verify, Some(Some(_))) {
+            self.require(
+                caller,
+                vault,
+                Role::Admin,
+                "secret.rotate_verify",
+                reference,
+                "setting a verification command",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Seals `info`'s rotation policy (how often, and the verification
+    /// command) when `change` touched it: the scheduled rotation runs it
+    /// only as sealed, with the rights of whoever set it.
+    async fn seal_rotation_policy(
+        &self,
+        caller: &Caller,
+        change: &MetadataChange,
+        info: &SecretInfo,
+    ) -> Result<(), DeckError> {
+        if change.rotate_every_days.is_none() && change.rotate_verify.is_none() {
+            return Ok(());
+        }
+        let reference = format!("{}/{}", info.vault, info.name);
+        if info.rotate_every_days.is_none() && info.rotate_verify.is_none() {
+            return self.unseal_definition(ROTATION_POLICY, &reference).await;
+        }
+        let content = rotation_policy_content(info);
+        let seal = self.seal_definition(caller, ROTATION_POLICY, &reference, &content, false).await?;
+        // A verification command runs on a machine: the host that set it rotates.
+        let job = crate::rotate::rotation_job_name(&reference);
+        let host = info.rotate_verify.is_some().then_some(seal.host.as_str());
+        opsdeck_core::scheduler::Scheduler::pin_to_host(&self.store, &job, host).await?;
+        Ok(())
     }
 
     /// Secrets' metadata (of one vault, or of every vault the caller is a member of); no values.
@@ -188,6 +250,7 @@ impl Deck {
         let audit = self.audit.scope(caller, "secret.remove", reference, serde_json::json!({})).await?;
         self.vaults.remove(vault, name, &audit).await?;
         self.audit.announce(&audit).await;
+        self.unseal_definition(ROTATION_POLICY, reference).await?;
         self.sync_rotation_job(vault, name).await?;
         Ok(())
     }

@@ -27,15 +27,12 @@ pub struct SlotInfo {
 }
 
 /// The shortest passphrase a new passphrase slot or export bundle accepts.
-pub const MIN_PASSPHRASE_CHARS: usize = 8;
+pub use opsdeck_core::keys::MIN_PASSPHRASE_CHARS;
 
 /// Refuses a new passphrase (`what`: "the new passphrase", "the bundle
 /// passphrase") shorter than [`MIN_PASSPHRASE_CHARS`].
 pub(crate) fn check_new_passphrase(what: &str, passphrase: &str) -> Result<(), VaultError> {
-    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(VaultError::Invalid(format!("{what} is shorter than {MIN_PASSPHRASE_CHARS} characters")));
-    }
-    Ok(())
+    Ok(keys::check_new_passphrase(what, passphrase)?)
 }
 
 impl Vaults {

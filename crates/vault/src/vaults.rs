@@ -319,6 +319,7 @@ impl Vaults {
             }
         }
         if let Some(passphrase) = &access.passphrase {
+            crate::slots::check_new_passphrase("the passphrase (OPSDECK_PASSPHRASE)", passphrase)?;
             let slot_id = random_id("slot")?;
             let mut salt = [0_u8; 16];
             getrandom::fill(&mut salt).map_err(|error| VaultError::Random(error.to_string()))?;

@@ -21,9 +21,29 @@ use zeroize::Zeroizing;
 
 use super::options::{challenge_plan, check_remaining, managed_from};
 use super::{iso_minute, renew_job_name, IssueOptions, RenewOutcome, RENEWAL_CHECK_EVERY, RENEW_JOB_KIND};
+use crate::definitions::MANAGED_CERT;
 use crate::{Caller, Deck, DeckError, Outcome};
 
+/// True when renewing `managed` runs a command or writes a file on this
+/// machine (a deploy hook, a DNS hook, a webroot): it is then pinned to the
+/// host that set it.
+fn has_machine_effects(managed: &opsdeck_certs::inventory::Managed) -> bool {
+    !managed.deploy.is_empty() || managed.dns_hook.is_some() || managed.webroot.is_some()
+}
+
 impl Deck {
+    /// Seals how managed certificate `id` is kept (set by `caller`).
+    async fn seal_managed(
+        &self,
+        caller: &Caller,
+        id: &str,
+        managed: &opsdeck_certs::inventory::Managed,
+    ) -> Result<(), DeckError> {
+        let content = serde_json::to_value(managed).map_err(|error| CertError::Invalid(error.to_string()))?;
+        self.seal_definition(caller, MANAGED_CERT, id, &content, false).await?;
+        Ok(())
+    }
+
     /// Issues a new certificate through ACME and keeps managing it (renewal,
     /// deploy hooks). `progress` hears each step.
     pub async fn cert_issue(
@@ -51,6 +71,7 @@ impl Deck {
         let mut managed = managed;
         managed.key_secret = key_secret;
         self.certs.set_managed(&id, &managed).await?;
+        self.seal_managed(caller, &id, &managed).await?;
         self.obtain(caller, &id, false, progress).await?;
         Ok(self.certs.get(&id).await?)
     }
@@ -229,6 +250,7 @@ impl Deck {
             changes.push(format!("renews when {:.0}% of the lifetime is left", remaining * 100.0));
         }
         self.certs.set_managed(&record.id, &managed).await?;
+        self.seal_managed(caller, &record.id, &managed).await?;
         if renew_remaining.is_some() && record.not_after > 0 && record.state != "revoked" {
             let at =
                 renew_at(record.not_before, record.not_after, managed.renew_remaining, None, random_unit());
@@ -334,6 +356,18 @@ impl Deck {
         let record = self.certs.get(id).await?;
         let managed =
             record.managed.clone().ok_or_else(|| CertError::Invalid(format!("{id} is not managed here")))?;
+        // Its deploy hook, DNS hook and webroot run commands and write files:
+        // only as a person set them, and (when any is set) on their host.
+        let content =
+            serde_json::to_value(&managed).map_err(|error| CertError::Invalid(error.to_string()))?;
+        let pinned = has_machine_effects(&managed);
+        let seal = match self.check_definition(caller, MANAGED_CERT, id, &content, pinned).await {
+            Ok(seal) => seal,
+            Err(error) => {
+                self.certs.set_state(id, &record.state, &format!("refused: {error}"), &caller.actor).await?;
+                return Err(error);
+            }
+        };
         let had_certificate = record.not_after > 0;
         let (working, verb) = if renewal { ("renewing", "renewal") } else { ("issuing", "issuance") };
         self.certs.set_state(id, working, &format!("{verb} started"), &caller.actor).await?;
@@ -426,7 +460,7 @@ impl Deck {
                 }
             }
         }
-        let next = self.schedule_renewal(id, &managed, &account, &issued.chain[0]).await?;
+        let next = self.schedule_renewal(id, &managed, &seal, &account, &issued.chain[0]).await?;
         let installed = self.certs.get(id).await?;
         self.certs
             .set_state(
@@ -447,6 +481,7 @@ impl Deck {
         &self,
         id: &str,
         managed: &Managed,
+        seal: &opsdeck_core::definitions::Seal,
         account: &instant_acme::Account,
         leaf: &[u8],
     ) -> Result<String, DeckError> {
@@ -472,6 +507,9 @@ impl Deck {
             payload: serde_json::json!({ "id": id }),
         };
         Scheduler::upsert_job(&self.store, &spec).await?;
+        // Renewing runs its hooks on this machine: only the host that set them renews.
+        let host = (has_machine_effects(managed) && !seal.run_anywhere).then_some(seal.host.as_str());
+        Scheduler::pin_to_host(&self.store, &job, host).await?;
         Scheduler::schedule_at(&self.store, &job, at.max(now_unix_ms())).await?;
         let why = match window {
             Some(window) => format!(

@@ -53,6 +53,9 @@ pub(crate) enum JobsCommand {
         /// The command, run with `sh -c`; exit code 0 means success.
         #[arg(long)]
         command: String,
+        /// Let every host sharing the store run it (by default only this host does).
+        #[arg(long)]
+        run_anywhere: bool,
     },
     /// Delete a job and its history.
     Rm {
@@ -140,7 +143,7 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
             deck.job_set_paused(&caller, &name, false).await?;
             eprintln!("`{name}` is resumed");
         }
-        JobsCommand::Add { name, every, cron, once, command } => {
+        JobsCommand::Add { name, every, cron, once, command, run_anywhere } => {
             let schedule = match (every, cron) {
                 (Some(every), _) => Schedule::Every(every),
                 (None, Some(cron)) => Schedule::Cron(cron),
@@ -148,8 +151,13 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
                 (None, None) => unreachable!("clap requires one of --every, --cron, --once"),
             };
             let described = schedule.describe();
-            deck.job_add_command(&caller, &name, schedule, &command).await?;
-            eprintln!("`{name}` runs {described}");
+            deck.job_add_command(&caller, &name, schedule, &command, run_anywhere).await?;
+            let hosts = if run_anywhere {
+                "on any host sharing the store".to_owned()
+            } else {
+                format!("on this host ({})", opsdeck_core::definitions::this_host())
+            };
+            eprintln!("`{name}` runs {described}, {hosts}");
         }
         JobsCommand::Rm { name } => {
             deck.job_remove(&caller, &name).await?;

@@ -1,0 +1,194 @@
+//! Seals on stored definitions that make OpsDeck run a command or write a
+//! file chosen by stored data: command jobs, rotation verification commands,
+//! config reload hooks and linked files, certificate deploy and DNS hooks.
+//!
+//! Anyone who can write the store (a member of a shared PostgreSQL store, a
+//! compromised service) could otherwise plant a command that every OpsDeck
+//! sharing the store runs. So each definition is sealed when a person sets
+//! it: an HMAC-SHA256, under the deck's `definitions` key (kept outside the
+//! store, like the audit key), of the definition's kind, subject and
+//! content, who defined it, the host it was defined on and whether it may
+//! run on any host. Before anything runs, the stored definition is checked
+//! against its seal; a definition changed or inserted without the key is
+//! refused (the caller audits the refusal and shows the error).
+
+use serde::Serialize;
+
+use crate::keys::{load_or_create_key, mac_of, macs_equal, Key, SharedKeyAccess};
+use crate::{CoreError, Store};
+
+/// The name of the deck key that seals definitions.
+pub const DEFINITIONS_KEY_NAME: &str = "definitions";
+
+/// Who set a definition, where, and where it may run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Seal {
+    /// The actor who set it (`cli:alice`).
+    pub defined_by: String,
+    /// The host it was set on.
+    pub host: String,
+    /// True when it may run on any host sharing the store.
+    pub run_anywhere: bool,
+    /// When it was set.
+    pub defined_at_unix_ms: i64,
+}
+
+/// Seals and checks the definitions of one store.
+pub struct Seals {
+    store: Store,
+    keys: SharedKeyAccess,
+    key: tokio::sync::OnceCell<Key>,
+}
+
+impl std::fmt::Debug for Seals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Seals").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+/// This machine's host name (what a pinned definition is pinned to).
+pub fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|name| !name.is_empty()))
+        .or_else(|| std::env::var("COMPUTERNAME").ok().filter(|name| !name.is_empty()))
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn seal_mac(key: &Key, kind: &str, subject: &str, content: &serde_json::Value, seal: &Seal) -> [u8; 32] {
+    // serde_json keeps object keys sorted, so equal content gives equal text.
+    let content = content.to_string();
+    mac_of(
+        key,
+        &[
+            b"opsdeck definition v1",
+            kind.as_bytes(),
+            subject.as_bytes(),
+            content.as_bytes(),
+            seal.defined_by.as_bytes(),
+            seal.host.as_bytes(),
+            &[u8::from(seal.run_anywhere)],
+            &seal.defined_at_unix_ms.to_be_bytes(),
+        ],
+    )
+}
+
+impl Seals {
+    /// The seals of `store`, made and checked with its `definitions` key.
+    pub fn new(store: Store, keys: SharedKeyAccess) -> Seals {
+        Seals { store, keys, key: tokio::sync::OnceCell::new() }
+    }
+
+    async fn key(&self) -> Result<&Key, CoreError> {
+        self.key
+            .get_or_try_init(|| async {
+                load_or_create_key(&self.store, DEFINITIONS_KEY_NAME, &self.keys.snapshot()).await
+            })
+            .await
+    }
+
+    /// Seals `content` as the `kind` definition of `subject`, set by
+    /// `defined_by` on this host (replacing any earlier seal).
+    pub async fn seal(
+        &self,
+        kind: &str,
+        subject: &str,
+        content: &serde_json::Value,
+        defined_by: &str,
+        run_anywhere: bool,
+    ) -> Result<Seal, CoreError> {
+        let key = self.key().await?;
+        let seal = Seal {
+            defined_by: defined_by.to_owned(),
+            host: this_host(),
+            run_anywhere,
+            defined_at_unix_ms: crate::clock::now_unix_ms(),
+        };
+        let mac = seal_mac(key, kind, subject, content, &seal);
+        self.store
+            .retrying(|| async {
+                let mut transaction = self.store.begin_write().await?;
+                sqlx::query("DELETE FROM definition_seals WHERE kind = $1 AND subject = $2")
+                    .bind(kind)
+                    .bind(subject)
+                    .execute(&mut *transaction)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO definition_seals (kind, subject, defined_by, host, run_anywhere, defined_at_unix_ms, mac) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(kind)
+                .bind(subject)
+                .bind(&seal.defined_by)
+                .bind(&seal.host)
+                .bind(i64::from(seal.run_anywhere))
+                .bind(seal.defined_at_unix_ms)
+                .bind(mac.to_vec())
+                .execute(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+                Ok::<_, CoreError>(())
+            })
+            .await?;
+        Ok(seal)
+    }
+
+    /// Removes the seal of a definition that was removed.
+    pub async fn unseal(&self, kind: &str, subject: &str) -> Result<(), CoreError> {
+        sqlx::query("DELETE FROM definition_seals WHERE kind = $1 AND subject = $2")
+            .bind(kind)
+            .bind(subject)
+            .execute(self.store.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Checks the stored `content` of `subject` against its seal; with
+    /// `pinned`, also that it may run on this host.
+    pub async fn check(
+        &self,
+        kind: &str,
+        subject: &str,
+        content: &serde_json::Value,
+        pinned: bool,
+    ) -> Result<Seal, CoreError> {
+        let key = self.key().await?;
+        let row: Option<(String, String, i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT defined_by, host, run_anywhere, defined_at_unix_ms, mac FROM definition_seals \
+             WHERE kind = $1 AND subject = $2",
+        )
+        .bind(kind)
+        .bind(subject)
+        .fetch_optional(self.store.pool())
+        .await?;
+        let refused = |why: &str| CoreError::DefinitionNotAuthentic {
+            kind: kind.to_owned(),
+            subject: subject.to_owned(),
+            why: why.to_owned(),
+        };
+        let Some((defined_by, host, run_anywhere, defined_at_unix_ms, mac)) = row else {
+            return Err(refused("it has no seal: it was added to the store without OpsDeck"));
+        };
+        let seal = Seal { defined_by, host, run_anywhere: run_anywhere != 0, defined_at_unix_ms };
+        if !macs_equal(&seal_mac(key, kind, subject, content, &seal), &mac) {
+            return Err(refused(
+                "its seal does not match: it was changed in the store without OpsDeck's key",
+            ));
+        }
+        if pinned && !seal.run_anywhere {
+            let here = this_host();
+            if seal.host != here {
+                return Err(CoreError::DefinitionPinned {
+                    kind: kind.to_owned(),
+                    subject: subject.to_owned(),
+                    host: seal.host,
+                    here,
+                });
+            }
+        }
+        Ok(seal)
+    }
+}

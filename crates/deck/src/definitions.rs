@@ -1,0 +1,69 @@
+//! Definitions that make OpsDeck run a command or write a file, as the deck
+//! seals them when a person sets them and checks them before each use (see
+//! `opsdeck_core::definitions`). A refused definition is audited and its
+//! error shown where it would have run (a job's run, a config version's
+//! reload outcome, a link's error).
+
+use opsdeck_core::definitions::Seal;
+use opsdeck_core::CoreError;
+
+use crate::{Caller, Deck, DeckError, Outcome};
+
+/// Kinds of sealed definitions.
+pub(crate) const COMMAND_JOB: &str = "job.command";
+/// A secret's rotation policy: how often, and its verification command.
+pub(crate) const ROTATION_POLICY: &str = "secret.rotation";
+pub(crate) const RELOAD_HOOK: &str = "config.reload_hook";
+pub(crate) const CONFIG_LINK: &str = "config.link";
+/// A managed certificate's settings: deploy hook, DNS hook, webroot.
+pub(crate) const MANAGED_CERT: &str = "cert.managed";
+
+impl Deck {
+    /// Seals a definition `caller` just set.
+    pub(crate) async fn seal_definition(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        subject: &str,
+        content: &serde_json::Value,
+        run_anywhere: bool,
+    ) -> Result<Seal, DeckError> {
+        Ok(self.seals.seal(kind, subject, content, &caller.actor, run_anywhere).await?)
+    }
+
+    /// Removes the seal of a definition that is gone.
+    pub(crate) async fn unseal_definition(&self, kind: &str, subject: &str) -> Result<(), DeckError> {
+        Ok(self.seals.unseal(kind, subject).await?)
+    }
+
+    /// Checks a stored definition before it is used (with `pinned`, also
+    /// that this host may run it). A refusal is recorded in the audit trail
+    /// as denied, then returned.
+    pub(crate) async fn check_definition(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        subject: &str,
+        content: &serde_json::Value,
+        pinned: bool,
+    ) -> Result<Seal, DeckError> {
+        match self.seals.check(kind, subject, content, pinned).await {
+            Ok(seal) => Ok(seal),
+            Err(error @ (CoreError::DefinitionNotAuthentic { .. } | CoreError::DefinitionPinned { .. })) => {
+                let details = serde_json::json!({
+                    "kind": kind, "subject": subject, "why": error.to_string(), "code": error.code(),
+                });
+                self.audit(
+                    caller,
+                    "definition.refused",
+                    &format!("{kind} {subject}"),
+                    Outcome::Denied,
+                    details,
+                )
+                .await?;
+                Err(error.into())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
