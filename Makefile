@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= always
 
-.PHONY: run test setup ui lint test-ui test-rust e2e bindings fmt clean-screenshots bench fuzz
+.PHONY: run test setup ui lint supply-chain test-ui test-rust e2e bindings fmt clean-screenshots bench fuzz
 
 ## Open the desktop app on the embedded SQLite store (platform data dir, or OPSDECK_DATA_DIR).
 run: setup ui
@@ -13,7 +13,7 @@ run: setup ui
 	$(CARGO) run -p opsdeck-app
 
 ## Every test: lints, UI unit tests, Rust unit and black-box tests, and the end-to-end journeys.
-test: setup ui lint test-ui test-rust
+test: setup ui lint supply-chain test-ui test-rust
 
 setup:
 	@scripts/setup.sh
@@ -43,6 +43,10 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && npm run --silent check
+
+## cargo deny (licences, bans, sources, advisories) and npm audit; see deny.toml.
+supply-chain:
+	@scripts/supply-chain.sh
 
 test-ui:
 	cd ui && npm test --silent

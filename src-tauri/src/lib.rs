@@ -75,6 +75,7 @@ fn start_background_work<R: Runtime>(app: &tauri::AppHandle<R>) {
 
 /// Starts the desktop app and blocks until it exits.
 pub fn run() {
+    opsdeck_core::child_process::refuse_inspection();
     let app = match build_app(tauri::Builder::default(), opsdeck::DeckOptions::from_env()) {
         Ok(app) => app,
         Err(error) => {

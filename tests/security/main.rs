@@ -778,3 +778,134 @@ fn a_webhook_receiver_cannot_redirect_signed_events_elsewhere() {
     let deliveries = ok(dir.path(), "", &["notify", "deliveries"], None).to_string();
     assert!(deliveries.contains("is not followed"), "{deliveries}");
 }
+
+#[test]
+fn another_process_of_the_same_user_cannot_read_the_decks_environment_or_memory() {
+    // Run everything as one ordinary account (`nobody` when the tests run as
+    // root), so the reader has exactly the rights of the deck's own user.
+    let shared = tempfile::tempdir().unwrap();
+    let binary = shared.path().join("opsdeck");
+    std::fs::copy(opsdeck_tests::opsdeck_binary(), &binary).unwrap();
+    let data = shared.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for path in [shared.path(), data.as_path()] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let as_one_user = |program: &Path| {
+        let mut command = if os_user() == "root" {
+            let mut command = std::process::Command::new("setpriv");
+            command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]).arg(program);
+            command
+        } else {
+            std::process::Command::new(program)
+        };
+        command.env_clear().env("PATH", "/usr/bin:/bin").env("HOME", shared.path());
+        command
+    };
+    let mut serve = as_one_user(&binary)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--otlp-grpc", "off", "--otlp-http", "off"])
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The process must be up (its main function ran) before it is read.
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = serve.id();
+    let read = as_one_user(Path::new("/bin/cat"))
+        .arg(format!("/proc/{pid}/environ"))
+        .arg(format!("/proc/{pid}/mem"))
+        .output()
+        .unwrap();
+    let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+    let _ = serve.wait();
+    let environment = String::from_utf8_lossy(&read.stdout);
+    assert!(
+        !environment.contains(PASSPHRASE),
+        "another process read the passphrase from the deck's environment"
+    );
+    let said = String::from_utf8_lossy(&read.stderr);
+    assert!(said.contains("Permission denied"), "{said}");
+}
+
+#[test]
+fn swapping_two_secrets_names_or_pointing_one_at_an_old_version_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    ok(path, "", &["vault", "init", "prod", "--no-keychain"], None);
+    let set = |reference: &str, value: &str| {
+        ok(path, "", &["secret", "set", reference, "--type", "api_key", "--value-stdin"], Some(value));
+    };
+    set("prod/public-demo-key", "demo-value");
+    set("prod/payments-key", "old-payments-value");
+    set("prod/payments-key", "new-payments-value");
+    let get = |reference: &str| cli(path, "", &["--json", "secret", "get", reference], None);
+    assert!(get("prod/payments-key").status.success());
+
+    // Pointing a secret back at an old (perhaps leaked, since revoked) version.
+    sqlite(path, "UPDATE secrets SET current_version = 1 WHERE name = 'payments-key'");
+    let output = get("prod/payments-key");
+    assert_eq!(output.status.code(), Some(2), "an old version was served as current");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("old-payments-value"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("current version"), "{output:?}");
+    sqlite(path, "UPDATE secrets SET current_version = 2 WHERE name = 'payments-key'");
+    assert!(get("prod/payments-key").status.success());
+
+    // Swapping names, so that a reveal meant for a demo key gets the payments key.
+    sqlite(path, "UPDATE secrets SET name = 'swap' WHERE name = 'payments-key'");
+    sqlite(path, "UPDATE secrets SET name = 'payments-key' WHERE name = 'public-demo-key'");
+    sqlite(path, "UPDATE secrets SET name = 'public-demo-key' WHERE name = 'swap'");
+    for reference in ["prod/public-demo-key", "prod/payments-key"] {
+        let output = get(reference);
+        assert_eq!(output.status.code(), Some(2), "{reference} was served under another secret's name");
+        let said = String::from_utf8_lossy(&output.stdout);
+        assert!(!said.contains("-value"), "{said}");
+    }
+}
+
+#[test]
+fn a_sender_without_the_api_key_cannot_write_telemetry() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = opsdeck_tests::process::free_port();
+    let address = format!("127.0.0.1:{port}");
+    let data_dir = dir.path().display().to_string();
+    let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
+    let mut serve = opsdeck_tests::process::spawn_tied_to_this_process(
+        &binary,
+        &["--data-dir", &data_dir, "serve", "--otlp-grpc", "off", "--otlp-http", &address],
+        &[
+            ("OPSDECK_PASSPHRASE", PASSPHRASE),
+            ("OPSDECK_OTLP_API_KEY", "otlp-key-5521"),
+            ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"),
+        ],
+        "TERM",
+        None,
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let url = format!("http://{address}/v1/traces");
+    let send = |header: Option<(&str, &str)>| {
+        let mut request = agent.post(&url).header("Content-Type", "application/json");
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        request.send(&b"{}"[..]).map(|response| response.status().as_u16()).ok()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while send(None).is_none() {
+        assert!(Instant::now() < deadline, "the receiver did not come up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(send(None), Some(401), "a request without the key was received");
+    assert_eq!(send(Some(("x-opsdeck-api-key", "guess"))), Some(401));
+    assert_eq!(send(Some(("x-opsdeck-api-key", "otlp-key-5521"))), Some(200));
+    assert_eq!(send(Some(("Authorization", "Bearer otlp-key-5521"))), Some(200));
+    opsdeck_tests::process::stop(&mut serve);
+}

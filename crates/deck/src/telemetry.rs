@@ -46,6 +46,30 @@ pub fn address_setting(text: &str) -> Option<String> {
     (!text.is_empty() && !text.eq_ignore_ascii_case("off")).then(|| text.to_owned())
 }
 
+/// The API key OTLP senders must present (none: any sender that reaches the port).
+pub const OTLP_API_KEY_ENV: &str = "OPSDECK_OTLP_API_KEY";
+
+/// Says so when a receiver listens beyond this machine: without an API key,
+/// anyone who reaches the port can fill the store or forge spans.
+fn warn_beyond_loopback(address: &str, has_key: bool) {
+    let local = address
+        .parse::<std::net::SocketAddr>()
+        .map(|address| address.ip().is_loopback())
+        .unwrap_or_else(|_| address.starts_with("localhost:"));
+    if local {
+        return;
+    }
+    if has_key {
+        tracing::warn!(%address, "an OTLP receiver listens beyond this machine; senders must present the API key");
+    } else {
+        tracing::warn!(
+            %address,
+            "an OTLP receiver listens beyond this machine WITHOUT an API key: anyone who reaches it can write \
+             telemetry; set {OTLP_API_KEY_ENV} (senders then send it as x-opsdeck-api-key or Authorization: Bearer)"
+        );
+    }
+}
+
 /// Binds one receiver; `None` when it is off or the address cannot be taken (logged).
 async fn bind_receiver(address: Option<&str>, what: &str) -> Option<tokio::net::TcpListener> {
     let address = address?;
@@ -207,6 +231,10 @@ impl Deck {
         });
         let (writer, writer_task) =
             Writer::start_announcing(self.telemetry.clone(), WRITER_CAPACITY, Some(announce));
+        let gate = opsdeck_telemetry::gate::Gate::new(std::env::var(OTLP_API_KEY_ENV).ok());
+        for address in [addresses.grpc.as_deref(), addresses.http.as_deref()].into_iter().flatten() {
+            warn_beyond_loopback(address, gate.requires_key());
+        }
         // Shutdown goes newest first: the receivers stop (dropping their
         // writer handles), then this waits for the writer to store what was queued.
         self.tasks.spawn("otlp-writer", move |_stop| async move {
@@ -215,11 +243,11 @@ impl Deck {
             }
         });
         if let Some(listener) = grpc {
-            let writer = writer.clone();
+            let (writer, gate) = (writer.clone(), gate.clone());
             self.tasks.spawn("otlp-grpc-receiver", move |stop| async move {
                 tokio::select! {
                     () = stop.cancelled() => {}
-                    () = opsdeck_telemetry::grpc::serve(listener, writer) => {}
+                    () = opsdeck_telemetry::grpc::serve(listener, writer, gate) => {}
                 }
             });
         }
@@ -227,7 +255,7 @@ impl Deck {
             self.tasks.spawn("otlp-http-receiver", move |stop| async move {
                 tokio::select! {
                     () = stop.cancelled() => {}
-                    () = receiver::serve(listener, writer) => {}
+                    () = receiver::serve(listener, writer, gate) => {}
                 }
             });
         }

@@ -22,6 +22,7 @@ use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, En
 use tonic::{Code, Status};
 
 use crate::export::{Any, RpcStatus, Signal};
+use crate::gate::Gate;
 use crate::otlp::Encoding;
 use crate::receiver::{MAX_BODY_BYTES, PATIENCE};
 use crate::writer::Writer;
@@ -30,8 +31,8 @@ const TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Expor
 const LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 const METRICS: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
-/// Answers gRPC requests on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, writer: Writer) {
+/// Answers gRPC requests on `listener`, as `gate` admits them, until the task is dropped.
+pub async fn serve(listener: TcpListener, writer: Writer, gate: Gate) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _peer)) => stream,
@@ -40,11 +41,23 @@ pub async fn serve(listener: TcpListener, writer: Writer) {
                 continue;
             }
         };
-        let writer = writer.clone();
+        let Some(permit) = gate.connection() else {
+            tracing::debug!("OTLP/gRPC connection closed: the receiver holds its most connections");
+            continue;
+        };
+        let (writer, gate) = (writer.clone(), gate.clone());
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-                let writer = writer.clone();
-                async move { Ok::<_, std::convert::Infallible>(route(request, writer).await) }
+                let (writer, gate) = (writer.clone(), gate.clone());
+                async move {
+                    if !gate.admits(request.headers()) {
+                        return Ok::<_, std::convert::Infallible>(
+                            Status::unauthenticated(Gate::refusal()).into_http(),
+                        );
+                    }
+                    Ok::<_, std::convert::Infallible>(route(request, writer).await)
+                }
             });
             if let Err(error) = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)

@@ -19,6 +19,7 @@ mod error;
 pub mod analysis;
 pub mod demo;
 pub mod export;
+pub mod gate;
 pub mod grpc;
 pub mod model;
 pub mod otlp;

@@ -15,6 +15,7 @@ use prost::Message;
 use tokio::net::TcpListener;
 
 use crate::export::{RpcStatus, Signal};
+use crate::gate::{Gate, HEADER_READ_TIMEOUT};
 use crate::otlp::Encoding;
 use crate::writer::Writer;
 use crate::TelemetryError;
@@ -33,8 +34,8 @@ pub async fn bind(address: &str) -> Result<TcpListener, TelemetryError> {
         .map_err(|error| TelemetryError::Listen { address: address.to_owned(), reason: error.to_string() })
 }
 
-/// Answers requests on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, writer: Writer) {
+/// Answers requests on `listener`, as `gate` admits them, until the task is dropped.
+pub async fn serve(listener: TcpListener, writer: Writer, gate: Gate) {
     loop {
         let (stream, _peer): (_, SocketAddr) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -43,13 +44,27 @@ pub async fn serve(listener: TcpListener, writer: Writer) {
                 continue;
             }
         };
-        let writer = writer.clone();
+        let Some(permit) = gate.connection() else {
+            tracing::debug!("OTLP/HTTP connection closed: the receiver holds its most connections");
+            continue;
+        };
+        let (writer, gate) = (writer.clone(), gate.clone());
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let writer = writer.clone();
-                async move { Ok::<_, std::convert::Infallible>(answer(request, &writer).await) }
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let (writer, gate) = (writer.clone(), gate.clone());
+                async move {
+                    if !gate.admits(request.headers()) {
+                        let refused =
+                            status_response(StatusCode::UNAUTHORIZED, Encoding::Json, &Gate::refusal());
+                        return Ok::<_, std::convert::Infallible>(refused);
+                    }
+                    Ok::<_, std::convert::Infallible>(answer(request, &writer).await)
+                }
             });
             if let Err(error) = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {

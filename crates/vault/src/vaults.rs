@@ -549,6 +549,7 @@ impl Vaults {
             .execute(&mut *transaction)
             .await?;
             apply_metadata(&mut transaction, &secret_id, metadata).await?;
+            set_pointer(&mut transaction, data_key, vault_id, &secret_id, &write.name, version).await?;
             versions.insert(write.name.clone(), version.into());
         }
         // One secret's entry names its version; an import's names each secret's.
@@ -624,6 +625,23 @@ impl Vaults {
         let (nonce, ciphertext) =
             row.ok_or_else(|| VaultError::UnknownSecret { reference: format!("{vault}/{name}#{version}") })?;
         let data_key = self.unlock(vault, &vault_id).await?;
+        let pointer: Option<Vec<u8>> = sqlx::query_scalar("SELECT pointer_mac FROM secrets WHERE id = $1")
+            .bind(&secret_id)
+            .fetch_one(self.store.pool())
+            .await?;
+        let expected = pointer_mac(&data_key, &vault_id, &secret_id, name, current);
+        if !pointer.is_some_and(|stored| keys::macs_equal(&stored, &expected)) {
+            return Err(VaultError::Integrity {
+                what: format!(
+                    "{vault}/{name}: its name or its current version ({current}) was changed in the store \
+                     (or it was stored before OpsDeck authenticated them); set it again, or roll back to a \
+                     version you trust"
+                ),
+            });
+        }
+        if version > current {
+            return Err(VaultError::UnknownSecret { reference: format!("{vault}/{name}#{version}") });
+        }
         let plain = open_version(&data_key, &vault_id, &secret_id, version, &nonce, &ciphertext)
             .map_err(|_| VaultError::Integrity { what: format!("{vault}/{name} version {version}") })?;
         let text = String::from_utf8(plain.to_vec())
@@ -695,7 +713,8 @@ impl Vaults {
         version: i64,
         audit: &AuditScope<'_>,
     ) -> Result<i64, VaultError> {
-        let (_, secret_id, _, _) = self.secret_row(vault, name).await?;
+        let (vault_id, secret_id, _, _) = self.secret_row(vault, name).await?;
+        let data_key = self.unlock(vault, &vault_id).await?;
         let mut transaction = self.store.begin_write().await?;
         // Lock the secret's row first (a no-op write), then read: a version
         // another writer added meanwhile is seen, and is not taken back.
@@ -736,6 +755,7 @@ impl Vaults {
         .bind(&secret_id)
         .execute(&mut *transaction)
         .await?;
+        set_pointer(&mut transaction, &data_key, &vault_id, &secret_id, name, previous).await?;
         audit.append(&mut transaction, serde_json::json!({ "restored_version": previous })).await?;
         transaction.commit().await?;
         Ok(previous)
@@ -800,6 +820,40 @@ async fn next_version(
         }
         // Another writer created it between the two statements: bump its counter instead.
     }
+}
+
+/// The MAC that binds a secret's name and current version to it (under the
+/// vault's data key, so only someone who can open the vault can make one).
+fn pointer_mac(data_key: &Key, vault_id: &str, secret_id: &str, name: &str, current: i64) -> [u8; 32] {
+    // A key of its own, derived from the data key (which AES-GCM uses).
+    let mac_key = keys::mac_of(data_key, &[b"opsdeck secret pointer key"]);
+    keys::mac_of(
+        &mac_key,
+        &[
+            b"opsdeck secret pointer v1",
+            vault_id.as_bytes(),
+            secret_id.as_bytes(),
+            name.as_bytes(),
+            &current.to_be_bytes(),
+        ],
+    )
+}
+
+/// Records `version` as the current one of `secret_id` (named `name`), authenticated.
+async fn set_pointer(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    data_key: &Key,
+    vault_id: &str,
+    secret_id: &str,
+    name: &str,
+    version: i64,
+) -> Result<(), VaultError> {
+    sqlx::query("UPDATE secrets SET pointer_mac = $1 WHERE id = $2")
+        .bind(pointer_mac(data_key, vault_id, secret_id, name, version).to_vec())
+        .bind(secret_id)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
 }
 
 /// Writes the fields of `change` that are set.

@@ -105,6 +105,7 @@ impl Output {
 
 /// Parses the arguments, runs the command and returns the process exit code.
 pub(crate) fn main() -> ExitCode {
+    opsdeck_core::child_process::refuse_inspection();
     let cli = Cli::parse();
     let output = if cli.json { Output::Json } else { Output::Text };
 
