@@ -83,6 +83,21 @@ pub fn redact(text: &str, values: &[&str]) -> String {
     redacted
 }
 
+/// Makes this process refuse to be inspected by others: no core dump (which
+/// would write unlocked keys and revealed values to disk) and no ptrace or
+/// `/proc/PID/mem` / `/proc/PID/environ` reads by other processes of the
+/// same user (which could otherwise read `OPSDECK_PASSPHRASE` or a key).
+/// Programs OpsDeck starts are not affected (an `exec` resets it). Called
+/// first thing by the CLI and the app; where the platform has no such
+/// switch it does nothing, and a failure is only logged.
+pub fn refuse_inspection() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        tracing::warn!(%error, "could not turn off core dumps and inspection of this process");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,20 +118,5 @@ mod tests {
     fn redaction_takes_every_value_out_longest_first() {
         assert_eq!(redact("new=abc123 old=abc", &["abc", "abc123", ""]), "new=[redacted] old=[redacted]");
         assert_eq!(redact("nothing here", &["zzz"]), "nothing here");
-    }
-}
-
-/// Makes this process refuse to be inspected by others: no core dump (which
-/// would write unlocked keys and revealed values to disk) and no ptrace or
-/// `/proc/PID/mem` / `/proc/PID/environ` reads by other processes of the
-/// same user (which could otherwise read `OPSDECK_PASSPHRASE` or a key).
-/// Programs OpsDeck starts are not affected (an `exec` resets it). Called
-/// first thing by the CLI and the app; where the platform has no such
-/// switch it does nothing, and a failure is only logged.
-pub fn refuse_inspection() {
-    #[cfg(target_os = "linux")]
-    if let Err(error) = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
-    {
-        tracing::warn!(%error, "could not turn off core dumps and inspection of this process");
     }
 }
