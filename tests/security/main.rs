@@ -909,3 +909,20 @@ fn a_sender_without_the_api_key_cannot_write_telemetry() {
     assert_eq!(send(Some(("Authorization", "Bearer otlp-key-5521"))), Some(200));
     opsdeck_tests::process::stop(&mut serve);
 }
+
+#[test]
+fn pointing_a_webhook_target_at_another_url_in_the_store_sends_nothing() {
+    use opsdeck_tests::http_server::{Scripted, ScriptedServer};
+    let honest = ScriptedServer::start(vec![Scripted::status(200)]);
+    let attacker = ScriptedServer::start(vec![Scripted::status(200)]);
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), "", &["notify", "add", "ops", "--url", &honest.url("/hook")], None);
+    ok(dir.path(), "", &["notify", "test", "ops"], None);
+    assert_eq!(honest.received().len(), 1);
+    sqlite(dir.path(), &format!("UPDATE webhook_targets SET url = '{}'", attacker.url("/collect")));
+    let output = cli(dir.path(), "", &["notify", "test", "ops"], None);
+    assert_ne!(output.status.code(), Some(0));
+    assert!(attacker.received().is_empty(), "a signed event went to the URL planted in the store");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("changed in the store without OpsDeck's key"), "{said}");
+}

@@ -125,8 +125,11 @@ pub fn verify_signature(
     }
 }
 
-fn secret_context(name: &str) -> Vec<u8> {
-    format!("webhook-secret:{name}").into_bytes()
+/// What a target's sealed secret is bound to: its name and its URL, so a
+/// URL changed in the store (to send signed events elsewhere) no longer
+/// opens the secret and nothing is signed or sent.
+fn secret_context(name: &str, url: &str) -> Vec<u8> {
+    format!("webhook-secret:{name}\n{url}").into_bytes()
 }
 
 type DeliveryRow = (String, String, String, String, i64, Option<i64>, String, i64, Option<i64>);
@@ -192,7 +195,7 @@ pub async fn add_target(
             "a target needs a name and a secret of at least 16 bytes".into(),
         ));
     }
-    let sealed = seal(key, &secret_context(name), secret)?;
+    let sealed = seal(key, &secret_context(name, url), secret)?;
     sqlx::query(
         "INSERT INTO webhook_targets (name, url, secret_sealed, created_at_unix_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret_sealed = excluded.secret_sealed",
@@ -292,7 +295,20 @@ pub async fn deliver(
         .bind(id)
         .fetch_one(store.pool())
         .await?;
-    let secret = open(key, &secret_context(&target), &sealed)?;
+    let Ok(secret) = open(key, &secret_context(&target, &url), &sealed) else {
+        // The URL (or the sealed secret) was changed in the store: nothing is
+        // signed or sent, and the delivery says why (it is not retried).
+        let why = format!(
+            "not sent: the target `{target}`'s URL or secret was changed in the store without OpsDeck's key \
+             (its secret is sealed together with its URL); add the target again with `opsdeck notify add`"
+        );
+        sqlx::query("UPDATE webhook_deliveries SET status = 'failed', last_error = $1 WHERE id = $2")
+            .bind(&why)
+            .bind(id)
+            .execute(store.pool())
+            .await?;
+        return Err(CoreError::InvalidTarget(why));
+    };
     let timestamp = now_unix_ms() / 1000;
     let request = OutboundRequest::post(url, body.clone().into_bytes())
         .header("Content-Type", "application/json")

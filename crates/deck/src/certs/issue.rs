@@ -54,15 +54,13 @@ impl Deck {
     ) -> Result<CertRecord, DeckError> {
         let vault = self.cert_vault(caller, options.vault.as_deref()).await?;
         let managed = managed_from(options, &vault)?;
-        self.require(
-            caller,
-            &vault,
-            Role::Operator,
-            "cert.issue",
-            &managed.domains.join(","),
-            "issuing a certificate",
-        )
-        .await?;
+        // Hooks and a webroot run commands or write files on a machine: admins only.
+        let (needed, doing) = if has_machine_effects(&managed) {
+            (Role::Admin, "issuing a certificate with a deploy hook, DNS hook or webroot")
+        } else {
+            (Role::Operator, "issuing a certificate")
+        };
+        self.require(caller, &vault, needed, "cert.issue", &managed.domains.join(","), doing).await?;
         if let Some(bundle) = &managed.ca_bundle {
             TrustRoots::bundle(Path::new(bundle))?;
         }
@@ -227,15 +225,13 @@ impl Deck {
         if let Some(remaining) = renew_remaining {
             check_remaining(remaining)?;
         }
-        self.require(
-            caller,
-            &managed.vault,
-            Role::Operator,
-            "cert.configure",
-            &record.id,
-            "changing a certificate",
-        )
-        .await?;
+        let sets_hook = deploy.as_ref().is_some_and(|hook| !hook.is_empty());
+        let (needed, doing) = if sets_hook {
+            (Role::Admin, "setting a deploy hook")
+        } else {
+            (Role::Operator, "changing a certificate")
+        };
+        self.require(caller, &managed.vault, needed, "cert.configure", &record.id, doing).await?;
         let mut changes = Vec::new();
         if let Some(hook) = deploy {
             changes.push(if hook.is_empty() {
@@ -268,7 +264,8 @@ impl Deck {
             "cert.configure",
             &record.id,
             Outcome::Ok,
-            serde_json::json!({ "changes": message }),
+            // The hook as set, command text and paths included.
+            serde_json::json!({ "changes": message, "deploy": managed.deploy }),
         )
         .await?;
         Ok(self.certs.get(&record.id).await?)
@@ -432,7 +429,10 @@ impl Deck {
             &format!("cert.{}", if renewal { "renew" } else { "issue" }),
             id,
             Outcome::Ok,
-            serde_json::json!({ "domains": managed.domains, "order": issued.order_url }),
+            serde_json::json!({
+                "domains": managed.domains, "order": issued.order_url,
+                "deploy": managed.deploy, "dns_hook": managed.dns_hook, "webroot": managed.webroot,
+            }),
         )
         .await?;
 
