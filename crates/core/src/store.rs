@@ -39,6 +39,17 @@ use crate::{CoreError, DataDir};
 /// so a single statement waits as long as a whole retried operation.
 pub const STORE_BUSY_DEADLINE: Duration = Duration::from_secs(10);
 
+/// The most connections a store of this process opens (see [`limit_connections`]).
+static CONNECTION_LIMIT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(u32::MAX);
+
+/// Caps the connections each store this process opens may hold (at least
+/// one). One-shot CLI commands take 2: a team's scripts may start dozens at
+/// once against one PostgreSQL server, whose connection slots they share
+/// with the app and `opsdeck serve`.
+pub fn limit_connections(most: u32) {
+    CONNECTION_LIMIT.store(most.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A write transaction (see [`Store::begin_write`]).
 pub type WriteTransaction = Transaction<'static, Any>;
 
@@ -281,10 +292,13 @@ impl Store {
         probe.close().await.map_err(|error| Self::open_error(&location, error))?;
 
         let pool = AnyPoolOptions::new()
-            .max_connections(match kind {
-                StoreKind::Sqlite => 4,
-                StoreKind::Postgres => 8,
-            })
+            .max_connections(
+                match kind {
+                    StoreKind::Sqlite => 4,
+                    StoreKind::Postgres => 8,
+                }
+                .min(CONNECTION_LIMIT.load(std::sync::atomic::Ordering::Relaxed)),
+            )
             .acquire_timeout(STORE_BUSY_DEADLINE)
             .after_connect(move |connection, _meta| {
                 Box::pin(async move { Self::prepare_connection(kind, connection).await })

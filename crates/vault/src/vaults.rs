@@ -613,7 +613,18 @@ impl Vaults {
         name: &str,
         version: Option<i64>,
     ) -> Result<SecretValue, VaultError> {
-        let (vault_id, secret_id, secret_type, current) = self.secret_row(vault, name).await?;
+        // The current version and its MAC in one read: a writer committing in
+        // between would otherwise pair one version with the next one's MAC.
+        let vault_id = self.vault_id(vault).await?;
+        let row: Option<(String, String, i64, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT id, secret_type, current_version, pointer_mac FROM secrets WHERE vault_id = $1 AND name = $2",
+        )
+        .bind(&vault_id)
+        .bind(name)
+        .fetch_optional(self.store.pool())
+        .await?;
+        let (secret_id, secret_type, current, pointer) =
+            row.ok_or_else(|| VaultError::UnknownSecret { reference: format!("{vault}/{name}") })?;
         let version = version.unwrap_or(current);
         let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
             "SELECT nonce, ciphertext FROM secret_versions WHERE secret_id = $1 AND version = $2",
@@ -625,18 +636,10 @@ impl Vaults {
         let (nonce, ciphertext) =
             row.ok_or_else(|| VaultError::UnknownSecret { reference: format!("{vault}/{name}#{version}") })?;
         let data_key = self.unlock(vault, &vault_id).await?;
-        let pointer: Option<Vec<u8>> = sqlx::query_scalar("SELECT pointer_mac FROM secrets WHERE id = $1")
-            .bind(&secret_id)
-            .fetch_one(self.store.pool())
-            .await?;
         let expected = pointer_mac(&data_key, &vault_id, &secret_id, name, current);
         if !pointer.is_some_and(|stored| keys::macs_equal(&stored, &expected)) {
             return Err(VaultError::Integrity {
-                what: format!(
-                    "{vault}/{name}: its name or its current version ({current}) was changed in the store \
-                     (or it was stored before OpsDeck authenticated them); set it again, or roll back to a \
-                     version you trust"
-                ),
+                what: format!("{vault}/{name}'s name and current version ({current})"),
             });
         }
         if version > current {

@@ -116,6 +116,10 @@ pub(crate) fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if !matches!(cli.command, Command::Serve(_)) {
+        // One-shot commands do one thing at a time: two connections are plenty.
+        opsdeck_core::store::limit_connections(2);
+    }
     let mut options = DeckOptions { data_dir: cli.data_dir, ..DeckOptions::from_env() };
     if cli.passphrase_stdin {
         match read_passphrase_from_stdin() {
