@@ -32,7 +32,12 @@ impl Cli<'_> {
 
     fn ok(&self, args: &[&str]) -> Value {
         let output = self.run(&[&["--json"], args].concat());
-        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
+        );
         serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
     }
 

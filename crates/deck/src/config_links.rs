@@ -94,6 +94,34 @@ fn link_content(path: &str) -> serde_json::Value {
     serde_json::json!({ "path": path })
 }
 
+/// How long a linked file must have been left alone before it is read: an
+/// editor or script that truncates and then writes must not have half its
+/// text taken as an edit (or mistaken for one that conflicts).
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Reads a linked file once it has not changed for [`SETTLE`] and did not
+/// change while it was read (up to 20 tries, then as it is).
+async fn read_settled(path: &Path) -> std::io::Result<String> {
+    let stamp = |meta: &std::fs::Metadata| (meta.len(), meta.modified().ok());
+    for _ in 0..20 {
+        let before = std::fs::metadata(path)?;
+        let age = before
+            .modified()
+            .ok()
+            .and_then(|modified| std::time::SystemTime::now().duration_since(modified).ok())
+            .unwrap_or(SETTLE);
+        if age < SETTLE {
+            tokio::time::sleep(SETTLE - age).await;
+            continue;
+        }
+        let text = std::fs::read_to_string(path)?;
+        if stamp(&std::fs::metadata(path)?) == stamp(&before) {
+            return Ok(text);
+        }
+    }
+    std::fs::read_to_string(path)
+}
+
 fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
@@ -211,7 +239,7 @@ impl Deck {
                 });
                 continue;
             }
-            let text = match std::fs::read_to_string(&link.path) {
+            let text = match read_settled(Path::new(&link.path)).await {
                 Ok(text) => text,
                 Err(error) => {
                     let error = format!("cannot read {}: {error}", link.path);
@@ -283,7 +311,7 @@ impl Deck {
                     self.configs.record_link_synced(&link, &hash).await?;
                     let details = serde_json::json!({ "path": link.path, "layer": link.layer, "version": version.version });
                     self.audit(caller, "config.file_edit", &target, Outcome::Ok, details).await?;
-                    self.signal_change(caller, &link.project, &link.env, &mut version).await?;
+                    self.signal_reload(caller, &link.project, &link.env, &mut version).await?;
                     results.push(LinkSync {
                         link,
                         outcome: "stored".to_owned(),
@@ -329,7 +357,7 @@ impl Deck {
             self.configs.record_link(&link, None, Some(&error.to_string())).await?;
             return Ok(());
         }
-        let on_disk = match std::fs::read_to_string(&link.path) {
+        let on_disk = match read_settled(Path::new(&link.path)).await {
             Ok(text) => Some(text),
             // A file that is gone holds nobody's words: it is written anew.
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
@@ -454,7 +482,7 @@ impl Deck {
                     "path": link.path, "layer": layer, "choice": "take_file", "version": version.version,
                 });
                 self.audit(caller, "config.link_resolve", &target, Outcome::Ok, details).await?;
-                self.signal_change(caller, project, env, &mut version).await?;
+                self.signal_reload(caller, project, env, &mut version).await?;
                 let link = self.configs.link_of(project, env, layer).await?.unwrap_or(link);
                 Ok(LinkResolved { link, version: Some(version), copy: None })
             }

@@ -785,6 +785,20 @@ impl Deck {
         version: &mut ConfigVersion,
     ) -> Result<(), DeckError> {
         self.write_back_link(caller, project, env, version).await?;
+        self.signal_reload(caller, project, env, version).await
+    }
+
+    /// Runs `project/env`'s reload hook after `version` was stored, and
+    /// records the outcome on it. (A version taken from its linked file
+    /// goes straight here: there is nothing to write back, and reading the
+    /// file again could meet the person's next edit.)
+    pub(crate) async fn signal_reload(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        version: &mut ConfigVersion,
+    ) -> Result<(), DeckError> {
         let Some(hook) = self.configs.reload_hook(project, env).await? else {
             return Ok(());
         };
