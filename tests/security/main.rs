@@ -550,6 +550,11 @@ fn serve_until(dir: &Path, what: &str, mut done: impl FnMut() -> bool) {
     opsdeck_tests::process::stop(&mut serve);
 }
 
+/// How many runs of job `name` have ended (not still running).
+fn finished_runs(dir: &Path, name: &str) -> usize {
+    job_runs(dir, name).iter().filter(|run| !run["finished_at_unix_ms"].is_null()).count()
+}
+
 /// The newest runs of job `name`.
 fn job_runs(dir: &Path, name: &str) -> Vec<Value> {
     ok(dir, "", &["jobs", "runs", name], None).as_array().cloned().unwrap_or_default()
@@ -579,7 +584,7 @@ fn a_command_job_changed_or_planted_in_the_store_is_refused_not_run() {
     );
     ok(path, "", &["jobs", "run", "backup"], None);
     serve_until(path, "both refusals", || {
-        !job_runs(path, "backup").is_empty() && !job_runs(path, "cleanup").is_empty()
+        finished_runs(path, "backup") >= 1 && finished_runs(path, "cleanup") >= 1
     });
     assert!(!planted.exists(), "a command that was never sealed ran");
     assert!(!honest.exists(), "the changed job ran");
@@ -683,7 +688,7 @@ fn a_command_job_runs_only_on_the_host_that_set_it_unless_set_to_run_anywhere() 
     // This host's scheduler does not take a job pinned to builder-1; someone who
     // clears the pin in the store gets it taken here, and refused.
     sqlite(path, "UPDATE jobs SET run_on_host = NULL WHERE name = 'deploy'");
-    serve_until(path, "the jobs", || anywhere_ran.exists() && !job_runs(path, "deploy").is_empty());
+    serve_until(path, "the jobs", || anywhere_ran.exists() && finished_runs(path, "deploy") >= 1);
     assert!(!pinned_ran.exists(), "a job pinned to builder-1 ran on another host");
     let run = &job_runs(path, "deploy")[0];
     assert!(run["message"].as_str().unwrap().contains("runs only on `builder-1`"), "{run}");
@@ -738,7 +743,7 @@ fn a_scheduled_rotation_runs_with_its_definers_rights_and_only_its_sealed_verifi
     // Bob leaves the vault: the rotation he set up no longer runs with rights he lost.
     assert_eq!(run("alice", &["vault", "member", "rm", "prod", "bob"]).0, Some(0));
     assert_eq!(run("alice", &["jobs", "run", "rotate:prod/token"]).0, Some(0));
-    serve_until(path, "the rotation attempt", || !job_runs(path, "rotate:prod/token").is_empty());
+    serve_until(path, "the rotation attempt", || finished_runs(path, "rotate:prod/token") >= 1);
     let attempt = &job_runs(path, "rotate:prod/token")[0];
     assert_eq!(attempt["outcome"], "failed", "{attempt}");
     assert!(attempt["message"].as_str().unwrap().contains("bob"), "{attempt}");
@@ -752,7 +757,7 @@ fn a_scheduled_rotation_runs_with_its_definers_rights_and_only_its_sealed_verifi
     assert!(added.to_string().contains("true"), "the trail keeps the command's text: {added}");
     sqlite(path, &format!("UPDATE secrets SET rotate_verify = 'touch {}'", planted.display()));
     assert_eq!(run("alice", &["jobs", "run", "rotate:prod/token"]).0, Some(0));
-    serve_until(path, "the second rotation attempt", || job_runs(path, "rotate:prod/token").len() >= 2);
+    serve_until(path, "the second rotation attempt", || finished_runs(path, "rotate:prod/token") >= 2);
     assert!(!planted.exists(), "a verification command changed in the store ran");
     let attempt = &job_runs(path, "rotate:prod/token")[0];
     assert!(attempt["message"].as_str().unwrap().contains("without OpsDeck's key"), "{attempt}");
