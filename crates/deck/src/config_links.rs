@@ -189,6 +189,15 @@ impl Deck {
         Ok((link, version))
     }
 
+    /// A link that could not be looked at: the problem is kept on it (once
+    /// per distinct problem) and reported as refused.
+    async fn refuse_link(&self, link: ConfigLink, error: String) -> Result<LinkSync, DeckError> {
+        if link.last_error.as_deref() != Some(error.as_str()) {
+            self.configs.record_link(&link, None, Some(&error)).await?;
+        }
+        Ok(LinkSync { link, outcome: "refused".to_owned(), version: None, error: Some(error) })
+    }
+
     /// Checks a stored link against its seal (and that this host set it)
     /// before its file is read or written.
     async fn check_link(&self, caller: &Caller, link: &ConfigLink) -> Result<(), DeckError> {
@@ -227,31 +236,14 @@ impl Deck {
         for link in self.configs.links().await? {
             // A link planted in the store would read any file into it.
             if let Err(error) = self.check_link(caller, &link).await {
-                let error = error.to_string();
-                if link.last_error.as_deref() != Some(error.as_str()) {
-                    self.configs.record_link(&link, None, Some(&error)).await?;
-                }
-                results.push(LinkSync {
-                    link,
-                    outcome: "refused".to_owned(),
-                    version: None,
-                    error: Some(error),
-                });
+                results.push(self.refuse_link(link, error.to_string()).await?);
                 continue;
             }
             let text = match read_settled(Path::new(&link.path)).await {
                 Ok(text) => text,
                 Err(error) => {
                     let error = format!("cannot read {}: {error}", link.path);
-                    if link.last_error.as_deref() != Some(error.as_str()) {
-                        self.configs.record_link(&link, None, Some(&error)).await?;
-                    }
-                    results.push(LinkSync {
-                        link,
-                        outcome: "refused".to_owned(),
-                        version: None,
-                        error: Some(error),
-                    });
+                    results.push(self.refuse_link(link, error).await?);
                     continue;
                 }
             };
