@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
 import Configs from './Configs.svelte';
 import type { ConfigExplained, PromotionPreview, ProjectInfo } from '../lib/api';
 
@@ -133,6 +134,22 @@ describe('Configs page', () => {
     const draft = calls.find(([command]) => command === 'config_check_draft')?.[1];
     expect(draft).toMatchObject({ project: 'shop', env: 'dev', layer: 'committed', format: 'yaml', content: 'db:\n  pool: 5\n' });
   });
+  it('checks the text again when a change elsewhere leaves it as it was', async () => {
+    // The CLI's import is announced after the page opened: the layers are
+    // reloaded with the same text, and the status must not stay blank.
+    const calls = backend();
+    render(Configs);
+    const status = await screen.findByTestId('config-check-status');
+    await waitFor(() => expect(status.textContent).toContain('Meets the schema'), { timeout: 3000 });
+    const before = calls.filter(([command]) => command === 'config_check_draft').length;
+    await emit('deck-event', {
+      kind: 'audit_recorded',
+      entry: { seq: 9, at_unix_ms: Date.now(), actor: 'cli:alice', action: 'config.import', target: 'shop/dev', outcome: 'ok', details: {}, correlation_id: 'c' },
+    });
+    await waitFor(() => expect(calls.filter(([command]) => command === 'config_check_draft').length).toBeGreaterThan(before));
+    await waitFor(() => expect(status.textContent).toContain('Meets the schema'));
+  });
+
   it('sets the reload hook of an environment', async () => {
     const calls = backend((command) => {
       if (command === 'config_reload_hook') return { command: 'systemctl reload shop', webhook: null };
