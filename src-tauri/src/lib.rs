@@ -6,6 +6,7 @@
 //! order when the app exits. No rule of the product lives here or in the UI.
 
 pub mod bindings;
+mod clipboard;
 pub(crate) mod commands;
 mod error;
 mod state;
@@ -24,9 +25,7 @@ pub fn build_app<R: Runtime>(
     let state = tauri::async_runtime::block_on(AppState::open(options));
     builder
         .manage(state)
-        // Used from Rust only (Copy puts a value on the clipboard without sending it to
-        // the UI); the window is granted none of the plugin's commands.
-        .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(clipboard::SecretClipboard::default())
         .setup(|app| {
             forward_events_to_the_ui(app.handle());
             start_background_work(app.handle());

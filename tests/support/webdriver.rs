@@ -338,6 +338,17 @@ impl RunningApp {
         (output.status.success() && !text.is_empty()).then_some(text)
     }
 
+    /// The formats the clipboard's owner offers (`xclip -t TARGETS`): a
+    /// concealed entry offers `x-kde-passwordManagerHint` beside its text.
+    pub fn clipboard_targets(&self) -> Vec<String> {
+        let output = Command::new("xclip")
+            .args(["-o", "-selection", "clipboard", "-t", "TARGETS"])
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xclip is not installed: run `make setup`");
+        String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect()
+    }
+
     /// The `opsdeck` command line on the app's data dir and passphrase.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         crate::opsdeck_command()

@@ -62,6 +62,19 @@ pub enum ConfigError {
     #[error("{0}")]
     Approval(String),
 
+    /// The caller is not an admin of the project, and the action needs one.
+    #[error("{member} is not an admin of config project `{project}`, and {action} needs one; an admin of it ({admins}) can make {member} one with `opsdeck config admin add {project} {member}`")]
+    Forbidden {
+        /// The project.
+        project: String,
+        /// Who tried.
+        member: String,
+        /// What they tried, in words.
+        action: String,
+        /// Its admins, for the message.
+        admins: String,
+    },
+
     /// No promotion request has this id.
     #[error("no promotion request {id}; `opsdeck config requests PROJECT` lists them")]
     UnknownRequest {
@@ -96,6 +109,7 @@ impl ConfigError {
             ConfigError::UnknownVersion { .. } => "unknown_config_version",
             ConfigError::Invalid(_) => "invalid_input",
             ConfigError::Approval(_) => "config_approval",
+            ConfigError::Forbidden { .. } => "forbidden",
             ConfigError::UnknownRequest { .. } => "unknown_config_request",
             ConfigError::Core(error) => error.code(),
         }

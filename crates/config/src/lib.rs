@@ -15,6 +15,7 @@
 
 mod error;
 
+pub mod admins;
 pub mod approval;
 pub mod edit;
 pub mod env;
@@ -28,6 +29,7 @@ pub mod store;
 pub mod textdiff;
 pub mod tree;
 
+pub use admins::ProjectAdmin;
 pub use approval::PromotionRequest;
 pub use error::ConfigError;
 pub use layers::{diff, effective, Change, Effective, Layer, Provenance};

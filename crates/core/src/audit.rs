@@ -120,6 +120,29 @@ pub struct VerifyReport {
     pub problem: Option<String>,
 }
 
+/// A checkpoint of the chain to keep away from this machine (sent to a
+/// webhook on a schedule, or saved by `opsdeck audit checkpoint`): the
+/// newest entry's sequence number and MAC, and a MAC of both under the audit
+/// key. Checking the trail against it (`audit verify --checkpoint`) finds a
+/// store rolled back or replaced even on a machine that keeps no checkpoint
+/// of its own, such as a new one after a restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+pub struct Checkpoint {
+    /// The store the chain belongs to.
+    pub store_id: String,
+    /// The newest entry when the checkpoint was taken.
+    #[ts(type = "number")]
+    pub seq: i64,
+    /// That entry's MAC (hex).
+    pub mac: String,
+    /// HMAC of store, sequence number and MAC under the audit key (hex):
+    /// only the deck that holds the key can make a checkpoint.
+    pub check: String,
+    /// When it was taken (informational: not part of `check`).
+    #[ts(type = "number")]
+    pub at_unix_ms: i64,
+}
+
 /// Writes and verifies the audit trail of one store.
 pub struct AuditLog {
     store: Store,
@@ -343,6 +366,58 @@ impl AuditLog {
         }
     }
 
+    /// A checkpoint's entry, once it is known to be this store's and made
+    /// under its audit key; otherwise what is wrong with it.
+    fn open_checkpoint(&self, checkpoint: &Checkpoint) -> Result<Anchor, String> {
+        if checkpoint.store_id != self.store_id {
+            return Err(format!(
+                "the checkpoint is of another store ({}), not of this one ({})",
+                checkpoint.store_id, self.store_id
+            ));
+        }
+        let (Ok(mac), Ok(check)) = (hex::decode(&checkpoint.mac), hex::decode(&checkpoint.check)) else {
+            return Err("the checkpoint is unreadable (its mac and check must be hex)".to_owned());
+        };
+        if !macs_equal(&anchor_mac(&self.key, &self.store_id, checkpoint.seq, &mac), &check) {
+            return Err(
+                "the checkpoint was not made with this store's audit key: it was edited or forged, or the \
+                 store's audit key was replaced"
+                    .to_owned(),
+            );
+        }
+        Ok(Anchor { seq: checkpoint.seq, mac })
+    }
+
+    /// Where the chain departs from an outside checkpoint, if it does.
+    fn checkpoint_problem(
+        checkpoint: &Checkpoint,
+        external: &Anchor,
+        last_seq: i64,
+        mac_there: Option<&[u8]>,
+    ) -> Option<(i64, String)> {
+        if external.seq == 0 {
+            return None;
+        }
+        let taken = format!("the checkpoint taken at unix ms {}", checkpoint.at_unix_ms);
+        if last_seq < external.seq {
+            return Some((
+                last_seq + 1,
+                format!(
+                    "{taken} vouches for entry {} but the store's trail ends at {last_seq}: entries were removed \
+                     (an older copy of the store restored, or the trail wiped)",
+                    external.seq
+                ),
+            ));
+        }
+        match mac_there {
+            Some(mac) if macs_equal(mac, &external.mac) => None,
+            _ => Some((
+                external.seq,
+                format!("entry {} is not the one {taken} vouches for: the trail was replaced", external.seq),
+            )),
+        }
+    }
+
     /// Appends one entry for `caller` and returns it. Safe to call from many
     /// processes at once: a conflicting append is retried on the new tail.
     pub async fn record(&self, caller: &Caller, event: AuditEvent) -> Result<AuditEntry, CoreError> {
@@ -499,8 +574,37 @@ impl AuditLog {
         Ok(seq.unwrap_or(0))
     }
 
+    /// A checkpoint of the chain as it is now (see [`Checkpoint`]).
+    pub async fn checkpoint(&self) -> Result<Checkpoint, CoreError> {
+        let tail: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(self.store.pool())
+                .await?;
+        let (seq, mac) = tail.unwrap_or_else(|| (0, genesis_mac(&self.key, &self.store_id)));
+        Ok(Checkpoint {
+            store_id: self.store_id.clone(),
+            seq,
+            mac: hex::encode(&mac),
+            check: hex::encode(anchor_mac(&self.key, &self.store_id, seq, &mac)),
+            at_unix_ms: crate::clock::now_unix_ms(),
+        })
+    }
+
     /// Checks the whole chain, oldest first, and reports the first problem.
     pub async fn verify(&self) -> Result<VerifyReport, CoreError> {
+        self.verify_against(None).await
+    }
+
+    /// Checks the whole chain, and that it still holds the entry `checkpoint`
+    /// (taken earlier, kept elsewhere) vouches for.
+    pub async fn verify_against(&self, checkpoint: Option<&Checkpoint>) -> Result<VerifyReport, CoreError> {
+        let external = match checkpoint.map(|checkpoint| self.open_checkpoint(checkpoint)).transpose() {
+            Ok(external) => external,
+            Err(problem) => {
+                return Ok(VerifyReport { ok: false, entries: 0, first_bad: Some(0), problem: Some(problem) })
+            }
+        };
+        let mut mac_at_external: Option<Vec<u8>> = None;
         let mut expected_seq = 1_i64;
         let mut previous_mac = genesis_mac(&self.key, &self.store_id);
         // Read once: other processes move it on while the chain is walked.
@@ -550,6 +654,9 @@ impl AuditLog {
                 if Some(seq) == anchor_seq {
                     mac_at_anchor = Some(row.9.clone());
                 }
+                if Some(seq) == external.as_ref().map(|anchor| anchor.seq) {
+                    mac_at_external = Some(row.9.clone());
+                }
                 previous_mac = row.9;
                 checked += 1;
                 expected_seq += 1;
@@ -566,7 +673,11 @@ impl AuditLog {
             None => Some((1, "the head record is missing".to_owned())),
             Some(text) => self.check_head(&text, last_seq, &previous_mac),
         }
-        .or_else(|| AuditLog::anchor_problem(anchor, last_seq, mac_at_anchor.as_deref()));
+        .or_else(|| AuditLog::anchor_problem(anchor, last_seq, mac_at_anchor.as_deref()))
+        .or_else(|| {
+            let (checkpoint, external) = checkpoint.zip(external)?;
+            AuditLog::checkpoint_problem(checkpoint, &external, last_seq, mac_at_external.as_deref())
+        });
         Ok(match head_problem {
             None => VerifyReport { ok: true, entries: checked, first_bad: None, problem: None },
             Some((first_bad, problem)) => bad(first_bad, checked, problem),

@@ -13,8 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::{CoreError, Store};
 
-/// A 256-bit key, wiped from memory when dropped.
-pub type Key = Zeroizing<[u8; 32]>;
+pub use crate::locked_key::Key;
 
 /// The keychain service name under which OpsDeck keeps its keys.
 pub const KEYCHAIN_SERVICE: &str = "dev.opsdeck";
@@ -134,7 +133,7 @@ pub fn macs_equal(left: &[u8], right: &[u8]) -> bool {
 
 /// A new random 256-bit key.
 pub fn random_key() -> Result<Key, CoreError> {
-    let mut key = Zeroizing::new([0_u8; 32]);
+    let mut key = Key::zeroed();
     getrandom::fill(key.as_mut()).map_err(|error| CoreError::Random(error.to_string()))?;
     Ok(key)
 }
@@ -159,7 +158,7 @@ pub fn derive_from_passphrase(passphrase: &str, salt: &[u8], params: &str) -> Re
     let argon_params = argon2::Params::new(m, t, p, Some(32))
         .map_err(|error| CoreError::KeyRecordDamaged(format!("bad Argon2 parameters: {error}")))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, argon_params);
-    let mut key = Zeroizing::new([0_u8; 32]);
+    let mut key = Key::zeroed();
     argon
         .hash_password_into(passphrase.as_bytes(), salt, key.as_mut())
         .map_err(|error| CoreError::KeyRecordDamaged(format!("Argon2 failed: {error}")))?;
@@ -179,9 +178,12 @@ pub async fn keychain_get(store_id: String, name: String) -> Result<Option<Key>,
         match entry.get_secret() {
             Ok(bytes) => {
                 let bytes = Zeroizing::new(bytes);
-                let key: [u8; 32] =
-                    bytes[..].try_into().map_err(|_| "the keychain item is not a 32-byte key")?;
-                Ok(Some(Zeroizing::new(key)))
+                if bytes.len() != 32 {
+                    return Err("the keychain item is not a 32-byte key".to_string());
+                }
+                let mut key = Key::zeroed();
+                key.copy_from_slice(&bytes);
+                Ok(Some(key))
             }
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(error) => Err(error.to_string()),
@@ -396,7 +398,7 @@ fn pepper_path(access: &KeyAccess, store_id: &str, name: &str) -> Result<std::pa
 
 /// A passphrase-derived key mixed with the random part kept in the data dir.
 fn with_pepper(derived: &Key, pepper: &[u8]) -> Key {
-    Zeroizing::new(mac_of(derived, &[b"opsdeck key with its data-dir part", pepper]))
+    Key::new(mac_of(derived, &[b"opsdeck key with its data-dir part", pepper]))
 }
 
 /// Writes `bytes` to a new file only its owner may read (its directory too);
@@ -585,7 +587,7 @@ mod sealing_tests {
 
     #[test]
     fn sealed_data_opens_only_unchanged_and_in_its_context() {
-        let key = Zeroizing::new([9_u8; 32]);
+        let key = Key::new([9_u8; 32]);
         let sealed = seal(&key, b"target:a", b"s3cret").unwrap();
         assert_eq!(open(&key, b"target:a", &sealed).unwrap().as_slice(), b"s3cret");
         assert!(open(&key, b"target:b", &sealed).is_err(), "moved to another context");
@@ -594,7 +596,7 @@ mod sealing_tests {
             flipped[index] ^= 1;
             assert!(open(&key, b"target:a", &flipped).is_err(), "byte {index} changed unnoticed");
         }
-        assert!(open(&Zeroizing::new([8_u8; 32]), b"target:a", &sealed).is_err());
+        assert!(open(&Key::new([8_u8; 32]), b"target:a", &sealed).is_err());
         assert_ne!(seal(&key, b"target:a", b"s3cret").unwrap(), sealed, "a fresh nonce each time");
     }
 }

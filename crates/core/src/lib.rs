@@ -27,6 +27,7 @@ pub mod events;
 pub mod filesystem;
 pub mod http;
 pub mod keys;
+pub mod locked_key;
 pub mod scheduler;
 pub mod store;
 pub mod tasks;

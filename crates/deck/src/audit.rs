@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use opsdeck_core::audit::{AuditEvent, AuditLog, AuditScope};
+use opsdeck_core::audit::{AuditEvent, AuditLog, AuditScope, Checkpoint};
 use opsdeck_core::events::EventBus;
 use opsdeck_core::keys::SharedKeyAccess;
 use opsdeck_core::Store;
@@ -176,10 +176,23 @@ impl AuditService {
         self.record(caller, "audit.reanchor", "audit trail", Outcome::Ok, details).await
     }
 
-    pub(crate) async fn verify(&self, caller: &Caller) -> Result<VerifyReport, DeckError> {
-        let report = self.log().await?.verify().await?;
+    pub(crate) async fn checkpoint(&self) -> Result<Checkpoint, DeckError> {
+        Ok(self.log().await?.checkpoint().await?)
+    }
+
+    pub(crate) async fn verify(
+        &self,
+        caller: &Caller,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<VerifyReport, DeckError> {
+        let report = self.log().await?.verify_against(checkpoint).await?;
         if report.ok {
-            let details = serde_json::json!({ "entries": report.entries });
+            let details = match checkpoint {
+                None => serde_json::json!({ "entries": report.entries }),
+                Some(checkpoint) => {
+                    serde_json::json!({ "entries": report.entries, "checkpoint_seq": checkpoint.seq })
+                }
+            };
             self.record(caller, "audit.verify", "audit trail", Outcome::Ok, details).await?;
         }
         Ok(report)
@@ -213,6 +226,102 @@ impl Deck {
 
     /// Checks the whole chain. An intact chain records that it was verified.
     pub async fn audit_verify(&self, caller: &Caller) -> Result<VerifyReport, DeckError> {
-        self.audit.verify(caller).await
+        self.audit.verify(caller, None).await
+    }
+
+    /// Checks the whole chain and that it still holds the entry a checkpoint
+    /// kept elsewhere vouches for (finds a rollback even on a machine that
+    /// keeps no checkpoint of its own).
+    pub async fn audit_verify_against(
+        &self,
+        caller: &Caller,
+        checkpoint: &Checkpoint,
+    ) -> Result<VerifyReport, DeckError> {
+        self.audit.verify(caller, Some(checkpoint)).await
+    }
+
+    /// A checkpoint of the chain as it is now, to keep away from this machine.
+    pub async fn audit_checkpoint(&self) -> Result<Checkpoint, DeckError> {
+        self.audit.checkpoint().await
+    }
+
+    /// Sends a checkpoint of the chain to a webhook target now (event
+    /// `audit.checkpoint`, signed like every delivery); returns it and the
+    /// delivery's status. Recorded in the trail.
+    pub async fn audit_checkpoint_send(
+        &self,
+        caller: &Caller,
+        target: &str,
+    ) -> Result<(Checkpoint, String), DeckError> {
+        let checkpoint = self.audit.checkpoint().await?;
+        let payload = serde_json::json!(checkpoint);
+        let status = self.notify_target(target, AUDIT_CHECKPOINT_EVENT, &payload).await?;
+        let outcome = if status == "delivered" { Outcome::Ok } else { Outcome::Failed };
+        let details = serde_json::json!({ "seq": checkpoint.seq, "delivery": status });
+        self.audit(caller, "audit.checkpoint", target, outcome, details).await?;
+        Ok((checkpoint, status))
+    }
+
+    /// Sends a checkpoint to `target` every `every` from the scheduler (the
+    /// app or `opsdeck serve`); job `audit-checkpoint-TARGET`. Recorded.
+    pub async fn audit_checkpoint_schedule(
+        &self,
+        caller: &Caller,
+        target: &str,
+        every: std::time::Duration,
+    ) -> Result<String, DeckError> {
+        if every < std::time::Duration::from_secs(60) {
+            return Err(opsdeck_core::CoreError::InvalidJob(format!(
+                "a checkpoint every {} s is too often: take at least a minute between two",
+                every.as_secs()
+            ))
+            .into());
+        }
+        opsdeck_core::webhooks::targets(&self.store)
+            .await?
+            .iter()
+            .find(|known| known.name == target)
+            .ok_or_else(|| opsdeck_core::CoreError::UnknownTarget { name: target.to_owned() })?;
+        let name = format!("audit-checkpoint-{target}");
+        // First due now, so the first checkpoint leaves as soon as a scheduler runs.
+        opsdeck_core::scheduler::Scheduler::upsert_job(
+            &self.store,
+            &opsdeck_core::scheduler::JobSpec {
+                name: name.clone(),
+                kind: AUDIT_CHECKPOINT_JOB_KIND.to_owned(),
+                schedule: opsdeck_core::scheduler::Schedule::Every(every),
+                payload: serde_json::json!({ "target": target }),
+            },
+        )
+        .await?;
+        let details = serde_json::json!({ "job": name, "every_secs": every.as_secs() });
+        self.audit(caller, "audit.checkpoint_schedule", target, Outcome::Ok, details).await?;
+        Ok(name)
+    }
+}
+
+/// The webhook event a checkpoint of the audit chain is sent as.
+pub const AUDIT_CHECKPOINT_EVENT: &str = "audit.checkpoint";
+
+/// The scheduler job kind that sends one (payload `{"target": NAME}`).
+pub const AUDIT_CHECKPOINT_JOB_KIND: &str = "audit.checkpoint";
+
+impl Deck {
+    /// Runs one scheduled checkpoint: a delivery that did not go through is
+    /// queued for redelivery and reported as the run's failure.
+    pub(crate) async fn run_checkpoint_job(&self, payload: &serde_json::Value) -> Result<String, String> {
+        let target = payload["target"].as_str().ok_or("the job names no webhook target")?;
+        let (checkpoint, status) = self
+            .audit_checkpoint_send(&Caller::new("scheduler"), target)
+            .await
+            .map_err(|error| error.to_string())?;
+        if status == "delivered" {
+            Ok(format!("checkpoint at entry {} delivered to {target}", checkpoint.seq))
+        } else {
+            Err(format!(
+                "checkpoint at entry {} not delivered to {target} ({status}); it will be retried",
+                checkpoint.seq
+            ))
+        }
     }
 }

@@ -165,6 +165,7 @@ impl Deck {
             ConfigError::Invalid(format!("cannot read {shown}: {error} (a config file must be UTF-8 text)"))
         })?;
         self.configs.ensure_project(project).await?;
+        self.require_project_admin(caller, project, "config.link", "linking a file").await?;
         let stored = self.configs.layers_at(project, env, None).await?;
         let same = stored.iter().any(|current| current.layer == layer && current.content == text);
         let version = if same {

@@ -135,6 +135,10 @@ impl Deck {
         self.configs.ensure_project(project).await?;
         if !existed {
             self.audit(caller, "config.project", project, Outcome::Ok, serde_json::json!({})).await?;
+            // Its creator is its first admin.
+            if let Some(user) = caller.user() {
+                self.configs.add_admin(project, user, &caller.actor).await?;
+            }
         }
         Ok(())
     }
@@ -659,6 +663,13 @@ impl Deck {
         project: &str,
         envs: &[String],
     ) -> Result<(), DeckError> {
+        self.require_project_admin(
+            caller,
+            project,
+            "config.approvals",
+            "changing which environments need approval",
+        )
+        .await?;
         self.configs.set_approval_envs(project, envs).await?;
         self.audit(caller, "config.approvals", project, Outcome::Ok, serde_json::json!({ "envs": envs }))
             .await?;
@@ -760,6 +771,7 @@ impl Deck {
             }
         }
         let subject = format!("{project}/{env}");
+        self.require_project_admin(caller, project, "config.reload_hook", "setting a reload hook").await?;
         let details = serde_json::json!({ "command": hook.command, "webhook": hook.webhook });
         self.audit(caller, "config.reload_hook", &subject, Outcome::Ok, details).await?;
         self.configs.set_reload_hook(project, env, hook).await?;

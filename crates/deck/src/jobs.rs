@@ -43,7 +43,7 @@ impl Deck {
             let audit = audit.clone();
             async move {
                 let report =
-                    audit.verify(&Caller::new("scheduler")).await.map_err(|error| error.to_string())?;
+                    audit.verify(&Caller::new("scheduler"), None).await.map_err(|error| error.to_string())?;
                 match report.first_bad {
                     None => Ok(format!("chain intact: {} entries", report.entries)),
                     Some(seq) => {
@@ -84,6 +84,14 @@ impl Deck {
                 let deck = deck.upgrade().ok_or_else(|| "the deck is shutting down".to_owned())?;
                 let delivered = deck.redeliver_pending().await.map_err(|error| error.to_string())?;
                 Ok(format!("{delivered} pending deliveries delivered"))
+            }
+        });
+        let deck = Arc::downgrade(self);
+        scheduler.register(crate::audit::AUDIT_CHECKPOINT_JOB_KIND, move |job: JobContext| {
+            let deck = deck.clone();
+            async move {
+                let deck = deck.upgrade().ok_or_else(|| "the deck is shutting down".to_owned())?;
+                deck.run_checkpoint_job(&job.payload).await
             }
         });
         let deck = Arc::downgrade(self);

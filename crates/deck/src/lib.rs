@@ -13,6 +13,7 @@
 mod access;
 mod audit;
 mod certs;
+mod config_access;
 mod config_links;
 mod configs;
 mod definitions;
@@ -35,7 +36,7 @@ use std::time::Duration;
 use opsdeck_core::events::EventBus;
 use opsdeck_core::{BackgroundTasks, DataDir, Store, StoreLocation};
 
-pub use opsdeck_core::audit::{AuditEntry, AuditFilter, Outcome, VerifyReport};
+pub use opsdeck_core::audit::{AuditEntry, AuditFilter, Checkpoint, Outcome, VerifyReport};
 pub use opsdeck_core::events::DeckEvent;
 pub use opsdeck_core::http::{EndpointHealth, HttpPolicy};
 pub use opsdeck_core::keys::KeyAccess;
@@ -61,9 +62,9 @@ pub use opsdeck_certs::{
     CertEvent, CertRecord, DnsUpdate, ExternalAccount, Location as CertLocation, Managed as ManagedCert,
 };
 pub use opsdeck_config::{
-    Change as ConfigChange, ConfigLink, ConfigVersion, DraftCheck, LayerChange, ProjectInfo as ConfigProject,
-    Promotion as ConfigPromotion, PromotionPreview, PromotionRequest, ReloadHook, ReloadOutcome,
-    SyntaxProblem, Violation as ConfigViolation,
+    Change as ConfigChange, ConfigLink, ConfigVersion, DraftCheck, LayerChange, ProjectAdmin,
+    ProjectInfo as ConfigProject, Promotion as ConfigPromotion, PromotionPreview, PromotionRequest,
+    ReloadHook, ReloadOutcome, SyntaxProblem, Violation as ConfigViolation,
 };
 pub use opsdeck_telemetry::{
     LogQuery, LogRecord, MetricPoint, MetricSeries, PathSegment, Pruned, Retention, ServiceEdge,

@@ -80,8 +80,12 @@ pub fn unwrap_data_key(slot_key: &Key, vault_id: &str, slot_id: &str, wrapped: &
     let aad = additional_data(b"opsdeck-slot-v1", &[vault_id.as_bytes(), slot_id.as_bytes()]);
     let (nonce, sealed) = wrapped.split_at(12);
     let plain = aead_open(slot_key, nonce, &aad, sealed)?;
-    let bytes: [u8; 32] = plain.as_slice().try_into().ok()?;
-    Some(Zeroizing::new(bytes))
+    if plain.len() != 32 {
+        return None;
+    }
+    let mut key = Key::zeroed();
+    key.copy_from_slice(&plain);
+    Some(key)
 }
 
 #[cfg(test)]
@@ -89,7 +93,7 @@ mod tests {
     use super::*;
 
     fn key(byte: u8) -> Key {
-        Zeroizing::new([byte; 32])
+        Key::new([byte; 32])
     }
 
     #[test]

@@ -10,10 +10,10 @@ use opsdeck::{
 };
 use serde::{Deserialize, Serialize};
 use tauri::State;
-use tauri_plugin_clipboard_manager::ClipboardExt;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
+use crate::clipboard::SecretClipboard;
 use crate::{AppState, CommandError};
 
 /// How long a copied value stays on the clipboard.
@@ -222,9 +222,10 @@ pub async fn secret_reveal(
     Ok(Revealed { version: revealed.version, value: revealed.value.to_string() })
 }
 
-/// Copies a secret's value to the clipboard (audited as a reveal) and clears
-/// the clipboard after 30 seconds unless something else was copied since.
-/// Returns the seconds until it is cleared.
+/// Copies a secret's value to the clipboard (audited as a reveal), concealed
+/// from clipboard managers' history, and clears the clipboard after 30
+/// seconds unless something else was copied since. Returns the seconds until
+/// it is cleared.
 #[tauri::command]
 pub async fn secret_copy<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
@@ -232,21 +233,17 @@ pub async fn secret_copy<R: tauri::Runtime>(
     reference: String,
     version: Option<i64>,
 ) -> Result<u64, CommandError> {
+    use tauri::Manager;
     let revealed = state.deck()?.secret_get(&caller(), &reference, version).await?;
     let value = revealed.value.clone();
-    app.clipboard().write_text(value.to_string()).map_err(|error| CommandError {
+    app.state::<SecretClipboard>().copy_secret(&value).map_err(|error| CommandError {
         code: "clipboard".into(),
         message: format!("could not put the value on the clipboard: {error}"),
     })?;
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(CLIPBOARD_CLEAR_AFTER).await;
-        // Only our own value is cleared: if the user copied something else since, it stays.
-        let still_ours =
-            app.clipboard().read_text().is_ok_and(|text| Zeroizing::new(text).as_str() == value.as_str());
-        if still_ours {
-            if let Err(error) = app.clipboard().clear() {
-                tracing::warn!(%error, "could not clear the clipboard after copying a secret");
-            }
+        if let Err(error) = app.state::<SecretClipboard>().clear_if_still(&value) {
+            tracing::warn!(%error, "could not clear the clipboard after copying a secret");
         }
     });
     Ok(CLIPBOARD_CLEAR_AFTER.as_secs())

@@ -10,6 +10,29 @@ use opsdeck::{Deck, DeckError};
 use super::Output;
 
 #[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// List a project's admins.
+    List {
+        /// The project.
+        project: String,
+    },
+    /// Make a user an admin of a project (admins only).
+    Add {
+        /// The project.
+        project: String,
+        /// The user (their OS user name).
+        user: String,
+    },
+    /// Take a user's admin role away (admins only; never the last admin's).
+    Rm {
+        /// The project.
+        project: String,
+        /// The user.
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub(crate) enum ConfigCommand {
     /// List config projects and their environments.
     List,
@@ -126,6 +149,10 @@ pub(crate) enum ConfigCommand {
     /// Look at every linked file now (the app and `opsdeck serve` do this
     /// every 2 s); exit 1 when an edit was refused or a conflict is open.
     Sync,
+    /// The admins of a project: only they set its reload hooks, linked files
+    /// and approval rules.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// End a conflict between a linked file and its stored layer: take the
     /// file's text as a new version, or write the stored version over the
     /// file (the file is first copied to FILE.opsdeck-conflict-TIME).
@@ -498,6 +525,33 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             if links.iter().any(|link| link.conflict_since.is_some()) {
                 return Ok(ExitCode::from(1));
             }
+        }
+        ConfigCommand::Admin(AdminCommand::List { project }) => {
+            let admins = deck.config_admins(&project).await?;
+            output.print(&admins, |admins| {
+                if admins.is_empty() {
+                    return format!(
+                        "Project `{project}` has no admin yet: the first person to set its reload hook, a linked file \
+                         or its approval rules becomes one (or run `opsdeck config admin add {project} USER`).\n"
+                    );
+                }
+                admins.iter().fold(String::new(), |mut text, admin| {
+                    let _ = writeln!(text, "{:<24} added by {}", admin.member, admin.added_by);
+                    text
+                })
+            });
+        }
+        ConfigCommand::Admin(AdminCommand::Add { project, user }) => {
+            deck.config_admin_add(&caller, &project, &user).await?;
+            output.print(&serde_json::json!({ "project": project, "admin": user }), |_| {
+                format!("{user} is now an admin of config project `{project}`\n")
+            });
+        }
+        ConfigCommand::Admin(AdminCommand::Rm { project, user }) => {
+            deck.config_admin_remove(&caller, &project, &user).await?;
+            output.print(&serde_json::json!({ "project": project, "removed": user }), |_| {
+                format!("{user} is no longer an admin of config project `{project}`\n")
+            });
         }
         ConfigCommand::Resolve { project, env, layer, take_file, keep_stored: _ } => {
             let resolution = if take_file {
