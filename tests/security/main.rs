@@ -765,6 +765,30 @@ fn as_member(dir: &Path, user: &str, args: &[&str]) -> Output {
 }
 
 #[test]
+fn a_command_job_set_by_one_account_never_runs_under_another() {
+    if os_user() != "root" {
+        eprintln!("skipped: playing another member needs the superuser (OPSDECK_ACT_AS)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let proof = path.join("ran-as-root");
+    // Bob sets a job; the scheduler that shares the store runs as root.
+    let output = as_member(
+        path,
+        "bob",
+        &["jobs", "add", "cleanup", "--every", "1h", "--command", &format!("touch {}", proof.display())],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    ok(path, "", &["jobs", "run", "cleanup"], None);
+    serve_until(path, "the job's run", || finished_runs(path, "cleanup") > 0);
+    assert!(!proof.exists(), "bob's command ran with root's rights");
+    let runs = job_runs(path, "cleanup");
+    let error = runs[0]["message"].as_str().unwrap_or_default();
+    assert!(error.contains("runs only under that OS account") && error.contains("bob"), "{runs:?}");
+}
+
+#[test]
 fn only_a_config_projects_admin_may_set_what_runs_or_is_written_on_its_behalf() {
     if os_user() != "root" {
         eprintln!("skipped: playing several members needs the superuser (OPSDECK_ACT_AS)");

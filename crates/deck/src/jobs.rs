@@ -16,6 +16,22 @@ pub const AUDIT_VERIFY_JOB: &str = "audit-verify";
 /// The built-in job that retries webhook deliveries that could not be made.
 pub const WEBHOOK_REDELIVERY_JOB: &str = "webhook-redelivery";
 
+/// A command job runs with the rights of whoever set it: only a scheduler
+/// running under the OS account of that name runs it (a job set by `alice`
+/// must not run as `root` because root's `opsdeck serve` shares the store).
+fn refuse_another_account(job: &str, defined_by: &str) -> Result<(), String> {
+    let definer = defined_by.split_once(':').map_or(defined_by, |(_, user)| user);
+    let here = Caller::local_user("serve");
+    let account = here.user().unwrap_or_default();
+    if definer == account {
+        return Ok(());
+    }
+    Err(format!(
+        "the command job `{job}` was set by {definer} and runs only under that OS account, and this scheduler \
+         runs as {account}; run `opsdeck serve` (or the app) as {definer}, or have {account} set the job again"
+    ))
+}
+
 /// The longest a `command` job may run unless its payload says otherwise.
 const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -60,9 +76,11 @@ impl Deck {
             async move {
                 let deck = deck.upgrade().ok_or_else(|| "the deck is shutting down".to_owned())?;
                 let caller = Caller::new("scheduler");
-                deck.check_definition(&caller, COMMAND_JOB, &job.name, &job.payload, true)
+                let seal = deck
+                    .check_definition(&caller, COMMAND_JOB, &job.name, &job.payload, true)
                     .await
                     .map_err(|error| error.to_string())?;
+                refuse_another_account(&job.name, &seal.defined_by)?;
                 run_command_job(job).await
             }
         });
