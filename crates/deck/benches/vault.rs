@@ -92,8 +92,29 @@ async fn list_10k() {
     deck.shutdown().await;
 }
 
+/// What unlocking with a passphrase costs: one Argon2id derivation with the
+/// parameters new keys and slots use, beside the ones used before issue 15.
+fn passphrase_unlock() {
+    let salt = [7_u8; 16];
+    for (label, params) in [
+        ("Argon2id 64 MiB, t=3 (new keys and slots)", opsdeck_core::keys::default_kdf_params()),
+        ("Argon2id 19 MiB, t=2 (before; still opened)", "19456,2,1".to_owned()),
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..7 {
+            let start = Instant::now();
+            let key = opsdeck_core::keys::derive_from_passphrase("bench passphrase", &salt, &params)
+                .expect("derive");
+            samples.push(start.elapsed());
+            std::hint::black_box(&key);
+        }
+        println!("{label:<44} {:>8.1} ms median of 7", median(samples).as_secs_f64() * 1e3);
+    }
+}
+
 fn main() {
     envelope();
+    passphrase_unlock();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(list_10k());
