@@ -58,7 +58,7 @@ pub struct AuditEvent {
 }
 
 /// One recorded entry.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct AuditEntry {
     /// Position in the chain, from 1.
     #[ts(type = "number")]
@@ -82,7 +82,7 @@ pub struct AuditEntry {
 }
 
 /// Which entries to list (all conditions must hold), newest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, TS, schemars::JsonSchema)]
 #[serde(default)]
 pub struct AuditFilter {
     /// Actor contains this text.
@@ -106,7 +106,7 @@ pub struct AuditFilter {
 }
 
 /// The result of checking the whole chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct VerifyReport {
     /// True when every entry and the head check out.
     pub ok: bool,

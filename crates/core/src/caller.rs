@@ -10,6 +10,22 @@ pub struct Caller {
     pub correlation_id: String,
     /// The real OS user who took this identity on (`OPSDECK_ACT_AS`), if any.
     pub assumed_by: Option<String>,
+    /// For an API token's caller: the rights the token carries, which take
+    /// the place of the member rights a person has.
+    pub grant: Option<Grant>,
+}
+
+/// The rights of an API token: a role, on one vault or on every vault, and
+/// whether it may reveal values (`secret.reveal` over MCP, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// `viewer`, `operator` or `admin`.
+    pub role: String,
+    /// The vault it is limited to; `None` for every vault (and, for an admin
+    /// token, the deck's other areas).
+    pub vault: Option<String>,
+    /// Whether it may reveal secret values.
+    pub reveal: bool,
 }
 
 impl Caller {
@@ -21,7 +37,7 @@ impl Caller {
         if getrandom::fill(&mut bytes).is_err() {
             bytes = crate::clock::now_unix_ms().to_be_bytes();
         }
-        Caller { actor: actor.into(), correlation_id: hex::encode(bytes), assumed_by: None }
+        Caller { actor: actor.into(), correlation_id: hex::encode(bytes), assumed_by: None, grant: None }
     }
 
     /// A tracing span carrying this action's correlation id and actor; log

@@ -255,6 +255,27 @@ pub enum CoreError {
         why: String,
     },
 
+    /// A request whose input does not have the operation's shape (a missing
+    /// field, a wrong type, unreadable JSON).
+    #[error("{0}")]
+    InvalidInput(String),
+
+    /// An API request without a usable token (none, unknown, expired,
+    /// revoked, or one whose stored rights fail their seal).
+    #[error("{why}")]
+    Unauthenticated {
+        /// What was wrong and what to do.
+        why: String,
+    },
+
+    /// An API token whose grant does not allow the action (revealing a
+    /// value without the reveal grant, say).
+    #[error("{why}")]
+    NotGranted {
+        /// What was refused and what to do.
+        why: String,
+    },
+
     /// `OPSDECK_ACT_AS` was set by someone who may not take on another identity.
     #[error("{why}")]
     IdentityOverrideRefused {
@@ -335,6 +356,9 @@ impl CoreError {
             CoreError::InvalidTarget(_) => "invalid_target",
             CoreError::InvalidJob(_) => "invalid_job",
             CoreError::IdentityOverrideRefused { .. } => "identity_override_refused",
+            CoreError::Unauthenticated { .. } => "unauthenticated",
+            CoreError::NotGranted { .. } => "forbidden",
+            CoreError::InvalidInput(_) => "invalid_input",
             CoreError::KeyRecordDamaged(_) => "key_record_damaged",
         }
     }

@@ -15,6 +15,7 @@
 //! This crate knows nothing of vaults, certificates or telemetry, and nothing of
 //! Tauri or the command line: those depend on it, never the other way round.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod caller;
 pub mod child_process;
@@ -34,7 +35,7 @@ pub mod tasks;
 pub mod webhooks;
 pub mod written_files;
 
-pub use caller::Caller;
+pub use caller::{Caller, Grant};
 pub use data_dir::DataDir;
 pub use error::CoreError;
 pub use store::{Store, StoreContention, StoreKind, StoreLocation, WriteTransaction, STORE_BUSY_DEADLINE};

@@ -23,13 +23,21 @@ impl Deck {
         let Some(user) = caller.user() else {
             return Ok(());
         };
-        let role = self.vaults.role_of(vault, user).await?;
+        // A token's rights are its grant's, never a membership of its name.
+        let role = match &caller.grant {
+            Some(grant) => granted_role(grant, vault),
+            None => self.vaults.role_of(vault, user).await?,
+        };
         if role.is_some_and(|role| role >= needed) {
             return Ok(());
         }
-        let has = match role {
-            None => "is not a member of".to_owned(),
-            Some(role) => format!("is {} {} of", article(role.as_str()), role.as_str()),
+        let has = match (role, &caller.grant) {
+            (None, Some(_)) => "has a token that does not reach".to_owned(),
+            (Some(role), Some(_)) => {
+                format!("has a token for {} {} of", article(role.as_str()), role.as_str())
+            }
+            (None, None) => "is not a member of".to_owned(),
+            (Some(role), None) => format!("is {} {} of", article(role.as_str()), role.as_str()),
         };
         let details = serde_json::json!({ "needed": needed.as_str(), "role": role.map(Role::as_str) });
         self.audit(caller, action, target, Outcome::Denied, details).await?;
@@ -46,10 +54,62 @@ impl Deck {
     /// The caller's role in `vault` (`None`: not a member), for the UI to
     /// offer only what the role allows.
     pub async fn vault_role(&self, caller: &Caller, vault: &str) -> Result<Option<Role>, DeckError> {
-        match caller.user() {
-            Some(user) => Ok(self.vaults.role_of(vault, user).await?),
-            None => Ok(Some(Role::Admin)),
+        match (caller.user(), &caller.grant) {
+            (_, Some(grant)) => Ok(granted_role(grant, vault)),
+            (Some(user), None) => Ok(self.vaults.role_of(vault, user).await?),
+            (None, None) => Ok(Some(Role::Admin)),
         }
+    }
+
+    /// Checks that `caller` is an admin of every vault (the deck-wide
+    /// operations: API tokens); a token must be an admin token for every vault.
+    pub(crate) async fn require_deck_admin(
+        &self,
+        caller: &Caller,
+        action: &str,
+        doing: &str,
+    ) -> Result<(), DeckError> {
+        if let Some(grant) = &caller.grant {
+            if grant.vault.is_some() || grant.role != Role::Admin.as_str() {
+                self.audit(
+                    caller,
+                    action,
+                    "deck",
+                    Outcome::Denied,
+                    serde_json::json!({ "needed": "admin token" }),
+                )
+                .await?;
+                return Err(opsdeck_core::CoreError::NotGranted {
+                    why: format!(
+                        "{} may not do {doing}: that takes an admin token for every vault",
+                        caller.actor
+                    ),
+                }
+                .into());
+            }
+        }
+        for vault in self.vaults.list().await? {
+            self.require(caller, &vault.name, Role::Admin, action, &vault.name, doing).await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses to reveal a value to an API token made without the reveal
+    /// grant (its role alone is not enough). Audited as denied.
+    pub(crate) async fn require_reveal_grant(&self, caller: &Caller, target: &str) -> Result<(), DeckError> {
+        let Some(grant) = &caller.grant else { return Ok(()) };
+        if grant.reveal {
+            return Ok(());
+        }
+        let details = serde_json::json!({ "needed": "reveal grant" });
+        self.audit(caller, "secret.reveal", target, Outcome::Denied, details).await?;
+        Err(opsdeck_core::CoreError::NotGranted {
+            why: format!(
+                "{} may not reveal values: its token was made without the reveal grant; make one with it for that",
+                caller.actor
+            ),
+        }
+        .into())
     }
 
     /// The members of `vault` (any member may look).
@@ -159,5 +219,16 @@ fn article(word: &str) -> &'static str {
         "an"
     } else {
         "a"
+    }
+}
+
+/// The role a token's grant gives on `vault`: its role when it reaches the
+/// vault (all vaults, or that one), else none.
+fn granted_role(grant: &opsdeck_core::Grant, vault: &str) -> Option<Role> {
+    let reaches = grant.vault.as_deref().is_none_or(|only| only == vault);
+    if reaches {
+        Role::parse(&grant.role).ok()
+    } else {
+        None
     }
 }

@@ -11,7 +11,9 @@
 //! the only place where two areas meet.
 
 mod access;
+mod api_tokens;
 mod audit;
+pub mod catalogue;
 mod certs;
 mod config_access;
 mod config_links;
@@ -19,6 +21,7 @@ mod configs;
 mod definitions;
 mod error;
 mod generators;
+pub mod http_api;
 mod inject;
 mod jobs;
 pub mod logging;
@@ -48,6 +51,7 @@ pub use opsdeck_vault::{
     VersionInfo,
 };
 
+pub use api_tokens::NewApiToken;
 pub use certs::{
     CertDetail, CertImportProblem, CertImportReport, CertQuery, CertSummary, IssueOptions, RenewOutcome,
 };
@@ -66,6 +70,7 @@ pub use opsdeck_config::{
     ProjectInfo as ConfigProject, Promotion as ConfigPromotion, PromotionPreview, PromotionRequest,
     ReloadHook, ReloadOutcome, SyntaxProblem, Violation as ConfigViolation,
 };
+pub use opsdeck_core::api_tokens::ApiToken;
 pub use opsdeck_telemetry::{
     LogQuery, LogRecord, MetricPoint, MetricSeries, PathSegment, Pruned, Retention, ServiceEdge,
     ServiceOperations, SlowTrace, Span, SpanComparison, TraceQuery, TraceSummary,

@@ -115,6 +115,7 @@ impl Deck {
     ) -> Result<SecretValue, DeckError> {
         let (vault, name) = split_reference(reference)?;
         self.require(caller, vault, Role::Operator, "secret.reveal", reference, "revealing a value").await?;
+        self.require_reveal_grant(caller, reference).await?;
         match self.vaults.get(vault, name, version).await {
             Ok(value) => {
                 // Written before the value leaves: no audit entry, no value.

@@ -23,7 +23,7 @@ pub fn migrator(kind: StoreKind) -> Migrator {
 }
 
 /// A vault as listed (no keys, no values).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct VaultInfo {
     /// The vault's name.
     pub name: String,
@@ -38,7 +38,7 @@ pub struct VaultInfo {
 }
 
 /// A secret's metadata, readable while locked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct SecretInfo {
     /// The vault.
     pub vault: String,
@@ -175,7 +175,7 @@ impl SecretInfo {
 }
 
 /// One version in a secret's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct VersionInfo {
     /// The version number, from 1.
     #[ts(type = "number")]

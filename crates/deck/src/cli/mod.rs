@@ -1,5 +1,6 @@
 //! Argument parsing, output and exit codes of the `opsdeck` command line.
 
+mod api;
 mod audit;
 mod cert;
 mod config;
@@ -81,6 +82,9 @@ enum Command {
     Demo(traces::DemoArgs),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
+    /// The local HTTP API's tokens.
+    #[command(subcommand)]
+    Api(api::ApiCommand),
 }
 
 /// How a command's result is printed.
@@ -149,6 +153,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Metrics(command) => traces::metrics(&deck, command, output).await,
             Command::Demo(args) => traces::demo(&deck, args, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
+            Command::Api(command) => api::run(&deck, command, output).await,
         };
         deck.shutdown().await;
         result

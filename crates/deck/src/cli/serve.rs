@@ -19,6 +19,10 @@ pub(crate) struct ServeArgs {
     /// `OPSDECK_OTLP_HTTP`, else 127.0.0.1:4318).
     #[arg(long, value_name = "ADDR")]
     otlp_http: Option<String>,
+    /// Serve the HTTP API (every request needs a token from `opsdeck api
+    /// token create`) on this address, e.g. 127.0.0.1:4380; off by default.
+    #[arg(long, value_name = "ADDR")]
+    api: Option<std::net::SocketAddr>,
 }
 
 pub(crate) async fn run(deck: &std::sync::Arc<Deck>, args: ServeArgs) -> Result<ExitCode, DeckError> {
@@ -34,9 +38,24 @@ pub(crate) async fn run(deck: &std::sync::Arc<Deck>, args: ServeArgs) -> Result<
     deck.start_background(config).await?;
     let shown = |address: &Option<String>| address.clone().unwrap_or_else(|| "off".to_owned());
     eprintln!("opsdeck serve: OTLP gRPC {}, HTTP {}", shown(&otlp.grpc), shown(&otlp.http));
+    let stop_api = tokio_util::sync::CancellationToken::new();
+    let api = match args.api {
+        Some(address) => {
+            let (bound, task) = opsdeck::http_api::serve(deck.clone(), address, stop_api.clone()).await?;
+            eprintln!("opsdeck serve: HTTP API on http://{bound} (OpenAPI at /openapi.json)");
+            Some(task)
+        }
+        None => None,
+    };
     eprintln!("opsdeck serve: running on {} (Ctrl+C to stop)", deck.data_dir().path().display());
     wait_for_stop_signal().await;
     eprintln!("opsdeck serve: stopping; running jobs are asked to finish");
+    stop_api.cancel();
+    if let Some(task) = api {
+        if let Err(error) = task.await {
+            tracing::warn!(%error, "the HTTP API did not stop cleanly");
+        }
+    }
     // The caller shuts the deck down: tasks first, newest first, then the store.
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,213 @@
+//! Bearer tokens for the local HTTP API (and, later, the MCP server's HTTP
+//! transport): made by a person, shown once, kept only as a SHA-256, their
+//! rights sealed like the definitions that run commands, revocable.
+//!
+//! A token's caller is `api:NAME`; its rights come from the token (a role on
+//! one vault or on every vault, and whether it may reveal values), never
+//! from a membership of that name. Nobody can mint a token with more rights
+//! than they hold themselves.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use opsdeck_core::api_tokens::{self as tokens, ApiToken};
+use opsdeck_core::clock::now_unix_ms;
+use opsdeck_core::{CoreError, Grant};
+use opsdeck_vault::Role;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::{Caller, Deck, DeckError, Outcome};
+
+/// The definitions kind a token's rights are sealed under.
+const API_TOKEN: &str = "api.token";
+
+/// How every token starts, so a leaked one is easy to recognise (and to
+/// search for with a secret scanner).
+const TOKEN_PREFIX: &str = "odk_";
+
+/// A token just made: the only time its value is shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewApiToken {
+    /// The bearer token (`Authorization: Bearer odk_…`).
+    pub token: String,
+    /// What it allows.
+    #[serde(flatten)]
+    pub info: ApiToken,
+}
+
+fn hash_of(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// What the seal covers: everything that decides what the token may do.
+fn sealed_content(hash: &str, info: &ApiToken) -> serde_json::Value {
+    serde_json::json!({
+        "hash": hash, "role": info.role, "vault": info.vault, "reveal": info.reveal,
+        "expires_at_unix_ms": info.expires_at_unix_ms,
+    })
+}
+
+fn unauthenticated(why: impl Into<String>) -> DeckError {
+    CoreError::Unauthenticated { why: why.into() }.into()
+}
+
+impl Deck {
+    /// Makes a token called `name` with `role` on `vault` (every vault when
+    /// `None`), valid for `expires_in` (for ever when `None`), allowed to
+    /// reveal values when `reveal`. The caller must hold at least `role`
+    /// (operator for `reveal`) on every vault the token reaches. Audited.
+    pub async fn api_token_create(
+        &self,
+        caller: &Caller,
+        name: &str,
+        role: Role,
+        vault: Option<&str>,
+        expires_in: Option<Duration>,
+        reveal: bool,
+    ) -> Result<NewApiToken, DeckError> {
+        if name.is_empty()
+            || name.len() > 64
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(opsdeck_vault::VaultError::Invalid(format!(
+                "`{name}` cannot name a token: use 1 to 64 letters, digits, `-`, `_` or `.`"
+            ))
+            .into());
+        }
+        let needed = if reveal { role.max(Role::Operator) } else { role };
+        let reached: Vec<String> = match vault {
+            Some(vault) => vec![vault.to_owned()],
+            None => self.vaults.list().await?.into_iter().map(|info| info.name).collect(),
+        };
+        for each in &reached {
+            self.require(
+                caller,
+                each,
+                needed,
+                "api.token_create",
+                name,
+                "making an API token with these rights",
+            )
+            .await?;
+        }
+        let mut random = Zeroizing::new([0_u8; 32]);
+        getrandom::fill(random.as_mut()).map_err(|error| CoreError::Random(error.to_string()))?;
+        let token =
+            format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(*random));
+        let hash = hash_of(&token);
+        let now = now_unix_ms();
+        let expires = expires_in.map(|every| now + i64::try_from(every.as_millis()).unwrap_or(i64::MAX / 2));
+        let info = ApiToken {
+            name: name.to_owned(),
+            role: role.as_str().to_owned(),
+            vault: vault.map(str::to_owned),
+            reveal,
+            created_by: caller.actor.clone(),
+            created_at_unix_ms: now,
+            expires_at_unix_ms: expires,
+            revoked_at_unix_ms: None,
+            last_used_at_unix_ms: None,
+        };
+        let details = serde_json::json!({
+            "role": info.role, "vault": info.vault, "reveal": reveal, "expires_at_unix_ms": expires,
+        });
+        self.audit(caller, "api.token_create", name, Outcome::Ok, details).await?;
+        let inserted = tokens::insert(&self.store, &hash, &info).await?;
+        if !inserted {
+            return Err(opsdeck_vault::VaultError::Invalid(format!(
+                "a token called `{name}` exists; revoke it first (`api token revoke {name}`) or choose another name"
+            ))
+            .into());
+        }
+        self.seal_definition(caller, API_TOKEN, name, &sealed_content(&hash, &info), true).await?;
+        Ok(NewApiToken { token, info })
+    }
+
+    /// Every token, newest first (never their values).
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>, DeckError> {
+        Ok(tokens::list(&self.store).await?)
+    }
+
+    /// Revokes a token at once (it stays listed, marked revoked). Its maker,
+    /// or an admin of what it reaches, may revoke it. Audited.
+    pub async fn api_token_revoke(&self, caller: &Caller, name: &str) -> Result<ApiToken, DeckError> {
+        let token =
+            self.api_tokens().await?.into_iter().find(|token| token.name == name).ok_or_else(|| {
+                opsdeck_vault::VaultError::Invalid(format!("there is no token called `{name}`"))
+            })?;
+        if token.created_by != caller.actor {
+            match &token.vault {
+                Some(vault) => {
+                    self.require(
+                        caller,
+                        vault,
+                        Role::Admin,
+                        "api.token_revoke",
+                        name,
+                        "revoking another's token",
+                    )
+                    .await?
+                }
+                None => {
+                    for vault in self.vaults.list().await? {
+                        self.require(
+                            caller,
+                            &vault.name,
+                            Role::Admin,
+                            "api.token_revoke",
+                            name,
+                            "revoking another's token",
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+        self.audit(caller, "api.token_revoke", name, Outcome::Ok, serde_json::json!({})).await?;
+        tokens::revoke(&self.store, name, now_unix_ms()).await?;
+        let revoked = self.api_tokens().await?.into_iter().find(|token| token.name == name);
+        Ok(revoked.unwrap_or(token))
+    }
+
+    /// The caller a bearer token stands for, or why it is refused. A token
+    /// whose stored rights fail their seal is refused and the refusal
+    /// audited (someone wrote the table without the deck's key).
+    pub async fn api_authenticate(&self, bearer: &str) -> Result<Caller, DeckError> {
+        let bearer = bearer.trim();
+        if !bearer.starts_with(TOKEN_PREFIX) {
+            return Err(unauthenticated(
+                "this is not an OpsDeck API token (they start with `odk_`); make one with `opsdeck api token create`",
+            ));
+        }
+        let hash = hash_of(bearer);
+        let found = tokens::find_by_hash(&self.store, &hash).await?;
+        let Some((stored_hash, info)) = found else {
+            return Err(unauthenticated("the token is not known here (mistyped, or made for another store)"));
+        };
+        let caller = Caller::new(format!("api:{}", info.name));
+        let now = now_unix_ms();
+        if let Some(at) = info.revoked_at_unix_ms {
+            let details = serde_json::json!({ "why": "revoked", "revoked_at_unix_ms": at });
+            self.audit(&caller, "api.refused", &info.name, Outcome::Denied, details).await?;
+            return Err(unauthenticated(format!("the token `{}` was revoked; make a new one", info.name)));
+        }
+        if info.expires_at_unix_ms.is_some_and(|at| at <= now) {
+            let details = serde_json::json!({ "why": "expired" });
+            self.audit(&caller, "api.refused", &info.name, Outcome::Denied, details).await?;
+            return Err(unauthenticated(format!("the token `{}` has expired; make a new one", info.name)));
+        }
+        self.check_definition(&caller, API_TOKEN, &info.name, &sealed_content(&stored_hash, &info), false)
+            .await
+            .map_err(|error| unauthenticated(format!("the token `{}` was refused: {error}", info.name)))?;
+        if let Err(error) = tokens::touch(&self.store, &info.name, now).await {
+            // Bookkeeping only: the request goes on.
+            tracing::warn!(%error, token = %info.name, "could not record a token's last use");
+        }
+        Ok(Caller {
+            grant: Some(Grant { role: info.role, vault: info.vault, reveal: info.reveal }),
+            ..caller
+        })
+    }
+}

@@ -1,0 +1,236 @@
+//! The catalogue of operations: every user-visible operation as one value in
+//! one place — its name, its input and output types (with JSON Schema), the
+//! role it needs and on what, what it does beyond reading, its HTTP route,
+//! and `run`. Front ends (the local HTTP API today; the CLI, the app and MCP
+//! as they move onto it) read the catalogue instead of hand-writing an
+//! adapter per operation.
+//!
+//! Adding an operation: write a type implementing [`Operation`] in its
+//! area's file (`vaults.rs`, `audit.rs`, …) and list it in [`catalogue`].
+//! The HTTP route, the OpenAPI entry and the role gate follow.
+//!
+//! The deck's own methods still check roles and audit; the catalogue's
+//! `role` and `effect` are what front ends show and gate on before calling
+//! (a viewer token never reaches an operation that needs an operator).
+
+mod audit;
+mod tokens;
+mod vaults;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use opsdeck_core::CoreError;
+use opsdeck_vault::Role;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::{Caller, Deck, DeckError};
+
+/// What an operation does beyond reading: for confirmation in the app, for
+/// MCP's hints, for gating tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Reads metadata only.
+    Read,
+    /// Changes stored data (audited).
+    Change,
+    /// Reveals a secret value (audited; needs a token's reveal grant).
+    Reveal,
+}
+
+/// The HTTP method of an operation's route: reads are GET, changes POST,
+/// PUT or DELETE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Reads.
+    Get,
+    /// Actions and creations.
+    Post,
+    /// Removals.
+    Delete,
+}
+
+impl Method {
+    /// The method's name as OpenAPI writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Delete => "delete",
+        }
+    }
+}
+
+/// One operation, written once.
+pub trait Operation: Send + Sync + 'static {
+    /// What it takes. Path parameters of its route are fields of it.
+    type Input: DeserializeOwned + JsonSchema + Send + 'static;
+    /// What it returns.
+    type Output: Serialize + JsonSchema + Send + 'static;
+    /// Its name, `area.verb` (`secret.list`).
+    const NAME: &'static str;
+    /// One sentence for people and models choosing an operation.
+    const SUMMARY: &'static str;
+    /// What it does beyond reading.
+    const EFFECT: Effect;
+    /// The least role it needs on its vault (or, for deck-wide operations,
+    /// on every vault the caller reaches).
+    const ROLE: Role;
+    /// Its HTTP method.
+    const METHOD: Method;
+    /// Its HTTP route under the API's root, with `{field}` path parameters.
+    const PATH: &'static str;
+
+    /// Does it.
+    fn run<'a>(
+        deck: &'a Deck,
+        caller: &'a Caller,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self::Output, DeckError>> + Send + 'a;
+}
+
+/// A running operation as the JSON front ends see it.
+pub type Call<'a> = Pin<Box<dyn Future<Output = Result<serde_json::Value, DeckError>> + Send + 'a>>;
+
+/// An operation with its types erased to JSON, for front ends that route by
+/// name (HTTP, MCP).
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// [`Operation::NAME`].
+    pub name: &'static str,
+    /// [`Operation::SUMMARY`].
+    pub summary: &'static str,
+    /// [`Operation::EFFECT`].
+    pub effect: Effect,
+    /// [`Operation::ROLE`].
+    pub role: Role,
+    /// [`Operation::METHOD`].
+    pub method: Method,
+    /// [`Operation::PATH`].
+    pub path: &'static str,
+    /// The input's JSON Schema.
+    pub input_schema: fn(&mut SchemaGenerator) -> Schema,
+    /// The output's JSON Schema.
+    pub output_schema: fn(&mut SchemaGenerator) -> Schema,
+    /// Runs it on a JSON input; a malformed input is `invalid_input`.
+    pub call: for<'a> fn(&'a Deck, &'a Caller, serde_json::Value) -> Call<'a>,
+    /// Runs it on named text fields (an HTTP GET's path and query
+    /// parameters: `limit=5` fills a number field).
+    pub call_with_fields: for<'a> fn(&'a Deck, &'a Caller, Vec<(String, String)>) -> Call<'a>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Entry")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn call_erased<'a, O: Operation>(deck: &'a Deck, caller: &'a Caller, input: serde_json::Value) -> Call<'a> {
+    Box::pin(async move {
+        let input: O::Input = serde_json::from_value(input).map_err(|error| {
+            CoreError::InvalidInput(format!("the input of `{}` does not fit its schema: {error}", O::NAME))
+        })?;
+        let output = O::run(deck, caller, input).await?;
+        serde_json::to_value(output).map_err(|error| {
+            CoreError::InvalidInput(format!("`{}` gave an answer that is not JSON: {error}", O::NAME)).into()
+        })
+    })
+}
+
+fn call_with_fields<'a, O: Operation>(
+    deck: &'a Deck,
+    caller: &'a Caller,
+    fields: Vec<(String, String)>,
+) -> Call<'a> {
+    Box::pin(async move {
+        let encoded = serde_urlencoded::to_string(&fields)
+            .map_err(|error| CoreError::InvalidInput(format!("unreadable parameters: {error}")))?;
+        let input: O::Input = serde_urlencoded::from_str(&encoded).map_err(|error| {
+            CoreError::InvalidInput(format!("the parameters of `{}` do not fit its schema: {error}", O::NAME))
+        })?;
+        let output = O::run(deck, caller, input).await?;
+        serde_json::to_value(output).map_err(|error| {
+            CoreError::InvalidInput(format!("`{}` gave an answer that is not JSON: {error}", O::NAME)).into()
+        })
+    })
+}
+
+/// The erased entry of one operation.
+pub fn entry<O: Operation>() -> Entry {
+    Entry {
+        name: O::NAME,
+        summary: O::SUMMARY,
+        effect: O::EFFECT,
+        role: O::ROLE,
+        method: O::METHOD,
+        path: O::PATH,
+        input_schema: |generator| generator.subschema_for::<O::Input>(),
+        output_schema: |generator| generator.subschema_for::<O::Output>(),
+        call: call_erased::<O>,
+        call_with_fields: call_with_fields::<O>,
+    }
+}
+
+/// Every operation in the catalogue.
+pub fn catalogue() -> Vec<Entry> {
+    vec![
+        entry::<vaults::VaultList>(),
+        entry::<vaults::SecretList>(),
+        entry::<vaults::SecretShow>(),
+        entry::<vaults::SecretVersions>(),
+        entry::<vaults::SecretReveal>(),
+        entry::<audit::AuditLog>(),
+        entry::<audit::AuditVerify>(),
+        entry::<tokens::TokenList>(),
+    ]
+}
+
+/// An input with no fields.
+#[derive(Debug, Clone, Default, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Nothing {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_routes_are_unique_and_path_parameters_are_input_fields() {
+        let entries = catalogue();
+        let mut names = std::collections::HashSet::new();
+        let mut routes = std::collections::HashSet::new();
+        for entry in &entries {
+            assert!(names.insert(entry.name), "{} twice", entry.name);
+            assert!(routes.insert((entry.method, entry.path)), "{:?} {} twice", entry.method, entry.path);
+            assert!(entry.path.starts_with("/v1/"), "{}", entry.path);
+            assert_eq!(
+                entry.method == Method::Get,
+                entry.effect == Effect::Read,
+                "{}: reads are GET",
+                entry.name
+            );
+            let mut generator = SchemaGenerator::default();
+            let schema = serde_json::to_value((entry.input_schema)(&mut generator)).unwrap();
+            let definitions = serde_json::to_value(generator.definitions()).unwrap();
+            let resolved = match schema["$ref"].as_str() {
+                Some(reference) => definitions[reference.rsplit('/').next().unwrap()].clone(),
+                None => schema,
+            };
+            for part in entry.path.split('/').filter(|part| part.starts_with('{')) {
+                let field = part.trim_matches(|c| c == '{' || c == '}');
+                assert!(
+                    resolved["properties"].get(field).is_some(),
+                    "{}: path parameter {field} is not an input field ({resolved})",
+                    entry.name
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Vault operations: the vaults a caller reaches, their secrets' metadata and
+//! history, and revealing a value.
+
+use opsdeck_vault::{Role, SecretInfo, VaultInfo, VersionInfo};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Effect, Method, Nothing, Operation};
+use crate::{Caller, Deck, DeckError};
+
+/// `vault.list`.
+pub struct VaultList;
+
+impl Operation for VaultList {
+    type Input = Nothing;
+    type Output = Vec<VaultInfo>;
+    const NAME: &'static str = "vault.list";
+    const SUMMARY: &'static str =
+        "The vaults the caller can see, with their key slots and how many secrets each holds.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/vaults";
+
+    async fn run(deck: &Deck, caller: &Caller, _input: Nothing) -> Result<Vec<VaultInfo>, DeckError> {
+        let mut visible = Vec::new();
+        for vault in deck.vault_list().await? {
+            if deck.vault_role(caller, &vault.name).await?.is_some() {
+                visible.push(vault);
+            }
+        }
+        Ok(visible)
+    }
+}
+
+/// A vault.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InVault {
+    /// The vault's name.
+    pub vault: String,
+}
+
+/// One secret of a vault.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneSecret {
+    /// The vault's name.
+    pub vault: String,
+    /// The secret's name.
+    pub name: String,
+}
+
+/// `secret.list`.
+pub struct SecretList;
+
+impl Operation for SecretList {
+    type Input = InVault;
+    type Output = Vec<SecretInfo>;
+    const NAME: &'static str = "secret.list";
+    const SUMMARY: &'static str =
+        "Metadata of every secret in a vault (name, type, version, tags, rotation and expiry); never values.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/vaults/{vault}/secrets";
+
+    async fn run(deck: &Deck, caller: &Caller, input: InVault) -> Result<Vec<SecretInfo>, DeckError> {
+        deck.secret_list(caller, Some(&input.vault)).await
+    }
+}
+
+/// `secret.show`.
+pub struct SecretShow;
+
+impl Operation for SecretShow {
+    type Input = OneSecret;
+    type Output = SecretInfo;
+    const NAME: &'static str = "secret.show";
+    const SUMMARY: &'static str = "Metadata of one secret; never its value.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}";
+
+    async fn run(deck: &Deck, caller: &Caller, input: OneSecret) -> Result<SecretInfo, DeckError> {
+        deck.secret_info(caller, &format!("{}/{}", input.vault, input.name)).await
+    }
+}
+
+/// `secret.versions`.
+pub struct SecretVersions;
+
+impl Operation for SecretVersions {
+    type Input = OneSecret;
+    type Output = Vec<VersionInfo>;
+    const NAME: &'static str = "secret.versions";
+    const SUMMARY: &'static str = "The versions of one secret, newest first: when and by whom each was made.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}/versions";
+
+    async fn run(deck: &Deck, caller: &Caller, input: OneSecret) -> Result<Vec<VersionInfo>, DeckError> {
+        deck.secret_history(caller, &format!("{}/{}", input.vault, input.name)).await
+    }
+}
+
+/// Which value to reveal.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealInput {
+    /// The vault's name.
+    pub vault: String,
+    /// The secret's name.
+    pub name: String,
+    /// A version; the current one when absent.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// A revealed value.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Revealed {
+    /// The version revealed.
+    pub version: i64,
+    /// The value.
+    pub value: String,
+}
+
+/// `secret.reveal`.
+pub struct SecretReveal;
+
+impl Operation for SecretReveal {
+    type Input = RevealInput;
+    type Output = Revealed;
+    const NAME: &'static str = "secret.reveal";
+    const SUMMARY: &'static str =
+        "Reveals a secret's value (the current version unless one is named); audited before the value is returned.";
+    const EFFECT: Effect = Effect::Reveal;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}/reveal";
+
+    async fn run(deck: &Deck, caller: &Caller, input: RevealInput) -> Result<Revealed, DeckError> {
+        let value =
+            deck.secret_get(caller, &format!("{}/{}", input.vault, input.name), input.version).await?;
+        Ok(Revealed { version: value.version, value: value.value.to_string() })
+    }
+}

@@ -1,0 +1,106 @@
+"""Black-box checks of the local HTTP API from another language (stdlib only).
+
+Reads BASE (http://127.0.0.1:PORT) and tokens from the environment; exits
+non-zero with a message on the first check that fails.
+"""
+import json
+import os
+import urllib.error
+import urllib.request
+
+BASE = os.environ["BASE"]
+TOKENS = json.loads(os.environ["TOKENS"])
+
+
+def call(method, path, token=None, body=None, raw=None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(BASE + path, data=data, method=method)
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null"), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        text = error.read()
+        return error.code, json.loads(text) if text else None, dict(error.headers)
+
+
+def expect(status, answer, wanted, what):
+    assert status == wanted, f"{what}: HTTP {status}, wanted {wanted}: {answer}"
+
+
+# The document is open; every other route needs a token.
+status, document, headers = call("GET", "/openapi.json")
+expect(status, document, 200, "openapi")
+assert document["openapi"] == "3.1.0", document["openapi"]
+assert "access-control-allow-origin" not in {name.lower() for name in headers}, headers
+status, answer, headers = call("GET", "/v1/vaults")
+expect(status, answer, 401, "no token")
+assert answer["error"]["code"] == "unauthenticated", answer
+status, answer, _ = call("GET", "/v1/vaults", token="odk_not-a-real-token")
+expect(status, answer, 401, "unknown token")
+for name in ("revoked", "expired"):
+    status, answer, _ = call("GET", "/v1/vaults", token=TOKENS[name])
+    expect(status, answer, 401, f"{name} token")
+    assert name in answer["error"]["message"], answer
+
+viewer, operator, reveal, admin = TOKENS["viewer"], TOKENS["operator"], TOKENS["reveal"], TOKENS["admin"]
+
+# Metadata, never values.
+status, vaults, _ = call("GET", "/v1/vaults", token=viewer)
+expect(status, vaults, 200, "vault list")
+assert [vault["name"] for vault in vaults] == ["prod"], vaults
+status, secrets, _ = call("GET", "/v1/vaults/prod/secrets", token=viewer)
+expect(status, secrets, 200, "secret list")
+assert [secret["name"] for secret in secrets] == ["db"], secrets
+assert "s3cret-db-password" not in json.dumps(secrets)
+status, answer, _ = call("GET", "/v1/vaults/nope/secrets", token=viewer)
+expect(status, answer, 404, "unknown vault")
+status, entries, _ = call("GET", "/v1/audit?limit=3", token=viewer)
+expect(status, entries, 200, "audit log")
+assert len(entries) == 3, entries
+status, answer, _ = call("GET", "/v1/audit?limit=many", token=viewer)
+expect(status, answer, 422, "a query that does not fit")
+
+# Reveals: only with the operator role and the reveal grant; audited.
+for token, why in ((viewer, "viewer"), (operator, "reveal grant")):
+    status, answer, _ = call("POST", "/v1/vaults/prod/secrets/db/reveal", token=token)
+    expect(status, answer, 403, f"reveal without {why}")
+    assert answer["error"]["code"] == "forbidden", answer
+status, revealed, _ = call("POST", "/v1/vaults/prod/secrets/db/reveal", token=reveal, body={})
+expect(status, revealed, 200, "reveal")
+assert revealed["value"] == "s3cret-db-password" and revealed["version"] == 1, revealed
+status, entries, _ = call("GET", "/v1/audit?action=secret.reveal&limit=10", token=viewer)
+assert any(entry["actor"] == "api:reveal" and entry["outcome"] == "ok" for entry in entries), entries
+status, entries, _ = call("GET", "/v1/audit?action=api.refused&limit=10", token=viewer)
+assert any(entry["actor"] == "api:viewer" and entry["outcome"] == "denied" for entry in entries), entries
+
+# Bad bodies are refused, and the server stays up.
+status, answer, _ = call("POST", "/v1/audit/verify", token=viewer, raw=b"{not json")
+expect(status, answer, 400, "malformed JSON")
+status, answer, _ = call("POST", "/v1/audit/verify", token=viewer, body={"unexpected": 1})
+expect(status, answer, 422, "unknown field")
+status, answer, _ = call("POST", "/v1/audit/verify", token=viewer, raw=b"[" + b" " * (11 * 1024 * 1024) + b"]")
+expect(status, answer, 413, "11 MB body")
+status, report, _ = call("POST", "/v1/audit/verify", token=viewer)
+expect(status, report, 200, "verify after the bad bodies")
+assert report["ok"], report
+
+# Token listing is for admins of everything; values never appear.
+status, answer, _ = call("GET", "/v1/api/tokens", token=viewer)
+expect(status, answer, 403, "token list as viewer")
+status, tokens, _ = call("GET", "/v1/api/tokens", token=admin)
+expect(status, tokens, 200, "token list")
+assert {token["name"] for token in tokens} >= {"viewer", "reveal", "revoked"}, tokens
+assert not any(value in json.dumps(tokens) for value in TOKENS.values())
+
+# Every route of the document answers (path parameters filled with prod/db).
+for path, item in document["paths"].items():
+    concrete = path.replace("{vault}", "prod").replace("{name}", "db")
+    for method in item:
+        status, answer, _ = call(method.upper(), concrete, token=admin, body={} if method != "get" else None)
+        assert status != 404 or answer["error"]["code"] != "unknown_route", (method, path, answer)
+        assert status < 500, (method, path, status, answer)
+print("api black-box: all checks passed")
