@@ -77,6 +77,14 @@ if ! "$OTEL_VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporte
     'opentelemetry-exporter-otlp-proto-grpc>=1.30,<2'
 fi
 
+# --- The official MCP client for the MCP server's tests ----------------------
+MCP_VENV=.tools/mcp-venv
+if ! "$MCP_VENV/bin/python" -c 'import mcp.client.stdio' 2>/dev/null; then
+  say "Installing the MCP Python SDK for the MCP tests (into $MCP_VENV)"
+  python3 -m venv "$MCP_VENV"
+  "$MCP_VENV/bin/pip" install --quiet --disable-pip-version-check 'mcp>=1.20,<3'
+fi
+
 # --- tauri-driver (WebDriver bridge for the end-to-end tests) ----------------
 if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
   say "Installing tauri-driver"

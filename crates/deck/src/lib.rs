@@ -25,6 +25,7 @@ pub mod http_api;
 mod inject;
 mod jobs;
 pub mod logging;
+pub mod mcp;
 mod notify;
 mod output_files;
 mod rotate;
@@ -136,6 +137,8 @@ pub struct Deck {
     webhook_key: tokio::sync::OnceCell<opsdeck_core::keys::Key>,
     /// Seals on stored definitions that run commands or write files.
     seals: opsdeck_core::definitions::Seals,
+    /// API tokens this process has checked (see `api_tokens`).
+    api_token_cache: api_tokens::TokenCache,
     http: opsdeck_core::http::ResilientClient,
     vaults: opsdeck_vault::Vaults,
     certs: opsdeck_certs::Inventory,
@@ -198,6 +201,7 @@ impl Deck {
             keys,
             webhook_key: tokio::sync::OnceCell::new(),
             seals,
+            api_token_cache: api_tokens::TokenCache::default(),
             http,
             vaults,
             certs,

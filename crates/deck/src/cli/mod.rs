@@ -85,6 +85,13 @@ enum Command {
     /// The local HTTP API's tokens.
     #[command(subcommand)]
     Api(api::ApiCommand),
+    /// Serve MCP over stdin/stdout for a model client, acting as you; secret
+    /// values are never revealed unless --allow-reveal.
+    Mcp {
+        /// Offer the tools that reveal secret values (each reveal audited).
+        #[arg(long)]
+        allow_reveal: bool,
+    },
 }
 
 /// How a command's result is printed.
@@ -154,6 +161,15 @@ pub(crate) fn main() -> ExitCode {
             Command::Demo(args) => traces::demo(&deck, args, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
             Command::Api(command) => api::run(&deck, command, output).await,
+            Command::Mcp { allow_reveal } => {
+                let caller = opsdeck::Caller::local_user_or_assumed("mcp").map_err(DeckError::from);
+                match caller {
+                    Ok(caller) => opsdeck::mcp::serve_stdio(deck.clone(), caller, allow_reveal)
+                        .await
+                        .map(|()| ExitCode::SUCCESS),
+                    Err(error) => Err(error),
+                }
+            }
         };
         deck.shutdown().await;
         result

@@ -1,0 +1,107 @@
+//! The MCP server, driven by the official Python SDK over stdio: tools
+//! listed from the catalogue, searches and a side-effecting tool called, and
+//! no secret value without `--allow-reveal`.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use opsdeck_tests::opsdeck_command;
+use serde_json::Value;
+
+const PASSPHRASE: &str = "mcp-test-passphrase-6d21";
+
+fn ok(dir: &Path, args: &[&str], stdin: Option<&str>) -> Value {
+    let mut command = opsdeck_command();
+    command
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--json")
+        .args(args)
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+}
+
+/// Runs the Python client against `opsdeck mcp` on `dir`.
+fn client(dir: &Path, allow_reveal: bool) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let python = root.join(".tools/mcp-venv/bin/python");
+    assert!(python.exists(), "the MCP Python SDK is not installed: run `make setup`");
+    let output = std::process::Command::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp/client.py"))
+        .env("OPSDECK", opsdeck_tests::binaries::opsdeck_binary())
+        .env("DATA_DIR", dir)
+        .env("ALLOW_REVEAL", if allow_reveal { "1" } else { "0" })
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(
+        output.stdout.split(|byte| *byte == b'\n').find(|line| line.starts_with(b"{")).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_model_client_lists_and_calls_the_catalogue_and_sees_no_secret_value_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    ok(path, &["vault", "init", "prod", "--no-keychain"], None);
+    ok(
+        path,
+        &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"],
+        Some("s3cret-mcp-value"),
+    );
+
+    let seen = client(path, false);
+    let tools = seen["tools"].as_object().unwrap();
+    for name in ["vault_list", "secret_list", "secret_show", "secret_versions", "audit_log", "audit_verify"] {
+        assert!(tools.contains_key(name), "{name} is not offered: {tools:?}");
+    }
+    assert!(!tools.contains_key("secret_reveal"), "a revealing tool is offered without --allow-reveal");
+    assert_eq!(tools["secret_list"]["read_only"], true);
+    assert_eq!(tools["audit_verify"]["read_only"], false);
+    assert_eq!(
+        tools["secret_list"]["schema"]["properties"]["vault"]["type"], "string",
+        "{}",
+        tools["secret_list"]
+    );
+    assert_eq!(seen["vaults"]["body"][0]["name"], "prod", "{seen}");
+    assert_eq!(seen["secrets"]["body"][0]["name"], "db", "{seen}");
+    assert_eq!(seen["unknown_vault"]["error"], true);
+    assert_eq!(seen["unknown_vault"]["body"]["code"], "unknown_vault", "{seen}");
+    assert_eq!(seen["bad_input"]["body"]["code"], "invalid_input", "{seen}");
+    assert_eq!(seen["verify"]["body"]["ok"], true, "{seen}");
+    assert_eq!(seen["reveal"]["error"], true);
+    assert_eq!(seen["reveal"]["body"]["code"], "forbidden", "{seen}");
+    assert!(!seen.to_string().contains("s3cret-mcp-value"), "a value reached the client: {seen}");
+
+    // Allowed: the value comes back, and the reveal is audited with the MCP actor.
+    let seen = client(path, true);
+    assert!(seen["tools"].as_object().unwrap().contains_key("secret_reveal"));
+    assert_eq!(seen["reveal"]["body"]["value"], "s3cret-mcp-value", "{seen}");
+    let entries = ok(path, &["audit", "log", "--action", "secret.reveal"], None);
+    assert!(
+        entries.as_array().unwrap().iter().any(|entry| entry["actor"].as_str().unwrap().starts_with("mcp:")),
+        "{entries}"
+    );
+    let refused = ok(path, &["audit", "log", "--action", "mcp.refused"], None);
+    assert_eq!(refused.as_array().unwrap().len(), 1, "{refused}");
+}
