@@ -5,6 +5,7 @@ non-zero with a message on the first check that fails.
 """
 import json
 import os
+import re
 import urllib.error
 import urllib.request
 
@@ -96,9 +97,29 @@ expect(status, tokens, 200, "token list")
 assert {token["name"] for token in tokens} >= {"viewer", "reveal", "revoked"}, tokens
 assert not any(value in json.dumps(tokens) for value in TOKENS.values())
 
+# Jobs: starting one through a token takes an admin token for every vault.
+status, jobs, _ = call("GET", "/v1/jobs", token=viewer)
+expect(status, jobs, 200, "job list")
+assert "audit-verify" in [job["name"] for job in jobs], jobs
+for token, why in ((viewer, "viewer"), (operator, "vault-limited operator")):
+    status, answer, _ = call("POST", "/v1/jobs/audit-verify/run", token=token)
+    expect(status, answer, 403, f"run a job as {why}")
+status, answer, _ = call("POST", "/v1/jobs/audit-verify/run", token=admin)
+expect(status, answer, 200, "run a job as admin")
+assert answer == {"name": "audit-verify", "due_now": True}, answer
+status, answer, _ = call("POST", "/v1/jobs/nope/run", token=admin)
+expect(status, answer, 404, "unknown job")
+
+# Trace search takes typed filters; half an attribute filter is refused.
+status, traces, _ = call("GET", "/v1/traces?errors_only=true&limit=5", token=viewer)
+expect(status, traces, 200, "trace search")
+status, answer, _ = call("GET", "/v1/traces?attribute_key=http.route", token=viewer)
+expect(status, answer, 422, "attribute key without a value")
+
 # Every route of the document answers (path parameters filled with prod/db).
 for path, item in document["paths"].items():
-    concrete = path.replace("{vault}", "prod").replace("{name}", "db")
+    values = {"vault": "prod", "name": "db", "project": "shop", "env": "dev"}
+    concrete = re.sub(r"\{(\w+)\}", lambda match: values.get(match.group(1), "x"), path)
     for method in item:
         status, answer, _ = call(method.upper(), concrete, token=admin, body={} if method != "get" else None)
         assert status != 404 or answer["error"]["code"] != "unknown_route", (method, path, answer)

@@ -13,7 +13,7 @@ use crate::challenges::tail;
 use crate::CertError;
 
 /// What to do after a certificate is issued or renewed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DeployHook {
     /// Write the leaf certificate here (PEM).
     pub cert_path: Option<String>,

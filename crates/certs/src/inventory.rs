@@ -28,7 +28,7 @@ pub fn migrator(kind: StoreKind) -> Migrator {
 const DAY_MS: i64 = 86_400_000;
 
 /// How a managed certificate is issued and renewed (kept as JSON).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct Managed {
     /// The names, the first being the subject.
     pub domains: Vec<String>,
@@ -66,7 +66,7 @@ pub struct Managed {
 
 /// An external account binding as kept: the key id, and the vault secret
 /// holding the HMAC key the CA gave (`VAULT/NAME`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ExternalAccount {
     /// The CA's key id.
     pub kid: String,
@@ -75,7 +75,7 @@ pub struct ExternalAccount {
 }
 
 /// Where and how DNS-01 records are set through RFC 2136 dynamic updates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct DnsUpdate {
     /// The primary DNS server, `HOST:PORT`.
     pub server: String,
@@ -88,7 +88,7 @@ pub struct DnsUpdate {
 }
 
 /// A place a certificate lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct Location {
     /// `file`, `endpoint`, `deploy`.
     pub kind: String,
@@ -114,7 +114,7 @@ pub struct CertEvent {
 }
 
 /// A certificate as listed and shown.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct CertRecord {
     /// Stable id (12 hex digits).
     pub id: String,

@@ -30,7 +30,7 @@ impl ReloadHook {
 }
 
 /// What signalling a change did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct ReloadOutcome {
     /// True when every part of the hook succeeded.
     pub ok: bool,

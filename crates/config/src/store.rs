@@ -36,7 +36,7 @@ pub const LAYERS: [&str; 2] = ["committed", "local"];
 pub const DEFAULT_ENVS: [&str; 3] = ["dev", "staging", "prod"];
 
 /// A project as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct ProjectInfo {
     /// Its name.
     pub name: String,
@@ -51,7 +51,7 @@ pub struct ProjectInfo {
 }
 
 /// One version of an environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct ConfigVersion {
     /// The version number (per environment).
     #[ts(type = "number")]

@@ -131,7 +131,7 @@ impl Schedule {
 }
 
 /// A job as listed.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct JobInfo {
     /// Unique name.
     pub name: String,
@@ -163,7 +163,7 @@ pub struct JobInfo {
 }
 
 /// One attempt at one due time of a job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct JobRun {
     /// Row id.
     #[ts(type = "number")]

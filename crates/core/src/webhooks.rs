@@ -29,7 +29,7 @@ pub const DEFAULT_REPLAY_WINDOW_SECS: i64 = 300;
 pub const MAX_DELIVERY_ATTEMPTS: i64 = 12;
 
 /// A notification target as listed (never with its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct WebhookTarget {
     /// Unique name.
     pub name: String,

@@ -6,7 +6,7 @@ use ts_rs::TS;
 use crate::{Deck, DeckError};
 
 /// The deck's data dir, store and schema, as shown on the Overview page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct DeckStatus {
     /// Absolute path of the data dir.
     pub data_dir: String,

@@ -92,7 +92,7 @@ pub struct MetricSeries {
 pub const MAX_LIMIT: i64 = 1000;
 
 /// One trace in a list (the CLI's `traces list` shape).
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct TraceSummary {
     /// 32 hex digits.
     pub trace_id: String,

@@ -13,7 +13,9 @@
 //! `role` and `effect` are what front ends show and gate on before calling
 //! (a viewer token never reaches an operation that needs an operator).
 
+mod areas;
 mod audit;
+mod jobs;
 mod tokens;
 mod vaults;
 
@@ -189,6 +191,15 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<audit::AuditLog>(),
         entry::<audit::AuditVerify>(),
         entry::<tokens::TokenList>(),
+        entry::<jobs::JobList>(),
+        entry::<jobs::JobRuns>(),
+        entry::<jobs::JobRunNow>(),
+        entry::<areas::Status>(),
+        entry::<areas::NotifyTargets>(),
+        entry::<areas::CertList>(),
+        entry::<areas::ConfigProjects>(),
+        entry::<areas::ConfigHistory>(),
+        entry::<areas::TraceSearchOperation>(),
     ]
 }
 

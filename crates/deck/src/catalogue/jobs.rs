@@ -1,0 +1,100 @@
+//! Scheduled jobs: what runs when, its recent runs, and running one now.
+
+use opsdeck_core::scheduler::{JobInfo, JobRun};
+use opsdeck_vault::Role;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Effect, Method, Nothing, Operation};
+use crate::{Caller, Deck, DeckError};
+
+/// `job.list`.
+pub struct JobList;
+
+impl Operation for JobList {
+    type Input = Nothing;
+    type Output = Vec<JobInfo>;
+    const NAME: &'static str = "job.list";
+    const SUMMARY: &'static str =
+        "Every scheduled job (built-in checks, rotations, renewals, command jobs) with its schedule and latest run.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/jobs";
+
+    async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Vec<JobInfo>, DeckError> {
+        deck.jobs().await
+    }
+}
+
+/// One job's runs.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobRunsInput {
+    /// The job's name.
+    pub name: String,
+    /// How many runs, newest first (default 20, at most 500).
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// `job.runs`.
+pub struct JobRuns;
+
+impl Operation for JobRuns {
+    type Input = JobRunsInput;
+    type Output = Vec<JobRun>;
+    const NAME: &'static str = "job.runs";
+    const SUMMARY: &'static str =
+        "The latest runs of one job, newest first: when, where, outcome and message.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/jobs/{name}/runs";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: JobRunsInput) -> Result<Vec<JobRun>, DeckError> {
+        deck.job_runs(&input.name, input.limit.unwrap_or(20).clamp(1, 500)).await
+    }
+}
+
+/// A job.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedJob {
+    /// The job's name.
+    pub name: String,
+}
+
+/// What was asked of a job.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JobQueued {
+    /// The job's name.
+    pub name: String,
+    /// Always true: the job is due now; a running scheduler takes it next.
+    pub due_now: bool,
+}
+
+/// `job.run_now`.
+pub struct JobRunNow;
+
+impl Operation for JobRunNow {
+    type Input = NamedJob;
+    type Output = JobQueued;
+    const NAME: &'static str = "job.run_now";
+    const SUMMARY: &'static str =
+        "Makes a job due now (the app or `opsdeck serve` runs it next); a job acting on a vault needs its operator role.";
+    const EFFECT: Effect = Effect::Change;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/jobs/{name}/run";
+
+    async fn run(deck: &Deck, caller: &Caller, input: NamedJob) -> Result<JobQueued, DeckError> {
+        // A token limited to one vault must not start jobs that act elsewhere
+        // (a command job acts on the machine).
+        if caller.grant.is_some() {
+            deck.require_deck_admin(caller, "job.run_now", "running a job through a token").await?;
+        }
+        deck.job_run_now(caller, &input.name).await?;
+        Ok(JobQueued { name: input.name, due_now: true })
+    }
+}
