@@ -10,7 +10,9 @@
 #     a 10,000-span trace over that store (tests/benches/telemetry.rs);
 #  5. many processes on one SQLite store: `secret set` latency alone, beside
 #     full OTLP ingest and among 36 CLI processes, and the ingest rate in each
-#     case (tests/benches/contention.rs).
+#     case (tests/benches/contention.rs);
+#  6. the HTTP API's requests/s for a metadata listing and the MCP tool-call
+#     round trip (tests/benches/api.rs).
 # Release builds; prints the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,7 @@ cargo bench -p opsdeck-tests --bench certs --locked
 cargo build --release -p opsdeck --locked --quiet
 cargo bench -p opsdeck-tests --bench telemetry --locked
 cargo bench -p opsdeck-tests --bench contention --locked
+cargo bench -p opsdeck-tests --bench api --locked
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -660,9 +660,6 @@ impl Vaults {
 
     /// Secrets (of one vault, or all), by vault and name.
     pub async fn secrets(&self, vault: Option<&str>) -> Result<Vec<SecretInfo>, VaultError> {
-        if let Some(vault) = vault {
-            self.vault_id(vault).await?;
-        }
         let rows: Vec<SecretRow> = sqlx::query_as(&format!(
             "SELECT {SECRET_COLUMNS} FROM secrets s JOIN vaults v ON v.id = s.vault_id \
              WHERE ($1 = '' OR v.name = $1) ORDER BY v.name, s.name"
@@ -670,6 +667,10 @@ impl Vaults {
         .bind(vault.unwrap_or(""))
         .fetch_all(self.store.pool())
         .await?;
+        // No rows: an empty vault, or no such vault (said as such).
+        if let (Some(vault), true) = (vault, rows.is_empty()) {
+            self.vault_id(vault).await?;
+        }
         Ok(rows.into_iter().map(SecretInfo::from_row).collect())
     }
 
