@@ -286,6 +286,70 @@ fn sqlite(dir: &Path, sql: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// `GET` on the API at `address` with `token`: (status, body).
+fn api_get(address: &str, path: &str, token: &str) -> (u16, String) {
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sys, urllib.request, urllib.error\n\
+             r = urllib.request.Request(sys.argv[1], headers={'Authorization': 'Bearer ' + sys.argv[2]})\n\
+             try:\n    a = urllib.request.urlopen(r, timeout=30); print(a.status); print(a.read().decode())\n\
+             except urllib.error.HTTPError as e:\n    print(e.code); print(e.read().decode())\n",
+        )
+        .arg(format!("http://{address}{path}"))
+        .arg(token)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (status, body) = text.split_once('\n').unwrap_or(("0", ""));
+    (status.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+#[test]
+fn an_api_token_planted_or_widened_in_the_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    ok(path, "", &["vault", "init", "prod", "--no-keychain"], None);
+    let viewer = ok(path, "", &["api", "token", "create", "--name", "ci", "--role", "viewer"], None)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Widen the viewer token to an admin that may reveal, and plant a second
+    // token whose hash the attacker knows.
+    sqlite(path, "UPDATE api_tokens SET role = 'admin', reveal = 1 WHERE name = 'ci'");
+    let planted = "odk_planted-by-someone-who-can-write-the-database";
+    let planted_hash = hex_of(&<sha2::Sha256 as sha2::Digest>::digest(planted.as_bytes()));
+    sqlite(
+        path,
+        &format!(
+            "INSERT INTO api_tokens (name, token_hash, role, vault, reveal, created_by, created_at_unix_ms) \
+             VALUES ('evil', '{planted_hash}', 'admin', NULL, 1, 'cli:root', 0)"
+        ),
+    );
+    let port = opsdeck_tests::process::free_port();
+    let address = format!("127.0.0.1:{port}");
+    let data_dir = path.display().to_string();
+    let mut serve = opsdeck_tests::process::spawn_logged(
+        &opsdeck_tests::binaries::opsdeck_binary().display().to_string(),
+        &["--data-dir", &data_dir, "serve", "--otlp-grpc", "off", "--otlp-http", "off", "--api", &address],
+        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+        &path.join("serve.log"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(&address).is_err() {
+        assert!(Instant::now() < deadline, "the API never listened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let widened = api_get(&address, "/v1/api/tokens", &viewer);
+    let planted_answer = api_get(&address, "/v1/vaults", planted);
+    opsdeck_tests::process::stop(&mut serve);
+    assert_eq!(widened.0, 401, "a widened token was honoured: {widened:?}");
+    assert!(widened.1.contains("was refused"), "{widened:?}");
+    assert_eq!(planted_answer.0, 401, "a planted token was honoured: {planted_answer:?}");
+    let refused = ok(path, "", &["audit", "log", "--action", "definition.refused"], None);
+    assert!(refused.as_array().unwrap().len() >= 2, "{refused}");
+}
+
 #[test]
 fn a_change_whose_audit_entry_cannot_be_written_is_not_stored() {
     let dir = tempfile::tempdir().unwrap();
