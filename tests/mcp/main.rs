@@ -105,3 +105,76 @@ fn a_model_client_lists_and_calls_the_catalogue_and_sees_no_secret_value_unless_
     let refused = ok(path, &["audit", "log", "--action", "mcp.refused"], None);
     assert_eq!(refused.as_array().unwrap().len(), 1, "{refused}");
 }
+
+#[test]
+fn over_http_each_token_gets_the_tools_and_values_its_rights_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    ok(path, &["vault", "init", "prod", "--no-keychain"], None);
+    ok(
+        path,
+        &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"],
+        Some("s3cret-over-http"),
+    );
+    let token = |args: &[&str]| -> String {
+        ok(path, &[&["api", "token", "create"], args].concat(), None)["token"].as_str().unwrap().to_owned()
+    };
+    let tokens = serde_json::json!({
+        "viewer": token(&["--name", "viewer", "--role", "viewer"]),
+        "admin": token(&["--name", "admin", "--role", "admin"]),
+        "reveal": token(&["--name", "reveal", "--role", "operator", "--vault", "prod", "--reveal"]),
+    });
+    let port = opsdeck_tests::process::free_port();
+    let address = format!("127.0.0.1:{port}");
+    let data_dir = path.display().to_string();
+    let log = path.join("serve.log");
+    let mut serve = opsdeck_tests::process::spawn_logged(
+        &opsdeck_tests::binaries::opsdeck_binary().display().to_string(),
+        &["--data-dir", &data_dir, "serve", "--otlp-grpc", "off", "--otlp-http", "off", "--api", &address],
+        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+        &log,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::net::TcpStream::connect(&address).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the API never listened");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let output = std::process::Command::new(root.join(".tools/mcp-venv/bin/python"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp/http_client.py"))
+        .env("URL", format!("http://{address}/mcp"))
+        .env("TOKENS", tokens.to_string())
+        .output()
+        .unwrap();
+    opsdeck_tests::process::stop(&mut serve);
+    assert!(
+        output.status.success(),
+        "{}\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let line = output.stdout.split(|byte| *byte == b'\n').find(|line| line.starts_with(b"{")).unwrap();
+    let seen: Value = serde_json::from_slice(line).unwrap();
+    let tools = |name: &str| -> Vec<String> {
+        seen[name]["tools"].as_array().unwrap().iter().map(|tool| tool.as_str().unwrap().to_owned()).collect()
+    };
+    // A viewer token: reads only; the side-effecting job tool is neither offered nor run.
+    assert!(tools("viewer").contains(&"secret_list".to_owned()), "{seen}");
+    assert!(!tools("viewer").contains(&"job_run_now".to_owned()), "{seen}");
+    assert!(!tools("viewer").contains(&"secret_reveal".to_owned()), "{seen}");
+    assert_eq!(seen["viewer"]["search"]["body"][0]["name"], "db", "{seen}");
+    assert_eq!(seen["viewer"]["side_effect"]["body"]["code"], "forbidden", "{seen}");
+    assert_eq!(seen["viewer"]["reveal"]["body"]["code"], "forbidden", "{seen}");
+    // An admin token without the reveal grant: runs the job, reveals nothing.
+    assert_eq!(seen["admin"]["side_effect"]["body"]["due_now"], true, "{seen}");
+    assert_eq!(seen["admin"]["reveal"]["body"]["code"], "forbidden", "{seen}");
+    // Only the token with the reveal grant sees the value, audited as itself.
+    assert_eq!(seen["reveal"]["reveal"]["body"]["value"], "s3cret-over-http", "{seen}");
+    let mut without_the_grant = seen.clone();
+    without_the_grant.as_object_mut().unwrap().remove("reveal");
+    assert!(!without_the_grant.to_string().contains("s3cret-over-http"), "{seen}");
+    assert!(seen["no_token"].as_str().unwrap().starts_with("refused"), "{seen}");
+    let reveals = ok(path, &["audit", "log", "--action", "secret.reveal"], None);
+    assert!(reveals.as_array().unwrap().iter().any(|entry| entry["actor"] == "api:reveal"), "{reveals}");
+}

@@ -12,6 +12,8 @@
 //!   401, 403, 404, 409, 413 (a body over 10 MB), 422 (input that does not
 //!   fit), 503 (store busy, Retry-After), 504 (over 30 s).
 //! - No CORS headers: a web page elsewhere cannot call it from a browser.
+//! - `/mcp` is the MCP server over streamable HTTP, behind the same tokens
+//!   (see [`crate::mcp`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -213,7 +215,24 @@ pub fn router(deck: Arc<Deck>) -> Router {
     for (path, route) in routes {
         router = router.route(path, route);
     }
+    // MCP over streamable HTTP, behind the same tokens: the check puts the
+    // token's caller in the request for the MCP server to act as.
+    let mcp = Router::new().nest_service("/mcp", crate::mcp::http_service(deck.clone())).layer(
+        axum::middleware::from_fn_with_state(
+            deck.clone(),
+            |State(deck): State<Arc<Deck>>, mut request: Request, next: axum::middleware::Next| async move {
+                match authenticate(&deck, request.headers()).await {
+                    Ok(caller) => {
+                        request.extensions_mut().insert(caller);
+                        next.run(request).await
+                    }
+                    Err(response) => response,
+                }
+            },
+        ),
+    );
     router
+        .merge(mcp)
         .route(
             "/openapi.json",
             on(MethodFilter::GET, move || {

@@ -1,6 +1,8 @@
 //! The MCP server: the [catalogue](crate::catalogue)'s operations as tools
 //! for a model, over stdio (`opsdeck mcp`, acting as the local OS user like
-//! the CLI).
+//! the CLI) and over streamable HTTP at `/mcp` on the API's listener (each
+//! request carrying an API token, which decides the caller, the tools
+//! offered and whether values may be revealed).
 //!
 //! - One tool per catalogue operation, named after it (`secret.list` is
 //!   `secret_list`), described by its summary, its input schema inlined.
@@ -31,10 +33,12 @@ pub fn tool_name(operation: &str) -> String {
     operation.replace('.', "_")
 }
 
-/// The MCP server over one deck, for one caller.
+/// The MCP server over one deck: for one caller (stdio), or for whoever
+/// each HTTP request's token names.
 pub struct McpServer {
     deck: Arc<Deck>,
-    caller: Caller,
+    /// The stdio caller; `None` over HTTP, where each request brings its own.
+    caller: Option<Caller>,
     allow_reveal: bool,
     entries: Vec<Entry>,
 }
@@ -42,22 +46,53 @@ pub struct McpServer {
 impl McpServer {
     /// A server acting as `caller`; revealing tools only with `allow_reveal`.
     pub fn new(deck: Arc<Deck>, caller: Caller, allow_reveal: bool) -> McpServer {
-        McpServer { deck, caller, allow_reveal, entries: catalogue() }
+        McpServer { deck, caller: Some(caller), allow_reveal, entries: catalogue() }
     }
 
-    fn exposed(&self, entry: &Entry) -> bool {
-        entry.effect != Effect::Reveal || self.allow_reveal
+    /// A server for the HTTP transport: the caller of each request is the
+    /// one the API's authentication put in its extensions.
+    pub fn for_http(deck: Arc<Deck>) -> McpServer {
+        McpServer { deck, caller: None, allow_reveal: false, entries: catalogue() }
     }
 
-    /// The tools this server offers.
-    pub fn tools(&self) -> Vec<Tool> {
+    /// The caller of a request, and whether it may reveal.
+    fn caller_of(&self, context: &RequestContext<RoleServer>) -> Option<(Caller, bool)> {
+        if let Some(caller) = &self.caller {
+            // A fresh correlation id for each call.
+            let fresh = Caller {
+                assumed_by: caller.assumed_by.clone(),
+                grant: caller.grant.clone(),
+                ..Caller::new(caller.actor.clone())
+            };
+            return Some((fresh, self.allow_reveal));
+        }
+        let parts = context.extensions.get::<axum::http::request::Parts>()?;
+        let caller = parts.extensions.get::<Caller>()?.clone();
+        let reveal = caller.grant.as_ref().is_some_and(|grant| grant.reveal);
+        Some((caller, reveal))
+    }
+
+    /// Whether `caller` is offered `entry`: a revealing tool needs the reveal
+    /// permission; a token needs the operation's role.
+    fn exposed(entry: &Entry, caller: &Caller, reveal: bool) -> bool {
+        if entry.effect == Effect::Reveal && !reveal {
+            return false;
+        }
+        match &caller.grant {
+            Some(grant) => opsdeck_vault::Role::parse(&grant.role).is_ok_and(|role| role >= entry.role),
+            None => true,
+        }
+    }
+
+    /// The tools this server offers `caller`.
+    pub fn tools(&self, caller: &Caller, reveal: bool) -> Vec<Tool> {
         let mut settings = SchemaSettings::draft2020_12();
         settings.inline_subschemas = true;
         settings.meta_schema = None;
         let mut generator = settings.into_generator();
         self.entries
             .iter()
-            .filter(|entry| self.exposed(entry))
+            .filter(|entry| McpServer::exposed(entry, caller, reveal))
             .map(|entry| {
                 let schema = serde_json::to_value((entry.input_schema)(&mut generator)).unwrap_or_default();
                 let mut schema = match schema {
@@ -89,6 +124,8 @@ impl McpServer {
 
     async fn call(
         &self,
+        caller: &Caller,
+        reveal: bool,
         name: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
     ) -> CallToolResult {
@@ -98,19 +135,25 @@ impl McpServer {
                 &format!("there is no tool `{name}`; list the tools to see them"),
             );
         };
-        if !self.exposed(entry) {
-            let details = serde_json::json!({ "operation": entry.name, "why": "reveal not allowed" });
+        if !McpServer::exposed(entry, caller, reveal) {
+            let why = if entry.effect == Effect::Reveal && !reveal {
+                if self.caller.is_some() {
+                    "this MCP server does not reveal secret values; start it with `opsdeck mcp --allow-reveal` for that"
+                } else {
+                    "this token may not reveal secret values; make one with the reveal grant for that"
+                }
+            } else {
+                "this token's role does not allow this tool"
+            };
+            let details = serde_json::json!({ "operation": entry.name, "why": why });
             if let Err(error) =
-                self.deck.audit(&self.caller, "mcp.refused", entry.name, Outcome::Denied, details).await
+                self.deck.audit(caller, "mcp.refused", entry.name, Outcome::Denied, details).await
             {
                 return deck_error(&error);
             }
-            return tool_error(
-                "forbidden",
-                "this MCP server does not reveal secret values; start it with `opsdeck mcp --allow-reveal` for that",
-            );
+            return tool_error("forbidden", why);
         }
-        match (entry.call)(&self.deck, &self.caller, serde_json::Value::Object(arguments)).await {
+        match (entry.call)(&self.deck, caller, serde_json::Value::Object(arguments)).await {
             Ok(output) => CallToolResult::success(vec![ContentBlock::text(output.to_string())]),
             Err(error) => deck_error(&error),
         }
@@ -121,6 +164,12 @@ fn tool_error(code: &str, message: &str) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(
         serde_json::json!({ "code": code, "message": message }).to_string(),
     )])
+}
+
+/// A request that reached the server without an authenticated caller (the
+/// API's authentication runs before it; this is a wiring fault).
+fn no_caller() -> ErrorData {
+    ErrorData::internal_error("the request carries no authenticated caller", None)
 }
 
 fn deck_error(error: &DeckError) -> CallToolResult {
@@ -140,17 +189,19 @@ impl ServerHandler for McpServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.tools()))
+        let (caller, reveal) = self.caller_of(&context).ok_or_else(no_caller)?;
+        Ok(ListToolsResult::with_all_items(self.tools(&caller, reveal)))
     }
 
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        Ok(self.call(&request.name, request.arguments.unwrap_or_default()).await.into())
+        let (caller, reveal) = self.caller_of(&context).ok_or_else(no_caller)?;
+        Ok(self.call(&caller, reveal, &request.name, request.arguments.unwrap_or_default()).await.into())
     }
 }
 
@@ -166,4 +217,19 @@ pub async fn serve_stdio(deck: Arc<Deck>, caller: Caller, allow_reveal: bool) ->
         .await
         .map_err(|error| opsdeck_core::CoreError::InvalidInput(format!("the MCP server stopped: {error}")))?;
     Ok(())
+}
+
+/// The streamable-HTTP MCP service mounted at `/mcp` on the API's router
+/// (behind its token check, which puts the `Caller` in each request).
+pub fn http_service(
+    deck: Arc<Deck>,
+) -> rmcp::transport::streamable_http_server::StreamableHttpService<
+    McpServer,
+    rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+> {
+    rmcp::transport::streamable_http_server::StreamableHttpService::new(
+        move || Ok(McpServer::for_http(deck.clone())),
+        Default::default(),
+        Default::default(),
+    )
 }
