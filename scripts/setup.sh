@@ -77,12 +77,14 @@ if ! "$OTEL_VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporte
     'opentelemetry-exporter-otlp-proto-grpc>=1.30,<2'
 fi
 
-# --- The official MCP client for the MCP server's tests ----------------------
+# --- Clients for the API and MCP tests --------------------------------------
+# The official MCP Python SDK, and openapi-spec-validator for the API's
+# OpenAPI document, in .tools/mcp-venv.
 MCP_VENV=.tools/mcp-venv
-if ! "$MCP_VENV/bin/python" -c 'import mcp.client.stdio' 2>/dev/null; then
-  say "Installing the MCP Python SDK for the MCP tests (into $MCP_VENV)"
+if ! "$MCP_VENV/bin/python" -c 'import mcp.client.stdio, openapi_spec_validator' 2>/dev/null; then
+  say "Installing the MCP Python SDK and openapi-spec-validator (into $MCP_VENV)"
   python3 -m venv "$MCP_VENV"
-  "$MCP_VENV/bin/pip" install --quiet --disable-pip-version-check 'mcp>=1.20,<3'
+  "$MCP_VENV/bin/pip" install --quiet --disable-pip-version-check 'mcp>=1.20,<3' 'openapi-spec-validator>=0.7,<1'
 fi
 
 # --- tauri-driver (WebDriver bridge for the end-to-end tests) ----------------

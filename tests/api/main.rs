@@ -88,7 +88,28 @@ fn the_http_api_answers_a_client_in_another_language_with_tokens_roles_and_limit
         .env("TOKENS", tokens.to_string())
         .output()
         .unwrap();
+    // The document validates as OpenAPI 3.1 (openapi-spec-validator from PyPI).
+    let venv_python =
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join(".tools/mcp-venv/bin/python");
+    assert!(venv_python.exists(), "openapi-spec-validator is not installed: run `make setup`");
+    let validated = std::process::Command::new(venv_python)
+        .arg("-c")
+        .arg(
+            "import json, sys, urllib.request\n\
+             from openapi_spec_validator import validate\n\
+             document = json.load(urllib.request.urlopen(sys.argv[1]))\n\
+             validate(document)\n\
+             print(len(document['paths']), 'paths valid')",
+        )
+        .arg(format!("http://{address}/openapi.json"))
+        .output()
+        .unwrap();
     opsdeck_tests::process::stop(&mut serve);
+    assert!(
+        validated.status.success(),
+        "the OpenAPI document is invalid: {}",
+        String::from_utf8_lossy(&validated.stderr)
+    );
     assert!(
         output.status.success(),
         "{}\n{}\nserve log:\n{}",
