@@ -3,35 +3,14 @@
 //! standard library) checking routes, roles, reveals, limits and errors.
 
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use opsdeck_tests::opsdeck_command;
 use serde_json::Value;
 
 const PASSPHRASE: &str = "api-test-passphrase-3b9e";
 
 fn ok(dir: &Path, args: &[&str], stdin: Option<&str>) -> Value {
-    let mut command = opsdeck_command();
-    command
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--json")
-        .args(args)
-        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    if let Some(text) = stdin {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+    opsdeck_tests::deck_api::cli_json(dir, PASSPHRASE, args, stdin)
 }
 
 fn token(dir: &Path, args: &[&str]) -> String {
@@ -61,25 +40,8 @@ fn the_http_api_answers_a_client_in_another_language_with_tokens_roles_and_limit
     assert_eq!(listed.as_array().unwrap().len(), 6, "{listed}");
     assert!(!listed.to_string().contains("odk_"), "a token's value was listed: {listed}");
 
-    let port = opsdeck_tests::process::free_port();
-    let address = format!("127.0.0.1:{port}");
-    let data_dir = path.display().to_string();
-    let log = path.join("serve.log");
-    let mut serve = opsdeck_tests::process::spawn_logged(
-        &opsdeck_tests::binaries::opsdeck_binary().display().to_string(),
-        &["--data-dir", &data_dir, "serve", "--otlp-grpc", "off", "--otlp-http", "off", "--api", &address],
-        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
-        &log,
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the API never listened: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut serve = opsdeck_tests::deck_api::ApiServer::start(path, PASSPHRASE);
+    let address = serve.address.clone();
     std::thread::sleep(Duration::from_secs(1)); // the `expired` token is now past its second
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("api/blackbox.py");
     let output = std::process::Command::new("python3")
@@ -104,7 +66,7 @@ fn the_http_api_answers_a_client_in_another_language_with_tokens_roles_and_limit
         .arg(format!("http://{address}/openapi.json"))
         .output()
         .unwrap();
-    opsdeck_tests::process::stop(&mut serve);
+    serve.stop();
     assert!(
         validated.status.success(),
         "the OpenAPI document is invalid: {}",
@@ -115,6 +77,6 @@ fn the_http_api_answers_a_client_in_another_language_with_tokens_roles_and_limit
         "{}\n{}\nserve log:\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr),
-        std::fs::read_to_string(&log).unwrap_or_default()
+        serve.log()
     );
 }

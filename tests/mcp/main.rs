@@ -3,34 +3,13 @@
 //! no secret value without `--allow-reveal`.
 
 use std::path::Path;
-use std::process::Stdio;
 
-use opsdeck_tests::opsdeck_command;
 use serde_json::Value;
 
 const PASSPHRASE: &str = "mcp-test-passphrase-6d21";
 
 fn ok(dir: &Path, args: &[&str], stdin: Option<&str>) -> Value {
-    let mut command = opsdeck_command();
-    command
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--json")
-        .args(args)
-        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    if let Some(text) = stdin {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+    opsdeck_tests::deck_api::cli_json(dir, PASSPHRASE, args, stdin)
 }
 
 /// Runs the Python client against `opsdeck mcp` on `dir`.
@@ -124,21 +103,8 @@ fn over_http_each_token_gets_the_tools_and_values_its_rights_allow() {
         "admin": token(&["--name", "admin", "--role", "admin"]),
         "reveal": token(&["--name", "reveal", "--role", "operator", "--vault", "prod", "--reveal"]),
     });
-    let port = opsdeck_tests::process::free_port();
-    let address = format!("127.0.0.1:{port}");
-    let data_dir = path.display().to_string();
-    let log = path.join("serve.log");
-    let mut serve = opsdeck_tests::process::spawn_logged(
-        &opsdeck_tests::binaries::opsdeck_binary().display().to_string(),
-        &["--data-dir", &data_dir, "serve", "--otlp-grpc", "off", "--otlp-http", "off", "--api", &address],
-        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
-        &log,
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(std::time::Instant::now() < deadline, "the API never listened");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let mut serve = opsdeck_tests::deck_api::ApiServer::start(path, PASSPHRASE);
+    let address = serve.address.clone();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let output = std::process::Command::new(root.join(".tools/mcp-venv/bin/python"))
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("mcp/http_client.py"))
@@ -146,13 +112,13 @@ fn over_http_each_token_gets_the_tools_and_values_its_rights_allow() {
         .env("TOKENS", tokens.to_string())
         .output()
         .unwrap();
-    opsdeck_tests::process::stop(&mut serve);
+    serve.stop();
     assert!(
         output.status.success(),
         "{}\n{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr),
-        std::fs::read_to_string(&log).unwrap_or_default()
+        serve.log()
     );
     let line = output.stdout.split(|byte| *byte == b'\n').find(|line| line.starts_with(b"{")).unwrap();
     let seen: Value = serde_json::from_slice(line).unwrap();

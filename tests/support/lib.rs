@@ -7,6 +7,7 @@
 
 pub mod binaries;
 pub mod bind;
+pub mod deck_api;
 pub mod http_server;
 pub mod keychain;
 pub mod pebble;
