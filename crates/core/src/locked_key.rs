@@ -21,7 +21,10 @@ use zeroize::Zeroize;
 const BLOCK: usize = 16 * 1024;
 
 #[repr(C, align(16384))]
-struct Block([u8; BLOCK]);
+struct Block {
+    key: [u8; 32],
+    _rest: [u8; BLOCK - 32],
+}
 
 /// A 256-bit key, locked in memory where the OS allows it and wiped from
 /// memory when dropped. Reads as a `[u8; 32]`.
@@ -37,8 +40,8 @@ impl Key {
     /// An all-zero key, locked, to be filled in place (so the bytes are
     /// never copied through an unlocked temporary).
     pub fn zeroed() -> Key {
-        let block: Box<Block> = Box::new(Block([0; BLOCK]));
-        let locked = match region::lock(block.0.as_ptr(), 32) {
+        let block: Box<Block> = Box::new(Block { key: [0; 32], _rest: [0; BLOCK - 32] });
+        let locked = match region::lock(block.key.as_ptr(), 32) {
             Ok(guard) => Some(guard),
             Err(error) => {
                 if !LOCK_REFUSED_SAID.swap(true, Ordering::Relaxed) {
@@ -67,14 +70,13 @@ impl Key {
 impl std::ops::Deref for Key {
     type Target = [u8; 32];
     fn deref(&self) -> &[u8; 32] {
-        self.block.0.first_chunk::<32>().unwrap_or(&[0; 32])
+        &self.block.key
     }
 }
 
 impl std::ops::DerefMut for Key {
     fn deref_mut(&mut self) -> &mut [u8; 32] {
-        let (first, _) = self.block.0.split_first_chunk_mut::<32>().expect("a block is longer than a key");
-        first
+        &mut self.block.key
     }
 }
 
@@ -100,7 +102,7 @@ impl Clone for Key {
 
 impl Drop for Key {
     fn drop(&mut self) {
-        self.block.0[..32].zeroize();
+        self.block.key.zeroize();
     }
 }
 
