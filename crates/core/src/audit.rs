@@ -239,16 +239,19 @@ impl AuditLog {
     ) -> Result<AuditLog, CoreError> {
         let store_id = store.store_id().await?;
         let anchor = anchor_dir.map(|dir| dir.join("audit-anchors").join(&store_id));
+        // Evidence of a chain first, then the key record: the record is
+        // written before any entry (another process may be making both right
+        // now), so a record missing *after* entries were seen was deleted.
+        let last = AuditLog::last_seq(&store).await?;
+        let head: Option<String> = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = $1")
+            .bind(HEAD_META_KEY)
+            .fetch_optional(store.pool())
+            .await?;
         let has_record: Option<String> = sqlx::query_scalar("SELECT name FROM deck_keys WHERE name = $1")
             .bind(AUDIT_KEY_NAME)
             .fetch_optional(store.pool())
             .await?;
         if has_record.is_none() {
-            let last = AuditLog::last_seq(&store).await?;
-            let head: Option<String> = sqlx::query_scalar("SELECT value FROM store_meta WHERE key = $1")
-                .bind(HEAD_META_KEY)
-                .fetch_optional(store.pool())
-                .await?;
             let evidence = if last > 0 {
                 Some(format!("its audit trail has {last} entries"))
             } else if head.is_some() {
@@ -258,8 +261,20 @@ impl AuditLog {
                     format!("this machine keeps a checkpoint of its audit trail ({})", path.display())
                 })
             };
+            // The checkpoint file is read after the record, so a process
+            // making the key right now may have written both in between:
+            // only a record still missing now is missing.
+            let still_missing = || async {
+                let again: Option<String> = sqlx::query_scalar("SELECT name FROM deck_keys WHERE name = $1")
+                    .bind(AUDIT_KEY_NAME)
+                    .fetch_optional(store.pool())
+                    .await?;
+                Ok::<bool, CoreError>(again.is_none())
+            };
             if let Some(evidence) = evidence {
-                return Err(CoreError::KeyRecordMissing { name: AUDIT_KEY_NAME.to_owned(), evidence });
+                if still_missing().await? {
+                    return Err(CoreError::KeyRecordMissing { name: AUDIT_KEY_NAME.to_owned(), evidence });
+                }
             }
         }
         let key = load_or_create_key(&store, AUDIT_KEY_NAME, access).await?;
