@@ -226,6 +226,27 @@ struct Anchor {
     mac: Vec<u8>,
 }
 
+impl Anchor {
+    /// Where a chain ending at `last_seq` (with `mac_there` at this anchor's
+    /// entry) departs from the anchor: cut short before it (`cut`), or a
+    /// different entry there (`replaced`); `None` when it still holds it.
+    fn departure(
+        &self,
+        last_seq: i64,
+        mac_there: Option<&[u8]>,
+        cut: String,
+        replaced: String,
+    ) -> Option<(i64, String)> {
+        if last_seq < self.seq {
+            return Some((last_seq + 1, cut));
+        }
+        match mac_there {
+            Some(mac) if macs_equal(mac, &self.mac) => None,
+            _ => Some((self.seq, replaced)),
+        }
+    }
+}
+
 impl AuditLog {
     /// The audit log of `store`: its key loaded (or made, for a store that
     /// never had one), its anchor kept in `anchor_dir` (the data dir).
@@ -247,11 +268,14 @@ impl AuditLog {
             .bind(HEAD_META_KEY)
             .fetch_optional(store.pool())
             .await?;
-        let has_record: Option<String> = sqlx::query_scalar("SELECT name FROM deck_keys WHERE name = $1")
-            .bind(AUDIT_KEY_NAME)
-            .fetch_optional(store.pool())
-            .await?;
-        if has_record.is_none() {
+        let record_exists = || async {
+            let found: Option<String> = sqlx::query_scalar("SELECT name FROM deck_keys WHERE name = $1")
+                .bind(AUDIT_KEY_NAME)
+                .fetch_optional(store.pool())
+                .await?;
+            Ok::<bool, CoreError>(found.is_some())
+        };
+        if !record_exists().await? {
             let evidence = if last > 0 {
                 Some(format!("its audit trail has {last} entries"))
             } else if head.is_some() {
@@ -264,15 +288,8 @@ impl AuditLog {
             // The checkpoint file is read after the record, so a process
             // making the key right now may have written both in between:
             // only a record still missing now is missing.
-            let still_missing = || async {
-                let again: Option<String> = sqlx::query_scalar("SELECT name FROM deck_keys WHERE name = $1")
-                    .bind(AUDIT_KEY_NAME)
-                    .fetch_optional(store.pool())
-                    .await?;
-                Ok::<bool, CoreError>(again.is_none())
-            };
             if let Some(evidence) = evidence {
-                if still_missing().await? {
+                if !record_exists().await? {
                     return Err(CoreError::KeyRecordMissing { name: AUDIT_KEY_NAME.to_owned(), evidence });
                 }
             }
@@ -359,26 +376,19 @@ impl AuditLog {
             Ok(None) => return None,
             Err(problem) => return Some((last_seq.max(1), problem)),
         };
-        if last_seq < anchor.seq {
-            return Some((
-                last_seq + 1,
-                format!(
-                    "this machine saw entry {} but the store's trail ends at {last_seq}: the store was rolled \
-                     back, restored in place from an older copy, or wiped",
-                    anchor.seq
-                ),
-            ));
-        }
-        match mac_at_anchor {
-            Some(mac) if macs_equal(mac, &anchor.mac) => None,
-            _ => Some((
-                anchor.seq,
-                format!(
-                    "entry {} is not the one this machine saw there: the store's trail was replaced",
-                    anchor.seq
-                ),
-            )),
-        }
+        anchor.departure(
+            last_seq,
+            mac_at_anchor,
+            format!(
+                "this machine saw entry {} but the store's trail ends at {last_seq}: the store was rolled \
+                 back, restored in place from an older copy, or wiped",
+                anchor.seq
+            ),
+            format!(
+                "entry {} is not the one this machine saw there: the store's trail was replaced",
+                anchor.seq
+            ),
+        )
     }
 
     /// A checkpoint's entry, once it is known to be this store's and made
@@ -414,23 +424,16 @@ impl AuditLog {
             return None;
         }
         let taken = format!("the checkpoint taken at unix ms {}", checkpoint.at_unix_ms);
-        if last_seq < external.seq {
-            return Some((
-                last_seq + 1,
-                format!(
-                    "{taken} vouches for entry {} but the store's trail ends at {last_seq}: entries were removed \
-                     (an older copy of the store restored, or the trail wiped)",
-                    external.seq
-                ),
-            ));
-        }
-        match mac_there {
-            Some(mac) if macs_equal(mac, &external.mac) => None,
-            _ => Some((
-                external.seq,
-                format!("entry {} is not the one {taken} vouches for: the trail was replaced", external.seq),
-            )),
-        }
+        external.departure(
+            last_seq,
+            mac_there,
+            format!(
+                "{taken} vouches for entry {} but the store's trail ends at {last_seq}: entries were removed \
+                 (an older copy of the store restored, or the trail wiped)",
+                external.seq
+            ),
+            format!("entry {} is not the one {taken} vouches for: the trail was replaced", external.seq),
+        )
     }
 
     /// Appends one entry for `caller` and returns it. Safe to call from many

@@ -61,6 +61,27 @@ impl Deck {
         }
     }
 
+    /// [`Deck::require`] on `vault`, or on every vault when `None` (what an
+    /// API token reaches).
+    pub(crate) async fn require_on(
+        &self,
+        caller: &Caller,
+        vault: Option<&str>,
+        needed: Role,
+        action: &str,
+        target: &str,
+        doing: &str,
+    ) -> Result<(), DeckError> {
+        let reached: Vec<String> = match vault {
+            Some(vault) => vec![vault.to_owned()],
+            None => self.vaults.list().await?.into_iter().map(|info| info.name).collect(),
+        };
+        for each in &reached {
+            self.require(caller, each, needed, action, target, doing).await?;
+        }
+        Ok(())
+    }
+
     /// Checks that `caller` is an admin of every vault (the deck-wide
     /// operations: API tokens); a token must be an admin token for every vault.
     pub(crate) async fn require_deck_admin(

@@ -37,17 +37,26 @@ pub struct NewApiToken {
     pub info: ApiToken,
 }
 
-/// What this process already checked: per token hash, the sealed content
-/// found valid and when its last use was recorded. A request re-reads the
-/// token's row (so a revocation counts at once) but re-checks the seal only
-/// when the row changed, and records the use at most once a minute.
+/// The tokens this process has checked, by hash. A token read less than
+/// [`FRESH_FOR_MS`] ago is trusted without reading its row again (so a
+/// revocation or expiry counts within that time); otherwise its row is read,
+/// its seal re-checked only when the row changed, and its last use recorded
+/// at most every [`TOUCH_EVERY_MS`].
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
-    checked: std::sync::Mutex<std::collections::HashMap<String, (serde_json::Value, i64)>>,
-    /// Tokens that passed every check, by hash, with when: reused for
-    /// [`FRESH_FOR_MS`] so a busy client does not cost a store read per
-    /// request. A revocation or expiry therefore counts within that time.
-    fresh: std::sync::Mutex<std::collections::HashMap<String, (Caller, i64)>>,
+    checked: std::sync::Mutex<std::collections::HashMap<String, CheckedToken>>,
+}
+
+#[derive(Debug, Clone)]
+struct CheckedToken {
+    /// The sealed content found valid.
+    content: serde_json::Value,
+    /// The caller it stands for.
+    caller: Caller,
+    /// When its row was last read.
+    read_at: i64,
+    /// When its last use was last written.
+    touched_at: i64,
 }
 
 /// How long a checked token is trusted without reading its row again.
@@ -96,21 +105,15 @@ impl Deck {
             .into());
         }
         let needed = if reveal { role.max(Role::Operator) } else { role };
-        let reached: Vec<String> = match vault {
-            Some(vault) => vec![vault.to_owned()],
-            None => self.vaults.list().await?.into_iter().map(|info| info.name).collect(),
-        };
-        for each in &reached {
-            self.require(
-                caller,
-                each,
-                needed,
-                "api.token_create",
-                name,
-                "making an API token with these rights",
-            )
-            .await?;
-        }
+        self.require_on(
+            caller,
+            vault,
+            needed,
+            "api.token_create",
+            name,
+            "making an API token with these rights",
+        )
+        .await?;
         let mut random = Zeroizing::new([0_u8; 32]);
         getrandom::fill(random.as_mut()).map_err(|error| CoreError::Random(error.to_string()))?;
         let token =
@@ -157,32 +160,9 @@ impl Deck {
                 opsdeck_vault::VaultError::Invalid(format!("there is no token called `{name}`"))
             })?;
         if token.created_by != caller.actor {
-            match &token.vault {
-                Some(vault) => {
-                    self.require(
-                        caller,
-                        vault,
-                        Role::Admin,
-                        "api.token_revoke",
-                        name,
-                        "revoking another's token",
-                    )
-                    .await?
-                }
-                None => {
-                    for vault in self.vaults.list().await? {
-                        self.require(
-                            caller,
-                            &vault.name,
-                            Role::Admin,
-                            "api.token_revoke",
-                            name,
-                            "revoking another's token",
-                        )
-                        .await?;
-                    }
-                }
-            }
+            let vault = token.vault.as_deref();
+            self.require_on(caller, vault, Role::Admin, "api.token_revoke", name, "revoking another's token")
+                .await?;
         }
         self.audit(caller, "api.token_revoke", name, Outcome::Ok, serde_json::json!({})).await?;
         tokens::revoke(&self.store, name, now_unix_ms()).await?;
@@ -202,12 +182,13 @@ impl Deck {
         }
         let hash = hash_of(bearer);
         let now = now_unix_ms();
-        let fresh = self.api_token_cache.fresh.lock().ok().and_then(|fresh| fresh.get(&hash).cloned());
-        if let Some((caller, at)) = fresh {
-            if now - at < FRESH_FOR_MS {
-                // A new correlation id per request; the rest is the token's.
-                return Ok(Caller { grant: caller.grant, ..Caller::new(caller.actor) });
-            }
+        let known = self.api_token_cache.checked.lock().ok().and_then(|checked| checked.get(&hash).cloned());
+        if let Some(known) = known.as_ref().filter(|known| now - known.read_at < FRESH_FOR_MS) {
+            // A new correlation id per request; the rest is the token's.
+            return Ok(Caller {
+                grant: known.caller.grant.clone(),
+                ..Caller::new(known.caller.actor.clone())
+            });
         }
         let found = tokens::find_by_hash(&self.store, &hash).await?;
         let Some((stored_hash, info)) = found else {
@@ -225,10 +206,8 @@ impl Deck {
             return Err(unauthenticated(format!("the token `{}` has expired; make a new one", info.name)));
         }
         let content = sealed_content(&stored_hash, &info);
-        let seen =
-            self.api_token_cache.checked.lock().ok().and_then(|checked| checked.get(&stored_hash).cloned());
-        let touched = match seen {
-            Some((checked, touched)) if checked == content => touched,
+        let touched_at = match known {
+            Some(known) if known.content == content => known.touched_at,
             _ => {
                 self.check_definition(&caller, API_TOKEN, &info.name, &content, false).await.map_err(
                     |error| unauthenticated(format!("the token `{}` was refused: {error}", info.name)),
@@ -240,18 +219,16 @@ impl Deck {
             grant: Some(Grant { role: info.role.clone(), vault: info.vault.clone(), reveal: info.reveal }),
             ..caller
         };
-        if let Ok(mut fresh) = self.api_token_cache.fresh.lock() {
-            fresh.insert(hash.clone(), (caller.clone(), now));
-        }
-        if now - touched < TOUCH_EVERY_MS {
-            return Ok(caller);
-        }
+        let touch_due = now - touched_at >= TOUCH_EVERY_MS;
         if let Ok(mut checked) = self.api_token_cache.checked.lock() {
-            checked.insert(stored_hash.clone(), (content, now));
+            let touched_at = if touch_due { now } else { touched_at };
+            checked.insert(hash, CheckedToken { content, caller: caller.clone(), read_at: now, touched_at });
         }
-        if let Err(error) = tokens::touch(&self.store, &info.name, now).await {
-            // Bookkeeping only: the request goes on.
-            tracing::warn!(%error, token = %info.name, "could not record a token's last use");
+        if touch_due {
+            if let Err(error) = tokens::touch(&self.store, &info.name, now).await {
+                // Bookkeeping only: the request goes on.
+                tracing::warn!(%error, token = %info.name, "could not record a token's last use");
+            }
         }
         Ok(caller)
     }

@@ -26,11 +26,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
-use opsdeck_vault::Role;
 use schemars::generate::SchemaSettings;
 use tokio_util::sync::CancellationToken;
 
-use crate::catalogue::{catalogue, Effect, Entry, Method};
+use crate::catalogue::{catalogue, Entry, Method, Refusal};
 use crate::{Caller, Deck, DeckError};
 
 /// The largest request body accepted.
@@ -78,27 +77,24 @@ fn deck_error(error: &DeckError) -> Response {
     error_response(status_of(error.code()), error.code(), &error.to_string())
 }
 
-/// Whether a token's grant reaches an operation at all (the deck then checks
-/// the vault itself).
+/// Why a token may not use an operation at all, in words (the deck then
+/// checks the vault itself).
 fn grant_allows(caller: &Caller, entry: &Entry) -> Result<(), String> {
-    let Some(grant) = &caller.grant else { return Ok(()) };
-    let role = Role::parse(&grant.role).map_err(|_| format!("{} has an unknown role", caller.actor))?;
-    if role < entry.role {
-        return Err(format!(
+    let may_reveal = caller.grant.as_ref().is_none_or(|grant| grant.reveal);
+    match entry.refusal(caller, may_reveal) {
+        None => Ok(()),
+        Some(Refusal::Role) => Err(format!(
             "{} is a {} token and `{}` needs {}; make a token with that role",
             caller.actor,
-            grant.role,
+            caller.grant.as_ref().map_or("", |grant| grant.role.as_str()),
             entry.name,
             entry.role.as_str()
-        ));
-    }
-    if entry.effect == Effect::Reveal && !grant.reveal {
-        return Err(format!(
+        )),
+        Some(Refusal::Reveal) => Err(format!(
             "{} may not reveal values: its token was made without the reveal grant (`--reveal`)",
             caller.actor
-        ));
+        )),
     }
-    Ok(())
 }
 
 async fn authenticate(deck: &Deck, headers: &HeaderMap) -> Result<Caller, Response> {

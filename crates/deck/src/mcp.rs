@@ -25,7 +25,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use schemars::generate::SchemaSettings;
 
-use crate::catalogue::{catalogue, Effect, Entry};
+use crate::catalogue::{catalogue, Effect, Entry, Refusal};
 use crate::{Caller, Deck, DeckError, Outcome};
 
 /// The tool name of an operation (`secret.list` → `secret_list`).
@@ -72,18 +72,6 @@ impl McpServer {
         Some((caller, reveal))
     }
 
-    /// Whether `caller` is offered `entry`: a revealing tool needs the reveal
-    /// permission; a token needs the operation's role.
-    fn exposed(entry: &Entry, caller: &Caller, reveal: bool) -> bool {
-        if entry.effect == Effect::Reveal && !reveal {
-            return false;
-        }
-        match &caller.grant {
-            Some(grant) => opsdeck_vault::Role::parse(&grant.role).is_ok_and(|role| role >= entry.role),
-            None => true,
-        }
-    }
-
     /// The tools this server offers `caller`.
     pub fn tools(&self, caller: &Caller, reveal: bool) -> Vec<Tool> {
         let mut settings = SchemaSettings::draft2020_12();
@@ -92,7 +80,7 @@ impl McpServer {
         let mut generator = settings.into_generator();
         self.entries
             .iter()
-            .filter(|entry| McpServer::exposed(entry, caller, reveal))
+            .filter(|entry| entry.refusal(caller, reveal).is_none())
             .map(|entry| {
                 let schema = serde_json::to_value((entry.input_schema)(&mut generator)).unwrap_or_default();
                 let mut schema = match schema {
@@ -135,15 +123,13 @@ impl McpServer {
                 &format!("there is no tool `{name}`; list the tools to see them"),
             );
         };
-        if !McpServer::exposed(entry, caller, reveal) {
-            let why = if entry.effect == Effect::Reveal && !reveal {
-                if self.caller.is_some() {
+        if let Some(refusal) = entry.refusal(caller, reveal) {
+            let why = match refusal {
+                Refusal::Reveal if self.caller.is_some() => {
                     "this MCP server does not reveal secret values; start it with `opsdeck mcp --allow-reveal` for that"
-                } else {
-                    "this token may not reveal secret values; make one with the reveal grant for that"
                 }
-            } else {
-                "this token's role does not allow this tool"
+                Refusal::Reveal => "this token may not reveal secret values; make one with the reveal grant for that",
+                Refusal::Role => "this token's role does not allow this tool",
             };
             let details = serde_json::json!({ "operation": entry.name, "why": why });
             if let Err(error) =

@@ -124,6 +124,29 @@ pub struct Entry {
     pub call_with_fields: for<'a> fn(&'a Deck, &'a Caller, Vec<(String, String)>) -> Call<'a>,
 }
 
+/// Why a caller may not use an operation at all, before the deck's own
+/// checks (each front end words it for its users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The caller's token has a lesser role than the operation needs.
+    Role,
+    /// The operation reveals a value, and the caller may not.
+    Reveal,
+}
+
+impl Entry {
+    /// Whether `caller` may use this operation at all: a token needs the
+    /// operation's role, and a revealing operation needs `may_reveal`.
+    pub fn refusal(&self, caller: &Caller, may_reveal: bool) -> Option<Refusal> {
+        if let Some(grant) = &caller.grant {
+            if Role::parse(&grant.role).map_or(true, |role| role < self.role) {
+                return Some(Refusal::Role);
+            }
+        }
+        (self.effect == Effect::Reveal && !may_reveal).then_some(Refusal::Reveal)
+    }
+}
+
 impl std::fmt::Debug for Entry {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
@@ -134,15 +157,24 @@ impl std::fmt::Debug for Entry {
     }
 }
 
+/// Runs `O` on an input already decoded, and encodes its answer as JSON.
+async fn run_encoded<O: Operation>(
+    deck: &Deck,
+    caller: &Caller,
+    input: O::Input,
+) -> Result<serde_json::Value, DeckError> {
+    let output = O::run(deck, caller, input).await?;
+    serde_json::to_value(output).map_err(|error| {
+        CoreError::InvalidInput(format!("`{}` gave an answer that is not JSON: {error}", O::NAME)).into()
+    })
+}
+
 fn call_erased<'a, O: Operation>(deck: &'a Deck, caller: &'a Caller, input: serde_json::Value) -> Call<'a> {
     Box::pin(async move {
         let input: O::Input = serde_json::from_value(input).map_err(|error| {
             CoreError::InvalidInput(format!("the input of `{}` does not fit its schema: {error}", O::NAME))
         })?;
-        let output = O::run(deck, caller, input).await?;
-        serde_json::to_value(output).map_err(|error| {
-            CoreError::InvalidInput(format!("`{}` gave an answer that is not JSON: {error}", O::NAME)).into()
-        })
+        run_encoded::<O>(deck, caller, input).await
     })
 }
 
@@ -157,10 +189,7 @@ fn call_with_fields<'a, O: Operation>(
         let input: O::Input = serde_urlencoded::from_str(&encoded).map_err(|error| {
             CoreError::InvalidInput(format!("the parameters of `{}` do not fit its schema: {error}", O::NAME))
         })?;
-        let output = O::run(deck, caller, input).await?;
-        serde_json::to_value(output).map_err(|error| {
-            CoreError::InvalidInput(format!("`{}` gave an answer that is not JSON: {error}", O::NAME)).into()
-        })
+        run_encoded::<O>(deck, caller, input).await
     })
 }
 
