@@ -40,37 +40,30 @@ mkdir -p "$HOME"
 printf 'opsdeck-bench-keyring' | gnome-keyring-daemon --unlock --components=secrets --replace >/dev/null 2>&1
 sleep 1
 bin="$PWD/target/release/opsdeck"
-data="$WORK/data"
-"$bin" --data-dir "$data" vault init bench >/dev/null
-printf 'bench-value' | "$bin" --data-dir "$data" secret set bench/api --type api_key --value-stdin >/dev/null
-python3 - "$bin" "$data" <<'PY'
+# time_get DATA RUNS LABEL: `secret get` wall time from process start.
+time_get() {
+  python3 - "$bin" "$1" "$2" "$3" <<'PY'
 import statistics, subprocess, sys, time
-binary, data = sys.argv[1], sys.argv[2]
+binary, data, runs, label = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 samples = []
-for _ in range(40):
+for _ in range(runs):
     start = time.perf_counter()
     out = subprocess.run([binary, "--data-dir", data, "secret", "get", "bench/api"], capture_output=True, check=True)
     samples.append((time.perf_counter() - start) * 1000)
     assert out.stdout.strip() == b"bench-value", out
 samples.sort()
-print(f"{'opsdeck secret get, keychain slot (wall)':<44} {statistics.median(samples):>8.1f} ms median, p95 {samples[int(len(samples) * 0.95) - 1]:.1f} ms (40 runs)")
+print(f"{label:<44} {statistics.median(samples):>8.1f} ms median, p95 {samples[int(len(samples) * 0.95) - 1]:.1f} ms ({runs} runs)")
 PY
+}
+data="$WORK/data"
+"$bin" --data-dir "$data" vault init bench >/dev/null
+printf 'bench-value' | "$bin" --data-dir "$data" secret set bench/api --type api_key --value-stdin >/dev/null
+time_get "$data" 40 'opsdeck secret get, keychain slot (wall)'
 # The same with no keychain: every process derives its keys from the passphrase (Argon2id).
 pdata="$WORK/pdata"
 export OPSDECK_PASSPHRASE='opsdeck bench passphrase'
 "$bin" --data-dir "$pdata" vault init bench --no-keychain >/dev/null
 printf 'bench-value' | "$bin" --data-dir "$pdata" secret set bench/api --type api_key --value-stdin >/dev/null
-python3 - "$bin" "$pdata" <<'PY'
-import statistics, subprocess, sys, time
-binary, data = sys.argv[1], sys.argv[2]
-samples = []
-for _ in range(20):
-    start = time.perf_counter()
-    out = subprocess.run([binary, "--data-dir", data, "secret", "get", "bench/api"], capture_output=True, check=True)
-    samples.append((time.perf_counter() - start) * 1000)
-    assert out.stdout.strip() == b"bench-value", out
-samples.sort()
-print(f"{'opsdeck secret get, passphrase only (wall)':<44} {statistics.median(samples):>8.1f} ms median, p95 {samples[int(len(samples) * 0.95) - 1]:.1f} ms (20 runs)")
-PY
+time_get "$pdata" 20 'opsdeck secret get, passphrase only (wall)'
 INNER
 WORK="$work" OPSDECK_PASSPHRASE= dbus-run-session -- bash "$work/inner.sh"

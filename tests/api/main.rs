@@ -14,19 +14,14 @@ fn ok(dir: &Path, args: &[&str], stdin: Option<&str>) -> Value {
 }
 
 fn token(dir: &Path, args: &[&str]) -> String {
-    ok(dir, &[&["api", "token", "create"], args].concat(), None)["token"].as_str().unwrap().to_owned()
+    opsdeck_tests::deck_api::api_token(dir, PASSPHRASE, args)
 }
 
 #[test]
 fn the_http_api_answers_a_client_in_another_language_with_tokens_roles_and_limits() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
-    ok(path, &["vault", "init", "prod", "--no-keychain"], None);
-    ok(
-        path,
-        &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"],
-        Some("s3cret-db-password"),
-    );
+    opsdeck_tests::deck_api::vault_with_one_secret(path, PASSPHRASE, "s3cret-db-password");
     let tokens = serde_json::json!({
         "viewer": token(path, &["--name", "viewer", "--role", "viewer"]),
         "operator": token(path, &["--name", "operator", "--role", "operator", "--vault", "prod"]),

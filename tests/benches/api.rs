@@ -106,20 +106,8 @@ fn main() {
     .expect("token json");
     let token = made["token"].as_str().expect("token").to_owned();
 
-    let port = opsdeck_tests::process::free_port();
-    let address = format!("127.0.0.1:{port}");
-    let data_dir = path.display().to_string();
-    let mut serve = opsdeck_tests::process::spawn_logged(
-        &binary().display().to_string(),
-        &["--data-dir", &data_dir, "serve", "--otlp-grpc", "off", "--otlp-http", "off", "--api", &address],
-        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
-        &path.join("serve.log"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(Instant::now() < deadline, "the API never listened");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut serve = opsdeck_tests::deck_api::ApiServer::start_binary(&binary(), path, PASSPHRASE);
+    let address = serve.address.clone();
 
     let request = Arc::new(
         format!(
@@ -155,7 +143,7 @@ fn main() {
         CONNECTIONS,
         elapsed.as_secs_f64()
     );
-    opsdeck_tests::process::stop(&mut serve);
+    serve.stop();
 
     // MCP: the official Python SDK, one call after another.
     let python = opsdeck_tests::workspace_root().join(".tools/mcp-venv/bin/python");

@@ -42,12 +42,7 @@ fn client(dir: &Path, allow_reveal: bool) -> Value {
 fn a_model_client_lists_and_calls_the_catalogue_and_sees_no_secret_value_unless_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
-    ok(path, &["vault", "init", "prod", "--no-keychain"], None);
-    ok(
-        path,
-        &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"],
-        Some("s3cret-mcp-value"),
-    );
+    opsdeck_tests::deck_api::vault_with_one_secret(path, PASSPHRASE, "s3cret-mcp-value");
 
     let seen = client(path, false);
     let tools = seen["tools"].as_object().unwrap();
@@ -89,15 +84,8 @@ fn a_model_client_lists_and_calls_the_catalogue_and_sees_no_secret_value_unless_
 fn over_http_each_token_gets_the_tools_and_values_its_rights_allow() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
-    ok(path, &["vault", "init", "prod", "--no-keychain"], None);
-    ok(
-        path,
-        &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"],
-        Some("s3cret-over-http"),
-    );
-    let token = |args: &[&str]| -> String {
-        ok(path, &[&["api", "token", "create"], args].concat(), None)["token"].as_str().unwrap().to_owned()
-    };
+    opsdeck_tests::deck_api::vault_with_one_secret(path, PASSPHRASE, "s3cret-over-http");
+    let token = |args: &[&str]| opsdeck_tests::deck_api::api_token(path, PASSPHRASE, args);
     let tokens = serde_json::json!({
         "viewer": token(&["--name", "viewer", "--role", "viewer"]),
         "admin": token(&["--name", "admin", "--role", "admin"]),

@@ -326,23 +326,11 @@ fn an_api_token_planted_or_widened_in_the_store_is_refused() {
              VALUES ('evil', '{planted_hash}', 'admin', NULL, 1, 'cli:root', 0)"
         ),
     );
-    let port = opsdeck_tests::process::free_port();
-    let address = format!("127.0.0.1:{port}");
-    let data_dir = path.display().to_string();
-    let mut serve = opsdeck_tests::process::spawn_logged(
-        &opsdeck_tests::binaries::opsdeck_binary().display().to_string(),
-        &["--data-dir", &data_dir, "serve", "--otlp-grpc", "off", "--otlp-http", "off", "--api", &address],
-        &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
-        &path.join("serve.log"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(Instant::now() < deadline, "the API never listened");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut serve = opsdeck_tests::deck_api::ApiServer::start(path, PASSPHRASE);
+    let address = serve.address.clone();
     let widened = api_get(&address, "/v1/api/tokens", &viewer);
     let planted_answer = api_get(&address, "/v1/vaults", planted);
-    opsdeck_tests::process::stop(&mut serve);
+    serve.stop();
     assert_eq!(widened.0, 401, "a widened token was honoured: {widened:?}");
     assert!(widened.1.contains("was refused"), "{widened:?}");
     assert_eq!(planted_answer.0, 401, "a planted token was honoured: {planted_answer:?}");

@@ -32,6 +32,23 @@ pub fn cli_json(dir: &Path, passphrase: &str, args: &[&str], stdin: Option<&str>
     serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
 }
 
+/// A vault `prod` on `dir` holding `prod/db` with `value`.
+pub fn vault_with_one_secret(dir: &Path, passphrase: &str, value: &str) {
+    cli_json(dir, passphrase, &["vault", "init", "prod", "--no-keychain"], None);
+    cli_json(
+        dir,
+        passphrase,
+        &["secret", "set", "prod/db", "--type", "database_password", "--value-stdin"],
+        Some(value),
+    );
+}
+
+/// A new API token (`opsdeck api token create ARGS`), its value.
+pub fn api_token(dir: &Path, passphrase: &str, args: &[&str]) -> String {
+    let made = cli_json(dir, passphrase, &[&["api", "token", "create"], args].concat(), None);
+    made["token"].as_str().expect("a token in the answer").to_owned()
+}
+
 /// `opsdeck serve --api` on `dir`, listening on a free loopback port.
 pub struct ApiServer {
     /// `127.0.0.1:PORT`.
@@ -41,13 +58,18 @@ pub struct ApiServer {
 }
 
 impl ApiServer {
-    /// Starts it and waits until it listens (at most 60 s).
+    /// Starts the test build's `opsdeck` and waits until it listens (at most 60 s).
     pub fn start(dir: &Path, passphrase: &str) -> ApiServer {
+        ApiServer::start_binary(&crate::opsdeck_binary(), dir, passphrase)
+    }
+
+    /// The same with another build of `opsdeck` (the benchmarks' release one).
+    pub fn start_binary(binary: &Path, dir: &Path, passphrase: &str) -> ApiServer {
         let address = format!("127.0.0.1:{}", crate::process::free_port());
         let log = dir.join("serve.log");
         let data_dir = dir.display().to_string();
         let guard = crate::process::spawn_logged(
-            &crate::opsdeck_binary().display().to_string(),
+            &binary.display().to_string(),
             &[
                 "--data-dir",
                 &data_dir,
