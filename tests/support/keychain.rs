@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::process::wait_until;
+use crate::process::poll;
 
 /// A private session bus with an unlocked GNOME Keyring on it. Processes get
 /// it through [`SecretService::env`]. Stopped when dropped.
@@ -18,8 +18,21 @@ pub struct SecretService {
 
 impl SecretService {
     /// Starts `dbus-daemon` and `gnome-keyring-daemon`; panics with the reason
-    /// when they are missing (run `make setup`).
+    /// when they are missing (run `make setup`). A keyring that does not take
+    /// items in time (seen on a loaded machine: the default collection still
+    /// unlocking) is stopped and started afresh, up to three times.
     pub fn start() -> SecretService {
+        let mut reasons = Vec::new();
+        for _ in 0..3 {
+            match SecretService::launch() {
+                Ok(service) => return service,
+                Err(reason) => reasons.push(reason),
+            }
+        }
+        panic!("the Secret Service did not come up in three tries: {}", reasons.join("; "))
+    }
+
+    fn launch() -> Result<SecretService, String> {
         let mut bus = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--print-address=1"])
             .stdout(Stdio::piped())
@@ -48,45 +61,63 @@ impl SecretService {
         // It forks into the background and stays on the bus until the bus ends.
         let _ = keyring.wait();
 
+        // Dropping `service` on an early return stops the bus and the keyring.
         let service = SecretService { bus, address, _home: home };
-        wait_until(Duration::from_secs(10), "the Secret Service", || service.lookup_works());
+        if !poll(Duration::from_secs(10), || service.lookup_works()) {
+            return Err("it never answered a search".into());
+        }
         // Answering a search is not yet taking items: right after start the
         // default collection may still be unlocking, and a store then fails
         // with "result not returned from SS API". Wait for a whole round trip.
-        wait_until(Duration::from_secs(10), "the Secret Service to store items", || service.store_works());
-        service
+        let mut last_failure = String::new();
+        if !poll(Duration::from_secs(15), || match service.store_works() {
+            Ok(()) => true,
+            Err(failure) => {
+                last_failure = failure;
+                false
+            }
+        }) {
+            return Err(format!("it answered searches but did not store items: {last_failure}"));
+        }
+        Ok(service)
     }
 
-    fn store_works(&self) -> bool {
+    /// Stores, reads back and clears a probe item; says which step failed.
+    fn store_works(&self) -> Result<(), String> {
         let stored = Command::new("secret-tool")
             .args(["store", "--label=opsdeck probe", "opsdeck-probe", "1"])
             .envs(self.env())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .and_then(|mut child| {
                 if let Some(mut stdin) = child.stdin.take() {
                     stdin.write_all(b"probe")?;
                 }
-                child.wait()
+                child.wait_with_output()
             })
-            .is_ok_and(|status| status.success());
-        let read_back = || {
-            Command::new("secret-tool")
-                .args(["lookup", "opsdeck-probe", "1"])
-                .envs(self.env())
-                .output()
-                .is_ok_and(|output| output.status.success() && output.stdout == b"probe")
-        };
-        let cleared = || {
-            Command::new("secret-tool")
-                .args(["clear", "opsdeck-probe", "1"])
-                .envs(self.env())
-                .status()
-                .is_ok_and(|status| status.success())
-        };
-        stored && read_back() && cleared()
+            .map_err(|error| format!("secret-tool store did not run: {error}"))?;
+        if !stored.status.success() {
+            return Err(format!("secret-tool store: {}", String::from_utf8_lossy(&stored.stderr).trim()));
+        }
+        let read_back = Command::new("secret-tool")
+            .args(["lookup", "opsdeck-probe", "1"])
+            .envs(self.env())
+            .output()
+            .map_err(|error| format!("secret-tool lookup did not run: {error}"))?;
+        if !(read_back.status.success() && read_back.stdout == b"probe") {
+            return Err(format!("secret-tool lookup: {}", String::from_utf8_lossy(&read_back.stderr).trim()));
+        }
+        let cleared = Command::new("secret-tool")
+            .args(["clear", "opsdeck-probe", "1"])
+            .envs(self.env())
+            .output()
+            .map_err(|error| format!("secret-tool clear did not run: {error}"))?;
+        if !cleared.status.success() {
+            return Err(format!("secret-tool clear: {}", String::from_utf8_lossy(&cleared.stderr).trim()));
+        }
+        Ok(())
     }
 
     fn lookup_works(&self) -> bool {

@@ -95,10 +95,21 @@ pub fn free_ports(count: usize) -> Vec<u16> {
 }
 
 /// Polls `ready` every 50 ms until it returns true or `limit` passes.
-pub fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+pub fn wait_until(limit: Duration, what: &str, ready: impl FnMut() -> bool) {
+    assert!(poll(limit, ready), "{what} was not ready within {limit:?}");
+}
+
+/// Polls `ready` every 50 ms until it returns true (then true) or `limit`
+/// passes (then false), for callers that try again on their own.
+pub fn poll(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < limit, "{what} was not ready within {limit:?}");
+    loop {
+        if ready() {
+            return true;
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
