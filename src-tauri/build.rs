@@ -2,27 +2,16 @@
 //! one needs an explicit `allow-…` in a capability file (without this list
 //! every command would be allowed).
 
-/// Every `#[tauri::command]` of the app; keep in step with `commands::handler`.
+/// The app's own `#[tauri::command]`s; keep in step with `commands::own_handler`.
 const COMMANDS: &[&str] = &[
-    "deck_status",
-    "audit_entries",
-    "audit_verify",
-    "jobs_list",
-    "job_runs",
-    "job_run_now",
     "job_set_paused",
     "connections_list",
-    "notify_targets",
     "notify_deliveries",
     "notify_test",
     "notify_add",
-    "vault_list",
     "vault_init",
     "unlock",
-    "secret_list",
     "secret_set",
-    "secret_reveal",
-    "secret_history",
     "vault_access",
     "vault_member_set",
     "vault_member_remove",
@@ -34,7 +23,6 @@ const COMMANDS: &[&str] = &[
     "secret_remove",
     "secrets_due",
     "secret_import",
-    "cert_list",
     "cert_show",
     "cert_summary",
     "cert_import_paths",
@@ -45,7 +33,6 @@ const COMMANDS: &[&str] = &[
     "cert_revoke",
     "cert_remove",
     "cert_configure",
-    "config_projects",
     "config_create_project",
     "config_schema",
     "config_set_schema",
@@ -54,7 +41,6 @@ const COMMANDS: &[&str] = &[
     "config_save",
     "config_explain",
     "config_validate",
-    "config_history",
     "config_compare",
     "config_rollback",
     "config_preview_promotion",
@@ -71,7 +57,6 @@ const COMMANDS: &[&str] = &[
     "config_link_conflict",
     "config_resolve_link",
     "config_summary",
-    "traces_search",
     "trace_detail",
     "telemetry_services",
     "service_map",
@@ -83,9 +68,16 @@ const COMMANDS: &[&str] = &[
     "telemetry_summary",
 ];
 
+/// The commands generated from the catalogue of operations
+/// (`src/commands/operations.rs`).
+const OPERATIONS: &[&str] = &include!("src/commands/operation_names.in");
+
 fn main() {
+    println!("cargo::rerun-if-changed=src/commands/operation_names.in");
+    let commands: &'static [&'static str] =
+        COMMANDS.iter().chain(OPERATIONS).copied().collect::<Vec<_>>().leak();
     tauri_build::try_build(
-        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)),
     )
     .expect("failed to build the Tauri context");
 }

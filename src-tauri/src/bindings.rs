@@ -34,7 +34,6 @@ pub fn generate() -> Vec<(String, String)> {
     add("VaultInfo", opsdeck::VaultInfo::export_to_string(&config));
     add("SecretInfo", opsdeck::SecretInfo::export_to_string(&config));
     add("VersionInfo", opsdeck::VersionInfo::export_to_string(&config));
-    add("Revealed", crate::commands::vaults::Revealed::export_to_string(&config));
     add("Role", opsdeck::Role::export_to_string(&config));
     add("MemberInfo", opsdeck::MemberInfo::export_to_string(&config));
     add("SlotInfo", opsdeck::SlotInfo::export_to_string(&config));
@@ -68,7 +67,6 @@ pub fn generate() -> Vec<(String, String)> {
     add("SpanComparison", opsdeck::SpanComparison::export_to_string(&config));
     add("SlowTrace", opsdeck::SlowTrace::export_to_string(&config));
     add("DemoReport", opsdeck::DemoReport::export_to_string(&config));
-    add("TraceSearch", crate::commands::telemetry::TraceSearch::export_to_string(&config));
     add("LogSearch", crate::commands::telemetry::LogSearch::export_to_string(&config));
     add("Receivers", crate::commands::telemetry::Receivers::export_to_string(&config));
     add("TelemetrySummary", opsdeck::TelemetrySummary::export_to_string(&config));
@@ -92,6 +90,15 @@ pub fn generate() -> Vec<(String, String)> {
     add("ReloadHook", opsdeck::ReloadHook::export_to_string(&config));
     add("ReloadOutcome", opsdeck::ReloadOutcome::export_to_string(&config));
     add("ConfigComparison", crate::commands::configs::ConfigComparison::export_to_string(&config));
+    // The catalogue's input and output types, with every type they use.
+    for (file, text) in crate::generated::typescript_types() {
+        match files.iter().find(|(known, _)| *known == file) {
+            Some((_, known)) => {
+                assert_eq!(known, &text, "two different Rust types are both {file}: rename one")
+            }
+            None => files.push((file, text)),
+        }
+    }
     files
 }
 

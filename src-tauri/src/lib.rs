@@ -9,6 +9,7 @@ pub mod bindings;
 mod clipboard;
 pub(crate) mod commands;
 mod error;
+pub mod generated;
 mod state;
 
 pub use error::CommandError;
@@ -128,7 +129,8 @@ mod tests {
                 callback: tauri::ipc::CallbackFn(0),
                 error: tauri::ipc::CallbackFn(1),
                 url: origin.parse().expect("a valid URL"),
-                body: tauri::ipc::InvokeBody::default(),
+                // Catalogue operations take one `input` argument; `status` has no fields.
+                body: tauri::ipc::InvokeBody::Json(serde_json::json!({ "input": {} })),
                 headers: Default::default(),
                 invoke_key: INVOKE_KEY.to_string(),
             },
@@ -145,7 +147,7 @@ mod tests {
             ..Default::default()
         };
         let app = build_app(mock_builder(), options).expect("the app builds");
-        let status = invoke(&app, "deck_status").expect("deck_status succeeds");
+        let status = invoke(&app, "status").expect("status succeeds");
         assert_eq!(status["store"], "sqlite");
         assert_eq!(status["data_dir"], dir.path().canonicalize().unwrap().display().to_string());
     }
@@ -157,7 +159,7 @@ mod tests {
         std::fs::write(&file, "").unwrap();
         let options = opsdeck::DeckOptions { data_dir: Some(file), database_url: None, ..Default::default() };
         let app = build_app(mock_builder(), options).expect("the app still builds");
-        let error = invoke(&app, "deck_status").expect_err("deck_status fails");
+        let error = invoke(&app, "status").expect_err("status fails");
         assert_eq!(error["code"], "data_dir_not_a_directory");
     }
 
@@ -170,8 +172,8 @@ mod tests {
             ..Default::default()
         };
         let app = build_app(mock_builder(), options).expect("the app builds");
-        assert!(invoke(&app, "deck_status").is_ok());
-        let refused = invoke_from(&app, "deck_status", "https://attacker.example/").expect_err("refused");
+        assert!(invoke(&app, "status").is_ok());
+        let refused = invoke_from(&app, "status", "https://attacker.example/").expect_err("refused");
         assert!(refused.to_string().contains("not allowed"), "{refused}");
     }
 }

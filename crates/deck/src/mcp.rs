@@ -23,7 +23,6 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
-use schemars::generate::SchemaSettings;
 
 use crate::catalogue::{catalogue, Effect, Entry, Refusal};
 use crate::{Caller, Deck, DeckError, Outcome};
@@ -74,20 +73,14 @@ impl McpServer {
 
     /// The tools this server offers `caller`.
     pub fn tools(&self, caller: &Caller, reveal: bool) -> Vec<Tool> {
-        let mut settings = SchemaSettings::draft2020_12();
-        settings.inline_subschemas = true;
-        settings.meta_schema = None;
-        let mut generator = settings.into_generator();
         self.entries
             .iter()
             .filter(|entry| entry.refusal(caller, reveal).is_none())
             .map(|entry| {
-                let schema = serde_json::to_value((entry.input_schema)(&mut generator)).unwrap_or_default();
-                let mut schema = match schema {
+                let schema = match entry.input_schema_inline() {
                     serde_json::Value::Object(map) => map,
                     _ => serde_json::Map::new(),
                 };
-                schema.insert("type".to_owned(), serde_json::json!("object"));
                 let annotations = match entry.effect {
                     Effect::Read => ToolAnnotations::new().read_only(true),
                     Effect::Change => {
@@ -218,67 +211,4 @@ pub fn http_service(
         Default::default(),
         Default::default(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalogue::catalogue;
-
-    /// The input fields of an operation as the HTTP API's OpenAPI document
-    /// gives them (path, query and body).
-    fn http_fields(document: &serde_json::Value, entry: &Entry) -> std::collections::BTreeSet<String> {
-        let operation = &document["paths"][entry.path][entry.method.as_str()];
-        let mut fields: std::collections::BTreeSet<String> = operation["parameters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|parameter| parameter["name"].as_str().map(str::to_owned))
-            .collect();
-        if let Some(reference) =
-            operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
-        {
-            let name = reference.rsplit('/').next().unwrap_or_default();
-            if let Some(properties) = document["components"]["schemas"][name]["properties"].as_object() {
-                fields.extend(properties.keys().cloned());
-            }
-        }
-        fields
-    }
-
-    #[tokio::test]
-    async fn every_operation_is_a_tool_with_the_same_input_fields_as_its_http_route() {
-        let dir = tempfile::tempdir().unwrap();
-        let options = crate::DeckOptions {
-            data_dir: Some(dir.path().to_path_buf()),
-            keys: opsdeck_core::keys::KeyAccess {
-                passphrase: Some(zeroize::Zeroizing::new("mcp unit test passphrase".into())),
-                no_keychain: true,
-                key_dir: None,
-            },
-            ..crate::DeckOptions::default()
-        };
-        let deck = Arc::new(Deck::open(options).await.unwrap());
-        let server = McpServer::new(deck.clone(), Caller::new("mcp:test"), true);
-        let tools = server.tools(&Caller::new("mcp:test"), true);
-        let document = crate::http_api::openapi_document();
-        for entry in catalogue() {
-            let tool = tools.iter().find(|tool| tool.name == tool_name(entry.name));
-            let tool = tool.unwrap_or_else(|| panic!("{} is not a tool", entry.name));
-            let tool_fields: std::collections::BTreeSet<String> = tool
-                .input_schema
-                .get("properties")
-                .and_then(|properties| properties.as_object())
-                .map(|properties| properties.keys().cloned().collect())
-                .unwrap_or_default();
-            assert_eq!(
-                tool_fields,
-                http_fields(&document, &entry),
-                "{}: MCP and HTTP take different fields",
-                entry.name
-            );
-        }
-        assert_eq!(tools.len(), catalogue().len());
-        deck.shutdown().await;
-    }
 }

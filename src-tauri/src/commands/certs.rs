@@ -16,12 +16,6 @@ fn optional_path(path: Option<String>) -> Option<PathBuf> {
     path.filter(|path| !path.trim().is_empty()).map(|path| PathBuf::from(path.trim()))
 }
 
-/// Every certificate, soonest expiry first.
-#[tauri::command]
-pub async fn cert_list(state: State<'_, AppState>) -> Result<Vec<CertRecord>, CommandError> {
-    Ok(state.deck()?.cert_list().await?)
-}
-
 /// One certificate with its chain and history.
 #[tauri::command]
 pub async fn cert_show(state: State<'_, AppState>, id: String) -> Result<CertDetail, CommandError> {

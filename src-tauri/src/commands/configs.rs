@@ -3,8 +3,8 @@
 //! provenance, history with key and text diffs, rollback and promotion.
 
 use opsdeck::{
-    Caller, ConfigChange, ConfigExplained, ConfigLayer, ConfigLink, ConfigProject, ConfigPromotion,
-    ConfigValidation, ConfigVersion, DraftCheck, LayerChange, PromotionPreview, PromotionRequest, ReloadHook,
+    Caller, ConfigChange, ConfigExplained, ConfigLayer, ConfigLink, ConfigPromotion, ConfigValidation,
+    ConfigVersion, DraftCheck, LayerChange, PromotionPreview, PromotionRequest, ReloadHook,
 };
 use serde::Serialize;
 use tauri::State;
@@ -23,12 +23,6 @@ pub struct ConfigComparison {
     pub changes: Vec<ConfigChange>,
     /// The layers whose text differs (both texts, for a side-by-side view).
     pub text: Vec<LayerChange>,
-}
-
-/// Every project with its environments.
-#[tauri::command]
-pub async fn config_projects(state: State<'_, AppState>) -> Result<Vec<ConfigProject>, CommandError> {
-    Ok(state.deck()?.config_projects().await?)
 }
 
 /// Makes a project.
@@ -112,16 +106,6 @@ pub async fn config_validate(
     env: String,
 ) -> Result<ConfigValidation, CommandError> {
     Ok(state.deck()?.config_validate(&project, &env).await?)
-}
-
-/// An environment's versions, newest first.
-#[tauri::command]
-pub async fn config_history(
-    state: State<'_, AppState>,
-    project: String,
-    env: String,
-) -> Result<Vec<ConfigVersion>, CommandError> {
-    Ok(state.deck()?.config_history(&project, &env).await?)
 }
 
 /// Two versions of an environment compared.

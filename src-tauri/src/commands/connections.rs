@@ -1,6 +1,6 @@
 //! Commands of the Connections page: outbound endpoints and webhook targets.
 
-use opsdeck::{Caller, Delivery, EndpointHealth, WebhookTarget};
+use opsdeck::{Caller, Delivery, EndpointHealth};
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -11,12 +11,6 @@ use crate::{AppState, CommandError};
 #[tauri::command]
 pub async fn connections_list(state: State<'_, AppState>) -> Result<Vec<EndpointHealth>, CommandError> {
     Ok(state.deck()?.connections())
-}
-
-/// Webhook targets (without secrets).
-#[tauri::command]
-pub async fn notify_targets(state: State<'_, AppState>) -> Result<Vec<WebhookTarget>, CommandError> {
-    Ok(state.deck()?.notify_targets().await?)
 }
 
 /// The latest deliveries, newest first.

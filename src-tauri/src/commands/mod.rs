@@ -1,38 +1,52 @@
 //! Tauri commands, one module per area. Each command takes its arguments,
 //! calls one function of the deck and maps the error; nothing else.
 
-mod activity;
 mod certs;
 pub(crate) mod configs;
 pub(crate) mod connections;
 mod jobs;
-mod overview;
+pub(crate) mod operations;
 pub(crate) mod telemetry;
 pub(crate) mod vaults;
 
-/// The invoke handler with every command of the app. Keep the list in step
-/// with `COMMANDS` in build.rs and the capability files.
+use opsdeck::catalogue::Operation;
+
+use crate::{AppState, CommandError};
+
+/// Runs a catalogue operation as the app's user (the generated commands in
+/// `operations.rs` are one call of this each).
+pub(crate) async fn run_operation<O: Operation>(
+    state: &AppState,
+    input: O::Input,
+) -> Result<O::Output, CommandError> {
+    Ok(O::run(state.deck()?, &opsdeck::Caller::local_user("app"), input).await?)
+}
+
+/// The invoke handler with every command of the app: the catalogue's
+/// (generated in `operations.rs`) and the app's own below. Keep the list
+/// below in step with `COMMANDS` in build.rs and `capabilities/default.json`.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    let operations = operations::handler();
+    let own = own_handler();
+    move |invoke| {
+        if operations::NAMES.contains(&invoke.message.command()) {
+            operations(invoke)
+        } else {
+            own(invoke)
+        }
+    }
+}
+
+fn own_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
-        overview::deck_status,
-        activity::audit_entries,
-        activity::audit_verify,
-        jobs::jobs_list,
-        jobs::job_runs,
-        jobs::job_run_now,
         jobs::job_set_paused,
         connections::connections_list,
-        connections::notify_targets,
         connections::notify_deliveries,
         connections::notify_test,
         connections::notify_add,
-        vaults::vault_list,
         vaults::vault_init,
         vaults::unlock,
-        vaults::secret_list,
         vaults::secret_set,
-        vaults::secret_reveal,
-        vaults::secret_history,
         vaults::vault_access,
         vaults::vault_member_set,
         vaults::vault_member_remove,
@@ -44,7 +58,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         vaults::secret_remove,
         vaults::secrets_due,
         vaults::secret_import,
-        certs::cert_list,
         certs::cert_show,
         certs::cert_summary,
         certs::cert_import_paths,
@@ -55,7 +68,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         certs::cert_revoke,
         certs::cert_remove,
         certs::cert_configure,
-        configs::config_projects,
         configs::config_create_project,
         configs::config_schema,
         configs::config_set_schema,
@@ -64,7 +76,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         configs::config_save,
         configs::config_explain,
         configs::config_validate,
-        configs::config_history,
         configs::config_compare,
         configs::config_rollback,
         configs::config_preview_promotion,
@@ -81,7 +92,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         configs::config_link_conflict,
         configs::config_resolve_link,
         configs::config_summary,
-        telemetry::traces_search,
         telemetry::trace_detail,
         telemetry::telemetry_services,
         telemetry::service_map,

@@ -4,39 +4,13 @@
 
 use opsdeck::{
     DemoReport, LogQuery, LogRecord, OtlpAddresses, ServiceEdge, ServiceOperations, SlowTrace,
-    SpanComparison, TraceDetail, TraceQuery, TraceSummary,
+    SpanComparison, TraceDetail,
 };
 use serde::{Deserialize, Serialize};
 use tauri::State;
 use ts_rs::TS;
 
 use crate::{AppState, CommandError};
-
-/// The trace search form.
-#[derive(Debug, Clone, Default, Deserialize, TS)]
-pub struct TraceSearch {
-    /// A service with a span in the trace.
-    pub service: Option<String>,
-    /// An operation that is a span in the trace.
-    pub operation: Option<String>,
-    /// Traces starting at or after (Unix ms).
-    #[ts(type = "number | null")]
-    pub since_unix_ms: Option<i64>,
-    /// Traces starting before (Unix ns) — the next page starts at the last trace's start.
-    #[ts(type = "number | null")]
-    pub until_unix_nano: Option<i64>,
-    /// Only traces with a span in error.
-    pub errors_only: bool,
-    /// At least this long (ms).
-    pub min_duration_ms: Option<f64>,
-    /// At most this long (ms).
-    pub max_duration_ms: Option<f64>,
-    /// `KEY=VALUE` of a span attribute.
-    pub attribute: Option<String>,
-    /// The most traces (at most 1000).
-    #[ts(type = "number")]
-    pub limit: i64,
-}
 
 /// The log search form.
 #[derive(Debug, Clone, Default, Deserialize, TS)]
@@ -75,40 +49,6 @@ fn blank_is_none(text: Option<String>) -> Option<String> {
 
 fn bad_input(message: String) -> CommandError {
     CommandError { code: "invalid_input".to_owned(), message }
-}
-
-/// Traces matching the form, newest first.
-#[tauri::command]
-pub async fn traces_search(
-    state: State<'_, AppState>,
-    search: TraceSearch,
-) -> Result<Vec<TraceSummary>, CommandError> {
-    let attribute = match blank_is_none(search.attribute) {
-        None => None,
-        Some(pair) => match pair.split_once('=') {
-            Some((key, value)) if !key.trim().is_empty() => {
-                Some((key.trim().to_owned(), value.trim().to_owned()))
-            }
-            _ => {
-                return Err(bad_input(format!(
-                    "an attribute filter is KEY=VALUE (like http.route=/checkout), not `{pair}`"
-                )))
-            }
-        },
-    };
-    let nanos = |ms: f64| (ms * 1e6) as i64;
-    let query = TraceQuery {
-        service: blank_is_none(search.service),
-        operation: blank_is_none(search.operation),
-        since_unix_nano: search.since_unix_ms.map(|ms| ms.saturating_mul(1_000_000)),
-        until_unix_nano: search.until_unix_nano,
-        errors_only: search.errors_only,
-        min_duration_nano: search.min_duration_ms.map(nanos),
-        max_duration_nano: search.max_duration_ms.map(nanos),
-        attribute,
-        limit: search.limit,
-    };
-    Ok(state.deck()?.traces(&query).await?)
 }
 
 /// One trace: spans, logs, critical path, self times.

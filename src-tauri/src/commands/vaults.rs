@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use opsdeck::{
     generate_for, Alphabet, Caller, ImportReport, MemberInfo, MetadataChange, Role, RotationReport,
-    SecretInfo, SecretType, SlotInfo, StringPolicy, VaultInfo, VersionInfo,
+    SecretInfo, SecretType, SlotInfo, StringPolicy, VaultInfo,
 };
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -25,12 +25,6 @@ fn caller() -> Caller {
 
 fn invalid(message: &str) -> CommandError {
     CommandError { code: "invalid_input".into(), message: message.into() }
-}
-
-/// Every vault.
-#[tauri::command]
-pub async fn vault_list(state: State<'_, AppState>) -> Result<Vec<VaultInfo>, CommandError> {
-    Ok(state.deck()?.vault_list().await?)
 }
 
 /// Makes a vault.
@@ -106,15 +100,6 @@ pub async fn vault_change_passphrase(
     passphrase: String,
 ) -> Result<SlotInfo, CommandError> {
     Ok(state.deck()?.vault_change_passphrase(&caller(), &vault, Zeroizing::new(passphrase)).await?)
-}
-
-/// Secrets' metadata (no values), of one vault or all the caller may see.
-#[tauri::command]
-pub async fn secret_list(
-    state: State<'_, AppState>,
-    vault: Option<String>,
-) -> Result<Vec<SecretInfo>, CommandError> {
-    Ok(state.deck()?.secret_list(&caller(), vault.as_deref()).await?)
 }
 
 /// Metadata fields of the add and edit forms.
@@ -201,27 +186,6 @@ pub async fn secret_edit(
     Ok(state.deck()?.secret_edit(&caller(), &reference, &metadata.into()).await?)
 }
 
-/// A revealed value for the UI (shown, then hidden again by the page).
-#[derive(Debug, Serialize, TS)]
-pub struct Revealed {
-    /// The version revealed.
-    #[ts(type = "number")]
-    pub version: i64,
-    /// The value.
-    pub value: String,
-}
-
-/// Reveals a secret's value: the one explicit way a value reaches the UI; audited.
-#[tauri::command]
-pub async fn secret_reveal(
-    state: State<'_, AppState>,
-    reference: String,
-    version: Option<i64>,
-) -> Result<Revealed, CommandError> {
-    let revealed = state.deck()?.secret_get(&caller(), &reference, version).await?;
-    Ok(Revealed { version: revealed.version, value: revealed.value.to_string() })
-}
-
 /// Copies a secret's value to the clipboard (audited as a reveal), concealed
 /// from clipboard managers' history, and clears the clipboard after 30
 /// seconds unless something else was copied since. Returns the seconds until
@@ -247,15 +211,6 @@ pub async fn secret_copy<R: tauri::Runtime>(
         }
     });
     Ok(CLIPBOARD_CLEAR_AFTER.as_secs())
-}
-
-/// A secret's versions, newest first.
-#[tauri::command]
-pub async fn secret_history(
-    state: State<'_, AppState>,
-    reference: String,
-) -> Result<Vec<VersionInfo>, CommandError> {
-    Ok(state.deck()?.secret_history(&caller(), &reference).await?)
 }
 
 /// Rotates a secret, keeping the new value only when `verify` (if given) exits 0.

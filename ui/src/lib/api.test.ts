@@ -7,12 +7,12 @@ afterEach(() => clearMocks());
 describe('api', () => {
   it('returns the status the backend sends', async () => {
     mockIPC((command) => {
-      if (command === 'deck_status') {
+      if (command === 'status') {
         return { data_dir: '/d', store: 'sqlite', store_location: '/d/opsdeck.db', schema_version: 1, store_created_at_unix_ms: 0, opsdeck_version: '0.1.0' };
       }
       throw new Error(`unexpected command ${command}`);
     });
-    const status = await api.deckStatus();
+    const status = await api.status();
     expect(status.store).toBe('sqlite');
     expect(status.data_dir).toBe('/d');
   });
@@ -21,7 +21,7 @@ describe('api', () => {
     mockIPC(() => {
       throw { code: 'store_unreachable', message: 'cannot connect to the PostgreSQL store' };
     });
-    const error = await api.deckStatus().catch((caught: unknown) => caught);
+    const error = await api.status().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe('store_unreachable');
     expect(errorTitle(error)).toBe('The PostgreSQL store cannot be reached');
@@ -33,7 +33,7 @@ describe('api', () => {
     mockIPC(() => {
       throw { code: 'store_busy', message };
     });
-    const error = await api.deckStatus().catch((caught: unknown) => caught);
+    const error = await api.status().catch((caught: unknown) => caught);
     expect(errorTitle(error)).toBe('The store is busy with another process');
     expect((error as ApiError).message).toBe(message);
   });
@@ -42,7 +42,7 @@ describe('api', () => {
     mockIPC(() => {
       throw 'Command deck_status not allowed by ACL';
     });
-    const error = await api.deckStatus().catch((caught: unknown) => caught);
+    const error = await api.status().catch((caught: unknown) => caught);
     expect((error as ApiError).code).toBe('ipc');
     expect((error as ApiError).message).toContain('not allowed');
   });

@@ -2,7 +2,8 @@
 // one typed function here; the argument and result types are generated from
 // Rust (src/lib/bindings, see src-tauri/src/bindings.rs).
 
-import { invoke } from '@tauri-apps/api/core';
+import { ApiError, call } from './ipc';
+import { operations } from './operations';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AuditEntry } from './bindings/AuditEntry';
 import type { AuditFilter } from './bindings/AuditFilter';
@@ -133,56 +134,14 @@ export type {
   WebhookTarget,
 };
 
-/** An error from a command, with the backend's stable `code`. */
-export class ApiError extends Error implements CommandError {
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = code;
-  }
-}
-
-function isCommandError(value: unknown): value is CommandError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as CommandError).code === 'string' &&
-    typeof (value as CommandError).message === 'string'
-  );
-}
-
-/** Calls a command; failures become an ApiError whatever their shape. */
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(command, args);
-  } catch (error) {
-    if (isCommandError(error)) throw new ApiError(error.code, error.message);
-    // Tauri itself rejects with a string (an unknown command, a denied permission).
-    throw new ApiError('ipc', typeof error === 'string' ? error : String(error));
-  }
-}
+export { ApiError };
 
 export const api = {
-  /** The data dir, store and schema version of the open deck. */
-  deckStatus: () => call<DeckStatus>('deck_status'),
-  /** Audit entries matching the filter, newest first. */
-  auditEntries: (filter: AuditFilter) => call<AuditEntry[]>('audit_entries', { filter }),
-  /** Checks the whole audit chain. */
-  auditVerify: () => call<VerifyReport>('audit_verify'),
-  /** Every scheduled job with its latest run. */
-  jobs: () => call<JobInfo[]>('jobs_list'),
-  /** The latest attempts of a job, newest first. */
-  jobRuns: (name: string, limit = 50) => call<JobRun[]>('job_runs', { name, limit }),
-  /** Makes a job due now. */
-  jobRunNow: (name: string) => call<null>('job_run_now', { name }),
+  ...operations,
   /** Pauses or resumes a job. */
   jobSetPaused: (name: string, paused: boolean) => call<null>('job_set_paused', { name, paused }),
   /** Outbound endpoints with breaker state and recent outcomes. */
   connections: () => call<EndpointHealth[]>('connections_list'),
-  /** Webhook targets (never their secrets). */
-  notifyTargets: () => call<WebhookTarget[]>('notify_targets'),
   /** The latest webhook deliveries, newest first. */
   notifyDeliveries: (target: string | null = null, limit = 50) =>
     call<Delivery[]>('notify_deliveries', { target, limit }),
@@ -190,14 +149,10 @@ export const api = {
   notifyTest: (name: string) => call<Delivery>('notify_test', { name }),
   /** Adds a target; the generated signing secret comes back once. */
   notifyAdd: (name: string, url: string) => call<NewTarget>('notify_add', { name, url }),
-  /** Every vault. */
-  vaults: () => call<VaultInfo[]>('vault_list'),
   /** Makes a vault. */
   vaultInit: (name: string, noKeychain: boolean) => call<VaultInfo>('vault_init', { name, noKeychain }),
   /** Uses a passphrase for the deck's keys and vaults for this session. */
   unlock: (passphrase: string) => call<null>('unlock', { passphrase }),
-  /** Secrets' metadata, no values. */
-  secrets: (vault: string | null) => call<SecretInfo[]>('secret_list', { vault }),
   /** Stores a new version: a given value, or a generated one of `generateLength` characters. */
   secretSet: (
     reference: string,
@@ -234,12 +189,6 @@ export const api = {
   /** Changes a vault's passphrase (admins only). */
   vaultChangePassphrase: (vault: string, passphrase: string) =>
     call<SlotInfo>('vault_change_passphrase', { vault, passphrase }),
-  secretReveal: (reference: string, version: number | null = null) =>
-    call<Revealed>('secret_reveal', { reference, version }),
-  /** A secret's versions, newest first. */
-  secretHistory: (reference: string) => call<VersionInfo[]>('secret_history', { reference }),
-  /** Every certificate, soonest expiry first. */
-  certs: () => call<CertRecord[]>('cert_list'),
   /** One certificate with its chain and history. */
   certShow: (id: string) => call<CertDetail>('cert_show', { id }),
   /** Certificates needing attention, for the Overview. */
@@ -265,8 +214,6 @@ export const api = {
   certRemove: (id: string) => call<void>('cert_remove', { id }),
   /** Configs at a glance (invalid environments, waiting approvals, link problems). */
   configSummary: () => call<ConfigSummary>('config_summary'),
-  /** Every config project with its environments. */
-  configProjects: () => call<ProjectInfo[]>('config_projects'),
   /** Makes a config project. */
   configCreateProject: (project: string) => call<void>('config_create_project', { project }),
   /** The project's JSON Schema text (null without one). */
@@ -286,8 +233,6 @@ export const api = {
   configExplain: (project: string, env: string) => call<ConfigExplained[]>('config_explain', { project, env }),
   /** The schema check of an environment. */
   configValidate: (project: string, env: string) => call<ConfigValidation>('config_validate', { project, env }),
-  /** An environment's versions, newest first. */
-  configHistory: (project: string, env: string) => call<ConfigVersion[]>('config_history', { project, env }),
   /** Two versions compared, key by key and as text. */
   configCompare: (project: string, env: string, from: number, to: number) =>
     call<ConfigComparison>('config_compare', { project, env, from, to }),
@@ -327,8 +272,6 @@ export const api = {
   configPromote: (project: string, from: string, to: string, message: string) =>
     call<Promotion>('config_promote', { project, from, to, message }),
 
-  /** Traces matching the search form, newest first. */
-  tracesSearch: (search: TraceSearch) => call<TraceSummary[]>('traces_search', { search }),
   /** One trace with its spans, logs, critical path and self times. */
   traceDetail: (traceId: string) => call<TraceDetail>('trace_detail', { traceId }),
   /** Services seen since a time, with their operations (for the search form). */

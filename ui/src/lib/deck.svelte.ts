@@ -10,7 +10,7 @@ class DeckStatusState {
   async load(): Promise<void> {
     this.loading = true;
     try {
-      this.status = await api.deckStatus();
+      this.status = await api.status();
       this.error = null;
     } catch (error) {
       this.status = null;

@@ -27,7 +27,7 @@ function entry(seq: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
 describe('Activity page', () => {
   it('lists entries newest first with their outcome as text', async () => {
     mockIPC((command) => {
-      if (command === 'audit_entries') return [entry(2, { outcome: 'denied' }), entry(1)];
+      if (command === 'audit_log') return [entry(2, { outcome: 'denied' }), entry(1)];
       throw new Error(command);
     }, { shouldMockEvents: true });
     render(Activity);
@@ -46,7 +46,7 @@ describe('Activity page', () => {
 
   it('reports where tampering was found', async () => {
     mockIPC((command) => {
-      if (command === 'audit_entries') return [entry(1)];
+      if (command === 'audit_log') return [entry(1)];
       if (command === 'audit_verify') return { ok: false, entries: 3, first_bad: 4, problem: 'entry 4 was edited or forged' };
       throw new Error(command);
     }, { shouldMockEvents: true });
@@ -60,7 +60,7 @@ describe('Activity page', () => {
   it('adds new entries as they are recorded, without a refresh', async () => {
     mockIPC(
       (command) => {
-        if (command === 'audit_entries') return [entry(1)];
+        if (command === 'audit_log') return [entry(1)];
         throw new Error(command);
       },
       { shouldMockEvents: true },

@@ -42,7 +42,7 @@ describe('Jobs page', () => {
   it('shows each job with its schedule, retry state and run history', async () => {
     mockIPC(
       (command) => {
-        if (command === 'jobs_list') return [job()];
+        if (command === 'job_list') return [job()];
         if (command === 'job_runs') return [run];
         throw new Error(command);
       },
@@ -62,7 +62,7 @@ describe('Jobs page', () => {
     let paused = false;
     mockIPC(
       (command, args) => {
-        if (command === 'jobs_list') return [job({ paused })];
+        if (command === 'job_list') return [job({ paused })];
         if (command === 'job_runs') return [];
         if (command === 'job_set_paused') {
           calls.push(args);

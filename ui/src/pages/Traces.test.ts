@@ -86,7 +86,7 @@ function backend(traces: TraceSummary[], calls: string[] = []) {
   mockIPC(
     (command, args) => {
       calls.push(`${command} ${JSON.stringify(args)}`);
-      if (command === 'traces_search') return traces;
+      if (command === 'trace_search') return traces;
       if (command === 'telemetry_services') return [{ service: 'gateway', operations: ['POST /checkout'] }];
       if (command === 'telemetry_receivers') return { grpc: '127.0.0.1:4317', http: '127.0.0.1:4318' };
       if (command === 'trace_detail') return detail;
@@ -138,12 +138,13 @@ describe('Traces page', () => {
     render(Traces);
     await screen.findByTestId('trace-row');
     await fireEvent.input(screen.getByTestId('search-min'), { target: { value: '100' } });
-    await fireEvent.input(screen.getByTestId('search-attribute'), { target: { value: 'http.route=/checkout' } });
+    await fireEvent.input(screen.getByTestId('search-attribute'), { target: { value: 'http.route' } });
+    await fireEvent.input(screen.getByTestId('search-attribute-value'), { target: { value: '/checkout' } });
     await fireEvent.click(screen.getByTestId('search-errors'));
     await fireEvent.click(screen.getByTestId('search-run'));
-    const last = calls.filter((call) => call.startsWith('traces_search')).pop()!;
+    const last = calls.filter((call) => call.startsWith('trace_search')).pop()!;
     expect(last).toContain('"min_duration_ms":100');
-    expect(last).toContain('"attribute":"http.route=/checkout"');
+    expect(last).toContain('"attribute_key":"http.route","attribute_value":"/checkout"');
     expect(last).toContain('"errors_only":true');
   });
 });

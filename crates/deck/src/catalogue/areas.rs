@@ -8,6 +8,7 @@ use opsdeck_telemetry::{TraceQuery, TraceSummary};
 use opsdeck_vault::Role;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use ts_rs::TS;
 
 use super::{Effect, Method, Nothing, Operation};
 use crate::status::DeckStatus;
@@ -89,7 +90,7 @@ impl Operation for ConfigProjects {
 }
 
 /// One environment of a config project.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectEnv {
     /// The project.
@@ -118,7 +119,7 @@ impl Operation for ConfigHistory {
 }
 
 /// Which traces to find (every condition must hold).
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct TraceSearch {
     /// A service with a span in the trace.
@@ -133,9 +134,22 @@ pub struct TraceSearch {
     /// Only traces at least this long, in milliseconds.
     #[serde(default)]
     pub min_duration_ms: Option<f64>,
+    /// Only traces at most this long, in milliseconds.
+    #[serde(default)]
+    pub max_duration_ms: Option<f64>,
     /// Only traces that started in the last this many minutes.
     #[serde(default)]
+    #[ts(type = "number | null")]
     pub since_minutes: Option<i64>,
+    /// Only traces that started at or after this time (Unix milliseconds).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub since_unix_ms: Option<i64>,
+    /// Only traces that started before this time (Unix nanoseconds): the
+    /// next page starts at the last trace's start.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub until_unix_nano: Option<i64>,
     /// With `attribute_value`: a span attribute that must have that value.
     #[serde(default)]
     pub attribute_key: Option<String>,
@@ -144,7 +158,13 @@ pub struct TraceSearch {
     pub attribute_value: Option<String>,
     /// The most traces (default 50, at most 1000).
     #[serde(default)]
+    #[ts(type = "number | null")]
     pub limit: Option<i64>,
+}
+
+/// A text field left blank is no condition.
+fn given(text: Option<String>) -> Option<String> {
+    text.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty())
 }
 
 /// `trace.search`.
@@ -161,29 +181,41 @@ impl Operation for TraceSearchOperation {
     const PATH: &'static str = "/v1/traces";
 
     async fn run(deck: &Deck, _caller: &Caller, input: TraceSearch) -> Result<Vec<TraceSummary>, DeckError> {
-        let attribute = match (input.attribute_key, input.attribute_value) {
-            (Some(key), Some(value)) => Some((key, value)),
+        let attribute = match (given(input.attribute_key), input.attribute_value) {
+            (Some(key), Some(value)) => Some((key, value.trim().to_owned())),
             (None, None) => None,
-            _ => {
+            (None, Some(value)) if value.trim().is_empty() => None,
+            (Some(key), None) => {
+                return Err(opsdeck_core::CoreError::InvalidInput(format!(
+                    "the attribute filter names `{key}` but no value: give the value it must have"
+                ))
+                .into())
+            }
+            (None, Some(_)) => {
                 return Err(opsdeck_core::CoreError::InvalidInput(
-                    "an attribute filter takes both attribute_key and attribute_value".to_owned(),
+                    "the attribute filter has a value but no attribute name: give both (like http.route and /cart)"
+                        .to_owned(),
                 )
                 .into())
             }
         };
-        let since = input.since_minutes.map(|minutes| {
-            opsdeck_core::clock::now_unix_ms()
-                .saturating_sub(minutes.saturating_mul(60_000))
-                .saturating_mul(1_000_000)
-        });
+        let since_minutes = input
+            .since_minutes
+            .map(|minutes| opsdeck_core::clock::now_unix_ms().saturating_sub(minutes.saturating_mul(60_000)));
+        // Both bounds given: the later one holds.
+        let since_ms = match (since_minutes, input.since_unix_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let nanos = |ms: f64| (ms * 1e6) as i64;
         let query = TraceQuery {
-            service: input.service,
-            operation: input.operation,
-            since_unix_nano: since,
-            until_unix_nano: None,
+            service: given(input.service),
+            operation: given(input.operation),
+            since_unix_nano: since_ms.map(|ms| ms.saturating_mul(1_000_000)),
+            until_unix_nano: input.until_unix_nano,
             errors_only: input.errors_only.unwrap_or(false),
-            min_duration_nano: input.min_duration_ms.map(|ms| (ms * 1e6) as i64),
-            max_duration_nano: None,
+            min_duration_nano: input.min_duration_ms.map(nanos),
+            max_duration_nano: input.max_duration_ms.map(nanos),
             attribute,
             limit: input.limit.unwrap_or(50).clamp(1, 1000),
         };

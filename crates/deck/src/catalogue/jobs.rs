@@ -4,6 +4,7 @@ use opsdeck_core::scheduler::{JobInfo, JobRun};
 use opsdeck_vault::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::{Effect, Method, Nothing, Operation};
 use crate::{Caller, Deck, DeckError};
@@ -28,13 +29,14 @@ impl Operation for JobList {
 }
 
 /// One job's runs.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct JobRunsInput {
     /// The job's name.
     pub name: String,
     /// How many runs, newest first (default 20, at most 500).
     #[serde(default)]
+    #[ts(type = "number | null")]
     pub limit: Option<i64>,
 }
 
@@ -58,7 +60,7 @@ impl Operation for JobRuns {
 }
 
 /// A job.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct NamedJob {
     /// The job's name.
@@ -66,7 +68,7 @@ pub struct NamedJob {
 }
 
 /// What was asked of a job.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
 pub struct JobQueued {
     /// The job's name.
     pub name: String,

@@ -13,12 +13,13 @@
 //! `role` and `effect` are what front ends show and gate on before calling
 //! (a viewer token never reaches an operation that needs an operator).
 
-mod areas;
-mod audit;
-mod jobs;
-mod tokens;
-mod vaults;
+pub mod areas;
+pub mod audit;
+pub mod jobs;
+pub mod tokens;
+pub mod vaults;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -27,6 +28,7 @@ use opsdeck_vault::Role;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use ts_rs::{TypeVisitor, TS};
 
 use crate::{Caller, Deck, DeckError};
 
@@ -69,9 +71,9 @@ impl Method {
 /// One operation, written once.
 pub trait Operation: Send + Sync + 'static {
     /// What it takes. Path parameters of its route are fields of it.
-    type Input: DeserializeOwned + JsonSchema + Send + 'static;
+    type Input: DeserializeOwned + JsonSchema + TS + Send + 'static;
     /// What it returns.
-    type Output: Serialize + JsonSchema + Send + 'static;
+    type Output: Serialize + JsonSchema + TS + Send + 'static;
     /// Its name, `area.verb` (`secret.list`).
     const NAME: &'static str;
     /// One sentence for people and models choosing an operation.
@@ -117,6 +119,14 @@ pub struct Entry {
     pub input_schema: fn(&mut SchemaGenerator) -> Schema,
     /// The output's JSON Schema.
     pub output_schema: fn(&mut SchemaGenerator) -> Schema,
+    /// The operation's Rust type (`opsdeck::catalogue::vaults::SecretList`),
+    /// for front ends generated as code (the app's commands).
+    pub rust_type: &'static str,
+    /// The input's and output's TypeScript type names.
+    pub typescript: fn(&ts_rs::Config) -> (String, String),
+    /// Adds the TypeScript files of the input, the output and every type
+    /// they use to a map of file name → text.
+    pub typescript_files: fn(&ts_rs::Config, &mut BTreeMap<String, String>),
     /// Runs it on a JSON input; a malformed input is `invalid_input`.
     pub call: for<'a> fn(&'a Deck, &'a Caller, serde_json::Value) -> Call<'a>,
     /// Runs it on named text fields (an HTTP GET's path and query
@@ -144,6 +154,30 @@ impl Entry {
             }
         }
         (self.effect == Effect::Reveal && !may_reveal).then_some(Refusal::Reveal)
+    }
+}
+
+impl Entry {
+    /// The input's JSON Schema as one self-contained object (no `$ref`s),
+    /// as MCP tools and `opsdeck call --list` show it.
+    pub fn input_schema_inline(&self) -> serde_json::Value {
+        let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+        settings.inline_subschemas = true;
+        settings.meta_schema = None;
+        let mut generator = settings.into_generator();
+        let mut schema = serde_json::to_value((self.input_schema)(&mut generator)).unwrap_or_default();
+        if let Some(object) = schema.as_object_mut() {
+            object.insert("type".to_owned(), serde_json::json!("object"));
+        }
+        schema
+    }
+
+    /// The names of the input's fields.
+    pub fn input_fields(&self) -> std::collections::BTreeSet<String> {
+        self.input_schema_inline()["properties"]
+            .as_object()
+            .map(|properties| properties.keys().cloned().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -204,8 +238,43 @@ pub fn entry<O: Operation>() -> Entry {
         path: O::PATH,
         input_schema: |generator| generator.subschema_for::<O::Input>(),
         output_schema: |generator| generator.subschema_for::<O::Output>(),
+        rust_type: std::any::type_name::<O>(),
+        typescript: |config| (O::Input::name(config), O::Output::name(config)),
+        typescript_files: |config, files| {
+            let mut exporter = TypeScriptFiles { config, files };
+            exporter.visit::<O::Input>();
+            exporter.visit::<O::Output>();
+        },
         call: call_erased::<O>,
         call_with_fields: call_with_fields::<O>,
+    }
+}
+
+/// Collects the TypeScript file of each exportable type it visits and of
+/// the types those use; wrappers (`Vec<T>`, `Option<T>`) are looked through.
+struct TypeScriptFiles<'a> {
+    config: &'a ts_rs::Config,
+    files: &'a mut BTreeMap<String, String>,
+}
+
+impl TypeVisitor for TypeScriptFiles<'_> {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        match T::output_path() {
+            Some(path) => {
+                let file = path.to_string_lossy().into_owned();
+                if self.files.contains_key(&file) {
+                    return;
+                }
+                let text = T::export_to_string(self.config)
+                    .unwrap_or_else(|error| panic!("ts-rs could not generate {file}: {error}"));
+                self.files.insert(file, text);
+                T::visit_dependencies(self);
+            }
+            None => {
+                T::visit_dependencies(self);
+                T::visit_generics(self);
+            }
+        }
     }
 }
 
@@ -233,7 +302,7 @@ pub fn catalogue() -> Vec<Entry> {
 }
 
 /// An input with no fields.
-#[derive(Debug, Clone, Default, serde::Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, serde::Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Nothing {}
 

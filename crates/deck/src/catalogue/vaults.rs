@@ -4,6 +4,7 @@
 use opsdeck_vault::{Role, SecretInfo, VaultInfo, VersionInfo};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::{Effect, Method, Nothing, Operation};
 use crate::{Caller, Deck, DeckError};
@@ -16,15 +17,22 @@ impl Operation for VaultList {
     type Output = Vec<VaultInfo>;
     const NAME: &'static str = "vault.list";
     const SUMMARY: &'static str =
-        "The vaults the caller can see, with their key slots and how many secrets each holds.";
+        "The vaults (a token sees those it reaches), with their key slots and how many secrets each holds.";
     const EFFECT: Effect = Effect::Read;
     const ROLE: Role = Role::Viewer;
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/v1/vaults";
 
     async fn run(deck: &Deck, caller: &Caller, _input: Nothing) -> Result<Vec<VaultInfo>, DeckError> {
+        let vaults = deck.vault_list().await?;
+        // A person sees every vault's name (the store is theirs to read; the
+        // page then shows their role in each); a token sees the vaults it
+        // reaches.
+        if caller.grant.is_none() {
+            return Ok(vaults);
+        }
         let mut visible = Vec::new();
-        for vault in deck.vault_list().await? {
+        for vault in vaults {
             if deck.vault_role(caller, &vault.name).await?.is_some() {
                 visible.push(vault);
             }
@@ -34,7 +42,7 @@ impl Operation for VaultList {
 }
 
 /// A vault.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct InVault {
     /// The vault's name.
@@ -42,7 +50,7 @@ pub struct InVault {
 }
 
 /// One secret of a vault.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct OneSecret {
     /// The vault's name.
@@ -107,7 +115,7 @@ impl Operation for SecretVersions {
 }
 
 /// Which value to reveal.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct RevealInput {
     /// The vault's name.
@@ -116,13 +124,15 @@ pub struct RevealInput {
     pub name: String,
     /// A version; the current one when absent.
     #[serde(default)]
+    #[ts(type = "number | null")]
     pub version: Option<i64>,
 }
 
 /// A revealed value.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
 pub struct Revealed {
     /// The version revealed.
+    #[ts(type = "number")]
     pub version: i64,
     /// The value.
     pub value: String,

@@ -2,6 +2,7 @@
 
 mod api;
 mod audit;
+mod call;
 mod cert;
 mod config;
 mod inject;
@@ -82,6 +83,9 @@ enum Command {
     Demo(traces::DemoArgs),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
+    /// Run any operation of the catalogue by name, with its input as
+    /// NAME=VALUE fields or --input JSON (`opsdeck call --list` lists them).
+    Call(call::CallArgs),
     /// The local HTTP API's tokens.
     #[command(subcommand)]
     Api(api::ApiCommand),
@@ -161,6 +165,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Demo(args) => traces::demo(&deck, args, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
             Command::Api(command) => api::run(&deck, command, output).await,
+            Command::Call(args) => call::run(&deck, args, output).await,
             Command::Mcp { allow_reveal } => {
                 let caller = opsdeck::Caller::local_user_or_assumed("mcp").map_err(DeckError::from);
                 match caller {

@@ -1,0 +1,66 @@
+// Generated from the catalogue of operations by `make bindings`; do not edit.
+
+import { call } from './ipc';
+import type { ApiToken } from './bindings/ApiToken';
+import type { AuditEntry } from './bindings/AuditEntry';
+import type { AuditFilter } from './bindings/AuditFilter';
+import type { CertRecord } from './bindings/CertRecord';
+import type { ConfigVersion } from './bindings/ConfigVersion';
+import type { DeckStatus } from './bindings/DeckStatus';
+import type { InVault } from './bindings/InVault';
+import type { JobInfo } from './bindings/JobInfo';
+import type { JobQueued } from './bindings/JobQueued';
+import type { JobRun } from './bindings/JobRun';
+import type { JobRunsInput } from './bindings/JobRunsInput';
+import type { NamedJob } from './bindings/NamedJob';
+import type { Nothing } from './bindings/Nothing';
+import type { OneSecret } from './bindings/OneSecret';
+import type { ProjectEnv } from './bindings/ProjectEnv';
+import type { ProjectInfo } from './bindings/ProjectInfo';
+import type { RevealInput } from './bindings/RevealInput';
+import type { Revealed } from './bindings/Revealed';
+import type { SecretInfo } from './bindings/SecretInfo';
+import type { TraceSearch } from './bindings/TraceSearch';
+import type { TraceSummary } from './bindings/TraceSummary';
+import type { VaultInfo } from './bindings/VaultInfo';
+import type { VerifyReport } from './bindings/VerifyReport';
+import type { VersionInfo } from './bindings/VersionInfo';
+import type { WebhookTarget } from './bindings/WebhookTarget';
+
+/** A typed function for each operation of the catalogue. */
+export const operations = {
+  /** `vault.list`: The vaults (a token sees those it reaches), with their key slots and how many secrets each holds. */
+  vaultList: () => call<Array<VaultInfo>>('vault_list', { input: {} }),
+  /** `secret.list`: Metadata of every secret in a vault (name, type, version, tags, rotation and expiry); never values. */
+  secretList: (input: InVault) => call<Array<SecretInfo>>('secret_list', { input }),
+  /** `secret.show`: Metadata of one secret; never its value. */
+  secretShow: (input: OneSecret) => call<SecretInfo>('secret_show', { input }),
+  /** `secret.versions`: The versions of one secret, newest first: when and by whom each was made. */
+  secretVersions: (input: OneSecret) => call<Array<VersionInfo>>('secret_versions', { input }),
+  /** `secret.reveal`: Reveals a secret's value (the current version unless one is named); audited before the value is returned. Reveals a secret value (audited). */
+  secretReveal: (input: RevealInput) => call<Revealed>('secret_reveal', { input }),
+  /** `audit.log`: Recorded actions, newest first, filtered by actor, action prefix, target, time or paging. */
+  auditLog: (input: AuditFilter) => call<Array<AuditEntry>>('audit_log', { input }),
+  /** `audit.verify`: Checks that no audit entry was edited, deleted, inserted or reordered; an intact chain records the check. Changes stored data (audited). */
+  auditVerify: () => call<VerifyReport>('audit_verify', { input: {} }),
+  /** `api.token_list`: The API tokens: names, rights, makers, expiry, last use; never their values. */
+  apiTokenList: () => call<Array<ApiToken>>('api_token_list', { input: {} }),
+  /** `job.list`: Every scheduled job (built-in checks, rotations, renewals, command jobs) with its schedule and latest run. */
+  jobList: () => call<Array<JobInfo>>('job_list', { input: {} }),
+  /** `job.runs`: The latest runs of one job, newest first: when, where, outcome and message. */
+  jobRuns: (input: JobRunsInput) => call<Array<JobRun>>('job_runs', { input }),
+  /** `job.run_now`: Makes a job due now (the app or `opsdeck serve` runs it next); a job acting on a vault needs its operator role. Changes stored data (audited). */
+  jobRunNow: (input: NamedJob) => call<JobQueued>('job_run_now', { input }),
+  /** `status`: Where this deck keeps its data, which store it uses and its version. */
+  status: () => call<DeckStatus>('status', { input: {} }),
+  /** `notify.targets`: The webhook targets signed events are sent to (names and URLs; never their secrets). */
+  notifyTargets: () => call<Array<WebhookTarget>>('notify_targets', { input: {} }),
+  /** `cert.list`: The certificate inventory: subjects, names, issuers, days left, chain status, where each lives, renewal. */
+  certList: () => call<Array<CertRecord>>('cert_list', { input: {} }),
+  /** `config.projects`: Every config project with its environments, whether it has a schema, and which promotions need approval. */
+  configProjects: () => call<Array<ProjectInfo>>('config_projects', { input: {} }),
+  /** `config.history`: The versions of one environment's layers, newest first: who changed what, why, and how the service was signalled. */
+  configHistory: (input: ProjectEnv) => call<Array<ConfigVersion>>('config_history', { input }),
+  /** `trace.search`: Finds received traces by service, operation, errors, duration, time and a span attribute; newest first. */
+  traceSearch: (input: TraceSearch) => call<Array<TraceSummary>>('trace_search', { input }),
+};
