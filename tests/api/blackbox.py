@@ -116,6 +116,55 @@ expect(status, traces, 200, "trace search")
 status, answer, _ = call("GET", "/v1/traces?attribute_key=http.route", token=viewer)
 expect(status, answer, 422, "attribute key without a value")
 
+# Changes: a new version from a value or from the type's generator, an
+# import, metadata, a rollback and a removal, each gated by role.
+secret = "/v1/vaults/prod/secrets/api-key"
+status, answer, _ = call("PUT", secret, token=viewer, body={"type": "api_key", "value": {"value": "k-1"}})
+expect(status, answer, 403, "set as viewer")
+status, stored, _ = call("PUT", secret, token=operator,
+                         body={"type": "api_key", "value": {"value": "k-1"}, "metadata": {"tags": ["team:pay"]}})
+expect(status, stored, 200, "set a value")
+assert stored["secret"]["version"] == 1 and stored["secret"]["tags"] == ["team:pay"], stored
+assert "k-1" not in json.dumps(stored), stored
+status, stored, _ = call("PUT", secret, token=operator,
+                         body={"type": "api_key", "value": {"generate": {"length": 40, "alphabet": "hex"}}})
+expect(status, stored, 200, "set a generated value")
+assert stored["secret"]["version"] == 2, stored
+status, revealed, _ = call("POST", secret + "/reveal", token=reveal, body={})
+assert re.fullmatch(r"[0-9a-f]{40}", revealed["value"]), revealed
+for body, why in (({"type": "api_key", "value": {"value": "a", "generate": {}}}, "a value and a generator"),
+                  ({"type": "nope", "value": {"value": "a"}}, "an unknown type"),
+                  ({"type": "api_key", "value": {"value": ""}}, "an empty value"),
+                  ({"type": "api_key"}, "no value")):
+    status, answer, _ = call("PUT", secret, token=operator, body=body)
+    expect(status, answer, 422, f"set with {why}")
+status, report, _ = call("POST", "/v1/vaults/prod/import", token=operator,
+                         body={"text": "A=1\nexport B='two'\n", "format": "env"})
+expect(status, report, 200, "import env text")
+assert report == {"vault": "prod", "imported": ["A", "B"]}, report
+for body, why in (({"text": "not a line", "format": "env"}, "a malformed line"),
+                  ({"text": "[1]", "format": "json"}, "JSON that is not an object"),
+                  ({"text": "A=1", "format": "yaml"}, "an unknown format")):
+    status, answer, _ = call("POST", "/v1/vaults/prod/import", token=operator, body=body)
+    expect(status, answer, 422, f"import with {why}")
+status, secrets, _ = call("GET", "/v1/vaults/prod/secrets", token=viewer)
+assert sorted(secret["name"] for secret in secrets) == ["A", "B", "api-key", "db"], secrets
+status, edited, _ = call("POST", secret + "/metadata", token=operator, body={"metadata": {"note": "for payments"}})
+expect(status, edited, 200, "edit metadata")
+assert edited["note"] == "for payments" and edited["version"] == 2 and edited["tags"] == ["team:pay"], edited
+status, rolled, _ = call("POST", secret + "/rollback", token=operator, body={"to": 1})
+expect(status, rolled, 200, "roll back")
+assert rolled["version"] == 3, rolled
+status, revealed, _ = call("POST", secret + "/reveal", token=reveal, body={})
+assert revealed["value"] == "k-1", revealed
+status, answer, _ = call("DELETE", "/v1/vaults/prod/secrets/A", token=operator)
+expect(status, answer, 403, "remove as operator")
+status, answer, _ = call("DELETE", "/v1/vaults/prod/secrets/A", token=admin)
+expect(status, answer, 200, "remove as admin")
+assert answer == {"removed": "prod/A"}, answer
+status, entries, _ = call("GET", "/v1/audit?action=secret.set&limit=10", token=viewer)
+assert sum(entry["actor"] == "api:operator" and entry["outcome"] == "ok" for entry in entries) == 2, entries
+
 # Every route of the document answers (path parameters filled with prod/db).
 for path, item in document["paths"].items():
     values = {"vault": "prod", "name": "db", "project": "shop", "env": "dev"}

@@ -13,7 +13,9 @@ use opsdeck_vault::{SecretType, VaultError};
 use crate::DeckError;
 
 /// The characters a generated string is drawn from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, TS, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Alphabet {
     /// Letters and digits: safe in URLs, shells and config files.

@@ -192,6 +192,7 @@ fn method_filter(method: Method) -> MethodFilter {
     match method {
         Method::Get => MethodFilter::GET,
         Method::Post => MethodFilter::POST,
+        Method::Put => MethodFilter::PUT,
         Method::Delete => MethodFilter::DELETE,
     }
 }

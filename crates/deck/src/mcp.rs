@@ -24,7 +24,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 
-use crate::catalogue::{catalogue, Effect, Entry, Refusal};
+use crate::catalogue::{catalogue, Effect, Entry, Method, Refusal};
 use crate::{Caller, Deck, DeckError, Outcome};
 
 /// The tool name of an operation (`secret.list` → `secret_list`).
@@ -83,9 +83,12 @@ impl McpServer {
                 };
                 let annotations = match entry.effect {
                     Effect::Read => ToolAnnotations::new().read_only(true),
-                    Effect::Change => {
-                        ToolAnnotations::new().read_only(false).destructive(false).idempotent(false)
-                    }
+                    // A removal destroys; writing a resource at its path
+                    // (PUT) or removing it twice ends the same way.
+                    Effect::Change => ToolAnnotations::new()
+                        .read_only(false)
+                        .destructive(entry.method == Method::Delete)
+                        .idempotent(matches!(entry.method, Method::Put | Method::Delete)),
                     Effect::Reveal => {
                         ToolAnnotations::new().read_only(false).destructive(false).idempotent(true)
                     }

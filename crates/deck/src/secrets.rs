@@ -90,7 +90,8 @@ impl Deck {
         self.require_admin_for_commands(caller, vault, reference, change).await?;
         if change.is_empty() {
             return Err(opsdeck_vault::VaultError::Invalid(
-                "nothing to change: give --tag, --note, --rotate-every or --expires".into(),
+                "nothing to change: give tags, a note, a rotation policy, a rotation check or an expiry"
+                    .into(),
             )
             .into());
         }

@@ -14,7 +14,7 @@ use opsdeck_vault::{check_name, MetadataChange, Role, SecretType, SecretWrite, V
 use crate::{Caller, Deck, DeckError, Outcome};
 
 /// What an import stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct ImportReport {
     /// The vault written to.
     pub vault: String,

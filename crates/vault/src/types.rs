@@ -1,12 +1,12 @@
 //! Secret types and the references that name a secret.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::VaultError;
 
 /// What kind of secret a value is (shown while locked; picks a generator).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SecretType {
     /// An API key.

@@ -20,6 +20,11 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         secret_show,
         secret_versions,
         secret_reveal,
+        secret_set,
+        secret_edit,
+        secret_import,
+        secret_rollback,
+        secret_remove,
         audit_log,
         audit_verify,
         api_token_list,
@@ -78,6 +83,51 @@ pub async fn secret_reveal(
     input: <opsdeck::catalogue::vaults::SecretReveal as Operation>::Input,
 ) -> Result<<opsdeck::catalogue::vaults::SecretReveal as Operation>::Output, CommandError> {
     run_operation::<opsdeck::catalogue::vaults::SecretReveal>(&state, input).await
+}
+
+/// `secret.set`: Stores a new version of a secret (making it if new): a given value or one from the type's generator; the value is never returned.
+#[tauri::command]
+pub async fn secret_set(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::secret_changes::SecretSet as Operation>::Input,
+) -> Result<<opsdeck::catalogue::secret_changes::SecretSet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::secret_changes::SecretSet>(&state, input).await
+}
+
+/// `secret.edit`: Changes a secret's tags, note, rotation policy, rotation check or expiry without a new version.
+#[tauri::command]
+pub async fn secret_edit(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::secret_changes::SecretEdit as Operation>::Input,
+) -> Result<<opsdeck::catalogue::secret_changes::SecretEdit as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::secret_changes::SecretEdit>(&state, input).await
+}
+
+/// `secret.import`: Imports secrets from .env or JSON text, all or nothing: each named secret gets a new version in one transaction.
+#[tauri::command]
+pub async fn secret_import(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::secret_changes::SecretImport as Operation>::Input,
+) -> Result<<opsdeck::catalogue::secret_changes::SecretImport as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::secret_changes::SecretImport>(&state, input).await
+}
+
+/// `secret.rollback`: Makes an older version's value current again, as a new version (history is never rewritten).
+#[tauri::command]
+pub async fn secret_rollback(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::secret_changes::SecretRollback as Operation>::Input,
+) -> Result<<opsdeck::catalogue::secret_changes::SecretRollback as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::secret_changes::SecretRollback>(&state, input).await
+}
+
+/// `secret.remove`: Deletes a secret with every version (vault admins only; audited).
+#[tauri::command]
+pub async fn secret_remove(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::secret_changes::SecretRemove as Operation>::Input,
+) -> Result<<opsdeck::catalogue::secret_changes::SecretRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::secret_changes::SecretRemove>(&state, input).await
 }
 
 /// `audit.log`: Recorded actions, newest first, filtered by actor, action prefix, target, time or paging.

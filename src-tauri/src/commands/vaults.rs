@@ -4,11 +4,8 @@
 
 use std::time::Duration;
 
-use opsdeck::{
-    generate_for, Alphabet, Caller, ImportReport, MemberInfo, MetadataChange, Role, RotationReport,
-    SecretInfo, SecretType, SlotInfo, StringPolicy, VaultInfo,
-};
-use serde::{Deserialize, Serialize};
+use opsdeck::{Caller, MemberInfo, Role, RotationReport, SecretInfo, SlotInfo, VaultInfo};
+use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
 use zeroize::Zeroizing;
@@ -21,10 +18,6 @@ pub const CLIPBOARD_CLEAR_AFTER: Duration = Duration::from_secs(30);
 
 fn caller() -> Caller {
     Caller::local_user("app")
-}
-
-fn invalid(message: &str) -> CommandError {
-    CommandError { code: "invalid_input".into(), message: message.into() }
 }
 
 /// Makes a vault.
@@ -102,90 +95,6 @@ pub async fn vault_change_passphrase(
     Ok(state.deck()?.vault_change_passphrase(&caller(), &vault, Zeroizing::new(passphrase)).await?)
 }
 
-/// Metadata fields of the add and edit forms.
-#[derive(Debug, Default, Deserialize, TS)]
-pub struct MetadataInput {
-    /// Tags (replacing the old ones).
-    pub tags: Vec<String>,
-    /// The note.
-    pub note: String,
-    /// Rotate every this many days (`null`: no policy).
-    #[ts(type = "number | null")]
-    pub rotate_every_days: Option<i64>,
-    /// Checks each scheduled rotation's value (`null` or empty: none).
-    pub rotate_verify: Option<String>,
-    /// Expiry in Unix milliseconds (`null`: none).
-    #[ts(type = "number | null")]
-    pub expires_at: Option<i64>,
-}
-
-impl From<MetadataInput> for MetadataChange {
-    fn from(input: MetadataInput) -> MetadataChange {
-        MetadataChange {
-            tags: Some(input.tags),
-            note: Some(input.note),
-            rotate_every_days: Some(input.rotate_every_days),
-            rotate_verify: Some(input.rotate_verify.filter(|command| !command.trim().is_empty())),
-            expires_at: Some(input.expires_at),
-        }
-    }
-}
-
-/// How the add form asks for a generated value.
-#[derive(Debug, Deserialize, TS)]
-pub struct GenerateInput {
-    /// Characters of a generated string.
-    pub length: usize,
-    /// `alphanumeric`, `hex`, `base64url` or `symbols`.
-    pub alphabet: String,
-}
-
-/// What storing a value gives back (an SSH key's public half, to install).
-#[derive(Debug, Serialize, TS)]
-pub struct SetResult {
-    /// The secret after the change.
-    pub secret: SecretInfo,
-    /// The public key of a generated SSH key.
-    pub public_key: Option<String>,
-}
-
-/// Stores a new version: a typed value, or one from the type's generator.
-#[tauri::command]
-pub async fn secret_set(
-    state: State<'_, AppState>,
-    reference: String,
-    secret_type: String,
-    value: Option<String>,
-    generate: Option<GenerateInput>,
-    metadata: MetadataInput,
-) -> Result<SetResult, CommandError> {
-    let deck = state.deck()?;
-    let secret_type = SecretType::parse(&secret_type).map_err(opsdeck::DeckError::from)?;
-    let (value, public_key) = match (value, generate) {
-        (_, Some(generate)) => {
-            let policy =
-                StringPolicy { length: generate.length, alphabet: Alphabet::parse(&generate.alphabet)? };
-            let generated = generate_for(secret_type, policy, &format!("opsdeck:{reference}"))?;
-            (generated.value, generated.public_key)
-        }
-        (Some(value), None) if !value.is_empty() => (Zeroizing::new(value), None),
-        _ => return Err(invalid("type a value or choose Generate")),
-    };
-    let secret =
-        deck.secret_set(&caller(), &reference, secret_type, value.as_bytes(), &metadata.into()).await?;
-    Ok(SetResult { secret, public_key })
-}
-
-/// Changes a secret's metadata (no new version).
-#[tauri::command]
-pub async fn secret_edit(
-    state: State<'_, AppState>,
-    reference: String,
-    metadata: MetadataInput,
-) -> Result<SecretInfo, CommandError> {
-    Ok(state.deck()?.secret_edit(&caller(), &reference, &metadata.into()).await?)
-}
-
 /// Copies a secret's value to the clipboard (audited as a reveal), concealed
 /// from clipboard managers' history, and clears the clipboard after 30
 /// seconds unless something else was copied since. Returns the seconds until
@@ -224,22 +133,6 @@ pub async fn secret_rotate(
     Ok(state.deck()?.secret_rotate(&caller(), &reference, verify.as_deref()).await?)
 }
 
-/// Makes an older version current again, as a new version.
-#[tauri::command]
-pub async fn secret_rollback(
-    state: State<'_, AppState>,
-    reference: String,
-    to: i64,
-) -> Result<SecretInfo, CommandError> {
-    Ok(state.deck()?.secret_rollback(&caller(), &reference, to).await?)
-}
-
-/// Deletes a secret with all its versions (admins only).
-#[tauri::command]
-pub async fn secret_remove(state: State<'_, AppState>, reference: String) -> Result<(), CommandError> {
-    Ok(state.deck()?.secret_remove(&caller(), &reference).await?)
-}
-
 /// Secrets due for rotation or expiring within `within_days`.
 #[tauri::command]
 pub async fn secrets_due(
@@ -247,22 +140,4 @@ pub async fn secrets_due(
     within_days: i64,
 ) -> Result<Vec<SecretInfo>, CommandError> {
     Ok(state.deck()?.secrets_due(&caller(), within_days).await?)
-}
-
-/// Imports pasted `.env` or JSON text into a vault (all or nothing).
-#[tauri::command]
-pub async fn secret_import(
-    state: State<'_, AppState>,
-    vault: String,
-    text: String,
-    format: String,
-    secret_type: String,
-) -> Result<ImportReport, CommandError> {
-    let text = Zeroizing::new(text);
-    let secret_type = SecretType::parse(&secret_type).map_err(opsdeck::DeckError::from)?;
-    let entries = match format.as_str() {
-        "json" => opsdeck::parse_json_secrets(&text)?,
-        _ => opsdeck::parse_dotenv(&text)?,
-    };
-    Ok(state.deck()?.secret_import(&caller(), &vault, entries, secret_type, &format).await?)
 }

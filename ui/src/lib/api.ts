@@ -21,11 +21,13 @@ import type { WebhookTarget } from './bindings/WebhookTarget';
 import type { VaultAccess } from './bindings/VaultAccess';
 import type { MemberInfo } from './bindings/MemberInfo';
 import type { SlotInfo } from './bindings/SlotInfo';
-import type { MetadataInput } from './bindings/MetadataInput';
-import type { GenerateInput } from './bindings/GenerateInput';
-import type { SetResult } from './bindings/SetResult';
 import type { RotationReport } from './bindings/RotationReport';
 import type { ImportReport } from './bindings/ImportReport';
+import type { Alphabet } from './bindings/Alphabet';
+import type { ImportFormat } from './bindings/ImportFormat';
+import type { SecretMetadata } from './bindings/SecretMetadata';
+import type { SecretStored } from './bindings/SecretStored';
+import type { SecretType } from './bindings/SecretType';
 import type { Role } from './bindings/Role';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobRun } from './bindings/JobRun';
@@ -123,11 +125,13 @@ export type {
   VaultAccess,
   MemberInfo,
   SlotInfo,
-  MetadataInput,
-  GenerateInput,
-  SetResult,
   RotationReport,
   ImportReport,
+  Alphabet,
+  ImportFormat,
+  SecretMetadata,
+  SecretStored,
+  SecretType,
   Role,
   VerifyReport,
   VersionInfo,
@@ -153,32 +157,14 @@ export const api = {
   vaultInit: (name: string, noKeychain: boolean) => call<VaultInfo>('vault_init', { name, noKeychain }),
   /** Uses a passphrase for the deck's keys and vaults for this session. */
   unlock: (passphrase: string) => call<null>('unlock', { passphrase }),
-  /** Stores a new version: a given value, or a generated one of `generateLength` characters. */
-  secretSet: (
-    reference: string,
-    secretType: string,
-    value: string | null,
-    generate: GenerateInput | null,
-    metadata: MetadataInput,
-  ) => call<SetResult>('secret_set', { reference, secretType, value, generate, metadata }),
-  /** Changes a secret's tags, note, rotation policy and expiry. */
-  secretEdit: (reference: string, metadata: MetadataInput) =>
-    call<SecretInfo>('secret_edit', { reference, metadata }),
   /** Copies a value to the clipboard from Rust (audited); resolves to the seconds until it is cleared. */
   secretCopy: (reference: string, version: number | null = null) =>
     call<number>('secret_copy', { reference, version }),
   /** Rotates a secret; with `verify`, keeps the new value only when the command exits 0. */
   secretRotate: (reference: string, verify: string | null) =>
     call<RotationReport>('secret_rotate', { reference, verify }),
-  /** Makes version `to` current again, as a new version. */
-  secretRollback: (reference: string, to: number) => call<SecretInfo>('secret_rollback', { reference, to }),
-  /** Deletes a secret with every version. */
-  secretRemove: (reference: string) => call<void>('secret_remove', { reference }),
   /** Secrets due for rotation or expiring within `withinDays`. */
   secretsDue: (withinDays: number) => call<SecretInfo[]>('secrets_due', { withinDays }),
-  /** Imports pasted .env or JSON text (all or nothing). */
-  secretImport: (vault: string, text: string, format: 'env' | 'json', secretType: string) =>
-    call<ImportReport>('secret_import', { vault, text, format, secretType }),
   /** The caller's role, members and key slots of a vault. */
   vaultAccess: (vault: string) => call<VaultAccess>('vault_access', { vault }),
   /** Gives a user a role (admins only). */

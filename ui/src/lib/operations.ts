@@ -7,6 +7,7 @@ import type { AuditFilter } from './bindings/AuditFilter';
 import type { CertRecord } from './bindings/CertRecord';
 import type { ConfigVersion } from './bindings/ConfigVersion';
 import type { DeckStatus } from './bindings/DeckStatus';
+import type { ImportReport } from './bindings/ImportReport';
 import type { InVault } from './bindings/InVault';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobQueued } from './bindings/JobQueued';
@@ -17,9 +18,15 @@ import type { Nothing } from './bindings/Nothing';
 import type { OneSecret } from './bindings/OneSecret';
 import type { ProjectEnv } from './bindings/ProjectEnv';
 import type { ProjectInfo } from './bindings/ProjectInfo';
+import type { Removed } from './bindings/Removed';
 import type { RevealInput } from './bindings/RevealInput';
 import type { Revealed } from './bindings/Revealed';
+import type { RollbackInput } from './bindings/RollbackInput';
+import type { SecretEditInput } from './bindings/SecretEditInput';
+import type { SecretImportInput } from './bindings/SecretImportInput';
 import type { SecretInfo } from './bindings/SecretInfo';
+import type { SecretSetInput } from './bindings/SecretSetInput';
+import type { SecretStored } from './bindings/SecretStored';
 import type { TraceSearch } from './bindings/TraceSearch';
 import type { TraceSummary } from './bindings/TraceSummary';
 import type { VaultInfo } from './bindings/VaultInfo';
@@ -39,6 +46,16 @@ export const operations = {
   secretVersions: (input: OneSecret) => call<Array<VersionInfo>>('secret_versions', { input }),
   /** `secret.reveal`: Reveals a secret's value (the current version unless one is named); audited before the value is returned. Reveals a secret value (audited). */
   secretReveal: (input: RevealInput) => call<Revealed>('secret_reveal', { input }),
+  /** `secret.set`: Stores a new version of a secret (making it if new): a given value or one from the type's generator; the value is never returned. Changes stored data (audited). */
+  secretSet: (input: SecretSetInput) => call<SecretStored>('secret_set', { input }),
+  /** `secret.edit`: Changes a secret's tags, note, rotation policy, rotation check or expiry without a new version. Changes stored data (audited). */
+  secretEdit: (input: SecretEditInput) => call<SecretInfo>('secret_edit', { input }),
+  /** `secret.import`: Imports secrets from .env or JSON text, all or nothing: each named secret gets a new version in one transaction. Changes stored data (audited). */
+  secretImport: (input: SecretImportInput) => call<ImportReport>('secret_import', { input }),
+  /** `secret.rollback`: Makes an older version's value current again, as a new version (history is never rewritten). Changes stored data (audited). */
+  secretRollback: (input: RollbackInput) => call<SecretInfo>('secret_rollback', { input }),
+  /** `secret.remove`: Deletes a secret with every version (vault admins only; audited). Changes stored data (audited). */
+  secretRemove: (input: OneSecret) => call<Removed>('secret_remove', { input }),
   /** `audit.log`: Recorded actions, newest first, filtered by actor, action prefix, target, time or paging. */
   auditLog: (input: AuditFilter) => call<Array<AuditEntry>>('audit_log', { input }),
   /** `audit.verify`: Checks that no audit entry was edited, deleted, inserted or reordered; an intact chain records the check. Changes stored data (audited). */

@@ -16,6 +16,7 @@
 pub mod areas;
 pub mod audit;
 pub mod jobs;
+pub mod secret_changes;
 pub mod tokens;
 pub mod vaults;
 
@@ -53,6 +54,8 @@ pub enum Method {
     Get,
     /// Actions and creations.
     Post,
+    /// Writing a resource at its own path (a secret's new version).
+    Put,
     /// Removals.
     Delete,
 }
@@ -63,6 +66,7 @@ impl Method {
         match self {
             Method::Get => "get",
             Method::Post => "post",
+            Method::Put => "put",
             Method::Delete => "delete",
         }
     }
@@ -286,6 +290,11 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<vaults::SecretShow>(),
         entry::<vaults::SecretVersions>(),
         entry::<vaults::SecretReveal>(),
+        entry::<secret_changes::SecretSet>(),
+        entry::<secret_changes::SecretEdit>(),
+        entry::<secret_changes::SecretImport>(),
+        entry::<secret_changes::SecretRollback>(),
+        entry::<secret_changes::SecretRemove>(),
         entry::<audit::AuditLog>(),
         entry::<audit::AuditVerify>(),
         entry::<tokens::TokenList>(),

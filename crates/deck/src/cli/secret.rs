@@ -7,9 +7,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{
-    generate_for, Alphabet, Deck, DeckError, MetadataChange, SecretInfo, SecretType, StringPolicy,
+use opsdeck::catalogue::secret_changes::{
+    ImportFormat, NewValue, SecretImport, SecretImportInput, SecretMetadata, SecretSet, SecretSetInput,
+    SecretStored,
 };
+use opsdeck::catalogue::Operation;
+use opsdeck::{Alphabet, Deck, DeckError, MetadataChange, SecretInfo, SecretType};
 use zeroize::Zeroizing;
 
 use super::{input_error, Output};
@@ -40,7 +43,9 @@ pub(crate) struct MetadataArgs {
 }
 
 impl MetadataArgs {
-    fn change(&self) -> Result<MetadataChange, DeckError> {
+    /// The flags as the catalogue's metadata input (`off` and `never` are 0,
+    /// which removes the policy or the expiry).
+    fn input(&self) -> Result<SecretMetadata, DeckError> {
         let tags = if self.clear_tags {
             Some(Vec::new())
         } else if self.tags.is_empty() {
@@ -50,26 +55,27 @@ impl MetadataArgs {
         };
         let rotate_every_days = match self.rotate_every.as_deref() {
             None => None,
-            Some("off") => Some(None),
-            Some(text) => {
-                let days = text.trim_end_matches('d').parse::<i64>().map_err(|_| {
-                    input_error(format!("--rotate-every `{text}` is not a number of days (e.g. 90) or `off`"))
-                })?;
-                Some(Some(days))
-            }
+            Some("off") => Some(0),
+            Some(text) => Some(text.trim_end_matches('d').parse::<i64>().map_err(|_| {
+                input_error(format!("--rotate-every `{text}` is not a number of days (e.g. 90) or `off`"))
+            })?),
         };
         let expires_at = match self.expires.as_deref() {
             None => None,
-            Some("never") => Some(None),
-            Some(text) => Some(Some(parse_time(text)?)),
+            Some("never") => Some(0),
+            Some(text) => Some(parse_time(text)?),
         };
-        Ok(MetadataChange {
+        Ok(SecretMetadata {
             tags,
             note: self.note.clone(),
             rotate_every_days,
-            rotate_verify: self.rotate_verify.clone().map(|command| Some(command).filter(|c| !c.is_empty())),
+            rotate_verify: self.rotate_verify.clone(),
             expires_at,
         })
+    }
+
+    fn change(&self) -> Result<MetadataChange, DeckError> {
+        Ok(self.input()?.change())
     }
 }
 
@@ -243,19 +249,22 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
     let caller = super::cli_caller()?;
     match command {
         SecretCommand::Set { reference, secret_type, value_stdin, generate, length, alphabet, metadata } => {
-            let secret_type = SecretType::parse(&secret_type).map_err(DeckError::from)?;
-            let change = metadata.change()?;
-            let mut public_key = None;
+            let (vault, name) = opsdeck_vault::split_reference(&reference).map_err(DeckError::from)?;
             let value = if generate {
-                let policy = StringPolicy { length, alphabet: Alphabet::parse(&alphabet)? };
-                let generated = generate_for(secret_type, policy, &format!("opsdeck:{reference}"))?;
-                public_key = generated.public_key;
-                generated.value
+                NewValue::Generate { length, alphabet: Alphabet::parse(&alphabet)? }
             } else {
                 debug_assert!(value_stdin);
-                read_value_from_stdin()?
+                // Moved, not copied: the operation zeroizes it after sealing.
+                NewValue::Value(std::mem::take(&mut *read_value_from_stdin()?))
             };
-            let info = deck.secret_set(&caller, &reference, secret_type, value.as_bytes(), &change).await?;
+            let input = SecretSetInput {
+                vault: vault.to_owned(),
+                name: name.to_owned(),
+                secret_type: SecretType::parse(&secret_type).map_err(DeckError::from)?,
+                value,
+                metadata: metadata.input()?,
+            };
+            let SecretStored { secret: info, public_key } = SecretSet::run(deck, &caller, input).await?;
             let result = serde_json::json!({
                 "vault": info.vault, "name": info.name, "type": info.secret_type,
                 "version": info.version, "public_key": public_key,
@@ -361,7 +370,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
         }
         SecretCommand::Import { vault, file, format, secret_type } => {
             let secret_type = SecretType::parse(&secret_type).map_err(DeckError::from)?;
-            let text = if file.as_os_str() == "-" {
+            let mut text = if file.as_os_str() == "-" {
                 let mut text = Zeroizing::new(String::new());
                 std::io::stdin()
                     .read_to_string(&mut text)
@@ -373,17 +382,20 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
                         .map_err(|error| input_error(format!("cannot read {}: {error}", file.display())))?,
                 )
             };
-            let format = format.unwrap_or_else(|| {
-                let is_json = file.extension().is_some_and(|extension| extension == "json");
-                if is_json { "json" } else { "env" }.to_owned()
-            });
-            let entries = match format.as_str() {
-                "env" => opsdeck::parse_dotenv(&text),
-                "json" => opsdeck::parse_json_secrets(&text),
-                other => Err(input_error(format!("unknown --format `{other}`; use env or json"))),
-            }
-            .map_err(|error| input_error(format!("{}: {error}", file.display())))?;
-            let report = deck.secret_import(&caller, &vault, entries, secret_type, &format).await?;
+            let format = match format.as_deref() {
+                None => ImportFormat::for_file_name(&file),
+                Some("env") => ImportFormat::Env,
+                Some("json") => ImportFormat::Json,
+                Some(other) => {
+                    return Err(input_error(format!("unknown --format `{other}`; use env or json")))
+                }
+            };
+            let input = SecretImportInput { vault, text: std::mem::take(&mut *text), format, secret_type };
+            let report =
+                SecretImport::run(deck, &caller, input).await.map_err(|error| match error.code() {
+                    "invalid_input" => input_error(format!("{}: {error}", file.display())),
+                    _ => error,
+                })?;
             output.print(&report, super::import_summary);
         }
         SecretCommand::Rm { reference } => {

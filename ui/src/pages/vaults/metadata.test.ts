@@ -23,17 +23,17 @@ describe('the metadata form', () => {
       tags: ['prod', 'team:payments'],
       note: 'Stripe live key',
       rotate_every_days: 30,
-      rotate_verify: null,
+      rotate_verify: '',
       expires_at: secret.expires_at,
     });
   });
 
-  it('trims tags, drops empty ones and treats empty fields as none', () => {
+  it('trims tags, drops empty ones and sends empty fields as 0 or empty text, which removes them', () => {
     const input = toInput({ tags: ' a , ,b ', note: '', rotateEveryDays: ' ', rotateVerify: '  ', expires: '' });
     expect(input.tags).toEqual(['a', 'b']);
-    expect(input.rotate_every_days).toBeNull();
-    expect(input.rotate_verify).toBeNull();
-    expect(input.expires_at).toBeNull();
+    expect(input.rotate_every_days).toBe(0);
+    expect(input.rotate_verify).toBe('');
+    expect(input.expires_at).toBe(0);
   });
 
   it('names the field that is wrong', () => {

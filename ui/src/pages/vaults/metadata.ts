@@ -1,6 +1,7 @@
 // The metadata form's fields as the page edits them, and their conversion to
-// the command's input (tags as text, dates as YYYY-MM-DD).
-import type { MetadataInput, SecretInfo } from '../../lib/api';
+// the operation's input (tags as text, dates as YYYY-MM-DD). The form holds
+// every field, so each is sent: an empty one as 0 or '', which removes it.
+import type { SecretInfo, SecretMetadata, SecretType } from '../../lib/api';
 
 export interface MetadataFields {
   tags: string;
@@ -10,7 +11,7 @@ export interface MetadataFields {
   expires: string;
 }
 
-export const SECRET_TYPES = [
+export const SECRET_TYPES: SecretType[] = [
   'api_key', 'database_password', 'ssh_key', 'tls_certificate', 'encryption_key',
   'oauth_token', 'service_account', 'webhook_secret', 'generic',
 ];
@@ -30,16 +31,16 @@ export function fieldsOf(secret: SecretInfo): MetadataFields {
 }
 
 /** Converts the form; throws an Error naming the field that is wrong. */
-export function toInput(fields: MetadataFields): MetadataInput {
+export function toInput(fields: MetadataFields): SecretMetadata {
   const tags = fields.tags.split(',').map((tag) => tag.trim()).filter((tag) => tag.length > 0);
-  let rotateEveryDays: number | null = null;
+  let rotateEveryDays = 0;
   if (fields.rotateEveryDays.trim() !== '') {
     rotateEveryDays = Number(fields.rotateEveryDays);
     if (!Number.isInteger(rotateEveryDays) || rotateEveryDays < 1) {
       throw new Error('Rotate every: enter a whole number of days, or leave it empty for no policy.');
     }
   }
-  let expiresAt: number | null = null;
+  let expiresAt = 0;
   if (fields.expires.trim() !== '') {
     expiresAt = Date.parse(`${fields.expires}T00:00:00Z`);
     if (Number.isNaN(expiresAt)) throw new Error('Expires: enter a date as YYYY-MM-DD.');
@@ -48,7 +49,7 @@ export function toInput(fields: MetadataFields): MetadataInput {
     tags,
     note: fields.note,
     rotate_every_days: rotateEveryDays,
-    rotate_verify: fields.rotateVerify.trim() === '' ? null : fields.rotateVerify,
+    rotate_verify: fields.rotateVerify.trim() === '' ? '' : fields.rotateVerify,
     expires_at: expiresAt,
   };
 }

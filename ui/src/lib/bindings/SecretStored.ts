@@ -2,14 +2,14 @@
 import type { SecretInfo } from "./SecretInfo";
 
 /**
- * What storing a value gives back (an SSH key's public half, to install).
+ * What storing a version gives back.
  */
-export type SetResult = { 
+export type SecretStored = { 
 /**
  * The secret after the change.
  */
 secret: SecretInfo, 
 /**
- * The public key of a generated SSH key.
+ * The public half of a generated SSH key, to install where it logs in.
  */
 public_key: string | null, };
