@@ -62,6 +62,7 @@ e2e: setup ui
 
 ## Rewrite ui/src/lib/bindings from the Rust types after changing them.
 bindings:
+	UPDATE_BINDINGS=1 $(CARGO) test -p opsdeck --lib app_code
 	UPDATE_BINDINGS=1 $(CARGO) test -p opsdeck-app --lib bindings
 
 fmt:

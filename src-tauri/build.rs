@@ -6,7 +6,6 @@
 const COMMANDS: &[&str] = &[
     "job_set_paused",
     "connections_list",
-    "notify_deliveries",
     "notify_test",
     "notify_add",
     "vault_init",
@@ -17,9 +16,6 @@ const COMMANDS: &[&str] = &[
     "vault_change_passphrase",
     "secret_copy",
     "secret_rotate",
-    "secrets_due",
-    "cert_show",
-    "cert_summary",
     "cert_import_paths",
     "cert_import_file",
     "cert_probe",
@@ -34,8 +30,6 @@ const COMMANDS: &[&str] = &[
     "config_layers",
     "config_check_draft",
     "config_save",
-    "config_explain",
-    "config_validate",
     "config_compare",
     "config_rollback",
     "config_preview_promotion",
@@ -51,16 +45,10 @@ const COMMANDS: &[&str] = &[
     "config_unlink",
     "config_link_conflict",
     "config_resolve_link",
-    "config_summary",
-    "trace_detail",
-    "telemetry_services",
-    "service_map",
     "traces_compare",
     "traces_slow",
-    "logs_search",
     "telemetry_receivers",
     "telemetry_demo",
-    "telemetry_summary",
 ];
 
 /// The commands generated from the catalogue of operations

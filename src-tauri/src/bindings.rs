@@ -64,7 +64,6 @@ pub fn generate() -> Vec<(String, String)> {
     add("SpanComparison", opsdeck::SpanComparison::export_to_string(&config));
     add("SlowTrace", opsdeck::SlowTrace::export_to_string(&config));
     add("DemoReport", opsdeck::DemoReport::export_to_string(&config));
-    add("LogSearch", crate::commands::telemetry::LogSearch::export_to_string(&config));
     add("Receivers", crate::commands::telemetry::Receivers::export_to_string(&config));
     add("TelemetrySummary", opsdeck::TelemetrySummary::export_to_string(&config));
     add("ConfigLayer", opsdeck::ConfigLayer::export_to_string(&config));
@@ -88,7 +87,7 @@ pub fn generate() -> Vec<(String, String)> {
     add("ReloadOutcome", opsdeck::ReloadOutcome::export_to_string(&config));
     add("ConfigComparison", crate::commands::configs::ConfigComparison::export_to_string(&config));
     // The catalogue's input and output types, with every type they use.
-    for (file, text) in crate::generated::typescript_types() {
+    for (file, text) in opsdeck::app_code::typescript_types() {
         match files.iter().find(|(known, _)| *known == file) {
             Some((_, known)) => {
                 assert_eq!(known, &text, "two different Rust types are both {file}: rename one")

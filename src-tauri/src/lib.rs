@@ -9,7 +9,6 @@ pub mod bindings;
 mod clipboard;
 pub(crate) mod commands;
 mod error;
-pub mod generated;
 mod state;
 
 pub use error::CommandError;

@@ -100,7 +100,7 @@ pub struct Location {
 }
 
 /// One entry of a certificate's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct CertEvent {
     /// When (Unix ms).
     #[ts(type = "number")]

@@ -15,7 +15,7 @@ use x509_parser::public_key::PublicKey;
 use crate::CertError;
 
 /// What a certificate says about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct CertDetails {
     /// The subject's distinguished name (`CN=example.com`).
     pub subject: String,

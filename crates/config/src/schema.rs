@@ -26,7 +26,7 @@ impl std::fmt::Display for Violation {
 }
 
 /// One place the config breaks the schema.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS, schemars::JsonSchema)]
 pub struct Violation {
     /// The dotted key (empty for the top level).
     pub path: String,

@@ -41,7 +41,7 @@ pub struct WebhookTarget {
 }
 
 /// One notification to one target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct Delivery {
     /// The idempotency id receivers see in `OpsDeck-Delivery`.
     pub id: String,

@@ -18,7 +18,7 @@ use crate::definitions::RELOAD_HOOK;
 use crate::{Caller, Deck, DeckError, Outcome};
 
 /// One key of the effective config and who set it.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct ConfigExplained {
     /// The dotted key.
     pub key: String,
@@ -38,7 +38,7 @@ pub struct ConfigExplained {
 }
 
 /// Configs at a glance, for the Overview: what needs attention.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct ConfigSummary {
     /// How many projects.
     #[ts(type = "number")]
@@ -72,7 +72,7 @@ pub struct ConfigLayer {
 }
 
 /// The schema check of an environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct ConfigValidation {
     /// True when the effective config meets the schema (or there is none).
     pub ok: bool,

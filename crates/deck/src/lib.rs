@@ -12,6 +12,7 @@
 
 mod access;
 mod api_tokens;
+pub mod app_code;
 mod audit;
 pub mod catalogue;
 mod certs;

@@ -92,7 +92,7 @@ pub const RETENTION_JOB: &str = "telemetry-retention";
 const WRITER_CAPACITY: usize = 100_000;
 
 /// A trace with every span and the logs tied to it.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct TraceDetail {
     /// The trace id.
     pub trace_id: String,
@@ -110,7 +110,7 @@ pub struct TraceDetail {
 }
 
 /// Telemetry at a glance (the Overview's card).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct TelemetrySummary {
     /// Where OTLP/gRPC is received, when on.
     pub grpc: Option<String>,

@@ -15,7 +15,7 @@ use ts_rs::TS;
 use crate::model::Span;
 
 /// One stretch of the critical path: the span whose own work it was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct PathSegment {
     /// The span doing the work.
     pub span_id: String,

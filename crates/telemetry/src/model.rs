@@ -14,6 +14,21 @@ use ts_rs::TS;
 #[serde(transparent)]
 pub struct JsonText(Box<serde_json::value::RawValue>);
 
+/// Any JSON value, as it was received.
+impl schemars::JsonSchema for JsonText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JsonText".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "Any JSON value, as it was received." })
+    }
+}
+
 impl JsonText {
     /// The text of `value`.
     pub fn from_value(value: &serde_json::Value) -> Result<JsonText, serde_json::Error> {
@@ -49,7 +64,7 @@ impl PartialEq for JsonText {
 }
 
 /// One span.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct Span {
     /// 32 hex digits.
     pub trace_id: String,
@@ -114,7 +129,7 @@ impl Span {
 }
 
 /// One log record.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct LogRecord {
     /// When it happened (or was observed, when the source gave no time), Unix nanoseconds.
     #[ts(type = "number")]

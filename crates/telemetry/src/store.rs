@@ -61,7 +61,7 @@ fn placeholders(kind: StoreKind, rows: usize, width: usize) -> String {
 }
 
 /// A service and the operations its spans have.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct ServiceOperations {
     /// The service.
     pub service: String,
@@ -184,7 +184,7 @@ pub struct LogQuery {
 }
 
 /// Calls from one service to another, as the service map shows them.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct ServiceEdge {
     /// The calling service (the parent span's).
     pub from: String,

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use opsdeck::{Caller, CertDetail, CertImportReport, CertRecord, CertSummary, IssueOptions};
+use opsdeck::{Caller, CertImportReport, CertRecord, IssueOptions};
 use tauri::State;
 
 use crate::{AppState, CommandError};
@@ -14,18 +14,6 @@ fn caller() -> Caller {
 
 fn optional_path(path: Option<String>) -> Option<PathBuf> {
     path.filter(|path| !path.trim().is_empty()).map(|path| PathBuf::from(path.trim()))
-}
-
-/// One certificate with its chain and history.
-#[tauri::command]
-pub async fn cert_show(state: State<'_, AppState>, id: String) -> Result<CertDetail, CommandError> {
-    Ok(state.deck()?.cert_show(&id).await?)
-}
-
-/// Counts for the Overview.
-#[tauri::command]
-pub async fn cert_summary(state: State<'_, AppState>) -> Result<CertSummary, CommandError> {
-    Ok(state.deck()?.cert_summary().await?)
 }
 
 /// Imports files and directories named by path.

@@ -3,8 +3,8 @@
 //! provenance, history with key and text diffs, rollback and promotion.
 
 use opsdeck::{
-    Caller, ConfigChange, ConfigExplained, ConfigLayer, ConfigLink, ConfigPromotion, ConfigValidation,
-    ConfigVersion, DraftCheck, LayerChange, PromotionPreview, PromotionRequest, ReloadHook,
+    Caller, ConfigChange, ConfigLayer, ConfigLink, ConfigPromotion, ConfigVersion, DraftCheck, LayerChange,
+    PromotionPreview, PromotionRequest, ReloadHook,
 };
 use serde::Serialize;
 use tauri::State;
@@ -86,26 +86,6 @@ pub async fn config_save(
     message: String,
 ) -> Result<ConfigVersion, CommandError> {
     Ok(state.deck()?.config_save(&caller(), &project, &env, &layer, &format, &content, &message).await?)
-}
-
-/// The effective config, every key with its provenance.
-#[tauri::command]
-pub async fn config_explain(
-    state: State<'_, AppState>,
-    project: String,
-    env: String,
-) -> Result<Vec<ConfigExplained>, CommandError> {
-    Ok(state.deck()?.config_explain(&project, &env, None).await?)
-}
-
-/// The schema check of an environment's effective config.
-#[tauri::command]
-pub async fn config_validate(
-    state: State<'_, AppState>,
-    project: String,
-    env: String,
-) -> Result<ConfigValidation, CommandError> {
-    Ok(state.deck()?.config_validate(&project, &env).await?)
 }
 
 /// Two versions of an environment compared.
@@ -264,10 +244,4 @@ pub async fn config_resolve_link(
     resolution: opsdeck::LinkResolution,
 ) -> Result<opsdeck::LinkResolved, CommandError> {
     Ok(state.deck()?.config_resolve_link(&caller(), &project, &env, &layer, resolution).await?)
-}
-
-/// Configs at a glance, for the Overview.
-#[tauri::command]
-pub async fn config_summary(state: State<'_, AppState>) -> Result<opsdeck::ConfigSummary, CommandError> {
-    Ok(state.deck()?.config_summary().await?)
 }

@@ -13,16 +13,6 @@ pub async fn connections_list(state: State<'_, AppState>) -> Result<Vec<Endpoint
     Ok(state.deck()?.connections())
 }
 
-/// The latest deliveries, newest first.
-#[tauri::command]
-pub async fn notify_deliveries(
-    state: State<'_, AppState>,
-    target: Option<String>,
-    limit: i64,
-) -> Result<Vec<Delivery>, CommandError> {
-    Ok(state.deck()?.notify_deliveries(target.as_deref(), limit).await?)
-}
-
 /// Sends a signed test event to a target now.
 #[tauri::command]
 pub async fn notify_test(state: State<'_, AppState>, name: String) -> Result<Delivery, CommandError> {

@@ -31,12 +31,24 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         job_list,
         job_runs,
         job_run_now,
+        secret_due,
         status,
         notify_targets,
+        notify_deliveries,
         cert_list,
+        cert_show,
+        cert_summary,
         config_projects,
         config_history,
+        config_explain,
+        config_validate,
+        config_summary,
         trace_search,
+        trace_show,
+        telemetry_services,
+        telemetry_service_map,
+        telemetry_summary,
+        log_search,
     ]
 }
 
@@ -184,56 +196,164 @@ pub async fn job_run_now(
     run_operation::<opsdeck::catalogue::jobs::JobRunNow>(&state, input).await
 }
 
+/// `secret.due`: Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches.
+#[tauri::command]
+pub async fn secret_due(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::vaults::SecretsDue as Operation>::Input,
+) -> Result<<opsdeck::catalogue::vaults::SecretsDue as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::vaults::SecretsDue>(&state, input).await
+}
+
 /// `status`: Where this deck keeps its data, which store it uses and its version.
 #[tauri::command]
 pub async fn status(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::areas::Status as Operation>::Input,
-) -> Result<<opsdeck::catalogue::areas::Status as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::areas::Status>(&state, input).await
+    input: <opsdeck::catalogue::status::Status as Operation>::Input,
+) -> Result<<opsdeck::catalogue::status::Status as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::status::Status>(&state, input).await
 }
 
 /// `notify.targets`: The webhook targets signed events are sent to (names and URLs; never their secrets).
 #[tauri::command]
 pub async fn notify_targets(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::areas::NotifyTargets as Operation>::Input,
-) -> Result<<opsdeck::catalogue::areas::NotifyTargets as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::areas::NotifyTargets>(&state, input).await
+    input: <opsdeck::catalogue::notify::NotifyTargets as Operation>::Input,
+) -> Result<<opsdeck::catalogue::notify::NotifyTargets as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::notify::NotifyTargets>(&state, input).await
+}
+
+/// `notify.deliveries`: The latest webhook deliveries, newest first: event, target, status, attempts and the last error.
+#[tauri::command]
+pub async fn notify_deliveries(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::notify::NotifyDeliveries as Operation>::Input,
+) -> Result<<opsdeck::catalogue::notify::NotifyDeliveries as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::notify::NotifyDeliveries>(&state, input).await
 }
 
 /// `cert.list`: The certificate inventory: subjects, names, issuers, days left, chain status, where each lives, renewal.
 #[tauri::command]
 pub async fn cert_list(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::areas::CertList as Operation>::Input,
-) -> Result<<opsdeck::catalogue::areas::CertList as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::areas::CertList>(&state, input).await
+    input: <opsdeck::catalogue::certs::CertList as Operation>::Input,
+) -> Result<<opsdeck::catalogue::certs::CertList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::certs::CertList>(&state, input).await
+}
+
+/// `cert.show`: One certificate in detail: its chain, where it lives, how it is renewed and deployed, and its history.
+#[tauri::command]
+pub async fn cert_show(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::certs::CertShow as Operation>::Input,
+) -> Result<<opsdeck::catalogue::certs::CertShow as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::certs::CertShow>(&state, input).await
+}
+
+/// `cert.summary`: Readiness of the certificates: how many there are, expiring soon, expired, with broken chains or failed renewals.
+#[tauri::command]
+pub async fn cert_summary(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::certs::CertSummaryOperation as Operation>::Input,
+) -> Result<<opsdeck::catalogue::certs::CertSummaryOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::certs::CertSummaryOperation>(&state, input).await
 }
 
 /// `config.projects`: Every config project with its environments, whether it has a schema, and which promotions need approval.
 #[tauri::command]
 pub async fn config_projects(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::areas::ConfigProjects as Operation>::Input,
-) -> Result<<opsdeck::catalogue::areas::ConfigProjects as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::areas::ConfigProjects>(&state, input).await
+    input: <opsdeck::catalogue::configs::ConfigProjects as Operation>::Input,
+) -> Result<<opsdeck::catalogue::configs::ConfigProjects as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::configs::ConfigProjects>(&state, input).await
 }
 
 /// `config.history`: The versions of one environment's layers, newest first: who changed what, why, and how the service was signalled.
 #[tauri::command]
 pub async fn config_history(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::areas::ConfigHistory as Operation>::Input,
-) -> Result<<opsdeck::catalogue::areas::ConfigHistory as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::areas::ConfigHistory>(&state, input).await
+    input: <opsdeck::catalogue::configs::ConfigHistory as Operation>::Input,
+) -> Result<<opsdeck::catalogue::configs::ConfigHistory as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::configs::ConfigHistory>(&state, input).await
+}
+
+/// `config.explain`: The effective config of one environment, every key with its value and provenance (which layer set it, and which it overrode); secret references are not resolved.
+#[tauri::command]
+pub async fn config_explain(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::configs::ConfigExplain as Operation>::Input,
+) -> Result<<opsdeck::catalogue::configs::ConfigExplain as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::configs::ConfigExplain>(&state, input).await
+}
+
+/// `config.validate`: Checks one environment's effective config against the project's JSON Schema and lists every violation with its key.
+#[tauri::command]
+pub async fn config_validate(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::configs::ConfigValidate as Operation>::Input,
+) -> Result<<opsdeck::catalogue::configs::ConfigValidate as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::configs::ConfigValidate>(&state, input).await
+}
+
+/// `config.summary`: Readiness of the configs: projects, environments, schema violations, pending promotion requests and link conflicts.
+#[tauri::command]
+pub async fn config_summary(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::configs::ConfigSummaryOperation as Operation>::Input,
+) -> Result<<opsdeck::catalogue::configs::ConfigSummaryOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::configs::ConfigSummaryOperation>(&state, input).await
 }
 
 /// `trace.search`: Finds received traces by service, operation, errors, duration, time and a span attribute; newest first.
 #[tauri::command]
 pub async fn trace_search(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::areas::TraceSearchOperation as Operation>::Input,
-) -> Result<<opsdeck::catalogue::areas::TraceSearchOperation as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::areas::TraceSearchOperation>(&state, input).await
+    input: <opsdeck::catalogue::telemetry::TraceSearchOperation as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::TraceSearchOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::TraceSearchOperation>(&state, input).await
+}
+
+/// `trace.show`: One trace: every span with its attributes and self time, its logs, and the critical path that decided its duration.
+#[tauri::command]
+pub async fn trace_show(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::telemetry::TraceShow as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::TraceShow as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::TraceShow>(&state, input).await
+}
+
+/// `telemetry.services`: The services that sent spans in a time window, each with its operations.
+#[tauri::command]
+pub async fn telemetry_services(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::telemetry::TelemetryServices as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::TelemetryServices as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::TelemetryServices>(&state, input).await
+}
+
+/// `telemetry.service_map`: Which service calls which in a time window, with call counts, errors and latency per edge.
+#[tauri::command]
+pub async fn telemetry_service_map(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::telemetry::ServiceMap as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::ServiceMap as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::ServiceMap>(&state, input).await
+}
+
+/// `telemetry.summary`: Readiness of telemetry: where OTLP is received and the last hour's traces and error traces.
+#[tauri::command]
+pub async fn telemetry_summary(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::telemetry::TelemetrySummaryOperation as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::TelemetrySummaryOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::TelemetrySummaryOperation>(&state, input).await
+}
+
+/// `log.search`: Finds received log records by service, severity, text in the body, trace and time; newest first.
+#[tauri::command]
+pub async fn log_search(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::telemetry::LogSearchOperation as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::LogSearchOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::LogSearchOperation>(&state, input).await
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use opsdeck::{Caller, MemberInfo, Role, RotationReport, SecretInfo, SlotInfo, VaultInfo};
+use opsdeck::{Caller, MemberInfo, Role, RotationReport, SlotInfo, VaultInfo};
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -131,13 +131,4 @@ pub async fn secret_rotate(
 ) -> Result<RotationReport, CommandError> {
     let verify = verify.filter(|command| !command.trim().is_empty());
     Ok(state.deck()?.secret_rotate(&caller(), &reference, verify.as_deref()).await?)
-}
-
-/// Secrets due for rotation or expiring within `within_days`.
-#[tauri::command]
-pub async fn secrets_due(
-    state: State<'_, AppState>,
-    within_days: i64,
-) -> Result<Vec<SecretInfo>, CommandError> {
-    Ok(state.deck()?.secrets_due(&caller(), within_days).await?)
 }

@@ -146,9 +146,6 @@ export const api = {
   jobSetPaused: (name: string, paused: boolean) => call<null>('job_set_paused', { name, paused }),
   /** Outbound endpoints with breaker state and recent outcomes. */
   connections: () => call<EndpointHealth[]>('connections_list'),
-  /** The latest webhook deliveries, newest first. */
-  notifyDeliveries: (target: string | null = null, limit = 50) =>
-    call<Delivery[]>('notify_deliveries', { target, limit }),
   /** Sends a signed test event to a target now. */
   notifyTest: (name: string) => call<Delivery>('notify_test', { name }),
   /** Adds a target; the generated signing secret comes back once. */
@@ -163,8 +160,6 @@ export const api = {
   /** Rotates a secret; with `verify`, keeps the new value only when the command exits 0. */
   secretRotate: (reference: string, verify: string | null) =>
     call<RotationReport>('secret_rotate', { reference, verify }),
-  /** Secrets due for rotation or expiring within `withinDays`. */
-  secretsDue: (withinDays: number) => call<SecretInfo[]>('secrets_due', { withinDays }),
   /** The caller's role, members and key slots of a vault. */
   vaultAccess: (vault: string) => call<VaultAccess>('vault_access', { vault }),
   /** Gives a user a role (admins only). */
@@ -175,10 +170,6 @@ export const api = {
   /** Changes a vault's passphrase (admins only). */
   vaultChangePassphrase: (vault: string, passphrase: string) =>
     call<SlotInfo>('vault_change_passphrase', { vault, passphrase }),
-  /** One certificate with its chain and history. */
-  certShow: (id: string) => call<CertDetail>('cert_show', { id }),
-  /** Certificates needing attention, for the Overview. */
-  certSummary: () => call<CertSummary>('cert_summary'),
   /** Imports certificate files or directories by path. */
   certImportPaths: (paths: string[], caBundle: string | null) =>
     call<CertImportReport>('cert_import_paths', { paths, caBundle }),
@@ -198,8 +189,6 @@ export const api = {
     call<CertRecord>('cert_configure', { id, deploy, renewRemaining }),
   /** Forgets a certificate (its key stays in the vault). */
   certRemove: (id: string) => call<void>('cert_remove', { id }),
-  /** Configs at a glance (invalid environments, waiting approvals, link problems). */
-  configSummary: () => call<ConfigSummary>('config_summary'),
   /** Makes a config project. */
   configCreateProject: (project: string) => call<void>('config_create_project', { project }),
   /** The project's JSON Schema text (null without one). */
@@ -215,10 +204,6 @@ export const api = {
   /** Saves a layer as a new version. */
   configSave: (project: string, env: string, layer: string, format: string, content: string, message: string) =>
     call<ConfigVersion>('config_save', { project, env, layer, format, content, message }),
-  /** The effective config with each key's provenance. */
-  configExplain: (project: string, env: string) => call<ConfigExplained[]>('config_explain', { project, env }),
-  /** The schema check of an environment. */
-  configValidate: (project: string, env: string) => call<ConfigValidation>('config_validate', { project, env }),
   /** Two versions compared, key by key and as text. */
   configCompare: (project: string, env: string, from: number, to: number) =>
     call<ConfigComparison>('config_compare', { project, env, from, to }),
@@ -258,24 +243,14 @@ export const api = {
   configPromote: (project: string, from: string, to: string, message: string) =>
     call<Promotion>('config_promote', { project, from, to, message }),
 
-  /** One trace with its spans, logs, critical path and self times. */
-  traceDetail: (traceId: string) => call<TraceDetail>('trace_detail', { traceId }),
-  /** Services seen since a time, with their operations (for the search form). */
-  telemetryServices: (sinceUnixMs: number) => call<ServiceOperations[]>('telemetry_services', { sinceUnixMs }),
-  /** Calls between services since a time. */
-  serviceMap: (sinceUnixMs: number) => call<ServiceEdge[]>('service_map', { sinceUnixMs }),
   /** Two traces compared span by span. */
   tracesCompare: (before: string, after: string) => call<SpanComparison[]>('traces_compare', { before, after }),
   /** Traces slower than a percentile of their operation. */
   tracesSlow: (sinceUnixMs: number, percentile = 95) => call<SlowTrace[]>('traces_slow', { sinceUnixMs, percentile }),
-  /** Log records matching the form, newest first. */
-  logsSearch: (search: LogSearch) => call<LogRecord[]>('logs_search', { search }),
   /** Where this app receives OTLP. */
   telemetryReceivers: () => call<Receivers>('telemetry_receivers'),
   /** Sends simulated shop traffic to this app's own receiver. */
   telemetryDemo: (traces = 200) => call<DemoReport>('telemetry_demo', { traces }),
-  /** Receivers and the last hour's traces (the Overview's card). */
-  telemetrySummary: () => call<TelemetrySummary>('telemetry_summary'),
 };
 
 /** Error codes that mean "a passphrase would help". */

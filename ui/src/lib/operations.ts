@@ -4,18 +4,30 @@ import { call } from './ipc';
 import type { ApiToken } from './bindings/ApiToken';
 import type { AuditEntry } from './bindings/AuditEntry';
 import type { AuditFilter } from './bindings/AuditFilter';
+import type { CertDetail } from './bindings/CertDetail';
 import type { CertRecord } from './bindings/CertRecord';
+import type { CertSummary } from './bindings/CertSummary';
+import type { ConfigExplained } from './bindings/ConfigExplained';
+import type { ConfigSummary } from './bindings/ConfigSummary';
+import type { ConfigValidation } from './bindings/ConfigValidation';
 import type { ConfigVersion } from './bindings/ConfigVersion';
 import type { DeckStatus } from './bindings/DeckStatus';
+import type { DeliveriesInput } from './bindings/DeliveriesInput';
+import type { Delivery } from './bindings/Delivery';
+import type { DueInput } from './bindings/DueInput';
 import type { ImportReport } from './bindings/ImportReport';
 import type { InVault } from './bindings/InVault';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobQueued } from './bindings/JobQueued';
 import type { JobRun } from './bindings/JobRun';
 import type { JobRunsInput } from './bindings/JobRunsInput';
+import type { LogRecord } from './bindings/LogRecord';
+import type { LogSearch } from './bindings/LogSearch';
 import type { NamedJob } from './bindings/NamedJob';
 import type { Nothing } from './bindings/Nothing';
+import type { OneCert } from './bindings/OneCert';
 import type { OneSecret } from './bindings/OneSecret';
+import type { OneTrace } from './bindings/OneTrace';
 import type { ProjectEnv } from './bindings/ProjectEnv';
 import type { ProjectInfo } from './bindings/ProjectInfo';
 import type { Removed } from './bindings/Removed';
@@ -27,12 +39,17 @@ import type { SecretImportInput } from './bindings/SecretImportInput';
 import type { SecretInfo } from './bindings/SecretInfo';
 import type { SecretSetInput } from './bindings/SecretSetInput';
 import type { SecretStored } from './bindings/SecretStored';
+import type { ServiceEdge } from './bindings/ServiceEdge';
+import type { ServiceOperations } from './bindings/ServiceOperations';
+import type { TelemetrySummary } from './bindings/TelemetrySummary';
+import type { TraceDetail } from './bindings/TraceDetail';
 import type { TraceSearch } from './bindings/TraceSearch';
 import type { TraceSummary } from './bindings/TraceSummary';
 import type { VaultInfo } from './bindings/VaultInfo';
 import type { VerifyReport } from './bindings/VerifyReport';
 import type { VersionInfo } from './bindings/VersionInfo';
 import type { WebhookTarget } from './bindings/WebhookTarget';
+import type { Window } from './bindings/Window';
 
 /** A typed function for each operation of the catalogue. */
 export const operations = {
@@ -68,16 +85,40 @@ export const operations = {
   jobRuns: (input: JobRunsInput) => call<Array<JobRun>>('job_runs', { input }),
   /** `job.run_now`: Makes a job due now (the app or `opsdeck serve` runs it next); a job acting on a vault needs its operator role. Changes stored data (audited). */
   jobRunNow: (input: NamedJob) => call<JobQueued>('job_run_now', { input }),
+  /** `secret.due`: Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches. */
+  secretDue: (input: DueInput) => call<Array<SecretInfo>>('secret_due', { input }),
   /** `status`: Where this deck keeps its data, which store it uses and its version. */
   status: () => call<DeckStatus>('status', { input: {} }),
   /** `notify.targets`: The webhook targets signed events are sent to (names and URLs; never their secrets). */
   notifyTargets: () => call<Array<WebhookTarget>>('notify_targets', { input: {} }),
+  /** `notify.deliveries`: The latest webhook deliveries, newest first: event, target, status, attempts and the last error. */
+  notifyDeliveries: (input: DeliveriesInput) => call<Array<Delivery>>('notify_deliveries', { input }),
   /** `cert.list`: The certificate inventory: subjects, names, issuers, days left, chain status, where each lives, renewal. */
   certList: () => call<Array<CertRecord>>('cert_list', { input: {} }),
+  /** `cert.show`: One certificate in detail: its chain, where it lives, how it is renewed and deployed, and its history. */
+  certShow: (input: OneCert) => call<CertDetail>('cert_show', { input }),
+  /** `cert.summary`: Readiness of the certificates: how many there are, expiring soon, expired, with broken chains or failed renewals. */
+  certSummary: () => call<CertSummary>('cert_summary', { input: {} }),
   /** `config.projects`: Every config project with its environments, whether it has a schema, and which promotions need approval. */
   configProjects: () => call<Array<ProjectInfo>>('config_projects', { input: {} }),
   /** `config.history`: The versions of one environment's layers, newest first: who changed what, why, and how the service was signalled. */
   configHistory: (input: ProjectEnv) => call<Array<ConfigVersion>>('config_history', { input }),
+  /** `config.explain`: The effective config of one environment, every key with its value and provenance (which layer set it, and which it overrode); secret references are not resolved. */
+  configExplain: (input: ProjectEnv) => call<Array<ConfigExplained>>('config_explain', { input }),
+  /** `config.validate`: Checks one environment's effective config against the project's JSON Schema and lists every violation with its key. */
+  configValidate: (input: ProjectEnv) => call<ConfigValidation>('config_validate', { input }),
+  /** `config.summary`: Readiness of the configs: projects, environments, schema violations, pending promotion requests and link conflicts. */
+  configSummary: () => call<ConfigSummary>('config_summary', { input: {} }),
   /** `trace.search`: Finds received traces by service, operation, errors, duration, time and a span attribute; newest first. */
   traceSearch: (input: TraceSearch) => call<Array<TraceSummary>>('trace_search', { input }),
+  /** `trace.show`: One trace: every span with its attributes and self time, its logs, and the critical path that decided its duration. */
+  traceShow: (input: OneTrace) => call<TraceDetail>('trace_show', { input }),
+  /** `telemetry.services`: The services that sent spans in a time window, each with its operations. */
+  telemetryServices: (input: Window) => call<Array<ServiceOperations>>('telemetry_services', { input }),
+  /** `telemetry.service_map`: Which service calls which in a time window, with call counts, errors and latency per edge. */
+  telemetryServiceMap: (input: Window) => call<Array<ServiceEdge>>('telemetry_service_map', { input }),
+  /** `telemetry.summary`: Readiness of telemetry: where OTLP is received and the last hour's traces and error traces. */
+  telemetrySummary: () => call<TelemetrySummary>('telemetry_summary', { input: {} }),
+  /** `log.search`: Finds received log records by service, severity, text in the body, trace and time; newest first. */
+  logSearch: (input: LogSearch) => call<Array<LogRecord>>('log_search', { input }),
 };

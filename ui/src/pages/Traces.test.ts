@@ -89,8 +89,8 @@ function backend(traces: TraceSummary[], calls: string[] = []) {
       if (command === 'trace_search') return traces;
       if (command === 'telemetry_services') return [{ service: 'gateway', operations: ['POST /checkout'] }];
       if (command === 'telemetry_receivers') return { grpc: '127.0.0.1:4317', http: '127.0.0.1:4318' };
-      if (command === 'trace_detail') return detail;
-      if (command === 'logs_search') return [log];
+      if (command === 'trace_show') return detail;
+      if (command === 'log_search') return [log];
       if (command === 'telemetry_demo') return { endpoint: 'http://127.0.0.1:4318', traces: 200, spans: 900, logs: 300 };
       throw new Error(`unexpected ${command}`);
     },

@@ -13,10 +13,14 @@
 //! `role` and `effect` are what front ends show and gate on before calling
 //! (a viewer token never reaches an operation that needs an operator).
 
-pub mod areas;
 pub mod audit;
+pub mod certs;
+pub mod configs;
 pub mod jobs;
+pub mod notify;
 pub mod secret_changes;
+pub mod status;
+pub mod telemetry;
 pub mod tokens;
 pub mod vaults;
 
@@ -301,12 +305,24 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<jobs::JobList>(),
         entry::<jobs::JobRuns>(),
         entry::<jobs::JobRunNow>(),
-        entry::<areas::Status>(),
-        entry::<areas::NotifyTargets>(),
-        entry::<areas::CertList>(),
-        entry::<areas::ConfigProjects>(),
-        entry::<areas::ConfigHistory>(),
-        entry::<areas::TraceSearchOperation>(),
+        entry::<vaults::SecretsDue>(),
+        entry::<status::Status>(),
+        entry::<notify::NotifyTargets>(),
+        entry::<notify::NotifyDeliveries>(),
+        entry::<certs::CertList>(),
+        entry::<certs::CertShow>(),
+        entry::<certs::CertSummaryOperation>(),
+        entry::<configs::ConfigProjects>(),
+        entry::<configs::ConfigHistory>(),
+        entry::<configs::ConfigExplain>(),
+        entry::<configs::ConfigValidate>(),
+        entry::<configs::ConfigSummaryOperation>(),
+        entry::<telemetry::TraceSearchOperation>(),
+        entry::<telemetry::TraceShow>(),
+        entry::<telemetry::TelemetryServices>(),
+        entry::<telemetry::ServiceMap>(),
+        entry::<telemetry::TelemetrySummaryOperation>(),
+        entry::<telemetry::LogSearchOperation>(),
     ]
 }
 

@@ -158,3 +158,32 @@ impl Operation for SecretReveal {
         Ok(Revealed { version: value.version, value: value.value.to_string() })
     }
 }
+
+/// How far ahead to look.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct DueInput {
+    /// Secrets due for rotation or expiring within this many days (default 14).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub within_days: Option<i64>,
+}
+
+/// `secret.due`.
+pub struct SecretsDue;
+
+impl Operation for SecretsDue {
+    type Input = DueInput;
+    type Output = Vec<SecretInfo>;
+    const NAME: &'static str = "secret.due";
+    const SUMMARY: &'static str =
+        "Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/secrets/due";
+
+    async fn run(deck: &Deck, caller: &Caller, input: DueInput) -> Result<Vec<SecretInfo>, DeckError> {
+        deck.secrets_due(caller, input.within_days.unwrap_or(14).clamp(0, 3650)).await
+    }
+}

@@ -94,7 +94,7 @@ pub struct CertQuery {
 }
 
 /// A certificate with its history, for the detail view and `cert show`.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct CertDetail {
     /// The certificate.
     pub certificate: CertRecord,
@@ -138,7 +138,7 @@ pub struct RenewOutcome {
 }
 
 /// Certificates that need attention, for the Overview.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct CertSummary {
     /// How many certificates are known.
     #[ts(type = "number")]

@@ -1,15 +1,18 @@
-//! The app's side of the catalogue, generated: a Tauri command for every
-//! catalogue operation, its name in `build.rs`'s command list, its
-//! permission in a capability file, and a typed function in the UI.
+//! The desktop app's side of the catalogue, generated as code: a Tauri
+//! command for every operation (`src-tauri/src/commands/operations.rs`), its
+//! name in `build.rs`'s command list, its permission in a capability file,
+//! and a typed function in the UI (`ui/src/lib/operations.ts`).
 //!
 //! Adding an operation to the catalogue and running `make bindings` is all
 //! the app needs; a test fails while any generated file is stale. The files
-//! are committed so a reader (and the Tauri build) sees plain code.
+//! are committed so a reader (and the Tauri build) sees plain code. The
+//! generator lives here, not in the app, so it runs even while the app's
+//! generated code is stale and does not compile.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use opsdeck::catalogue::{catalogue, Effect, Entry};
+use crate::catalogue::{catalogue, Effect, Entry};
 
 /// The Tauri command of an operation: its name with `_` for `.`.
 pub fn command_name(entry: &Entry) -> String {
@@ -160,7 +163,7 @@ fn typescript(entries: &[Entry]) -> String {
 
 /// The repository's root.
 pub fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 #[cfg(test)]

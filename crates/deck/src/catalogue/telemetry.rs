@@ -1,0 +1,284 @@
+//! Telemetry received over OTLP: trace search, one trace with its critical
+//! path, the services and who calls whom, logs, and what needs attention.
+
+use opsdeck_telemetry::{LogQuery, LogRecord, ServiceEdge, ServiceOperations, TraceQuery, TraceSummary};
+use opsdeck_vault::Role;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use ts_rs::TS;
+
+use super::{Effect, Method, Nothing, Operation};
+use crate::telemetry::{TelemetrySummary, TraceDetail};
+use crate::{Caller, Deck, DeckError};
+
+/// Which traces to find (every condition must hold).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSearch {
+    /// A service with a span in the trace.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// An operation that is a span in the trace.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// Only traces with a span in error.
+    #[serde(default)]
+    pub errors_only: Option<bool>,
+    /// Only traces at least this long, in milliseconds.
+    #[serde(default)]
+    pub min_duration_ms: Option<f64>,
+    /// Only traces at most this long, in milliseconds.
+    #[serde(default)]
+    pub max_duration_ms: Option<f64>,
+    /// Only traces that started in the last this many minutes.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub since_minutes: Option<i64>,
+    /// Only traces that started at or after this time (Unix milliseconds).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub since_unix_ms: Option<i64>,
+    /// Only traces that started before this time (Unix nanoseconds): the
+    /// next page starts at the last trace's start.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub until_unix_nano: Option<i64>,
+    /// With `attribute_value`: a span attribute that must have that value.
+    #[serde(default)]
+    pub attribute_key: Option<String>,
+    /// The value `attribute_key` must have (as text, number or boolean).
+    #[serde(default)]
+    pub attribute_value: Option<String>,
+    /// The most traces (default 50, at most 1000).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub limit: Option<i64>,
+}
+
+/// A text field left blank is no condition.
+fn given(text: Option<String>) -> Option<String> {
+    text.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty())
+}
+
+/// `trace.search`.
+pub struct TraceSearchOperation;
+
+impl Operation for TraceSearchOperation {
+    type Input = TraceSearch;
+    type Output = Vec<TraceSummary>;
+    const NAME: &'static str = "trace.search";
+    const SUMMARY: &'static str = "Finds received traces by service, operation, errors, duration, time and a span attribute; newest first.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/traces";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: TraceSearch) -> Result<Vec<TraceSummary>, DeckError> {
+        let attribute = match (given(input.attribute_key), input.attribute_value) {
+            (Some(key), Some(value)) => Some((key, value.trim().to_owned())),
+            (None, None) => None,
+            (None, Some(value)) if value.trim().is_empty() => None,
+            (Some(key), None) => {
+                return Err(opsdeck_core::CoreError::InvalidInput(format!(
+                    "the attribute filter names `{key}` but no value: give the value it must have"
+                ))
+                .into())
+            }
+            (None, Some(_)) => {
+                return Err(opsdeck_core::CoreError::InvalidInput(
+                    "the attribute filter has a value but no attribute name: give both (like http.route and /cart)"
+                        .to_owned(),
+                )
+                .into())
+            }
+        };
+        let nanos = |ms: f64| (ms * 1e6) as i64;
+        let query = TraceQuery {
+            service: given(input.service),
+            operation: given(input.operation),
+            since_unix_nano: since_nanos(input.since_minutes, input.since_unix_ms, None),
+            until_unix_nano: input.until_unix_nano,
+            errors_only: input.errors_only.unwrap_or(false),
+            min_duration_nano: input.min_duration_ms.map(nanos),
+            max_duration_nano: input.max_duration_ms.map(nanos),
+            attribute,
+            limit: input.limit.unwrap_or(50).clamp(1, 1000),
+        };
+        deck.traces(&query).await
+    }
+}
+
+/// Unix nanoseconds of the later of `minutes` ago and `unix_ms`, or of
+/// `default_minutes` ago when neither is given.
+fn since_nanos(minutes: Option<i64>, unix_ms: Option<i64>, default_minutes: Option<i64>) -> Option<i64> {
+    let ago =
+        |minutes: i64| opsdeck_core::clock::now_unix_ms().saturating_sub(minutes.saturating_mul(60_000));
+    let since_ms = match (minutes.map(ago), unix_ms) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (None, None) => default_minutes.map(ago),
+        (a, b) => a.or(b),
+    };
+    since_ms.map(|ms| ms.saturating_mul(1_000_000))
+}
+
+/// One trace.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct OneTrace {
+    /// Its id (32 hex digits; a unique prefix is enough).
+    pub trace_id: String,
+}
+
+/// `trace.show`.
+pub struct TraceShow;
+
+impl Operation for TraceShow {
+    type Input = OneTrace;
+    type Output = TraceDetail;
+    const NAME: &'static str = "trace.show";
+    const SUMMARY: &'static str = "One trace: every span with its attributes and self time, its logs, and the critical path that decided its duration.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/traces/{trace_id}";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: OneTrace) -> Result<TraceDetail, DeckError> {
+        deck.trace(&input.trace_id).await
+    }
+}
+
+/// A time window ending now.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// The last this many minutes (default 60).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub since_minutes: Option<i64>,
+    /// Since this time (Unix milliseconds).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub since_unix_ms: Option<i64>,
+}
+
+impl Window {
+    fn since_nanos(&self) -> i64 {
+        since_nanos(self.since_minutes, self.since_unix_ms, Some(60)).unwrap_or_default()
+    }
+}
+
+/// `telemetry.services`.
+pub struct TelemetryServices;
+
+impl Operation for TelemetryServices {
+    type Input = Window;
+    type Output = Vec<ServiceOperations>;
+    const NAME: &'static str = "telemetry.services";
+    const SUMMARY: &'static str = "The services that sent spans in a time window, each with its operations.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/telemetry/services";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: Window) -> Result<Vec<ServiceOperations>, DeckError> {
+        deck.telemetry_services(input.since_nanos()).await
+    }
+}
+
+/// `telemetry.service_map`.
+pub struct ServiceMap;
+
+impl Operation for ServiceMap {
+    type Input = Window;
+    type Output = Vec<ServiceEdge>;
+    const NAME: &'static str = "telemetry.service_map";
+    const SUMMARY: &'static str =
+        "Which service calls which in a time window, with call counts, errors and latency per edge.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/telemetry/service-map";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: Window) -> Result<Vec<ServiceEdge>, DeckError> {
+        deck.service_map(input.since_nanos()).await
+    }
+}
+
+/// `telemetry.summary`.
+pub struct TelemetrySummaryOperation;
+
+impl Operation for TelemetrySummaryOperation {
+    type Input = Nothing;
+    type Output = TelemetrySummary;
+    const NAME: &'static str = "telemetry.summary";
+    const SUMMARY: &'static str =
+        "Readiness of telemetry: where OTLP is received and the last hour's traces and error traces.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/telemetry/summary";
+
+    async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<TelemetrySummary, DeckError> {
+        deck.telemetry_summary().await
+    }
+}
+
+/// Which log records to find (every condition must hold).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct LogSearch {
+    /// One service's records.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// At least this severe (OTLP numbers: 5 debug, 9 info, 13 warn, 17 error).
+    #[serde(default)]
+    pub min_severity: Option<i32>,
+    /// Text in the body (case-insensitive).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// One trace's records.
+    #[serde(default)]
+    pub trace_id: Option<String>,
+    /// At or after this time (Unix nanoseconds): a live tail asks for what
+    /// came after its newest line.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub since_unix_nano: Option<i64>,
+    /// Before this time (Unix nanoseconds): the next page starts at the last
+    /// record's time.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub until_unix_nano: Option<i64>,
+    /// The most records (default 100, at most 1000).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub limit: Option<i64>,
+}
+
+/// `log.search`.
+pub struct LogSearchOperation;
+
+impl Operation for LogSearchOperation {
+    type Input = LogSearch;
+    type Output = Vec<LogRecord>;
+    const NAME: &'static str = "log.search";
+    const SUMMARY: &'static str =
+        "Finds received log records by service, severity, text in the body, trace and time; newest first.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/logs";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: LogSearch) -> Result<Vec<LogRecord>, DeckError> {
+        let query = LogQuery {
+            service: given(input.service),
+            min_severity: input.min_severity,
+            text: given(input.text),
+            trace_id: given(input.trace_id),
+            since_unix_nano: input.since_unix_nano,
+            until_unix_nano: input.until_unix_nano,
+            limit: input.limit.unwrap_or(100).clamp(1, 1000),
+        };
+        deck.logs(&query).await
+    }
+}
