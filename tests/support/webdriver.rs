@@ -116,7 +116,23 @@ impl Session {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("`{css}` never showed `{expected}` within {DEFAULT_WAIT:?}; last text: {last:?}")
+        panic!(
+            "`{css}` never showed `{expected}` within {DEFAULT_WAIT:?}; last text: {last:?}; the page showed: {}",
+            self.page_text()
+        )
+    }
+
+    /// The page's visible text on one line (for failure messages: an error
+    /// panel elsewhere on the page usually says why).
+    fn page_text(&self) -> String {
+        let script = json!({ "script": "return document.body ? document.body.innerText : '';", "args": [] });
+        match self.call("POST", "/execute/sync", Some(script)) {
+            Ok(Value::String(text)) => {
+                let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                text.chars().take(1500).collect()
+            }
+            other => format!("(could not read it: {other:?})"),
+        }
     }
 
     /// Waits until an element matches `css`.
