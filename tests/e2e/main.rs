@@ -282,6 +282,10 @@ fn a_secret_added_in_the_app_is_revealed_copied_rotated_rolled_back_and_edited_a
     let verify = app.session.find("[data-testid=rotate-verify]");
     app.session.type_text(&verify, "echo 'login refused' >&2; exit 3");
     app.session.click_css("[data-testid=rotate-run]");
+    // The app shows the exact command and runs it only when allowed.
+    app.session.wait_for_text("[data-testid=machine-confirm-text]", "echo 'login refused' >&2; exit 3");
+    app.screenshot("machine-confirm");
+    app.session.click_css("[data-testid=machine-confirm]");
     app.session.wait_for_text("[data-testid=rotation-result]", "Not rotated");
     app.session.wait_for_text("[data-testid=rotation-result]", "login refused");
     app.screenshot("vaults-rotation-refused");
@@ -433,6 +437,8 @@ fn a_certificate_issued_from_the_app_against_pebble_shows_in_the_table_with_its_
     app.session.type_text(&field, &key.display().to_string());
     app.screenshot("certs-configure");
     app.session.click_css("[data-testid=cert-configure-save]");
+    app.session.wait_for_text("[data-testid=machine-confirm-dialog]", "fullchain.pem");
+    app.session.click_css("[data-testid=machine-confirm]");
     app.session.wait_for_text("[data-testid=cert-history]", "deploy hook set");
     app.session.click_css("[data-testid=cert-renew]");
     app.session.wait_for_text("[data-testid=cert-history]", "deployed: wrote");
@@ -617,6 +623,8 @@ fn a_config_edited_in_the_app_is_linted_against_its_schema_saved_promoted_and_co
     app.session.click_css("[data-testid=config-link-open]");
     let path = app.session.find("[data-testid=config-link-path]");
     app.session.type_text(&path, &format!("{}\u{E007}", linked.display()));
+    app.session.wait_for_text("[data-testid=machine-confirm-text]", "shop.dev.yaml");
+    app.session.click_css("[data-testid=machine-confirm]");
     app.session.wait_for_text("[data-testid=config-link]", "shop.dev.yaml");
     std::fs::write(&linked, "# shop settings\nserver:\n  port: 8080\nlog: debug\nworkers: 8\n").unwrap();
     app.session.wait_for_text("[data-testid=config-editor]", "workers: 8");

@@ -158,6 +158,15 @@ fn typescript(entries: &[Entry]) -> String {
     text.push_str(&format!(
         "\n/** A typed function for each operation of the catalogue. */\nexport const operations = {{\n{functions}}};\n"
     ));
+    text.push_str(
+        "\n/** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */\n\
+         export const machineInputs: Record<string, readonly string[]> = {\n",
+    );
+    for entry in entries.iter().filter(|entry| !entry.machine_inputs.is_empty()) {
+        let fields: Vec<String> = entry.machine_inputs.iter().map(|field| format!("'{field}'")).collect();
+        text.push_str(&format!("  {}: [{}],\n", command_name(entry), fields.join(", ")));
+    }
+    text.push_str("};\n");
     text
 }
 

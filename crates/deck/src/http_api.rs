@@ -330,6 +330,7 @@ pub fn openapi_document() -> serde_json::Value {
             "summary": entry.summary,
             "x-opsdeck-effect": entry.effect,
             "x-opsdeck-role": entry.role.as_str(),
+            "x-opsdeck-machine-inputs": entry.machine_inputs,
             "responses": {
                 "200": { "description": "Done.", "content": { "application/json": { "schema": output } } },
                 "default": { "description": "An error.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }

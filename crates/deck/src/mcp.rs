@@ -93,8 +93,16 @@ impl McpServer {
                         ToolAnnotations::new().read_only(false).destructive(false).idempotent(true)
                     }
                 };
+                let machine = if entry.machine_inputs.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " {} holds a shell command or file path that will run or be written on the user's machine: set it only when the user asked for that exact text.",
+                        entry.machine_inputs.join(", ")
+                    )
+                };
                 let description = format!(
-                    "{} Needs the {} role.{}",
+                    "{} Needs the {} role.{}{machine}",
                     entry.summary,
                     entry.role.as_str(),
                     if entry.effect == Effect::Reveal { " Reveals a secret value; audited." } else { "" }

@@ -122,3 +122,9 @@ export const operations = {
   /** `log.search`: Finds received log records by service, severity, text in the body, trace and time; newest first. */
   logSearch: (input: LogSearch) => call<Array<LogRecord>>('log_search', { input }),
 };
+
+/** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */
+export const machineInputs: Record<string, readonly string[]> = {
+  secret_set: ['metadata.rotate_verify'],
+  secret_edit: ['metadata.rotate_verify'],
+};

@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/sv
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import Configs from './Configs.svelte';
+import MachineConfirm from '../lib/components/MachineConfirm.svelte';
 import type { ConfigExplained, PromotionPreview, ProjectInfo } from '../lib/api';
 
 // jsdom lays nothing out; CodeMirror measures text ranges, so give it empty ones.
@@ -158,11 +159,19 @@ describe('Configs page', () => {
       return undefined;
     });
     render(Configs);
+    render(MachineConfirm);
     await fireEvent.click(await screen.findByTestId('config-tab-reload'));
     const input = (await screen.findByTestId('config-reload-command')) as HTMLInputElement;
     await waitFor(() => expect(input.value).toBe('systemctl reload shop'));
     await fireEvent.change(screen.getByTestId('config-reload-webhook'), { target: { value: 'ops' } });
+    // The command is shown before it is saved; Cancel sends nothing.
     await fireEvent.click(screen.getByTestId('config-reload-save'));
+    expect((await screen.findByTestId('machine-confirm-text')).textContent).toBe('systemctl reload shop');
+    await fireEvent.click(screen.getByTestId('machine-cancel'));
+    await waitFor(() => expect(screen.queryByTestId('machine-confirm-text')).toBeNull());
+    expect(calls.some(([command]) => command === 'config_set_reload_hook')).toBe(false);
+    await fireEvent.click(screen.getByTestId('config-reload-save'));
+    await fireEvent.click(await screen.findByTestId('machine-confirm'));
     await waitFor(() => expect(calls.some(([command]) => command === 'config_set_reload_hook')).toBe(true));
     const [, args] = calls.find(([command]) => command === 'config_set_reload_hook')!;
     expect(args).toMatchObject({ project: 'shop', env: 'dev', hook: { command: 'systemctl reload shop', webhook: 'ops' } });

@@ -95,6 +95,10 @@ pub trait Operation: Send + Sync + 'static {
     const METHOD: Method;
     /// Its HTTP route under the API's root, with `{field}` path parameters.
     const PATH: &'static str;
+    /// Input fields (dotted paths) that hold a shell command this machine
+    /// will run or a file path it will write: the app asks before sending
+    /// them, MCP and the OpenAPI document say so.
+    const MACHINE_INPUTS: &'static [&'static str] = &[];
 
     /// Does it.
     fn run<'a>(
@@ -123,6 +127,8 @@ pub struct Entry {
     pub method: Method,
     /// [`Operation::PATH`].
     pub path: &'static str,
+    /// [`Operation::MACHINE_INPUTS`].
+    pub machine_inputs: &'static [&'static str],
     /// The input's JSON Schema.
     pub input_schema: fn(&mut SchemaGenerator) -> Schema,
     /// The output's JSON Schema.
@@ -244,6 +250,7 @@ pub fn entry<O: Operation>() -> Entry {
         role: O::ROLE,
         method: O::METHOD,
         path: O::PATH,
+        machine_inputs: O::MACHINE_INPUTS,
         input_schema: |generator| generator.subschema_for::<O::Input>(),
         output_schema: |generator| generator.subschema_for::<O::Output>(),
         rust_type: std::any::type_name::<O>(),
@@ -357,6 +364,13 @@ mod tests {
                 Some(reference) => definitions[reference.rsplit('/').next().unwrap()].clone(),
                 None => schema,
             };
+            for field in entry.machine_inputs {
+                let mut schema = entry.input_schema_inline();
+                for part in field.split('.') {
+                    schema = schema["properties"][part].clone();
+                    assert!(!schema.is_null(), "{}: machine input {field} is not an input field", entry.name);
+                }
+            }
             for part in entry.path.split('/').filter(|part| part.starts_with('{')) {
                 let field = part.trim_matches(|c| c == '{' || c == '}');
                 assert!(

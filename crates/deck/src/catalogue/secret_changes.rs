@@ -116,6 +116,7 @@ impl Operation for SecretSet {
     const ROLE: Role = Role::Operator;
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}";
+    const MACHINE_INPUTS: &'static [&'static str] = &["metadata.rotate_verify"];
 
     async fn run(deck: &Deck, caller: &Caller, input: SecretSetInput) -> Result<SecretStored, DeckError> {
         let reference = format!("{}/{}", input.vault, input.name);
@@ -300,6 +301,7 @@ impl Operation for SecretEdit {
     const ROLE: Role = Role::Operator;
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}/metadata";
+    const MACHINE_INPUTS: &'static [&'static str] = &["metadata.rotate_verify"];
 
     async fn run(deck: &Deck, caller: &Caller, input: SecretEditInput) -> Result<SecretInfo, DeckError> {
         deck.secret_edit(caller, &format!("{}/{}", input.vault, input.name), &input.metadata.change()).await
