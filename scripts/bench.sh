@@ -26,7 +26,7 @@ if ! command -v lego >/dev/null; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends lego >/dev/null
 fi
 cargo bench -p opsdeck-tests --bench certs --locked
-cargo build --release -p opsdeck --locked --quiet
+cargo build --release -p opsdeck-cli --locked --quiet
 cargo bench -p opsdeck-tests --bench telemetry --locked
 cargo bench -p opsdeck-tests --bench contention --locked
 cargo bench -p opsdeck-tests --bench api --locked

@@ -33,7 +33,7 @@ const WINDOW: Duration = Duration::from_secs(20);
 
 fn binary() -> PathBuf {
     let binary = opsdeck_tests::workspace_root().join("target/release/opsdeck");
-    assert!(binary.is_file(), "build the release binary first: cargo build --release -p opsdeck");
+    assert!(binary.is_file(), "build the release binary first: cargo build --release -p opsdeck-cli");
     binary
 }
 

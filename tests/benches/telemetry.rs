@@ -237,7 +237,7 @@ async fn stored_spans(store: &opsdeck_core::Store) -> i64 {
 
 fn main() {
     let binary = opsdeck_tests::workspace_root().join("target/release/opsdeck");
-    assert!(binary.is_file(), "build the release binary first: cargo build --release -p opsdeck");
+    assert!(binary.is_file(), "build the release binary first: cargo build --release -p opsdeck-cli");
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");

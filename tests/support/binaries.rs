@@ -37,7 +37,7 @@ pub fn build_binary(package: &str, binary: &str) -> PathBuf {
 /// The freshly built `opsdeck` command line.
 pub fn opsdeck_binary() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| build_binary("opsdeck", "opsdeck")).clone()
+    PATH.get_or_init(|| build_binary("opsdeck-cli", "opsdeck")).clone()
 }
 
 /// A `Command` for the `opsdeck` binary with a clean OpsDeck environment.

@@ -1,4 +1,11 @@
-//! Argument parsing, output and exit codes of the `opsdeck` command line.
+//! The `opsdeck` command line: a thin adapter over [`opsdeck::Deck`] and its
+//! catalogue of operations, in its own crate so the library the app links
+//! carries no argument parser.
+//!
+//! Parsing lives here, one module per command group next to it; `call.rs`
+//! reaches every catalogue operation by name. Exit codes follow the CLI
+//! contract: 0 success, 1 findings or a failed verification, 2 a usage or
+//! input error (with a message naming what was wrong).
 
 mod api;
 mod audit;
@@ -119,7 +126,7 @@ impl Output {
 }
 
 /// Parses the arguments, runs the command and returns the process exit code.
-pub(crate) fn main() -> ExitCode {
+fn main() -> ExitCode {
     opsdeck_core::child_process::refuse_inspection();
     let cli = Cli::parse();
     let output = if cli.json { Output::Json } else { Output::Text };
