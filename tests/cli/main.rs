@@ -119,3 +119,23 @@ fn an_unknown_command_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("frobnicate"));
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_arguments_and_open_no_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("never-made");
+    let env = [("OPSDECK_DATA_DIR", data_dir.to_str().unwrap())];
+    let bash = run(&["completions", "bash"], &env);
+    assert!(bash.status.success(), "{}", String::from_utf8_lossy(&bash.stderr));
+    let script = String::from_utf8_lossy(&bash.stdout);
+    assert!(script.contains("_opsdeck()") && script.contains("rotate-verify"), "{script}");
+    let man = run(&["man"], &env);
+    assert!(man.status.success(), "{}", String::from_utf8_lossy(&man.stderr));
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(page.contains(".TH opsdeck 1"), "{}", &page[..200.min(page.len())]);
+    assert!(page.contains(".SH \"OPSDECK SECRET SET\""), "every subcommand has its section");
+    assert!(page.contains("\\-\\-value\\-stdin"), "with its options");
+    let unknown = run(&["completions", "tcsh"], &env);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(!data_dir.exists(), "neither opened the data dir");
+}

@@ -64,7 +64,7 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
                         text,
                         "{:>6}  {}  {:<18} {:<22} {:<8} {}",
                         entry.seq,
-                        format_time(entry.at_unix_ms),
+                        crate::time::second(entry.at_unix_ms),
                         entry.actor,
                         entry.action,
                         entry.outcome,
@@ -150,38 +150,4 @@ fn read_checkpoint(path: &std::path::Path) -> Result<opsdeck::Checkpoint, DeckEr
             "is not a checkpoint ({error}); give the output of `opsdeck audit checkpoint` or an `audit.checkpoint` delivery's body"
         ))
     })
-}
-
-/// `2026-11-23 14:02:11Z` (UTC; the app shows local times).
-fn format_time(unix_ms: i64) -> String {
-    let seconds = unix_ms.div_euclid(1000);
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_time;
-
-    #[test]
-    fn times_are_printed_in_utc() {
-        assert_eq!(format_time(0), "1970-01-01 00:00:00Z");
-        assert_eq!(format_time(1_795_395_130_214), "2026-11-23 00:52:10Z");
-        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00:00Z");
-    }
 }

@@ -220,21 +220,6 @@ fn list_row(cert: &CertRecord) -> ListRow<'_> {
     }
 }
 
-fn day(unix_ms: i64) -> String {
-    if unix_ms == 0 {
-        return "—".to_owned();
-    }
-    chrono::DateTime::from_timestamp_millis(unix_ms)
-        .map(|time| time.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
-fn minute(unix_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(unix_ms)
-        .map(|time| time.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
-}
-
 fn summary_line(cert: &CertRecord) -> String {
     let names = if cert.sans.is_empty() { cert.subject.clone() } else { cert.sans.join(", ") };
     format!(
@@ -242,7 +227,7 @@ fn summary_line(cert: &CertRecord) -> String {
         cert.id,
         cert.state,
         if cert.not_after == 0 { "—".to_owned() } else { format!("{}d", cert.days_left) },
-        day(cert.not_after),
+        crate::time::day(cert.not_after),
         names,
         cert.source,
         cert.chain_status
@@ -356,7 +341,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                 let mut text = format!("issued {}\n", cert.id);
                 text.push_str(&summary_line(cert));
                 if let Some(at) = cert.next_renewal_at {
-                    let _ = writeln!(text, "    next renewal {}", minute(at));
+                    let _ = writeln!(text, "    next renewal {}", crate::time::minute(at));
                 }
                 text
             });
@@ -388,7 +373,12 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                 let _ = writeln!(text, "issuer       {}", cert.issuer);
                 let _ = writeln!(text, "serial       {}", cert.serial);
                 let _ = writeln!(text, "key          {}", cert.key_type);
-                let _ = writeln!(text, "valid        {} – {}", day(cert.not_before), day(cert.not_after));
+                let _ = writeln!(
+                    text,
+                    "valid        {} – {}",
+                    crate::time::day(cert.not_before),
+                    crate::time::day(cert.not_after)
+                );
                 let _ = writeln!(text, "fingerprint  {}", cert.fingerprint);
                 let _ = writeln!(text, "chain        {} {}", cert.chain_status, cert.chain_reason);
                 for (depth, link) in detail.chain.iter().enumerate() {
@@ -406,7 +396,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                     let _ = writeln!(text, "key          {}/{}", managed.vault, managed.key_secret);
                 }
                 if let Some(at) = cert.next_renewal_at {
-                    let _ = writeln!(text, "next renewal {}", minute(at));
+                    let _ = writeln!(text, "next renewal {}", crate::time::minute(at));
                 }
                 if let Some(error) = &cert.last_error {
                     let _ = writeln!(text, "last error   {error}");
@@ -416,7 +406,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                     let _ = writeln!(
                         text,
                         "  {}  {:<9} {}  ({})",
-                        minute(event.at),
+                        crate::time::minute(event.at),
                         event.state,
                         event.message,
                         event.actor
@@ -461,7 +451,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             };
             let cert = deck.cert_configure(&caller, &id, deploy, renew_remaining).await?;
             output.print(&cert, |cert| {
-                let next = cert.next_renewal_at.map(minute).unwrap_or_else(|| "—".to_owned());
+                let next = cert.next_renewal_at.map(crate::time::minute).unwrap_or_else(|| "—".to_owned());
                 format!("{} updated; next renewal {next}\n", cert.id)
             });
         }

@@ -318,12 +318,6 @@ fn changes_text(changes: &[opsdeck::ConfigChange], when_none: &str) -> String {
     })
 }
 
-fn minute(unix_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(unix_ms)
-        .map(|time| time.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
-}
-
 pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> Result<ExitCode, DeckError> {
     let caller = super::cli_caller()?;
     match command {
@@ -512,7 +506,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                             text,
                             "  conflict since {}: the file holds an edit OpsDeck has not stored; stored version {} waits.\n  \
                              `opsdeck config resolve {} {} --layer {} --take-file` stores the file's text, `--keep-stored` writes the stored version (the file is copied beside it first)",
-                            minute(since),
+                            crate::time::minute(since),
                             link.conflict_version.map_or_else(|| "?".to_owned(), |version| version.to_string()),
                             link.project,
                             link.env,
@@ -680,7 +674,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                         text,
                         "v{:<4} {}  {:<9} {}  {}  {}",
                         version.version,
-                        minute(version.created_at),
+                        crate::time::minute(version.created_at),
                         version.layer,
                         &version.content_hash[..12],
                         version.author,

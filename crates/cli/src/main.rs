@@ -12,12 +12,14 @@ mod audit;
 mod call;
 mod cert;
 mod config;
+mod generated_docs;
 mod inject;
 mod jobs;
 mod notify;
 mod secret;
 mod serve;
 mod status;
+mod time;
 mod traces;
 mod vault;
 
@@ -90,6 +92,14 @@ enum Command {
     Demo(traces::DemoArgs),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, elvish,
+    /// powershell), e.g. `opsdeck completions bash > /etc/bash_completion.d/opsdeck`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `opsdeck man > /usr/local/share/man/man1/opsdeck.1`.
+    Man,
     /// Run any operation of the catalogue by name, with its input as
     /// NAME=VALUE fields or --input JSON (`opsdeck call --list` lists them).
     Call(call::CallArgs),
@@ -130,6 +140,13 @@ fn main() -> ExitCode {
     opsdeck_core::child_process::refuse_inspection();
     let cli = Cli::parse();
     let output = if cli.json { Output::Json } else { Output::Text };
+    // These two describe the command line itself and never open a data dir.
+    let Cli { data_dir, json: _, passphrase_stdin, command } = cli;
+    let command = match command {
+        Command::Completions { shell } => return generated_docs::completions(shell),
+        Command::Man => return generated_docs::man_page(),
+        command => command,
+    };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
@@ -138,12 +155,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !matches!(cli.command, Command::Serve(_)) {
+    if !matches!(command, Command::Serve(_)) {
         // One-shot commands do one thing at a time: two connections are plenty.
         opsdeck_core::store::limit_connections(2);
     }
-    let mut options = DeckOptions { data_dir: cli.data_dir, ..DeckOptions::from_env() };
-    if cli.passphrase_stdin {
+    let mut options = DeckOptions { data_dir, ..DeckOptions::from_env() };
+    if passphrase_stdin {
         match read_passphrase_from_stdin() {
             Ok(passphrase) => options.keys.passphrase = Some(passphrase),
             Err(message) => {
@@ -155,7 +172,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         let deck = std::sync::Arc::new(Deck::open(options).await?);
         let _logs = opsdeck::init_logging(Some(deck.data_dir().path()));
-        let result = match cli.command {
+        let result = match command {
             Command::Status => status::run(&deck, output).await,
             Command::Audit(command) => audit::run(&deck, command, output).await,
             Command::Vault(command) => vault::run_vault(&deck, command, output).await,
@@ -173,6 +190,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(&deck, args).await,
             Command::Api(command) => api::run(&deck, command, output).await,
             Command::Call(args) => call::run(&deck, args, output).await,
+            // Answered above, before the deck opens.
+            Command::Completions { .. } | Command::Man => Ok(ExitCode::SUCCESS),
             Command::Mcp { allow_reveal } => {
                 let caller = opsdeck::Caller::local_user_or_assumed("mcp").map_err(DeckError::from);
                 match caller {

@@ -94,12 +94,6 @@ fn parse_time(text: &str) -> Result<i64, DeckError> {
     )))
 }
 
-/// A Unix-millisecond time as people read it (UTC).
-fn show_time(unix_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(unix_ms)
-        .map_or_else(|| unix_ms.to_string(), |time| time.format("%Y-%m-%d %H:%M UTC").to_string())
-}
-
 #[derive(Debug, Subcommand)]
 pub(crate) enum SecretCommand {
     /// Store a new version of a secret.
@@ -211,7 +205,7 @@ fn describe(secret: &SecretInfo) -> String {
         secret.name,
         secret.secret_type,
         secret.version,
-        show_time(secret.updated_at)
+        crate::time::minute(secret.updated_at)
     );
     if !secret.tags.is_empty() {
         let _ = writeln!(text, "  tags:      {}", secret.tags.join(", "));
@@ -220,13 +214,13 @@ fn describe(secret: &SecretInfo) -> String {
         let _ = writeln!(text, "  note:      {}", secret.note);
     }
     if let (Some(days), Some(due)) = (secret.rotate_every_days, secret.rotation_due_at) {
-        let _ = writeln!(text, "  rotation:  every {days} days, next due {}", show_time(due));
+        let _ = writeln!(text, "  rotation:  every {days} days, next due {}", crate::time::minute(due));
     }
     if let Some(verify) = &secret.rotate_verify {
         let _ = writeln!(text, "  verified:  by `{verify}`");
     }
     if let Some(expires) = secret.expires_at {
-        let _ = writeln!(text, "  expires:   {}", show_time(expires));
+        let _ = writeln!(text, "  expires:   {}", crate::time::minute(expires));
     }
     text
 }
@@ -313,9 +307,9 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
                 }
                 due.iter().fold(String::new(), |mut text, secret| {
                     let why = match (secret.rotation_due_at, secret.expires_at) {
-                        (Some(rotation), Some(expiry)) if expiry < rotation => format!("expires {}", show_time(expiry)),
-                        (Some(rotation), _) => format!("rotation due {}", show_time(rotation)),
-                        (None, Some(expiry)) => format!("expires {}", show_time(expiry)),
+                        (Some(rotation), Some(expiry)) if expiry < rotation => format!("expires {}", crate::time::minute(expiry)),
+                        (Some(rotation), _) => format!("rotation due {}", crate::time::minute(rotation)),
+                        (None, Some(expiry)) => format!("expires {}", crate::time::minute(expiry)),
                         (None, None) => String::new(),
                     };
                     let _ = writeln!(text, "{:<40} {why}", format!("{}/{}", secret.vault, secret.name));
@@ -333,7 +327,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
                         "v{:<5} by {:<20} at {}{marker}",
                         version.version,
                         version.created_by,
-                        show_time(version.created_at_unix_ms)
+                        crate::time::minute(version.created_at_unix_ms)
                     );
                     text
                 })
