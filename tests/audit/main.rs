@@ -370,5 +370,7 @@ fn audit_log_prints_entries_newest_first_as_text_and_json() {
     assert_eq!(json[0]["action"], "audit.verify");
     assert!(json[0]["actor"].as_str().unwrap().starts_with("cli:"));
     let text = String::from_utf8(run(&["audit", "log"]).stdout).unwrap();
-    assert!(text.lines().next().unwrap().trim_start().starts_with('2'), "{text}");
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("SEQ"), "a header row first: {text}");
+    assert!(lines.next().unwrap().starts_with('2'), "then the newest entry: {text}");
 }

@@ -1,7 +1,6 @@
 //! `opsdeck api token create|list|revoke`: bearer tokens of the local HTTP
 //! API (`opsdeck serve --api ADDR`).
 
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -73,19 +72,18 @@ pub(crate) async fn run(deck: &Deck, command: ApiCommand, output: Output) -> Res
                     return "No API tokens yet. Make one with `opsdeck api token create --name NAME --role viewer`.\n"
                         .to_owned();
                 }
-                tokens.iter().fold(String::new(), |mut text, token| {
-                    let state = if token.revoked_at_unix_ms.is_some() { "revoked" } else { "active" };
-                    let _ = writeln!(
-                        text,
-                        "{:<20} {:<9} {:<16} {:<8} {}",
-                        token.name,
-                        token.role,
-                        token.vault.as_deref().unwrap_or("every vault"),
-                        state,
-                        if token.reveal { "reveal" } else { "" }
-                    );
-                    text
-                })
+                crate::table::table(
+                    ["NAME", "ROLE", "VAULT", "STATE", "REVEAL"],
+                    tokens.iter().map(|token| {
+                        [
+                            token.name.clone(),
+                            token.role.clone(),
+                            token.vault.clone().unwrap_or_else(|| "every vault".to_owned()),
+                            if token.revoked_at_unix_ms.is_some() { "revoked" } else { "active" }.to_owned(),
+                            if token.reveal { "yes" } else { "no" }.to_owned(),
+                        ]
+                    }),
+                )
             });
         }
         ApiCommand::Token(TokenCommand::Revoke { name }) => {

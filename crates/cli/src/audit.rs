@@ -1,6 +1,5 @@
 //! `opsdeck audit log`, `verify`, `checkpoint` and `reanchor`.
 
-use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -58,20 +57,19 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
                 if entries.is_empty() {
                     return "No audit entries yet.\n".to_owned();
                 }
-                let mut text = String::new();
-                for entry in entries {
-                    let _ = writeln!(
-                        text,
-                        "{:>6}  {}  {:<18} {:<22} {:<8} {}",
-                        entry.seq,
-                        crate::time::second(entry.at_unix_ms),
-                        entry.actor,
-                        entry.action,
-                        entry.outcome,
-                        entry.target
-                    );
-                }
-                text
+                crate::table::table(
+                    ["SEQ", "AT", "ACTOR", "ACTION", "OUTCOME", "TARGET"],
+                    entries.iter().map(|entry| {
+                        [
+                            entry.seq.to_string(),
+                            crate::time::second(entry.at_unix_ms),
+                            entry.actor.clone(),
+                            entry.action.clone(),
+                            entry.outcome.to_string(),
+                            entry.target.clone(),
+                        ]
+                    }),
+                )
             });
             Ok(ExitCode::SUCCESS)
         }

@@ -40,11 +40,12 @@ pub(crate) async fn run(deck: &Deck, args: CallArgs, output: Output) -> Result<E
     if args.list {
         let listed: Vec<Listed> = entries.iter().map(listed).collect();
         output.print(&listed, |listed| {
-            let width = listed.iter().map(|entry| entry.name.len()).max().unwrap_or(0);
-            listed
-                .iter()
-                .map(|entry| format!("{:width$}  {:8}  {}\n", entry.name, entry.role, entry.summary))
-                .collect()
+            crate::table::table(
+                ["OPERATION", "ROLE", "WHAT IT DOES"],
+                listed
+                    .iter()
+                    .map(|entry| [entry.name.to_owned(), entry.role.clone(), entry.summary.to_owned()]),
+            )
         });
         return Ok(ExitCode::SUCCESS);
     }

@@ -360,7 +360,20 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                             with `opsdeck cert probe HOST:PORT`, or issue one with `opsdeck cert issue`.\n"
                         .to_owned();
                 }
-                certs.iter().map(summary_line).collect()
+                crate::table::table(
+                    ["ID", "STATE", "LEFT", "EXPIRES", "NAMES", "SOURCE", "CHAIN"],
+                    certs.iter().map(|cert| {
+                        [
+                            cert.id.clone(),
+                            cert.state.clone(),
+                            if cert.not_after == 0 { "—".to_owned() } else { format!("{}d", cert.days_left) },
+                            crate::time::day(cert.not_after),
+                            if cert.sans.is_empty() { cert.subject.clone() } else { cert.sans.join(", ") },
+                            cert.source.clone(),
+                            cert.chain_status.clone(),
+                        ]
+                    }),
+                )
             });
         }
         CertCommand::Show { id } => {

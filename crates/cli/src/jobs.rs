@@ -93,25 +93,22 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
                 if jobs.is_empty() {
                     return "No jobs yet. `opsdeck serve` (or the app) adds the built-in ones; `opsdeck jobs add` adds yours.\n".to_owned();
                 }
-                let mut text = String::new();
-                for job in jobs {
-                    let state = if job.completed_at_unix_ms.is_some() {
-                        "done"
-                    } else if job.paused {
-                        "paused"
-                    } else if job.running_on.is_some() {
-                        "running"
-                    } else {
-                        "scheduled"
-                    };
-                    let last = job.last_run.as_ref().map_or("never run", |run| run.outcome.as_str());
-                    let _ = writeln!(
-                        text,
-                        "{:<24} {:<14} {:<20} {:<10} last: {}",
-                        job.name, job.kind, job.schedule, state, last
-                    );
-                }
-                text
+                crate::table::table(
+                    ["NAME", "KIND", "SCHEDULE", "STATE", "LAST RUN"],
+                    jobs.iter().map(|job| {
+                        let state = if job.completed_at_unix_ms.is_some() {
+                            "done"
+                        } else if job.paused {
+                            "paused"
+                        } else if job.running_on.is_some() {
+                            "running"
+                        } else {
+                            "scheduled"
+                        };
+                        let last = job.last_run.as_ref().map_or("never run", |run| run.outcome.as_str());
+                        [job.name.clone(), job.kind.clone(), job.schedule.clone(), state.to_owned(), last.to_owned()]
+                    }),
+                )
             });
         }
         JobsCommand::Runs { name, limit } => {

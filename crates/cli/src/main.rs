@@ -19,6 +19,7 @@ mod notify;
 mod secret;
 mod serve;
 mod status;
+mod table;
 mod time;
 mod traces;
 mod vault;

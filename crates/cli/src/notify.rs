@@ -1,6 +1,5 @@
 //! `opsdeck notify …`: signed webhook targets and deliveries.
 
-use std::fmt::Write as _;
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -72,10 +71,10 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
                 if targets.is_empty() {
                     return "No notification targets yet. Add one with `opsdeck notify add NAME --url URL`.\n".to_owned();
                 }
-                targets.iter().fold(String::new(), |mut text, target| {
-                    let _ = writeln!(text, "{:<20} {}", target.name, target.url);
-                    text
-                })
+                crate::table::table(
+                    ["NAME", "URL"],
+                    targets.iter().map(|target| [target.name.clone(), target.url.clone()]),
+                )
             });
         }
         NotifyCommand::Test { name } => {
@@ -96,19 +95,22 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
         NotifyCommand::Deliveries { target, limit } => {
             let deliveries = deck.notify_deliveries(target.as_deref(), limit).await?;
             output.print(&deliveries, |deliveries| {
-                deliveries.iter().fold(String::new(), |mut text, delivery| {
-                    let _ = writeln!(
-                        text,
-                        "{} {:<16} {:<10} {:<10} attempts {} {}",
-                        delivery.id,
-                        delivery.target,
-                        delivery.event,
-                        delivery.status,
-                        delivery.attempts,
-                        delivery.last_error
-                    );
-                    text
-                })
+                if deliveries.is_empty() {
+                    return "No deliveries yet. Send a test with `opsdeck notify test NAME`.\n".to_owned();
+                }
+                crate::table::table(
+                    ["ID", "TARGET", "EVENT", "STATUS", "ATTEMPTS", "LAST ERROR"],
+                    deliveries.iter().map(|delivery| {
+                        [
+                            delivery.id.clone(),
+                            delivery.target.clone(),
+                            delivery.event.clone(),
+                            delivery.status.clone(),
+                            delivery.attempts.to_string(),
+                            delivery.last_error.clone(),
+                        ]
+                    }),
+                )
             });
         }
     }

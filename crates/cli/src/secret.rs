@@ -284,11 +284,17 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
                 if secrets.is_empty() {
                     return "No secrets yet. Add one with `opsdeck secret set VAULT/NAME --type TYPE --value-stdin`.\n".to_owned();
                 }
-                secrets.iter().fold(String::new(), |mut text, secret| {
-                    let tags = if secret.tags.is_empty() { String::new() } else { format!("  [{}]", secret.tags.join(", ")) };
-                    let _ = writeln!(text, "{:<40} {:<18} v{}{tags}", format!("{}/{}", secret.vault, secret.name), secret.secret_type, secret.version);
-                    text
-                })
+                crate::table::table(
+                    ["SECRET", "TYPE", "VERSION", "TAGS"],
+                    secrets.iter().map(|secret| {
+                        [
+                            format!("{}/{}", secret.vault, secret.name),
+                            secret.secret_type.clone(),
+                            format!("v{}", secret.version),
+                            secret.tags.join(", "),
+                        ]
+                    }),
+                )
             });
         }
         SecretCommand::Show { reference } => {
@@ -305,16 +311,18 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
                 if due.is_empty() {
                     return "Nothing is due. Set a policy with `opsdeck secret edit VAULT/NAME --rotate-every 90`.\n".to_owned();
                 }
-                due.iter().fold(String::new(), |mut text, secret| {
-                    let why = match (secret.rotation_due_at, secret.expires_at) {
-                        (Some(rotation), Some(expiry)) if expiry < rotation => format!("expires {}", crate::time::minute(expiry)),
-                        (Some(rotation), _) => format!("rotation due {}", crate::time::minute(rotation)),
-                        (None, Some(expiry)) => format!("expires {}", crate::time::minute(expiry)),
-                        (None, None) => String::new(),
-                    };
-                    let _ = writeln!(text, "{:<40} {why}", format!("{}/{}", secret.vault, secret.name));
-                    text
-                })
+                crate::table::table(
+                    ["SECRET", "DUE"],
+                    due.iter().map(|secret| {
+                        let why = match (secret.rotation_due_at, secret.expires_at) {
+                            (Some(rotation), Some(expiry)) if expiry < rotation => format!("expires {}", crate::time::minute(expiry)),
+                            (Some(rotation), _) => format!("rotation due {}", crate::time::minute(rotation)),
+                            (None, Some(expiry)) => format!("expires {}", crate::time::minute(expiry)),
+                            (None, None) => String::new(),
+                        };
+                        [format!("{}/{}", secret.vault, secret.name), why]
+                    }),
+                )
             });
         }
         SecretCommand::History { reference } => {

@@ -1,7 +1,6 @@
 //! `opsdeck vault …`: make and list vaults; members and their roles; key
 //! slots and the passphrase; export bundles and their import.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -160,16 +159,12 @@ pub(crate) async fn run_vault(
                 if vaults.is_empty() {
                     return "No vaults yet. Make one with `opsdeck vault init NAME`.\n".to_owned();
                 }
-                vaults.iter().fold(String::new(), |mut text, vault| {
-                    let _ = writeln!(
-                        text,
-                        "{:<20} {:>4} secrets   slots: {}",
-                        vault.name,
-                        vault.secrets,
-                        vault.slots.join(", ")
-                    );
-                    text
-                })
+                crate::table::table(
+                    ["VAULT", "SECRETS", "KEY SLOTS"],
+                    vaults
+                        .iter()
+                        .map(|vault| [vault.name.clone(), vault.secrets.to_string(), vault.slots.join(", ")]),
+                )
             });
         }
         VaultCommand::Member(MemberCommand::List { vault }) => {
@@ -178,10 +173,10 @@ pub(crate) async fn run_vault(
                 if members.is_empty() {
                     return format!("Vault `{vault}` has no members, so every local user is its admin. Add one with `opsdeck vault member set {vault} USER admin`.\n");
                 }
-                members.iter().fold(String::new(), |mut text, member| {
-                    let _ = writeln!(text, "{:<24} {}", member.member, member.role.as_str());
-                    text
-                })
+                crate::table::table(
+                    ["MEMBER", "ROLE"],
+                    members.iter().map(|member| [member.member.clone(), member.role.as_str().to_owned()]),
+                )
             });
         }
         VaultCommand::Member(MemberCommand::Set { vault, user, role }) => {
@@ -200,10 +195,10 @@ pub(crate) async fn run_vault(
         VaultCommand::Slots { vault } => {
             let slots = deck.vault_slots(&caller, &vault).await?;
             output.print(&slots, |slots| {
-                slots.iter().fold(String::new(), |mut text, slot| {
-                    let _ = writeln!(text, "{:<32} {}", slot.id, slot.kind);
-                    text
-                })
+                crate::table::table(
+                    ["SLOT", "KIND"],
+                    slots.iter().map(|slot| [slot.id.clone(), slot.kind.clone()]),
+                )
             });
         }
         VaultCommand::Slot(SlotCommand::Add { vault, keychain, passphrase: _, new_passphrase_stdin }) => {
