@@ -266,7 +266,9 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                         .to_owned(),
                 ));
             }
+            let shown = crate::progress::Progress::start(&format!("probing {} endpoints", endpoints.len()));
             let results = deck.cert_probe_many(&caller, &endpoints, ca_bundle.as_deref(), 16).await?;
+            drop(shown);
             let failed = results.iter().any(Result::is_err);
             let rows: Vec<serde_json::Value> = endpoints
                 .iter()
@@ -335,8 +337,10 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                 renew_remaining: Some(args.renew_remaining),
                 deploy: Some(args.deploy.hook()),
             };
-            let progress = |step: &str| eprintln!("… {step}");
+            let shown = crate::progress::Progress::start(&format!("issuing {}", options.domains.join(", ")));
+            let progress = |step: &str| shown.step(step);
             let cert = deck.cert_issue(&caller, &options, &progress).await?;
+            drop(shown);
             output.print(&cert, |cert| {
                 let mut text = format!("issued {}\n", cert.id);
                 text.push_str(&summary_line(cert));
@@ -429,8 +433,10 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             });
         }
         CertCommand::Renew { id: Some(id), .. } => {
-            let progress = |step: &str| eprintln!("… {step}");
+            let shown = crate::progress::Progress::start(&format!("renewing {id}"));
+            let progress = |step: &str| shown.step(step);
             let cert = deck.cert_renew(&caller, &id, &progress).await?;
+            drop(shown);
             output.print(&cert, |cert| format!("renewed {}", summary_line(cert)));
         }
         CertCommand::Renew { id: None, .. } => {

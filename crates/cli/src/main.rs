@@ -16,6 +16,7 @@ mod generated_docs;
 mod inject;
 mod jobs;
 mod notify;
+mod progress;
 mod secret;
 mod serve;
 mod status;

@@ -409,6 +409,7 @@ pub(crate) struct DemoArgs {
 }
 
 pub(crate) async fn demo(deck: &Deck, args: DemoArgs, output: Output) -> Result<ExitCode, DeckError> {
+    let shown = crate::progress::Progress::start(&format!("sending demo traffic to {}", args.endpoint));
     let report = match args.duration {
         None => deck.demo(&args.endpoint, args.traces.unwrap_or(200)).await?,
         Some(seconds) => {
@@ -423,12 +424,14 @@ pub(crate) async fn demo(deck: &Deck, args: DemoArgs, output: Output) -> Result<
                 total.spans += sent.spans;
                 total.logs += sent.logs;
                 second += 1;
+                shown.step(&format!("sent {} traces, {second} of {seconds} s", total.traces));
                 let next = started + std::time::Duration::from_secs(second);
                 tokio::time::sleep_until(next.into()).await;
             }
             total
         }
     };
+    drop(shown);
     output.print(&report, |report| {
         format!(
             "sent {} traces ({} spans, {} log records) of a simulated shop to {}; `opsdeck traces list` shows them\n",
