@@ -4,18 +4,10 @@
 
 /// The app's own `#[tauri::command]`s; keep in step with `commands::own_handler`.
 const COMMANDS: &[&str] = &[
-    "job_set_paused",
-    "connections_list",
-    "notify_test",
     "notify_add",
-    "vault_init",
     "unlock",
-    "vault_access",
-    "vault_member_set",
-    "vault_member_remove",
     "vault_change_passphrase",
     "secret_copy",
-    "secret_rotate",
     "cert_import_paths",
     "cert_import_file",
     "cert_probe",

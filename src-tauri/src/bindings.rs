@@ -37,7 +37,6 @@ pub fn generate() -> Vec<(String, String)> {
     add("Role", opsdeck::Role::export_to_string(&config));
     add("MemberInfo", opsdeck::MemberInfo::export_to_string(&config));
     add("SlotInfo", opsdeck::SlotInfo::export_to_string(&config));
-    add("VaultAccess", crate::commands::vaults::VaultAccess::export_to_string(&config));
     add("RotationReport", opsdeck::RotationReport::export_to_string(&config));
     add("ImportReport", opsdeck::ImportReport::export_to_string(&config));
     add("CertRecord", opsdeck::CertRecord::export_to_string(&config));

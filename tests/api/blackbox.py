@@ -165,6 +165,39 @@ assert answer == {"removed": "prod/A"}, answer
 status, entries, _ = call("GET", "/v1/audit?action=secret.set&limit=10", token=viewer)
 assert sum(entry["actor"] == "api:operator" and entry["outcome"] == "ok" for entry in entries) == 2, entries
 
+# People and rotation: only an admin token changes members; a rotation whose
+# check refuses keeps the old value; pausing a job takes an admin token.
+status, answer, _ = call("POST", "/v1/vaults/prod/members", token=operator, body={"member": "ana", "role": "viewer"})
+expect(status, answer, 403, "member set as operator")
+status, member, _ = call("POST", "/v1/vaults/prod/members", token=admin, body={"member": "ana", "role": "viewer"})
+expect(status, member, 200, "member set as admin")
+assert member["member"] == "ana" and member["role"] == "viewer", member
+status, access, _ = call("GET", "/v1/vaults/prod/access", token=admin)
+expect(status, access, 200, "vault access")
+assert "ana" in [entry["member"] for entry in access["members"]], access
+status, answer, _ = call("POST", "/v1/vaults/prod/members", token=admin, body={"member": "ana", "role": "owner"})
+expect(status, answer, 422, "an unknown role")
+status, answer, _ = call("DELETE", "/v1/vaults/prod/members/ana", token=admin)
+expect(status, answer, 200, "member remove")
+assert answer == {"vault": "prod", "removed": "ana"}, answer
+status, answer, _ = call("POST", secret + "/rotate", token=admin, body={"verify": "exit 3"})
+expect(status, answer, 403, "a check that would see the new value, without the reveal grant")
+assert "reveal" in answer["error"]["message"], answer
+status, report, _ = call("POST", secret + "/rotate", token=reveal, body={})
+expect(status, report, 200, "rotate")
+assert report["rotated"] is True and report["version"] == 4, report
+status, revealed, _ = call("POST", secret + "/reveal", token=reveal, body={})
+assert revealed["version"] == 4 and revealed["value"] != "k-1", revealed
+status, answer, _ = call("POST", "/v1/jobs/audit-verify/paused", token=operator, body={"paused": True})
+expect(status, answer, 403, "pause a job as a vault-limited operator")
+status, answer, _ = call("POST", "/v1/jobs/audit-verify/paused", token=admin, body={"paused": True})
+expect(status, answer, 200, "pause a job")
+assert answer == {"name": "audit-verify", "paused": True}, answer
+status, jobs, _ = call("GET", "/v1/jobs", token=viewer)
+assert [job["paused"] for job in jobs if job["name"] == "audit-verify"] == [True], jobs
+status, answer, _ = call("GET", "/v1/connections", token=viewer)
+expect(status, answer, 200, "connections")
+
 # Every route of the document answers (path parameters filled with prod/db).
 for path, item in document["paths"].items():
     values = {"vault": "prod", "name": "db", "project": "shop", "env": "dev"}

@@ -162,7 +162,7 @@ pub enum HttpError {
 }
 
 /// A breaker's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakerState {
     /// Calls go through.
@@ -174,7 +174,7 @@ pub enum BreakerState {
 }
 
 /// One recent outbound call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct CallOutcome {
     /// When it ended.
     #[ts(type = "number")]
@@ -191,7 +191,7 @@ pub struct CallOutcome {
 }
 
 /// What the Connections panel shows for one endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct EndpointHealth {
     /// scheme://host:port
     pub endpoint: String,

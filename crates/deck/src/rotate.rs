@@ -27,7 +27,7 @@ pub(crate) fn rotation_job_name(reference: &str) -> String {
 }
 
 /// How a rotation ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct RotationReport {
     /// The vault.
     pub vault: String,

@@ -9,7 +9,19 @@ use ts_rs::TS;
 use crate::{VaultError, Vaults};
 
 /// A member's role in one vault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    TS,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Sees metadata and history; cannot reveal or change values.
@@ -44,7 +56,7 @@ impl Role {
 }
 
 /// One member of a vault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct MemberInfo {
     /// The user name (as the OS reports it).
     pub member: String,

@@ -15,7 +15,7 @@ use crate::vaults::random_id;
 use crate::{VaultError, Vaults};
 
 /// One key slot (no key material).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct SlotInfo {
     /// The slot's id, for `vault slot rm`.
     pub id: String,

@@ -1,23 +1,11 @@
 //! Commands of the Connections page: outbound endpoints and webhook targets.
 
-use opsdeck::{Caller, Delivery, EndpointHealth};
+use opsdeck::Caller;
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
 
 use crate::{AppState, CommandError};
-
-/// Outbound endpoints this app has called, with breaker state and recent outcomes.
-#[tauri::command]
-pub async fn connections_list(state: State<'_, AppState>) -> Result<Vec<EndpointHealth>, CommandError> {
-    Ok(state.deck()?.connections())
-}
-
-/// Sends a signed test event to a target now.
-#[tauri::command]
-pub async fn notify_test(state: State<'_, AppState>, name: String) -> Result<Delivery, CommandError> {
-    Ok(state.deck()?.notify_test(&Caller::local_user("app"), &name).await?)
-}
 
 /// A new target's generated signing secret, shown once.
 #[derive(Debug, Serialize, TS)]

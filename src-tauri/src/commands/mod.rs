@@ -4,7 +4,6 @@
 mod certs;
 pub(crate) mod configs;
 pub(crate) mod connections;
-mod jobs;
 pub(crate) mod operations;
 pub(crate) mod telemetry;
 pub(crate) mod vaults;
@@ -39,18 +38,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 
 fn own_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
-        jobs::job_set_paused,
-        connections::connections_list,
-        connections::notify_test,
         connections::notify_add,
-        vaults::vault_init,
         vaults::unlock,
-        vaults::vault_access,
-        vaults::vault_member_set,
-        vaults::vault_member_remove,
         vaults::vault_change_passphrase,
         vaults::secret_copy,
-        vaults::secret_rotate,
         certs::cert_import_paths,
         certs::cert_import_file,
         certs::cert_probe,

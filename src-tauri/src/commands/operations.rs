@@ -16,6 +16,10 @@ pub const NAMES: &[&str] = &include!("operation_names.in");
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         vault_list,
+        vault_create,
+        vault_access,
+        vault_member_set,
+        vault_member_remove,
         secret_list,
         secret_show,
         secret_versions,
@@ -25,16 +29,20 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         secret_import,
         secret_rollback,
         secret_remove,
+        secret_rotate,
         audit_log,
         audit_verify,
         api_token_list,
         job_list,
         job_runs,
         job_run_now,
+        job_set_paused,
         secret_due,
         status,
         notify_targets,
         notify_deliveries,
+        notify_test,
+        connection_list,
         cert_list,
         cert_show,
         cert_summary,
@@ -59,6 +67,42 @@ pub async fn vault_list(
     input: <opsdeck::catalogue::vaults::VaultList as Operation>::Input,
 ) -> Result<<opsdeck::catalogue::vaults::VaultList as Operation>::Output, CommandError> {
     run_operation::<opsdeck::catalogue::vaults::VaultList>(&state, input).await
+}
+
+/// `vault.create`: Makes a vault with its own data key (in the OS keychain unless no_keychain); its maker becomes its admin.
+#[tauri::command]
+pub async fn vault_create(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::vault_access::VaultCreate as Operation>::Input,
+) -> Result<<opsdeck::catalogue::vault_access::VaultCreate as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::vault_access::VaultCreate>(&state, input).await
+}
+
+/// `vault.access`: The caller's role in a vault, and (for members) its members and key slots.
+#[tauri::command]
+pub async fn vault_access(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::vault_access::VaultAccessOperation as Operation>::Input,
+) -> Result<<opsdeck::catalogue::vault_access::VaultAccessOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::vault_access::VaultAccessOperation>(&state, input).await
+}
+
+/// `vault.member_set`: Gives a person a role in a vault (viewer, operator or admin); a vault keeps at least one admin.
+#[tauri::command]
+pub async fn vault_member_set(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::vault_access::VaultMemberSet as Operation>::Input,
+) -> Result<<opsdeck::catalogue::vault_access::VaultMemberSet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::vault_access::VaultMemberSet>(&state, input).await
+}
+
+/// `vault.member_remove`: Takes a person out of a vault (not its last admin).
+#[tauri::command]
+pub async fn vault_member_remove(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::vault_access::VaultMemberRemove as Operation>::Input,
+) -> Result<<opsdeck::catalogue::vault_access::VaultMemberRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::vault_access::VaultMemberRemove>(&state, input).await
 }
 
 /// `secret.list`: Metadata of every secret in a vault (name, type, version, tags, rotation and expiry); never values.
@@ -142,6 +186,15 @@ pub async fn secret_remove(
     run_operation::<opsdeck::catalogue::secret_changes::SecretRemove>(&state, input).await
 }
 
+/// `secret.rotate`: Rotates a secret now with its type's generator; with a verification command the new value is kept only if the command accepts it, otherwise the old one stays current.
+#[tauri::command]
+pub async fn secret_rotate(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::secret_changes::SecretRotate as Operation>::Input,
+) -> Result<<opsdeck::catalogue::secret_changes::SecretRotate as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::secret_changes::SecretRotate>(&state, input).await
+}
+
 /// `audit.log`: Recorded actions, newest first, filtered by actor, action prefix, target, time or paging.
 #[tauri::command]
 pub async fn audit_log(
@@ -196,6 +249,15 @@ pub async fn job_run_now(
     run_operation::<opsdeck::catalogue::jobs::JobRunNow>(&state, input).await
 }
 
+/// `job.set_paused`: Pauses a job (it stays listed and runs no more) or resumes it; a job acting on a vault needs its operator role.
+#[tauri::command]
+pub async fn job_set_paused(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::jobs::JobSetPaused as Operation>::Input,
+) -> Result<<opsdeck::catalogue::jobs::JobSetPaused as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::jobs::JobSetPaused>(&state, input).await
+}
+
 /// `secret.due`: Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches.
 #[tauri::command]
 pub async fn secret_due(
@@ -230,6 +292,24 @@ pub async fn notify_deliveries(
     input: <opsdeck::catalogue::notify::NotifyDeliveries as Operation>::Input,
 ) -> Result<<opsdeck::catalogue::notify::NotifyDeliveries as Operation>::Output, CommandError> {
     run_operation::<opsdeck::catalogue::notify::NotifyDeliveries>(&state, input).await
+}
+
+/// `notify.test`: Sends a signed test event to one webhook target now and returns the delivery: status, attempts, last error.
+#[tauri::command]
+pub async fn notify_test(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::notify::NotifyTest as Operation>::Input,
+) -> Result<<opsdeck::catalogue::notify::NotifyTest as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::notify::NotifyTest>(&state, input).await
+}
+
+/// `connection.list`: The outside endpoints this process has called (ACME, webhooks, OpenBao, …): circuit breaker state and recent outcomes.
+#[tauri::command]
+pub async fn connection_list(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::notify::ConnectionList as Operation>::Input,
+) -> Result<<opsdeck::catalogue::notify::ConnectionList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::notify::ConnectionList>(&state, input).await
 }
 
 /// `cert.list`: The certificate inventory: subjects, names, issuers, days left, chain status, where each lives, renewal.

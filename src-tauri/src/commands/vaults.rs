@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use opsdeck::{Caller, MemberInfo, Role, RotationReport, SlotInfo, VaultInfo};
-use serde::Serialize;
+use opsdeck::{Caller, SlotInfo};
 use tauri::State;
-use ts_rs::TS;
 use zeroize::Zeroizing;
 
 use crate::clipboard::SecretClipboard;
@@ -20,69 +18,10 @@ fn caller() -> Caller {
     Caller::local_user("app")
 }
 
-/// Makes a vault.
-#[tauri::command]
-pub async fn vault_init(
-    state: State<'_, AppState>,
-    name: String,
-    no_keychain: bool,
-) -> Result<VaultInfo, CommandError> {
-    Ok(state.deck()?.vault_init(&caller(), &name, no_keychain).await?)
-}
-
 /// Uses a passphrase for the deck's keys and vaults for the rest of this session.
 #[tauri::command]
 pub async fn unlock(state: State<'_, AppState>, passphrase: String) -> Result<(), CommandError> {
     Ok(state.deck()?.unlock_with_passphrase(Zeroizing::new(passphrase)).await?)
-}
-
-/// Who may do what in a vault, as its settings panel shows it.
-#[derive(Debug, Serialize, TS)]
-pub struct VaultAccess {
-    /// The user of this app.
-    pub me: String,
-    /// Their role (`null`: not a member).
-    pub role: Option<Role>,
-    /// The members.
-    pub members: Vec<MemberInfo>,
-    /// The key slots.
-    pub slots: Vec<SlotInfo>,
-}
-
-/// The vault's members and key slots, and the caller's role.
-#[tauri::command]
-pub async fn vault_access(state: State<'_, AppState>, vault: String) -> Result<VaultAccess, CommandError> {
-    let deck = state.deck()?;
-    let caller = caller();
-    let role = deck.vault_role(&caller, &vault).await?;
-    let (members, slots) = if role.is_some() {
-        (deck.vault_members(&caller, &vault).await?, deck.vault_slots(&caller, &vault).await?)
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    Ok(VaultAccess { me: caller.user().unwrap_or_default().to_owned(), role, members, slots })
-}
-
-/// Gives a user a role in a vault (admins only).
-#[tauri::command]
-pub async fn vault_member_set(
-    state: State<'_, AppState>,
-    vault: String,
-    member: String,
-    role: String,
-) -> Result<MemberInfo, CommandError> {
-    let role = Role::parse(&role).map_err(opsdeck::DeckError::from)?;
-    Ok(state.deck()?.vault_member_set(&caller(), &vault, &member, role).await?)
-}
-
-/// Takes a user out of a vault (admins only).
-#[tauri::command]
-pub async fn vault_member_remove(
-    state: State<'_, AppState>,
-    vault: String,
-    member: String,
-) -> Result<(), CommandError> {
-    Ok(state.deck()?.vault_member_remove(&caller(), &vault, &member).await?)
 }
 
 /// Changes a vault's passphrase (admins only).
@@ -122,13 +61,3 @@ pub async fn secret_copy<R: tauri::Runtime>(
     Ok(CLIPBOARD_CLEAR_AFTER.as_secs())
 }
 
-/// Rotates a secret, keeping the new value only when `verify` (if given) exits 0.
-#[tauri::command]
-pub async fn secret_rotate(
-    state: State<'_, AppState>,
-    reference: String,
-    verify: Option<String>,
-) -> Result<RotationReport, CommandError> {
-    let verify = verify.filter(|command| !command.trim().is_empty());
-    Ok(state.deck()?.secret_rotate(&caller(), &reference, verify.as_deref()).await?)
-}

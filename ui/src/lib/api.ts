@@ -142,31 +142,13 @@ export { ApiError };
 
 export const api = {
   ...operations,
-  /** Pauses or resumes a job. */
-  jobSetPaused: (name: string, paused: boolean) => call<null>('job_set_paused', { name, paused }),
-  /** Outbound endpoints with breaker state and recent outcomes. */
-  connections: () => call<EndpointHealth[]>('connections_list'),
-  /** Sends a signed test event to a target now. */
-  notifyTest: (name: string) => call<Delivery>('notify_test', { name }),
   /** Adds a target; the generated signing secret comes back once. */
   notifyAdd: (name: string, url: string) => call<NewTarget>('notify_add', { name, url }),
-  /** Makes a vault. */
-  vaultInit: (name: string, noKeychain: boolean) => call<VaultInfo>('vault_init', { name, noKeychain }),
   /** Uses a passphrase for the deck's keys and vaults for this session. */
   unlock: (passphrase: string) => call<null>('unlock', { passphrase }),
   /** Copies a value to the clipboard from Rust (audited); resolves to the seconds until it is cleared. */
   secretCopy: (reference: string, version: number | null = null) =>
     call<number>('secret_copy', { reference, version }),
-  /** Rotates a secret; with `verify`, keeps the new value only when the command exits 0. */
-  secretRotate: (reference: string, verify: string | null) =>
-    call<RotationReport>('secret_rotate', { reference, verify }),
-  /** The caller's role, members and key slots of a vault. */
-  vaultAccess: (vault: string) => call<VaultAccess>('vault_access', { vault }),
-  /** Gives a user a role (admins only). */
-  vaultMemberSet: (vault: string, member: string, role: Role) =>
-    call<MemberInfo>('vault_member_set', { vault, member, role }),
-  /** Takes a user out of a vault (admins only). */
-  vaultMemberRemove: (vault: string, member: string) => call<void>('vault_member_remove', { vault, member }),
   /** Changes a vault's passphrase (admins only). */
   vaultChangePassphrase: (vault: string, passphrase: string) =>
     call<SlotInfo>('vault_change_passphrase', { vault, passphrase }),

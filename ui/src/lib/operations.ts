@@ -15,25 +15,35 @@ import type { DeckStatus } from './bindings/DeckStatus';
 import type { DeliveriesInput } from './bindings/DeliveriesInput';
 import type { Delivery } from './bindings/Delivery';
 import type { DueInput } from './bindings/DueInput';
+import type { EndpointHealth } from './bindings/EndpointHealth';
 import type { ImportReport } from './bindings/ImportReport';
 import type { InVault } from './bindings/InVault';
 import type { JobInfo } from './bindings/JobInfo';
+import type { JobPaused } from './bindings/JobPaused';
 import type { JobQueued } from './bindings/JobQueued';
 import type { JobRun } from './bindings/JobRun';
 import type { JobRunsInput } from './bindings/JobRunsInput';
 import type { LogRecord } from './bindings/LogRecord';
 import type { LogSearch } from './bindings/LogSearch';
+import type { MemberInfo } from './bindings/MemberInfo';
+import type { MemberRemoved } from './bindings/MemberRemoved';
+import type { MemberSetInput } from './bindings/MemberSetInput';
 import type { NamedJob } from './bindings/NamedJob';
 import type { Nothing } from './bindings/Nothing';
 import type { OneCert } from './bindings/OneCert';
+import type { OneMember } from './bindings/OneMember';
 import type { OneSecret } from './bindings/OneSecret';
+import type { OneTarget } from './bindings/OneTarget';
 import type { OneTrace } from './bindings/OneTrace';
+import type { PauseInput } from './bindings/PauseInput';
 import type { ProjectEnv } from './bindings/ProjectEnv';
 import type { ProjectInfo } from './bindings/ProjectInfo';
 import type { Removed } from './bindings/Removed';
 import type { RevealInput } from './bindings/RevealInput';
 import type { Revealed } from './bindings/Revealed';
 import type { RollbackInput } from './bindings/RollbackInput';
+import type { RotateInput } from './bindings/RotateInput';
+import type { RotationReport } from './bindings/RotationReport';
 import type { SecretEditInput } from './bindings/SecretEditInput';
 import type { SecretImportInput } from './bindings/SecretImportInput';
 import type { SecretInfo } from './bindings/SecretInfo';
@@ -45,6 +55,8 @@ import type { TelemetrySummary } from './bindings/TelemetrySummary';
 import type { TraceDetail } from './bindings/TraceDetail';
 import type { TraceSearch } from './bindings/TraceSearch';
 import type { TraceSummary } from './bindings/TraceSummary';
+import type { VaultAccess } from './bindings/VaultAccess';
+import type { VaultCreateInput } from './bindings/VaultCreateInput';
 import type { VaultInfo } from './bindings/VaultInfo';
 import type { VerifyReport } from './bindings/VerifyReport';
 import type { VersionInfo } from './bindings/VersionInfo';
@@ -55,6 +67,14 @@ import type { Window } from './bindings/Window';
 export const operations = {
   /** `vault.list`: The vaults (a token sees those it reaches), with their key slots and how many secrets each holds. */
   vaultList: () => call<Array<VaultInfo>>('vault_list', { input: {} }),
+  /** `vault.create`: Makes a vault with its own data key (in the OS keychain unless no_keychain); its maker becomes its admin. Changes stored data (audited). */
+  vaultCreate: (input: VaultCreateInput) => call<VaultInfo>('vault_create', { input }),
+  /** `vault.access`: The caller's role in a vault, and (for members) its members and key slots. */
+  vaultAccess: (input: InVault) => call<VaultAccess>('vault_access', { input }),
+  /** `vault.member_set`: Gives a person a role in a vault (viewer, operator or admin); a vault keeps at least one admin. Changes stored data (audited). */
+  vaultMemberSet: (input: MemberSetInput) => call<MemberInfo>('vault_member_set', { input }),
+  /** `vault.member_remove`: Takes a person out of a vault (not its last admin). Changes stored data (audited). */
+  vaultMemberRemove: (input: OneMember) => call<MemberRemoved>('vault_member_remove', { input }),
   /** `secret.list`: Metadata of every secret in a vault (name, type, version, tags, rotation and expiry); never values. */
   secretList: (input: InVault) => call<Array<SecretInfo>>('secret_list', { input }),
   /** `secret.show`: Metadata of one secret; never its value. */
@@ -73,6 +93,8 @@ export const operations = {
   secretRollback: (input: RollbackInput) => call<SecretInfo>('secret_rollback', { input }),
   /** `secret.remove`: Deletes a secret with every version (vault admins only; audited). Changes stored data (audited). */
   secretRemove: (input: OneSecret) => call<Removed>('secret_remove', { input }),
+  /** `secret.rotate`: Rotates a secret now with its type's generator; with a verification command the new value is kept only if the command accepts it, otherwise the old one stays current. Changes stored data (audited). */
+  secretRotate: (input: RotateInput) => call<RotationReport>('secret_rotate', { input }),
   /** `audit.log`: Recorded actions, newest first, filtered by actor, action prefix, target, time or paging. */
   auditLog: (input: AuditFilter) => call<Array<AuditEntry>>('audit_log', { input }),
   /** `audit.verify`: Checks that no audit entry was edited, deleted, inserted or reordered; an intact chain records the check. Changes stored data (audited). */
@@ -85,6 +107,8 @@ export const operations = {
   jobRuns: (input: JobRunsInput) => call<Array<JobRun>>('job_runs', { input }),
   /** `job.run_now`: Makes a job due now (the app or `opsdeck serve` runs it next); a job acting on a vault needs its operator role. Changes stored data (audited). */
   jobRunNow: (input: NamedJob) => call<JobQueued>('job_run_now', { input }),
+  /** `job.set_paused`: Pauses a job (it stays listed and runs no more) or resumes it; a job acting on a vault needs its operator role. Changes stored data (audited). */
+  jobSetPaused: (input: PauseInput) => call<JobPaused>('job_set_paused', { input }),
   /** `secret.due`: Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches. */
   secretDue: (input: DueInput) => call<Array<SecretInfo>>('secret_due', { input }),
   /** `status`: Where this deck keeps its data, which store it uses and its version. */
@@ -93,6 +117,10 @@ export const operations = {
   notifyTargets: () => call<Array<WebhookTarget>>('notify_targets', { input: {} }),
   /** `notify.deliveries`: The latest webhook deliveries, newest first: event, target, status, attempts and the last error. */
   notifyDeliveries: (input: DeliveriesInput) => call<Array<Delivery>>('notify_deliveries', { input }),
+  /** `notify.test`: Sends a signed test event to one webhook target now and returns the delivery: status, attempts, last error. Changes stored data (audited). */
+  notifyTest: (input: OneTarget) => call<Delivery>('notify_test', { input }),
+  /** `connection.list`: The outside endpoints this process has called (ACME, webhooks, OpenBao, …): circuit breaker state and recent outcomes. */
+  connectionList: () => call<Array<EndpointHealth>>('connection_list', { input: {} }),
   /** `cert.list`: The certificate inventory: subjects, names, issuers, days left, chain status, where each lives, renewal. */
   certList: () => call<Array<CertRecord>>('cert_list', { input: {} }),
   /** `cert.show`: One certificate in detail: its chain, where it lives, how it is renewed and deployed, and its history. */
@@ -127,4 +155,5 @@ export const operations = {
 export const machineInputs: Record<string, readonly string[]> = {
   secret_set: ['metadata.rotate_verify'],
   secret_edit: ['metadata.rotate_verify'],
+  secret_rotate: ['verify'],
 };

@@ -12,7 +12,7 @@ describe('Connections page', () => {
   it('says in words when an endpoint breaker is open, and when it will probe', async () => {
     mockIPC(
       (command) => {
-        if (command === 'connections_list') {
+        if (command === 'connection_list') {
           return [
             {
               endpoint: 'https://hooks.example.com:443',

@@ -65,9 +65,10 @@ describe('Jobs page', () => {
         if (command === 'job_list') return [job({ paused })];
         if (command === 'job_runs') return [];
         if (command === 'job_set_paused') {
-          calls.push(args);
-          paused = (args as { paused: boolean }).paused;
-          return null;
+          const { input } = args as { input: { name: string; paused: boolean } };
+          calls.push(input);
+          paused = input.paused;
+          return input;
         }
         throw new Error(command);
       },

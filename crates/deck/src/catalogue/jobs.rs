@@ -100,3 +100,47 @@ impl Operation for JobRunNow {
         Ok(JobQueued { name: input.name, due_now: true })
     }
 }
+
+/// A job to pause or resume.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct PauseInput {
+    /// The job's name.
+    pub name: String,
+    /// `true` pauses it, `false` resumes it.
+    pub paused: bool,
+}
+
+/// A job's paused state after a change.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct JobPaused {
+    /// The job's name.
+    pub name: String,
+    /// Whether it is paused now.
+    pub paused: bool,
+}
+
+/// `job.set_paused`.
+pub struct JobSetPaused;
+
+impl Operation for JobSetPaused {
+    type Input = PauseInput;
+    type Output = JobPaused;
+    const NAME: &'static str = "job.set_paused";
+    const SUMMARY: &'static str =
+        "Pauses a job (it stays listed and runs no more) or resumes it; a job acting on a vault needs its operator role.";
+    const EFFECT: Effect = Effect::Change;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/jobs/{name}/paused";
+
+    async fn run(deck: &Deck, caller: &Caller, input: PauseInput) -> Result<JobPaused, DeckError> {
+        // As with running one: a token limited to one vault must not stop
+        // or start jobs that act elsewhere.
+        if caller.grant.is_some() {
+            deck.require_deck_admin(caller, "job.set_paused", "pausing a job through a token").await?;
+        }
+        deck.job_set_paused(caller, &input.name, input.paused).await?;
+        Ok(JobPaused { name: input.name, paused: input.paused })
+    }
+}

@@ -22,6 +22,7 @@ pub mod secret_changes;
 pub mod status;
 pub mod telemetry;
 pub mod tokens;
+pub mod vault_access;
 pub mod vaults;
 
 use std::collections::BTreeMap;
@@ -297,6 +298,10 @@ impl TypeVisitor for TypeScriptFiles<'_> {
 pub fn catalogue() -> Vec<Entry> {
     vec![
         entry::<vaults::VaultList>(),
+        entry::<vault_access::VaultCreate>(),
+        entry::<vault_access::VaultAccessOperation>(),
+        entry::<vault_access::VaultMemberSet>(),
+        entry::<vault_access::VaultMemberRemove>(),
         entry::<vaults::SecretList>(),
         entry::<vaults::SecretShow>(),
         entry::<vaults::SecretVersions>(),
@@ -306,16 +311,20 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<secret_changes::SecretImport>(),
         entry::<secret_changes::SecretRollback>(),
         entry::<secret_changes::SecretRemove>(),
+        entry::<secret_changes::SecretRotate>(),
         entry::<audit::AuditLog>(),
         entry::<audit::AuditVerify>(),
         entry::<tokens::TokenList>(),
         entry::<jobs::JobList>(),
         entry::<jobs::JobRuns>(),
         entry::<jobs::JobRunNow>(),
+        entry::<jobs::JobSetPaused>(),
         entry::<vaults::SecretsDue>(),
         entry::<status::Status>(),
         entry::<notify::NotifyTargets>(),
         entry::<notify::NotifyDeliveries>(),
+        entry::<notify::NotifyTest>(),
+        entry::<notify::ConnectionList>(),
         entry::<certs::CertList>(),
         entry::<certs::CertShow>(),
         entry::<certs::CertSummaryOperation>(),

@@ -1,5 +1,6 @@
 //! Signed webhook notifications: the targets and the delivery log.
 
+use opsdeck_core::http::EndpointHealth;
 use opsdeck_core::webhooks::{Delivery, WebhookTarget};
 use opsdeck_vault::Role;
 use schemars::JsonSchema;
@@ -57,5 +58,50 @@ impl Operation for NotifyDeliveries {
 
     async fn run(deck: &Deck, _caller: &Caller, input: DeliveriesInput) -> Result<Vec<Delivery>, DeckError> {
         deck.notify_deliveries(input.target.as_deref(), input.limit.unwrap_or(50).clamp(1, 500)).await
+    }
+}
+
+/// A webhook target.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct OneTarget {
+    /// The target's name.
+    pub name: String,
+}
+
+/// `notify.test`.
+pub struct NotifyTest;
+
+impl Operation for NotifyTest {
+    type Input = OneTarget;
+    type Output = Delivery;
+    const NAME: &'static str = "notify.test";
+    const SUMMARY: &'static str =
+        "Sends a signed test event to one webhook target now and returns the delivery: status, attempts, last error.";
+    const EFFECT: Effect = Effect::Change;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/notify/targets/{name}/test";
+
+    async fn run(deck: &Deck, caller: &Caller, input: OneTarget) -> Result<Delivery, DeckError> {
+        deck.notify_test(caller, &input.name).await
+    }
+}
+
+/// `connection.list`.
+pub struct ConnectionList;
+
+impl Operation for ConnectionList {
+    type Input = Nothing;
+    type Output = Vec<EndpointHealth>;
+    const NAME: &'static str = "connection.list";
+    const SUMMARY: &'static str = "The outside endpoints this process has called (ACME, webhooks, OpenBao, …): circuit breaker state and recent outcomes.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/connections";
+
+    async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Vec<EndpointHealth>, DeckError> {
+        Ok(deck.connections())
     }
 }

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use super::vaults::OneSecret;
 use super::{Effect, Method, Operation};
 use crate::generators::{generate_for, Alphabet, StringPolicy};
+use crate::rotate::RotationReport;
 use crate::transfer::{parse_dotenv, parse_json_secrets, ImportReport};
 use crate::{Caller, Deck, DeckError};
 
@@ -305,5 +306,40 @@ impl Operation for SecretEdit {
 
     async fn run(deck: &Deck, caller: &Caller, input: SecretEditInput) -> Result<SecretInfo, DeckError> {
         deck.secret_edit(caller, &format!("{}/{}", input.vault, input.name), &input.metadata.change()).await
+    }
+}
+
+/// A rotation to run now.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RotateInput {
+    /// The vault's name.
+    pub vault: String,
+    /// The secret's name.
+    pub name: String,
+    /// A shell command that checks the new value (given as
+    /// `OPSDECK_NEW_VALUE`); the new value is kept only when it exits 0.
+    /// Running one needs the vault's admin role.
+    #[serde(default)]
+    pub verify: Option<String>,
+}
+
+/// `secret.rotate`.
+pub struct SecretRotate;
+
+impl Operation for SecretRotate {
+    type Input = RotateInput;
+    type Output = RotationReport;
+    const NAME: &'static str = "secret.rotate";
+    const SUMMARY: &'static str = "Rotates a secret now with its type's generator; with a verification command the new value is kept only if the command accepts it, otherwise the old one stays current.";
+    const EFFECT: Effect = Effect::Change;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}/rotate";
+    const MACHINE_INPUTS: &'static [&'static str] = &["verify"];
+
+    async fn run(deck: &Deck, caller: &Caller, input: RotateInput) -> Result<RotationReport, DeckError> {
+        let verify = input.verify.filter(|command| !command.trim().is_empty());
+        deck.secret_rotate(caller, &format!("{}/{}", input.vault, input.name), verify.as_deref()).await
     }
 }

@@ -4,22 +4,22 @@ import type { Role } from "./Role";
 import type { SlotInfo } from "./SlotInfo";
 
 /**
- * Who may do what in a vault, as its settings panel shows it.
+ * Who may do what in a vault.
  */
 export type VaultAccess = { 
 /**
- * The user of this app.
+ * The caller, as the vault's members list names people.
  */
 me: string, 
 /**
- * Their role (`null`: not a member).
+ * The caller's role (`null`: not a member).
  */
 role: Role | null, 
 /**
- * The members.
+ * The members (empty when the caller is not one).
  */
 members: Array<MemberInfo>, 
 /**
- * The key slots.
+ * The key slots (empty when the caller is not a member).
  */
 slots: Array<SlotInfo>, };
