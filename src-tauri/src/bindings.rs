@@ -84,7 +84,6 @@ pub fn generate() -> Vec<(String, String)> {
     add("LinkResolved", opsdeck::LinkResolved::export_to_string(&config));
     add("ReloadHook", opsdeck::ReloadHook::export_to_string(&config));
     add("ReloadOutcome", opsdeck::ReloadOutcome::export_to_string(&config));
-    add("ConfigComparison", crate::commands::configs::ConfigComparison::export_to_string(&config));
     // The catalogue's input and output types, with every type they use.
     for (file, text) in opsdeck::app_code::typescript_types() {
         match files.iter().find(|(known, _)| *known == file) {

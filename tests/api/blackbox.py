@@ -198,6 +198,24 @@ assert [job["paused"] for job in jobs if job["name"] == "audit-verify"] == [True
 status, answer, _ = call("GET", "/v1/connections", token=viewer)
 expect(status, answer, 200, "connections")
 
+# Configs: a project made through the API, its layers and reload hook read
+# back; setting a command that runs on this machine takes an admin token.
+status, made, _ = call("POST", "/v1/configs", token=viewer, body={"project": "shop"})
+expect(status, made, 403, "make a project as viewer")
+status, made, _ = call("POST", "/v1/configs", token=admin, body={"project": "shop"})
+expect(status, made, 200, "make a project")
+assert made == {"project": "shop"}, made
+status, layers, _ = call("GET", "/v1/configs/shop/dev/layers", token=viewer)
+expect(status, layers, 200, "layers")
+status, hook, _ = call("GET", "/v1/configs/shop/dev/reload-hook", token=viewer)
+expect(status, hook, 200, "reload hook")
+assert hook == {"command": None, "webhook": None}, hook
+status, answer, _ = call("PUT", "/v1/configs/shop/dev/reload-hook", token=operator,
+                         body={"hook": {"command": "touch /tmp/x", "webhook": None}})
+expect(status, answer, 403, "set a reload command as operator")
+status, answer, _ = call("GET", "/v1/configs/shop/promotions/preview?from=dev&to=staging", token=viewer)
+assert status in (200, 422), (status, answer)
+
 # Every route of the document answers (path parameters filled with prod/db).
 for path, item in document["paths"].items():
     values = {"vault": "prod", "name": "db", "project": "shop", "env": "dev"}

@@ -18,7 +18,7 @@ use crate::store::{check_name, format_name, ConfigVersion, Configs, PromotionPre
 use crate::{ConfigError, Format};
 
 /// A promotion waiting for (or past) its approval.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct PromotionRequest {
     /// Its id (`pr_…`).
     pub id: String,

@@ -121,7 +121,7 @@ fn merge_into(target: &mut Node, layer: &Node) {
 }
 
 /// One key that differs between two configs.
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS, schemars::JsonSchema)]
 pub struct Change {
     /// The dotted key.
     pub key: String,

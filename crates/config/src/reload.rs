@@ -13,7 +13,7 @@ use ts_rs::TS;
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What to signal after `project/env` changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 pub struct ReloadHook {
     /// A shell command (`systemctl reload shop`, `kill -HUP $(cat shop.pid)`).
     pub command: Option<String>,

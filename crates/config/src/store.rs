@@ -689,7 +689,7 @@ impl Configs {
 }
 
 /// What promoting one environment to another would do, before it is done.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct PromotionPreview {
     /// The environment promoted from, and its version (`staging v4`).
     pub from: String,
@@ -706,7 +706,7 @@ pub struct PromotionPreview {
 }
 
 /// What a promotion did (or would do, when refused).
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct Promotion {
     /// The environment promoted from, and its version.
     pub from: String,

@@ -7,7 +7,7 @@ use ts_rs::TS;
 use crate::store::{format_name, StoredLayer};
 
 /// One layer whose text differs between two points in history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct LayerChange {
     /// `committed` or `local`.
     pub layer: String,

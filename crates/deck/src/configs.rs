@@ -58,7 +58,7 @@ pub struct ConfigSummary {
 }
 
 /// One layer's text as stored, for the editor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct ConfigLayer {
     /// `committed` or `local`.
     pub layer: String,

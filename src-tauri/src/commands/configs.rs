@@ -2,33 +2,13 @@
 //! (layers, draft checks for inline lint, save), the effective view with
 //! provenance, history with key and text diffs, rollback and promotion.
 
-use opsdeck::{
-    Caller, ConfigChange, ConfigLayer, ConfigLink, ConfigPromotion, ConfigVersion, DraftCheck, LayerChange,
-    PromotionPreview, PromotionRequest, ReloadHook,
-};
-use serde::Serialize;
+use opsdeck::{Caller, ConfigLink, ConfigVersion, DraftCheck};
 use tauri::State;
-use ts_rs::TS;
 
 use crate::{AppState, CommandError};
 
 fn caller() -> Caller {
     Caller::local_user("app")
-}
-
-/// Two versions compared: key by key, and each changed layer's text.
-#[derive(Debug, Serialize, TS)]
-pub struct ConfigComparison {
-    /// The keys that differ.
-    pub changes: Vec<ConfigChange>,
-    /// The layers whose text differs (both texts, for a side-by-side view).
-    pub text: Vec<LayerChange>,
-}
-
-/// Makes a project.
-#[tauri::command]
-pub async fn config_create_project(state: State<'_, AppState>, project: String) -> Result<(), CommandError> {
-    Ok(state.deck()?.config_create_project(&caller(), project.trim()).await?)
 }
 
 /// The project's JSON Schema text (null without one).
@@ -48,17 +28,6 @@ pub async fn config_set_schema(
     schema: String,
 ) -> Result<(), CommandError> {
     Ok(state.deck()?.config_set_schema_text(&caller(), &project, &schema).await?)
-}
-
-/// The stored layers of an environment (at a version, or the latest).
-#[tauri::command]
-pub async fn config_layers(
-    state: State<'_, AppState>,
-    project: String,
-    env: String,
-    version: Option<i64>,
-) -> Result<Vec<ConfigLayer>, CommandError> {
-    Ok(state.deck()?.config_layers(&project, &env, version).await?)
 }
 
 /// Checks an unsaved draft as a save would.
@@ -86,111 +55,6 @@ pub async fn config_save(
     message: String,
 ) -> Result<ConfigVersion, CommandError> {
     Ok(state.deck()?.config_save(&caller(), &project, &env, &layer, &format, &content, &message).await?)
-}
-
-/// Two versions of an environment compared.
-#[tauri::command]
-pub async fn config_compare(
-    state: State<'_, AppState>,
-    project: String,
-    env: String,
-    from: i64,
-    to: i64,
-) -> Result<ConfigComparison, CommandError> {
-    let deck = state.deck()?;
-    let changes = deck.config_diff(&project, &env, from, to).await?;
-    let text = deck.config_text_diff(&project, &env, from, to).await?;
-    Ok(ConfigComparison { changes, text })
-}
-
-/// Restores an environment to a version (as new versions).
-#[tauri::command]
-pub async fn config_rollback(
-    state: State<'_, AppState>,
-    project: String,
-    env: String,
-    to: i64,
-) -> Result<Vec<ConfigVersion>, CommandError> {
-    Ok(state.deck()?.config_rollback(&caller(), &project, &env, to).await?)
-}
-
-/// What promoting one environment to another would do.
-#[tauri::command]
-pub async fn config_preview_promotion(
-    state: State<'_, AppState>,
-    project: String,
-    from: String,
-    to: String,
-) -> Result<PromotionPreview, CommandError> {
-    Ok(state.deck()?.config_preview_promotion(&project, &from, &to).await?)
-}
-
-/// Promotes one environment's committed layer to another.
-#[tauri::command]
-pub async fn config_promote(
-    state: State<'_, AppState>,
-    project: String,
-    from: String,
-    to: String,
-    message: String,
-) -> Result<ConfigPromotion, CommandError> {
-    Ok(state.deck()?.config_promote(&caller(), &project, &from, &to, &message).await?)
-}
-
-/// What an environment signals after each change.
-#[tauri::command]
-pub async fn config_reload_hook(
-    state: State<'_, AppState>,
-    project: String,
-    env: String,
-) -> Result<ReloadHook, CommandError> {
-    Ok(state.deck()?.config_reload_hook(&project, &env).await?)
-}
-
-/// Sets (or, empty, clears) what an environment signals after each change.
-#[tauri::command]
-pub async fn config_set_reload_hook(
-    state: State<'_, AppState>,
-    project: String,
-    env: String,
-    hook: ReloadHook,
-) -> Result<(), CommandError> {
-    Ok(state.deck()?.config_set_reload_hook(&caller(), &project, &env, &hook).await?)
-}
-
-/// Sets the environments whose promotions need a second person.
-#[tauri::command]
-pub async fn config_set_approval_envs(
-    state: State<'_, AppState>,
-    project: String,
-    envs: Vec<String>,
-) -> Result<(), CommandError> {
-    Ok(state.deck()?.config_set_approval_envs(&caller(), &project, &envs).await?)
-}
-
-/// A project's promotion requests, newest first.
-#[tauri::command]
-pub async fn config_requests(
-    state: State<'_, AppState>,
-    project: String,
-) -> Result<Vec<PromotionRequest>, CommandError> {
-    Ok(state.deck()?.config_promotion_requests(&project).await?)
-}
-
-/// Approves someone else's promotion request.
-#[tauri::command]
-pub async fn config_approve(state: State<'_, AppState>, id: String) -> Result<ConfigVersion, CommandError> {
-    Ok(state.deck()?.config_approve(&caller(), &id).await?)
-}
-
-/// Rejects someone else's promotion request.
-#[tauri::command]
-pub async fn config_reject(
-    state: State<'_, AppState>,
-    id: String,
-    reason: String,
-) -> Result<PromotionRequest, CommandError> {
-    Ok(state.deck()?.config_reject(&caller(), &id, &reason).await?)
 }
 
 /// Every layer linked to a file on disk.

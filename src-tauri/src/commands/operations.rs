@@ -51,6 +51,18 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         config_explain,
         config_validate,
         config_summary,
+        config_create_project,
+        config_layers,
+        config_compare,
+        config_rollback,
+        config_preview_promotion,
+        config_promote,
+        config_requests,
+        config_approve,
+        config_reject,
+        config_reload_hook,
+        config_set_reload_hook,
+        config_set_approval_envs,
         trace_search,
         trace_show,
         telemetry_services,
@@ -382,6 +394,114 @@ pub async fn config_summary(
     input: <opsdeck::catalogue::configs::ConfigSummaryOperation as Operation>::Input,
 ) -> Result<<opsdeck::catalogue::configs::ConfigSummaryOperation as Operation>::Output, CommandError> {
     run_operation::<opsdeck::catalogue::configs::ConfigSummaryOperation>(&state, input).await
+}
+
+/// `config.create_project`: Makes a config project (dev, staging and prod environments); its maker becomes its first admin.
+#[tauri::command]
+pub async fn config_create_project(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigCreateProject as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigCreateProject as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigCreateProject>(&state, input).await
+}
+
+/// `config.layers`: The layers of one environment (defaults, committed, local, …) with their text, format and version.
+#[tauri::command]
+pub async fn config_layers(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigLayers as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigLayers as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigLayers>(&state, input).await
+}
+
+/// `config.compare`: Compares two versions of an environment: the keys added, removed and changed, and each changed layer's text.
+#[tauri::command]
+pub async fn config_compare(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigCompare as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigCompare as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigCompare>(&state, input).await
+}
+
+/// `config.rollback`: Makes an older version of an environment current again, as new versions (history is kept), and signals the service.
+#[tauri::command]
+pub async fn config_rollback(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigRollback as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigRollback as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigRollback>(&state, input).await
+}
+
+/// `config.preview_promotion`: What promoting one environment's committed layer to another would change, and whether the result meets the schema.
+#[tauri::command]
+pub async fn config_preview_promotion(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigPreviewPromotion as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigPreviewPromotion as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigPreviewPromotion>(&state, input).await
+}
+
+/// `config.promote`: Promotes one environment's committed layer to another; where the target needs approval this makes a request for another person instead.
+#[tauri::command]
+pub async fn config_promote(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigPromote as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigPromote as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigPromote>(&state, input).await
+}
+
+/// `config.requests`: A project's promotion requests, newest first: pending ones wait for a second person.
+#[tauri::command]
+pub async fn config_requests(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigRequests as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigRequests as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigRequests>(&state, input).await
+}
+
+/// `config.approve`: Approves a pending promotion request (not one's own) and applies it, if the source has not changed since.
+#[tauri::command]
+pub async fn config_approve(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigApprove as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigApprove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigApprove>(&state, input).await
+}
+
+/// `config.reject`: Turns down a pending promotion request, with a reason.
+#[tauri::command]
+pub async fn config_reject(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigReject as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigReject as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigReject>(&state, input).await
+}
+
+/// `config.reload_hook`: How an environment's service is signalled after each change: a command on this machine and/or a webhook.
+#[tauri::command]
+pub async fn config_reload_hook(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigReloadHook as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigReloadHook as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigReloadHook>(&state, input).await
+}
+
+/// `config.set_reload_hook`: Sets how an environment's service is signalled after each change (project admins only; the command is sealed and runs on the machine that set it).
+#[tauri::command]
+pub async fn config_set_reload_hook(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigSetReloadHook as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigSetReloadHook as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigSetReloadHook>(&state, input).await
+}
+
+/// `config.set_approval_envs`: Sets which environments a promotion into needs a second person's approval (project admins only).
+#[tauri::command]
+pub async fn config_set_approval_envs(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_changes::ConfigSetApprovalEnvs as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_changes::ConfigSetApprovalEnvs as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_changes::ConfigSetApprovalEnvs>(&state, input).await
 }
 
 /// `trace.search`: Finds received traces by service, operation, errors, duration, time and a span attribute; newest first.

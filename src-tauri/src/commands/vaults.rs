@@ -60,4 +60,3 @@ pub async fn secret_copy<R: tauri::Runtime>(
     });
     Ok(CLIPBOARD_CLEAR_AFTER.as_secs())
 }
-

@@ -171,43 +171,16 @@ export const api = {
     call<CertRecord>('cert_configure', { id, deploy, renewRemaining }),
   /** Forgets a certificate (its key stays in the vault). */
   certRemove: (id: string) => call<void>('cert_remove', { id }),
-  /** Makes a config project. */
-  configCreateProject: (project: string) => call<void>('config_create_project', { project }),
   /** The project's JSON Schema text (null without one). */
   configSchema: (project: string) => call<string | null>('config_schema', { project }),
   /** Sets the project's JSON Schema (refused when broken or when a stored config breaks it). */
   configSetSchema: (project: string, schema: string) => call<void>('config_set_schema', { project, schema }),
-  /** An environment's stored layers, at a version or the latest. */
-  configLayers: (project: string, env: string, version: number | null = null) =>
-    call<ConfigLayer[]>('config_layers', { project, env, version }),
   /** Checks an unsaved draft of a layer as a save would. */
   configCheckDraft: (project: string, env: string, layer: string, format: string, content: string) =>
     call<DraftCheck>('config_check_draft', { project, env, layer, format, content }),
   /** Saves a layer as a new version. */
   configSave: (project: string, env: string, layer: string, format: string, content: string, message: string) =>
     call<ConfigVersion>('config_save', { project, env, layer, format, content, message }),
-  /** Two versions compared, key by key and as text. */
-  configCompare: (project: string, env: string, from: number, to: number) =>
-    call<ConfigComparison>('config_compare', { project, env, from, to }),
-  /** Restores an environment to a version (as new versions). */
-  configRollback: (project: string, env: string, to: number) =>
-    call<ConfigVersion[]>('config_rollback', { project, env, to }),
-  /** What promoting one environment to another would do. */
-  configPreviewPromotion: (project: string, from: string, to: string) =>
-    call<PromotionPreview>('config_preview_promotion', { project, from, to }),
-  /** What an environment signals after each change. */
-  configReloadHook: (project: string, env: string) => call<ReloadHook>('config_reload_hook', { project, env }),
-  /** Sets (or, empty, clears) what an environment signals after each change. */
-  configSetReloadHook: (project: string, env: string, hook: ReloadHook) =>
-    call<void>('config_set_reload_hook', { project, env, hook }),
-  /** Sets the environments whose promotions need a second person. */
-  configSetApprovalEnvs: (project: string, envs: string[]) => call<void>('config_set_approval_envs', { project, envs }),
-  /** A project's promotion requests, newest first. */
-  configRequests: (project: string) => call<PromotionRequest[]>('config_requests', { project }),
-  /** Approves someone else's promotion request. */
-  configApprove: (id: string) => call<ConfigVersion>('config_approve', { id }),
-  /** Rejects someone else's promotion request. */
-  configReject: (id: string, reason: string) => call<PromotionRequest>('config_reject', { id, reason }),
   /** Every layer linked to a file on disk. */
   configLinks: () => call<ConfigLink[]>('config_links'),
   /** Links a layer to a file (its text is stored now, checked like a save). */
@@ -221,9 +194,6 @@ export const api = {
   /** Ends a conflict: take the file's text, or write the stored version over the file (copied first). */
   configResolveLink: (project: string, env: string, layer: string, resolution: LinkResolution) =>
     call<LinkResolved>('config_resolve_link', { project, env, layer, resolution }),
-  /** Promotes one environment's committed layer to another. */
-  configPromote: (project: string, from: string, to: string, message: string) =>
-    call<Promotion>('config_promote', { project, from, to, message }),
 
   /** Two traces compared span by span. */
   tracesCompare: (before: string, after: string) => call<SpanComparison[]>('traces_compare', { before, after }),

@@ -2,12 +2,17 @@
 
 import { call } from './ipc';
 import type { ApiToken } from './bindings/ApiToken';
+import type { ApprovalEnvsInput } from './bindings/ApprovalEnvsInput';
 import type { AuditEntry } from './bindings/AuditEntry';
 import type { AuditFilter } from './bindings/AuditFilter';
 import type { CertDetail } from './bindings/CertDetail';
 import type { CertRecord } from './bindings/CertRecord';
 import type { CertSummary } from './bindings/CertSummary';
+import type { CompareInput } from './bindings/CompareInput';
+import type { ConfigComparison } from './bindings/ConfigComparison';
 import type { ConfigExplained } from './bindings/ConfigExplained';
+import type { ConfigLayer } from './bindings/ConfigLayer';
+import type { ConfigRollbackInput } from './bindings/ConfigRollbackInput';
 import type { ConfigSummary } from './bindings/ConfigSummary';
 import type { ConfigValidation } from './bindings/ConfigValidation';
 import type { ConfigVersion } from './bindings/ConfigVersion';
@@ -23,6 +28,7 @@ import type { JobPaused } from './bindings/JobPaused';
 import type { JobQueued } from './bindings/JobQueued';
 import type { JobRun } from './bindings/JobRun';
 import type { JobRunsInput } from './bindings/JobRunsInput';
+import type { LayersInput } from './bindings/LayersInput';
 import type { LogRecord } from './bindings/LogRecord';
 import type { LogSearch } from './bindings/LogSearch';
 import type { MemberInfo } from './bindings/MemberInfo';
@@ -32,12 +38,23 @@ import type { NamedJob } from './bindings/NamedJob';
 import type { Nothing } from './bindings/Nothing';
 import type { OneCert } from './bindings/OneCert';
 import type { OneMember } from './bindings/OneMember';
+import type { OneProject } from './bindings/OneProject';
+import type { OneRequest } from './bindings/OneRequest';
 import type { OneSecret } from './bindings/OneSecret';
 import type { OneTarget } from './bindings/OneTarget';
 import type { OneTrace } from './bindings/OneTrace';
 import type { PauseInput } from './bindings/PauseInput';
+import type { ProjectCreated } from './bindings/ProjectCreated';
 import type { ProjectEnv } from './bindings/ProjectEnv';
 import type { ProjectInfo } from './bindings/ProjectInfo';
+import type { PromoteInput } from './bindings/PromoteInput';
+import type { Promotion } from './bindings/Promotion';
+import type { PromotionInput } from './bindings/PromotionInput';
+import type { PromotionPreview } from './bindings/PromotionPreview';
+import type { PromotionRequest } from './bindings/PromotionRequest';
+import type { RejectInput } from './bindings/RejectInput';
+import type { ReloadHook } from './bindings/ReloadHook';
+import type { ReloadHookSet } from './bindings/ReloadHookSet';
 import type { Removed } from './bindings/Removed';
 import type { RevealInput } from './bindings/RevealInput';
 import type { Revealed } from './bindings/Revealed';
@@ -51,6 +68,7 @@ import type { SecretSetInput } from './bindings/SecretSetInput';
 import type { SecretStored } from './bindings/SecretStored';
 import type { ServiceEdge } from './bindings/ServiceEdge';
 import type { ServiceOperations } from './bindings/ServiceOperations';
+import type { SetReloadHookInput } from './bindings/SetReloadHookInput';
 import type { TelemetrySummary } from './bindings/TelemetrySummary';
 import type { TraceDetail } from './bindings/TraceDetail';
 import type { TraceSearch } from './bindings/TraceSearch';
@@ -137,6 +155,30 @@ export const operations = {
   configValidate: (input: ProjectEnv) => call<ConfigValidation>('config_validate', { input }),
   /** `config.summary`: Readiness of the configs: projects, environments, schema violations, pending promotion requests and link conflicts. */
   configSummary: () => call<ConfigSummary>('config_summary', { input: {} }),
+  /** `config.create_project`: Makes a config project (dev, staging and prod environments); its maker becomes its first admin. Changes stored data (audited). */
+  configCreateProject: (input: OneProject) => call<ProjectCreated>('config_create_project', { input }),
+  /** `config.layers`: The layers of one environment (defaults, committed, local, …) with their text, format and version. */
+  configLayers: (input: LayersInput) => call<Array<ConfigLayer>>('config_layers', { input }),
+  /** `config.compare`: Compares two versions of an environment: the keys added, removed and changed, and each changed layer's text. */
+  configCompare: (input: CompareInput) => call<ConfigComparison>('config_compare', { input }),
+  /** `config.rollback`: Makes an older version of an environment current again, as new versions (history is kept), and signals the service. Changes stored data (audited). */
+  configRollback: (input: ConfigRollbackInput) => call<Array<ConfigVersion>>('config_rollback', { input }),
+  /** `config.preview_promotion`: What promoting one environment's committed layer to another would change, and whether the result meets the schema. */
+  configPreviewPromotion: (input: PromotionInput) => call<PromotionPreview>('config_preview_promotion', { input }),
+  /** `config.promote`: Promotes one environment's committed layer to another; where the target needs approval this makes a request for another person instead. Changes stored data (audited). */
+  configPromote: (input: PromoteInput) => call<Promotion>('config_promote', { input }),
+  /** `config.requests`: A project's promotion requests, newest first: pending ones wait for a second person. */
+  configRequests: (input: OneProject) => call<Array<PromotionRequest>>('config_requests', { input }),
+  /** `config.approve`: Approves a pending promotion request (not one's own) and applies it, if the source has not changed since. Changes stored data (audited). */
+  configApprove: (input: OneRequest) => call<ConfigVersion>('config_approve', { input }),
+  /** `config.reject`: Turns down a pending promotion request, with a reason. Changes stored data (audited). */
+  configReject: (input: RejectInput) => call<PromotionRequest>('config_reject', { input }),
+  /** `config.reload_hook`: How an environment's service is signalled after each change: a command on this machine and/or a webhook. */
+  configReloadHook: (input: ProjectEnv) => call<ReloadHook>('config_reload_hook', { input }),
+  /** `config.set_reload_hook`: Sets how an environment's service is signalled after each change (project admins only; the command is sealed and runs on the machine that set it). Changes stored data (audited). */
+  configSetReloadHook: (input: SetReloadHookInput) => call<ReloadHookSet>('config_set_reload_hook', { input }),
+  /** `config.set_approval_envs`: Sets which environments a promotion into needs a second person's approval (project admins only). Changes stored data (audited). */
+  configSetApprovalEnvs: (input: ApprovalEnvsInput) => call<ApprovalEnvsInput>('config_set_approval_envs', { input }),
   /** `trace.search`: Finds received traces by service, operation, errors, duration, time and a span attribute; newest first. */
   traceSearch: (input: TraceSearch) => call<Array<TraceSummary>>('trace_search', { input }),
   /** `trace.show`: One trace: every span with its attributes and self time, its logs, and the critical path that decided its duration. */
@@ -156,4 +198,5 @@ export const machineInputs: Record<string, readonly string[]> = {
   secret_set: ['metadata.rotate_verify'],
   secret_edit: ['metadata.rotate_verify'],
   secret_rotate: ['verify'],
+  config_set_reload_hook: ['hook.command'],
 };

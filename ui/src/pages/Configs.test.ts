@@ -174,7 +174,7 @@ describe('Configs page', () => {
     await fireEvent.click(await screen.findByTestId('machine-confirm'));
     await waitFor(() => expect(calls.some(([command]) => command === 'config_set_reload_hook')).toBe(true));
     const [, args] = calls.find(([command]) => command === 'config_set_reload_hook')!;
-    expect(args).toMatchObject({ project: 'shop', env: 'dev', hook: { command: 'systemctl reload shop', webhook: 'ops' } });
+    expect(args).toMatchObject({ input: { project: 'shop', env: 'dev', hook: { command: 'systemctl reload shop', webhook: 'ops' } } });
   });
   it('lists promotion requests and approves a pending one', async () => {
     const pending = {
@@ -194,7 +194,7 @@ describe('Configs page', () => {
     expect((screen.getByTestId('config-approval-prod') as HTMLInputElement).checked).toBe(true);
     await fireEvent.click(screen.getByTestId('config-approve'));
     expect((await screen.findByTestId('config-approval-notice')).textContent).toContain('prod is version 7');
-    expect(calls.find(([command]) => command === 'config_approve')?.[1]).toEqual({ id: 'pr_1' });
+    expect(calls.find(([command]) => command === 'config_approve')?.[1]).toEqual({ input: { id: 'pr_1' } });
   });
 
   it('shows a linked file in conflict with both texts and writes the stored version only when asked', async () => {

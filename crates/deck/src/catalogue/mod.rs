@@ -15,6 +15,7 @@
 
 pub mod audit;
 pub mod certs;
+pub mod config_changes;
 pub mod configs;
 pub mod jobs;
 pub mod notify;
@@ -333,6 +334,18 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<configs::ConfigExplain>(),
         entry::<configs::ConfigValidate>(),
         entry::<configs::ConfigSummaryOperation>(),
+        entry::<config_changes::ConfigCreateProject>(),
+        entry::<config_changes::ConfigLayers>(),
+        entry::<config_changes::ConfigCompare>(),
+        entry::<config_changes::ConfigRollback>(),
+        entry::<config_changes::ConfigPreviewPromotion>(),
+        entry::<config_changes::ConfigPromote>(),
+        entry::<config_changes::ConfigRequests>(),
+        entry::<config_changes::ConfigApprove>(),
+        entry::<config_changes::ConfigReject>(),
+        entry::<config_changes::ConfigReloadHook>(),
+        entry::<config_changes::ConfigSetReloadHook>(),
+        entry::<config_changes::ConfigSetApprovalEnvs>(),
         entry::<telemetry::TraceSearchOperation>(),
         entry::<telemetry::TraceShow>(),
         entry::<telemetry::TelemetryServices>(),
