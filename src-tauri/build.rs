@@ -25,9 +25,6 @@ const COMMANDS: &[&str] = &[
     "config_unlink",
     "config_link_conflict",
     "config_resolve_link",
-    "traces_compare",
-    "traces_slow",
-    "telemetry_receivers",
     "telemetry_demo",
 ];
 

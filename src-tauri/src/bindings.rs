@@ -63,7 +63,6 @@ pub fn generate() -> Vec<(String, String)> {
     add("SpanComparison", opsdeck::SpanComparison::export_to_string(&config));
     add("SlowTrace", opsdeck::SlowTrace::export_to_string(&config));
     add("DemoReport", opsdeck::DemoReport::export_to_string(&config));
-    add("Receivers", crate::commands::telemetry::Receivers::export_to_string(&config));
     add("TelemetrySummary", opsdeck::TelemetrySummary::export_to_string(&config));
     add("ConfigLayer", opsdeck::ConfigLayer::export_to_string(&config));
     add("ConfigVersion", opsdeck::ConfigVersion::export_to_string(&config));

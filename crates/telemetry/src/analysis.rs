@@ -138,7 +138,7 @@ pub fn self_times(spans: &[Span]) -> HashMap<String, i64> {
 }
 
 /// How one span of a trace compares with its match in another.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct SpanComparison {
     /// The service.
     pub service: String,

@@ -207,7 +207,7 @@ pub struct ServiceEdge {
 }
 
 /// A trace slower than most of its kind.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct SlowTrace {
     /// The trace.
     pub trace_id: String,

@@ -59,9 +59,6 @@ fn own_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         configs::config_unlink,
         configs::config_link_conflict,
         configs::config_resolve_link,
-        telemetry::traces_compare,
-        telemetry::traces_slow,
-        telemetry::telemetry_receivers,
         telemetry::telemetry_demo,
     ]
 }

@@ -69,6 +69,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         telemetry_service_map,
         telemetry_summary,
         log_search,
+        trace_compare,
+        trace_slow,
+        telemetry_receivers,
     ]
 }
 
@@ -556,4 +559,31 @@ pub async fn log_search(
     input: <opsdeck::catalogue::telemetry::LogSearchOperation as Operation>::Input,
 ) -> Result<<opsdeck::catalogue::telemetry::LogSearchOperation as Operation>::Output, CommandError> {
     run_operation::<opsdeck::catalogue::telemetry::LogSearchOperation>(&state, input).await
+}
+
+/// `trace.compare`: Compares two traces span by span (matched by service and operation): which got slower or faster, which appear in only one.
+#[tauri::command]
+pub async fn trace_compare(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::telemetry::TraceCompare as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::TraceCompare as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::TraceCompare>(&state, input).await
+}
+
+/// `trace.slow`: Traces slower than a percentile (default p95) of their own operation in a time window, slowest first.
+#[tauri::command]
+pub async fn trace_slow(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::telemetry::TraceSlow as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::TraceSlow as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::TraceSlow>(&state, input).await
+}
+
+/// `telemetry.receivers`: Where this process receives OTLP (gRPC and HTTP addresses), for pointing an SDK at it.
+#[tauri::command]
+pub async fn telemetry_receivers(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::telemetry::TelemetryReceivers as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::TelemetryReceivers as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::TelemetryReceivers>(&state, input).await
 }

@@ -195,12 +195,6 @@ export const api = {
   configResolveLink: (project: string, env: string, layer: string, resolution: LinkResolution) =>
     call<LinkResolved>('config_resolve_link', { project, env, layer, resolution }),
 
-  /** Two traces compared span by span. */
-  tracesCompare: (before: string, after: string) => call<SpanComparison[]>('traces_compare', { before, after }),
-  /** Traces slower than a percentile of their operation. */
-  tracesSlow: (sinceUnixMs: number, percentile = 95) => call<SlowTrace[]>('traces_slow', { sinceUnixMs, percentile }),
-  /** Where this app receives OTLP. */
-  telemetryReceivers: () => call<Receivers>('telemetry_receivers'),
   /** Sends simulated shop traffic to this app's own receiver. */
   telemetryDemo: (traces = 200) => call<DemoReport>('telemetry_demo', { traces }),
 };

@@ -9,6 +9,7 @@ import type { CertDetail } from './bindings/CertDetail';
 import type { CertRecord } from './bindings/CertRecord';
 import type { CertSummary } from './bindings/CertSummary';
 import type { CompareInput } from './bindings/CompareInput';
+import type { CompareTraces } from './bindings/CompareTraces';
 import type { ConfigComparison } from './bindings/ConfigComparison';
 import type { ConfigExplained } from './bindings/ConfigExplained';
 import type { ConfigLayer } from './bindings/ConfigLayer';
@@ -52,6 +53,7 @@ import type { Promotion } from './bindings/Promotion';
 import type { PromotionInput } from './bindings/PromotionInput';
 import type { PromotionPreview } from './bindings/PromotionPreview';
 import type { PromotionRequest } from './bindings/PromotionRequest';
+import type { Receivers } from './bindings/Receivers';
 import type { RejectInput } from './bindings/RejectInput';
 import type { ReloadHook } from './bindings/ReloadHook';
 import type { ReloadHookSet } from './bindings/ReloadHookSet';
@@ -69,6 +71,9 @@ import type { SecretStored } from './bindings/SecretStored';
 import type { ServiceEdge } from './bindings/ServiceEdge';
 import type { ServiceOperations } from './bindings/ServiceOperations';
 import type { SetReloadHookInput } from './bindings/SetReloadHookInput';
+import type { SlowInput } from './bindings/SlowInput';
+import type { SlowTrace } from './bindings/SlowTrace';
+import type { SpanComparison } from './bindings/SpanComparison';
 import type { TelemetrySummary } from './bindings/TelemetrySummary';
 import type { TraceDetail } from './bindings/TraceDetail';
 import type { TraceSearch } from './bindings/TraceSearch';
@@ -191,6 +196,12 @@ export const operations = {
   telemetrySummary: () => call<TelemetrySummary>('telemetry_summary', { input: {} }),
   /** `log.search`: Finds received log records by service, severity, text in the body, trace and time; newest first. */
   logSearch: (input: LogSearch) => call<Array<LogRecord>>('log_search', { input }),
+  /** `trace.compare`: Compares two traces span by span (matched by service and operation): which got slower or faster, which appear in only one. */
+  traceCompare: (input: CompareTraces) => call<Array<SpanComparison>>('trace_compare', { input }),
+  /** `trace.slow`: Traces slower than a percentile (default p95) of their own operation in a time window, slowest first. */
+  traceSlow: (input: SlowInput) => call<Array<SlowTrace>>('trace_slow', { input }),
+  /** `telemetry.receivers`: Where this process receives OTLP (gRPC and HTTP addresses), for pointing an SDK at it. */
+  telemetryReceivers: () => call<Receivers>('telemetry_receivers', { input: {} }),
 };
 
 /** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */

@@ -352,6 +352,9 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<telemetry::ServiceMap>(),
         entry::<telemetry::TelemetrySummaryOperation>(),
         entry::<telemetry::LogSearchOperation>(),
+        entry::<telemetry::TraceCompare>(),
+        entry::<telemetry::TraceSlow>(),
+        entry::<telemetry::TelemetryReceivers>(),
     ]
 }
 

@@ -1,10 +1,12 @@
 //! Telemetry received over OTLP: trace search, one trace with its critical
 //! path, the services and who calls whom, logs, and what needs attention.
 
-use opsdeck_telemetry::{LogQuery, LogRecord, ServiceEdge, ServiceOperations, TraceQuery, TraceSummary};
+use opsdeck_telemetry::{
+    LogQuery, LogRecord, ServiceEdge, ServiceOperations, SlowTrace, SpanComparison, TraceQuery, TraceSummary,
+};
 use opsdeck_vault::Role;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{Effect, Method, Nothing, Operation};
@@ -280,5 +282,103 @@ impl Operation for LogSearchOperation {
             limit: input.limit.unwrap_or(100).clamp(1, 1000),
         };
         deck.logs(&query).await
+    }
+}
+
+/// Two traces to compare.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CompareTraces {
+    /// The baseline trace's id.
+    pub before: String,
+    /// The trace compared with it.
+    pub after: String,
+}
+
+/// `trace.compare`.
+pub struct TraceCompare;
+
+impl Operation for TraceCompare {
+    type Input = CompareTraces;
+    type Output = Vec<SpanComparison>;
+    const NAME: &'static str = "trace.compare";
+    const SUMMARY: &'static str = "Compares two traces span by span (matched by service and operation): which got slower or faster, which appear in only one.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/traces/compare";
+
+    async fn run(
+        deck: &Deck,
+        _caller: &Caller,
+        input: CompareTraces,
+    ) -> Result<Vec<SpanComparison>, DeckError> {
+        deck.compare_traces(input.before.trim(), input.after.trim()).await
+    }
+}
+
+/// Which slow traces to find.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SlowInput {
+    /// The last this many minutes (default 60).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub since_minutes: Option<i64>,
+    /// Since this time (Unix milliseconds).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub since_unix_ms: Option<i64>,
+    /// Slower than this percentile of their operation (default 95).
+    #[serde(default)]
+    pub percentile: Option<f64>,
+}
+
+/// `trace.slow`.
+pub struct TraceSlow;
+
+impl Operation for TraceSlow {
+    type Input = SlowInput;
+    type Output = Vec<SlowTrace>;
+    const NAME: &'static str = "trace.slow";
+    const SUMMARY: &'static str =
+        "Traces slower than a percentile (default p95) of their own operation in a time window, slowest first.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/traces/slow";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: SlowInput) -> Result<Vec<SlowTrace>, DeckError> {
+        let window = Window { since_minutes: input.since_minutes, since_unix_ms: input.since_unix_ms };
+        deck.slow_traces(window.since_nanos(), input.percentile.unwrap_or(95.0).clamp(1.0, 99.9), 50).await
+    }
+}
+
+/// Where this process receives OTLP.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct Receivers {
+    /// The gRPC address, when on.
+    pub grpc: Option<String>,
+    /// The HTTP address, when on.
+    pub http: Option<String>,
+}
+
+/// `telemetry.receivers`.
+pub struct TelemetryReceivers;
+
+impl Operation for TelemetryReceivers {
+    type Input = Nothing;
+    type Output = Receivers;
+    const NAME: &'static str = "telemetry.receivers";
+    const SUMMARY: &'static str =
+        "Where this process receives OTLP (gRPC and HTTP addresses), for pointing an SDK at it.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/telemetry/receivers";
+
+    async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Receivers, DeckError> {
+        let crate::OtlpAddresses { grpc, http } = deck.otlp_addresses();
+        Ok(Receivers { grpc, http })
     }
 }
