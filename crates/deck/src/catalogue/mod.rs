@@ -382,15 +382,9 @@ mod tests {
                 "{}: reads are GET",
                 entry.name
             );
-            let mut generator = SchemaGenerator::default();
-            let schema = serde_json::to_value((entry.input_schema)(&mut generator)).unwrap();
-            let definitions = serde_json::to_value(generator.definitions()).unwrap();
-            let resolved = match schema["$ref"].as_str() {
-                Some(reference) => definitions[reference.rsplit('/').next().unwrap()].clone(),
-                None => schema,
-            };
+            let resolved = entry.input_schema_inline();
             for field in entry.machine_inputs {
-                let mut schema = entry.input_schema_inline();
+                let mut schema = resolved.clone();
                 for part in field.split('.') {
                     schema = schema["properties"][part].clone();
                     assert!(!schema.is_null(), "{}: machine input {field} is not an input field", entry.name);
