@@ -277,7 +277,7 @@ async fn listing_filters_by_actor_action_target_and_pages_newest_first() {
         .unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].seq, 2);
-    assert_eq!(page[0].outcome, "failed");
+    assert_eq!(page[0].outcome, opsdeck::Outcome::Failed);
     assert_eq!(page[0].details, json!({"why": "verify failed"}));
     assert_eq!(page[0].correlation_id, bob.correlation_id);
 }

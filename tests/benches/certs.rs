@@ -40,9 +40,9 @@ async fn issuance(deck: &Deck) {
             domains: vec![format!("r{round}.example.test"), format!("www.r{round}.example.test")],
             directory_url: pebble.directory_url.clone(),
             email: "bench@example.test".to_owned(),
-            challenge: "http-01".to_owned(),
+            challenge: opsdeck::ChallengeKind::Http01,
             http_port: Some(pebble.http_port),
-            key_type: "ecdsa-p256".to_owned(),
+            key_type: opsdeck::KeyKind::EcdsaP256,
             ca_bundle: Some(bundle.clone()),
             vault: Some("bench".to_owned()),
             ..IssueOptions::default()
@@ -50,7 +50,7 @@ async fn issuance(deck: &Deck) {
         let start = Instant::now();
         let issued = deck.cert_issue(&caller, &options, &|_| {}).await.expect("issue");
         let elapsed = start.elapsed().as_secs_f64() * 1000.0;
-        assert_eq!(issued.state, "active");
+        assert_eq!(issued.state, opsdeck::CertState::Active);
         // The first order also registers the ACME account; keep it apart.
         if round == 0 {
             println!(

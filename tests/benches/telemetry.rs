@@ -400,7 +400,7 @@ fn main() {
                 start_unix_nano: start + n * 1_000_000,
                 end_unix_nano: start + n * 1_000_000 + if n == 0 { 20_000_000_000 } else { 900_000 },
                 status_code: 0,
-                status: "unset".to_owned(),
+                status: opsdeck::SpanStatus::Unset,
                 status_message: String::new(),
                 trace_state: String::new(),
                 flags: 1,

@@ -226,7 +226,7 @@ async fn failed_attempts_are_retried_with_backoff_until_one_succeeds() {
         .await
         .unwrap()
         .first()
-        .is_none_or(|run| run.outcome != "ok")
+        .is_none_or(|run| run.outcome != opsdeck::RunOutcome::Ok)
     {
         assert!(started.elapsed() < Duration::from_secs(10), "the job never succeeded");
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -14,6 +14,18 @@ use tokio::task::JoinHandle;
 
 use crate::CertError;
 
+opsdeck_core::word_enum! {
+    /// How the CA checks that we control a name.
+    #[derive(Default)]
+    "challenge" pub enum ChallengeKind {
+        /// Serve a token over HTTP on port 80 (the built-in responder or a webroot).
+        #[default]
+        Http01 = "http-01",
+        /// Publish a TXT record (needed for wildcard names).
+        Dns01 = "dns-01",
+    }
+}
+
 /// The path prefix HTTP-01 answers live under.
 pub const HTTP01_PREFIX: &str = "/.well-known/acme-challenge/";
 

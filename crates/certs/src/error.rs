@@ -102,6 +102,12 @@ impl From<sqlx::Error> for CertError {
     }
 }
 
+impl From<opsdeck_core::words::UnknownWord> for CertError {
+    fn from(error: opsdeck_core::words::UnknownWord) -> CertError {
+        CertError::Core(error.into())
+    }
+}
+
 impl opsdeck_core::StoreContention for CertError {
     fn is_store_contention(&self) -> bool {
         matches!(self, CertError::Core(error) if error.is_store_contention())

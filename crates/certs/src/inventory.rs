@@ -13,7 +13,7 @@ use sqlx::migrate::Migrator;
 use ts_rs::TS;
 
 use crate::deploy::DeployHook;
-use crate::trust::ChainCheck;
+use crate::trust::{ChainCheck, ChainStatus};
 use crate::x509::{certificates_in, describe, to_pem, CertDetails};
 use crate::CertError;
 
@@ -99,6 +99,40 @@ pub struct Location {
     pub seen_at: i64,
 }
 
+opsdeck_core::word_enum! {
+    /// Where a certificate is in its life (see the module docs).
+    "certificate state" pub enum CertState {
+        /// A managed certificate asked for; nothing issued yet.
+        Requested = "requested",
+        /// The first issuance is under way.
+        Issuing = "issuing",
+        /// Issued; not yet deployed everywhere.
+        Issued = "issued",
+        /// In use and within its validity.
+        Active = "active",
+        /// A renewal is under way; the current certificate still works.
+        Renewing = "renewing",
+        /// Issuance failed (the last error says why).
+        Failed = "failed",
+        /// Revoked at the CA.
+        Revoked = "revoked",
+        /// Past `not_after`.
+        Expired = "expired",
+    }
+}
+
+opsdeck_core::word_enum! {
+    /// Where a certificate in the inventory came from.
+    "certificate source" pub enum CertSource {
+        /// Imported from a file.
+        File = "file",
+        /// Read from a TLS endpoint.
+        Endpoint = "endpoint",
+        /// Issued and renewed by OpsDeck through ACME.
+        Acme = "acme",
+    }
+}
+
 /// One entry of a certificate's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct CertEvent {
@@ -106,7 +140,7 @@ pub struct CertEvent {
     #[ts(type = "number")]
     pub at: i64,
     /// The state it entered.
-    pub state: String,
+    pub state: CertState,
     /// What happened.
     pub message: String,
     /// Who did it.
@@ -143,14 +177,14 @@ pub struct CertRecord {
     pub self_signed: bool,
     /// A CA certificate.
     pub is_ca: bool,
-    /// Chain check: `valid`, `expired`, `not_yet_valid`, `self_signed`, `untrusted`, `invalid`.
-    pub chain_status: String,
+    /// How the chain check came out.
+    pub chain_status: ChainStatus,
     /// Why the chain check said so.
     pub chain_reason: String,
-    /// `file`, `endpoint` or `acme`.
-    pub source: String,
+    /// Where it came from.
+    pub source: CertSource,
     /// The lifecycle state (see the module docs).
-    pub state: String,
+    pub state: CertState,
     /// Where it lives.
     pub locations: Vec<Location>,
     /// The ACME settings of a managed certificate.
@@ -211,12 +245,13 @@ const COLUMNS: &str = "id, fingerprint, subject, sans, issuer, serial, key_type,
      last_error, alerted_days, created_at_unix_ms, updated_at_unix_ms";
 
 /// The state shown for a stored state once time has passed `not_after`.
-pub fn effective_state(state: &str, not_after: i64, now: i64) -> String {
-    let lapses = matches!(state, "active" | "issued" | "renewing" | "failed");
+pub fn effective_state(state: CertState, not_after: i64, now: i64) -> CertState {
+    let lapses =
+        matches!(state, CertState::Active | CertState::Issued | CertState::Renewing | CertState::Failed);
     if lapses && not_after > 0 && not_after <= now {
-        "expired".to_owned()
+        CertState::Expired
     } else {
-        state.to_owned()
+        state
     }
 }
 
@@ -308,7 +343,7 @@ impl Inventory {
         let locations = if with_locations { self.locations(&row.id).await? } else { Vec::new() };
         Ok(CertRecord {
             days_left: if row.not_after > 0 { days_left(row.not_after, now) } else { 0 },
-            state: effective_state(&row.state, row.not_after, now),
+            state: effective_state(row.state.parse()?, row.not_after, now),
             id: row.id,
             subject: row.subject,
             sans: serde_json::from_str(&row.sans).unwrap_or_default(),
@@ -320,9 +355,9 @@ impl Inventory {
             fingerprint: row.fingerprint,
             self_signed: row.self_signed != 0,
             is_ca: row.is_ca != 0,
-            chain_status: row.chain_status,
+            chain_status: row.chain_status.parse()?,
             chain_reason: row.chain_reason,
-            source: row.source,
+            source: row.source.parse()?,
             locations,
             managed: row.managed.as_deref().and_then(|json| serde_json::from_str(json).ok()),
             next_renewal_at: row.next_renewal_at,
@@ -340,7 +375,7 @@ impl Inventory {
         &self,
         chain: &[Vec<u8>],
         check: &ChainCheck,
-        source: &str,
+        source: CertSource,
         location: (&str, &str),
         actor: &str,
     ) -> Result<CertRecord, CertError> {
@@ -361,7 +396,7 @@ impl Inventory {
                     "UPDATE certificates SET chain_status = $1, chain_reason = $2, chain_pem = $3, updated_at_unix_ms = $4 \
                      WHERE id = $5",
                 )
-                .bind(&check.status)
+                .bind(check.status.as_str())
                 .bind(&check.reason)
                 .bind(to_pem(chain))
                 .bind(now)
@@ -372,11 +407,12 @@ impl Inventory {
             }
             None => {
                 let id = new_id();
-                insert(&mut transaction, &id, &details, chain, check, source, "active", None, now).await?;
+                insert(&mut transaction, &id, &details, chain, check, source, CertState::Active, None, now)
+                    .await?;
                 add_event(
                     &mut transaction,
                     &id,
-                    "active",
+                    CertState::Active,
                     &format!("found in {} {}", location.0, location.1),
                     actor,
                 )
@@ -411,14 +447,25 @@ impl Inventory {
             self_signed: false,
             is_ca: false,
         };
-        let check = ChainCheck { status: "none".to_owned(), reason: "not issued yet".to_owned() };
+        let check = ChainCheck { status: ChainStatus::None, reason: "not issued yet".to_owned() };
         let json = serde_json::to_string(managed).map_err(|error| CertError::Invalid(error.to_string()))?;
         let mut transaction = self.store.begin_write().await?;
-        insert(&mut transaction, &id, &empty, &[], &check, "acme", "requested", Some(&json), now).await?;
+        insert(
+            &mut transaction,
+            &id,
+            &empty,
+            &[],
+            &check,
+            CertSource::Acme,
+            CertState::Requested,
+            Some(&json),
+            now,
+        )
+        .await?;
         add_event(
             &mut transaction,
             &id,
-            "requested",
+            CertState::Requested,
             &format!("requested {} from {}", managed.domains.join(", "), managed.directory_url),
             actor,
         )
@@ -431,13 +478,13 @@ impl Inventory {
     pub async fn set_state(
         &self,
         id: &str,
-        state: &str,
+        state: CertState,
         message: &str,
         actor: &str,
     ) -> Result<(), CertError> {
         let mut transaction = self.store.begin_write().await?;
         sqlx::query("UPDATE certificates SET state = $1, updated_at_unix_ms = $2 WHERE id = $3")
-            .bind(state)
+            .bind(state.as_str())
             .bind(now_unix_ms())
             .bind(id)
             .execute(&mut *transaction)
@@ -452,7 +499,7 @@ impl Inventory {
     pub async fn record_failure(
         &self,
         id: &str,
-        state: &str,
+        state: CertState,
         error: &str,
         actor: &str,
     ) -> Result<(), CertError> {
@@ -495,7 +542,7 @@ impl Inventory {
         add_event(
             &mut transaction,
             id,
-            "issued",
+            CertState::Issued,
             &format!(
                 "issued by {}, serial {}, valid until {}",
                 details.issuer,
@@ -547,10 +594,9 @@ impl Inventory {
         .bind(id)
         .fetch_all(self.store.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(at, state, message, actor)| CertEvent { at, state, message, actor })
-            .collect())
+        rows.into_iter()
+            .map(|(at, state, message, actor)| Ok(CertEvent { at, state: state.parse()?, message, actor }))
+            .collect()
     }
 
     /// Forgets a certificate (its history and locations go with it).
@@ -581,8 +627,8 @@ async fn insert(
     details: &CertDetails,
     chain: &[Vec<u8>],
     check: &ChainCheck,
-    source: &str,
-    state: &str,
+    source: CertSource,
+    state: CertState,
     managed: Option<&str>,
     now: i64,
 ) -> Result<(), CertError> {
@@ -599,8 +645,8 @@ async fn insert(
         check,
     )
     .bind(id)
-    .bind(source)
-    .bind(state)
+    .bind(source.as_str())
+    .bind(state.as_str())
     .bind(managed)
     .bind(now)
     .bind(now)
@@ -631,14 +677,14 @@ fn bind_details<'q>(
         .bind(i64::from(details.self_signed))
         .bind(i64::from(details.is_ca))
         .bind(chain_pem)
-        .bind(&check.status)
+        .bind(check.status.as_str())
         .bind(&check.reason)
 }
 
 async fn add_event(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &str,
-    state: &str,
+    state: CertState,
     message: &str,
     actor: &str,
 ) -> Result<(), CertError> {
@@ -655,7 +701,7 @@ async fn add_event(
     .bind(id)
     .bind(next)
     .bind(now_unix_ms())
-    .bind(state)
+    .bind(state.as_str())
     .bind(message)
     .bind(actor)
     .execute(&mut **transaction)

@@ -8,42 +8,19 @@ use zeroize::Zeroizing;
 
 use crate::CertError;
 
-/// The key types a certificate can be issued for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    /// ECDSA on P-256 (the default: small, fast, accepted everywhere).
-    EcdsaP256,
-    /// ECDSA on P-384.
-    EcdsaP384,
-    /// RSA 2048 bits.
-    Rsa2048,
-    /// RSA 3072 bits.
-    Rsa3072,
-}
-
-impl KeyKind {
-    /// Every kind, by its CLI name.
-    pub const ALL: [KeyKind; 4] =
-        [KeyKind::EcdsaP256, KeyKind::EcdsaP384, KeyKind::Rsa2048, KeyKind::Rsa3072];
-
-    /// The CLI name: `ecdsa-p256`, `ecdsa-p384`, `rsa2048`, `rsa3072`.
-    pub fn name(self) -> &'static str {
-        match self {
-            KeyKind::EcdsaP256 => "ecdsa-p256",
-            KeyKind::EcdsaP384 => "ecdsa-p384",
-            KeyKind::Rsa2048 => "rsa2048",
-            KeyKind::Rsa3072 => "rsa3072",
-        }
-    }
-
-    /// Reads a CLI name.
-    pub fn parse(text: &str) -> Result<KeyKind, CertError> {
-        KeyKind::ALL.into_iter().find(|kind| kind.name() == text).ok_or_else(|| {
-            CertError::Invalid(format!(
-                "unknown key type {text:?}; use one of {}",
-                KeyKind::ALL.map(KeyKind::name).join(", ")
-            ))
-        })
+opsdeck_core::word_enum! {
+    /// The key types a certificate can be issued for.
+    #[derive(Default)]
+    "key type" pub enum KeyKind {
+        /// ECDSA on P-256 (the default: small, fast, accepted everywhere).
+        #[default]
+        EcdsaP256 = "ecdsa-p256",
+        /// ECDSA on P-384.
+        EcdsaP384 = "ecdsa-p384",
+        /// RSA 2048 bits.
+        Rsa2048 = "rsa2048",
+        /// RSA 3072 bits.
+        Rsa3072 = "rsa3072",
     }
 }
 
@@ -58,7 +35,7 @@ pub struct CertKey {
 /// Makes a new private key of `kind`.
 pub fn generate(kind: KeyKind) -> Result<CertKey, CertError> {
     let failed =
-        |error: String| CertError::Invalid(format!("could not generate a {} key: {error}", kind.name()));
+        |error: String| CertError::Invalid(format!("could not generate a {} key: {error}", kind.as_str()));
     let pair = match kind {
         KeyKind::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
         KeyKind::EcdsaP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),

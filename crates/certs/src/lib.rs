@@ -29,5 +29,7 @@ pub mod x509;
 
 pub use error::CertError;
 pub use inventory::{
-    migrator, CertEvent, CertRecord, DnsUpdate, ExternalAccount, Inventory, Location, Managed,
+    migrator, CertEvent, CertRecord, CertSource, CertState, DnsUpdate, ExternalAccount, Inventory, Location,
+    Managed,
 };
+pub use trust::ChainStatus;

@@ -9,18 +9,38 @@ use ts_rs::TS;
 use crate::x509::certificates_in;
 use crate::CertError;
 
+opsdeck_core::word_enum! {
+    /// How a chain check came out.
+    "chain status" pub enum ChainStatus {
+        /// It leads to a trusted root and every certificate is within its validity.
+        Valid = "valid",
+        /// A certificate of the chain has expired.
+        Expired = "expired",
+        /// A certificate of the chain is not valid yet.
+        NotYetValid = "not_yet_valid",
+        /// Self-signed and not among the trusted roots.
+        SelfSigned = "self_signed",
+        /// It does not lead to a trusted root.
+        Untrusted = "untrusted",
+        /// It cannot be checked (no certificate, a malformed one, a wrong signature).
+        Invalid = "invalid",
+        /// Nothing to check yet: no certificate has been issued.
+        None = "none",
+    }
+}
+
 /// How a chain fared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ChainCheck {
-    /// `valid`, `expired`, `not_yet_valid`, `self_signed`, `untrusted`, `invalid`.
-    pub status: String,
+    /// The outcome.
+    pub status: ChainStatus,
     /// Why, in words (empty when valid).
     pub reason: String,
 }
 
 impl ChainCheck {
-    fn new(status: &str, reason: impl Into<String>) -> ChainCheck {
-        ChainCheck { status: status.to_owned(), reason: reason.into() }
+    fn new(status: ChainStatus, reason: impl Into<String>) -> ChainCheck {
+        ChainCheck { status, reason: reason.into() }
     }
 }
 
@@ -59,13 +79,16 @@ impl TrustRoots {
     /// Checks `chain` (leaf first, then intermediates) at `now_ms` for TLS server use.
     pub fn check(&self, chain: &[Vec<u8>], now_ms: i64) -> ChainCheck {
         let Some(leaf) = chain.first() else {
-            return ChainCheck::new("invalid", "no certificate");
+            return ChainCheck::new(ChainStatus::Invalid, "no certificate");
         };
         let leaf_der = CertificateDer::from(leaf.as_slice());
         let end_entity = match webpki::EndEntityCert::try_from(&leaf_der) {
             Ok(cert) => cert,
             Err(error) => {
-                return ChainCheck::new("invalid", format!("the certificate cannot be used: {error}"))
+                return ChainCheck::new(
+                    ChainStatus::Invalid,
+                    format!("the certificate cannot be used: {error}"),
+                )
             }
         };
         let anchors: Vec<_> =
@@ -83,21 +106,21 @@ impl TrustRoots {
             None,
         );
         match verified {
-            Ok(_) => ChainCheck::new("valid", ""),
+            Ok(_) => ChainCheck::new(ChainStatus::Valid, ""),
             Err(webpki::Error::CertExpired { .. }) => {
-                ChainCheck::new("expired", "a certificate of the chain has expired")
+                ChainCheck::new(ChainStatus::Expired, "a certificate of the chain has expired")
             }
             Err(webpki::Error::CertNotValidYet { .. }) => {
-                ChainCheck::new("not_yet_valid", "a certificate of the chain is not valid yet")
+                ChainCheck::new(ChainStatus::NotYetValid, "a certificate of the chain is not valid yet")
             }
             Err(webpki::Error::UnknownIssuer) => {
                 let self_signed =
                     crate::x509::describe(leaf).map(|details| details.self_signed).unwrap_or(false);
                 if self_signed {
-                    ChainCheck::new("self_signed", "self-signed and not among the trusted roots")
+                    ChainCheck::new(ChainStatus::SelfSigned, "self-signed and not among the trusted roots")
                 } else {
                     ChainCheck::new(
-                        "untrusted",
+                        ChainStatus::Untrusted,
                         format!(
                             "no path to a trusted root ({}): an intermediate is missing or the root is not trusted; \
                              pass the CA bundle with --ca-bundle",
@@ -108,12 +131,15 @@ impl TrustRoots {
             }
             Err(webpki::Error::CaUsedAsEndEntity) => {
                 if self.roots.iter().any(|root| root.as_ref() == leaf.as_slice()) {
-                    ChainCheck::new("valid", "a trusted root CA")
+                    ChainCheck::new(ChainStatus::Valid, "a trusted root CA")
                 } else {
-                    ChainCheck::new("untrusted", "a CA certificate that is not among the trusted roots")
+                    ChainCheck::new(
+                        ChainStatus::Untrusted,
+                        "a CA certificate that is not among the trusted roots",
+                    )
                 }
             }
-            Err(error) => ChainCheck::new("invalid", error.to_string()),
+            Err(error) => ChainCheck::new(ChainStatus::Invalid, error.to_string()),
         }
     }
 }

@@ -107,7 +107,7 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
         }
         AuditCommand::Checkpoint { send: Some(target), every: None } => {
             let (checkpoint, status) = deck.audit_checkpoint_send(&super::cli_caller()?, &target).await?;
-            let delivered = status == "delivered";
+            let delivered = status == opsdeck::DeliveryStatus::Delivered;
             output.print(&serde_json::json!({ "checkpoint": checkpoint, "delivery": status }), |_| {
                 if delivered {
                     format!("ok: checkpoint at entry {} delivered to `{target}`\n", checkpoint.seq)

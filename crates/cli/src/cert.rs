@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{CertRecord, Deck, DeckError, DeployHook, IssueOptions};
+use opsdeck::{
+    CertRecord, CertSource, CertState, ChainStatus, ChallengeKind, Deck, DeckError, DeployHook, IssueOptions,
+    KeyKind, RevokeReason,
+};
 
 use super::Output;
 
@@ -40,11 +43,11 @@ pub(crate) enum CertCommand {
         #[arg(long, value_name = "DAYS")]
         expiring_within: Option<i64>,
         /// Only this source.
-        #[arg(long, value_parser = ["file", "endpoint", "acme"])]
-        source: Option<String>,
+        #[arg(long, value_parser = crate::words::one_of::<CertSource>(CertSource::WORDS))]
+        source: Option<CertSource>,
         /// Only this state.
-        #[arg(long, value_parser = ["requested", "issuing", "issued", "active", "renewing", "failed", "revoked", "expired"])]
-        state: Option<String>,
+        #[arg(long, value_parser = crate::words::one_of::<CertState>(CertState::WORDS))]
+        state: Option<CertState>,
     },
     /// Show one certificate: chain, names, locations, history, next renewal.
     Show {
@@ -64,9 +67,9 @@ pub(crate) enum CertCommand {
     Revoke {
         /// The certificate's id.
         id: String,
-        /// unspecified, key-compromise, superseded, cessation-of-operation, affiliation-changed.
-        #[arg(long)]
-        reason: Option<String>,
+        /// Why (sent to the CA).
+        #[arg(long, value_parser = crate::words::one_of::<RevokeReason>(RevokeReason::WORDS))]
+        reason: Option<RevokeReason>,
     },
     /// Change a managed certificate's deploy hook or renewal threshold.
     Configure {
@@ -106,8 +109,8 @@ pub(crate) struct IssueArgs {
     #[arg(long)]
     email: String,
     /// http-01 (built-in responder or --webroot) or dns-01 (--dns-hook).
-    #[arg(long, default_value = "http-01")]
-    challenge: String,
+    #[arg(long, default_value = "http-01", value_parser = crate::words::one_of::<ChallengeKind>(ChallengeKind::WORDS))]
+    challenge: ChallengeKind,
     /// HTTP-01: the port the built-in responder listens on (the CA calls port 80).
     #[arg(long, default_value_t = 80)]
     http_port: u16,
@@ -133,9 +136,9 @@ pub(crate) struct IssueArgs {
     /// RFC 2136: the vault secret holding the TSIG key's base64 secret.
     #[arg(long, value_name = "VAULT/NAME")]
     tsig_secret: Option<String>,
-    /// ecdsa-p256, ecdsa-p384, rsa2048, rsa3072.
-    #[arg(long = "key", default_value = "ecdsa-p256")]
-    key_type: String,
+    /// The key's type.
+    #[arg(long = "key", default_value = "ecdsa-p256", value_parser = crate::words::one_of::<KeyKind>(KeyKind::WORDS))]
+    key_type: KeyKind,
     /// Trust this PEM bundle for the ACME server (a private or test CA).
     #[arg(long, value_name = "FILE")]
     ca_bundle: Option<String>,
@@ -199,9 +202,9 @@ struct ListRow<'a> {
     issuer: &'a str,
     not_after: i64,
     days_left: i64,
-    state: &'a str,
-    source: &'a str,
-    chain_status: &'a str,
+    state: CertState,
+    source: CertSource,
+    chain_status: ChainStatus,
     next_renewal_at: Option<i64>,
 }
 
@@ -213,9 +216,9 @@ fn list_row(cert: &CertRecord) -> ListRow<'_> {
         issuer: &cert.issuer,
         not_after: cert.not_after,
         days_left: cert.days_left,
-        state: &cert.state,
-        source: &cert.source,
-        chain_status: &cert.chain_status,
+        state: cert.state,
+        source: cert.source,
+        chain_status: cert.chain_status,
         next_renewal_at: cert.next_renewal_at,
     }
 }
@@ -249,7 +252,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                 }
                 for cert in &report.certificates {
                     text.push_str(&summary_line(cert));
-                    if !cert.chain_reason.is_empty() && cert.chain_status != "valid" {
+                    if !cert.chain_reason.is_empty() && cert.chain_status != ChainStatus::Valid {
                         let _ = writeln!(text, "    {}", cert.chain_reason);
                     }
                 }
@@ -304,7 +307,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                     "    issuer {}; key {}; serial {}",
                     cert.issuer, cert.key_type, cert.serial
                 );
-                if cert.chain_status != "valid" {
+                if cert.chain_status != ChainStatus::Valid {
                     let _ = writeln!(text, "    chain: {}", cert.chain_reason);
                 }
                 text
@@ -369,12 +372,12 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                     certs.iter().map(|cert| {
                         [
                             cert.id.clone(),
-                            cert.state.clone(),
+                            cert.state.to_string(),
                             if cert.not_after == 0 { "—".to_owned() } else { format!("{}d", cert.days_left) },
                             crate::time::day(cert.not_after),
                             if cert.sans.is_empty() { cert.subject.clone() } else { cert.sans.join(", ") },
-                            cert.source.clone(),
-                            cert.chain_status.clone(),
+                            cert.source.to_string(),
+                            cert.chain_status.to_string(),
                         ]
                     }),
                 )
@@ -456,7 +459,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             }
         }
         CertCommand::Revoke { id, reason } => {
-            let cert = deck.cert_revoke(&caller, &id, reason.as_deref()).await?;
+            let cert = deck.cert_revoke(&caller, &id, reason).await?;
             output.print(&cert, |cert| format!("revoked {}", summary_line(cert)));
         }
         CertCommand::Configure { id, renew_remaining, no_deploy, hook } => {

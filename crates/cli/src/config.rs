@@ -579,7 +579,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     let what = format!("{}/{} {}", result.link.project, result.link.env, result.link.layer);
                     let _ = match (&result.version, &result.error) {
                         (Some(version), _) => writeln!(text, "{what}: stored version {version}"),
-                        (_, Some(error)) if result.outcome == "conflict" => {
+                        (_, Some(error)) if result.outcome == opsdeck::SyncOutcome::Conflict => {
                             writeln!(text, "{what}: conflict: {error}")
                         }
                         (_, Some(error)) => writeln!(text, "{what}: not stored: {error}"),

@@ -24,6 +24,7 @@ mod table;
 mod time;
 mod traces;
 mod vault;
+mod words;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -88,7 +88,7 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
                     delivery.last_error, delivery.attempts
                 ),
             });
-            if delivery.status != "delivered" {
+            if delivery.status != opsdeck::DeliveryStatus::Delivered {
                 return Ok(ExitCode::from(1));
             }
         }
@@ -105,7 +105,7 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
                             delivery.id.clone(),
                             delivery.target.clone(),
                             delivery.event.clone(),
-                            delivery.status.clone(),
+                            delivery.status.to_string(),
                             delivery.attempts.to_string(),
                             delivery.last_error.clone(),
                         ]

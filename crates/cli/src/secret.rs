@@ -203,7 +203,7 @@ fn describe(secret: &SecretInfo) -> String {
         "{}/{}\n  type:      {}\n  version:   {} (changed {})\n",
         secret.vault,
         secret.name,
-        secret.secret_type,
+        secret.secret_type.as_str(),
         secret.version,
         crate::time::minute(secret.updated_at)
     );
@@ -289,7 +289,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
                     secrets.iter().map(|secret| {
                         [
                             format!("{}/{}", secret.vault, secret.name),
-                            secret.secret_type.clone(),
+                            secret.secret_type.as_str().to_owned(),
                             format!("v{}", secret.version),
                             secret.tags.join(", "),
                         ]

@@ -17,6 +17,18 @@ use ts_rs::TS;
 use crate::store::{check_name, format_name, ConfigVersion, Configs, PromotionPreview};
 use crate::{ConfigError, Format};
 
+opsdeck_core::word_enum! {
+    /// Where a promotion request stands.
+    "promotion status" pub enum PromotionStatus {
+        /// Waiting for a second person.
+        Pending = "pending",
+        /// Approved and written.
+        Approved = "approved",
+        /// Refused, with a reason.
+        Rejected = "rejected",
+    }
+}
+
 /// A promotion waiting for (or past) its approval.
 #[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct PromotionRequest {
@@ -34,8 +46,8 @@ pub struct PromotionRequest {
     pub requested_by: String,
     /// Why.
     pub message: String,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    /// Where it stands.
+    pub status: PromotionStatus,
     /// Who approved or rejected it.
     pub decided_by: Option<String>,
     /// Why it was rejected, or the version an approval wrote (`v7`).
@@ -66,7 +78,7 @@ type RequestRow = (
 const REQUEST_COLUMNS: &str = "r.id, p.name, r.source, r.to_env, r.content_hash, r.requested_by, r.message, \
      r.status, r.decided_by, r.reason, r.created_at_unix_ms, r.decided_at_unix_ms";
 
-fn request_of(row: RequestRow) -> PromotionRequest {
+fn request_of(row: RequestRow) -> Result<PromotionRequest, ConfigError> {
     let (
         id,
         project,
@@ -81,7 +93,7 @@ fn request_of(row: RequestRow) -> PromotionRequest {
         created,
         decided,
     ) = row;
-    PromotionRequest {
+    Ok(PromotionRequest {
         id,
         project,
         from,
@@ -89,12 +101,12 @@ fn request_of(row: RequestRow) -> PromotionRequest {
         content_hash,
         requested_by,
         message,
-        status,
+        status: status.parse()?,
         decided_by,
         reason,
         created_at: created,
         decided_at: decided,
-    }
+    })
 }
 
 /// The environments of a stored comma-separated list (`prod,staging`).
@@ -207,7 +219,7 @@ impl Configs {
         .bind(id)
         .fetch_optional(self.store.pool())
         .await?;
-        row.map(request_of).ok_or_else(|| ConfigError::UnknownRequest { id: id.to_owned() })
+        row.map(request_of).ok_or_else(|| ConfigError::UnknownRequest { id: id.to_owned() })?
     }
 
     /// The requests of `project`, newest first (the latest 100).
@@ -221,12 +233,12 @@ impl Configs {
         .bind(&project_id)
         .fetch_all(self.store.pool())
         .await?;
-        Ok(rows.into_iter().map(request_of).collect())
+        rows.into_iter().map(request_of).collect()
     }
 
     async fn pending(&self, id: &str, decider: &str) -> Result<PromotionRequest, ConfigError> {
         let request = self.promotion_request(id).await?;
-        if request.status != "pending" {
+        if request.status != PromotionStatus::Pending {
             return Err(ConfigError::Approval(format!(
                 "request {id} was already {} by {}",
                 request.status,
@@ -260,7 +272,7 @@ impl Configs {
         let format = Format::from_path(&format!("request.{format}"))?;
         let message = format!("{} (approved by {approver})", request.message);
         // Claim the request first, so two approvers at once cannot both store it.
-        self.decide(id, "approved", approver, "").await?;
+        self.decide(id, PromotionStatus::Approved, approver, "").await?;
         let saved = self
             .save(
                 &request.project,
@@ -303,17 +315,23 @@ impl Configs {
         reason: &str,
     ) -> Result<PromotionRequest, ConfigError> {
         self.pending(id, by).await?;
-        self.decide(id, "rejected", by, reason).await?;
+        self.decide(id, PromotionStatus::Rejected, by, reason).await?;
         self.promotion_request(id).await
     }
 
-    async fn decide(&self, id: &str, status: &str, by: &str, reason: &str) -> Result<(), ConfigError> {
+    async fn decide(
+        &self,
+        id: &str,
+        status: PromotionStatus,
+        by: &str,
+        reason: &str,
+    ) -> Result<(), ConfigError> {
         // Only a pending request changes: two people deciding at once cannot both win.
         let changed = sqlx::query(
             "UPDATE config_promotion_requests SET status = $1, decided_by = $2, reason = $3, \
              decided_at_unix_ms = $4 WHERE id = $5 AND status = 'pending'",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(by)
         .bind(reason)
         .bind(now_unix_ms())

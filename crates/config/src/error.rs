@@ -122,6 +122,12 @@ impl From<sqlx::Error> for ConfigError {
     }
 }
 
+impl From<opsdeck_core::words::UnknownWord> for ConfigError {
+    fn from(error: opsdeck_core::words::UnknownWord) -> ConfigError {
+        ConfigError::Core(error.into())
+    }
+}
+
 impl opsdeck_core::StoreContention for ConfigError {
     fn is_store_contention(&self) -> bool {
         matches!(self, ConfigError::Core(error) if error.is_store_contention())

@@ -30,7 +30,7 @@ pub mod textdiff;
 pub mod tree;
 
 pub use admins::ProjectAdmin;
-pub use approval::PromotionRequest;
+pub use approval::{PromotionRequest, PromotionStatus};
 pub use error::ConfigError;
 pub use layers::{diff, effective, Change, Effective, Layer, Provenance};
 pub use links::ConfigLink;

@@ -22,25 +22,16 @@ pub const AUDIT_KEY_NAME: &str = "audit";
 const HEAD_META_KEY: &str = "audit_head";
 const VERIFY_PAGE: i64 = 2000;
 
-/// How an audited action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// It was done.
-    Ok,
-    /// The actor was not allowed to do it.
-    Denied,
-    /// It was tried and failed.
-    Failed,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Denied => "denied",
-            Outcome::Failed => "failed",
-        }
+crate::word_enum! {
+    /// How an audited action ended.
+    #[ts(rename = "AuditOutcome")]
+    "audit outcome" pub enum Outcome {
+        /// It was done.
+        Ok = "ok",
+        /// The actor was not allowed to do it.
+        Denied = "denied",
+        /// It was tried and failed.
+        Failed = "failed",
     }
 }
 
@@ -72,8 +63,8 @@ pub struct AuditEntry {
     pub action: String,
     /// To what.
     pub target: String,
-    /// `ok`, `denied` or `failed`.
-    pub outcome: String,
+    /// How it ended.
+    pub outcome: Outcome,
     /// Extra facts, as JSON.
     #[ts(type = "unknown")]
     pub details: serde_json::Value,
@@ -187,19 +178,19 @@ fn head_mac(key: &Key, seq: i64, mac: &[u8]) -> [u8; 32] {
     mac_of(key, &[b"audit head", &seq.to_be_bytes(), mac])
 }
 
-fn entry_from_row(row: Row) -> AuditEntry {
+fn entry_from_row(row: Row) -> Result<AuditEntry, CoreError> {
     let (seq, at_unix_ms, actor, action, target, outcome, details, correlation_id, _, _) = row;
-    AuditEntry {
+    Ok(AuditEntry {
         seq,
         at_unix_ms,
         actor,
         action,
         target,
-        outcome,
+        outcome: outcome.parse()?,
         // Details are written by `record` as JSON; an unreadable one is shown as text.
         details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
         correlation_id,
-    }
+    })
 }
 
 const SELECT_COLUMNS: &str =
@@ -546,7 +537,7 @@ impl AuditLog {
         .bind(head)
         .execute(&mut **transaction)
         .await?;
-        Ok(entry_from_row(row))
+        entry_from_row(row)
     }
 
     /// Lists entries matching `filter`, newest first. Needs no key.
@@ -569,7 +560,7 @@ impl AuditLog {
         .bind(limit)
         .fetch_all(store.pool())
         .await?;
-        Ok(rows.into_iter().map(entry_from_row).collect())
+        rows.into_iter().map(entry_from_row).collect()
     }
 
     /// Entries after `seq`, oldest first, at most `limit` (following the
@@ -582,7 +573,7 @@ impl AuditLog {
         .bind(limit.clamp(1, 1000))
         .fetch_all(store.pool())
         .await?;
-        Ok(rows.into_iter().map(entry_from_row).collect())
+        rows.into_iter().map(entry_from_row).collect()
     }
 
     /// The newest entry's sequence number (0 for an empty trail).

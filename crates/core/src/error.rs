@@ -94,6 +94,10 @@ pub enum CoreError {
         known: i64,
     },
 
+    /// A row holds a state word this build does not know.
+    #[error("{0}")]
+    UnknownWord(#[from] crate::words::UnknownWord),
+
     /// Applying the schema migrations failed.
     #[error("could not bring the store's schema up to date: {0}")]
     Migration(String),
@@ -334,6 +338,7 @@ impl CoreError {
             CoreError::DataDirOnNetworkFilesystem { .. } => "data_dir_on_network_filesystem",
             CoreError::StoreFromNewerVersion { .. } => "store_from_newer_version",
             CoreError::Migration(_) => "migration_failed",
+            CoreError::UnknownWord(_) => "unknown_stored_word",
             CoreError::Database(_) => "database",
             CoreError::StoreBusy { .. } => "store_busy",
             CoreError::OutputFileChanged { .. } => "output_file_changed",

@@ -98,7 +98,7 @@ mod tests {
             actor: "test".into(),
             action: "a.b".into(),
             target: "t".into(),
-            outcome: "ok".into(),
+            outcome: crate::audit::Outcome::Ok,
             details: serde_json::json!({}),
             correlation_id: "c".into(),
         }

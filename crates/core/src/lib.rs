@@ -10,6 +10,7 @@
 //! - [`scheduler`]: recurring jobs with leases, retries and run history.
 //! - [`http`]: the outbound HTTP client with timeouts, safe retries and circuit breakers.
 //! - [`webhooks`]: signed notification deliveries to targets, with a delivery log.
+//! - [`words`]: states kept as words (enum in Rust, word in the store, union in TypeScript).
 //! - [`error`]: the crate's error type, with messages a user can act on.
 //!
 //! This crate knows nothing of vaults, certificates or telemetry, and nothing of
@@ -33,6 +34,7 @@ pub mod scheduler;
 pub mod store;
 pub mod tasks;
 pub mod webhooks;
+pub mod words;
 pub mod written_files;
 
 pub use caller::{Caller, Grant};

@@ -184,10 +184,24 @@ pub struct JobRun {
     /// When it ended (none while running or when abandoned by a dead process).
     #[ts(type = "number | null")]
     pub finished_at_unix_ms: Option<i64>,
-    /// `running`, `ok`, `failed` or `abandoned`.
-    pub outcome: String,
+    /// How it ended (or `running`).
+    pub outcome: RunOutcome,
     /// What the handler said.
     pub message: String,
+}
+
+crate::word_enum! {
+    /// How a job run ended.
+    "job run outcome" pub enum RunOutcome {
+        /// Still running.
+        Running = "running",
+        /// It did its work.
+        Ok = "ok",
+        /// It failed (a retry may follow).
+        Failed = "failed",
+        /// It stopped without a result: its process died, lost the lease or shut down.
+        Abandoned = "abandoned",
+    }
 }
 
 /// Timing of the scheduler.
@@ -235,7 +249,7 @@ const JOB_COLUMNS: &str =
 const RUN_COLUMNS: &str =
     "id, job_name, due_at_unix_ms, attempt, owner, started_at_unix_ms, finished_at_unix_ms, outcome, message";
 
-fn run_from_row(row: RunRow) -> JobRun {
+fn run_from_row(row: RunRow) -> Result<JobRun, CoreError> {
     let (
         id,
         job_name,
@@ -247,7 +261,7 @@ fn run_from_row(row: RunRow) -> JobRun {
         outcome,
         message,
     ) = row;
-    JobRun {
+    Ok(JobRun {
         id,
         job_name,
         due_at_unix_ms,
@@ -255,9 +269,9 @@ fn run_from_row(row: RunRow) -> JobRun {
         owner,
         started_at_unix_ms,
         finished_at_unix_ms,
-        outcome,
+        outcome: outcome.parse()?,
         message,
-    }
+    })
 }
 
 /// The first regular due time after `now`, counting from `due_at` in steps of `every_ms`
@@ -421,7 +435,7 @@ impl Scheduler {
         .bind(limit.clamp(1, 1000))
         .fetch_all(store.pool())
         .await?;
-        Ok(rows.into_iter().map(run_from_row).collect())
+        rows.into_iter().map(run_from_row).collect()
     }
 
     /// Makes a job due now (it runs within one poll, on whichever process takes it).
@@ -632,7 +646,7 @@ impl Scheduler {
                                 // Someone else holds the job now: stop, and let them finish it.
                                 cancel.cancel();
                                 let _ = attempt.await;
-                                self.finish_run(&claim, "abandoned", "this process lost the job's lease").await;
+                                self.finish_run(&claim, RunOutcome::Abandoned, "this process lost the job's lease").await;
                                 return;
                             }
                         }
@@ -641,11 +655,11 @@ impl Scheduler {
             }
         };
         if cancel.is_cancelled() {
-            self.release(&claim, "abandoned", "stopped because OpsDeck shut down").await;
+            self.release(&claim, RunOutcome::Abandoned, "stopped because OpsDeck shut down").await;
             return;
         }
         match outcome {
-            Ok(message) => self.complete(&claim, "ok", &message).await,
+            Ok(message) => self.complete(&claim, RunOutcome::Ok, &message).await,
             Err(message) => self.fail(&claim, &message).await,
         }
     }
@@ -663,7 +677,7 @@ impl Scheduler {
     }
 
     /// Success (or giving up): the job moves on to its next regular due time.
-    async fn complete(&self, claim: &Claim, outcome: &str, message: &str) {
+    async fn complete(&self, claim: &Claim, outcome: RunOutcome, message: &str) {
         let now = now_unix_ms();
         let (next, completed_at) = match &claim.schedule {
             Schedule::Every(every) => (
@@ -691,7 +705,7 @@ impl Scheduler {
         .await;
         match moved {
             Ok(result) if result.rows_affected() == 1 => self.finish_run(claim, outcome, message).await,
-            Ok(_) => self.finish_run(claim, "abandoned", "this process lost the job's lease").await,
+            Ok(_) => self.finish_run(claim, RunOutcome::Abandoned, "this process lost the job's lease").await,
             Err(error) => tracing::error!(job = %claim.name, %error, "could not record a finished job"),
         }
     }
@@ -700,7 +714,7 @@ impl Scheduler {
     async fn fail(&self, claim: &Claim, message: &str) {
         if claim.attempt >= self.config.max_attempts {
             let message = format!("{message} (gave up after {} attempts)", claim.attempt);
-            return self.complete(claim, "failed", &message).await;
+            return self.complete(claim, RunOutcome::Failed, &message).await;
         }
         let delay = retry_delay(&self.config, claim.attempt);
         let retry_at = now_unix_ms() + i64::try_from(delay.as_millis()).unwrap_or(0);
@@ -717,11 +731,12 @@ impl Scheduler {
         if let Err(error) = updated {
             tracing::error!(job = %claim.name, %error, "could not schedule a retry");
         }
-        self.finish_run(claim, "failed", &format!("{message} (retry in {}s)", delay.as_secs())).await;
+        self.finish_run(claim, RunOutcome::Failed, &format!("{message} (retry in {}s)", delay.as_secs()))
+            .await;
     }
 
     /// Stopped without a result: the lease is released so another process can take it at once.
-    async fn release(&self, claim: &Claim, outcome: &str, message: &str) {
+    async fn release(&self, claim: &Claim, outcome: RunOutcome, message: &str) {
         let released = sqlx::query(
             "UPDATE jobs SET lease_owner = NULL, lease_until_unix_ms = NULL WHERE name = $1 AND lease_owner = $2",
         )
@@ -735,12 +750,12 @@ impl Scheduler {
         self.finish_run(claim, outcome, message).await;
     }
 
-    async fn finish_run(&self, claim: &Claim, outcome: &str, message: &str) {
+    async fn finish_run(&self, claim: &Claim, outcome: RunOutcome, message: &str) {
         let finished: Result<RunRow, sqlx::Error> = sqlx::query_as(&format!(
             "UPDATE job_runs SET outcome = $1, message = $2, finished_at_unix_ms = $3 WHERE id = $4 \
              RETURNING {RUN_COLUMNS}"
         ))
-        .bind(outcome)
+        .bind(outcome.as_str())
         .bind(message)
         .bind(now_unix_ms())
         .bind(claim.run_id)
@@ -748,7 +763,12 @@ impl Scheduler {
         .await;
         match finished {
             Ok(row) => {
-                let run = run_from_row(row);
+                let run = match run_from_row(row) {
+                    Ok(run) => run,
+                    Err(error) => {
+                        return tracing::error!(job = %claim.name, %error, "could not read a finished job run")
+                    }
+                };
                 tracing::info!(
                     job = %run.job_name, run = run.id, attempt = run.attempt, outcome = %run.outcome,
                     correlation_id = %format!("job-run-{}", run.id), "job run finished"

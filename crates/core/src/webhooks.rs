@@ -40,6 +40,18 @@ pub struct WebhookTarget {
     pub created_at_unix_ms: i64,
 }
 
+crate::word_enum! {
+    /// Where a delivery stands.
+    "delivery status" pub enum DeliveryStatus {
+        /// Not yet accepted by the receiver; it will be tried again.
+        Pending = "pending",
+        /// The receiver answered 2xx.
+        Delivered = "delivered",
+        /// Given up: the receiver refused, or every attempt failed.
+        Failed = "failed",
+    }
+}
+
 /// One notification to one target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct Delivery {
@@ -49,8 +61,8 @@ pub struct Delivery {
     pub target: String,
     /// What happened.
     pub event: String,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    /// Where it stands.
+    pub status: DeliveryStatus,
     /// HTTP attempts so far.
     #[ts(type = "number")]
     pub attempts: i64,
@@ -136,7 +148,7 @@ type DeliveryRow = (String, String, String, String, i64, Option<i64>, String, i6
 const DELIVERY_COLUMNS: &str =
     "id, target, event, status, attempts, last_status, last_error, created_at_unix_ms, delivered_at_unix_ms";
 
-fn delivery_from_row(row: DeliveryRow) -> Delivery {
+fn delivery_from_row(row: DeliveryRow) -> Result<Delivery, CoreError> {
     let (
         id,
         target,
@@ -148,17 +160,17 @@ fn delivery_from_row(row: DeliveryRow) -> Delivery {
         created_at_unix_ms,
         delivered_at_unix_ms,
     ) = row;
-    Delivery {
+    Ok(Delivery {
         id,
         target,
         event,
-        status,
+        status: status.parse()?,
         attempts,
         last_status,
         last_error,
         created_at_unix_ms,
         delivered_at_unix_ms,
-    }
+    })
 }
 
 /// True for URLs whose host is this machine (127.0.0.0/8, ::1, localhost).
@@ -231,7 +243,7 @@ pub async fn deliveries(store: &Store, target: Option<&str>, limit: i64) -> Resu
     .bind(limit.clamp(1, 1000))
     .fetch_all(store.pool())
     .await?;
-    Ok(rows.into_iter().map(delivery_from_row).collect())
+    rows.into_iter().map(delivery_from_row).collect()
 }
 
 /// Queues `event` with JSON `payload` for `target` (or every target when
@@ -319,7 +331,7 @@ pub async fn deliver(
     let result = client.send(request).await;
     let (status, tries, last_status, last_error, delivered_at) = match result {
         Ok(response) if (200..300).contains(&response.status) => (
-            "delivered",
+            DeliveryStatus::Delivered,
             response.attempts,
             Some(i64::from(response.status)),
             String::new(),
@@ -327,7 +339,7 @@ pub async fn deliver(
         ),
         Ok(response) => (
             // The receiver answered and refused: retrying the same request will not help.
-            "failed",
+            DeliveryStatus::Failed,
             response.attempts,
             Some(i64::from(response.status)),
             if (300..400).contains(&response.status) {
@@ -343,17 +355,25 @@ pub async fn deliver(
         ),
         Err(HttpError::Failed { attempts: tries, last_error, status, .. }) => {
             let exhausted = attempts + i64::from(tries) >= MAX_DELIVERY_ATTEMPTS;
-            (if exhausted { "failed" } else { "pending" }, tries, status.map(i64::from), last_error, None)
+            (
+                if exhausted { DeliveryStatus::Failed } else { DeliveryStatus::Pending },
+                tries,
+                status.map(i64::from),
+                last_error,
+                None,
+            )
         }
-        Err(error @ HttpError::CircuitOpen { .. }) => ("pending", 0, None, error.to_string(), None),
-        Err(error @ HttpError::BadUrl { .. }) => ("failed", 0, None, error.to_string(), None),
+        Err(error @ HttpError::CircuitOpen { .. }) => {
+            (DeliveryStatus::Pending, 0, None, error.to_string(), None)
+        }
+        Err(error @ HttpError::BadUrl { .. }) => (DeliveryStatus::Failed, 0, None, error.to_string(), None),
     };
-    tracing::info!(delivery = id, %target, status, attempts = tries, "webhook delivery attempted");
+    tracing::info!(delivery = id, %target, %status, attempts = tries, "webhook delivery attempted");
     let row: DeliveryRow = sqlx::query_as(&format!(
         "UPDATE webhook_deliveries SET status = $1, attempts = attempts + $2, last_status = $3, last_error = $4, \
          delivered_at_unix_ms = $5 WHERE id = $6 RETURNING {DELIVERY_COLUMNS}"
     ))
-    .bind(status)
+    .bind(status.as_str())
     .bind(i64::from(tries))
     .bind(last_status)
     .bind(last_error)
@@ -361,7 +381,7 @@ pub async fn deliver(
     .bind(id)
     .fetch_one(store.pool())
     .await?;
-    Ok(delivery_from_row(row))
+    delivery_from_row(row)
 }
 
 /// Ids of deliveries still pending (for the redelivery job), oldest first.

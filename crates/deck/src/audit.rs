@@ -105,7 +105,7 @@ impl AuditService {
         let event = AuditEvent { action: action.to_owned(), target: target.to_owned(), outcome, details };
         let recorded = async {
             let entry = self.log().await?.record(caller, event).await?;
-            tracing::info!(action, target, outcome = entry.outcome, seq = entry.seq, "audited");
+            tracing::info!(action, target, outcome = %entry.outcome, seq = entry.seq, "audited");
             Ok::<_, DeckError>(entry)
         }
         .instrument(caller.span())
@@ -144,7 +144,7 @@ impl AuditService {
             log.advance_anchor().await;
         }
         tracing::info!(
-            action = entry.action, target = entry.target, outcome = entry.outcome, seq = entry.seq,
+            action = entry.action, target = entry.target, outcome = %entry.outcome, seq = entry.seq,
             correlation_id = %entry.correlation_id, "audited"
         );
         if let Ok(mut here) = self.announced_here.lock() {
@@ -252,11 +252,15 @@ impl Deck {
         &self,
         caller: &Caller,
         target: &str,
-    ) -> Result<(Checkpoint, String), DeckError> {
+    ) -> Result<(Checkpoint, opsdeck_core::webhooks::DeliveryStatus), DeckError> {
         let checkpoint = self.audit.checkpoint().await?;
         let payload = serde_json::json!(checkpoint);
         let status = self.notify_target(target, AUDIT_CHECKPOINT_EVENT, &payload).await?;
-        let outcome = if status == "delivered" { Outcome::Ok } else { Outcome::Failed };
+        let outcome = if status == opsdeck_core::webhooks::DeliveryStatus::Delivered {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        };
         let details = serde_json::json!({ "seq": checkpoint.seq, "delivery": status });
         self.audit(caller, "audit.checkpoint", target, outcome, details).await?;
         Ok((checkpoint, status))
@@ -315,7 +319,7 @@ impl Deck {
             .audit_checkpoint_send(&Caller::new("scheduler"), target)
             .await
             .map_err(|error| error.to_string())?;
-        if status == "delivered" {
+        if status == opsdeck_core::webhooks::DeliveryStatus::Delivered {
             Ok(format!("checkpoint at entry {} delivered to {target}", checkpoint.seq))
         } else {
             Err(format!(

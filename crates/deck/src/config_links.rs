@@ -20,15 +20,28 @@ use crate::{Caller, Deck, DeckError, Outcome};
 /// How often linked files are looked at.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
 
+opsdeck_core::word_enum! {
+    /// What one look at a linked file did.
+    "link sync outcome" pub enum SyncOutcome {
+        /// The file holds what the store holds.
+        Unchanged = "unchanged",
+        /// The file's edit was stored as a new version.
+        Stored = "stored",
+        /// The file's edit was refused by the checks (see `error`).
+        Refused = "refused",
+        /// The file holds an edit OpsDeck has not stored while a stored
+        /// change waits to be written: someone must choose.
+        Conflict = "conflict",
+    }
+}
+
 /// What one look at a linked file did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LinkSync {
     /// The link.
     pub link: ConfigLink,
-    /// `unchanged`, `stored` (a new version), `refused` (see `error`) or
-    /// `conflict` (the file holds an edit OpsDeck has not stored while a
-    /// stored change waits to be written: someone must choose).
-    pub outcome: String,
+    /// What it did.
+    pub outcome: SyncOutcome,
     /// The version stored.
     pub version: Option<i64>,
     /// Why an edit was not stored.
@@ -196,7 +209,7 @@ impl Deck {
         if link.last_error.as_deref() != Some(error.as_str()) {
             self.configs.record_link(&link, None, Some(&error)).await?;
         }
-        Ok(LinkSync { link, outcome: "refused".to_owned(), version: None, error: Some(error) })
+        Ok(LinkSync { link, outcome: SyncOutcome::Refused, version: None, error: Some(error) })
     }
 
     /// Checks a stored link against its seal (and that this host set it)
@@ -259,7 +272,7 @@ impl Deck {
                     self.configs.record_link_synced(&link, &hash).await?;
                     results.push(LinkSync {
                         link,
-                        outcome: "unchanged".to_owned(),
+                        outcome: SyncOutcome::Unchanged,
                         version: None,
                         error: None,
                     });
@@ -268,7 +281,7 @@ impl Deck {
                     let error = conflict_message(&link);
                     results.push(LinkSync {
                         link,
-                        outcome: "conflict".to_owned(),
+                        outcome: SyncOutcome::Conflict,
                         version: None,
                         error: Some(error),
                     });
@@ -276,12 +289,12 @@ impl Deck {
                 continue;
             }
             if link.last_hash.as_deref() == Some(hash.as_str()) {
-                results.push(LinkSync { link, outcome: "unchanged".to_owned(), version: None, error: None });
+                results.push(LinkSync { link, outcome: SyncOutcome::Unchanged, version: None, error: None });
                 continue;
             }
             if stored_matches {
                 self.configs.record_link_synced(&link, &hash).await?;
-                results.push(LinkSync { link, outcome: "unchanged".to_owned(), version: None, error: None });
+                results.push(LinkSync { link, outcome: SyncOutcome::Unchanged, version: None, error: None });
                 continue;
             }
             let format = Format::from_path(&link.path)?;
@@ -307,7 +320,7 @@ impl Deck {
                     self.signal_reload(caller, &link.project, &link.env, &mut version).await?;
                     results.push(LinkSync {
                         link,
-                        outcome: "stored".to_owned(),
+                        outcome: SyncOutcome::Stored,
                         version: Some(version.version),
                         error: None,
                     });
@@ -320,7 +333,7 @@ impl Deck {
                     self.audit(caller, "config.file_edit", &target, Outcome::Failed, details).await?;
                     results.push(LinkSync {
                         link,
-                        outcome: "refused".to_owned(),
+                        outcome: SyncOutcome::Refused,
                         version: None,
                         error: Some(error),
                     });

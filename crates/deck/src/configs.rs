@@ -108,7 +108,7 @@ impl Deck {
                 .promotion_requests(&project.name)
                 .await?
                 .iter()
-                .filter(|request| request.status == "pending")
+                .filter(|request| request.status == opsdeck_config::PromotionStatus::Pending)
                 .count() as i64;
         }
         for link in self.configs.links().await? {
@@ -838,7 +838,7 @@ impl Deck {
                 "hash": version.content_hash, "layer": version.layer, "author": version.author,
             });
             match self.notify_target(target, "config.changed", &payload).await {
-                Ok(status) if status == "delivered" => done.push(format!("webhook {target}: delivered")),
+                Ok(crate::DeliveryStatus::Delivered) => done.push(format!("webhook {target}: delivered")),
                 Ok(status) => errors.push(format!("webhook {target}: {status} (retried later)")),
                 Err(error) => errors.push(format!("webhook {target}: {error}")),
             }

@@ -45,8 +45,8 @@ pub use opsdeck_core::audit::{AuditEntry, AuditFilter, Checkpoint, Outcome, Veri
 pub use opsdeck_core::events::DeckEvent;
 pub use opsdeck_core::http::{EndpointHealth, HttpPolicy};
 pub use opsdeck_core::keys::KeyAccess;
-pub use opsdeck_core::scheduler::{JobInfo, JobRun, Schedule, SchedulerConfig};
-pub use opsdeck_core::webhooks::{Delivery, WebhookTarget};
+pub use opsdeck_core::scheduler::{JobInfo, JobRun, RunOutcome, Schedule, SchedulerConfig};
+pub use opsdeck_core::webhooks::{Delivery, DeliveryStatus, WebhookTarget};
 pub use opsdeck_core::Caller;
 pub use opsdeck_vault::{
     MemberInfo, MetadataChange, Role, SecretInfo, SecretType, SecretValue, SlotInfo, VaultError, VaultInfo,
@@ -56,26 +56,30 @@ pub use opsdeck_vault::{
 pub use api_tokens::NewApiToken;
 pub use certs::{
     CertDetail, CertImportProblem, CertImportReport, CertQuery, CertSummary, IssueOptions, RenewOutcome,
+    RevokeReason,
 };
-pub use config_links::{LinkConflict, LinkResolution, LinkResolved, LinkSync};
+pub use config_links::{LinkConflict, LinkResolution, LinkResolved, LinkSync, SyncOutcome};
 pub use configs::{ConfigExplained, ConfigLayer, ConfigSummary, ConfigValidation};
 pub use error::DeckError;
 pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use logging::{init_logging, LogGuard};
+pub use opsdeck_certs::challenges::ChallengeKind;
 pub use opsdeck_certs::deploy::DeployHook;
+pub use opsdeck_certs::keys::KeyKind;
 pub use opsdeck_certs::x509::CertDetails;
 pub use opsdeck_certs::{
-    CertEvent, CertRecord, DnsUpdate, ExternalAccount, Location as CertLocation, Managed as ManagedCert,
+    CertEvent, CertRecord, CertSource, CertState, ChainStatus, DnsUpdate, ExternalAccount,
+    Location as CertLocation, Managed as ManagedCert,
 };
 pub use opsdeck_config::{
     Change as ConfigChange, ConfigLink, ConfigVersion, DraftCheck, LayerChange, ProjectAdmin,
     ProjectInfo as ConfigProject, Promotion as ConfigPromotion, PromotionPreview, PromotionRequest,
-    ReloadHook, ReloadOutcome, SyntaxProblem, Violation as ConfigViolation,
+    PromotionStatus, ReloadHook, ReloadOutcome, SyntaxProblem, Violation as ConfigViolation,
 };
 pub use opsdeck_core::api_tokens::ApiToken;
 pub use opsdeck_telemetry::{
     LogQuery, LogRecord, MetricPoint, MetricSeries, PathSegment, Pruned, Retention, ServiceEdge,
-    ServiceOperations, SlowTrace, Span, SpanComparison, TraceQuery, TraceSummary,
+    ServiceOperations, SlowTrace, Span, SpanComparison, SpanStatus, TraceQuery, TraceSummary,
 };
 pub use rotate::RotationReport;
 pub use status::DeckStatus;

@@ -2,7 +2,7 @@
 
 use opsdeck_core::http::EndpointHealth;
 use opsdeck_core::keys::{load_or_create_key, Key};
-use opsdeck_core::webhooks::{self, Delivery, WebhookTarget, WEBHOOK_KEY_NAME};
+use opsdeck_core::webhooks::{self, Delivery, DeliveryStatus, WebhookTarget, WEBHOOK_KEY_NAME};
 use zeroize::Zeroizing;
 
 use crate::{Caller, Deck, DeckError, Outcome};
@@ -65,7 +65,8 @@ impl Deck {
         let ids = webhooks::enqueue(&self.store, Some(target), "test", &payload).await?;
         let id = ids.first().cloned().unwrap_or_default();
         let delivery = webhooks::deliver(&self.store, key, &self.http, &id).await?;
-        let outcome = if delivery.status == "delivered" { Outcome::Ok } else { Outcome::Failed };
+        let outcome =
+            if delivery.status == DeliveryStatus::Delivered { Outcome::Ok } else { Outcome::Failed };
         self.audit(caller, "notify.test", target, outcome, serde_json::json!({ "delivery": id })).await?;
         Ok(delivery)
     }
@@ -92,9 +93,9 @@ impl Deck {
         target: &str,
         event: &str,
         payload: &serde_json::Value,
-    ) -> Result<String, DeckError> {
+    ) -> Result<DeliveryStatus, DeckError> {
         let key = self.webhook_key().await?;
-        let mut status = String::from("pending");
+        let mut status = DeliveryStatus::Pending;
         for id in webhooks::enqueue(&self.store, Some(target), event, payload).await? {
             status = webhooks::deliver(&self.store, key, &self.http, &id).await?.status;
         }
@@ -110,7 +111,8 @@ impl Deck {
         let key = self.webhook_key().await?;
         let mut delivered = 0;
         for id in pending {
-            if webhooks::deliver(&self.store, key, &self.http, &id).await?.status == "delivered" {
+            if webhooks::deliver(&self.store, key, &self.http, &id).await?.status == DeliveryStatus::Delivered
+            {
                 delivered += 1;
             }
         }

@@ -12,7 +12,7 @@ use ts_rs::TS;
 
 use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
-use opsdeck_vault::{split_reference, MetadataChange, Role, SecretInfo, SecretType};
+use opsdeck_vault::{split_reference, MetadataChange, Role, SecretInfo};
 
 use crate::definitions::ROTATION_POLICY;
 use crate::generators::{generate_for, StringPolicy};
@@ -103,7 +103,7 @@ impl Deck {
         let (vault, name) = split_reference(reference)?;
         self.require(caller, vault, Role::Operator, "secret.rotate", reference, "rotating").await?;
         let old = self.secret_get(caller, reference, None).await?;
-        let secret_type = SecretType::parse(&old.secret_type)?;
+        let secret_type = old.secret_type;
         let generated = generate_for(secret_type, StringPolicy::default(), &format!("opsdeck:{reference}"))?;
         // The new version and its entry commit together; a failed check
         // takes it back in a second change, audited as failed.

@@ -177,7 +177,7 @@ impl Deck {
             let value = self.vaults.get(vault, &info.name, None).await?;
             secrets.push(BundleSecret {
                 name: info.name,
-                secret_type: info.secret_type,
+                secret_type: info.secret_type.as_str().to_owned(),
                 tags: info.tags,
                 note: info.note,
                 rotate_every_days: info.rotate_every_days,

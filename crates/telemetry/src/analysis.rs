@@ -238,7 +238,7 @@ mod tests {
             start_unix_nano: start,
             end_unix_nano: end,
             status_code: 0,
-            status: "unset".to_owned(),
+            status: crate::model::SpanStatus::Unset,
             status_message: String::new(),
             trace_state: String::new(),
             flags: 0,

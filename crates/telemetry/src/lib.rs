@@ -29,7 +29,7 @@ pub mod writer;
 
 pub use analysis::{compare, critical_path, self_times, PathSegment, SpanComparison};
 pub use error::TelemetryError;
-pub use model::{JsonText, LogRecord, MetricPoint, Span};
+pub use model::{JsonText, LogRecord, MetricPoint, Span, SpanStatus};
 pub use store::{
     migrator, LogQuery, MetricSeries, Pruned, Retention, ServiceEdge, ServiceOperations, SlowTrace,
     Telemetry, TraceQuery, TraceSummary,

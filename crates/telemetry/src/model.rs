@@ -86,8 +86,8 @@ pub struct Span {
     pub end_unix_nano: i64,
     /// 0 unset, 1 ok, 2 error.
     pub status_code: i32,
-    /// The same as a word: `unset`, `ok` or `error`.
-    pub status: String,
+    /// The same as a word.
+    pub status: SpanStatus,
     /// The status description.
     pub status_message: String,
     /// W3C `tracestate`.
@@ -112,12 +112,26 @@ pub struct Span {
     pub links: JsonText,
 }
 
-/// A span status code as a word.
-pub fn status_word(code: i32) -> &'static str {
-    match code {
-        1 => "ok",
-        2 => "error",
-        _ => "unset",
+opsdeck_core::word_enum! {
+    /// A span's status (OTLP's status code as a word).
+    "span status" pub enum SpanStatus {
+        /// The instrumentation said nothing (code 0).
+        Unset = "unset",
+        /// Marked as succeeded (code 1).
+        Ok = "ok",
+        /// Marked as failed (code 2).
+        Error = "error",
+    }
+}
+
+impl SpanStatus {
+    /// The status of an OTLP status code (unknown codes count as unset).
+    pub fn from_code(code: i32) -> SpanStatus {
+        match code {
+            1 => SpanStatus::Ok,
+            2 => SpanStatus::Error,
+            _ => SpanStatus::Unset,
+        }
     }
 }
 

@@ -290,7 +290,7 @@ fn span_of(span: &OtlpSpan, service: &str, resource: &JsonText, scope: &JsonText
         start_unix_nano: time(span.start_time_unix_nano),
         end_unix_nano: time(span.end_time_unix_nano),
         status_code: status.code,
-        status: crate::model::status_word(status.code).to_owned(),
+        status: crate::model::SpanStatus::from_code(status.code),
         status_message: status.message,
         trace_state: span.trace_state.clone(),
         flags: i64::from(span.flags),

@@ -1199,7 +1199,7 @@ fn spans_of_packed(trace_id: &str, text: &str) -> Result<Vec<Span>, TelemetryErr
                 start_unix_nano,
                 end_unix_nano,
                 status_code,
-                status: crate::model::status_word(status_code).to_owned(),
+                status: crate::model::SpanStatus::from_code(status_code),
                 status_message,
                 trace_state,
                 flags,

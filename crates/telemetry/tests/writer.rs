@@ -16,7 +16,7 @@ fn span(trace: u8, id: u8) -> Span {
         start_unix_nano: 1_000,
         end_unix_nano: 2_000,
         status_code: 0,
-        status: "unset".to_owned(),
+        status: opsdeck_telemetry::SpanStatus::Unset,
         status_message: String::new(),
         trace_state: String::new(),
         flags: 0,

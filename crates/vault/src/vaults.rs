@@ -47,7 +47,7 @@ pub struct SecretInfo {
     /// Its type.
     #[serde(rename = "type")]
     #[ts(rename = "type")]
-    pub secret_type: String,
+    pub secret_type: SecretType,
     /// The current version.
     #[ts(type = "number")]
     pub version: i64,
@@ -144,7 +144,7 @@ impl SecretInfo {
         }
     }
 
-    fn from_row(row: SecretRow) -> SecretInfo {
+    fn from_row(row: SecretRow) -> Result<SecretInfo, VaultError> {
         let (
             vault,
             name,
@@ -157,10 +157,10 @@ impl SecretInfo {
             rotate_verify,
             expires_at,
         ) = row;
-        SecretInfo {
+        Ok(SecretInfo {
             vault,
             name,
-            secret_type,
+            secret_type: SecretType::parse(&secret_type)?,
             version,
             updated_at,
             // Written only by this crate as a JSON array; a damaged value shows as no tags.
@@ -170,7 +170,7 @@ impl SecretInfo {
             rotate_verify,
             rotation_due_at: rotate_every_days.map(|days| updated_at + days * 86_400_000),
             expires_at,
-        }
+        })
     }
 }
 
@@ -224,7 +224,7 @@ pub struct SecretValue {
     pub version: i64,
     /// Its type.
     #[serde(rename = "type")]
-    pub secret_type: String,
+    pub secret_type: SecretType,
     /// The value (UTF-8; binary values are not supported yet).
     #[serde(serialize_with = "serialize_revealed")]
     pub value: Zeroizing<String>,
@@ -589,7 +589,7 @@ impl Vaults {
         .fetch_optional(self.store.pool())
         .await?;
         row.map(SecretInfo::from_row)
-            .ok_or_else(|| VaultError::UnknownSecret { reference: format!("{vault}/{name}") })
+            .ok_or_else(|| VaultError::UnknownSecret { reference: format!("{vault}/{name}") })?
     }
 
     async fn secret_row(&self, vault: &str, name: &str) -> Result<(String, String, String, i64), VaultError> {
@@ -653,7 +653,7 @@ impl Vaults {
             vault: vault.to_owned(),
             name: name.to_owned(),
             version,
-            secret_type,
+            secret_type: SecretType::parse(&secret_type)?,
             value: Zeroizing::new(text),
         })
     }
@@ -671,7 +671,7 @@ impl Vaults {
         if let (Some(vault), true) = (vault, rows.is_empty()) {
             self.vault_id(vault).await?;
         }
-        Ok(rows.into_iter().map(SecretInfo::from_row).collect())
+        rows.into_iter().map(SecretInfo::from_row).collect()
     }
 
     /// Every version of `vault/name`, newest first.
@@ -703,7 +703,7 @@ impl Vaults {
         audit: &AuditScope<'_>,
     ) -> Result<SecretInfo, VaultError> {
         let old = self.get(vault, name, Some(to)).await?;
-        let secret_type = SecretType::parse(&old.secret_type)?;
+        let secret_type = old.secret_type;
         self.set(vault, name, secret_type, old.value.as_bytes(), &MetadataChange::default(), audit).await
     }
 

@@ -1,7 +1,6 @@
 //! Tauri commands, one module per area. Each command takes its arguments,
 //! calls one function of the deck and maps the error; nothing else.
 
-mod certs;
 pub(crate) mod configs;
 pub(crate) mod connections;
 pub(crate) mod operations;
@@ -42,14 +41,6 @@ fn own_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         vaults::unlock,
         vaults::vault_change_passphrase,
         vaults::secret_copy,
-        certs::cert_import_paths,
-        certs::cert_import_file,
-        certs::cert_probe,
-        certs::cert_issue,
-        certs::cert_renew,
-        certs::cert_revoke,
-        certs::cert_remove,
-        certs::cert_configure,
         configs::config_schema,
         configs::config_set_schema,
         configs::config_check_draft,

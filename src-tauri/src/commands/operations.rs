@@ -46,6 +46,14 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         cert_list,
         cert_show,
         cert_summary,
+        cert_import,
+        cert_import_file,
+        cert_probe,
+        cert_issue,
+        cert_renew,
+        cert_revoke,
+        cert_remove,
+        cert_configure,
         config_projects,
         config_history,
         config_explain,
@@ -327,7 +335,7 @@ pub async fn connection_list(
     run_operation::<opsdeck::catalogue::notify::ConnectionList>(&state, input).await
 }
 
-/// `cert.list`: The certificate inventory: subjects, names, issuers, days left, chain status, where each lives, renewal.
+/// `cert.list`: The certificate inventory, soonest expiry first: subjects, names, issuers, days left, chain status, where each lives, renewal; optionally only those expiring within some days, from one source or in one state.
 #[tauri::command]
 pub async fn cert_list(
     state: State<'_, AppState>,
@@ -352,6 +360,78 @@ pub async fn cert_summary(
     input: <opsdeck::catalogue::certs::CertSummaryOperation as Operation>::Input,
 ) -> Result<<opsdeck::catalogue::certs::CertSummaryOperation as Operation>::Output, CommandError> {
     run_operation::<opsdeck::catalogue::certs::CertSummaryOperation>(&state, input).await
+}
+
+/// `cert.import`: Adds the certificates found in files and directories on the OpsDeck machine to the inventory (keys and requests beside them are passed over); reports files it could not read.
+#[tauri::command]
+pub async fn cert_import(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::cert_changes::CertImport as Operation>::Input,
+) -> Result<<opsdeck::catalogue::cert_changes::CertImport as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::cert_changes::CertImport>(&state, input).await
+}
+
+/// `cert.import_file`: Adds the certificates of one file's contents (PEM or DER, sent with the request) to the inventory.
+#[tauri::command]
+pub async fn cert_import_file(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::cert_changes::CertImportFile as Operation>::Input,
+) -> Result<<opsdeck::catalogue::cert_changes::CertImportFile as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::cert_changes::CertImportFile>(&state, input).await
+}
+
+/// `cert.probe`: Connects to a TLS endpoint, records the chain it serves in the inventory and checks it (trusted, expired, wrong names).
+#[tauri::command]
+pub async fn cert_probe(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::cert_changes::CertProbe as Operation>::Input,
+) -> Result<<opsdeck::catalogue::cert_changes::CertProbe as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::cert_changes::CertProbe>(&state, input).await
+}
+
+/// `cert.issue`: Issues a certificate through ACME (HTTP-01 or DNS-01), seals its key in a vault, deploys it and schedules its renewal; takes as long as the CA does.
+#[tauri::command]
+pub async fn cert_issue(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::cert_changes::CertIssue as Operation>::Input,
+) -> Result<<opsdeck::catalogue::cert_changes::CertIssue as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::cert_changes::CertIssue>(&state, input).await
+}
+
+/// `cert.renew`: Renews a certificate issued here now (or retries a failed issuance), then deploys it.
+#[tauri::command]
+pub async fn cert_renew(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::cert_changes::CertRenew as Operation>::Input,
+) -> Result<<opsdeck::catalogue::cert_changes::CertRenew as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::cert_changes::CertRenew>(&state, input).await
+}
+
+/// `cert.revoke`: Asks the CA to revoke a certificate issued here and stops renewing it; cannot be undone.
+#[tauri::command]
+pub async fn cert_revoke(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::cert_changes::CertRevoke as Operation>::Input,
+) -> Result<<opsdeck::catalogue::cert_changes::CertRevoke as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::cert_changes::CertRevoke>(&state, input).await
+}
+
+/// `cert.remove`: Forgets a certificate and stops its renewal; its key stays in the vault and nothing is revoked.
+#[tauri::command]
+pub async fn cert_remove(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::cert_changes::CertRemove as Operation>::Input,
+) -> Result<<opsdeck::catalogue::cert_changes::CertRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::cert_changes::CertRemove>(&state, input).await
+}
+
+/// `cert.configure`: Changes a certificate's deploy hook (files written, command run after each issuance) and/or when it renews; the renewal job moves at once.
+#[tauri::command]
+pub async fn cert_configure(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::cert_changes::CertConfigure as Operation>::Input,
+) -> Result<<opsdeck::catalogue::cert_changes::CertConfigure as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::cert_changes::CertConfigure>(&state, input).await
 }
 
 /// `config.projects`: Every config project with its environments, whether it has a schema, and which promotions need approval.

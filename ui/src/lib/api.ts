@@ -6,6 +6,13 @@ import { ApiError, call } from './ipc';
 import { operations } from './operations';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AuditEntry } from './bindings/AuditEntry';
+import type { AuditOutcome } from './bindings/AuditOutcome';
+import type { CertState } from './bindings/CertState';
+import type { ChainStatus } from './bindings/ChainStatus';
+import type { DeliveryStatus } from './bindings/DeliveryStatus';
+import type { PromotionStatus } from './bindings/PromotionStatus';
+import type { RunOutcome } from './bindings/RunOutcome';
+import type { SpanStatus } from './bindings/SpanStatus';
 import type { AuditFilter } from './bindings/AuditFilter';
 import type { CommandError } from './bindings/CommandError';
 import type { DeckEvent } from './bindings/DeckEvent';
@@ -78,6 +85,7 @@ import type { Receivers } from './bindings/Receivers';
 import type { TelemetrySummary } from './bindings/TelemetrySummary';
 
 export type {
+  AuditOutcome, CertState, ChainStatus, DeliveryStatus, PromotionStatus, RunOutcome, SpanStatus,
   TraceSummary, TraceDetail, Span, LogRecord, PathSegment, ServiceEdge, ServiceOperations, SpanComparison, SlowTrace, DemoReport, TraceSearch, LogSearch, Receivers, TelemetrySummary,
   AuditEntry,
   ProjectInfo,
@@ -152,25 +160,6 @@ export const api = {
   /** Changes a vault's passphrase (admins only). */
   vaultChangePassphrase: (vault: string, passphrase: string) =>
     call<SlotInfo>('vault_change_passphrase', { vault, passphrase }),
-  /** Imports certificate files or directories by path. */
-  certImportPaths: (paths: string[], caBundle: string | null) =>
-    call<CertImportReport>('cert_import_paths', { paths, caBundle }),
-  /** Imports one picked file's bytes (PEM or DER). */
-  certImportFile: (name: string, bytes: number[]) => call<CertImportReport>('cert_import_file', { name, bytes }),
-  /** Probes a TLS endpoint and records the chain it serves. */
-  certProbe: (endpoint: string, servername: string | null, caBundle: string | null) =>
-    call<CertRecord>('cert_probe', { endpoint, servername, caBundle }),
-  /** Issues a certificate through ACME; steps arrive as `cert_progress` events. */
-  certIssue: (options: IssueOptions) => call<CertRecord>('cert_issue', { options }),
-  /** Renews a managed certificate now (or retries a failed issuance). */
-  certRenew: (id: string) => call<CertRecord>('cert_renew', { id }),
-  /** Revokes a certificate issued here. */
-  certRevoke: (id: string, reason: string | null) => call<CertRecord>('cert_revoke', { id, reason }),
-  /** Changes a managed certificate's deploy hook (an empty one clears it) and/or renewal threshold. */
-  certConfigure: (id: string, deploy: DeployHook | null, renewRemaining: number | null) =>
-    call<CertRecord>('cert_configure', { id, deploy, renewRemaining }),
-  /** Forgets a certificate (its key stays in the vault). */
-  certRemove: (id: string) => call<void>('cert_remove', { id }),
   /** The project's JSON Schema text (null without one). */
   configSchema: (project: string) => call<string | null>('config_schema', { project }),
   /** Sets the project's JSON Schema (refused when broken or when a stored config breaks it). */

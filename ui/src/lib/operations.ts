@@ -6,7 +6,10 @@ import type { ApprovalEnvsInput } from './bindings/ApprovalEnvsInput';
 import type { AuditEntry } from './bindings/AuditEntry';
 import type { AuditFilter } from './bindings/AuditFilter';
 import type { CertDetail } from './bindings/CertDetail';
+import type { CertImportReport } from './bindings/CertImportReport';
+import type { CertQuery } from './bindings/CertQuery';
 import type { CertRecord } from './bindings/CertRecord';
+import type { CertRemoved } from './bindings/CertRemoved';
 import type { CertSummary } from './bindings/CertSummary';
 import type { CompareInput } from './bindings/CompareInput';
 import type { CompareTraces } from './bindings/CompareTraces';
@@ -17,13 +20,17 @@ import type { ConfigRollbackInput } from './bindings/ConfigRollbackInput';
 import type { ConfigSummary } from './bindings/ConfigSummary';
 import type { ConfigValidation } from './bindings/ConfigValidation';
 import type { ConfigVersion } from './bindings/ConfigVersion';
+import type { ConfigureInput } from './bindings/ConfigureInput';
 import type { DeckStatus } from './bindings/DeckStatus';
 import type { DeliveriesInput } from './bindings/DeliveriesInput';
 import type { Delivery } from './bindings/Delivery';
 import type { DueInput } from './bindings/DueInput';
 import type { EndpointHealth } from './bindings/EndpointHealth';
+import type { ImportFile } from './bindings/ImportFile';
+import type { ImportPaths } from './bindings/ImportPaths';
 import type { ImportReport } from './bindings/ImportReport';
 import type { InVault } from './bindings/InVault';
+import type { IssueOptions } from './bindings/IssueOptions';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobPaused } from './bindings/JobPaused';
 import type { JobQueued } from './bindings/JobQueued';
@@ -45,6 +52,7 @@ import type { OneSecret } from './bindings/OneSecret';
 import type { OneTarget } from './bindings/OneTarget';
 import type { OneTrace } from './bindings/OneTrace';
 import type { PauseInput } from './bindings/PauseInput';
+import type { ProbeInput } from './bindings/ProbeInput';
 import type { ProjectCreated } from './bindings/ProjectCreated';
 import type { ProjectEnv } from './bindings/ProjectEnv';
 import type { ProjectInfo } from './bindings/ProjectInfo';
@@ -60,6 +68,7 @@ import type { ReloadHookSet } from './bindings/ReloadHookSet';
 import type { Removed } from './bindings/Removed';
 import type { RevealInput } from './bindings/RevealInput';
 import type { Revealed } from './bindings/Revealed';
+import type { RevokeInput } from './bindings/RevokeInput';
 import type { RollbackInput } from './bindings/RollbackInput';
 import type { RotateInput } from './bindings/RotateInput';
 import type { RotationReport } from './bindings/RotationReport';
@@ -144,12 +153,28 @@ export const operations = {
   notifyTest: (input: OneTarget) => call<Delivery>('notify_test', { input }),
   /** `connection.list`: The outside endpoints this process has called (ACME, webhooks, OpenBao, …): circuit breaker state and recent outcomes. */
   connectionList: () => call<Array<EndpointHealth>>('connection_list', { input: {} }),
-  /** `cert.list`: The certificate inventory: subjects, names, issuers, days left, chain status, where each lives, renewal. */
-  certList: () => call<Array<CertRecord>>('cert_list', { input: {} }),
+  /** `cert.list`: The certificate inventory, soonest expiry first: subjects, names, issuers, days left, chain status, where each lives, renewal; optionally only those expiring within some days, from one source or in one state. */
+  certList: (input: CertQuery) => call<Array<CertRecord>>('cert_list', { input }),
   /** `cert.show`: One certificate in detail: its chain, where it lives, how it is renewed and deployed, and its history. */
   certShow: (input: OneCert) => call<CertDetail>('cert_show', { input }),
   /** `cert.summary`: Readiness of the certificates: how many there are, expiring soon, expired, with broken chains or failed renewals. */
   certSummary: () => call<CertSummary>('cert_summary', { input: {} }),
+  /** `cert.import`: Adds the certificates found in files and directories on the OpsDeck machine to the inventory (keys and requests beside them are passed over); reports files it could not read. Changes stored data (audited). */
+  certImport: (input: ImportPaths) => call<CertImportReport>('cert_import', { input }),
+  /** `cert.import_file`: Adds the certificates of one file's contents (PEM or DER, sent with the request) to the inventory. Changes stored data (audited). */
+  certImportFile: (input: ImportFile) => call<CertImportReport>('cert_import_file', { input }),
+  /** `cert.probe`: Connects to a TLS endpoint, records the chain it serves in the inventory and checks it (trusted, expired, wrong names). Changes stored data (audited). */
+  certProbe: (input: ProbeInput) => call<CertRecord>('cert_probe', { input }),
+  /** `cert.issue`: Issues a certificate through ACME (HTTP-01 or DNS-01), seals its key in a vault, deploys it and schedules its renewal; takes as long as the CA does. Changes stored data (audited). */
+  certIssue: (input: IssueOptions) => call<CertRecord>('cert_issue', { input }),
+  /** `cert.renew`: Renews a certificate issued here now (or retries a failed issuance), then deploys it. Changes stored data (audited). */
+  certRenew: (input: OneCert) => call<CertRecord>('cert_renew', { input }),
+  /** `cert.revoke`: Asks the CA to revoke a certificate issued here and stops renewing it; cannot be undone. Changes stored data (audited). */
+  certRevoke: (input: RevokeInput) => call<CertRecord>('cert_revoke', { input }),
+  /** `cert.remove`: Forgets a certificate and stops its renewal; its key stays in the vault and nothing is revoked. Changes stored data (audited). */
+  certRemove: (input: OneCert) => call<CertRemoved>('cert_remove', { input }),
+  /** `cert.configure`: Changes a certificate's deploy hook (files written, command run after each issuance) and/or when it renews; the renewal job moves at once. Changes stored data (audited). */
+  certConfigure: (input: ConfigureInput) => call<CertRecord>('cert_configure', { input }),
   /** `config.projects`: Every config project with its environments, whether it has a schema, and which promotions need approval. */
   configProjects: () => call<Array<ProjectInfo>>('config_projects', { input: {} }),
   /** `config.history`: The versions of one environment's layers, newest first: who changed what, why, and how the service was signalled. */
@@ -209,5 +234,7 @@ export const machineInputs: Record<string, readonly string[]> = {
   secret_set: ['metadata.rotate_verify'],
   secret_edit: ['metadata.rotate_verify'],
   secret_rotate: ['verify'],
+  cert_issue: ['webroot', 'dns_hook', 'deploy.cert_path', 'deploy.chain_path', 'deploy.fullchain_path', 'deploy.key_path', 'deploy.command'],
+  cert_configure: ['deploy.cert_path', 'deploy.chain_path', 'deploy.fullchain_path', 'deploy.key_path', 'deploy.command'],
   config_set_reload_hook: ['hook.command'],
 };

@@ -7,25 +7,26 @@ use serde::Deserialize;
 use ts_rs::TS;
 
 use super::{Effect, Method, Nothing, Operation};
-use crate::certs::{CertDetail, CertSummary};
+use crate::certs::{CertDetail, CertQuery, CertSummary};
 use crate::{Caller, Deck, DeckError};
 
 /// `cert.list`.
 pub struct CertList;
 
 impl Operation for CertList {
-    type Input = Nothing;
+    type Input = CertQuery;
     type Output = Vec<CertRecord>;
     const NAME: &'static str = "cert.list";
-    const SUMMARY: &'static str =
-        "The certificate inventory: subjects, names, issuers, days left, chain status, where each lives, renewal.";
+    const SUMMARY: &'static str = "The certificate inventory, soonest expiry first: subjects, names, issuers, days \
+         left, chain status, where each lives, renewal; optionally only those expiring within some days, from one \
+         source or in one state.";
     const EFFECT: Effect = Effect::Read;
     const ROLE: Role = Role::Viewer;
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/v1/certs";
 
-    async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Vec<CertRecord>, DeckError> {
-        deck.cert_list().await
+    async fn run(deck: &Deck, _caller: &Caller, query: CertQuery) -> Result<Vec<CertRecord>, DeckError> {
+        deck.cert_query(&query).await
     }
 }
 

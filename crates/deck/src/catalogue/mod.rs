@@ -1,8 +1,8 @@
 //! The catalogue of operations: every user-visible operation as one value in
 //! one place — its name, its input and output types (with JSON Schema), the
 //! role it needs and on what, what it does beyond reading, its HTTP route,
-//! and `run`. Front ends (the local HTTP API today; the CLI, the app and MCP
-//! as they move onto it) read the catalogue instead of hand-writing an
+//! and `run`. Front ends (the app's generated commands, the local HTTP API,
+//! MCP and `opsdeck call`) read the catalogue instead of hand-writing an
 //! adapter per operation.
 //!
 //! Adding an operation: write a type implementing [`Operation`] in its
@@ -14,6 +14,7 @@
 //! (a viewer token never reaches an operation that needs an operator).
 
 pub mod audit;
+pub mod cert_changes;
 pub mod certs;
 pub mod config_changes;
 pub mod configs;
@@ -329,6 +330,14 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<certs::CertList>(),
         entry::<certs::CertShow>(),
         entry::<certs::CertSummaryOperation>(),
+        entry::<cert_changes::CertImport>(),
+        entry::<cert_changes::CertImportFile>(),
+        entry::<cert_changes::CertProbe>(),
+        entry::<cert_changes::CertIssue>(),
+        entry::<cert_changes::CertRenew>(),
+        entry::<cert_changes::CertRevoke>(),
+        entry::<cert_changes::CertRemove>(),
+        entry::<cert_changes::CertConfigure>(),
         entry::<configs::ConfigProjects>(),
         entry::<configs::ConfigHistory>(),
         entry::<configs::ConfigExplain>(),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use opsdeck_certs::trust::TrustRoots;
-use opsdeck_certs::{CertError, CertRecord};
+use opsdeck_certs::{CertError, CertRecord, CertSource};
 use opsdeck_core::clock::now_unix_ms;
 
 use super::{CertImportProblem, CertImportReport, CERT_EXTENSIONS, PROBE_TIMEOUT};
@@ -96,8 +96,10 @@ impl Deck {
         let now = now_unix_ms();
         for chain in split_chains(ders) {
             let check = roots.check(&chain, now);
-            let record =
-                self.certs.record_found(&chain, &check, "file", ("file", location), &caller.actor).await?;
+            let record = self
+                .certs
+                .record_found(&chain, &check, CertSource::File, ("file", location), &caller.actor)
+                .await?;
             report.certificates.push(record);
         }
         Ok(())
@@ -167,7 +169,7 @@ impl Deck {
         };
         let record = self
             .certs
-            .record_found(&probed.chain, &check, "endpoint", ("endpoint", &location), &caller.actor)
+            .record_found(&probed.chain, &check, CertSource::Endpoint, ("endpoint", &location), &caller.actor)
             .await?;
         let details = serde_json::json!({ "id": record.id, "chain": check.status });
         self.audit(caller, "cert.probe", &probed.endpoint, Outcome::Ok, details).await?;

@@ -11,7 +11,7 @@ use opsdeck_certs::keys::KeyKind;
 use opsdeck_certs::renewal::{random_unit, renew_at};
 use opsdeck_certs::rfc2136::Rfc2136;
 use opsdeck_certs::trust::TrustRoots;
-use opsdeck_certs::{CertError, CertRecord, Managed};
+use opsdeck_certs::{CertError, CertRecord, CertState, Managed};
 use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::events::DeckEvent;
 use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
@@ -20,7 +20,9 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::options::{challenge_plan, check_remaining, managed_from};
-use super::{iso_minute, renew_job_name, IssueOptions, RenewOutcome, RENEWAL_CHECK_EVERY, RENEW_JOB_KIND};
+use super::{
+    iso_minute, renew_job_name, IssueOptions, RenewOutcome, RevokeReason, RENEWAL_CHECK_EVERY, RENEW_JOB_KIND,
+};
 use crate::definitions::MANAGED_CERT;
 use crate::{Caller, Deck, DeckError, Outcome};
 
@@ -88,7 +90,7 @@ impl Deck {
                 record.id
             ))
         })?;
-        if record.state == "revoked" {
+        if record.state == CertState::Revoked {
             return Err(CertError::Invalid(format!(
                 "{} is revoked; issue a new certificate instead (cert issue)",
                 record.id
@@ -114,7 +116,7 @@ impl Deck {
         let mut outcomes = Vec::new();
         for cert in self.certs.list().await? {
             let due = cert.managed.is_some()
-                && cert.state != "revoked"
+                && cert.state != CertState::Revoked
                 && cert.next_renewal_at.is_some_and(|at| at <= now);
             if !due {
                 continue;
@@ -139,9 +141,9 @@ impl Deck {
         &self,
         caller: &Caller,
         id: &str,
-        reason: Option<&str>,
+        reason: Option<RevokeReason>,
     ) -> Result<CertRecord, DeckError> {
-        let reason_code = parse_reason(reason)?;
+        let reason_code = acme_reason(reason);
         let record = self.certs.get(id).await?;
         let managed = record.managed.clone().ok_or_else(|| {
             CertError::Invalid(format!(
@@ -153,7 +155,7 @@ impl Deck {
             record.chain().into_iter().next().ok_or_else(|| {
                 CertError::Invalid(format!("{} has no certificate to revoke yet", record.id))
             })?;
-        if record.state == "revoked" {
+        if record.state == CertState::Revoked {
             return Err(CertError::Invalid(format!("{} is already revoked", record.id)).into());
         }
         self.require(
@@ -179,7 +181,7 @@ impl Deck {
         }
         let message =
             format!("revoked at the CA{}", reason.map(|reason| format!(" ({reason})")).unwrap_or_default());
-        self.certs.set_state(&record.id, "revoked", &message, &caller.actor).await?;
+        self.certs.set_state(&record.id, CertState::Revoked, &message, &caller.actor).await?;
         self.certs.set_next_renewal(&record.id, None).await?;
         let job = renew_job_name(&record.id);
         if Scheduler::exists(&self.store, &job).await? {
@@ -247,7 +249,7 @@ impl Deck {
         }
         self.certs.set_managed(&record.id, &managed).await?;
         self.seal_managed(caller, &record.id, &managed).await?;
-        if renew_remaining.is_some() && record.not_after > 0 && record.state != "revoked" {
+        if renew_remaining.is_some() && record.not_after > 0 && record.state != CertState::Revoked {
             let at =
                 renew_at(record.not_before, record.not_after, managed.renew_remaining, None, random_unit());
             self.certs.set_next_renewal(&record.id, Some(at)).await?;
@@ -258,7 +260,7 @@ impl Deck {
             changes.push(format!("next renewal {}", iso_minute(at)));
         }
         let message = changes.join("; ");
-        self.certs.set_state(&record.id, &record.state, &message, &caller.actor).await?;
+        self.certs.set_state(&record.id, record.state, &message, &caller.actor).await?;
         self.audit(
             caller,
             "cert.configure",
@@ -361,12 +363,13 @@ impl Deck {
         let seal = match self.check_definition(caller, MANAGED_CERT, id, &content, pinned).await {
             Ok(seal) => seal,
             Err(error) => {
-                self.certs.set_state(id, &record.state, &format!("refused: {error}"), &caller.actor).await?;
+                self.certs.set_state(id, record.state, &format!("refused: {error}"), &caller.actor).await?;
                 return Err(error);
             }
         };
         let had_certificate = record.not_after > 0;
-        let (working, verb) = if renewal { ("renewing", "renewal") } else { ("issuing", "issuance") };
+        let (working, verb) =
+            if renewal { (CertState::Renewing, "renewal") } else { (CertState::Issuing, "issuance") };
         self.certs.set_state(id, working, &format!("{verb} started"), &caller.actor).await?;
         let report = |step: &str| {
             progress(step);
@@ -383,7 +386,7 @@ impl Deck {
                 None => Zeroizing::new(Vec::new()),
             };
             let plan = challenge_plan(&managed, tsig_secret)?;
-            let key = KeyKind::parse(&managed.key_type)?;
+            let key: KeyKind = managed.key_type.parse().map_err(CertError::from)?;
             let issued = acme::issue(&account, &managed.domains, key, &plan, &report).await?;
             Ok::<_, DeckError>((account, issued))
         }
@@ -391,7 +394,7 @@ impl Deck {
         let (account, issued) = match attempt {
             Ok(done) => done,
             Err(error) => {
-                let state = if renewal && had_certificate { "active" } else { "failed" };
+                let state = if renewal && had_certificate { CertState::Active } else { CertState::Failed };
                 let message = format!("{verb} failed: {error}");
                 self.certs.record_failure(id, state, &message, &caller.actor).await?;
                 self.audit(
@@ -442,7 +445,9 @@ impl Deck {
             let rest = opsdeck_certs::x509::to_pem(&issued.chain[1..]);
             match managed.deploy.run(&leaf, &rest, &issued.key_pem).await {
                 Ok(done) => {
-                    self.certs.set_state(id, "issued", &format!("deployed: {done}"), &caller.actor).await?;
+                    self.certs
+                        .set_state(id, CertState::Issued, &format!("deployed: {done}"), &caller.actor)
+                        .await?;
                     for path in
                         [&managed.deploy.cert_path, &managed.deploy.fullchain_path].into_iter().flatten()
                     {
@@ -451,7 +456,7 @@ impl Deck {
                 }
                 Err(error) => {
                     self.certs
-                        .set_state(id, "issued", &format!("deploy failed: {error}"), &caller.actor)
+                        .set_state(id, CertState::Issued, &format!("deploy failed: {error}"), &caller.actor)
                         .await?;
                     let payload = serde_json::json!({ "id": id, "domains": managed.domains, "error": error.to_string() });
                     if let Err(notify_error) = self.notify_all("cert.deploy_failed", &payload).await {
@@ -465,7 +470,7 @@ impl Deck {
         self.certs
             .set_state(
                 id,
-                "active",
+                CertState::Active,
                 &format!("active until {}; {next}", iso_day(installed.not_after)),
                 &caller.actor,
             )
@@ -533,20 +538,13 @@ fn account_secret_name(directory_url: &str, email: &str) -> String {
     format!("acme-account-{}", &hex::encode(digest)[..12])
 }
 
-fn parse_reason(reason: Option<&str>) -> Result<Option<instant_acme::RevocationReason>, CertError> {
+fn acme_reason(reason: Option<RevokeReason>) -> Option<instant_acme::RevocationReason> {
     use instant_acme::RevocationReason as R;
-    Ok(match reason {
-        None => None,
-        Some("unspecified") => Some(R::Unspecified),
-        Some("key-compromise") => Some(R::KeyCompromise),
-        Some("superseded") => Some(R::Superseded),
-        Some("cessation-of-operation") => Some(R::CessationOfOperation),
-        Some("affiliation-changed") => Some(R::AffiliationChanged),
-        Some(other) => {
-            return Err(CertError::Invalid(format!(
-                "unknown revocation reason {other:?}; use unspecified, key-compromise, superseded, \
-                 cessation-of-operation or affiliation-changed"
-            )))
-        }
+    reason.map(|reason| match reason {
+        RevokeReason::Unspecified => R::Unspecified,
+        RevokeReason::KeyCompromise => R::KeyCompromise,
+        RevokeReason::Superseded => R::Superseded,
+        RevokeReason::CessationOfOperation => R::CessationOfOperation,
+        RevokeReason::AffiliationChanged => R::AffiliationChanged,
     })
 }

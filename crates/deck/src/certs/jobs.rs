@@ -4,7 +4,7 @@
 use opsdeck_certs::acme;
 use opsdeck_certs::inventory::iso_day;
 use opsdeck_certs::renewal::{random_unit, renew_at};
-use opsdeck_certs::{CertError, CertRecord};
+use opsdeck_certs::{CertError, CertRecord, CertState};
 use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
 use std::time::Duration;
@@ -33,7 +33,7 @@ impl Deck {
     pub(crate) async fn run_renewal_job(&self, payload: &serde_json::Value) -> Result<String, String> {
         let id = payload.get("id").and_then(|value| value.as_str()).unwrap_or_default();
         let record = self.certs.get(id).await.map_err(|error| error.to_string())?;
-        if record.state == "revoked" {
+        if record.state == CertState::Revoked {
             return Ok(format!("{id} is revoked; nothing to renew"));
         }
         let now = now_unix_ms();
@@ -49,7 +49,7 @@ impl Deck {
                         iso_minute(sooner)
                     );
                     self.certs
-                        .set_state(id, &record.state, &message, &caller.actor)
+                        .set_state(id, record.state, &message, &caller.actor)
                         .await
                         .map_err(|error| error.to_string())?;
                     if sooner > now {
@@ -106,7 +106,7 @@ impl Deck {
             .unwrap_or_else(|| DEFAULT_WARN_DAYS.to_vec());
         let mut sent = 0;
         for cert in self.certs.list().await.map_err(|error| error.to_string())? {
-            if cert.not_after == 0 || cert.state == "revoked" {
+            if cert.not_after == 0 || cert.state == CertState::Revoked {
                 continue;
             }
             let threshold = if cert.days_left < 0 {

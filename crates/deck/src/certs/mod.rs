@@ -22,8 +22,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use opsdeck_certs::challenges::ChallengeKind;
 use opsdeck_certs::deploy::DeployHook;
-use opsdeck_certs::{CertEvent, CertRecord, DnsUpdate, ExternalAccount};
+use opsdeck_certs::keys::KeyKind;
+use opsdeck_certs::{CertEvent, CertRecord, CertSource, CertState, DnsUpdate, ExternalAccount};
 use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::scheduler::Scheduler;
 use opsdeck_vault::Role;
@@ -47,8 +49,25 @@ pub(crate) fn renew_job_name(id: &str) -> String {
     format!("cert-renew:{id}")
 }
 
+opsdeck_core::word_enum! {
+    /// Why a certificate is revoked (RFC 5280's reason codes that ACME accepts).
+    "revocation reason" pub enum RevokeReason {
+        /// No reason given.
+        Unspecified = "unspecified",
+        /// The private key may be known to someone else.
+        KeyCompromise = "key-compromise",
+        /// A new certificate replaces it.
+        Superseded = "superseded",
+        /// The names are no longer in use.
+        CessationOfOperation = "cessation-of-operation",
+        /// The subject's details changed.
+        AffiliationChanged = "affiliation-changed",
+    }
+}
+
 /// What to issue and how (the CLI's and the Issue dialog's input).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IssueOptions {
     /// Names to put in the certificate; `*.example.com` needs dns-01.
     pub domains: Vec<String>,
@@ -56,8 +75,9 @@ pub struct IssueOptions {
     pub directory_url: String,
     /// The account's contact email.
     pub email: String,
-    /// `http-01` (default) or `dns-01`.
-    pub challenge: String,
+    /// How the CA checks the names (HTTP-01 unless given).
+    #[serde(default)]
+    pub challenge: ChallengeKind,
     /// HTTP-01: the built-in responder's port (default 80).
     pub http_port: Option<u16>,
     /// HTTP-01: the responder's address (default 127.0.0.1; 0.0.0.0 to answer the CA directly).
@@ -68,8 +88,9 @@ pub struct IssueOptions {
     pub dns_hook: Option<String>,
     /// DNS-01: RFC 2136 dynamic updates (instead of a hook).
     pub dns_update: Option<DnsUpdate>,
-    /// `ecdsa-p256` (default), `ecdsa-p384`, `rsa2048`, `rsa3072`.
-    pub key_type: String,
+    /// The key's type (ECDSA P-256 unless given).
+    #[serde(default)]
+    pub key_type: KeyKind,
     /// A CA bundle to trust for the ACME server (a private CA).
     pub ca_bundle: Option<String>,
     /// The CA's external account binding (ZeroSSL, Google Trust Services, …).
@@ -82,15 +103,18 @@ pub struct IssueOptions {
     pub deploy: Option<DeployHook>,
 }
 
-/// Which certificates `cert list` shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Which certificates to list (every condition given must hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, TS, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+#[ts(optional_fields)]
 pub struct CertQuery {
     /// Only those expiring within this many days (expired ones included).
+    #[ts(type = "number", optional)]
     pub expiring_within_days: Option<i64>,
-    /// Only this source: `file`, `endpoint` or `acme`.
-    pub source: Option<String>,
-    /// Only this state (`active`, `expired`, `failed`, ...).
-    pub state: Option<String>,
+    /// Only this source.
+    pub source: Option<CertSource>,
+    /// Only this state.
+    pub state: Option<CertState>,
 }
 
 /// A certificate with its history, for the detail view and `cert show`.
@@ -105,7 +129,7 @@ pub struct CertDetail {
 }
 
 /// What an import found.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS, schemars::JsonSchema)]
 pub struct CertImportReport {
     /// Certificates added or seen again.
     pub certificates: Vec<CertRecord>,
@@ -116,7 +140,7 @@ pub struct CertImportReport {
 }
 
 /// A file an import could not use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct CertImportProblem {
     /// The file.
     pub path: String,
@@ -172,8 +196,8 @@ impl Deck {
             .await?
             .into_iter()
             .filter(|cert| by.is_none_or(|by| cert.not_after > 0 && cert.not_after <= by))
-            .filter(|cert| query.source.as_deref().is_none_or(|source| cert.source == source))
-            .filter(|cert| query.state.as_deref().is_none_or(|state| cert.state == state))
+            .filter(|cert| query.source.is_none_or(|source| cert.source == source))
+            .filter(|cert| query.state.is_none_or(|state| cert.state == state))
             .collect())
     }
 
@@ -191,14 +215,14 @@ impl Deck {
         let list = self.certs.list().await?;
         let mut summary = CertSummary { total: list.len() as i64, ..CertSummary::default() };
         for cert in &list {
-            match cert.state.as_str() {
-                "expired" => summary.expired += 1,
-                "failed" => summary.failed += 1,
-                "revoked" => {}
+            match cert.state {
+                CertState::Expired => summary.expired += 1,
+                CertState::Failed => summary.failed += 1,
+                CertState::Revoked => {}
                 _ if cert.not_after > 0 && cert.days_left < 30 => summary.expiring_soon += 1,
                 _ => {}
             }
-            if cert.state != "failed" && cert.last_error.is_some() && cert.managed.is_some() {
+            if cert.state != CertState::Failed && cert.last_error.is_some() && cert.managed.is_some() {
                 summary.failed += 1;
             }
         }

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use opsdeck_certs::acme::{self, ChallengePlan};
-use opsdeck_certs::challenges::ScriptDns;
-use opsdeck_certs::keys::KeyKind;
+use opsdeck_certs::challenges::{ChallengeKind, ScriptDns};
 use opsdeck_certs::renewal::DEFAULT_REMAINING_FRACTION;
 use opsdeck_certs::rfc2136::Rfc2136;
 use opsdeck_certs::{CertError, DnsUpdate, Managed};
@@ -33,42 +32,34 @@ pub(super) fn managed_from(options: &IssueOptions, vault: &str) -> Result<Manage
             acme::LETS_ENCRYPT
         )));
     }
-    let challenge =
-        if options.challenge.is_empty() { "http-01".to_owned() } else { options.challenge.clone() };
-    let key_type =
-        if options.key_type.is_empty() { "ecdsa-p256".to_owned() } else { options.key_type.clone() };
-    KeyKind::parse(&key_type)?;
-    let http_bind = match challenge.as_str() {
-        "http-01" if options.webroot.is_none() => Some(format!(
-            "{}:{}",
-            options.http_bind.as_deref().unwrap_or("127.0.0.1"),
-            options.http_port.unwrap_or(80)
-        )),
-        "http-01" => None,
-        "dns-01" => {
-            let hook = options.dns_hook.as_deref().is_some_and(|hook| !hook.trim().is_empty());
-            match (&options.dns_update, hook) {
-                (Some(_), true) => {
-                    return Err(CertError::Invalid(
-                        "give either --dns-hook or --dns-server (RFC 2136), not both".to_owned(),
-                    ))
-                }
-                (Some(update), false) => check_dns_update(update)?,
-                (None, true) => {}
-                (None, false) => {
-                    return Err(CertError::Invalid(
-                        "dns-01 needs a way to set TXT records: --dns-hook CMD, or --dns-server HOST:PORT \
-                         --dns-zone ZONE --tsig-key NAME --tsig-secret VAULT/NAME for RFC 2136 updates"
+    let http_bind =
+        match options.challenge {
+            ChallengeKind::Http01 if options.webroot.is_none() => Some(format!(
+                "{}:{}",
+                options.http_bind.as_deref().unwrap_or("127.0.0.1"),
+                options.http_port.unwrap_or(80)
+            )),
+            ChallengeKind::Http01 => None,
+            ChallengeKind::Dns01 => {
+                let hook = options.dns_hook.as_deref().is_some_and(|hook| !hook.trim().is_empty());
+                match (&options.dns_update, hook) {
+                    (Some(_), true) => {
+                        return Err(CertError::Invalid(
+                            "give either a DNS hook command or an RFC 2136 server for dns-01, not both"
+                                .to_owned(),
+                        ))
+                    }
+                    (Some(update), false) => check_dns_update(update)?,
+                    (None, true) => {}
+                    (None, false) => return Err(CertError::Invalid(
+                        "dns-01 needs a way to set TXT records: a DNS hook command, or an RFC 2136 server \
+                         (host:port, zone, TSIG key name and the vault secret VAULT/NAME holding its key)"
                             .to_owned(),
-                    ))
+                    )),
                 }
+                None
             }
-            None
-        }
-        other => {
-            return Err(CertError::Invalid(format!("unknown challenge {other:?}; use http-01 or dns-01")));
-        }
-    };
+        };
     let renew_remaining = options.renew_remaining.unwrap_or(DEFAULT_REMAINING_FRACTION);
     check_remaining(renew_remaining)?;
     let deploy = options.deploy.clone().unwrap_or_default();
@@ -76,8 +67,8 @@ pub(super) fn managed_from(options: &IssueOptions, vault: &str) -> Result<Manage
     if let Some(eab) = &options.eab {
         if eab.kid.trim().is_empty() || !eab.hmac_key.contains('/') {
             return Err(CertError::Invalid(
-                "an external account binding needs --eab-kid and --eab-hmac-key VAULT/NAME (the vault secret \
-                 holding the HMAC key the CA gave you)"
+                "an external account binding needs the key id the CA gave you and VAULT/NAME of the vault \
+                 secret holding its HMAC key"
                     .to_owned(),
             ));
         }
@@ -86,12 +77,12 @@ pub(super) fn managed_from(options: &IssueOptions, vault: &str) -> Result<Manage
         domains,
         directory_url,
         email: options.email.trim().to_owned(),
-        challenge,
+        challenge: options.challenge.as_str().to_owned(),
         http_bind,
         webroot: options.webroot.clone(),
         dns_hook: options.dns_hook.clone().filter(|hook| !hook.trim().is_empty()),
         dns_update: options.dns_update.clone(),
-        key_type,
+        key_type: options.key_type.as_str().to_owned(),
         vault: vault.to_owned(),
         key_secret: String::new(),
         ca_bundle: options.ca_bundle.clone(),
