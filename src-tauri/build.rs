@@ -3,22 +3,7 @@
 //! every command would be allowed).
 
 /// The app's own `#[tauri::command]`s; keep in step with `commands::own_handler`.
-const COMMANDS: &[&str] = &[
-    "notify_add",
-    "unlock",
-    "vault_change_passphrase",
-    "secret_copy",
-    "config_schema",
-    "config_set_schema",
-    "config_check_draft",
-    "config_save",
-    "config_links",
-    "config_link",
-    "config_unlink",
-    "config_link_conflict",
-    "config_resolve_link",
-    "telemetry_demo",
-];
+const COMMANDS: &[&str] = &["unlock", "secret_copy"];
 
 /// The commands generated from the catalogue of operations
 /// (`src/commands/operations.rs`).

@@ -30,7 +30,6 @@ pub fn generate() -> Vec<(String, String)> {
     add("CallOutcome", opsdeck_core::http::CallOutcome::export_to_string(&config));
     add("WebhookTarget", opsdeck::WebhookTarget::export_to_string(&config));
     add("Delivery", opsdeck::Delivery::export_to_string(&config));
-    add("NewTarget", crate::commands::connections::NewTarget::export_to_string(&config));
     add("VaultInfo", opsdeck::VaultInfo::export_to_string(&config));
     add("SecretInfo", opsdeck::SecretInfo::export_to_string(&config));
     add("VersionInfo", opsdeck::VersionInfo::export_to_string(&config));

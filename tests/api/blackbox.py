@@ -216,6 +216,31 @@ expect(status, answer, 403, "set a reload command as operator")
 status, answer, _ = call("GET", "/v1/configs/shop/promotions/preview?from=dev&to=staging", token=viewer)
 assert status in (200, 422), (status, answer)
 
+# The config editor's operations: a draft checked, a layer saved with its
+# format as a word, the schema read; certificates listed by state; a new
+# webhook signing secret only for a token that may see secrets.
+status, check, _ = call("POST", "/v1/configs/shop/dev/layers/committed/check", token=viewer,
+                        body={"format": "yaml", "content": "db: [unclosed\n"})
+expect(status, check, 200, "check a draft")
+assert check["ok"] is False and check["syntax"]["line"] >= 1, check
+status, saved, _ = call("PUT", "/v1/configs/shop/dev/layers/committed", token=operator,
+                        body={"format": "yaml", "content": "db:\n  pool: 5\n", "message": "through the API"})
+expect(status, saved, 200, "save a layer")
+assert saved["format"] == "yaml" and saved["layer"] == "committed", saved
+status, answer, _ = call("PUT", "/v1/configs/shop/dev/layers/committed", token=operator,
+                         body={"format": "ini", "content": "x=1"})
+expect(status, answer, 422, "an unknown config format")
+assert "yaml" in answer["error"]["message"], answer
+status, schema, _ = call("GET", "/v1/configs/shop/schema", token=viewer)
+assert schema == {"project": "shop", "schema": None}, schema
+status, certs, _ = call("GET", "/v1/certs?state=active", token=viewer)
+expect(status, certs, 200, "certificates by state")
+status, answer, _ = call("GET", "/v1/certs?state=shiny", token=viewer)
+expect(status, answer, 422, "an unknown certificate state")
+status, answer, _ = call("POST", "/v1/notify/targets", token=admin,
+                         body={"name": "ops", "url": "https://example.com/hook"})
+expect(status, answer, 403, "a new signing secret without the reveal grant")
+
 # Every route of the document answers (path parameters filled with prod/db).
 for path, item in document["paths"].items():
     values = {"vault": "prod", "name": "db", "project": "shop", "env": "dev"}

@@ -402,18 +402,20 @@ pub(crate) struct DemoArgs {
     /// How many traces to send (spread over the last few seconds); with
     /// `--duration`, how many each second.
     #[arg(long)]
-    traces: Option<usize>,
+    traces: Option<u32>,
     /// Keep sending for this many seconds, as live traffic (20 traces a second unless `--traces`).
     #[arg(long, value_name = "SECS")]
     duration: Option<u64>,
 }
 
 pub(crate) async fn demo(deck: &Deck, args: DemoArgs, output: Output) -> Result<ExitCode, DeckError> {
+    // The catalogue's `telemetry.demo` rule (1 to 2000 traces at a time) holds here too.
+    let asked = opsdeck::catalogue::telemetry::DemoInput { traces: args.traces };
     let shown = crate::progress::Progress::start(&format!("sending demo traffic to {}", args.endpoint));
     let report = match args.duration {
-        None => deck.demo(&args.endpoint, args.traces.unwrap_or(200)).await?,
+        None => deck.demo(&args.endpoint, asked.traces()?).await?,
         Some(seconds) => {
-            let per_second = args.traces.unwrap_or(20).max(1);
+            let per_second = if args.traces.is_some() { asked.traces()? } else { 20 };
             let started = std::time::Instant::now();
             let mut total =
                 opsdeck::DemoReport { endpoint: args.endpoint.clone(), traces: 0, spans: 0, logs: 0 };

@@ -14,7 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
-use crate::store::{check_name, format_name, ConfigVersion, Configs, PromotionPreview};
+use crate::store::{check_name, ConfigVersion, Configs, PromotionPreview};
 use crate::{ConfigError, Format};
 
 opsdeck_core::word_enum! {
@@ -199,7 +199,7 @@ impl Configs {
         .bind(from)
         .bind(to)
         .bind(&preview.from)
-        .bind(format_name(source.format))
+        .bind(source.format.as_str())
         .bind(&source.content)
         .bind(&hash)
         .bind(author)

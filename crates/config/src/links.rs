@@ -18,7 +18,7 @@ use crate::store::{check_name, Configs, LAYERS};
 use crate::ConfigError;
 
 /// One linked layer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct ConfigLink {
     /// The project.
     pub project: String,

@@ -14,15 +14,17 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 use crate::tree::{Node, Value};
 use crate::ConfigError;
 
-/// A config file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// YAML 1.2.
-    Yaml,
-    /// TOML 1.0.
-    Toml,
-    /// JSON.
-    Json,
+opsdeck_core::word_enum! {
+    /// A config file format (its word is the file extension).
+    #[ts(rename = "ConfigFormat")]
+    "config format" pub enum Format {
+        /// YAML 1.2.
+        Yaml = "yaml",
+        /// TOML 1.0.
+        Toml = "toml",
+        /// JSON.
+        Json = "json",
+    }
 }
 
 impl Format {

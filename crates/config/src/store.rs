@@ -58,8 +58,8 @@ pub struct ConfigVersion {
     pub version: i64,
     /// The layer it changed.
     pub layer: String,
-    /// `yaml`, `toml` or `json`.
-    pub format: String,
+    /// How its text is written.
+    pub format: Format,
     /// SHA-256 of the layer's text.
     pub content_hash: String,
     /// Who changed it.
@@ -77,7 +77,7 @@ pub struct ConfigVersion {
 }
 
 /// What checking a draft found (see [`Configs::check_draft`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct DraftCheck {
     /// True when a save would be accepted.
     pub ok: bool,
@@ -89,7 +89,7 @@ pub struct DraftCheck {
 }
 
 /// Text that does not parse.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct SyntaxProblem {
     /// What is wrong.
     pub message: String,
@@ -111,23 +111,6 @@ pub struct StoredLayer {
     pub version: i64,
     /// Where it came from, for messages (`committed v3`, or the file being saved).
     pub source: String,
-}
-
-/// The file extension of a format (`yaml`, `toml`, `json`).
-pub fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Yaml => "yaml",
-        Format::Toml => "toml",
-        Format::Json => "json",
-    }
-}
-
-fn format_from_name(name: &str) -> Format {
-    match name {
-        "toml" => Format::Toml,
-        "json" => Format::Json,
-        _ => Format::Yaml,
-    }
 }
 
 /// Checks a project or environment name.
@@ -340,7 +323,7 @@ impl Configs {
         .bind(env)
         .bind(version)
         .bind(layer)
-        .bind(format_name(format))
+        .bind(format.as_str())
         .bind(content)
         .bind(&hash)
         .bind(author)
@@ -352,7 +335,7 @@ impl Configs {
         Ok(Some(ConfigVersion {
             version,
             layer: layer.to_owned(),
-            format: format_name(format).to_owned(),
+            format,
             content_hash: hash,
             author: author.to_owned(),
             message: message.to_owned(),
@@ -462,7 +445,7 @@ impl Configs {
             if let Some((format, content, version)) = row {
                 layers.push(StoredLayer {
                     layer: layer.to_owned(),
-                    format: format_from_name(&format),
+                    format: format.parse()?,
                     content,
                     source: format!("{layer} v{version}"),
                     version,
@@ -575,19 +558,20 @@ impl Configs {
         .bind(env)
         .fetch_all(self.store.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(version, layer, format, content_hash, author, message, created_at)| ConfigVersion {
-                version,
-                layer,
-                format,
-                content_hash,
-                author,
-                message,
-                created_at,
-                reload: None,
+        rows.into_iter()
+            .map(|(version, layer, format, content_hash, author, message, created_at)| {
+                Ok(ConfigVersion {
+                    version,
+                    layer,
+                    format: format.parse()?,
+                    content_hash,
+                    author,
+                    message,
+                    created_at,
+                    reload: None,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Makes every layer's text what it was at version `to`, as new versions

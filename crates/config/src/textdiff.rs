@@ -4,15 +4,16 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::store::{format_name, StoredLayer};
+use crate::store::StoredLayer;
+use crate::Format;
 
 /// One layer whose text differs between two points in history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct LayerChange {
     /// `committed` or `local`.
     pub layer: String,
-    /// The format after the change (`yaml`, `toml`, `json`).
-    pub format: String,
+    /// The format after the change.
+    pub format: Format,
     /// The text before (empty when the layer did not exist).
     pub before: String,
     /// The text after (empty when the layer is gone).
@@ -45,10 +46,10 @@ pub fn layer_changes(before: &[StoredLayer], after: &[StoredLayer]) -> Vec<Layer
             if old_text == new_text {
                 return None;
             }
-            let format = new.or(old).map(|stored| format_name(stored.format)).unwrap_or("yaml");
+            let format = new.or(old).map_or(Format::Yaml, |stored| stored.format);
             Some(LayerChange {
                 layer: (*layer).to_owned(),
-                format: format.to_owned(),
+                format,
                 unified: unified(&old_text, &new_text, &format!("a/{layer}"), &format!("b/{layer}")),
                 before: old_text,
                 after: new_text,

@@ -49,7 +49,7 @@ pub struct LinkSync {
 }
 
 /// The two texts of a link in conflict, for choosing between them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct LinkConflict {
     /// The link (with when the conflict began and which version waits).
     pub link: ConfigLink,
@@ -65,7 +65,7 @@ pub struct LinkConflict {
 }
 
 /// How to end a conflict between a linked file and the stored layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkResolution {
     /// Store the file's text as a new version (after the usual checks).
@@ -76,7 +76,7 @@ pub enum LinkResolution {
 }
 
 /// How a conflict ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct LinkResolved {
     /// The link, in step with its file again.
     pub link: ConfigLink,

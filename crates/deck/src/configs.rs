@@ -62,8 +62,8 @@ pub struct ConfigSummary {
 pub struct ConfigLayer {
     /// `committed` or `local`.
     pub layer: String,
-    /// `yaml`, `toml` or `json`.
-    pub format: String,
+    /// How its text is written.
+    pub format: Format,
     /// The text.
     pub content: String,
     /// The version that wrote it.
@@ -194,7 +194,7 @@ impl Deck {
             .await?
             .into_iter()
             .map(|layer| ConfigLayer {
-                format: opsdeck_config::store::format_name(layer.format).to_owned(),
+                format: layer.format,
                 layer: layer.layer,
                 content: layer.content,
                 version: layer.version,
@@ -208,10 +208,9 @@ impl Deck {
         project: &str,
         env: &str,
         layer: &str,
-        format: &str,
+        format: Format,
         content: &str,
     ) -> Result<DraftCheck, DeckError> {
-        let format = Format::from_path(&format!("draft.{format}"))?;
         Ok(self.configs.check_draft(project, env, layer, format, content).await?)
     }
 
@@ -224,11 +223,10 @@ impl Deck {
         project: &str,
         env: &str,
         layer: &str,
-        format: &str,
+        format: Format,
         content: &str,
         message: &str,
     ) -> Result<ConfigVersion, DeckError> {
-        let format = Format::from_path(&format!("draft.{format}"))?;
         let source = format!("{project}/{env} {layer}");
         let message =
             if message.trim().is_empty() { format!("edit {layer}") } else { message.trim().to_owned() };
@@ -433,7 +431,7 @@ impl Deck {
         }
         for env in self.configs.project_envs(project).await? {
             for layer in self.configs.layers_at(project, &env, None).await? {
-                let name = format!("{}.{}", layer.layer, opsdeck_config::store::format_name(layer.format));
+                let name = format!("{}.{}", layer.layer, layer.format);
                 written.push(write(dir.join(&env).join(name), &layer.content)?);
             }
         }

@@ -125,7 +125,7 @@ pub struct TelemetrySummary {
 }
 
 /// What `opsdeck demo` sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
 pub struct DemoReport {
     /// Where to.
     pub endpoint: String,

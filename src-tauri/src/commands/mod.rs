@@ -1,10 +1,9 @@
-//! Tauri commands, one module per area. Each command takes its arguments,
-//! calls one function of the deck and maps the error; nothing else.
+//! Tauri commands. Every catalogue operation is a generated command
+//! (`operations.rs`); the app's own commands (`vaults.rs`) are the two that
+//! only mean something in a desktop session: unlocking this session with a
+//! passphrase, and copying a value to this desktop's clipboard.
 
-pub(crate) mod configs;
-pub(crate) mod connections;
 pub(crate) mod operations;
-pub(crate) mod telemetry;
 pub(crate) mod vaults;
 
 use opsdeck::catalogue::Operation;
@@ -36,20 +35,5 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 }
 
 fn own_handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    tauri::generate_handler![
-        connections::notify_add,
-        vaults::unlock,
-        vaults::vault_change_passphrase,
-        vaults::secret_copy,
-        configs::config_schema,
-        configs::config_set_schema,
-        configs::config_check_draft,
-        configs::config_save,
-        configs::config_links,
-        configs::config_link,
-        configs::config_unlink,
-        configs::config_link_conflict,
-        configs::config_resolve_link,
-        telemetry::telemetry_demo,
-    ]
+    tauri::generate_handler![vaults::unlock, vaults::secret_copy,]
 }

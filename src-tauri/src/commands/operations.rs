@@ -20,6 +20,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         vault_access,
         vault_member_set,
         vault_member_remove,
+        vault_change_passphrase,
         secret_list,
         secret_show,
         secret_versions,
@@ -42,6 +43,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         notify_targets,
         notify_deliveries,
         notify_test,
+        notify_add,
         connection_list,
         cert_list,
         cert_show,
@@ -71,6 +73,15 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         config_reload_hook,
         config_set_reload_hook,
         config_set_approval_envs,
+        config_schema,
+        config_set_schema,
+        config_check_draft,
+        config_save,
+        config_links,
+        config_link,
+        config_unlink,
+        config_link_conflict,
+        config_resolve_link,
         trace_search,
         trace_show,
         telemetry_services,
@@ -80,6 +91,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         trace_compare,
         trace_slow,
         telemetry_receivers,
+        telemetry_demo,
     ]
 }
 
@@ -126,6 +138,15 @@ pub async fn vault_member_remove(
     input: <opsdeck::catalogue::vault_access::VaultMemberRemove as Operation>::Input,
 ) -> Result<<opsdeck::catalogue::vault_access::VaultMemberRemove as Operation>::Output, CommandError> {
     run_operation::<opsdeck::catalogue::vault_access::VaultMemberRemove>(&state, input).await
+}
+
+/// `vault.change_passphrase`: Changes the passphrase that opens a vault (vault admins only); the old one stops working at once.
+#[tauri::command]
+pub async fn vault_change_passphrase(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::vault_access::VaultChangePassphrase as Operation>::Input,
+) -> Result<<opsdeck::catalogue::vault_access::VaultChangePassphrase as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::vault_access::VaultChangePassphrase>(&state, input).await
 }
 
 /// `secret.list`: Metadata of every secret in a vault (name, type, version, tags, rotation and expiry); never values.
@@ -324,6 +345,15 @@ pub async fn notify_test(
     input: <opsdeck::catalogue::notify::NotifyTest as Operation>::Input,
 ) -> Result<<opsdeck::catalogue::notify::NotifyTest as Operation>::Output, CommandError> {
     run_operation::<opsdeck::catalogue::notify::NotifyTest>(&state, input).await
+}
+
+/// `notify.add`: Adds (or replaces) a webhook target and returns its new signing secret, once; events are signed with it and retried until delivered.
+#[tauri::command]
+pub async fn notify_add(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::notify::NotifyAdd as Operation>::Input,
+) -> Result<<opsdeck::catalogue::notify::NotifyAdd as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::notify::NotifyAdd>(&state, input).await
 }
 
 /// `connection.list`: The outside endpoints this process has called (ACME, webhooks, OpenBao, …): circuit breaker state and recent outcomes.
@@ -587,6 +617,87 @@ pub async fn config_set_approval_envs(
     run_operation::<opsdeck::catalogue::config_changes::ConfigSetApprovalEnvs>(&state, input).await
 }
 
+/// `config.schema`: The JSON Schema every environment of a config project is checked against (none when it has none).
+#[tauri::command]
+pub async fn config_schema(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_editor::ConfigSchema as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_editor::ConfigSchema as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_editor::ConfigSchema>(&state, input).await
+}
+
+/// `config.set_schema`: Sets a config project's JSON Schema; refused when the schema is broken or a stored environment would break it (each violation named).
+#[tauri::command]
+pub async fn config_set_schema(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_editor::ConfigSetSchema as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_editor::ConfigSetSchema as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_editor::ConfigSetSchema>(&state, input).await
+}
+
+/// `config.check_draft`: Checks a layer's unsaved text as a save would (syntax with line numbers, the schema on the merged result, references) without storing anything.
+#[tauri::command]
+pub async fn config_check_draft(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_editor::ConfigCheckDraft as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_editor::ConfigCheckDraft as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_editor::ConfigCheckDraft>(&state, input).await
+}
+
+/// `config.save`: Stores a layer's new text as the next version of its environment (refused, with every problem, when it breaks the syntax, the schema or a reference); runs the reload hook.
+#[tauri::command]
+pub async fn config_save(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_editor::ConfigSave as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_editor::ConfigSave as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_editor::ConfigSave>(&state, input).await
+}
+
+/// `config.links`: Every config layer linked to a file on the OpsDeck machine, with when it last agreed and any conflict waiting for a choice.
+#[tauri::command]
+pub async fn config_links(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_editor::ConfigLinks as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_editor::ConfigLinks as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_editor::ConfigLinks>(&state, input).await
+}
+
+/// `config.link`: Links a layer to a file on the OpsDeck machine: the file's text is stored now (checked like any save), edits to the file are stored, stored changes are written back to it.
+#[tauri::command]
+pub async fn config_link(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_editor::ConfigLinkFile as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_editor::ConfigLinkFile as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_editor::ConfigLinkFile>(&state, input).await
+}
+
+/// `config.unlink`: Stops following a layer's file (the file and the stored versions stay).
+#[tauri::command]
+pub async fn config_unlink(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_editor::ConfigUnlink as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_editor::ConfigUnlink as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_editor::ConfigUnlink>(&state, input).await
+}
+
+/// `config.link_conflict`: Both texts of a linked layer in conflict (the file's edit and the stored change waiting to be written), and whether the file's text passes the checks.
+#[tauri::command]
+pub async fn config_link_conflict(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_editor::ConfigLinkConflict as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_editor::ConfigLinkConflict as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_editor::ConfigLinkConflict>(&state, input).await
+}
+
+/// `config.resolve_link`: Ends a linked layer's conflict: store the file's text as a new version, or write the stored text over the file (after copying the file aside).
+#[tauri::command]
+pub async fn config_resolve_link(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::config_editor::ConfigResolveLink as Operation>::Input,
+) -> Result<<opsdeck::catalogue::config_editor::ConfigResolveLink as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::config_editor::ConfigResolveLink>(&state, input).await
+}
+
 /// `trace.search`: Finds received traces by service, operation, errors, duration, time and a span attribute; newest first.
 #[tauri::command]
 pub async fn trace_search(
@@ -666,4 +777,13 @@ pub async fn telemetry_receivers(
     input: <opsdeck::catalogue::telemetry::TelemetryReceivers as Operation>::Input,
 ) -> Result<<opsdeck::catalogue::telemetry::TelemetryReceivers as Operation>::Output, CommandError> {
     run_operation::<opsdeck::catalogue::telemetry::TelemetryReceivers>(&state, input).await
+}
+
+/// `telemetry.demo`: Sends traces and logs of a simulated shop (five services, some slow, some failing) to this process's own OTLP/HTTP receiver, for a first look at the trace pages.
+#[tauri::command]
+pub async fn telemetry_demo(
+    state: State<'_, AppState>,
+    input: <opsdeck::catalogue::telemetry::TelemetryDemo as Operation>::Input,
+) -> Result<<opsdeck::catalogue::telemetry::TelemetryDemo as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::catalogue::telemetry::TelemetryDemo>(&state, input).await
 }

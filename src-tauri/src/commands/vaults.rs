@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use opsdeck::{Caller, SlotInfo};
+use opsdeck::Caller;
 use tauri::State;
 use zeroize::Zeroizing;
 
@@ -22,16 +22,6 @@ fn caller() -> Caller {
 #[tauri::command]
 pub async fn unlock(state: State<'_, AppState>, passphrase: String) -> Result<(), CommandError> {
     Ok(state.deck()?.unlock_with_passphrase(Zeroizing::new(passphrase)).await?)
-}
-
-/// Changes a vault's passphrase (admins only).
-#[tauri::command]
-pub async fn vault_change_passphrase(
-    state: State<'_, AppState>,
-    vault: String,
-    passphrase: String,
-) -> Result<SlotInfo, CommandError> {
-    Ok(state.deck()?.vault_change_passphrase(&caller(), &vault, Zeroizing::new(passphrase)).await?)
 }
 
 /// Copies a secret's value to the clipboard (audited as a reveal), concealed

@@ -150,42 +150,12 @@ export { ApiError };
 
 export const api = {
   ...operations,
-  /** Adds a target; the generated signing secret comes back once. */
-  notifyAdd: (name: string, url: string) => call<NewTarget>('notify_add', { name, url }),
+  // The app's own commands: they only mean something in this desktop session.
   /** Uses a passphrase for the deck's keys and vaults for this session. */
   unlock: (passphrase: string) => call<null>('unlock', { passphrase }),
   /** Copies a value to the clipboard from Rust (audited); resolves to the seconds until it is cleared. */
   secretCopy: (reference: string, version: number | null = null) =>
     call<number>('secret_copy', { reference, version }),
-  /** Changes a vault's passphrase (admins only). */
-  vaultChangePassphrase: (vault: string, passphrase: string) =>
-    call<SlotInfo>('vault_change_passphrase', { vault, passphrase }),
-  /** The project's JSON Schema text (null without one). */
-  configSchema: (project: string) => call<string | null>('config_schema', { project }),
-  /** Sets the project's JSON Schema (refused when broken or when a stored config breaks it). */
-  configSetSchema: (project: string, schema: string) => call<void>('config_set_schema', { project, schema }),
-  /** Checks an unsaved draft of a layer as a save would. */
-  configCheckDraft: (project: string, env: string, layer: string, format: string, content: string) =>
-    call<DraftCheck>('config_check_draft', { project, env, layer, format, content }),
-  /** Saves a layer as a new version. */
-  configSave: (project: string, env: string, layer: string, format: string, content: string, message: string) =>
-    call<ConfigVersion>('config_save', { project, env, layer, format, content, message }),
-  /** Every layer linked to a file on disk. */
-  configLinks: () => call<ConfigLink[]>('config_links'),
-  /** Links a layer to a file (its text is stored now, checked like a save). */
-  configLink: (project: string, env: string, layer: string, path: string) =>
-    call<ConfigLink>('config_link', { project, env, layer, path }),
-  /** Stops following a layer's file. */
-  configUnlink: (project: string, env: string, layer: string) => call<boolean>('config_unlink', { project, env, layer }),
-  /** The file's and the stored text of a linked layer in conflict. */
-  configLinkConflict: (project: string, env: string, layer: string) =>
-    call<LinkConflict>('config_link_conflict', { project, env, layer }),
-  /** Ends a conflict: take the file's text, or write the stored version over the file (copied first). */
-  configResolveLink: (project: string, env: string, layer: string, resolution: LinkResolution) =>
-    call<LinkResolved>('config_resolve_link', { project, env, layer, resolution }),
-
-  /** Sends simulated shop traffic to this app's own receiver. */
-  telemetryDemo: (traces = 200) => call<DemoReport>('telemetry_demo', { traces }),
 };
 
 /** Error codes that mean "a passphrase would help". */

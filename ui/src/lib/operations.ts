@@ -16,6 +16,7 @@ import type { CompareTraces } from './bindings/CompareTraces';
 import type { ConfigComparison } from './bindings/ConfigComparison';
 import type { ConfigExplained } from './bindings/ConfigExplained';
 import type { ConfigLayer } from './bindings/ConfigLayer';
+import type { ConfigLink } from './bindings/ConfigLink';
 import type { ConfigRollbackInput } from './bindings/ConfigRollbackInput';
 import type { ConfigSummary } from './bindings/ConfigSummary';
 import type { ConfigValidation } from './bindings/ConfigValidation';
@@ -24,6 +25,10 @@ import type { ConfigureInput } from './bindings/ConfigureInput';
 import type { DeckStatus } from './bindings/DeckStatus';
 import type { DeliveriesInput } from './bindings/DeliveriesInput';
 import type { Delivery } from './bindings/Delivery';
+import type { DemoInput } from './bindings/DemoInput';
+import type { DemoReport } from './bindings/DemoReport';
+import type { DraftCheck } from './bindings/DraftCheck';
+import type { DraftInput } from './bindings/DraftInput';
 import type { DueInput } from './bindings/DueInput';
 import type { EndpointHealth } from './bindings/EndpointHealth';
 import type { ImportFile } from './bindings/ImportFile';
@@ -37,14 +42,22 @@ import type { JobQueued } from './bindings/JobQueued';
 import type { JobRun } from './bindings/JobRun';
 import type { JobRunsInput } from './bindings/JobRunsInput';
 import type { LayersInput } from './bindings/LayersInput';
+import type { LinkConflict } from './bindings/LinkConflict';
+import type { LinkInput } from './bindings/LinkInput';
+import type { LinkResolved } from './bindings/LinkResolved';
+import type { Linked } from './bindings/Linked';
 import type { LogRecord } from './bindings/LogRecord';
 import type { LogSearch } from './bindings/LogSearch';
 import type { MemberInfo } from './bindings/MemberInfo';
 import type { MemberRemoved } from './bindings/MemberRemoved';
 import type { MemberSetInput } from './bindings/MemberSetInput';
 import type { NamedJob } from './bindings/NamedJob';
+import type { NewPassphrase } from './bindings/NewPassphrase';
+import type { NewTarget } from './bindings/NewTarget';
+import type { NewTargetInput } from './bindings/NewTargetInput';
 import type { Nothing } from './bindings/Nothing';
 import type { OneCert } from './bindings/OneCert';
+import type { OneLayer } from './bindings/OneLayer';
 import type { OneMember } from './bindings/OneMember';
 import type { OneProject } from './bindings/OneProject';
 import type { OneRequest } from './bindings/OneRequest';
@@ -56,6 +69,7 @@ import type { ProbeInput } from './bindings/ProbeInput';
 import type { ProjectCreated } from './bindings/ProjectCreated';
 import type { ProjectEnv } from './bindings/ProjectEnv';
 import type { ProjectInfo } from './bindings/ProjectInfo';
+import type { ProjectSchema } from './bindings/ProjectSchema';
 import type { PromoteInput } from './bindings/PromoteInput';
 import type { Promotion } from './bindings/Promotion';
 import type { PromotionInput } from './bindings/PromotionInput';
@@ -66,12 +80,14 @@ import type { RejectInput } from './bindings/RejectInput';
 import type { ReloadHook } from './bindings/ReloadHook';
 import type { ReloadHookSet } from './bindings/ReloadHookSet';
 import type { Removed } from './bindings/Removed';
+import type { ResolveInput } from './bindings/ResolveInput';
 import type { RevealInput } from './bindings/RevealInput';
 import type { Revealed } from './bindings/Revealed';
 import type { RevokeInput } from './bindings/RevokeInput';
 import type { RollbackInput } from './bindings/RollbackInput';
 import type { RotateInput } from './bindings/RotateInput';
 import type { RotationReport } from './bindings/RotationReport';
+import type { SaveInput } from './bindings/SaveInput';
 import type { SecretEditInput } from './bindings/SecretEditInput';
 import type { SecretImportInput } from './bindings/SecretImportInput';
 import type { SecretInfo } from './bindings/SecretInfo';
@@ -80,6 +96,8 @@ import type { SecretStored } from './bindings/SecretStored';
 import type { ServiceEdge } from './bindings/ServiceEdge';
 import type { ServiceOperations } from './bindings/ServiceOperations';
 import type { SetReloadHookInput } from './bindings/SetReloadHookInput';
+import type { SetSchemaInput } from './bindings/SetSchemaInput';
+import type { SlotInfo } from './bindings/SlotInfo';
 import type { SlowInput } from './bindings/SlowInput';
 import type { SlowTrace } from './bindings/SlowTrace';
 import type { SpanComparison } from './bindings/SpanComparison';
@@ -87,6 +105,7 @@ import type { TelemetrySummary } from './bindings/TelemetrySummary';
 import type { TraceDetail } from './bindings/TraceDetail';
 import type { TraceSearch } from './bindings/TraceSearch';
 import type { TraceSummary } from './bindings/TraceSummary';
+import type { Unlinked } from './bindings/Unlinked';
 import type { VaultAccess } from './bindings/VaultAccess';
 import type { VaultCreateInput } from './bindings/VaultCreateInput';
 import type { VaultInfo } from './bindings/VaultInfo';
@@ -107,6 +126,8 @@ export const operations = {
   vaultMemberSet: (input: MemberSetInput) => call<MemberInfo>('vault_member_set', { input }),
   /** `vault.member_remove`: Takes a person out of a vault (not its last admin). Changes stored data (audited). */
   vaultMemberRemove: (input: OneMember) => call<MemberRemoved>('vault_member_remove', { input }),
+  /** `vault.change_passphrase`: Changes the passphrase that opens a vault (vault admins only); the old one stops working at once. Changes stored data (audited). */
+  vaultChangePassphrase: (input: NewPassphrase) => call<SlotInfo>('vault_change_passphrase', { input }),
   /** `secret.list`: Metadata of every secret in a vault (name, type, version, tags, rotation and expiry); never values. */
   secretList: (input: InVault) => call<Array<SecretInfo>>('secret_list', { input }),
   /** `secret.show`: Metadata of one secret; never its value. */
@@ -151,6 +172,8 @@ export const operations = {
   notifyDeliveries: (input: DeliveriesInput) => call<Array<Delivery>>('notify_deliveries', { input }),
   /** `notify.test`: Sends a signed test event to one webhook target now and returns the delivery: status, attempts, last error. Changes stored data (audited). */
   notifyTest: (input: OneTarget) => call<Delivery>('notify_test', { input }),
+  /** `notify.add`: Adds (or replaces) a webhook target and returns its new signing secret, once; events are signed with it and retried until delivered. Reveals a secret value (audited). */
+  notifyAdd: (input: NewTargetInput) => call<NewTarget>('notify_add', { input }),
   /** `connection.list`: The outside endpoints this process has called (ACME, webhooks, OpenBao, …): circuit breaker state and recent outcomes. */
   connectionList: () => call<Array<EndpointHealth>>('connection_list', { input: {} }),
   /** `cert.list`: The certificate inventory, soonest expiry first: subjects, names, issuers, days left, chain status, where each lives, renewal; optionally only those expiring within some days, from one source or in one state. */
@@ -209,6 +232,24 @@ export const operations = {
   configSetReloadHook: (input: SetReloadHookInput) => call<ReloadHookSet>('config_set_reload_hook', { input }),
   /** `config.set_approval_envs`: Sets which environments a promotion into needs a second person's approval (project admins only). Changes stored data (audited). */
   configSetApprovalEnvs: (input: ApprovalEnvsInput) => call<ApprovalEnvsInput>('config_set_approval_envs', { input }),
+  /** `config.schema`: The JSON Schema every environment of a config project is checked against (none when it has none). */
+  configSchema: (input: OneProject) => call<ProjectSchema>('config_schema', { input }),
+  /** `config.set_schema`: Sets a config project's JSON Schema; refused when the schema is broken or a stored environment would break it (each violation named). Changes stored data (audited). */
+  configSetSchema: (input: SetSchemaInput) => call<ProjectSchema>('config_set_schema', { input }),
+  /** `config.check_draft`: Checks a layer's unsaved text as a save would (syntax with line numbers, the schema on the merged result, references) without storing anything. */
+  configCheckDraft: (input: DraftInput) => call<DraftCheck>('config_check_draft', { input }),
+  /** `config.save`: Stores a layer's new text as the next version of its environment (refused, with every problem, when it breaks the syntax, the schema or a reference); runs the reload hook. Changes stored data (audited). */
+  configSave: (input: SaveInput) => call<ConfigVersion>('config_save', { input }),
+  /** `config.links`: Every config layer linked to a file on the OpsDeck machine, with when it last agreed and any conflict waiting for a choice. */
+  configLinks: () => call<Array<ConfigLink>>('config_links', { input: {} }),
+  /** `config.link`: Links a layer to a file on the OpsDeck machine: the file's text is stored now (checked like any save), edits to the file are stored, stored changes are written back to it. Changes stored data (audited). */
+  configLink: (input: LinkInput) => call<Linked>('config_link', { input }),
+  /** `config.unlink`: Stops following a layer's file (the file and the stored versions stay). Changes stored data (audited). */
+  configUnlink: (input: OneLayer) => call<Unlinked>('config_unlink', { input }),
+  /** `config.link_conflict`: Both texts of a linked layer in conflict (the file's edit and the stored change waiting to be written), and whether the file's text passes the checks. */
+  configLinkConflict: (input: OneLayer) => call<LinkConflict>('config_link_conflict', { input }),
+  /** `config.resolve_link`: Ends a linked layer's conflict: store the file's text as a new version, or write the stored text over the file (after copying the file aside). Changes stored data (audited). */
+  configResolveLink: (input: ResolveInput) => call<LinkResolved>('config_resolve_link', { input }),
   /** `trace.search`: Finds received traces by service, operation, errors, duration, time and a span attribute; newest first. */
   traceSearch: (input: TraceSearch) => call<Array<TraceSummary>>('trace_search', { input }),
   /** `trace.show`: One trace: every span with its attributes and self time, its logs, and the critical path that decided its duration. */
@@ -227,6 +268,8 @@ export const operations = {
   traceSlow: (input: SlowInput) => call<Array<SlowTrace>>('trace_slow', { input }),
   /** `telemetry.receivers`: Where this process receives OTLP (gRPC and HTTP addresses), for pointing an SDK at it. */
   telemetryReceivers: () => call<Receivers>('telemetry_receivers', { input: {} }),
+  /** `telemetry.demo`: Sends traces and logs of a simulated shop (five services, some slow, some failing) to this process's own OTLP/HTTP receiver, for a first look at the trace pages. Changes stored data (audited). */
+  telemetryDemo: (input: DemoInput) => call<DemoReport>('telemetry_demo', { input }),
 };
 
 /** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */
@@ -237,4 +280,5 @@ export const machineInputs: Record<string, readonly string[]> = {
   cert_issue: ['webroot', 'dns_hook', 'deploy.cert_path', 'deploy.chain_path', 'deploy.fullchain_path', 'deploy.key_path', 'deploy.command'],
   cert_configure: ['deploy.cert_path', 'deploy.chain_path', 'deploy.fullchain_path', 'deploy.key_path', 'deploy.command'],
   config_set_reload_hook: ['hook.command'],
+  config_link: ['path'],
 };

@@ -34,7 +34,7 @@ function backend(extra: (command: string, args: Record<string, unknown>) => unkn
         case 'config_projects':
           return [project];
         case 'config_schema':
-          return '{"type":"object","properties":{"server":{"type":"object"}}}';
+          return { project: 'shop', schema: '{"type":"object","properties":{"server":{"type":"object"}}}' };
         case 'config_layers':
           return [{ layer: 'committed', format: 'yaml', content: 'db:\n  pool: 5\n', version: 1 }];
         case 'config_check_draft':
@@ -132,7 +132,7 @@ describe('Configs page', () => {
     expect(list.querySelector('button')?.textContent).toBe('line 2');
     expect(list.textContent).toContain('local (local v4)');
     expect(screen.getByTestId('config-check-status').textContent).toContain('2 schema problems');
-    const draft = calls.find(([command]) => command === 'config_check_draft')?.[1];
+    const draft = calls.find(([command]) => command === 'config_check_draft')?.[1]?.input;
     expect(draft).toMatchObject({ project: 'shop', env: 'dev', layer: 'committed', format: 'yaml', content: 'db:\n  pool: 5\n' });
   });
   it('checks the text again when a change elsewhere leaves it as it was', async () => {
@@ -224,7 +224,7 @@ describe('Configs page', () => {
     const notice = await screen.findByTestId('config-saved');
     expect(notice.textContent).toContain('dev.yaml.opsdeck-conflict-20261205T120000Z');
     const resolve = calls.find(([command]) => command === 'config_resolve_link');
-    expect(resolve?.[1]).toMatchObject({ project: 'shop', env: 'dev', layer: 'committed', resolution: 'keep_stored' });
+    expect(resolve?.[1]?.input).toMatchObject({ project: 'shop', env: 'dev', layer: 'committed', resolution: 'keep_stored' });
     await waitFor(() => expect(screen.queryByTestId('config-link-conflict')).toBeNull());
   });
 });

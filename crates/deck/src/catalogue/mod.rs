@@ -17,6 +17,7 @@ pub mod audit;
 pub mod cert_changes;
 pub mod certs;
 pub mod config_changes;
+pub mod config_editor;
 pub mod configs;
 pub mod jobs;
 pub mod notify;
@@ -304,6 +305,7 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<vault_access::VaultAccessOperation>(),
         entry::<vault_access::VaultMemberSet>(),
         entry::<vault_access::VaultMemberRemove>(),
+        entry::<vault_access::VaultChangePassphrase>(),
         entry::<vaults::SecretList>(),
         entry::<vaults::SecretShow>(),
         entry::<vaults::SecretVersions>(),
@@ -326,6 +328,7 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<notify::NotifyTargets>(),
         entry::<notify::NotifyDeliveries>(),
         entry::<notify::NotifyTest>(),
+        entry::<notify::NotifyAdd>(),
         entry::<notify::ConnectionList>(),
         entry::<certs::CertList>(),
         entry::<certs::CertShow>(),
@@ -355,6 +358,15 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<config_changes::ConfigReloadHook>(),
         entry::<config_changes::ConfigSetReloadHook>(),
         entry::<config_changes::ConfigSetApprovalEnvs>(),
+        entry::<config_editor::ConfigSchema>(),
+        entry::<config_editor::ConfigSetSchema>(),
+        entry::<config_editor::ConfigCheckDraft>(),
+        entry::<config_editor::ConfigSave>(),
+        entry::<config_editor::ConfigLinks>(),
+        entry::<config_editor::ConfigLinkFile>(),
+        entry::<config_editor::ConfigUnlink>(),
+        entry::<config_editor::ConfigLinkConflict>(),
+        entry::<config_editor::ConfigResolveLink>(),
         entry::<telemetry::TraceSearchOperation>(),
         entry::<telemetry::TraceShow>(),
         entry::<telemetry::TelemetryServices>(),
@@ -364,6 +376,7 @@ pub fn catalogue() -> Vec<Entry> {
         entry::<telemetry::TraceCompare>(),
         entry::<telemetry::TraceSlow>(),
         entry::<telemetry::TelemetryReceivers>(),
+        entry::<telemetry::TelemetryDemo>(),
     ]
 }
 
@@ -385,9 +398,12 @@ mod tests {
             assert!(names.insert(entry.name), "{} twice", entry.name);
             assert!(routes.insert((entry.method, entry.path)), "{:?} {} twice", entry.method, entry.path);
             assert!(entry.path.starts_with("/v1/"), "{}", entry.path);
+            // Reads are GET, except a read whose input is a whole document
+            // (a config draft can be megabytes: too much for a query string).
+            let read_with_a_body = entry.name == "config.check_draft";
             assert_eq!(
                 entry.method == Method::Get,
-                entry.effect == Effect::Read,
+                entry.effect == Effect::Read && !read_with_a_body,
                 "{}: reads are GET",
                 entry.name
             );

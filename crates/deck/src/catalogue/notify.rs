@@ -4,7 +4,7 @@ use opsdeck_core::http::EndpointHealth;
 use opsdeck_core::webhooks::{Delivery, WebhookTarget};
 use opsdeck_vault::Role;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{Effect, Method, Nothing, Operation};
@@ -103,5 +103,50 @@ impl Operation for ConnectionList {
 
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Vec<EndpointHealth>, DeckError> {
         Ok(deck.connections())
+    }
+}
+
+/// A webhook target to add (or replace).
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct NewTargetInput {
+    /// The target's name.
+    pub name: String,
+    /// Where events are POSTed (https://, or http:// on this machine).
+    pub url: String,
+}
+
+/// A new target with its generated signing secret, shown this once.
+#[derive(Serialize, JsonSchema, TS)]
+pub struct NewTarget {
+    /// The target's name.
+    pub name: String,
+    /// The signing secret to give to the receiver (it checks
+    /// `OpsDeck-Signature` with it); never shown again.
+    pub secret: String,
+}
+
+/// `notify.add`.
+pub struct NotifyAdd;
+
+impl Operation for NotifyAdd {
+    type Input = NewTargetInput;
+    type Output = NewTarget;
+    const NAME: &'static str = "notify.add";
+    const SUMMARY: &'static str =
+        "Adds (or replaces) a webhook target and returns its new signing secret, once; \
+         events are signed with it and retried until delivered.";
+    // The answer holds a new secret: only callers who may see secrets get it.
+    const EFFECT: Effect = Effect::Reveal;
+    const ROLE: Role = Role::Admin;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/notify/targets";
+
+    async fn run(deck: &Deck, caller: &Caller, input: NewTargetInput) -> Result<NewTarget, DeckError> {
+        let secret = deck.notify_add(caller, &input.name, &input.url, None).await?;
+        Ok(NewTarget {
+            name: input.name,
+            secret: secret.map(|secret| secret.to_string()).unwrap_or_default(),
+        })
     }
 }

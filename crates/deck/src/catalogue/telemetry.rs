@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::{Effect, Method, Nothing, Operation};
-use crate::telemetry::{TelemetrySummary, TraceDetail};
+use crate::telemetry::{DemoReport, TelemetrySummary, TraceDetail};
 use crate::{Caller, Deck, DeckError};
 
 /// Which traces to find (every condition must hold).
@@ -380,5 +380,60 @@ impl Operation for TelemetryReceivers {
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Receivers, DeckError> {
         let crate::OtlpAddresses { grpc, http } = deck.otlp_addresses();
         Ok(Receivers { grpc, http })
+    }
+}
+
+/// How much demo traffic to send.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct DemoInput {
+    /// Traces of the simulated shop (1–2000; 200 when absent).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub traces: Option<u32>,
+}
+
+impl DemoInput {
+    /// The most traces one call sends: a first look, not a load test.
+    pub const MOST: u32 = 2000;
+
+    /// The number of traces asked for, checked.
+    pub fn traces(&self) -> Result<usize, DeckError> {
+        match self.traces.unwrap_or(200) {
+            traces @ 1..=DemoInput::MOST => Ok(traces as usize),
+            other => Err(opsdeck_core::CoreError::InvalidInput(format!(
+                "{other} demo traces: send between 1 and {} at a time",
+                DemoInput::MOST
+            ))
+            .into()),
+        }
+    }
+}
+
+/// `telemetry.demo`.
+pub struct TelemetryDemo;
+
+impl Operation for TelemetryDemo {
+    type Input = DemoInput;
+    type Output = DemoReport;
+    const NAME: &'static str = "telemetry.demo";
+    const SUMMARY: &'static str =
+        "Sends traces and logs of a simulated shop (five services, some slow, some \
+         failing) to this process's own OTLP/HTTP receiver, for a first look at the trace pages.";
+    const EFFECT: Effect = Effect::Change;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/telemetry/demo";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: DemoInput) -> Result<DemoReport, DeckError> {
+        let traces = input.traces()?;
+        let Some(http) = deck.otlp_addresses().http else {
+            return Err(opsdeck_core::CoreError::InvalidInput(
+                "the OTLP/HTTP receiver is off (OPSDECK_OTLP_HTTP=off); turn it on to send demo traffic"
+                    .to_owned(),
+            )
+            .into());
+        };
+        deck.demo(&format!("http://{http}"), traces).await
     }
 }

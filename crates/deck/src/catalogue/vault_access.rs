@@ -145,3 +145,34 @@ impl Operation for VaultMemberRemove {
         Ok(MemberRemoved { vault: input.vault, removed: input.member })
     }
 }
+
+/// A vault's new passphrase. Not `Debug`: it holds the passphrase.
+#[derive(Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassphrase {
+    /// The vault's name.
+    pub vault: String,
+    /// The new passphrase (zeroized after use).
+    #[schemars(with = "String")]
+    #[ts(type = "string")]
+    pub passphrase: zeroize::Zeroizing<String>,
+}
+
+/// `vault.change_passphrase`.
+pub struct VaultChangePassphrase;
+
+impl Operation for VaultChangePassphrase {
+    type Input = NewPassphrase;
+    type Output = SlotInfo;
+    const NAME: &'static str = "vault.change_passphrase";
+    const SUMMARY: &'static str =
+        "Changes the passphrase that opens a vault (vault admins only); the old one stops working at once.";
+    const EFFECT: Effect = Effect::Change;
+    const ROLE: Role = Role::Admin;
+    const METHOD: Method = Method::Put;
+    const PATH: &'static str = "/v1/vaults/{vault}/passphrase";
+
+    async fn run(deck: &Deck, caller: &Caller, input: NewPassphrase) -> Result<SlotInfo, DeckError> {
+        deck.vault_change_passphrase(caller, &input.vault, input.passphrase).await
+    }
+}

@@ -2,7 +2,9 @@
 // (from the text above it, per format), and the keys the JSON Schema allows
 // there, with their types and descriptions.
 
-export type ConfigFormat = 'yaml' | 'toml' | 'json';
+import type { ConfigFormat } from '../../lib/bindings/ConfigFormat';
+
+export type { ConfigFormat };
 
 /** A JSON Schema node, as far as completion reads it. */
 export interface SchemaNode {
