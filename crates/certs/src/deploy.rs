@@ -3,11 +3,12 @@
 //! Files are replaced atomically (write a sibling, then rename), so a server
 //! never reads half a file; the key file is created 0600 unless told otherwise.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+use opsdeck_core::filesystem::FileMode;
 
 use crate::challenges::tail;
 use crate::CertError;
@@ -122,55 +123,15 @@ impl DeployHook {
     }
 }
 
-/// Writes `content` to `path` through a new sibling file renamed over it.
-///
-/// The sibling is created with `O_CREAT|O_EXCL` (`create_new`) under a name
-/// that changes on every try, so a file or symlink planted in the directory
-/// (a predictable `.key.pem.opsdeck-new` pointing at `/etc/…`) is never opened
-/// and written through; the rename then replaces the directory entry itself,
-/// never what a symlink at `path` points to.
+/// Writes `content` to `path` (its directory made first) so readers never
+/// see half a file and a planted symlink is never written through (see
+/// [`opsdeck_core::filesystem::write_atomically`]).
 fn write_atomically(path: &Path, content: &[u8], mode: u32) -> Result<(), CertError> {
     let failed =
         |error: std::io::Error| CertError::Deploy(format!("cannot write {}: {error}", path.display()));
     let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(directory).map_err(failed)?;
-    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|since| since.as_nanos())
-        .unwrap_or_default();
-    let mut attempt = 0u32;
-    let (temporary, mut file) = loop {
-        let mut temporary: PathBuf = path.to_path_buf();
-        temporary.set_file_name(format!(".{name}.opsdeck-new-{}-{stamp:x}-{attempt}", std::process::id()));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(mode);
-        }
-        match options.open(&temporary) {
-            Ok(file) => break (temporary, file),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => attempt += 1,
-            Err(error) => return Err(failed(error)),
-        }
-    };
-    let written = (|| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        }
-        file.write_all(content)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if written.is_err() {
-        // Leave no half-written sibling behind (it may hold a key).
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written.map_err(failed)
+    opsdeck_core::filesystem::write_atomically(path, content, FileMode::Exactly(mode)).map_err(failed)
 }
 
 #[cfg(test)]

@@ -57,19 +57,27 @@ fn split_assignment(text: &str, origin: &str) -> Result<(String, String), DeckEr
     Ok((name.trim().to_owned(), unquoted.to_owned()))
 }
 
+/// Reads `--env-file` with the same `.env` reader `secret import` uses;
+/// names must be environment variable names.
 fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, DeckError> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| input_error(format!("cannot read the env file {}: {error}", path.display())))?;
-    let mut variables = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        variables.push(split_assignment(line, &format!("{} line {}", path.display(), number + 1))?);
-    }
-    Ok(variables)
+    let entries = opsdeck_vault::dotenv::parse_dotenv(&text)
+        .map_err(|error| input_error(format!("{}: {error}", path.display())))?;
+    entries
+        .into_iter()
+        .map(|entry| {
+            if !entry.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(input_error(format!(
+                    "{} line {}: `{}` is not an environment variable name (letters, digits, _)",
+                    path.display(),
+                    entry.line,
+                    entry.name
+                )));
+            }
+            Ok((entry.name, entry.value.to_string()))
+        })
+        .collect()
 }
 
 pub(crate) async fn run(deck: &Deck, args: RunArgs) -> Result<ExitCode, DeckError> {

@@ -1,5 +1,8 @@
-//! Is a directory on a network file system?
+//! The file system: writing a file so no reader sees half of it
+//! ([`write_atomically`]), and whether a directory is on a network file
+//! system.
 //!
+//! Network file systems:
 //! SQLite's locking relies on the operating system's file locks and, in WAL
 //! mode, on shared memory between the processes of one machine. Over NFS, SMB
 //! and the like those locks are unreliable or absent, so two processes can
@@ -92,6 +95,56 @@ fn is_network_kind(kind: &str) -> bool {
     NETWORK.contains(&kind) || NETWORK_FUSE.contains(&kind)
 }
 
+/// The permissions a file written by [`write_atomically`] ends up with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileMode {
+    /// Exactly these (Unix mode bits), whatever the file had.
+    Exactly(u32),
+    /// The replaced file's, or these for a new file.
+    KeepOr(u32),
+}
+
+/// Writes `content` to `path` so that readers see the old text or the new
+/// one, never a part: into a new sibling file, synced, then renamed over
+/// `path`.
+///
+/// The sibling gets a random name and is created exclusively (`O_EXCL`), so
+/// a file or symlink planted in the directory under a name we would pick
+/// (`.key.pem.tmp` pointing at `/etc/…`) is never opened and written
+/// through; the rename replaces the directory entry itself, never what a
+/// symlink at `path` points to. The directory must exist.
+pub fn write_atomically(path: &Path, content: &[u8], mode: FileMode) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let bits = match mode {
+        FileMode::Exactly(bits) => bits,
+        FileMode::KeepOr(bits) => existing_mode(path).unwrap_or(bits),
+    };
+    let mut file = tempfile::Builder::new().prefix(".opsdeck-new-").tempfile_in(directory)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(bits))?;
+    }
+    #[cfg(not(unix))]
+    let _ = bits; // Windows has no mode bits; the file keeps the directory's defaults.
+    file.write_all(content)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn existing_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).ok().map(|metadata| metadata.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn existing_mode(_path: &Path) -> Option<u32> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +180,47 @@ mod tests {
     fn a_local_temporary_directory_is_not_on_a_network_file_system() {
         let temp = tempfile::tempdir().unwrap();
         assert_eq!(network_filesystem(temp.path()), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_atomic_write_replaces_the_entry_not_what_a_symlink_points_to() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        let path = dir.path().join("out.txt");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        write_atomically(&path, b"new", FileMode::Exactly(0o600)).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        // Only the written file and the symlink's old target are left: no temporary files.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_atomic_write_keeps_the_replaced_files_mode_when_asked() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.yaml");
+        std::fs::write(&path, "a: 1\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, b"a: 2\n", FileMode::KeepOr(0o600)).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a: 2\n");
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+        let fresh = dir.path().join("new.yaml");
+        write_atomically(&fresh, b"b: 1\n", FileMode::KeepOr(0o600)).unwrap();
+        assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn an_atomic_write_into_a_missing_directory_fails_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("out.txt");
+        assert!(write_atomically(&path, b"x", FileMode::Exactly(0o600)).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

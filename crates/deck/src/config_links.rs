@@ -139,21 +139,12 @@ fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, keeping
-/// the file's permissions.
+/// Writes `text` over a linked file, keeping the file's permissions (see
+/// [`opsdeck_core::filesystem::write_atomically`]).
 fn write_atomically(path: &Path, text: &str) -> Result<(), ConfigError> {
-    let failed =
-        |error: std::io::Error| ConfigError::Invalid(format!("cannot write {}: {error}", path.display()));
-    let permissions = std::fs::metadata(path).map(|metadata| metadata.permissions()).ok();
-    let temporary = path.with_extension(format!(
-        "{}.opsdeck-tmp",
-        path.extension().map(|extension| extension.to_string_lossy().into_owned()).unwrap_or_default()
-    ));
-    std::fs::write(&temporary, text).map_err(failed)?;
-    if let Some(permissions) = permissions {
-        std::fs::set_permissions(&temporary, permissions).map_err(failed)?;
-    }
-    std::fs::rename(&temporary, path).map_err(failed)
+    use opsdeck_core::filesystem::{write_atomically, FileMode};
+    write_atomically(path, text.as_bytes(), FileMode::KeepOr(0o644))
+        .map_err(|error| ConfigError::Invalid(format!("cannot write {}: {error}", path.display())))
 }
 
 impl Deck {

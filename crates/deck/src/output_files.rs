@@ -3,9 +3,9 @@
 //! and never written over words OpsDeck did not write (see
 //! `opsdeck_core::written_files`) unless the person says so.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use opsdeck_core::filesystem::FileMode;
 use opsdeck_core::written_files;
 
 use crate::{Deck, DeckError};
@@ -25,20 +25,9 @@ impl Deck {
         if !force {
             written_files::check_replaceable(&self.store, &path).await?;
         }
-        let directory = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         let write_error = |error: std::io::Error| changed(&path, format!("it cannot be written ({error})"));
-        let mut file = tempfile::NamedTempFile::new_in(&directory).map_err(write_error)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(write_error)?;
-        }
-        file.write_all(bytes).map_err(write_error)?;
-        file.as_file().sync_all().map_err(write_error)?;
-        file.persist(&path).map_err(|error| write_error(error.error))?;
+        opsdeck_core::filesystem::write_atomically(&path, bytes, FileMode::Exactly(0o600))
+            .map_err(write_error)?;
         written_files::record_written(&self.store, &path).await?;
         Ok(())
     }

@@ -26,77 +26,22 @@ fn invalid(message: String) -> DeckError {
     VaultError::Invalid(message).into()
 }
 
-/// Parses a `.env` file: `NAME=value` lines, optional `export `, `#`
-/// comments, blank lines, values in double quotes (with `\n`, `\"`, `\\`
-/// escapes), single quotes (literal) or bare (trimmed; ` #` starts a comment).
+/// Reads a `.env` file of secrets to import: the vault crate's `.env`
+/// reader (the one `opsdeck run --env-file` uses too), then each name
+/// checked as a secret name, and at least one entry.
 pub fn parse_dotenv(text: &str) -> Result<Vec<(String, Zeroizing<String>)>, DeckError> {
-    let mut entries: Vec<(String, Zeroizing<String>)> = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let number = index + 1;
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").map(str::trim_start).unwrap_or(line);
-        let Some((name, rest)) = line.split_once('=') else {
-            return Err(invalid(format!("line {number}: expected NAME=value")));
-        };
-        let name = name.trim();
-        check_name("secret", name).map_err(|error| invalid(format!("line {number}: {error}")))?;
-        let rest = rest.trim_start();
-        let value = if let Some(quoted) = rest.strip_prefix('"') {
-            let mut value = Zeroizing::new(String::new());
-            let mut chars = quoted.chars();
-            let mut closed = false;
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => {
-                        closed = true;
-                        break;
-                    }
-                    '\\' => match chars.next() {
-                        Some('n') => value.push('\n'),
-                        Some('t') => value.push('\t'),
-                        Some(other) => value.push(other),
-                        None => break,
-                    },
-                    other => value.push(other),
-                }
-            }
-            let trailing = chars.as_str().trim();
-            if !closed {
-                return Err(invalid(format!(
-                    "line {number}: the double quote after {name}= is never closed"
-                )));
-            }
-            if !(trailing.is_empty() || trailing.starts_with('#')) {
-                return Err(invalid(format!("line {number}: unexpected text after the closing quote")));
-            }
-            value
-        } else if let Some(quoted) = rest.strip_prefix('\'') {
-            let Some((value, trailing)) = quoted.split_once('\'') else {
-                return Err(invalid(format!(
-                    "line {number}: the single quote after {name}= is never closed"
-                )));
-            };
-            let trailing = trailing.trim();
-            if !(trailing.is_empty() || trailing.starts_with('#')) {
-                return Err(invalid(format!("line {number}: unexpected text after the closing quote")));
-            }
-            Zeroizing::new(value.to_owned())
-        } else {
-            let bare = rest.split(" #").next().unwrap_or_default().trim();
-            Zeroizing::new(bare.to_owned())
-        };
-        if entries.iter().any(|(seen, _)| seen == name) {
-            return Err(invalid(format!("line {number}: {name} is set twice")));
-        }
-        entries.push((name.to_owned(), value));
-    }
+    let entries = opsdeck_vault::dotenv::parse_dotenv(text)?;
     if entries.is_empty() {
         return Err(invalid("the file has no NAME=value lines".into()));
     }
-    Ok(entries)
+    entries
+        .into_iter()
+        .map(|entry| {
+            check_name("secret", &entry.name)
+                .map_err(|error| invalid(format!("line {}: {error}", entry.line)))?;
+            Ok((entry.name, entry.value))
+        })
+        .collect()
 }
 
 /// Parses a JSON object of names to string values: `{"NAME": "value", …}`.

@@ -13,6 +13,7 @@
 //! caller's role and records every reveal and change in the audit trail.
 
 pub mod bundle;
+pub mod dotenv;
 pub mod envelope;
 mod error;
 pub mod members;
