@@ -26,9 +26,11 @@ pub fn build_app<R: Runtime>(
     builder
         .manage(state)
         .manage(clipboard::SecretClipboard::default())
+        .manage(ApiServer::default())
         .setup(|app| {
             forward_events_to_the_ui(app.handle());
             start_background_work(app.handle());
+            start_the_api(app.handle());
             Ok(())
         })
         .invoke_handler(commands::handler())
@@ -72,6 +74,54 @@ fn start_background_work<R: Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
+/// The local HTTP API the app serves when `OPSDECK_API` asks for it, as
+/// `opsdeck serve --api` does; stopped before the deck shuts down.
+#[derive(Default)]
+struct ApiServer {
+    stop: tokio_util::sync::CancellationToken,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl ApiServer {
+    async fn stop(&self) {
+        self.stop.cancel();
+        let task = self.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(task) = task {
+            if let Err(error) = task.await {
+                tracing::warn!(%error, "the HTTP API did not stop cleanly");
+            }
+        }
+    }
+}
+
+/// Serves the HTTP API on the address `OPSDECK_API` gives (off unless
+/// set). A bad address or a port in use is logged and shown on the
+/// Settings page as off; the rest of the app works.
+fn start_the_api<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let setting = std::env::var(opsdeck::http_api::API_ENV).ok();
+    let address = match opsdeck::http_api::api_setting(setting.as_deref()) {
+        Ok(Some(address)) => address,
+        Ok(None) => return,
+        Err(error) => return tracing::error!(%error, "the HTTP API is not served"),
+    };
+    serve_the_api(app, address);
+}
+
+fn serve_the_api<R: Runtime>(app: &tauri::AppHandle<R>, address: std::net::SocketAddr) {
+    let state = app.state::<AppState>();
+    let Ok(deck) = state.deck() else { return };
+    let server = app.state::<ApiServer>();
+    let served =
+        tauri::async_runtime::block_on(opsdeck::http_api::serve(deck.clone(), address, server.stop.clone()));
+    match served {
+        Ok((bound, task)) => {
+            tracing::info!(%bound, "serving the HTTP API");
+            *server.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(task);
+        }
+        Err(error) => tracing::error!(%error, "the HTTP API is not served"),
+    }
+}
+
 /// Starts the desktop app and blocks until it exits.
 pub fn run() {
     opsdeck_core::child_process::refuse_inspection();
@@ -88,6 +138,7 @@ pub fn run() {
     app.run(move |handle, event| {
         if let RunEvent::Exit = event {
             // Background work finishes and the store closes before the process ends.
+            tauri::async_runtime::block_on(handle.state::<ApiServer>().stop());
             let state = handle.state::<AppState>();
             tauri::async_runtime::block_on(state.shutdown());
             // Flush the log file last, so shutdown's own lines are kept.
@@ -174,5 +225,46 @@ mod tests {
         assert!(invoke(&app, "status").is_ok());
         let refused = invoke_from(&app, "status", "https://attacker.example/").expect_err("refused");
         assert!(refused.to_string().contains("not allowed"), "{refused}");
+    }
+
+    fn http_get(address: &str, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(address).expect("the API accepts connections");
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    #[test]
+    fn the_app_serves_the_http_api_when_asked_and_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = opsdeck::DeckOptions {
+            data_dir: Some(dir.path().to_path_buf()),
+            database_url: None,
+            ..Default::default()
+        };
+        let app = build_app(mock_builder(), options).expect("the app builds");
+        assert_eq!(invoke(&app, "status").unwrap()["api"], serde_json::Value::Null);
+        serve_the_api(app.handle(), "127.0.0.1:0".parse().unwrap());
+        let url = invoke(&app, "status").unwrap()["api"].as_str().expect("the API's address").to_owned();
+        let address = url.strip_prefix("http://").expect("an http URL");
+        assert!(address.starts_with("127.0.0.1:"), "{address}");
+        assert!(http_get(address, "/openapi.json").starts_with("HTTP/1.1 200"));
+        assert!(http_get(address, "/v1/vaults").starts_with("HTTP/1.1 401"), "a route without a token");
+        tauri::async_runtime::block_on(app.state::<ApiServer>().stop());
+        assert_eq!(invoke(&app, "status").unwrap()["api"], serde_json::Value::Null);
+        assert!(std::net::TcpStream::connect(address).is_err(), "the API stopped listening");
+    }
+
+    #[test]
+    fn the_api_setting_is_off_unless_asked_and_refuses_what_is_not_an_address() {
+        use opsdeck::http_api::api_setting;
+        assert_eq!(api_setting(None).unwrap(), None);
+        assert_eq!(api_setting(Some(" off ")).unwrap(), None);
+        assert_eq!(api_setting(Some("on")).unwrap(), Some("127.0.0.1:7878".parse().unwrap()));
+        assert_eq!(api_setting(Some("127.0.0.1:9000")).unwrap(), Some("127.0.0.1:9000".parse().unwrap()));
+        let refused = api_setting(Some("localhost")).unwrap_err().to_string();
+        assert!(refused.contains("OPSDECK_API=localhost") && refused.contains("HOST:PORT"), "{refused}");
     }
 }

@@ -269,15 +269,50 @@ pub async fn serve(
     if !bound.ip().is_loopback() {
         tracing::warn!(%bound, "the HTTP API listens beyond this machine: every request still needs a token");
     }
-    let app = router(deck);
+    deck.set_api_address(Some(bound));
+    let app = router(deck.clone());
     let task = tokio::spawn(async move {
         let served =
             axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await;
         if let Err(error) = served {
             tracing::error!(%error, "the HTTP API stopped");
         }
+        deck.set_api_address(None);
     });
     Ok((bound, task))
+}
+
+/// Where the app serves the HTTP API: off unless set, `on` for
+/// `127.0.0.1:7878`, or an address (`opsdeck serve` takes `--api ADDR`).
+pub const API_ENV: &str = "OPSDECK_API";
+
+/// The address [`API_ENV`] asks for (none when unset or `off`), or why it
+/// cannot be used.
+pub fn api_setting(text: Option<&str>) -> Result<Option<SocketAddr>, DeckError> {
+    let Some(text) = text.map(str::trim).filter(|text| !text.is_empty() && !text.eq_ignore_ascii_case("off"))
+    else {
+        return Ok(None);
+    };
+    if text.eq_ignore_ascii_case("on") {
+        return Ok(Some(SocketAddr::from(([127, 0, 0, 1], 7878))));
+    }
+    text.parse().map(Some).map_err(|_| {
+        opsdeck_core::CoreError::InvalidInput(format!(
+            "{API_ENV}={text} is not an address: give HOST:PORT (127.0.0.1:7878), `on` or `off`"
+        ))
+        .into()
+    })
+}
+
+impl Deck {
+    /// Where this process serves the HTTP API (none when it does not).
+    pub fn api_address(&self) -> Option<SocketAddr> {
+        *self.api_address.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn set_api_address(&self, address: Option<SocketAddr>) {
+        *self.api_address.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = address;
+    }
 }
 
 /// The OpenAPI 3.1 document of every route, generated from the catalogue.

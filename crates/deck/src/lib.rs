@@ -144,6 +144,8 @@ pub struct Deck {
     seals: opsdeck_core::definitions::Seals,
     /// API tokens this process has checked (see `api_tokens`).
     api_token_cache: api_tokens::TokenCache,
+    /// Where this process serves the HTTP API, while it does.
+    api_address: std::sync::Mutex<Option<std::net::SocketAddr>>,
     http: opsdeck_core::http::ResilientClient,
     vaults: opsdeck_vault::Vaults,
     certs: opsdeck_certs::Inventory,
@@ -207,6 +209,7 @@ impl Deck {
             webhook_key: tokio::sync::OnceCell::new(),
             seals,
             api_token_cache: api_tokens::TokenCache::default(),
+            api_address: std::sync::Mutex::new(None),
             http,
             vaults,
             certs,

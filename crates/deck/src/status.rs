@@ -23,6 +23,9 @@ pub struct DeckStatus {
     pub store_created_at_unix_ms: i64,
     /// The version of OpsDeck answering.
     pub opsdeck_version: String,
+    /// The local HTTP API this process serves (`http://127.0.0.1:7878`);
+    /// none when it serves none.
+    pub api: Option<String>,
 }
 
 impl Deck {
@@ -35,6 +38,7 @@ impl Deck {
             schema_version: self.store().schema_version().await?,
             store_created_at_unix_ms: self.store().created_at_unix_ms().await?,
             opsdeck_version: env!("CARGO_PKG_VERSION").to_owned(),
+            api: self.api_address().map(|address| format!("http://{address}")),
         })
     }
 }

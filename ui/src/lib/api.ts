@@ -5,6 +5,7 @@
 import { ApiError, call } from './ipc';
 import { operations } from './operations';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { ApiToken } from './bindings/ApiToken';
 import type { AuditEntry } from './bindings/AuditEntry';
 import type { AuditOutcome } from './bindings/AuditOutcome';
 import type { CertState } from './bindings/CertState';
@@ -85,6 +86,7 @@ import type { Receivers } from './bindings/Receivers';
 import type { TelemetrySummary } from './bindings/TelemetrySummary';
 
 export type {
+  ApiToken,
   AuditOutcome, CertState, ChainStatus, DeliveryStatus, PromotionStatus, RunOutcome, SpanStatus,
   TraceSummary, TraceDetail, Span, LogRecord, PathSegment, ServiceEdge, ServiceOperations, SpanComparison, SlowTrace, DemoReport, TraceSearch, LogSearch, Receivers, TelemetrySummary,
   AuditEntry,

@@ -27,4 +27,9 @@ store_created_at_unix_ms: number,
 /**
  * The version of OpsDeck answering.
  */
-opsdeck_version: string, };
+opsdeck_version: string, 
+/**
+ * The local HTTP API this process serves (`http://127.0.0.1:7878`);
+ * none when it serves none.
+ */
+api: string | null, };
