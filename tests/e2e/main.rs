@@ -41,6 +41,9 @@ fn settings_switch_the_theme_and_it_applies_everywhere() {
     app.session.wait_for_text("[data-testid=page-title]", "Settings");
     let expected = app.data_dir.path().canonicalize().unwrap().display().to_string();
     app.session.wait_for_text("[data-testid=settings-data-dir]", &expected);
+    // The local API is off unless asked for; the page says how to turn it on and make a token.
+    app.session.wait_for_text("[data-testid=settings-api]", "OPSDECK_API=127.0.0.1:7878");
+    app.session.wait_for_text("[data-testid=settings-no-tokens]", "opsdeck api token create");
     app.screenshot("settings-light");
 
     app.session.click_css("[data-testid=theme-dark]");

@@ -168,8 +168,14 @@ impl Session {
         .unwrap_or_else(|error| panic!("key actions failed: {error}"));
     }
 
-    /// Saves a PNG screenshot of the window to `path`.
+    /// Saves a PNG screenshot of the window to `path`, once the page has
+    /// painted what its DOM holds (WebKit can otherwise hand back the frame
+    /// from before the last navigation).
     pub fn screenshot(&self, path: &Path) {
+        let script = "const done = arguments[arguments.length - 1]; \
+                      requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
+        self.call("POST", "/execute/async", Some(json!({"script": script, "args": []})))
+            .unwrap_or_else(|error| panic!("waiting for the page to paint failed: {error}"));
         let value =
             self.call("GET", "/screenshot", None).unwrap_or_else(|error| panic!("screenshot: {error}"));
         let encoded = value.as_str().expect("a screenshot is a base64 string");
