@@ -14,7 +14,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
-use crate::store::{check_name, ConfigVersion, Configs, PromotionPreview};
+use crate::promotion::PromotionPreview;
+use crate::store::{check_name, ConfigVersion, Configs};
 use crate::{ConfigError, Format};
 
 opsdeck_core::word_enum! {

@@ -22,6 +22,7 @@ pub mod env;
 pub mod layers;
 pub mod links;
 pub mod parse;
+pub mod promotion;
 pub mod reload;
 pub mod render;
 pub mod schema;
@@ -35,11 +36,10 @@ pub use error::ConfigError;
 pub use layers::{diff, effective, Change, Effective, Layer, Provenance};
 pub use links::ConfigLink;
 pub use parse::{parse, Format};
+pub use promotion::{Promotion, PromotionPreview};
 pub use reload::{ReloadHook, ReloadOutcome};
 pub use render::{env_pairs, render, RenderFormat};
 pub use schema::{Schema, Violation};
-pub use store::{
-    migrator, ConfigVersion, Configs, DraftCheck, ProjectInfo, Promotion, PromotionPreview, SyntaxProblem,
-};
+pub use store::{migrator, ConfigVersion, Configs, DraftCheck, ProjectInfo, SyntaxProblem};
 pub use textdiff::LayerChange;
 pub use tree::{Node, Value};
