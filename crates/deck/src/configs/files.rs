@@ -1,0 +1,275 @@
+//! Configs as files: rendering an environment (secret references
+//! resolved), its variables for `opsdeck run`, and a project exported to or
+//! imported from a directory.
+
+use std::path::Path;
+
+use opsdeck_config::{ConfigError, ConfigVersion, Format};
+
+use super::{process_env, read_file};
+use crate::{Caller, Deck, DeckError, Outcome};
+
+/// Overwrites every string of a rendered value (it may hold secrets) before it is dropped.
+fn zeroize_json(value: &mut serde_json::Value) {
+    use zeroize::Zeroize;
+    match value {
+        serde_json::Value::String(text) => text.zeroize(),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(zeroize_json),
+        serde_json::Value::Object(map) => map.iter_mut().for_each(|(_, item)| zeroize_json(item)),
+        _ => {}
+    }
+}
+
+impl Deck {
+    /// The effective config of `project/env` written as `format`, with every
+    /// secret reference (`opsdeck://VAULT/NAME`) resolved now (each reveal
+    /// audited; the caller must be allowed to reveal them).
+    pub async fn config_render(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        format: &str,
+    ) -> Result<zeroize::Zeroizing<String>, DeckError> {
+        let format = opsdeck_config::RenderFormat::parse(format)?;
+        let merged = self.configs.effective(project, env, None, process_env()).await?;
+        let mut value = merged.root.to_json();
+        self.resolve_secret_references(caller, &mut value).await?;
+        let prefix = self.configs.env_prefix(project).await?;
+        let text = opsdeck_config::render(&value, format, &prefix);
+        zeroize_json(&mut value);
+        let text = zeroize::Zeroizing::new(text?);
+        self.audit(caller, "config.render", &format!("{project}/{env}"), Outcome::Ok, serde_json::json!({}))
+            .await?;
+        Ok(text)
+    }
+
+    /// The effective config of `project/env` as `PREFIX_A__B` variables with
+    /// every secret reference resolved now (reveals audited) — for
+    /// `opsdeck run --config`. The values are wiped when dropped.
+    pub async fn config_environment(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+    ) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, DeckError> {
+        let merged = self.configs.effective(project, env, None, process_env()).await?;
+        let prefix = self.configs.env_prefix(project).await?;
+        let pairs = opsdeck_config::env_pairs(&merged.root.to_json(), &prefix);
+        // References are whole values here, so the injection path resolves them (and checks access first).
+        let resolved = self.resolve_environment(caller, &pairs).await?;
+        self.audit(
+            caller,
+            "config.render",
+            &format!("{project}/{env}"),
+            Outcome::Ok,
+            serde_json::json!({ "to": "process" }),
+        )
+        .await?;
+        Ok(resolved)
+    }
+
+    /// Replaces each string that is a secret reference with the secret's value.
+    fn resolve_secret_references<'a>(
+        &'a self,
+        caller: &'a Caller,
+        value: &'a mut serde_json::Value,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), DeckError>> + Send + 'a>> {
+        Box::pin(async move {
+            match value {
+                serde_json::Value::String(text) if text.trim().starts_with("opsdeck://") => {
+                    let reference = opsdeck_vault::SecretReference::parse(text)?;
+                    let secret = self.resolve_reference(caller, &reference).await?;
+                    *text = secret.as_str().to_owned();
+                }
+                serde_json::Value::Array(items) => {
+                    for item in items {
+                        self.resolve_secret_references(caller, item).await?;
+                    }
+                }
+                serde_json::Value::Object(map) => {
+                    for (_, item) in map.iter_mut() {
+                        self.resolve_secret_references(caller, item).await?;
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes the whole project into `dir`: `schema.json`, and per environment
+    /// `ENV/committed.EXT` and `ENV/local.EXT` as stored (byte for byte).
+    /// Returns the files written. `config import` reads each file back.
+    pub async fn config_export(&self, project: &str, dir: &Path) -> Result<Vec<String>, DeckError> {
+        let write = |path: std::path::PathBuf, text: &str| -> Result<String, DeckError> {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|error| {
+                    ConfigError::Invalid(format!("cannot create {}: {error}", parent.display()))
+                })?;
+            }
+            std::fs::write(&path, text)
+                .map_err(|error| ConfigError::Invalid(format!("cannot write {}: {error}", path.display())))?;
+            Ok(path.display().to_string())
+        };
+        let mut written = Vec::new();
+        if let Some(schema) = self.configs.schema_text(project).await? {
+            written.push(write(dir.join("schema.json"), &schema)?);
+        }
+        for env in self.configs.project_envs(project).await? {
+            for layer in self.configs.layers_at(project, &env, None).await? {
+                let name = format!("{}.{}", layer.layer, layer.format);
+                written.push(write(dir.join(&env).join(name), &layer.content)?);
+            }
+        }
+        Ok(written)
+    }
+
+    /// Reads back a directory written by [`Deck::config_export`]: `schema.json`
+    /// and `ENV/committed.EXT`, `ENV/local.EXT`. Every file is read and
+    /// parsed, and each environment checked against the directory's schema,
+    /// before anything is stored; layers whose text is already stored are
+    /// passed over. Returns the versions written as (environment, version).
+    pub async fn config_import_dir(
+        &self,
+        caller: &Caller,
+        project: &str,
+        dir: &Path,
+        message: &str,
+    ) -> Result<Vec<(String, ConfigVersion)>, DeckError> {
+        let entries = std::fs::read_dir(dir).map_err(|error| {
+            ConfigError::Invalid(format!("cannot read the directory {}: {error}", dir.display()))
+        })?;
+        let schema_path = dir.join("schema.json");
+        let schema_text = schema_path.is_file().then(|| read_file(&schema_path)).transpose()?;
+        let schema = schema_text.as_deref().map(opsdeck_config::Schema::parse).transpose()?;
+        // (env, layer, format, text, file shown)
+        let mut files: Vec<(String, String, Format, String, String)> = Vec::new();
+        let mut env_dirs: Vec<std::path::PathBuf> =
+            entries.filter_map(Result::ok).map(|entry| entry.path()).filter(|path| path.is_dir()).collect();
+        env_dirs.sort();
+        for env_dir in env_dirs {
+            let env = env_dir.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+            opsdeck_config::store::check_name("environment", &env)?;
+            let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(&env_dir)
+                .map_err(|error| ConfigError::Invalid(format!("cannot read {}: {error}", env_dir.display())))?
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.is_file())
+                .collect();
+            names.sort();
+            for path in names {
+                let stem =
+                    path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+                if !opsdeck_config::store::LAYERS.contains(&stem.as_str()) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{}: a project directory holds ENV/committed.EXT and ENV/local.EXT only                          (as `opsdeck config export` writes them)",
+                        path.display()
+                    ))
+                    .into());
+                }
+                let shown = path.display().to_string();
+                let format = Format::from_path(&shown)?;
+                let text = read_file(&path)?;
+                opsdeck_config::parse(&text, format, &shown)?;
+                if files.iter().any(|(other_env, layer, ..)| *other_env == env && *layer == stem) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{}: two files give the {stem} layer of {env}; keep one",
+                        path.display()
+                    ))
+                    .into());
+                }
+                files.push((env.clone(), stem, format, text, shown));
+            }
+        }
+        if files.is_empty() && schema_text.is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "{} holds no schema.json and no ENV/committed.* or ENV/local.* files",
+                dir.display()
+            ))
+            .into());
+        }
+        // Each environment as the directory describes it, against the directory's schema.
+        if let Some(schema) = &schema {
+            let mut envs: Vec<&str> = files.iter().map(|(env, ..)| env.as_str()).collect();
+            envs.dedup();
+            for env in envs {
+                let mut layers = vec![opsdeck_config::Layer {
+                    name: "defaults".to_owned(),
+                    source: "schema defaults".to_owned(),
+                    root: schema.defaults(),
+                }];
+                for (_, layer, format, text, shown) in files.iter().filter(|file| file.0 == env) {
+                    let root = opsdeck_config::parse(text, *format, shown)?;
+                    layers.push(opsdeck_config::Layer { name: layer.clone(), source: shown.clone(), root });
+                }
+                let violations = schema.check(&opsdeck_config::effective(&layers));
+                if !violations.is_empty() {
+                    return Err(ConfigError::SchemaViolations {
+                        what: format!("{project}/{env} in {}", dir.display()),
+                        violations,
+                    }
+                    .into());
+                }
+            }
+        }
+        self.configs.ensure_project(project).await?;
+        if let Some(text) = &schema_text {
+            if self.configs.schema_text(project).await?.as_deref() != Some(text.as_str()) {
+                self.config_set_schema_text(caller, project, text).await?;
+            }
+        }
+        let message =
+            if message.is_empty() { format!("import {}", dir.display()) } else { message.to_owned() };
+        let mut written = Vec::new();
+        for (env, layer, format, text, shown) in files {
+            let stored = self.configs.layers_at(project, &env, None).await?;
+            if stored
+                .iter()
+                .any(|current| current.layer == layer && current.content == text && current.format == format)
+            {
+                continue;
+            }
+            let version = self
+                .configs
+                .save(project, &env, &layer, format, &text, &shown, &caller.actor, &message)
+                .await?;
+            let details = serde_json::json!({ "version": version.version, "layer": layer, "hash": version.content_hash });
+            self.audit(caller, "config.import", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+            written.push((env, version));
+        }
+        // One signal per environment, on its last version.
+        for index in 0..written.len() {
+            let last_of_env = written[index + 1..].iter().all(|(env, _)| *env != written[index].0);
+            if last_of_env {
+                let (env, version) = &mut written[index];
+                let env = env.clone();
+                self.signal_change(caller, project, &env, version).await?;
+            }
+        }
+        Ok(written)
+    }
+
+    /// Stores a file as the new `layer` of `project/env` (the format from its extension).
+    pub async fn config_import(
+        &self,
+        caller: &Caller,
+        project: &str,
+        env: &str,
+        file: &Path,
+        layer: &str,
+        message: &str,
+    ) -> Result<ConfigVersion, DeckError> {
+        let shown = file.display().to_string();
+        let format = Format::from_path(&shown)?;
+        let text = read_file(file)?;
+        let message = if message.is_empty() { format!("import {shown}") } else { message.to_owned() };
+        let mut version =
+            self.configs.save(project, env, layer, format, &text, &shown, &caller.actor, &message).await?;
+        let details =
+            serde_json::json!({ "version": version.version, "layer": layer, "hash": version.content_hash });
+        self.audit(caller, "config.import", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        self.signal_change(caller, project, env, &mut version).await?;
+        Ok(version)
+    }
+}
