@@ -20,6 +20,7 @@ pub mod approval;
 pub mod edit;
 pub mod env;
 pub mod layers;
+pub mod layout;
 pub mod links;
 pub mod parse;
 pub mod promotion;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use opsdeck_config::{ConfigError, ConfigVersion, Format};
+use opsdeck_config::{layout, ConfigVersion, Format};
 
 use super::{process_env, read_file};
 use crate::{Caller, Deck, DeckError, Outcome};
@@ -102,34 +102,24 @@ impl Deck {
     /// `ENV/committed.EXT` and `ENV/local.EXT` as stored (byte for byte).
     /// Returns the files written. `config import` reads each file back.
     pub async fn config_export(&self, project: &str, dir: &Path) -> Result<Vec<String>, DeckError> {
-        let write = |path: std::path::PathBuf, text: &str| -> Result<String, DeckError> {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|error| {
-                    ConfigError::Invalid(format!("cannot create {}: {error}", parent.display()))
-                })?;
-            }
-            std::fs::write(&path, text)
-                .map_err(|error| ConfigError::Invalid(format!("cannot write {}: {error}", path.display())))?;
-            Ok(path.display().to_string())
-        };
         let mut written = Vec::new();
         if let Some(schema) = self.configs.schema_text(project).await? {
-            written.push(write(dir.join("schema.json"), &schema)?);
+            written.push(layout::write_project_file(&dir.join(layout::SCHEMA_FILE), &schema)?);
         }
         for env in self.configs.project_envs(project).await? {
             for layer in self.configs.layers_at(project, &env, None).await? {
-                let name = format!("{}.{}", layer.layer, layer.format);
-                written.push(write(dir.join(&env).join(name), &layer.content)?);
+                let path = layout::layer_path(dir, &env, &layer.layer, layer.format);
+                written.push(layout::write_project_file(&path, &layer.content)?);
             }
         }
         Ok(written)
     }
 
-    /// Reads back a directory written by [`Deck::config_export`]: `schema.json`
-    /// and `ENV/committed.EXT`, `ENV/local.EXT`. Every file is read and
-    /// parsed, and each environment checked against the directory's schema,
-    /// before anything is stored; layers whose text is already stored are
-    /// passed over. Returns the versions written as (environment, version).
+    /// Reads back a directory written by [`Deck::config_export`] (see
+    /// [`opsdeck_config::layout`]): everything is read, parsed and checked
+    /// against the directory's schema before anything is stored; layers
+    /// whose text is already stored are passed over. Returns the versions
+    /// written as (environment, version).
     pub async fn config_import_dir(
         &self,
         caller: &Caller,
@@ -137,82 +127,8 @@ impl Deck {
         dir: &Path,
         message: &str,
     ) -> Result<Vec<(String, ConfigVersion)>, DeckError> {
-        let entries = std::fs::read_dir(dir).map_err(|error| {
-            ConfigError::Invalid(format!("cannot read the directory {}: {error}", dir.display()))
-        })?;
-        let schema_path = dir.join("schema.json");
-        let schema_text = schema_path.is_file().then(|| read_file(&schema_path)).transpose()?;
-        let schema = schema_text.as_deref().map(opsdeck_config::Schema::parse).transpose()?;
-        // (env, layer, format, text, file shown)
-        let mut files: Vec<(String, String, Format, String, String)> = Vec::new();
-        let mut env_dirs: Vec<std::path::PathBuf> =
-            entries.filter_map(Result::ok).map(|entry| entry.path()).filter(|path| path.is_dir()).collect();
-        env_dirs.sort();
-        for env_dir in env_dirs {
-            let env = env_dir.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-            opsdeck_config::store::check_name("environment", &env)?;
-            let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(&env_dir)
-                .map_err(|error| ConfigError::Invalid(format!("cannot read {}: {error}", env_dir.display())))?
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .filter(|path| path.is_file())
-                .collect();
-            names.sort();
-            for path in names {
-                let stem =
-                    path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
-                if !opsdeck_config::store::LAYERS.contains(&stem.as_str()) {
-                    return Err(ConfigError::Invalid(format!(
-                        "{}: a project directory holds ENV/committed.EXT and ENV/local.EXT only                          (as `opsdeck config export` writes them)",
-                        path.display()
-                    ))
-                    .into());
-                }
-                let shown = path.display().to_string();
-                let format = Format::from_path(&shown)?;
-                let text = read_file(&path)?;
-                opsdeck_config::parse(&text, format, &shown)?;
-                if files.iter().any(|(other_env, layer, ..)| *other_env == env && *layer == stem) {
-                    return Err(ConfigError::Invalid(format!(
-                        "{}: two files give the {stem} layer of {env}; keep one",
-                        path.display()
-                    ))
-                    .into());
-                }
-                files.push((env.clone(), stem, format, text, shown));
-            }
-        }
-        if files.is_empty() && schema_text.is_none() {
-            return Err(ConfigError::Invalid(format!(
-                "{} holds no schema.json and no ENV/committed.* or ENV/local.* files",
-                dir.display()
-            ))
-            .into());
-        }
-        // Each environment as the directory describes it, against the directory's schema.
-        if let Some(schema) = &schema {
-            let mut envs: Vec<&str> = files.iter().map(|(env, ..)| env.as_str()).collect();
-            envs.dedup();
-            for env in envs {
-                let mut layers = vec![opsdeck_config::Layer {
-                    name: "defaults".to_owned(),
-                    source: "schema defaults".to_owned(),
-                    root: schema.defaults(),
-                }];
-                for (_, layer, format, text, shown) in files.iter().filter(|file| file.0 == env) {
-                    let root = opsdeck_config::parse(text, *format, shown)?;
-                    layers.push(opsdeck_config::Layer { name: layer.clone(), source: shown.clone(), root });
-                }
-                let violations = schema.check(&opsdeck_config::effective(&layers));
-                if !violations.is_empty() {
-                    return Err(ConfigError::SchemaViolations {
-                        what: format!("{project}/{env} in {}", dir.display()),
-                        violations,
-                    }
-                    .into());
-                }
-            }
-        }
+        let read = layout::read_project_dir(dir, project)?;
+        let schema_text = read.schema;
         self.configs.ensure_project(project).await?;
         if let Some(text) = &schema_text {
             if self.configs.schema_text(project).await?.as_deref() != Some(text.as_str()) {
@@ -222,7 +138,7 @@ impl Deck {
         let message =
             if message.is_empty() { format!("import {}", dir.display()) } else { message.to_owned() };
         let mut written = Vec::new();
-        for (env, layer, format, text, shown) in files {
+        for layout::LayerFile { env, layer, format, text, shown } in read.layers {
             let stored = self.configs.layers_at(project, &env, None).await?;
             if stored
                 .iter()
