@@ -251,11 +251,24 @@ pub(crate) fn read_passphrase_from_stdin() -> Result<zeroize::Zeroizing<String>,
 /// Prints an error (to stderr, and as JSON on stdout with `--json`) and returns its exit code.
 fn report_error(error: &DeckError, output: Output) -> ExitCode {
     eprintln!("error: {error}");
+    if let Some(hint) = hint_for(error.code()) {
+        eprintln!("hint: {hint}");
+    }
     if let Output::Json = output {
         let document = serde_json::json!({ "error": { "code": error.code(), "message": error.to_string() } });
         println!("{document}");
     }
     ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+}
+
+/// What to type next, for errors whose fix is a command: the deck's messages
+/// are read in the app, the API and MCP too, so they name no command; the
+/// CLI adds the command here.
+fn hint_for(code: &str) -> Option<&'static str> {
+    match code {
+        "value_not_generated" => Some("set the new value with `opsdeck secret set VAULT/NAME --value-stdin`"),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -60,6 +60,8 @@ pub fn status_of(code: &str) -> StatusCode {
         "audit_chain_broken" | "definition_not_authentic" | "definition_pinned" | "secret_exists" => {
             StatusCode::CONFLICT
         }
+        // A word in the store this build does not know: the store's problem, not the request's.
+        "unknown_stored_word" => StatusCode::INTERNAL_SERVER_ERROR,
         code if code.starts_with("unknown_") => StatusCode::NOT_FOUND,
         "invalid_input"
         | "config_invalid"
@@ -68,7 +70,8 @@ pub fn status_of(code: &str) -> StatusCode {
         | "config_schema_invalid"
         | "weak_passphrase"
         | "invalid_job"
-        | "invalid_target" => StatusCode::UNPROCESSABLE_ENTITY,
+        | "invalid_target"
+        | "value_not_generated" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -426,6 +429,8 @@ mod tests {
     #[test]
     fn error_codes_map_to_their_statuses() {
         assert_eq!(status_of("unknown_vault"), StatusCode::NOT_FOUND);
+        assert_eq!(status_of("unknown_stored_word"), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(status_of("value_not_generated"), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(status_of("forbidden"), StatusCode::FORBIDDEN);
         assert_eq!(status_of("store_busy"), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(status_of("invalid_input"), StatusCode::UNPROCESSABLE_ENTITY);

@@ -21,7 +21,6 @@ mod config_links;
 mod configs;
 mod definitions;
 mod error;
-mod generators;
 pub mod http_api;
 mod inject;
 mod jobs;
@@ -61,7 +60,6 @@ pub use certs::{
 pub use config_links::{LinkConflict, LinkResolution, LinkResolved, LinkSync, SyncOutcome};
 pub use configs::{ConfigExplained, ConfigLayer, ConfigSummary, ConfigValidation};
 pub use error::DeckError;
-pub use generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use logging::{init_logging, LogGuard};
 pub use opsdeck_certs::challenges::ChallengeKind;
 pub use opsdeck_certs::deploy::DeployHook;
@@ -81,6 +79,7 @@ pub use opsdeck_telemetry::{
     LogQuery, LogRecord, MetricPoint, MetricSeries, PathSegment, Pruned, Retention, ServiceEdge,
     ServiceOperations, SlowTrace, Span, SpanComparison, SpanStatus, TraceQuery, TraceSummary,
 };
+pub use opsdeck_vault::generators::{generate_for, Alphabet, Generated, StringPolicy};
 pub use rotate::RotationReport;
 pub use status::DeckStatus;
 pub use telemetry::{

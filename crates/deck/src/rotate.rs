@@ -15,8 +15,8 @@ use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
 use opsdeck_vault::{split_reference, MetadataChange, Role, SecretInfo};
 
 use crate::definitions::ROTATION_POLICY;
-use crate::generators::{generate_for, StringPolicy};
 use crate::{Caller, Deck, DeckError, Outcome};
+use opsdeck_vault::generators::{generate_for, StringPolicy};
 
 /// The scheduler job kind that rotates one secret.
 pub const ROTATE_JOB_KIND: &str = "secret.rotate";

@@ -75,6 +75,16 @@ pub enum VaultError {
     /// Bad input from the user.
     #[error("{0}")]
     Invalid(String),
+
+    /// A value of this type cannot be generated: it comes from elsewhere.
+    #[error(
+        "{secret_type} values are issued elsewhere (a certificate authority, a provider's console): store the \
+         new value you were given instead of generating one"
+    )]
+    NotGenerated {
+        /// The secret's type.
+        secret_type: String,
+    },
 }
 
 impl VaultError {
@@ -91,6 +101,7 @@ impl VaultError {
             VaultError::Integrity { .. } => "integrity",
             VaultError::Forbidden { .. } => "forbidden",
             VaultError::Invalid(_) => "invalid_input",
+            VaultError::NotGenerated { .. } => "value_not_generated",
         }
     }
 }

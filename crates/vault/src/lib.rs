@@ -16,6 +16,8 @@ pub mod bundle;
 pub mod dotenv;
 pub mod envelope;
 mod error;
+pub mod generators;
+pub mod import;
 pub mod members;
 pub mod slots;
 pub mod types;

@@ -11,10 +11,10 @@ use zeroize::Zeroizing;
 
 use super::vaults::OneSecret;
 use super::{Effect, Method, Operation};
-use crate::generators::{generate_for, Alphabet, StringPolicy};
 use crate::rotate::RotationReport;
 use crate::transfer::{parse_dotenv, parse_json_secrets, ImportReport};
 use crate::{Caller, Deck, DeckError};
+use opsdeck_vault::generators::{generate_for, Alphabet, StringPolicy};
 
 /// Where a new version's value comes from.
 #[derive(Debug, Clone, Deserialize, JsonSchema, TS)]

@@ -8,9 +8,7 @@ use serde::Serialize;
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-use opsdeck_vault::{SecretType, VaultError};
-
-use crate::DeckError;
+use crate::{SecretType, VaultError};
 
 /// The characters a generated string is drawn from.
 #[derive(
@@ -31,7 +29,7 @@ pub enum Alphabet {
 
 impl Alphabet {
     /// Parses `alphanumeric`, `hex`, `base64url` or `symbols`.
-    pub fn parse(text: &str) -> Result<Alphabet, DeckError> {
+    pub fn parse(text: &str) -> Result<Alphabet, VaultError> {
         match text {
             "alphanumeric" => Ok(Alphabet::Alphanumeric),
             "hex" => Ok(Alphabet::Hex),
@@ -39,8 +37,7 @@ impl Alphabet {
             "symbols" => Ok(Alphabet::Symbols),
             other => Err(VaultError::Invalid(format!(
                 "unknown alphabet `{other}`; use alphanumeric, hex, base64url or symbols"
-            ))
-            .into()),
+            ))),
         }
     }
 
@@ -71,14 +68,17 @@ impl Default for StringPolicy {
     }
 }
 
-fn random_bytes(buffer: &mut [u8]) -> Result<(), DeckError> {
+fn random_bytes(buffer: &mut [u8]) -> Result<(), VaultError> {
     getrandom::fill(buffer).map_err(|error| opsdeck_core::CoreError::Random(error.to_string()).into())
 }
 
 /// A random string under `policy` (uniform over the alphabet, by rejection sampling).
-pub fn random_string(policy: StringPolicy) -> Result<Zeroizing<String>, DeckError> {
+pub fn random_string(policy: StringPolicy) -> Result<Zeroizing<String>, VaultError> {
     if !(8..=4096).contains(&policy.length) {
-        return Err(VaultError::Invalid("--length must be between 8 and 4096".into()).into());
+        return Err(VaultError::Invalid(format!(
+            "a generated value of {} characters: give a length between 8 and 4096",
+            policy.length
+        )));
     }
     let characters = policy.alphabet.characters();
     let limit = 256 - (256 % characters.len());
@@ -108,7 +108,7 @@ pub fn generate_for(
     secret_type: SecretType,
     policy: StringPolicy,
     comment: &str,
-) -> Result<Generated, DeckError> {
+) -> Result<Generated, VaultError> {
     match secret_type {
         SecretType::EncryptionKey => {
             let key = opsdeck_core::keys::random_key()?;
@@ -118,11 +118,9 @@ pub fn generate_for(
             let pair = ssh_ed25519_key_pair(comment)?;
             Ok(Generated { value: pair.private_key, public_key: Some(pair.public_key) })
         }
-        SecretType::TlsCertificate | SecretType::ServiceAccount => Err(VaultError::Invalid(format!(
-            "{} values are issued elsewhere (a certificate authority, a provider's console); set the new value with `opsdeck secret set … --value-stdin`",
-            secret_type.as_str()
-        ))
-        .into()),
+        SecretType::TlsCertificate | SecretType::ServiceAccount => {
+            Err(VaultError::NotGenerated { secret_type: secret_type.as_str().to_owned() })
+        }
         _ => Ok(Generated { value: random_string(policy)?, public_key: None }),
     }
 }
@@ -144,7 +142,7 @@ fn put_string(buffer: &mut Vec<u8>, bytes: &[u8]) {
 
 /// A new Ed25519 key pair, written as OpenSSH writes one (`openssh-key-v1`,
 /// cipher `none`), so ssh, ssh-keygen and agents read it as is.
-pub fn ssh_ed25519_key_pair(comment: &str) -> Result<SshKeyPair, DeckError> {
+pub fn ssh_ed25519_key_pair(comment: &str) -> Result<SshKeyPair, VaultError> {
     let mut seed = Zeroizing::new([0_u8; 32]);
     random_bytes(seed.as_mut())?;
     let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
