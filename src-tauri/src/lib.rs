@@ -188,15 +188,20 @@ mod tests {
         .map(|body| body.deserialize::<serde_json::Value>().expect("JSON"))
     }
 
-    #[test]
-    fn the_status_command_answers_through_ipc_with_the_deck_it_opened() {
-        let dir = tempfile::tempdir().unwrap();
+    /// The app on a fresh SQLite deck in `dir`.
+    fn app_on(dir: &std::path::Path) -> tauri::App<tauri::test::MockRuntime> {
         let options = opsdeck::DeckOptions {
-            data_dir: Some(dir.path().to_path_buf()),
+            data_dir: Some(dir.to_path_buf()),
             database_url: None,
             ..Default::default()
         };
-        let app = build_app(mock_builder(), options).expect("the app builds");
+        build_app(mock_builder(), options).expect("the app builds")
+    }
+
+    #[test]
+    fn the_status_command_answers_through_ipc_with_the_deck_it_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app_on(dir.path());
         let status = invoke(&app, "status").expect("status succeeds");
         assert_eq!(status["store"], "sqlite");
         assert_eq!(status["data_dir"], dir.path().canonicalize().unwrap().display().to_string());
@@ -216,12 +221,7 @@ mod tests {
     #[test]
     fn a_page_from_a_remote_origin_cannot_call_commands() {
         let dir = tempfile::tempdir().unwrap();
-        let options = opsdeck::DeckOptions {
-            data_dir: Some(dir.path().to_path_buf()),
-            database_url: None,
-            ..Default::default()
-        };
-        let app = build_app(mock_builder(), options).expect("the app builds");
+        let app = app_on(dir.path());
         assert!(invoke(&app, "status").is_ok());
         let refused = invoke_from(&app, "status", "https://attacker.example/").expect_err("refused");
         assert!(refused.to_string().contains("not allowed"), "{refused}");
@@ -239,12 +239,7 @@ mod tests {
     #[test]
     fn the_app_serves_the_http_api_when_asked_and_says_where() {
         let dir = tempfile::tempdir().unwrap();
-        let options = opsdeck::DeckOptions {
-            data_dir: Some(dir.path().to_path_buf()),
-            database_url: None,
-            ..Default::default()
-        };
-        let app = build_app(mock_builder(), options).expect("the app builds");
+        let app = app_on(dir.path());
         assert_eq!(invoke(&app, "status").unwrap()["api"], serde_json::Value::Null);
         serve_the_api(app.handle(), "127.0.0.1:0".parse().unwrap());
         let url = invoke(&app, "status").unwrap()["api"].as_str().expect("the API's address").to_owned();

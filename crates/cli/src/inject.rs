@@ -41,12 +41,15 @@ pub(crate) struct InjectArgs {
     force: bool,
 }
 
+/// An environment variable name as `run` accepts it: letters, digits and `_`.
+fn is_variable_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn split_assignment(text: &str, origin: &str) -> Result<(String, String), DeckError> {
     let (name, value) = text
         .split_once('=')
-        .filter(|(name, _)| {
-            !name.trim().is_empty() && name.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
+        .filter(|(name, _)| is_variable_name(name.trim()))
         .ok_or_else(|| input_error(format!("{origin}: `{text}` is not NAME=VALUE")))?;
     let value = value.trim();
     let unquoted = value
@@ -67,7 +70,7 @@ fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, DeckError> {
     entries
         .into_iter()
         .map(|entry| {
-            if !entry.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if !is_variable_name(&entry.name) {
                 return Err(input_error(format!(
                     "{} line {}: `{}` is not an environment variable name (letters, digits, _)",
                     path.display(),

@@ -44,7 +44,8 @@ pub struct ProjectDir {
     pub layers: Vec<LayerFile>,
 }
 
-fn read_text(file: &Path) -> Result<String, ConfigError> {
+/// Reads a config file's text (a config file must be UTF-8).
+pub fn read_text(file: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(file).map_err(|error| {
         ConfigError::Invalid(format!(
             "cannot read {}: {error} (a config file must be UTF-8 text)",

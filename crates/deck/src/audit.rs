@@ -8,6 +8,7 @@ use tracing::Instrument;
 use opsdeck_core::audit::{AuditEvent, AuditLog, AuditScope, Checkpoint};
 use opsdeck_core::events::EventBus;
 use opsdeck_core::keys::SharedKeyAccess;
+use opsdeck_core::webhooks::DeliveryStatus;
 use opsdeck_core::Store;
 
 use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, DeckEvent, Outcome, VerifyReport};
@@ -252,15 +253,11 @@ impl Deck {
         &self,
         caller: &Caller,
         target: &str,
-    ) -> Result<(Checkpoint, opsdeck_core::webhooks::DeliveryStatus), DeckError> {
+    ) -> Result<(Checkpoint, DeliveryStatus), DeckError> {
         let checkpoint = self.audit.checkpoint().await?;
         let payload = serde_json::json!(checkpoint);
         let status = self.notify_target(target, AUDIT_CHECKPOINT_EVENT, &payload).await?;
-        let outcome = if status == opsdeck_core::webhooks::DeliveryStatus::Delivered {
-            Outcome::Ok
-        } else {
-            Outcome::Failed
-        };
+        let outcome = if status == DeliveryStatus::Delivered { Outcome::Ok } else { Outcome::Failed };
         let details = serde_json::json!({ "seq": checkpoint.seq, "delivery": status });
         self.audit(caller, "audit.checkpoint", target, outcome, details).await?;
         Ok((checkpoint, status))
@@ -319,7 +316,7 @@ impl Deck {
             .audit_checkpoint_send(&Caller::new("scheduler"), target)
             .await
             .map_err(|error| error.to_string())?;
-        if status == opsdeck_core::webhooks::DeliveryStatus::Delivered {
+        if status == DeliveryStatus::Delivered {
             Ok(format!("checkpoint at entry {} delivered to {target}", checkpoint.seq))
         } else {
             Err(format!(

@@ -292,8 +292,8 @@ pub const API_ENV: &str = "OPSDECK_API";
 /// The address [`API_ENV`] asks for (none when unset or `off`), or why it
 /// cannot be used.
 pub fn api_setting(text: Option<&str>) -> Result<Option<SocketAddr>, DeckError> {
-    let Some(text) = text.map(str::trim).filter(|text| !text.is_empty() && !text.eq_ignore_ascii_case("off"))
-    else {
+    // Unset, blank and `off` mean off, as for the OTLP receivers' addresses.
+    let Some(text) = text.and_then(crate::telemetry::address_setting) else {
         return Ok(None);
     };
     if text.eq_ignore_ascii_case("on") {

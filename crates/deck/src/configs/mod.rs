@@ -86,13 +86,7 @@ pub struct ConfigValidation {
 }
 
 fn read_file(file: &Path) -> Result<String, DeckError> {
-    std::fs::read_to_string(file).map_err(|error| {
-        ConfigError::Invalid(format!(
-            "cannot read {}: {error} (a config file must be UTF-8 text)",
-            file.display()
-        ))
-        .into()
-    })
+    Ok(opsdeck_config::layout::read_text(file)?)
 }
 
 /// This process's environment variables (collected: the iterator is not
