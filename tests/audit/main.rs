@@ -91,7 +91,7 @@ async fn assert_tampering_detected(
     for sql in tamper {
         execute(&deck, sql).await;
     }
-    let report = deck.audit_verify(&Caller::new("test:auditor")).await.unwrap();
+    let report = deck.audit_trail().verify(&Caller::new("test:auditor")).await.unwrap();
     assert!(!report.ok, "tampering went unnoticed: {tamper:?}");
     assert_eq!(report.first_bad, Some(first_bad), "{report:?}");
     assert!(report.problem.as_deref().unwrap_or("").contains(problem_mentions), "{report:?}");
@@ -179,7 +179,7 @@ async fn an_intact_chain_verifies_and_the_cli_exits_0() {
     let backend = Backend::sqlite();
     let deck = backend.deck().await;
     record_entries(&deck, 25).await;
-    let report = deck.audit_verify(&Caller::new("test:auditor")).await.unwrap();
+    let report = deck.audit_trail().verify(&Caller::new("test:auditor")).await.unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.entries, 25);
     deck.shutdown().await;
@@ -200,7 +200,7 @@ async fn nothing_more_is_recorded_on_a_chain_whose_tail_was_cut() {
         .await
         .unwrap_err();
     assert_eq!(error.code(), "audit_chain_broken", "{error}");
-    let report = deck.audit_verify(&Caller::new("test:auditor")).await.unwrap();
+    let report = deck.audit_trail().verify(&Caller::new("test:auditor")).await.unwrap();
     assert_eq!(report.first_bad, Some(5), "the evidence of the cut is still there: {report:?}");
 }
 
@@ -224,7 +224,7 @@ async fn concurrent_writers_on_one_store_keep_one_unbroken_chain() {
             }
         }
         join_all(writers).await;
-        let report = first.audit_verify(&Caller::new("test:auditor")).await.unwrap();
+        let report = first.audit_trail().verify(&Caller::new("test:auditor")).await.unwrap();
         assert!(report.ok, "{report:?}");
         assert_eq!(report.entries, 90);
         first.shutdown().await;
@@ -258,21 +258,27 @@ async fn listing_filters_by_actor_action_target_and_pages_newest_first() {
         .unwrap();
     deck.audit(&bob, "config.promote", "billing/prod", Outcome::Ok, json!({})).await.unwrap();
 
-    let by_bob =
-        deck.audit_entries(&AuditFilter { actor: Some("bob".into()), ..Default::default() }).await.unwrap();
+    let by_bob = deck
+        .audit_trail()
+        .entries(&AuditFilter { actor: Some("bob".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(by_bob.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 2]);
     let secrets = deck
-        .audit_entries(&AuditFilter { action: Some("secret.".into()), ..Default::default() })
+        .audit_trail()
+        .entries(&AuditFilter { action: Some("secret.".into()), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(secrets.len(), 2);
     let on_db = deck
-        .audit_entries(&AuditFilter { target: Some("prod/db".into()), ..Default::default() })
+        .audit_trail()
+        .entries(&AuditFilter { target: Some("prod/db".into()), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(on_db.len(), 2);
     let page = deck
-        .audit_entries(&AuditFilter { before_seq: Some(3), limit: Some(1), ..Default::default() })
+        .audit_trail()
+        .entries(&AuditFilter { before_seq: Some(3), limit: Some(1), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(page.len(), 1);
@@ -292,10 +298,14 @@ async fn a_wrong_passphrase_is_refused_and_changes_nothing() {
     let deck = Deck::open(backend.options(Some("not the passphrase"))).await.unwrap();
     let error = deck.audit(&Caller::new("test:x"), "a.b", "t", Outcome::Ok, json!({})).await.unwrap_err();
     assert_eq!(error.code(), "wrong_passphrase");
-    assert_eq!(deck.audit_entries(&AuditFilter::default()).await.unwrap().len(), 3, "reading needs no key");
+    assert_eq!(
+        deck.audit_trail().entries(&AuditFilter::default()).await.unwrap().len(),
+        3,
+        "reading needs no key"
+    );
 
     let deck = Deck::open(backend.options(None)).await.unwrap();
-    let error = deck.audit_verify(&Caller::new("test:x")).await.unwrap_err();
+    let error = deck.audit_trail().verify(&Caller::new("test:x")).await.unwrap_err();
     assert_eq!(error.code(), "passphrase_needed");
     assert!(error.to_string().contains("OPSDECK_PASSPHRASE"));
 }

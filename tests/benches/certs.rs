@@ -33,7 +33,7 @@ async fn issuance(deck: &Deck) {
     let pebble = Pebble::start(&[("PEBBLE_AUTHZREUSE", "0")]);
     let bundle = pebble.trust_bundle().display().to_string();
     let caller = Caller::local_user("bench");
-    deck.vault_init(&caller, "bench", true).await.expect("vault");
+    deck.vaults().init(&caller, "bench", true).await.expect("vault");
     let mut samples = Vec::new();
     for round in 0..ISSUANCES {
         let options = IssueOptions {
@@ -48,7 +48,7 @@ async fn issuance(deck: &Deck) {
             ..IssueOptions::default()
         };
         let start = Instant::now();
-        let issued = deck.cert_issue(&caller, &options, &|_| {}).await.expect("issue");
+        let issued = deck.certs().issue(&caller, &options, &|_| {}).await.expect("issue");
         let elapsed = start.elapsed().as_secs_f64() * 1000.0;
         assert_eq!(issued.state, opsdeck::CertState::Active);
         // The first order also registers the ACME account; keep it apart.
@@ -146,7 +146,7 @@ async fn probes(deck: &Deck) {
     let far = tls_servers(ENDPOINTS, std::time::Duration::from_millis(50)).await;
     for concurrency in [1, 100] {
         let start = Instant::now();
-        let results = deck.cert_probe_many(&caller, &far, None, concurrency).await.expect("probe");
+        let results = deck.certs().probe_many(&caller, &far, None, concurrency).await.expect("probe");
         assert!(results.iter().all(Result::is_ok), "every endpoint answered");
         println!(
             "{:<52} {:>8.1} ms (1 run)",
@@ -159,7 +159,8 @@ async fn probes(deck: &Deck) {
         let mut samples = Vec::new();
         for _ in 0..5 {
             let start = Instant::now();
-            let results = deck.cert_probe_many(&caller, &endpoints, None, concurrency).await.expect("probe");
+            let results =
+                deck.certs().probe_many(&caller, &endpoints, None, concurrency).await.expect("probe");
             samples.push(start.elapsed().as_secs_f64() * 1000.0);
             assert!(results.iter().all(Result::is_ok), "every endpoint answered");
         }

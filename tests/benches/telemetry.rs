@@ -353,7 +353,7 @@ fn main() {
             let mut samples = Vec::new();
             for _ in 0..30 {
                 let start = Instant::now();
-                let found = deck.traces(query).await.expect("search");
+                let found = deck.telemetry().traces(query).await.expect("search");
                 samples.push(start.elapsed().as_secs_f64() * 1000.0);
                 assert!(!found.is_empty(), "{label} found nothing");
             }
@@ -364,7 +364,7 @@ fn main() {
         let mut samples = Vec::new();
         for _ in 0..5 {
             let start = Instant::now();
-            let edges = deck.service_map(hour_ago).await.expect("service map");
+            let edges = deck.telemetry().service_map(hour_ago).await.expect("service map");
             samples.push(start.elapsed().as_secs_f64() * 1000.0);
             assert!(edges.len() >= 4, "{edges:?}");
         }
@@ -372,7 +372,7 @@ fn main() {
         let mut samples = Vec::new();
         for _ in 0..5 {
             let start = Instant::now();
-            let services = deck.telemetry_services(hour_ago).await.expect("services");
+            let services = deck.telemetry().services(hour_ago).await.expect("services");
             samples.push(start.elapsed().as_secs_f64() * 1000.0);
             assert_eq!(services.len(), SERVICES.len());
         }
@@ -430,7 +430,7 @@ fn main() {
         let mut samples = Vec::new();
         for _ in 0..20 {
             let started = Instant::now();
-            let detail = deck.trace(trace_id).await.expect("load the big trace");
+            let detail = deck.telemetry().trace(trace_id).await.expect("load the big trace");
             samples.push(started.elapsed().as_secs_f64() * 1000.0);
             assert_eq!(detail.spans.len(), 10_000);
             assert!(!detail.critical_path.is_empty());

@@ -319,14 +319,14 @@ fn many_processes_share_one_store(place: &Deckplace) {
         let caller = Caller::local_user("cli");
         for secret in 0..SHARED_SECRETS {
             let reference = format!("shared/s{secret}");
-            let history = deck.secret_history(&caller, &reference).await.unwrap();
+            let history = deck.vaults().secret_history(&caller, &reference).await.unwrap();
             let mut versions: Vec<i64> = history.iter().map(|version| version.version).collect();
             versions.sort_unstable();
             let sets_here = tally.acknowledged.iter().filter(|(name, _)| *name == reference).count() as i64;
             assert_eq!(versions, (1..=1 + sets_here).collect::<Vec<_>>(), "{reference}: versions with a gap");
             let mut stored = std::collections::HashSet::new();
             for version in versions {
-                let value = deck.secret_get(&caller, &reference, Some(version)).await.unwrap();
+                let value = deck.vaults().secret_get(&caller, &reference, Some(version)).await.unwrap();
                 stored.insert(value.value.to_string());
             }
             for (_, value) in tally.acknowledged.iter().filter(|(name, _)| *name == reference) {

@@ -50,7 +50,8 @@ pub(crate) async fn run(deck: &Deck, command: ApiCommand, output: Output) -> Res
     match command {
         ApiCommand::Token(TokenCommand::Create { name, role, vault, expires, reveal }) => {
             let role = Role::parse(&role).map_err(DeckError::from)?;
-            let made = deck.api_token_create(&caller, &name, role, vault.as_deref(), expires, reveal).await?;
+            let made =
+                deck.api_tokens().create(&caller, &name, role, vault.as_deref(), expires, reveal).await?;
             output.print(&made, |made| {
                 format!(
                     "{}\n(token `{}`: {} of {}{}; shown only now, keep it in a secret store)\n",
@@ -66,7 +67,7 @@ pub(crate) async fn run(deck: &Deck, command: ApiCommand, output: Output) -> Res
             });
         }
         ApiCommand::Token(TokenCommand::List) => {
-            let tokens = deck.api_tokens().await?;
+            let tokens = deck.api_tokens().list().await?;
             output.print(&tokens, |tokens| {
                 if tokens.is_empty() {
                     return "No API tokens yet. Make one with `opsdeck api token create --name NAME --role viewer`.\n"
@@ -87,7 +88,7 @@ pub(crate) async fn run(deck: &Deck, command: ApiCommand, output: Output) -> Res
             });
         }
         ApiCommand::Token(TokenCommand::Revoke { name }) => {
-            let token = deck.api_token_revoke(&caller, &name).await?;
+            let token = deck.api_tokens().revoke(&caller, &name).await?;
             output.print(&token, |token| format!("token `{}` revoked\n", token.name));
         }
     }

@@ -52,7 +52,7 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
     match command {
         AuditCommand::Log { limit, actor, action, target } => {
             let filter = AuditFilter { actor, action, target, limit: Some(limit), ..AuditFilter::default() };
-            let entries = deck.audit_entries(&filter).await?;
+            let entries = deck.audit_trail().entries(&filter).await?;
             output.print(&entries, |entries| {
                 if entries.is_empty() {
                     return "No audit entries yet.\n".to_owned();
@@ -76,8 +76,8 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
         AuditCommand::Verify { checkpoint } => {
             let caller = super::cli_caller()?;
             let report = match checkpoint {
-                None => deck.audit_verify(&caller).await?,
-                Some(path) => deck.audit_verify_against(&caller, &read_checkpoint(&path)?).await?,
+                None => deck.audit_trail().verify(&caller).await?,
+                Some(path) => deck.audit_trail().verify_against(&caller, &read_checkpoint(&path)?).await?,
             };
             output.print(&report, |report| match (&report.first_bad, &report.problem) {
                 (None, _) => format!("ok: {} entries, chain intact\n", report.entries),
@@ -90,13 +90,13 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
             Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         AuditCommand::Checkpoint { send: None, .. } => {
-            let checkpoint = deck.audit_checkpoint().await?;
+            let checkpoint = deck.audit_trail().checkpoint().await?;
             // Always JSON: it is meant to be kept as it is and read back by `audit verify --checkpoint`.
             println!("{}", serde_json::json!(checkpoint));
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Checkpoint { send: Some(target), every: Some(every) } => {
-            let job = deck.audit_checkpoint_schedule(&super::cli_caller()?, &target, every).await?;
+            let job = deck.audit_trail().checkpoint_schedule(&super::cli_caller()?, &target, every).await?;
             output.print(&serde_json::json!({ "job": job, "target": target, "every_secs": every.as_secs() }), |_| {
                 format!(
                     "ok: job `{job}` sends a checkpoint to `{target}` every {} s while `opsdeck serve` or the app runs\n",
@@ -106,7 +106,8 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Checkpoint { send: Some(target), every: None } => {
-            let (checkpoint, status) = deck.audit_checkpoint_send(&super::cli_caller()?, &target).await?;
+            let (checkpoint, status) =
+                deck.audit_trail().checkpoint_send(&super::cli_caller()?, &target).await?;
             let delivered = status == opsdeck::DeliveryStatus::Delivered;
             output.print(&serde_json::json!({ "checkpoint": checkpoint, "delivery": status }), |_| {
                 if delivered {
@@ -121,7 +122,7 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
             Ok(if delivered { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         AuditCommand::Reanchor => {
-            let entry = deck.audit_reanchor(&super::cli_caller()?).await?;
+            let entry = deck.audit_trail().reanchor(&super::cli_caller()?).await?;
             output.print(&entry, |entry| {
                 format!("ok: this machine now checks the trail from entry {} on\n", entry.seq)
             });

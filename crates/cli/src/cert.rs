@@ -241,7 +241,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
     let caller = super::cli_caller()?;
     match command {
         CertCommand::Import { paths, ca_bundle } => {
-            let report = deck.cert_import(&caller, &paths, ca_bundle.as_deref()).await?;
+            let report = deck.certs().import(&caller, &paths, ca_bundle.as_deref()).await?;
             for problem in &report.problems {
                 eprintln!("error: {}", problem.error);
             }
@@ -270,7 +270,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
                 ));
             }
             let shown = crate::progress::Progress::start(&format!("probing {} endpoints", endpoints.len()));
-            let results = deck.cert_probe_many(&caller, &endpoints, ca_bundle.as_deref(), 16).await?;
+            let results = deck.certs().probe_many(&caller, &endpoints, ca_bundle.as_deref(), 16).await?;
             drop(shown);
             let failed = results.iter().any(Result::is_err);
             let rows: Vec<serde_json::Value> = endpoints
@@ -299,7 +299,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
         CertCommand::Probe { endpoints, servername, ca_bundle } => {
             let endpoint = endpoints.first().cloned().unwrap_or_default();
             let cert =
-                deck.cert_probe(&caller, &endpoint, servername.as_deref(), ca_bundle.as_deref()).await?;
+                deck.certs().probe(&caller, &endpoint, servername.as_deref(), ca_bundle.as_deref()).await?;
             output.print(&cert, |cert| {
                 let mut text = summary_line(cert);
                 let _ = writeln!(
@@ -342,7 +342,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             };
             let shown = crate::progress::Progress::start(&format!("issuing {}", options.domains.join(", ")));
             let progress = |step: &str| shown.step(step);
-            let cert = deck.cert_issue(&caller, &options, &progress).await?;
+            let cert = deck.certs().issue(&caller, &options, &progress).await?;
             drop(shown);
             output.print(&cert, |cert| {
                 let mut text = format!("issued {}\n", cert.id);
@@ -356,7 +356,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
         CertCommand::List { expiring_within, source, state } => {
             let filtered = expiring_within.is_some() || source.is_some() || state.is_some();
             let query = opsdeck::CertQuery { expiring_within_days: expiring_within, source, state };
-            let certs = deck.cert_query(&query).await?;
+            let certs = deck.certs().query(&query).await?;
             let rows: Vec<ListRow<'_>> = certs.iter().map(list_row).collect();
             output.print(&rows, |_| {
                 if certs.is_empty() && filtered {
@@ -384,7 +384,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             });
         }
         CertCommand::Show { id } => {
-            let detail = deck.cert_show(&id).await?;
+            let detail = deck.certs().show(&id).await?;
             output.print(&detail, |detail| {
                 let cert = &detail.certificate;
                 let mut text = summary_line(cert);
@@ -438,12 +438,12 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
         CertCommand::Renew { id: Some(id), .. } => {
             let shown = crate::progress::Progress::start(&format!("renewing {id}"));
             let progress = |step: &str| shown.step(step);
-            let cert = deck.cert_renew(&caller, &id, &progress).await?;
+            let cert = deck.certs().renew(&caller, &id, &progress).await?;
             drop(shown);
             output.print(&cert, |cert| format!("renewed {}", summary_line(cert)));
         }
         CertCommand::Renew { id: None, .. } => {
-            let outcomes = deck.cert_renew_due(&caller).await?;
+            let outcomes = deck.certs().renew_due(&caller).await?;
             let failed = outcomes.iter().any(|outcome| !outcome.renewed);
             output.print(&outcomes, |outcomes| {
                 if outcomes.is_empty() {
@@ -459,7 +459,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             }
         }
         CertCommand::Revoke { id, reason } => {
-            let cert = deck.cert_revoke(&caller, &id, reason).await?;
+            let cert = deck.certs().revoke(&caller, &id, reason).await?;
             output.print(&cert, |cert| format!("revoked {}", summary_line(cert)));
         }
         CertCommand::Configure { id, renew_remaining, no_deploy, hook } => {
@@ -471,14 +471,14 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             } else {
                 Some(hook)
             };
-            let cert = deck.cert_configure(&caller, &id, deploy, renew_remaining).await?;
+            let cert = deck.certs().configure(&caller, &id, deploy, renew_remaining).await?;
             output.print(&cert, |cert| {
                 let next = cert.next_renewal_at.map(crate::time::minute).unwrap_or_else(|| "—".to_owned());
                 format!("{} updated; next renewal {next}\n", cert.id)
             });
         }
         CertCommand::Alerts { days } => {
-            deck.cert_set_warn_days(&caller, &days).await?;
+            deck.certs().set_warn_days(&caller, &days).await?;
             output.print(&days, |days| {
                 format!(
                     "expiry warnings at {} days before expiry\n",
@@ -487,7 +487,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             });
         }
         CertCommand::Rm { id } => {
-            deck.cert_remove(&caller, &id).await?;
+            deck.certs().remove(&caller, &id).await?;
             output.print(&serde_json::json!({ "removed": id }), |_| format!("removed {id}\n"));
         }
     }

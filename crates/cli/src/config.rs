@@ -322,7 +322,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
     let caller = super::cli_caller()?;
     match command {
         ConfigCommand::List => {
-            let projects = deck.config_projects().await?;
+            let projects = deck.configs().projects().await?;
             output.print(&projects, |projects| {
                 if projects.is_empty() {
                     return "No config projects yet. `opsdeck config import PROJECT ENV FILE` makes one.\n"
@@ -342,13 +342,13 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Schema { project, file } => {
-            deck.config_set_schema(&caller, &project, &file).await?;
+            deck.configs().set_schema(&caller, &project, &file).await?;
             output.print(&serde_json::json!({ "project": project, "schema": file }), |_| {
                 format!("schema of {project} set from {}\n", file.display())
             });
         }
         ConfigCommand::Import { project, env, file, layer, message } => {
-            let version = deck.config_import(&caller, &project, &env, &file, &layer, &message).await?;
+            let version = deck.configs().import(&caller, &project, &env, &file, &layer, &message).await?;
             output.print(&version, |version| {
                 format!(
                     "{project}/{env} {layer} is version {} ({})\n",
@@ -359,7 +359,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             report_reload(&version);
         }
         ConfigCommand::ImportDir { project, dir, message } => {
-            let written = deck.config_import_dir(&caller, &project, &dir, &message).await?;
+            let written = deck.configs().import_dir(&caller, &project, &dir, &message).await?;
             let shown: Vec<serde_json::Value> = written
                 .iter()
                 .map(|(env, version)| serde_json::json!({ "env": env, "version": version }))
@@ -379,9 +379,9 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
         ConfigCommand::Reload { project, env, command, webhook, clear } => {
             if clear || command.is_some() || webhook.is_some() {
                 let hook = opsdeck_config::ReloadHook { command, webhook };
-                deck.config_set_reload_hook(&caller, &project, &env, &hook).await?;
+                deck.configs().set_reload_hook(&caller, &project, &env, &hook).await?;
             }
-            let hook = deck.config_reload_hook(&project, &env).await?;
+            let hook = deck.configs().reload_hook(&project, &env).await?;
             output.print(&hook, |hook| {
                 if hook.is_empty() {
                     return format!("{project}/{env} signals nothing after a change\n");
@@ -404,9 +404,9 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                     .map(|env| env.trim().to_owned())
                     .filter(|env| !env.is_empty())
                     .collect();
-                deck.config_set_approval_envs(&caller, &project, &envs).await?;
+                deck.configs().set_approval_envs(&caller, &project, &envs).await?;
             }
-            let envs = deck.config_approval_envs(&project).await?;
+            let envs = deck.configs().approval_envs(&project).await?;
             output.print(&envs, |envs| {
                 if envs.is_empty() {
                     format!("{project}: promotions need no approval\n")
@@ -416,7 +416,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Requests { project } => {
-            let requests = deck.config_promotion_requests(&project).await?;
+            let requests = deck.configs().promotion_requests(&project).await?;
             output.print(&requests, |requests| {
                 if requests.is_empty() {
                     return format!("{project} has no promotion requests\n");
@@ -453,18 +453,18 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Approve { id } => {
-            let version = deck.config_approve(&caller, &id).await?;
+            let version = deck.configs().approve(&caller, &id).await?;
             output.print(&version, |version| format!("approved {id}: version {}\n", version.version));
             report_reload(&version);
         }
         ConfigCommand::Reject { id, message } => {
-            let request = deck.config_reject(&caller, &id, &message).await?;
+            let request = deck.configs().reject(&caller, &id, &message).await?;
             output.print(&request, |request| {
                 format!("rejected {id}: {}/{} stays as it is\n", request.project, request.to)
             });
         }
         ConfigCommand::Link { project, env, file, layer } => {
-            let (link, version) = deck.config_link(&caller, &project, &env, &layer, &file).await?;
+            let (link, version) = deck.configs().link(&caller, &project, &env, &layer, &file).await?;
             let shown = serde_json::json!({ "link": link, "version": version });
             output.print(&shown, |_| match &version {
                 Some(version) => {
@@ -480,7 +480,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::Unlink { project, env, layer } => {
-            if !deck.config_unlink(&caller, &project, &env, &layer).await? {
+            if !deck.configs().unlink(&caller, &project, &env, &layer).await? {
                 return Err(opsdeck_config::ConfigError::Invalid(format!(
                     "{project}/{env} {layer} is not linked to a file; `opsdeck config links` lists the links"
                 ))
@@ -491,7 +491,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Links => {
-            let links = deck.config_links().await?;
+            let links = deck.configs().links().await?;
             output.print(&links, |links| {
                 if links.is_empty() {
                     return "no layer is linked to a file; `opsdeck config link PROJECT ENV FILE` links one\n".to_owned();
@@ -521,7 +521,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::Admin(AdminCommand::List { project }) => {
-            let admins = deck.config_admins(&project).await?;
+            let admins = deck.configs().admins(&project).await?;
             output.print(&admins, |admins| {
                 if admins.is_empty() {
                     return format!(
@@ -536,13 +536,13 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Admin(AdminCommand::Add { project, user }) => {
-            deck.config_admin_add(&caller, &project, &user).await?;
+            deck.configs().admin_add(&caller, &project, &user).await?;
             output.print(&serde_json::json!({ "project": project, "admin": user }), |_| {
                 format!("{user} is now an admin of config project `{project}`\n")
             });
         }
         ConfigCommand::Admin(AdminCommand::Rm { project, user }) => {
-            deck.config_admin_remove(&caller, &project, &user).await?;
+            deck.configs().admin_remove(&caller, &project, &user).await?;
             output.print(&serde_json::json!({ "project": project, "removed": user }), |_| {
                 format!("{user} is no longer an admin of config project `{project}`\n")
             });
@@ -553,7 +553,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             } else {
                 opsdeck::LinkResolution::KeepStored
             };
-            let resolved = deck.config_resolve_link(&caller, &project, &env, &layer, resolution).await?;
+            let resolved = deck.configs().resolve_link(&caller, &project, &env, &layer, resolution).await?;
             output.print(&resolved, |resolved| match (&resolved.version, &resolved.copy) {
                 (Some(version), _) => format!(
                     "{project}/{env} {layer}: stored {} as version {}; the conflict is over\n",
@@ -573,7 +573,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::Sync => {
-            let results = deck.config_sync_links(&caller).await?;
+            let results = deck.configs().sync_links(&caller).await?;
             output.print(&results, |results| {
                 results.iter().fold(String::new(), |mut text, result| {
                     let what = format!("{}/{} {}", result.link.project, result.link.env, result.link.layer);
@@ -593,7 +593,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::Set { project, env, key, value, message } => {
-            let (version, kept) = deck.config_set(&caller, &project, &env, &key, &value, &message).await?;
+            let (version, kept) = deck.configs().set(&caller, &project, &env, &key, &value, &message).await?;
             if !kept {
                 eprintln!(
                     "note: the file was written anew (comments and key order are not kept for this format)"
@@ -605,7 +605,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             report_reload(&version);
         }
         ConfigCommand::Get { project, env, key } => {
-            let explained = deck.config_explain(&project, &env, Some(&key)).await?;
+            let explained = deck.configs().explain(&project, &env, Some(&key)).await?;
             let exact = explained.iter().find(|entry| entry.key == key);
             let document = match exact {
                 Some(entry) => serde_json::json!({ "key": key, "value": entry.value, "layer": entry.layer }),
@@ -624,7 +624,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Explain { project, env, key } => {
-            let explained = deck.config_explain(&project, &env, key.as_deref()).await?;
+            let explained = deck.configs().explain(&project, &env, key.as_deref()).await?;
             output.print(&explained, |explained| {
                 explained.iter().fold(String::new(), |mut text, entry| {
                     let at = entry.line.map(|line| format!(":{line}")).unwrap_or_default();
@@ -647,7 +647,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Validate { project, env } => {
-            let report = deck.config_validate(&project, &env).await?;
+            let report = deck.configs().validate(&project, &env).await?;
             output.print(&report, |report| {
                 if !report.has_schema {
                     return format!(
@@ -667,7 +667,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::History { project, env } => {
-            let versions = deck.config_history(&project, &env).await?;
+            let versions = deck.configs().history(&project, &env).await?;
             output.print(&versions, |versions| {
                 versions.iter().fold(String::new(), |mut text, version| {
                     let _ = writeln!(
@@ -685,14 +685,14 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Render { project, env, format, output: file, force } => {
-            let text = deck.config_render(&caller, &project, &env, &format).await?;
+            let text = deck.configs().render(&caller, &project, &env, &format).await?;
             match file {
                 Some(path) => deck.write_private_output(&path, text.as_bytes(), force).await?,
                 None => print!("{}", text.as_str()),
             }
         }
         ConfigCommand::Export { project, dir } => {
-            let files = deck.config_export(&project, &dir).await?;
+            let files = deck.configs().export(&project, &dir).await?;
             output.print(&files, |files| {
                 files.iter().fold(format!("exported {project}:\n"), |mut text, file| {
                     let _ = writeln!(text, "  {file}");
@@ -701,13 +701,13 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Diff { project, env, v1, v2, text: false } => {
-            let changes = deck.config_diff(&project, &env, v1, v2).await?;
+            let changes = deck.configs().diff(&project, &env, v1, v2).await?;
             output
                 .print(&changes, |changes| changes_text(changes, &format!("v{v1} and v{v2} are the same\n")));
         }
         ConfigCommand::Diff { project, env, v1, v2, text: true } => {
-            let changes = deck.config_diff(&project, &env, v1, v2).await?;
-            let layers = deck.config_text_diff(&project, &env, v1, v2).await?;
+            let changes = deck.configs().diff(&project, &env, v1, v2).await?;
+            let layers = deck.configs().text_diff(&project, &env, v1, v2).await?;
             let both = serde_json::json!({ "changes": changes, "text": layers });
             output.print(&both, |_| {
                 let mut text = changes_text(&changes, "");
@@ -721,7 +721,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Promote { project, from, to, dry_run: true, .. } => {
-            let preview = deck.config_preview_promotion(&project, &from, &to).await?;
+            let preview = deck.configs().preview_promotion(&project, &from, &to).await?;
             output.print(&preview, |preview| {
                 if preview.unchanged {
                     return format!("{project}/{to} already has {}'s committed layer\n", preview.from);
@@ -749,7 +749,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::Promote { project, from, to, message, dry_run: false } => {
-            let promotion = deck.config_promote(&caller, &project, &from, &to, &message).await?;
+            let promotion = deck.configs().promote(&caller, &project, &from, &to, &message).await?;
             output.print(&promotion, |promotion| {
                 let mut text = changes_text(&promotion.changes, "");
                 if let Some(request) = &promotion.request {
@@ -781,7 +781,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::Rollback { project, env, to } => {
-            let written = deck.config_rollback(&caller, &project, &env, to).await?;
+            let written = deck.configs().rollback(&caller, &project, &env, to).await?;
             output.print(&written, |written| {
                 if written.is_empty() {
                     return format!("{project}/{env} is already as it was at version {to}\n");

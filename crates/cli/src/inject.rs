@@ -101,11 +101,11 @@ pub(crate) async fn run(deck: &Deck, args: RunArgs) -> Result<ExitCode, DeckErro
                 .ok_or_else(|| {
                     input_error(format!("--config takes PROJECT/ENV (like shop/prod), not `{target}`"))
                 })?;
-            deck.config_environment(&caller, project, env).await?
+            deck.configs().environment(&caller, project, env).await?
         }
         None => Vec::new(),
     };
-    resolved.extend(deck.resolve_environment(&caller, &variables).await?);
+    resolved.extend(deck.vaults().resolve_environment(&caller, &variables).await?);
     let (program, arguments) =
         args.command.split_first().ok_or_else(|| input_error("no command given after --".into()))?;
     let mut command = tokio::process::Command::new(program);
@@ -170,7 +170,7 @@ pub(crate) async fn inject(deck: &Deck, args: InjectArgs) -> Result<ExitCode, De
     let template = std::fs::read_to_string(&args.input).map_err(|error| {
         input_error(format!("cannot read the template {}: {error}", args.input.display()))
     })?;
-    let rendered = deck.render_template(&super::cli_caller()?, &template).await?;
+    let rendered = deck.vaults().render_template(&super::cli_caller()?, &template).await?;
     deck.write_private_output(&args.output, rendered.as_bytes(), args.force).await?;
     eprintln!("wrote {}", args.output.display());
     Ok(ExitCode::SUCCESS)

@@ -88,7 +88,7 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
     let caller = super::cli_caller()?;
     match command {
         JobsCommand::List => {
-            let jobs = deck.jobs().await?;
+            let jobs = deck.jobs().list().await?;
             output.print(&jobs, |jobs| {
                 if jobs.is_empty() {
                     return "No jobs yet. `opsdeck serve` (or the app) adds the built-in ones; `opsdeck jobs add` adds yours.\n".to_owned();
@@ -112,7 +112,7 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
             });
         }
         JobsCommand::Runs { name, limit } => {
-            let runs = deck.job_runs(&name, limit).await?;
+            let runs = deck.jobs().runs(&name, limit).await?;
             output.print(&runs, |runs| {
                 let mut text = String::new();
                 for run in runs {
@@ -129,15 +129,15 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
             });
         }
         JobsCommand::Run { name } => {
-            deck.job_run_now(&caller, &name).await?;
+            deck.jobs().run_now(&caller, &name).await?;
             eprintln!("`{name}` is due now");
         }
         JobsCommand::Pause { name } => {
-            deck.job_set_paused(&caller, &name, true).await?;
+            deck.jobs().set_paused(&caller, &name, true).await?;
             eprintln!("`{name}` is paused");
         }
         JobsCommand::Resume { name } => {
-            deck.job_set_paused(&caller, &name, false).await?;
+            deck.jobs().set_paused(&caller, &name, false).await?;
             eprintln!("`{name}` is resumed");
         }
         JobsCommand::Add { name, every, cron, once, command, run_anywhere } => {
@@ -148,7 +148,7 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
                 (None, None) => unreachable!("clap requires one of --every, --cron, --once"),
             };
             let described = schedule.describe();
-            deck.job_add_command(&caller, &name, schedule, &command, run_anywhere).await?;
+            deck.jobs().add_command(&caller, &name, schedule, &command, run_anywhere).await?;
             let hosts = if run_anywhere {
                 "on any host sharing the store".to_owned()
             } else {
@@ -157,7 +157,7 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
             eprintln!("`{name}` runs {described}, {hosts}");
         }
         JobsCommand::Rm { name } => {
-            deck.job_remove(&caller, &name).await?;
+            deck.jobs().remove(&caller, &name).await?;
             eprintln!("`{name}` was removed");
         }
     }

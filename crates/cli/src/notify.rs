@@ -55,7 +55,7 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
             } else {
                 None
             };
-            let generated = deck.notify_add(&caller, &name, &url, secret).await?;
+            let generated = deck.notify().add(&caller, &name, &url, secret).await?;
             let shown = serde_json::json!({ "name": name, "url": url, "secret": generated.as_deref().map(String::as_str) });
             output.print(&shown, |_| match &generated {
                 Some(secret) => format!(
@@ -66,7 +66,7 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
             });
         }
         NotifyCommand::List => {
-            let targets = deck.notify_targets().await?;
+            let targets = deck.notify().targets().await?;
             output.print(&targets, |targets| {
                 if targets.is_empty() {
                     return "No notification targets yet. Add one with `opsdeck notify add NAME --url URL`.\n".to_owned();
@@ -78,7 +78,7 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
             });
         }
         NotifyCommand::Test { name } => {
-            let delivery = deck.notify_test(&caller, &name).await?;
+            let delivery = deck.notify().test(&caller, &name).await?;
             output.print(&delivery, |delivery| match delivery.status.as_str() {
                 "delivered" => {
                     format!("delivered {} to `{name}` ({} attempt(s))\n", delivery.id, delivery.attempts)
@@ -93,7 +93,7 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
             }
         }
         NotifyCommand::Deliveries { target, limit } => {
-            let deliveries = deck.notify_deliveries(target.as_deref(), limit).await?;
+            let deliveries = deck.notify().deliveries(target.as_deref(), limit).await?;
             output.print(&deliveries, |deliveries| {
                 if deliveries.is_empty() {
                     return "No deliveries yet. Send a test with `opsdeck notify test NAME`.\n".to_owned();

@@ -272,11 +272,11 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             });
         }
         SecretCommand::Get { reference, version } => {
-            let value = deck.secret_get(&caller, &reference, version).await?;
+            let value = deck.vaults().secret_get(&caller, &reference, version).await?;
             output.print(&value, |value| format!("{}\n", value.value.as_str()));
         }
         SecretCommand::List { vault, tag } => {
-            let mut secrets = deck.secret_list(&caller, vault.as_deref()).await?;
+            let mut secrets = deck.vaults().secret_list(&caller, vault.as_deref()).await?;
             if let Some(tag) = &tag {
                 secrets.retain(|secret| secret.tags.contains(tag));
             }
@@ -298,15 +298,15 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             });
         }
         SecretCommand::Show { reference } => {
-            let info = deck.secret_info(&caller, &reference).await?;
+            let info = deck.vaults().secret_info(&caller, &reference).await?;
             output.print(&info, describe);
         }
         SecretCommand::Edit { reference, metadata } => {
-            let info = deck.secret_edit(&caller, &reference, &metadata.change()?).await?;
+            let info = deck.vaults().secret_edit(&caller, &reference, &metadata.change()?).await?;
             output.print(&info, describe);
         }
         SecretCommand::Due { within } => {
-            let due = deck.secrets_due(&caller, within).await?;
+            let due = deck.vaults().secrets_due(&caller, within).await?;
             output.print(&due, |due| {
                 if due.is_empty() {
                     return "Nothing is due. Set a policy with `opsdeck secret edit VAULT/NAME --rotate-every 90`.\n".to_owned();
@@ -326,7 +326,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             });
         }
         SecretCommand::History { reference } => {
-            let versions = deck.secret_history(&caller, &reference).await?;
+            let versions = deck.vaults().secret_history(&caller, &reference).await?;
             output.print(&versions, |versions| {
                 versions.iter().fold(String::new(), |mut text, version| {
                     let marker = if version.current { " (current)" } else { "" };
@@ -342,7 +342,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             });
         }
         SecretCommand::Rotate { reference, verify } => {
-            let report = deck.secret_rotate(&caller, &reference, verify.as_deref()).await?;
+            let report = deck.vaults().secret_rotate(&caller, &reference, verify.as_deref()).await?;
             output.print(&report, |report| match &report.reason {
                 None => {
                     let mut text =
@@ -362,7 +362,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             }
         }
         SecretCommand::Rollback { reference, to } => {
-            let info = deck.secret_rollback(&caller, &reference, to).await?;
+            let info = deck.vaults().secret_rollback(&caller, &reference, to).await?;
             output.print(&info, |info| {
                 format!(
                     "{}/{} is now version {} (the value of version {to})\n",
@@ -401,7 +401,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             output.print(&report, super::import_summary);
         }
         SecretCommand::Rm { reference } => {
-            deck.secret_remove(&caller, &reference).await?;
+            deck.vaults().secret_remove(&caller, &reference).await?;
             output.print(&serde_json::json!({ "removed": reference }), |_| {
                 format!("{reference} was removed\n")
             });

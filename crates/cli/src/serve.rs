@@ -27,14 +27,14 @@ pub(crate) struct ServeArgs {
 
 pub(crate) async fn run(deck: &std::sync::Arc<Deck>, args: ServeArgs) -> Result<ExitCode, DeckError> {
     let config = SchedulerConfig { lease: Duration::from_secs(args.job_lease), ..SchedulerConfig::default() };
-    let mut otlp = deck.otlp_addresses();
+    let mut otlp = deck.telemetry().otlp_addresses();
     if let Some(grpc) = &args.otlp_grpc {
         otlp.grpc = opsdeck::address_setting(grpc);
     }
     if let Some(http) = &args.otlp_http {
         otlp.http = opsdeck::address_setting(http);
     }
-    deck.set_otlp_addresses(otlp.clone());
+    deck.telemetry().set_otlp_addresses(otlp.clone());
     deck.start_background(config).await?;
     let shown = |address: &Option<String>| address.clone().unwrap_or_else(|| "off".to_owned());
     eprintln!("opsdeck serve: OTLP gRPC {}, HTTP {}", shown(&otlp.grpc), shown(&otlp.http));

@@ -143,7 +143,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
                 attribute,
                 limit,
             };
-            let traces = deck.traces(&query).await?;
+            let traces = deck.telemetry().traces(&query).await?;
             output.print(&traces, |traces| {
                 if traces.is_empty() {
                     return "no traces match; send OTLP to 127.0.0.1:4318 while the app or `opsdeck serve` runs\n"
@@ -165,7 +165,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Slow { percentile, since_minutes, limit } => {
-            let slow = deck.slow_traces(minutes_ago(since_minutes), percentile, limit).await?;
+            let slow = deck.telemetry().slow_traces(minutes_ago(since_minutes), percentile, limit).await?;
             output.print(&slow, |slow| {
                 if slow.is_empty() {
                     return format!("no trace is slower than the p{percentile} of its operation\n");
@@ -186,7 +186,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Compare { before, after } => {
-            let changes = deck.compare_traces(&before, &after).await?;
+            let changes = deck.telemetry().compare_traces(&before, &after).await?;
             output.print(&changes, |changes| {
                 changes.iter().filter(|change| change.change != "same").fold(
                     String::new(),
@@ -212,7 +212,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Map { since_minutes } => {
-            let edges = deck.service_map(minutes_ago(since_minutes)).await?;
+            let edges = deck.telemetry().service_map(minutes_ago(since_minutes)).await?;
             output.print(&edges, |edges| {
                 if edges.is_empty() {
                     return format!("no calls between services in the last {since_minutes} minutes\n");
@@ -235,7 +235,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
         TracesCommand::Prune { max_age_days, max_spans, max_logs, max_megabytes } => {
             let max_bytes = max_megabytes.saturating_mul(1024 * 1024);
             let retention = opsdeck::Retention { max_age_days, max_spans, max_logs, max_bytes };
-            let pruned = deck.prune_telemetry(&retention).await?;
+            let pruned = deck.telemetry().prune(&retention).await?;
             output.print(&pruned, |pruned| {
                 format!(
                     "removed {} spans, {} log records and {} metric points\n",
@@ -244,7 +244,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Show { trace_id, critical_path: true } => {
-            let detail = deck.trace(&trace_id).await?;
+            let detail = deck.telemetry().trace(&trace_id).await?;
             output.print(&detail.critical_path_segments, |path| {
                 let total: i64 =
                     path.iter().map(|segment| segment.end_unix_nano - segment.start_unix_nano).sum();
@@ -264,7 +264,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Show { trace_id, critical_path: false } => {
-            let detail = deck.trace(&trace_id).await?;
+            let detail = deck.telemetry().trace(&trace_id).await?;
             output.print(&detail, |detail| {
                 let on_path: std::collections::HashSet<&str> =
                     detail.critical_path.iter().map(String::as_str).collect();
@@ -368,7 +368,7 @@ pub(crate) async fn logs(deck: &Deck, args: LogsArgs, output: Output) -> Result<
         until_unix_nano: args.before,
         limit: args.limit,
     };
-    let records = deck.logs(&query).await?;
+    let records = deck.telemetry().logs(&query).await?;
     output.print(&records, |records| {
         if records.is_empty() {
             return "no log records match\n".to_owned();
@@ -413,7 +413,7 @@ pub(crate) async fn demo(deck: &Deck, args: DemoArgs, output: Output) -> Result<
     let asked = opsdeck::catalogue::telemetry::DemoInput { traces: args.traces };
     let shown = crate::progress::Progress::start(&format!("sending demo traffic to {}", args.endpoint));
     let report = match args.duration {
-        None => deck.demo(&args.endpoint, asked.traces()?).await?,
+        None => deck.telemetry().demo(&args.endpoint, asked.traces()?).await?,
         Some(seconds) => {
             let per_second = if args.traces.is_some() { asked.traces()? } else { 20 };
             let started = std::time::Instant::now();
@@ -421,7 +421,7 @@ pub(crate) async fn demo(deck: &Deck, args: DemoArgs, output: Output) -> Result<
                 opsdeck::DemoReport { endpoint: args.endpoint.clone(), traces: 0, spans: 0, logs: 0 };
             let mut second = 0;
             while second < seconds {
-                let sent = deck.demo(&args.endpoint, per_second).await?;
+                let sent = deck.telemetry().demo(&args.endpoint, per_second).await?;
                 total.traces += sent.traces;
                 total.spans += sent.spans;
                 total.logs += sent.logs;
@@ -475,7 +475,7 @@ pub(crate) async fn metrics(
 ) -> Result<ExitCode, DeckError> {
     match command {
         MetricsCommand::List { since_minutes } => {
-            let series = deck.metric_series(minutes_ago(since_minutes)).await?;
+            let series = deck.telemetry().metric_series(minutes_ago(since_minutes)).await?;
             output.print(&series, |series| {
                 if series.is_empty() {
                     return "no metrics received; send OTLP metrics to 127.0.0.1:4317 (gRPC) or :4318/v1/metrics\n"
@@ -497,6 +497,7 @@ pub(crate) async fn metrics(
         }
         MetricsCommand::Points { name, service, since_minutes, limit } => {
             let points = deck
+                .telemetry()
                 .metric_points(name.as_deref(), service.as_deref(), minutes_ago(since_minutes), limit)
                 .await?;
             output.print(&points, |points| {

@@ -148,13 +148,13 @@ pub(crate) async fn run_vault(
     let caller = super::cli_caller()?;
     match command {
         VaultCommand::Init { name, no_keychain } => {
-            let vault = deck.vault_init(&caller, &name, no_keychain).await?;
+            let vault = deck.vaults().init(&caller, &name, no_keychain).await?;
             output.print(&vault, |vault| {
                 format!("vault `{}` created (key slots: {})\n", vault.name, vault.slots.join(", "))
             });
         }
         VaultCommand::List => {
-            let vaults = deck.vault_list().await?;
+            let vaults = deck.vaults().list().await?;
             output.print(&vaults, |vaults| {
                 if vaults.is_empty() {
                     return "No vaults yet. Make one with `opsdeck vault init NAME`.\n".to_owned();
@@ -168,7 +168,7 @@ pub(crate) async fn run_vault(
             });
         }
         VaultCommand::Member(MemberCommand::List { vault }) => {
-            let members = deck.vault_members(&caller, &vault).await?;
+            let members = deck.vaults().members(&caller, &vault).await?;
             output.print(&members, |members| {
                 if members.is_empty() {
                     return format!("Vault `{vault}` has no members, so every local user is its admin. Add one with `opsdeck vault member set {vault} USER admin`.\n");
@@ -181,19 +181,19 @@ pub(crate) async fn run_vault(
         }
         VaultCommand::Member(MemberCommand::Set { vault, user, role }) => {
             let role = Role::parse(&role).map_err(DeckError::from)?;
-            let member = deck.vault_member_set(&caller, &vault, &user, role).await?;
+            let member = deck.vaults().member_set(&caller, &vault, &user, role).await?;
             output.print(&member, |member| {
                 format!("{} is now {} of vault `{vault}`\n", member.member, member.role.as_str())
             });
         }
         VaultCommand::Member(MemberCommand::Rm { vault, user }) => {
-            deck.vault_member_remove(&caller, &vault, &user).await?;
+            deck.vaults().member_remove(&caller, &vault, &user).await?;
             output.print(&serde_json::json!({ "vault": vault, "removed": user }), |_| {
                 format!("{user} is no longer a member of vault `{vault}`\n")
             });
         }
         VaultCommand::Slots { vault } => {
-            let slots = deck.vault_slots(&caller, &vault).await?;
+            let slots = deck.vaults().slots(&caller, &vault).await?;
             output.print(&slots, |slots| {
                 crate::table::table(
                     ["SLOT", "KIND"],
@@ -207,24 +207,24 @@ pub(crate) async fn run_vault(
             } else {
                 Some(passphrase_from(new_passphrase_stdin, NEW_PASSPHRASE_ENV, "the new passphrase")?)
             };
-            let slot = deck.vault_slot_add(&caller, &vault, passphrase).await?;
+            let slot = deck.vaults().slot_add(&caller, &vault, passphrase).await?;
             output.print(&slot, |slot| format!("added {} slot {} to vault `{vault}`\n", slot.kind, slot.id));
         }
         VaultCommand::Slot(SlotCommand::Rm { vault, slot }) => {
-            deck.vault_slot_remove(&caller, &vault, &slot).await?;
+            deck.vaults().slot_remove(&caller, &vault, &slot).await?;
             output.print(&serde_json::json!({ "vault": vault, "removed": slot }), |_| {
                 format!("removed slot {slot} from vault `{vault}`\n")
             });
         }
         VaultCommand::Passphrase { vault, new_passphrase_stdin } => {
             let passphrase = passphrase_from(new_passphrase_stdin, NEW_PASSPHRASE_ENV, "the new passphrase")?;
-            let slot = deck.vault_change_passphrase(&caller, &vault, passphrase).await?;
+            let slot = deck.vaults().change_passphrase(&caller, &vault, passphrase).await?;
             output.print(&slot, |_| format!("the passphrase of vault `{vault}` was changed\n"));
         }
         VaultCommand::Export { vault, output: path, bundle_passphrase_stdin, force } => {
             let passphrase =
                 passphrase_from(bundle_passphrase_stdin, BUNDLE_PASSPHRASE_ENV, "a bundle passphrase")?;
-            let bytes = deck.vault_export(&caller, &vault, &passphrase).await?;
+            let bytes = deck.vaults().export(&caller, &vault, &passphrase).await?;
             deck.write_private_output(&path, &bytes, force).await?;
             let result = serde_json::json!({ "vault": vault, "file": path.display().to_string() });
             output.print(&result, |_| format!("exported vault `{vault}` to {}\n", path.display()));
@@ -234,7 +234,7 @@ pub(crate) async fn run_vault(
                 passphrase_from(bundle_passphrase_stdin, BUNDLE_PASSPHRASE_ENV, "the bundle passphrase")?;
             let bytes = std::fs::read(&file)
                 .map_err(|error| input_error(format!("cannot read {}: {error}", file.display())))?;
-            let report = deck.vault_import_bundle(&caller, into.as_deref(), &bytes, &passphrase).await?;
+            let report = deck.vaults().import_bundle(&caller, into.as_deref(), &bytes, &passphrase).await?;
             output.print(&report, super::import_summary);
         }
     }

@@ -63,11 +63,14 @@ async fn list_10k() {
     };
     let deck = Deck::open(options).await.expect("open deck");
     let caller = Caller::new("cli:bench");
-    deck.vault_init(&caller, "bench", true).await.expect("vault");
+    deck.vaults().init(&caller, "bench", true).await.expect("vault");
     let entries: Vec<(String, Zeroizing<String>)> =
         (0..10_000).map(|i| (format!("SECRET_{i:05}"), Zeroizing::new(format!("value-{i}")))).collect();
     let start = Instant::now();
-    deck.secret_import(&caller, "bench", entries, SecretType::ApiKey, "bench").await.expect("import");
+    deck.vaults()
+        .secret_import(&caller, "bench", entries, SecretType::ApiKey, "bench")
+        .await
+        .expect("import");
     println!(
         "{:<44} {:>8.0} ms",
         "import 10,000 secrets (one transaction)",
@@ -76,7 +79,7 @@ async fn list_10k() {
     let mut samples = Vec::new();
     for _ in 0..9 {
         let start = Instant::now();
-        let secrets = deck.secret_list(&caller, Some("bench")).await.expect("list");
+        let secrets = deck.vaults().secret_list(&caller, Some("bench")).await.expect("list");
         samples.push(start.elapsed());
         assert_eq!(secrets.len(), 10_000);
     }

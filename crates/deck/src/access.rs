@@ -2,8 +2,7 @@
 //! admin actions on members and key slots. A refused action is audited as
 //! `denied` before the error returns.
 
-use opsdeck_vault::{MemberInfo, Role, SlotInfo, VaultError};
-use zeroize::Zeroizing;
+use opsdeck_vault::{Role, VaultError};
 
 use crate::{Caller, Deck, DeckError, Outcome};
 
@@ -49,16 +48,6 @@ impl Deck {
             needed: needed.as_str(),
         }
         .into())
-    }
-
-    /// The caller's role in `vault` (`None`: not a member), for the UI to
-    /// offer only what the role allows.
-    pub async fn vault_role(&self, caller: &Caller, vault: &str) -> Result<Option<Role>, DeckError> {
-        match (caller.user(), &caller.grant) {
-            (_, Some(grant)) => Ok(granted_role(grant, vault)),
-            (Some(user), None) => Ok(self.vaults.role_of(vault, user).await?),
-            (None, None) => Ok(Some(Role::Admin)),
-        }
     }
 
     /// [`Deck::require`] on `vault`, or on every vault when `None` (what an
@@ -132,107 +121,6 @@ impl Deck {
         }
         .into())
     }
-
-    /// The members of `vault` (any member may look).
-    pub async fn vault_members(&self, caller: &Caller, vault: &str) -> Result<Vec<MemberInfo>, DeckError> {
-        self.require(caller, vault, Role::Viewer, "vault.members", vault, "listing its members").await?;
-        Ok(self.vaults.members(vault).await?)
-    }
-
-    /// Gives `member` `role` in `vault` (admins only).
-    pub async fn vault_member_set(
-        &self,
-        caller: &Caller,
-        vault: &str,
-        member: &str,
-        role: Role,
-    ) -> Result<MemberInfo, DeckError> {
-        let target = format!("{vault}/{member}");
-        self.require(caller, vault, Role::Admin, "vault.member_set", &target, "changing members").await?;
-        let audit = self.audit.scope(caller, "vault.member_set", &target, serde_json::json!({})).await?;
-        let info = self.vaults.set_member(vault, member, role, &audit).await?;
-        self.audit.announce(&audit).await;
-        Ok(info)
-    }
-
-    /// Takes `member` out of `vault` (admins only; never the last admin).
-    pub async fn vault_member_remove(
-        &self,
-        caller: &Caller,
-        vault: &str,
-        member: &str,
-    ) -> Result<(), DeckError> {
-        let target = format!("{vault}/{member}");
-        self.require(caller, vault, Role::Admin, "vault.member_remove", &target, "changing members").await?;
-        let audit = self.audit.scope(caller, "vault.member_remove", &target, serde_json::json!({})).await?;
-        self.vaults.remove_member(vault, member, &audit).await?;
-        self.audit.announce(&audit).await;
-        Ok(())
-    }
-
-    /// The key slots of `vault`.
-    pub async fn vault_slots(&self, caller: &Caller, vault: &str) -> Result<Vec<SlotInfo>, DeckError> {
-        self.require(caller, vault, Role::Viewer, "vault.slots", vault, "listing its key slots").await?;
-        Ok(self.vaults.slots(vault).await?)
-    }
-
-    /// Adds a keychain slot, or a passphrase slot opened by `passphrase` (admins only).
-    pub async fn vault_slot_add(
-        &self,
-        caller: &Caller,
-        vault: &str,
-        passphrase: Option<Zeroizing<String>>,
-    ) -> Result<SlotInfo, DeckError> {
-        self.require(caller, vault, Role::Admin, "vault.slot_add", vault, "managing key slots").await?;
-        let audit = self.audit.scope(caller, "vault.slot_add", vault, serde_json::json!({})).await?;
-        let slot = match &passphrase {
-            Some(passphrase) => self.vaults.add_passphrase_slot(vault, passphrase, &audit).await?,
-            None => self.vaults.add_keychain_slot(vault, &audit).await?,
-        };
-        self.audit.announce(&audit).await;
-        Ok(slot)
-    }
-
-    /// Replaces the vault's passphrase (admins only; the vault must open now).
-    pub async fn vault_change_passphrase(
-        &self,
-        caller: &Caller,
-        vault: &str,
-        new_passphrase: Zeroizing<String>,
-    ) -> Result<SlotInfo, DeckError> {
-        self.require(caller, vault, Role::Admin, "vault.passphrase", vault, "changing the passphrase")
-            .await?;
-        // Without a keychain the deck's own keys sit under the same passphrase: a vault
-        // with a different one would need two passphrases at once, and lock its user out.
-        if opsdeck_core::keys::deck_keys_under_passphrase(&self.store).await? {
-            return Err(VaultError::Invalid(
-                "this deck keeps its own keys (the audit key) under the same passphrase, because no OS \
-                 keychain was available when it was set up, so one vault cannot get a different passphrase; \
-                 add a second passphrase slot with `opsdeck vault slot add VAULT --passphrase` to share the \
-                 vault, or move it with `opsdeck vault export` into a deck that uses the OS keychain"
-                    .into(),
-            )
-            .into());
-        }
-        let audit = self.audit.scope(caller, "vault.passphrase", vault, serde_json::json!({})).await?;
-        let slot = self.vaults.change_passphrase(vault, &new_passphrase, &audit).await?;
-        self.audit.announce(&audit).await;
-        Ok(slot)
-    }
-
-    /// Removes a key slot (admins only; never the last one).
-    pub async fn vault_slot_remove(
-        &self,
-        caller: &Caller,
-        vault: &str,
-        slot_id: &str,
-    ) -> Result<(), DeckError> {
-        self.require(caller, vault, Role::Admin, "vault.slot_remove", vault, "managing key slots").await?;
-        let audit = self.audit.scope(caller, "vault.slot_remove", vault, serde_json::json!({})).await?;
-        self.vaults.remove_slot(vault, slot_id, &audit).await?;
-        self.audit.announce(&audit).await;
-        Ok(())
-    }
 }
 
 fn article(word: &str) -> &'static str {
@@ -245,7 +133,7 @@ fn article(word: &str) -> &'static str {
 
 /// The role a token's grant gives on `vault`: its role when it reaches the
 /// vault (all vaults, or that one), else none.
-fn granted_role(grant: &opsdeck_core::Grant, vault: &str) -> Option<Role> {
+pub(crate) fn granted_role(grant: &opsdeck_core::Grant, vault: &str) -> Option<Role> {
     let reaches = grant.vault.as_deref().is_none_or(|only| only == vault);
     if reaches {
         Role::parse(&grant.role).ok()

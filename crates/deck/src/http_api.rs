@@ -115,7 +115,7 @@ async fn authenticate(deck: &Deck, headers: &HeaderMap) -> Result<Caller, Respon
             "the Authorization header is not `Bearer TOKEN`",
         )
     })?;
-    deck.api_authenticate(bearer).await.map_err(|error| deck_error(&error))
+    deck.api_tokens().authenticate(bearer).await.map_err(|error| deck_error(&error))
 }
 
 /// Runs one operation for one request.

@@ -11,28 +11,23 @@
 //! the only place where two areas meet.
 
 mod access;
-mod api_tokens;
 pub mod app_code;
-mod audit;
+pub mod audit;
 pub mod catalogue;
-mod certs;
-mod config_access;
-mod config_links;
-mod configs;
+pub mod certs;
+pub mod configs;
 mod definitions;
 mod error;
 pub mod http_api;
-mod inject;
-mod jobs;
+pub mod jobs;
 pub mod logging;
 pub mod mcp;
-mod notify;
+pub mod notify;
 mod output_files;
-mod rotate;
-mod secrets;
-mod status;
-mod telemetry;
-mod transfer;
+pub mod status;
+pub mod telemetry;
+pub mod tokens;
+pub mod vaults;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -52,13 +47,12 @@ pub use opsdeck_vault::{
     VersionInfo,
 };
 
-pub use api_tokens::NewApiToken;
 pub use certs::{
     CertDetail, CertImportProblem, CertImportReport, CertQuery, CertSummary, IssueOptions, RenewOutcome,
     RevokeReason,
 };
-pub use config_links::{LinkConflict, LinkResolution, LinkResolved, LinkSync, SyncOutcome};
 pub use configs::{ConfigExplained, ConfigLayer, ConfigSummary, ConfigValidation};
+pub use configs::{LinkConflict, LinkResolution, LinkResolved, LinkSync, SyncOutcome};
 pub use error::DeckError;
 pub use logging::{init_logging, LogGuard};
 pub use opsdeck_certs::challenges::ChallengeKind;
@@ -80,12 +74,13 @@ pub use opsdeck_telemetry::{
     ServiceOperations, SlowTrace, Span, SpanComparison, SpanStatus, TraceQuery, TraceSummary,
 };
 pub use opsdeck_vault::generators::{generate_for, Alphabet, Generated, StringPolicy};
-pub use rotate::RotationReport;
 pub use status::DeckStatus;
 pub use telemetry::{
     address_setting, DemoReport, OtlpAddresses, TelemetrySummary, TraceDetail, OTLP_GRPC_ENV, OTLP_HTTP_ENV,
 };
-pub use transfer::{parse_dotenv, parse_json_secrets, ImportReport};
+pub use tokens::NewApiToken;
+pub use vaults::RotationReport;
+pub use vaults::{parse_dotenv, parse_json_secrets, ImportReport};
 
 /// Environment variable naming the data dir (same as `--data-dir`).
 pub const DATA_DIR_ENV: &str = "OPSDECK_DATA_DIR";
@@ -142,7 +137,7 @@ pub struct Deck {
     /// Seals on stored definitions that run commands or write files.
     seals: opsdeck_core::definitions::Seals,
     /// API tokens this process has checked (see `api_tokens`).
-    api_token_cache: api_tokens::TokenCache,
+    api_token_cache: tokens::TokenCache,
     /// Where this process serves the HTTP API, while it does.
     api_address: std::sync::Mutex<Option<std::net::SocketAddr>>,
     http: opsdeck_core::http::ResilientClient,
@@ -207,7 +202,7 @@ impl Deck {
             keys,
             webhook_key: tokio::sync::OnceCell::new(),
             seals,
-            api_token_cache: api_tokens::TokenCache::default(),
+            api_token_cache: tokens::TokenCache::default(),
             api_address: std::sync::Mutex::new(None),
             http,
             vaults,
@@ -218,6 +213,46 @@ impl Deck {
             background_started: std::sync::atomic::AtomicBool::new(false),
             otlp: std::sync::Mutex::new(telemetry::OtlpAddresses::from_env()),
         })
+    }
+
+    /// The vaults area: vaults, secrets, members, rotation, injection.
+    pub fn vaults(&self) -> vaults::Vaults<'_> {
+        vaults::Vaults { deck: self }
+    }
+
+    /// The certificates area: inventory, ACME issuance and renewal, deploy hooks.
+    pub fn certs(&self) -> certs::Certs<'_> {
+        certs::Certs { deck: self }
+    }
+
+    /// The configs area: projects, layers, history, promotion, links.
+    pub fn configs(&self) -> configs::Configs<'_> {
+        configs::Configs { deck: self }
+    }
+
+    /// The telemetry area: traces, logs, metrics and the OTLP receiver's addresses.
+    pub fn telemetry(&self) -> telemetry::Telemetry<'_> {
+        telemetry::Telemetry { deck: self }
+    }
+
+    /// Notification targets (signed webhooks) and their deliveries.
+    pub fn notify(&self) -> notify::Notify<'_> {
+        notify::Notify { deck: self }
+    }
+
+    /// Scheduled jobs: list, history, run now, pause, add, remove.
+    pub fn jobs(&self) -> jobs::Jobs<'_> {
+        jobs::Jobs { deck: self }
+    }
+
+    /// The audit trail as users reach it: list, verify, checkpoints.
+    pub fn audit_trail(&self) -> audit::AuditTrail<'_> {
+        audit::AuditTrail { deck: self }
+    }
+
+    /// Bearer tokens of the local HTTP API.
+    pub fn api_tokens(&self) -> tokens::ApiTokens<'_> {
+        tokens::ApiTokens { deck: self }
     }
 
     /// The data dir this deck uses.

@@ -99,691 +99,691 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 #[tauri::command]
 pub async fn vault_list(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vaults::VaultList as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vaults::VaultList as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vaults::VaultList>(&state, input).await
+    input: <opsdeck::vaults::operations::VaultList as Operation>::Input,
+) -> Result<<opsdeck::vaults::operations::VaultList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::operations::VaultList>(&state, input).await
 }
 
 /// `vault.create`: Makes a vault with its own data key (in the OS keychain unless no_keychain); its maker becomes its admin.
 #[tauri::command]
 pub async fn vault_create(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vault_access::VaultCreate as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vault_access::VaultCreate as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vault_access::VaultCreate>(&state, input).await
+    input: <opsdeck::vaults::member_operations::VaultCreate as Operation>::Input,
+) -> Result<<opsdeck::vaults::member_operations::VaultCreate as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::member_operations::VaultCreate>(&state, input).await
 }
 
 /// `vault.access`: The caller's role in a vault, and (for members) its members and key slots.
 #[tauri::command]
 pub async fn vault_access(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vault_access::VaultAccessOperation as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vault_access::VaultAccessOperation as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vault_access::VaultAccessOperation>(&state, input).await
+    input: <opsdeck::vaults::member_operations::VaultAccessOperation as Operation>::Input,
+) -> Result<<opsdeck::vaults::member_operations::VaultAccessOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::member_operations::VaultAccessOperation>(&state, input).await
 }
 
 /// `vault.member_set`: Gives a person a role in a vault (viewer, operator or admin); a vault keeps at least one admin.
 #[tauri::command]
 pub async fn vault_member_set(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vault_access::VaultMemberSet as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vault_access::VaultMemberSet as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vault_access::VaultMemberSet>(&state, input).await
+    input: <opsdeck::vaults::member_operations::VaultMemberSet as Operation>::Input,
+) -> Result<<opsdeck::vaults::member_operations::VaultMemberSet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::member_operations::VaultMemberSet>(&state, input).await
 }
 
 /// `vault.member_remove`: Takes a person out of a vault (not its last admin).
 #[tauri::command]
 pub async fn vault_member_remove(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vault_access::VaultMemberRemove as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vault_access::VaultMemberRemove as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vault_access::VaultMemberRemove>(&state, input).await
+    input: <opsdeck::vaults::member_operations::VaultMemberRemove as Operation>::Input,
+) -> Result<<opsdeck::vaults::member_operations::VaultMemberRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::member_operations::VaultMemberRemove>(&state, input).await
 }
 
 /// `vault.change_passphrase`: Changes the passphrase that opens a vault (vault admins only); the old one stops working at once.
 #[tauri::command]
 pub async fn vault_change_passphrase(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vault_access::VaultChangePassphrase as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vault_access::VaultChangePassphrase as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vault_access::VaultChangePassphrase>(&state, input).await
+    input: <opsdeck::vaults::member_operations::VaultChangePassphrase as Operation>::Input,
+) -> Result<<opsdeck::vaults::member_operations::VaultChangePassphrase as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::member_operations::VaultChangePassphrase>(&state, input).await
 }
 
 /// `secret.list`: Metadata of every secret in a vault (name, type, version, tags, rotation and expiry); never values.
 #[tauri::command]
 pub async fn secret_list(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vaults::SecretList as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vaults::SecretList as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vaults::SecretList>(&state, input).await
+    input: <opsdeck::vaults::operations::SecretList as Operation>::Input,
+) -> Result<<opsdeck::vaults::operations::SecretList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::operations::SecretList>(&state, input).await
 }
 
 /// `secret.show`: Metadata of one secret; never its value.
 #[tauri::command]
 pub async fn secret_show(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vaults::SecretShow as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vaults::SecretShow as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vaults::SecretShow>(&state, input).await
+    input: <opsdeck::vaults::operations::SecretShow as Operation>::Input,
+) -> Result<<opsdeck::vaults::operations::SecretShow as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::operations::SecretShow>(&state, input).await
 }
 
 /// `secret.versions`: The versions of one secret, newest first: when and by whom each was made.
 #[tauri::command]
 pub async fn secret_versions(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vaults::SecretVersions as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vaults::SecretVersions as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vaults::SecretVersions>(&state, input).await
+    input: <opsdeck::vaults::operations::SecretVersions as Operation>::Input,
+) -> Result<<opsdeck::vaults::operations::SecretVersions as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::operations::SecretVersions>(&state, input).await
 }
 
 /// `secret.reveal`: Reveals a secret's value (the current version unless one is named); audited before the value is returned.
 #[tauri::command]
 pub async fn secret_reveal(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vaults::SecretReveal as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vaults::SecretReveal as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vaults::SecretReveal>(&state, input).await
+    input: <opsdeck::vaults::operations::SecretReveal as Operation>::Input,
+) -> Result<<opsdeck::vaults::operations::SecretReveal as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::operations::SecretReveal>(&state, input).await
 }
 
 /// `secret.set`: Stores a new version of a secret (making it if new): a given value or one from the type's generator; the value is never returned.
 #[tauri::command]
 pub async fn secret_set(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::secret_changes::SecretSet as Operation>::Input,
-) -> Result<<opsdeck::catalogue::secret_changes::SecretSet as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::secret_changes::SecretSet>(&state, input).await
+    input: <opsdeck::vaults::secret_operations::SecretSet as Operation>::Input,
+) -> Result<<opsdeck::vaults::secret_operations::SecretSet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::secret_operations::SecretSet>(&state, input).await
 }
 
 /// `secret.edit`: Changes a secret's tags, note, rotation policy, rotation check or expiry without a new version.
 #[tauri::command]
 pub async fn secret_edit(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::secret_changes::SecretEdit as Operation>::Input,
-) -> Result<<opsdeck::catalogue::secret_changes::SecretEdit as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::secret_changes::SecretEdit>(&state, input).await
+    input: <opsdeck::vaults::secret_operations::SecretEdit as Operation>::Input,
+) -> Result<<opsdeck::vaults::secret_operations::SecretEdit as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::secret_operations::SecretEdit>(&state, input).await
 }
 
 /// `secret.import`: Imports secrets from .env or JSON text, all or nothing: each named secret gets a new version in one transaction.
 #[tauri::command]
 pub async fn secret_import(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::secret_changes::SecretImport as Operation>::Input,
-) -> Result<<opsdeck::catalogue::secret_changes::SecretImport as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::secret_changes::SecretImport>(&state, input).await
+    input: <opsdeck::vaults::secret_operations::SecretImport as Operation>::Input,
+) -> Result<<opsdeck::vaults::secret_operations::SecretImport as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::secret_operations::SecretImport>(&state, input).await
 }
 
 /// `secret.rollback`: Makes an older version's value current again, as a new version (history is never rewritten).
 #[tauri::command]
 pub async fn secret_rollback(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::secret_changes::SecretRollback as Operation>::Input,
-) -> Result<<opsdeck::catalogue::secret_changes::SecretRollback as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::secret_changes::SecretRollback>(&state, input).await
+    input: <opsdeck::vaults::secret_operations::SecretRollback as Operation>::Input,
+) -> Result<<opsdeck::vaults::secret_operations::SecretRollback as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::secret_operations::SecretRollback>(&state, input).await
 }
 
 /// `secret.remove`: Deletes a secret with every version (vault admins only; audited).
 #[tauri::command]
 pub async fn secret_remove(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::secret_changes::SecretRemove as Operation>::Input,
-) -> Result<<opsdeck::catalogue::secret_changes::SecretRemove as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::secret_changes::SecretRemove>(&state, input).await
+    input: <opsdeck::vaults::secret_operations::SecretRemove as Operation>::Input,
+) -> Result<<opsdeck::vaults::secret_operations::SecretRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::secret_operations::SecretRemove>(&state, input).await
 }
 
 /// `secret.rotate`: Rotates a secret now with its type's generator; with a verification command the new value is kept only if the command accepts it, otherwise the old one stays current.
 #[tauri::command]
 pub async fn secret_rotate(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::secret_changes::SecretRotate as Operation>::Input,
-) -> Result<<opsdeck::catalogue::secret_changes::SecretRotate as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::secret_changes::SecretRotate>(&state, input).await
+    input: <opsdeck::vaults::secret_operations::SecretRotate as Operation>::Input,
+) -> Result<<opsdeck::vaults::secret_operations::SecretRotate as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::secret_operations::SecretRotate>(&state, input).await
 }
 
 /// `audit.log`: Recorded actions, newest first, filtered by actor, action prefix, target, time or paging.
 #[tauri::command]
 pub async fn audit_log(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::audit::AuditLog as Operation>::Input,
-) -> Result<<opsdeck::catalogue::audit::AuditLog as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::audit::AuditLog>(&state, input).await
+    input: <opsdeck::audit::operations::AuditLog as Operation>::Input,
+) -> Result<<opsdeck::audit::operations::AuditLog as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::audit::operations::AuditLog>(&state, input).await
 }
 
 /// `audit.verify`: Checks that no audit entry was edited, deleted, inserted or reordered; an intact chain records the check.
 #[tauri::command]
 pub async fn audit_verify(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::audit::AuditVerify as Operation>::Input,
-) -> Result<<opsdeck::catalogue::audit::AuditVerify as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::audit::AuditVerify>(&state, input).await
+    input: <opsdeck::audit::operations::AuditVerify as Operation>::Input,
+) -> Result<<opsdeck::audit::operations::AuditVerify as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::audit::operations::AuditVerify>(&state, input).await
 }
 
 /// `api.token_list`: The API tokens: names, rights, makers, expiry, last use; never their values.
 #[tauri::command]
 pub async fn api_token_list(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::tokens::TokenList as Operation>::Input,
-) -> Result<<opsdeck::catalogue::tokens::TokenList as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::tokens::TokenList>(&state, input).await
+    input: <opsdeck::tokens::operations::TokenList as Operation>::Input,
+) -> Result<<opsdeck::tokens::operations::TokenList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::tokens::operations::TokenList>(&state, input).await
 }
 
 /// `job.list`: Every scheduled job (built-in checks, rotations, renewals, command jobs) with its schedule and latest run.
 #[tauri::command]
 pub async fn job_list(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::jobs::JobList as Operation>::Input,
-) -> Result<<opsdeck::catalogue::jobs::JobList as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::jobs::JobList>(&state, input).await
+    input: <opsdeck::jobs::operations::JobList as Operation>::Input,
+) -> Result<<opsdeck::jobs::operations::JobList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::jobs::operations::JobList>(&state, input).await
 }
 
 /// `job.runs`: The latest runs of one job, newest first: when, where, outcome and message.
 #[tauri::command]
 pub async fn job_runs(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::jobs::JobRuns as Operation>::Input,
-) -> Result<<opsdeck::catalogue::jobs::JobRuns as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::jobs::JobRuns>(&state, input).await
+    input: <opsdeck::jobs::operations::JobRuns as Operation>::Input,
+) -> Result<<opsdeck::jobs::operations::JobRuns as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::jobs::operations::JobRuns>(&state, input).await
 }
 
 /// `job.run_now`: Makes a job due now (the app or `opsdeck serve` runs it next); a job acting on a vault needs its operator role.
 #[tauri::command]
 pub async fn job_run_now(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::jobs::JobRunNow as Operation>::Input,
-) -> Result<<opsdeck::catalogue::jobs::JobRunNow as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::jobs::JobRunNow>(&state, input).await
+    input: <opsdeck::jobs::operations::JobRunNow as Operation>::Input,
+) -> Result<<opsdeck::jobs::operations::JobRunNow as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::jobs::operations::JobRunNow>(&state, input).await
 }
 
 /// `job.set_paused`: Pauses a job (it stays listed and runs no more) or resumes it; a job acting on a vault needs its operator role.
 #[tauri::command]
 pub async fn job_set_paused(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::jobs::JobSetPaused as Operation>::Input,
-) -> Result<<opsdeck::catalogue::jobs::JobSetPaused as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::jobs::JobSetPaused>(&state, input).await
+    input: <opsdeck::jobs::operations::JobSetPaused as Operation>::Input,
+) -> Result<<opsdeck::jobs::operations::JobSetPaused as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::jobs::operations::JobSetPaused>(&state, input).await
 }
 
 /// `secret.due`: Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches.
 #[tauri::command]
 pub async fn secret_due(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::vaults::SecretsDue as Operation>::Input,
-) -> Result<<opsdeck::catalogue::vaults::SecretsDue as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::vaults::SecretsDue>(&state, input).await
+    input: <opsdeck::vaults::operations::SecretsDue as Operation>::Input,
+) -> Result<<opsdeck::vaults::operations::SecretsDue as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::operations::SecretsDue>(&state, input).await
 }
 
 /// `status`: Where this deck keeps its data, which store it uses and its version.
 #[tauri::command]
 pub async fn status(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::status::Status as Operation>::Input,
-) -> Result<<opsdeck::catalogue::status::Status as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::status::Status>(&state, input).await
+    input: <opsdeck::status::operations::Status as Operation>::Input,
+) -> Result<<opsdeck::status::operations::Status as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::status::operations::Status>(&state, input).await
 }
 
 /// `notify.targets`: The webhook targets signed events are sent to (names and URLs; never their secrets).
 #[tauri::command]
 pub async fn notify_targets(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::notify::NotifyTargets as Operation>::Input,
-) -> Result<<opsdeck::catalogue::notify::NotifyTargets as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::notify::NotifyTargets>(&state, input).await
+    input: <opsdeck::notify::operations::NotifyTargets as Operation>::Input,
+) -> Result<<opsdeck::notify::operations::NotifyTargets as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::notify::operations::NotifyTargets>(&state, input).await
 }
 
 /// `notify.deliveries`: The latest webhook deliveries, newest first: event, target, status, attempts and the last error.
 #[tauri::command]
 pub async fn notify_deliveries(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::notify::NotifyDeliveries as Operation>::Input,
-) -> Result<<opsdeck::catalogue::notify::NotifyDeliveries as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::notify::NotifyDeliveries>(&state, input).await
+    input: <opsdeck::notify::operations::NotifyDeliveries as Operation>::Input,
+) -> Result<<opsdeck::notify::operations::NotifyDeliveries as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::notify::operations::NotifyDeliveries>(&state, input).await
 }
 
 /// `notify.test`: Sends a signed test event to one webhook target now and returns the delivery: status, attempts, last error.
 #[tauri::command]
 pub async fn notify_test(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::notify::NotifyTest as Operation>::Input,
-) -> Result<<opsdeck::catalogue::notify::NotifyTest as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::notify::NotifyTest>(&state, input).await
+    input: <opsdeck::notify::operations::NotifyTest as Operation>::Input,
+) -> Result<<opsdeck::notify::operations::NotifyTest as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::notify::operations::NotifyTest>(&state, input).await
 }
 
 /// `notify.add`: Adds (or replaces) a webhook target and returns its new signing secret, once; events are signed with it and retried until delivered.
 #[tauri::command]
 pub async fn notify_add(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::notify::NotifyAdd as Operation>::Input,
-) -> Result<<opsdeck::catalogue::notify::NotifyAdd as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::notify::NotifyAdd>(&state, input).await
+    input: <opsdeck::notify::operations::NotifyAdd as Operation>::Input,
+) -> Result<<opsdeck::notify::operations::NotifyAdd as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::notify::operations::NotifyAdd>(&state, input).await
 }
 
 /// `connection.list`: The outside endpoints this process has called (ACME, webhooks, OpenBao, …): circuit breaker state and recent outcomes.
 #[tauri::command]
 pub async fn connection_list(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::notify::ConnectionList as Operation>::Input,
-) -> Result<<opsdeck::catalogue::notify::ConnectionList as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::notify::ConnectionList>(&state, input).await
+    input: <opsdeck::notify::operations::ConnectionList as Operation>::Input,
+) -> Result<<opsdeck::notify::operations::ConnectionList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::notify::operations::ConnectionList>(&state, input).await
 }
 
 /// `cert.list`: The certificate inventory, soonest expiry first: subjects, names, issuers, days left, chain status, where each lives, renewal; optionally only those expiring within some days, from one source or in one state.
 #[tauri::command]
 pub async fn cert_list(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::certs::CertList as Operation>::Input,
-) -> Result<<opsdeck::catalogue::certs::CertList as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::certs::CertList>(&state, input).await
+    input: <opsdeck::certs::operations::CertList as Operation>::Input,
+) -> Result<<opsdeck::certs::operations::CertList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::operations::CertList>(&state, input).await
 }
 
 /// `cert.show`: One certificate in detail: its chain, where it lives, how it is renewed and deployed, and its history.
 #[tauri::command]
 pub async fn cert_show(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::certs::CertShow as Operation>::Input,
-) -> Result<<opsdeck::catalogue::certs::CertShow as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::certs::CertShow>(&state, input).await
+    input: <opsdeck::certs::operations::CertShow as Operation>::Input,
+) -> Result<<opsdeck::certs::operations::CertShow as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::operations::CertShow>(&state, input).await
 }
 
 /// `cert.summary`: Readiness of the certificates: how many there are, expiring soon, expired, with broken chains or failed renewals.
 #[tauri::command]
 pub async fn cert_summary(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::certs::CertSummaryOperation as Operation>::Input,
-) -> Result<<opsdeck::catalogue::certs::CertSummaryOperation as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::certs::CertSummaryOperation>(&state, input).await
+    input: <opsdeck::certs::operations::CertSummaryOperation as Operation>::Input,
+) -> Result<<opsdeck::certs::operations::CertSummaryOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::operations::CertSummaryOperation>(&state, input).await
 }
 
 /// `cert.import`: Adds the certificates found in files and directories on the OpsDeck machine to the inventory (keys and requests beside them are passed over); reports files it could not read.
 #[tauri::command]
 pub async fn cert_import(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::cert_changes::CertImport as Operation>::Input,
-) -> Result<<opsdeck::catalogue::cert_changes::CertImport as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::cert_changes::CertImport>(&state, input).await
+    input: <opsdeck::certs::change_operations::CertImport as Operation>::Input,
+) -> Result<<opsdeck::certs::change_operations::CertImport as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::change_operations::CertImport>(&state, input).await
 }
 
 /// `cert.import_file`: Adds the certificates of one file's contents (PEM or DER, sent with the request) to the inventory.
 #[tauri::command]
 pub async fn cert_import_file(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::cert_changes::CertImportFile as Operation>::Input,
-) -> Result<<opsdeck::catalogue::cert_changes::CertImportFile as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::cert_changes::CertImportFile>(&state, input).await
+    input: <opsdeck::certs::change_operations::CertImportFile as Operation>::Input,
+) -> Result<<opsdeck::certs::change_operations::CertImportFile as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::change_operations::CertImportFile>(&state, input).await
 }
 
 /// `cert.probe`: Connects to a TLS endpoint, records the chain it serves in the inventory and checks it (trusted, expired, wrong names).
 #[tauri::command]
 pub async fn cert_probe(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::cert_changes::CertProbe as Operation>::Input,
-) -> Result<<opsdeck::catalogue::cert_changes::CertProbe as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::cert_changes::CertProbe>(&state, input).await
+    input: <opsdeck::certs::change_operations::CertProbe as Operation>::Input,
+) -> Result<<opsdeck::certs::change_operations::CertProbe as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::change_operations::CertProbe>(&state, input).await
 }
 
 /// `cert.issue`: Issues a certificate through ACME (HTTP-01 or DNS-01), seals its key in a vault, deploys it and schedules its renewal; takes as long as the CA does.
 #[tauri::command]
 pub async fn cert_issue(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::cert_changes::CertIssue as Operation>::Input,
-) -> Result<<opsdeck::catalogue::cert_changes::CertIssue as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::cert_changes::CertIssue>(&state, input).await
+    input: <opsdeck::certs::change_operations::CertIssue as Operation>::Input,
+) -> Result<<opsdeck::certs::change_operations::CertIssue as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::change_operations::CertIssue>(&state, input).await
 }
 
 /// `cert.renew`: Renews a certificate issued here now (or retries a failed issuance), then deploys it.
 #[tauri::command]
 pub async fn cert_renew(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::cert_changes::CertRenew as Operation>::Input,
-) -> Result<<opsdeck::catalogue::cert_changes::CertRenew as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::cert_changes::CertRenew>(&state, input).await
+    input: <opsdeck::certs::change_operations::CertRenew as Operation>::Input,
+) -> Result<<opsdeck::certs::change_operations::CertRenew as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::change_operations::CertRenew>(&state, input).await
 }
 
 /// `cert.revoke`: Asks the CA to revoke a certificate issued here and stops renewing it; cannot be undone.
 #[tauri::command]
 pub async fn cert_revoke(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::cert_changes::CertRevoke as Operation>::Input,
-) -> Result<<opsdeck::catalogue::cert_changes::CertRevoke as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::cert_changes::CertRevoke>(&state, input).await
+    input: <opsdeck::certs::change_operations::CertRevoke as Operation>::Input,
+) -> Result<<opsdeck::certs::change_operations::CertRevoke as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::change_operations::CertRevoke>(&state, input).await
 }
 
 /// `cert.remove`: Forgets a certificate and stops its renewal; its key stays in the vault and nothing is revoked.
 #[tauri::command]
 pub async fn cert_remove(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::cert_changes::CertRemove as Operation>::Input,
-) -> Result<<opsdeck::catalogue::cert_changes::CertRemove as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::cert_changes::CertRemove>(&state, input).await
+    input: <opsdeck::certs::change_operations::CertRemove as Operation>::Input,
+) -> Result<<opsdeck::certs::change_operations::CertRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::change_operations::CertRemove>(&state, input).await
 }
 
 /// `cert.configure`: Changes a certificate's deploy hook (files written, command run after each issuance) and/or when it renews; the renewal job moves at once.
 #[tauri::command]
 pub async fn cert_configure(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::cert_changes::CertConfigure as Operation>::Input,
-) -> Result<<opsdeck::catalogue::cert_changes::CertConfigure as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::cert_changes::CertConfigure>(&state, input).await
+    input: <opsdeck::certs::change_operations::CertConfigure as Operation>::Input,
+) -> Result<<opsdeck::certs::change_operations::CertConfigure as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::certs::change_operations::CertConfigure>(&state, input).await
 }
 
 /// `config.projects`: Every config project with its environments, whether it has a schema, and which promotions need approval.
 #[tauri::command]
 pub async fn config_projects(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::configs::ConfigProjects as Operation>::Input,
-) -> Result<<opsdeck::catalogue::configs::ConfigProjects as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::configs::ConfigProjects>(&state, input).await
+    input: <opsdeck::configs::operations::ConfigProjects as Operation>::Input,
+) -> Result<<opsdeck::configs::operations::ConfigProjects as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::operations::ConfigProjects>(&state, input).await
 }
 
 /// `config.history`: The versions of one environment's layers, newest first: who changed what, why, and how the service was signalled.
 #[tauri::command]
 pub async fn config_history(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::configs::ConfigHistory as Operation>::Input,
-) -> Result<<opsdeck::catalogue::configs::ConfigHistory as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::configs::ConfigHistory>(&state, input).await
+    input: <opsdeck::configs::operations::ConfigHistory as Operation>::Input,
+) -> Result<<opsdeck::configs::operations::ConfigHistory as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::operations::ConfigHistory>(&state, input).await
 }
 
 /// `config.explain`: The effective config of one environment, every key with its value and provenance (which layer set it, and which it overrode); secret references are not resolved.
 #[tauri::command]
 pub async fn config_explain(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::configs::ConfigExplain as Operation>::Input,
-) -> Result<<opsdeck::catalogue::configs::ConfigExplain as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::configs::ConfigExplain>(&state, input).await
+    input: <opsdeck::configs::operations::ConfigExplain as Operation>::Input,
+) -> Result<<opsdeck::configs::operations::ConfigExplain as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::operations::ConfigExplain>(&state, input).await
 }
 
 /// `config.validate`: Checks one environment's effective config against the project's JSON Schema and lists every violation with its key.
 #[tauri::command]
 pub async fn config_validate(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::configs::ConfigValidate as Operation>::Input,
-) -> Result<<opsdeck::catalogue::configs::ConfigValidate as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::configs::ConfigValidate>(&state, input).await
+    input: <opsdeck::configs::operations::ConfigValidate as Operation>::Input,
+) -> Result<<opsdeck::configs::operations::ConfigValidate as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::operations::ConfigValidate>(&state, input).await
 }
 
 /// `config.summary`: Readiness of the configs: projects, environments, schema violations, pending promotion requests and link conflicts.
 #[tauri::command]
 pub async fn config_summary(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::configs::ConfigSummaryOperation as Operation>::Input,
-) -> Result<<opsdeck::catalogue::configs::ConfigSummaryOperation as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::configs::ConfigSummaryOperation>(&state, input).await
+    input: <opsdeck::configs::operations::ConfigSummaryOperation as Operation>::Input,
+) -> Result<<opsdeck::configs::operations::ConfigSummaryOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::operations::ConfigSummaryOperation>(&state, input).await
 }
 
 /// `config.create_project`: Makes a config project (dev, staging and prod environments); its maker becomes its first admin.
 #[tauri::command]
 pub async fn config_create_project(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigCreateProject as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigCreateProject as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigCreateProject>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigCreateProject as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigCreateProject as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigCreateProject>(&state, input).await
 }
 
 /// `config.layers`: The layers of one environment (defaults, committed, local, …) with their text, format and version.
 #[tauri::command]
 pub async fn config_layers(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigLayers as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigLayers as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigLayers>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigLayers as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigLayers as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigLayers>(&state, input).await
 }
 
 /// `config.compare`: Compares two versions of an environment: the keys added, removed and changed, and each changed layer's text.
 #[tauri::command]
 pub async fn config_compare(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigCompare as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigCompare as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigCompare>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigCompare as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigCompare as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigCompare>(&state, input).await
 }
 
 /// `config.rollback`: Makes an older version of an environment current again, as new versions (history is kept), and signals the service.
 #[tauri::command]
 pub async fn config_rollback(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigRollback as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigRollback as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigRollback>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigRollback as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigRollback as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigRollback>(&state, input).await
 }
 
 /// `config.preview_promotion`: What promoting one environment's committed layer to another would change, and whether the result meets the schema.
 #[tauri::command]
 pub async fn config_preview_promotion(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigPreviewPromotion as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigPreviewPromotion as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigPreviewPromotion>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigPreviewPromotion as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigPreviewPromotion as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigPreviewPromotion>(&state, input).await
 }
 
 /// `config.promote`: Promotes one environment's committed layer to another; where the target needs approval this makes a request for another person instead.
 #[tauri::command]
 pub async fn config_promote(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigPromote as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigPromote as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigPromote>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigPromote as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigPromote as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigPromote>(&state, input).await
 }
 
 /// `config.requests`: A project's promotion requests, newest first: pending ones wait for a second person.
 #[tauri::command]
 pub async fn config_requests(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigRequests as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigRequests as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigRequests>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigRequests as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigRequests as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigRequests>(&state, input).await
 }
 
 /// `config.approve`: Approves a pending promotion request (not one's own) and applies it, if the source has not changed since.
 #[tauri::command]
 pub async fn config_approve(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigApprove as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigApprove as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigApprove>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigApprove as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigApprove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigApprove>(&state, input).await
 }
 
 /// `config.reject`: Turns down a pending promotion request, with a reason.
 #[tauri::command]
 pub async fn config_reject(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigReject as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigReject as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigReject>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigReject as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigReject as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigReject>(&state, input).await
 }
 
 /// `config.reload_hook`: How an environment's service is signalled after each change: a command on this machine and/or a webhook.
 #[tauri::command]
 pub async fn config_reload_hook(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigReloadHook as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigReloadHook as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigReloadHook>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigReloadHook as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigReloadHook as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigReloadHook>(&state, input).await
 }
 
 /// `config.set_reload_hook`: Sets how an environment's service is signalled after each change (project admins only; the command is sealed and runs on the machine that set it).
 #[tauri::command]
 pub async fn config_set_reload_hook(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigSetReloadHook as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigSetReloadHook as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigSetReloadHook>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigSetReloadHook as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigSetReloadHook as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigSetReloadHook>(&state, input).await
 }
 
 /// `config.set_approval_envs`: Sets which environments a promotion into needs a second person's approval (project admins only).
 #[tauri::command]
 pub async fn config_set_approval_envs(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_changes::ConfigSetApprovalEnvs as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_changes::ConfigSetApprovalEnvs as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_changes::ConfigSetApprovalEnvs>(&state, input).await
+    input: <opsdeck::configs::change_operations::ConfigSetApprovalEnvs as Operation>::Input,
+) -> Result<<opsdeck::configs::change_operations::ConfigSetApprovalEnvs as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::change_operations::ConfigSetApprovalEnvs>(&state, input).await
 }
 
 /// `config.schema`: The JSON Schema every environment of a config project is checked against (none when it has none).
 #[tauri::command]
 pub async fn config_schema(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_editor::ConfigSchema as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_editor::ConfigSchema as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_editor::ConfigSchema>(&state, input).await
+    input: <opsdeck::configs::editor_operations::ConfigSchema as Operation>::Input,
+) -> Result<<opsdeck::configs::editor_operations::ConfigSchema as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::editor_operations::ConfigSchema>(&state, input).await
 }
 
 /// `config.set_schema`: Sets a config project's JSON Schema; refused when the schema is broken or a stored environment would break it (each violation named).
 #[tauri::command]
 pub async fn config_set_schema(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_editor::ConfigSetSchema as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_editor::ConfigSetSchema as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_editor::ConfigSetSchema>(&state, input).await
+    input: <opsdeck::configs::editor_operations::ConfigSetSchema as Operation>::Input,
+) -> Result<<opsdeck::configs::editor_operations::ConfigSetSchema as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::editor_operations::ConfigSetSchema>(&state, input).await
 }
 
 /// `config.check_draft`: Checks a layer's unsaved text as a save would (syntax with line numbers, the schema on the merged result, references) without storing anything.
 #[tauri::command]
 pub async fn config_check_draft(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_editor::ConfigCheckDraft as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_editor::ConfigCheckDraft as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_editor::ConfigCheckDraft>(&state, input).await
+    input: <opsdeck::configs::editor_operations::ConfigCheckDraft as Operation>::Input,
+) -> Result<<opsdeck::configs::editor_operations::ConfigCheckDraft as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::editor_operations::ConfigCheckDraft>(&state, input).await
 }
 
 /// `config.save`: Stores a layer's new text as the next version of its environment (refused, with every problem, when it breaks the syntax, the schema or a reference); runs the reload hook.
 #[tauri::command]
 pub async fn config_save(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_editor::ConfigSave as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_editor::ConfigSave as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_editor::ConfigSave>(&state, input).await
+    input: <opsdeck::configs::editor_operations::ConfigSave as Operation>::Input,
+) -> Result<<opsdeck::configs::editor_operations::ConfigSave as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::editor_operations::ConfigSave>(&state, input).await
 }
 
 /// `config.links`: Every config layer linked to a file on the OpsDeck machine, with when it last agreed and any conflict waiting for a choice.
 #[tauri::command]
 pub async fn config_links(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_editor::ConfigLinks as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_editor::ConfigLinks as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_editor::ConfigLinks>(&state, input).await
+    input: <opsdeck::configs::editor_operations::ConfigLinks as Operation>::Input,
+) -> Result<<opsdeck::configs::editor_operations::ConfigLinks as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::editor_operations::ConfigLinks>(&state, input).await
 }
 
 /// `config.link`: Links a layer to a file on the OpsDeck machine: the file's text is stored now (checked like any save), edits to the file are stored, stored changes are written back to it.
 #[tauri::command]
 pub async fn config_link(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_editor::ConfigLinkFile as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_editor::ConfigLinkFile as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_editor::ConfigLinkFile>(&state, input).await
+    input: <opsdeck::configs::editor_operations::ConfigLinkFile as Operation>::Input,
+) -> Result<<opsdeck::configs::editor_operations::ConfigLinkFile as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::editor_operations::ConfigLinkFile>(&state, input).await
 }
 
 /// `config.unlink`: Stops following a layer's file (the file and the stored versions stay).
 #[tauri::command]
 pub async fn config_unlink(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_editor::ConfigUnlink as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_editor::ConfigUnlink as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_editor::ConfigUnlink>(&state, input).await
+    input: <opsdeck::configs::editor_operations::ConfigUnlink as Operation>::Input,
+) -> Result<<opsdeck::configs::editor_operations::ConfigUnlink as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::editor_operations::ConfigUnlink>(&state, input).await
 }
 
 /// `config.link_conflict`: Both texts of a linked layer in conflict (the file's edit and the stored change waiting to be written), and whether the file's text passes the checks.
 #[tauri::command]
 pub async fn config_link_conflict(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_editor::ConfigLinkConflict as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_editor::ConfigLinkConflict as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_editor::ConfigLinkConflict>(&state, input).await
+    input: <opsdeck::configs::editor_operations::ConfigLinkConflict as Operation>::Input,
+) -> Result<<opsdeck::configs::editor_operations::ConfigLinkConflict as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::editor_operations::ConfigLinkConflict>(&state, input).await
 }
 
 /// `config.resolve_link`: Ends a linked layer's conflict: store the file's text as a new version, or write the stored text over the file (after copying the file aside).
 #[tauri::command]
 pub async fn config_resolve_link(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::config_editor::ConfigResolveLink as Operation>::Input,
-) -> Result<<opsdeck::catalogue::config_editor::ConfigResolveLink as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::config_editor::ConfigResolveLink>(&state, input).await
+    input: <opsdeck::configs::editor_operations::ConfigResolveLink as Operation>::Input,
+) -> Result<<opsdeck::configs::editor_operations::ConfigResolveLink as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::configs::editor_operations::ConfigResolveLink>(&state, input).await
 }
 
 /// `trace.search`: Finds received traces by service, operation, errors, duration, time and a span attribute; newest first.
 #[tauri::command]
 pub async fn trace_search(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::TraceSearchOperation as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::TraceSearchOperation as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::TraceSearchOperation>(&state, input).await
+    input: <opsdeck::telemetry::operations::TraceSearchOperation as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::TraceSearchOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::TraceSearchOperation>(&state, input).await
 }
 
 /// `trace.show`: One trace: every span with its attributes and self time, its logs, and the critical path that decided its duration.
 #[tauri::command]
 pub async fn trace_show(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::TraceShow as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::TraceShow as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::TraceShow>(&state, input).await
+    input: <opsdeck::telemetry::operations::TraceShow as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::TraceShow as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::TraceShow>(&state, input).await
 }
 
 /// `telemetry.services`: The services that sent spans in a time window, each with its operations.
 #[tauri::command]
 pub async fn telemetry_services(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::TelemetryServices as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::TelemetryServices as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::TelemetryServices>(&state, input).await
+    input: <opsdeck::telemetry::operations::TelemetryServices as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::TelemetryServices as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::TelemetryServices>(&state, input).await
 }
 
 /// `telemetry.service_map`: Which service calls which in a time window, with call counts, errors and latency per edge.
 #[tauri::command]
 pub async fn telemetry_service_map(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::ServiceMap as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::ServiceMap as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::ServiceMap>(&state, input).await
+    input: <opsdeck::telemetry::operations::ServiceMap as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::ServiceMap as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::ServiceMap>(&state, input).await
 }
 
 /// `telemetry.summary`: Readiness of telemetry: where OTLP is received and the last hour's traces and error traces.
 #[tauri::command]
 pub async fn telemetry_summary(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::TelemetrySummaryOperation as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::TelemetrySummaryOperation as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::TelemetrySummaryOperation>(&state, input).await
+    input: <opsdeck::telemetry::operations::TelemetrySummaryOperation as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::TelemetrySummaryOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::TelemetrySummaryOperation>(&state, input).await
 }
 
 /// `log.search`: Finds received log records by service, severity, text in the body, trace and time; newest first.
 #[tauri::command]
 pub async fn log_search(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::LogSearchOperation as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::LogSearchOperation as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::LogSearchOperation>(&state, input).await
+    input: <opsdeck::telemetry::operations::LogSearchOperation as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::LogSearchOperation as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::LogSearchOperation>(&state, input).await
 }
 
 /// `trace.compare`: Compares two traces span by span (matched by service and operation): which got slower or faster, which appear in only one.
 #[tauri::command]
 pub async fn trace_compare(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::TraceCompare as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::TraceCompare as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::TraceCompare>(&state, input).await
+    input: <opsdeck::telemetry::operations::TraceCompare as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::TraceCompare as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::TraceCompare>(&state, input).await
 }
 
 /// `trace.slow`: Traces slower than a percentile (default p95) of their own operation in a time window, slowest first.
 #[tauri::command]
 pub async fn trace_slow(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::TraceSlow as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::TraceSlow as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::TraceSlow>(&state, input).await
+    input: <opsdeck::telemetry::operations::TraceSlow as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::TraceSlow as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::TraceSlow>(&state, input).await
 }
 
 /// `telemetry.receivers`: Where this process receives OTLP (gRPC and HTTP addresses), for pointing an SDK at it.
 #[tauri::command]
 pub async fn telemetry_receivers(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::TelemetryReceivers as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::TelemetryReceivers as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::TelemetryReceivers>(&state, input).await
+    input: <opsdeck::telemetry::operations::TelemetryReceivers as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::TelemetryReceivers as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::TelemetryReceivers>(&state, input).await
 }
 
 /// `telemetry.demo`: Sends traces and logs of a simulated shop (five services, some slow, some failing) to this process's own OTLP/HTTP receiver, for a first look at the trace pages.
 #[tauri::command]
 pub async fn telemetry_demo(
     state: State<'_, AppState>,
-    input: <opsdeck::catalogue::telemetry::TelemetryDemo as Operation>::Input,
-) -> Result<<opsdeck::catalogue::telemetry::TelemetryDemo as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::catalogue::telemetry::TelemetryDemo>(&state, input).await
+    input: <opsdeck::telemetry::operations::TelemetryDemo as Operation>::Input,
+) -> Result<<opsdeck::telemetry::operations::TelemetryDemo as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::telemetry::operations::TelemetryDemo>(&state, input).await
 }

@@ -36,7 +36,7 @@ pub async fn secret_copy<R: tauri::Runtime>(
     version: Option<i64>,
 ) -> Result<u64, CommandError> {
     use tauri::Manager;
-    let revealed = state.deck()?.secret_get(&caller(), &reference, version).await?;
+    let revealed = state.deck()?.vaults().secret_get(&caller(), &reference, version).await?;
     let value = revealed.value.clone();
     app.state::<SecretClipboard>().copy_secret(&value).map_err(|error| CommandError {
         code: "clipboard".into(),

@@ -13,20 +13,22 @@
 //! `role` and `effect` are what front ends show and gate on before calling
 //! (a viewer token never reaches an operation that needs an operator).
 
-pub mod audit;
-pub mod cert_changes;
-pub mod certs;
-pub mod config_changes;
-pub mod config_editor;
-pub mod configs;
-pub mod jobs;
-pub mod notify;
-pub mod secret_changes;
-pub mod status;
-pub mod telemetry;
-pub mod tokens;
-pub mod vault_access;
-pub mod vaults;
+// Each area keeps its operations in its own folder; the catalogue names
+// them by area.
+pub use crate::audit::operations as audit;
+pub use crate::certs::change_operations as cert_changes;
+pub use crate::certs::operations as certs;
+pub use crate::configs::change_operations as config_changes;
+pub use crate::configs::editor_operations as config_editor;
+pub use crate::configs::operations as configs;
+pub use crate::jobs::operations as jobs;
+pub use crate::notify::operations as notify;
+pub use crate::status::operations as status;
+pub use crate::telemetry::operations as telemetry;
+pub use crate::tokens::operations as tokens;
+pub use crate::vaults::member_operations as vault_access;
+pub use crate::vaults::operations as vaults;
+pub use crate::vaults::secret_operations as secret_changes;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -8,16 +8,17 @@ use opsdeck_certs::trust::TrustRoots;
 use opsdeck_certs::{CertError, CertRecord, CertSource};
 use opsdeck_core::clock::now_unix_ms;
 
+use super::Certs;
 use super::{CertImportProblem, CertImportReport, CERT_EXTENSIONS, PROBE_TIMEOUT};
-use crate::{Caller, Deck, DeckError, Outcome};
+use crate::{Caller, DeckError, Outcome};
 
-impl Deck {
+impl Certs<'_> {
     /// Imports certificates from files and directories (recursively: files
     /// ending in .pem, .crt, .cer, .der, .cert). A file with a chain becomes one
     /// entry; a bundle of unrelated certificates becomes one entry each. Unreadable
     /// files are reported, not fatal, unless nothing could be imported.
-    pub async fn cert_import(
-        &self,
+    pub async fn import(
+        self,
         caller: &Caller,
         paths: &[PathBuf],
         ca_bundle: Option<&Path>,
@@ -42,7 +43,7 @@ impl Deck {
                         });
                         continue;
                     }
-                    self.import_bytes(caller, &roots, &absolute, &bytes, &mut report).await?
+                    self.add_certificates_from(caller, &roots, &absolute, &bytes, &mut report).await?
                 }
                 Err(error) => report.problems.push(CertImportProblem {
                     error: CertError::Io { path: shown.clone(), reason: error.to_string() }.to_string(),
@@ -53,14 +54,14 @@ impl Deck {
         let details = serde_json::json!({
             "certificates": report.certificates.len(), "problems": report.problems.len(),
         });
-        self.audit(caller, "cert.import", &paths_text(paths), Outcome::Ok, details).await?;
+        self.deck.audit(caller, "cert.import", &paths_text(paths), Outcome::Ok, details).await?;
         Ok(report)
     }
 
     /// Imports the certificates of one file's bytes (the app's file picker
     /// hands over contents, not paths); `name` is the file's name.
-    pub async fn cert_import_bytes(
-        &self,
+    pub async fn import_bytes(
+        self,
         caller: &Caller,
         name: &str,
         bytes: &[u8],
@@ -68,16 +69,16 @@ impl Deck {
     ) -> Result<CertImportReport, DeckError> {
         let roots = TrustRoots::system_and(ca_bundle)?;
         let mut report = CertImportReport::default();
-        self.import_bytes(caller, &roots, name, bytes, &mut report).await?;
+        self.add_certificates_from(caller, &roots, name, bytes, &mut report).await?;
         let details = serde_json::json!({
             "certificates": report.certificates.len(), "problems": report.problems.len(),
         });
-        self.audit(caller, "cert.import", name, Outcome::Ok, details).await?;
+        self.deck.audit(caller, "cert.import", name, Outcome::Ok, details).await?;
         Ok(report)
     }
 
-    async fn import_bytes(
-        &self,
+    async fn add_certificates_from(
+        self,
         caller: &Caller,
         roots: &TrustRoots,
         location: &str,
@@ -97,6 +98,7 @@ impl Deck {
         for chain in split_chains(ders) {
             let check = roots.check(&chain, now);
             let record = self
+                .deck
                 .certs
                 .record_found(&chain, &check, CertSource::File, ("file", location), &caller.actor)
                 .await?;
@@ -106,8 +108,8 @@ impl Deck {
     }
 
     /// Connects to `endpoint` (`HOST:PORT`), records the chain it serves and checks it.
-    pub async fn cert_probe(
-        &self,
+    pub async fn probe(
+        self,
         caller: &Caller,
         endpoint: &str,
         servername: Option<&str>,
@@ -120,8 +122,8 @@ impl Deck {
 
     /// Probes many endpoints at once (`concurrency` at a time), for a fleet
     /// check; each endpoint's result is reported separately.
-    pub async fn cert_probe_many(
-        &self,
+    pub async fn probe_many(
+        self,
         caller: &Caller,
         endpoints: &[String],
         ca_bundle: Option<&Path>,
@@ -156,7 +158,7 @@ impl Deck {
     }
 
     async fn record_probe(
-        &self,
+        self,
         caller: &Caller,
         roots: &TrustRoots,
         probed: &opsdeck_certs::probe::Probed,
@@ -168,11 +170,12 @@ impl Deck {
             format!("{} (SNI {})", probed.endpoint, probed.servername)
         };
         let record = self
+            .deck
             .certs
             .record_found(&probed.chain, &check, CertSource::Endpoint, ("endpoint", &location), &caller.actor)
             .await?;
         let details = serde_json::json!({ "id": record.id, "chain": check.status });
-        self.audit(caller, "cert.probe", &probed.endpoint, Outcome::Ok, details).await?;
+        self.deck.audit(caller, "cert.probe", &probed.endpoint, Outcome::Ok, details).await?;
         Ok(record)
     }
 }

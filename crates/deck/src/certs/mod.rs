@@ -12,9 +12,11 @@
 //! issue and how its challenges are answered), [`jobs`] (the renewal and
 //! expiry-warning jobs).
 
+pub mod change_operations;
 mod inventory;
 mod issue;
 mod jobs;
+pub mod operations;
 mod options;
 
 use std::time::Duration;
@@ -31,6 +33,12 @@ use opsdeck_core::scheduler::Scheduler;
 use opsdeck_vault::Role;
 
 use crate::{Caller, Deck, DeckError, Outcome};
+
+/// A deck's certificates: `deck.certs()`.
+#[derive(Clone, Copy)]
+pub struct Certs<'d> {
+    pub(crate) deck: &'d crate::Deck,
+}
 
 /// The scheduler job kind that renews one managed certificate when due.
 pub const RENEW_JOB_KIND: &str = "cert.renew";
@@ -181,16 +189,17 @@ pub struct CertSummary {
 /// Certificate files a directory import picks up.
 pub(crate) const CERT_EXTENSIONS: [&str; 6] = ["pem", "crt", "cer", "der", "cert", "ca-bundle"];
 
-impl Deck {
+impl Certs<'_> {
     /// Every certificate, soonest expiry first.
-    pub async fn cert_list(&self) -> Result<Vec<CertRecord>, DeckError> {
-        Ok(self.certs.list().await?)
+    pub async fn list(self) -> Result<Vec<CertRecord>, DeckError> {
+        Ok(self.deck.certs.list().await?)
     }
 
     /// The certificates matching `query`, soonest expiry first.
-    pub async fn cert_query(&self, query: &CertQuery) -> Result<Vec<CertRecord>, DeckError> {
+    pub async fn query(self, query: &CertQuery) -> Result<Vec<CertRecord>, DeckError> {
         let by = query.expiring_within_days.map(|days| now_unix_ms() + days.max(0) * 86_400_000);
         Ok(self
+            .deck
             .certs
             .list()
             .await?
@@ -202,17 +211,17 @@ impl Deck {
     }
 
     /// One certificate with its history and described chain.
-    pub async fn cert_show(&self, id: &str) -> Result<CertDetail, DeckError> {
-        let certificate = self.certs.get(id).await?;
-        let history = self.certs.events(&certificate.id).await?;
+    pub async fn show(self, id: &str) -> Result<CertDetail, DeckError> {
+        let certificate = self.deck.certs.get(id).await?;
+        let history = self.deck.certs.events(&certificate.id).await?;
         let chain =
             certificate.chain().iter().filter_map(|der| opsdeck_certs::x509::describe(der).ok()).collect();
         Ok(CertDetail { certificate, history, chain })
     }
 
     /// Counts for the Overview.
-    pub async fn cert_summary(&self) -> Result<CertSummary, DeckError> {
-        let list = self.certs.list().await?;
+    pub async fn summary(self) -> Result<CertSummary, DeckError> {
+        let list = self.deck.certs.list().await?;
         let mut summary = CertSummary { total: list.len() as i64, ..CertSummary::default() };
         for cert in &list {
             match cert.state {
@@ -230,32 +239,34 @@ impl Deck {
     }
 
     /// Forgets a certificate (not its key in the vault); stops its renewal.
-    pub async fn cert_remove(&self, caller: &Caller, id: &str) -> Result<(), DeckError> {
-        let record = self.certs.get(id).await?;
+    pub async fn remove(self, caller: &Caller, id: &str) -> Result<(), DeckError> {
+        let record = self.deck.certs.get(id).await?;
         if let Some(managed) = &record.managed {
-            self.require(
-                caller,
-                &managed.vault,
-                Role::Operator,
-                "cert.remove",
-                &record.id,
-                "removing a certificate",
-            )
-            .await?;
+            self.deck
+                .require(
+                    caller,
+                    &managed.vault,
+                    Role::Operator,
+                    "cert.remove",
+                    &record.id,
+                    "removing a certificate",
+                )
+                .await?;
         }
         let job = renew_job_name(&record.id);
-        if Scheduler::exists(&self.store, &job).await? {
-            Scheduler::remove(&self.store, &job).await?;
+        if Scheduler::exists(&self.deck.store, &job).await? {
+            Scheduler::remove(&self.deck.store, &job).await?;
         }
-        self.certs.remove(&record.id).await?;
-        self.audit(
-            caller,
-            "cert.remove",
-            &record.id,
-            Outcome::Ok,
-            serde_json::json!({ "subject": record.subject }),
-        )
-        .await?;
+        self.deck.certs.remove(&record.id).await?;
+        self.deck
+            .audit(
+                caller,
+                "cert.remove",
+                &record.id,
+                Outcome::Ok,
+                serde_json::json!({ "subject": record.subject }),
+            )
+            .await?;
         Ok(())
     }
 }
@@ -264,4 +275,22 @@ pub(crate) fn iso_minute(unix_ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(unix_ms)
         .map(|time| time.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| unix_ms.to_string())
+}
+
+/// Certificates' jobs: each managed certificate's renewal, and the expiry
+/// warnings (built in).
+pub(crate) async fn register_jobs(
+    deck: &Deck,
+    kinds: &mut crate::jobs::JobKinds<'_>,
+) -> Result<(), DeckError> {
+    deck.certs().ensure_expiry_job().await?;
+    kinds.register(
+        RENEW_JOB_KIND,
+        |deck, job| async move { deck.certs().run_renewal_job(&job.payload).await },
+    );
+    kinds.register(
+        EXPIRY_JOB_KIND,
+        |deck, job| async move { deck.certs().run_expiry_job(&job.payload).await },
+    );
+    Ok(())
 }

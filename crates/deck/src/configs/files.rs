@@ -6,8 +6,9 @@ use std::path::Path;
 
 use opsdeck_config::{layout, ConfigVersion, Format};
 
+use super::Configs;
 use super::{process_env, read_file};
-use crate::{Caller, Deck, DeckError, Outcome};
+use crate::{Caller, DeckError, Outcome};
 
 /// Overwrites every string of a rendered value (it may hold secrets) before it is dropped.
 fn zeroize_json(value: &mut serde_json::Value) {
@@ -20,26 +21,27 @@ fn zeroize_json(value: &mut serde_json::Value) {
     }
 }
 
-impl Deck {
+impl Configs<'_> {
     /// The effective config of `project/env` written as `format`, with every
     /// secret reference (`opsdeck://VAULT/NAME`) resolved now (each reveal
     /// audited; the caller must be allowed to reveal them).
-    pub async fn config_render(
-        &self,
+    pub async fn render(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
         format: &str,
     ) -> Result<zeroize::Zeroizing<String>, DeckError> {
         let format = opsdeck_config::RenderFormat::parse(format)?;
-        let merged = self.configs.effective(project, env, None, process_env()).await?;
+        let merged = self.deck.configs.effective(project, env, None, process_env()).await?;
         let mut value = merged.root.to_json();
         self.resolve_secret_references(caller, &mut value).await?;
-        let prefix = self.configs.env_prefix(project).await?;
+        let prefix = self.deck.configs.env_prefix(project).await?;
         let text = opsdeck_config::render(&value, format, &prefix);
         zeroize_json(&mut value);
         let text = zeroize::Zeroizing::new(text?);
-        self.audit(caller, "config.render", &format!("{project}/{env}"), Outcome::Ok, serde_json::json!({}))
+        self.deck
+            .audit(caller, "config.render", &format!("{project}/{env}"), Outcome::Ok, serde_json::json!({}))
             .await?;
         Ok(text)
     }
@@ -47,25 +49,26 @@ impl Deck {
     /// The effective config of `project/env` as `PREFIX_A__B` variables with
     /// every secret reference resolved now (reveals audited) — for
     /// `opsdeck run --config`. The values are wiped when dropped.
-    pub async fn config_environment(
-        &self,
+    pub async fn environment(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
     ) -> Result<Vec<(String, zeroize::Zeroizing<String>)>, DeckError> {
-        let merged = self.configs.effective(project, env, None, process_env()).await?;
-        let prefix = self.configs.env_prefix(project).await?;
+        let merged = self.deck.configs.effective(project, env, None, process_env()).await?;
+        let prefix = self.deck.configs.env_prefix(project).await?;
         let pairs = opsdeck_config::env_pairs(&merged.root.to_json(), &prefix);
         // References are whole values here, so the injection path resolves them (and checks access first).
-        let resolved = self.resolve_environment(caller, &pairs).await?;
-        self.audit(
-            caller,
-            "config.render",
-            &format!("{project}/{env}"),
-            Outcome::Ok,
-            serde_json::json!({ "to": "process" }),
-        )
-        .await?;
+        let resolved = self.deck.vaults().resolve_environment(caller, &pairs).await?;
+        self.deck
+            .audit(
+                caller,
+                "config.render",
+                &format!("{project}/{env}"),
+                Outcome::Ok,
+                serde_json::json!({ "to": "process" }),
+            )
+            .await?;
         Ok(resolved)
     }
 
@@ -79,7 +82,7 @@ impl Deck {
             match value {
                 serde_json::Value::String(text) if text.trim().starts_with("opsdeck://") => {
                     let reference = opsdeck_vault::SecretReference::parse(text)?;
-                    let secret = self.resolve_reference(caller, &reference).await?;
+                    let secret = self.deck.vaults().resolve_reference(caller, &reference).await?;
                     *text = secret.as_str().to_owned();
                 }
                 serde_json::Value::Array(items) => {
@@ -101,13 +104,13 @@ impl Deck {
     /// Writes the whole project into `dir`: `schema.json`, and per environment
     /// `ENV/committed.EXT` and `ENV/local.EXT` as stored (byte for byte).
     /// Returns the files written. `config import` reads each file back.
-    pub async fn config_export(&self, project: &str, dir: &Path) -> Result<Vec<String>, DeckError> {
+    pub async fn export(self, project: &str, dir: &Path) -> Result<Vec<String>, DeckError> {
         let mut written = Vec::new();
-        if let Some(schema) = self.configs.schema_text(project).await? {
+        if let Some(schema) = self.deck.configs.schema_text(project).await? {
             written.push(layout::write_project_file(&dir.join(layout::SCHEMA_FILE), &schema)?);
         }
-        for env in self.configs.project_envs(project).await? {
-            for layer in self.configs.layers_at(project, &env, None).await? {
+        for env in self.deck.configs.project_envs(project).await? {
+            for layer in self.deck.configs.layers_at(project, &env, None).await? {
                 let path = layout::layer_path(dir, &env, &layer.layer, layer.format);
                 written.push(layout::write_project_file(&path, &layer.content)?);
             }
@@ -120,8 +123,8 @@ impl Deck {
     /// against the directory's schema before anything is stored; layers
     /// whose text is already stored are passed over. Returns the versions
     /// written as (environment, version).
-    pub async fn config_import_dir(
-        &self,
+    pub async fn import_dir(
+        self,
         caller: &Caller,
         project: &str,
         dir: &Path,
@@ -129,17 +132,17 @@ impl Deck {
     ) -> Result<Vec<(String, ConfigVersion)>, DeckError> {
         let read = layout::read_project_dir(dir, project)?;
         let schema_text = read.schema;
-        self.configs.ensure_project(project).await?;
+        self.deck.configs.ensure_project(project).await?;
         if let Some(text) = &schema_text {
-            if self.configs.schema_text(project).await?.as_deref() != Some(text.as_str()) {
-                self.config_set_schema_text(caller, project, text).await?;
+            if self.deck.configs.schema_text(project).await?.as_deref() != Some(text.as_str()) {
+                self.set_schema_text(caller, project, text).await?;
             }
         }
         let message =
             if message.is_empty() { format!("import {}", dir.display()) } else { message.to_owned() };
         let mut written = Vec::new();
         for layout::LayerFile { env, layer, format, text, shown } in read.layers {
-            let stored = self.configs.layers_at(project, &env, None).await?;
+            let stored = self.deck.configs.layers_at(project, &env, None).await?;
             if stored
                 .iter()
                 .any(|current| current.layer == layer && current.content == text && current.format == format)
@@ -147,11 +150,14 @@ impl Deck {
                 continue;
             }
             let version = self
+                .deck
                 .configs
                 .save(project, &env, &layer, format, &text, &shown, &caller.actor, &message)
                 .await?;
             let details = serde_json::json!({ "version": version.version, "layer": layer, "hash": version.content_hash });
-            self.audit(caller, "config.import", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+            self.deck
+                .audit(caller, "config.import", &format!("{project}/{env}"), Outcome::Ok, details)
+                .await?;
             written.push((env, version));
         }
         // One signal per environment, on its last version.
@@ -167,8 +173,8 @@ impl Deck {
     }
 
     /// Stores a file as the new `layer` of `project/env` (the format from its extension).
-    pub async fn config_import(
-        &self,
+    pub async fn import(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
@@ -180,11 +186,14 @@ impl Deck {
         let format = Format::from_path(&shown)?;
         let text = read_file(file)?;
         let message = if message.is_empty() { format!("import {shown}") } else { message.to_owned() };
-        let mut version =
-            self.configs.save(project, env, layer, format, &text, &shown, &caller.actor, &message).await?;
+        let mut version = self
+            .deck
+            .configs
+            .save(project, env, layer, format, &text, &shown, &caller.actor, &message)
+            .await?;
         let details =
             serde_json::json!({ "version": version.version, "layer": layer, "hash": version.content_hash });
-        self.audit(caller, "config.import", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        self.deck.audit(caller, "config.import", &format!("{project}/{env}"), Outcome::Ok, details).await?;
         self.signal_change(caller, project, env, &mut version).await?;
         Ok(version)
     }

@@ -7,9 +7,16 @@
 //! `promotion.rs`: comparing, rolling back, promoting and approvals;
 //! `reload.rs`: the reload hook run after each change.
 
+mod admins;
+pub mod change_operations;
+pub mod editor_operations;
 mod files;
+mod links;
 mod promotion;
 mod reload;
+
+pub use links::{LinkConflict, LinkResolution, LinkResolved, LinkSync, SyncOutcome};
+pub mod operations;
 
 use std::path::Path;
 
@@ -18,7 +25,13 @@ use serde::Serialize;
 use opsdeck_config::{ConfigError, ConfigVersion, DraftCheck, Format, ProjectInfo, Violation};
 use ts_rs::TS;
 
-use crate::{Caller, Deck, DeckError, Outcome};
+use crate::{Caller, DeckError, Outcome};
+
+/// A deck's config projects: `deck.configs()`.
+#[derive(Clone, Copy)]
+pub struct Configs<'d> {
+    pub(crate) deck: &'d crate::Deck,
+}
 
 /// One key of the effective config and who set it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS, schemars::JsonSchema)]
@@ -95,15 +108,15 @@ fn process_env() -> Vec<(String, String)> {
     std::env::vars().collect()
 }
 
-impl Deck {
+impl Configs<'_> {
     /// Configs at a glance: invalid environments, waiting approvals, link problems.
-    pub async fn config_summary(&self) -> Result<ConfigSummary, DeckError> {
+    pub async fn summary(self) -> Result<ConfigSummary, DeckError> {
         let mut summary = ConfigSummary::default();
-        for project in self.configs.projects().await? {
+        for project in self.deck.configs.projects().await? {
             summary.projects += 1;
-            for env in self.configs.project_envs(&project.name).await? {
+            for env in self.deck.configs.project_envs(&project.name).await? {
                 summary.environments += 1;
-                match self.config_validate(&project.name, &env).await {
+                match self.validate(&project.name, &env).await {
                     Ok(report) if report.ok => {}
                     Ok(report) => {
                         let count = report.violations.len();
@@ -117,6 +130,7 @@ impl Deck {
                 }
             }
             summary.pending_approvals += self
+                .deck
                 .configs
                 .promotion_requests(&project.name)
                 .await?
@@ -124,7 +138,7 @@ impl Deck {
                 .filter(|request| request.status == opsdeck_config::PromotionStatus::Pending)
                 .count() as i64;
         }
-        for link in self.configs.links().await? {
+        for link in self.deck.configs.links().await? {
             let what = format!("{}/{} {}", link.project, link.env, link.layer);
             if link.conflict_since.is_some() {
                 summary.link_problems.push(format!(
@@ -138,70 +152,62 @@ impl Deck {
     }
 
     /// Every config project with its environments.
-    pub async fn config_projects(&self) -> Result<Vec<ProjectInfo>, DeckError> {
-        Ok(self.configs.projects().await?)
+    pub async fn projects(self) -> Result<Vec<ProjectInfo>, DeckError> {
+        Ok(self.deck.configs.projects().await?)
     }
 
     /// Makes a project (nothing happens when it exists).
-    pub async fn config_create_project(&self, caller: &Caller, project: &str) -> Result<(), DeckError> {
-        let existed = self.configs.projects().await?.iter().any(|info| info.name == project);
-        self.configs.ensure_project(project).await?;
+    pub async fn create_project(self, caller: &Caller, project: &str) -> Result<(), DeckError> {
+        let existed = self.deck.configs.projects().await?.iter().any(|info| info.name == project);
+        self.deck.configs.ensure_project(project).await?;
         if !existed {
-            self.audit(caller, "config.project", project, Outcome::Ok, serde_json::json!({})).await?;
+            self.deck.audit(caller, "config.project", project, Outcome::Ok, serde_json::json!({})).await?;
             // Its creator is its first admin.
             if let Some(user) = caller.user() {
-                self.configs.add_admin(project, user, &caller.actor).await?;
+                self.deck.configs.add_admin(project, user, &caller.actor).await?;
             }
         }
         Ok(())
     }
 
     /// Sets a project's JSON Schema from a file.
-    pub async fn config_set_schema(
-        &self,
-        caller: &Caller,
-        project: &str,
-        file: &Path,
-    ) -> Result<(), DeckError> {
+    pub async fn set_schema(self, caller: &Caller, project: &str, file: &Path) -> Result<(), DeckError> {
         let text = read_file(file)?;
-        self.configs.set_schema(project, &text).await?;
-        self.audit(
-            caller,
-            "config.schema",
-            project,
-            Outcome::Ok,
-            serde_json::json!({ "file": file.display().to_string() }),
-        )
-        .await?;
+        self.deck.configs.set_schema(project, &text).await?;
+        self.deck
+            .audit(
+                caller,
+                "config.schema",
+                project,
+                Outcome::Ok,
+                serde_json::json!({ "file": file.display().to_string() }),
+            )
+            .await?;
         Ok(())
     }
 
     /// Sets a project's JSON Schema from its text (refused when broken, or
     /// when an environment's config breaks it).
-    pub async fn config_set_schema_text(
-        &self,
-        caller: &Caller,
-        project: &str,
-        text: &str,
-    ) -> Result<(), DeckError> {
-        self.configs.set_schema(project, text).await?;
-        self.audit(caller, "config.schema", project, Outcome::Ok, serde_json::json!({})).await?;
+    pub async fn set_schema_text(self, caller: &Caller, project: &str, text: &str) -> Result<(), DeckError> {
+        self.deck.configs.set_schema(project, text).await?;
+        self.deck.audit(caller, "config.schema", project, Outcome::Ok, serde_json::json!({})).await?;
         Ok(())
     }
 
     /// The project's JSON Schema as written (none when it has none).
-    pub async fn config_schema_text(&self, project: &str) -> Result<Option<String>, DeckError> {
-        Ok(self.configs.schema_text(project).await?)
+    pub async fn schema_text(self, project: &str) -> Result<Option<String>, DeckError> {
+        Ok(self.deck.configs.schema_text(project).await?)
     }
 
     /// Each stored layer of `project/env` at `version` (the latest when `None`).
-    pub async fn config_layers(
-        &self,
+    pub async fn layers(
+        self,
         project: &str,
         env: &str,
         version: Option<i64>,
     ) -> Result<Vec<ConfigLayer>, DeckError> {
         Ok(self
+            .deck
             .configs
             .layers_at(project, env, version)
             .await?
@@ -216,22 +222,22 @@ impl Deck {
     }
 
     /// Checks a draft of one layer as a save would, storing nothing.
-    pub async fn config_check_draft(
-        &self,
+    pub async fn check_draft(
+        self,
         project: &str,
         env: &str,
         layer: &str,
         format: Format,
         content: &str,
     ) -> Result<DraftCheck, DeckError> {
-        Ok(self.configs.check_draft(project, env, layer, format, content).await?)
+        Ok(self.deck.configs.check_draft(project, env, layer, format, content).await?)
     }
 
     /// Stores `content` as the new text of `layer` in `project/env` (refused,
     /// nothing stored, when it does not parse or breaks the schema).
     #[allow(clippy::too_many_arguments)]
-    pub async fn config_save(
-        &self,
+    pub async fn save(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
@@ -243,11 +249,14 @@ impl Deck {
         let source = format!("{project}/{env} {layer}");
         let message =
             if message.trim().is_empty() { format!("edit {layer}") } else { message.trim().to_owned() };
-        let mut version =
-            self.configs.save(project, env, layer, format, content, &source, &caller.actor, &message).await?;
+        let mut version = self
+            .deck
+            .configs
+            .save(project, env, layer, format, content, &source, &caller.actor, &message)
+            .await?;
         let details =
             serde_json::json!({ "version": version.version, "layer": layer, "hash": version.content_hash });
-        self.audit(caller, "config.save", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        self.deck.audit(caller, "config.save", &format!("{project}/{env}"), Outcome::Ok, details).await?;
         self.signal_change(caller, project, env, &mut version).await?;
         Ok(version)
     }
@@ -255,8 +264,8 @@ impl Deck {
     /// Sets `key` to `value` (typed like YAML, or JSON for lists and maps) in
     /// the committed layer of `project/env`; returns the version and whether
     /// the rest of the file's text (comments, layout) was kept.
-    pub async fn config_set(
-        &self,
+    pub async fn set(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
@@ -265,21 +274,22 @@ impl Deck {
         message: &str,
     ) -> Result<(ConfigVersion, bool), DeckError> {
         let value = opsdeck_config::edit::parse_value(value)?;
-        let (mut version, kept) = self.configs.set(project, env, key, &value, &caller.actor, message).await?;
+        let (mut version, kept) =
+            self.deck.configs.set(project, env, key, &value, &caller.actor, message).await?;
         let details = serde_json::json!({ "key": key, "version": version.version });
-        self.audit(caller, "config.set", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        self.deck.audit(caller, "config.set", &format!("{project}/{env}"), Outcome::Ok, details).await?;
         self.signal_change(caller, project, env, &mut version).await?;
         Ok((version, kept))
     }
 
     /// The effective config's keys with their provenance (one key, or all).
-    pub async fn config_explain(
-        &self,
+    pub async fn explain(
+        self,
         project: &str,
         env: &str,
         key: Option<&str>,
     ) -> Result<Vec<ConfigExplained>, DeckError> {
-        let merged = self.configs.effective(project, env, None, process_env()).await?;
+        let merged = self.deck.configs.effective(project, env, None, process_env()).await?;
         // One pass over the tree for the values (looking each key up would be quadratic).
         let values: std::collections::HashMap<String, serde_json::Value> =
             merged.root.leaves().into_iter().map(|(path, node)| (path, node.to_json())).collect();
@@ -308,9 +318,9 @@ impl Deck {
     }
 
     /// Checks the effective config of `project/env` against its schema.
-    pub async fn config_validate(&self, project: &str, env: &str) -> Result<ConfigValidation, DeckError> {
-        let merged = self.configs.effective(project, env, None, process_env()).await?;
-        match self.configs.schema(project).await? {
+    pub async fn validate(self, project: &str, env: &str) -> Result<ConfigValidation, DeckError> {
+        let merged = self.deck.configs.effective(project, env, None, process_env()).await?;
+        match self.deck.configs.schema(project).await? {
             None => Ok(ConfigValidation { ok: true, has_schema: false, violations: Vec::new() }),
             Some(schema) => {
                 let violations = schema.check(&merged);
@@ -320,7 +330,7 @@ impl Deck {
     }
 
     /// The versions of `project/env`, newest first.
-    pub async fn config_history(&self, project: &str, env: &str) -> Result<Vec<ConfigVersion>, DeckError> {
-        Ok(self.configs.history(project, env).await?)
+    pub async fn history(self, project: &str, env: &str) -> Result<Vec<ConfigVersion>, DeckError> {
+        Ok(self.deck.configs.history(project, env).await?)
     }
 }

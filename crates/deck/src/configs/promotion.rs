@@ -3,45 +3,40 @@
 
 use opsdeck_config::{Change, ConfigVersion, LayerChange, Promotion, PromotionPreview, PromotionRequest};
 
-use crate::{Caller, Deck, DeckError, Outcome};
+use super::Configs;
+use crate::{Caller, DeckError, Outcome};
 
-impl Deck {
+impl Configs<'_> {
     /// The keys that differ between two versions of `project/env`.
-    pub async fn config_diff(
-        &self,
-        project: &str,
-        env: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<Change>, DeckError> {
-        Ok(self.configs.diff(project, env, from, to).await?)
+    pub async fn diff(self, project: &str, env: &str, from: i64, to: i64) -> Result<Vec<Change>, DeckError> {
+        Ok(self.deck.configs.diff(project, env, from, to).await?)
     }
 
     /// The layers whose text differs between two versions of `project/env`.
-    pub async fn config_text_diff(
-        &self,
+    pub async fn text_diff(
+        self,
         project: &str,
         env: &str,
         from: i64,
         to: i64,
     ) -> Result<Vec<LayerChange>, DeckError> {
-        Ok(self.configs.text_diff(project, env, from, to).await?)
+        Ok(self.deck.configs.text_diff(project, env, from, to).await?)
     }
 
     /// What promoting `from` to `to` would change, and whether the schema allows it.
-    pub async fn config_preview_promotion(
-        &self,
+    pub async fn preview_promotion(
+        self,
         project: &str,
         from: &str,
         to: &str,
     ) -> Result<PromotionPreview, DeckError> {
-        Ok(self.configs.preview_promotion(project, from, to).await?)
+        Ok(self.deck.configs.preview_promotion(project, from, to).await?)
     }
 
     /// Promotes `from`'s committed layer to `to` (refused, nothing stored,
     /// when `to` would break the schema); audited either way.
-    pub async fn config_promote(
-        &self,
+    pub async fn promote(
+        self,
         caller: &Caller,
         project: &str,
         from: &str,
@@ -49,16 +44,16 @@ impl Deck {
         message: &str,
     ) -> Result<Promotion, DeckError> {
         let target = format!("{project}/{from}->{to}");
-        if self.configs.approval_envs(project).await?.iter().any(|env| env == to) {
-            return self.config_request_promotion(caller, project, from, to, message).await;
+        if self.deck.configs.approval_envs(project).await?.iter().any(|env| env == to) {
+            return self.request_promotion(caller, project, from, to, message).await;
         }
-        match self.configs.promote(project, from, to, &caller.actor, message).await {
+        match self.deck.configs.promote(project, from, to, &caller.actor, message).await {
             Ok(mut promotion) => {
                 let details = serde_json::json!({
                     "from": promotion.from, "version": promotion.version.as_ref().map(|version| version.version),
                     "changes": promotion.changes.len(),
                 });
-                self.audit(caller, "config.promote", &target, Outcome::Ok, details).await?;
+                self.deck.audit(caller, "config.promote", &target, Outcome::Ok, details).await?;
                 if let Some(version) = promotion.version.as_mut() {
                     self.signal_change(caller, project, to, version).await?;
                 }
@@ -66,23 +61,23 @@ impl Deck {
             }
             Err(error) => {
                 let details = serde_json::json!({ "error": error.to_string() });
-                self.audit(caller, "config.promote", &target, Outcome::Failed, details).await?;
+                self.deck.audit(caller, "config.promote", &target, Outcome::Failed, details).await?;
                 Err(error.into())
             }
         }
     }
 
     /// Restores every layer of `project/env` to version `to`, as new versions.
-    pub async fn config_rollback(
-        &self,
+    pub async fn rollback(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
         to: i64,
     ) -> Result<Vec<ConfigVersion>, DeckError> {
-        let mut written = self.configs.rollback(project, env, to, &caller.actor).await?;
+        let mut written = self.deck.configs.rollback(project, env, to, &caller.actor).await?;
         let details = serde_json::json!({ "to": to, "versions": written.iter().map(|v| v.version).collect::<Vec<_>>() });
-        self.audit(caller, "config.rollback", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        self.deck.audit(caller, "config.rollback", &format!("{project}/{env}"), Outcome::Ok, details).await?;
         // One signal for the whole rollback, on its last version.
         if let Some(last) = written.last_mut() {
             self.signal_change(caller, project, env, last).await?;
@@ -91,13 +86,13 @@ impl Deck {
     }
 
     /// The environments of `project` whose promotions need a second person.
-    pub async fn config_approval_envs(&self, project: &str) -> Result<Vec<String>, DeckError> {
-        Ok(self.configs.approval_envs(project).await?)
+    pub async fn approval_envs(self, project: &str) -> Result<Vec<String>, DeckError> {
+        Ok(self.deck.configs.approval_envs(project).await?)
     }
 
     /// Sets the environments of `project` whose promotions need a second person.
-    pub async fn config_set_approval_envs(
-        &self,
+    pub async fn set_approval_envs(
+        self,
         caller: &Caller,
         project: &str,
         envs: &[String],
@@ -109,16 +104,17 @@ impl Deck {
             "changing which environments need approval",
         )
         .await?;
-        self.configs.set_approval_envs(project, envs).await?;
-        self.audit(caller, "config.approvals", project, Outcome::Ok, serde_json::json!({ "envs": envs }))
+        self.deck.configs.set_approval_envs(project, envs).await?;
+        self.deck
+            .audit(caller, "config.approvals", project, Outcome::Ok, serde_json::json!({ "envs": envs }))
             .await?;
         Ok(())
     }
 
     /// A promotion into an environment that needs approval: checked now,
     /// kept as a request until another person decides (audited either way).
-    async fn config_request_promotion(
-        &self,
+    async fn request_promotion(
+        self,
         caller: &Caller,
         project: &str,
         from: &str,
@@ -126,10 +122,10 @@ impl Deck {
         message: &str,
     ) -> Result<Promotion, DeckError> {
         let target = format!("{project}/{from}->{to}");
-        match self.configs.request_promotion(project, from, to, &caller.actor, message).await {
+        match self.deck.configs.request_promotion(project, from, to, &caller.actor, message).await {
             Ok((request, preview)) => {
                 let details = serde_json::json!({ "request": request.id, "from": request.from, "changes": preview.changes.len() });
-                self.audit(caller, "config.promote_requested", &target, Outcome::Ok, details).await?;
+                self.deck.audit(caller, "config.promote_requested", &target, Outcome::Ok, details).await?;
                 Ok(Promotion {
                     from: preview.from,
                     to: to.to_owned(),
@@ -140,47 +136,49 @@ impl Deck {
             }
             Err(error) => {
                 let details = serde_json::json!({ "error": error.to_string() });
-                self.audit(caller, "config.promote_requested", &target, Outcome::Failed, details).await?;
+                self.deck
+                    .audit(caller, "config.promote_requested", &target, Outcome::Failed, details)
+                    .await?;
                 Err(error.into())
             }
         }
     }
 
     /// The promotion requests of `project`, newest first.
-    pub async fn config_promotion_requests(&self, project: &str) -> Result<Vec<PromotionRequest>, DeckError> {
-        Ok(self.configs.promotion_requests(project).await?)
+    pub async fn promotion_requests(self, project: &str) -> Result<Vec<PromotionRequest>, DeckError> {
+        Ok(self.deck.configs.promotion_requests(project).await?)
     }
 
     /// Approves a pending promotion request (not the requester's own): its
     /// text is checked against the target now and stored; audited either way.
-    pub async fn config_approve(&self, caller: &Caller, id: &str) -> Result<ConfigVersion, DeckError> {
-        match self.configs.approve_promotion(id, &caller.actor).await {
+    pub async fn approve(self, caller: &Caller, id: &str) -> Result<ConfigVersion, DeckError> {
+        match self.deck.configs.approve_promotion(id, &caller.actor).await {
             Ok((request, mut version)) => {
                 let target = format!("{}/{}->{}", request.project, request.from, request.to);
                 let details = serde_json::json!({ "request": id, "version": version.version, "requested_by": request.requested_by });
-                self.audit(caller, "config.promote_approved", &target, Outcome::Ok, details).await?;
+                self.deck.audit(caller, "config.promote_approved", &target, Outcome::Ok, details).await?;
                 self.signal_change(caller, &request.project, &request.to, &mut version).await?;
                 Ok(version)
             }
             Err(error) => {
                 let details = serde_json::json!({ "request": id, "error": error.to_string() });
-                self.audit(caller, "config.promote_approved", id, Outcome::Failed, details).await?;
+                self.deck.audit(caller, "config.promote_approved", id, Outcome::Failed, details).await?;
                 Err(error.into())
             }
         }
     }
 
     /// Rejects a pending promotion request (not the requester's own).
-    pub async fn config_reject(
-        &self,
+    pub async fn reject(
+        self,
         caller: &Caller,
         id: &str,
         reason: &str,
     ) -> Result<PromotionRequest, DeckError> {
-        let request = self.configs.reject_promotion(id, &caller.actor, reason).await?;
+        let request = self.deck.configs.reject_promotion(id, &caller.actor, reason).await?;
         let target = format!("{}/{}->{}", request.project, request.from, request.to);
         let details = serde_json::json!({ "request": id, "reason": reason });
-        self.audit(caller, "config.promote_rejected", &target, Outcome::Ok, details).await?;
+        self.deck.audit(caller, "config.promote_rejected", &target, Outcome::Ok, details).await?;
         Ok(request)
     }
 }

@@ -4,31 +4,32 @@
 use opsdeck_config::reload::ChangeInfo;
 use opsdeck_config::{ConfigError, ConfigVersion, ReloadHook, ReloadOutcome};
 
+use super::Configs;
 use crate::definitions::RELOAD_HOOK;
-use crate::{Caller, Deck, DeckError, Outcome};
+use crate::{Caller, DeckError, Outcome};
 
 /// What a reload hook's seal covers: its command and its webhook target.
 fn reload_hook_content(hook: &ReloadHook) -> serde_json::Value {
     serde_json::json!({ "command": hook.command, "webhook": hook.webhook })
 }
 
-impl Deck {
+impl Configs<'_> {
     /// What `project/env` signals after a change (an empty hook when nothing).
-    pub async fn config_reload_hook(&self, project: &str, env: &str) -> Result<ReloadHook, DeckError> {
-        Ok(self.configs.reload_hook(project, env).await?.unwrap_or_default())
+    pub async fn reload_hook(self, project: &str, env: &str) -> Result<ReloadHook, DeckError> {
+        Ok(self.deck.configs.reload_hook(project, env).await?.unwrap_or_default())
     }
 
     /// Sets what `project/env` signals after each change (an empty hook
     /// clears it). A webhook must name an existing target.
-    pub async fn config_set_reload_hook(
-        &self,
+    pub async fn set_reload_hook(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
         hook: &ReloadHook,
     ) -> Result<(), DeckError> {
         if let Some(name) = hook.webhook.as_deref().map(str::trim).filter(|name| !name.is_empty()) {
-            let targets = self.notify_targets().await?;
+            let targets = self.deck.notify().targets().await?;
             if !targets.iter().any(|target| target.name == name) {
                 return Err(ConfigError::Invalid(format!(
                     "there is no webhook target {name}; add it with `opsdeck notify add {name} URL` first"
@@ -39,15 +40,16 @@ impl Deck {
         let subject = format!("{project}/{env}");
         self.require_project_admin(caller, project, "config.reload_hook", "setting a reload hook").await?;
         let details = serde_json::json!({ "command": hook.command, "webhook": hook.webhook });
-        self.audit(caller, "config.reload_hook", &subject, Outcome::Ok, details).await?;
-        self.configs.set_reload_hook(project, env, hook).await?;
+        self.deck.audit(caller, "config.reload_hook", &subject, Outcome::Ok, details).await?;
+        self.deck.configs.set_reload_hook(project, env, hook).await?;
         // What is stored is sealed (an empty hook stores nothing).
-        match self.configs.reload_hook(project, env).await? {
+        match self.deck.configs.reload_hook(project, env).await? {
             Some(stored) => {
-                self.seal_definition(caller, RELOAD_HOOK, &subject, &reload_hook_content(&stored), true)
+                self.deck
+                    .seal_definition(caller, RELOAD_HOOK, &subject, &reload_hook_content(&stored), true)
                     .await?;
             }
-            None => self.unseal_definition(RELOAD_HOOK, &subject).await?,
+            None => self.deck.unseal_definition(RELOAD_HOOK, &subject).await?,
         }
         Ok(())
     }
@@ -56,7 +58,7 @@ impl Deck {
     /// `project/env`'s reload hook and records the outcome on the version. A failing signal never undoes the change:
     /// it is reported (and audited) so the user can act.
     pub(crate) async fn signal_change(
-        &self,
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
@@ -71,18 +73,20 @@ impl Deck {
     /// goes straight here: there is nothing to write back, and reading the
     /// file again could meet the person's next edit.)
     pub(crate) async fn signal_reload(
-        &self,
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
         version: &mut ConfigVersion,
     ) -> Result<(), DeckError> {
-        let Some(hook) = self.configs.reload_hook(project, env).await? else {
+        let Some(hook) = self.deck.configs.reload_hook(project, env).await? else {
             return Ok(());
         };
         let subject = format!("{project}/{env}");
-        if let Err(error) =
-            self.check_definition(caller, RELOAD_HOOK, &subject, &reload_hook_content(&hook), false).await
+        if let Err(error) = self
+            .deck
+            .check_definition(caller, RELOAD_HOOK, &subject, &reload_hook_content(&hook), false)
+            .await
         {
             // The change is stored; the planted (or altered) hook is not run.
             version.reload =
@@ -103,7 +107,7 @@ impl Deck {
                 "project": project, "env": env, "version": version.version,
                 "hash": version.content_hash, "layer": version.layer, "author": version.author,
             });
-            match self.notify_target(target, "config.changed", &payload).await {
+            match self.deck.notify().send_to(target, "config.changed", &payload).await {
                 Ok(crate::DeliveryStatus::Delivered) => done.push(format!("webhook {target}: delivered")),
                 Ok(status) => errors.push(format!("webhook {target}: {status} (retried later)")),
                 Err(error) => errors.push(format!("webhook {target}: {error}")),
@@ -117,7 +121,7 @@ impl Deck {
         let details =
             serde_json::json!({ "version": version.version, "done": outcome.done, "error": outcome.error });
         let result = if outcome.ok { Outcome::Ok } else { Outcome::Failed };
-        self.audit(caller, "config.reload", &format!("{project}/{env}"), result, details).await?;
+        self.deck.audit(caller, "config.reload", &format!("{project}/{env}"), result, details).await?;
         version.reload = Some(outcome);
         Ok(())
     }

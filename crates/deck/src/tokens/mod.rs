@@ -7,6 +7,8 @@
 //! from a membership of that name. Nobody can mint a token with more rights
 //! than they hold themselves.
 
+pub mod operations;
+
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -18,7 +20,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::{Caller, Deck, DeckError, Outcome};
+use crate::{Caller, DeckError, Outcome};
+
+/// A deck's API tokens: `deck.api_tokens()`.
+#[derive(Clone, Copy)]
+pub struct ApiTokens<'d> {
+    pub(crate) deck: &'d crate::Deck,
+}
 
 /// The definitions kind a token's rights are sealed under.
 const API_TOKEN: &str = "api.token";
@@ -81,13 +89,13 @@ fn unauthenticated(why: impl Into<String>) -> DeckError {
     CoreError::Unauthenticated { why: why.into() }.into()
 }
 
-impl Deck {
+impl ApiTokens<'_> {
     /// Makes a token called `name` with `role` on `vault` (every vault when
     /// `None`), valid for `expires_in` (for ever when `None`), allowed to
     /// reveal values when `reveal`. The caller must hold at least `role`
     /// (operator for `reveal`) on every vault the token reaches. Audited.
-    pub async fn api_token_create(
-        &self,
+    pub async fn create(
+        self,
         caller: &Caller,
         name: &str,
         role: Role,
@@ -105,15 +113,16 @@ impl Deck {
             .into());
         }
         let needed = if reveal { role.max(Role::Operator) } else { role };
-        self.require_on(
-            caller,
-            vault,
-            needed,
-            "api.token_create",
-            name,
-            "making an API token with these rights",
-        )
-        .await?;
+        self.deck
+            .require_on(
+                caller,
+                vault,
+                needed,
+                "api.token_create",
+                name,
+                "making an API token with these rights",
+            )
+            .await?;
         let mut random = Zeroizing::new([0_u8; 32]);
         getrandom::fill(random.as_mut()).map_err(|error| CoreError::Random(error.to_string()))?;
         let token =
@@ -135,45 +144,45 @@ impl Deck {
         let details = serde_json::json!({
             "role": info.role, "vault": info.vault, "reveal": reveal, "expires_at_unix_ms": expires,
         });
-        self.audit(caller, "api.token_create", name, Outcome::Ok, details).await?;
-        let inserted = tokens::insert(&self.store, &hash, &info).await?;
+        self.deck.audit(caller, "api.token_create", name, Outcome::Ok, details).await?;
+        let inserted = tokens::insert(&self.deck.store, &hash, &info).await?;
         if !inserted {
             return Err(opsdeck_vault::VaultError::Invalid(format!(
                 "a token called `{name}` exists; revoke it first (`api token revoke {name}`) or choose another name"
             ))
             .into());
         }
-        self.seal_definition(caller, API_TOKEN, name, &sealed_content(&hash, &info), true).await?;
+        self.deck.seal_definition(caller, API_TOKEN, name, &sealed_content(&hash, &info), true).await?;
         Ok(NewApiToken { token, info })
     }
 
     /// Every token, newest first (never their values).
-    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>, DeckError> {
-        Ok(tokens::list(&self.store).await?)
+    pub async fn list(self) -> Result<Vec<ApiToken>, DeckError> {
+        Ok(tokens::list(&self.deck.store).await?)
     }
 
     /// Revokes a token at once (it stays listed, marked revoked). Its maker,
     /// or an admin of what it reaches, may revoke it. Audited.
-    pub async fn api_token_revoke(&self, caller: &Caller, name: &str) -> Result<ApiToken, DeckError> {
-        let token =
-            self.api_tokens().await?.into_iter().find(|token| token.name == name).ok_or_else(|| {
-                opsdeck_vault::VaultError::Invalid(format!("there is no token called `{name}`"))
-            })?;
+    pub async fn revoke(self, caller: &Caller, name: &str) -> Result<ApiToken, DeckError> {
+        let token = self.list().await?.into_iter().find(|token| token.name == name).ok_or_else(|| {
+            opsdeck_vault::VaultError::Invalid(format!("there is no token called `{name}`"))
+        })?;
         if token.created_by != caller.actor {
             let vault = token.vault.as_deref();
-            self.require_on(caller, vault, Role::Admin, "api.token_revoke", name, "revoking another's token")
+            self.deck
+                .require_on(caller, vault, Role::Admin, "api.token_revoke", name, "revoking another's token")
                 .await?;
         }
-        self.audit(caller, "api.token_revoke", name, Outcome::Ok, serde_json::json!({})).await?;
-        tokens::revoke(&self.store, name, now_unix_ms()).await?;
-        let revoked = self.api_tokens().await?.into_iter().find(|token| token.name == name);
+        self.deck.audit(caller, "api.token_revoke", name, Outcome::Ok, serde_json::json!({})).await?;
+        tokens::revoke(&self.deck.store, name, now_unix_ms()).await?;
+        let revoked = self.list().await?.into_iter().find(|token| token.name == name);
         Ok(revoked.unwrap_or(token))
     }
 
     /// The caller a bearer token stands for, or why it is refused. A token
     /// whose stored rights fail their seal is refused and the refusal
     /// audited (someone wrote the table without the deck's key).
-    pub async fn api_authenticate(&self, bearer: &str) -> Result<Caller, DeckError> {
+    pub async fn authenticate(self, bearer: &str) -> Result<Caller, DeckError> {
         let bearer = bearer.trim();
         if !bearer.starts_with(TOKEN_PREFIX) {
             return Err(unauthenticated(
@@ -182,7 +191,8 @@ impl Deck {
         }
         let hash = hash_of(bearer);
         let now = now_unix_ms();
-        let known = self.api_token_cache.checked.lock().ok().and_then(|checked| checked.get(&hash).cloned());
+        let known =
+            self.deck.api_token_cache.checked.lock().ok().and_then(|checked| checked.get(&hash).cloned());
         if let Some(known) = known.as_ref().filter(|known| now - known.read_at < FRESH_FOR_MS) {
             // A new correlation id per request; the rest is the token's.
             return Ok(Caller {
@@ -190,26 +200,26 @@ impl Deck {
                 ..Caller::new(known.caller.actor.clone())
             });
         }
-        let found = tokens::find_by_hash(&self.store, &hash).await?;
+        let found = tokens::find_by_hash(&self.deck.store, &hash).await?;
         let Some((stored_hash, info)) = found else {
             return Err(unauthenticated("the token is not known here (mistyped, or made for another store)"));
         };
         let caller = Caller::new(format!("api:{}", info.name));
         if let Some(at) = info.revoked_at_unix_ms {
             let details = serde_json::json!({ "why": "revoked", "revoked_at_unix_ms": at });
-            self.audit(&caller, "api.refused", &info.name, Outcome::Denied, details).await?;
+            self.deck.audit(&caller, "api.refused", &info.name, Outcome::Denied, details).await?;
             return Err(unauthenticated(format!("the token `{}` was revoked; make a new one", info.name)));
         }
         if info.expires_at_unix_ms.is_some_and(|at| at <= now) {
             let details = serde_json::json!({ "why": "expired" });
-            self.audit(&caller, "api.refused", &info.name, Outcome::Denied, details).await?;
+            self.deck.audit(&caller, "api.refused", &info.name, Outcome::Denied, details).await?;
             return Err(unauthenticated(format!("the token `{}` has expired; make a new one", info.name)));
         }
         let content = sealed_content(&stored_hash, &info);
         let touched_at = match known {
             Some(known) if known.content == content => known.touched_at,
             _ => {
-                self.check_definition(&caller, API_TOKEN, &info.name, &content, false).await.map_err(
+                self.deck.check_definition(&caller, API_TOKEN, &info.name, &content, false).await.map_err(
                     |error| unauthenticated(format!("the token `{}` was refused: {error}", info.name)),
                 )?;
                 0
@@ -220,12 +230,12 @@ impl Deck {
             ..caller
         };
         let touch_due = now - touched_at >= TOUCH_EVERY_MS;
-        if let Ok(mut checked) = self.api_token_cache.checked.lock() {
+        if let Ok(mut checked) = self.deck.api_token_cache.checked.lock() {
             let touched_at = if touch_due { now } else { touched_at };
             checked.insert(hash, CheckedToken { content, caller: caller.clone(), read_at: now, touched_at });
         }
         if touch_due {
-            if let Err(error) = tokens::touch(&self.store, &info.name, now).await {
+            if let Err(error) = tokens::touch(&self.deck.store, &info.name, now).await {
                 // Bookkeeping only: the request goes on.
                 tracing::warn!(%error, token = %info.name, "could not record a token's last use");
             }

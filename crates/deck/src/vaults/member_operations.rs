@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::vaults::InVault;
-use super::{Effect, Method, Operation};
+use crate::catalogue::vaults::InVault;
+use crate::catalogue::{Effect, Method, Operation};
 use crate::{Caller, Deck, DeckError};
 
 /// A vault to make.
@@ -35,7 +35,7 @@ impl Operation for VaultCreate {
     const PATH: &'static str = "/v1/vaults";
 
     async fn run(deck: &Deck, caller: &Caller, input: VaultCreateInput) -> Result<VaultInfo, DeckError> {
-        deck.vault_init(caller, &input.name, input.no_keychain).await
+        deck.vaults().init(caller, &input.name, input.no_keychain).await
     }
 }
 
@@ -67,9 +67,12 @@ impl Operation for VaultAccessOperation {
     const PATH: &'static str = "/v1/vaults/{vault}/access";
 
     async fn run(deck: &Deck, caller: &Caller, input: InVault) -> Result<VaultAccess, DeckError> {
-        let role = deck.vault_role(caller, &input.vault).await?;
+        let role = deck.vaults().role(caller, &input.vault).await?;
         let (members, slots) = if role.is_some() {
-            (deck.vault_members(caller, &input.vault).await?, deck.vault_slots(caller, &input.vault).await?)
+            (
+                deck.vaults().members(caller, &input.vault).await?,
+                deck.vaults().slots(caller, &input.vault).await?,
+            )
         } else {
             (Vec::new(), Vec::new())
         };
@@ -104,7 +107,7 @@ impl Operation for VaultMemberSet {
     const PATH: &'static str = "/v1/vaults/{vault}/members";
 
     async fn run(deck: &Deck, caller: &Caller, input: MemberSetInput) -> Result<MemberInfo, DeckError> {
-        deck.vault_member_set(caller, &input.vault, &input.member, input.role).await
+        deck.vaults().member_set(caller, &input.vault, &input.member, input.role).await
     }
 }
 
@@ -141,7 +144,7 @@ impl Operation for VaultMemberRemove {
     const PATH: &'static str = "/v1/vaults/{vault}/members/{member}";
 
     async fn run(deck: &Deck, caller: &Caller, input: OneMember) -> Result<MemberRemoved, DeckError> {
-        deck.vault_member_remove(caller, &input.vault, &input.member).await?;
+        deck.vaults().member_remove(caller, &input.vault, &input.member).await?;
         Ok(MemberRemoved { vault: input.vault, removed: input.member })
     }
 }
@@ -173,6 +176,6 @@ impl Operation for VaultChangePassphrase {
     const PATH: &'static str = "/v1/vaults/{vault}/passphrase";
 
     async fn run(deck: &Deck, caller: &Caller, input: NewPassphrase) -> Result<SlotInfo, DeckError> {
-        deck.vault_change_passphrase(caller, &input.vault, input.passphrase).await
+        deck.vaults().change_passphrase(caller, &input.vault, input.passphrase).await
     }
 }

@@ -14,8 +14,9 @@ use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
 use opsdeck_vault::{split_reference, MetadataChange, Role, SecretInfo};
 
+use super::Vaults;
 use crate::definitions::ROTATION_POLICY;
-use crate::{Caller, Deck, DeckError, Outcome};
+use crate::{Caller, DeckError, Outcome};
 use opsdeck_vault::generators::{generate_for, StringPolicy};
 
 /// The scheduler job kind that rotates one secret.
@@ -76,13 +77,13 @@ async fn verification_failure(
     }
 }
 
-impl Deck {
+impl Vaults<'_> {
     /// Rotates `VAULT/NAME` (operators and admins); with `verify`, runs it
     /// through `sh -c` with the new value in `OPSDECK_NEW_VALUE` and the old
     /// one in `OPSDECK_OLD_VALUE` (and an SSH key's public key in
     /// `OPSDECK_NEW_PUBLIC_KEY`), and keeps the new value only when it exits 0.
     pub async fn secret_rotate(
-        &self,
+        self,
         caller: &Caller,
         reference: &str,
         verify: Option<&str>,
@@ -95,13 +96,13 @@ impl Deck {
     /// One rotation, leaving the policy's job alone (the scheduler moves it on
     /// when a scheduled rotation ends, and retries a failed one).
     async fn rotate_once(
-        &self,
+        self,
         caller: &Caller,
         reference: &str,
         verify: Option<&str>,
     ) -> Result<RotationReport, DeckError> {
         let (vault, name) = split_reference(reference)?;
-        self.require(caller, vault, Role::Operator, "secret.rotate", reference, "rotating").await?;
+        self.deck.require(caller, vault, Role::Operator, "secret.rotate", reference, "rotating").await?;
         let old = self.secret_get(caller, reference, None).await?;
         let secret_type = old.secret_type;
         let generated = generate_for(secret_type, StringPolicy::default(), &format!("opsdeck:{reference}"))?;
@@ -109,12 +110,13 @@ impl Deck {
         // takes it back in a second change, audited as failed.
         let verification = if verify.is_some() { "pending" } else { "none" };
         let details = serde_json::json!({ "verification": verification });
-        let audit = self.audit.scope(caller, "secret.rotate", reference, details).await?;
+        let audit = self.deck.audit.scope(caller, "secret.rotate", reference, details).await?;
         let info = self
+            .deck
             .vaults
             .set(vault, name, secret_type, generated.value.as_bytes(), &MetadataChange::default(), &audit)
             .await?;
-        self.audit.announce(&audit).await;
+        self.deck.audit.announce(&audit).await;
 
         let failure = match verify {
             None => None,
@@ -128,7 +130,7 @@ impl Deck {
             None => {
                 if verify.is_some() {
                     let details = serde_json::json!({ "version": info.version, "verification": "passed" });
-                    self.audit(caller, "secret.rotate", reference, Outcome::Ok, details).await?;
+                    self.deck.audit(caller, "secret.rotate", reference, Outcome::Ok, details).await?;
                 }
                 RotationReport {
                     vault: vault.into(),
@@ -144,12 +146,13 @@ impl Deck {
                     "version": info.version, "verification": "failed", "reason": reason,
                 });
                 let audit = self
+                    .deck
                     .audit
                     .scope(caller, "secret.rotate", reference, details)
                     .await?
                     .with_outcome(Outcome::Failed);
-                let restored = self.vaults.discard_version(vault, name, info.version, &audit).await?;
-                self.audit.announce(&audit).await;
+                let restored = self.deck.vaults.discard_version(vault, name, info.version, &audit).await?;
+                self.deck.audit.announce(&audit).await;
                 RotationReport {
                     vault: vault.into(),
                     name: name.into(),
@@ -164,7 +167,7 @@ impl Deck {
 
     /// Secrets (of vaults the caller can see) due for rotation or expiring
     /// within `within_days` from now, soonest first.
-    pub async fn secrets_due(&self, caller: &Caller, within_days: i64) -> Result<Vec<SecretInfo>, DeckError> {
+    pub async fn secrets_due(self, caller: &Caller, within_days: i64) -> Result<Vec<SecretInfo>, DeckError> {
         let by = now_unix_ms() + within_days.max(0) * 86_400_000;
         let mut due: Vec<SecretInfo> = self
             .secret_list(caller, None)
@@ -178,10 +181,10 @@ impl Deck {
 
     /// Makes the scheduler match `VAULT/NAME`'s rotation policy: a job due
     /// when the current value reaches the policy's age, or no job.
-    pub(crate) async fn sync_rotation_job(&self, vault: &str, name: &str) -> Result<(), DeckError> {
+    pub(crate) async fn sync_rotation_job(self, vault: &str, name: &str) -> Result<(), DeckError> {
         let reference = format!("{vault}/{name}");
         let job = rotation_job_name(&reference);
-        let info = match self.vaults.info(vault, name).await {
+        let info = match self.deck.vaults.info(vault, name).await {
             Ok(info) => Some(info),
             Err(opsdeck_vault::VaultError::UnknownSecret { .. }) => None,
             Err(error) => return Err(error.into()),
@@ -196,12 +199,12 @@ impl Deck {
                     )),
                     payload: serde_json::json!({ "reference": reference }),
                 };
-                Scheduler::upsert_job(&self.store, &spec).await?;
-                Scheduler::schedule_at(&self.store, &job, due_at).await?;
+                Scheduler::upsert_job(&self.deck.store, &spec).await?;
+                Scheduler::schedule_at(&self.deck.store, &job, due_at).await?;
             }
             None => {
-                if Scheduler::exists(&self.store, &job).await? {
-                    Scheduler::remove(&self.store, &job).await?;
+                if Scheduler::exists(&self.deck.store, &job).await? {
+                    Scheduler::remove(&self.deck.store, &job).await?;
                 }
             }
         }
@@ -210,15 +213,16 @@ impl Deck {
 
     /// The `secret.rotate` job: rotates the secret of `payload.reference`
     /// with its policy's verification command, as the scheduler.
-    pub(crate) async fn run_rotation_job(&self, payload: &serde_json::Value) -> Result<String, String> {
+    pub(crate) async fn run_rotation_job(self, payload: &serde_json::Value) -> Result<String, String> {
         let reference = payload.get("reference").and_then(|value| value.as_str()).unwrap_or_default();
         let (vault, name) = split_reference(reference).map_err(|error| error.to_string())?;
-        let info = self.vaults.info(vault, name).await.map_err(|error| error.to_string())?;
+        let info = self.deck.vaults.info(vault, name).await.map_err(|error| error.to_string())?;
         // The policy runs only as sealed, on its host when it has a command,
         // and with the rights of whoever set it (not the scheduler's).
-        let content = crate::secrets::rotation_policy_content(&info);
+        let content = crate::vaults::rotation_policy_content(&info);
         let pinned = info.rotate_verify.is_some();
         let seal = self
+            .deck
             .check_definition(&Caller::new("scheduler"), ROTATION_POLICY, reference, &content, pinned)
             .await
             .map_err(|error| error.to_string())?;

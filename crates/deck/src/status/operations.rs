@@ -2,7 +2,7 @@
 
 use opsdeck_vault::Role;
 
-use super::{Effect, Method, Nothing, Operation};
+use crate::catalogue::{Effect, Method, Nothing, Operation};
 use crate::status::DeckStatus;
 use crate::{Caller, Deck, DeckError};
 

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use ts_rs::TS;
 
-use super::{Effect, Method, Nothing, Operation};
+use crate::catalogue::{Effect, Method, Nothing, Operation};
 use crate::certs::{CertDetail, CertQuery, CertSummary};
 use crate::{Caller, Deck, DeckError};
 
@@ -26,7 +26,7 @@ impl Operation for CertList {
     const PATH: &'static str = "/v1/certs";
 
     async fn run(deck: &Deck, _caller: &Caller, query: CertQuery) -> Result<Vec<CertRecord>, DeckError> {
-        deck.cert_query(&query).await
+        deck.certs().query(&query).await
     }
 }
 
@@ -52,7 +52,7 @@ impl Operation for CertShow {
     const PATH: &'static str = "/v1/certs/{id}";
 
     async fn run(deck: &Deck, _caller: &Caller, input: OneCert) -> Result<CertDetail, DeckError> {
-        deck.cert_show(&input.id).await
+        deck.certs().show(&input.id).await
     }
 }
 
@@ -70,6 +70,6 @@ impl Operation for CertSummaryOperation {
     const PATH: &'static str = "/v1/certs/summary";
 
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<CertSummary, DeckError> {
-        deck.cert_summary().await
+        deck.certs().summary().await
     }
 }

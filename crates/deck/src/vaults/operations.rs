@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{Effect, Method, Nothing, Operation};
+use crate::catalogue::{Effect, Method, Nothing, Operation};
 use crate::{Caller, Deck, DeckError};
 
 /// `vault.list`.
@@ -24,7 +24,7 @@ impl Operation for VaultList {
     const PATH: &'static str = "/v1/vaults";
 
     async fn run(deck: &Deck, caller: &Caller, _input: Nothing) -> Result<Vec<VaultInfo>, DeckError> {
-        let vaults = deck.vault_list().await?;
+        let vaults = deck.vaults().list().await?;
         // A person sees every vault's name (the store is theirs to read; the
         // page then shows their role in each); a token sees the vaults it
         // reaches.
@@ -33,7 +33,7 @@ impl Operation for VaultList {
         }
         let mut visible = Vec::new();
         for vault in vaults {
-            if deck.vault_role(caller, &vault.name).await?.is_some() {
+            if deck.vaults().role(caller, &vault.name).await?.is_some() {
                 visible.push(vault);
             }
         }
@@ -74,7 +74,7 @@ impl Operation for SecretList {
     const PATH: &'static str = "/v1/vaults/{vault}/secrets";
 
     async fn run(deck: &Deck, caller: &Caller, input: InVault) -> Result<Vec<SecretInfo>, DeckError> {
-        deck.secret_list(caller, Some(&input.vault)).await
+        deck.vaults().secret_list(caller, Some(&input.vault)).await
     }
 }
 
@@ -92,7 +92,7 @@ impl Operation for SecretShow {
     const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}";
 
     async fn run(deck: &Deck, caller: &Caller, input: OneSecret) -> Result<SecretInfo, DeckError> {
-        deck.secret_info(caller, &format!("{}/{}", input.vault, input.name)).await
+        deck.vaults().secret_info(caller, &format!("{}/{}", input.vault, input.name)).await
     }
 }
 
@@ -110,7 +110,7 @@ impl Operation for SecretVersions {
     const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}/versions";
 
     async fn run(deck: &Deck, caller: &Caller, input: OneSecret) -> Result<Vec<VersionInfo>, DeckError> {
-        deck.secret_history(caller, &format!("{}/{}", input.vault, input.name)).await
+        deck.vaults().secret_history(caller, &format!("{}/{}", input.vault, input.name)).await
     }
 }
 
@@ -153,8 +153,10 @@ impl Operation for SecretReveal {
     const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}/reveal";
 
     async fn run(deck: &Deck, caller: &Caller, input: RevealInput) -> Result<Revealed, DeckError> {
-        let value =
-            deck.secret_get(caller, &format!("{}/{}", input.vault, input.name), input.version).await?;
+        let value = deck
+            .vaults()
+            .secret_get(caller, &format!("{}/{}", input.vault, input.name), input.version)
+            .await?;
         Ok(Revealed { version: value.version, value: value.value.to_string() })
     }
 }
@@ -184,6 +186,6 @@ impl Operation for SecretsDue {
     const PATH: &'static str = "/v1/secrets/due";
 
     async fn run(deck: &Deck, caller: &Caller, input: DueInput) -> Result<Vec<SecretInfo>, DeckError> {
-        deck.secrets_due(caller, input.within_days.unwrap_or(14).clamp(0, 3650)).await
+        deck.vaults().secrets_due(caller, input.within_days.unwrap_or(14).clamp(0, 3650)).await
     }
 }

@@ -10,13 +10,14 @@
 
 use opsdeck_config::{ConfigError, ProjectAdmin};
 
-use crate::{Caller, Deck, DeckError, Outcome};
+use super::Configs;
+use crate::{Caller, DeckError, Outcome};
 
-impl Deck {
+impl Configs<'_> {
     /// Checks that `caller` is an admin of `project` (claiming a project that
     /// has none). The deck's own actors (the scheduler) pass.
     pub(crate) async fn require_project_admin(
-        &self,
+        self,
         caller: &Caller,
         project: &str,
         action: &str,
@@ -25,11 +26,11 @@ impl Deck {
         let Some(user) = caller.user() else {
             return Ok(());
         };
-        let admins = self.configs.admins(project).await?;
+        let admins = self.deck.configs.admins(project).await?;
         if admins.is_empty() {
-            self.configs.add_admin(project, user, &caller.actor).await?;
+            self.deck.configs.add_admin(project, user, &caller.actor).await?;
             let details = serde_json::json!({ "member": user, "while": action });
-            self.audit(caller, "config.admin_claim", project, Outcome::Ok, details).await?;
+            self.deck.audit(caller, "config.admin_claim", project, Outcome::Ok, details).await?;
             return Ok(());
         }
         if admins.iter().any(|admin| admin.member == user) {
@@ -37,7 +38,7 @@ impl Deck {
         }
         let names: Vec<&str> = admins.iter().map(|admin| admin.member.as_str()).collect();
         let details = serde_json::json!({ "needed": "project admin", "admins": names });
-        self.audit(caller, action, project, Outcome::Denied, details).await?;
+        self.deck.audit(caller, action, project, Outcome::Denied, details).await?;
         Err(ConfigError::Forbidden {
             project: project.to_owned(),
             member: user.to_owned(),
@@ -48,36 +49,26 @@ impl Deck {
     }
 
     /// The admins of `project`, oldest first.
-    pub async fn config_admins(&self, project: &str) -> Result<Vec<ProjectAdmin>, DeckError> {
-        Ok(self.configs.admins(project).await?)
+    pub async fn admins(self, project: &str) -> Result<Vec<ProjectAdmin>, DeckError> {
+        Ok(self.deck.configs.admins(project).await?)
     }
 
     /// Makes `member` an admin of `project` (admins only). Audited.
-    pub async fn config_admin_add(
-        &self,
-        caller: &Caller,
-        project: &str,
-        member: &str,
-    ) -> Result<(), DeckError> {
+    pub async fn admin_add(self, caller: &Caller, project: &str, member: &str) -> Result<(), DeckError> {
         let target = format!("{project}/{member}");
         self.require_project_admin(caller, project, "config.admin_add", "making an admin").await?;
-        self.audit(caller, "config.admin_add", &target, Outcome::Ok, serde_json::json!({})).await?;
-        self.configs.add_admin(project, member, &caller.actor).await?;
+        self.deck.audit(caller, "config.admin_add", &target, Outcome::Ok, serde_json::json!({})).await?;
+        self.deck.configs.add_admin(project, member, &caller.actor).await?;
         Ok(())
     }
 
     /// Takes `member`'s admin role on `project` away (admins only; never the
     /// last admin's). Audited.
-    pub async fn config_admin_remove(
-        &self,
-        caller: &Caller,
-        project: &str,
-        member: &str,
-    ) -> Result<(), DeckError> {
+    pub async fn admin_remove(self, caller: &Caller, project: &str, member: &str) -> Result<(), DeckError> {
         let target = format!("{project}/{member}");
         self.require_project_admin(caller, project, "config.admin_remove", "removing an admin").await?;
-        self.configs.remove_admin(project, member).await?;
-        self.audit(caller, "config.admin_remove", &target, Outcome::Ok, serde_json::json!({})).await?;
+        self.deck.configs.remove_admin(project, member).await?;
+        self.deck.audit(caller, "config.admin_remove", &target, Outcome::Ok, serde_json::json!({})).await?;
         Ok(())
     }
 }

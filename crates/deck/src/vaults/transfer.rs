@@ -12,7 +12,8 @@ use opsdeck_core::clock::now_unix_ms;
 use opsdeck_vault::bundle::{open_bundle, seal_bundle, Bundle, BundleSecret};
 use opsdeck_vault::{MetadataChange, Role, SecretType, SecretWrite, VaultError};
 
-use crate::{Caller, Deck, DeckError, Outcome};
+use super::Vaults;
+use crate::{Caller, DeckError, Outcome};
 
 /// What an import stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, schemars::JsonSchema)]
@@ -29,10 +30,10 @@ fn invalid(message: String) -> DeckError {
 
 pub use opsdeck_vault::import::{parse_dotenv, parse_json_secrets};
 
-impl Deck {
+impl Vaults<'_> {
     /// Stores each `(name, value)` as a new version in `vault`, all or none (operators and admins).
     pub async fn secret_import(
-        &self,
+        self,
         caller: &Caller,
         vault: &str,
         entries: Vec<(String, Zeroizing<String>)>,
@@ -52,17 +53,20 @@ impl Deck {
     }
 
     async fn import_writes(
-        &self,
+        self,
         caller: &Caller,
         vault: &str,
         writes: Vec<SecretWrite>,
         source: &str,
     ) -> Result<ImportReport, DeckError> {
-        self.require(caller, vault, Role::Operator, "secret.import", vault, "importing secrets").await?;
-        let audit =
-            self.audit.scope(caller, "secret.import", vault, serde_json::json!({ "source": source })).await?;
-        let infos = self.vaults.set_many(vault, &writes, &audit).await?;
-        self.audit.announce(&audit).await;
+        self.deck.require(caller, vault, Role::Operator, "secret.import", vault, "importing secrets").await?;
+        let audit = self
+            .deck
+            .audit
+            .scope(caller, "secret.import", vault, serde_json::json!({ "source": source }))
+            .await?;
+        let infos = self.deck.vaults.set_many(vault, &writes, &audit).await?;
+        self.deck.audit.announce(&audit).await;
         let imported: Vec<String> = infos.iter().map(|info| info.name.clone()).collect();
         for name in &imported {
             self.sync_rotation_job(vault, name).await?;
@@ -72,16 +76,11 @@ impl Deck {
 
     /// Seals the current value and metadata of every secret in `vault` into a
     /// bundle under `passphrase` (admins only; audited as an export of every value).
-    pub async fn vault_export(
-        &self,
-        caller: &Caller,
-        vault: &str,
-        passphrase: &str,
-    ) -> Result<Vec<u8>, DeckError> {
-        self.require(caller, vault, Role::Admin, "vault.export", vault, "exporting").await?;
+    pub async fn export(self, caller: &Caller, vault: &str, passphrase: &str) -> Result<Vec<u8>, DeckError> {
+        self.deck.require(caller, vault, Role::Admin, "vault.export", vault, "exporting").await?;
         let mut secrets = Vec::new();
-        for info in self.vaults.secrets(Some(vault)).await? {
-            let value = self.vaults.get(vault, &info.name, None).await?;
+        for info in self.deck.vaults.secrets(Some(vault)).await? {
+            let value = self.deck.vaults.get(vault, &info.name, None).await?;
             secrets.push(BundleSecret {
                 name: info.name,
                 secret_type: info.secret_type.as_str().to_owned(),
@@ -95,15 +94,15 @@ impl Deck {
         let names: Vec<&str> = secrets.iter().map(|secret| secret.name.as_str()).collect();
         let details = serde_json::json!({ "secrets": names });
         // Recorded before the sealed values leave, as every reveal is.
-        self.audit(caller, "vault.export", vault, Outcome::Ok, details).await?;
+        self.deck.audit(caller, "vault.export", vault, Outcome::Ok, details).await?;
         let bundle = Bundle { vault: vault.to_owned(), exported_at_unix_ms: now_unix_ms(), secrets };
         Ok(seal_bundle(&bundle, passphrase)?)
     }
 
     /// Opens a bundle with `passphrase` and stores its secrets in `vault`
     /// (default: the vault it came from), all or none.
-    pub async fn vault_import_bundle(
-        &self,
+    pub async fn import_bundle(
+        self,
         caller: &Caller,
         vault: Option<&str>,
         bytes: &[u8],

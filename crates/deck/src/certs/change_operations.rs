@@ -13,8 +13,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::certs::OneCert;
-use super::{Effect, Method, Operation};
+use crate::catalogue::certs::OneCert;
+use crate::catalogue::{Effect, Method, Operation};
 use crate::certs::{CertImportReport, IssueOptions, RevokeReason};
 use crate::{Caller, Deck, DeckError};
 
@@ -54,7 +54,7 @@ impl Operation for CertImport {
             .map(PathBuf::from)
             .collect();
         let bundle = given_path(input.ca_bundle);
-        deck.cert_import(caller, &paths, bundle.as_deref()).await
+        deck.certs().import(caller, &paths, bundle.as_deref()).await
     }
 }
 
@@ -83,7 +83,7 @@ impl Operation for CertImportFile {
     const PATH: &'static str = "/v1/certs/import-file";
 
     async fn run(deck: &Deck, caller: &Caller, input: ImportFile) -> Result<CertImportReport, DeckError> {
-        deck.cert_import_bytes(caller, &input.name, &input.bytes, None).await
+        deck.certs().import_bytes(caller, &input.name, &input.bytes, None).await
     }
 }
 
@@ -119,7 +119,7 @@ impl Operation for CertProbe {
     async fn run(deck: &Deck, caller: &Caller, input: ProbeInput) -> Result<CertRecord, DeckError> {
         let servername = input.servername.filter(|name| !name.trim().is_empty());
         let bundle = given_path(input.ca_bundle);
-        deck.cert_probe(caller, input.endpoint.trim(), servername.as_deref(), bundle.as_deref()).await
+        deck.certs().probe(caller, input.endpoint.trim(), servername.as_deref(), bundle.as_deref()).await
     }
 }
 
@@ -152,7 +152,7 @@ impl Operation for CertIssue {
     ];
 
     async fn run(deck: &Deck, caller: &Caller, options: IssueOptions) -> Result<CertRecord, DeckError> {
-        deck.cert_issue(caller, &options, &|_| {}).await
+        deck.certs().issue(caller, &options, &|_| {}).await
     }
 }
 
@@ -171,7 +171,7 @@ impl Operation for CertRenew {
     const PATH: &'static str = "/v1/certs/{id}/renew";
 
     async fn run(deck: &Deck, caller: &Caller, input: OneCert) -> Result<CertRecord, DeckError> {
-        deck.cert_renew(caller, &input.id, &|_| {}).await
+        deck.certs().renew(caller, &input.id, &|_| {}).await
     }
 }
 
@@ -201,7 +201,7 @@ impl Operation for CertRevoke {
     const PATH: &'static str = "/v1/certs/{id}/revoke";
 
     async fn run(deck: &Deck, caller: &Caller, input: RevokeInput) -> Result<CertRecord, DeckError> {
-        deck.cert_revoke(caller, &input.id, input.reason).await
+        deck.certs().revoke(caller, &input.id, input.reason).await
     }
 }
 
@@ -227,7 +227,7 @@ impl Operation for CertRemove {
     const PATH: &'static str = "/v1/certs/{id}";
 
     async fn run(deck: &Deck, caller: &Caller, input: OneCert) -> Result<CertRemoved, DeckError> {
-        deck.cert_remove(caller, &input.id).await?;
+        deck.certs().remove(caller, &input.id).await?;
         Ok(CertRemoved { removed: input.id })
     }
 }
@@ -264,7 +264,7 @@ impl Operation for CertConfigure {
     const MACHINE_INPUTS: &'static [&'static str] = &DEPLOY_INPUTS;
 
     async fn run(deck: &Deck, caller: &Caller, input: ConfigureInput) -> Result<CertRecord, DeckError> {
-        deck.cert_configure(caller, &input.id, input.deploy, input.renew_remaining).await
+        deck.certs().configure(caller, &input.id, input.deploy, input.renew_remaining).await
     }
 }
 

@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::configs::ProjectEnv;
-use super::{Effect, Method, Operation};
+use crate::catalogue::configs::ProjectEnv;
+use crate::catalogue::{Effect, Method, Operation};
 use crate::configs::ConfigLayer;
 use crate::{Caller, Deck, DeckError};
 
@@ -46,7 +46,7 @@ impl Operation for ConfigCreateProject {
 
     async fn run(deck: &Deck, caller: &Caller, input: OneProject) -> Result<ProjectCreated, DeckError> {
         let project = input.project.trim().to_owned();
-        deck.config_create_project(caller, &project).await?;
+        deck.configs().create_project(caller, &project).await?;
         Ok(ProjectCreated { project })
     }
 }
@@ -80,7 +80,7 @@ impl Operation for ConfigLayers {
     const PATH: &'static str = "/v1/configs/{project}/{env}/layers";
 
     async fn run(deck: &Deck, _caller: &Caller, input: LayersInput) -> Result<Vec<ConfigLayer>, DeckError> {
-        deck.config_layers(&input.project, &input.env, input.version).await
+        deck.configs().layers(&input.project, &input.env, input.version).await
     }
 }
 
@@ -123,8 +123,8 @@ impl Operation for ConfigCompare {
     const PATH: &'static str = "/v1/configs/{project}/{env}/compare";
 
     async fn run(deck: &Deck, _caller: &Caller, input: CompareInput) -> Result<ConfigComparison, DeckError> {
-        let changes = deck.config_diff(&input.project, &input.env, input.from, input.to).await?;
-        let text = deck.config_text_diff(&input.project, &input.env, input.from, input.to).await?;
+        let changes = deck.configs().diff(&input.project, &input.env, input.from, input.to).await?;
+        let text = deck.configs().text_diff(&input.project, &input.env, input.from, input.to).await?;
         Ok(ConfigComparison { changes, text })
     }
 }
@@ -160,7 +160,7 @@ impl Operation for ConfigRollback {
         caller: &Caller,
         input: ConfigRollbackInput,
     ) -> Result<Vec<ConfigVersion>, DeckError> {
-        deck.config_rollback(caller, &input.project, &input.env, input.to).await
+        deck.configs().rollback(caller, &input.project, &input.env, input.to).await
     }
 }
 
@@ -194,7 +194,7 @@ impl Operation for ConfigPreviewPromotion {
         _caller: &Caller,
         input: PromotionInput,
     ) -> Result<PromotionPreview, DeckError> {
-        deck.config_preview_promotion(&input.project, &input.from, &input.to).await
+        deck.configs().preview_promotion(&input.project, &input.from, &input.to).await
     }
 }
 
@@ -227,7 +227,7 @@ impl Operation for ConfigPromote {
     const PATH: &'static str = "/v1/configs/{project}/promotions";
 
     async fn run(deck: &Deck, caller: &Caller, input: PromoteInput) -> Result<Promotion, DeckError> {
-        deck.config_promote(caller, &input.project, &input.from, &input.to, &input.message).await
+        deck.configs().promote(caller, &input.project, &input.from, &input.to, &input.message).await
     }
 }
 
@@ -250,7 +250,7 @@ impl Operation for ConfigRequests {
         _caller: &Caller,
         input: OneProject,
     ) -> Result<Vec<PromotionRequest>, DeckError> {
-        deck.config_promotion_requests(&input.project).await
+        deck.configs().promotion_requests(&input.project).await
     }
 }
 
@@ -277,7 +277,7 @@ impl Operation for ConfigApprove {
     const PATH: &'static str = "/v1/configs/requests/{id}/approve";
 
     async fn run(deck: &Deck, caller: &Caller, input: OneRequest) -> Result<ConfigVersion, DeckError> {
-        deck.config_approve(caller, &input.id).await
+        deck.configs().approve(caller, &input.id).await
     }
 }
 
@@ -306,7 +306,7 @@ impl Operation for ConfigReject {
     const PATH: &'static str = "/v1/configs/requests/{id}/reject";
 
     async fn run(deck: &Deck, caller: &Caller, input: RejectInput) -> Result<PromotionRequest, DeckError> {
-        deck.config_reject(caller, &input.id, &input.reason).await
+        deck.configs().reject(caller, &input.id, &input.reason).await
     }
 }
 
@@ -325,7 +325,7 @@ impl Operation for ConfigReloadHook {
     const PATH: &'static str = "/v1/configs/{project}/{env}/reload-hook";
 
     async fn run(deck: &Deck, _caller: &Caller, input: ProjectEnv) -> Result<ReloadHook, DeckError> {
-        deck.config_reload_hook(&input.project, &input.env).await
+        deck.configs().reload_hook(&input.project, &input.env).await
     }
 }
 
@@ -371,7 +371,7 @@ impl Operation for ConfigSetReloadHook {
         caller: &Caller,
         input: SetReloadHookInput,
     ) -> Result<ReloadHookSet, DeckError> {
-        deck.config_set_reload_hook(caller, &input.project, &input.env, &input.hook).await?;
+        deck.configs().set_reload_hook(caller, &input.project, &input.env, &input.hook).await?;
         Ok(ReloadHookSet { project: input.project, env: input.env, hook: input.hook })
     }
 }
@@ -405,7 +405,7 @@ impl Operation for ConfigSetApprovalEnvs {
         caller: &Caller,
         input: ApprovalEnvsInput,
     ) -> Result<ApprovalEnvsInput, DeckError> {
-        deck.config_set_approval_envs(caller, &input.project, &input.envs).await?;
+        deck.configs().set_approval_envs(caller, &input.project, &input.envs).await?;
         Ok(input)
     }
 }

@@ -8,6 +8,7 @@ use opsdeck_vault::{
 };
 use zeroize::Zeroizing;
 
+use super::Vaults;
 use crate::definitions::ROTATION_POLICY;
 use crate::{Caller, Deck, DeckError, Outcome};
 
@@ -34,29 +35,26 @@ impl Deck {
             }
         }
     }
+}
 
+impl Vaults<'_> {
     /// Makes a vault (keychain slot unless `no_keychain`, passphrase slot when
     /// one was given); the caller becomes its first admin.
-    pub async fn vault_init(
-        &self,
-        caller: &Caller,
-        name: &str,
-        no_keychain: bool,
-    ) -> Result<VaultInfo, DeckError> {
-        let audit = self.audit.scope(caller, "vault.init", name, serde_json::json!({})).await?;
-        let vault = self.vaults.init(name, no_keychain, &audit).await?;
-        self.audit.announce(&audit).await;
+    pub async fn init(self, caller: &Caller, name: &str, no_keychain: bool) -> Result<VaultInfo, DeckError> {
+        let audit = self.deck.audit.scope(caller, "vault.init", name, serde_json::json!({})).await?;
+        let vault = self.deck.vaults.init(name, no_keychain, &audit).await?;
+        self.deck.audit.announce(&audit).await;
         Ok(vault)
     }
 
     /// Every vault.
-    pub async fn vault_list(&self) -> Result<Vec<VaultInfo>, DeckError> {
-        Ok(self.vaults.list().await?)
+    pub async fn list(self) -> Result<Vec<VaultInfo>, DeckError> {
+        Ok(self.deck.vaults.list().await?)
     }
 
     /// Stores a new version of `VAULT/NAME`, with metadata changes (operators and admins).
     pub async fn secret_set(
-        &self,
+        self,
         caller: &Caller,
         reference: &str,
         secret_type: SecretType,
@@ -64,15 +62,15 @@ impl Deck {
         metadata: &MetadataChange,
     ) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
-        self.require(caller, vault, Role::Operator, "secret.set", reference, "setting a value").await?;
+        self.deck.require(caller, vault, Role::Operator, "secret.set", reference, "setting a value").await?;
         self.require_admin_for_commands(caller, vault, reference, metadata).await?;
         let details = serde_json::json!({
             "type": secret_type.as_str(), "rotate_every_days": metadata.rotate_every_days,
             "rotate_verify": metadata.rotate_verify,
         });
-        let audit = self.audit.scope(caller, "secret.set", reference, details).await?;
-        let info = self.vaults.set(vault, name, secret_type, value, metadata, &audit).await?;
-        self.audit.announce(&audit).await;
+        let audit = self.deck.audit.scope(caller, "secret.set", reference, details).await?;
+        let info = self.deck.vaults.set(vault, name, secret_type, value, metadata, &audit).await?;
+        self.deck.audit.announce(&audit).await;
         self.sync_rotation_job(vault, name).await?;
         self.seal_rotation_policy(caller, metadata, &info).await?;
         Ok(info)
@@ -80,13 +78,15 @@ impl Deck {
 
     /// Changes a secret's tags, note, rotation policy or expiry (operators and admins).
     pub async fn secret_edit(
-        &self,
+        self,
         caller: &Caller,
         reference: &str,
         change: &MetadataChange,
     ) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
-        self.require(caller, vault, Role::Operator, "secret.edit", reference, "editing metadata").await?;
+        self.deck
+            .require(caller, vault, Role::Operator, "secret.edit", reference, "editing metadata")
+            .await?;
         self.require_admin_for_commands(caller, vault, reference, change).await?;
         if change.is_empty() {
             return Err(opsdeck_vault::VaultError::Invalid(
@@ -99,9 +99,9 @@ impl Deck {
             "tags": change.tags, "rotate_every_days": change.rotate_every_days, "expires_at": change.expires_at,
             "rotate_verify": change.rotate_verify,
         });
-        let audit = self.audit.scope(caller, "secret.edit", reference, details).await?;
-        let info = self.vaults.set_metadata(vault, name, change, &audit).await?;
-        self.audit.announce(&audit).await;
+        let audit = self.deck.audit.scope(caller, "secret.edit", reference, details).await?;
+        let info = self.deck.vaults.set_metadata(vault, name, change, &audit).await?;
+        self.deck.audit.announce(&audit).await;
         self.sync_rotation_job(vault, name).await?;
         self.seal_rotation_policy(caller, change, &info).await?;
         Ok(info)
@@ -109,25 +109,28 @@ impl Deck {
 
     /// Reveals a version of `VAULT/NAME` (operators and admins), after recording the reveal.
     pub async fn secret_get(
-        &self,
+        self,
         caller: &Caller,
         reference: &str,
         version: Option<i64>,
     ) -> Result<SecretValue, DeckError> {
         let (vault, name) = split_reference(reference)?;
-        self.require(caller, vault, Role::Operator, "secret.reveal", reference, "revealing a value").await?;
-        self.require_reveal_grant(caller, reference).await?;
-        match self.vaults.get(vault, name, version).await {
+        self.deck
+            .require(caller, vault, Role::Operator, "secret.reveal", reference, "revealing a value")
+            .await?;
+        self.deck.require_reveal_grant(caller, reference).await?;
+        match self.deck.vaults.get(vault, name, version).await {
             Ok(value) => {
                 // Written before the value leaves: no audit entry, no value.
-                self.audit(
-                    caller,
-                    "secret.reveal",
-                    reference,
-                    Outcome::Ok,
-                    serde_json::json!({ "version": value.version }),
-                )
-                .await?;
+                self.deck
+                    .audit(
+                        caller,
+                        "secret.reveal",
+                        reference,
+                        Outcome::Ok,
+                        serde_json::json!({ "version": value.version }),
+                    )
+                    .await?;
                 Ok(value)
             }
             Err(error) => {
@@ -135,7 +138,7 @@ impl Deck {
                 // passphrase usually cannot unlock the audit key either, so it is only reported.)
                 if matches!(error, opsdeck_vault::VaultError::Integrity { .. }) {
                     let details = serde_json::json!({ "error": error.code() });
-                    self.audit(caller, "secret.reveal", reference, Outcome::Failed, details).await?;
+                    self.deck.audit(caller, "secret.reveal", reference, Outcome::Failed, details).await?;
                 }
                 Err(error.into())
             }
@@ -145,22 +148,23 @@ impl Deck {
     /// A verification command runs on whichever machine rotates: setting
     /// one takes the vault's admin role (and is audited with its text).
     async fn require_admin_for_commands(
-        &self,
+        self,
         caller: &Caller,
         vault: &str,
         reference: &str,
         change: &MetadataChange,
     ) -> Result<(), DeckError> {
         if matches!(&change.rotate_verify, Some(Some(_))) {
-            self.require(
-                caller,
-                vault,
-                Role::Admin,
-                "secret.rotate_verify",
-                reference,
-                "setting a verification command",
-            )
-            .await?;
+            self.deck
+                .require(
+                    caller,
+                    vault,
+                    Role::Admin,
+                    "secret.rotate_verify",
+                    reference,
+                    "setting a verification command",
+                )
+                .await?;
         }
         Ok(())
     }
@@ -169,7 +173,7 @@ impl Deck {
     /// command) when `change` touched it: the scheduled rotation runs it
     /// only as sealed, with the rights of whoever set it.
     async fn seal_rotation_policy(
-        &self,
+        self,
         caller: &Caller,
         change: &MetadataChange,
         info: &SecretInfo,
@@ -179,80 +183,91 @@ impl Deck {
         }
         let reference = format!("{}/{}", info.vault, info.name);
         if info.rotate_every_days.is_none() && info.rotate_verify.is_none() {
-            return self.unseal_definition(ROTATION_POLICY, &reference).await;
+            return self.deck.unseal_definition(ROTATION_POLICY, &reference).await;
         }
         let content = rotation_policy_content(info);
-        let seal = self.seal_definition(caller, ROTATION_POLICY, &reference, &content, false).await?;
+        let seal = self.deck.seal_definition(caller, ROTATION_POLICY, &reference, &content, false).await?;
         // A verification command runs on a machine: the host that set it rotates.
-        let job = crate::rotate::rotation_job_name(&reference);
+        let job = super::rotate::rotation_job_name(&reference);
         let host = info.rotate_verify.is_some().then_some(seal.host.as_str());
-        opsdeck_core::scheduler::Scheduler::pin_to_host(&self.store, &job, host).await?;
+        opsdeck_core::scheduler::Scheduler::pin_to_host(&self.deck.store, &job, host).await?;
         Ok(())
     }
 
     /// Secrets' metadata (of one vault, or of every vault the caller is a member of); no values.
     pub async fn secret_list(
-        &self,
+        self,
         caller: &Caller,
         vault: Option<&str>,
     ) -> Result<Vec<SecretInfo>, DeckError> {
         if let Some(vault) = vault {
-            self.require(caller, vault, Role::Viewer, "secret.list", vault, "listing its secrets").await?;
-            return Ok(self.vaults.secrets(Some(vault)).await?);
+            self.deck
+                .require(caller, vault, Role::Viewer, "secret.list", vault, "listing its secrets")
+                .await?;
+            return Ok(self.deck.vaults.secrets(Some(vault)).await?);
         }
         let mut visible = Vec::new();
-        for vault in self.vaults.list().await? {
-            if self.vault_role(caller, &vault.name).await?.is_some() {
+        for vault in self.deck.vaults.list().await? {
+            if self.role(caller, &vault.name).await?.is_some() {
                 visible.push(vault.name);
             }
         }
-        let secrets = self.vaults.secrets(None).await?;
+        let secrets = self.deck.vaults.secrets(None).await?;
         Ok(secrets.into_iter().filter(|secret| visible.contains(&secret.vault)).collect())
     }
 
     /// One secret's metadata.
-    pub async fn secret_info(&self, caller: &Caller, reference: &str) -> Result<SecretInfo, DeckError> {
+    pub async fn secret_info(self, caller: &Caller, reference: &str) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
-        self.require(caller, vault, Role::Viewer, "secret.info", reference, "reading metadata").await?;
-        Ok(self.vaults.info(vault, name).await?)
+        self.deck.require(caller, vault, Role::Viewer, "secret.info", reference, "reading metadata").await?;
+        Ok(self.deck.vaults.info(vault, name).await?)
     }
 
     /// Every version of `VAULT/NAME`, newest first.
     pub async fn secret_history(
-        &self,
+        self,
         caller: &Caller,
         reference: &str,
     ) -> Result<Vec<VersionInfo>, DeckError> {
         let (vault, name) = split_reference(reference)?;
-        self.require(caller, vault, Role::Viewer, "secret.history", reference, "reading history").await?;
-        Ok(self.vaults.history(vault, name).await?)
+        self.deck
+            .require(caller, vault, Role::Viewer, "secret.history", reference, "reading history")
+            .await?;
+        Ok(self.deck.vaults.history(vault, name).await?)
     }
 
     /// Makes version `to` current again, as a new version (operators and admins).
     pub async fn secret_rollback(
-        &self,
+        self,
         caller: &Caller,
         reference: &str,
         to: i64,
     ) -> Result<SecretInfo, DeckError> {
         let (vault, name) = split_reference(reference)?;
-        self.require(caller, vault, Role::Operator, "secret.rollback", reference, "rolling back").await?;
-        let audit =
-            self.audit.scope(caller, "secret.rollback", reference, serde_json::json!({ "to": to })).await?;
-        let info = self.vaults.rollback(vault, name, to, &audit).await?;
-        self.audit.announce(&audit).await;
+        self.deck
+            .require(caller, vault, Role::Operator, "secret.rollback", reference, "rolling back")
+            .await?;
+        let audit = self
+            .deck
+            .audit
+            .scope(caller, "secret.rollback", reference, serde_json::json!({ "to": to }))
+            .await?;
+        let info = self.deck.vaults.rollback(vault, name, to, &audit).await?;
+        self.deck.audit.announce(&audit).await;
         self.sync_rotation_job(vault, name).await?;
         Ok(info)
     }
 
     /// Deletes `VAULT/NAME` with every version (admins only).
-    pub async fn secret_remove(&self, caller: &Caller, reference: &str) -> Result<(), DeckError> {
+    pub async fn secret_remove(self, caller: &Caller, reference: &str) -> Result<(), DeckError> {
         let (vault, name) = split_reference(reference)?;
-        self.require(caller, vault, Role::Admin, "secret.remove", reference, "removing a secret").await?;
-        let audit = self.audit.scope(caller, "secret.remove", reference, serde_json::json!({})).await?;
-        self.vaults.remove(vault, name, &audit).await?;
-        self.audit.announce(&audit).await;
-        self.unseal_definition(ROTATION_POLICY, reference).await?;
+        self.deck
+            .require(caller, vault, Role::Admin, "secret.remove", reference, "removing a secret")
+            .await?;
+        let audit = self.deck.audit.scope(caller, "secret.remove", reference, serde_json::json!({})).await?;
+        self.deck.vaults.remove(vault, name, &audit).await?;
+        self.deck.audit.announce(&audit).await;
+        self.deck.unseal_definition(ROTATION_POLICY, reference).await?;
         self.sync_rotation_job(vault, name).await?;
         Ok(())
     }

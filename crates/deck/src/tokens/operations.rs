@@ -4,7 +4,7 @@
 use opsdeck_core::api_tokens::ApiToken;
 use opsdeck_vault::Role;
 
-use super::{Effect, Method, Nothing, Operation};
+use crate::catalogue::{Effect, Method, Nothing, Operation};
 use crate::{Caller, Deck, DeckError};
 
 /// `api.token_list`.
@@ -23,6 +23,6 @@ impl Operation for TokenList {
 
     async fn run(deck: &Deck, caller: &Caller, _input: Nothing) -> Result<Vec<ApiToken>, DeckError> {
         deck.require_deck_admin(caller, "api.token_list", "listing API tokens").await?;
-        deck.api_tokens().await
+        deck.api_tokens().list().await
     }
 }

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{Effect, Method, Nothing, Operation};
+use crate::catalogue::{Effect, Method, Nothing, Operation};
 use crate::{Caller, Deck, DeckError};
 
 /// `notify.targets`.
@@ -25,7 +25,7 @@ impl Operation for NotifyTargets {
     const PATH: &'static str = "/v1/notify/targets";
 
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Vec<WebhookTarget>, DeckError> {
-        deck.notify_targets().await
+        deck.notify().targets().await
     }
 }
 
@@ -57,7 +57,7 @@ impl Operation for NotifyDeliveries {
     const PATH: &'static str = "/v1/notify/deliveries";
 
     async fn run(deck: &Deck, _caller: &Caller, input: DeliveriesInput) -> Result<Vec<Delivery>, DeckError> {
-        deck.notify_deliveries(input.target.as_deref(), input.limit.unwrap_or(50).clamp(1, 500)).await
+        deck.notify().deliveries(input.target.as_deref(), input.limit.unwrap_or(50).clamp(1, 500)).await
     }
 }
 
@@ -84,7 +84,7 @@ impl Operation for NotifyTest {
     const PATH: &'static str = "/v1/notify/targets/{name}/test";
 
     async fn run(deck: &Deck, caller: &Caller, input: OneTarget) -> Result<Delivery, DeckError> {
-        deck.notify_test(caller, &input.name).await
+        deck.notify().test(caller, &input.name).await
     }
 }
 
@@ -143,7 +143,7 @@ impl Operation for NotifyAdd {
     const PATH: &'static str = "/v1/notify/targets";
 
     async fn run(deck: &Deck, caller: &Caller, input: NewTargetInput) -> Result<NewTarget, DeckError> {
-        let secret = deck.notify_add(caller, &input.name, &input.url, None).await?;
+        let secret = deck.notify().add(caller, &input.name, &input.url, None).await?;
         Ok(NewTarget {
             name: input.name,
             secret: secret.map(|secret| secret.to_string()).unwrap_or_default(),

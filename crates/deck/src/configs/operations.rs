@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use ts_rs::TS;
 
-use super::{Effect, Method, Nothing, Operation};
+use crate::catalogue::{Effect, Method, Nothing, Operation};
 use crate::configs::{ConfigExplained, ConfigSummary, ConfigValidation};
 use crate::{Caller, Deck, DeckError};
 
@@ -26,7 +26,7 @@ impl Operation for ConfigProjects {
     const PATH: &'static str = "/v1/configs";
 
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Vec<ProjectInfo>, DeckError> {
-        deck.config_projects().await
+        deck.configs().projects().await
     }
 }
 
@@ -55,7 +55,7 @@ impl Operation for ConfigHistory {
     const PATH: &'static str = "/v1/configs/{project}/{env}/versions";
 
     async fn run(deck: &Deck, _caller: &Caller, input: ProjectEnv) -> Result<Vec<ConfigVersion>, DeckError> {
-        deck.config_history(&input.project, &input.env).await
+        deck.configs().history(&input.project, &input.env).await
     }
 }
 
@@ -77,7 +77,7 @@ impl Operation for ConfigExplain {
         _caller: &Caller,
         input: ProjectEnv,
     ) -> Result<Vec<ConfigExplained>, DeckError> {
-        deck.config_explain(&input.project, &input.env, None).await
+        deck.configs().explain(&input.project, &input.env, None).await
     }
 }
 
@@ -95,7 +95,7 @@ impl Operation for ConfigValidate {
     const PATH: &'static str = "/v1/configs/{project}/{env}/validation";
 
     async fn run(deck: &Deck, _caller: &Caller, input: ProjectEnv) -> Result<ConfigValidation, DeckError> {
-        deck.config_validate(&input.project, &input.env).await
+        deck.configs().validate(&input.project, &input.env).await
     }
 }
 
@@ -113,6 +113,6 @@ impl Operation for ConfigSummaryOperation {
     const PATH: &'static str = "/v1/configs/summary";
 
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<ConfigSummary, DeckError> {
-        deck.config_summary().await
+        deck.configs().summary().await
     }
 }

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use zeroize::Zeroizing;
 
-use super::vaults::OneSecret;
-use super::{Effect, Method, Operation};
-use crate::rotate::RotationReport;
-use crate::transfer::{parse_dotenv, parse_json_secrets, ImportReport};
+use crate::catalogue::vaults::OneSecret;
+use crate::catalogue::{Effect, Method, Operation};
+use crate::vaults::RotationReport;
+use crate::vaults::{parse_dotenv, parse_json_secrets, ImportReport};
 use crate::{Caller, Deck, DeckError};
 use opsdeck_vault::generators::{generate_for, Alphabet, StringPolicy};
 
@@ -142,6 +142,7 @@ impl Operation for SecretSet {
             }
         };
         let secret = deck
+            .vaults()
             .secret_set(caller, &reference, input.secret_type, value.as_bytes(), &input.metadata.change())
             .await?;
         Ok(SecretStored { secret, public_key })
@@ -214,7 +215,9 @@ impl Operation for SecretImport {
             ImportFormat::Env => parse_dotenv(&text)?,
             ImportFormat::Json => parse_json_secrets(&text)?,
         };
-        deck.secret_import(caller, &input.vault, entries, input.secret_type, input.format.as_str()).await
+        deck.vaults()
+            .secret_import(caller, &input.vault, entries, input.secret_type, input.format.as_str())
+            .await
     }
 }
 
@@ -246,7 +249,7 @@ impl Operation for SecretRollback {
     const PATH: &'static str = "/v1/vaults/{vault}/secrets/{name}/rollback";
 
     async fn run(deck: &Deck, caller: &Caller, input: RollbackInput) -> Result<SecretInfo, DeckError> {
-        deck.secret_rollback(caller, &format!("{}/{}", input.vault, input.name), input.to).await
+        deck.vaults().secret_rollback(caller, &format!("{}/{}", input.vault, input.name), input.to).await
     }
 }
 
@@ -272,7 +275,7 @@ impl Operation for SecretRemove {
 
     async fn run(deck: &Deck, caller: &Caller, input: OneSecret) -> Result<Removed, DeckError> {
         let reference = format!("{}/{}", input.vault, input.name);
-        deck.secret_remove(caller, &reference).await?;
+        deck.vaults().secret_remove(caller, &reference).await?;
         Ok(Removed { removed: reference })
     }
 }
@@ -305,7 +308,9 @@ impl Operation for SecretEdit {
     const MACHINE_INPUTS: &'static [&'static str] = &["metadata.rotate_verify"];
 
     async fn run(deck: &Deck, caller: &Caller, input: SecretEditInput) -> Result<SecretInfo, DeckError> {
-        deck.secret_edit(caller, &format!("{}/{}", input.vault, input.name), &input.metadata.change()).await
+        deck.vaults()
+            .secret_edit(caller, &format!("{}/{}", input.vault, input.name), &input.metadata.change())
+            .await
     }
 }
 
@@ -340,6 +345,8 @@ impl Operation for SecretRotate {
 
     async fn run(deck: &Deck, caller: &Caller, input: RotateInput) -> Result<RotationReport, DeckError> {
         let verify = input.verify.filter(|command| !command.trim().is_empty());
-        deck.secret_rotate(caller, &format!("{}/{}", input.vault, input.name), verify.as_deref()).await
+        deck.vaults()
+            .secret_rotate(caller, &format!("{}/{}", input.vault, input.name), verify.as_deref())
+            .await
     }
 }

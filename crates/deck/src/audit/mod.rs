@@ -1,6 +1,8 @@
 //! The audit trail as users reach it: list, verify, and recording for every
 //! other service of the deck (and for background jobs, which share it).
 
+pub mod operations;
+
 use std::sync::Arc;
 
 use tracing::Instrument;
@@ -8,10 +10,18 @@ use tracing::Instrument;
 use opsdeck_core::audit::{AuditEvent, AuditLog, AuditScope, Checkpoint};
 use opsdeck_core::events::EventBus;
 use opsdeck_core::keys::SharedKeyAccess;
+use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
 use opsdeck_core::webhooks::DeliveryStatus;
 use opsdeck_core::Store;
 
+use crate::jobs::JobKinds;
 use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, DeckEvent, Outcome, VerifyReport};
+
+/// A deck's audit trail as users reach it: `deck.audit_trail()`.
+#[derive(Clone, Copy)]
+pub struct AuditTrail<'d> {
+    pub(crate) deck: &'d crate::Deck,
+}
 
 /// The audit log with its key, loaded on first use (reaching the key may ask
 /// the keychain or run Argon2), shared by the deck and its background jobs.
@@ -213,60 +223,62 @@ impl Deck {
     ) -> Result<AuditEntry, DeckError> {
         self.audit.record(caller, action, target, outcome, details).await
     }
+}
 
+impl AuditTrail<'_> {
     /// Entries matching `filter`, newest first. Reading needs no key.
-    pub async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, DeckError> {
-        Ok(AuditLog::list(&self.store, filter).await?)
+    pub async fn entries(self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, DeckError> {
+        Ok(AuditLog::list(&self.deck.store, filter).await?)
     }
 
     /// Accepts the store's trail as it now is, on this machine (after a
     /// deliberate restore of an older store in place), and records that.
-    pub async fn audit_reanchor(&self, caller: &Caller) -> Result<AuditEntry, DeckError> {
-        self.audit.reanchor(caller).await
+    pub async fn reanchor(self, caller: &Caller) -> Result<AuditEntry, DeckError> {
+        self.deck.audit.reanchor(caller).await
     }
 
     /// Checks the whole chain. An intact chain records that it was verified.
-    pub async fn audit_verify(&self, caller: &Caller) -> Result<VerifyReport, DeckError> {
-        self.audit.verify(caller, None).await
+    pub async fn verify(self, caller: &Caller) -> Result<VerifyReport, DeckError> {
+        self.deck.audit.verify(caller, None).await
     }
 
     /// Checks the whole chain and that it still holds the entry a checkpoint
     /// kept elsewhere vouches for (finds a rollback even on a machine that
     /// keeps no checkpoint of its own).
-    pub async fn audit_verify_against(
-        &self,
+    pub async fn verify_against(
+        self,
         caller: &Caller,
         checkpoint: &Checkpoint,
     ) -> Result<VerifyReport, DeckError> {
-        self.audit.verify(caller, Some(checkpoint)).await
+        self.deck.audit.verify(caller, Some(checkpoint)).await
     }
 
     /// A checkpoint of the chain as it is now, to keep away from this machine.
-    pub async fn audit_checkpoint(&self) -> Result<Checkpoint, DeckError> {
-        self.audit.checkpoint().await
+    pub async fn checkpoint(self) -> Result<Checkpoint, DeckError> {
+        self.deck.audit.checkpoint().await
     }
 
     /// Sends a checkpoint of the chain to a webhook target now (event
     /// `audit.checkpoint`, signed like every delivery); returns it and the
     /// delivery's status. Recorded in the trail.
-    pub async fn audit_checkpoint_send(
-        &self,
+    pub async fn checkpoint_send(
+        self,
         caller: &Caller,
         target: &str,
     ) -> Result<(Checkpoint, DeliveryStatus), DeckError> {
-        let checkpoint = self.audit.checkpoint().await?;
+        let checkpoint = self.deck.audit.checkpoint().await?;
         let payload = serde_json::json!(checkpoint);
-        let status = self.notify_target(target, AUDIT_CHECKPOINT_EVENT, &payload).await?;
+        let status = self.deck.notify().send_to(target, AUDIT_CHECKPOINT_EVENT, &payload).await?;
         let outcome = if status == DeliveryStatus::Delivered { Outcome::Ok } else { Outcome::Failed };
         let details = serde_json::json!({ "seq": checkpoint.seq, "delivery": status });
-        self.audit(caller, "audit.checkpoint", target, outcome, details).await?;
+        self.deck.audit(caller, "audit.checkpoint", target, outcome, details).await?;
         Ok((checkpoint, status))
     }
 
     /// Sends a checkpoint to `target` every `every` from the scheduler (the
     /// app or `opsdeck serve`); job `audit-checkpoint-TARGET`. Recorded.
-    pub async fn audit_checkpoint_schedule(
-        &self,
+    pub async fn checkpoint_schedule(
+        self,
         caller: &Caller,
         target: &str,
         every: std::time::Duration,
@@ -278,25 +290,25 @@ impl Deck {
             ))
             .into());
         }
-        opsdeck_core::webhooks::targets(&self.store)
+        opsdeck_core::webhooks::targets(&self.deck.store)
             .await?
             .iter()
             .find(|known| known.name == target)
             .ok_or_else(|| opsdeck_core::CoreError::UnknownTarget { name: target.to_owned() })?;
         let name = format!("audit-checkpoint-{target}");
         // First due now, so the first checkpoint leaves as soon as a scheduler runs.
-        opsdeck_core::scheduler::Scheduler::upsert_job(
-            &self.store,
-            &opsdeck_core::scheduler::JobSpec {
+        Scheduler::upsert_job(
+            &self.deck.store,
+            &JobSpec {
                 name: name.clone(),
                 kind: AUDIT_CHECKPOINT_JOB_KIND.to_owned(),
-                schedule: opsdeck_core::scheduler::Schedule::Every(every),
+                schedule: Schedule::Every(every),
                 payload: serde_json::json!({ "target": target }),
             },
         )
         .await?;
         let details = serde_json::json!({ "job": name, "every_secs": every.as_secs() });
-        self.audit(caller, "audit.checkpoint_schedule", target, Outcome::Ok, details).await?;
+        self.deck.audit(caller, "audit.checkpoint_schedule", target, Outcome::Ok, details).await?;
         Ok(name)
     }
 }
@@ -307,13 +319,13 @@ pub const AUDIT_CHECKPOINT_EVENT: &str = "audit.checkpoint";
 /// The scheduler job kind that sends one (payload `{"target": NAME}`).
 pub const AUDIT_CHECKPOINT_JOB_KIND: &str = "audit.checkpoint";
 
-impl Deck {
+impl AuditTrail<'_> {
     /// Runs one scheduled checkpoint: a delivery that did not go through is
     /// queued for redelivery and reported as the run's failure.
-    pub(crate) async fn run_checkpoint_job(&self, payload: &serde_json::Value) -> Result<String, String> {
+    pub(crate) async fn run_checkpoint_job(self, payload: &serde_json::Value) -> Result<String, String> {
         let target = payload["target"].as_str().ok_or("the job names no webhook target")?;
         let (checkpoint, status) = self
-            .audit_checkpoint_send(&Caller::new("scheduler"), target)
+            .checkpoint_send(&Caller::new("scheduler"), target)
             .await
             .map_err(|error| error.to_string())?;
         if status == DeliveryStatus::Delivered {
@@ -325,4 +337,34 @@ impl Deck {
             ))
         }
     }
+}
+
+/// The built-in job that checks the audit chain every day.
+pub const AUDIT_VERIFY_JOB: &str = "audit-verify";
+const AUDIT_VERIFY_JOB_KIND: &str = "audit.verify";
+
+/// The audit trail's jobs: the daily chain check (built in) and scheduled
+/// checkpoints sent to a webhook target.
+pub(crate) async fn register_jobs(deck: &Deck, kinds: &mut JobKinds<'_>) -> Result<(), DeckError> {
+    let daily = JobSpec {
+        name: AUDIT_VERIFY_JOB.to_owned(),
+        kind: AUDIT_VERIFY_JOB_KIND.to_owned(),
+        schedule: Schedule::Every(std::time::Duration::from_secs(24 * 3600)),
+        payload: serde_json::json!({}),
+    };
+    Scheduler::ensure_job(&deck.store, &daily).await?;
+    kinds.register(AUDIT_VERIFY_JOB_KIND, |deck, _job| async move {
+        let report =
+            deck.audit.verify(&Caller::new("scheduler"), None).await.map_err(|error| error.to_string())?;
+        match report.first_bad {
+            None => Ok(format!("chain intact: {} entries", report.entries)),
+            Some(seq) => {
+                Err(format!("tampering found at entry {seq}: {}", report.problem.unwrap_or_default()))
+            }
+        }
+    });
+    kinds.register(AUDIT_CHECKPOINT_JOB_KIND, |deck, job| async move {
+        deck.audit_trail().run_checkpoint_job(&job.payload).await
+    });
+    Ok(())
 }

@@ -10,9 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::config_changes::OneProject;
-use super::{Effect, Method, Nothing, Operation};
-use crate::config_links::{LinkConflict, LinkResolution, LinkResolved};
+use crate::catalogue::config_changes::OneProject;
+use crate::catalogue::{Effect, Method, Nothing, Operation};
+use crate::configs::{LinkConflict, LinkResolution, LinkResolved};
 use crate::{Caller, Deck, DeckError};
 
 /// A project's JSON Schema.
@@ -39,7 +39,7 @@ impl Operation for ConfigSchema {
     const PATH: &'static str = "/v1/configs/{project}/schema";
 
     async fn run(deck: &Deck, _caller: &Caller, input: OneProject) -> Result<ProjectSchema, DeckError> {
-        let schema = deck.config_schema_text(&input.project).await?;
+        let schema = deck.configs().schema_text(&input.project).await?;
         Ok(ProjectSchema { project: input.project, schema })
     }
 }
@@ -70,7 +70,7 @@ impl Operation for ConfigSetSchema {
     const PATH: &'static str = "/v1/configs/{project}/schema";
 
     async fn run(deck: &Deck, caller: &Caller, input: SetSchemaInput) -> Result<ProjectSchema, DeckError> {
-        deck.config_set_schema_text(caller, &input.project, &input.schema).await?;
+        deck.configs().set_schema_text(caller, &input.project, &input.schema).await?;
         Ok(ProjectSchema { project: input.project, schema: Some(input.schema) })
     }
 }
@@ -107,7 +107,9 @@ impl Operation for ConfigCheckDraft {
     const PATH: &'static str = "/v1/configs/{project}/{env}/layers/{layer}/check";
 
     async fn run(deck: &Deck, _caller: &Caller, input: DraftInput) -> Result<DraftCheck, DeckError> {
-        deck.config_check_draft(&input.project, &input.env, &input.layer, input.format, &input.content).await
+        deck.configs()
+            .check_draft(&input.project, &input.env, &input.layer, input.format, &input.content)
+            .await
     }
 }
 
@@ -146,16 +148,17 @@ impl Operation for ConfigSave {
     const PATH: &'static str = "/v1/configs/{project}/{env}/layers/{layer}";
 
     async fn run(deck: &Deck, caller: &Caller, input: SaveInput) -> Result<ConfigVersion, DeckError> {
-        deck.config_save(
-            caller,
-            &input.project,
-            &input.env,
-            &input.layer,
-            input.format,
-            &input.content,
-            &input.message,
-        )
-        .await
+        deck.configs()
+            .save(
+                caller,
+                &input.project,
+                &input.env,
+                &input.layer,
+                input.format,
+                &input.content,
+                &input.message,
+            )
+            .await
     }
 }
 
@@ -175,7 +178,7 @@ impl Operation for ConfigLinks {
     const PATH: &'static str = "/v1/configs/links";
 
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Vec<ConfigLink>, DeckError> {
-        deck.config_links().await
+        deck.configs().links().await
     }
 }
 
@@ -233,7 +236,7 @@ impl Operation for ConfigLinkFile {
     async fn run(deck: &Deck, caller: &Caller, input: LinkInput) -> Result<Linked, DeckError> {
         let path = PathBuf::from(input.path.trim());
         let (link, version) =
-            deck.config_link(caller, &input.project, &input.env, &input.layer, &path).await?;
+            deck.configs().link(caller, &input.project, &input.env, &input.layer, &path).await?;
         Ok(Linked { link, version })
     }
 }
@@ -259,7 +262,7 @@ impl Operation for ConfigUnlink {
     const PATH: &'static str = "/v1/configs/{project}/{env}/layers/{layer}/link";
 
     async fn run(deck: &Deck, caller: &Caller, input: OneLayer) -> Result<Unlinked, DeckError> {
-        let unlinked = deck.config_unlink(caller, &input.project, &input.env, &input.layer).await?;
+        let unlinked = deck.configs().unlink(caller, &input.project, &input.env, &input.layer).await?;
         Ok(Unlinked { unlinked })
     }
 }
@@ -279,7 +282,7 @@ impl Operation for ConfigLinkConflict {
     const PATH: &'static str = "/v1/configs/{project}/{env}/layers/{layer}/conflict";
 
     async fn run(deck: &Deck, _caller: &Caller, input: OneLayer) -> Result<LinkConflict, DeckError> {
-        deck.config_link_conflict(&input.project, &input.env, &input.layer).await
+        deck.configs().link_conflict(&input.project, &input.env, &input.layer).await
     }
 }
 
@@ -313,6 +316,6 @@ impl Operation for ConfigResolveLink {
     const PATH: &'static str = "/v1/configs/{project}/{env}/layers/{layer}/conflict/resolve";
 
     async fn run(deck: &Deck, caller: &Caller, input: ResolveInput) -> Result<LinkResolved, DeckError> {
-        deck.config_resolve_link(caller, &input.project, &input.env, &input.layer, input.resolution).await
+        deck.configs().resolve_link(caller, &input.project, &input.env, &input.layer, input.resolution).await
     }
 }

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{Effect, Method, Nothing, Operation};
+use crate::catalogue::{Effect, Method, Nothing, Operation};
 use crate::telemetry::{DemoReport, TelemetrySummary, TraceDetail};
 use crate::{Caller, Deck, DeckError};
 
@@ -106,7 +106,7 @@ impl Operation for TraceSearchOperation {
             attribute,
             limit: input.limit.unwrap_or(50).clamp(1, 1000),
         };
-        deck.traces(&query).await
+        deck.telemetry().traces(&query).await
     }
 }
 
@@ -145,7 +145,7 @@ impl Operation for TraceShow {
     const PATH: &'static str = "/v1/traces/{trace_id}";
 
     async fn run(deck: &Deck, _caller: &Caller, input: OneTrace) -> Result<TraceDetail, DeckError> {
-        deck.trace(&input.trace_id).await
+        deck.telemetry().trace(&input.trace_id).await
     }
 }
 
@@ -183,7 +183,7 @@ impl Operation for TelemetryServices {
     const PATH: &'static str = "/v1/telemetry/services";
 
     async fn run(deck: &Deck, _caller: &Caller, input: Window) -> Result<Vec<ServiceOperations>, DeckError> {
-        deck.telemetry_services(input.since_nanos()).await
+        deck.telemetry().services(input.since_nanos()).await
     }
 }
 
@@ -202,7 +202,7 @@ impl Operation for ServiceMap {
     const PATH: &'static str = "/v1/telemetry/service-map";
 
     async fn run(deck: &Deck, _caller: &Caller, input: Window) -> Result<Vec<ServiceEdge>, DeckError> {
-        deck.service_map(input.since_nanos()).await
+        deck.telemetry().service_map(input.since_nanos()).await
     }
 }
 
@@ -221,7 +221,7 @@ impl Operation for TelemetrySummaryOperation {
     const PATH: &'static str = "/v1/telemetry/summary";
 
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<TelemetrySummary, DeckError> {
-        deck.telemetry_summary().await
+        deck.telemetry().summary().await
     }
 }
 
@@ -281,7 +281,7 @@ impl Operation for LogSearchOperation {
             until_unix_nano: input.until_unix_nano,
             limit: input.limit.unwrap_or(100).clamp(1, 1000),
         };
-        deck.logs(&query).await
+        deck.telemetry().logs(&query).await
     }
 }
 
@@ -313,7 +313,7 @@ impl Operation for TraceCompare {
         _caller: &Caller,
         input: CompareTraces,
     ) -> Result<Vec<SpanComparison>, DeckError> {
-        deck.compare_traces(input.before.trim(), input.after.trim()).await
+        deck.telemetry().compare_traces(input.before.trim(), input.after.trim()).await
     }
 }
 
@@ -350,7 +350,9 @@ impl Operation for TraceSlow {
 
     async fn run(deck: &Deck, _caller: &Caller, input: SlowInput) -> Result<Vec<SlowTrace>, DeckError> {
         let window = Window { since_minutes: input.since_minutes, since_unix_ms: input.since_unix_ms };
-        deck.slow_traces(window.since_nanos(), input.percentile.unwrap_or(95.0).clamp(1.0, 99.9), 50).await
+        deck.telemetry()
+            .slow_traces(window.since_nanos(), input.percentile.unwrap_or(95.0).clamp(1.0, 99.9), 50)
+            .await
     }
 }
 
@@ -378,7 +380,7 @@ impl Operation for TelemetryReceivers {
     const PATH: &'static str = "/v1/telemetry/receivers";
 
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Receivers, DeckError> {
-        let crate::OtlpAddresses { grpc, http } = deck.otlp_addresses();
+        let crate::OtlpAddresses { grpc, http } = deck.telemetry().otlp_addresses();
         Ok(Receivers { grpc, http })
     }
 }
@@ -427,13 +429,13 @@ impl Operation for TelemetryDemo {
 
     async fn run(deck: &Deck, _caller: &Caller, input: DemoInput) -> Result<DemoReport, DeckError> {
         let traces = input.traces()?;
-        let Some(http) = deck.otlp_addresses().http else {
+        let Some(http) = deck.telemetry().otlp_addresses().http else {
             return Err(opsdeck_core::CoreError::InvalidInput(
                 "the OTLP/HTTP receiver is off (OPSDECK_OTLP_HTTP=off); turn it on to send demo traffic"
                     .to_owned(),
             )
             .into());
         };
-        deck.demo(&format!("http://{http}"), traces).await
+        deck.telemetry().demo(&format!("http://{http}"), traces).await
     }
 }

@@ -3,7 +3,7 @@
 use opsdeck_core::audit::{AuditEntry, AuditFilter, VerifyReport};
 use opsdeck_vault::Role;
 
-use super::{Effect, Method, Nothing, Operation};
+use crate::catalogue::{Effect, Method, Nothing, Operation};
 use crate::{Caller, Deck, DeckError};
 
 /// `audit.log`.
@@ -21,7 +21,7 @@ impl Operation for AuditLog {
     const PATH: &'static str = "/v1/audit";
 
     async fn run(deck: &Deck, _caller: &Caller, input: AuditFilter) -> Result<Vec<AuditEntry>, DeckError> {
-        deck.audit_entries(&input).await
+        deck.audit_trail().entries(&input).await
     }
 }
 
@@ -40,6 +40,6 @@ impl Operation for AuditVerify {
     const PATH: &'static str = "/v1/audit/verify";
 
     async fn run(deck: &Deck, caller: &Caller, _input: Nothing) -> Result<VerifyReport, DeckError> {
-        deck.audit_verify(caller).await
+        deck.audit_trail().verify(caller).await
     }
 }

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{Effect, Method, Nothing, Operation};
+use crate::catalogue::{Effect, Method, Nothing, Operation};
 use crate::{Caller, Deck, DeckError};
 
 /// `job.list`.
@@ -24,7 +24,7 @@ impl Operation for JobList {
     const PATH: &'static str = "/v1/jobs";
 
     async fn run(deck: &Deck, _caller: &Caller, _input: Nothing) -> Result<Vec<JobInfo>, DeckError> {
-        deck.jobs().await
+        deck.jobs().list().await
     }
 }
 
@@ -55,7 +55,7 @@ impl Operation for JobRuns {
     const PATH: &'static str = "/v1/jobs/{name}/runs";
 
     async fn run(deck: &Deck, _caller: &Caller, input: JobRunsInput) -> Result<Vec<JobRun>, DeckError> {
-        deck.job_runs(&input.name, input.limit.unwrap_or(20).clamp(1, 500)).await
+        deck.jobs().runs(&input.name, input.limit.unwrap_or(20).clamp(1, 500)).await
     }
 }
 
@@ -96,7 +96,7 @@ impl Operation for JobRunNow {
         if caller.grant.is_some() {
             deck.require_deck_admin(caller, "job.run_now", "running a job through a token").await?;
         }
-        deck.job_run_now(caller, &input.name).await?;
+        deck.jobs().run_now(caller, &input.name).await?;
         Ok(JobQueued { name: input.name, due_now: true })
     }
 }
@@ -140,7 +140,7 @@ impl Operation for JobSetPaused {
         if caller.grant.is_some() {
             deck.require_deck_admin(caller, "job.set_paused", "pausing a job through a token").await?;
         }
-        deck.job_set_paused(caller, &input.name, input.paused).await?;
+        deck.jobs().set_paused(caller, &input.name, input.paused).await?;
         Ok(JobPaused { name: input.name, paused: input.paused })
     }
 }

@@ -1,5 +1,7 @@
 //! `status`: what a deck is running on (the Overview page and `opsdeck status`).
 
+pub mod operations;
+
 use serde::Serialize;
 use ts_rs::TS;
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 
+use super::Configs;
 use crate::definitions::CONFIG_LINK;
 use crate::{Caller, Deck, DeckError, Outcome};
 
@@ -148,12 +149,32 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), ConfigError> {
 }
 
 impl Deck {
+    /// Starts the watcher of linked files (part of the background work).
+    pub(crate) fn start_link_watcher(self: &Arc<Self>) {
+        let deck = Arc::downgrade(self);
+        self.tasks.spawn("config-link-watcher", move |stop| async move {
+            let caller = Caller::local_user("disk");
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = tokio::time::sleep(WATCH_INTERVAL) => {}
+                }
+                let Some(deck) = deck.upgrade() else { break };
+                if let Err(error) = deck.configs().sync_links(&caller).await {
+                    tracing::warn!(error = %error, "checking linked config files failed");
+                }
+            }
+        });
+    }
+}
+
+impl Configs<'_> {
     /// Links `layer` of `project/env` to `file`: its text is stored now as a
     /// version (checked like any save; refused, nothing linked, when it does
     /// not parse or breaks the schema) unless already stored, then edits to
     /// the file are picked up while the app or `opsdeck serve` runs.
-    pub async fn config_link(
-        &self,
+    pub async fn link(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
@@ -168,27 +189,28 @@ impl Deck {
         let text = std::fs::read_to_string(&path).map_err(|error| {
             ConfigError::Invalid(format!("cannot read {shown}: {error} (a config file must be UTF-8 text)"))
         })?;
-        self.configs.ensure_project(project).await?;
+        self.deck.configs.ensure_project(project).await?;
         self.require_project_admin(caller, project, "config.link", "linking a file").await?;
-        let stored = self.configs.layers_at(project, env, None).await?;
+        let stored = self.deck.configs.layers_at(project, env, None).await?;
         let same = stored.iter().any(|current| current.layer == layer && current.content == text);
         let version = if same {
             None
         } else {
             let message = format!("link {shown}");
             let mut version = self
+                .deck
                 .configs
                 .save(project, env, layer, format, &text, &shown, &caller.actor, &message)
                 .await?;
             self.signal_change(caller, project, env, &mut version).await?;
             Some(version)
         };
-        self.configs.link(project, env, layer, &shown, &sha256(&text)).await?;
+        self.deck.configs.link(project, env, layer, &shown, &sha256(&text)).await?;
         let subject = link_subject(project, env, layer);
-        self.seal_definition(caller, CONFIG_LINK, &subject, &link_content(&shown), true).await?;
+        self.deck.seal_definition(caller, CONFIG_LINK, &subject, &link_content(&shown), true).await?;
         let details = serde_json::json!({ "path": shown, "layer": layer });
-        self.audit(caller, "config.link", &format!("{project}/{env}"), Outcome::Ok, details).await?;
-        let link = self.configs.link_of(project, env, layer).await?.ok_or_else(|| {
+        self.deck.audit(caller, "config.link", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+        let link = self.deck.configs.link_of(project, env, layer).await?.ok_or_else(|| {
             ConfigError::Invalid(format!("the link of {project}/{env} {layer} was not kept"))
         })?;
         Ok((link, version))
@@ -196,49 +218,51 @@ impl Deck {
 
     /// A link that could not be looked at: the problem is kept on it (once
     /// per distinct problem) and reported as refused.
-    async fn refuse_link(&self, link: ConfigLink, error: String) -> Result<LinkSync, DeckError> {
+    async fn refuse_link(self, link: ConfigLink, error: String) -> Result<LinkSync, DeckError> {
         if link.last_error.as_deref() != Some(error.as_str()) {
-            self.configs.record_link(&link, None, Some(&error)).await?;
+            self.deck.configs.record_link(&link, None, Some(&error)).await?;
         }
         Ok(LinkSync { link, outcome: SyncOutcome::Refused, version: None, error: Some(error) })
     }
 
     /// Checks a stored link against its seal (and that this host set it)
     /// before its file is read or written.
-    async fn check_link(&self, caller: &Caller, link: &ConfigLink) -> Result<(), DeckError> {
+    async fn check_link(self, caller: &Caller, link: &ConfigLink) -> Result<(), DeckError> {
         let subject = link_subject(&link.project, &link.env, &link.layer);
-        self.check_definition(caller, CONFIG_LINK, &subject, &link_content(&link.path), true).await?;
+        self.deck.check_definition(caller, CONFIG_LINK, &subject, &link_content(&link.path), true).await?;
         Ok(())
     }
 
     /// Unlinks a layer (its versions stay); false when it was not linked.
-    pub async fn config_unlink(
-        &self,
+    pub async fn unlink(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
         layer: &str,
     ) -> Result<bool, DeckError> {
-        let removed = self.configs.unlink(project, env, layer).await?;
+        let removed = self.deck.configs.unlink(project, env, layer).await?;
         if removed {
-            self.unseal_definition(CONFIG_LINK, &link_subject(project, env, layer)).await?;
+            self.deck.unseal_definition(CONFIG_LINK, &link_subject(project, env, layer)).await?;
             let details = serde_json::json!({ "layer": layer });
-            self.audit(caller, "config.unlink", &format!("{project}/{env}"), Outcome::Ok, details).await?;
+            self.deck
+                .audit(caller, "config.unlink", &format!("{project}/{env}"), Outcome::Ok, details)
+                .await?;
         }
         Ok(removed)
     }
 
     /// Every linked layer.
-    pub async fn config_links(&self) -> Result<Vec<ConfigLink>, DeckError> {
-        Ok(self.configs.links().await?)
+    pub async fn links(self) -> Result<Vec<ConfigLink>, DeckError> {
+        Ok(self.deck.configs.links().await?)
     }
 
     /// Looks at every linked file once: an outside edit becomes a version
     /// when it parses and meets the schema; otherwise the problem is kept
     /// on the link (and audited once per edit) and nothing is stored.
-    pub async fn config_sync_links(&self, caller: &Caller) -> Result<Vec<LinkSync>, DeckError> {
+    pub async fn sync_links(self, caller: &Caller) -> Result<Vec<LinkSync>, DeckError> {
         let mut results = Vec::new();
-        for link in self.configs.links().await? {
+        for link in self.deck.configs.links().await? {
             // A link planted in the store would read any file into it.
             if let Err(error) = self.check_link(caller, &link).await {
                 results.push(self.refuse_link(link, error.to_string()).await?);
@@ -254,13 +278,13 @@ impl Deck {
             };
             let hash = sha256(&text);
             let target = format!("{}/{}", link.project, link.env);
-            let stored = self.configs.layers_at(&link.project, &link.env, None).await?;
+            let stored = self.deck.configs.layers_at(&link.project, &link.env, None).await?;
             let stored_matches =
                 stored.iter().any(|current| current.layer == link.layer && current.content == text);
             if link.conflict_since.is_some() {
                 if stored_matches {
                     // Someone made the file match the stored text: nothing left to choose.
-                    self.configs.record_link_synced(&link, &hash).await?;
+                    self.deck.configs.record_link_synced(&link, &hash).await?;
                     results.push(LinkSync {
                         link,
                         outcome: SyncOutcome::Unchanged,
@@ -284,13 +308,14 @@ impl Deck {
                 continue;
             }
             if stored_matches {
-                self.configs.record_link_synced(&link, &hash).await?;
+                self.deck.configs.record_link_synced(&link, &hash).await?;
                 results.push(LinkSync { link, outcome: SyncOutcome::Unchanged, version: None, error: None });
                 continue;
             }
             let format = Format::from_path(&link.path)?;
             let message = format!("edited on disk ({})", link.path);
             let saved = self
+                .deck
                 .configs
                 .save(
                     &link.project,
@@ -305,9 +330,9 @@ impl Deck {
                 .await;
             match saved {
                 Ok(mut version) => {
-                    self.configs.record_link_synced(&link, &hash).await?;
+                    self.deck.configs.record_link_synced(&link, &hash).await?;
                     let details = serde_json::json!({ "path": link.path, "layer": link.layer, "version": version.version });
-                    self.audit(caller, "config.file_edit", &target, Outcome::Ok, details).await?;
+                    self.deck.audit(caller, "config.file_edit", &target, Outcome::Ok, details).await?;
                     self.signal_reload(caller, &link.project, &link.env, &mut version).await?;
                     results.push(LinkSync {
                         link,
@@ -318,10 +343,10 @@ impl Deck {
                 }
                 Err(error) => {
                     let error = error.to_string();
-                    self.configs.record_link(&link, Some(&hash), Some(&error)).await?;
+                    self.deck.configs.record_link(&link, Some(&hash), Some(&error)).await?;
                     let details =
                         serde_json::json!({ "path": link.path, "layer": link.layer, "error": error });
-                    self.audit(caller, "config.file_edit", &target, Outcome::Failed, details).await?;
+                    self.deck.audit(caller, "config.file_edit", &target, Outcome::Failed, details).await?;
                     results.push(LinkSync {
                         link,
                         outcome: SyncOutcome::Refused,
@@ -340,18 +365,18 @@ impl Deck {
     /// edit the checks refused, or one made while no OpsDeck process ran) is
     /// left untouched and the link records a conflict (audited once).
     pub(crate) async fn write_back_link(
-        &self,
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
         version: &ConfigVersion,
     ) -> Result<(), DeckError> {
-        let Some(link) = self.configs.link_of(project, env, &version.layer).await? else {
+        let Some(link) = self.deck.configs.link_of(project, env, &version.layer).await? else {
             return Ok(());
         };
         // A link planted in the store would write any file.
         if let Err(error) = self.check_link(caller, &link).await {
-            self.configs.record_link(&link, None, Some(&error.to_string())).await?;
+            self.deck.configs.record_link(&link, None, Some(&error.to_string())).await?;
             return Ok(());
         }
         let on_disk = match read_settled(Path::new(&link.path)).await {
@@ -360,49 +385,50 @@ impl Deck {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(error) => {
                 let error = format!("cannot read {}: {error}", link.path);
-                self.configs.record_link(&link, None, Some(&error)).await?;
+                self.deck.configs.record_link(&link, None, Some(&error)).await?;
                 return Ok(());
             }
         };
         let on_disk_hash = on_disk.as_deref().map(sha256);
         if on_disk_hash.as_deref() == Some(version.content_hash.as_str()) {
-            self.configs.record_link_synced(&link, &version.content_hash).await?;
+            self.deck.configs.record_link_synced(&link, &version.content_hash).await?;
             return Ok(());
         }
         if on_disk_hash.is_some() && (link.conflict_since.is_some() || on_disk_hash != link.synced_hash) {
-            if self.configs.record_link_conflict(&link, version.version).await? {
+            if self.deck.configs.record_link_conflict(&link, version.version).await? {
                 let details = serde_json::json!({
                     "path": link.path, "layer": link.layer, "version": version.version,
                     "file_hash": on_disk_hash, "synced_hash": link.synced_hash,
                 });
-                self.audit(
-                    caller,
-                    "config.link_conflict",
-                    &format!("{project}/{env}"),
-                    Outcome::Failed,
-                    details,
-                )
-                .await?;
+                self.deck
+                    .audit(
+                        caller,
+                        "config.link_conflict",
+                        &format!("{project}/{env}"),
+                        Outcome::Failed,
+                        details,
+                    )
+                    .await?;
             }
             return Ok(());
         }
         let (text, _) = self.stored_layer_text(project, env, &version.layer, Some(version.version)).await?;
         match write_atomically(Path::new(&link.path), &text) {
-            Ok(()) => self.configs.record_link_synced(&link, &version.content_hash).await?,
-            Err(error) => self.configs.record_link(&link, None, Some(&error.to_string())).await?,
+            Ok(()) => self.deck.configs.record_link_synced(&link, &version.content_hash).await?,
+            Err(error) => self.deck.configs.record_link(&link, None, Some(&error.to_string())).await?,
         }
         Ok(())
     }
 
     /// The text of `layer` in `project/env` at `version` (the newest when `None`).
     async fn stored_layer_text(
-        &self,
+        self,
         project: &str,
         env: &str,
         layer: &str,
         version: Option<i64>,
     ) -> Result<(String, i64), DeckError> {
-        let stored = self.configs.layers_at(project, env, version).await?;
+        let stored = self.deck.configs.layers_at(project, env, version).await?;
         let found = stored
             .into_iter()
             .find(|stored| stored.layer == layer)
@@ -411,8 +437,8 @@ impl Deck {
     }
 
     /// The file's and the stored text of a linked layer in conflict.
-    pub async fn config_link_conflict(
-        &self,
+    pub async fn link_conflict(
+        self,
         project: &str,
         env: &str,
         layer: &str,
@@ -426,8 +452,8 @@ impl Deck {
         Ok(LinkConflict { link, file_text, file_error, stored_text, stored_version })
     }
 
-    async fn conflicted_link(&self, project: &str, env: &str, layer: &str) -> Result<ConfigLink, DeckError> {
-        let link = self.configs.link_of(project, env, layer).await?.ok_or_else(|| {
+    async fn conflicted_link(self, project: &str, env: &str, layer: &str) -> Result<ConfigLink, DeckError> {
+        let link = self.deck.configs.link_of(project, env, layer).await?.ok_or_else(|| {
             ConfigError::Invalid(format!("{project}/{env} {layer} is not linked to a file"))
         })?;
         if link.conflict_since.is_none() {
@@ -443,8 +469,8 @@ impl Deck {
     /// Ends a conflict: either the file's text becomes a new version (checked
     /// like any save; when refused, the conflict stays), or the stored text
     /// is written over the file after the file is copied beside it. Audited.
-    pub async fn config_resolve_link(
-        &self,
+    pub async fn resolve_link(
+        self,
         caller: &Caller,
         project: &str,
         env: &str,
@@ -461,6 +487,7 @@ impl Deck {
                 let format = Format::from_path(&link.path)?;
                 let message = format!("taken from {} to end a conflict", link.path);
                 let saved = self
+                    .deck
                     .configs
                     .save(project, env, layer, format, &text, &link.path, &caller.actor, &message)
                     .await;
@@ -470,17 +497,19 @@ impl Deck {
                         let details = serde_json::json!({
                             "path": link.path, "layer": layer, "choice": "take_file", "error": error.to_string(),
                         });
-                        self.audit(caller, "config.link_resolve", &target, Outcome::Failed, details).await?;
+                        self.deck
+                            .audit(caller, "config.link_resolve", &target, Outcome::Failed, details)
+                            .await?;
                         return Err(error.into());
                     }
                 };
-                self.configs.record_link_synced(&link, &version.content_hash).await?;
+                self.deck.configs.record_link_synced(&link, &version.content_hash).await?;
                 let details = serde_json::json!({
                     "path": link.path, "layer": layer, "choice": "take_file", "version": version.version,
                 });
-                self.audit(caller, "config.link_resolve", &target, Outcome::Ok, details).await?;
+                self.deck.audit(caller, "config.link_resolve", &target, Outcome::Ok, details).await?;
                 self.signal_reload(caller, project, env, &mut version).await?;
-                let link = self.configs.link_of(project, env, layer).await?.unwrap_or(link);
+                let link = self.deck.configs.link_of(project, env, layer).await?.unwrap_or(link);
                 Ok(LinkResolved { link, version: Some(version), copy: None })
             }
             LinkResolution::KeepStored => {
@@ -500,32 +529,14 @@ impl Deck {
                     None
                 };
                 write_atomically(path, &text)?;
-                self.configs.record_link_synced(&link, &sha256(&text)).await?;
+                self.deck.configs.record_link_synced(&link, &sha256(&text)).await?;
                 let details = serde_json::json!({
                     "path": link.path, "layer": layer, "choice": "keep_stored", "version": stored_version, "copy": copy,
                 });
-                self.audit(caller, "config.link_resolve", &target, Outcome::Ok, details).await?;
-                let link = self.configs.link_of(project, env, layer).await?.unwrap_or(link);
+                self.deck.audit(caller, "config.link_resolve", &target, Outcome::Ok, details).await?;
+                let link = self.deck.configs.link_of(project, env, layer).await?.unwrap_or(link);
                 Ok(LinkResolved { link, version: None, copy })
             }
         }
-    }
-
-    /// Starts the watcher of linked files (part of the background work).
-    pub(crate) fn start_link_watcher(self: &Arc<Self>) {
-        let deck = Arc::downgrade(self);
-        self.tasks.spawn("config-link-watcher", move |stop| async move {
-            let caller = Caller::local_user("disk");
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => break,
-                    () = tokio::time::sleep(WATCH_INTERVAL) => {}
-                }
-                let Some(deck) = deck.upgrade() else { break };
-                if let Err(error) = deck.config_sync_links(&caller).await {
-                    tracing::warn!(error = %error, "checking linked config files failed");
-                }
-            }
-        });
     }
 }

@@ -5,7 +5,8 @@
 use opsdeck_vault::{SecretReference, REFERENCE_SCHEME};
 use zeroize::Zeroizing;
 
-use crate::{Caller, Deck, DeckError};
+use super::Vaults;
+use crate::{Caller, DeckError};
 
 /// One `{{ opsdeck://… }}` found in a template.
 struct Placeholder {
@@ -31,10 +32,10 @@ fn placeholders(template: &str) -> Result<Vec<Placeholder>, DeckError> {
     Ok(found)
 }
 
-impl Deck {
+impl Vaults<'_> {
     /// Resolves one reference (audited as a reveal for `purpose`).
     pub async fn resolve_reference(
-        &self,
+        self,
         caller: &Caller,
         reference: &SecretReference,
     ) -> Result<Zeroizing<String>, DeckError> {
@@ -45,7 +46,7 @@ impl Deck {
     /// Checks that every reference names an existing secret (and version)
     /// that the caller may reveal, without revealing anything.
     pub async fn check_references(
-        &self,
+        self,
         caller: &Caller,
         references: &[SecretReference],
     ) -> Result<(), DeckError> {
@@ -69,7 +70,8 @@ impl Deck {
             }
             let path = reference.path();
             let operator = opsdeck_vault::Role::Operator;
-            self.require(caller, &reference.vault, operator, "secret.reveal", &path, "revealing a value")
+            self.deck
+                .require(caller, &reference.vault, operator, "secret.reveal", &path, "revealing a value")
                 .await?;
         }
         Ok(())
@@ -77,7 +79,7 @@ impl Deck {
 
     /// Renders a template: each `{{ opsdeck://VAULT/NAME[#N] }}` becomes the value.
     pub async fn render_template(
-        &self,
+        self,
         caller: &Caller,
         template: &str,
     ) -> Result<Zeroizing<String>, DeckError> {
@@ -98,7 +100,7 @@ impl Deck {
     /// Resolves environment variables: values that are references become the
     /// secret's value, others pass through unchanged.
     pub async fn resolve_environment(
-        &self,
+        self,
         caller: &Caller,
         variables: &[(String, String)],
     ) -> Result<Vec<(String, Zeroizing<String>)>, DeckError> {

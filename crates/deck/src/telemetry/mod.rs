@@ -1,6 +1,8 @@
 //! Telemetry in the deck: the OTLP receiver started with the background work
 //! (the app and `opsdeck serve`), and the trace queries the CLI and pages use.
 
+pub mod operations;
+
 use std::sync::Arc;
 
 use opsdeck_telemetry::{
@@ -11,6 +13,12 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::{Deck, DeckError};
+
+/// A deck's telemetry: `deck.telemetry()`.
+#[derive(Clone, Copy)]
+pub struct Telemetry<'d> {
+    pub(crate) deck: &'d crate::Deck,
+}
 
 /// Where the OTLP/HTTP receiver listens (`127.0.0.1:4318` unless set; `off` for none).
 pub const OTLP_HTTP_ENV: &str = "OPSDECK_OTLP_HTTP";
@@ -87,6 +95,25 @@ async fn bind_receiver(address: Option<&str>, what: &str) -> Option<tokio::net::
 
 /// The job that prunes telemetry (every 10 minutes; its payload is the retention).
 pub const RETENTION_JOB: &str = "telemetry-retention";
+const RETENTION_JOB_KIND: &str = "telemetry.prune";
+
+/// Telemetry's job: pruning what is older than the retention (built in).
+pub(crate) async fn register_jobs(
+    deck: &Deck,
+    kinds: &mut crate::jobs::JobKinds<'_>,
+) -> Result<(), DeckError> {
+    let retention = opsdeck_core::scheduler::JobSpec {
+        name: RETENTION_JOB.to_owned(),
+        kind: RETENTION_JOB_KIND.to_owned(),
+        schedule: opsdeck_core::scheduler::Schedule::Every(std::time::Duration::from_secs(600)),
+        payload: serde_json::to_value(Retention::default()).unwrap_or_else(|_| serde_json::json!({})),
+    };
+    opsdeck_core::scheduler::Scheduler::ensure_job(&deck.store, &retention).await?;
+    kinds.register(RETENTION_JOB_KIND, |deck, job| async move {
+        deck.telemetry().run_retention_job(&job.payload).await
+    });
+    Ok(())
+}
 
 /// Records the writer may hold before receivers answer "retry later".
 const WRITER_CAPACITY: usize = 100_000;
@@ -141,81 +168,11 @@ pub struct DemoReport {
 }
 
 impl Deck {
-    /// Sends `traces` traces of simulated shop traffic (and their logs) to an
-    /// OTLP/HTTP endpoint (`http://127.0.0.1:4318`), 50 traces a request.
-    pub async fn demo(&self, endpoint: &str, traces: usize) -> Result<DemoReport, DeckError> {
-        use prost::Message as _;
-        let endpoint = endpoint.trim_end_matches('/').to_owned();
-        let now =
-            u64::try_from(opsdeck_core::clock::now_unix_ms()).unwrap_or_default().saturating_mul(1_000_000);
-        let mut seed = [0u8; 8];
-        getrandom::fill(&mut seed).map_err(|error| opsdeck_core::CoreError::Random(error.to_string()))?;
-        let mut report = DemoReport { endpoint: endpoint.clone(), traces: 0, spans: 0, logs: 0 };
-        let mut left = traces;
-        while left > 0 {
-            let batch = left.min(50);
-            let ends_at = now.saturating_sub((left - batch) as u64 * 50_000_000);
-            let (spans, logs) =
-                opsdeck_telemetry::demo::shop_traffic(batch, u64::from_le_bytes(seed) ^ left as u64, ends_at);
-            report.spans += spans
-                .resource_spans
-                .iter()
-                .flat_map(|r| &r.scope_spans)
-                .map(|s| s.spans.len() as i64)
-                .sum::<i64>();
-            report.logs += logs
-                .resource_logs
-                .iter()
-                .flat_map(|r| &r.scope_logs)
-                .map(|s| s.log_records.len() as i64)
-                .sum::<i64>();
-            for (path, body) in [("v1/traces", spans.encode_to_vec()), ("v1/logs", logs.encode_to_vec())] {
-                let url = format!("{endpoint}/{path}");
-                let request = opsdeck_core::http::OutboundRequest::post(url.clone(), body)
-                    .header("Content-Type", "application/x-protobuf")
-                    // A re-sent export replaces the same spans: safe to retry.
-                    .idempotency_key(&format!("demo-{}-{left}-{path}", hex::encode(seed)));
-                let response = self.http.send(request).await.map_err(|error| {
-                    opsdeck_telemetry::TelemetryError::Invalid(format!(
-                        "cannot send demo traffic to {url}: {error} (is the app or `opsdeck serve` running?)"
-                    ))
-                })?;
-                if response.status != 200 {
-                    return Err(opsdeck_telemetry::TelemetryError::Invalid(format!(
-                        "{url} answered {}: {}",
-                        response.status,
-                        String::from_utf8_lossy(&response.body)
-                    ))
-                    .into());
-                }
-            }
-            report.traces += batch as i64;
-            left -= batch;
-        }
-        Ok(report)
-    }
-
-    /// Where the OTLP receivers listen (or will, once the background work starts).
-    pub fn otlp_addresses(&self) -> OtlpAddresses {
-        self.otlp
-            .lock()
-            .map(|addresses| addresses.clone())
-            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
-    }
-
-    /// Changes where the OTLP receivers will listen (before the background work starts).
-    pub fn set_otlp_addresses(&self, addresses: OtlpAddresses) {
-        match self.otlp.lock() {
-            Ok(mut current) => *current = addresses,
-            Err(poisoned) => *poisoned.into_inner() = addresses,
-        }
-    }
-
     /// Starts the OTLP receivers (gRPC and HTTP) and their writer, unless
     /// turned off. A port already in use (another OpsDeck receiving) is
     /// reported, not fatal.
     pub(crate) async fn start_telemetry(self: &Arc<Self>) {
-        let addresses = self.otlp_addresses();
+        let addresses = self.telemetry().otlp_addresses();
         let grpc = bind_receiver(addresses.grpc.as_deref(), "OTLP/gRPC").await;
         let http = bind_receiver(addresses.http.as_deref(), "OTLP/HTTP").await;
         if grpc.is_none() && http.is_none() {
@@ -260,23 +217,96 @@ impl Deck {
             });
         }
     }
+}
+
+impl Telemetry<'_> {
+    /// Sends `traces` traces of simulated shop traffic (and their logs) to an
+    /// OTLP/HTTP endpoint (`http://127.0.0.1:4318`), 50 traces a request.
+    pub async fn demo(self, endpoint: &str, traces: usize) -> Result<DemoReport, DeckError> {
+        use prost::Message as _;
+        let endpoint = endpoint.trim_end_matches('/').to_owned();
+        let now =
+            u64::try_from(opsdeck_core::clock::now_unix_ms()).unwrap_or_default().saturating_mul(1_000_000);
+        let mut seed = [0u8; 8];
+        getrandom::fill(&mut seed).map_err(|error| opsdeck_core::CoreError::Random(error.to_string()))?;
+        let mut report = DemoReport { endpoint: endpoint.clone(), traces: 0, spans: 0, logs: 0 };
+        let mut left = traces;
+        while left > 0 {
+            let batch = left.min(50);
+            let ends_at = now.saturating_sub((left - batch) as u64 * 50_000_000);
+            let (spans, logs) =
+                opsdeck_telemetry::demo::shop_traffic(batch, u64::from_le_bytes(seed) ^ left as u64, ends_at);
+            report.spans += spans
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .map(|s| s.spans.len() as i64)
+                .sum::<i64>();
+            report.logs += logs
+                .resource_logs
+                .iter()
+                .flat_map(|r| &r.scope_logs)
+                .map(|s| s.log_records.len() as i64)
+                .sum::<i64>();
+            for (path, body) in [("v1/traces", spans.encode_to_vec()), ("v1/logs", logs.encode_to_vec())] {
+                let url = format!("{endpoint}/{path}");
+                let request = opsdeck_core::http::OutboundRequest::post(url.clone(), body)
+                    .header("Content-Type", "application/x-protobuf")
+                    // A re-sent export replaces the same spans: safe to retry.
+                    .idempotency_key(&format!("demo-{}-{left}-{path}", hex::encode(seed)));
+                let response = self.deck.http.send(request).await.map_err(|error| {
+                    opsdeck_telemetry::TelemetryError::Invalid(format!(
+                        "cannot send demo traffic to {url}: {error} (is the app or `opsdeck serve` running?)"
+                    ))
+                })?;
+                if response.status != 200 {
+                    return Err(opsdeck_telemetry::TelemetryError::Invalid(format!(
+                        "{url} answered {}: {}",
+                        response.status,
+                        String::from_utf8_lossy(&response.body)
+                    ))
+                    .into());
+                }
+            }
+            report.traces += batch as i64;
+            left -= batch;
+        }
+        Ok(report)
+    }
+
+    /// Where the OTLP receivers listen (or will, once the background work starts).
+    pub fn otlp_addresses(self) -> OtlpAddresses {
+        self.deck
+            .otlp
+            .lock()
+            .map(|addresses| addresses.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Changes where the OTLP receivers will listen (before the background work starts).
+    pub fn set_otlp_addresses(self, addresses: OtlpAddresses) {
+        match self.deck.otlp.lock() {
+            Ok(mut current) => *current = addresses,
+            Err(poisoned) => *poisoned.into_inner() = addresses,
+        }
+    }
 
     /// Traces matching `query`, newest first.
-    pub async fn traces(&self, query: &TraceQuery) -> Result<Vec<TraceSummary>, DeckError> {
-        Ok(self.telemetry.traces(query).await?)
+    pub async fn traces(self, query: &TraceQuery) -> Result<Vec<TraceSummary>, DeckError> {
+        Ok(self.deck.telemetry.traces(query).await?)
     }
 
     /// Removes the telemetry `retention` no longer keeps (oldest first).
-    pub async fn prune_telemetry(&self, retention: &Retention) -> Result<Pruned, DeckError> {
+    pub async fn prune(self, retention: &Retention) -> Result<Pruned, DeckError> {
         let now = opsdeck_core::clock::now_unix_ms().saturating_mul(1_000_000);
-        Ok(self.telemetry.prune(retention, now).await?)
+        Ok(self.deck.telemetry.prune(retention, now).await?)
     }
 
     /// The retention job's work: its payload is a [`Retention`].
-    pub(crate) async fn run_retention_job(&self, payload: &serde_json::Value) -> Result<String, String> {
+    pub(crate) async fn run_retention_job(self, payload: &serde_json::Value) -> Result<String, String> {
         let retention: Retention = serde_json::from_value(payload.clone())
             .map_err(|error| format!("the job's retention settings are not readable: {error}"))?;
-        let pruned = self.prune_telemetry(&retention).await.map_err(|error| error.to_string())?;
+        let pruned = self.prune(&retention).await.map_err(|error| error.to_string())?;
         Ok(format!(
             "removed {} spans, {} log records and {} metric points",
             pruned.spans, pruned.logs, pruned.metric_points
@@ -285,76 +315,76 @@ impl Deck {
 
     /// Two traces compared span by span (matched by service, operation and occurrence).
     pub async fn compare_traces(
-        &self,
+        self,
         before: &str,
         after: &str,
     ) -> Result<Vec<opsdeck_telemetry::SpanComparison>, DeckError> {
-        let before = self.telemetry.trace(before).await?;
-        let after = self.telemetry.trace(after).await?;
+        let before = self.deck.telemetry.trace(before).await?;
+        let after = self.deck.telemetry.trace(after).await?;
         Ok(opsdeck_telemetry::compare(&before, &after))
     }
 
     /// Traces slower than the `percentile` of their root operation since `since_unix_nano`.
     pub async fn slow_traces(
-        &self,
+        self,
         since_unix_nano: i64,
         percentile: f64,
         limit: i64,
     ) -> Result<Vec<opsdeck_telemetry::SlowTrace>, DeckError> {
-        Ok(self.telemetry.slow_traces(since_unix_nano, percentile, limit).await?)
+        Ok(self.deck.telemetry.slow_traces(since_unix_nano, percentile, limit).await?)
     }
 
     /// Which service calls which since `since_unix_nano`, with call counts,
     /// error rates and latency percentiles.
-    pub async fn service_map(&self, since_unix_nano: i64) -> Result<Vec<ServiceEdge>, DeckError> {
-        Ok(self.telemetry.service_map(since_unix_nano).await?)
+    pub async fn service_map(self, since_unix_nano: i64) -> Result<Vec<ServiceEdge>, DeckError> {
+        Ok(self.deck.telemetry.service_map(since_unix_nano).await?)
     }
 
     /// Log records matching `query`, newest first.
-    pub async fn logs(&self, query: &LogQuery) -> Result<Vec<LogRecord>, DeckError> {
-        Ok(self.telemetry.logs(query).await?)
+    pub async fn logs(self, query: &LogQuery) -> Result<Vec<LogRecord>, DeckError> {
+        Ok(self.deck.telemetry.logs(query).await?)
     }
 
     /// Receivers and the last hour's traces, for the Overview.
-    pub async fn telemetry_summary(&self) -> Result<TelemetrySummary, DeckError> {
+    pub async fn summary(self) -> Result<TelemetrySummary, DeckError> {
         let hour_ago = opsdeck_core::clock::now_unix_ms().saturating_sub(3_600_000).saturating_mul(1_000_000);
-        let (traces_last_hour, error_traces_last_hour) = self.telemetry.trace_counts(hour_ago).await?;
+        let (traces_last_hour, error_traces_last_hour) = self.deck.telemetry.trace_counts(hour_ago).await?;
         let OtlpAddresses { grpc, http } = self.otlp_addresses();
         Ok(TelemetrySummary { grpc, http, traces_last_hour, error_traces_last_hour })
     }
 
     /// The services seen since `since_unix_nano` with their operations.
-    pub async fn telemetry_services(
-        &self,
+    pub async fn services(
+        self,
         since_unix_nano: i64,
     ) -> Result<Vec<opsdeck_telemetry::ServiceOperations>, DeckError> {
-        Ok(self.telemetry.services(since_unix_nano).await?)
+        Ok(self.deck.telemetry.services(since_unix_nano).await?)
     }
 
     /// Metric series (name, kind, unit, service) received since `since_unix_nano`.
     pub async fn metric_series(
-        &self,
+        self,
         since_unix_nano: i64,
     ) -> Result<Vec<opsdeck_telemetry::MetricSeries>, DeckError> {
-        Ok(self.telemetry.metric_series(since_unix_nano).await?)
+        Ok(self.deck.telemetry.metric_series(since_unix_nano).await?)
     }
 
     /// Metric data points, newest first.
     pub async fn metric_points(
-        &self,
+        self,
         name: Option<&str>,
         service: Option<&str>,
         since_unix_nano: i64,
         limit: i64,
     ) -> Result<Vec<opsdeck_telemetry::MetricPoint>, DeckError> {
-        Ok(self.telemetry.metric_points(name, service, since_unix_nano, limit).await?)
+        Ok(self.deck.telemetry.metric_points(name, service, since_unix_nano, limit).await?)
     }
 
     /// One trace with its spans and logs.
-    pub async fn trace(&self, trace_id: &str) -> Result<TraceDetail, DeckError> {
-        let spans = self.telemetry.trace(trace_id).await?;
+    pub async fn trace(self, trace_id: &str) -> Result<TraceDetail, DeckError> {
+        let spans = self.deck.telemetry.trace(trace_id).await?;
         let trace_id = spans.first().map(|span| span.trace_id.clone()).unwrap_or_default();
-        let logs = self.telemetry.trace_logs(&trace_id).await?;
+        let logs = self.deck.telemetry.trace_logs(&trace_id).await?;
         let critical_path_segments = opsdeck_telemetry::critical_path(&spans);
         let mut critical_path: Vec<String> = Vec::new();
         for segment in &critical_path_segments {
