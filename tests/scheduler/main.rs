@@ -177,6 +177,26 @@ fn pause_run_now_and_resume_change_what_runs_and_are_audited() {
     assert_eq!(actions, ["job.run_now", "job.resume", "job.pause", "job.add"]);
 }
 
+#[test]
+fn a_job_is_removed_with_its_history_and_a_built_in_job_is_refused() {
+    let deck = Deckdir::new(None);
+    deck.run(&["jobs", "add", "nightly", "--every", "1d", "--command", "true"]);
+    let removed = deck.run(&["call", "job.remove", "name=nightly"]);
+    assert_eq!(removed, serde_json::json!({ "name": "nightly", "removed": true }));
+    let jobs = deck.run(&["jobs", "list"]);
+    assert!(jobs.as_array().unwrap().iter().all(|job| job["name"] != "nightly"), "{jobs}");
+    let audit = deck.run(&["audit", "log", "--action", "job.remove"]);
+    assert_eq!(audit[0]["target"], "nightly", "{audit}");
+
+    // A built-in job would only come back at the next start: refused, and it stays.
+    let output = deck.command().args(["call", "job.remove", "name=audit-verify"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("built-in job and cannot be removed; pause it instead"), "{stderr}");
+    let output = deck.command().args(["jobs", "rm", "nope"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("there is no job called `nope`"));
+}
+
 async fn deck_with_passphrase(dir: &Path) -> Deck {
     Deck::open(DeckOptions {
         data_dir: Some(dir.to_path_buf()),
@@ -283,7 +303,11 @@ async fn after_the_last_attempt_the_job_gives_up_and_moves_on() {
     let mut finished = 0;
     while finished < 3 {
         match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
-            Ok(Ok(opsdeck::DeckEvent::JobRunFinished { run })) if run.job_name == "broken" => finished += 1,
+            Ok(Ok(opsdeck::DeckEvent::Core(opsdeck::CoreEvent::JobRunFinished { run })))
+                if run.job_name == "broken" =>
+            {
+                finished += 1
+            }
             Ok(_) => {}
             Err(_) => panic!("no job events within 10 s"),
         }

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use opsdeck::{AuditFilter, Deck, DeckError};
 
-use super::Output;
+use opsdeck::catalogue::audit::{AuditLog, AuditVerify};
+use opsdeck::catalogue::Nothing;
+
+use super::{operation, Output};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AuditCommand {
@@ -52,7 +55,7 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
     match command {
         AuditCommand::Log { limit, actor, action, target } => {
             let filter = AuditFilter { actor, action, target, limit: Some(limit), ..AuditFilter::default() };
-            let entries = deck.audit_trail().entries(&filter).await?;
+            let entries = operation::<AuditLog>(deck, filter).await?;
             output.print(&entries, |entries| {
                 if entries.is_empty() {
                     return "No audit entries yet.\n".to_owned();
@@ -76,7 +79,7 @@ pub(crate) async fn run(deck: &Deck, command: AuditCommand, output: Output) -> R
         AuditCommand::Verify { checkpoint } => {
             let caller = super::cli_caller()?;
             let report = match checkpoint {
-                None => deck.audit_trail().verify(&caller).await?,
+                None => operation::<AuditVerify>(deck, Nothing {}).await?,
                 Some(path) => deck.audit_trail().verify_against(&caller, &read_checkpoint(&path)?).await?,
             };
             output.print(&report, |report| match (&report.first_bad, &report.problem) {

@@ -10,7 +10,10 @@ use opsdeck::{
     KeyKind, RevokeReason,
 };
 
-use super::Output;
+use opsdeck::catalogue::cert_changes::{CertConfigure, CertRemove, CertRevoke, ConfigureInput, RevokeInput};
+use opsdeck::catalogue::certs::{CertList, CertShow, OneCert};
+
+use super::{operation, Output};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum CertCommand {
@@ -356,7 +359,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
         CertCommand::List { expiring_within, source, state } => {
             let filtered = expiring_within.is_some() || source.is_some() || state.is_some();
             let query = opsdeck::CertQuery { expiring_within_days: expiring_within, source, state };
-            let certs = deck.certs().query(&query).await?;
+            let certs = operation::<CertList>(deck, query).await?;
             let rows: Vec<ListRow<'_>> = certs.iter().map(list_row).collect();
             output.print(&rows, |_| {
                 if certs.is_empty() && filtered {
@@ -384,7 +387,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             });
         }
         CertCommand::Show { id } => {
-            let detail = deck.certs().show(&id).await?;
+            let detail = operation::<CertShow>(deck, OneCert { id: id.clone() }).await?;
             output.print(&detail, |detail| {
                 let cert = &detail.certificate;
                 let mut text = summary_line(cert);
@@ -459,7 +462,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             }
         }
         CertCommand::Revoke { id, reason } => {
-            let cert = deck.certs().revoke(&caller, &id, reason).await?;
+            let cert = operation::<CertRevoke>(deck, RevokeInput { id, reason }).await?;
             output.print(&cert, |cert| format!("revoked {}", summary_line(cert)));
         }
         CertCommand::Configure { id, renew_remaining, no_deploy, hook } => {
@@ -471,7 +474,8 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             } else {
                 Some(hook)
             };
-            let cert = deck.certs().configure(&caller, &id, deploy, renew_remaining).await?;
+            let cert =
+                operation::<CertConfigure>(deck, ConfigureInput { id, deploy, renew_remaining }).await?;
             output.print(&cert, |cert| {
                 let next = cert.next_renewal_at.map(crate::time::minute).unwrap_or_else(|| "—".to_owned());
                 format!("{} updated; next renewal {next}\n", cert.id)
@@ -487,7 +491,7 @@ pub(crate) async fn run(deck: &Deck, command: CertCommand, output: Output) -> Re
             });
         }
         CertCommand::Rm { id } => {
-            deck.certs().remove(&caller, &id).await?;
+            operation::<CertRemove>(deck, OneCert { id: id.clone() }).await?;
             output.print(&serde_json::json!({ "removed": id }), |_| format!("removed {id}\n"));
         }
     }

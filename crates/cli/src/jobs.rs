@@ -7,7 +7,12 @@ use std::time::Duration;
 use clap::Subcommand;
 use opsdeck::{Deck, DeckError, Schedule};
 
-use super::Output;
+use opsdeck::catalogue::jobs::{
+    JobList, JobRemove, JobRunNow, JobRuns, JobRunsInput, JobSetPaused, NamedJob, PauseInput,
+};
+use opsdeck::catalogue::Nothing;
+
+use super::{operation, Output};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum JobsCommand {
@@ -85,10 +90,9 @@ pub(crate) fn parse_interval(text: &str) -> Result<Duration, String> {
 }
 
 pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Result<ExitCode, DeckError> {
-    let caller = super::cli_caller()?;
     match command {
         JobsCommand::List => {
-            let jobs = deck.jobs().list().await?;
+            let jobs = operation::<JobList>(deck, Nothing {}).await?;
             output.print(&jobs, |jobs| {
                 if jobs.is_empty() {
                     return "No jobs yet. `opsdeck serve` (or the app) adds the built-in ones; `opsdeck jobs add` adds yours.\n".to_owned();
@@ -112,7 +116,8 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
             });
         }
         JobsCommand::Runs { name, limit } => {
-            let runs = deck.jobs().runs(&name, limit).await?;
+            let runs =
+                operation::<JobRuns>(deck, JobRunsInput { name: name.clone(), limit: Some(limit) }).await?;
             output.print(&runs, |runs| {
                 let mut text = String::new();
                 for run in runs {
@@ -129,15 +134,15 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
             });
         }
         JobsCommand::Run { name } => {
-            deck.jobs().run_now(&caller, &name).await?;
+            operation::<JobRunNow>(deck, NamedJob { name: name.clone() }).await?;
             eprintln!("`{name}` is due now");
         }
         JobsCommand::Pause { name } => {
-            deck.jobs().set_paused(&caller, &name, true).await?;
+            operation::<JobSetPaused>(deck, PauseInput { name: name.clone(), paused: true }).await?;
             eprintln!("`{name}` is paused");
         }
         JobsCommand::Resume { name } => {
-            deck.jobs().set_paused(&caller, &name, false).await?;
+            operation::<JobSetPaused>(deck, PauseInput { name: name.clone(), paused: false }).await?;
             eprintln!("`{name}` is resumed");
         }
         JobsCommand::Add { name, every, cron, once, command, run_anywhere } => {
@@ -148,7 +153,7 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
                 (None, None) => unreachable!("clap requires one of --every, --cron, --once"),
             };
             let described = schedule.describe();
-            deck.jobs().add_command(&caller, &name, schedule, &command, run_anywhere).await?;
+            deck.jobs().add_command(&super::cli_caller()?, &name, schedule, &command, run_anywhere).await?;
             let hosts = if run_anywhere {
                 "on any host sharing the store".to_owned()
             } else {
@@ -157,7 +162,7 @@ pub(crate) async fn run(deck: &Deck, command: JobsCommand, output: Output) -> Re
             eprintln!("`{name}` runs {described}, {hosts}");
         }
         JobsCommand::Rm { name } => {
-            deck.jobs().remove(&caller, &name).await?;
+            operation::<JobRemove>(deck, NamedJob { name: name.clone() }).await?;
             eprintln!("`{name}` was removed");
         }
     }

@@ -227,6 +227,16 @@ pub(crate) fn import_summary(report: &opsdeck::ImportReport) -> String {
 /// An input error with `message` (exit code 2).
 /// Who runs this command: the OS user (or, for the superuser only, the
 /// identity `OPSDECK_ACT_AS` names, audited as assumed).
+/// Runs catalogue operation `O` as the command line's caller: a command
+/// builds the operation's input from its flags and presents its output;
+/// the rules are the operation's, the same for the app, the API and MCP.
+pub(crate) async fn operation<O: opsdeck::catalogue::Operation>(
+    deck: &Deck,
+    input: O::Input,
+) -> Result<O::Output, DeckError> {
+    O::run(deck, &cli_caller()?, input).await
+}
+
 pub(crate) fn cli_caller() -> Result<opsdeck::Caller, DeckError> {
     Ok(opsdeck::Caller::local_user_or_assumed("cli")?)
 }

@@ -7,7 +7,10 @@ use clap::Subcommand;
 use opsdeck::{Deck, DeckError};
 use zeroize::Zeroizing;
 
-use super::Output;
+use opsdeck::catalogue::notify::{DeliveriesInput, NotifyDeliveries, NotifyTargets, NotifyTest, OneTarget};
+use opsdeck::catalogue::Nothing;
+
+use super::{operation, Output};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum NotifyCommand {
@@ -66,7 +69,7 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
             });
         }
         NotifyCommand::List => {
-            let targets = deck.notify().targets().await?;
+            let targets = operation::<NotifyTargets>(deck, Nothing {}).await?;
             output.print(&targets, |targets| {
                 if targets.is_empty() {
                     return "No notification targets yet. Add one with `opsdeck notify add NAME --url URL`.\n".to_owned();
@@ -78,7 +81,7 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
             });
         }
         NotifyCommand::Test { name } => {
-            let delivery = deck.notify().test(&caller, &name).await?;
+            let delivery = operation::<NotifyTest>(deck, OneTarget { name: name.clone() }).await?;
             output.print(&delivery, |delivery| match delivery.status.as_str() {
                 "delivered" => {
                     format!("delivered {} to `{name}` ({} attempt(s))\n", delivery.id, delivery.attempts)
@@ -93,7 +96,8 @@ pub(crate) async fn run(deck: &Deck, command: NotifyCommand, output: Output) -> 
             }
         }
         NotifyCommand::Deliveries { target, limit } => {
-            let deliveries = deck.notify().deliveries(target.as_deref(), limit).await?;
+            let deliveries =
+                operation::<NotifyDeliveries>(deck, DeliveriesInput { target, limit: Some(limit) }).await?;
             output.print(&deliveries, |deliveries| {
                 if deliveries.is_empty() {
                     return "No deliveries yet. Send a test with `opsdeck notify test NAME`.\n".to_owned();

@@ -8,14 +8,23 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use opsdeck::catalogue::secret_changes::{
-    ImportFormat, NewValue, SecretImport, SecretImportInput, SecretMetadata, SecretSet, SecretSetInput,
-    SecretStored,
+    ImportFormat, NewValue, RollbackInput, RotateInput, SecretImport, SecretImportInput, SecretMetadata,
+    SecretRemove, SecretRollback, SecretRotate, SecretSet, SecretSetInput, SecretStored,
 };
 use opsdeck::catalogue::Operation;
 use opsdeck::{Alphabet, Deck, DeckError, MetadataChange, SecretInfo, SecretType};
 use zeroize::Zeroizing;
 
-use super::{input_error, Output};
+use opsdeck::catalogue::vaults::{DueInput, OneSecret, SecretShow, SecretVersions, SecretsDue};
+
+use super::{input_error, operation, Output};
+
+/// `VAULT/NAME` as the catalogue's input (the same message for a reference
+/// without both parts as everywhere else).
+fn one_secret(reference: &str) -> Result<OneSecret, DeckError> {
+    let (vault, name) = opsdeck_vault::split_reference(reference)?;
+    Ok(OneSecret { vault: vault.to_owned(), name: name.to_owned() })
+}
 
 /// Metadata options shared by `secret set` and `secret edit`.
 #[derive(Debug, clap::Args)]
@@ -298,7 +307,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             });
         }
         SecretCommand::Show { reference } => {
-            let info = deck.vaults().secret_info(&caller, &reference).await?;
+            let info = operation::<SecretShow>(deck, one_secret(&reference)?).await?;
             output.print(&info, describe);
         }
         SecretCommand::Edit { reference, metadata } => {
@@ -306,7 +315,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             output.print(&info, describe);
         }
         SecretCommand::Due { within } => {
-            let due = deck.vaults().secrets_due(&caller, within).await?;
+            let due = operation::<SecretsDue>(deck, DueInput { within_days: Some(within) }).await?;
             output.print(&due, |due| {
                 if due.is_empty() {
                     return "Nothing is due. Set a policy with `opsdeck secret edit VAULT/NAME --rotate-every 90`.\n".to_owned();
@@ -326,7 +335,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             });
         }
         SecretCommand::History { reference } => {
-            let versions = deck.vaults().secret_history(&caller, &reference).await?;
+            let versions = operation::<SecretVersions>(deck, one_secret(&reference)?).await?;
             output.print(&versions, |versions| {
                 versions.iter().fold(String::new(), |mut text, version| {
                     let marker = if version.current { " (current)" } else { "" };
@@ -342,7 +351,8 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             });
         }
         SecretCommand::Rotate { reference, verify } => {
-            let report = deck.vaults().secret_rotate(&caller, &reference, verify.as_deref()).await?;
+            let OneSecret { vault, name } = one_secret(&reference)?;
+            let report = operation::<SecretRotate>(deck, RotateInput { vault, name, verify }).await?;
             output.print(&report, |report| match &report.reason {
                 None => {
                     let mut text =
@@ -362,7 +372,8 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             }
         }
         SecretCommand::Rollback { reference, to } => {
-            let info = deck.vaults().secret_rollback(&caller, &reference, to).await?;
+            let OneSecret { vault, name } = one_secret(&reference)?;
+            let info = operation::<SecretRollback>(deck, RollbackInput { vault, name, to }).await?;
             output.print(&info, |info| {
                 format!(
                     "{}/{} is now version {} (the value of version {to})\n",
@@ -401,7 +412,7 @@ pub(crate) async fn run(deck: &Deck, command: SecretCommand, output: Output) -> 
             output.print(&report, super::import_summary);
         }
         SecretCommand::Rm { reference } => {
-            deck.vaults().secret_remove(&caller, &reference).await?;
+            operation::<SecretRemove>(deck, one_secret(&reference)?).await?;
             output.print(&serde_json::json!({ "removed": reference }), |_| {
                 format!("{reference} was removed\n")
             });

@@ -8,7 +8,13 @@ use clap::Subcommand;
 use opsdeck::{Deck, DeckError, Role};
 use zeroize::Zeroizing;
 
-use super::{input_error, read_passphrase_from_stdin, Output};
+use opsdeck::catalogue::vault_access::{
+    MemberSetInput, OneMember, VaultCreate, VaultCreateInput, VaultMemberRemove, VaultMemberSet,
+};
+use opsdeck::catalogue::vaults::VaultList;
+use opsdeck::catalogue::Nothing;
+
+use super::{input_error, operation, read_passphrase_from_stdin, Output};
 
 /// The environment variable with the new passphrase of `vault passphrase` and `vault slot add --passphrase`.
 const NEW_PASSPHRASE_ENV: &str = "OPSDECK_NEW_PASSPHRASE";
@@ -148,13 +154,13 @@ pub(crate) async fn run_vault(
     let caller = super::cli_caller()?;
     match command {
         VaultCommand::Init { name, no_keychain } => {
-            let vault = deck.vaults().init(&caller, &name, no_keychain).await?;
+            let vault = operation::<VaultCreate>(deck, VaultCreateInput { name, no_keychain }).await?;
             output.print(&vault, |vault| {
                 format!("vault `{}` created (key slots: {})\n", vault.name, vault.slots.join(", "))
             });
         }
         VaultCommand::List => {
-            let vaults = deck.vaults().list().await?;
+            let vaults = operation::<VaultList>(deck, Nothing {}).await?;
             output.print(&vaults, |vaults| {
                 if vaults.is_empty() {
                     return "No vaults yet. Make one with `opsdeck vault init NAME`.\n".to_owned();
@@ -181,13 +187,18 @@ pub(crate) async fn run_vault(
         }
         VaultCommand::Member(MemberCommand::Set { vault, user, role }) => {
             let role = Role::parse(&role).map_err(DeckError::from)?;
-            let member = deck.vaults().member_set(&caller, &vault, &user, role).await?;
+            let member = operation::<VaultMemberSet>(
+                deck,
+                MemberSetInput { vault: vault.clone(), member: user, role },
+            )
+            .await?;
             output.print(&member, |member| {
                 format!("{} is now {} of vault `{vault}`\n", member.member, member.role.as_str())
             });
         }
         VaultCommand::Member(MemberCommand::Rm { vault, user }) => {
-            deck.vaults().member_remove(&caller, &vault, &user).await?;
+            operation::<VaultMemberRemove>(deck, OneMember { vault: vault.clone(), member: user.clone() })
+                .await?;
             output.print(&serde_json::json!({ "vault": vault, "removed": user }), |_| {
                 format!("{user} is no longer a member of vault `{vault}`\n")
             });

@@ -19,7 +19,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::clock::now_unix_ms;
-use crate::events::{DeckEvent, EventBus};
+use crate::events::{CoreEvent, EventBus};
 
 /// How the client retries and when breakers open.
 #[derive(Debug, Clone)]
@@ -499,7 +499,7 @@ impl ResilientClient {
     fn announce(&self, endpoint: &str, state: BreakerState) {
         tracing::info!(endpoint, ?state, "circuit breaker changed");
         if let Some(events) = &self.events {
-            events.publish(DeckEvent::BreakerChanged { endpoint: endpoint.to_owned(), state });
+            events.publish(CoreEvent::BreakerChanged { endpoint: endpoint.to_owned(), state });
         }
     }
 }

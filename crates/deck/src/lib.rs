@@ -36,7 +36,7 @@ use opsdeck_core::events::EventBus;
 use opsdeck_core::{BackgroundTasks, DataDir, Store, StoreLocation};
 
 pub use opsdeck_core::audit::{AuditEntry, AuditFilter, Checkpoint, Outcome, VerifyReport};
-pub use opsdeck_core::events::DeckEvent;
+pub use opsdeck_core::events::{CoreEvent, DeckEvent};
 pub use opsdeck_core::http::{EndpointHealth, HttpPolicy};
 pub use opsdeck_core::keys::KeyAccess;
 pub use opsdeck_core::scheduler::{JobInfo, JobRun, RunOutcome, Schedule, SchedulerConfig};

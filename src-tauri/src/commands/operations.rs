@@ -31,6 +31,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         secret_rollback,
         secret_remove,
         secret_rotate,
+        secret_due,
         audit_log,
         audit_verify,
         api_token_list,
@@ -38,7 +39,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         job_runs,
         job_run_now,
         job_set_paused,
-        secret_due,
+        job_remove,
         status,
         notify_targets,
         notify_deliveries,
@@ -239,6 +240,15 @@ pub async fn secret_rotate(
     run_operation::<opsdeck::vaults::secret_operations::SecretRotate>(&state, input).await
 }
 
+/// `secret.due`: Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches.
+#[tauri::command]
+pub async fn secret_due(
+    state: State<'_, AppState>,
+    input: <opsdeck::vaults::operations::SecretsDue as Operation>::Input,
+) -> Result<<opsdeck::vaults::operations::SecretsDue as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::vaults::operations::SecretsDue>(&state, input).await
+}
+
 /// `audit.log`: Recorded actions, newest first, filtered by actor, action prefix, target, time or paging.
 #[tauri::command]
 pub async fn audit_log(
@@ -302,13 +312,13 @@ pub async fn job_set_paused(
     run_operation::<opsdeck::jobs::operations::JobSetPaused>(&state, input).await
 }
 
-/// `secret.due`: Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches.
+/// `job.remove`: Deletes a job and its run history (a command job, a rotation or renewal schedule); built-in jobs cannot be removed, only paused. A job acting on a vault needs its operator role.
 #[tauri::command]
-pub async fn secret_due(
+pub async fn job_remove(
     state: State<'_, AppState>,
-    input: <opsdeck::vaults::operations::SecretsDue as Operation>::Input,
-) -> Result<<opsdeck::vaults::operations::SecretsDue as Operation>::Output, CommandError> {
-    run_operation::<opsdeck::vaults::operations::SecretsDue>(&state, input).await
+    input: <opsdeck::jobs::operations::JobRemove as Operation>::Input,
+) -> Result<<opsdeck::jobs::operations::JobRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::jobs::operations::JobRemove>(&state, input).await
 }
 
 /// `status`: Where this deck keeps its data, which store it uses and its version.

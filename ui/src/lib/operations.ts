@@ -39,6 +39,7 @@ import type { IssueOptions } from './bindings/IssueOptions';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobPaused } from './bindings/JobPaused';
 import type { JobQueued } from './bindings/JobQueued';
+import type { JobRemoved } from './bindings/JobRemoved';
 import type { JobRun } from './bindings/JobRun';
 import type { JobRunsInput } from './bindings/JobRunsInput';
 import type { LayersInput } from './bindings/LayersInput';
@@ -148,6 +149,8 @@ export const operations = {
   secretRemove: (input: OneSecret) => call<Removed>('secret_remove', { input }),
   /** `secret.rotate`: Rotates a secret now with its type's generator; with a verification command the new value is kept only if the command accepts it, otherwise the old one stays current. Changes stored data (audited). */
   secretRotate: (input: RotateInput) => call<RotationReport>('secret_rotate', { input }),
+  /** `secret.due`: Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches. */
+  secretDue: (input: DueInput) => call<Array<SecretInfo>>('secret_due', { input }),
   /** `audit.log`: Recorded actions, newest first, filtered by actor, action prefix, target, time or paging. */
   auditLog: (input: AuditFilter) => call<Array<AuditEntry>>('audit_log', { input }),
   /** `audit.verify`: Checks that no audit entry was edited, deleted, inserted or reordered; an intact chain records the check. Changes stored data (audited). */
@@ -162,8 +165,8 @@ export const operations = {
   jobRunNow: (input: NamedJob) => call<JobQueued>('job_run_now', { input }),
   /** `job.set_paused`: Pauses a job (it stays listed and runs no more) or resumes it; a job acting on a vault needs its operator role. Changes stored data (audited). */
   jobSetPaused: (input: PauseInput) => call<JobPaused>('job_set_paused', { input }),
-  /** `secret.due`: Secrets whose rotation is due or that expire within a number of days, soonest first, across the vaults the caller reaches. */
-  secretDue: (input: DueInput) => call<Array<SecretInfo>>('secret_due', { input }),
+  /** `job.remove`: Deletes a job and its run history (a command job, a rotation or renewal schedule); built-in jobs cannot be removed, only paused. A job acting on a vault needs its operator role. Changes stored data (audited). */
+  jobRemove: (input: NamedJob) => call<JobRemoved>('job_remove', { input }),
   /** `status`: Where this deck keeps its data, which store it uses and its version. */
   status: () => call<DeckStatus>('status', { input: {} }),
   /** `notify.targets`: The webhook targets signed events are sent to (names and URLs; never their secrets). */

@@ -12,7 +12,7 @@ use super::{
     RUN_COLUMNS,
 };
 use crate::clock::now_unix_ms;
-use crate::events::DeckEvent;
+use crate::events::CoreEvent;
 use crate::CoreError;
 
 /// A job whose lease this process holds.
@@ -297,7 +297,7 @@ impl Scheduler {
                     job = %run.job_name, run = run.id, attempt = run.attempt, outcome = %run.outcome,
                     correlation_id = %format!("job-run-{}", run.id), "job run finished"
                 );
-                self.events.publish(DeckEvent::JobRunFinished { run });
+                self.events.publish(CoreEvent::JobRunFinished { run });
             }
             Err(error) => tracing::error!(job = %claim.name, %error, "could not record a job run"),
         }

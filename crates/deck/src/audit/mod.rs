@@ -15,7 +15,7 @@ use opsdeck_core::webhooks::DeliveryStatus;
 use opsdeck_core::Store;
 
 use crate::jobs::JobKinds;
-use crate::{AuditEntry, AuditFilter, Caller, Deck, DeckError, DeckEvent, Outcome, VerifyReport};
+use crate::{AuditEntry, AuditFilter, Caller, CoreEvent, Deck, DeckError, Outcome, VerifyReport};
 
 /// A deck's audit trail as users reach it: `deck.audit_trail()`.
 #[derive(Clone, Copy)]
@@ -85,7 +85,7 @@ impl AuditService {
                 last = entry.seq;
                 let ours = self.announced_here.lock().is_ok_and(|mut here| here.remove(&entry.seq));
                 if !ours {
-                    self.events.publish(DeckEvent::AuditRecorded { entry });
+                    self.events.publish(CoreEvent::AuditRecorded { entry });
                 }
             }
             if let Ok(mut here) = self.announced_here.lock() {
@@ -132,7 +132,7 @@ impl AuditService {
         if let Ok(mut here) = self.announced_here.lock() {
             here.insert(entry.seq);
         }
-        self.events.publish(DeckEvent::AuditRecorded { entry: entry.clone() });
+        self.events.publish(CoreEvent::AuditRecorded { entry: entry.clone() });
         Ok(entry)
     }
 
@@ -161,7 +161,7 @@ impl AuditService {
         if let Ok(mut here) = self.announced_here.lock() {
             here.insert(entry.seq);
         }
-        self.events.publish(DeckEvent::AuditRecorded { entry });
+        self.events.publish(CoreEvent::AuditRecorded { entry });
     }
 
     /// Loads the audit key now (checks a newly given passphrase).
@@ -367,4 +367,11 @@ pub(crate) async fn register_jobs(deck: &Deck, kinds: &mut JobKinds<'_>) -> Resu
         deck.audit_trail().run_checkpoint_job(&job.payload).await
     });
     Ok(())
+}
+
+/// This area's operations in the catalogue, in the order front ends list
+/// them: a new operation is written in this folder and added here.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    use crate::catalogue::entry;
+    vec![entry::<operations::AuditLog>(), entry::<operations::AuditVerify>()]
 }

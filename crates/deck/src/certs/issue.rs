@@ -13,7 +13,6 @@ use opsdeck_certs::rfc2136::Rfc2136;
 use opsdeck_certs::trust::TrustRoots;
 use opsdeck_certs::{CertError, CertRecord, CertState, Managed};
 use opsdeck_core::clock::now_unix_ms;
-use opsdeck_core::events::DeckEvent;
 use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
 use opsdeck_vault::{MetadataChange, Role, SecretType};
 use sha2::{Digest, Sha256};
@@ -22,7 +21,8 @@ use zeroize::Zeroizing;
 use super::options::{challenge_plan, check_remaining, managed_from};
 use super::Certs;
 use super::{
-    iso_minute, renew_job_name, IssueOptions, RenewOutcome, RevokeReason, RENEWAL_CHECK_EVERY, RENEW_JOB_KIND,
+    iso_minute, renew_job_name, CertsEvent, IssueOptions, RenewOutcome, RevokeReason, RENEWAL_CHECK_EVERY,
+    RENEW_JOB_KIND,
 };
 use crate::definitions::MANAGED_CERT;
 use crate::{Caller, DeckError, Outcome};
@@ -378,7 +378,9 @@ impl Certs<'_> {
         self.deck.certs.set_state(id, working, &format!("{verb} started"), &caller.actor).await?;
         let report = |step: &str| {
             progress(step);
-            self.deck.events.publish(DeckEvent::CertProgress { id: id.to_owned(), step: step.to_owned() });
+            self.deck
+                .events
+                .publish_area(&CertsEvent::CertProgress { id: id.to_owned(), step: step.to_owned() });
         };
         let attempt = async {
             report("signing in to the CA");

@@ -49,6 +49,19 @@ pub const EXPIRY_JOB: &str = "cert-expiry-check";
 /// Expiry warnings go out when this many days are left (then again at each smaller one).
 pub const DEFAULT_WARN_DAYS: [i64; 3] = [30, 14, 7];
 /// How often a managed certificate's renewal job looks at it.
+/// What the certificates area publishes on the deck's event bus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CertsEvent {
+    /// A step of a certificate's issuance or renewal (for progress displays).
+    CertProgress {
+        /// The certificate.
+        id: String,
+        /// What is happening now ("answering the challenge for a.example").
+        step: String,
+    },
+}
+
 pub(crate) const RENEWAL_CHECK_EVERY: Duration = Duration::from_secs(12 * 3600);
 /// How long a probe may take.
 pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -293,4 +306,23 @@ pub(crate) async fn register_jobs(
         |deck, job| async move { deck.certs().run_expiry_job(&job.payload).await },
     );
     Ok(())
+}
+
+/// This area's operations in the catalogue, in the order front ends list
+/// them: a new operation is written in this folder and added here.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    use crate::catalogue::entry;
+    vec![
+        entry::<operations::CertList>(),
+        entry::<operations::CertShow>(),
+        entry::<operations::CertSummaryOperation>(),
+        entry::<change_operations::CertImport>(),
+        entry::<change_operations::CertImportFile>(),
+        entry::<change_operations::CertProbe>(),
+        entry::<change_operations::CertIssue>(),
+        entry::<change_operations::CertRenew>(),
+        entry::<change_operations::CertRevoke>(),
+        entry::<change_operations::CertRemove>(),
+        entry::<change_operations::CertConfigure>(),
+    ]
 }

@@ -334,3 +334,37 @@ impl Configs<'_> {
         Ok(self.deck.configs.history(project, env).await?)
     }
 }
+
+/// This area's operations in the catalogue, in the order front ends list
+/// them: a new operation is written in this folder and added here.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    use crate::catalogue::entry;
+    vec![
+        entry::<operations::ConfigProjects>(),
+        entry::<operations::ConfigHistory>(),
+        entry::<operations::ConfigExplain>(),
+        entry::<operations::ConfigValidate>(),
+        entry::<operations::ConfigSummaryOperation>(),
+        entry::<change_operations::ConfigCreateProject>(),
+        entry::<change_operations::ConfigLayers>(),
+        entry::<change_operations::ConfigCompare>(),
+        entry::<change_operations::ConfigRollback>(),
+        entry::<change_operations::ConfigPreviewPromotion>(),
+        entry::<change_operations::ConfigPromote>(),
+        entry::<change_operations::ConfigRequests>(),
+        entry::<change_operations::ConfigApprove>(),
+        entry::<change_operations::ConfigReject>(),
+        entry::<change_operations::ConfigReloadHook>(),
+        entry::<change_operations::ConfigSetReloadHook>(),
+        entry::<change_operations::ConfigSetApprovalEnvs>(),
+        entry::<editor_operations::ConfigSchema>(),
+        entry::<editor_operations::ConfigSetSchema>(),
+        entry::<editor_operations::ConfigCheckDraft>(),
+        entry::<editor_operations::ConfigSave>(),
+        entry::<editor_operations::ConfigLinks>(),
+        entry::<editor_operations::ConfigLinkFile>(),
+        entry::<editor_operations::ConfigUnlink>(),
+        entry::<editor_operations::ConfigLinkConflict>(),
+        entry::<editor_operations::ConfigResolveLink>(),
+    ]
+}

@@ -23,6 +23,14 @@ pub struct Jobs<'d> {
 /// The kind of the jobs users define to run a shell command.
 const COMMAND_JOB_KIND: &str = "command";
 
+/// The jobs every deck makes for itself at start.
+const BUILT_IN_JOBS: [&str; 4] = [
+    crate::audit::AUDIT_VERIFY_JOB,
+    crate::notify::WEBHOOK_REDELIVERY_JOB,
+    crate::certs::EXPIRY_JOB,
+    crate::telemetry::RETENTION_JOB,
+];
+
 /// A command job runs with the rights of whoever set it: only a scheduler
 /// running under the OS account of that name runs it (a job set by `alice`
 /// must not run as `root` because root's `opsdeck serve` shares the store).
@@ -200,8 +208,18 @@ impl Jobs<'_> {
         Ok(Scheduler::pin_to_host(&self.deck.store, name, host).await?)
     }
 
-    /// Deletes a job and its history.
+    /// Deletes a job and its history. A built-in job is refused (the deck
+    /// would make it again at its next start; pausing it is what stops it),
+    /// and a job acting on a vault needs that vault's operator role.
     pub async fn remove(self, caller: &Caller, name: &str) -> Result<(), DeckError> {
+        if BUILT_IN_JOBS.contains(&name) {
+            return Err(opsdeck_core::CoreError::InvalidJob(format!(
+                "`{name}` is a built-in job and cannot be removed; pause it instead \
+                 (`opsdeck jobs pause {name}`)"
+            ))
+            .into());
+        }
+        self.require_role_for_job(caller, name).await?;
         self.deck.audit(caller, "job.remove", name, Outcome::Ok, serde_json::json!({})).await?;
         Scheduler::remove(&self.deck.store, name).await?;
         self.deck.unseal_definition(COMMAND_JOB, name).await
@@ -253,4 +271,17 @@ async fn run_command_job(job: JobContext) -> JobResult {
 pub(crate) fn last_chars(text: &str, count: usize) -> String {
     let skip = text.chars().count().saturating_sub(count);
     text.chars().skip(skip).collect()
+}
+
+/// This area's operations in the catalogue, in the order front ends list
+/// them: a new operation is written in this folder and added here.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    use crate::catalogue::entry;
+    vec![
+        entry::<operations::JobList>(),
+        entry::<operations::JobRuns>(),
+        entry::<operations::JobRunNow>(),
+        entry::<operations::JobSetPaused>(),
+        entry::<operations::JobRemove>(),
+    ]
 }

@@ -144,3 +144,37 @@ impl Operation for JobSetPaused {
         Ok(JobPaused { name: input.name, paused: input.paused })
     }
 }
+
+/// What removing a job did.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct JobRemoved {
+    /// The job's name.
+    pub name: String,
+    /// Always true: the job and its run history are gone.
+    pub removed: bool,
+}
+
+/// `job.remove`.
+pub struct JobRemove;
+
+impl Operation for JobRemove {
+    type Input = NamedJob;
+    type Output = JobRemoved;
+    const NAME: &'static str = "job.remove";
+    const SUMMARY: &'static str = "Deletes a job and its run history (a command job, a rotation or renewal \
+        schedule); built-in jobs cannot be removed, only paused. A job acting on a vault needs its operator role.";
+    const EFFECT: Effect = Effect::Change;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Delete;
+    const PATH: &'static str = "/v1/jobs/{name}";
+
+    async fn run(deck: &Deck, caller: &Caller, input: NamedJob) -> Result<JobRemoved, DeckError> {
+        // As with running one: a token limited to one vault must not remove
+        // jobs that act elsewhere.
+        if caller.grant.is_some() {
+            deck.require_deck_admin(caller, "job.remove", "removing a job through a token").await?;
+        }
+        deck.jobs().remove(caller, &input.name).await?;
+        Ok(JobRemoved { name: input.name, removed: true })
+    }
+}

@@ -157,3 +157,16 @@ pub(crate) async fn register_jobs(deck: &Deck, kinds: &mut JobKinds<'_>) -> Resu
     });
     Ok(())
 }
+
+/// This area's operations in the catalogue, in the order front ends list
+/// them: a new operation is written in this folder and added here.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    use crate::catalogue::entry;
+    vec![
+        entry::<operations::NotifyTargets>(),
+        entry::<operations::NotifyDeliveries>(),
+        entry::<operations::NotifyTest>(),
+        entry::<operations::NotifyAdd>(),
+        entry::<operations::ConnectionList>(),
+    ]
+}

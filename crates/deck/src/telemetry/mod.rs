@@ -115,6 +115,25 @@ pub(crate) async fn register_jobs(
     Ok(())
 }
 
+/// What the telemetry area publishes on the deck's event bus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TelemetryEvent {
+    /// The telemetry writer stored records (announced at most four times a
+    /// second while busy; the counts cover everything since the last one).
+    TelemetryStored {
+        /// Spans stored.
+        #[ts(type = "number")]
+        spans: i64,
+        /// Log records stored.
+        #[ts(type = "number")]
+        logs: i64,
+        /// Metric data points stored.
+        #[ts(type = "number")]
+        metric_points: i64,
+    },
+}
+
 /// Records the writer may hold before receivers answer "retry later".
 const WRITER_CAPACITY: usize = 100_000;
 
@@ -180,7 +199,7 @@ impl Deck {
         }
         let events = self.events.clone();
         let announce: opsdeck_telemetry::writer::OnStored = Arc::new(move |stored| {
-            events.publish(opsdeck_core::events::DeckEvent::TelemetryStored {
+            events.publish_area(&TelemetryEvent::TelemetryStored {
                 spans: stored.spans,
                 logs: stored.logs,
                 metric_points: stored.metric_points,
@@ -395,4 +414,22 @@ impl Telemetry<'_> {
         let self_time_nano = opsdeck_telemetry::self_times(&spans).into_iter().collect();
         Ok(TraceDetail { trace_id, spans, logs, critical_path_segments, critical_path, self_time_nano })
     }
+}
+
+/// This area's operations in the catalogue, in the order front ends list
+/// them: a new operation is written in this folder and added here.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    use crate::catalogue::entry;
+    vec![
+        entry::<operations::TraceSearchOperation>(),
+        entry::<operations::TraceShow>(),
+        entry::<operations::TelemetryServices>(),
+        entry::<operations::ServiceMap>(),
+        entry::<operations::TelemetrySummaryOperation>(),
+        entry::<operations::LogSearchOperation>(),
+        entry::<operations::TraceCompare>(),
+        entry::<operations::TraceSlow>(),
+        entry::<operations::TelemetryReceivers>(),
+        entry::<operations::TelemetryDemo>(),
+    ]
 }

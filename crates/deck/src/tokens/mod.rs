@@ -243,3 +243,10 @@ impl ApiTokens<'_> {
         Ok(caller)
     }
 }
+
+/// This area's operations in the catalogue, in the order front ends list
+/// them: a new operation is written in this folder and added here.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    use crate::catalogue::entry;
+    vec![entry::<operations::TokenList>()]
+}

@@ -35,3 +35,28 @@ pub(crate) fn register_jobs(kinds: &mut crate::jobs::JobKinds<'_>) {
         |deck, job| async move { deck.vaults().run_rotation_job(&job.payload).await },
     );
 }
+
+/// This area's operations in the catalogue, in the order front ends list
+/// them: a new operation is written in this folder and added here.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    use crate::catalogue::entry;
+    vec![
+        entry::<operations::VaultList>(),
+        entry::<member_operations::VaultCreate>(),
+        entry::<member_operations::VaultAccessOperation>(),
+        entry::<member_operations::VaultMemberSet>(),
+        entry::<member_operations::VaultMemberRemove>(),
+        entry::<member_operations::VaultChangePassphrase>(),
+        entry::<operations::SecretList>(),
+        entry::<operations::SecretShow>(),
+        entry::<operations::SecretVersions>(),
+        entry::<operations::SecretReveal>(),
+        entry::<secret_operations::SecretSet>(),
+        entry::<secret_operations::SecretEdit>(),
+        entry::<secret_operations::SecretImport>(),
+        entry::<secret_operations::SecretRollback>(),
+        entry::<secret_operations::SecretRemove>(),
+        entry::<secret_operations::SecretRotate>(),
+        entry::<operations::SecretsDue>(),
+    ]
+}
