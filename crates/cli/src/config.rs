@@ -7,7 +7,18 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use opsdeck::{Deck, DeckError};
 
-use super::Output;
+use opsdeck::catalogue::config_changes::{
+    CompareInput, ConfigApprove, ConfigCompare, ConfigPreviewPromotion, ConfigPromote, ConfigReject,
+    ConfigRequests, ConfigRollback, ConfigRollbackInput, OneProject, OneRequest, PromoteInput,
+    PromotionInput, RejectInput,
+};
+use opsdeck::catalogue::config_editor::{
+    ConfigLinks, ConfigResolveLink, ConfigUnlink, OneLayer, ResolveInput,
+};
+use opsdeck::catalogue::configs::{ConfigHistory, ConfigProjects, ConfigValidate, ProjectEnv};
+use opsdeck::catalogue::Nothing;
+
+use super::{operation, Output};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AdminCommand {
@@ -322,7 +333,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
     let caller = super::cli_caller()?;
     match command {
         ConfigCommand::List => {
-            let projects = deck.configs().projects().await?;
+            let projects = operation::<ConfigProjects>(deck, Nothing {}).await?;
             output.print(&projects, |projects| {
                 if projects.is_empty() {
                     return "No config projects yet. `opsdeck config import PROJECT ENV FILE` makes one.\n"
@@ -416,7 +427,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Requests { project } => {
-            let requests = deck.configs().promotion_requests(&project).await?;
+            let requests = operation::<ConfigRequests>(deck, OneProject { project: project.clone() }).await?;
             output.print(&requests, |requests| {
                 if requests.is_empty() {
                     return format!("{project} has no promotion requests\n");
@@ -453,12 +464,13 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Approve { id } => {
-            let version = deck.configs().approve(&caller, &id).await?;
+            let version = operation::<ConfigApprove>(deck, OneRequest { id: id.clone() }).await?;
             output.print(&version, |version| format!("approved {id}: version {}\n", version.version));
             report_reload(&version);
         }
         ConfigCommand::Reject { id, message } => {
-            let request = deck.configs().reject(&caller, &id, &message).await?;
+            let request =
+                operation::<ConfigReject>(deck, RejectInput { id: id.clone(), reason: message }).await?;
             output.print(&request, |request| {
                 format!("rejected {id}: {}/{} stays as it is\n", request.project, request.to)
             });
@@ -480,7 +492,8 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::Unlink { project, env, layer } => {
-            if !deck.configs().unlink(&caller, &project, &env, &layer).await? {
+            let layer_named = OneLayer { project: project.clone(), env: env.clone(), layer: layer.clone() };
+            if !operation::<ConfigUnlink>(deck, layer_named).await?.unlinked {
                 return Err(opsdeck_config::ConfigError::Invalid(format!(
                     "{project}/{env} {layer} is not linked to a file; `opsdeck config links` lists the links"
                 ))
@@ -491,7 +504,7 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Links => {
-            let links = deck.configs().links().await?;
+            let links = operation::<ConfigLinks>(deck, Nothing {}).await?;
             output.print(&links, |links| {
                 if links.is_empty() {
                     return "no layer is linked to a file; `opsdeck config link PROJECT ENV FILE` links one\n".to_owned();
@@ -553,7 +566,9 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             } else {
                 opsdeck::LinkResolution::KeepStored
             };
-            let resolved = deck.configs().resolve_link(&caller, &project, &env, &layer, resolution).await?;
+            let input =
+                ResolveInput { project: project.clone(), env: env.clone(), layer: layer.clone(), resolution };
+            let resolved = operation::<ConfigResolveLink>(deck, input).await?;
             output.print(&resolved, |resolved| match (&resolved.version, &resolved.copy) {
                 (Some(version), _) => format!(
                     "{project}/{env} {layer}: stored {} as version {}; the conflict is over\n",
@@ -647,7 +662,9 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Validate { project, env } => {
-            let report = deck.configs().validate(&project, &env).await?;
+            let report =
+                operation::<ConfigValidate>(deck, ProjectEnv { project: project.clone(), env: env.clone() })
+                    .await?;
             output.print(&report, |report| {
                 if !report.has_schema {
                     return format!(
@@ -667,7 +684,9 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::History { project, env } => {
-            let versions = deck.configs().history(&project, &env).await?;
+            let versions =
+                operation::<ConfigHistory>(deck, ProjectEnv { project: project.clone(), env: env.clone() })
+                    .await?;
             output.print(&versions, |versions| {
                 versions.iter().fold(String::new(), |mut text, version| {
                     let _ = writeln!(
@@ -706,12 +725,11 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
                 .print(&changes, |changes| changes_text(changes, &format!("v{v1} and v{v2} are the same\n")));
         }
         ConfigCommand::Diff { project, env, v1, v2, text: true } => {
-            let changes = deck.configs().diff(&project, &env, v1, v2).await?;
-            let layers = deck.configs().text_diff(&project, &env, v1, v2).await?;
-            let both = serde_json::json!({ "changes": changes, "text": layers });
-            output.print(&both, |_| {
-                let mut text = changes_text(&changes, "");
-                for layer in &layers {
+            let input = CompareInput { project: project.clone(), env: env.clone(), from: v1, to: v2 };
+            let both = operation::<ConfigCompare>(deck, input).await?;
+            output.print(&both, |both| {
+                let mut text = changes_text(&both.changes, "");
+                for layer in &both.text {
                     text.push_str(&layer.unified);
                 }
                 if text.is_empty() {
@@ -721,7 +739,8 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             });
         }
         ConfigCommand::Promote { project, from, to, dry_run: true, .. } => {
-            let preview = deck.configs().preview_promotion(&project, &from, &to).await?;
+            let input = PromotionInput { project: project.clone(), from, to: to.clone() };
+            let preview = operation::<ConfigPreviewPromotion>(deck, input).await?;
             output.print(&preview, |preview| {
                 if preview.unchanged {
                     return format!("{project}/{to} already has {}'s committed layer\n", preview.from);
@@ -749,7 +768,8 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::Promote { project, from, to, message, dry_run: false } => {
-            let promotion = deck.configs().promote(&caller, &project, &from, &to, &message).await?;
+            let input = PromoteInput { project: project.clone(), from, to: to.clone(), message };
+            let promotion = operation::<ConfigPromote>(deck, input).await?;
             output.print(&promotion, |promotion| {
                 let mut text = changes_text(&promotion.changes, "");
                 if let Some(request) = &promotion.request {
@@ -781,7 +801,8 @@ pub(crate) async fn run(deck: &Deck, command: ConfigCommand, output: Output) -> 
             }
         }
         ConfigCommand::Rollback { project, env, to } => {
-            let written = deck.configs().rollback(&caller, &project, &env, to).await?;
+            let input = ConfigRollbackInput { project: project.clone(), env: env.clone(), to };
+            let written = operation::<ConfigRollback>(deck, input).await?;
             output.print(&written, |written| {
                 if written.is_empty() {
                     return format!("{project}/{env} is already as it was at version {to}\n");

@@ -5,9 +5,14 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use opsdeck::{Deck, DeckError, LogQuery, TraceQuery};
+use opsdeck::{Deck, DeckError, LogQuery};
 
-use super::Output;
+use opsdeck::catalogue::telemetry::{
+    CompareTraces, OneTrace, ServiceMap, SlowInput, TraceCompare, TraceSearch, TraceSearchOperation,
+    TraceShow, TraceSlow, Window,
+};
+
+use super::{operation, Output};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TracesCommand {
@@ -119,31 +124,33 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             before,
             limit,
         } => {
-            let attribute = attribute
-                .map(|pair| {
-                    pair.split_once('=')
-                        .filter(|(key, _)| !key.trim().is_empty())
-                        .map(|(key, value)| (key.trim().to_owned(), value.to_owned()))
-                        .ok_or_else(|| {
-                            super::input_error(format!(
-                                "--attr takes KEY=VALUE (like http.route=/checkout), not `{pair}`"
-                            ))
-                        })
-                })
-                .transpose()?;
-            let nanos = |ms: f64| (ms * 1e6) as i64;
-            let query = TraceQuery {
+            let (attribute_key, attribute_value) = match attribute {
+                None => (None, None),
+                Some(pair) => match pair.split_once('=') {
+                    Some((key, value)) if !key.trim().is_empty() => {
+                        (Some(key.to_owned()), Some(value.to_owned()))
+                    }
+                    _ => {
+                        return Err(super::input_error(format!(
+                            "--attr takes KEY=VALUE (like http.route=/checkout), not `{pair}`"
+                        )))
+                    }
+                },
+            };
+            let search = TraceSearch {
                 service,
                 operation,
-                errors_only: errors,
-                since_unix_nano: since_minutes.map(minutes_ago),
+                errors_only: Some(errors),
+                min_duration_ms,
+                max_duration_ms,
+                since_minutes,
+                since_unix_ms: None,
                 until_unix_nano: before,
-                min_duration_nano: min_duration_ms.map(nanos),
-                max_duration_nano: max_duration_ms.map(nanos),
-                attribute,
-                limit,
+                attribute_key,
+                attribute_value,
+                limit: Some(limit),
             };
-            let traces = deck.telemetry().traces(&query).await?;
+            let traces = super::operation::<TraceSearchOperation>(deck, search).await?;
             output.print(&traces, |traces| {
                 if traces.is_empty() {
                     return "no traces match; send OTLP to 127.0.0.1:4318 while the app or `opsdeck serve` runs\n"
@@ -165,7 +172,13 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Slow { percentile, since_minutes, limit } => {
-            let slow = deck.telemetry().slow_traces(minutes_ago(since_minutes), percentile, limit).await?;
+            let input = SlowInput {
+                since_minutes: Some(since_minutes),
+                since_unix_ms: None,
+                percentile: Some(percentile),
+                limit: Some(limit),
+            };
+            let slow = operation::<TraceSlow>(deck, input).await?;
             output.print(&slow, |slow| {
                 if slow.is_empty() {
                     return format!("no trace is slower than the p{percentile} of its operation\n");
@@ -186,7 +199,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Compare { before, after } => {
-            let changes = deck.telemetry().compare_traces(&before, &after).await?;
+            let changes = operation::<TraceCompare>(deck, CompareTraces { before, after }).await?;
             output.print(&changes, |changes| {
                 changes.iter().filter(|change| change.change != "same").fold(
                     String::new(),
@@ -212,7 +225,8 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Map { since_minutes } => {
-            let edges = deck.telemetry().service_map(minutes_ago(since_minutes)).await?;
+            let window = Window { since_minutes: Some(since_minutes), since_unix_ms: None };
+            let edges = operation::<ServiceMap>(deck, window).await?;
             output.print(&edges, |edges| {
                 if edges.is_empty() {
                     return format!("no calls between services in the last {since_minutes} minutes\n");
@@ -244,7 +258,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Show { trace_id, critical_path: true } => {
-            let detail = deck.telemetry().trace(&trace_id).await?;
+            let detail = operation::<TraceShow>(deck, OneTrace { trace_id }).await?;
             output.print(&detail.critical_path_segments, |path| {
                 let total: i64 =
                     path.iter().map(|segment| segment.end_unix_nano - segment.start_unix_nano).sum();
@@ -264,7 +278,7 @@ pub(crate) async fn run(deck: &Deck, command: TracesCommand, output: Output) -> 
             });
         }
         TracesCommand::Show { trace_id, critical_path: false } => {
-            let detail = deck.telemetry().trace(&trace_id).await?;
+            let detail = operation::<TraceShow>(deck, OneTrace { trace_id }).await?;
             output.print(&detail, |detail| {
                 let on_path: std::collections::HashSet<&str> =
                     detail.critical_path.iter().map(String::as_str).collect();

@@ -332,6 +332,10 @@ pub struct SlowInput {
     /// Slower than this percentile of their operation (default 95).
     #[serde(default)]
     pub percentile: Option<f64>,
+    /// The most traces (default 50, at most 500).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub limit: Option<i64>,
 }
 
 /// `trace.slow`.
@@ -351,7 +355,11 @@ impl Operation for TraceSlow {
     async fn run(deck: &Deck, _caller: &Caller, input: SlowInput) -> Result<Vec<SlowTrace>, DeckError> {
         let window = Window { since_minutes: input.since_minutes, since_unix_ms: input.since_unix_ms };
         deck.telemetry()
-            .slow_traces(window.since_nanos(), input.percentile.unwrap_or(95.0).clamp(1.0, 99.9), 50)
+            .slow_traces(
+                window.since_nanos(),
+                input.percentile.unwrap_or(95.0).clamp(1.0, 99.9),
+                input.limit.unwrap_or(50).clamp(1, 500),
+            )
             .await
     }
 }

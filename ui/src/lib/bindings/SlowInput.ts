@@ -15,4 +15,8 @@ since_unix_ms: number | null,
 /**
  * Slower than this percentile of their operation (default 95).
  */
-percentile: number | null, };
+percentile: number | null, 
+/**
+ * The most traces (default 50, at most 500).
+ */
+limit: number | null, };
