@@ -59,13 +59,24 @@ function at(input: unknown, path: string): unknown {
 /**
  * Asks before a catalogue operation's input that the catalogue marks as a
  * command or file path (`machineInputs`) is sent; fields left empty, or equal
- * to `unchanged` (what is stored already), need no question.
+ * to `unchanged` (what is stored already), need no question. `labels` names
+ * a field for people ("Verification command" for `verify`).
  */
-export function confirmOperation(command: string, input: unknown, action: string, unchanged: Record<string, string> = {}): Promise<boolean> {
+export function confirmOperation(
+  command: string,
+  input: unknown,
+  action: string,
+  unchanged: Record<string, string> = {},
+  labels: Record<string, string> = {},
+): Promise<boolean> {
   const items = (machineInputs[command] ?? [])
     .map((path) => ({ path, text: at(input, path) }))
     .filter(({ path, text }) => typeof text === 'string' && text.trim() !== '' && text !== unchanged[path])
-    .map(({ path, text }) => ({ label: path.split('.').pop()!.replace(/_/g, ' '), text: text as string, kind: 'run' as const }));
+    .map(({ path, text }) => ({
+      label: labels[path] ?? path.split('.').pop()!.replace(/_/g, ' '),
+      text: text as string,
+      kind: 'run' as const,
+    }));
   return confirmOnMachine({ action, items });
 }
 
