@@ -12,7 +12,9 @@
 #     full OTLP ingest and among 36 CLI processes, and the ingest rate in each
 #     case (tests/benches/contention.rs);
 #  6. the HTTP API's requests/s for a metadata listing and the MCP tool-call
-#     round trip (tests/benches/api.rs).
+#     round trip (tests/benches/api.rs);
+#  7. the metrics sample encoding: append and read rates, bytes per sample
+#     (crates/metrics/benches/chunk.rs).
 # Release builds; prints the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,7 @@ cargo build --release -p opsdeck-cli --locked --quiet
 cargo bench -p opsdeck-tests --bench telemetry --locked
 cargo bench -p opsdeck-tests --bench contention --locked
 cargo bench -p opsdeck-tests --bench api --locked
+cargo bench -p opsdeck-metrics --bench chunk --locked
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
