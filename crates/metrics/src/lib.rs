@@ -6,8 +6,11 @@
 //! values) into compressed chunks — delta-of-delta timestamps and XOR'd
 //! values, the scheme Facebook's Gorilla paper published and Prometheus'
 //! TSDB uses — so a regularly scraped series costs about 1.3 bytes per
-//! sample instead of 16.
+//! sample instead of 16. [`exposition`] reads what scrape targets answer
+//! (the Prometheus text format and OpenMetrics), strictly, with the line
+//! and column of anything malformed.
 
 pub mod chunk;
+pub mod exposition;
 
 pub use chunk::{decode, ChunkEncoder, ChunkError, Sample, STALE_NAN_BITS};
