@@ -36,8 +36,8 @@ pub struct Managed {
     pub directory_url: String,
     /// The account's contact address.
     pub email: String,
-    /// `http-01` or `dns-01`.
-    pub challenge: String,
+    /// How names are proved (`http-01` or `dns-01`).
+    pub challenge: crate::challenges::ChallengeKind,
     /// Where the built-in HTTP-01 responder listens (`127.0.0.1:5002`).
     pub http_bind: Option<String>,
     /// Answer HTTP-01 through files under this document root instead.
@@ -47,8 +47,8 @@ pub struct Managed {
     /// DNS-01 through RFC 2136 dynamic updates instead of a hook.
     #[serde(default)]
     pub dns_update: Option<DnsUpdate>,
-    /// `ecdsa-p256`, `ecdsa-p384`, `rsa2048`, `rsa3072`.
-    pub key_type: String,
+    /// The key type of each new key.
+    pub key_type: crate::keys::KeyKind,
     /// The vault that keeps the private key and the ACME account.
     pub vault: String,
     /// The secret holding the private key (in `vault`).
@@ -440,7 +440,7 @@ impl Inventory {
             sans: managed.domains.clone(),
             issuer: String::new(),
             serial: String::new(),
-            key_type: managed.key_type.clone(),
+            key_type: managed.key_type.as_str().to_owned(),
             not_before: 0,
             not_after: 0,
             fingerprint: String::new(),

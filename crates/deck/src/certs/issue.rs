@@ -393,7 +393,7 @@ impl Certs<'_> {
                 None => Zeroizing::new(Vec::new()),
             };
             let plan = challenge_plan(&managed, tsig_secret)?;
-            let key: KeyKind = managed.key_type.parse().map_err(CertError::from)?;
+            let key: KeyKind = managed.key_type;
             let issued = acme::issue(&account, &managed.domains, key, &plan, &report).await?;
             Ok::<_, DeckError>((account, issued))
         }

@@ -77,12 +77,12 @@ pub(super) fn managed_from(options: &IssueOptions, vault: &str) -> Result<Manage
         domains,
         directory_url,
         email: options.email.trim().to_owned(),
-        challenge: options.challenge.as_str().to_owned(),
+        challenge: options.challenge,
         http_bind,
         webroot: options.webroot.clone(),
         dns_hook: options.dns_hook.clone().filter(|hook| !hook.trim().is_empty()),
         dns_update: options.dns_update.clone(),
-        key_type: options.key_type.as_str().to_owned(),
+        key_type: options.key_type,
         vault: vault.to_owned(),
         key_secret: String::new(),
         ca_bundle: options.ca_bundle.clone(),
@@ -129,8 +129,8 @@ pub(super) fn challenge_plan(
     managed: &Managed,
     tsig_secret: Zeroizing<Vec<u8>>,
 ) -> Result<ChallengePlan, CertError> {
-    match managed.challenge.as_str() {
-        "dns-01" => Ok(ChallengePlan::Dns01(match &managed.dns_update {
+    match managed.challenge {
+        ChallengeKind::Dns01 => Ok(ChallengePlan::Dns01(match &managed.dns_update {
             Some(update) => {
                 let (host, port) = opsdeck_certs::probe::split_endpoint(&update.server)?;
                 Arc::new(Rfc2136 {
@@ -142,7 +142,7 @@ pub(super) fn challenge_plan(
             }
             None => Arc::new(ScriptDns { command: managed.dns_hook.clone().unwrap_or_default() }),
         })),
-        _ => match (&managed.webroot, &managed.http_bind) {
+        ChallengeKind::Http01 => match (&managed.webroot, &managed.http_bind) {
             (Some(root), _) => Ok(ChallengePlan::Webroot(PathBuf::from(root))),
             (None, Some(bind)) => Ok(ChallengePlan::Http01 {
                 bind: bind.parse().map_err(|_| {
