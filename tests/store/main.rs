@@ -318,3 +318,42 @@ fn the_sqlite_store_and_its_journal_are_readable_by_their_owner_only() {
     });
     assert_eq!(std::fs::metadata(data_dir.path()).unwrap().permissions().mode() & 0o777, 0o700);
 }
+
+on_both_backends!(
+    the_metrics_series_store_appends_merges_writers_and_prunes,
+    |backend: Backend| async move {
+        use opsdeck_metrics::{Labels, Matcher, SeriesStore};
+        let store = Store::open(backend.location()).await.unwrap();
+        store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.unwrap();
+        let labels = |pairs: &[(&str, &str)]| -> Labels {
+            pairs.iter().map(|(label, value)| (label.to_string(), value.to_string())).collect()
+        };
+        let get = labels(&[("__name__", "http_requests_total"), ("method", "GET")]);
+        let post = labels(&[("__name__", "http_requests_total"), ("method", "POST")]);
+        let first = SeriesStore::new(store.clone(), "first");
+        let second = SeriesStore::new(store.clone(), "second");
+        let mut samples = Vec::new();
+        for i in 0..250_i64 {
+            samples.push((get.clone(), i * 15_000, i as f64));
+            samples.push((post.clone(), i * 15_000, -(i as f64)));
+        }
+        let appended = first.append(&samples).await.unwrap();
+        assert_eq!((appended.samples, appended.new_series), (500, 2));
+        // Another process fills in an instant between two of the first's.
+        second.append(&[(get.clone(), 7_500, 0.5)]).await.unwrap();
+        second.flush().await.unwrap();
+        let name = Matcher::equal("__name__", "http_requests_total");
+        let gets =
+            first.select(&[name.clone(), Matcher::regex("method", "G.T").unwrap()], 0, 30_000).await.unwrap();
+        assert_eq!(gets.len(), 1);
+        let read: Vec<(i64, f64)> = gets[0].samples.iter().map(|sample| (sample.t, sample.v)).collect();
+        assert_eq!(read, [(0, 0.0), (7_500, 0.5), (15_000, 1.0), (30_000, 2.0)]);
+        let chunks: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM metric_chunks").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(chunks, 2 * 3 + 1, "120 samples a chunk, one chunk of the second writer");
+        // Everything before the last chunk's end goes; the series stay while they have chunks.
+        let pruned = first.prune(249 * 15_000).await.unwrap();
+        assert_eq!(pruned, 5);
+        assert_eq!(first.series(&[name]).await.unwrap().len(), 2);
+    }
+);

@@ -8,9 +8,14 @@
 //! TSDB uses — so a regularly scraped series costs about 1.3 bytes per
 //! sample instead of 16. [`exposition`] reads what scrape targets answer
 //! (the Prometheus text format and OpenMetrics), strictly, with the line
-//! and column of anything malformed.
+//! and column of anything malformed. [`store`] keeps series by their labels
+//! with an inverted label index and their samples in those chunks, in the
+//! deck's store (SQLite or PostgreSQL), and selects them by PromQL's label
+//! matchers and a time range.
 
 pub mod chunk;
 pub mod exposition;
+pub mod store;
 
 pub use chunk::{decode, ChunkEncoder, ChunkError, Sample, STALE_NAN_BITS};
+pub use store::{migrator, Labels, Matcher, MetricsError, SeriesStore};

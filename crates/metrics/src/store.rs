@@ -1,0 +1,601 @@
+//! The series store: series by their labels, an inverted label index, and
+//! samples in compressed chunks (see [`crate::chunk`]) in the deck's store.
+//!
+//! Appends go to an in-memory head chunk per series; [`SeriesStore::flush`]
+//! writes every changed head in one transaction (the caller flushes on a
+//! timer and at shutdown; a read flushes first, so a process reads what it
+//! appended). A head holds at most [`SAMPLES_PER_CHUNK`] samples, then a
+//! new one starts. Each appending process has its own `writer` name, so
+//! chunks from two processes taking in the same series sit side by side
+//! and reads merge them in time order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use opsdeck_core::clock::now_unix_ms;
+use opsdeck_core::{CoreError, Store, StoreKind};
+use sqlx::migrate::Migrator;
+
+use crate::chunk::{ChunkEncoder, ChunkError, ChunkReader, Sample};
+
+/// Samples per chunk before a new one starts (about two hours at a 60 s
+/// interval, thirty minutes at 15 s; what Prometheus' TSDB uses too).
+pub const SAMPLES_PER_CHUNK: usize = 120;
+
+/// The label that holds a series' metric name.
+pub const NAME_LABEL: &str = "__name__";
+
+/// The store's tables for `kind`.
+pub fn migrator(kind: StoreKind) -> Migrator {
+    match kind {
+        StoreKind::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        StoreKind::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
+/// A series' labels, the metric name under [`NAME_LABEL`]; sorted, so one
+/// set of labels is one series however they were given.
+pub type Labels = BTreeMap<String, String>;
+
+/// What went wrong in the series store.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] CoreError),
+    /// A chunk in the store could not be read.
+    #[error("series {series}: a stored chunk is unreadable: {error}")]
+    DamagedChunk {
+        /// The series' labels.
+        series: String,
+        /// What was wrong.
+        error: ChunkError,
+    },
+    /// A regular expression in a matcher does not compile.
+    #[error("`{pattern}` is not a regular expression: {error}")]
+    BadPattern {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        error: String,
+    },
+    /// A series with no name or an empty label name.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<sqlx::Error> for MetricsError {
+    fn from(error: sqlx::Error) -> Self {
+        MetricsError::Store(CoreError::Database(error))
+    }
+}
+
+/// How a label is compared (PromQL's four matchers).
+#[derive(Debug, Clone)]
+pub enum Match {
+    /// `=`: equal (an empty value matches series without the label).
+    Equal(String),
+    /// `!=`: not equal.
+    NotEqual(String),
+    /// `=~`: the whole value matches the expression.
+    Regex(regex::Regex),
+    /// `!~`: the whole value does not match the expression.
+    NotRegex(regex::Regex),
+}
+
+/// One label condition of a selector.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    /// The label's name (`__name__` for the metric name).
+    pub label: String,
+    /// The comparison.
+    pub matches: Match,
+}
+
+impl Matcher {
+    /// `label = value`.
+    pub fn equal(label: &str, value: &str) -> Matcher {
+        Matcher { label: label.to_owned(), matches: Match::Equal(value.to_owned()) }
+    }
+
+    /// `label != value`.
+    pub fn not_equal(label: &str, value: &str) -> Matcher {
+        Matcher { label: label.to_owned(), matches: Match::NotEqual(value.to_owned()) }
+    }
+
+    /// `label =~ pattern` (anchored at both ends, as PromQL does).
+    pub fn regex(label: &str, pattern: &str) -> Result<Matcher, MetricsError> {
+        Ok(Matcher { label: label.to_owned(), matches: Match::Regex(anchored(pattern)?) })
+    }
+
+    /// `label !~ pattern`.
+    pub fn not_regex(label: &str, pattern: &str) -> Result<Matcher, MetricsError> {
+        Ok(Matcher { label: label.to_owned(), matches: Match::NotRegex(anchored(pattern)?) })
+    }
+
+    /// Whether a series with `labels` passes (a missing label is the empty value).
+    pub fn accepts(&self, labels: &Labels) -> bool {
+        let value = labels.get(&self.label).map_or("", String::as_str);
+        match &self.matches {
+            Match::Equal(wanted) => value == wanted,
+            Match::NotEqual(unwanted) => value != unwanted,
+            Match::Regex(pattern) => pattern.is_match(value),
+            Match::NotRegex(pattern) => !pattern.is_match(value),
+        }
+    }
+}
+
+fn anchored(pattern: &str) -> Result<regex::Regex, MetricsError> {
+    regex::Regex::new(&format!("^(?:{pattern})$"))
+        .map_err(|error| MetricsError::BadPattern { pattern: pattern.to_owned(), error: error.to_string() })
+}
+
+/// What an append took in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Appended {
+    /// Samples added.
+    pub samples: usize,
+    /// Samples refused: not after the series' last sample from this writer.
+    pub out_of_order: usize,
+    /// Series seen for the first time.
+    pub new_series: usize,
+}
+
+/// One series and its samples in a time range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSamples {
+    /// Its labels.
+    pub labels: Labels,
+    /// Its samples, in time order.
+    pub samples: Vec<Sample>,
+}
+
+#[derive(Debug)]
+struct Head {
+    encoder: ChunkEncoder,
+    min_t: i64,
+    last_t: i64,
+    dirty: bool,
+}
+
+/// The series store of one deck, appending as `writer`.
+#[derive(Debug)]
+pub struct SeriesStore {
+    store: Store,
+    writer: String,
+    ids: std::sync::Mutex<HashMap<String, i64>>,
+    heads: tokio::sync::Mutex<HashMap<i64, Head>>,
+}
+
+impl SeriesStore {
+    /// A store appending as `writer` (one name per process, e.g. its
+    /// scheduler owner id).
+    pub fn new(store: Store, writer: &str) -> SeriesStore {
+        SeriesStore {
+            store,
+            writer: writer.to_owned(),
+            ids: std::sync::Mutex::new(HashMap::new()),
+            heads: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Appends samples (`labels`, Unix ms, value); a series is made the
+    /// first time its labels are seen. Kept in memory until [`Self::flush`].
+    pub async fn append(&self, samples: &[(Labels, i64, f64)]) -> Result<Appended, MetricsError> {
+        let mut appended = Appended::default();
+        let mut ids = Vec::with_capacity(samples.len());
+        for (labels, _, _) in samples {
+            let (id, new) = self.series_id(labels).await?;
+            appended.new_series += usize::from(new);
+            ids.push(id);
+        }
+        let mut heads = self.heads.lock().await;
+        for (id, (_, t, v)) in ids.into_iter().zip(samples) {
+            let full = {
+                let head = heads.entry(id).or_insert_with(|| Head {
+                    encoder: ChunkEncoder::new(),
+                    min_t: *t,
+                    last_t: i64::MIN,
+                    dirty: false,
+                });
+                if *t <= head.last_t {
+                    appended.out_of_order += 1;
+                    continue;
+                }
+                (head.encoder.len() >= SAMPLES_PER_CHUNK).then_some(head.dirty)
+            };
+            if let Some(dirty) = full {
+                // A full chunk is written (now, if the last flush did not)
+                // before the next one starts.
+                if dirty {
+                    drop(heads);
+                    self.flush().await?;
+                    heads = self.heads.lock().await;
+                }
+                heads.insert(
+                    id,
+                    Head { encoder: ChunkEncoder::new(), min_t: *t, last_t: i64::MIN, dirty: false },
+                );
+            }
+            let Some(head) = heads.get_mut(&id) else { continue };
+            match head.encoder.append(*t, *v) {
+                Ok(()) => {
+                    head.last_t = *t;
+                    head.dirty = true;
+                    appended.samples += 1;
+                }
+                Err(ChunkError::OutOfOrder { .. }) => appended.out_of_order += 1,
+                Err(error) => {
+                    return Err(MetricsError::Invalid(format!("a sample could not be added: {error}")));
+                }
+            }
+        }
+        Ok(appended)
+    }
+
+    /// Writes every head chunk changed since the last flush, in one
+    /// transaction.
+    pub async fn flush(&self) -> Result<(), MetricsError> {
+        let mut heads = self.heads.lock().await;
+        let dirty: Vec<(i64, i64, i64, i64, Vec<u8>)> = heads
+            .iter()
+            .filter(|(_, head)| head.dirty)
+            .map(|(id, head)| {
+                (*id, head.min_t, head.last_t, head.encoder.len() as i64, head.encoder.bytes().to_vec())
+            })
+            .collect();
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        let mut transaction = self.store.begin_write().await?;
+        for (id, min_t, max_t, count, data) in &dirty {
+            sqlx::query(
+                "INSERT INTO metric_chunks (series_id, writer, min_t, max_t, samples, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (series_id, writer, min_t) DO UPDATE \
+                 SET max_t = excluded.max_t, samples = excluded.samples, data = excluded.data",
+            )
+            .bind(id)
+            .bind(&self.writer)
+            .bind(min_t)
+            .bind(max_t)
+            .bind(count)
+            .bind(data)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        for head in heads.values_mut() {
+            head.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// The series matching every matcher, with their samples in
+    /// `start..=end` (Unix ms), merged across writers.
+    pub async fn select(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<SeriesSamples>, MetricsError> {
+        self.flush().await?;
+        let mut found = Vec::new();
+        for (id, labels) in self.series(matchers).await? {
+            let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
+                "SELECT data FROM metric_chunks WHERE series_id = $1 AND max_t >= $2 AND min_t <= $3 \
+                 ORDER BY min_t, writer",
+            )
+            .bind(id)
+            .bind(start)
+            .bind(end)
+            .fetch_all(self.store.pool())
+            .await?;
+            let mut samples = Vec::new();
+            for (data,) in rows {
+                for sample in ChunkReader::new(&data).map_err(|error| damaged(&labels, error))? {
+                    let sample = sample.map_err(|error| damaged(&labels, error))?;
+                    if sample.t > end {
+                        break;
+                    }
+                    if sample.t >= start {
+                        samples.push(sample);
+                    }
+                }
+            }
+            // Chunks of several writers interleave: time order, one sample per instant.
+            samples.sort_by_key(|sample| sample.t);
+            samples.dedup_by_key(|sample| sample.t);
+            if !samples.is_empty() {
+                found.push(SeriesSamples { labels, samples });
+            }
+        }
+        Ok(found)
+    }
+
+    /// The ids and labels of the series matching every matcher. Equality
+    /// matchers with a value narrow through the label index; the rest are
+    /// checked on the candidates' labels.
+    pub async fn series(&self, matchers: &[Matcher]) -> Result<Vec<(i64, Labels)>, MetricsError> {
+        let mut candidates: Option<Vec<i64>> = None;
+        for matcher in matchers {
+            if let Match::Equal(value) = &matcher.matches {
+                if value.is_empty() {
+                    continue;
+                }
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT series_id FROM metric_label_index WHERE label = $1 AND value = $2 ORDER BY series_id",
+                )
+                .bind(&matcher.label)
+                .bind(value)
+                .fetch_all(self.store.pool())
+                .await?;
+                candidates = Some(match candidates {
+                    None => ids,
+                    Some(known) => known.into_iter().filter(|id| ids.binary_search(id).is_ok()).collect(),
+                });
+            }
+        }
+        let rows: Vec<(i64, String)> = match &candidates {
+            Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+            Some(ids) => {
+                let mut rows = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let labels: String = sqlx::query_scalar("SELECT labels FROM metric_series WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(self.store.pool())
+                        .await?;
+                    rows.push((*id, labels));
+                }
+                rows
+            }
+            None => {
+                sqlx::query_as("SELECT id, labels FROM metric_series ORDER BY id")
+                    .fetch_all(self.store.pool())
+                    .await?
+            }
+        };
+        let mut found = Vec::new();
+        for (id, text) in rows {
+            let labels: Labels = serde_json::from_str(&text).map_err(|error| {
+                MetricsError::Invalid(format!("series {id} has unreadable labels: {error}"))
+            })?;
+            if matchers.iter().all(|matcher| matcher.accepts(&labels)) {
+                found.push((id, labels));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Removes chunks that end before `before` (Unix ms) and the series
+    /// left without any; returns how many chunks went.
+    pub async fn prune(&self, before: i64) -> Result<u64, MetricsError> {
+        self.flush().await?;
+        let mut transaction = self.store.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM metric_chunks WHERE max_t < $1")
+            .bind(before)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "DELETE FROM metric_series WHERE NOT EXISTS \
+             (SELECT 1 FROM metric_chunks c WHERE c.series_id = metric_series.id)",
+        )
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        // Heads of series that went are stale: forget them and their ids.
+        let mut heads = self.heads.lock().await;
+        heads.retain(|_, head| head.last_t >= before);
+        if let Ok(mut ids) = self.ids.lock() {
+            let live: std::collections::HashSet<i64> = heads.keys().copied().collect();
+            ids.retain(|_, id| live.contains(id));
+        }
+        Ok(removed)
+    }
+
+    /// The series' id, made (with its index rows) when new.
+    async fn series_id(&self, labels: &Labels) -> Result<(i64, bool), MetricsError> {
+        let fingerprint = fingerprint(labels)?;
+        if let Some(id) = self.ids.lock().ok().and_then(|ids| ids.get(&fingerprint).copied()) {
+            return Ok((id, false));
+        }
+        let known: Option<i64> = sqlx::query_scalar("SELECT id FROM metric_series WHERE fingerprint = $1")
+            .bind(&fingerprint)
+            .fetch_optional(self.store.pool())
+            .await?;
+        let (id, new) = match known {
+            Some(id) => (id, false),
+            None => {
+                let text = serde_json::to_string(labels).map_err(|error| {
+                    MetricsError::Invalid(format!("labels could not be written: {error}"))
+                })?;
+                let mut transaction = self.store.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO metric_series (fingerprint, labels, created_at_unix_ms) VALUES ($1, $2, $3) \
+                     ON CONFLICT (fingerprint) DO NOTHING",
+                )
+                .bind(&fingerprint)
+                .bind(&text)
+                .bind(now_unix_ms())
+                .execute(&mut *transaction)
+                .await?;
+                let id: i64 = sqlx::query_scalar("SELECT id FROM metric_series WHERE fingerprint = $1")
+                    .bind(&fingerprint)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                for (label, value) in labels {
+                    sqlx::query(
+                        "INSERT INTO metric_label_index (label, value, series_id) VALUES ($1, $2, $3) \
+                         ON CONFLICT (label, value, series_id) DO NOTHING",
+                    )
+                    .bind(label)
+                    .bind(value)
+                    .bind(id)
+                    .execute(&mut *transaction)
+                    .await?;
+                }
+                transaction.commit().await?;
+                (id, true)
+            }
+        };
+        if let Ok(mut ids) = self.ids.lock() {
+            ids.insert(fingerprint, id);
+        }
+        Ok((id, new))
+    }
+}
+
+fn damaged(labels: &Labels, error: ChunkError) -> MetricsError {
+    MetricsError::DamagedChunk { series: fingerprint(labels).unwrap_or_default(), error }
+}
+
+/// The series' identity as text: `{a="1",b="2"}` with values escaped.
+fn fingerprint(labels: &Labels) -> Result<String, MetricsError> {
+    if labels.get(NAME_LABEL).is_none_or(String::is_empty) {
+        return Err(MetricsError::Invalid("a series needs a metric name (`__name__`)".to_owned()));
+    }
+    let mut text = String::from("{");
+    for (index, (label, value)) in labels.iter().enumerate() {
+        if label.is_empty() {
+            return Err(MetricsError::Invalid("a label name is empty".to_owned()));
+        }
+        if index > 0 {
+            text.push(',');
+        }
+        text.push_str(label);
+        text.push_str("=\"");
+        for c in value.chars() {
+            match c {
+                '\\' => text.push_str("\\\\"),
+                '"' => text.push_str("\\\""),
+                '\n' => text.push_str("\\n"),
+                c => text.push(c),
+            }
+        }
+        text.push('"');
+    }
+    text.push('}');
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opsdeck_core::{DataDir, StoreLocation};
+
+    async fn store(dir: &std::path::Path) -> Store {
+        let data_dir = DataDir::prepare(dir).unwrap();
+        let store = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap();
+        store.apply_migrations(migrator(store.kind())).await.unwrap();
+        store
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> Labels {
+        pairs.iter().map(|(label, value)| (label.to_string(), value.to_string())).collect()
+    }
+
+    fn times(series: &SeriesSamples) -> Vec<i64> {
+        series.samples.iter().map(|sample| sample.t).collect()
+    }
+
+    #[tokio::test]
+    async fn samples_come_back_by_matcher_and_range_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let metrics = SeriesStore::new(store(dir.path()).await, "one");
+        let get = labels(&[("__name__", "http_requests_total"), ("method", "GET"), ("job", "shop")]);
+        let post = labels(&[("__name__", "http_requests_total"), ("method", "POST"), ("job", "shop")]);
+        let up = labels(&[("__name__", "up"), ("job", "shop")]);
+        let mut samples = Vec::new();
+        for i in 0..300_i64 {
+            samples.push((get.clone(), i * 15_000, i as f64));
+            samples.push((post.clone(), i * 15_000, (2 * i) as f64));
+            samples.push((up.clone(), i * 15_000, 1.0));
+        }
+        let appended = metrics.append(&samples).await.unwrap();
+        assert_eq!(appended, Appended { samples: 900, out_of_order: 0, new_series: 3 });
+
+        let name = Matcher::equal("__name__", "http_requests_total");
+        let all = metrics.select(std::slice::from_ref(&name), 0, i64::MAX).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|series| series.samples.len() == 300), "three chunks per series, read whole");
+        let posts = metrics
+            .select(&[name.clone(), Matcher::not_equal("method", "GET")], 150_000, 300_000)
+            .await
+            .unwrap();
+        assert_eq!(posts.len(), 1);
+        assert_eq!(posts[0].labels, post);
+        assert_eq!(times(&posts[0]), (10..=20).map(|i| i * 15_000).collect::<Vec<_>>());
+        assert_eq!(posts[0].samples[0].v, 20.0);
+        let by_regex =
+            metrics.select(&[Matcher::regex("__name__", "up|nothing").unwrap()], 0, 0).await.unwrap();
+        assert_eq!(by_regex.iter().map(|series| series.labels.clone()).collect::<Vec<_>>(), std::slice::from_ref(&up));
+        // `=~` is anchored: `u` alone does not match `up`.
+        assert!(metrics
+            .select(&[Matcher::regex("__name__", "u").unwrap()], 0, i64::MAX)
+            .await
+            .unwrap()
+            .is_empty());
+        // A label nobody has equals the empty value.
+        let no_zone = [Matcher::equal("zone", ""), Matcher::not_regex("__name__", "http.*").unwrap()];
+        assert_eq!(metrics.select(&no_zone, 0, i64::MAX).await.unwrap().len(), 1);
+        let bad = Matcher::regex("job", "(").unwrap_err();
+        assert!(bad.to_string().starts_with("`(` is not a regular expression"), "{bad}");
+    }
+
+    #[tokio::test]
+    async fn late_samples_are_refused_and_two_writers_merge_in_time_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = store(dir.path()).await;
+        let first = SeriesStore::new(shared.clone(), "first");
+        let second = SeriesStore::new(shared, "second");
+        let series = labels(&[("__name__", "queue_depth")]);
+        first.append(&[(series.clone(), 1_000, 1.0), (series.clone(), 3_000, 3.0)]).await.unwrap();
+        let late = first.append(&[(series.clone(), 2_000, 2.0), (series.clone(), 3_000, 9.0)]).await.unwrap();
+        assert_eq!(late, Appended { samples: 0, out_of_order: 2, new_series: 0 });
+        let other =
+            second.append(&[(series.clone(), 2_000, 2.0), (series.clone(), 4_000, 4.0)]).await.unwrap();
+        assert_eq!(other.new_series, 0, "the second process finds the series the first made");
+        second.flush().await.unwrap();
+        let read = first.select(&[Matcher::equal("__name__", "queue_depth")], 0, 10_000).await.unwrap();
+        assert_eq!(times(&read[0]), [1_000, 2_000, 3_000, 4_000]);
+        assert_eq!(read[0].samples.iter().map(|sample| sample.v).collect::<Vec<_>>(), [1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[tokio::test]
+    async fn pruning_drops_old_chunks_and_empty_series_and_a_damaged_chunk_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = store(dir.path()).await;
+        let metrics = SeriesStore::new(shared.clone(), "one");
+        let old = labels(&[("__name__", "old")]);
+        let fresh = labels(&[("__name__", "fresh")]);
+        metrics
+            .append(&[(old.clone(), 1_000, 1.0), (fresh.clone(), 1_000, 1.0), (fresh.clone(), 90_000, 2.0)])
+            .await
+            .unwrap();
+        assert_eq!(metrics.prune(50_000).await.unwrap(), 1);
+        assert!(metrics.series(&[Matcher::equal("__name__", "old")]).await.unwrap().is_empty());
+        assert_eq!(
+            metrics.select(&[Matcher::equal("__name__", "fresh")], 0, i64::MAX).await.unwrap()[0]
+                .samples
+                .len(),
+            2
+        );
+        // The old series comes back as a new one when it reports again.
+        assert_eq!(metrics.append(&[(old.clone(), 100_000, 1.0)]).await.unwrap().new_series, 1);
+
+        sqlx::query("UPDATE metric_chunks SET data = $1")
+            .bind(vec![0_u8, 5, 1])
+            .execute(shared.pool())
+            .await
+            .unwrap();
+        let fresh_again = SeriesStore::new(shared, "reader");
+        let error =
+            fresh_again.select(&[Matcher::equal("__name__", "fresh")], 0, i64::MAX).await.unwrap_err();
+        assert!(
+            error.to_string().starts_with("series {__name__=\"fresh\"}: a stored chunk is unreadable"),
+            "{error}"
+        );
+        let nameless = fresh_again.append(&[(labels(&[("job", "x")]), 1, 1.0)]).await.unwrap_err();
+        assert_eq!(nameless.to_string(), "a series needs a metric name (`__name__`)");
+    }
+}
