@@ -14,7 +14,8 @@
 #  6. the HTTP API's requests/s for a metadata listing and the MCP tool-call
 #     round trip (tests/benches/api.rs);
 #  7. the metrics sample encoding: append and read rates, bytes per sample
-#     (crates/metrics/benches/chunk.rs).
+#     (crates/metrics/benches/chunk.rs), and the series store over SQLite:
+#     append rate, bytes per sample, a range read (crates/metrics/benches/store.rs).
 # Release builds; prints the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,7 @@ cargo bench -p opsdeck-tests --bench telemetry --locked
 cargo bench -p opsdeck-tests --bench contention --locked
 cargo bench -p opsdeck-tests --bench api --locked
 cargo bench -p opsdeck-metrics --bench chunk --locked
+cargo bench -p opsdeck-metrics --bench store --locked
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

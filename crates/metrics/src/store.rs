@@ -9,7 +9,9 @@
 //! chunks from two processes taking in the same series sit side by side
 //! and reads merge them in time order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 
 use opsdeck_core::clock::now_unix_ms;
 use opsdeck_core::{CoreError, Store, StoreKind};
@@ -20,6 +22,10 @@ use crate::chunk::{ChunkEncoder, ChunkError, ChunkReader, Sample};
 /// Samples per chunk before a new one starts (about two hours at a 60 s
 /// interval, thirty minutes at 15 s; what Prometheus' TSDB uses too).
 pub const SAMPLES_PER_CHUNK: usize = 120;
+
+/// Chunk rows written by one statement of a flush (6 parameters each, well
+/// under SQLite's and PostgreSQL's limits).
+const ROWS_PER_STATEMENT: usize = 200;
 
 /// The label that holds a series' metric name.
 pub const NAME_LABEL: &str = "__name__";
@@ -162,7 +168,8 @@ struct Head {
 pub struct SeriesStore {
     store: Store,
     writer: String,
-    ids: std::sync::Mutex<HashMap<String, i64>>,
+    /// Series ids by labels, as far as this process has seen them.
+    ids: std::sync::Mutex<HashMap<Labels, i64>>,
     heads: tokio::sync::Mutex<HashMap<i64, Head>>,
 }
 
@@ -180,14 +187,25 @@ impl SeriesStore {
 
     /// Appends samples (`labels`, Unix ms, value); a series is made the
     /// first time its labels are seen. Kept in memory until [`Self::flush`].
-    pub async fn append(&self, samples: &[(Labels, i64, f64)]) -> Result<Appended, MetricsError> {
+    /// Takes labels owned or borrowed (`&Labels`).
+    pub async fn append<L: std::borrow::Borrow<Labels>>(
+        &self,
+        samples: &[(L, i64, f64)],
+    ) -> Result<Appended, MetricsError> {
         let mut appended = Appended::default();
-        let mut ids = Vec::with_capacity(samples.len());
-        for (labels, _, _) in samples {
-            let (id, new) = self.series_id(labels).await?;
-            appended.new_series += usize::from(new);
-            ids.push(id);
+        // Known series in one pass under the lock; new ones are made after.
+        let mut ids: Vec<Option<i64>> = match self.ids.lock() {
+            Ok(known) => samples.iter().map(|(labels, _, _)| known.get(labels.borrow()).copied()).collect(),
+            Err(_) => vec![None; samples.len()],
+        };
+        for (slot, (labels, _, _)) in ids.iter_mut().zip(samples) {
+            if slot.is_none() {
+                let (id, new) = self.series_id(labels.borrow()).await?;
+                appended.new_series += usize::from(new);
+                *slot = Some(id);
+            }
         }
+        let ids = ids.into_iter().flatten();
         let mut heads = self.heads.lock().await;
         for (id, (_, t, v)) in ids.into_iter().zip(samples) {
             let full = {
@@ -247,21 +265,34 @@ impl SeriesStore {
             return Ok(());
         }
         let mut transaction = self.store.begin_write().await?;
-        for (id, min_t, max_t, count, data) in &dirty {
-            sqlx::query(
-                "INSERT INTO metric_chunks (series_id, writer, min_t, max_t, samples, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
+        // Many rows per statement: each statement is a round trip to the
+        // database's thread, and those dominated a flush of row-per-statement.
+        for rows in dirty.chunks(ROWS_PER_STATEMENT) {
+            let values: Vec<String> = (0..rows.len())
+                .map(|row| {
+                    let first = row * 6;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        first + 1,
+                        first + 2,
+                        first + 3,
+                        first + 4,
+                        first + 5,
+                        first + 6
+                    )
+                })
+                .collect();
+            let statement = format!(
+                "INSERT INTO metric_chunks (series_id, writer, min_t, max_t, samples, data) VALUES {} \
                  ON CONFLICT (series_id, writer, min_t) DO UPDATE \
                  SET max_t = excluded.max_t, samples = excluded.samples, data = excluded.data",
-            )
-            .bind(id)
-            .bind(&self.writer)
-            .bind(min_t)
-            .bind(max_t)
-            .bind(count)
-            .bind(data)
-            .execute(&mut *transaction)
-            .await?;
+                values.join(", ")
+            );
+            let mut query = sqlx::query(&statement);
+            for (id, min_t, max_t, count, data) in rows {
+                query = query.bind(id).bind(&self.writer).bind(min_t).bind(max_t).bind(count).bind(data);
+            }
+            query.execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         for head in heads.values_mut() {
@@ -279,19 +310,29 @@ impl SeriesStore {
         end: i64,
     ) -> Result<Vec<SeriesSamples>, MetricsError> {
         self.flush().await?;
-        let mut found = Vec::new();
-        for (id, labels) in self.series(matchers).await? {
-            let rows: Vec<(Vec<u8>,)> = sqlx::query_as(
-                "SELECT data FROM metric_chunks WHERE series_id = $1 AND max_t >= $2 AND min_t <= $3 \
-                 ORDER BY min_t, writer",
-            )
-            .bind(id)
+        let series = self.series(matchers).await?;
+        // The chunks of many series per query (ids listed inline: they are
+        // integers read from the store), not a query per series.
+        let mut chunks: HashMap<i64, Vec<Vec<u8>>> = HashMap::new();
+        for group in series.chunks(ROWS_PER_STATEMENT) {
+            let ids: Vec<String> = group.iter().map(|(id, _)| id.to_string()).collect();
+            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(&format!(
+                "SELECT series_id, data FROM metric_chunks \
+                 WHERE series_id IN ({}) AND max_t >= $1 AND min_t <= $2 ORDER BY series_id, min_t, writer",
+                ids.join(", ")
+            ))
             .bind(start)
             .bind(end)
             .fetch_all(self.store.pool())
             .await?;
+            for (id, data) in rows {
+                chunks.entry(id).or_default().push(data);
+            }
+        }
+        let mut found = Vec::new();
+        for (id, labels) in series {
             let mut samples = Vec::new();
-            for (data,) in rows {
+            for data in chunks.remove(&id).unwrap_or_default() {
                 for sample in ChunkReader::new(&data).map_err(|error| damaged(&labels, error))? {
                     let sample = sample.map_err(|error| damaged(&labels, error))?;
                     if sample.t > end {
@@ -312,43 +353,25 @@ impl SeriesStore {
         Ok(found)
     }
 
-    /// The ids and labels of the series matching every matcher. Equality
-    /// matchers with a value narrow through the label index; the rest are
-    /// checked on the candidates' labels.
+    /// The ids and labels of the series matching every matcher.
     pub async fn series(&self, matchers: &[Matcher]) -> Result<Vec<(i64, Labels)>, MetricsError> {
-        let mut candidates: Option<Vec<i64>> = None;
-        for matcher in matchers {
-            if let Match::Equal(value) = &matcher.matches {
-                if value.is_empty() {
-                    continue;
-                }
-                let ids: Vec<i64> = sqlx::query_scalar(
-                    "SELECT series_id FROM metric_label_index WHERE label = $1 AND value = $2 ORDER BY series_id",
-                )
-                .bind(&matcher.label)
-                .bind(value)
-                .fetch_all(self.store.pool())
-                .await?;
-                candidates = Some(match candidates {
-                    None => ids,
-                    Some(known) => known.into_iter().filter(|id| ids.binary_search(id).is_ok()).collect(),
-                });
-            }
-        }
-        let rows: Vec<(i64, String)> = match &candidates {
-            Some(ids) if ids.is_empty() => return Ok(Vec::new()),
-            Some(ids) => {
-                let mut rows = Vec::with_capacity(ids.len());
-                for id in ids {
-                    let labels: String = sqlx::query_scalar("SELECT labels FROM metric_series WHERE id = $1")
-                        .bind(id)
-                        .fetch_one(self.store.pool())
-                        .await?;
-                    rows.push((*id, labels));
-                }
-                rows
-            }
-            None => {
+        // One equality matcher with a value narrows through the index (the
+        // metric name's when there is one); every matcher is then checked
+        // on the candidates' labels.
+        let narrowing = matchers
+            .iter()
+            .filter(|matcher| matches!(&matcher.matches, Match::Equal(value) if !value.is_empty()))
+            .min_by_key(|matcher| matcher.label != NAME_LABEL);
+        let rows: Vec<(i64, String)> = match narrowing {
+            Some(Matcher { label, matches: Match::Equal(value) }) => sqlx::query_as(
+                "SELECT s.id, s.labels FROM metric_series s JOIN metric_label_index i ON i.series_id = s.id \
+                     WHERE i.label = $1 AND i.value = $2 ORDER BY s.id",
+            )
+            .bind(label)
+            .bind(value)
+            .fetch_all(self.store.pool())
+            .await?,
+            _ => {
                 sqlx::query_as("SELECT id, labels FROM metric_series ORDER BY id")
                     .fetch_all(self.store.pool())
                     .await?
@@ -395,10 +418,10 @@ impl SeriesStore {
 
     /// The series' id, made (with its index rows) when new.
     async fn series_id(&self, labels: &Labels) -> Result<(i64, bool), MetricsError> {
-        let fingerprint = fingerprint(labels)?;
-        if let Some(id) = self.ids.lock().ok().and_then(|ids| ids.get(&fingerprint).copied()) {
+        if let Some(id) = self.ids.lock().ok().and_then(|ids| ids.get(labels).copied()) {
             return Ok((id, false));
         }
+        let fingerprint = fingerprint(labels)?;
         let known: Option<i64> = sqlx::query_scalar("SELECT id FROM metric_series WHERE fingerprint = $1")
             .bind(&fingerprint)
             .fetch_optional(self.store.pool())
@@ -439,7 +462,7 @@ impl SeriesStore {
             }
         };
         if let Ok(mut ids) = self.ids.lock() {
-            ids.insert(fingerprint, id);
+            ids.insert(labels.clone(), id);
         }
         Ok((id, new))
     }
@@ -528,7 +551,10 @@ mod tests {
         assert_eq!(posts[0].samples[0].v, 20.0);
         let by_regex =
             metrics.select(&[Matcher::regex("__name__", "up|nothing").unwrap()], 0, 0).await.unwrap();
-        assert_eq!(by_regex.iter().map(|series| series.labels.clone()).collect::<Vec<_>>(), std::slice::from_ref(&up));
+        assert_eq!(
+            by_regex.iter().map(|series| series.labels.clone()).collect::<Vec<_>>(),
+            std::slice::from_ref(&up)
+        );
         // `=~` is anchored: `u` alone does not match `up`.
         assert!(metrics
             .select(&[Matcher::regex("__name__", "u").unwrap()], 0, i64::MAX)
