@@ -251,6 +251,21 @@ fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_an
         let latency = point("checkout.duration");
         assert_eq!((&latency["kind"], &latency["data"]["count"]), (&"histogram".into(), &2.into()));
         assert_eq!(latency["data"]["sum"], 42.5);
+        // And as the series Prometheus' OTLP receiver would make of them.
+        let series = |name: &str| {
+            let input = serde_json::json!({ "name": name, "labels": { "job": service } }).to_string();
+            json(dir.path(), &["call", "metric.series", "--input", &input])
+        };
+        wait_until(&format!("the SDK's metrics as series over {protocol}"), &|| {
+            !series("checkout_duration_milliseconds_count").as_array().unwrap().is_empty()
+        });
+        let orders = series("orders_placed_total");
+        assert_eq!(orders.as_array().unwrap().len(), 1, "{orders}");
+        assert_eq!((&orders[0]["labels"]["region"], &orders[0]["last_value"]), (&"eu".into(), &3.0.into()));
+        let buckets = series("checkout_duration_milliseconds_bucket");
+        let infinite = buckets.as_array().unwrap().iter().find(|bucket| bucket["labels"]["le"] == "+Inf");
+        assert_eq!(infinite.map(|bucket| bucket["last_value"].clone()), Some(2.0.into()), "{buckets}");
+        assert_eq!(series("checkout_duration_milliseconds_sum")[0]["last_value"], 42.5);
     }
     assert_eq!(
         json(dir.path(), &["logs", "--grep", "100%_"]),

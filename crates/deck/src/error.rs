@@ -24,6 +24,10 @@ pub enum DeckError {
     /// A failure with telemetry (an unknown trace, a receiver that cannot listen).
     #[error(transparent)]
     Telemetry(#[from] opsdeck_telemetry::TelemetryError),
+
+    /// A failure in the metrics series store (a damaged chunk, a bad pattern).
+    #[error(transparent)]
+    Metrics(#[from] opsdeck_metrics::MetricsError),
 }
 
 impl DeckError {
@@ -35,6 +39,7 @@ impl DeckError {
             DeckError::Cert(error) => error.code(),
             DeckError::Config(error) => error.code(),
             DeckError::Telemetry(error) => error.code(),
+            DeckError::Metrics(error) => error.code(),
         }
     }
 
@@ -57,6 +62,8 @@ impl opsdeck_core::StoreContention for DeckError {
             DeckError::Config(error) => error.is_store_contention(),
             DeckError::Cert(error) => error.is_store_contention(),
             DeckError::Telemetry(error) => error.is_store_contention(),
+            DeckError::Metrics(opsdeck_metrics::MetricsError::Store(error)) => error.is_store_contention(),
+            DeckError::Metrics(_) => false,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod http_api;
 pub mod jobs;
 pub mod logging;
 pub mod mcp;
+pub mod metrics;
 pub mod notify;
 mod output_files;
 pub mod status;
@@ -145,6 +146,8 @@ pub struct Deck {
     certs: opsdeck_certs::Inventory,
     configs: opsdeck_config::Configs,
     telemetry: opsdeck_telemetry::Telemetry,
+    /// The metrics series store, appending as this process.
+    metrics: std::sync::Arc<opsdeck_metrics::SeriesStore>,
     background_started: std::sync::atomic::AtomicBool,
     /// Where the OTLP receivers listen once the background work starts.
     otlp: std::sync::Mutex<telemetry::OtlpAddresses>,
@@ -195,6 +198,14 @@ impl Deck {
         let certs = opsdeck_certs::Inventory::new(store.clone());
         let configs = opsdeck_config::Configs::new(store.clone());
         let telemetry = opsdeck_telemetry::Telemetry::new(store.clone());
+        // Each process appends its own chunks (see the metrics crate's store).
+        let metrics_writer = format!(
+            "{}:{}:{:x}",
+            opsdeck_core::definitions::this_host(),
+            std::process::id(),
+            opsdeck_core::clock::now_unix_ms()
+        );
+        let metrics = std::sync::Arc::new(opsdeck_metrics::SeriesStore::new(store.clone(), &metrics_writer));
         Ok(Deck {
             data_dir,
             store,
@@ -210,6 +221,7 @@ impl Deck {
             certs,
             configs,
             telemetry,
+            metrics,
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
             otlp: std::sync::Mutex::new(telemetry::OtlpAddresses::from_env()),
@@ -234,6 +246,11 @@ impl Deck {
     /// The telemetry area: traces, logs, metrics and the OTLP receiver's addresses.
     pub fn telemetry(&self) -> telemetry::Telemetry<'_> {
         telemetry::Telemetry { deck: self }
+    }
+
+    /// The metrics area: series from OTLP (and, later, scrapes).
+    pub fn metrics(&self) -> metrics::Metrics<'_> {
+        metrics::Metrics { deck: self }
     }
 
     /// Notification targets (signed webhooks) and their deliveries.

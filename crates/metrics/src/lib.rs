@@ -11,10 +11,12 @@
 //! and column of anything malformed. [`store`] keeps series by their labels
 //! with an inverted label index and their samples in those chunks, in the
 //! deck's store (SQLite or PostgreSQL), and selects them by PromQL's label
-//! matchers and a time range.
+//! matchers and a time range. [`otlp`] names OTLP metric points' series the
+//! way Prometheus' OTLP receiver does.
 
 pub mod chunk;
 pub mod exposition;
+pub mod otlp;
 pub mod store;
 
 pub use chunk::{decode, ChunkEncoder, ChunkError, Sample, STALE_NAN_BITS};

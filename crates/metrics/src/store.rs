@@ -69,6 +69,18 @@ pub enum MetricsError {
     Invalid(String),
 }
 
+impl MetricsError {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MetricsError::Store(error) => error.code(),
+            MetricsError::DamagedChunk { .. } => "metric_chunk_damaged",
+            MetricsError::BadPattern { .. } => "invalid_input",
+            MetricsError::Invalid(_) => "invalid_input",
+        }
+    }
+}
+
 impl From<sqlx::Error> for MetricsError {
     fn from(error: sqlx::Error) -> Self {
         MetricsError::Store(CoreError::Database(error))

@@ -104,6 +104,19 @@ pub struct Stored {
 /// Told what was stored (the deck turns it into an event for the pages).
 pub type OnStored = Arc<dyn Fn(Stored) + Send + Sync>;
 
+/// Handed every metric point once it is stored (the deck passes them on to
+/// the metrics area's series store). Must not block.
+pub type OnMetricPoints = Arc<dyn Fn(&[MetricPoint]) + Send + Sync>;
+
+/// What the writer tells others about what it stored.
+#[derive(Clone, Default)]
+pub struct WriterHooks {
+    /// Counts, for announcements.
+    pub on_stored: Option<OnStored>,
+    /// The metric points themselves.
+    pub on_metric_points: Option<OnMetricPoints>,
+}
+
 /// The shortest time between two announcements while the writer is busy.
 const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -121,10 +134,19 @@ impl Writer {
         capacity: usize,
         on_stored: Option<OnStored>,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
+        Writer::start_with(telemetry, capacity, WriterHooks { on_stored, on_metric_points: None })
+    }
+
+    /// [`Writer::start`] with `hooks` told what was stored.
+    pub fn start_with(
+        telemetry: Telemetry,
+        capacity: usize,
+        hooks: WriterHooks,
+    ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
         let room = Arc::new(tokio::sync::Notify::new());
-        let task = tokio::spawn(run(telemetry, receiver, queued.clone(), on_stored, room.clone()));
+        let task = tokio::spawn(run(telemetry, receiver, queued.clone(), hooks, room.clone()));
         (Writer { sender, queued, capacity, room }, task)
     }
 
@@ -205,9 +227,10 @@ async fn run(
     telemetry: Telemetry,
     mut receiver: mpsc::UnboundedReceiver<Batch>,
     queued: Arc<AtomicUsize>,
-    on_stored: Option<OnStored>,
+    hooks: WriterHooks,
     room: Arc<tokio::sync::Notify>,
 ) {
+    let WriterHooks { on_stored, on_metric_points } = hooks;
     let mut unannounced = Stored::default();
     let mut announced_at = std::time::Instant::now();
     let mut pace = Pace::new();
@@ -255,6 +278,9 @@ async fn run(
                 Ok(()) => {
                     pace.observe(chunk.len(), started.elapsed());
                     unannounced.metric_points += chunk.len() as i64;
+                    if let Some(on_metric_points) = &on_metric_points {
+                        on_metric_points(chunk);
+                    }
                 }
                 Err(error) => {
                     tracing::error!(error = %error, points = chunk.len(), "storing metric points failed; they are lost");

@@ -93,6 +93,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         trace_slow,
         telemetry_receivers,
         telemetry_demo,
+        metric_series,
     ]
 }
 
@@ -796,4 +797,13 @@ pub async fn telemetry_demo(
     input: <opsdeck::telemetry::operations::TelemetryDemo as Operation>::Input,
 ) -> Result<<opsdeck::telemetry::operations::TelemetryDemo as Operation>::Output, CommandError> {
     run_operation::<opsdeck::telemetry::operations::TelemetryDemo>(&state, input).await
+}
+
+/// `metric.series`: Series of one metric (Prometheus names: OTLP metrics are stored as Prometheus' OTLP receiver names them) with their labels and latest value, optionally narrowed by label values.
+#[tauri::command]
+pub async fn metric_series(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::operations::SeriesList as Operation>::Input,
+) -> Result<<opsdeck::metrics::operations::SeriesList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::operations::SeriesList>(&state, input).await
 }

@@ -94,6 +94,8 @@ import type { SecretImportInput } from './bindings/SecretImportInput';
 import type { SecretInfo } from './bindings/SecretInfo';
 import type { SecretSetInput } from './bindings/SecretSetInput';
 import type { SecretStored } from './bindings/SecretStored';
+import type { SeriesLatest } from './bindings/SeriesLatest';
+import type { SeriesQuery } from './bindings/SeriesQuery';
 import type { ServiceEdge } from './bindings/ServiceEdge';
 import type { ServiceOperations } from './bindings/ServiceOperations';
 import type { SetReloadHookInput } from './bindings/SetReloadHookInput';
@@ -273,6 +275,8 @@ export const operations = {
   telemetryReceivers: () => call<Receivers>('telemetry_receivers', { input: {} }),
   /** `telemetry.demo`: Sends traces and logs of a simulated shop (five services, some slow, some failing) to this process's own OTLP/HTTP receiver, for a first look at the trace pages. Changes stored data (audited). */
   telemetryDemo: (input: DemoInput) => call<DemoReport>('telemetry_demo', { input }),
+  /** `metric.series`: Series of one metric (Prometheus names: OTLP metrics are stored as Prometheus' OTLP receiver names them) with their labels and latest value, optionally narrowed by label values. */
+  metricSeries: (input: SeriesQuery) => call<Array<SeriesLatest>>('metric_series', { input }),
 };
 
 /** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */

@@ -22,6 +22,7 @@ pub use crate::configs::change_operations as config_changes;
 pub use crate::configs::editor_operations as config_editor;
 pub use crate::configs::operations as configs;
 pub use crate::jobs::operations as jobs;
+pub use crate::metrics::operations as metrics;
 pub use crate::notify::operations as notify;
 pub use crate::status::operations as status;
 pub use crate::telemetry::operations as telemetry;
@@ -312,6 +313,7 @@ pub fn catalogue() -> Vec<Entry> {
         crate::certs::catalogue_entries(),
         crate::configs::catalogue_entries(),
         crate::telemetry::catalogue_entries(),
+        crate::metrics::catalogue_entries(),
     ]
     .concat()
 }

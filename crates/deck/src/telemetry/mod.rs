@@ -205,8 +205,14 @@ impl Deck {
                 metric_points: stored.metric_points,
             });
         });
-        let (writer, writer_task) =
-            Writer::start_announcing(self.telemetry.clone(), WRITER_CAPACITY, Some(announce));
+        // Started before the writer, so it stops after it (shutdown goes
+        // newest first) and stores the writer's last points.
+        let on_metric_points = crate::metrics::start_ingest(self);
+        let hooks = opsdeck_telemetry::writer::WriterHooks {
+            on_stored: Some(announce),
+            on_metric_points: Some(on_metric_points),
+        };
+        let (writer, writer_task) = Writer::start_with(self.telemetry.clone(), WRITER_CAPACITY, hooks);
         let gate = opsdeck_telemetry::gate::Gate::new(std::env::var(OTLP_API_KEY_ENV).ok());
         for address in [addresses.grpc.as_deref(), addresses.http.as_deref()].into_iter().flatten() {
             warn_beyond_loopback(address, gate.requires_key());

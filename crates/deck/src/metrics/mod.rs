@@ -1,0 +1,42 @@
+//! The metrics area in the deck: the series store fed by the telemetry
+//! receivers (each stored OTLP metric point becomes the series Prometheus
+//! would have), and reading series back.
+//!
+//! `ingest.rs`: the task between the telemetry writer and the series
+//! store; `operations.rs`: the area's catalogue entries.
+
+mod ingest;
+pub mod operations;
+
+pub(crate) use ingest::start_ingest;
+
+use opsdeck_metrics::store::SeriesSamples;
+use opsdeck_metrics::Matcher;
+
+use crate::DeckError;
+
+/// A deck's metrics: `deck.metrics()`.
+#[derive(Clone, Copy)]
+pub struct Metrics<'d> {
+    pub(crate) deck: &'d crate::Deck,
+}
+
+impl Metrics<'_> {
+    /// The series matching every matcher, with their samples in
+    /// `start_ms..=end_ms`.
+    pub async fn select(
+        self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<SeriesSamples>, DeckError> {
+        Ok(self.deck.metrics.select(matchers, start_ms, end_ms).await?)
+    }
+}
+
+/// This area's operations in the catalogue, in the order front ends list
+/// them: a new operation is written in this folder and added here.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    use crate::catalogue::entry;
+    vec![entry::<operations::SeriesList>()]
+}
