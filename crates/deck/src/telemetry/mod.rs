@@ -332,8 +332,12 @@ impl Telemetry<'_> {
         let retention: Retention = serde_json::from_value(payload.clone())
             .map_err(|error| format!("the job's retention settings are not readable: {error}"))?;
         let pruned = self.prune(&retention).await.map_err(|error| error.to_string())?;
+        // The metrics series store keeps the same number of days.
+        let before = opsdeck_core::clock::now_unix_ms()
+            .saturating_sub(retention.max_age_days.max(1).saturating_mul(24 * 3600 * 1000));
+        let chunks = self.deck.metrics.prune(before).await.map_err(|error| error.to_string())?;
         Ok(format!(
-            "removed {} spans, {} log records and {} metric points",
+            "removed {} spans, {} log records, {} metric points and {chunks} series chunks",
             pruned.spans, pruned.logs, pruned.metric_points
         ))
     }
