@@ -253,13 +253,14 @@ fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_an
         assert_eq!(latency["data"]["sum"], 42.5);
         // And as the series Prometheus' OTLP receiver would make of them.
         let series = |name: &str| {
-            let input = serde_json::json!({ "name": name, "labels": { "job": service } }).to_string();
-            json(dir.path(), &["call", "metric.series", "--input", &input])
+            let selector = format!("{name}{{job=\"{service}\"}}");
+            json(dir.path(), &["call", "metric.series", &format!("selector={selector}")])
         };
         wait_until(&format!("the SDK's metrics as series over {protocol}"), &|| {
             !series("checkout_duration_milliseconds_count").as_array().unwrap().is_empty()
         });
-        let orders = series("orders_placed_total");
+        let orders =
+            json(dir.path(), &["metrics", "series", &format!("orders_placed_total{{job=\"{service}\"}}")]);
         assert_eq!(orders.as_array().unwrap().len(), 1, "{orders}");
         assert_eq!((&orders[0]["labels"]["region"], &orders[0]["last_value"]), (&"eu".into(), &3.0.into()));
         let buckets = series("checkout_duration_milliseconds_bucket");

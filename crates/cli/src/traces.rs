@@ -12,6 +12,8 @@ use opsdeck::catalogue::telemetry::{
     TraceShow, TraceSlow, Window,
 };
 
+use opsdeck::catalogue::metrics::{SeriesList, SeriesQuery};
+
 use super::{operation, Output};
 
 #[derive(Debug, Subcommand)]
@@ -480,6 +482,15 @@ pub(crate) enum MetricsCommand {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// Series matching a PromQL selector, as Prometheus names them, with
+    /// their latest value (`opsdeck metrics series 'up{job="shop"}'`).
+    Series {
+        /// The selector: a metric name and/or labels in braces.
+        selector: String,
+        /// Only series with a sample in the last this many minutes.
+        #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+        since_minutes: i64,
+    },
 }
 
 pub(crate) async fn metrics(
@@ -526,6 +537,39 @@ pub(crate) async fn metrics(
                 })
             });
         }
+        MetricsCommand::Series { selector, since_minutes } => {
+            let input = SeriesQuery { selector, since_minutes: Some(since_minutes) };
+            let series = super::operation::<SeriesList>(deck, input).await?;
+            output.print(&series, |series| {
+                if series.is_empty() {
+                    return "No series match. OTLP metrics appear here under Prometheus names \
+                            (`orders.placed` counted in `1` is orders_placed_total).\n"
+                        .to_owned();
+                }
+                crate::table::table(
+                    ["SERIES", "LAST VALUE", "AT", "SAMPLES"],
+                    series.iter().map(|series| {
+                        [
+                            series_text(&series.labels),
+                            series.last_value.to_string(),
+                            crate::time::minute(series.last_unix_ms),
+                            series.samples.to_string(),
+                        ]
+                    }),
+                )
+            });
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `name{label="value", …}` as Prometheus prints a series.
+fn series_text(labels: &std::collections::BTreeMap<String, String>) -> String {
+    let name = labels.get("__name__").cloned().unwrap_or_default();
+    let rest: Vec<String> = labels
+        .iter()
+        .filter(|(label, _)| label.as_str() != "__name__")
+        .map(|(label, value)| format!("{label}={value:?}"))
+        .collect();
+    format!("{name}{{{}}}", rest.join(", "))
 }

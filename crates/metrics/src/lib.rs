@@ -17,7 +17,9 @@
 pub mod chunk;
 pub mod exposition;
 pub mod otlp;
+pub mod selector;
 pub mod store;
 
 pub use chunk::{decode, ChunkEncoder, ChunkError, Sample, STALE_NAN_BITS};
+pub use selector::parse_selector;
 pub use store::{migrator, Labels, Matcher, MetricsError, SeriesStore};

@@ -799,7 +799,7 @@ pub async fn telemetry_demo(
     run_operation::<opsdeck::telemetry::operations::TelemetryDemo>(&state, input).await
 }
 
-/// `metric.series`: Series of one metric (Prometheus names: OTLP metrics are stored as Prometheus' OTLP receiver names them) with their labels and latest value, optionally narrowed by label values.
+/// `metric.series`: Series matching a PromQL selector (OTLP metrics are stored under the names Prometheus' OTLP receiver gives them), each with its labels and latest value.
 #[tauri::command]
 pub async fn metric_series(
     state: State<'_, AppState>,

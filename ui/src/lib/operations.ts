@@ -275,7 +275,7 @@ export const operations = {
   telemetryReceivers: () => call<Receivers>('telemetry_receivers', { input: {} }),
   /** `telemetry.demo`: Sends traces and logs of a simulated shop (five services, some slow, some failing) to this process's own OTLP/HTTP receiver, for a first look at the trace pages. Changes stored data (audited). */
   telemetryDemo: (input: DemoInput) => call<DemoReport>('telemetry_demo', { input }),
-  /** `metric.series`: Series of one metric (Prometheus names: OTLP metrics are stored as Prometheus' OTLP receiver names them) with their labels and latest value, optionally narrowed by label values. */
+  /** `metric.series`: Series matching a PromQL selector (OTLP metrics are stored under the names Prometheus' OTLP receiver gives them), each with its labels and latest value. */
   metricSeries: (input: SeriesQuery) => call<Array<SeriesLatest>>('metric_series', { input }),
 };
 

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use opsdeck_metrics::Matcher;
 use opsdeck_vault::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -15,11 +14,9 @@ use crate::{Caller, Deck, DeckError};
 #[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesQuery {
-    /// The metric's name as stored (`http_server_duration_seconds_count`).
-    pub name: String,
-    /// Labels the series must have, with these values (`{"job": "shop"}`).
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    /// A PromQL series selector: `http_server_duration_seconds_count{job="shop"}`,
+    /// `{__name__=~"http_.*", code!="200"}`.
+    pub selector: String,
     /// Only series with a sample in the last this many minutes (default 60).
     #[serde(default)]
     #[ts(type = "number | null")]
@@ -49,23 +46,15 @@ impl Operation for SeriesList {
     type Output = Vec<SeriesLatest>;
     const NAME: &'static str = "metric.series";
     const SUMMARY: &'static str =
-        "Series of one metric (Prometheus names: OTLP metrics are stored as Prometheus' OTLP \
-        receiver names them) with their labels and latest value, optionally narrowed by label values.";
+        "Series matching a PromQL selector (OTLP metrics are stored under the names Prometheus' OTLP \
+        receiver gives them), each with its labels and latest value.";
     const EFFECT: Effect = Effect::Read;
     const ROLE: Role = Role::Viewer;
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/v1/metrics/series";
 
     async fn run(deck: &Deck, _caller: &Caller, input: SeriesQuery) -> Result<Vec<SeriesLatest>, DeckError> {
-        let name = input.name.trim();
-        if name.is_empty() {
-            return Err(opsdeck_core::CoreError::InvalidInput(
-                "name the metric (like http_server_duration_seconds_count)".to_owned(),
-            )
-            .into());
-        }
-        let mut matchers = vec![Matcher::equal(opsdeck_metrics::store::NAME_LABEL, name)];
-        matchers.extend(input.labels.iter().map(|(label, value)| Matcher::equal(label, value)));
+        let matchers = opsdeck_metrics::parse_selector(&input.selector)?;
         let now = opsdeck_core::clock::now_unix_ms();
         let since =
             now.saturating_sub(input.since_minutes.unwrap_or(60).clamp(1, 525_600).saturating_mul(60_000));

@@ -5,13 +5,10 @@
  */
 export type SeriesQuery = { 
 /**
- * The metric's name as stored (`http_server_duration_seconds_count`).
+ * A PromQL series selector: `http_server_duration_seconds_count{job="shop"}`,
+ * `{__name__=~"http_.*", code!="200"}`.
  */
-name: string, 
-/**
- * Labels the series must have, with these values (`{"job": "shop"}`).
- */
-labels: { [key in string]: string }, 
+selector: string, 
 /**
  * Only series with a sample in the last this many minutes (default 60).
  */
