@@ -728,6 +728,88 @@ fn a_command_job_changed_or_planted_in_the_store_is_refused_not_run() {
 }
 
 #[test]
+fn putting_back_an_older_or_removed_definition_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let old = path.join("old-command-ran");
+    let new = path.join("new-command-ran");
+    let add = |name: &str, marker: &Path| {
+        let command = format!("touch {}", marker.display());
+        ok(path, "", &["jobs", "add", name, "--every", "1h", "--command", &command], None);
+    };
+    // Someone who can write the store keeps the rows of a job as first set...
+    add("backup", &old);
+    add("retired", &old);
+    let kept_job = sqlite(path, "SELECT payload FROM jobs WHERE name = 'backup'");
+    let seal_columns = "kind, subject, defined_by, host, run_anywhere, defined_at_unix_ms, mac";
+    sqlite(path, &format!("CREATE TABLE kept_seals AS SELECT {seal_columns} FROM definition_seals WHERE 0"));
+    let save_seal = |subject: &str| {
+        sqlite(
+            path,
+            &format!(
+                "INSERT INTO kept_seals SELECT {seal_columns} FROM definition_seals WHERE subject = '{subject}'"
+            ),
+        )
+    };
+    save_seal("backup");
+    save_seal("retired");
+    assert_eq!(sqlite(path, "SELECT count(*) FROM kept_seals").trim(), "[(2,)]");
+    // ...a person then changes one job's command and removes the other...
+    add("backup", &new);
+    ok(path, "", &["jobs", "rm", "retired"], None);
+    // ...and the old rows are put back, seals and all.
+    let payload = kept_job.trim().trim_start_matches("[('").trim_end_matches("',)]").to_owned();
+    sqlite(path, &format!("UPDATE jobs SET payload = '{payload}' WHERE name = 'backup'"));
+    sqlite(
+        path,
+        "INSERT INTO jobs (name, kind, every_ms, cron, payload, paused, next_run_at_unix_ms, due_at_unix_ms, attempt, created_at_unix_ms) \
+         SELECT 'retired', kind, every_ms, cron, payload, 0, 0, 0, 0, created_at_unix_ms FROM jobs WHERE name = 'backup'",
+    );
+    sqlite(
+        path,
+        "DELETE FROM definition_seals WHERE kind = 'job.command' AND subject IN ('backup', 'retired')",
+    );
+    sqlite(
+        path,
+        &format!("INSERT INTO definition_seals ({seal_columns}) SELECT {seal_columns} FROM kept_seals"),
+    );
+    ok(path, "", &["jobs", "run", "backup"], None);
+    serve_until(path, "both refusals", || {
+        finished_runs(path, "backup") >= 1 && finished_runs(path, "retired") >= 1
+    });
+    assert!(!old.exists(), "a definition put back from an older copy ran");
+    let backup = &job_runs(path, "backup")[0];
+    assert_eq!(backup["outcome"], "failed", "{backup}");
+    assert!(backup["message"].as_str().unwrap().contains("older definition put back"), "{backup}");
+    let retired = &job_runs(path, "retired")[0];
+    assert!(retired["message"].as_str().unwrap().contains("was removed (audit entry"), "{retired}");
+    // The trail holds every seal and removal, and the chain is whole.
+    let sealed = ok(path, "", &["audit", "log", "--action", "definition.sealed"], None);
+    assert_eq!(sealed.as_array().unwrap().len(), 3, "{sealed}");
+    let (code, report, _) = audit_verify(path);
+    assert_eq!(code, Some(0), "{report}");
+
+    // A revoked API token whose revocation is cleared in the store stays refused.
+    ok(path, "", &["vault", "init", "prod", "--no-keychain"], None);
+    let token = ok(path, "", &["api", "token", "create", "--name", "ci", "--role", "viewer"], None)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    save_seal("ci");
+    ok(path, "", &["api", "token", "revoke", "ci"], None);
+    sqlite(path, "UPDATE api_tokens SET revoked_at_unix_ms = NULL WHERE name = 'ci'");
+    sqlite(
+        path,
+        &format!("INSERT INTO definition_seals ({seal_columns}) SELECT {seal_columns} FROM kept_seals WHERE subject = 'ci'"),
+    );
+    let mut serve = opsdeck_tests::deck_api::ApiServer::start(path, PASSPHRASE);
+    let answer = api_get(&serve.address.clone(), "/v1/vaults", &token);
+    serve.stop();
+    assert_eq!(answer.0, 401, "a revoked token came back: {answer:?}");
+    assert!(answer.1.contains("was removed"), "{answer:?}");
+}
+
+#[test]
 fn a_reload_hook_or_linked_file_changed_in_the_store_is_refused_not_used() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();

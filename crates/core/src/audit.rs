@@ -576,6 +576,35 @@ impl AuditLog {
         rows.into_iter().map(entry_from_row).collect()
     }
 
+    /// The newest entry on `target` whose action is one of `actions`, once
+    /// its own MAC is checked (an entry edited in the store is an error, not
+    /// an answer). Entries removed after it are found by [`AuditLog::verify`].
+    pub async fn newest_authentic(
+        &self,
+        target: &str,
+        actions: &[&str],
+    ) -> Result<Option<AuditEntry>, CoreError> {
+        let placeholders: Vec<String> = (0..actions.len()).map(|at| format!("${}", at + 2)).collect();
+        let sql = format!(
+            "SELECT {SELECT_COLUMNS} FROM audit_log WHERE target = $1 AND action IN ({}) \
+             ORDER BY seq DESC LIMIT 1",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, Row>(&sql).bind(target);
+        for action in actions {
+            query = query.bind(*action);
+        }
+        let Some(row) = query.fetch_optional(self.store.pool()).await? else {
+            return Ok(None);
+        };
+        if !macs_equal(&entry_mac(&self.key, &row), &row.9) {
+            return Err(CoreError::AuditChainBroken {
+                problem: format!("entry {} was changed in the store (its MAC does not match)", row.0),
+            });
+        }
+        entry_from_row(row).map(Some)
+    }
+
     /// The newest entry's sequence number (0 for an empty trail).
     pub async fn last_seq(store: &Store) -> Result<i64, CoreError> {
         let seq: Option<i64> =

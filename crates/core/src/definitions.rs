@@ -11,11 +11,31 @@
 //! run on any host. Before anything runs, the stored definition is checked
 //! against its seal; a definition changed or inserted without the key is
 //! refused (the caller audits the refusal and shows the error).
+//!
+//! A seal alone cannot tell an old definition from the current one: someone
+//! who kept an earlier sealed row could put it back (or put back one that
+//! was removed, such as a revoked API token). So every seal and every
+//! removal is also written to the audit trail, in the same transaction,
+//! and a definition is accepted only when the trail's newest record of its
+//! subject is that very seal. The trail only grows and is anchored outside
+//! the store; removing the newer record breaks the chain, which
+//! `audit verify` (a daily built-in job) reports.
 
 use serde::Serialize;
 
+use crate::audit::{AuditLog, AuditScope};
 use crate::keys::{load_or_create_key, mac_of, macs_equal, Key, SharedKeyAccess};
 use crate::{CoreError, Store};
+
+/// The audit action recording a new seal (its details carry the seal's MAC).
+pub const SEALED_ACTION: &str = "definition.sealed";
+/// The audit action recording that a definition was removed.
+pub const REMOVED_ACTION: &str = "definition.removed";
+
+/// The audit target of a definition: its kind and subject.
+pub fn audit_target(kind: &str, subject: &str) -> String {
+    format!("{kind} {subject}")
+}
 
 /// The name of the deck key that seals definitions.
 pub const DEFINITIONS_KEY_NAME: &str = "definitions";
@@ -91,7 +111,9 @@ impl Seals {
     }
 
     /// Seals `content` as the `kind` definition of `subject`, set by
-    /// `defined_by` on this host (replacing any earlier seal).
+    /// `defined_by` on this host (replacing any earlier seal), and writes
+    /// `audit` (a [`SEALED_ACTION`] entry on [`audit_target`]) with the
+    /// seal's MAC in the same transaction.
     pub async fn seal(
         &self,
         kind: &str,
@@ -99,6 +121,7 @@ impl Seals {
         content: &serde_json::Value,
         defined_by: &str,
         run_anywhere: bool,
+        audit: &AuditScope<'_>,
     ) -> Result<Seal, CoreError> {
         let key = self.key().await?;
         let seal = Seal {
@@ -129,6 +152,7 @@ impl Seals {
                 .bind(mac.to_vec())
                 .execute(&mut *transaction)
                 .await?;
+                audit.append(&mut transaction, serde_json::json!({ "seal": hex::encode(mac) })).await?;
                 transaction.commit().await?;
                 Ok::<_, CoreError>(())
             })
@@ -136,20 +160,31 @@ impl Seals {
         Ok(seal)
     }
 
-    /// Removes the seal of a definition that was removed.
-    pub async fn unseal(&self, kind: &str, subject: &str) -> Result<(), CoreError> {
-        sqlx::query("DELETE FROM definition_seals WHERE kind = $1 AND subject = $2")
-            .bind(kind)
-            .bind(subject)
-            .execute(self.store.pool())
-            .await?;
-        Ok(())
+    /// Removes the seal of a definition that was removed, writing `audit`
+    /// (a [`REMOVED_ACTION`] entry on [`audit_target`]) in the same
+    /// transaction, so the definition cannot be put back.
+    pub async fn unseal(&self, kind: &str, subject: &str, audit: &AuditScope<'_>) -> Result<(), CoreError> {
+        self.store
+            .retrying(|| async {
+                let mut transaction = self.store.begin_write().await?;
+                sqlx::query("DELETE FROM definition_seals WHERE kind = $1 AND subject = $2")
+                    .bind(kind)
+                    .bind(subject)
+                    .execute(&mut *transaction)
+                    .await?;
+                audit.append(&mut transaction, serde_json::json!({})).await?;
+                transaction.commit().await?;
+                Ok::<_, CoreError>(())
+            })
+            .await
     }
 
-    /// Checks the stored `content` of `subject` against its seal; with
-    /// `pinned`, also that it may run on this host.
+    /// Checks the stored `content` of `subject` against its seal and the
+    /// seal against the newest record of it in `audit_log`; with `pinned`,
+    /// also that it may run on this host.
     pub async fn check(
         &self,
+        audit_log: &AuditLog,
         kind: &str,
         subject: &str,
         content: &serde_json::Value,
@@ -177,6 +212,32 @@ impl Seals {
             return Err(refused(
                 "its seal does not match: it was changed in the store without OpsDeck's key",
             ));
+        }
+        let target = audit_target(kind, subject);
+        let newest = audit_log.newest_authentic(&target, &[SEALED_ACTION, REMOVED_ACTION]).await?;
+        match newest {
+            None => {
+                return Err(refused(
+                    "the audit trail has no record of its seal: it was set before seals were recorded \
+                     there (set it again), or the record was removed from the store",
+                ))
+            }
+            Some(entry) if entry.action == REMOVED_ACTION => {
+                return Err(refused(&format!(
+                    "it was removed (audit entry {}) and put back in the store without OpsDeck",
+                    entry.seq
+                )))
+            }
+            Some(entry)
+                if entry.details.get("seal").and_then(|seal| seal.as_str()) != Some(&hex::encode(&mac)) =>
+            {
+                return Err(refused(&format!(
+                    "it is an older definition put back in the store: the audit trail's newest seal of it \
+                     is entry {}",
+                    entry.seq
+                )))
+            }
+            Some(_) => {}
         }
         if pinned && !seal.run_anywhere {
             let here = this_host();

@@ -4,7 +4,7 @@
 //! error shown where it would have run (a job's run, a config version's
 //! reload outcome, a link's error).
 
-use opsdeck_core::definitions::Seal;
+use opsdeck_core::definitions::{audit_target, Seal, REMOVED_ACTION, SEALED_ACTION};
 use opsdeck_core::CoreError;
 
 use crate::{Caller, Deck, DeckError, Outcome};
@@ -19,7 +19,8 @@ pub(crate) const CONFIG_LINK: &str = "config.link";
 pub(crate) const MANAGED_CERT: &str = "cert.managed";
 
 impl Deck {
-    /// Seals a definition `caller` just set.
+    /// Seals a definition `caller` just set, recording the seal in the
+    /// audit trail (what later tells the current seal from an older one).
     pub(crate) async fn seal_definition(
         &self,
         caller: &Caller,
@@ -28,12 +29,26 @@ impl Deck {
         content: &serde_json::Value,
         run_anywhere: bool,
     ) -> Result<Seal, DeckError> {
-        Ok(self.seals.seal(kind, subject, content, &caller.actor, run_anywhere).await?)
+        let details = serde_json::json!({ "kind": kind, "subject": subject, "run_anywhere": run_anywhere });
+        let audit = self.audit.scope(caller, SEALED_ACTION, &audit_target(kind, subject), details).await?;
+        let seal = self.seals.seal(kind, subject, content, &caller.actor, run_anywhere, &audit).await?;
+        self.audit.announce(&audit).await;
+        Ok(seal)
     }
 
-    /// Removes the seal of a definition that is gone.
-    pub(crate) async fn unseal_definition(&self, kind: &str, subject: &str) -> Result<(), DeckError> {
-        Ok(self.seals.unseal(kind, subject).await?)
+    /// Removes the seal of a definition `caller` removed, recording the
+    /// removal in the audit trail so that the definition cannot be put back.
+    pub(crate) async fn unseal_definition(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        subject: &str,
+    ) -> Result<(), DeckError> {
+        let details = serde_json::json!({ "kind": kind, "subject": subject });
+        let audit = self.audit.scope(caller, REMOVED_ACTION, &audit_target(kind, subject), details).await?;
+        self.seals.unseal(kind, subject, &audit).await?;
+        self.audit.announce(&audit).await;
+        Ok(())
     }
 
     /// Checks a stored definition before it is used (with `pinned`, also
@@ -47,7 +62,8 @@ impl Deck {
         content: &serde_json::Value,
         pinned: bool,
     ) -> Result<Seal, DeckError> {
-        match self.seals.check(kind, subject, content, pinned).await {
+        let audit_log = self.audit.log().await?;
+        match self.seals.check(audit_log, kind, subject, content, pinned).await {
             Ok(seal) => Ok(seal),
             Err(error @ (CoreError::DefinitionNotAuthentic { .. } | CoreError::DefinitionPinned { .. })) => {
                 let details = serde_json::json!({

@@ -95,7 +95,7 @@ impl AuditService {
         }
     }
 
-    async fn log(&self) -> Result<&AuditLog, DeckError> {
+    pub(crate) async fn log(&self) -> Result<&AuditLog, DeckError> {
         self.log
             .get_or_try_init(|| async {
                 let access = self.keys.snapshot();

@@ -271,6 +271,10 @@ impl Certs<'_> {
             Scheduler::remove(&self.deck.store, &job).await?;
         }
         self.deck.certs.remove(&record.id).await?;
+        if record.managed.is_some() {
+            // Its deploy and DNS hooks must not come back with an old row.
+            self.deck.unseal_definition(caller, crate::definitions::MANAGED_CERT, &record.id).await?;
+        }
         self.deck
             .audit(
                 caller,

@@ -243,7 +243,7 @@ impl Configs<'_> {
     ) -> Result<bool, DeckError> {
         let removed = self.deck.configs.unlink(project, env, layer).await?;
         if removed {
-            self.deck.unseal_definition(CONFIG_LINK, &link_subject(project, env, layer)).await?;
+            self.deck.unseal_definition(caller, CONFIG_LINK, &link_subject(project, env, layer)).await?;
             let details = serde_json::json!({ "layer": layer });
             self.deck
                 .audit(caller, "config.unlink", &format!("{project}/{env}"), Outcome::Ok, details)

@@ -49,7 +49,7 @@ impl Configs<'_> {
                     .seal_definition(caller, RELOAD_HOOK, &subject, &reload_hook_content(&stored), true)
                     .await?;
             }
-            None => self.deck.unseal_definition(RELOAD_HOOK, &subject).await?,
+            None => self.deck.unseal_definition(caller, RELOAD_HOOK, &subject).await?,
         }
         Ok(())
     }

@@ -222,7 +222,7 @@ impl Jobs<'_> {
         self.require_role_for_job(caller, name).await?;
         self.deck.audit(caller, "job.remove", name, Outcome::Ok, serde_json::json!({})).await?;
         Scheduler::remove(&self.deck.store, name).await?;
-        self.deck.unseal_definition(COMMAND_JOB, name).await
+        self.deck.unseal_definition(caller, COMMAND_JOB, name).await
     }
 }
 

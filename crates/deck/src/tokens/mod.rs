@@ -175,6 +175,8 @@ impl ApiTokens<'_> {
         }
         self.deck.audit(caller, "api.token_revoke", name, Outcome::Ok, serde_json::json!({})).await?;
         tokens::revoke(&self.deck.store, name, now_unix_ms()).await?;
+        // Clearing `revoked_at` in the store must not bring the token back.
+        self.deck.unseal_definition(caller, API_TOKEN, name).await?;
         let revoked = self.list().await?.into_iter().find(|token| token.name == name);
         Ok(revoked.unwrap_or(token))
     }

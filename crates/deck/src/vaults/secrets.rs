@@ -183,7 +183,7 @@ impl Vaults<'_> {
         }
         let reference = format!("{}/{}", info.vault, info.name);
         if info.rotate_every_days.is_none() && info.rotate_verify.is_none() {
-            return self.deck.unseal_definition(ROTATION_POLICY, &reference).await;
+            return self.deck.unseal_definition(caller, ROTATION_POLICY, &reference).await;
         }
         let content = rotation_policy_content(info);
         let seal = self.deck.seal_definition(caller, ROTATION_POLICY, &reference, &content, false).await?;
@@ -267,7 +267,7 @@ impl Vaults<'_> {
         let audit = self.deck.audit.scope(caller, "secret.remove", reference, serde_json::json!({})).await?;
         self.deck.vaults.remove(vault, name, &audit).await?;
         self.deck.audit.announce(&audit).await;
-        self.deck.unseal_definition(ROTATION_POLICY, reference).await?;
+        self.deck.unseal_definition(caller, ROTATION_POLICY, reference).await?;
         self.sync_rotation_job(vault, name).await?;
         Ok(())
     }
