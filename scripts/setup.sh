@@ -27,6 +27,9 @@ APT_PACKAGES=(
   pebble bind9 openssl curl
   # A virtual environment for the real OpenTelemetry SDK the telemetry tests send with.
   python3-venv
+  # Real Prometheus (and promtool, which loads test data into it): the PromQL
+  # tests compare OpsDeck's answers with its answers on the same samples.
+  prometheus
 )
 
 missing=()

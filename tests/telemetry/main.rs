@@ -267,7 +267,24 @@ fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_an
         let infinite = buckets.as_array().unwrap().iter().find(|bucket| bucket["labels"]["le"] == "+Inf");
         assert_eq!(infinite.map(|bucket| bucket["last_value"].clone()), Some(2.0.into()), "{buckets}");
         assert_eq!(series("checkout_duration_milliseconds_sum")[0]["last_value"], 42.5);
+        // One PromQL query over what the SDK sent: the mean checkout time.
+        let mean = json(
+            dir.path(),
+            &[
+                "metrics",
+                "query",
+                &format!(
+                    "sum(checkout_duration_milliseconds_sum{{job=\"{service}\"}}) / \
+                     sum(checkout_duration_milliseconds_count{{job=\"{service}\"}})"
+                ),
+            ],
+        );
+        assert_eq!(mean["result_type"], "vector", "{mean}");
+        assert_eq!(mean["series"][0]["points"][0]["value"], "21.25", "{mean}");
     }
+    let bad = cli(dir.path(), &["metrics", "query", "sum(rate(orders_placed_total[5m])"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not valid PromQL"), "{bad:?}");
     assert_eq!(
         json(dir.path(), &["logs", "--grep", "100%_"]),
         serde_json::json!([]),

@@ -12,7 +12,9 @@ use opsdeck::catalogue::telemetry::{
     TraceShow, TraceSlow, Window,
 };
 
-use opsdeck::catalogue::metrics::{SeriesList, SeriesQuery};
+use opsdeck::catalogue::metrics::{
+    InstantQuery, Query, QueryAnswer, QueryRange, RangeQuery, ResultType, SeriesList, SeriesQuery,
+};
 
 use super::{operation, Output};
 
@@ -491,6 +493,18 @@ pub(crate) enum MetricsCommand {
         #[arg(long, value_name = "MINUTES", default_value_t = 60)]
         since_minutes: i64,
     },
+    /// Evaluates a PromQL expression now, or with `--range` at every step
+    /// of the last minutes (`opsdeck metrics query 'sum by (job) (rate(x[5m]))'`).
+    Query {
+        /// The PromQL expression.
+        query: String,
+        /// Evaluate over the last this many minutes instead of now.
+        #[arg(long, value_name = "MINUTES")]
+        range: Option<i64>,
+        /// Seconds between points of a `--range` query (default: about 250 points).
+        #[arg(long, value_name = "SECONDS", requires = "range")]
+        step: Option<f64>,
+    },
 }
 
 pub(crate) async fn metrics(
@@ -559,8 +573,55 @@ pub(crate) async fn metrics(
                 )
             });
         }
+        MetricsCommand::Query { query, range: None, .. } => {
+            let answer = operation::<Query>(deck, InstantQuery { query, time_unix_ms: None }).await?;
+            output.print(&answer, answer_text);
+        }
+        MetricsCommand::Query { query, range: Some(minutes), step } => {
+            let end = opsdeck_core::clock::now_unix_ms();
+            let input = RangeQuery {
+                query,
+                start_unix_ms: Some(end - minutes.clamp(1, 525_600) * 60_000),
+                end_unix_ms: Some(end),
+                step_seconds: step,
+            };
+            let answer = operation::<QueryRange>(deck, input).await?;
+            output.print(&answer, answer_text);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A query's answer as a table: each series with its value (an instant
+/// query) or its point count, last, lowest and highest value (a range).
+fn answer_text(answer: &QueryAnswer) -> String {
+    if answer.series.is_empty() {
+        return "No series: nothing matched at that time (a series is seen for 5 minutes after its last sample).\n"
+            .to_owned();
+    }
+    match answer.result_type {
+        ResultType::Scalar | ResultType::String | ResultType::Vector => crate::table::table(
+            ["SERIES", "VALUE"],
+            answer.series.iter().map(|series| {
+                [series_text(&series.labels), series.points.last().map_or(String::new(), |p| p.value.clone())]
+            }),
+        ),
+        ResultType::Matrix => crate::table::table(
+            ["SERIES", "POINTS", "LAST", "MIN", "MAX"],
+            answer.series.iter().map(|series| {
+                let values: Vec<f64> = series.points.iter().filter_map(|p| p.value.parse().ok()).collect();
+                let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                [
+                    series_text(&series.labels),
+                    series.points.len().to_string(),
+                    series.points.last().map_or(String::new(), |p| p.value.clone()),
+                    min.to_string(),
+                    max.to_string(),
+                ]
+            }),
+        ),
+    }
 }
 
 /// `name{label="value", …}` as Prometheus prints a series.

@@ -28,6 +28,10 @@ pub enum DeckError {
     /// A failure in the metrics series store (a damaged chunk, a bad pattern).
     #[error(transparent)]
     Metrics(#[from] opsdeck_metrics::MetricsError),
+
+    /// A PromQL query that is malformed or cannot be evaluated.
+    #[error(transparent)]
+    Query(#[from] opsdeck_metrics::promql::QueryError),
 }
 
 impl DeckError {
@@ -40,6 +44,7 @@ impl DeckError {
             DeckError::Config(error) => error.code(),
             DeckError::Telemetry(error) => error.code(),
             DeckError::Metrics(error) => error.code(),
+            DeckError::Query(error) => error.code(),
         }
     }
 
@@ -64,6 +69,10 @@ impl opsdeck_core::StoreContention for DeckError {
             DeckError::Telemetry(error) => error.is_store_contention(),
             DeckError::Metrics(opsdeck_metrics::MetricsError::Store(error)) => error.is_store_contention(),
             DeckError::Metrics(_) => false,
+            DeckError::Query(opsdeck_metrics::promql::QueryError::Store(
+                opsdeck_metrics::MetricsError::Store(error),
+            )) => error.is_store_contention(),
+            DeckError::Query(_) => false,
         }
     }
 }

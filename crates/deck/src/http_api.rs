@@ -71,7 +71,8 @@ pub fn status_of(code: &str) -> StatusCode {
         | "weak_passphrase"
         | "invalid_job"
         | "invalid_target"
-        | "value_not_generated" => StatusCode::UNPROCESSABLE_ENTITY,
+        | "value_not_generated"
+        | "query_failed" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

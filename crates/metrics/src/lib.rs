@@ -17,6 +17,7 @@
 pub mod chunk;
 pub mod exposition;
 pub mod otlp;
+pub mod promql;
 pub mod selector;
 pub mod store;
 

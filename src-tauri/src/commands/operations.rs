@@ -94,6 +94,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         telemetry_receivers,
         telemetry_demo,
         metric_series,
+        metric_query,
+        metric_query_range,
     ]
 }
 
@@ -806,4 +808,22 @@ pub async fn metric_series(
     input: <opsdeck::metrics::operations::SeriesList as Operation>::Input,
 ) -> Result<<opsdeck::metrics::operations::SeriesList as Operation>::Output, CommandError> {
     run_operation::<opsdeck::metrics::operations::SeriesList>(&state, input).await
+}
+
+/// `metric.query`: Evaluates a PromQL expression at one instant (now unless given), with Prometheus' semantics: 5-minute lookback, staleness, rate extrapolation, vector matching.
+#[tauri::command]
+pub async fn metric_query(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::operations::Query as Operation>::Input,
+) -> Result<<opsdeck::metrics::operations::Query as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::operations::Query>(&state, input).await
+}
+
+/// `metric.query_range`: Evaluates a PromQL expression at every step of a time range (the last hour unless given): what a chart draws.
+#[tauri::command]
+pub async fn metric_query_range(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::operations::QueryRange as Operation>::Input,
+) -> Result<<opsdeck::metrics::operations::QueryRange as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::operations::QueryRange>(&state, input).await
 }

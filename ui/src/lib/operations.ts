@@ -35,6 +35,7 @@ import type { ImportFile } from './bindings/ImportFile';
 import type { ImportPaths } from './bindings/ImportPaths';
 import type { ImportReport } from './bindings/ImportReport';
 import type { InVault } from './bindings/InVault';
+import type { InstantQuery } from './bindings/InstantQuery';
 import type { IssueOptions } from './bindings/IssueOptions';
 import type { JobInfo } from './bindings/JobInfo';
 import type { JobPaused } from './bindings/JobPaused';
@@ -76,6 +77,8 @@ import type { Promotion } from './bindings/Promotion';
 import type { PromotionInput } from './bindings/PromotionInput';
 import type { PromotionPreview } from './bindings/PromotionPreview';
 import type { PromotionRequest } from './bindings/PromotionRequest';
+import type { QueryAnswer } from './bindings/QueryAnswer';
+import type { RangeQuery } from './bindings/RangeQuery';
 import type { Receivers } from './bindings/Receivers';
 import type { RejectInput } from './bindings/RejectInput';
 import type { ReloadHook } from './bindings/ReloadHook';
@@ -277,6 +280,10 @@ export const operations = {
   telemetryDemo: (input: DemoInput) => call<DemoReport>('telemetry_demo', { input }),
   /** `metric.series`: Series matching a PromQL selector (OTLP metrics are stored under the names Prometheus' OTLP receiver gives them), each with its labels and latest value. */
   metricSeries: (input: SeriesQuery) => call<Array<SeriesLatest>>('metric_series', { input }),
+  /** `metric.query`: Evaluates a PromQL expression at one instant (now unless given), with Prometheus' semantics: 5-minute lookback, staleness, rate extrapolation, vector matching. */
+  metricQuery: (input: InstantQuery) => call<QueryAnswer>('metric_query', { input }),
+  /** `metric.query_range`: Evaluates a PromQL expression at every step of a time range (the last hour unless given): what a chart draws. */
+  metricQueryRange: (input: RangeQuery) => call<QueryAnswer>('metric_query_range', { input }),
 };
 
 /** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */

@@ -10,6 +10,7 @@ pub mod operations;
 
 pub(crate) use ingest::start_ingest;
 
+use opsdeck_metrics::promql::{Query, QueryResult};
 use opsdeck_metrics::store::SeriesSamples;
 use opsdeck_metrics::Matcher;
 
@@ -32,11 +33,27 @@ impl Metrics<'_> {
     ) -> Result<Vec<SeriesSamples>, DeckError> {
         Ok(self.deck.metrics.select(matchers, start_ms, end_ms).await?)
     }
+
+    /// `query` evaluated at `at_ms`.
+    pub async fn instant(self, query: &Query, at_ms: i64) -> Result<QueryResult, DeckError> {
+        Ok(query.instant(&self.deck.metrics, at_ms).await?)
+    }
+
+    /// `query` evaluated at every `step_ms` from `start_ms` to `end_ms`.
+    pub async fn range(
+        self,
+        query: &Query,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+    ) -> Result<QueryResult, DeckError> {
+        Ok(query.range(&self.deck.metrics, start_ms, end_ms, step_ms).await?)
+    }
 }
 
 /// This area's operations in the catalogue, in the order front ends list
 /// them: a new operation is written in this folder and added here.
 pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
     use crate::catalogue::entry;
-    vec![entry::<operations::SeriesList>()]
+    vec![entry::<operations::SeriesList>(), entry::<operations::Query>(), entry::<operations::QueryRange>()]
 }

@@ -1,4 +1,5 @@
-//! The metrics area's operations: series from the series store.
+//! The metrics area's operations: series from the series store, and PromQL
+//! queries over them.
 
 use std::collections::BTreeMap;
 
@@ -6,6 +7,8 @@ use opsdeck_vault::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+use opsdeck_metrics::promql::{QueryResult, ScalarValue};
 
 use crate::catalogue::{Effect, Method, Operation};
 use crate::{Caller, Deck, DeckError};
@@ -71,5 +74,170 @@ impl Operation for SeriesList {
                 })
             })
             .collect())
+    }
+}
+
+/// A PromQL query at one instant.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct InstantQuery {
+    /// The PromQL expression: `sum by (job) (rate(http_requests_total[5m]))`.
+    pub query: String,
+    /// When to evaluate it, Unix milliseconds (default now).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub time_unix_ms: Option<i64>,
+}
+
+/// A PromQL query at every step of a time range.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RangeQuery {
+    /// The PromQL expression.
+    pub query: String,
+    /// The range's start, Unix milliseconds (default an hour before its end).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub start_unix_ms: Option<i64>,
+    /// The range's end, Unix milliseconds (default now).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub end_unix_ms: Option<i64>,
+    /// Seconds between evaluations (default: the range in about 250 steps,
+    /// at least 1 s).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub step_seconds: Option<f64>,
+}
+
+/// What a query's answer holds, as Prometheus' `resultType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultType {
+    /// A number (one point, no labels).
+    Scalar,
+    /// A string (one point, no labels).
+    String,
+    /// One point per series.
+    Vector,
+    /// Points over time per series.
+    Matrix,
+}
+
+/// One point: a time and a value written as Prometheus writes it (`NaN`,
+/// `+Inf` and numbers beyond JSON's range stay exact).
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct AnswerPoint {
+    /// Unix milliseconds.
+    #[ts(type = "number")]
+    pub t_unix_ms: i64,
+    /// The value.
+    pub value: String,
+}
+
+/// One series of an answer.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct AnswerSeries {
+    /// Its labels (the metric name under `__name__`, when it kept one).
+    pub labels: BTreeMap<String, String>,
+    /// Its points, oldest first.
+    pub points: Vec<AnswerPoint>,
+}
+
+/// A query's answer.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct QueryAnswer {
+    /// What kind of value the query gave.
+    pub result_type: ResultType,
+    /// The series (one unlabelled series for a scalar or a string).
+    pub series: Vec<AnswerSeries>,
+}
+
+impl From<QueryResult> for QueryAnswer {
+    fn from(result: QueryResult) -> QueryAnswer {
+        let point = |value: ScalarValue| AnswerPoint { t_unix_ms: value.t, value: value.value };
+        let (result_type, series) = match result {
+            QueryResult::Scalar(value) => (
+                ResultType::Scalar,
+                vec![AnswerSeries { labels: BTreeMap::new(), points: vec![point(value)] }],
+            ),
+            QueryResult::String(value) => (
+                ResultType::String,
+                vec![AnswerSeries { labels: BTreeMap::new(), points: vec![point(value)] }],
+            ),
+            QueryResult::Vector(items) => (
+                ResultType::Vector,
+                items
+                    .into_iter()
+                    .map(|item| AnswerSeries { labels: item.metric, points: vec![point(item.value)] })
+                    .collect(),
+            ),
+            QueryResult::Matrix(items) => (
+                ResultType::Matrix,
+                items
+                    .into_iter()
+                    .map(|item| AnswerSeries {
+                        labels: item.metric,
+                        points: item.values.into_iter().map(point).collect(),
+                    })
+                    .collect(),
+            ),
+        };
+        QueryAnswer { result_type, series }
+    }
+}
+
+/// `metric.query`.
+pub struct Query;
+
+impl Operation for Query {
+    type Input = InstantQuery;
+    type Output = QueryAnswer;
+    const NAME: &'static str = "metric.query";
+    const SUMMARY: &'static str =
+        "Evaluates a PromQL expression at one instant (now unless given), with Prometheus' semantics: \
+        5-minute lookback, staleness, rate extrapolation, vector matching.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/metrics/query";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: InstantQuery) -> Result<QueryAnswer, DeckError> {
+        let query = opsdeck_metrics::promql::Query::parse(&input.query)?;
+        let at = input.time_unix_ms.unwrap_or_else(opsdeck_core::clock::now_unix_ms);
+        Ok(deck.metrics().instant(&query, at).await?.into())
+    }
+}
+
+/// `metric.query_range`.
+pub struct QueryRange;
+
+impl Operation for QueryRange {
+    type Input = RangeQuery;
+    type Output = QueryAnswer;
+    const NAME: &'static str = "metric.query_range";
+    const SUMMARY: &'static str =
+        "Evaluates a PromQL expression at every step of a time range (the last hour unless given): what \
+        a chart draws.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/metrics/query_range";
+
+    async fn run(deck: &Deck, _caller: &Caller, input: RangeQuery) -> Result<QueryAnswer, DeckError> {
+        let query = opsdeck_metrics::promql::Query::parse(&input.query)?;
+        let end = input.end_unix_ms.unwrap_or_else(opsdeck_core::clock::now_unix_ms);
+        let start = input.start_unix_ms.unwrap_or(end - 3_600_000);
+        let step = match input.step_seconds {
+            Some(seconds) if seconds.is_finite() && seconds > 0.0 => (seconds * 1000.0).round() as i64,
+            Some(seconds) => {
+                return Err(opsdeck_metrics::MetricsError::Invalid(format!(
+                    "a step of {seconds} s is not positive; give seconds between points, like 60"
+                ))
+                .into())
+            }
+            None => ((end - start) / 250).max(1000),
+        };
+        Ok(deck.metrics().range(&query, start, end, step.max(1)).await?.into())
     }
 }

@@ -1,0 +1,463 @@
+//! PromQL answers compared with a real Prometheus on the same samples.
+//!
+//! One hour of samples (counters with a reset, jittered scrapes, gauges, a
+//! series that stops, histogram buckets) is written once as OpenMetrics
+//! text, loaded into a real Prometheus with `promtool tsdb
+//! create-blocks-from openmetrics`, and appended to OpsDeck's series store
+//! on SQLite. Every query below then runs on both, as instant queries at
+//! several times and as range queries, and the answers must agree: the
+//! same series, the same values (to 1e-9 relative; the engines sum in the
+//! same order but Go and Rust print floats differently), the same errors.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use opsdeck_core::{DataDir, Store, StoreLocation};
+use opsdeck_metrics::promql::{Query, QueryResult};
+use opsdeck_metrics::{Labels, SeriesStore};
+use serde_json::Value;
+
+/// A generated series: labels and (Unix ms, value) samples.
+struct Generated {
+    labels: Vec<(&'static str, String)>,
+    samples: Vec<(i64, f64)>,
+}
+
+/// A small deterministic generator (the same data on every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+    fn below(&mut self, limit: u64) -> u64 {
+        self.next() % limit
+    }
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// One hour of samples starting at `start` (Unix ms, whole seconds).
+fn generate(start: i64) -> Vec<Generated> {
+    let mut random = Lcg(17);
+    let mut series = Vec::new();
+    let labels = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        pairs.iter().map(|(name, value)| (*name, (*value).to_owned())).collect()
+    };
+    // Counters scraped every 15 s; instance b restarts at 35 min.
+    for (instance, code, every_s, jitter_s) in
+        [("a", "200", 15, 0), ("a", "500", 15, 0), ("b", "200", 15, 0), ("b", "500", 30, 4)]
+    {
+        let mut value = 0.0;
+        let mut samples = Vec::new();
+        let mut t = start;
+        while t < start + HOUR_MS {
+            let jitter = if jitter_s > 0 { random.below(jitter_s) as i64 * 1000 } else { 0 };
+            value += random.below(if code == "200" { 40 } else { 5 }) as f64;
+            if instance == "b" && t - start >= 35 * 60_000 && t - start < 35 * 60_000 + every_s * 1000 {
+                value = random.below(3) as f64;
+            }
+            samples.push((t + jitter, value));
+            t += every_s * 1000;
+        }
+        series.push(Generated {
+            labels: labels(&[
+                ("__name__", "http_requests_total"),
+                ("job", "api"),
+                ("instance", instance),
+                ("code", code),
+            ]),
+            samples,
+        });
+    }
+    // Gauges every 20 s.
+    for (instance, base) in [("a", 2.0e8), ("b", 3.5e8)] {
+        let samples = (0..180)
+            .map(|i| (start + i * 20_000, base + (random.below(1_000_000) as f64) * 37.5 - (i as f64) * 1e5))
+            .collect();
+        series.push(Generated {
+            labels: labels(&[("__name__", "memory_bytes"), ("job", "api"), ("instance", instance)]),
+            samples,
+        });
+    }
+    // A gauge that stops at 30 min (no staleness marker: the lookback ends it).
+    series.push(Generated {
+        labels: labels(&[("__name__", "queue_depth"), ("job", "worker"), ("instance", "a")]),
+        samples: (0..120).map(|i| (start + i * 15_000, (random.below(50) as f64) / 4.0)).collect(),
+    });
+    // Histogram buckets every 15 s for two instances.
+    let bounds = ["0.05", "0.1", "0.25", "0.5", "1", "+Inf"];
+    for instance in ["a", "b"] {
+        // Observations per bucket so far; a bucket's series counts its own and every lower one.
+        let mut totals = [0.0_f64; 6];
+        let mut per_bucket: Vec<Vec<(i64, f64)>> = vec![Vec::new(); bounds.len()];
+        for i in 0..240 {
+            for total in &mut totals {
+                *total += random.below(10) as f64;
+            }
+            let mut cumulative = 0.0;
+            for (index, total) in totals.iter().enumerate() {
+                cumulative += total;
+                per_bucket[index].push((start + i * 15_000, cumulative));
+            }
+        }
+        for (index, samples) in per_bucket.into_iter().enumerate() {
+            series.push(Generated {
+                labels: labels(&[
+                    ("__name__", "latency_seconds_bucket"),
+                    ("job", "api"),
+                    ("instance", instance),
+                    ("le", bounds[index]),
+                ]),
+                samples,
+            });
+        }
+    }
+    series
+}
+
+/// The series as OpenMetrics text with timestamps (what promtool loads).
+fn openmetrics(series: &[Generated]) -> String {
+    let mut text = String::new();
+    for one in series {
+        let name = &one.labels[0].1;
+        let labels: Vec<String> =
+            one.labels[1..].iter().map(|(label, value)| format!("{label}=\"{value}\"")).collect();
+        for (t, v) in &one.samples {
+            writeln!(text, "{name}{{{}}} {v} {}", labels.join(","), t / 1000).unwrap();
+        }
+    }
+    text.push_str("# EOF\n");
+    text
+}
+
+/// A real Prometheus serving the generated blocks.
+struct Prometheus {
+    address: String,
+    agent: ureq::Agent,
+    guard: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    fn start(series: &[Generated]) -> Prometheus {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("data.om");
+        std::fs::write(&input, openmetrics(series)).unwrap();
+        let blocks = dir.path().join("tsdb");
+        let output = std::process::Command::new("promtool")
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&input)
+            .arg(&blocks)
+            .output()
+            .expect("promtool (Debian's prometheus package; `make test` installs it)");
+        assert!(output.status.success(), "promtool: {}", String::from_utf8_lossy(&output.stderr));
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 1m\nscrape_configs: []\n").unwrap();
+        let port = opsdeck_tests::process::free_port();
+        let address = format!("127.0.0.1:{port}");
+        let log = dir.path().join("prometheus.log");
+        let guard = opsdeck_tests::process::spawn_logged(
+            "prometheus",
+            &[
+                &format!("--config.file={}", config.display()),
+                &format!("--storage.tsdb.path={}", blocks.display()),
+                "--storage.tsdb.retention.time=100y",
+                &format!("--web.listen-address={address}"),
+            ],
+            &[],
+            &log,
+        );
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        let ready = opsdeck_tests::process::poll(Duration::from_secs(60), || {
+            agent.get(&format!("http://{address}/-/ready")).call().is_ok_and(|answer| answer.status() == 200)
+        });
+        assert!(ready, "prometheus did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        Prometheus { address, agent, guard, _dir: dir }
+    }
+
+    fn get(&self, path: &str, params: &[(&str, String)]) -> Value {
+        let mut request = self.agent.get(&format!("http://{}{path}", self.address));
+        for (name, value) in params {
+            request = request.query(*name, value);
+        }
+        let mut answer = request.call().unwrap();
+        serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        opsdeck_tests::process::stop(&mut self.guard);
+    }
+}
+
+/// An answer reduced to what must agree: per label set, its (time, value) points.
+#[derive(Debug)]
+enum Answer {
+    Error(String),
+    Series(String, BTreeMap<String, Vec<(i64, f64)>>),
+}
+
+fn parse_value(text: &str) -> f64 {
+    match text {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        "NaN" => f64::NAN,
+        _ => text.parse().unwrap(),
+    }
+}
+
+fn point(pair: &Value) -> (i64, f64) {
+    let t = (pair[0].as_f64().unwrap() * 1000.0).round() as i64;
+    (t, parse_value(pair[1].as_str().unwrap()))
+}
+
+fn labels_key(metric: &Value) -> String {
+    let labels: BTreeMap<String, String> = serde_json::from_value(metric.clone()).unwrap_or_default();
+    format!("{labels:?}")
+}
+
+/// Prometheus' JSON `data` (or error) as an [`Answer`].
+fn answer_of(document: &Value) -> Answer {
+    if document["status"] != "success" {
+        return Answer::Error(document["errorType"].as_str().unwrap_or("?").to_owned());
+    }
+    let data = &document["data"];
+    let kind = data["resultType"].as_str().unwrap().to_owned();
+    let mut series = BTreeMap::new();
+    match kind.as_str() {
+        "scalar" | "string" => {
+            series.insert(String::new(), vec![point(&data["result"])]);
+        }
+        "vector" => {
+            for item in data["result"].as_array().unwrap() {
+                series.insert(labels_key(&item["metric"]), vec![point(&item["value"])]);
+            }
+        }
+        _ => {
+            for item in data["result"].as_array().unwrap() {
+                let points = item["values"].as_array().unwrap().iter().map(point).collect();
+                series.insert(labels_key(&item["metric"]), points);
+            }
+        }
+    }
+    Answer::Series(kind, series)
+}
+
+fn ours(result: Result<QueryResult, opsdeck_metrics::promql::QueryError>) -> Answer {
+    match result {
+        Ok(result) => answer_of(&serde_json::json!({ "status": "success", "data": result })),
+        Err(error) => Answer::Error(error.error_type().to_owned()),
+    }
+}
+
+/// How many points an answer holds.
+fn points_in(answer: &Answer) -> usize {
+    match answer {
+        Answer::Error(_) => 0,
+        Answer::Series(_, series) => series.values().map(Vec::len).sum(),
+    }
+}
+
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+/// Where the two answers differ, if they do.
+fn difference(theirs: &Answer, ours: &Answer) -> Option<String> {
+    match (theirs, ours) {
+        (Answer::Error(a), Answer::Error(b)) if a == b => None,
+        (Answer::Series(kind_a, a), Answer::Series(kind_b, b)) => {
+            if kind_a != kind_b {
+                return Some(format!("result type {kind_a} vs ours {kind_b}"));
+            }
+            if a.keys().ne(b.keys()) {
+                return Some(format!(
+                    "series {:?} vs ours {:?}",
+                    a.keys().collect::<Vec<_>>(),
+                    b.keys().collect::<Vec<_>>()
+                ));
+            }
+            for (key, points) in a {
+                let other = &b[key];
+                if points.len() != other.len() {
+                    return Some(format!("{key}: {} points vs ours {}", points.len(), other.len()));
+                }
+                for (p, q) in points.iter().zip(other) {
+                    if p.0 != q.0 || !same(p.1, q.1) {
+                        return Some(format!("{key}: {p:?} vs ours {q:?}"));
+                    }
+                }
+            }
+            None
+        }
+        _ => Some(format!("{theirs:?} vs ours {ours:?}")),
+    }
+}
+
+/// Queries every engine must answer alike (instant and, where the result is
+/// not a range vector, range).
+const QUERIES: &[&str] = &[
+    "http_requests_total",
+    "http_requests_total{code=~\"5..\", instance!=\"a\"}",
+    "rate(http_requests_total[5m])",
+    "rate(http_requests_total[1m])",
+    "irate(http_requests_total[1m])",
+    "increase(http_requests_total[10m])",
+    "delta(memory_bytes[10m])",
+    "idelta(memory_bytes[5m])",
+    "sum by (job) (rate(http_requests_total[5m]))",
+    "sum without (instance) (rate(http_requests_total[5m]))",
+    "avg by (code) (http_requests_total)",
+    "min(memory_bytes)",
+    "max by (instance) (memory_bytes)",
+    "count(http_requests_total)",
+    "group by (instance) (http_requests_total)",
+    "stddev(memory_bytes)",
+    "stdvar by (job) (http_requests_total)",
+    "topk(2, rate(http_requests_total[5m]))",
+    "bottomk(1, memory_bytes)",
+    "quantile(0.9, rate(http_requests_total[5m]))",
+    "count_values(\"depth\", queue_depth)",
+    "avg_over_time(memory_bytes[10m])",
+    "min_over_time(memory_bytes[10m])",
+    "max_over_time(memory_bytes[10m])",
+    "sum_over_time(queue_depth[5m])",
+    "count_over_time(http_requests_total[7m])",
+    "last_over_time(memory_bytes[2m])",
+    "stddev_over_time(memory_bytes[10m])",
+    "stdvar_over_time(queue_depth[10m])",
+    "quantile_over_time(0.75, memory_bytes[15m])",
+    "present_over_time(queue_depth[1m])",
+    "changes(queue_depth[10m])",
+    "resets(http_requests_total[20m])",
+    "histogram_quantile(0.9, sum by (le, job) (rate(latency_seconds_bucket[5m])))",
+    "histogram_quantile(0.5, rate(latency_seconds_bucket[2m]))",
+    "histogram_quantile(0.99, latency_seconds_bucket)",
+    "sum by (instance) (rate(http_requests_total{code=\"500\"}[5m])) / on (instance) sum by (instance) (rate(http_requests_total[5m]))",
+    "http_requests_total / on (instance) group_left memory_bytes",
+    "memory_bytes / ignoring (code) group_right http_requests_total",
+    "rate(http_requests_total[5m]) > 1",
+    "rate(http_requests_total[5m]) > bool 1",
+    "1 < rate(http_requests_total[5m])",
+    "memory_bytes * 2 + 1",
+    "-memory_bytes",
+    "memory_bytes % 7 ^ 2",
+    "http_requests_total and on (instance) queue_depth",
+    "http_requests_total unless on (code) http_requests_total{code=\"200\"}",
+    "memory_bytes or queue_depth",
+    "rate(http_requests_total[5m] offset 10m)",
+    "memory_bytes offset 3m",
+    "max_over_time(rate(http_requests_total[1m])[10m:1m])",
+    "avg_over_time(memory_bytes[15m:30s] offset 2m)",
+    "absent(nonexistent{job=\"x\", env=~\"p.*\"})",
+    "absent(memory_bytes)",
+    "absent_over_time(queue_depth[1m])",
+    "timestamp(memory_bytes)",
+    "time()",
+    "scalar(sum(memory_bytes))",
+    "vector(1)",
+    "clamp(memory_bytes, 1e8, 3e8)",
+    "clamp_min(queue_depth, 5)",
+    "abs(delta(memory_bytes[5m]))",
+    "ceil(queue_depth) + floor(queue_depth) - round(queue_depth, 0.5)",
+    "sqrt(memory_bytes) + ln(memory_bytes) + log2(queue_depth) + log10(memory_bytes) + exp(queue_depth / 10)",
+    "sgn(delta(memory_bytes[5m]))",
+    "label_replace(memory_bytes, \"host\", \"node-$1\", \"instance\", \"(.*)\")",
+    "label_join(memory_bytes, \"where\", \"/\", \"job\", \"instance\")",
+    "sort_desc(memory_bytes)",
+    "http_requests_total + on (job) memory_bytes",
+    "http_requests_total + ignoring (code) memory_bytes",
+    "rate({__name__=~\"http_requests_total|memory_bytes\"}[5m])",
+];
+
+#[tokio::test(flavor = "current_thread")]
+async fn promql_answers_equal_real_prometheus_on_the_same_samples() {
+    // An hour of data ending two hours ago, on a whole hour (both stores
+    // keep it: Prometheus is told to keep data for 100 years).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let start = (now / HOUR_MS - 3) * HOUR_MS;
+    let generated = generate(start);
+    let prometheus = Prometheus::start(&generated);
+
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = DataDir::prepare(dir.path()).unwrap();
+    let store = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap();
+    store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.unwrap();
+    let series_store = SeriesStore::new(store.clone(), "promql-test");
+    for one in &generated {
+        let labels: Labels =
+            one.labels.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect();
+        let samples: Vec<(Labels, i64, f64)> =
+            one.samples.iter().map(|(t, v)| (labels.clone(), *t, *v)).collect();
+        series_store.append(&samples).await.unwrap();
+    }
+    series_store.flush().await.unwrap();
+
+    // Instants inside the hour, on and off the sample grid, near the end
+    // of the stopped series' lookback, and after the data ends.
+    let instants: Vec<i64> =
+        [10 * 60, 17 * 60 + 7, 33 * 60 + 30, 35 * 60 + 11, 34 * 60 + 59, 59 * 60, 62 * 60]
+            .iter()
+            .map(|s| start + s * 1000)
+            .collect();
+    let seconds = |t: i64| format!("{}", t as f64 / 1000.0);
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    let mut points = 0;
+    for text in QUERIES {
+        let query = Query::parse(text);
+        for &t in &instants {
+            let theirs = answer_of(
+                &prometheus.get("/api/v1/query", &[("query", text.to_string()), ("time", seconds(t))]),
+            );
+            let mine = match &query {
+                Ok(query) => ours(query.instant(&series_store, t).await),
+                Err(error) => Answer::Error(error.error_type().to_owned()),
+            };
+            compared += 1;
+            points += points_in(&theirs);
+            if let Some(difference) = difference(&theirs, &mine) {
+                failures.push(format!("instant `{text}` at +{} s: {difference}", (t - start) / 1000));
+            }
+        }
+        for (from, to, step) in
+            [(start + 5 * 60_000, start + 65 * 60_000, 60_000), (start, start + 40 * 60_000, 37_000)]
+        {
+            let theirs = answer_of(&prometheus.get(
+                "/api/v1/query_range",
+                &[
+                    ("query", text.to_string()),
+                    ("start", seconds(from)),
+                    ("end", seconds(to)),
+                    ("step", format!("{}", step as f64 / 1000.0)),
+                ],
+            ));
+            let mine = match &query {
+                Ok(query) => ours(query.range(&series_store, from, to, step).await),
+                Err(error) => Answer::Error(error.error_type().to_owned()),
+            };
+            compared += 1;
+            points += points_in(&theirs);
+            if let Some(difference) = difference(&theirs, &mine) {
+                failures.push(format!("range `{text}` step {} s: {difference}", step / 1000));
+            }
+        }
+    }
+    // A comparison of empty answers proves nothing: Prometheus must have the data.
+    println!("{compared} answers compared, {points} points in Prometheus' answers");
+    assert!(points > 10_000, "Prometheus answered only {points} points: were the blocks loaded?");
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} answers differ from Prometheus':\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
