@@ -79,16 +79,17 @@ fn start_background_work<R: Runtime>(app: &tauri::AppHandle<R>) {
 #[derive(Default)]
 struct ApiServer {
     stop: tokio_util::sync::CancellationToken,
-    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The HTTP API's task and the Prometheus query API's, when served.
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl ApiServer {
     async fn stop(&self) {
         self.stop.cancel();
-        let task = self.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        if let Some(task) = task {
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        for task in tasks {
             if let Err(error) = task.await {
-                tracing::warn!(%error, "the HTTP API did not stop cleanly");
+                tracing::warn!(%error, "an HTTP listener did not stop cleanly");
             }
         }
     }
@@ -98,6 +99,7 @@ impl ApiServer {
 /// set). A bad address or a port in use is logged and shown on the
 /// Settings page as off; the rest of the app works.
 fn start_the_api<R: Runtime>(app: &tauri::AppHandle<R>) {
+    start_the_prometheus_api(app);
     let setting = std::env::var(opsdeck::http_api::API_ENV).ok();
     let address = match opsdeck::http_api::api_setting(setting.as_deref()) {
         Ok(Some(address)) => address,
@@ -105,6 +107,28 @@ fn start_the_api<R: Runtime>(app: &tauri::AppHandle<R>) {
         Err(error) => return tracing::error!(%error, "the HTTP API is not served"),
     };
     serve_the_api(app, address);
+}
+
+/// Serves Prometheus' query API on the address `OPSDECK_PROMETHEUS_API`
+/// gives (off unless set), for Grafana and other Prometheus clients.
+fn start_the_prometheus_api<R: Runtime>(app: &tauri::AppHandle<R>) {
+    use opsdeck::metrics::prometheus_api::{prometheus_api_setting, serve, PROMETHEUS_API_ENV};
+    let setting = std::env::var(PROMETHEUS_API_ENV).ok();
+    let address = match prometheus_api_setting(setting.as_deref()) {
+        Ok(Some(address)) => address,
+        Ok(None) => return,
+        Err(error) => return tracing::error!(%error, "the Prometheus query API is not served"),
+    };
+    let state = app.state::<AppState>();
+    let Ok(deck) = state.deck() else { return };
+    let server = app.state::<ApiServer>();
+    match tauri::async_runtime::block_on(serve(deck.clone(), address, server.stop.clone())) {
+        Ok((bound, task)) => {
+            tracing::info!(%bound, "serving the Prometheus query API");
+            server.tasks.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(task);
+        }
+        Err(error) => tracing::error!(%error, "the Prometheus query API is not served"),
+    }
 }
 
 fn serve_the_api<R: Runtime>(app: &tauri::AppHandle<R>, address: std::net::SocketAddr) {
@@ -116,7 +140,7 @@ fn serve_the_api<R: Runtime>(app: &tauri::AppHandle<R>, address: std::net::Socke
     match served {
         Ok((bound, task)) => {
             tracing::info!(%bound, "serving the HTTP API");
-            *server.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(task);
+            server.tasks.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(task);
         }
         Err(error) => tracing::error!(%error, "the HTTP API is not served"),
     }

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use opsdeck_core::{DataDir, Store, StoreLocation};
@@ -460,4 +461,225 @@ async fn promql_answers_equal_real_prometheus_on_the_same_samples() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// `opsdeck serve --prometheus-api ADDR` on `dir`, until dropped.
+struct Serve(std::process::Child);
+
+impl Serve {
+    fn start(dir: &Path, address: &str) -> Serve {
+        let binary = opsdeck_tests::binaries::opsdeck_binary().display().to_string();
+        let data_dir = dir.display().to_string();
+        let guard = opsdeck_tests::process::spawn_tied_to_this_process(
+            &binary,
+            &[
+                "--data-dir",
+                &data_dir,
+                "serve",
+                "--otlp-grpc",
+                "off",
+                "--otlp-http",
+                "off",
+                "--prometheus-api",
+                address,
+            ],
+            &[("OPSDECK_PASSPHRASE", PASSPHRASE), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+            "TERM",
+            None,
+        );
+        let port: u16 = address.rsplit(':').next().unwrap().parse().unwrap();
+        opsdeck_tests::process::wait_until(Duration::from_secs(60), "opsdeck serve's Prometheus API", || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Serve(guard)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        opsdeck_tests::process::stop(&mut self.0);
+    }
+}
+
+const PASSPHRASE: &str = "promql-test-passphrase-2c81";
+
+fn opsdeck_json(dir: &Path, args: &[&str]) -> Value {
+    let output = opsdeck_tests::opsdeck_command()
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--json")
+        .args(args)
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A request to a Prometheus-compatible API: (HTTP status, JSON answer).
+fn call(
+    agent: &ureq::Agent,
+    url: &str,
+    params: &[(&str, String)],
+    form: bool,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut answer = if form {
+        let mut request = agent.post(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send_form(params.iter().map(|(name, value)| (*name, value.as_str()))).unwrap()
+    } else {
+        let mut request = agent.get(url);
+        for (name, value) in params {
+            request = request.query(*name, value);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.call().unwrap()
+    };
+    let status = answer.status().as_u16();
+    let text = answer.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{url}: not JSON: {text}")))
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn prometheus_clients_get_prometheus_answers_from_opsdeck_serve() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let start = (now / HOUR_MS - 3) * HOUR_MS;
+    let generated = generate(start);
+    let prometheus = Prometheus::start(&generated);
+
+    // A deck with a viewer token, its series store holding the same samples.
+    let dir = tempfile::tempdir().unwrap();
+    let token =
+        opsdeck_json(dir.path(), &["api", "token", "create", "--name", "grafana", "--role", "viewer"])
+            ["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    {
+        let data_dir = DataDir::prepare(dir.path()).unwrap();
+        let store = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap();
+        let series_store = SeriesStore::new(store.clone(), "loader");
+        for one in &generated {
+            let labels: Labels =
+                one.labels.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect();
+            let samples: Vec<(Labels, i64, f64)> =
+                one.samples.iter().map(|(t, v)| (labels.clone(), *t, *v)).collect();
+            series_store.append(&samples).await.unwrap();
+        }
+        series_store.flush().await.unwrap();
+        store.close().await;
+    }
+    let ports = opsdeck_tests::process::free_ports(2);
+    let _loopback = Serve::start(dir.path(), &format!("127.0.0.1:{}", ports[0]));
+    let _everywhere = Serve::start(dir.path(), &format!("0.0.0.0:{}", ports[1]));
+    let ours = format!("http://127.0.0.1:{}", ports[0]);
+    let ours_with_token = format!("http://127.0.0.1:{}", ports[1]);
+    let bearer = format!("Bearer {token}");
+    let theirs = format!("http://{}", prometheus.address);
+    let agent = &prometheus.agent;
+    let seconds = |t: i64| format!("{}", t as f64 / 1000.0);
+
+    // Queries as Grafana sends them: instant and range, by GET and by POST form.
+    let at = start + 33 * 60_000 + 30_000;
+    for text in [
+        "sum by (instance) (rate(http_requests_total[5m]))",
+        "histogram_quantile(0.9, sum by (le) (rate(latency_seconds_bucket[5m])))",
+        "memory_bytes",
+        "1 + 1",
+    ] {
+        let params = [("query", text.to_owned()), ("time", seconds(at))];
+        let (status, expected) = call(agent, &format!("{theirs}/api/v1/query"), &params, false, &[]);
+        assert_eq!(status, 200, "{expected}");
+        let (status, got) = call(agent, &format!("{ours}/api/v1/query"), &params, false, &[]);
+        assert_eq!(status, 200, "{got}");
+        assert_eq!(difference(&answer_of(&expected), &answer_of(&got)), None, "{text}");
+        let (status, posted) = call(
+            agent,
+            &format!("{ours_with_token}/api/v1/query"),
+            &params,
+            true,
+            &[("Authorization", &bearer)],
+        );
+        assert_eq!(status, 200, "{posted}");
+        assert_eq!(difference(&answer_of(&expected), &answer_of(&posted)), None, "{text} by POST");
+        let range = [
+            ("query", text.to_owned()),
+            ("start", seconds(start)),
+            ("end", seconds(start + HOUR_MS)),
+            ("step", "2m".to_owned()),
+        ];
+        let (_, expected) = call(agent, &format!("{theirs}/api/v1/query_range"), &range, false, &[]);
+        let (status, got) = call(agent, &format!("{ours}/api/v1/query_range"), &range, false, &[]);
+        assert_eq!(status, 200, "{got}");
+        assert_eq!(difference(&answer_of(&expected), &answer_of(&got)), None, "range {text}");
+    }
+
+    // Series, label names and label values: the same lists.
+    let lists: [(&str, Vec<(&str, String)>); 4] = [
+        (
+            "/api/v1/series",
+            vec![("match[]", "http_requests_total{code=\"500\"}".into()), ("match[]", "memory_bytes".into())],
+        ),
+        ("/api/v1/labels", vec![]),
+        ("/api/v1/label/__name__/values", vec![]),
+        ("/api/v1/label/instance/values", vec![("match[]", "queue_depth".into())]),
+    ];
+    for (path, params) in &lists {
+        let (_, expected) = call(agent, &format!("{theirs}{path}"), params, false, &[]);
+        let (status, got) = call(agent, &format!("{ours}{path}"), params, false, &[]);
+        assert_eq!(status, 200, "{path}: {got}");
+        let sorted = |answer: &Value| {
+            let mut items: Vec<String> =
+                answer["data"].as_array().unwrap().iter().map(Value::to_string).collect();
+            items.sort();
+            items
+        };
+        assert_eq!(sorted(&got), sorted(&expected), "{path}");
+        assert!(!sorted(&got).is_empty(), "{path} found nothing");
+    }
+
+    // Errors in Prometheus' shape and statuses.
+    for (text, status_wanted, kind) in [
+        ("sum(rate(http_requests_total[5m])", 400, "bad_data"),
+        ("http_requests_total + on (job) memory_bytes", 422, "execution"),
+    ] {
+        let params = [("query", text.to_owned()), ("time", seconds(at))];
+        let (status, expected) = call(agent, &format!("{theirs}/api/v1/query"), &params, false, &[]);
+        assert_eq!(
+            (status, expected["errorType"].as_str()),
+            (status_wanted, Some(kind)),
+            "Prometheus: {expected}"
+        );
+        let (status, got) = call(agent, &format!("{ours}/api/v1/query"), &params, false, &[]);
+        assert_eq!(
+            (status, got["status"].as_str(), got["errorType"].as_str()),
+            (status_wanted, Some("error"), Some(kind)),
+            "{got}"
+        );
+    }
+    let (status, got) =
+        call(agent, &format!("{ours}/api/v1/query_range"), &[("query", "up".into())], false, &[]);
+    assert_eq!((status, got["errorType"].as_str()), (400, Some("bad_data")), "{got}");
+
+    // Beyond loopback a token is needed; on loopback a rebound name is refused.
+    let params = [("query", "1".to_owned())];
+    let (status, got) = call(agent, &format!("{ours_with_token}/api/v1/query"), &params, false, &[]);
+    assert_eq!(status, 401, "{got}");
+    let (status, got) = call(
+        agent,
+        &format!("{ours_with_token}/api/v1/query"),
+        &params,
+        false,
+        &[("Authorization", "Bearer odk_forged")],
+    );
+    assert_eq!(status, 401, "{got}");
+    let (status, got) =
+        call(agent, &format!("{ours}/api/v1/query"), &params, false, &[("Host", "evil.example")]);
+    assert_eq!(status, 403, "{got}");
 }

@@ -23,6 +23,12 @@ pub(crate) struct ServeArgs {
     /// token create`) on this address, e.g. 127.0.0.1:4380; off by default.
     #[arg(long, value_name = "ADDR")]
     api: Option<std::net::SocketAddr>,
+    /// Serve Prometheus' query API (`/api/v1/query`, `query_range`,
+    /// `series`, `labels`) on this address, e.g. 127.0.0.1:9091, for Grafana
+    /// and other Prometheus clients; off by default. On loopback no token is
+    /// needed; beyond it every request needs one.
+    #[arg(long, value_name = "ADDR")]
+    prometheus_api: Option<std::net::SocketAddr>,
 }
 
 pub(crate) async fn run(deck: &std::sync::Arc<Deck>, args: ServeArgs) -> Result<ExitCode, DeckError> {
@@ -47,13 +53,22 @@ pub(crate) async fn run(deck: &std::sync::Arc<Deck>, args: ServeArgs) -> Result<
         }
         None => None,
     };
+    let prometheus_api = match args.prometheus_api {
+        Some(address) => {
+            let (bound, task) =
+                opsdeck::metrics::prometheus_api::serve(deck.clone(), address, stop_api.clone()).await?;
+            eprintln!("opsdeck serve: Prometheus query API on http://{bound}/api/v1/query");
+            Some(task)
+        }
+        None => None,
+    };
     eprintln!("opsdeck serve: running on {} (Ctrl+C to stop)", deck.data_dir().path().display());
     wait_for_stop_signal().await;
     eprintln!("opsdeck serve: stopping; running jobs are asked to finish");
     stop_api.cancel();
-    if let Some(task) = api {
+    for task in [api, prometheus_api].into_iter().flatten() {
         if let Err(error) = task.await {
-            tracing::warn!(%error, "the HTTP API did not stop cleanly");
+            tracing::warn!(%error, "an HTTP listener did not stop cleanly");
         }
     }
     // The caller shuts the deck down: tasks first, newest first, then the store.

@@ -12,7 +12,8 @@
 //! with an inverted label index and their samples in those chunks, in the
 //! deck's store (SQLite or PostgreSQL), and selects them by PromQL's label
 //! matchers and a time range. [`otlp`] names OTLP metric points' series the
-//! way Prometheus' OTLP receiver does.
+//! way Prometheus' OTLP receiver does. [`promql`] evaluates PromQL over the
+//! store as Prometheus does.
 
 pub mod chunk;
 pub mod exposition;

@@ -365,6 +365,37 @@ impl SeriesStore {
         Ok(found)
     }
 
+    /// The labels of the series matching every matcher that have a sample
+    /// in `start..=end` (Unix ms), in label order.
+    pub async fn series_between(
+        &self,
+        matchers: &[Matcher],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<Labels>, MetricsError> {
+        self.flush().await?;
+        let series = self.series(matchers).await?;
+        let mut kept = Vec::new();
+        for group in series.chunks(ROWS_PER_STATEMENT) {
+            let ids: Vec<String> = group.iter().map(|(id, _)| id.to_string()).collect();
+            let with_samples: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT DISTINCT series_id FROM metric_chunks \
+                 WHERE series_id IN ({}) AND max_t >= $1 AND min_t <= $2",
+                ids.join(", ")
+            ))
+            .bind(start)
+            .bind(end)
+            .fetch_all(self.store.pool())
+            .await?;
+            let with_samples: std::collections::HashSet<i64> = with_samples.into_iter().collect();
+            kept.extend(
+                group.iter().filter(|(id, _)| with_samples.contains(id)).map(|(_, labels)| labels.clone()),
+            );
+        }
+        kept.sort();
+        Ok(kept)
+    }
+
     /// The ids and labels of the series matching every matcher.
     pub async fn series(&self, matchers: &[Matcher]) -> Result<Vec<(i64, Labels)>, MetricsError> {
         // One equality matcher with a value narrows through the index (the

@@ -3,10 +3,12 @@
 //! would have), and reading series back.
 //!
 //! `ingest.rs`: the task between the telemetry writer and the series
-//! store; `operations.rs`: the area's catalogue entries.
+//! store; `operations.rs`: the area's catalogue entries;
+//! `prometheus_api.rs`: Prometheus' HTTP query API for Grafana and friends.
 
 mod ingest;
 pub mod operations;
+pub mod prometheus_api;
 
 pub(crate) use ingest::start_ingest;
 
@@ -32,6 +34,17 @@ impl Metrics<'_> {
         end_ms: i64,
     ) -> Result<Vec<SeriesSamples>, DeckError> {
         Ok(self.deck.metrics.select(matchers, start_ms, end_ms).await?)
+    }
+
+    /// The labels of the series matching every matcher with a sample in
+    /// `start_ms..=end_ms`.
+    pub async fn series(
+        self,
+        matchers: &[Matcher],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<opsdeck_metrics::Labels>, DeckError> {
+        Ok(self.deck.metrics.series_between(matchers, start_ms, end_ms).await?)
     }
 
     /// `query` evaluated at `at_ms`.

@@ -110,6 +110,12 @@ pub fn format_value(v: f64) -> String {
     }
 }
 
+/// A duration in PromQL's notation (`1m30s`, `2h`) in milliseconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    promql_parser::util::parse_duration(text)
+        .map(|duration| i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// What a query failed for, in the categories of Prometheus' API.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
