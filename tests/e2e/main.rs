@@ -865,3 +865,81 @@ fn demo_traffic_fills_the_traces_page_and_a_trace_shows_its_critical_path_and_sp
     app.session.wait_for_text("[data-testid=telemetry-summary]", "81 traces in the last hour");
     app.screenshot("overview-telemetry-dark");
 }
+
+/// Sends, over OTLP/HTTP JSON, a counter `orders.placed` (unit `1`) from two
+/// instances of `shop`: a point every 15 s over the last ten minutes.
+fn send_order_counters(app: &RunningApp) {
+    let now_ns = u64::try_from(opsdeck_core::clock::now_unix_ms()).unwrap() * 1_000_000;
+    let start_ns = now_ns - 600_000_000_000;
+    let mut resource_metrics = Vec::new();
+    for (instance, per_point) in [("a", 3.0), ("b", 1.0)] {
+        // A cumulative count that grows by 1 to 5 times `per_point` each scrape.
+        let mut total = 0.0;
+        let points: Vec<serde_json::Value> = (0..40_u64)
+            .map(|i| {
+                total += per_point * (1 + (i * 7) % 5) as f64;
+                serde_json::json!({
+                    "startTimeUnixNano": start_ns.to_string(),
+                    "timeUnixNano": (start_ns + i * 15_000_000_000).to_string(),
+                    "asDouble": total,
+                    "attributes": [{ "key": "region", "value": { "stringValue": "eu" } }],
+                })
+            })
+            .collect();
+        resource_metrics.push(serde_json::json!({
+            "resource": { "attributes": [
+                { "key": "service.name", "value": { "stringValue": "shop" } },
+                { "key": "service.instance.id", "value": { "stringValue": instance } },
+            ] },
+            "scopeMetrics": [{ "scope": { "name": "e2e" }, "metrics": [{
+                "name": "orders.placed", "unit": "1",
+                "sum": { "aggregationTemporality": 2, "isMonotonic": true, "dataPoints": points },
+            }] }],
+        }));
+    }
+    let body = serde_json::json!({ "resourceMetrics": resource_metrics }).to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let answer = agent
+        .post(&format!("http://{}/v1/metrics", app.otlp_http))
+        .header("Content-Type", "application/json")
+        .send(body.as_bytes())
+        .expect("the app's receiver answers");
+    assert_eq!(answer.status().as_u16(), 200);
+}
+
+#[test]
+fn metrics_sent_over_otlp_are_charted_with_promql_and_a_bad_query_says_why() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    if is_dark(&app) {
+        app.session.click_css("[data-testid=theme-toggle]");
+    }
+    app.session.click_css("[data-testid=nav-metrics]");
+    app.session.wait_for_text("[data-testid=metrics-empty]", "No metrics yet");
+    app.screenshot("metrics-empty");
+
+    // Points arrive; the page finds the metric and charts it by itself.
+    send_order_counters(&app);
+    app.session.wait_for_text("[data-testid=metrics-table]", "instance=\"b\"");
+    app.session.wait_for_css("[data-testid=metrics-chart] canvas");
+
+    // A PromQL query typed in the page: per-instance rate.
+    set_field(&app, "[data-testid=metrics-query]", "sum by (instance) (rate(orders_placed_total[2m]))");
+    app.session.click_css("[data-testid=metrics-run]");
+    let table = app.session.wait_for_text("[data-testid=metrics-table]", "{instance=\"a\"}");
+    assert!(!table.contains("orders_placed_total"), "rate drops the name: {table}");
+    // The CLI answers the same query.
+    let cli = app.cli(&["--json", "metrics", "query", "sum by (instance) (rate(orders_placed_total[2m]))"]);
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(cli["series"].as_array().map(Vec::len), Some(2), "{cli}");
+    app.screenshot("metrics-light");
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.screenshot("metrics-dark");
+
+    // A malformed query: the error shows where it was typed.
+    set_field(&app, "[data-testid=metrics-query]", "sum(rate(orders_placed_total[2m])");
+    app.session.click_css("[data-testid=metrics-run]");
+    app.session.wait_for_text("[data-testid=error-panel]", "not valid PromQL");
+    app.screenshot("metrics-bad-query-dark");
+}

@@ -241,6 +241,8 @@ export function errorTitle(error: unknown): string {
     case 'unknown_config_project':
     case 'unknown_config_version':
       return 'Not found';
+    case 'query_failed':
+      return 'The query cannot be answered on this data';
     case 'ipc':
       return 'The app could not reach its backend';
     default:

@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import type { QueryAnswer } from '../lib/bindings/QueryAnswer';
+import { alignedData, compact, seriesName, seriesRows } from './metrics/series';
+
+// jsdom draws no canvas: the chart library is replaced by one that keeps
+// what it was given (the real chart is looked at in the e2e journey).
+const drawn: { labels: string[]; data: unknown[] }[] = [];
+vi.mock('uplot', () => ({
+  default: class {
+    constructor(options: { series: { label?: string }[] }, data: unknown[]) {
+      drawn.push({ labels: options.series.slice(1).map((series) => series.label ?? ''), data });
+    }
+    setSize() {}
+    destroy() {}
+  },
+}));
+vi.mock('uplot/dist/uPlot.min.css', () => ({}));
+
+const { default: Metrics } = await import('./Metrics.svelte');
+
+globalThis.ResizeObserver ??= class {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+};
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  localStorage.clear();
+  drawn.length = 0;
+});
+
+const answer: QueryAnswer = {
+  result_type: 'matrix',
+  series: [
+    {
+      labels: { job: 'shop', instance: 'a' },
+      points: [
+        { t_unix_ms: 60_000, value: '1.5' },
+        { t_unix_ms: 120_000, value: '2500' },
+      ],
+    },
+    { labels: { job: 'shop', instance: 'b' }, points: [{ t_unix_ms: 120_000, value: 'NaN' }] },
+  ],
+};
+
+function backend(names: string[], calls: string[], failure?: unknown) {
+  mockIPC(
+    (command, args) => {
+      calls.push(`${command} ${JSON.stringify(args)}`);
+      if (command === 'metric_series') {
+        return names.map((name) => ({ labels: { __name__: name }, samples: 1, last_unix_ms: 0, last_value: 1 }));
+      }
+      if (command === 'metric_query_range') {
+        if (failure) throw failure;
+        return answer;
+      }
+      throw new Error(`unexpected ${command}`);
+    },
+    { shouldMockEvents: true },
+  );
+}
+
+describe('Metrics page', () => {
+  it('says how to send metrics when there are none', async () => {
+    backend([], []);
+    render(Metrics);
+    const empty = await screen.findByTestId('metrics-empty');
+    expect(empty.textContent).toContain('127.0.0.1:4318');
+  });
+
+  it('runs the first metric at once, then charts and tabulates what a query returns', async () => {
+    const calls: string[] = [];
+    backend(['orders_placed_total', 'up'], calls);
+    render(Metrics);
+    const table = await screen.findByTestId('metrics-table');
+    expect(calls.some((call) => call.startsWith('metric_query_range') && call.includes('orders_placed_total'))).toBe(true);
+    expect(table.textContent).toContain('{instance="a", job="shop"}');
+    expect(table.textContent).toContain('2.5k');
+    expect(drawn.at(-1)?.labels).toEqual(['{instance="a", job="shop"}', '{instance="b", job="shop"}']);
+
+    const input = screen.getByTestId('metrics-query') as HTMLInputElement;
+    await fireEvent.input(input, { target: { value: 'sum(rate(up[5m]))' } });
+    await fireEvent.submit(input.form!);
+    await screen.findByTestId('metrics-table');
+    expect(calls.at(-1)).toContain('sum(rate(up[5m]))');
+    expect(localStorage.getItem('opsdeck.metrics.query')).toBe('sum(rate(up[5m]))');
+  });
+
+  it('shows why a query was refused where it was typed', async () => {
+    backend(['up'], [], { code: 'invalid_input', message: '`sum(up` is not valid PromQL: unclosed left parenthesis' });
+    render(Metrics);
+    const panel = await screen.findByTestId('error-panel');
+    expect(panel.textContent).toContain('not valid PromQL');
+  });
+});
+
+describe('series helpers', () => {
+  it('names, aligns and summarises series as the page shows them', () => {
+    expect(seriesName({ __name__: 'up', job: 'a' })).toBe('up{job="a"}');
+    expect(seriesName({ __name__: 'up' })).toBe('up');
+    const { xs, ys } = alignedData(answer);
+    expect(xs).toEqual([60, 120]);
+    expect(ys).toEqual([
+      [1.5, 2500],
+      [null, null],
+    ]);
+    const rows = seriesRows(answer);
+    expect(rows[0]).toMatchObject({ last: 2500, min: 1.5, max: 2500, points: 2 });
+    expect(rows[1]).toMatchObject({ last: null, min: null, points: 1 });
+    expect([compact(1234), compact(0.5), compact(2e-7), compact(null)]).toEqual(['1.23k', '0.5', '2.00e-7', '—']);
+  });
+});
