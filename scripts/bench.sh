@@ -35,6 +35,7 @@ cargo bench -p opsdeck-tests --bench contention --locked
 cargo bench -p opsdeck-tests --bench api --locked
 cargo bench -p opsdeck-metrics --bench chunk --locked
 cargo bench -p opsdeck-metrics --bench store --locked
+cargo bench -p opsdeck-tests --bench promql --locked
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -17,6 +17,7 @@ use std::time::Duration;
 use opsdeck_core::{DataDir, Store, StoreLocation};
 use opsdeck_metrics::promql::{Query, QueryResult};
 use opsdeck_metrics::{Labels, SeriesStore};
+use opsdeck_tests::prometheus::PrometheusServer;
 use serde_json::Value;
 
 /// A generated series: labels and (Unix ms, value) samples.
@@ -132,71 +133,6 @@ fn openmetrics(series: &[Generated]) -> String {
     }
     text.push_str("# EOF\n");
     text
-}
-
-/// A real Prometheus serving the generated blocks.
-struct Prometheus {
-    address: String,
-    agent: ureq::Agent,
-    guard: std::process::Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Prometheus {
-    fn start(series: &[Generated]) -> Prometheus {
-        let dir = tempfile::tempdir().unwrap();
-        let input = dir.path().join("data.om");
-        std::fs::write(&input, openmetrics(series)).unwrap();
-        let blocks = dir.path().join("tsdb");
-        let output = std::process::Command::new("promtool")
-            .args(["tsdb", "create-blocks-from", "openmetrics"])
-            .arg(&input)
-            .arg(&blocks)
-            .output()
-            .expect("promtool (Debian's prometheus package; `make test` installs it)");
-        assert!(output.status.success(), "promtool: {}", String::from_utf8_lossy(&output.stderr));
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 1m\nscrape_configs: []\n").unwrap();
-        let port = opsdeck_tests::process::free_port();
-        let address = format!("127.0.0.1:{port}");
-        let log = dir.path().join("prometheus.log");
-        let guard = opsdeck_tests::process::spawn_logged(
-            "prometheus",
-            &[
-                &format!("--config.file={}", config.display()),
-                &format!("--storage.tsdb.path={}", blocks.display()),
-                "--storage.tsdb.retention.time=100y",
-                &format!("--web.listen-address={address}"),
-            ],
-            &[],
-            &log,
-        );
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
-        let ready = opsdeck_tests::process::poll(Duration::from_secs(60), || {
-            agent.get(&format!("http://{address}/-/ready")).call().is_ok_and(|answer| answer.status() == 200)
-        });
-        assert!(ready, "prometheus did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
-        Prometheus { address, agent, guard, _dir: dir }
-    }
-
-    fn get(&self, path: &str, params: &[(&str, String)]) -> Value {
-        let mut request = self.agent.get(&format!("http://{}{path}", self.address));
-        for (name, value) in params {
-            request = request.query(*name, value);
-        }
-        let mut answer = request.call().unwrap();
-        serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        opsdeck_tests::process::stop(&mut self.guard);
-    }
 }
 
 /// An answer reduced to what must agree: per label set, its (time, value) points.
@@ -386,7 +322,7 @@ async fn promql_answers_equal_real_prometheus_on_the_same_samples() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     let start = (now / HOUR_MS - 3) * HOUR_MS;
     let generated = generate(start);
-    let prometheus = Prometheus::start(&generated);
+    let prometheus = PrometheusServer::start(&openmetrics(&generated));
 
     let dir = tempfile::tempdir().unwrap();
     let data_dir = DataDir::prepare(dir.path()).unwrap();
@@ -551,7 +487,7 @@ async fn prometheus_clients_get_prometheus_answers_from_opsdeck_serve() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     let start = (now / HOUR_MS - 3) * HOUR_MS;
     let generated = generate(start);
-    let prometheus = Prometheus::start(&generated);
+    let prometheus = PrometheusServer::start(&openmetrics(&generated));
 
     // A deck with a viewer token, its series store holding the same samples.
     let dir = tempfile::tempdir().unwrap();

@@ -13,6 +13,7 @@ pub mod keychain;
 pub mod pebble;
 pub mod postgres;
 pub mod process;
+pub mod prometheus;
 pub mod testpki;
 pub mod webdriver;
 

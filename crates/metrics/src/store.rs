@@ -185,6 +185,38 @@ pub struct SeriesStore {
     heads: tokio::sync::Mutex<HashMap<i64, Head>>,
 }
 
+/// Each series' samples in `start..=end` from its chunks, in time order,
+/// one sample per instant (chunks of several writers interleave).
+fn decode_series(
+    work: Vec<(Labels, Vec<Vec<u8>>)>,
+    start: i64,
+    end: i64,
+) -> Result<Vec<SeriesSamples>, MetricsError> {
+    let mut found = Vec::with_capacity(work.len());
+    for (labels, chunks) in work {
+        let mut samples = Vec::new();
+        for data in chunks {
+            for sample in ChunkReader::new(&data).map_err(|error| damaged(&labels, error))? {
+                let sample = sample.map_err(|error| damaged(&labels, error))?;
+                if sample.t > end {
+                    break;
+                }
+                if sample.t >= start {
+                    samples.push(sample);
+                }
+            }
+        }
+        if !samples.is_sorted_by(|a, b| a.t < b.t) {
+            samples.sort_by_key(|sample| sample.t);
+            samples.dedup_by_key(|sample| sample.t);
+        }
+        if !samples.is_empty() {
+            found.push(SeriesSamples { labels, samples });
+        }
+    }
+    Ok(found)
+}
+
 impl SeriesStore {
     /// A store appending as `writer` (one name per process, e.g. its
     /// scheduler owner id).
@@ -341,26 +373,41 @@ impl SeriesStore {
                 chunks.entry(id).or_default().push(data);
             }
         }
+        let work: Vec<(Labels, Vec<Vec<u8>>)> =
+            series.into_iter().map(|(id, labels)| (labels, chunks.remove(&id).unwrap_or_default())).collect();
+        // Decoding is most of a large read: split it across the cores, in
+        // order (each half keeps its series' order).
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 4);
+        let per_thread = work.len().div_ceil(threads).max(64);
+        let decoded: Vec<Result<Vec<SeriesSamples>, MetricsError>> = if work.len() <= per_thread {
+            vec![decode_series(work, start, end)]
+        } else {
+            let mut parts: Vec<Vec<(Labels, Vec<Vec<u8>>)>> = Vec::new();
+            let mut rest = work;
+            while rest.len() > per_thread {
+                let tail = rest.split_off(per_thread);
+                parts.push(rest);
+                rest = tail;
+            }
+            parts.push(rest);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|part| scope.spawn(move || decode_series(part, start, end)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle.join().unwrap_or_else(|_| {
+                            Err(MetricsError::Invalid("a thread decoding chunks stopped unexpectedly".into()))
+                        })
+                    })
+                    .collect()
+            })
+        };
         let mut found = Vec::new();
-        for (id, labels) in series {
-            let mut samples = Vec::new();
-            for data in chunks.remove(&id).unwrap_or_default() {
-                for sample in ChunkReader::new(&data).map_err(|error| damaged(&labels, error))? {
-                    let sample = sample.map_err(|error| damaged(&labels, error))?;
-                    if sample.t > end {
-                        break;
-                    }
-                    if sample.t >= start {
-                        samples.push(sample);
-                    }
-                }
-            }
-            // Chunks of several writers interleave: time order, one sample per instant.
-            samples.sort_by_key(|sample| sample.t);
-            samples.dedup_by_key(|sample| sample.t);
-            if !samples.is_empty() {
-                found.push(SeriesSamples { labels, samples });
-            }
+        for part in decoded {
+            found.extend(part?);
         }
         Ok(found)
     }

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use opsdeck_metrics::promql::{QueryResult, ScalarValue};
+use opsdeck_metrics::promql::{format_value, QueryResult, ScalarValue};
 
 use crate::catalogue::{Effect, Method, Operation};
 use crate::{Caller, Deck, DeckError};
@@ -155,7 +155,7 @@ pub struct QueryAnswer {
 
 impl From<QueryResult> for QueryAnswer {
     fn from(result: QueryResult) -> QueryAnswer {
-        let point = |value: ScalarValue| AnswerPoint { t_unix_ms: value.t, value: value.value };
+        let point = |value: ScalarValue| AnswerPoint { t_unix_ms: value.t, value: format_value(value.v) };
         let (result_type, series) = match result {
             QueryResult::Scalar(value) => (
                 ResultType::Scalar,
@@ -163,7 +163,10 @@ impl From<QueryResult> for QueryAnswer {
             ),
             QueryResult::String(value) => (
                 ResultType::String,
-                vec![AnswerSeries { labels: BTreeMap::new(), points: vec![point(value)] }],
+                vec![AnswerSeries {
+                    labels: BTreeMap::new(),
+                    points: vec![AnswerPoint { t_unix_ms: value.t, value: value.value }],
+                }],
             ),
             QueryResult::Vector(items) => (
                 ResultType::Vector,

@@ -25,7 +25,7 @@ pub(super) fn check_supported(op: TokenType) -> Result<(), QueryError> {
 }
 
 /// The labels a series is grouped by.
-fn group_labels(labels: &Labels, modifier: Option<&LabelModifier>) -> Labels {
+pub(super) fn group_labels(labels: &Labels, modifier: Option<&LabelModifier>) -> Labels {
     match modifier {
         Some(LabelModifier::Include(names)) => labels
             .iter()
@@ -41,11 +41,78 @@ fn group_labels(labels: &Labels, modifier: Option<&LabelModifier>) -> Labels {
     }
 }
 
-struct Group {
-    labels: Labels,
+/// One group's running value for the aggregations computed as members
+/// come (`sum`, `avg`, `min`, `max`, `count`, `group`, `stddev`, `stdvar`),
+/// with Prometheus' formulas.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Accumulator {
     value: f64,
     mean: f64,
     count: u64,
+}
+
+impl Accumulator {
+    /// A group whose first member is `v`.
+    pub(super) fn first(op: u16, v: f64) -> Accumulator {
+        let value = match op {
+            T_GROUP => 1.0,
+            T_STDDEV | T_STDVAR => 0.0,
+            _ => v,
+        };
+        Accumulator { value, mean: v, count: 1 }
+    }
+
+    /// Adds the next member, `v`.
+    pub(super) fn add(&mut self, op: u16, v: f64) {
+        self.count += 1;
+        match op {
+            T_SUM => self.value += v,
+            T_AVG => {
+                // Prometheus' running mean; an infinite mean stays as it is
+                // unless the new value is NaN or the opposite infinity.
+                let count = self.count as f64;
+                if self.mean.is_infinite() {
+                    if v.is_infinite() && (self.mean > 0.0) == (v > 0.0) {
+                        return;
+                    }
+                    if !v.is_infinite() && !v.is_nan() {
+                        return;
+                    }
+                }
+                self.mean += v / count - self.mean / count;
+            }
+            T_MAX if self.value < v || self.value.is_nan() => self.value = v,
+            T_MIN if self.value > v || self.value.is_nan() => self.value = v,
+            T_STDDEV | T_STDVAR => {
+                let delta = v - self.mean;
+                self.mean += delta / self.count as f64;
+                self.value += delta * (v - self.mean);
+            }
+            _ => {}
+        }
+    }
+
+    /// The group's value.
+    pub(super) fn result(&self, op: u16) -> f64 {
+        match op {
+            T_AVG => self.mean,
+            T_COUNT => self.count as f64,
+            T_STDDEV => (self.value / self.count as f64).sqrt(),
+            T_STDVAR => self.value / self.count as f64,
+            _ => self.value,
+        }
+    }
+}
+
+/// Whether `op` is computed by an [`Accumulator`] (no parameter, one value
+/// per group).
+pub(super) fn accumulates(op: u16) -> bool {
+    matches!(op, T_SUM | T_AVG | T_MIN | T_MAX | T_COUNT | T_GROUP | T_STDDEV | T_STDVAR)
+}
+
+struct Group {
+    labels: Labels,
+    running: Accumulator,
     members: Vec<Element>,
 }
 
@@ -88,46 +155,15 @@ pub(super) fn evaluate(
         let key = group_labels(&element.labels, modifier);
         let Some(group) = groups.get_mut(&key) else {
             order.push(key.clone());
-            let first =
-                Group { labels: key.clone(), value: element.v, mean: element.v, count: 1, members: vec![] };
-            let mut first = first;
-            match op {
-                T_GROUP => first.value = 1.0,
-                T_STDDEV | T_STDVAR => first.value = 0.0,
-                T_TOPK | T_BOTTOMK | T_QUANTILE => first.members.push(element),
-                _ => {}
-            }
-            groups.insert(key, first);
+            let running = Accumulator::first(op, element.v);
+            let members = if accumulates(op) { vec![] } else { vec![element] };
+            groups.insert(key.clone(), Group { labels: key, running, members });
             continue;
         };
-        group.count += 1;
-        let v = element.v;
-        match op {
-            T_SUM => group.value += v,
-            T_AVG => {
-                // Prometheus' running mean (it switches to plain sums past
-                // the float range only when a value is infinite).
-                let count = group.count as f64;
-                if group.mean.is_infinite() {
-                    if v.is_infinite() && (group.mean > 0.0) == (v > 0.0) {
-                        continue;
-                    }
-                    if !v.is_infinite() && !v.is_nan() {
-                        continue;
-                    }
-                }
-                group.mean += v / count - group.mean / count;
-            }
-            T_GROUP | T_COUNT => {}
-            T_MAX if group.value < v || group.value.is_nan() => group.value = v,
-            T_MIN if group.value > v || group.value.is_nan() => group.value = v,
-            T_STDDEV | T_STDVAR => {
-                let delta = v - group.mean;
-                group.mean += delta / group.count as f64;
-                group.value += delta * (v - group.mean);
-            }
-            T_TOPK | T_BOTTOMK | T_QUANTILE => group.members.push(element),
-            _ => {}
+        if accumulates(op) {
+            group.running.add(op, element.v);
+        } else {
+            group.members.push(element);
         }
     }
 
@@ -135,10 +171,6 @@ pub(super) fn evaluate(
     for key in order {
         let Some(mut group) = groups.remove(&key) else { continue };
         let value = match op {
-            T_AVG => group.mean,
-            T_COUNT => group.count as f64,
-            T_STDDEV => (group.value / group.count as f64).sqrt(),
-            T_STDVAR => group.value / group.count as f64,
             T_QUANTILE => {
                 quantile(q.unwrap_or(f64::NAN), group.members.iter().map(|member| member.v).collect())
             }
@@ -164,7 +196,7 @@ pub(super) fn evaluate(
                 }
                 continue;
             }
-            _ => group.value,
+            _ => group.running.result(op),
         };
         out.push(Element { labels: group.labels, v: value, t });
     }

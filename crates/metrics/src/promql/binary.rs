@@ -47,18 +47,18 @@ pub(super) fn evaluate(expr: &BinaryExpr, lhs: Value, rhs: Value, t: i64) -> Res
     }
 }
 
-fn is_comparison(op: u16) -> bool {
+pub(super) fn is_comparison(op: u16) -> bool {
     matches!(op, T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE)
 }
 
 /// Arithmetic drops the metric name: the result is no longer that metric.
-fn drops_name(op: u16) -> bool {
+pub(super) fn drops_name(op: u16) -> bool {
     matches!(op, T_ADD | T_SUB | T_MUL | T_DIV | T_MOD | T_POW | T_ATAN2)
 }
 
 /// The value of `l op r`, and for comparisons whether it holds (the value
 /// of a comparison is its left side's).
-fn apply(op: u16, l: f64, r: f64) -> Result<(f64, bool), QueryError> {
+pub(super) fn apply(op: u16, l: f64, r: f64) -> Result<(f64, bool), QueryError> {
     Ok(match op {
         T_ADD => (l + r, true),
         T_SUB => (l - r, true),
@@ -113,7 +113,7 @@ fn vector_scalar(
 
 /// How a side's series are matched: `on` the listed labels, or on all
 /// labels but the listed ones (`ignoring`, and by default none) and the name.
-fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Vec<(String, String)> {
+pub(super) fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Vec<(String, String)> {
     match matching {
         Some(LabelModifier::Include(names)) => labels
             .iter()
@@ -133,7 +133,7 @@ fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Vec<(String, 
     }
 }
 
-fn matching(modifier: Option<&BinModifier>) -> Option<&LabelModifier> {
+pub(super) fn matching(modifier: Option<&BinModifier>) -> Option<&LabelModifier> {
     modifier.and_then(|modifier| modifier.matching.as_ref())
 }
 
@@ -228,7 +228,7 @@ fn vector_vector(
 /// A matched pair's labels: the "many" side's, without the name for
 /// arithmetic; one-to-one keeps only the `on` labels (or drops the
 /// `ignoring` ones); `group_*(labels)` copies those from the "one" side.
-fn result_labels(
+pub(super) fn result_labels(
     mut labels: Labels,
     one: &Labels,
     op: u16,

@@ -15,7 +15,7 @@ use crate::chunk::Sample;
 use crate::store::{Labels, NAME_LABEL};
 
 /// Functions over a range vector, each giving one value per series.
-const RANGE_FUNCTIONS: &[&str] = &[
+pub(super) const RANGE_FUNCTIONS: &[&str] = &[
     "rate",
     "irate",
     "increase",
@@ -37,7 +37,8 @@ const RANGE_FUNCTIONS: &[&str] = &[
 ];
 
 /// Functions of an instant vector's values (the metric name is dropped).
-const MATH_FUNCTIONS: &[&str] = &["abs", "ceil", "floor", "sqrt", "exp", "ln", "log2", "log10", "sgn"];
+pub(super) const MATH_FUNCTIONS: &[&str] =
+    &["abs", "ceil", "floor", "sqrt", "exp", "ln", "log2", "log10", "sgn"];
 
 /// Other functions this engine evaluates.
 const OTHER_FUNCTIONS: &[&str] = &[
@@ -138,26 +139,7 @@ pub(super) fn call(evaluator: &Evaluator<'_>, call: &Call, t: i64) -> Result<Val
     }
 
     if MATH_FUNCTIONS.contains(&name) {
-        let function: fn(f64) -> f64 = match name {
-            "abs" => f64::abs,
-            "ceil" => f64::ceil,
-            "floor" => f64::floor,
-            "sqrt" => f64::sqrt,
-            "exp" => f64::exp,
-            "ln" => f64::ln,
-            "log2" => f64::log2,
-            "log10" => f64::log10,
-            _ => |v: f64| {
-                if v > 0.0 {
-                    1.0
-                } else if v < 0.0 {
-                    -1.0
-                } else {
-                    v
-                }
-            },
-        };
-        return Ok(map_values(vector_of(0)?, t, function));
+        return Ok(map_values(vector_of(0)?, t, math_function(name)));
     }
 
     match name {
@@ -261,6 +243,29 @@ pub(super) fn call(evaluator: &Evaluator<'_>, call: &Call, t: i64) -> Result<Val
     }
 }
 
+/// The function of one value that a math function (`abs`, `ln`, …) applies.
+pub(super) fn math_function(name: &str) -> fn(f64) -> f64 {
+    match name {
+        "abs" => f64::abs,
+        "ceil" => f64::ceil,
+        "floor" => f64::floor,
+        "sqrt" => f64::sqrt,
+        "exp" => f64::exp,
+        "ln" => f64::ln,
+        "log2" => f64::log2,
+        "log10" => f64::log10,
+        _ => |v: f64| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                v
+            }
+        },
+    }
+}
+
 fn strip_parens(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(paren) => strip_parens(&paren.expr),
@@ -307,7 +312,7 @@ fn kahan_add(increment: f64, sum: f64, compensation: f64) -> (f64, f64) {
 }
 
 /// One range function over one series' samples read from `from..=to`.
-fn over_range(name: &str, samples: &[Sample], from: i64, to: i64, q: Option<f64>) -> Option<f64> {
+pub(super) fn over_range(name: &str, samples: &[Sample], from: i64, to: i64, q: Option<f64>) -> Option<f64> {
     let values = || samples.iter().map(|sample| sample.v);
     let last = samples.last()?;
     match name {
@@ -517,7 +522,7 @@ fn histogram_quantile(q: f64, vector: Vec<Element>, t: i64) -> Vec<Element> {
 }
 
 /// A float as Go's `strconv.ParseFloat` reads an `le` value (`+Inf`, `1e3`).
-fn parse_go_float(text: &str) -> Option<f64> {
+pub(super) fn parse_go_float(text: &str) -> Option<f64> {
     match text {
         "+Inf" | "Inf" | "inf" | "+inf" => Some(f64::INFINITY),
         "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
@@ -527,7 +532,7 @@ fn parse_go_float(text: &str) -> Option<f64> {
 }
 
 /// The `q` quantile of buckets `(upper bound, cumulative count)`.
-fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
+pub(super) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
     if q.is_nan() {
         return f64::NAN;
     }

@@ -20,6 +20,7 @@ mod binary;
 mod eval;
 mod functions;
 mod plan;
+mod range;
 
 use std::collections::HashMap;
 
@@ -47,23 +48,43 @@ pub enum QueryResult {
     /// A number.
     Scalar(ScalarValue),
     /// A string.
-    String(ScalarValue),
+    String(StringValue),
     /// One value per series.
     Vector(Vec<VectorItem>),
     /// Many values per series (a range query, or a range selector).
     Matrix(Vec<MatrixItem>),
 }
 
-/// A time and a value as Prometheus' API writes them: `[1700000000.5, "42"]`.
-#[derive(Debug, Clone, PartialEq)]
+/// A time and a value, written as Prometheus' API writes them:
+/// `[1700000000.5, "42"]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScalarValue {
     /// Unix milliseconds.
     pub t: i64,
-    /// The value, written as Prometheus writes it.
-    pub value: String,
+    /// The value (its text is made when the answer is written).
+    pub v: f64,
 }
 
 impl Serialize for ScalarValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut tuple = serializer.serialize_tuple(2)?;
+        tuple.serialize_element(&seconds(self.t))?;
+        tuple.serialize_element(&format_value(self.v))?;
+        tuple.end()
+    }
+}
+
+/// A time and a string: `[1700000000.5, "text"]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StringValue {
+    /// Unix milliseconds.
+    pub t: i64,
+    /// The string.
+    pub value: String,
+}
+
+impl Serialize for StringValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
         let mut tuple = serializer.serialize_tuple(2)?;
@@ -206,8 +227,8 @@ impl Query {
         data.check_loaded_for(self)?;
         let evaluator = eval::Evaluator::new(data, t, t, DEFAULT_SUBQUERY_STEP_MS);
         Ok(match evaluator.eval(&self.expr, t)? {
-            Value::Scalar(v) => QueryResult::Scalar(ScalarValue { t, value: format_value(v) }),
-            Value::String(text) => QueryResult::String(ScalarValue { t, value: text }),
+            Value::Scalar(v) => QueryResult::Scalar(ScalarValue { t, v }),
+            Value::String(text) => QueryResult::String(StringValue { t, value: text }),
             Value::Vector(vector) => {
                 eval::check_unique(&vector)?;
                 QueryResult::Vector(
@@ -215,7 +236,7 @@ impl Query {
                         .into_iter()
                         .map(|element| VectorItem {
                             metric: element.labels,
-                            value: ScalarValue { t, value: format_value(element.v) },
+                            value: ScalarValue { t, v: element.v },
                         })
                         .collect(),
                 )
@@ -228,7 +249,7 @@ impl Query {
                         values: series
                             .samples
                             .iter()
-                            .map(|sample| ScalarValue { t: sample.t, value: format_value(sample.v) })
+                            .map(|sample| ScalarValue { t: sample.t, v: sample.v })
                             .collect(),
                     })
                     .collect(),
@@ -246,21 +267,19 @@ impl Query {
     ) -> Result<QueryResult, QueryError> {
         check_range(start, end, step)?;
         data.check_loaded_for(self)?;
+        if range::supported(&self.expr) {
+            return self.range_by_series(data, start, end, step);
+        }
         let evaluator = eval::Evaluator::new(data, start, end, step);
         let mut series: HashMap<Labels, Vec<ScalarValue>> = HashMap::new();
         let mut t = start;
         while t <= end {
             match evaluator.eval(&self.expr, t)? {
-                Value::Scalar(v) => {
-                    series.entry(Labels::new()).or_default().push(ScalarValue { t, value: format_value(v) })
-                }
+                Value::Scalar(v) => series.entry(Labels::new()).or_default().push(ScalarValue { t, v }),
                 Value::Vector(vector) => {
                     eval::check_unique(&vector)?;
                     for element in vector {
-                        series
-                            .entry(element.labels)
-                            .or_default()
-                            .push(ScalarValue { t, value: format_value(element.v) });
+                        series.entry(element.labels).or_default().push(ScalarValue { t, v: element.v });
                     }
                 }
                 Value::Matrix(_) | Value::String(_) => {
@@ -275,6 +294,63 @@ impl Query {
         }
         let mut matrix: Vec<MatrixItem> =
             series.into_iter().map(|(metric, values)| MatrixItem { metric, values }).collect();
+        matrix.sort_by(|a, b| a.metric.cmp(&b.metric));
+        Ok(QueryResult::Matrix(matrix))
+    }
+}
+
+impl Query {
+    /// A range query evaluated a series at a time (see [`range`]).
+    fn range_by_series(
+        &self,
+        data: &Loaded,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<QueryResult, QueryError> {
+        let steps: Vec<i64> = (0..=(end - start) / step).map(|index| start + index * step).collect();
+        let evaluator = range::RangeEvaluator { data, steps };
+        let series = match evaluator.eval(&self.expr)? {
+            range::Range::Scalar(values) => vec![range::Series {
+                labels: std::sync::Arc::new(Labels::new()),
+                values: values.into_iter().map(Some).collect(),
+            }],
+            range::Range::Vector(series) => series,
+        };
+        // One answer per label set: two series that became alike (their
+        // names dropped) may not both have a value at one step.
+        let mut merged: HashMap<std::sync::Arc<Labels>, Vec<Option<f64>>> = HashMap::new();
+        for one in series {
+            match merged.get_mut(&one.labels) {
+                None => {
+                    merged.insert(one.labels, one.values);
+                }
+                Some(values) => {
+                    for (slot, value) in values.iter_mut().zip(one.values) {
+                        if value.is_some() {
+                            if slot.is_some() {
+                                return Err(QueryError::Execution(
+                                    "vector cannot contain metrics with the same labelset".to_owned(),
+                                ));
+                            }
+                            *slot = value;
+                        }
+                    }
+                }
+            }
+        }
+        let mut matrix: Vec<MatrixItem> = merged
+            .into_iter()
+            .filter_map(|(labels, values)| {
+                let values: Vec<ScalarValue> = values
+                    .into_iter()
+                    .zip(&evaluator.steps)
+                    .filter_map(|(value, &t)| value.map(|v| ScalarValue { t, v }))
+                    .collect();
+                (!values.is_empty())
+                    .then(|| MatrixItem { metric: std::sync::Arc::unwrap_or_clone(labels), values })
+            })
+            .collect();
         matrix.sort_by(|a, b| a.metric.cmp(&b.metric));
         Ok(QueryResult::Matrix(matrix))
     }
@@ -380,10 +456,8 @@ mod tests {
     /// The vector's (labels, value) pairs, sorted by labels.
     fn vector(result: QueryResult) -> Vec<(String, f64)> {
         let QueryResult::Vector(items) = result else { panic!("not a vector: {result:?}") };
-        let mut pairs: Vec<(String, f64)> = items
-            .into_iter()
-            .map(|item| (binary::show(&item.metric), item.value.value.parse::<f64>().unwrap_or(f64::NAN)))
-            .collect();
+        let mut pairs: Vec<(String, f64)> =
+            items.into_iter().map(|item| (binary::show(&item.metric), item.value.v)).collect();
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         pairs
     }
@@ -477,7 +551,7 @@ mod tests {
         let unless = vector(instant("errors unless on(code) errors{code=\"500\"}", &data, 0).unwrap());
         assert_eq!(unless.len(), 1);
         let QueryResult::Scalar(scalar) = instant("2 ^ 3 % 5", &data, 0).unwrap() else { panic!() };
-        assert_eq!(scalar.value, "3");
+        assert_eq!(scalar.v, 3.0);
     }
 
     #[test]

@@ -1,0 +1,82 @@
+//! A real Prometheus (Debian's `prometheus` package) serving data given as
+//! OpenMetrics text, loaded with `promtool tsdb create-blocks-from
+//! openmetrics`: the PromQL tests and benchmark compare OpsDeck with it on
+//! the same samples.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A running Prometheus, stopped when dropped.
+pub struct PrometheusServer {
+    /// `127.0.0.1:PORT`.
+    pub address: String,
+    /// An HTTP client for it (statuses are answers, not errors).
+    pub agent: ureq::Agent,
+    guard: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl PrometheusServer {
+    /// Loads `openmetrics` (with timestamps, ending in `# EOF`) into blocks
+    /// and starts Prometheus on them, keeping data for 100 years so that
+    /// old test data is not dropped.
+    pub fn start(openmetrics: &str) -> PrometheusServer {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("data.om");
+        std::fs::write(&input, openmetrics).unwrap();
+        let blocks = dir.path().join("tsdb");
+        let output = std::process::Command::new("promtool")
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&input)
+            .arg(&blocks)
+            .output()
+            .expect("promtool (Debian's prometheus package; `make test` installs it)");
+        assert!(output.status.success(), "promtool: {}", String::from_utf8_lossy(&output.stderr));
+        std::fs::remove_file(&input).unwrap();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 1m\nscrape_configs: []\n").unwrap();
+        let port = crate::process::free_port();
+        let address = format!("127.0.0.1:{port}");
+        let log = dir.path().join("prometheus.log");
+        let guard = crate::process::spawn_logged(
+            "prometheus",
+            &[
+                &format!("--config.file={}", config.display()),
+                &format!("--storage.tsdb.path={}", blocks.display()),
+                "--storage.tsdb.retention.time=100y",
+                &format!("--web.listen-address={address}"),
+            ],
+            &[],
+            &log,
+        );
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .into();
+        let ready = crate::process::poll(Duration::from_secs(60), || {
+            agent.get(&format!("http://{address}/-/ready")).call().is_ok_and(|answer| answer.status() == 200)
+        });
+        assert!(ready, "prometheus did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        PrometheusServer { address, agent, guard, _dir: dir }
+    }
+
+    /// `GET path?params` as JSON.
+    pub fn get(&self, path: &str, params: &[(&str, String)]) -> Value {
+        let mut request = self.agent.get(&format!("http://{}{path}", self.address));
+        for (name, value) in params {
+            request = request.query(*name, value);
+        }
+        let mut answer = request.call().unwrap();
+        // A day of a thousand series is far over ureq's 10 MB default.
+        let text = answer.body_mut().with_config().limit(1 << 30).read_to_string().unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+impl Drop for PrometheusServer {
+    fn drop(&mut self) {
+        crate::process::stop(&mut self.guard);
+    }
+}
