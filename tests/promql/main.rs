@@ -619,3 +619,140 @@ async fn prometheus_clients_get_prometheus_answers_from_opsdeck_serve() {
         call(agent, &format!("{ours}/api/v1/query"), &params, false, &[("Host", "evil.example")]);
     assert_eq!(status, 403, "{got}");
 }
+
+/// A metrics endpoint in Python: a counter that grows by 5 on every scrape,
+/// for paths /a, /b and /c (/c claims its own `job`); a `mode` file next to
+/// it makes it drop /b (`drop`) or fail (`fail`).
+const EXPORTER: &str = r##"
+import http.server, os, sys
+state = {"count": 0}
+mode_file = sys.argv[2]
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        mode = open(mode_file).read().strip() if os.path.exists(mode_file) else "ok"
+        if mode == "fail":
+            self.send_response(500); self.end_headers(); self.wfile.write(b"broken"); return
+        state["count"] += 5
+        lines = ["# TYPE shop_orders_total counter", 'shop_orders_total{path="/a"} %d' % state["count"]]
+        if mode != "drop":
+            lines.append('shop_orders_total{path="/b"} %d' % state["count"])
+        lines.append('shop_orders_total{path="/c",job="exported"} 1')
+        body = ("\n".join(lines) + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.end_headers(); self.wfile.write(body)
+    def log_message(self, *args): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"##;
+
+/// `opsdeck --json ARGS` on `dir` (the output whatever the exit code).
+fn opsdeck_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    opsdeck_tests::opsdeck_command()
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--json")
+        .args(args)
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .unwrap()
+}
+
+/// The series of an instant PromQL query through the CLI: labels → points.
+fn query_now(dir: &Path, text: &str) -> Vec<(Value, Vec<(i64, f64)>)> {
+    let answer = opsdeck_json(dir, &["metrics", "query", text]);
+    answer["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|series| {
+            let points = series["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|point| {
+                    (point["t_unix_ms"].as_i64().unwrap(), parse_value(point["value"].as_str().unwrap()))
+                })
+                .collect();
+            (series["labels"].clone(), points)
+        })
+        .collect()
+}
+
+#[test]
+fn a_scrape_target_is_read_on_its_grid_and_series_that_go_away_end_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let script = path.join("exporter.py");
+    std::fs::write(&script, EXPORTER).unwrap();
+    let mode = path.join("mode");
+    let port = opsdeck_tests::process::free_port();
+    let mut exporter = opsdeck_tests::process::spawn_tied_to_this_process(
+        "python3",
+        &[&script.display().to_string(), &port.to_string(), &mode.display().to_string()],
+        &[],
+        "TERM",
+        None,
+    );
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    opsdeck_tests::process::wait_until(Duration::from_secs(20), "the exporter", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+
+    // A target that cannot be scraped is refused, saying why.
+    let bad = opsdeck_output(path, &["metrics", "target", "set", "bad", "ftp://example.com/metrics"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("http(s) URL"), "{bad:?}");
+
+    opsdeck_json(path, &["metrics", "target", "set", "shop", &url, "--every", "1", "--label", "env=test"]);
+    let _serve = Serve::start(path, &format!("127.0.0.1:{}", opsdeck_tests::process::free_port()));
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        opsdeck_tests::process::wait_until(Duration::from_secs(60), what, done);
+    };
+    wait_for("five scrapes", &|| {
+        query_now(path, "count_over_time(shop_orders_total{path=\"/a\"}[1m])")
+            .first()
+            .is_some_and(|(_, points)| points[0].1 >= 5.0)
+    });
+
+    // On the target's grid: whole intervals apart (a scrape the scheduler
+    // reached too late on this busy machine is skipped, never shifted).
+    let window = query_now(path, "shop_orders_total{path=\"/a\"}[1m]");
+    let times: Vec<i64> = window[0].1.iter().map(|point| point.0).collect();
+    assert!(times.windows(2).all(|pair| (pair[1] - pair[0]) % 1000 == 0), "{times:?}");
+    let exact = times.windows(2).filter(|pair| pair[1] - pair[0] == 1000).count();
+    assert!(exact * 2 >= times.len(), "most scrapes one interval apart: {times:?}");
+    let up = query_now(path, "up{job=\"shop\"}");
+    assert_eq!(up.len(), 1, "{up:?}");
+    assert_eq!(up[0].1[0].1, 1.0);
+    assert_eq!(up[0].0["instance"], format!("127.0.0.1:{port}"));
+    assert_eq!(query_now(path, "scrape_samples_scraped{job=\"shop\"}")[0].1[0].1, 3.0);
+    // The series' own `job` is kept as exported_job; the target's labels are added.
+    let claimed = query_now(path, "shop_orders_total{path=\"/c\"}");
+    assert_eq!(claimed[0].0["job"], "shop", "{claimed:?}");
+    assert_eq!(claimed[0].0["exported_job"], "exported");
+    assert_eq!(claimed[0].0["env"], "test");
+    // Each scrape saw the counter 5 higher than the one before.
+    let values: Vec<f64> = window[0].1.iter().map(|point| point.1).collect();
+    assert!(values.windows(2).all(|pair| pair[1] - pair[0] == 5.0), "{values:?}");
+
+    // A series the endpoint stops returning ends at the next scrape, not
+    // five minutes later.
+    std::fs::write(&mode, "drop").unwrap();
+    wait_for("/b to end", &|| query_now(path, "shop_orders_total{path=\"/b\"}").is_empty());
+    assert_eq!(query_now(path, "shop_orders_total{path=\"/a\"}").len(), 1, "/a goes on");
+
+    // A failing endpoint: up is 0 and every series of the target ends.
+    std::fs::write(&mode, "fail").unwrap();
+    wait_for("up to be 0", &|| {
+        query_now(path, "up{job=\"shop\"}").first().is_some_and(|(_, points)| points[0].1 == 0.0)
+    });
+    assert!(query_now(path, "shop_orders_total").is_empty());
+    let targets = opsdeck_json(path, &["metrics", "target", "list"]);
+    assert_eq!(targets[0]["health"], "down", "{targets}");
+    assert!(targets[0]["last_message"].as_str().unwrap().contains("HTTP 500"), "{targets}");
+
+    opsdeck_json(path, &["metrics", "target", "rm", "shop"]);
+    assert_eq!(opsdeck_json(path, &["metrics", "target", "list"]), serde_json::json!([]));
+    opsdeck_tests::process::stop(&mut exporter);
+}

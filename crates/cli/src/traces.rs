@@ -13,7 +13,8 @@ use opsdeck::catalogue::telemetry::{
 };
 
 use opsdeck::catalogue::metrics::{
-    InstantQuery, Query, QueryAnswer, QueryRange, RangeQuery, ResultType, SeriesList, SeriesQuery,
+    InstantQuery, Query, QueryAnswer, QueryRange, RangeQuery, ResultType, ScrapeTarget, SeriesList,
+    SeriesQuery, TargetList, TargetName, TargetRemove, TargetSet,
 };
 
 use super::{operation, Output};
@@ -505,6 +506,45 @@ pub(crate) enum MetricsCommand {
         #[arg(long, value_name = "SECONDS", requires = "range")]
         step: Option<f64>,
     },
+    /// Prometheus scrape targets: endpoints read on a schedule
+    /// (`opsdeck metrics target set node http://127.0.0.1:9100/metrics --every 15`).
+    Target {
+        #[command(subcommand)]
+        command: TargetCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TargetCommand {
+    /// Adds or changes a target (scraped by the app and `opsdeck serve`).
+    Set {
+        /// The target's name (its series' `job` label).
+        name: String,
+        /// Its metrics endpoint.
+        url: String,
+        /// Seconds between scrapes.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+        every: f64,
+        /// Seconds a scrape may take (cut to the interval).
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<f64>,
+        /// A label for every series of the target (repeat: --label env=prod).
+        #[arg(long = "label", value_name = "NAME=VALUE")]
+        labels: Vec<String>,
+        /// Keep the target's own labels where they clash with job, instance or --label.
+        #[arg(long)]
+        honor_labels: bool,
+        /// The most samples one scrape may return.
+        #[arg(long, value_name = "N")]
+        sample_limit: Option<i64>,
+    },
+    /// The targets and how their last scrape went.
+    List,
+    /// Stops scraping a target.
+    Rm {
+        /// The target's name.
+        name: String,
+    },
 }
 
 pub(crate) async fn metrics(
@@ -573,6 +613,7 @@ pub(crate) async fn metrics(
                 )
             });
         }
+        MetricsCommand::Target { command } => return target(deck, command, output).await,
         MetricsCommand::Query { query, range: None, .. } => {
             let answer = operation::<Query>(deck, InstantQuery { query, time_unix_ms: None }).await?;
             output.print(&answer, answer_text);
@@ -587,6 +628,67 @@ pub(crate) async fn metrics(
             };
             let answer = operation::<QueryRange>(deck, input).await?;
             output.print(&answer, answer_text);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn target(deck: &Deck, command: TargetCommand, output: Output) -> Result<ExitCode, DeckError> {
+    match command {
+        TargetCommand::Set { name, url, every, timeout, labels, honor_labels, sample_limit } => {
+            let mut label_map = std::collections::BTreeMap::new();
+            for label in labels {
+                let Some((label_name, value)) = label.split_once('=') else {
+                    return Err(opsdeck_core::CoreError::InvalidInput(format!(
+                        "`--label {label}` is not NAME=VALUE"
+                    ))
+                    .into());
+                };
+                label_map.insert(label_name.trim().to_owned(), value.trim().to_owned());
+            }
+            let input = ScrapeTarget {
+                name,
+                url,
+                interval_seconds: Some(every),
+                timeout_seconds: timeout,
+                labels: label_map,
+                honor_labels,
+                sample_limit,
+            };
+            let info = operation::<TargetSet>(deck, input).await?;
+            output.print(&info, |info| {
+                format!(
+                    "scraping {} every {} s from {}; the app and `opsdeck serve` do the scraping\n",
+                    info.target.url,
+                    info.target.interval_seconds.unwrap_or(60.0),
+                    crate::time::second(info.next_scrape_unix_ms)
+                )
+            });
+        }
+        TargetCommand::List => {
+            let targets = operation::<TargetList>(deck, Default::default()).await?;
+            output.print(&targets, |targets| {
+                if targets.is_empty() {
+                    return "No scrape targets. Add one: opsdeck metrics target set NAME URL --every 15\n"
+                        .to_owned();
+                }
+                crate::table::table(
+                    ["TARGET", "URL", "EVERY", "HEALTH", "LAST SCRAPE"],
+                    targets.iter().map(|info| {
+                        [
+                            info.target.name.clone(),
+                            info.target.url.clone(),
+                            format!("{} s", info.target.interval_seconds.unwrap_or(60.0)),
+                            info.health.clone(),
+                            info.last_message.clone(),
+                        ]
+                    }),
+                )
+            });
+        }
+        TargetCommand::Rm { name } => {
+            operation::<TargetRemove>(deck, TargetName { name: name.clone() }).await?;
+            output.print(&serde_json::json!({ "removed": name }), |_| format!("stopped scraping {name}\n"));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -67,6 +67,11 @@ pub struct OutboundRequest {
     pub body: Option<Vec<u8>>,
     /// Makes a non-idempotent request (a POST) safe to retry; sent as `Idempotency-Key`.
     pub idempotency_key: Option<String>,
+    /// A limit for this request shorter than the policy's (a scrape's timeout).
+    pub timeout: Option<Duration>,
+    /// One attempt only, even where a retry would be safe (a scrape that
+    /// fails is recorded as down, not repeated off its schedule).
+    pub single_attempt: bool,
 }
 
 impl OutboundRequest {
@@ -78,6 +83,8 @@ impl OutboundRequest {
             headers: Vec::new(),
             body: None,
             idempotency_key: None,
+            timeout: None,
+            single_attempt: false,
         }
     }
 
@@ -89,12 +96,21 @@ impl OutboundRequest {
             headers: Vec::new(),
             body: Some(body),
             idempotency_key: None,
+            timeout: None,
+            single_attempt: false,
         }
     }
 
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Limits this request to `timeout` and one attempt.
+    pub fn once_within(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self.single_attempt = true;
         self
     }
 
@@ -105,6 +121,9 @@ impl OutboundRequest {
     }
 
     fn may_repeat(&self) -> bool {
+        if self.single_attempt {
+            return false;
+        }
         self.idempotency_key.is_some()
             || matches!(
                 self.method,
@@ -124,6 +143,8 @@ pub struct OutboundResponse {
     pub status: u16,
     /// The body.
     pub body: Vec<u8>,
+    /// Its `Content-Type`, if it named one.
+    pub content_type: Option<String>,
     /// How many attempts it took.
     pub attempts: u32,
 }
@@ -350,12 +371,20 @@ impl ResilientClient {
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
+            if let Some(timeout) = request.timeout {
+                builder = builder.timeout(timeout.min(self.policy.timeout));
+            }
             let result = match builder.send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let wait = retry_after(response.headers());
+                    let content_type = response
+                        .headers()
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|value| value.to_str().ok())
+                        .map(str::to_owned);
                     match response.bytes().await {
-                        Ok(body) => Ok((status, body.to_vec(), wait)),
+                        Ok(body) => Ok((status, body.to_vec(), wait, content_type)),
                         Err(error) => Err(error.to_string()),
                     }
                 }
@@ -363,11 +392,11 @@ impl ResilientClient {
             };
             let duration = started.elapsed();
             let (error_text, status, server_wait) = match result {
-                Ok((status, body, _)) if !is_transient_status(status) => {
+                Ok((status, body, _, content_type)) if !is_transient_status(status) => {
                     self.record(&endpoint, probe, true, Some(status), None, duration);
-                    return Ok(OutboundResponse { status, body, attempts: attempt });
+                    return Ok(OutboundResponse { status, body, content_type, attempts: attempt });
                 }
-                Ok((status, _, wait)) => {
+                Ok((status, _, wait, _)) => {
                     // 429 says "slow down", not "broken": it does not count against the breaker.
                     let counts_as_failure = status != 429;
                     self.record(

@@ -15,6 +15,8 @@ pub(crate) const COMMAND_JOB: &str = "job.command";
 pub(crate) const ROTATION_POLICY: &str = "secret.rotation";
 pub(crate) const RELOAD_HOOK: &str = "config.reload_hook";
 pub(crate) const CONFIG_LINK: &str = "config.link";
+/// A metrics scrape target (where OpsDeck sends requests on a schedule).
+pub(crate) const SCRAPE_TARGET: &str = "metrics.target";
 /// A managed certificate's settings: deploy hook, DNS hook, webroot.
 pub(crate) const MANAGED_CERT: &str = "cert.managed";
 

@@ -148,6 +148,11 @@ pub struct Deck {
     telemetry: opsdeck_telemetry::Telemetry,
     /// The metrics series store, appending as this process.
     metrics: std::sync::Arc<opsdeck_metrics::SeriesStore>,
+    /// The series each scrape target returned last (staleness markers for
+    /// the ones its next scrape no longer has).
+    scraped_series: std::sync::Mutex<
+        std::collections::HashMap<String, std::collections::HashSet<opsdeck_metrics::Labels>>,
+    >,
     background_started: std::sync::atomic::AtomicBool,
     /// Where the OTLP receivers listen once the background work starts.
     otlp: std::sync::Mutex<telemetry::OtlpAddresses>,
@@ -222,6 +227,7 @@ impl Deck {
             configs,
             telemetry,
             metrics,
+            scraped_series: std::sync::Mutex::new(std::collections::HashMap::new()),
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
             otlp: std::sync::Mutex::new(telemetry::OtlpAddresses::from_env()),

@@ -96,6 +96,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         metric_series,
         metric_query,
         metric_query_range,
+        metric_target_list,
+        metric_target_set,
+        metric_target_remove,
     ]
 }
 
@@ -826,4 +829,31 @@ pub async fn metric_query_range(
     input: <opsdeck::metrics::operations::QueryRange as Operation>::Input,
 ) -> Result<<opsdeck::metrics::operations::QueryRange as Operation>::Output, CommandError> {
     run_operation::<opsdeck::metrics::operations::QueryRange>(&state, input).await
+}
+
+/// `metric.target_list`: Prometheus scrape targets: where, how often, and how their last scrape went (up or down, why).
+#[tauri::command]
+pub async fn metric_target_list(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::operations::TargetList as Operation>::Input,
+) -> Result<<opsdeck::metrics::operations::TargetList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::operations::TargetList>(&state, input).await
+}
+
+/// `metric.target_set`: Adds or changes a Prometheus scrape target (text format or OpenMetrics): scraped on a fixed grid every interval, with up, scrape_duration_seconds and scrape_samples_scraped, and staleness markers for series that go away.
+#[tauri::command]
+pub async fn metric_target_set(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::operations::TargetSet as Operation>::Input,
+) -> Result<<opsdeck::metrics::operations::TargetSet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::operations::TargetSet>(&state, input).await
+}
+
+/// `metric.target_remove`: Stops scraping a target (its series stay until retention drops them).
+#[tauri::command]
+pub async fn metric_target_remove(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::operations::TargetRemove as Operation>::Input,
+) -> Result<<opsdeck::metrics::operations::TargetRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::operations::TargetRemove>(&state, input).await
 }

@@ -57,6 +57,7 @@ import type { NamedJob } from './bindings/NamedJob';
 import type { NewPassphrase } from './bindings/NewPassphrase';
 import type { NewTarget } from './bindings/NewTarget';
 import type { NewTargetInput } from './bindings/NewTargetInput';
+import type { NoInput } from './bindings/NoInput';
 import type { Nothing } from './bindings/Nothing';
 import type { OneCert } from './bindings/OneCert';
 import type { OneLayer } from './bindings/OneLayer';
@@ -92,6 +93,7 @@ import type { RollbackInput } from './bindings/RollbackInput';
 import type { RotateInput } from './bindings/RotateInput';
 import type { RotationReport } from './bindings/RotationReport';
 import type { SaveInput } from './bindings/SaveInput';
+import type { ScrapeTarget } from './bindings/ScrapeTarget';
 import type { SecretEditInput } from './bindings/SecretEditInput';
 import type { SecretImportInput } from './bindings/SecretImportInput';
 import type { SecretInfo } from './bindings/SecretInfo';
@@ -107,6 +109,8 @@ import type { SlotInfo } from './bindings/SlotInfo';
 import type { SlowInput } from './bindings/SlowInput';
 import type { SlowTrace } from './bindings/SlowTrace';
 import type { SpanComparison } from './bindings/SpanComparison';
+import type { TargetInfo } from './bindings/TargetInfo';
+import type { TargetName } from './bindings/TargetName';
 import type { TelemetrySummary } from './bindings/TelemetrySummary';
 import type { TraceDetail } from './bindings/TraceDetail';
 import type { TraceSearch } from './bindings/TraceSearch';
@@ -284,6 +288,12 @@ export const operations = {
   metricQuery: (input: InstantQuery) => call<QueryAnswer>('metric_query', { input }),
   /** `metric.query_range`: Evaluates a PromQL expression at every step of a time range (the last hour unless given): what a chart draws. */
   metricQueryRange: (input: RangeQuery) => call<QueryAnswer>('metric_query_range', { input }),
+  /** `metric.target_list`: Prometheus scrape targets: where, how often, and how their last scrape went (up or down, why). */
+  metricTargetList: (input: NoInput) => call<Array<TargetInfo>>('metric_target_list', { input }),
+  /** `metric.target_set`: Adds or changes a Prometheus scrape target (text format or OpenMetrics): scraped on a fixed grid every interval, with up, scrape_duration_seconds and scrape_samples_scraped, and staleness markers for series that go away. Changes stored data (audited). */
+  metricTargetSet: (input: ScrapeTarget) => call<TargetInfo>('metric_target_set', { input }),
+  /** `metric.target_remove`: Stops scraping a target (its series stay until retention drops them). Changes stored data (audited). */
+  metricTargetRemove: (input: TargetName) => call<null>('metric_target_remove', { input }),
 };
 
 /** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */

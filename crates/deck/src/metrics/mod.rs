@@ -4,11 +4,13 @@
 //!
 //! `ingest.rs`: the task between the telemetry writer and the series
 //! store; `operations.rs`: the area's catalogue entries;
-//! `prometheus_api.rs`: Prometheus' HTTP query API for Grafana and friends.
+//! `prometheus_api.rs`: Prometheus' HTTP query API for Grafana and friends;
+//! `scrape.rs`: Prometheus scrape targets, read on a schedule.
 
 mod ingest;
 pub mod operations;
 pub mod prometheus_api;
+pub mod scrape;
 
 pub(crate) use ingest::start_ingest;
 
@@ -68,5 +70,12 @@ impl Metrics<'_> {
 /// them: a new operation is written in this folder and added here.
 pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
     use crate::catalogue::entry;
-    vec![entry::<operations::SeriesList>(), entry::<operations::Query>(), entry::<operations::QueryRange>()]
+    vec![
+        entry::<operations::SeriesList>(),
+        entry::<operations::Query>(),
+        entry::<operations::QueryRange>(),
+        entry::<operations::TargetList>(),
+        entry::<operations::TargetSet>(),
+        entry::<operations::TargetRemove>(),
+    ]
 }

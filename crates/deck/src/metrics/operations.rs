@@ -10,6 +10,7 @@ use ts_rs::TS;
 
 use opsdeck_metrics::promql::{format_value, QueryResult, ScalarValue};
 
+pub use super::scrape::{ScrapeTarget, TargetInfo};
 use crate::catalogue::{Effect, Method, Operation};
 use crate::{Caller, Deck, DeckError};
 
@@ -242,5 +243,76 @@ impl Operation for QueryRange {
             None => ((end - start) / 250).max(1000),
         };
         Ok(deck.metrics().range(&query, start, end, step.max(1)).await?.into())
+    }
+}
+
+/// `metric.target_list`.
+pub struct TargetList;
+
+/// No input.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct NoInput {}
+
+impl Operation for TargetList {
+    type Input = NoInput;
+    type Output = Vec<TargetInfo>;
+    const NAME: &'static str = "metric.target_list";
+    const SUMMARY: &'static str =
+        "Prometheus scrape targets: where, how often, and how their last scrape went (up or down, why).";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Viewer;
+    const METHOD: Method = Method::Get;
+    const PATH: &'static str = "/v1/metrics/targets";
+
+    async fn run(deck: &Deck, _caller: &Caller, _input: NoInput) -> Result<Vec<TargetInfo>, DeckError> {
+        deck.metrics().targets().await
+    }
+}
+
+/// `metric.target_set`.
+pub struct TargetSet;
+
+impl Operation for TargetSet {
+    type Input = ScrapeTarget;
+    type Output = TargetInfo;
+    const NAME: &'static str = "metric.target_set";
+    const SUMMARY: &'static str =
+        "Adds or changes a Prometheus scrape target (text format or OpenMetrics): scraped on a fixed grid \
+        every interval, with up, scrape_duration_seconds and scrape_samples_scraped, and staleness markers \
+        for series that go away.";
+    const EFFECT: Effect = Effect::Change;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Put;
+    const PATH: &'static str = "/v1/metrics/targets/{name}";
+
+    async fn run(deck: &Deck, caller: &Caller, input: ScrapeTarget) -> Result<TargetInfo, DeckError> {
+        deck.metrics().set_target(caller, input).await
+    }
+}
+
+/// Which target.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct TargetName {
+    /// The target's name.
+    pub name: String,
+}
+
+/// `metric.target_remove`.
+pub struct TargetRemove;
+
+impl Operation for TargetRemove {
+    type Input = TargetName;
+    type Output = ();
+    const NAME: &'static str = "metric.target_remove";
+    const SUMMARY: &'static str = "Stops scraping a target (its series stay until retention drops them).";
+    const EFFECT: Effect = Effect::Change;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Delete;
+    const PATH: &'static str = "/v1/metrics/targets/{name}";
+
+    async fn run(deck: &Deck, caller: &Caller, input: TargetName) -> Result<(), DeckError> {
+        deck.metrics().remove_target(caller, &input.name).await
     }
 }
