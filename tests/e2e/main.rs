@@ -942,4 +942,38 @@ fn metrics_sent_over_otlp_are_charted_with_promql_and_a_bad_query_says_why() {
     app.session.click_css("[data-testid=metrics-run]");
     app.session.wait_for_text("[data-testid=error-panel]", "not valid PromQL");
     app.screenshot("metrics-bad-query-dark");
+
+    // A scrape target added in the page is scraped by the app itself.
+    let port = opsdeck_tests::process::free_port();
+    let exporter_script = app.data_dir.path().join("exporter.py");
+    std::fs::write(
+        &exporter_script,
+        "import http.server, sys\n\
+         class H(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def do_GET(self):\n\
+         \x20       body = b'# TYPE jobs_done_total counter\\njobs_done_total 42\\n'\n\
+         \x20       self.send_response(200); self.send_header('Content-Type', 'text/plain; version=0.0.4')\n\
+         \x20       self.end_headers(); self.wfile.write(body)\n\
+         \x20   def log_message(self, *args): pass\n\
+         http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n",
+    )
+    .unwrap();
+    let mut exporter = opsdeck_tests::process::spawn_tied_to_this_process(
+        "python3",
+        &[&exporter_script.display().to_string(), &port.to_string()],
+        &[],
+        "TERM",
+        None,
+    );
+    app.session.click_css("[data-testid=target-add]");
+    set_field(&app, "[data-testid=target-name]", "worker");
+    set_field(&app, "[data-testid=target-url]", &format!("http://127.0.0.1:{port}/metrics"));
+    set_field(&app, "[data-testid=target-every]", "1");
+    app.session.click_css("[data-testid=target-save]");
+    app.session.wait_for_text("[data-testid=targets-table]", "up: 1 sample in");
+    app.screenshot("metrics-targets-dark");
+    let scraped = app.cli(&["--json", "metrics", "query", "jobs_done_total{job=\"worker\"}"]);
+    let scraped: serde_json::Value = serde_json::from_slice(&scraped.stdout).unwrap();
+    assert_eq!(scraped["series"][0]["points"][0]["value"], "42", "{scraped}");
+    opsdeck_tests::process::stop(&mut exporter);
 }

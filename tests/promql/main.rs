@@ -315,21 +315,24 @@ const QUERIES: &[&str] = &[
     "rate({__name__=~\"http_requests_total|memory_bytes\"}[5m])",
 ];
 
-#[tokio::test(flavor = "current_thread")]
-async fn promql_answers_equal_real_prometheus_on_the_same_samples() {
-    // An hour of data ending two hours ago, on a whole hour (both stores
-    // keep it: Prometheus is told to keep data for 100 years).
+/// An hour of generated samples ending two hours ago on a whole hour (its
+/// start, the series), loaded into a real Prometheus (told to keep data for
+/// 100 years, so nothing is dropped as old).
+fn hour_in_prometheus() -> (i64, Vec<Generated>, PrometheusServer) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     let start = (now / HOUR_MS - 3) * HOUR_MS;
     let generated = generate(start);
     let prometheus = PrometheusServer::start(&openmetrics(&generated));
+    (start, generated, prometheus)
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let data_dir = DataDir::prepare(dir.path()).unwrap();
+/// OpsDeck's series store in the data dir `dir` (SQLite), holding `series`.
+async fn series_store_with(dir: &Path, series: &[Generated]) -> (Store, SeriesStore) {
+    let data_dir = DataDir::prepare(dir).unwrap();
     let store = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap();
     store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.unwrap();
     let series_store = SeriesStore::new(store.clone(), "promql-test");
-    for one in &generated {
+    for one in series {
         let labels: Labels =
             one.labels.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect();
         let samples: Vec<(Labels, i64, f64)> =
@@ -337,6 +340,14 @@ async fn promql_answers_equal_real_prometheus_on_the_same_samples() {
         series_store.append(&samples).await.unwrap();
     }
     series_store.flush().await.unwrap();
+    (store, series_store)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn promql_answers_equal_real_prometheus_on_the_same_samples() {
+    let (start, generated, prometheus) = hour_in_prometheus();
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, series_store) = series_store_with(dir.path(), &generated).await;
 
     // Instants inside the hour, on and off the sample grid, near the end
     // of the stopped series' lookback, and after the data ends.
@@ -484,10 +495,7 @@ fn call(
 
 #[tokio::test(flavor = "current_thread")]
 async fn prometheus_clients_get_prometheus_answers_from_opsdeck_serve() {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    let start = (now / HOUR_MS - 3) * HOUR_MS;
-    let generated = generate(start);
-    let prometheus = PrometheusServer::start(&openmetrics(&generated));
+    let (start, generated, prometheus) = hour_in_prometheus();
 
     // A deck with a viewer token, its series store holding the same samples.
     let dir = tempfile::tempdir().unwrap();
@@ -497,20 +505,8 @@ async fn prometheus_clients_get_prometheus_answers_from_opsdeck_serve() {
             .as_str()
             .unwrap()
             .to_owned();
-    {
-        let data_dir = DataDir::prepare(dir.path()).unwrap();
-        let store = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap();
-        let series_store = SeriesStore::new(store.clone(), "loader");
-        for one in &generated {
-            let labels: Labels =
-                one.labels.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect();
-            let samples: Vec<(Labels, i64, f64)> =
-                one.samples.iter().map(|(t, v)| (labels.clone(), *t, *v)).collect();
-            series_store.append(&samples).await.unwrap();
-        }
-        series_store.flush().await.unwrap();
-        store.close().await;
-    }
+    let (store, _) = series_store_with(dir.path(), &generated).await;
+    store.close().await;
     let ports = opsdeck_tests::process::free_ports(2);
     let _loopback = Serve::start(dir.path(), &format!("127.0.0.1:{}", ports[0]));
     let _everywhere = Serve::start(dir.path(), &format!("0.0.0.0:{}", ports[1]));

@@ -17,6 +17,8 @@ use opsdeck::catalogue::metrics::{
     SeriesQuery, TargetList, TargetName, TargetRemove, TargetSet,
 };
 
+use opsdeck_metrics::series_text;
+
 use super::{operation, Output};
 
 #[derive(Debug, Subcommand)]
@@ -724,15 +726,4 @@ fn answer_text(answer: &QueryAnswer) -> String {
             }),
         ),
     }
-}
-
-/// `name{label="value", …}` as Prometheus prints a series.
-fn series_text(labels: &std::collections::BTreeMap<String, String>) -> String {
-    let name = labels.get("__name__").cloned().unwrap_or_default();
-    let rest: Vec<String> = labels
-        .iter()
-        .filter(|(label, _)| label.as_str() != "__name__")
-        .map(|(label, value)| format!("{label}={value:?}"))
-        .collect();
-    format!("{name}{{{}}}", rest.join(", "))
 }

@@ -24,4 +24,4 @@ pub mod store;
 
 pub use chunk::{decode, ChunkEncoder, ChunkError, Sample, STALE_NAN_BITS};
 pub use selector::parse_selector;
-pub use store::{migrator, Labels, Matcher, MetricsError, SeriesStore};
+pub use store::{migrator, series_text, Labels, Matcher, MetricsError, SeriesStore};

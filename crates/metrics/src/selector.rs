@@ -3,7 +3,7 @@
 //! store's matchers.
 
 use promql_parser::label::MatchOp;
-use promql_parser::parser::{parse, Expr};
+use promql_parser::parser::{parse, Expr, VectorSelector};
 
 use crate::store::{Matcher, MetricsError, NAME_LABEL};
 
@@ -19,13 +19,19 @@ pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, MetricsError> {
             text.trim()
         )));
     };
-    if !selector.matchers.or_matchers.is_empty() {
-        return Err(MetricsError::Invalid(
-            "`or` inside a selector is not supported yet; give one set of labels".into(),
-        ));
-    }
     if selector.offset.is_some() || selector.at.is_some() {
         return Err(MetricsError::Invalid("a series selector takes no `offset` or `@`".into()));
+    }
+    matchers_of(&selector)
+}
+
+/// The store's matchers for a parsed selector (its name, then its label
+/// matchers); `or` between matcher sets is refused.
+pub(crate) fn matchers_of(selector: &VectorSelector) -> Result<Vec<Matcher>, MetricsError> {
+    if !selector.matchers.or_matchers.is_empty() {
+        return Err(MetricsError::Invalid(
+            "`or` inside a selector is not supported; give one set of labels, or write two selectors".into(),
+        ));
     }
     let mut matchers = Vec::new();
     if let Some(name) = &selector.name {

@@ -562,6 +562,22 @@ fn damaged(labels: &Labels, error: ChunkError) -> MetricsError {
     MetricsError::DamagedChunk { series: fingerprint(labels).unwrap_or_default(), error }
 }
 
+/// A series as Prometheus prints it, for people: `name{a="1", b="2"}`
+/// (`{a="1"}` when it has no name).
+pub fn series_text(labels: &Labels) -> String {
+    let name = labels.get(NAME_LABEL).map_or("", String::as_str);
+    let rest: Vec<String> = labels
+        .iter()
+        .filter(|(label, _)| label.as_str() != NAME_LABEL)
+        .map(|(label, value)| format!("{label}={value:?}"))
+        .collect();
+    if rest.is_empty() && !name.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}{{{}}}", rest.join(", "))
+    }
+}
+
 /// The series' identity as text: `{a="1",b="2"}` with values escaped.
 fn fingerprint(labels: &Labels) -> Result<String, MetricsError> {
     if labels.get(NAME_LABEL).is_none_or(String::is_empty) {

@@ -47,10 +47,28 @@ const answer: QueryAnswer = {
   ],
 };
 
-function backend(names: string[], calls: string[], failure?: unknown) {
+const target = {
+  target: {
+    name: 'node',
+    url: 'http://127.0.0.1:9100/metrics',
+    interval_seconds: 15,
+    timeout_seconds: null,
+    labels: {},
+    honor_labels: false,
+    sample_limit: null,
+  },
+  health: 'up',
+  last_message: 'up: 312 samples in 9 ms',
+  last_scrape_unix_ms: Date.now(),
+  next_scrape_unix_ms: Date.now() + 15_000,
+};
+
+function backend(names: string[], calls: string[], failure?: unknown, targets: unknown[] = []) {
   mockIPC(
     (command, args) => {
       calls.push(`${command} ${JSON.stringify(args)}`);
+      if (command === 'metric_target_list') return targets;
+      if (command === 'metric_target_set') return target;
       if (command === 'metric_series') {
         return names.map((name) => ({ labels: { __name__: name }, samples: 1, last_unix_ms: 0, last_value: 1 }));
       }
@@ -95,6 +113,26 @@ describe('Metrics page', () => {
     render(Metrics);
     const panel = await screen.findByTestId('error-panel');
     expect(panel.textContent).toContain('not valid PromQL');
+  });
+});
+
+describe('Scrape targets', () => {
+  it('lists targets with their health and adds one from the form', async () => {
+    const calls: string[] = [];
+    backend([], calls, undefined, [target]);
+    render(Metrics);
+    const row = await screen.findByTestId('target-row');
+    expect(row.textContent).toContain('http://127.0.0.1:9100/metrics');
+    expect(row.textContent).toContain('up: 312 samples');
+
+    await fireEvent.click(screen.getByTestId('target-add'));
+    await fireEvent.input(screen.getByTestId('target-name'), { target: { value: 'api' } });
+    await fireEvent.input(screen.getByTestId('target-url'), { target: { value: 'http://127.0.0.1:8080/metrics' } });
+    await fireEvent.submit(screen.getByTestId('target-form'));
+    await vi.waitFor(() => expect(calls.some((call) => call.startsWith('metric_target_set'))).toBe(true));
+    const sent = calls.find((call) => call.startsWith('metric_target_set')) ?? '';
+    expect(sent).toContain('"name":"api"');
+    expect(sent).toContain('"interval_seconds":15');
   });
 });
 

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use opsdeck_core::http::OutboundRequest;
 use opsdeck_core::scheduler::{JobContext, JobSpec, Schedule, Scheduler};
 use opsdeck_metrics::exposition::{parse, Format, ParseOptions};
-use opsdeck_metrics::{Labels, STALE_NAN_BITS};
+use opsdeck_metrics::{series_text, Labels, STALE_NAN_BITS};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -289,7 +289,15 @@ impl super::Metrics<'_> {
             Ok(series) => {
                 let count = series.len();
                 samples.extend(series);
-                (1.0, count, format!("up: {count} samples in {:.0} ms", duration * 1000.0))
+                (
+                    1.0,
+                    count,
+                    format!(
+                        "up: {count} sample{} in {:.0} ms",
+                        if count == 1 { "" } else { "s" },
+                        duration * 1000.0
+                    ),
+                )
             }
             Err(why) => (0.0, 0, format!("down: {why}")),
         };
@@ -377,16 +385,6 @@ fn target_labels(target: &ScrapeTarget) -> Labels {
     labels.insert("job".to_owned(), target.name.clone());
     labels.insert("instance".to_owned(), target.instance());
     labels
-}
-
-fn series_text(labels: &Labels) -> String {
-    let name = labels.get("__name__").cloned().unwrap_or_default();
-    let rest: Vec<String> = labels
-        .iter()
-        .filter(|(label, _)| label.as_str() != "__name__")
-        .map(|(label, value)| format!("{label}={value:?}"))
-        .collect();
-    format!("{name}{{{}}}", rest.join(", "))
 }
 
 /// Registers the scrape job kind.

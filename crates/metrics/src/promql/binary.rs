@@ -12,7 +12,7 @@ use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchC
 
 use super::eval::{kind, without_name, Element, Value};
 use super::QueryError;
-use crate::store::{Labels, NAME_LABEL};
+use crate::store::{series_text, Labels, NAME_LABEL};
 
 /// Applies `expr`'s operator to its evaluated sides at `t`.
 pub(super) fn evaluate(expr: &BinaryExpr, lhs: Value, rhs: Value, t: i64) -> Result<Value, QueryError> {
@@ -181,13 +181,7 @@ fn vector_vector(
     for element in &one {
         let signature = signature(&element.labels, on);
         if let Some(earlier) = one_by_signature.insert(signature, element) {
-            let side = if one_to_many { "left" } else { "right" };
-            return Err(QueryError::Execution(format!(
-                "found duplicate series for the match group on the {side} hand-side of the operation: \
-                 [{}, {}]; many-to-many matching not allowed: matching labels must be unique on one side",
-                show(&element.labels),
-                show(&earlier.labels)
-            )));
+            return Err(duplicate_match(one_to_many, &element.labels, &earlier.labels));
         }
     }
     let mut matched: HashMap<Vec<(String, String)>, HashSet<Labels>> = HashMap::new();
@@ -264,8 +258,14 @@ pub(super) fn result_labels(
     labels
 }
 
-/// Labels as Prometheus prints them: `{a="1", b="2"}`.
-pub(super) fn show(labels: &Labels) -> String {
-    let pairs: Vec<String> = labels.iter().map(|(name, value)| format!("{name}={value:?}")).collect();
-    format!("{{{}}}", pairs.join(", "))
+/// The error for two series of the "one" side of a match with one
+/// signature, in Prometheus' words.
+pub(super) fn duplicate_match(one_to_many: bool, first: &Labels, second: &Labels) -> QueryError {
+    let side = if one_to_many { "left" } else { "right" };
+    QueryError::Execution(format!(
+        "found duplicate series for the match group on the {side} hand-side of the operation: [{}, {}]; \
+         many-to-many matching not allowed: matching labels must be unique on one side",
+        series_text(first),
+        series_text(second)
+    ))
 }

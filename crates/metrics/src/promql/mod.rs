@@ -65,13 +65,18 @@ pub struct ScalarValue {
     pub v: f64,
 }
 
+/// `[seconds, "text"]`, the pair Prometheus' API writes for a point.
+fn serialize_point<S: serde::Serializer>(serializer: S, t: i64, text: &str) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeTuple;
+    let mut tuple = serializer.serialize_tuple(2)?;
+    tuple.serialize_element(&seconds(t))?;
+    tuple.serialize_element(text)?;
+    tuple.end()
+}
+
 impl Serialize for ScalarValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        let mut tuple = serializer.serialize_tuple(2)?;
-        tuple.serialize_element(&seconds(self.t))?;
-        tuple.serialize_element(&format_value(self.v))?;
-        tuple.end()
+        serialize_point(serializer, self.t, &format_value(self.v))
     }
 }
 
@@ -86,11 +91,7 @@ pub struct StringValue {
 
 impl Serialize for StringValue {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        let mut tuple = serializer.serialize_tuple(2)?;
-        tuple.serialize_element(&seconds(self.t))?;
-        tuple.serialize_element(&self.value)?;
-        tuple.end()
+        serialize_point(serializer, self.t, &self.value)
     }
 }
 
@@ -457,7 +458,7 @@ mod tests {
     fn vector(result: QueryResult) -> Vec<(String, f64)> {
         let QueryResult::Vector(items) = result else { panic!("not a vector: {result:?}") };
         let mut pairs: Vec<(String, f64)> =
-            items.into_iter().map(|item| (binary::show(&item.metric), item.value.v)).collect();
+            items.into_iter().map(|item| (crate::store::series_text(&item.metric), item.value.v)).collect();
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         pairs
     }
@@ -522,7 +523,7 @@ mod tests {
         let without = vector(instant("avg without (instance) (m)", &data, 0).unwrap());
         assert_eq!(without, vec![("{job=\"a\"}".into(), 2.0), ("{job=\"b\"}".into(), 10.0)]);
         let top = vector(instant("topk(1, m)", &data, 0).unwrap());
-        assert_eq!(top, vec![("{__name__=\"m\", instance=\"1\", job=\"b\"}".into(), 10.0)]);
+        assert_eq!(top, vec![("m{instance=\"1\", job=\"b\"}".into(), 10.0)]);
         let q = vector(instant("quantile(0.5, m)", &data, 0).unwrap());
         assert_eq!(q, vec![("{}".into(), 3.0)]);
         let values = vector(instant("count_values(\"v\", m)", &data, 0).unwrap());
@@ -545,7 +546,7 @@ mod tests {
         assert!(error.to_string().contains("many-to-one matching must be explicit"), "{error}");
         assert_eq!(error.error_type(), "execution");
         let filtered = vector(instant("errors > 3", &data, 0).unwrap());
-        assert_eq!(filtered, vec![("{__name__=\"errors\", code=\"503\", job=\"a\"}".into(), 6.0)]);
+        assert_eq!(filtered, vec![("errors{code=\"503\", job=\"a\"}".into(), 6.0)]);
         let as_bool = vector(instant("errors > bool 3", &data, 0).unwrap());
         assert_eq!(as_bool.iter().map(|pair| pair.1).collect::<Vec<_>>(), vec![0.0, 1.0]);
         let unless = vector(instant("errors unless on(code) errors{code=\"500\"}", &data, 0).unwrap());

@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use promql_parser::label::MatchOp;
 use promql_parser::parser::{AtModifier, Expr, Offset, VectorSelector};
 
 use super::{functions, QueryError, LOOKBACK_MS};
-use crate::store::{Matcher, NAME_LABEL};
+use crate::store::Matcher;
 
 /// One selector's reads: Unix ms `from..=to`.
 pub(super) struct Need<'e> {
@@ -122,24 +121,7 @@ fn walk<'e>(expr: &'e Expr, start: i64, end: i64, context: &Context, found: &mut
 
 /// The store's matchers for a selector.
 pub(super) fn matchers(selector: &VectorSelector) -> Result<Vec<Matcher>, QueryError> {
-    if !selector.matchers.or_matchers.is_empty() {
-        return Err(QueryError::BadData(
-            "`or` inside a selector is not supported; write two selectors".into(),
-        ));
-    }
-    let mut matchers = Vec::new();
-    if let Some(name) = &selector.name {
-        matchers.push(Matcher::equal(NAME_LABEL, name));
-    }
-    for matcher in &selector.matchers.matchers {
-        matchers.push(match &matcher.op {
-            MatchOp::Equal => Matcher::equal(&matcher.name, &matcher.value),
-            MatchOp::NotEqual => Matcher::not_equal(&matcher.name, &matcher.value),
-            MatchOp::Re(_) => Matcher::regex(&matcher.name, &matcher.value)?,
-            MatchOp::NotRe(_) => Matcher::not_regex(&matcher.name, &matcher.value)?,
-        });
-    }
-    Ok(matchers)
+    crate::selector::matchers_of(selector).map_err(|error| QueryError::BadData(error.to_string()))
 }
 
 /// Refuses, before anything is read, what this engine does not evaluate.

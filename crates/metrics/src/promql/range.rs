@@ -23,7 +23,7 @@ use promql_parser::parser::token::{T_LAND, T_LOR, T_LUNLESS};
 use promql_parser::parser::{AggregateExpr, BinaryExpr, Call, Expr, VectorMatchCardinality};
 
 use super::aggregate::{accumulates, group_labels, Accumulator};
-use super::binary::{apply, drops_name, is_comparison, matching, result_labels, signature};
+use super::binary::{apply, drops_name, duplicate_match, is_comparison, matching, result_labels, signature};
 use super::functions::{
     bucket_quantile, math_function, over_range, parse_go_float, MATH_FUNCTIONS, RANGE_FUNCTIONS,
 };
@@ -444,13 +444,7 @@ impl RangeEvaluator<'_> {
                 }
                 let signature = one_signature[position];
                 if let Some(earlier) = one_at[signature].replace(position) {
-                    let side = if one_to_many { "left" } else { "right" };
-                    return Err(QueryError::Execution(format!(
-                        "found duplicate series for the match group on the {side} hand-side of the operation: \
-                         [{}, {}]; many-to-many matching not allowed: matching labels must be unique on one side",
-                        super::binary::show(&series.labels),
-                        super::binary::show(&one[earlier].labels)
-                    )));
+                    return Err(duplicate_match(one_to_many, &series.labels, &one[earlier].labels));
                 }
             }
             for (position, series) in many.iter().enumerate() {
