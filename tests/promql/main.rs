@@ -625,6 +625,11 @@ state = {"count": 0}
 mode_file = sys.argv[2]
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path == "/secure":
+            if self.headers.get("Authorization") != "Bearer scrape-token-6c1e":
+                self.send_response(401); self.end_headers(); return
+            self.send_response(200); self.send_header("Content-Type", "text/plain")
+            self.end_headers(); self.wfile.write(b"secure_total 1\n"); return
         mode = open(mode_file).read().strip() if os.path.exists(mode_file) else "ok"
         if mode == "fail":
             self.send_response(500); self.end_headers(); self.wfile.write(b"broken"); return
@@ -701,6 +706,28 @@ fn a_scrape_target_is_read_on_its_grid_and_series_that_go_away_end_at_once() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("http(s) URL"), "{bad:?}");
 
     opsdeck_json(path, &["metrics", "target", "set", "shop", &url, "--every", "1", "--label", "env=test"]);
+    // A target behind a bearer token, taken from a vault, never stored as text.
+    opsdeck_json(path, &["vault", "init", "ops", "--no-keychain"]);
+    let mut set_token = opsdeck_tests::opsdeck_command()
+        .arg("--data-dir")
+        .arg(path)
+        .args(["secret", "set", "ops/scrape-token", "--type", "api_key", "--value-stdin"])
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut set_token.stdin.take().unwrap(), b"scrape-token-6c1e").unwrap();
+    assert!(set_token.wait().unwrap().success());
+    let secure = format!("http://127.0.0.1:{port}/secure");
+    let literal = opsdeck_output(
+        path,
+        &["metrics", "target", "set", "secure", &secure, "--bearer-token", "scrape-token-6c1e"],
+    );
+    assert_eq!(literal.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&literal.stderr).contains("vault reference"), "{literal:?}");
+    let bearer = ["--bearer-token", "opsdeck://ops/scrape-token", "--every", "1"];
+    opsdeck_json(path, &[&["metrics", "target", "set", "secure", &secure][..], &bearer[..]].concat());
     let _serve = Serve::start(path, &format!("127.0.0.1:{}", opsdeck_tests::process::free_port()));
     let wait_for = |what: &str, done: &dyn Fn() -> bool| {
         opsdeck_tests::process::wait_until(Duration::from_secs(60), what, done);
@@ -710,6 +737,22 @@ fn a_scrape_target_is_read_on_its_grid_and_series_that_go_away_end_at_once() {
             .first()
             .is_some_and(|(_, points)| points[0].1 >= 5.0)
     });
+
+    // The protected endpoint answers the token; the token was revealed once
+    // (as the person who set the target, audited), not once per scrape.
+    wait_for("the protected target up", &|| {
+        query_now(path, "up{job=\"secure\"}").first().is_some_and(|(_, points)| points[0].1 == 1.0)
+    });
+    wait_for("three protected scrapes", &|| {
+        query_now(path, "count_over_time(secure_total[1m])")
+            .first()
+            .is_some_and(|(_, points)| points[0].1 >= 3.0)
+    });
+    let reveals =
+        opsdeck_json(path, &["audit", "log", "--action", "secret.reveal", "--target", "ops/scrape-token"]);
+    assert_eq!(reveals.as_array().unwrap().len(), 1, "{reveals}");
+    let trail = opsdeck_json(path, &["audit", "log", "--limit", "1000"]).to_string();
+    assert!(!trail.contains("scrape-token-6c1e"), "the token's value reached the audit trail");
 
     // On the target's grid: whole intervals apart (a scrape the scheduler
     // reached too late on this busy machine is skipped, never shifted).
@@ -745,10 +788,12 @@ fn a_scrape_target_is_read_on_its_grid_and_series_that_go_away_end_at_once() {
     });
     assert!(query_now(path, "shop_orders_total").is_empty());
     let targets = opsdeck_json(path, &["metrics", "target", "list"]);
-    assert_eq!(targets[0]["health"], "down", "{targets}");
-    assert!(targets[0]["last_message"].as_str().unwrap().contains("HTTP 500"), "{targets}");
+    let shop = targets.as_array().unwrap().iter().find(|info| info["target"]["name"] == "shop").unwrap();
+    assert_eq!(shop["health"], "down", "{targets}");
+    assert!(shop["last_message"].as_str().unwrap().contains("HTTP 500"), "{targets}");
 
     opsdeck_json(path, &["metrics", "target", "rm", "shop"]);
+    opsdeck_json(path, &["metrics", "target", "rm", "secure"]);
     assert_eq!(opsdeck_json(path, &["metrics", "target", "list"]), serde_json::json!([]));
     opsdeck_tests::process::stop(&mut exporter);
 }

@@ -539,6 +539,15 @@ pub(crate) enum TargetCommand {
         /// The most samples one scrape may return.
         #[arg(long, value_name = "N")]
         sample_limit: Option<i64>,
+        /// A bearer token for the endpoint, as a vault reference (opsdeck://VAULT/NAME).
+        #[arg(long, value_name = "REFERENCE", conflicts_with = "basic_auth_user")]
+        bearer_token: Option<String>,
+        /// A user name for basic authentication (with --basic-auth-password).
+        #[arg(long, value_name = "USER", requires = "basic_auth_password")]
+        basic_auth_user: Option<String>,
+        /// The basic authentication password, as a vault reference.
+        #[arg(long, value_name = "REFERENCE", requires = "basic_auth_user")]
+        basic_auth_password: Option<String>,
     },
     /// The targets and how their last scrape went.
     List,
@@ -637,7 +646,18 @@ pub(crate) async fn metrics(
 
 async fn target(deck: &Deck, command: TargetCommand, output: Output) -> Result<ExitCode, DeckError> {
     match command {
-        TargetCommand::Set { name, url, every, timeout, labels, honor_labels, sample_limit } => {
+        TargetCommand::Set {
+            name,
+            url,
+            every,
+            timeout,
+            labels,
+            honor_labels,
+            sample_limit,
+            bearer_token,
+            basic_auth_user,
+            basic_auth_password,
+        } => {
             let mut label_map = std::collections::BTreeMap::new();
             for label in labels {
                 let Some((label_name, value)) = label.split_once('=') else {
@@ -656,6 +676,9 @@ async fn target(deck: &Deck, command: TargetCommand, output: Output) -> Result<E
                 labels: label_map,
                 honor_labels,
                 sample_limit,
+                bearer_token,
+                basic_auth_username: basic_auth_user,
+                basic_auth_password,
             };
             let info = operation::<TargetSet>(deck, input).await?;
             output.print(&info, |info| {

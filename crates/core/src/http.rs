@@ -54,8 +54,9 @@ impl Default for HttpPolicy {
     }
 }
 
-/// An outbound request.
-#[derive(Debug, Clone)]
+/// An outbound request. Its `Debug` shows header names, never their values
+/// (an `Authorization` header carries a credential).
+#[derive(Clone)]
 pub struct OutboundRequest {
     /// `GET`, `POST`, …
     pub method: reqwest::Method,
@@ -72,6 +73,20 @@ pub struct OutboundRequest {
     /// One attempt only, even where a retry would be safe (a scrape that
     /// fails is recorded as down, not repeated off its schedule).
     pub single_attempt: bool,
+}
+
+impl std::fmt::Debug for OutboundRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("OutboundRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("timeout", &self.timeout)
+            .field("single_attempt", &self.single_attempt)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OutboundRequest {

@@ -19,9 +19,12 @@
 //! takes a target over from another marks staleness from its own second
 //! scrape on.
 //!
-//! A target's definition (where OpsDeck sends requests) is sealed like the
-//! other definitions that make OpsDeck act on stored data, and checked
-//! before each scrape.
+//! A target's definition (where OpsDeck sends requests, with which
+//! credentials) is sealed like the other definitions that make OpsDeck act
+//! on stored data, and checked before each scrape. Credentials are vault
+//! references, never values: whoever sets them must be allowed to reveal
+//! them, and scrapes reveal them as that person (audited), keeping the
+//! header in memory for ten minutes or until the endpoint answers 401/403.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -30,9 +33,11 @@ use opsdeck_core::http::OutboundRequest;
 use opsdeck_core::scheduler::{JobContext, JobSpec, Schedule, Scheduler};
 use opsdeck_metrics::exposition::{parse, Format, ParseOptions};
 use opsdeck_metrics::{series_text, Labels, STALE_NAN_BITS};
+use opsdeck_vault::SecretReference;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use zeroize::Zeroizing;
 
 use crate::definitions::SCRAPE_TARGET;
 use crate::{Caller, DeckError, Outcome};
@@ -50,6 +55,10 @@ const ACCEPT: &str =
 const DEFAULT_INTERVAL_SECONDS: f64 = 60.0;
 const DEFAULT_TIMEOUT_SECONDS: f64 = 10.0;
 const DEFAULT_SAMPLE_LIMIT: i64 = 50_000;
+
+/// How long a target's revealed credentials are kept in memory before they
+/// are revealed (and audited) again.
+const CREDENTIALS_KEPT_FOR: Duration = Duration::from_secs(600);
 
 /// A Prometheus scrape target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
@@ -81,9 +90,28 @@ pub struct ScrapeTarget {
     #[serde(default)]
     #[ts(type = "number | null")]
     pub sample_limit: Option<i64>,
+    /// A bearer token for the endpoint, as a vault reference
+    /// (`opsdeck://VAULT/NAME`), never the token itself.
+    #[serde(default)]
+    pub bearer_token: Option<String>,
+    /// A user name for HTTP basic authentication.
+    #[serde(default)]
+    pub basic_auth_username: Option<String>,
+    /// Its password, as a vault reference (`opsdeck://VAULT/NAME`).
+    #[serde(default)]
+    pub basic_auth_password: Option<String>,
 }
 
 impl ScrapeTarget {
+    /// The vault references the target's credentials name.
+    fn references(&self) -> Vec<SecretReference> {
+        [&self.bearer_token, &self.basic_auth_password]
+            .into_iter()
+            .flatten()
+            .filter_map(|reference| SecretReference::parse(reference).ok())
+            .collect()
+    }
+
     fn interval(&self) -> Duration {
         Duration::from_secs_f64(self.interval_seconds.unwrap_or(DEFAULT_INTERVAL_SECONDS))
     }
@@ -137,6 +165,24 @@ impl ScrapeTarget {
         }
         if self.sample_limit.is_some_and(|limit| limit < 1) {
             return Err("a sample limit must be at least 1".into());
+        }
+        for (what, reference) in
+            [("bearer token", &self.bearer_token), ("basic auth password", &self.basic_auth_password)]
+        {
+            if let Some(reference) = reference {
+                SecretReference::parse(reference).map_err(|_| {
+                    format!(
+                        "the {what} must be a vault reference like opsdeck://ops/scrape-token, not the value \
+                         itself (a value here would be stored in the clear)"
+                    )
+                })?;
+            }
+        }
+        if self.basic_auth_password.is_some() != self.basic_auth_username.is_some() {
+            return Err("basic auth needs both a user name and a password reference".into());
+        }
+        if self.bearer_token.is_some() && self.basic_auth_password.is_some() {
+            return Err("give a bearer token or basic auth, not both".into());
         }
         for label in self.labels.keys() {
             let valid = label.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -199,12 +245,18 @@ impl super::Metrics<'_> {
     pub async fn set_target(self, caller: &Caller, target: ScrapeTarget) -> Result<TargetInfo, DeckError> {
         target.check().map_err(opsdeck_metrics::MetricsError::Invalid)?;
         let deck = self.deck;
+        // Whoever sets a target's credentials must be allowed to reveal them:
+        // the scrapes reveal them as that person.
+        deck.vaults().check_references(caller, &target.references()).await?;
         let payload = serde_json::to_value(&target)
             .map_err(|error| opsdeck_metrics::MetricsError::Invalid(error.to_string()))?;
         let details =
             serde_json::json!({ "url": target.url, "interval_seconds": target.interval().as_secs_f64() });
         deck.audit(caller, "metrics.target_set", &target.name, Outcome::Ok, details).await?;
         deck.seal_definition(caller, SCRAPE_TARGET, &target.name, &payload, true).await?;
+        if let Ok(mut cached) = deck.scrape_credentials.lock() {
+            cached.remove(&target.name);
+        }
         let job = job_name(&target.name);
         let interval = target.interval();
         Scheduler::upsert_job(
@@ -268,6 +320,9 @@ impl super::Metrics<'_> {
         if let Ok(mut last) = deck.scraped_series.lock() {
             last.remove(name);
         }
+        if let Ok(mut cached) = deck.scrape_credentials.lock() {
+            cached.remove(name);
+        }
         Ok(())
     }
 
@@ -276,12 +331,16 @@ impl super::Metrics<'_> {
         let deck = self.deck;
         let target: ScrapeTarget = serde_json::from_value(job.payload.clone())
             .map_err(|error| format!("the stored target is unreadable: {error}"))?;
-        deck.check_definition(&Caller::new("scheduler"), SCRAPE_TARGET, &target.name, &job.payload, false)
+        let seal = deck
+            .check_definition(&Caller::new("scheduler"), SCRAPE_TARGET, &target.name, &job.payload, false)
             .await
             .map_err(|error| error.to_string())?;
         let at = job.due_at_unix_ms;
         let started = Instant::now();
-        let scraped = self.scrape(&target, at).await;
+        let scraped = match self.authorization(&target, &seal.defined_by).await {
+            Ok(authorization) => self.scrape(&target, at, authorization.as_deref().map(String::as_str)).await,
+            Err(error) => Err(format!("its credentials cannot be read: {error}")),
+        };
         let duration = started.elapsed().as_secs_f64();
         let base = target_labels(&target);
         let mut samples: Vec<(Labels, i64, f64)> = Vec::new();
@@ -329,17 +388,77 @@ impl super::Metrics<'_> {
         Ok(message)
     }
 
+    /// The `Authorization` header the target's credentials make, revealed
+    /// from the vault as `definer` (the person who set the target; audited)
+    /// and kept in memory for [`CREDENTIALS_KEPT_FOR`], so a scrape every
+    /// few seconds is not a reveal every few seconds.
+    async fn authorization(
+        self,
+        target: &ScrapeTarget,
+        definer: &str,
+    ) -> Result<Option<Zeroizing<String>>, DeckError> {
+        if target.references().is_empty() {
+            return Ok(None);
+        }
+        let fresh = self.deck.scrape_credentials.lock().ok().and_then(|cached| {
+            cached
+                .get(&target.name)
+                .filter(|(read_at, _)| read_at.elapsed() < CREDENTIALS_KEPT_FOR)
+                .map(|(_, header)| header.clone())
+        });
+        if let Some(header) = fresh {
+            return Ok(Some(header));
+        }
+        let caller = Caller::new(definer);
+        let header = if let Some(reference) = &target.bearer_token {
+            let reference = SecretReference::parse(reference)?;
+            let token = self.deck.vaults().resolve_reference(&caller, &reference).await?;
+            Zeroizing::new(format!("Bearer {}", token.as_str()))
+        } else {
+            let (Some(user), Some(reference)) = (&target.basic_auth_username, &target.basic_auth_password)
+            else {
+                return Ok(None);
+            };
+            let reference = SecretReference::parse(reference)?;
+            let password = self.deck.vaults().resolve_reference(&caller, &reference).await?;
+            let pair = Zeroizing::new(format!("{user}:{}", password.as_str()));
+            use base64::Engine as _;
+            Zeroizing::new(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
+            ))
+        };
+        if let Ok(mut cached) = self.deck.scrape_credentials.lock() {
+            cached.insert(target.name.clone(), (Instant::now(), header.clone()));
+        }
+        Ok(Some(header))
+    }
+
     /// The target's series at `at`, or why the scrape failed.
-    async fn scrape(self, target: &ScrapeTarget, at: i64) -> Result<Vec<(Labels, i64, f64)>, String> {
-        let request = OutboundRequest::get(target.url.clone())
+    async fn scrape(
+        self,
+        target: &ScrapeTarget,
+        at: i64,
+        authorization: Option<&str>,
+    ) -> Result<Vec<(Labels, i64, f64)>, String> {
+        let mut request = OutboundRequest::get(target.url.clone())
             .header("Accept", ACCEPT)
             .header("X-Prometheus-Scrape-Timeout-Seconds", &format!("{}", target.timeout().as_secs_f64()));
+        if let Some(authorization) = authorization {
+            request = request.header("Authorization", authorization);
+        }
         let answer = self
             .deck
             .http
             .send(request.once_within(target.timeout()))
             .await
             .map_err(|error| error.to_string())?;
+        if matches!(answer.status, 401 | 403) {
+            // Perhaps a rotated credential: read it again before the next scrape.
+            if let Ok(mut cached) = self.deck.scrape_credentials.lock() {
+                cached.remove(&target.name);
+            }
+        }
         if answer.status != 200 {
             return Err(format!("the endpoint answered HTTP {}", answer.status));
         }
@@ -416,6 +535,9 @@ mod tests {
             labels: BTreeMap::new(),
             honor_labels: false,
             sample_limit: None,
+            bearer_token: None,
+            basic_auth_username: None,
+            basic_auth_password: None,
         };
         assert!(target("ftp://example.com/metrics", None).check().unwrap_err().contains("http(s) URL"));
         assert!(target("http://127.0.0.1:9100/metrics", Some(0.1))
@@ -429,5 +551,11 @@ mod tests {
         let mut reserved = fine.clone();
         reserved.labels.insert("__name__".into(), "x".into());
         assert!(reserved.check().is_err());
+        let mut literal = fine.clone();
+        literal.bearer_token = Some("s3cret-token-value".into());
+        assert!(literal.check().unwrap_err().contains("vault reference"), "a literal token is never stored");
+        let mut referenced = fine.clone();
+        referenced.bearer_token = Some("opsdeck://ops/scrape-token".into());
+        assert!(referenced.check().is_ok());
     }
 }

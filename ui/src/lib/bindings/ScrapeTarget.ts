@@ -35,4 +35,17 @@ honor_labels: boolean,
  * over it counts as failed, so a target that suddenly grew cannot
  * flood the store.
  */
-sample_limit: number | null, };
+sample_limit: number | null, 
+/**
+ * A bearer token for the endpoint, as a vault reference
+ * (`opsdeck://VAULT/NAME`), never the token itself.
+ */
+bearer_token: string | null, 
+/**
+ * A user name for HTTP basic authentication.
+ */
+basic_auth_username: string | null, 
+/**
+ * Its password, as a vault reference (`opsdeck://VAULT/NAME`).
+ */
+basic_auth_password: string | null, };
