@@ -96,6 +96,20 @@ fn seal_mac(key: &Key, kind: &str, subject: &str, content: &serde_json::Value, s
     )
 }
 
+/// Deletes the seal of `kind` `subject` inside `transaction`.
+async fn delete_seal(
+    transaction: &mut crate::store::WriteTransaction,
+    kind: &str,
+    subject: &str,
+) -> Result<(), CoreError> {
+    sqlx::query("DELETE FROM definition_seals WHERE kind = $1 AND subject = $2")
+        .bind(kind)
+        .bind(subject)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
 impl Seals {
     /// The seals of `store`, made and checked with its `definitions` key.
     pub fn new(store: Store, keys: SharedKeyAccess) -> Seals {
@@ -134,11 +148,7 @@ impl Seals {
         self.store
             .retrying(|| async {
                 let mut transaction = self.store.begin_write().await?;
-                sqlx::query("DELETE FROM definition_seals WHERE kind = $1 AND subject = $2")
-                    .bind(kind)
-                    .bind(subject)
-                    .execute(&mut *transaction)
-                    .await?;
+                delete_seal(&mut transaction, kind, subject).await?;
                 sqlx::query(
                     "INSERT INTO definition_seals (kind, subject, defined_by, host, run_anywhere, defined_at_unix_ms, mac) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -167,11 +177,7 @@ impl Seals {
         self.store
             .retrying(|| async {
                 let mut transaction = self.store.begin_write().await?;
-                sqlx::query("DELETE FROM definition_seals WHERE kind = $1 AND subject = $2")
-                    .bind(kind)
-                    .bind(subject)
-                    .execute(&mut *transaction)
-                    .await?;
+                delete_seal(&mut transaction, kind, subject).await?;
                 audit.append(&mut transaction, serde_json::json!({})).await?;
                 transaction.commit().await?;
                 Ok::<_, CoreError>(())

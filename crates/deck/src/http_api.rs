@@ -293,16 +293,25 @@ pub const API_ENV: &str = "OPSDECK_API";
 /// The address [`API_ENV`] asks for (none when unset or `off`), or why it
 /// cannot be used.
 pub fn api_setting(text: Option<&str>) -> Result<Option<SocketAddr>, DeckError> {
-    // Unset, blank and `off` mean off, as for the OTLP receivers' addresses.
+    listener_setting(API_ENV, text, SocketAddr::from(([127, 0, 0, 1], 7878)))
+}
+
+/// The address a listener's setting `env` asks for: none when unset, blank
+/// or `off`; `on` for `on_address`; otherwise `HOST:PORT`.
+pub fn listener_setting(
+    env: &str,
+    text: Option<&str>,
+    on_address: SocketAddr,
+) -> Result<Option<SocketAddr>, DeckError> {
     let Some(text) = text.and_then(crate::telemetry::address_setting) else {
         return Ok(None);
     };
     if text.eq_ignore_ascii_case("on") {
-        return Ok(Some(SocketAddr::from(([127, 0, 0, 1], 7878))));
+        return Ok(Some(on_address));
     }
     text.parse().map(Some).map_err(|_| {
         opsdeck_core::CoreError::InvalidInput(format!(
-            "{API_ENV}={text} is not an address: give HOST:PORT (127.0.0.1:7878), `on` or `off`"
+            "{env}={text} is not an address: give HOST:PORT ({on_address}), `on` or `off`"
         ))
         .into()
     })

@@ -42,18 +42,7 @@ const QUERY_TIME_LIMIT: Duration = Duration::from_secs(30);
 
 /// The address [`PROMETHEUS_API_ENV`] asks for (none when unset or `off`).
 pub fn prometheus_api_setting(text: Option<&str>) -> Result<Option<SocketAddr>, DeckError> {
-    let Some(text) = text.and_then(crate::telemetry::address_setting) else {
-        return Ok(None);
-    };
-    if text.eq_ignore_ascii_case("on") {
-        return Ok(Some(SocketAddr::from(([127, 0, 0, 1], 9091))));
-    }
-    text.parse().map(Some).map_err(|_| {
-        opsdeck_core::CoreError::InvalidInput(format!(
-            "{PROMETHEUS_API_ENV}={text} is not an address: give HOST:PORT (127.0.0.1:9091), `on` or `off`"
-        ))
-        .into()
-    })
+    crate::http_api::listener_setting(PROMETHEUS_API_ENV, text, SocketAddr::from(([127, 0, 0, 1], 9091)))
 }
 
 #[derive(Clone)]

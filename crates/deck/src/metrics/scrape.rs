@@ -26,7 +26,7 @@
 //! them, and scrapes reveal them as that person (audited), keeping the
 //! header in memory for ten minutes or until the endpoint answers 401/403.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use opsdeck_core::http::OutboundRequest;
@@ -362,13 +362,19 @@ impl super::Metrics<'_> {
         };
         // Series the last scrape had and this one has not end now.
         let current: HashSet<Labels> = samples.iter().map(|(labels, _, _)| labels.clone()).collect();
-        let previous = deck
-            .scraped_series
-            .lock()
-            .map(|mut last| last.insert(target.name.clone(), current.clone()).unwrap_or_default())
-            .unwrap_or_default();
-        for gone in previous.difference(&current) {
-            samples.push((gone.clone(), at, f64::from_bits(STALE_NAN_BITS)));
+        let gone: Vec<Labels> = match deck.scraped_series.lock() {
+            Ok(mut last) => {
+                let previous = last.insert(target.name.clone(), current).unwrap_or_default();
+                let current = last.get(&target.name);
+                previous
+                    .into_iter()
+                    .filter(|labels| current.is_none_or(|now| !now.contains(labels)))
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        for labels in gone {
+            samples.push((labels, at, f64::from_bits(STALE_NAN_BITS)));
         }
         for (name, value) in
             [("up", up), ("scrape_duration_seconds", duration), ("scrape_samples_scraped", count as f64)]
@@ -470,7 +476,7 @@ impl super::Metrics<'_> {
             .map_err(|error| error.to_string())?;
         let base = target_labels(target);
         let mut series = Vec::with_capacity(scrape.samples.len());
-        let mut seen: HashMap<Labels, ()> = HashMap::with_capacity(scrape.samples.len());
+        let mut seen: HashSet<Labels> = HashSet::with_capacity(scrape.samples.len());
         for sample in scrape.samples {
             let mut labels: Labels = sample.labels.into_iter().collect();
             for (name, value) in &base {
@@ -488,7 +494,7 @@ impl super::Metrics<'_> {
             }
             labels.retain(|_, value| !value.is_empty());
             labels.insert("__name__".to_owned(), sample.name);
-            if seen.insert(labels.clone(), ()).is_some() {
+            if !seen.insert(labels.clone()) {
                 return Err(format!("the answer holds {} twice", series_text(&labels)));
             }
             series.push((labels, sample.timestamp_ms.unwrap_or(at), sample.value));
