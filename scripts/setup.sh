@@ -70,14 +70,15 @@ fi
 
 # --- A real OpenTelemetry client for the telemetry tests --------------------
 # PyPI's SDK and OTLP/HTTP and gRPC exporters (grpcio) in .tools/otel-venv (kept out of git),
-# installed once; the tests send their traces and logs through it.
+# installed once; the tests send their traces and logs through it. Prometheus'
+# own Python client sits beside it: the alert tests' exporter.
 OTEL_VENV=.tools/otel-venv
-if ! "$OTEL_VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, opentelemetry.exporter.otlp.proto.grpc' 2>/dev/null; then
+if ! "$OTEL_VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, opentelemetry.exporter.otlp.proto.grpc, prometheus_client' 2>/dev/null; then
   say "Installing the OpenTelemetry SDK for the telemetry tests (into $OTEL_VENV)"
   python3 -m venv "$OTEL_VENV"
   "$OTEL_VENV/bin/pip" install --quiet --disable-pip-version-check \
     'opentelemetry-sdk>=1.30,<2' 'opentelemetry-exporter-otlp-proto-http>=1.30,<2' \
-    'opentelemetry-exporter-otlp-proto-grpc>=1.30,<2'
+    'opentelemetry-exporter-otlp-proto-grpc>=1.30,<2' 'prometheus-client>=0.20,<1'
 fi
 
 # --- Clients for the API and MCP tests --------------------------------------

@@ -7,6 +7,7 @@
 //! contract: 0 success, 1 findings or a failed verification, 2 a usage or
 //! input error (with a message naming what was wrong).
 
+mod alerts;
 mod api;
 mod audit;
 mod call;
@@ -95,6 +96,9 @@ enum Command {
     /// Metric data points received over OTLP (kept for the metrics pages).
     #[command(subcommand)]
     Metrics(traces::MetricsCommand),
+    /// Alerts: rules over metrics (P1–P4), what fires, silences.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
     /// Send realistic OTLP traffic (a small simulated shop) to a receiver.
     Demo(traces::DemoArgs),
     /// Run the deck's background work headless (scheduler) until stopped.
@@ -193,6 +197,7 @@ fn main() -> ExitCode {
             Command::Traces(command) => traces::run(&deck, command, output).await,
             Command::Logs(args) => traces::logs(&deck, args, output).await,
             Command::Metrics(command) => traces::metrics(&deck, command, output).await,
+            Command::Alerts(command) => alerts::run(&deck, command, output).await,
             Command::Demo(args) => traces::demo(&deck, args, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
             Command::Api(command) => api::run(&deck, command, output).await,

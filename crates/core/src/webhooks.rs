@@ -254,16 +254,31 @@ pub async fn enqueue(
     event: &str,
     payload: &serde_json::Value,
 ) -> Result<Vec<String>, CoreError> {
+    let mut transaction = store.begin_write().await?;
+    let ids = enqueue_in(&mut transaction, target, event, payload).await?;
+    transaction.commit().await?;
+    Ok(ids)
+}
+
+/// [`enqueue`] inside the caller's transaction, so a notification is
+/// queued if and only if the change it announces is stored (an alert's
+/// transition and its notification commit together: sent once).
+pub async fn enqueue_in(
+    transaction: &mut crate::WriteTransaction,
+    target: Option<&str>,
+    event: &str,
+    payload: &serde_json::Value,
+) -> Result<Vec<String>, CoreError> {
     let names: Vec<String> = match target {
         Some(name) => {
             let found: Option<String> =
                 sqlx::query_scalar("SELECT name FROM webhook_targets WHERE name = $1")
                     .bind(name)
-                    .fetch_optional(store.pool())
+                    .fetch_optional(&mut **transaction)
                     .await?;
             vec![found.ok_or_else(|| CoreError::UnknownTarget { name: name.to_owned() })?]
         }
-        None => sqlx::query_scalar("SELECT name FROM webhook_targets").fetch_all(store.pool()).await?,
+        None => sqlx::query_scalar("SELECT name FROM webhook_targets").fetch_all(&mut **transaction).await?,
     };
     let mut ids = Vec::new();
     for name in names {
@@ -285,7 +300,7 @@ pub async fn enqueue(
         .bind(event)
         .bind(body.to_string())
         .bind(now_unix_ms())
-        .execute(store.pool())
+        .execute(&mut **transaction)
         .await?;
         ids.push(id);
     }

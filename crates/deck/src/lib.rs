@@ -11,6 +11,7 @@
 //! the only place where two areas meet.
 
 mod access;
+pub mod alerts;
 pub mod app_code;
 pub mod audit;
 pub mod catalogue;

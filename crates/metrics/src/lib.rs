@@ -15,6 +15,7 @@
 //! way Prometheus' OTLP receiver does. [`promql`] evaluates PromQL over the
 //! store as Prometheus does.
 
+pub mod alerts;
 pub mod chunk;
 pub mod exposition;
 pub mod otlp;

@@ -99,6 +99,16 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         metric_target_list,
         metric_target_set,
         metric_target_remove,
+        alert_list,
+        alert_history,
+        alert_acknowledge,
+        alert_rule_list,
+        alert_rule_set,
+        alert_rules_import,
+        alert_rule_remove,
+        alert_silence_list,
+        alert_silence,
+        alert_silence_expire,
     ]
 }
 
@@ -856,4 +866,94 @@ pub async fn metric_target_remove(
     input: <opsdeck::metrics::operations::TargetRemove as Operation>::Input,
 ) -> Result<<opsdeck::metrics::operations::TargetRemove as Operation>::Output, CommandError> {
     run_operation::<opsdeck::metrics::operations::TargetRemove>(&state, input).await
+}
+
+/// `alert.list`: Alerts: firing first, then pending, then recently resolved, by severity; each with its labels, value, filled-in annotations, and what holds its notifications back (a silence, a firing P1).
+#[tauri::command]
+pub async fn alert_list(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::AlertList as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::AlertList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::AlertList>(&state, input).await
+}
+
+/// `alert.history`: Alert state changes (pending, firing, resolved), newest first.
+#[tauri::command]
+pub async fn alert_history(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::AlertHistory as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::AlertHistory as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::AlertHistory>(&state, input).await
+}
+
+/// `alert.acknowledge`: Acknowledges a firing alert: someone is on it, so it is not notified again while it keeps firing.
+#[tauri::command]
+pub async fn alert_acknowledge(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::AlertAcknowledge as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::AlertAcknowledge as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::AlertAcknowledge>(&state, input).await
+}
+
+/// `alert.rule_list`: Alerting rule groups with their rules, each with its health (ok, or why its last evaluation failed).
+#[tauri::command]
+pub async fn alert_rule_list(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::RuleList as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::RuleList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::RuleList>(&state, input).await
+}
+
+/// `alert.rule_set`: Adds or changes an alerting rule: a PromQL expression, a `for` duration, a severity P1–P4, labels and templated annotations. Its group is evaluated every interval by the app and `opsdeck serve`; alerts go pending → firing → resolved and are announced through the notification webhooks.
+#[tauri::command]
+pub async fn alert_rule_set(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::RuleSet as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::RuleSet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::RuleSet>(&state, input).await
+}
+
+/// `alert.rules_import`: Imports a Prometheus rule file: each group replaces the group of its name; `severity` labels become P1–P4 (critical → P1, warning → P3); recording rules are listed as not imported. A file with any error imports nothing.
+#[tauri::command]
+pub async fn alert_rules_import(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::RulesImport as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::RulesImport as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::RulesImport>(&state, input).await
+}
+
+/// `alert.rule_remove`: Removes an alerting rule and its alerts (its group too, when it was the last).
+#[tauri::command]
+pub async fn alert_rule_remove(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::RuleRemove as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::RuleRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::RuleRemove>(&state, input).await
+}
+
+/// `alert.silence_list`: Silences, newest first, with who made them, why and when they end.
+#[tauri::command]
+pub async fn alert_silence_list(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::SilenceList as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::SilenceList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::SilenceList>(&state, input).await
+}
+
+/// `alert.silence`: Silences alerts matching a label selector for a while, with a reason: they still show, but are not notified until it ends.
+#[tauri::command]
+pub async fn alert_silence(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::SilenceAdd as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::SilenceAdd as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::SilenceAdd>(&state, input).await
+}
+
+/// `alert.silence_expire`: Ends a silence now: what it held back is notified at the next evaluation.
+#[tauri::command]
+pub async fn alert_silence_expire(
+    state: State<'_, AppState>,
+    input: <opsdeck::alerts::operations::SilenceExpire as Operation>::Input,
+) -> Result<<opsdeck::alerts::operations::SilenceExpire as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::alerts::operations::SilenceExpire>(&state, input).await
 }

@@ -1,6 +1,8 @@
 // Generated from the catalogue of operations by `make bindings`; do not edit.
 
 import { call } from './ipc';
+import type { Alert } from './bindings/Alert';
+import type { AlertId } from './bindings/AlertId';
 import type { ApiToken } from './bindings/ApiToken';
 import type { ApprovalEnvsInput } from './bindings/ApprovalEnvsInput';
 import type { AuditEntry } from './bindings/AuditEntry';
@@ -31,6 +33,8 @@ import type { DraftCheck } from './bindings/DraftCheck';
 import type { DraftInput } from './bindings/DraftInput';
 import type { DueInput } from './bindings/DueInput';
 import type { EndpointHealth } from './bindings/EndpointHealth';
+import type { GroupRules } from './bindings/GroupRules';
+import type { HistoryInput } from './bindings/HistoryInput';
 import type { ImportFile } from './bindings/ImportFile';
 import type { ImportPaths } from './bindings/ImportPaths';
 import type { ImportReport } from './bindings/ImportReport';
@@ -92,6 +96,9 @@ import type { RevokeInput } from './bindings/RevokeInput';
 import type { RollbackInput } from './bindings/RollbackInput';
 import type { RotateInput } from './bindings/RotateInput';
 import type { RotationReport } from './bindings/RotationReport';
+import type { RuleFileInput } from './bindings/RuleFileInput';
+import type { RuleInput } from './bindings/RuleInput';
+import type { RuleName } from './bindings/RuleName';
 import type { SaveInput } from './bindings/SaveInput';
 import type { ScrapeTarget } from './bindings/ScrapeTarget';
 import type { SecretEditInput } from './bindings/SecretEditInput';
@@ -105,6 +112,9 @@ import type { ServiceEdge } from './bindings/ServiceEdge';
 import type { ServiceOperations } from './bindings/ServiceOperations';
 import type { SetReloadHookInput } from './bindings/SetReloadHookInput';
 import type { SetSchemaInput } from './bindings/SetSchemaInput';
+import type { Silence } from './bindings/Silence';
+import type { SilenceId } from './bindings/SilenceId';
+import type { SilenceInput } from './bindings/SilenceInput';
 import type { SlotInfo } from './bindings/SlotInfo';
 import type { SlowInput } from './bindings/SlowInput';
 import type { SlowTrace } from './bindings/SlowTrace';
@@ -115,6 +125,7 @@ import type { TelemetrySummary } from './bindings/TelemetrySummary';
 import type { TraceDetail } from './bindings/TraceDetail';
 import type { TraceSearch } from './bindings/TraceSearch';
 import type { TraceSummary } from './bindings/TraceSummary';
+import type { Transition } from './bindings/Transition';
 import type { Unlinked } from './bindings/Unlinked';
 import type { VaultAccess } from './bindings/VaultAccess';
 import type { VaultCreateInput } from './bindings/VaultCreateInput';
@@ -294,6 +305,26 @@ export const operations = {
   metricTargetSet: (input: ScrapeTarget) => call<TargetInfo>('metric_target_set', { input }),
   /** `metric.target_remove`: Stops scraping a target (its series stay until retention drops them). Changes stored data (audited). */
   metricTargetRemove: (input: TargetName) => call<null>('metric_target_remove', { input }),
+  /** `alert.list`: Alerts: firing first, then pending, then recently resolved, by severity; each with its labels, value, filled-in annotations, and what holds its notifications back (a silence, a firing P1). */
+  alertList: () => call<Array<Alert>>('alert_list', { input: {} }),
+  /** `alert.history`: Alert state changes (pending, firing, resolved), newest first. */
+  alertHistory: (input: HistoryInput) => call<Array<Transition>>('alert_history', { input }),
+  /** `alert.acknowledge`: Acknowledges a firing alert: someone is on it, so it is not notified again while it keeps firing. Changes stored data (audited). */
+  alertAcknowledge: (input: AlertId) => call<Alert>('alert_acknowledge', { input }),
+  /** `alert.rule_list`: Alerting rule groups with their rules, each with its health (ok, or why its last evaluation failed). */
+  alertRuleList: () => call<Array<GroupRules>>('alert_rule_list', { input: {} }),
+  /** `alert.rule_set`: Adds or changes an alerting rule: a PromQL expression, a `for` duration, a severity P1–P4, labels and templated annotations. Its group is evaluated every interval by the app and `opsdeck serve`; alerts go pending → firing → resolved and are announced through the notification webhooks. Changes stored data (audited). */
+  alertRuleSet: (input: RuleInput) => call<GroupRules>('alert_rule_set', { input }),
+  /** `alert.rules_import`: Imports a Prometheus rule file: each group replaces the group of its name; `severity` labels become P1–P4 (critical → P1, warning → P3); recording rules are listed as not imported. A file with any error imports nothing. Changes stored data (audited). */
+  alertRulesImport: (input: RuleFileInput) => call<ImportReport>('alert_rules_import', { input }),
+  /** `alert.rule_remove`: Removes an alerting rule and its alerts (its group too, when it was the last). Changes stored data (audited). */
+  alertRuleRemove: (input: RuleName) => call<null>('alert_rule_remove', { input }),
+  /** `alert.silence_list`: Silences, newest first, with who made them, why and when they end. */
+  alertSilenceList: () => call<Array<Silence>>('alert_silence_list', { input: {} }),
+  /** `alert.silence`: Silences alerts matching a label selector for a while, with a reason: they still show, but are not notified until it ends. Changes stored data (audited). */
+  alertSilence: (input: SilenceInput) => call<Silence>('alert_silence', { input }),
+  /** `alert.silence_expire`: Ends a silence now: what it held back is notified at the next evaluation. Changes stored data (audited). */
+  alertSilenceExpire: (input: SilenceId) => call<Silence>('alert_silence_expire', { input }),
 };
 
 /** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */

@@ -15,6 +15,7 @@
 
 // Each area keeps its operations in its own folder; the catalogue names
 // them by area.
+pub use crate::alerts::operations as alerts;
 pub use crate::audit::operations as audit;
 pub use crate::certs::change_operations as cert_changes;
 pub use crate::certs::operations as certs;
@@ -314,6 +315,7 @@ pub fn catalogue() -> Vec<Entry> {
         crate::configs::catalogue_entries(),
         crate::telemetry::catalogue_entries(),
         crate::metrics::catalogue_entries(),
+        crate::alerts::catalogue_entries(),
     ]
     .concat()
 }

@@ -78,6 +78,7 @@ impl Deck {
         crate::certs::register_jobs(self, &mut kinds).await?;
         crate::telemetry::register_jobs(self, &mut kinds).await?;
         crate::metrics::scrape::register_jobs(&mut kinds);
+        crate::alerts::register_jobs(&mut kinds);
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
         self.start_link_watcher();

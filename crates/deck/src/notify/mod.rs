@@ -118,6 +118,25 @@ impl<'d> Notify<'d> {
         Ok(status)
     }
 
+    /// Attempts deliveries already queued (in the transaction of the change
+    /// they announce); returns how many were delivered now. Those that were
+    /// not stay pending for the redelivery job.
+    pub(crate) async fn deliver_queued(self, ids: &[String]) -> Result<usize, DeckError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let key = self.webhook_key().await?;
+        let mut delivered = 0;
+        for id in ids {
+            if webhooks::deliver(&self.deck.store, key, &self.deck.http, id).await?.status
+                == DeliveryStatus::Delivered
+            {
+                delivered += 1;
+            }
+        }
+        Ok(delivered)
+    }
+
     /// Retries deliveries still pending; returns how many were delivered.
     pub(crate) async fn redeliver_pending(self) -> Result<usize, DeckError> {
         let pending = webhooks::pending(&self.deck.store, 100).await?;
