@@ -15,6 +15,9 @@ if ! command -v cargo-deny >/dev/null; then
   $CARGO install --locked cargo-deny
 fi
 
+# Every platform's crates (cargo deny reads the whole lock file, Windows' too);
+# a no-op once they are in the local cache.
+cargo fetch --locked --quiet
 cargo deny --log-level error --offline check licenses bans sources
 
 log=$(mktemp)

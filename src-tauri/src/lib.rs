@@ -5,6 +5,7 @@
 //! function of the deck each and map its error, and shuts the deck down in
 //! order when the app exits. No rule of the product lives here or in the UI.
 
+mod alert_notifications;
 pub mod bindings;
 mod clipboard;
 pub(crate) mod commands;
@@ -27,9 +28,11 @@ pub fn build_app<R: Runtime>(
         .manage(state)
         .manage(clipboard::SecretClipboard::default())
         .manage(ApiServer::default())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             forward_events_to_the_ui(app.handle());
             start_background_work(app.handle());
+            alert_notifications::start(app.handle());
             start_the_api(app.handle());
             Ok(())
         })

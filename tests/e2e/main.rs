@@ -977,3 +977,76 @@ fn metrics_sent_over_otlp_are_charted_with_promql_and_a_bad_query_says_why() {
     assert_eq!(scraped["series"][0]["points"][0]["value"], "42", "{scraped}");
     opsdeck_tests::process::stop(&mut exporter);
 }
+
+#[test]
+fn a_rule_made_in_the_app_fires_on_the_alerts_page_and_on_overview_and_is_silenced() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    if is_dark(&app) {
+        app.session.click_css("[data-testid=theme-toggle]");
+    }
+    app.session.click_css("[data-testid=nav-alerts]");
+    app.session.wait_for_text("[data-testid=alerts-empty]", "Nothing is firing");
+    app.session.wait_for_text("[data-testid=rules-empty]", "No rules yet");
+
+    // Orders flow in over OTLP; a P1 rule on them is written in the page,
+    // tried against the store first, and saved.
+    send_order_counters(&app);
+    app.session.click_css("[data-testid=rule-new]");
+    set_field(&app, "[data-testid=rule-name]", "OrdersFlowing");
+    set_field(&app, "[data-testid=rule-group]", "shop");
+    set_field(&app, "[data-testid=rule-for]", "0");
+    set_field(&app, "[data-testid=rule-expr]", "sum by (instance) (rate(orders_placed_total[2m])) > 0");
+    set_field(
+        &app,
+        "[data-testid=rule-summary]",
+        "instance {{ $labels.instance }} takes {{ printf \"%.2f\" $value }} orders/s",
+    );
+    app.session.execute(
+        "const s = document.querySelector('[data-testid=rule-severity]'); s.value = 'P1'; \
+         s.dispatchEvent(new Event('change', { bubbles: true }));",
+    );
+    app.session.click_css("[data-testid=rule-try]");
+    app.session.wait_for_text("[data-testid=rule-trial]", "Returns 2 series now");
+    app.session.click_css("[data-testid=rule-save]");
+    app.session.wait_for_text("[data-testid=rules-table]", "OrdersFlowing");
+
+    // The app's own scheduler evaluates it: both instances fire.
+    app.session.wait_for_css("[data-testid=alert-row][data-state=firing][data-rule=OrdersFlowing]");
+    let list = app.session.wait_for_text("[data-testid=alerts-list]", "instance a takes");
+    assert!(list.contains("instance b takes"), "{list}");
+    assert!(app.session.text(&app.session.find("[data-testid=alerts-summary]")).contains("2"));
+    app.session.wait_for_text("[data-testid=rules-table]", "ok");
+    app.screenshot("alerts-light");
+
+    // A bad rule says why where it was typed, and nothing is saved.
+    app.session.click_css("[data-testid=rule-new]");
+    set_field(&app, "[data-testid=rule-name]", "Broken");
+    set_field(&app, "[data-testid=rule-expr]", "sum(rate(orders_placed_total[2m])");
+    app.session.click_css("[data-testid=rule-save]");
+    app.session.wait_for_text("[data-testid=rules-panel] [data-testid=error-panel]", "not valid PromQL");
+    app.screenshot("alerts-bad-rule-light");
+    app.session.click_css("[data-testid=rule-cancel]");
+
+    // Silenced from its row, with a reason; the CLI sees the same.
+    app.session.click_css("[data-testid=alert-silence]");
+    set_field(&app, "[data-testid=silence-reason]", "load test in progress");
+    app.session.click_css("[data-testid=silence-save]");
+    app.session.wait_for_text("[data-testid=alert-held]", "Silenced");
+    app.session.wait_for_text("[data-testid=silences-table]", "load test in progress");
+    let listed = app.cli(&["--json", "alerts", "list"]);
+    assert_eq!(listed.status.code(), Some(1), "firing alerts make `alerts list` exit 1");
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert!(listed.as_array().unwrap().iter().any(|alert| alert["silenced_by"].is_string()), "{listed}");
+    app.session.click_css("[data-testid=alert-history]");
+    app.session.wait_for_text("[data-testid=alert-transitions]", "inactive → firing");
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.session.execute("document.querySelector('main').scrollTo(0, 0);");
+    app.screenshot("alerts-dark");
+
+    // Overview shows what fires.
+    app.session.click_css("[data-testid=nav-overview]");
+    app.session.wait_for_text("[data-testid=alerts-card]", "2 firing");
+    app.session.wait_for_text("[data-testid=alerts-card]", "OrdersFlowing");
+    app.screenshot("overview-alerts-dark");
+}

@@ -282,6 +282,49 @@ fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_an
         assert_eq!(mean["result_type"], "vector", "{mean}");
         assert_eq!(mean["series"][0]["points"][0]["value"], "21.25", "{mean}");
     }
+    // Request rate, errors and duration derived from the spans themselves
+    // (no metrics instrumentation needed), under the span-metrics
+    // connector's names: each service's three spans, the declined charge an
+    // error.
+    let calls = |query: &str| {
+        let answer = json(dir.path(), &["metrics", "query", query]);
+        answer["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|series| {
+                let labels = &series["labels"];
+                let key = format!(
+                    "{} {} {}",
+                    labels["service_name"].as_str().unwrap_or(""),
+                    labels["span_name"].as_str().unwrap_or(""),
+                    labels["status_code"].as_str().unwrap_or("")
+                );
+                (key, series["points"][0]["value"].as_str().unwrap().to_owned())
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let by_operation = "sum by (service_name, span_name, status_code) (traces_span_metrics_calls_total)";
+    wait_until("span metrics for both services", &|| calls(by_operation).len() == 6);
+    let counted = calls(by_operation);
+    assert_eq!(
+        counted.get("shop-sdk-http POST /orders STATUS_CODE_UNSET").map(String::as_str),
+        Some("1"),
+        "{counted:?}"
+    );
+    assert_eq!(
+        counted.get("shop-sdk-grpc charge card STATUS_CODE_ERROR").map(String::as_str),
+        Some("1"),
+        "{counted:?}"
+    );
+    let errors = calls(
+        "sum by (service_name) (traces_span_metrics_calls_total{status_code=\"STATUS_CODE_ERROR\"}) \
+         / sum by (service_name) (traces_span_metrics_calls_total)",
+    );
+    let third = errors.get("shop-sdk-http  ").and_then(|value| value.parse::<f64>().ok()).unwrap();
+    assert!((third - 1.0 / 3.0).abs() < 1e-9, "one span in three failed: {errors:?}");
+    let durations = calls("sum by (service_name) (traces_span_metrics_duration_seconds_count)");
+    assert_eq!(durations.get("shop-sdk-grpc  ").map(String::as_str), Some("3"), "{durations:?}");
     let bad = cli(dir.path(), &["metrics", "query", "sum(rate(orders_placed_total[5m])"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not valid PromQL"), "{bad:?}");

@@ -1,7 +1,6 @@
 //! `opsdeck-metrics`: the series store behind the Metrics page, PromQL and
-//! alerts (issue 17, being built in steps).
+//! alerting.
 //!
-//! This first part is the sample encoding the store keeps on disk:
 //! [`chunk`] packs a series' samples (millisecond timestamps, 64-bit float
 //! values) into compressed chunks — delta-of-delta timestamps and XOR'd
 //! values, the scheme Facebook's Gorilla paper published and Prometheus'
@@ -13,7 +12,8 @@
 //! deck's store (SQLite or PostgreSQL), and selects them by PromQL's label
 //! matchers and a time range. [`otlp`] names OTLP metric points' series the
 //! way Prometheus' OTLP receiver does. [`promql`] evaluates PromQL over the
-//! store as Prometheus does.
+//! store as Prometheus does. [`alerts`] holds alerting rules, the alerts
+//! they raise and their state machine, silences, and Prometheus rule files.
 
 pub mod alerts;
 pub mod chunk;

@@ -108,6 +108,10 @@ pub type OnStored = Arc<dyn Fn(Stored) + Send + Sync>;
 /// the metrics area's series store). Must not block.
 pub type OnMetricPoints = Arc<dyn Fn(&[MetricPoint]) + Send + Sync>;
 
+/// Handed every span once it is stored (the deck derives request rate,
+/// errors and duration metrics from them). Must not block.
+pub type OnSpans = Arc<dyn Fn(&[Span]) + Send + Sync>;
+
 /// What the writer tells others about what it stored.
 #[derive(Clone, Default)]
 pub struct WriterHooks {
@@ -115,6 +119,8 @@ pub struct WriterHooks {
     pub on_stored: Option<OnStored>,
     /// The metric points themselves.
     pub on_metric_points: Option<OnMetricPoints>,
+    /// The spans themselves.
+    pub on_spans: Option<OnSpans>,
 }
 
 /// The shortest time between two announcements while the writer is busy.
@@ -134,7 +140,11 @@ impl Writer {
         capacity: usize,
         on_stored: Option<OnStored>,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
-        Writer::start_with(telemetry, capacity, WriterHooks { on_stored, on_metric_points: None })
+        Writer::start_with(
+            telemetry,
+            capacity,
+            WriterHooks { on_stored, on_metric_points: None, on_spans: None },
+        )
     }
 
     /// [`Writer::start`] with `hooks` told what was stored.
@@ -230,7 +240,7 @@ async fn run(
     hooks: WriterHooks,
     room: Arc<tokio::sync::Notify>,
 ) {
-    let WriterHooks { on_stored, on_metric_points } = hooks;
+    let WriterHooks { on_stored, on_metric_points, on_spans } = hooks;
     let mut unannounced = Stored::default();
     let mut announced_at = std::time::Instant::now();
     let mut pace = Pace::new();
@@ -254,6 +264,9 @@ async fn run(
                 Ok(()) => {
                     pace.observe(chunk.len(), started.elapsed());
                     unannounced.spans += chunk.len() as i64;
+                    if let Some(on_spans) = &on_spans {
+                        on_spans(chunk);
+                    }
                 }
                 Err(error) => {
                     tracing::error!(error = %error, spans = chunk.len(), "storing spans failed; they are lost");

@@ -97,6 +97,7 @@ import type { RollbackInput } from './bindings/RollbackInput';
 import type { RotateInput } from './bindings/RotateInput';
 import type { RotationReport } from './bindings/RotationReport';
 import type { RuleFileInput } from './bindings/RuleFileInput';
+import type { RuleImportReport } from './bindings/RuleImportReport';
 import type { RuleInput } from './bindings/RuleInput';
 import type { RuleName } from './bindings/RuleName';
 import type { SaveInput } from './bindings/SaveInput';
@@ -316,7 +317,7 @@ export const operations = {
   /** `alert.rule_set`: Adds or changes an alerting rule: a PromQL expression, a `for` duration, a severity P1–P4, labels and templated annotations. Its group is evaluated every interval by the app and `opsdeck serve`; alerts go pending → firing → resolved and are announced through the notification webhooks. Changes stored data (audited). */
   alertRuleSet: (input: RuleInput) => call<GroupRules>('alert_rule_set', { input }),
   /** `alert.rules_import`: Imports a Prometheus rule file: each group replaces the group of its name; `severity` labels become P1–P4 (critical → P1, warning → P3); recording rules are listed as not imported. A file with any error imports nothing. Changes stored data (audited). */
-  alertRulesImport: (input: RuleFileInput) => call<ImportReport>('alert_rules_import', { input }),
+  alertRulesImport: (input: RuleFileInput) => call<RuleImportReport>('alert_rules_import', { input }),
   /** `alert.rule_remove`: Removes an alerting rule and its alerts (its group too, when it was the last). Changes stored data (audited). */
   alertRuleRemove: (input: RuleName) => call<null>('alert_rule_remove', { input }),
   /** `alert.silence_list`: Silences, newest first, with who made them, why and when they end. */

@@ -1,6 +1,6 @@
 // Navigation between pages, kept in the URL hash so a reload stays on the page.
 
-export type PageId = 'overview' | 'vaults' | 'certificates' | 'configs' | 'traces' | 'logs' | 'metrics' | 'activity' | 'jobs' | 'connections' | 'settings';
+export type PageId = 'overview' | 'vaults' | 'certificates' | 'configs' | 'traces' | 'logs' | 'metrics' | 'alerts' | 'activity' | 'jobs' | 'connections' | 'settings';
 
 export interface PageInfo {
   id: PageId;
@@ -19,6 +19,7 @@ export const PAGES: PageInfo[] = [
   { id: 'traces', title: 'Traces', group: 'Telemetry', keywords: 'otlp opentelemetry spans waterfall critical path latency service map compare slow' },
   { id: 'logs', title: 'Logs', group: 'Telemetry', keywords: 'otlp opentelemetry log records tail severity errors' },
   { id: 'metrics', title: 'Metrics', group: 'Telemetry', keywords: 'promql prometheus series chart rate histogram quantile otlp' },
+  { id: 'alerts', title: 'Alerts', group: 'Telemetry', keywords: 'alerting rules firing pending silence acknowledge p1 p2 page on-call prometheus alertmanager' },
   { id: 'activity', title: 'Activity', group: 'Operations', keywords: 'audit trail log history verify who did what' },
   { id: 'jobs', title: 'Jobs', group: 'Operations', keywords: 'scheduler schedule runs background cron retry' },
   { id: 'connections', title: 'Connections', group: 'Operations', keywords: 'webhooks notifications circuit breaker outbound http endpoints' },

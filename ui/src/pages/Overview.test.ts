@@ -11,6 +11,7 @@ afterEach(() => {
 describe('Overview page', () => {
   it('shows the store and the data dir from the backend', async () => {
     mockIPC((command) => {
+      if (command === 'alert_list') return [];
       if (command === 'cert_summary') return { total: 0, expiring_soon: 0, expired: 0, failed: 0 };
       if (command === 'config_summary') return { projects: 0, environments: 0, invalid: [], pending_approvals: 0, link_problems: [] };
       if (command === 'telemetry_summary') return { grpc: null, http: null, traces_last_hour: 0, error_traces_last_hour: 0 };
@@ -42,6 +43,7 @@ describe('Overview page', () => {
   });
   it('lists invalid configs and waiting promotions on the Configs card', async () => {
     mockIPC((command) => {
+      if (command === 'alert_list') return [];
       if (command === 'config_summary') {
         return {
           projects: 2,
@@ -68,6 +70,7 @@ describe('Overview page', () => {
 
   it('shows where telemetry is received and the last hour\'s error share', async () => {
     mockIPC((command) => {
+      if (command === 'alert_list') return [];
       if (command === 'telemetry_summary') {
         return { grpc: '127.0.0.1:4317', http: '127.0.0.1:4318', traces_last_hour: 200, error_traces_last_hour: 24 };
       }
@@ -83,5 +86,39 @@ describe('Overview page', () => {
     expect((await screen.findByTestId('telemetry-summary')).textContent).toContain('200 traces in the last hour, 24 with errors');
     expect(card.textContent).toContain('12.0% errors');
     expect(card.textContent).toContain('127.0.0.1:4317');
+  });
+
+  it('shows firing alerts by severity on the Alerts card', async () => {
+    const alert = (rule: string, severity: string, state: string, summary: string) => ({
+      fingerprint: rule, group: 'shop', rule, severity, state, value: 12,
+      labels: { alertname: rule, severity, service: 'shop' }, annotations: { summary },
+      active_since_unix_ms: Date.now() - 60_000, fired_at_unix_ms: Date.now(), resolved_at_unix_ms: null,
+      evaluated_at_unix_ms: Date.now(), notified_at_unix_ms: null, notified_state: null,
+      acknowledged_by: null, acknowledged_at_unix_ms: null, silenced_by: null, inhibited_by: null,
+    });
+    mockIPC((command) => {
+      if (command === 'alert_list') {
+        return [
+          alert('ShopDown', 'P1', 'firing', 'shop answers nothing'),
+          alert('SlowCheckout', 'P3', 'firing', 'checkout p99 is 2.1s'),
+          alert('DiskFilling', 'P2', 'pending', 'disk 91% full'),
+        ];
+      }
+      if (command === 'cert_summary') return { total: 0, expiring_soon: 0, expired: 0, failed: 0 };
+      if (command === 'config_summary') return { projects: 0, environments: 0, invalid: [], pending_approvals: 0, link_problems: [] };
+      if (command === 'telemetry_summary') return { grpc: null, http: null, traces_last_hour: 0, error_traces_last_hour: 0 };
+      return {
+        data_dir: '/d', store: 'sqlite', store_location: '/d/opsdeck.db', schema_version: 3,
+        store_created_at_unix_ms: Date.now(), opsdeck_version: '0.1.0',
+      };
+    });
+    render(Overview);
+    const card = await screen.findByTestId('alerts-card');
+    await screen.findAllByTestId('alerts-firing');
+    expect(card.textContent).toContain('2 firing');
+    expect(screen.getByTestId('alerts-counts').textContent?.replace(/\s+/g, '')).toBe('P11P20P31P40');
+    const firing = screen.getAllByTestId('alerts-firing').map((line) => line.textContent);
+    expect(firing[0]).toContain('shop answers nothing');
+    expect(firing.join(' ')).not.toContain('disk 91% full');
   });
 });

@@ -17,7 +17,7 @@ mod evaluate;
 pub mod operations;
 
 use opsdeck_core::scheduler::{JobSpec, Schedule, Scheduler};
-use opsdeck_metrics::alerts::import::{read_rule_file, ImportReport};
+use opsdeck_metrics::alerts::import::{read_rule_file, RuleImportReport};
 use opsdeck_metrics::alerts::store::{self as alert_store, GroupRules};
 use opsdeck_metrics::alerts::{Alert, AlertGroup, AlertRule, AlertState, Severity, Silence, Transition};
 use opsdeck_metrics::MetricsError;
@@ -100,7 +100,7 @@ impl Alerts<'_> {
 
     /// Imports a Prometheus rule file: each of its groups replaces the group
     /// of that name. Nothing is written when any rule is wrong. Audited.
-    pub async fn import(self, caller: &Caller, text: &str) -> Result<ImportReport, DeckError> {
+    pub async fn import(self, caller: &Caller, text: &str) -> Result<RuleImportReport, DeckError> {
         let file = read_rule_file(text).map_err(MetricsError::Invalid)?;
         if file.groups.is_empty() {
             return Err(MetricsError::Invalid("the file has no groups".into()).into());

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use ts_rs::TS;
 
-pub use opsdeck_metrics::alerts::import::ImportReport;
+pub use opsdeck_metrics::alerts::import::RuleImportReport;
 pub use opsdeck_metrics::alerts::store::{GroupRules, RuleStatus};
 pub use opsdeck_metrics::alerts::{Alert, AlertGroup, AlertRule, AlertState, Severity, Silence, Transition};
 
@@ -156,7 +156,7 @@ pub struct RulesImport;
 
 impl Operation for RulesImport {
     type Input = RuleFileInput;
-    type Output = ImportReport;
+    type Output = RuleImportReport;
     const NAME: &'static str = "alert.rules_import";
     const SUMMARY: &'static str =
         "Imports a Prometheus rule file: each group replaces the group of its name; `severity` labels become \
@@ -167,7 +167,7 @@ impl Operation for RulesImport {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/v1/alerts/rules/import";
 
-    async fn run(deck: &Deck, caller: &Caller, input: RuleFileInput) -> Result<ImportReport, DeckError> {
+    async fn run(deck: &Deck, caller: &Caller, input: RuleFileInput) -> Result<RuleImportReport, DeckError> {
         deck.alerts().import(caller, &input.text).await
     }
 }

@@ -5,14 +5,17 @@
 //! `ingest.rs`: the task between the telemetry writer and the series
 //! store; `operations.rs`: the area's catalogue entries;
 //! `prometheus_api.rs`: Prometheus' HTTP query API for Grafana and friends;
-//! `scrape.rs`: Prometheus scrape targets, read on a schedule.
+//! `scrape.rs`: Prometheus scrape targets, read on a schedule;
+//! `span_metrics.rs`: request rate, errors and duration derived from spans.
 
 mod ingest;
 pub mod operations;
 pub mod prometheus_api;
 pub mod scrape;
+pub mod span_metrics;
 
 pub(crate) use ingest::start_ingest;
+pub(crate) use span_metrics::start_span_metrics;
 
 use opsdeck_metrics::promql::{Query, QueryResult};
 use opsdeck_metrics::store::SeriesSamples;

@@ -208,9 +208,11 @@ impl Deck {
         // Started before the writer, so it stops after it (shutdown goes
         // newest first) and stores the writer's last points.
         let on_metric_points = crate::metrics::start_ingest(self);
+        let on_spans = crate::metrics::start_span_metrics(self);
         let hooks = opsdeck_telemetry::writer::WriterHooks {
             on_stored: Some(announce),
             on_metric_points: Some(on_metric_points),
+            on_spans: Some(on_spans),
         };
         let (writer, writer_task) = Writer::start_with(self.telemetry.clone(), WRITER_CAPACITY, hooks);
         let gate = opsdeck_telemetry::gate::Gate::new(std::env::var(OTLP_API_KEY_ENV).ok());
@@ -336,8 +338,13 @@ impl Telemetry<'_> {
         let before = opsdeck_core::clock::now_unix_ms()
             .saturating_sub(retention.max_age_days.max(1).saturating_mul(24 * 3600 * 1000));
         let chunks = self.deck.metrics.prune(before).await.map_err(|error| error.to_string())?;
+        // And alert history (transitions, ended silences) as long.
+        let transitions = opsdeck_metrics::alerts::store::prune_transitions(&self.deck.store, before)
+            .await
+            .map_err(|error| error.to_string())?;
         Ok(format!(
-            "removed {} spans, {} log records, {} metric points and {chunks} series chunks",
+            "removed {} spans, {} log records, {} metric points, {chunks} series chunks and {transitions} alert \
+             transitions",
             pruned.spans, pruned.logs, pruned.metric_points
         ))
     }

@@ -27,7 +27,7 @@ pub struct RuleFile {
 
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema, TS)]
-pub struct ImportReport {
+pub struct RuleImportReport {
     /// Groups written.
     pub groups: Vec<String>,
     /// Rules written, as `group/rule (P1)`.

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::Row;
 use ts_rs::TS;
 
-use super::import::{ImportReport, RuleFile};
+use super::import::{RuleFile, RuleImportReport};
 use super::state::Step;
 use super::{Alert, AlertGroup, AlertRule, AlertState, Silence, Transition};
 use crate::store::MetricsError;
@@ -216,9 +216,9 @@ pub async fn import(
     store: &Store,
     file: &RuleFile,
     audit: &AuditScope<'_>,
-) -> Result<ImportReport, MetricsError> {
+) -> Result<RuleImportReport, MetricsError> {
     let now = now_unix_ms();
-    let mut report = ImportReport { notes: file.notes.clone(), ..ImportReport::default() };
+    let mut report = RuleImportReport { notes: file.notes.clone(), ..RuleImportReport::default() };
     let mut transaction = store.begin_write().await?;
     for (group, rules) in &file.groups {
         let before: Vec<String> = sqlx::query_scalar("SELECT name FROM alert_rules WHERE group_name = $1")
