@@ -1050,3 +1050,97 @@ fn a_rule_made_in_the_app_fires_on_the_alerts_page_and_on_overview_and_is_silenc
     app.session.wait_for_text("[data-testid=alerts-card]", "OrdersFlowing");
     app.screenshot("overview-alerts-dark");
 }
+
+/// The value of an instant PromQL query through the CLI (the first series).
+fn cli_value(app: &RunningApp, query: &str) -> Option<f64> {
+    let output = app.cli(&["--json", "metrics", "query", query]);
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    answer["series"][0]["points"][0]["value"].as_str()?.parse().ok()
+}
+
+#[test]
+fn the_red_dashboard_draws_from_demo_traffic_takes_a_panel_and_exports_a_png() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    if is_dark(&app) {
+        app.session.click_css("[data-testid=theme-toggle]");
+    }
+    // Demo traffic, twice, so the derived counters grow between two emissions.
+    let endpoint = format!("http://{}", app.otlp_http);
+    let demo = || {
+        let sent = app.cli(&["demo", "--traces", "150", "--endpoint", &endpoint]);
+        assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    };
+    demo();
+    opsdeck_tests::process::wait_until(std::time::Duration::from_secs(60), "span metrics", || {
+        cli_value(&app, "sum(traces_span_metrics_calls_total)").is_some()
+    });
+    demo();
+    opsdeck_tests::process::wait_until(std::time::Duration::from_secs(60), "a request rate", || {
+        cli_value(&app, "sum(rate(traces_span_metrics_calls_total[5m]))").is_some_and(|rate| rate > 0.0)
+    });
+
+    app.session.click_css("[data-testid=nav-metrics]");
+    app.session.click_css("[data-testid=metrics-tab-dashboards]");
+    app.session.wait_for_css("[data-testid=dashboard-panel][data-kind=timeseries] canvas");
+    app.session.execute(
+        "const s = document.querySelector('[data-testid=dashboard-variable]'); s.value = 'gateway'; \
+         s.dispatchEvent(new Event('change', { bubbles: true }));",
+    );
+    app.session.wait_for_text("[data-testid=dashboard-pick]", "Service RED");
+    let requests = app.session.wait_for_text("[data-testid=panel-value]", "/s");
+    assert!(!requests.starts_with("0/s"), "the gateway takes requests: {requests}");
+    app.session.wait_for_text("[data-testid=dashboard-grid]", "POST /checkout");
+    app.session.wait_for_css("[data-testid=dashboard-panel][data-kind=heatmap] rect");
+    assert!(
+        app.session
+            .execute("return location.hash;")
+            .as_str()
+            .is_some_and(|hash| hash.contains("service%3Dgateway")),
+        "the dashboard and its variable are in the route"
+    );
+    app.screenshot("dashboard-red-light");
+
+    // A panel added to the generated dashboard is saved as the person's copy.
+    app.session.click_css("[data-testid=panel-add]");
+    set_field(&app, "[data-testid=panel-title]", "Gateway errors");
+    set_field(
+        &app,
+        "[data-testid=panel-expr]",
+        "sum(rate(traces_span_metrics_calls_total{service_name=\"$service\", status_code=\"STATUS_CODE_ERROR\"}[5m]))",
+    );
+    app.session.click_css("[data-testid=panel-save]");
+    app.session.wait_for_text("[data-testid=dashboard-notice]", "saved as your copy, red-copy");
+    app.session.wait_for_text("[data-testid=dashboard-grid]", "Gateway errors");
+    let listed = app.cli(&["--json", "metrics", "dashboards"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert!(
+        listed.as_array().unwrap().iter().any(|one| one["name"] == "red-copy" && one["version"] == 1),
+        "{listed}"
+    );
+
+    // Exported as a PNG drawn in Rust, saved for the person.
+    app.session.click_css("[data-testid=dashboard-png]");
+    let notice = app.session.wait_for_text("[data-testid=dashboard-notice]", "Saved the dashboard as");
+    let path = notice.rsplit("Saved the dashboard as ").next().unwrap().trim().to_owned();
+    let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    std::fs::copy(&path, opsdeck_tests::webdriver::screenshot_dir().join("dashboard-export.png")).unwrap();
+    // The CLI draws the same dashboard.
+    let svg = app.data_dir.path().join("red-copy.svg");
+    let drawn = app.cli(&[
+        "metrics",
+        "render",
+        "red-copy",
+        "--var",
+        "service=gateway",
+        "-o",
+        &svg.display().to_string(),
+    ]);
+    assert!(drawn.status.success(), "{}", String::from_utf8_lossy(&drawn.stderr));
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("Gateway errors"));
+
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.session.execute("document.querySelector('main').scrollTo(0, 0);");
+    app.screenshot("dashboard-red-copy-dark");
+}

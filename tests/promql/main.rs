@@ -797,3 +797,79 @@ fn a_scrape_target_is_read_on_its_grid_and_series_that_go_away_end_at_once() {
     assert_eq!(opsdeck_json(path, &["metrics", "target", "list"]), serde_json::json!([]));
     opsdeck_tests::process::stop(&mut exporter);
 }
+
+#[test]
+fn dashboards_keep_every_version_refuse_bad_panels_and_draw_as_png_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    // The generated dashboards are there from the start.
+    let listed = opsdeck_json(path, &["metrics", "dashboards"]);
+    let names: Vec<&str> = listed.as_array().unwrap().iter().filter_map(|one| one["name"].as_str()).collect();
+    assert_eq!(names, ["red", "opsdeck"], "{listed}");
+
+    // Exported, changed and imported: saved as version 1, then 2.
+    let export = path.join("red.json");
+    opsdeck_json(path, &["metrics", "dashboard", "export", "red", "-o", &export.display().to_string()]);
+    let mut dashboard: Value = serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    dashboard["name"] = "shop".into();
+    dashboard["title"] = "Shop".into();
+    std::fs::write(&export, dashboard.to_string()).unwrap();
+    let saved = opsdeck_json(path, &["metrics", "dashboard", "import", &export.display().to_string()]);
+    assert_eq!((&saved["name"], &saved["version"]), (&"shop".into(), &1.into()), "{saved}");
+    dashboard["panels"].as_array_mut().unwrap().truncate(2);
+    std::fs::write(&export, dashboard.to_string()).unwrap();
+    opsdeck_json(path, &["metrics", "dashboard", "import", &export.display().to_string()]);
+    let history = opsdeck_json(path, &["metrics", "dashboard", "history", "shop"]);
+    let versions: Vec<(i64, i64)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|one| (one["version"].as_i64().unwrap(), one["panels"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(versions, [(2, 2), (1, 8)], "{history}");
+    let first = opsdeck_json(path, &["metrics", "dashboard", "show", "shop", "--version", "1"]);
+    assert_eq!(first["dashboard"]["panels"].as_array().unwrap().len(), 8);
+
+    // Bad input says what is wrong, and nothing stored changes.
+    let truncated = path.join("bad.json");
+    std::fs::write(&truncated, "{\"name\": \"shop\", \"panels\": [").unwrap();
+    let refused = opsdeck_output(path, &["metrics", "dashboard", "import", &truncated.display().to_string()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not JSON"), "{refused:?}");
+    dashboard["panels"][0]["expr"] = "sum(rate(x[5m])".into();
+    std::fs::write(&export, dashboard.to_string()).unwrap();
+    let refused = opsdeck_output(path, &["metrics", "dashboard", "import", &export.display().to_string()]);
+    assert_eq!(refused.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(why.contains("panel `Requests`") && why.contains("not valid PromQL"), "{why}");
+    dashboard["name"] = "red".into();
+    dashboard["panels"][0]["expr"] = "up".into();
+    std::fs::write(&export, dashboard.to_string()).unwrap();
+    let refused = opsdeck_output(path, &["metrics", "dashboard", "import", &export.display().to_string()]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("generated dashboard"), "{refused:?}");
+    assert_eq!(opsdeck_json(path, &["metrics", "dashboard", "history", "shop"]).as_array().unwrap().len(), 2);
+
+    // Drawn: a PNG of a dashboard, an SVG of a query; a wrong extension or
+    // variable is refused.
+    let png = path.join("shop.png");
+    opsdeck_json(
+        path,
+        &["metrics", "render", "shop", "--var", "service=cart", "-o", &png.display().to_string()],
+    );
+    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = path.join("up.svg");
+    opsdeck_json(path, &["metrics", "render", "--expr", "vector(1)", "-o", &svg.display().to_string()]);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let wrong =
+        opsdeck_output(path, &["metrics", "render", "shop", "-o", &path.join("x.gif").display().to_string()]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains(".png or .svg"));
+    let wrong = opsdeck_output(
+        path,
+        &["metrics", "render", "shop", "--var", "nope=1", "-o", &png.display().to_string()],
+    );
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("no variable `nope`"), "{wrong:?}");
+
+    opsdeck_json(path, &["metrics", "dashboard", "rm", "shop"]);
+    assert_eq!(opsdeck_json(path, &["metrics", "dashboards"]).as_array().unwrap().len(), 2);
+}

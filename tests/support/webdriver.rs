@@ -294,6 +294,7 @@ impl RunningApp {
         // Free ports: another OpsDeck (a test's `opsdeck serve`) may hold the defaults.
         let otlp_http = format!("127.0.0.1:{}", free_port());
         let otlp_grpc = format!("127.0.0.1:{}", free_port());
+        let export_dir = data_dir.path().join("exports").display().to_string();
         let driver = spawn_tied_to_this_process(
             &driver_path.display().to_string(),
             &["--port", &port_text, "--native-port", &native_text],
@@ -306,6 +307,8 @@ impl RunningApp {
                 ("OPSDECK_PASSPHRASE", E2E_PASSPHRASE),
                 ("OPSDECK_OTLP_HTTP", &otlp_http),
                 ("OPSDECK_OTLP_GRPC", &otlp_grpc),
+                // Images the app saves for the person land in the test's data dir.
+                ("OPSDECK_EXPORT_DIR", &export_dir),
             ],
             "TERM",
             None,

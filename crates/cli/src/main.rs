@@ -13,6 +13,7 @@ mod audit;
 mod call;
 mod cert;
 mod config;
+mod dashboards;
 mod generated_docs;
 mod inject;
 mod jobs;

@@ -508,8 +508,19 @@ pub(crate) enum MetricsCommand {
         #[arg(long, value_name = "SECONDS", requires = "range")]
         step: Option<f64>,
     },
+    /// Dashboards: the generated ones (red, opsdeck) and the saved ones.
+    Dashboards,
+    /// One dashboard: show, export, import, history, rm.
+    Dashboard {
+        #[command(subcommand)]
+        command: crate::dashboards::DashboardCommand,
+    },
+    /// Draws a dashboard or a query as PNG or SVG
+    /// (`opsdeck metrics render red --var service=shop -o red.png`).
+    Render(crate::dashboards::RenderArgs),
     /// Prometheus scrape targets: endpoints read on a schedule
     /// (`opsdeck metrics target set node http://127.0.0.1:9100/metrics --every 15`).
+    #[command(alias = "targets")]
     Target {
         #[command(subcommand)]
         command: TargetCommand,
@@ -519,6 +530,7 @@ pub(crate) enum MetricsCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum TargetCommand {
     /// Adds or changes a target (scraped by the app and `opsdeck serve`).
+    #[command(alias = "add")]
     Set {
         /// The target's name (its series' `job` label).
         name: String,
@@ -625,6 +637,9 @@ pub(crate) async fn metrics(
             });
         }
         MetricsCommand::Target { command } => return target(deck, command, output).await,
+        MetricsCommand::Dashboards => return crate::dashboards::list(deck, output).await,
+        MetricsCommand::Dashboard { command } => return crate::dashboards::run(deck, command, output).await,
+        MetricsCommand::Render(args) => return crate::dashboards::render(deck, args, output).await,
         MetricsCommand::Query { query, range: None, .. } => {
             let answer = operation::<Query>(deck, InstantQuery { query, time_unix_ms: None }).await?;
             output.print(&answer, answer_text);

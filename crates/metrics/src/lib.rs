@@ -13,10 +13,12 @@
 //! matchers and a time range. [`otlp`] names OTLP metric points' series the
 //! way Prometheus' OTLP receiver does. [`promql`] evaluates PromQL over the
 //! store as Prometheus does. [`alerts`] holds alerting rules, the alerts
-//! they raise and their state machine, silences, and Prometheus rule files.
+//! they raise and their state machine, silences, and Prometheus rule files;
+//! [`dashboards`] the dashboards of panels, stored with their versions.
 
 pub mod alerts;
 pub mod chunk;
+pub mod dashboards;
 pub mod exposition;
 pub mod otlp;
 pub mod promql;

@@ -99,6 +99,14 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         metric_target_list,
         metric_target_set,
         metric_target_remove,
+        metric_label_values,
+        dashboard_list,
+        dashboard_get,
+        dashboard_save,
+        dashboard_import,
+        dashboard_history,
+        dashboard_remove,
+        metric_render,
         alert_list,
         alert_history,
         alert_acknowledge,
@@ -866,6 +874,78 @@ pub async fn metric_target_remove(
     input: <opsdeck::metrics::operations::TargetRemove as Operation>::Input,
 ) -> Result<<opsdeck::metrics::operations::TargetRemove as Operation>::Output, CommandError> {
     run_operation::<opsdeck::metrics::operations::TargetRemove>(&state, input).await
+}
+
+/// `metric.label_values`: The values a label takes (metric names with `__name__`), optionally in series matching a selector: dashboard variables and query completion.
+#[tauri::command]
+pub async fn metric_label_values(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::dashboards::LabelValues as Operation>::Input,
+) -> Result<<opsdeck::metrics::dashboards::LabelValues as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::dashboards::LabelValues>(&state, input).await
+}
+
+/// `dashboard.list`: Dashboards: the generated ones (RED per traced service, OpsDeck itself) and the saved ones.
+#[tauri::command]
+pub async fn dashboard_list(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::dashboards::DashboardList as Operation>::Input,
+) -> Result<<opsdeck::metrics::dashboards::DashboardList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::dashboards::DashboardList>(&state, input).await
+}
+
+/// `dashboard.get`: One dashboard (its latest version or the one asked for): panels, variables, layout — the JSON to export.
+#[tauri::command]
+pub async fn dashboard_get(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::dashboards::DashboardGet as Operation>::Input,
+) -> Result<<opsdeck::metrics::dashboards::DashboardGet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::dashboards::DashboardGet>(&state, input).await
+}
+
+/// `dashboard.save`: Saves a dashboard as its next version (each panel's query is checked first; every version is kept).
+#[tauri::command]
+pub async fn dashboard_save(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::dashboards::DashboardSave as Operation>::Input,
+) -> Result<<opsdeck::metrics::dashboards::DashboardSave as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::dashboards::DashboardSave>(&state, input).await
+}
+
+/// `dashboard.import`: Imports a dashboard from its exported JSON, saved as the next version of its name.
+#[tauri::command]
+pub async fn dashboard_import(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::dashboards::DashboardImport as Operation>::Input,
+) -> Result<<opsdeck::metrics::dashboards::DashboardImport as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::dashboards::DashboardImport>(&state, input).await
+}
+
+/// `dashboard.history`: A dashboard's saved versions, newest first (open one with dashboard.get and a version; save it to roll back).
+#[tauri::command]
+pub async fn dashboard_history(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::dashboards::DashboardHistory as Operation>::Input,
+) -> Result<<opsdeck::metrics::dashboards::DashboardHistory as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::dashboards::DashboardHistory>(&state, input).await
+}
+
+/// `dashboard.remove`: Removes a saved dashboard with all its versions.
+#[tauri::command]
+pub async fn dashboard_remove(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::dashboards::DashboardRemove as Operation>::Input,
+) -> Result<<opsdeck::metrics::dashboards::DashboardRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::dashboards::DashboardRemove>(&state, input).await
+}
+
+/// `metric.render`: Draws a dashboard (its grid of panels) or one PromQL query as a PNG or SVG image, base64, for reports and chat: the same picture from the CLI and the app.
+#[tauri::command]
+pub async fn metric_render(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::render::Render as Operation>::Input,
+) -> Result<<opsdeck::metrics::render::Render as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::render::Render>(&state, input).await
 }
 
 /// `alert.list`: Alerts: firing first, then pending, then recently resolved, by severity; each with its labels, value, filled-in annotations, and what holds its notifications back (a silence, a firing P1).

@@ -6,6 +6,7 @@ import { ApiError, call } from './ipc';
 import { operations } from './operations';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { ApiToken } from './bindings/ApiToken';
+import type { RenderInput } from './bindings/RenderInput';
 import type { AuditEntry } from './bindings/AuditEntry';
 import type { AuditOutcome } from './bindings/AuditOutcome';
 import type { CertState } from './bindings/CertState';
@@ -158,6 +159,8 @@ export const api = {
   /** Copies a value to the clipboard from Rust (audited); resolves to the seconds until it is cleared. */
   secretCopy: (reference: string, version: number | null = null) =>
     call<number>('secret_copy', { reference, version }),
+  /** Draws a dashboard or query and saves it as a new image file in the downloads folder; resolves to its path. */
+  exportImage: (input: RenderInput) => call<string>('export_image', { input }),
 };
 
 /** Error codes that mean "a passphrase would help". */

@@ -24,6 +24,13 @@ import type { ConfigSummary } from './bindings/ConfigSummary';
 import type { ConfigValidation } from './bindings/ConfigValidation';
 import type { ConfigVersion } from './bindings/ConfigVersion';
 import type { ConfigureInput } from './bindings/ConfigureInput';
+import type { Dashboard } from './bindings/Dashboard';
+import type { DashboardDetail } from './bindings/DashboardDetail';
+import type { DashboardJson } from './bindings/DashboardJson';
+import type { DashboardName } from './bindings/DashboardName';
+import type { DashboardOnly } from './bindings/DashboardOnly';
+import type { DashboardSummary } from './bindings/DashboardSummary';
+import type { DashboardVersion } from './bindings/DashboardVersion';
 import type { DeckStatus } from './bindings/DeckStatus';
 import type { DeliveriesInput } from './bindings/DeliveriesInput';
 import type { Delivery } from './bindings/Delivery';
@@ -47,6 +54,7 @@ import type { JobQueued } from './bindings/JobQueued';
 import type { JobRemoved } from './bindings/JobRemoved';
 import type { JobRun } from './bindings/JobRun';
 import type { JobRunsInput } from './bindings/JobRunsInput';
+import type { LabelValuesInput } from './bindings/LabelValuesInput';
 import type { LayersInput } from './bindings/LayersInput';
 import type { LinkConflict } from './bindings/LinkConflict';
 import type { LinkInput } from './bindings/LinkInput';
@@ -89,6 +97,8 @@ import type { RejectInput } from './bindings/RejectInput';
 import type { ReloadHook } from './bindings/ReloadHook';
 import type { ReloadHookSet } from './bindings/ReloadHookSet';
 import type { Removed } from './bindings/Removed';
+import type { RenderInput } from './bindings/RenderInput';
+import type { RenderedImage } from './bindings/RenderedImage';
 import type { ResolveInput } from './bindings/ResolveInput';
 import type { RevealInput } from './bindings/RevealInput';
 import type { Revealed } from './bindings/Revealed';
@@ -306,6 +316,22 @@ export const operations = {
   metricTargetSet: (input: ScrapeTarget) => call<TargetInfo>('metric_target_set', { input }),
   /** `metric.target_remove`: Stops scraping a target (its series stay until retention drops them). Changes stored data (audited). */
   metricTargetRemove: (input: TargetName) => call<null>('metric_target_remove', { input }),
+  /** `metric.label_values`: The values a label takes (metric names with `__name__`), optionally in series matching a selector: dashboard variables and query completion. */
+  metricLabelValues: (input: LabelValuesInput) => call<Array<string>>('metric_label_values', { input }),
+  /** `dashboard.list`: Dashboards: the generated ones (RED per traced service, OpsDeck itself) and the saved ones. */
+  dashboardList: () => call<Array<DashboardSummary>>('dashboard_list', { input: {} }),
+  /** `dashboard.get`: One dashboard (its latest version or the one asked for): panels, variables, layout — the JSON to export. */
+  dashboardGet: (input: DashboardName) => call<DashboardDetail>('dashboard_get', { input }),
+  /** `dashboard.save`: Saves a dashboard as its next version (each panel's query is checked first; every version is kept). Changes stored data (audited). */
+  dashboardSave: (input: Dashboard) => call<DashboardVersion>('dashboard_save', { input }),
+  /** `dashboard.import`: Imports a dashboard from its exported JSON, saved as the next version of its name. Changes stored data (audited). */
+  dashboardImport: (input: DashboardJson) => call<DashboardVersion>('dashboard_import', { input }),
+  /** `dashboard.history`: A dashboard's saved versions, newest first (open one with dashboard.get and a version; save it to roll back). */
+  dashboardHistory: (input: DashboardOnly) => call<Array<DashboardVersion>>('dashboard_history', { input }),
+  /** `dashboard.remove`: Removes a saved dashboard with all its versions. Changes stored data (audited). */
+  dashboardRemove: (input: DashboardOnly) => call<null>('dashboard_remove', { input }),
+  /** `metric.render`: Draws a dashboard (its grid of panels) or one PromQL query as a PNG or SVG image, base64, for reports and chat: the same picture from the CLI and the app. */
+  metricRender: (input: RenderInput) => call<RenderedImage>('metric_render', { input }),
   /** `alert.list`: Alerts: firing first, then pending, then recently resolved, by severity; each with its labels, value, filled-in annotations, and what holds its notifications back (a silence, a firing P1). */
   alertList: () => call<Array<Alert>>('alert_list', { input: {} }),
   /** `alert.history`: Alert state changes (pending, firing, resolved), newest first. */

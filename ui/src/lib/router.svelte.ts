@@ -27,26 +27,38 @@ export const PAGES: PageInfo[] = [
 ];
 
 function pageFromHash(hash: string): PageId {
-  const id = hash.replace(/^#\/?/, '');
+  const id = hash.replace(/^#\/?/, '').split('/')[0];
   return PAGES.some((page) => page.id === id) ? (id as PageId) : 'overview';
+}
+
+/** What follows the page in the hash (`red?service=shop` of `#/metrics/red?service=shop`). */
+function detailFromHash(hash: string): string {
+  const path = hash.replace(/^#\/?/, '');
+  const slash = path.indexOf('/');
+  return slash < 0 ? '' : decodeURIComponent(path.slice(slash + 1));
 }
 
 class Router {
   current = $state<PageId>(pageFromHash(globalThis.location?.hash ?? ''));
+  /** The object shown within the page (a dashboard's name), from the hash. */
+  detail = $state<string>(detailFromHash(globalThis.location?.hash ?? ''));
 
   constructor() {
     globalThis.addEventListener?.('hashchange', () => {
       this.current = pageFromHash(globalThis.location.hash);
+      this.detail = detailFromHash(globalThis.location.hash);
     });
   }
 
-  go(page: PageId): void {
+  go(page: PageId, detail = ''): void {
     this.current = page;
-    if (globalThis.location && globalThis.location.hash !== `#/${page}`) {
-      globalThis.location.hash = `/${page}`;
+    this.detail = detail;
+    const hash = detail ? `#/${page}/${encodeURIComponent(detail)}` : `#/${page}`;
+    if (globalThis.location && globalThis.location.hash !== hash) {
+      globalThis.location.hash = hash.slice(1);
     }
   }
 }
 
 export const router = new Router();
-export { pageFromHash };
+export { pageFromHash, detailFromHash };

@@ -72,9 +72,7 @@ function backend(names: string[], calls: string[], failure?: unknown, targets: u
       calls.push(`${command} ${JSON.stringify(args)}`);
       if (command === 'metric_target_list') return targets;
       if (command === 'metric_target_set') return target;
-      if (command === 'metric_series') {
-        return names.map((name) => ({ labels: { __name__: name }, samples: 1, last_unix_ms: 0, last_value: 1 }));
-      }
+      if (command === 'metric_label_values') return names;
       if (command === 'metric_query_range') {
         if (failure) throw failure;
         return answer;

@@ -40,6 +40,45 @@ struct AlertNotified {
     alerts: usize,
 }
 
+/// Writes Prometheus' `ALERTS{alertname, alertstate, severity, …} 1` series
+/// for every pending and firing alert, and ends (staleness marker) the
+/// series of a state an alert left, so dashboards and rules can query
+/// alerts as Prometheus users do.
+async fn record_alerts_series(deck: &Deck, steps: &[(AlertRule, Step)], now: i64) {
+    let series_of = |labels: &Labels, state: AlertState| {
+        let mut labels = labels.clone();
+        labels.insert("__name__".to_owned(), "ALERTS".to_owned());
+        labels.insert("alertstate".to_owned(), state.as_str().to_owned());
+        labels
+    };
+    let mut samples = Vec::new();
+    for (_, done) in steps {
+        for alert in &done.alerts {
+            if matches!(alert.state, AlertState::Pending | AlertState::Firing) {
+                samples.push((series_of(&alert.labels, alert.state), now, 1.0));
+            }
+        }
+        for transition in &done.transitions {
+            if matches!(transition.from, AlertState::Pending | AlertState::Firing) {
+                samples.push((
+                    series_of(&transition.labels, transition.from),
+                    now,
+                    f64::from_bits(opsdeck_metrics::STALE_NAN_BITS),
+                ));
+            }
+        }
+    }
+    if samples.is_empty() {
+        return;
+    }
+    // Recorded for reading; an alert's notification never depends on it.
+    if let Err(error) = deck.metrics.append(&samples).await {
+        tracing::warn!(%error, "the ALERTS series could not be recorded");
+    } else if let Err(error) = deck.metrics.flush().await {
+        tracing::warn!(%error, "the ALERTS series could not be written");
+    }
+}
+
 /// Registers the evaluation job kind.
 pub(crate) fn register_jobs(kinds: &mut crate::jobs::JobKinds<'_>) {
     kinds.register(EVALUATE_JOB_KIND, |deck, job| async move {
@@ -181,6 +220,7 @@ async fn evaluate_group(deck: &Deck, job: &JobContext) -> Result<String, DeckErr
         }
     }
     transaction.commit().await.map_err(opsdeck_metrics::MetricsError::from)?;
+    record_alerts_series(deck, &steps, now).await;
     for notice in &announced {
         deck.events.publish_area(notice);
     }

@@ -6,11 +6,15 @@
 //! store; `operations.rs`: the area's catalogue entries;
 //! `prometheus_api.rs`: Prometheus' HTTP query API for Grafana and friends;
 //! `scrape.rs`: Prometheus scrape targets, read on a schedule;
-//! `span_metrics.rs`: request rate, errors and duration derived from spans.
+//! `span_metrics.rs`: request rate, errors and duration derived from spans;
+//! `dashboards.rs`: dashboards (stored with versions, or generated);
+//! `render.rs`: dashboards and queries drawn as PNG or SVG.
 
+pub mod dashboards;
 mod ingest;
 pub mod operations;
 pub mod prometheus_api;
+pub mod render;
 pub mod scrape;
 pub mod span_metrics;
 
@@ -80,5 +84,13 @@ pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
         entry::<operations::TargetList>(),
         entry::<operations::TargetSet>(),
         entry::<operations::TargetRemove>(),
+        entry::<dashboards::LabelValues>(),
+        entry::<dashboards::DashboardList>(),
+        entry::<dashboards::DashboardGet>(),
+        entry::<dashboards::DashboardSave>(),
+        entry::<dashboards::DashboardImport>(),
+        entry::<dashboards::DashboardHistory>(),
+        entry::<dashboards::DashboardRemove>(),
+        entry::<render::Render>(),
     ]
 }

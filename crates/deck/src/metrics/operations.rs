@@ -10,9 +10,17 @@ use ts_rs::TS;
 
 use opsdeck_metrics::promql::{format_value, QueryResult, ScalarValue};
 
+pub use super::dashboards::{
+    DashboardDetail, DashboardGet, DashboardHistory, DashboardImport, DashboardJson, DashboardList,
+    DashboardName, DashboardOnly, DashboardRemove, DashboardSave, LabelValues, LabelValuesInput,
+};
+pub use super::render::{ImageFormat, Render, RenderInput, RenderedImage};
 pub use super::scrape::{ScrapeTarget, TargetInfo};
 use crate::catalogue::{Effect, Method, Operation};
 use crate::{Caller, Deck, DeckError};
+pub use opsdeck_metrics::dashboards::{
+    Dashboard, DashboardSummary, DashboardVersion, Panel, PanelKind, Variable,
+};
 
 /// Which series to list.
 #[derive(Debug, Clone, Deserialize, JsonSchema, TS)]

@@ -1,0 +1,75 @@
+// Dashboards in the page: the route's detail (`red?service=shop`), variables
+// put into queries, and values written with their units.
+import type { QueryAnswer } from '../../lib/bindings/QueryAnswer';
+import { numberOf } from './series';
+
+/** `red?service=shop&region=eu` → the dashboard and its variables' values. */
+export function parseDetail(detail: string): { name: string; values: Record<string, string> } {
+  const [name, query = ''] = detail.split('?');
+  const values: Record<string, string> = {};
+  for (const pair of query.split('&').filter(Boolean)) {
+    const [key, value = ''] = pair.split('=');
+    values[decodeURIComponent(key)] = decodeURIComponent(value);
+  }
+  return { name, values };
+}
+
+/** The route's detail for a dashboard and its variables' values. */
+export function formatDetail(name: string, values: Record<string, string>): string {
+  const query = Object.entries(values)
+    .filter(([, value]) => value !== '')
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+    .join('&');
+  return query ? `${name}?${query}` : name;
+}
+
+/** `expr` with `$name` and `${name}` replaced (longer names first), values escaped for label matchers. */
+export function expand(expr: string, values: Record<string, string>): string {
+  let text = expr;
+  const names = Object.keys(values).sort((a, b) => b.length - a.length);
+  for (const name of names) {
+    const escaped = values[name].replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+    text = text.split(`\${${name}}`).join(escaped).split(`$${name}`).join(escaped);
+  }
+  return text;
+}
+
+function short(value: number): string {
+  const magnitude = Math.abs(value);
+  const [scaled, suffix] =
+    magnitude >= 1e9 ? [value / 1e9, 'G'] : magnitude >= 1e6 ? [value / 1e6, 'M'] : magnitude >= 1e3 ? [value / 1e3, 'k'] : [value, ''];
+  const digits = Math.abs(scaled) >= 100 || Number.isInteger(scaled) ? 0 : Math.abs(scaled) >= 10 ? 1 : 2;
+  return `${Number(scaled.toFixed(digits))}${suffix}`;
+}
+
+/** A value with its unit, short (`5.23%`, `250 ms`, `12.5k/s`). */
+export function withUnit(value: number | null, unit: string): string {
+  if (value === null || !Number.isFinite(value)) return value === null ? '–' : String(value);
+  switch (unit) {
+    case 'percentunit':
+      return `${short(value * 100)}%`;
+    case 'percent':
+      return `${short(value)}%`;
+    case 's':
+      return value !== 0 && Math.abs(value) < 1 ? `${short(value * 1000)} ms` : `${short(value)} s`;
+    case 'reqps':
+      return `${short(value)}/s`;
+    case 'bytes':
+      return `${short(value)}B`;
+    case '':
+      return short(value);
+    default:
+      return `${short(value)} ${unit}`;
+  }
+}
+
+/** Each series' latest finite value. */
+export function latestValues(answer: QueryAnswer): { labels: Record<string, string>; value: number | null }[] {
+  return answer.series.map((series) => {
+    for (let index = series.points.length - 1; index >= 0; index -= 1) {
+      const value = numberOf(series.points[index].value);
+      if (Number.isFinite(value)) return { labels: series.labels, value };
+    }
+    return { labels: series.labels, value: null };
+  });
+}
