@@ -932,7 +932,7 @@ fn metrics_sent_over_otlp_are_charted_with_promql_and_a_bad_query_says_why() {
     let cli = app.cli(&["--json", "metrics", "query", "sum by (instance) (rate(orders_placed_total[2m]))"]);
     assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
     let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
-    assert_eq!(cli["series"].as_array().map(Vec::len), Some(2), "{cli}");
+    assert_eq!(cli["data"]["result"].as_array().map(Vec::len), Some(2), "{cli}");
     app.screenshot("metrics-light");
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("metrics-dark");
@@ -974,7 +974,7 @@ fn metrics_sent_over_otlp_are_charted_with_promql_and_a_bad_query_says_why() {
     app.screenshot("metrics-targets-dark");
     let scraped = app.cli(&["--json", "metrics", "query", "jobs_done_total{job=\"worker\"}"]);
     let scraped: serde_json::Value = serde_json::from_slice(&scraped.stdout).unwrap();
-    assert_eq!(scraped["series"][0]["points"][0]["value"], "42", "{scraped}");
+    assert_eq!(scraped["data"]["result"][0]["value"][1], "42", "{scraped}");
     opsdeck_tests::process::stop(&mut exporter);
 }
 
@@ -1055,7 +1055,7 @@ fn a_rule_made_in_the_app_fires_on_the_alerts_page_and_on_overview_and_is_silenc
 fn cli_value(app: &RunningApp, query: &str) -> Option<f64> {
     let output = app.cli(&["--json", "metrics", "query", query]);
     let answer: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
-    answer["series"][0]["points"][0]["value"].as_str()?.parse().ok()
+    answer["data"]["result"][0]["value"][1].as_str()?.parse().ok()
 }
 
 #[test]

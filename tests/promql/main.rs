@@ -313,6 +313,13 @@ const QUERIES: &[&str] = &[
     "http_requests_total + on (job) memory_bytes",
     "http_requests_total + ignoring (code) memory_bytes",
     "rate({__name__=~\"http_requests_total|memory_bytes\"}[5m])",
+    "deriv(memory_bytes[10m])",
+    "deriv(http_requests_total[5m])",
+    "predict_linear(memory_bytes[15m], 3600)",
+    "predict_linear(queue_depth[5m], -600)",
+    "holt_winters(memory_bytes[10m], 0.3, 0.6)",
+    "hour(timestamp(memory_bytes)) * 60 + minute(timestamp(memory_bytes))",
+    "day_of_week() + day_of_month() + days_in_month() + month() + year() + hour() + minute()",
 ];
 
 /// An hour of generated samples ending two hours ago on a whole hour (its
@@ -659,23 +666,22 @@ fn opsdeck_output(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// The series of an instant PromQL query through the CLI: labels → points.
+/// The series of an instant PromQL query through the CLI (`--json` is
+/// Prometheus' own `/api/v1/query` document): labels → points (a range
+/// selector's samples, or the one value).
 fn query_now(dir: &Path, text: &str) -> Vec<(Value, Vec<(i64, f64)>)> {
     let answer = opsdeck_json(dir, &["metrics", "query", text]);
-    answer["series"]
+    assert_eq!(answer["status"], "success", "{answer}");
+    answer["data"]["result"]
         .as_array()
         .unwrap()
         .iter()
         .map(|series| {
-            let points = series["points"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|point| {
-                    (point["t_unix_ms"].as_i64().unwrap(), parse_value(point["value"].as_str().unwrap()))
-                })
-                .collect();
-            (series["labels"].clone(), points)
+            let points = match series["values"].as_array() {
+                Some(values) => values.iter().map(point).collect(),
+                None => vec![point(&series["value"])],
+            };
+            (series["metric"].clone(), points)
         })
         .collect()
 }
@@ -869,6 +875,36 @@ fn dashboards_keep_every_version_refuse_bad_panels_and_draw_as_png_and_svg() {
         &["metrics", "render", "shop", "--var", "nope=1", "-o", &png.display().to_string()],
     );
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("no variable `nope`"), "{wrong:?}");
+
+    // The query commands print Prometheus' own documents with --json.
+    let at = opsdeck_json(path, &["metrics", "query", "vector(1)", "--time", "1700000000"]);
+    assert_eq!(
+        at,
+        serde_json::json!({"status": "success", "data": {"resultType": "vector",
+        "result": [{"metric": {}, "value": [1_700_000_000.0, "1"]}]}})
+    );
+    let over = opsdeck_json(
+        path,
+        &[
+            "metrics",
+            "query-range",
+            "vector(2)",
+            "--start",
+            "2023-11-14T22:13:20Z",
+            "--end",
+            "1700000060",
+            "--step",
+            "30s",
+        ],
+    );
+    assert_eq!(over["data"]["resultType"], "matrix", "{over}");
+    assert_eq!(
+        over["data"]["result"][0]["values"],
+        serde_json::json!([[1_700_000_000.0, "2"], [1_700_000_030.0, "2"], [1_700_000_060.0, "2"]])
+    );
+    let bad = opsdeck_output(path, &["metrics", "query", "up", "--time", "yesterday"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--time"), "{bad:?}");
 
     opsdeck_json(path, &["metrics", "dashboard", "rm", "shop"]);
     assert_eq!(opsdeck_json(path, &["metrics", "dashboards"]).as_array().unwrap().len(), 2);

@@ -279,8 +279,9 @@ fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_an
                 ),
             ],
         );
-        assert_eq!(mean["result_type"], "vector", "{mean}");
-        assert_eq!(mean["series"][0]["points"][0]["value"], "21.25", "{mean}");
+        // `--json` is Prometheus' own document.
+        assert_eq!(mean["data"]["resultType"], "vector", "{mean}");
+        assert_eq!(mean["data"]["result"][0]["value"][1], "21.25", "{mean}");
     }
     // Request rate, errors and duration derived from the spans themselves
     // (no metrics instrumentation needed), under the span-metrics
@@ -288,19 +289,19 @@ fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_an
     // error.
     let calls = |query: &str| {
         let answer = json(dir.path(), &["metrics", "query", query]);
-        answer["series"]
+        answer["data"]["result"]
             .as_array()
             .unwrap()
             .iter()
             .map(|series| {
-                let labels = &series["labels"];
+                let labels = &series["metric"];
                 let key = format!(
                     "{} {} {}",
                     labels["service_name"].as_str().unwrap_or(""),
                     labels["span_name"].as_str().unwrap_or(""),
                     labels["status_code"].as_str().unwrap_or("")
                 );
-                (key, series["points"][0]["value"].as_str().unwrap().to_owned())
+                (key, series["value"][1].as_str().unwrap().to_owned())
             })
             .collect::<std::collections::BTreeMap<_, _>>()
     };

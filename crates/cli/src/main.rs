@@ -145,6 +145,18 @@ impl Output {
             Output::Text => print!("{}", text(value)),
         }
     }
+
+    /// Like [`Output::print`], with `json` (another shape of the same
+    /// answer, such as Prometheus' document) printed for `--json`.
+    pub(crate) fn print_as<T>(self, value: &T, json: &serde_json::Value, text: impl FnOnce(&T) -> String) {
+        match self {
+            Output::Json => match serde_json::to_string_pretty(json) {
+                Ok(json) => println!("{json}"),
+                Err(error) => eprintln!("error: could not encode the result as JSON: {error}"),
+            },
+            Output::Text => print!("{}", text(value)),
+        }
+    }
 }
 
 /// Parses the arguments, runs the command and returns the process exit code.

@@ -501,6 +501,9 @@ pub(crate) enum MetricsCommand {
     Query {
         /// The PromQL expression.
         query: String,
+        /// When to evaluate it: RFC 3339, Unix seconds, or now-1h (default now).
+        #[arg(long, value_name = "TIME", conflicts_with = "range")]
+        time: Option<String>,
         /// Evaluate over the last this many minutes instead of now.
         #[arg(long, value_name = "MINUTES")]
         range: Option<i64>,
@@ -518,6 +521,21 @@ pub(crate) enum MetricsCommand {
     /// Draws a dashboard or a query as PNG or SVG
     /// (`opsdeck metrics render red --var service=shop -o red.png`).
     Render(crate::dashboards::RenderArgs),
+    /// Evaluates a PromQL expression at every step from --start to --end, as
+    /// Prometheus' /api/v1/query_range (`--json` prints its document).
+    QueryRange {
+        /// The PromQL expression.
+        query: String,
+        /// The first evaluation: RFC 3339, Unix seconds, or now-1h.
+        #[arg(long, value_name = "TIME")]
+        start: String,
+        /// The last one (default now).
+        #[arg(long, value_name = "TIME", default_value = "now")]
+        end: String,
+        /// Between evaluations: seconds or 1m30s.
+        #[arg(long, value_name = "STEP")]
+        step: String,
+    },
     /// Prometheus scrape targets: endpoints read on a schedule
     /// (`opsdeck metrics target set node http://127.0.0.1:9100/metrics --every 15`).
     #[command(alias = "targets")]
@@ -640,11 +658,27 @@ pub(crate) async fn metrics(
         MetricsCommand::Dashboards => return crate::dashboards::list(deck, output).await,
         MetricsCommand::Dashboard { command } => return crate::dashboards::run(deck, command, output).await,
         MetricsCommand::Render(args) => return crate::dashboards::render(deck, args, output).await,
-        MetricsCommand::Query { query, range: None, .. } => {
-            let answer = operation::<Query>(deck, InstantQuery { query, time_unix_ms: None }).await?;
-            output.print(&answer, answer_text);
+        MetricsCommand::Query { query, time, range: None, .. } => {
+            let at = time.as_deref().map(|text| when(text, "--time")).transpose()?;
+            let answer = operation::<Query>(deck, InstantQuery { query, time_unix_ms: at }).await?;
+            output.print_as(&answer, &prometheus_document(&answer), answer_text);
         }
-        MetricsCommand::Query { query, range: Some(minutes), step } => {
+        MetricsCommand::QueryRange { query, start, end, step } => {
+            let input = RangeQuery {
+                query,
+                start_unix_ms: Some(when(&start, "--start")?),
+                end_unix_ms: Some(when(&end, "--end")?),
+                step_seconds: Some(
+                    opsdeck::metrics::prometheus_api::parse_step(&step)
+                        .map_err(|why| crate::input_error(format!("--step: {why}")))?
+                        as f64
+                        / 1000.0,
+                ),
+            };
+            let answer = operation::<QueryRange>(deck, input).await?;
+            output.print_as(&answer, &prometheus_document(&answer), answer_text);
+        }
+        MetricsCommand::Query { query, range: Some(minutes), step, .. } => {
             let end = opsdeck_core::clock::now_unix_ms();
             let input = RangeQuery {
                 query,
@@ -653,7 +687,7 @@ pub(crate) async fn metrics(
                 step_seconds: step,
             };
             let answer = operation::<QueryRange>(deck, input).await?;
-            output.print(&answer, answer_text);
+            output.print_as(&answer, &prometheus_document(&answer), answer_text);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -732,6 +766,59 @@ async fn target(deck: &Deck, command: TargetCommand, output: Output) -> Result<E
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A time given on the command line: RFC 3339, Unix seconds, `now`, or
+/// `now-1h` (a duration before now).
+fn when(text: &str, flag: &str) -> Result<i64, DeckError> {
+    let now = opsdeck_core::clock::now_unix_ms();
+    let text = text.trim();
+    if text == "now" {
+        return Ok(now);
+    }
+    if let Some(ago) = text.strip_prefix("now-") {
+        let ms = opsdeck_metrics::promql::parse_duration(ago).map_err(|_| {
+            crate::input_error(format!("{flag} {text}: `{ago}` is not a duration like 15m or 1h"))
+        })?;
+        return Ok(now - ms);
+    }
+    opsdeck::metrics::prometheus_api::parse_time(text)
+        .map_err(|why| crate::input_error(format!("{flag}: {why}")))
+}
+
+/// The document Prometheus' `/api/v1/query` and `/api/v1/query_range`
+/// answer with, so scripts written for Prometheus read `--json` as is.
+fn prometheus_document(answer: &QueryAnswer) -> serde_json::Value {
+    let point = |point: &opsdeck::catalogue::metrics::AnswerPoint| {
+        serde_json::json!([point.t_unix_ms as f64 / 1000.0, point.value])
+    };
+    let (kind, result) = match answer.result_type {
+        ResultType::Scalar | ResultType::String => (
+            if answer.result_type == ResultType::Scalar { "scalar" } else { "string" },
+            answer.series.first().and_then(|series| series.points.first()).map(point).unwrap_or_default(),
+        ),
+        ResultType::Vector => (
+            "vector",
+            answer
+                .series
+                .iter()
+                .map(|series| {
+                    serde_json::json!({ "metric": series.labels, "value": series.points.first().map(point) })
+                })
+                .collect(),
+        ),
+        ResultType::Matrix => (
+            "matrix",
+            answer
+                .series
+                .iter()
+                .map(|series| {
+                    serde_json::json!({ "metric": series.labels, "values": series.points.iter().map(point).collect::<Vec<_>>() })
+                })
+                .collect(),
+        ),
+    };
+    serde_json::json!({ "status": "success", "data": { "resultType": kind, "result": result } })
 }
 
 /// A query's answer as a table: each series with its value (an instant

@@ -36,6 +36,15 @@ pub(super) const RANGE_FUNCTIONS: &[&str] = &[
     "absent_over_time",
 ];
 
+/// Functions fitting a range's samples, with numbers after the range
+/// (`predict_linear(x[10m], 3600)`); evaluated at each step.
+pub(super) const FITTING_FUNCTIONS: &[&str] = &["deriv", "predict_linear", "double_exponential_smoothing"];
+
+/// Parts of a Unix time, in UTC (of the argument's values, or of the
+/// evaluation time without one).
+const DATE_FUNCTIONS: &[&str] =
+    &["day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month", "year"];
+
 /// Functions of an instant vector's values (the metric name is dropped).
 pub(super) const MATH_FUNCTIONS: &[&str] =
     &["abs", "ceil", "floor", "sqrt", "exp", "ln", "log2", "log10", "sgn"];
@@ -60,7 +69,8 @@ const OTHER_FUNCTIONS: &[&str] = &[
 
 /// Refuses a function this engine does not evaluate, saying so.
 pub(super) fn check_supported(name: &str) -> Result<(), QueryError> {
-    if RANGE_FUNCTIONS.contains(&name) || MATH_FUNCTIONS.contains(&name) || OTHER_FUNCTIONS.contains(&name) {
+    let known = [RANGE_FUNCTIONS, FITTING_FUNCTIONS, DATE_FUNCTIONS, MATH_FUNCTIONS, OTHER_FUNCTIONS];
+    if known.iter().any(|names| names.contains(&name)) {
         Ok(())
     } else {
         Err(QueryError::BadData(format!("the function `{name}` is not supported yet")))
@@ -136,6 +146,45 @@ pub(super) fn call(evaluator: &Evaluator<'_>, call: &Call, t: i64) -> Result<Val
             }
         }
         return Ok(Value::Vector(out));
+    }
+
+    if FITTING_FUNCTIONS.contains(&name) {
+        let range_expr = arg(0)?;
+        let Value::Matrix(matrix) = evaluator.eval(range_expr, t)? else {
+            return Err(QueryError::BadData(format!(
+                "`{name}` needs a range vector first, like {name}(x[10m], …), not {}",
+                evaluator.type_name(range_expr)
+            )));
+        };
+        let params = (1..args.len()).map(number_of).collect::<Result<Vec<f64>, _>>()?;
+        if name == "double_exponential_smoothing" {
+            for (what, factor) in [("smoothing", params.first()), ("trend", params.get(1))] {
+                let factor = factor.copied().unwrap_or(f64::NAN);
+                if !(factor > 0.0 && factor < 1.0) {
+                    return Err(QueryError::Execution(format!(
+                        "invalid {what} factor. Expected: 0 < {} < 1, got: {factor}",
+                        if what == "smoothing" { "sf" } else { "tf" }
+                    )));
+                }
+            }
+        }
+        let out = matrix
+            .into_iter()
+            .filter_map(|series| {
+                let v = fit(name, &series.samples, &params, t)?;
+                Some(Element { labels: without_name(series.labels), v, t })
+            })
+            .collect();
+        return Ok(Value::Vector(out));
+    }
+
+    if DATE_FUNCTIONS.contains(&name) {
+        let input = if args.is_empty() {
+            vec![Element { labels: Labels::new(), v: t as f64 / 1000.0, t }]
+        } else {
+            vector_of(0)?
+        };
+        return Ok(map_values(input, t, |seconds| date_part(name, seconds)));
     }
 
     if MATH_FUNCTIONS.contains(&name) {
@@ -384,6 +433,99 @@ pub(super) fn over_range(name: &str, samples: &[Sample], from: i64, to: i64, q: 
     }
 }
 
+/// `deriv`, `predict_linear` and `double_exponential_smoothing` (Prometheus
+/// 2's `holt_winters`) over one series' samples at
+/// evaluation time `t`.
+fn fit(name: &str, samples: &[Sample], params: &[f64], t: i64) -> Option<f64> {
+    if samples.len() < 2 {
+        return None;
+    }
+    match name {
+        "deriv" => Some(linear_regression(samples, samples[0].t).0),
+        "predict_linear" => {
+            let (slope, intercept) = linear_regression(samples, t);
+            Some(slope * params.first().copied().unwrap_or(f64::NAN) + intercept)
+        }
+        "double_exponential_smoothing" => {
+            let (smoothing, trend_factor) = (params[0], params[1]);
+            // Double exponential smoothing: a level and a trend, the trend
+            // taken first as the first two samples' difference.
+            let (mut previous, mut level) = (0.0, samples[0].v);
+            let mut trend = samples[1].v - samples[0].v;
+            for (index, sample) in samples.iter().enumerate().skip(1) {
+                if index > 1 {
+                    trend = trend_factor * (level - previous) + (1.0 - trend_factor) * trend;
+                }
+                let next = smoothing * sample.v + (1.0 - smoothing) * (level + trend);
+                previous = level;
+                level = next;
+            }
+            Some(level)
+        }
+        _ => None,
+    }
+}
+
+/// The least-squares line through the samples, x in seconds from
+/// `intercept_at` (ms): (slope per second, value at `intercept_at`). Sums
+/// are compensated, and a constant series has slope 0, as Prometheus.
+fn linear_regression(samples: &[Sample], intercept_at: i64) -> (f64, f64) {
+    let first = samples[0].v;
+    if samples.iter().all(|sample| sample.v == first) {
+        return if first.is_infinite() { (f64::NAN, f64::NAN) } else { (0.0, first) };
+    }
+    let (mut n, mut x_sum, mut x_c, mut y_sum, mut y_c) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut xy_sum, mut xy_c, mut xx_sum, mut xx_c) = (0.0, 0.0, 0.0, 0.0);
+    for sample in samples {
+        n += 1.0;
+        let x = (sample.t - intercept_at) as f64 / 1000.0;
+        (x_sum, x_c) = kahan_add(x, x_sum, x_c);
+        (y_sum, y_c) = kahan_add(sample.v, y_sum, y_c);
+        (xy_sum, xy_c) = kahan_add(x * sample.v, xy_sum, xy_c);
+        (xx_sum, xx_c) = kahan_add(x * x, xx_sum, xx_c);
+    }
+    let (x_sum, y_sum, xy_sum, xx_sum) = (x_sum + x_c, y_sum + y_c, xy_sum + xy_c, xx_sum + xx_c);
+    let covariance = xy_sum - x_sum * y_sum / n;
+    let variance = xx_sum - x_sum * x_sum / n;
+    let slope = covariance / variance;
+    (slope, y_sum / n - slope * x_sum / n)
+}
+
+/// A part of the UTC date and time `seconds` after the Unix epoch
+/// (truncated to whole seconds, as Prometheus does).
+fn date_part(name: &str, seconds: f64) -> f64 {
+    if !seconds.is_finite() {
+        return f64::NAN;
+    }
+    let whole = seconds.trunc() as i64;
+    let days = whole.div_euclid(86_400);
+    let of_day = whole.rem_euclid(86_400);
+    // Days to a proleptic Gregorian date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year_from_march = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year_from_march + 2) / 153;
+    let day = day_of_year_from_march - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let value = match name {
+        "day_of_month" => day,
+        "day_of_week" => (days + 4).rem_euclid(7),
+        "day_of_year" => month_days[..(month - 1) as usize].iter().sum::<i64>() + day,
+        "days_in_month" => month_days[(month - 1) as usize],
+        "hour" => of_day / 3600,
+        "minute" => of_day / 60 % 60,
+        "month" => month,
+        "year" => year,
+        _ => return f64::NAN,
+    };
+    value as f64
+}
+
 /// `rate`, `increase` and `delta`: the change over the samples in the
 /// range, counter resets added back for counters, extrapolated towards the
 /// range's edges as Prometheus does (to the edge when the first or last
@@ -586,4 +728,31 @@ pub(super) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
         rank -= merged[b - 1].1;
     }
     start + (end - start) * (rank / count)
+}
+
+#[cfg(test)]
+mod date_and_fit_tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_parts_of_unix_seconds() {
+        // 2024-02-29 13:45:10 UTC, a Thursday in a leap year.
+        let at = 1_709_214_310.0;
+        let parts: Vec<f64> = DATE_FUNCTIONS.iter().map(|name| date_part(name, at)).collect();
+        assert_eq!(parts, [29.0, 4.0, 60.0, 29.0, 13.0, 45.0, 2.0, 2024.0]);
+        assert_eq!(date_part("year", -1.0), 1969.0);
+        assert!(date_part("hour", f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn a_straight_line_is_fitted_exactly() {
+        let samples: Vec<Sample> =
+            (0..10).map(|i| Sample { t: i * 15_000, v: 100.0 + 3.0 * i as f64 }).collect();
+        assert!((fit("deriv", &samples, &[], 135_000).unwrap() - 0.2).abs() < 1e-12);
+        // 0.2 per second; at t=135 s the line is at 127, an hour later 127 + 720.
+        assert!((fit("predict_linear", &samples, &[3600.0], 135_000).unwrap() - 847.0).abs() < 1e-9);
+        let flat = vec![Sample { t: 0, v: 5.0 }, Sample { t: 15_000, v: 5.0 }];
+        assert_eq!(fit("deriv", &flat, &[], 15_000), Some(0.0));
+        assert_eq!(fit("deriv", &flat[..1], &[], 15_000), None);
+    }
 }

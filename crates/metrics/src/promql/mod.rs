@@ -138,6 +138,48 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         .map(|duration| i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// `text` with `holt_winters(` (its name up to Prometheus 2) written as
+/// `double_exponential_smoothing(` (its name since, the only one the parser
+/// knows), outside string literals, so queries and rules written for either
+/// version read the same.
+fn with_current_names(text: &str) -> String {
+    const OLD: &str = "holt_winters";
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut quote: Option<char> = None;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(open) = quote {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            if c == '\\' {
+                if let Some(escaped) = rest.chars().next() {
+                    out.push(escaped);
+                    rest = &rest[escaped.len_utf8()..];
+                }
+            } else if c == open {
+                quote = None;
+            }
+            continue;
+        }
+        if matches!(c, '"' | '\'' | '`') {
+            quote = Some(c);
+        } else if rest.starts_with(OLD)
+            && !out
+                .chars()
+                .last()
+                .is_some_and(|before| before.is_ascii_alphanumeric() || before == '_' || before == ':')
+            && rest[OLD.len()..].trim_start().starts_with('(')
+        {
+            out.push_str("double_exponential_smoothing");
+            rest = &rest[OLD.len()..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// What a query failed for, in the categories of Prometheus' API.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -189,7 +231,7 @@ impl Query {
         if text.is_empty() {
             return Err(QueryError::BadData("the query is empty; write one, like up or rate(x[5m])".into()));
         }
-        let expr = parser::parse(text)
+        let expr = parser::parse(&with_current_names(text))
             .map_err(|error| QueryError::BadData(format!("`{text}` is not valid PromQL: {error}")))?;
         plan::check_supported(&expr)?;
         Ok(Query { text: text.to_owned(), expr: std::sync::Arc::new(expr) })
@@ -583,7 +625,7 @@ mod tests {
     #[test]
     fn bad_queries_are_refused_with_what_was_wrong() {
         for (text, problem) in
-            [("", "empty"), ("rate(x[5m]", "is not valid PromQL"), ("deriv(x[5m])", "not supported")]
+            [("", "empty"), ("rate(x[5m]", "is not valid PromQL"), ("acos(x)", "not supported")]
         {
             let error = Query::parse(text).unwrap_err();
             assert!(error.to_string().contains(problem), "{text}: {error}");
@@ -595,5 +637,20 @@ mod tests {
         assert!(error.to_string().contains("range query needs"), "{error}");
         let other = Query::parse("x[5m]").unwrap();
         assert!(other.instant_on(&loaded, 0).is_err(), "data loaded for another query is refused");
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    #[test]
+    fn holt_winters_is_read_under_its_current_name_outside_strings() {
+        assert_eq!(
+            super::with_current_names(
+                r#"holt_winters(x[5m], 0.5, 0.5) + y{a="holt_winters(", b='\'holt_winters('}"#
+            ),
+            r#"double_exponential_smoothing(x[5m], 0.5, 0.5) + y{a="holt_winters(", b='\'holt_winters('}"#
+        );
+        assert_eq!(super::with_current_names("my_holt_winters(x)"), "my_holt_winters(x)");
+        assert!(super::Query::parse("holt_winters(x[10m], 0.3, 0.6)").is_ok());
     }
 }
