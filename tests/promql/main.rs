@@ -881,7 +881,7 @@ fn dashboards_keep_every_version_refuse_bad_panels_and_draw_as_png_and_svg() {
     assert_eq!(
         at,
         serde_json::json!({"status": "success", "data": {"resultType": "vector",
-        "result": [{"metric": {}, "value": [1_700_000_000.0, "1"]}]}})
+        "result": [{"metric": {}, "value": [1_700_000_000, "1"]}]}})
     );
     let over = opsdeck_json(
         path,
@@ -900,7 +900,7 @@ fn dashboards_keep_every_version_refuse_bad_panels_and_draw_as_png_and_svg() {
     assert_eq!(over["data"]["resultType"], "matrix", "{over}");
     assert_eq!(
         over["data"]["result"][0]["values"],
-        serde_json::json!([[1_700_000_000.0, "2"], [1_700_000_030.0, "2"], [1_700_000_060.0, "2"]])
+        serde_json::json!([[1_700_000_000, "2"], [1_700_000_030, "2"], [1_700_000_060, "2"]])
     );
     let bad = opsdeck_output(path, &["metrics", "query", "up", "--time", "yesterday"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -908,4 +908,85 @@ fn dashboards_keep_every_version_refuse_bad_panels_and_draw_as_png_and_svg() {
 
     opsdeck_json(path, &["metrics", "dashboard", "rm", "shop"]);
     assert_eq!(opsdeck_json(path, &["metrics", "dashboards"]).as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_remote_prometheus_answers_queries_and_panels_as_a_data_source() {
+    let (start, _generated, prometheus) = hour_in_prometheus();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let url = format!("http://{}", prometheus.address);
+
+    // A token is a vault reference, never the value; a URL must be http(s).
+    let literal =
+        opsdeck_output(path, &["metrics", "source", "set", "prom", &url, "--bearer-token", "s3cret"]);
+    assert_eq!(literal.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&literal.stderr).contains("vault reference"), "{literal:?}");
+    let bad_url = opsdeck_output(path, &["metrics", "source", "set", "prom", "ftp://x"]);
+    assert_eq!(bad_url.status.code(), Some(2));
+    opsdeck_json(path, &["metrics", "source", "set", "prom", &url]);
+    assert_eq!(opsdeck_json(path, &["metrics", "source", "list"])[0]["url"], url.as_str());
+
+    // The same answer as asking Prometheus itself, in Prometheus' own shape.
+    let at = ((start + 1_800_000) / 1000).to_string();
+    let query = "sum by (job) (rate(http_requests_total[5m]))";
+    let ours = opsdeck_json(path, &["metrics", "query", query, "--time", &at, "--source", "prom"]);
+    let theirs = prometheus.get("/api/v1/query", &[("query", query.to_owned()), ("time", at.clone())]);
+    assert_eq!(ours, theirs);
+    let end = ((start + 3_000_000) / 1000).to_string();
+    let ours = opsdeck_json(
+        path,
+        &[
+            "metrics",
+            "query-range",
+            "memory_bytes",
+            "--start",
+            &at,
+            "--end",
+            &end,
+            "--step",
+            "60",
+            "--source",
+            "prom",
+        ],
+    );
+    let theirs = prometheus.get(
+        "/api/v1/query_range",
+        &[
+            ("query", "memory_bytes".to_owned()),
+            ("start", at.clone()),
+            ("end", end.clone()),
+            ("step", "60".to_owned()),
+        ],
+    );
+    assert_eq!(ours["data"]["result"], theirs["data"]["result"]);
+
+    // Its errors come back with its words; an unknown or unreachable source says so.
+    let bad = opsdeck_output(path, &["metrics", "query", "sum(", "--source", "prom"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("data source `prom` says"), "{bad:?}");
+    let unknown = opsdeck_output(path, &["metrics", "query", "up", "--source", "nope"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no data source `nope`"), "{unknown:?}");
+    let port = opsdeck_tests::process::free_port();
+    opsdeck_json(path, &["metrics", "source", "set", "gone", &format!("http://127.0.0.1:{port}")]);
+    let gone = opsdeck_output(path, &["metrics", "query", "up", "--source", "gone"]);
+    assert_ne!(gone.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("could not be asked"), "{gone:?}");
+
+    // A panel answered by the source draws.
+    let dashboard = serde_json::json!({
+        "name": "remote", "title": "Remote", "range_minutes": 60,
+        "panels": [{ "title": "Memory from Prometheus", "kind": "timeseries", "expr": "memory_bytes",
+                     "x": 0, "y": 0, "w": 12, "h": 6, "source": "prom" }],
+    });
+    let file = path.join("remote.json");
+    std::fs::write(&file, dashboard.to_string()).unwrap();
+    opsdeck_json(path, &["metrics", "dashboard", "import", &file.display().to_string()]);
+    let svg = path.join("remote.svg");
+    opsdeck_json(path, &["metrics", "render", "remote", "-o", &svg.display().to_string()]);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("Memory from Prometheus"));
+
+    opsdeck_json(path, &["metrics", "source", "rm", "gone"]);
+    opsdeck_json(path, &["metrics", "source", "rm", "prom"]);
+    assert_eq!(opsdeck_json(path, &["metrics", "source", "list"]), serde_json::json!([]));
 }

@@ -13,8 +13,9 @@ use opsdeck::catalogue::telemetry::{
 };
 
 use opsdeck::catalogue::metrics::{
-    InstantQuery, Query, QueryAnswer, QueryRange, RangeQuery, ResultType, ScrapeTarget, SeriesList,
-    SeriesQuery, TargetList, TargetName, TargetRemove, TargetSet,
+    DataSource, InstantQuery, Query, QueryAnswer, QueryRange, RangeQuery, ResultType, ScrapeTarget,
+    SeriesList, SeriesQuery, SourceList, SourceName, SourceRemove, SourceSet, TargetList, TargetName,
+    TargetRemove, TargetSet,
 };
 
 use opsdeck_metrics::series_text;
@@ -510,6 +511,9 @@ pub(crate) enum MetricsCommand {
         /// Seconds between points of a `--range` query (default: about 250 points).
         #[arg(long, value_name = "SECONDS", requires = "range")]
         step: Option<f64>,
+        /// Ask this remote Prometheus data source instead (`metrics source list`).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
     },
     /// Dashboards: the generated ones (red, opsdeck) and the saved ones.
     Dashboards,
@@ -535,6 +539,14 @@ pub(crate) enum MetricsCommand {
         /// Between evaluations: seconds or 1m30s.
         #[arg(long, value_name = "STEP")]
         step: String,
+        /// Ask this remote Prometheus data source instead (`metrics source list`).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
+    /// Remote Prometheus servers that queries and panels can read from.
+    Source {
+        #[command(subcommand)]
+        command: SourceCommand,
     },
     /// Prometheus scrape targets: endpoints read on a schedule
     /// (`opsdeck metrics target set node http://127.0.0.1:9100/metrics --every 15`).
@@ -542,6 +554,28 @@ pub(crate) enum MetricsCommand {
     Target {
         #[command(subcommand)]
         command: TargetCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SourceCommand {
+    /// Adds or changes a source (`opsdeck metrics source set prod http://prometheus.internal:9090`).
+    #[command(alias = "add")]
+    Set {
+        /// Its name (`--source NAME`, a panel's source).
+        name: String,
+        /// The base URL of its query API.
+        url: String,
+        /// A bearer token, as a vault reference (opsdeck://VAULT/NAME).
+        #[arg(long, value_name = "REFERENCE")]
+        bearer_token: Option<String>,
+    },
+    /// The sources.
+    List,
+    /// Removes a source.
+    Rm {
+        /// Its name.
+        name: String,
     },
 }
 
@@ -658,12 +692,12 @@ pub(crate) async fn metrics(
         MetricsCommand::Dashboards => return crate::dashboards::list(deck, output).await,
         MetricsCommand::Dashboard { command } => return crate::dashboards::run(deck, command, output).await,
         MetricsCommand::Render(args) => return crate::dashboards::render(deck, args, output).await,
-        MetricsCommand::Query { query, time, range: None, .. } => {
+        MetricsCommand::Query { query, time, range: None, source, .. } => {
             let at = time.as_deref().map(|text| when(text, "--time")).transpose()?;
-            let answer = operation::<Query>(deck, InstantQuery { query, time_unix_ms: at }).await?;
+            let answer = operation::<Query>(deck, InstantQuery { query, time_unix_ms: at, source }).await?;
             output.print_as(&answer, &prometheus_document(&answer), answer_text);
         }
-        MetricsCommand::QueryRange { query, start, end, step } => {
+        MetricsCommand::QueryRange { query, start, end, step, source } => {
             let input = RangeQuery {
                 query,
                 start_unix_ms: Some(when(&start, "--start")?),
@@ -674,20 +708,62 @@ pub(crate) async fn metrics(
                         as f64
                         / 1000.0,
                 ),
+                source,
             };
             let answer = operation::<QueryRange>(deck, input).await?;
             output.print_as(&answer, &prometheus_document(&answer), answer_text);
         }
-        MetricsCommand::Query { query, range: Some(minutes), step, .. } => {
+        MetricsCommand::Source { command } => return source(deck, command, output).await,
+        MetricsCommand::Query { query, range: Some(minutes), step, source, .. } => {
             let end = opsdeck_core::clock::now_unix_ms();
             let input = RangeQuery {
                 query,
                 start_unix_ms: Some(end - minutes.clamp(1, 525_600) * 60_000),
                 end_unix_ms: Some(end),
                 step_seconds: step,
+                source,
             };
             let answer = operation::<QueryRange>(deck, input).await?;
             output.print_as(&answer, &prometheus_document(&answer), answer_text);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn source(deck: &Deck, command: SourceCommand, output: Output) -> Result<ExitCode, DeckError> {
+    match command {
+        SourceCommand::Set { name, url, bearer_token } => {
+            let source = operation::<SourceSet>(deck, DataSource { name, url, bearer_token }).await?;
+            output.print(&source, |source| {
+                format!(
+                    "queries with --source {} (and panels with it as source) go to {}\n",
+                    source.name, source.url
+                )
+            });
+        }
+        SourceCommand::List => {
+            let sources = operation::<SourceList>(deck, Default::default()).await?;
+            output.print(&sources, |sources| {
+                if sources.is_empty() {
+                    return "No data sources. Add a Prometheus: opsdeck metrics source set NAME URL\n"
+                        .to_owned();
+                }
+                crate::table::table(
+                    ["SOURCE", "URL", "TOKEN"],
+                    sources.iter().map(|source| {
+                        [
+                            source.name.clone(),
+                            source.url.clone(),
+                            source.bearer_token.clone().unwrap_or_default(),
+                        ]
+                    }),
+                )
+            });
+        }
+        SourceCommand::Rm { name } => {
+            operation::<SourceRemove>(deck, SourceName { name: name.clone() }).await?;
+            output
+                .print(&serde_json::json!({ "removed": name }), |_| format!("removed data source {name}\n"));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -789,8 +865,12 @@ fn when(text: &str, flag: &str) -> Result<i64, DeckError> {
 /// The document Prometheus' `/api/v1/query` and `/api/v1/query_range`
 /// answer with, so scripts written for Prometheus read `--json` as is.
 fn prometheus_document(answer: &QueryAnswer) -> serde_json::Value {
+    // Whole seconds as integers, as Prometheus writes them.
     let point = |point: &opsdeck::catalogue::metrics::AnswerPoint| {
-        serde_json::json!([point.t_unix_ms as f64 / 1000.0, point.value])
+        let t = point.t_unix_ms;
+        let seconds =
+            if t % 1000 == 0 { serde_json::json!(t / 1000) } else { serde_json::json!(t as f64 / 1000.0) };
+        serde_json::json!([seconds, point.value])
     };
     let (kind, result) = match answer.result_type {
         ResultType::Scalar | ResultType::String => (

@@ -17,6 +17,8 @@ pub(crate) const RELOAD_HOOK: &str = "config.reload_hook";
 pub(crate) const CONFIG_LINK: &str = "config.link";
 /// A metrics scrape target (where OpsDeck sends requests on a schedule).
 pub(crate) const SCRAPE_TARGET: &str = "metrics.target";
+/// A remote Prometheus data source: where queries are sent, with which token.
+pub(crate) const METRIC_SOURCE: &str = "metrics.source";
 /// A managed certificate's settings: deploy hook, DNS hook, webroot.
 pub(crate) const MANAGED_CERT: &str = "cert.managed";
 

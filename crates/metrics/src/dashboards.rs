@@ -78,6 +78,10 @@ pub struct Panel {
     #[serde(default)]
     #[ts(type = "number | null")]
     pub max: Option<f64>,
+    /// A remote Prometheus data source that answers the query (default this deck).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub source: Option<String>,
 }
 
 /// A dashboard.
@@ -165,7 +169,11 @@ impl Dashboard {
                     panel.x, panel.w
                 ));
             }
-            Query::parse(&expand(&panel.expr, &stand_ins)).map_err(|error| format!("{which}: {error}"))?;
+            // A remote source's query is the remote server's to judge.
+            if panel.source.as_deref().is_none_or(str::is_empty) {
+                Query::parse(&expand(&panel.expr, &stand_ins))
+                    .map_err(|error| format!("{which}: {error}"))?;
+            }
         }
         Ok(())
     }
@@ -200,6 +208,7 @@ fn panel(title: &str, kind: PanelKind, expr: &str, unit: &str, place: (u32, u32,
         h: place.3,
         min: None,
         max: None,
+        source: None,
     }
 }
 

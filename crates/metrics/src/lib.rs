@@ -23,6 +23,7 @@ pub mod exposition;
 pub mod otlp;
 pub mod promql;
 pub mod selector;
+pub mod sources;
 pub mod store;
 
 pub use chunk::{decode, ChunkEncoder, ChunkError, Sample, STALE_NAN_BITS};

@@ -107,6 +107,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         dashboard_history,
         dashboard_remove,
         metric_render,
+        metric_source_list,
+        metric_source_set,
+        metric_source_remove,
         alert_list,
         alert_history,
         alert_acknowledge,
@@ -946,6 +949,33 @@ pub async fn metric_render(
     input: <opsdeck::metrics::render::Render as Operation>::Input,
 ) -> Result<<opsdeck::metrics::render::Render as Operation>::Output, CommandError> {
     run_operation::<opsdeck::metrics::render::Render>(&state, input).await
+}
+
+/// `metric.source_list`: Remote Prometheus servers that panels and queries can read from (`source`).
+#[tauri::command]
+pub async fn metric_source_list(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::sources::SourceList as Operation>::Input,
+) -> Result<<opsdeck::metrics::sources::SourceList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::sources::SourceList>(&state, input).await
+}
+
+/// `metric.source_set`: Adds or changes a remote Prometheus (its query API's URL, a bearer token as a vault reference) that panels and queries can read from instead of this deck's store.
+#[tauri::command]
+pub async fn metric_source_set(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::sources::SourceSet as Operation>::Input,
+) -> Result<<opsdeck::metrics::sources::SourceSet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::sources::SourceSet>(&state, input).await
+}
+
+/// `metric.source_remove`: Removes a remote Prometheus data source.
+#[tauri::command]
+pub async fn metric_source_remove(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::sources::SourceRemove as Operation>::Input,
+) -> Result<<opsdeck::metrics::sources::SourceRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::sources::SourceRemove>(&state, input).await
 }
 
 /// `alert.list`: Alerts: firing first, then pending, then recently resolved, by severity; each with its labels, value, filled-in annotations, and what holds its notifications back (a silence, a firing P1).

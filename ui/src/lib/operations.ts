@@ -31,6 +31,7 @@ import type { DashboardName } from './bindings/DashboardName';
 import type { DashboardOnly } from './bindings/DashboardOnly';
 import type { DashboardSummary } from './bindings/DashboardSummary';
 import type { DashboardVersion } from './bindings/DashboardVersion';
+import type { DataSource } from './bindings/DataSource';
 import type { DeckStatus } from './bindings/DeckStatus';
 import type { DeliveriesInput } from './bindings/DeliveriesInput';
 import type { Delivery } from './bindings/Delivery';
@@ -129,6 +130,7 @@ import type { SilenceInput } from './bindings/SilenceInput';
 import type { SlotInfo } from './bindings/SlotInfo';
 import type { SlowInput } from './bindings/SlowInput';
 import type { SlowTrace } from './bindings/SlowTrace';
+import type { SourceName } from './bindings/SourceName';
 import type { SpanComparison } from './bindings/SpanComparison';
 import type { TargetInfo } from './bindings/TargetInfo';
 import type { TargetName } from './bindings/TargetName';
@@ -332,6 +334,12 @@ export const operations = {
   dashboardRemove: (input: DashboardOnly) => call<null>('dashboard_remove', { input }),
   /** `metric.render`: Draws a dashboard (its grid of panels) or one PromQL query as a PNG or SVG image, base64, for reports and chat: the same picture from the CLI and the app. */
   metricRender: (input: RenderInput) => call<RenderedImage>('metric_render', { input }),
+  /** `metric.source_list`: Remote Prometheus servers that panels and queries can read from (`source`). */
+  metricSourceList: () => call<Array<DataSource>>('metric_source_list', { input: {} }),
+  /** `metric.source_set`: Adds or changes a remote Prometheus (its query API's URL, a bearer token as a vault reference) that panels and queries can read from instead of this deck's store. Changes stored data (audited). */
+  metricSourceSet: (input: DataSource) => call<DataSource>('metric_source_set', { input }),
+  /** `metric.source_remove`: Removes a remote Prometheus data source. Changes stored data (audited). */
+  metricSourceRemove: (input: SourceName) => call<null>('metric_source_remove', { input }),
   /** `alert.list`: Alerts: firing first, then pending, then recently resolved, by severity; each with its labels, value, filled-in annotations, and what holds its notifications back (a silence, a firing P1). */
   alertList: () => call<Array<Alert>>('alert_list', { input: {} }),
   /** `alert.history`: Alert state changes (pending, firing, resolved), newest first. */

@@ -8,7 +8,8 @@
 //! `scrape.rs`: Prometheus scrape targets, read on a schedule;
 //! `span_metrics.rs`: request rate, errors and duration derived from spans;
 //! `dashboards.rs`: dashboards (stored with versions, or generated);
-//! `render.rs`: dashboards and queries drawn as PNG or SVG.
+//! `render.rs`: dashboards and queries drawn as PNG or SVG;
+//! `sources.rs`: remote Prometheus servers as data sources.
 
 pub mod dashboards;
 mod ingest;
@@ -16,6 +17,7 @@ pub mod operations;
 pub mod prometheus_api;
 pub mod render;
 pub mod scrape;
+pub mod sources;
 pub mod span_metrics;
 
 pub(crate) use ingest::start_ingest;
@@ -92,5 +94,8 @@ pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
         entry::<dashboards::DashboardHistory>(),
         entry::<dashboards::DashboardRemove>(),
         entry::<render::Render>(),
+        entry::<sources::SourceList>(),
+        entry::<sources::SourceSet>(),
+        entry::<sources::SourceRemove>(),
     ]
 }

@@ -16,6 +16,7 @@ pub use super::dashboards::{
 };
 pub use super::render::{ImageFormat, Render, RenderInput, RenderedImage};
 pub use super::scrape::{ScrapeTarget, TargetInfo};
+pub use super::sources::{DataSource, SourceList, SourceName, SourceRemove, SourceSet};
 use crate::catalogue::{Effect, Method, Operation};
 use crate::{Caller, Deck, DeckError};
 pub use opsdeck_metrics::dashboards::{
@@ -96,6 +97,10 @@ pub struct InstantQuery {
     #[serde(default)]
     #[ts(type = "number | null")]
     pub time_unix_ms: Option<i64>,
+    /// A remote Prometheus data source to ask instead of this deck's store.
+    #[serde(default)]
+    #[ts(optional)]
+    pub source: Option<String>,
 }
 
 /// A PromQL query at every step of a time range.
@@ -117,6 +122,10 @@ pub struct RangeQuery {
     #[serde(default)]
     #[ts(type = "number | null")]
     pub step_seconds: Option<f64>,
+    /// A remote Prometheus data source to ask instead of this deck's store.
+    #[serde(default)]
+    #[ts(optional)]
+    pub source: Option<String>,
 }
 
 /// What a query's answer holds, as Prometheus' `resultType`.
@@ -215,8 +224,11 @@ impl Operation for Query {
     const PATH: &'static str = "/v1/metrics/query";
 
     async fn run(deck: &Deck, _caller: &Caller, input: InstantQuery) -> Result<QueryAnswer, DeckError> {
-        let query = opsdeck_metrics::promql::Query::parse(&input.query)?;
         let at = input.time_unix_ms.unwrap_or_else(opsdeck_core::clock::now_unix_ms);
+        if let Some(source) = input.source.as_deref().filter(|source| !source.is_empty()) {
+            return deck.metrics().remote_query(source, &input.query, None, at).await;
+        }
+        let query = opsdeck_metrics::promql::Query::parse(&input.query)?;
         Ok(deck.metrics().instant(&query, at).await?.into())
     }
 }
@@ -237,7 +249,6 @@ impl Operation for QueryRange {
     const PATH: &'static str = "/v1/metrics/query_range";
 
     async fn run(deck: &Deck, _caller: &Caller, input: RangeQuery) -> Result<QueryAnswer, DeckError> {
-        let query = opsdeck_metrics::promql::Query::parse(&input.query)?;
         let end = input.end_unix_ms.unwrap_or_else(opsdeck_core::clock::now_unix_ms);
         let start = input.start_unix_ms.unwrap_or(end - 3_600_000);
         let step = match input.step_seconds {
@@ -250,6 +261,13 @@ impl Operation for QueryRange {
             }
             None => ((end - start) / 250).max(1000),
         };
+        if let Some(source) = input.source.as_deref().filter(|source| !source.is_empty()) {
+            return deck
+                .metrics()
+                .remote_query(source, &input.query, Some((start, end, step.max(1))), end)
+                .await;
+        }
+        let query = opsdeck_metrics::promql::Query::parse(&input.query)?;
         Ok(deck.metrics().range(&query, start, end, step.max(1)).await?.into())
     }
 }

@@ -11,7 +11,9 @@
 use std::collections::BTreeMap;
 
 use opsdeck_metrics::dashboards::{expand, Dashboard, Panel, PanelKind};
-use opsdeck_metrics::promql::{Query, QueryResult};
+use opsdeck_metrics::promql::Query;
+
+use super::operations::{QueryAnswer, ResultType};
 use opsdeck_metrics::{series_text, Labels, MetricsError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -253,6 +255,7 @@ impl super::Metrics<'_> {
                     h: 8,
                     min: None,
                     max: None,
+                    source: None,
                 };
                 (String::new(), vec![panel], Vec::new(), 60)
             }
@@ -265,19 +268,39 @@ impl super::Metrics<'_> {
         let mut data = Vec::with_capacity(panels.len());
         for panel in panels {
             let text = expand(&panel.expr, &variables);
-            let answer = match Query::parse(&text) {
-                Ok(query) => self.range(&query, start, end, step).await.map_err(|error| error.to_string()),
-                Err(error) => Err(error.to_string()),
-            };
+            // Every panel's answer as a query answer, from this deck or a remote source.
+            let answer: Result<QueryAnswer, String> =
+                match panel.source.as_deref().filter(|source| !source.is_empty()) {
+                    Some(source) => self
+                        .remote_query(source, &text, Some((start, end, step)), end)
+                        .await
+                        .map_err(|error| error.to_string()),
+                    None => match Query::parse(&text) {
+                        Ok(query) => self
+                            .range(&query, start, end, step)
+                            .await
+                            .map(QueryAnswer::from)
+                            .map_err(|error| error.to_string()),
+                        Err(error) => Err(error.to_string()),
+                    },
+                };
             let (series, error) = match answer {
-                Ok(QueryResult::Matrix(items)) => (
-                    items
+                Ok(answer) if answer.result_type == ResultType::Matrix => (
+                    answer
+                        .series
                         .into_iter()
-                        .map(|item| {
-                            let mut labels: Labels = item.metric;
+                        .map(|series| {
+                            let mut labels: Labels = series.labels;
                             labels.remove("__name__");
                             let name = if labels.is_empty() { text.clone() } else { series_text(&labels) };
-                            (name, item.values.iter().map(|point| (point.t, point.v)).collect())
+                            let points = series
+                                .points
+                                .iter()
+                                .map(|point| {
+                                    (point.t_unix_ms, opsdeck_metrics::promql::parse_value(&point.value))
+                                })
+                                .collect();
+                            (name, points)
                         })
                         .collect(),
                     None,

@@ -132,6 +132,12 @@ pub fn format_value(v: f64) -> String {
     }
 }
 
+/// A value as written by [`format_value`] or Prometheus' API (`+Inf`,
+/// `NaN`, `1e3`) read back; anything else is NaN.
+pub fn parse_value(text: &str) -> f64 {
+    functions::parse_go_float(text).unwrap_or(f64::NAN)
+}
+
 /// A duration in PromQL's notation (`1m30s`, `2h`) in milliseconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     promql_parser::util::parse_duration(text)

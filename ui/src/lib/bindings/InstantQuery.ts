@@ -11,4 +11,8 @@ query: string,
 /**
  * When to evaluate it, Unix milliseconds (default now).
  */
-time_unix_ms: number | null, };
+time_unix_ms: number | null, 
+/**
+ * A remote Prometheus data source to ask instead of this deck's store.
+ */
+source?: string, };

@@ -44,4 +44,8 @@ min: number | null,
 /**
  * A gauge's highest value (default 1, or 100 for percent).
  */
-max: number | null, };
+max: number | null, 
+/**
+ * A remote Prometheus data source that answers the query (default this deck).
+ */
+source?: string, };

@@ -20,4 +20,8 @@ end_unix_ms: number | null,
  * Seconds between evaluations (default: the range in about 250 steps,
  * at least 1 s).
  */
-step_seconds: number | null, };
+step_seconds: number | null, 
+/**
+ * A remote Prometheus data source to ask instead of this deck's store.
+ */
+source?: string, };
