@@ -986,7 +986,96 @@ fn a_remote_prometheus_answers_queries_and_panels_as_a_data_source() {
     opsdeck_json(path, &["metrics", "render", "remote", "-o", &svg.display().to_string()]);
     assert!(std::fs::read_to_string(&svg).unwrap().contains("Memory from Prometheus"));
 
+    // A source redirected in the store (to collect its token) is refused
+    // before anything is sent.
+    let database = path.join("opsdeck.db");
+    let redirect = format!(
+        "import sqlite3; c = sqlite3.connect('{}'); \
+         c.execute(\"UPDATE metric_sources SET definition = replace(definition, '{url}', 'http://127.0.0.1:9') WHERE name = 'prom'\"); \
+         c.commit()",
+        database.display()
+    );
+    assert!(std::process::Command::new("python3").args(["-c", &redirect]).status().unwrap().success());
+    let refused = opsdeck_output(path, &["metrics", "query", "up", "--source", "prom"]);
+    assert_ne!(refused.status.code(), Some(0));
+    let why = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(why.contains("metrics.source `prom` was not used"), "{why}");
+
     opsdeck_json(path, &["metrics", "source", "rm", "gone"]);
     opsdeck_json(path, &["metrics", "source", "rm", "prom"]);
     assert_eq!(opsdeck_json(path, &["metrics", "source", "list"]), serde_json::json!([]));
+}
+
+#[test]
+fn an_https_target_is_scraped_when_its_private_ca_is_given_and_refused_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let pki = opsdeck_tests::testpki::Pki::new();
+    let now = opsdeck_tests::testpki::now_ms();
+    let (leaf, key) = pki.leaf_with_key("localhost", now - 86_400_000, now + 86_400_000);
+    std::fs::write(path.join("chain.pem"), format!("{leaf}{}", pki.intermediate_pem())).unwrap();
+    std::fs::write(path.join("key.pem"), key).unwrap();
+    std::fs::write(path.join("root.pem"), pki.root_pem()).unwrap();
+    let script = path.join("exporter.py");
+    std::fs::write(
+        &script,
+        "import http.server, ssl, sys\n\
+         class H(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def do_GET(self):\n\
+         \x20       body = b'tls_jobs_total 7\\n'\n\
+         \x20       self.send_response(200); self.send_header('Content-Type', 'text/plain; version=0.0.4')\n\
+         \x20       self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)\n\
+         \x20   def log_message(self, *args): pass\n\
+         server = http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H)\n\
+         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+         context.load_cert_chain(sys.argv[2], sys.argv[3])\n\
+         server.socket = context.wrap_socket(server.socket, server_side=True)\n\
+         server.serve_forever()\n",
+    )
+    .unwrap();
+    let port = opsdeck_tests::process::free_port();
+    let mut exporter = opsdeck_tests::process::spawn_tied_to_this_process(
+        "python3",
+        &[
+            &script.display().to_string(),
+            &port.to_string(),
+            &path.join("chain.pem").display().to_string(),
+            &path.join("key.pem").display().to_string(),
+        ],
+        &[],
+        "TERM",
+        None,
+    );
+    opsdeck_tests::process::wait_until(Duration::from_secs(20), "the https exporter", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let url = format!("https://localhost:{port}/metrics");
+    let root = path.join("root.pem").display().to_string();
+    // A bundle that is not PEM certificates is refused when set.
+    std::fs::write(path.join("junk.pem"), "not a certificate").unwrap();
+    let junk = opsdeck_output(
+        path,
+        &["metrics", "target", "set", "bad", &url, "--ca-file", &path.join("junk.pem").display().to_string()],
+    );
+    assert_eq!(junk.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&junk.stderr).contains("PEM certificates"), "{junk:?}");
+    opsdeck_json(path, &["metrics", "target", "set", "private", &url, "--every", "1", "--ca-file", &root]);
+    opsdeck_json(path, &["metrics", "target", "set", "system", &url, "--every", "1"]);
+    let _serve = Serve::start(path, &format!("127.0.0.1:{}", opsdeck_tests::process::free_port()));
+    opsdeck_tests::process::wait_until(Duration::from_secs(60), "both targets scraped", || {
+        let targets = opsdeck_json(path, &["metrics", "target", "list"]);
+        targets.as_array().unwrap().iter().all(|info| info["health"] != "unknown")
+    });
+    let targets = opsdeck_json(path, &["metrics", "target", "list"]);
+    let health = |name: &str| {
+        let info = targets.as_array().unwrap().iter().find(|info| info["target"]["name"] == name).unwrap();
+        (info["health"].as_str().unwrap().to_owned(), info["last_message"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(health("private").0, "up", "{targets}");
+    let (system_health, why) = health("system");
+    assert_eq!(system_health, "down", "a private CA is not trusted by default: {targets}");
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
+    let scraped = query_now(path, "tls_jobs_total{job=\"private\"}");
+    assert_eq!(scraped[0].1[0].1, 7.0);
+    opsdeck_tests::process::stop(&mut exporter);
 }

@@ -612,6 +612,9 @@ pub(crate) enum TargetCommand {
         /// The basic authentication password, as a vault reference.
         #[arg(long, value_name = "REFERENCE", requires = "basic_auth_user")]
         basic_auth_password: Option<String>,
+        /// Trust only the CA certificates in this PEM file for an https endpoint.
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<std::path::PathBuf>,
     },
     /// The targets and how their last scrape went.
     List,
@@ -782,7 +785,14 @@ async fn target(deck: &Deck, command: TargetCommand, output: Output) -> Result<E
             bearer_token,
             basic_auth_user,
             basic_auth_password,
+            ca_file,
         } => {
+            let ca_bundle = ca_file
+                .map(|path| {
+                    std::fs::read_to_string(&path)
+                        .map_err(|error| crate::input_error(format!("--ca-file {}: {error}", path.display())))
+                })
+                .transpose()?;
             let mut label_map = std::collections::BTreeMap::new();
             for label in labels {
                 let Some((label_name, value)) = label.split_once('=') else {
@@ -804,6 +814,7 @@ async fn target(deck: &Deck, command: TargetCommand, output: Output) -> Result<E
                 bearer_token,
                 basic_auth_username: basic_auth_user,
                 basic_auth_password,
+                ca_bundle,
             };
             let info = operation::<TargetSet>(deck, input).await?;
             output.print(&info, |info| {

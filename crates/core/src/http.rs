@@ -73,6 +73,9 @@ pub struct OutboundRequest {
     /// One attempt only, even where a retry would be safe (a scrape that
     /// fails is recorded as down, not repeated off its schedule).
     pub single_attempt: bool,
+    /// The only certificate authorities trusted for this request's TLS (PEM),
+    /// instead of the system's: a scrape target with a private CA.
+    pub trusted_ca_pem: Option<String>,
 }
 
 impl std::fmt::Debug for OutboundRequest {
@@ -85,6 +88,7 @@ impl std::fmt::Debug for OutboundRequest {
             .field("body_bytes", &self.body.as_ref().map(Vec::len))
             .field("timeout", &self.timeout)
             .field("single_attempt", &self.single_attempt)
+            .field("trusted_ca", &self.trusted_ca_pem.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +104,7 @@ impl OutboundRequest {
             idempotency_key: None,
             timeout: None,
             single_attempt: false,
+            trusted_ca_pem: None,
         }
     }
 
@@ -113,12 +118,19 @@ impl OutboundRequest {
             idempotency_key: None,
             timeout: None,
             single_attempt: false,
+            trusted_ca_pem: None,
         }
     }
 
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Trusts only the certificate authorities in `pem` for this request.
+    pub fn trusting(mut self, pem: &str) -> Self {
+        self.trusted_ca_pem = Some(pem.to_owned());
         self
     }
 
@@ -275,6 +287,8 @@ impl Breaker {
 #[derive(Clone)]
 pub struct ResilientClient {
     inner: reqwest::Client,
+    /// Clients trusting only a given CA bundle, by its PEM (built once each).
+    trusting: Arc<Mutex<HashMap<String, reqwest::Client>>>,
     policy: HttpPolicy,
     breakers: Arc<Mutex<HashMap<String, Breaker>>>,
     events: Option<EventBus>,
@@ -320,16 +334,48 @@ fn random_fraction() -> f64 {
 impl ResilientClient {
     /// A client with `policy`, publishing breaker changes on `events` when given.
     pub fn new(policy: HttpPolicy, events: Option<EventBus>) -> Self {
-        let inner = reqwest::Client::builder()
+        let inner = Self::builder(&policy).build().unwrap_or_else(|_| reqwest::Client::new());
+        ResilientClient {
+            inner,
+            trusting: Arc::new(Mutex::new(HashMap::new())),
+            policy,
+            breakers: Arc::new(Mutex::new(HashMap::new())),
+            events,
+        }
+    }
+
+    fn builder(policy: &HttpPolicy) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
             .timeout(policy.timeout)
             // A redirect is answered, never followed: a signed event (or any
             // call) goes only to the URL that was configured, never to one a
             // receiver (or someone who took it over) names.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("OpsDeck/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
-        ResilientClient { inner, policy, breakers: Arc::new(Mutex::new(HashMap::new())), events }
+    }
+
+    /// The client for a request: the shared one, or one trusting only the
+    /// request's CA bundle.
+    fn client_for(&self, request: &OutboundRequest) -> Result<reqwest::Client, HttpError> {
+        let Some(pem) = &request.trusted_ca_pem else { return Ok(self.inner.clone()) };
+        let mut clients = self.trusting.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = clients.get(pem) {
+            return Ok(client.clone());
+        }
+        let bad = |reason: String| HttpError::BadUrl { url: request.url.clone(), reason };
+        let certificates = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|error| bad(format!("its CA bundle is not PEM certificates: {error}")))?;
+        if certificates.is_empty() {
+            return Err(bad("its CA bundle holds no certificate".into()));
+        }
+        let mut builder = Self::builder(&self.policy).tls_built_in_root_certs(false);
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+        let client =
+            builder.build().map_err(|error| bad(format!("a client trusting its CA bundle: {error}")))?;
+        clients.insert(pem.clone(), client.clone());
+        Ok(client)
     }
 
     /// Every endpoint called so far, with its breaker and recent outcomes.
@@ -370,13 +416,14 @@ impl ResilientClient {
             });
         }
         let endpoint = endpoint_of(&url);
+        let client = self.client_for(&request)?;
         let max_attempts = if request.may_repeat() { self.policy.max_attempts.max(1) } else { 1 };
         let mut attempt = 0;
         loop {
             attempt += 1;
             let probe = self.admit(&endpoint)?;
             let started = Instant::now();
-            let mut builder = self.inner.request(request.method.clone(), url.clone());
+            let mut builder = client.request(request.method.clone(), url.clone());
             for (name, value) in &request.headers {
                 builder = builder.header(name, value);
             }
@@ -553,6 +600,16 @@ fn describe(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         "timed out".to_owned()
     } else if error.is_connect() {
+        // Say why when it is the TLS handshake (an untrusted or expired
+        // certificate), which is what a person can fix.
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            let text = inner.to_string();
+            if text.contains("certificate") || text.contains("Certificate") || text.contains("tls") {
+                return format!("could not connect: {text}");
+            }
+            source = inner.source();
+        }
         "could not connect".to_owned()
     } else {
         let mut text = error.to_string();

@@ -48,4 +48,10 @@ basic_auth_username: string | null,
 /**
  * Its password, as a vault reference (`opsdeck://VAULT/NAME`).
  */
-basic_auth_password: string | null, };
+basic_auth_password: string | null, 
+/**
+ * The certificate authorities (PEM) an https endpoint's certificate
+ * must chain to, instead of the system's: a private CA. Kept in the
+ * sealed definition, so a changed bundle is refused like a changed URL.
+ */
+ca_bundle?: string, };
