@@ -1077,5 +1077,23 @@ fn an_https_target_is_scraped_when_its_private_ca_is_given_and_refused_otherwise
     assert!(why.to_lowercase().contains("certificate"), "{why}");
     let scraped = query_now(path, "tls_jobs_total{job=\"private\"}");
     assert_eq!(scraped[0].1[0].1, 7.0);
+    // A query reading more samples than allowed fails with why, not by
+    // exhausting memory.
+    opsdeck_tests::process::wait_until(Duration::from_secs(30), "a few scrapes", || {
+        query_now(path, "count_over_time(tls_jobs_total[1m])")
+            .first()
+            .is_some_and(|(_, points)| points[0].1 >= 4.0)
+    });
+    let limited = opsdeck_tests::opsdeck_command()
+        .arg("--data-dir")
+        .arg(path)
+        .args(["metrics", "query", "count_over_time(tls_jobs_total[1m])"])
+        .env("OPSDECK_PASSPHRASE", PASSPHRASE)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .env("OPSDECK_QUERY_MAX_SAMPLES", "3")
+        .output()
+        .unwrap();
+    assert!(!limited.status.success());
+    assert!(String::from_utf8_lossy(&limited.stderr).contains("more than 3 samples"), "{limited:?}");
     opsdeck_tests::process::stop(&mut exporter);
 }

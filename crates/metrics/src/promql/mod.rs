@@ -432,6 +432,20 @@ pub struct Loaded {
     by_selector: HashMap<usize, Vec<SeriesSamples>>,
 }
 
+/// The most samples one query may read: `OPSDECK_QUERY_MAX_SAMPLES`, or 50
+/// million (Prometheus' `--query.max-samples`), so a query over everything
+/// fails with a reason instead of exhausting memory.
+pub fn max_samples() -> usize {
+    static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("OPSDECK_QUERY_MAX_SAMPLES")
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .filter(|limit| *limit > 0)
+            .unwrap_or(50_000_000)
+    })
+}
+
 impl Loaded {
     /// Loads, from `store`, what evaluating `expr` from `start` to `end`
     /// (range queries: at every `step`) reads.
@@ -443,9 +457,19 @@ impl Loaded {
         step: i64,
     ) -> Result<Loaded, QueryError> {
         let mut loaded = Loaded { root: query.root(), ..Loaded::default() };
+        let limit = max_samples();
+        let mut samples = 0_usize;
         for need in plan::needs(&query.expr, start, end, step) {
             let matchers = plan::matchers(need.selector)?;
             let series = store.select(&matchers, need.from, need.to).await?;
+            samples += series.iter().map(|one| one.samples.len()).sum::<usize>();
+            if samples > limit {
+                return Err(QueryError::Execution(format!(
+                    "`{}` would read more than {limit} samples, the most a query may (OPSDECK_QUERY_MAX_SAMPLES); \
+                     narrow its selectors or its time range",
+                    query.text
+                )));
+            }
             loaded.by_selector.insert(need.key, series);
         }
         Ok(loaded)
