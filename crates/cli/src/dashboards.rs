@@ -202,6 +202,7 @@ pub(crate) async fn render(deck: &Deck, args: RenderArgs, output: Output) -> Res
         expr: args.expr,
         variables: args.variables.join(","),
         minutes: args.minutes,
+        end_unix_ms: None,
         format,
         width: args.width,
         dark: args.dark,

@@ -51,10 +51,14 @@ pub struct RenderInput {
     /// commas: `service=shop,region=eu` (default: each one's first value).
     #[serde(default)]
     pub variables: String,
-    /// The range, minutes up to now (default the dashboard's, or 60).
+    /// The range, minutes up to its end (default the dashboard's, or 60).
     #[serde(default)]
     #[ts(type = "number | null")]
     pub minutes: Option<i64>,
+    /// The range's end, Unix ms (default now).
+    #[serde(default)]
+    #[ts(optional, type = "number")]
+    pub end_unix_ms: Option<i64>,
     /// PNG or SVG.
     pub format: ImageFormat,
     /// Width in pixels (default 1200 for a dashboard, 900 for a query).
@@ -262,7 +266,7 @@ impl super::Metrics<'_> {
             _ => return Err(invalid("give a dashboard's name or one query (--expr), not both".into())),
         };
         let minutes = input.minutes.unwrap_or(default_minutes).clamp(1, 525_600);
-        let end = opsdeck_core::clock::now_unix_ms();
+        let end = input.end_unix_ms.unwrap_or_else(opsdeck_core::clock::now_unix_ms);
         let start = end - minutes * 60_000;
         let step = ((end - start) / 240).max(1000);
         let mut data = Vec::with_capacity(panels.len());

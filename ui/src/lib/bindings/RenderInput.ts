@@ -19,9 +19,13 @@ expr: string | null,
  */
 variables: string, 
 /**
- * The range, minutes up to now (default the dashboard's, or 60).
+ * The range, minutes up to its end (default the dashboard's, or 60).
  */
 minutes: number | null, 
+/**
+ * The range's end, Unix ms (default now).
+ */
+end_unix_ms?: number, 
 /**
  * PNG or SVG.
  */

@@ -64,6 +64,7 @@ describe('Dashboards view', () => {
       if (command === 'dashboard_list') return [{ name: 'red', title: 'Service RED', description: '', panels: 2, generated: true, version: 0, saved_by: 'opsdeck', saved_at_unix_ms: 0 }];
       if (command === 'dashboard_get') return { dashboard: red, version: 0, generated: true };
       if (command === 'metric_label_values') return ['cart', 'shop'];
+      if (command === 'metric_source_list') return [];
       if (command === 'metric_query_range') {
         queries.push(String(input.query));
         if (String(input.query).startsWith('topk')) {
@@ -94,5 +95,36 @@ describe('Dashboards view', () => {
     expect(saved!.name).toBe('red-copy');
     expect(saved!.panels).toHaveLength(3);
     expect((await screen.findByTestId('dashboard-notice')).textContent).toContain('saved as your copy, red-copy');
+  });
+
+  it('asks every panel for a custom range, and says when it is backwards', async () => {
+    const ranges: { start: number; end: number }[] = [];
+    mockIPC((command, payload) => {
+      const input = (payload as { input?: Record<string, unknown> })?.input ?? {};
+      if (command === 'dashboard_list') return [];
+      if (command === 'dashboard_get') return { dashboard: red, version: 0, generated: true };
+      if (command === 'metric_label_values') return ['shop'];
+      if (command === 'metric_source_list') return [];
+      if (command === 'metric_query_range') {
+        ranges.push({ start: Number(input.start_unix_ms), end: Number(input.end_unix_ms) });
+        return { result_type: 'matrix', series: [] };
+      }
+      return null;
+    });
+    router.go('metrics', 'red?service=shop');
+    render(DashboardsView);
+    await screen.findAllByTestId('dashboard-panel');
+    await fireEvent.change(screen.getByTestId('dashboard-range'), { target: { value: '0' } });
+    const from = await screen.findByTestId('custom-from');
+    await fireEvent.input(from, { target: { value: '2026-12-01T10:00' } });
+    await fireEvent.input(screen.getByTestId('custom-to'), { target: { value: '2026-12-01T09:00' } });
+    await fireEvent.click(screen.getByTestId('custom-apply'));
+    expect((await screen.findByRole('alert')).textContent).toContain('end must come after the start');
+    await fireEvent.input(screen.getByTestId('custom-to'), { target: { value: '2026-12-01T12:30' } });
+    ranges.length = 0;
+    await fireEvent.click(screen.getByTestId('custom-apply'));
+    const end = new Date('2026-12-01T12:30').getTime();
+    await waitFor(() => expect(ranges.length).toBeGreaterThanOrEqual(2));
+    expect(ranges.every((range) => range.end === end && range.start === end - 150 * 60_000)).toBe(true);
   });
 });
