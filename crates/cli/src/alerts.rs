@@ -292,13 +292,7 @@ async fn rules(deck: &Deck, command: RulesCommand, output: Output) -> Result<Exi
             });
         }
         RulesCommand::Import { file } => {
-            let text = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin())
-                    .map_err(|error| input_error(format!("standard input could not be read: {error}")))?
-            } else {
-                std::fs::read_to_string(&file)
-                    .map_err(|error| input_error(format!("{} could not be read: {error}", file.display())))?
-            };
+            let text = crate::read_file_or_stdin(&file)?;
             let report = operation::<RulesImport>(deck, RuleFileInput { text }).await?;
             output.print(&report, |report| {
                 let mut text = format!(

@@ -151,13 +151,7 @@ pub(crate) async fn run(
             }
         }
         DashboardCommand::Import { file } => {
-            let text = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin())
-                    .map_err(|error| input_error(format!("standard input could not be read: {error}")))?
-            } else {
-                std::fs::read_to_string(&file)
-                    .map_err(|error| input_error(format!("{} could not be read: {error}", file.display())))?
-            };
+            let text = crate::read_file_or_stdin(&file)?;
             let saved = operation::<DashboardImport>(deck, DashboardJson { text }).await?;
             output.print(&saved, |saved| format!("saved {} as version {}\n", saved.name, saved.version));
         }

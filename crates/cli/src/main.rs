@@ -263,6 +263,17 @@ pub(crate) fn cli_caller() -> Result<opsdeck::Caller, DeckError> {
     Ok(opsdeck::Caller::local_user_or_assumed("cli")?)
 }
 
+/// The text of `file`, or of standard input for `-` (an import's input).
+pub(crate) fn read_file_or_stdin(file: &std::path::Path) -> Result<String, DeckError> {
+    if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|error| input_error(format!("standard input could not be read: {error}")))
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|error| input_error(format!("{} could not be read: {error}", file.display())))
+    }
+}
+
 pub(crate) fn input_error(message: String) -> DeckError {
     opsdeck::VaultError::Invalid(message).into()
 }

@@ -154,9 +154,9 @@ pub struct Deck {
     scraped_series: std::sync::Mutex<
         std::collections::HashMap<String, std::collections::HashSet<opsdeck_metrics::Labels>>,
     >,
-    /// Scrape targets' `Authorization` headers, revealed as their definers
-    /// and kept for a while (see `metrics::scrape`).
-    scrape_credentials:
+    /// `Authorization` headers of scrape targets and data sources, revealed
+    /// as their definers and kept for a while (see `metrics::Metrics::kept_header`).
+    revealed_headers:
         std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, zeroize::Zeroizing<String>)>>,
     background_started: std::sync::atomic::AtomicBool,
     /// Where the OTLP receivers listen once the background work starts.
@@ -233,7 +233,7 @@ impl Deck {
             telemetry,
             metrics,
             scraped_series: std::sync::Mutex::new(std::collections::HashMap::new()),
-            scrape_credentials: std::sync::Mutex::new(std::collections::HashMap::new()),
+            revealed_headers: std::sync::Mutex::new(std::collections::HashMap::new()),
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
             otlp: std::sync::Mutex::new(telemetry::OtlpAddresses::from_env()),

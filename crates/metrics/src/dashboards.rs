@@ -123,7 +123,7 @@ impl Dashboard {
                 self.name
             ));
         }
-        if GENERATED.contains(&self.name.as_str()) {
+        if generated(&self.name).is_some() {
             return Err(format!(
                 "`{}` is a generated dashboard; save your copy under another name",
                 self.name
@@ -193,8 +193,15 @@ pub fn expand(expr: &str, values: &[(String, String)]) -> String {
     text
 }
 
-/// The names of the generated dashboards.
-pub const GENERATED: [&str; 2] = ["red", "opsdeck"];
+/// The generated dashboards, in the order they are listed.
+pub fn generated_dashboards() -> Vec<Dashboard> {
+    vec![red_dashboard(), opsdeck_dashboard()]
+}
+
+/// The generated dashboard of `name`, if it is one.
+pub fn generated(name: &str) -> Option<Dashboard> {
+    generated_dashboards().into_iter().find(|dashboard| dashboard.name == name)
+}
 
 fn panel(title: &str, kind: PanelKind, expr: &str, unit: &str, place: (u32, u32, u32, u32)) -> Panel {
     Panel {
@@ -498,7 +505,7 @@ mod tests {
 
     #[test]
     fn the_generated_dashboards_are_valid_once_copied() {
-        for mut dashboard in [red_dashboard(), opsdeck_dashboard()] {
+        for mut dashboard in generated_dashboards() {
             assert!(dashboard.check().unwrap_err().contains("generated"));
             dashboard.name.push_str("-copy");
             dashboard.check().unwrap();

@@ -120,6 +120,11 @@ impl Alerts<'_> {
         Ok(alert_store::groups(&self.deck.store).await?)
     }
 
+    /// One group with its rules, if it exists.
+    pub async fn group(self, name: &str) -> Result<Option<GroupRules>, DeckError> {
+        Ok(alert_store::group(&self.deck.store, name).await?)
+    }
+
     /// Every alert — firing first, then pending, then recently resolved;
     /// by severity within each — with what holds its notifications back.
     pub async fn list(self) -> Result<Vec<Alert>, DeckError> {

@@ -67,10 +67,8 @@ impl Operation for RuleSet {
         let group = if input.group_interval_seconds.is_some() || input.repeat_interval_seconds.is_some() {
             let current = deck
                 .alerts()
-                .rules()
+                .group(&input.group)
                 .await?
-                .into_iter()
-                .find(|group| group.group.name == input.group)
                 .map_or_else(|| AlertGroup::named(&input.group), |group| group.group);
             Some(AlertGroup {
                 name: input.group.clone(),

@@ -29,6 +29,40 @@ use opsdeck_metrics::Matcher;
 
 use crate::DeckError;
 
+/// What is wrong with the name of something OpsDeck sends requests to (a
+/// scrape target, a data source), if anything: letters, digits, `_`, `-`, `.`.
+fn check_endpoint_name(what: &str, name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is not a {what} name: use letters, digits, `_`, `-` and `.` (at most 100)"))
+    }
+}
+
+/// What is wrong with the URL of something OpsDeck sends requests to:
+/// `expected` says what it should be (`an http(s) URL of …, like …`).
+fn check_http_url(url: &str, expected: &str) -> Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() => Ok(()),
+        _ => Err(format!("`{url}` is not {expected}")),
+    }
+}
+
+/// What is wrong with a credential given as a vault reference: a value
+/// written there instead would be stored in the clear.
+fn check_credential_reference(what: &str, reference: Option<&str>, example: &str) -> Result<(), String> {
+    match reference {
+        Some(reference) if opsdeck_vault::SecretReference::parse(reference).is_err() => Err(format!(
+            "the {what} must be a vault reference like {example}, not the value itself (a value here would be \
+             stored in the clear)"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A deck's metrics: `deck.metrics()`.
 #[derive(Clone, Copy)]
 pub struct Metrics<'d> {
@@ -36,6 +70,29 @@ pub struct Metrics<'d> {
 }
 
 impl Metrics<'_> {
+    /// An `Authorization` header revealed (and audited) less than `kept_for`
+    /// ago for `key` (a scrape target, `source:NAME`): a scrape every few
+    /// seconds is not a reveal every few seconds.
+    fn kept_header(self, key: &str, kept_for: std::time::Duration) -> Option<zeroize::Zeroizing<String>> {
+        let kept = self.deck.revealed_headers.lock().ok()?;
+        kept.get(key).filter(|(read_at, _)| read_at.elapsed() < kept_for).map(|(_, header)| header.clone())
+    }
+
+    /// Keeps a header just revealed for `key`.
+    fn keep_header(self, key: &str, header: &zeroize::Zeroizing<String>) {
+        if let Ok(mut kept) = self.deck.revealed_headers.lock() {
+            kept.insert(key.to_owned(), (std::time::Instant::now(), header.clone()));
+        }
+    }
+
+    /// Forgets the header of `key` (its definition changed, or the endpoint
+    /// refused it: perhaps a rotated credential).
+    fn forget_header(self, key: &str) {
+        if let Ok(mut kept) = self.deck.revealed_headers.lock() {
+            kept.remove(key);
+        }
+    }
+
     /// The series matching every matcher, with their samples in
     /// `start_ms..=end_ms`.
     pub async fn select(

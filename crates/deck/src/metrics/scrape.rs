@@ -143,24 +143,11 @@ impl ScrapeTarget {
 
     /// What is wrong with the target, if anything.
     fn check(&self) -> Result<(), String> {
-        let name_ok = !self.name.is_empty()
-            && self.name.len() <= 100
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-        if !name_ok {
-            return Err(format!(
-                "`{}` is not a target name: use letters, digits, `_`, `-` and `.` (at most 100)",
-                self.name
-            ));
-        }
-        match url::Url::parse(&self.url) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {}
-            _ => {
-                return Err(format!(
-                    "`{}` is not an http(s) URL of a metrics endpoint, like http://127.0.0.1:9100/metrics",
-                    self.url
-                ))
-            }
-        }
+        super::check_endpoint_name("target", &self.name)?;
+        super::check_http_url(
+            &self.url,
+            "an http(s) URL of a metrics endpoint, like http://127.0.0.1:9100/metrics",
+        )?;
         let interval = self.interval_seconds.unwrap_or(DEFAULT_INTERVAL_SECONDS);
         if !(1.0..=86_400.0).contains(&interval) {
             return Err(format!("an interval of {interval} s is not between 1 s and a day"));
@@ -175,14 +162,7 @@ impl ScrapeTarget {
         for (what, reference) in
             [("bearer token", &self.bearer_token), ("basic auth password", &self.basic_auth_password)]
         {
-            if let Some(reference) = reference {
-                SecretReference::parse(reference).map_err(|_| {
-                    format!(
-                        "the {what} must be a vault reference like opsdeck://ops/scrape-token, not the value \
-                         itself (a value here would be stored in the clear)"
-                    )
-                })?;
-            }
+            super::check_credential_reference(what, reference.as_deref(), "opsdeck://ops/scrape-token")?;
         }
         if let Some(pem) = &self.ca_bundle {
             let certificates = pem.matches("-----BEGIN CERTIFICATE-----").count();
@@ -269,9 +249,7 @@ impl super::Metrics<'_> {
             serde_json::json!({ "url": target.url, "interval_seconds": target.interval().as_secs_f64() });
         deck.audit(caller, "metrics.target_set", &target.name, Outcome::Ok, details).await?;
         deck.seal_definition(caller, SCRAPE_TARGET, &target.name, &payload, true).await?;
-        if let Ok(mut cached) = deck.scrape_credentials.lock() {
-            cached.remove(&target.name);
-        }
+        self.forget_header(&target.name);
         let job = job_name(&target.name);
         let interval = target.interval();
         Scheduler::upsert_job(
@@ -335,9 +313,7 @@ impl super::Metrics<'_> {
         if let Ok(mut last) = deck.scraped_series.lock() {
             last.remove(name);
         }
-        if let Ok(mut cached) = deck.scrape_credentials.lock() {
-            cached.remove(name);
-        }
+        self.forget_header(name);
         Ok(())
     }
 
@@ -421,13 +397,7 @@ impl super::Metrics<'_> {
         if target.references().is_empty() {
             return Ok(None);
         }
-        let fresh = self.deck.scrape_credentials.lock().ok().and_then(|cached| {
-            cached
-                .get(&target.name)
-                .filter(|(read_at, _)| read_at.elapsed() < CREDENTIALS_KEPT_FOR)
-                .map(|(_, header)| header.clone())
-        });
-        if let Some(header) = fresh {
+        if let Some(header) = self.kept_header(&target.name, CREDENTIALS_KEPT_FOR) {
             return Ok(Some(header));
         }
         let caller = Caller::new(definer);
@@ -449,9 +419,7 @@ impl super::Metrics<'_> {
                 base64::engine::general_purpose::STANDARD.encode(pair.as_bytes())
             ))
         };
-        if let Ok(mut cached) = self.deck.scrape_credentials.lock() {
-            cached.insert(target.name.clone(), (Instant::now(), header.clone()));
-        }
+        self.keep_header(&target.name, &header);
         Ok(Some(header))
     }
 
@@ -479,9 +447,7 @@ impl super::Metrics<'_> {
             .map_err(|error| error.to_string())?;
         if matches!(answer.status, 401 | 403) {
             // Perhaps a rotated credential: read it again before the next scrape.
-            if let Ok(mut cached) = self.deck.scrape_credentials.lock() {
-                cached.remove(&target.name);
-            }
+            self.forget_header(&target.name);
         }
         if answer.status != 200 {
             return Err(format!("the endpoint answered HTTP {}", answer.status));

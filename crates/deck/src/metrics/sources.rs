@@ -11,7 +11,7 @@
 //! attempt, 30 s), and the server's own error (`bad_data`, `execution`)
 //! comes back as ours with its words.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use opsdeck_core::http::OutboundRequest;
 use opsdeck_metrics::promql::QueryError;
@@ -49,32 +49,16 @@ pub struct DataSource {
 
 impl DataSource {
     fn check(&self) -> Result<(), String> {
-        let name_ok = !self.name.is_empty()
-            && self.name.len() <= 100
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-        if !name_ok {
-            return Err(format!(
-                "`{}` is not a source name: use letters, digits, `_`, `-` and `.` (at most 100)",
-                self.name
-            ));
-        }
-        match url::Url::parse(&self.url) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {}
-            _ => {
-                return Err(format!(
-                    "`{}` is not the http(s) URL of a Prometheus, like http://prometheus.internal:9090",
-                    self.url
-                ))
-            }
-        }
-        if let Some(reference) = &self.bearer_token {
-            SecretReference::parse(reference).map_err(|_| {
-                "the bearer token must be a vault reference like opsdeck://ops/prometheus-token, not the value \
-                 itself (a value here would be stored in the clear)"
-                    .to_owned()
-            })?;
-        }
-        Ok(())
+        super::check_endpoint_name("source", &self.name)?;
+        super::check_http_url(
+            &self.url,
+            "the http(s) URL of a Prometheus, like http://prometheus.internal:9090",
+        )?;
+        super::check_credential_reference(
+            "bearer token",
+            self.bearer_token.as_deref(),
+            "opsdeck://ops/prometheus-token",
+        )
     }
 
     fn endpoint(&self, path: &str) -> String {
@@ -102,9 +86,7 @@ impl super::Metrics<'_> {
             serde_json::to_value(&source).map_err(|error| MetricsError::Invalid(error.to_string()))?;
         deck.seal_definition(caller, METRIC_SOURCE, &source.name, &payload, true).await?;
         opsdeck_metrics::sources::put(&deck.store, &source.name, &payload.to_string()).await?;
-        if let Ok(mut cached) = deck.scrape_credentials.lock() {
-            cached.remove(&cache_key(&source.name));
-        }
+        self.forget_header(&cache_key(&source.name));
         Ok(source)
     }
 
@@ -129,9 +111,7 @@ impl super::Metrics<'_> {
             )));
         }
         self.deck.unseal_definition(caller, METRIC_SOURCE, name).await?;
-        if let Ok(mut cached) = self.deck.scrape_credentials.lock() {
-            cached.remove(&cache_key(name));
-        }
+        self.forget_header(&cache_key(name));
         Ok(())
     }
 
@@ -161,21 +141,13 @@ impl super::Metrics<'_> {
     ) -> Result<Option<Zeroizing<String>>, DeckError> {
         let Some(reference) = &source.bearer_token else { return Ok(None) };
         let key = cache_key(&source.name);
-        let fresh = self.deck.scrape_credentials.lock().ok().and_then(|cached| {
-            cached
-                .get(&key)
-                .filter(|(read_at, _)| read_at.elapsed() < TOKEN_KEPT_FOR)
-                .map(|(_, header)| header.clone())
-        });
-        if let Some(header) = fresh {
+        if let Some(header) = self.kept_header(&key, TOKEN_KEPT_FOR) {
             return Ok(Some(header));
         }
         let reference = SecretReference::parse(reference)?;
         let token = self.deck.vaults().resolve_reference(&Caller::new(definer), &reference).await?;
         let header = Zeroizing::new(format!("Bearer {}", token.as_str()));
-        if let Ok(mut cached) = self.deck.scrape_credentials.lock() {
-            cached.insert(key, (Instant::now(), header.clone()));
-        }
+        self.keep_header(&key, &header);
         Ok(Some(header))
     }
 
@@ -216,9 +188,7 @@ impl super::Metrics<'_> {
             invalid(format!("data source `{name}` ({}) could not be asked: {error}", source.url))
         })?;
         if matches!(answer.status, 401 | 403) {
-            if let Ok(mut cached) = self.deck.scrape_credentials.lock() {
-                cached.remove(&cache_key(name));
-            }
+            self.forget_header(&cache_key(name));
         }
         let document: serde_json::Value = serde_json::from_slice(&answer.body).map_err(|_| {
             invalid(format!(

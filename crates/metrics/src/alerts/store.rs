@@ -258,12 +258,27 @@ pub async fn import(
 
 /// Every group with its rules, in order.
 pub async fn groups(store: &Store) -> Result<Vec<GroupRules>, MetricsError> {
+    groups_named(store, None).await
+}
+
+/// One group and its rules (read alone: each evaluation asks for its own).
+pub async fn group(store: &Store, name: &str) -> Result<Option<GroupRules>, MetricsError> {
+    Ok(groups_named(store, Some(name)).await?.into_iter().next())
+}
+
+/// The groups (all, or the one named) with their rules, in order.
+async fn groups_named(store: &Store, only: Option<&str>) -> Result<Vec<GroupRules>, MetricsError> {
+    let only = only.unwrap_or("");
     let group_rows =
-        sqlx::query("SELECT definition FROM alert_groups ORDER BY name").fetch_all(store.pool()).await?;
+        sqlx::query("SELECT definition FROM alert_groups WHERE ($1 = '' OR name = $1) ORDER BY name")
+            .bind(only)
+            .fetch_all(store.pool())
+            .await?;
     let rule_rows = sqlx::query(
         "SELECT group_name, definition, health, last_error, evaluated_at_unix_ms, updated_by, updated_at_unix_ms \
-         FROM alert_rules ORDER BY group_name, position",
+         FROM alert_rules WHERE ($1 = '' OR group_name = $1) ORDER BY group_name, position",
     )
+    .bind(only)
     .fetch_all(store.pool())
     .await?;
     let mut groups = Vec::new();
@@ -286,11 +301,6 @@ pub async fn groups(store: &Store) -> Result<Vec<GroupRules>, MetricsError> {
         }
     }
     Ok(groups)
-}
-
-/// One group and its rules.
-pub async fn group(store: &Store, name: &str) -> Result<Option<GroupRules>, MetricsError> {
-    Ok(groups(store).await?.into_iter().find(|group| group.group.name == name))
 }
 
 /// Every alert (pending, firing, recently resolved), optionally of one group.
