@@ -1099,3 +1099,115 @@ fn an_https_target_is_scraped_when_its_private_ca_is_given_and_refused_otherwise
     assert!(String::from_utf8_lossy(&limited.stderr).contains("more than 3 samples"), "{limited:?}");
     opsdeck_tests::process::stop(&mut exporter);
 }
+
+/// The values of a `query-range --json` answer's only series.
+fn range_values(answer: &Value) -> Vec<(i64, f64)> {
+    assert_eq!(answer["status"], "success", "{answer}");
+    let result = answer["data"]["result"].as_array().unwrap();
+    assert_eq!(result.len(), 1, "{answer}");
+    result[0]["values"].as_array().unwrap().iter().map(point).collect()
+}
+
+#[test]
+fn samples_past_the_full_resolution_days_are_rolled_up_and_rate_still_answers() {
+    const DAY_MS: i64 = 24 * HOUR_MS;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    // The retention as a new deck has it.
+    let first = opsdeck_json(path, &["metrics", "retention"]);
+    assert_eq!(
+        first["retention"],
+        serde_json::json!({"full_resolution_days": 7, "keep_days": 90, "max_bytes": 1_073_741_824_i64}),
+        "{first}"
+    );
+
+    // Ten days of a counter growing by one a second, every 60 s, up to now.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let end = now / 60_000 * 60_000;
+    let start = end - 10 * DAY_MS;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let data_dir = DataDir::prepare(path).unwrap();
+        let store = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap();
+        let series = SeriesStore::new(store.clone(), "retention-test");
+        let labels: Labels = [("__name__", "jobs_done_total"), ("job", "worker")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into();
+        let samples: Vec<(Labels, i64, f64)> = (start..=end)
+            .step_by(60_000)
+            .map(|t| (labels.clone(), t, 1_000_000.0 + ((t - start) / 1000) as f64))
+            .collect();
+        series.append(&samples).await.unwrap();
+        series.flush().await.unwrap();
+        store.close().await;
+    });
+    // Unix seconds `hours` into the ten days: days 1 to 3 get rolled up (a
+    // chunk that straddles the seven days' line stays whole, so not up to it).
+    let at = |hours: i64| ((start + hours * HOUR_MS) / 1000).to_string();
+    let rates_in_hours_40_to_64 = |path: &Path| {
+        opsdeck_json(
+            path,
+            &[
+                "metrics",
+                "query-range",
+                "rate(jobs_done_total[1h])",
+                "--start",
+                &at(40),
+                "--end",
+                &at(64),
+                "--step",
+                "1h",
+            ],
+        )
+    };
+    // Evaluated 30 s before the hour, so the range's ends fall between samples.
+    let before_hour_64 = ((start + 64 * HOUR_MS) / 1000 - 30).to_string();
+    let count_before_hour_64 = |path: &Path| {
+        opsdeck_json(
+            path,
+            &["metrics", "query", "count_over_time(jobs_done_total[1d])", "--time", &before_hour_64],
+        )
+    };
+    let raw_rates = range_values(&rates_in_hours_40_to_64(path));
+    assert_eq!(raw_rates.len(), 25);
+    assert!(raw_rates.iter().all(|(_, rate)| (rate - 1.0).abs() < 1e-9), "{raw_rates:?}");
+    assert_eq!(count_before_hour_64(path)["data"]["result"][0]["value"][1], "1440");
+    let held = first["stored_bytes"].as_i64().unwrap();
+    let before = opsdeck_json(path, &["metrics", "retention"])["stored_bytes"].as_i64().unwrap();
+    assert!(before > held, "{before} bytes after ten days were written");
+
+    // Bad settings are refused and change nothing.
+    let refused =
+        opsdeck_output(path, &["metrics", "retention", "--full-resolution-days", "30", "--keep-days", "9"]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("full_resolution_days is 30: give between 1 and keep_days (9)"), "{said}");
+    assert_eq!(opsdeck_json(path, &["metrics", "retention"])["retention"], first["retention"]);
+
+    // Seven days at full resolution, nine kept: applied at once.
+    let set =
+        opsdeck_json(path, &["metrics", "retention", "--full-resolution-days", "7", "--keep-days", "9"]);
+    let pass = set["last_run"].as_str().unwrap();
+    assert!(pass.starts_with("rolled 1 series up to 5-minute samples"), "{set}");
+    let after = set["stored_bytes"].as_i64().unwrap();
+    // Seven of ten days stay whole: a little under three days' bytes go.
+    assert!(after * 4 < before * 3, "{after} bytes left of {before}");
+    // Hours 40 to 64 keep one sample per five minutes, and its rates are the same.
+    assert_eq!(count_before_hour_64(path)["data"]["result"][0]["value"][1], "288");
+    let rolled_rates = range_values(&rates_in_hours_40_to_64(path));
+    assert_eq!(rolled_rates.len(), raw_rates.len());
+    for ((t, raw), (rolled_t, rolled)) in raw_rates.iter().zip(&rolled_rates) {
+        assert_eq!(t, rolled_t);
+        assert!((raw - rolled).abs() < 1e-9, "at {t}: {raw} at full resolution, {rolled} rolled up");
+    }
+    // The last day is untouched; the first is gone (older than nine days).
+    let last_day = ((end - 30_000) / 1000).to_string();
+    let recent = opsdeck_json(
+        path,
+        &["metrics", "query", "count_over_time(jobs_done_total[1d])", "--time", &last_day],
+    );
+    assert_eq!(recent["data"]["result"][0]["value"][1], "1440", "{recent}");
+    let oldest =
+        opsdeck_json(path, &["metrics", "query", "count_over_time(jobs_done_total[12h])", "--time", &at(20)]);
+    assert_eq!(oldest["data"]["result"], serde_json::json!([]), "{oldest}");
+}

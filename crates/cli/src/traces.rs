@@ -543,6 +543,19 @@ pub(crate) enum MetricsCommand {
         #[arg(long, value_name = "NAME")]
         source: Option<String>,
     },
+    /// How long series are kept: shows the retention, or changes what is
+    /// given (`opsdeck metrics retention --keep-days 30 --max-megabytes 512`).
+    Retention {
+        /// Days kept at full resolution; older samples keep one per 5 minutes.
+        #[arg(long, value_name = "DAYS")]
+        full_resolution_days: Option<i64>,
+        /// Days kept at all.
+        #[arg(long, value_name = "DAYS")]
+        keep_days: Option<i64>,
+        /// Megabytes of samples kept at most (the oldest go first).
+        #[arg(long, value_name = "MB")]
+        max_megabytes: Option<i64>,
+    },
     /// Remote Prometheus servers that queries and panels can read from.
     Source {
         #[command(subcommand)]
@@ -717,6 +730,31 @@ pub(crate) async fn metrics(
             output.print_as(&answer, &prometheus_document(&answer), answer_text);
         }
         MetricsCommand::Source { command } => return source(deck, command, output).await,
+        MetricsCommand::Retention { full_resolution_days, keep_days, max_megabytes } => {
+            use opsdeck::metrics::retention::{MetricsRetention, RetentionGet, RetentionSet};
+            let mut status = operation::<RetentionGet>(deck, Default::default()).await?;
+            if full_resolution_days.is_some() || keep_days.is_some() || max_megabytes.is_some() {
+                let current = status.retention;
+                let wanted = MetricsRetention {
+                    full_resolution_days: full_resolution_days.unwrap_or(current.full_resolution_days),
+                    keep_days: keep_days.unwrap_or(current.keep_days),
+                    max_bytes: max_megabytes.map_or(current.max_bytes, |mb| mb.saturating_mul(1024 * 1024)),
+                };
+                status = operation::<RetentionSet>(deck, wanted).await?;
+            }
+            output.print(&status, |status| {
+                let retention = &status.retention;
+                format!(
+                    "full resolution for {} days, then one sample per 5 minutes until {} days; at most {} MB \
+                     (holding {:.1} MB)\nlast pass: {}\n",
+                    retention.full_resolution_days,
+                    retention.keep_days,
+                    retention.max_bytes / (1024 * 1024),
+                    status.stored_bytes as f64 / (1024.0 * 1024.0),
+                    status.last_run.as_deref().unwrap_or("not run yet")
+                )
+            });
+        }
         MetricsCommand::Query { query, range: Some(minutes), step, source, .. } => {
             let end = opsdeck_core::clock::now_unix_ms();
             let input = RangeQuery {

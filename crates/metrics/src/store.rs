@@ -27,6 +27,16 @@ pub const SAMPLES_PER_CHUNK: usize = 120;
 /// under SQLite's and PostgreSQL's limits).
 const ROWS_PER_STATEMENT: usize = 200;
 
+/// The width of a downsampled window: past the full-resolution days, a
+/// series keeps one sample per five minutes.
+pub const ROLLUP_STEP_MS: i64 = 300_000;
+
+/// The `writer` of downsampled chunks.
+pub const ROLLUP_WRITER: &str = "rollup-5m";
+
+/// Samples per downsampled chunk (a day of 5-minute windows).
+const ROLLUP_SAMPLES_PER_CHUNK: usize = 288;
+
 /// The label that holds a series' metric name.
 pub const NAME_LABEL: &str = "__name__";
 
@@ -156,6 +166,32 @@ pub struct Appended {
     pub out_of_order: usize,
     /// Series seen for the first time.
     pub new_series: usize,
+}
+
+/// What a downsampling pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Downsampled {
+    /// Series rolled up.
+    pub series: usize,
+    /// Full-resolution chunks replaced.
+    pub chunks_replaced: u64,
+    /// Full-resolution samples read.
+    pub samples_before: u64,
+    /// Samples the series keep for those windows (rolled-up ones rewritten
+    /// with them included).
+    pub samples_after: u64,
+}
+
+/// The last sample of each `step`-wide window of time-ordered `samples`.
+fn last_per_window(samples: &[Sample], step: i64) -> Vec<Sample> {
+    let mut kept: Vec<Sample> = Vec::new();
+    for sample in samples {
+        match kept.last_mut() {
+            Some(last) if last.t.div_euclid(step) == sample.t.div_euclid(step) => *last = *sample,
+            _ => kept.push(*sample),
+        }
+    }
+    kept
 }
 
 /// One series and its samples in a time range.
@@ -506,6 +542,136 @@ impl SeriesStore {
         Ok(removed)
     }
 
+    /// Replaces the full-resolution chunks that end before `before` (Unix
+    /// ms) with 5-minute ones: of each series' samples in each
+    /// [`ROLLUP_STEP_MS`] window, the last is kept (with its own time and
+    /// exact value, a staleness marker included). Counters keep their
+    /// resets and `rate()` over windows of 10 minutes or more keeps its
+    /// answer; an instant value reads at most one window early; spikes
+    /// between two kept samples are gone, as in any rollup of last values.
+    /// Each batch of series is one transaction, so a pass cut short leaves
+    /// every series whole, either still raw or rolled up.
+    pub async fn downsample(&self, before: i64) -> Result<Downsampled, MetricsError> {
+        self.flush().await?;
+        // A head this process no longer appends to would otherwise write
+        // its old samples back at its next append.
+        self.heads.lock().await.retain(|_, head| head.last_t >= before);
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT series_id FROM metric_chunks WHERE writer <> $1 AND max_t < $2 ORDER BY series_id",
+        )
+        .bind(ROLLUP_WRITER)
+        .bind(before)
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut done = Downsampled::default();
+        for group in ids.chunks(ROWS_PER_STATEMENT) {
+            let list: Vec<String> = group.iter().map(i64::to_string).collect();
+            let list = list.join(", ");
+            let mut transaction = self.store.begin_write().await?;
+            let raw: Vec<(i64, String, i64, i64, Vec<u8>)> = sqlx::query_as(&format!(
+                "SELECT series_id, writer, min_t, max_t, data FROM metric_chunks \
+                 WHERE series_id IN ({list}) AND writer <> $1 AND max_t < $2"
+            ))
+            .bind(ROLLUP_WRITER)
+            .bind(before)
+            .fetch_all(&mut *transaction)
+            .await?;
+            let earliest = raw.iter().map(|(_, _, min_t, _, _)| *min_t).min().unwrap_or(before);
+            // Rolled-up chunks the new samples could interleave with (two
+            // writers' chunks end at different times) are rewritten with them.
+            let rolled: Vec<(i64, String, i64, i64, Vec<u8>)> = sqlx::query_as(&format!(
+                "SELECT series_id, writer, min_t, max_t, data FROM metric_chunks \
+                 WHERE series_id IN ({list}) AND writer = $1 AND max_t >= $2"
+            ))
+            .bind(ROLLUP_WRITER)
+            .bind(earliest)
+            .fetch_all(&mut *transaction)
+            .await?;
+            let mut by_series: BTreeMap<i64, Vec<Sample>> = BTreeMap::new();
+            for (id, writer, min_t, _, data) in raw.iter().chain(&rolled) {
+                let samples = crate::chunk::decode(data).map_err(|error| MetricsError::DamagedChunk {
+                    series: format!("series {id} (writer {writer}, from {min_t})"),
+                    error,
+                })?;
+                if writer != ROLLUP_WRITER {
+                    done.samples_before += samples.len() as u64;
+                }
+                by_series.entry(*id).or_default().extend(samples);
+            }
+            for (id, writer, min_t, _, _) in raw.iter().chain(&rolled) {
+                sqlx::query("DELETE FROM metric_chunks WHERE series_id = $1 AND writer = $2 AND min_t = $3")
+                    .bind(id)
+                    .bind(writer)
+                    .bind(min_t)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            for (id, mut samples) in by_series {
+                samples.sort_by_key(|sample| sample.t);
+                samples.dedup_by_key(|sample| sample.t);
+                let kept = last_per_window(&samples, ROLLUP_STEP_MS);
+                done.samples_after += kept.len() as u64;
+                for part in kept.chunks(ROLLUP_SAMPLES_PER_CHUNK) {
+                    let mut encoder = ChunkEncoder::new();
+                    for sample in part {
+                        encoder.append(sample.t, sample.v).map_err(|error| {
+                            MetricsError::Invalid(format!(
+                                "series {id}: a rolled-up sample could not be added: {error}"
+                            ))
+                        })?;
+                    }
+                    let (Some(first), Some(last)) = (part.first(), part.last()) else { continue };
+                    sqlx::query(
+                        "INSERT INTO metric_chunks (series_id, writer, min_t, max_t, samples, data) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(id)
+                    .bind(ROLLUP_WRITER)
+                    .bind(first.t)
+                    .bind(last.t)
+                    .bind(part.len() as i64)
+                    .bind(encoder.into_bytes())
+                    .execute(&mut *transaction)
+                    .await?;
+                }
+                done.series += 1;
+            }
+            done.chunks_replaced += raw.len() as u64;
+            transaction.commit().await?;
+        }
+        Ok(done)
+    }
+
+    /// Bytes of sample data held (the chunks' encoded size).
+    pub async fn size_bytes(&self) -> Result<i64, MetricsError> {
+        self.flush().await?;
+        let bytes: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(SUM(LENGTH(data)) AS BIGINT) FROM metric_chunks")
+                .fetch_one(self.store.pool())
+                .await?;
+        Ok(bytes.unwrap_or(0))
+    }
+
+    /// Removes the oldest chunks until at most `max_bytes` of sample data
+    /// are left (Prometheus' size-based retention); returns how many went.
+    pub async fn prune_to_size(&self, max_bytes: i64) -> Result<u64, MetricsError> {
+        self.flush().await?;
+        let sizes: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT max_t, CAST(LENGTH(data) AS BIGINT) FROM metric_chunks ORDER BY max_t DESC",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        let mut total = 0_i64;
+        for (max_t, size) in sizes {
+            total = total.saturating_add(size);
+            if total > max_bytes {
+                // This chunk and every older one go.
+                return self.prune(max_t.saturating_add(1)).await;
+            }
+        }
+        Ok(0)
+    }
+
     /// The series' id, made (with its index rows) when new.
     async fn series_id(&self, labels: &Labels) -> Result<(i64, bool), MetricsError> {
         if let Some(id) = self.ids.lock().ok().and_then(|ids| ids.get(labels).copied()) {
@@ -729,5 +895,65 @@ mod tests {
         );
         let nameless = fresh_again.append(&[(labels(&[("job", "x")]), 1, 1.0)]).await.unwrap_err();
         assert_eq!(nameless.to_string(), "a series needs a metric name (`__name__`)");
+    }
+
+    #[tokio::test]
+    async fn old_chunks_are_rolled_up_to_five_minutes_and_size_retention_drops_the_oldest() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = store(dir.path()).await;
+        let first = SeriesStore::new(shared.clone(), "first");
+        let second = SeriesStore::new(shared.clone(), "second");
+        let counter = labels(&[("__name__", "requests_total")]);
+        let gauge = labels(&[("__name__", "queue_depth")]);
+        // Two hours at 15 s; the counter resets at 50 minutes; the second
+        // writer takes the gauge over after an hour.
+        for i in 0..480_i64 {
+            let t = i * 15_000;
+            let count = if i < 200 { i as f64 } else { (i - 200) as f64 };
+            first.append(&[(counter.clone(), t, count)]).await.unwrap();
+            let writer = if i < 240 { &first } else { &second };
+            writer.append(&[(gauge.clone(), t, (i % 7) as f64)]).await.unwrap();
+        }
+        first.flush().await.unwrap();
+        second.flush().await.unwrap();
+        let raw = first.select(&[Matcher::equal("__name__", "requests_total")], 0, i64::MAX).await.unwrap();
+
+        let cut = 3_600_000;
+        let done = first.downsample(cut).await.unwrap();
+        assert_eq!(done.series, 2);
+        assert_eq!(done.chunks_replaced, 4, "two full chunks of each series end before the cut");
+        assert_eq!(done.samples_before, 480);
+        assert_eq!(done.samples_after, 24, "an hour is twelve windows of five minutes");
+        let again = first.downsample(cut).await.unwrap();
+        assert_eq!(again, Downsampled::default(), "nothing left to roll up");
+
+        let read = first.select(&[Matcher::equal("__name__", "requests_total")], 0, i64::MAX).await.unwrap();
+        let samples = &read[0].samples;
+        let (old, recent): (Vec<&Sample>, Vec<&Sample>) = samples.iter().partition(|sample| sample.t < cut);
+        assert_eq!(old.len(), 12);
+        assert!(old.iter().all(|sample| sample.t % 300_000 == 285_000), "the last sample of each window");
+        assert_eq!(
+            old.iter().map(|sample| sample.v).collect::<Vec<_>>(),
+            raw[0]
+                .samples
+                .iter()
+                .filter(|s| s.t < cut && s.t % 300_000 == 285_000)
+                .map(|s| s.v)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(recent.len(), 240, "the last hour keeps every sample");
+        // The reset at 50 minutes is still there: the value drops.
+        assert!(old.windows(2).any(|pair| pair[1].v < pair[0].v));
+
+        // The newest chunks are kept by a size limit, the oldest go.
+        let size = first.size_bytes().await.unwrap();
+        assert!(size > 0);
+        assert_eq!(first.prune_to_size(size).await.unwrap(), 0);
+        let removed = first.prune_to_size(size / 2).await.unwrap();
+        assert!(removed > 0);
+        assert!(first.size_bytes().await.unwrap() <= size / 2);
+        let left = first.select(&[Matcher::equal("__name__", "requests_total")], 0, i64::MAX).await.unwrap();
+        assert_eq!(left[0].samples.last().unwrap().t, 479 * 15_000, "the newest samples stay");
+        assert!(left[0].samples[0].t > 0, "the oldest went");
     }
 }

@@ -99,6 +99,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         metric_target_list,
         metric_target_set,
         metric_target_remove,
+        metric_retention,
+        metric_retention_set,
         metric_label_values,
         dashboard_list,
         dashboard_get,
@@ -877,6 +879,24 @@ pub async fn metric_target_remove(
     input: <opsdeck::metrics::operations::TargetRemove as Operation>::Input,
 ) -> Result<<opsdeck::metrics::operations::TargetRemove as Operation>::Output, CommandError> {
     run_operation::<opsdeck::metrics::operations::TargetRemove>(&state, input).await
+}
+
+/// `metric.retention`: How long the series store keeps samples (full resolution, then one per five minutes), its size limit, and how much it holds.
+#[tauri::command]
+pub async fn metric_retention(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::retention::RetentionGet as Operation>::Input,
+) -> Result<<opsdeck::metrics::retention::RetentionGet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::retention::RetentionGet>(&state, input).await
+}
+
+/// `metric.retention_set`: Sets how many days samples stay at full resolution, how many days they are kept at all, and the most bytes kept; applied at once, then every 10 minutes.
+#[tauri::command]
+pub async fn metric_retention_set(
+    state: State<'_, AppState>,
+    input: <opsdeck::metrics::retention::RetentionSet as Operation>::Input,
+) -> Result<<opsdeck::metrics::retention::RetentionSet as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::metrics::retention::RetentionSet>(&state, input).await
 }
 
 /// `metric.label_values`: The values a label takes (metric names with `__name__`), optionally in series matching a selector: dashboard variables and query completion.

@@ -66,6 +66,7 @@ import type { LogSearch } from './bindings/LogSearch';
 import type { MemberInfo } from './bindings/MemberInfo';
 import type { MemberRemoved } from './bindings/MemberRemoved';
 import type { MemberSetInput } from './bindings/MemberSetInput';
+import type { MetricsRetention } from './bindings/MetricsRetention';
 import type { NamedJob } from './bindings/NamedJob';
 import type { NewPassphrase } from './bindings/NewPassphrase';
 import type { NewTarget } from './bindings/NewTarget';
@@ -101,6 +102,7 @@ import type { Removed } from './bindings/Removed';
 import type { RenderInput } from './bindings/RenderInput';
 import type { RenderedImage } from './bindings/RenderedImage';
 import type { ResolveInput } from './bindings/ResolveInput';
+import type { RetentionStatus } from './bindings/RetentionStatus';
 import type { RevealInput } from './bindings/RevealInput';
 import type { Revealed } from './bindings/Revealed';
 import type { RevokeInput } from './bindings/RevokeInput';
@@ -318,6 +320,10 @@ export const operations = {
   metricTargetSet: (input: ScrapeTarget) => call<TargetInfo>('metric_target_set', { input }),
   /** `metric.target_remove`: Stops scraping a target (its series stay until retention drops them). Changes stored data (audited). */
   metricTargetRemove: (input: TargetName) => call<null>('metric_target_remove', { input }),
+  /** `metric.retention`: How long the series store keeps samples (full resolution, then one per five minutes), its size limit, and how much it holds. */
+  metricRetention: (input: NoInput) => call<RetentionStatus>('metric_retention', { input }),
+  /** `metric.retention_set`: Sets how many days samples stay at full resolution, how many days they are kept at all, and the most bytes kept; applied at once, then every 10 minutes. Changes stored data (audited). */
+  metricRetentionSet: (input: MetricsRetention) => call<RetentionStatus>('metric_retention_set', { input }),
   /** `metric.label_values`: The values a label takes (metric names with `__name__`), optionally in series matching a selector: dashboard variables and query completion. */
   metricLabelValues: (input: LabelValuesInput) => call<Array<string>>('metric_label_values', { input }),
   /** `dashboard.list`: Dashboards: the generated ones (RED per traced service, OpsDeck itself) and the saved ones. */

@@ -24,11 +24,12 @@ pub struct Jobs<'d> {
 const COMMAND_JOB_KIND: &str = "command";
 
 /// The jobs every deck makes for itself at start.
-const BUILT_IN_JOBS: [&str; 4] = [
+const BUILT_IN_JOBS: [&str; 5] = [
     crate::audit::AUDIT_VERIFY_JOB,
     crate::notify::WEBHOOK_REDELIVERY_JOB,
     crate::certs::EXPIRY_JOB,
     crate::telemetry::RETENTION_JOB,
+    crate::metrics::retention::RETENTION_JOB,
 ];
 
 /// A command job runs with the rights of whoever set it: only a scheduler
@@ -78,6 +79,7 @@ impl Deck {
         crate::certs::register_jobs(self, &mut kinds).await?;
         crate::telemetry::register_jobs(self, &mut kinds).await?;
         crate::metrics::scrape::register_jobs(&mut kinds);
+        crate::metrics::retention::register_jobs(self, &mut kinds).await?;
         crate::alerts::register_jobs(&mut kinds);
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));

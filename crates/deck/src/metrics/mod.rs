@@ -9,13 +9,15 @@
 //! `span_metrics.rs`: request rate, errors and duration derived from spans;
 //! `dashboards.rs`: dashboards (stored with versions, or generated);
 //! `render.rs`: dashboards and queries drawn as PNG or SVG;
-//! `sources.rs`: remote Prometheus servers as data sources.
+//! `sources.rs`: remote Prometheus servers as data sources;
+//! `retention.rs`: downsampling and pruning of the series store.
 
 pub mod dashboards;
 mod ingest;
 pub mod operations;
 pub mod prometheus_api;
 pub mod render;
+pub mod retention;
 pub mod scrape;
 pub mod sources;
 pub mod span_metrics;
@@ -143,6 +145,8 @@ pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
         entry::<operations::TargetList>(),
         entry::<operations::TargetSet>(),
         entry::<operations::TargetRemove>(),
+        entry::<retention::RetentionGet>(),
+        entry::<retention::RetentionSet>(),
         entry::<dashboards::LabelValues>(),
         entry::<dashboards::DashboardList>(),
         entry::<dashboards::DashboardGet>(),

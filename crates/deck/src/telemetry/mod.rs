@@ -334,17 +334,9 @@ impl Telemetry<'_> {
         let retention: Retention = serde_json::from_value(payload.clone())
             .map_err(|error| format!("the job's retention settings are not readable: {error}"))?;
         let pruned = self.prune(&retention).await.map_err(|error| error.to_string())?;
-        // The metrics series store keeps the same number of days.
-        let before = opsdeck_core::clock::now_unix_ms()
-            .saturating_sub(retention.max_age_days.max(1).saturating_mul(24 * 3600 * 1000));
-        let chunks = self.deck.metrics.prune(before).await.map_err(|error| error.to_string())?;
-        // And alert history (transitions, ended silences) as long.
-        let transitions = opsdeck_metrics::alerts::store::prune_transitions(&self.deck.store, before)
-            .await
-            .map_err(|error| error.to_string())?;
+        // The series store has its own retention (`metrics-retention`).
         Ok(format!(
-            "removed {} spans, {} log records, {} metric points, {chunks} series chunks and {transitions} alert \
-             transitions",
+            "removed {} spans, {} log records and {} metric points",
             pruned.spans, pruned.logs, pruned.metric_points
         ))
     }
