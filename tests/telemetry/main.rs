@@ -326,6 +326,23 @@ fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_an
     assert!((third - 1.0 / 3.0).abs() < 1e-9, "one span in three failed: {errors:?}");
     let durations = calls("sum by (service_name) (traces_span_metrics_duration_seconds_count)");
     assert_eq!(durations.get("shop-sdk-grpc  ").map(String::as_str), Some("3"), "{durations:?}");
+    // OpsDeck's own numbers (every 15 s): each span stored is counted, the
+    // store has a size, and nothing waits.
+    let own = |query: &str| {
+        json(dir.path(), &["metrics", "query", query])["data"]["result"][0]["value"][1]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let spans_counted = own("sum(traces_span_metrics_calls_total)").unwrap();
+    wait_until("OpsDeck's own metrics", &|| {
+        own(r#"sum(opsdeck_telemetry_records_stored_total{signal="spans"})"#).as_deref()
+            == Some(spans_counted.as_str())
+    });
+    let store_bytes: f64 = own("max(opsdeck_store_bytes)").unwrap().parse().unwrap();
+    assert!(store_bytes > 100_000.0, "{store_bytes}");
+    assert!(own("max(opsdeck_series)").unwrap().parse::<f64>().unwrap() > 10.0);
+    assert_eq!(own("max(opsdeck_jobs_overdue)").as_deref(), Some("0"));
+    assert_eq!(own("max(opsdeck_webhook_deliveries_queued)").as_deref(), Some("0"));
     let bad = cli(dir.path(), &["metrics", "query", "sum(rate(orders_placed_total[5m])"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not valid PromQL"), "{bad:?}");

@@ -568,6 +568,18 @@ impl Store {
         &self.location
     }
 
+    /// The database's size in bytes (SQLite: its pages; PostgreSQL:
+    /// `pg_database_size`).
+    pub async fn size_bytes(&self) -> Result<i64, CoreError> {
+        let query = match self.kind() {
+            StoreKind::Sqlite => {
+                "SELECT CAST(p.page_count * s.page_size AS BIGINT) FROM pragma_page_count() p, pragma_page_size() s"
+            }
+            StoreKind::Postgres => "SELECT CAST(pg_database_size(current_database()) AS BIGINT)",
+        };
+        Ok(sqlx::query_scalar(query).fetch_one(&self.pool).await?)
+    }
+
     /// The connection pool, for domain crates' queries.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

@@ -159,6 +159,8 @@ pub struct Deck {
     revealed_headers:
         std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, zeroize::Zeroizing<String>)>>,
     background_started: std::sync::atomic::AtomicBool,
+    /// This process's own counts, for its self metrics.
+    self_counters: std::sync::Arc<metrics::self_metrics::SelfCounters>,
     /// Where the OTLP receivers listen once the background work starts.
     otlp: std::sync::Mutex<telemetry::OtlpAddresses>,
 }
@@ -236,6 +238,7 @@ impl Deck {
             revealed_headers: std::sync::Mutex::new(std::collections::HashMap::new()),
             events,
             background_started: std::sync::atomic::AtomicBool::new(false),
+            self_counters: std::sync::Arc::default(),
             otlp: std::sync::Mutex::new(telemetry::OtlpAddresses::from_env()),
         })
     }

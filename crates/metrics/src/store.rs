@@ -219,6 +219,8 @@ pub struct SeriesStore {
     /// Series ids by labels, as far as this process has seen them.
     ids: std::sync::Mutex<HashMap<Labels, i64>>,
     heads: tokio::sync::Mutex<HashMap<i64, Head>>,
+    /// Samples this process appended since it started.
+    appended: std::sync::atomic::AtomicU64,
 }
 
 /// Each series' samples in `start..=end` from its chunks, in time order,
@@ -262,7 +264,13 @@ impl SeriesStore {
             writer: writer.to_owned(),
             ids: std::sync::Mutex::new(HashMap::new()),
             heads: tokio::sync::Mutex::new(HashMap::new()),
+            appended: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Samples this process appended since it started.
+    pub fn appended_total(&self) -> u64 {
+        self.appended.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Appends samples (`labels`, Unix ms, value); a series is made the
@@ -327,6 +335,7 @@ impl SeriesStore {
                 }
             }
         }
+        self.appended.fetch_add(appended.samples as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(appended)
     }
 

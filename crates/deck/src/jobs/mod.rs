@@ -87,6 +87,7 @@ impl Deck {
         let audit = self.audit.clone();
         self.tasks.spawn("audit-follower", move |stop| audit.follow(stop));
         self.start_telemetry().await;
+        crate::metrics::start_self_metrics(self);
         Ok(())
     }
 }

@@ -7,6 +7,7 @@
 //! `prometheus_api.rs`: Prometheus' HTTP query API for Grafana and friends;
 //! `scrape.rs`: Prometheus scrape targets, read on a schedule;
 //! `span_metrics.rs`: request rate, errors and duration derived from spans;
+//! `self_metrics.rs`: OpsDeck's own ingest, store size and queues as series;
 //! `dashboards.rs`: dashboards (stored with versions, or generated);
 //! `render.rs`: dashboards and queries drawn as PNG or SVG;
 //! `sources.rs`: remote Prometheus servers as data sources;
@@ -19,10 +20,12 @@ pub mod prometheus_api;
 pub mod render;
 pub mod retention;
 pub mod scrape;
+pub mod self_metrics;
 pub mod sources;
 pub mod span_metrics;
 
 pub(crate) use ingest::start_ingest;
+pub(crate) use self_metrics::start_self_metrics;
 pub(crate) use span_metrics::start_span_metrics;
 
 use opsdeck_metrics::promql::{Query, QueryResult};

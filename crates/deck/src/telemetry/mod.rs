@@ -198,7 +198,12 @@ impl Deck {
             return;
         }
         let events = self.events.clone();
+        let counters = self.self_counters.clone();
         let announce: opsdeck_telemetry::writer::OnStored = Arc::new(move |stored| {
+            use std::sync::atomic::Ordering::Relaxed;
+            counters.spans.fetch_add(stored.spans.max(0) as u64, Relaxed);
+            counters.logs.fetch_add(stored.logs.max(0) as u64, Relaxed);
+            counters.metric_points.fetch_add(stored.metric_points.max(0) as u64, Relaxed);
             events.publish_area(&TelemetryEvent::TelemetryStored {
                 spans: stored.spans,
                 logs: stored.logs,
