@@ -1101,6 +1101,40 @@ fn the_red_dashboard_draws_from_demo_traffic_takes_a_panel_and_exports_a_png() {
     );
     app.screenshot("dashboard-red-light");
 
+    // Dragging across a time series zooms every panel to that range.
+    let chart = app.session.find("[data-testid=dashboard-panel][data-kind=timeseries] .u-over");
+    let width = app
+        .session
+        .execute(
+            "return document.querySelector('[data-testid=dashboard-panel][data-kind=timeseries] .u-over').clientWidth;",
+        )
+        .as_i64()
+        .unwrap();
+    // The last fifth of the hour, where the demo's traffic is (past the
+    // plot's right edge: the selection stops there).
+    app.session.drag(&chart, (width / 2 - width / 5, 0), (width / 5 + 40, 0));
+    app.session.wait_for_css("[data-testid=custom-range]");
+    let zoomed_minutes = app
+        .session
+        .execute(
+            "const from = new Date(document.querySelector('[data-testid=custom-from]').value).getTime(); \
+             const to = new Date(document.querySelector('[data-testid=custom-to]').value).getTime(); \
+             return Math.round((to - from) / 60000);",
+        )
+        .as_i64()
+        .unwrap();
+    assert!((8..=14).contains(&zoomed_minutes), "a fifth of the hour was selected: {zoomed_minutes} minutes");
+    assert_eq!(
+        app.session.execute("return document.querySelector('[data-testid=dashboard-range]').value;"),
+        "0"
+    );
+    app.session.wait_for_css("[data-testid=dashboard-panel][data-kind=timeseries] canvas");
+    app.screenshot("dashboard-red-zoomed");
+    app.session.execute(
+        "const s = document.querySelector('[data-testid=dashboard-range]'); s.value = '60'; \
+         s.dispatchEvent(new Event('change', { bubbles: true }));",
+    );
+
     // A panel added to the generated dashboard is saved as the person's copy.
     app.session.click_css("[data-testid=panel-add]");
     set_field(&app, "[data-testid=panel-title]", "Gateway errors");
@@ -1112,10 +1146,41 @@ fn the_red_dashboard_draws_from_demo_traffic_takes_a_panel_and_exports_a_png() {
     app.session.click_css("[data-testid=panel-save]");
     app.session.wait_for_text("[data-testid=dashboard-notice]", "saved as your copy, red-copy");
     app.session.wait_for_text("[data-testid=dashboard-grid]", "Gateway errors");
+
+    // Arranged: the first panel made narrower from its corner, saved as the next version.
+    app.session.click_css("[data-testid=dashboard-arrange]");
+    let first_label = || {
+        app.session
+            .execute(
+                "return document.querySelector('[data-testid=arranged-panel]').getAttribute('aria-label');",
+            )
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let before = first_label();
+    let grid_width = app
+        .session
+        .execute("return document.querySelector('[data-testid=dashboard-grid]').clientWidth;")
+        .as_i64()
+        .unwrap();
+    let corner = app.session.find("[data-testid=arranged-panel] [data-testid=panel-resize]");
+    // One column is a twelfth of the grid: a column and a half to the left.
+    app.session.drag(&corner, (0, 0), (-(grid_width / 8), 0));
+    let after = first_label();
+    assert_ne!(before, after, "the panel was resized");
+    app.screenshot("dashboard-arrange");
+    app.session.click_css("[data-testid=arrange-save]");
+    app.session.wait_for_text("[data-testid=dashboard-notice]", "Layout saved; red-copy is now version 2");
+    app.session.wait_for_text("[data-testid=dashboards]", "version 2");
+    let shown = app.cli(&["--json", "metrics", "dashboard", "show", "red-copy"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let width = shown["dashboard"]["panels"][0]["w"].as_i64().unwrap();
+    assert!(after.contains(&format!("columns 1 to {width},")), "{after} is what was saved: {shown}");
     let listed = app.cli(&["--json", "metrics", "dashboards"]);
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert!(
-        listed.as_array().unwrap().iter().any(|one| one["name"] == "red-copy" && one["version"] == 1),
+        listed.as_array().unwrap().iter().any(|one| one["name"] == "red-copy" && one["version"] == 2),
         "{listed}"
     );
 

@@ -82,6 +82,27 @@ impl Session {
         self.click(&element);
     }
 
+    /// Drags with the mouse: presses at `at` (pixels from the element's
+    /// centre), moves by `by` in a few steps, and releases.
+    pub fn drag(&self, element: &Element, at: (i64, i64), by: (i64, i64)) {
+        let origin = json!({ ELEMENT_KEY: element.0 });
+        let mut actions = vec![
+            json!({"type": "pointerMove", "origin": origin, "x": at.0, "y": at.1, "duration": 0}),
+            json!({"type": "pointerDown", "button": 0}),
+        ];
+        for _ in 0..4 {
+            actions.push(json!({"type": "pointerMove", "origin": "pointer", "x": by.0 / 4, "y": by.1 / 4, "duration": 50}));
+        }
+        actions.push(json!({"type": "pointerUp", "button": 0}));
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]})),
+        )
+        .unwrap_or_else(|error| panic!("pointer actions failed: {error}"));
+        let _ = self.call("DELETE", "/actions", None);
+    }
+
     /// Types text into an element (an input).
     pub fn type_text(&self, element: &Element, text: &str) {
         self.call("POST", &format!("/element/{}/value", element.0), Some(json!({"text": text})))

@@ -11,7 +11,7 @@ vi.mock('uplot', () => ({
 }));
 vi.mock('uplot/dist/uPlot.min.css', () => ({}));
 const { default: DashboardsView } = await import('./DashboardsView.svelte');
-import { expand, formatDetail, parseDetail, withUnit } from './dashboard';
+import { arrange, expand, formatDetail, parseDetail, withUnit } from './dashboard';
 import { router } from '../../lib/router.svelte';
 
 afterEach(() => {
@@ -126,5 +126,120 @@ describe('Dashboards view', () => {
     const end = new Date('2026-12-01T12:30').getTime();
     await waitFor(() => expect(ranges.length).toBeGreaterThanOrEqual(2));
     expect(ranges.every((range) => range.end === end && range.start === end - 150 * 60_000)).toBe(true);
+  });
+});
+
+describe('arranging a saved dashboard', () => {
+  it('moves and resizes panels with the keyboard, edits and removes one, asks no query again, and saves the layout', async () => {
+    let asked = 0;
+    let saved: { name: string; panels: { title: string; expr: string; x: number; y: number; w: number; h: number }[] } | null = null;
+    const mine = { ...red, name: 'mine', title: 'Mine', variables: [] };
+    mockIPC((command, payload) => {
+      const input = (payload as { input?: Record<string, unknown> })?.input ?? {};
+      if (command === 'dashboard_list') return [];
+      if (command === 'dashboard_get') return { dashboard: mine, version: 3, generated: false };
+      if (command === 'metric_source_list') return [];
+      if (command === 'metric_query_range') {
+        asked += 1;
+        return { result_type: 'matrix', series: [series({}, [1, 2])] };
+      }
+      if (command === 'dashboard_save') {
+        saved = input as unknown as typeof saved;
+        return { name: 'mine', version: 4, saved_by: 'app:ops', saved_at_unix_ms: now, title: 'Mine', panels: saved!.panels.length };
+      }
+      return null;
+    });
+    router.go('metrics', 'mine');
+    render(DashboardsView);
+    await screen.findAllByTestId('panel-value');
+    await waitFor(() => expect(asked).toBe(2));
+    await fireEvent.click(screen.getByTestId('dashboard-arrange'));
+    const [requests] = screen.getAllByTestId('arranged-panel');
+    expect(requests.getAttribute('aria-label')).toBe('Requests: columns 1 to 4, rows 1 to 3');
+    // Down a row, then two rows taller: the bar beside it is not in the way.
+    await fireEvent.keyDown(requests, { key: 'ArrowDown' });
+    await fireEvent.keyDown(requests, { key: 'ArrowDown', shiftKey: true });
+    await fireEvent.keyDown(requests, { key: 'ArrowDown', shiftKey: true });
+    // Gravity keeps it at the top; it is 5 rows high now.
+    expect(screen.getAllByTestId('arranged-panel')[0].getAttribute('aria-label')).toBe('Requests: columns 1 to 4, rows 1 to 5');
+    // Wider by 8 columns: it takes the whole row and the bar goes below it.
+    for (let step = 0; step < 8; step += 1) await fireEvent.keyDown(screen.getAllByTestId('arranged-panel')[0], { key: 'ArrowRight', shiftKey: true });
+    expect(screen.getAllByTestId('arranged-panel')[1].getAttribute('aria-label')).toBe('Slowest: columns 5 to 12, rows 6 to 8');
+    expect(asked).toBe(2);
+
+    // Edit the bar's query in the form (saved at once), after removing nothing.
+    await fireEvent.click(screen.getAllByTestId('panel-edit')[1]);
+    expect((screen.getByTestId('panel-expr') as HTMLInputElement).value).toBe('topk(3, p95{service_name="$service"})');
+    await fireEvent.input(screen.getByTestId('panel-expr'), { target: { value: 'topk(5, p95)' } });
+    await fireEvent.click(screen.getByTestId('panel-save'));
+    await waitFor(() => expect(saved).not.toBeNull());
+    expect(saved!.name).toBe('mine');
+    expect(saved!.panels.map((panel) => [panel.title, panel.expr, panel.x, panel.y, panel.w, panel.h])).toEqual([
+      ['Requests', 'sum(rate(calls{service_name="$service"}[5m]))', 0, 0, 12, 5],
+      ['Slowest', 'topk(5, p95)', 4, 5, 8, 3],
+    ]);
+    expect((await screen.findByTestId('dashboard-notice')).textContent).toBe('Panel changed; mine is now version 4.');
+  });
+
+  it('removes a panel and Cancel puts the layout back', async () => {
+    const mine = { ...red, name: 'mine', title: 'Mine', variables: [] };
+    mockIPC((command) => {
+      if (command === 'dashboard_list') return [];
+      if (command === 'dashboard_get') return { dashboard: mine, version: 3, generated: false };
+      if (command === 'metric_source_list') return [];
+      if (command === 'metric_query_range') return { result_type: 'matrix', series: [] };
+      return null;
+    });
+    router.go('metrics', 'mine');
+    render(DashboardsView);
+    await screen.findAllByTestId('dashboard-panel');
+    await fireEvent.click(screen.getByTestId('dashboard-arrange'));
+    await fireEvent.click(screen.getAllByTestId('panel-remove')[0]);
+    const left = screen.getAllByTestId('arranged-panel');
+    expect(left).toHaveLength(1);
+    expect(left[0].getAttribute('aria-label')).toBe('Slowest: columns 5 to 12, rows 1 to 3');
+    await fireEvent.click(screen.getByTestId('arrange-cancel'));
+    expect(screen.queryByTestId('arrange-bar')).toBeNull();
+    expect(screen.getAllByTestId('dashboard-panel')).toHaveLength(2);
+  });
+});
+
+describe('arranging panels on the grid', () => {
+  const place = (x: number, y: number, w: number, h: number) => ({ x, y, w, h });
+  const noOverlap = (panels: { x: number; y: number; w: number; h: number }[]) => {
+    for (const [i, a] of panels.entries()) {
+      for (const b of panels.slice(i + 1)) {
+        const apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+        expect(apart, `${JSON.stringify(a)} overlaps ${JSON.stringify(b)}`).toBe(true);
+      }
+    }
+  };
+
+  it('pushes a panel in the way down and lets the rest rise', () => {
+    const panels = [place(0, 0, 6, 3), place(6, 0, 6, 3), place(0, 3, 12, 5)];
+    // The first panel dropped onto the wide one below: that one goes under it.
+    const moved = arrange(panels, 0, place(0, 3, 6, 3));
+    noOverlap(moved);
+    expect(moved[1]).toEqual(place(6, 0, 6, 3));
+    // With gravity the dragged panel rises back to row 0 (nothing above it).
+    expect(moved[0]).toEqual(place(0, 0, 6, 3));
+    expect(moved[2].y).toBe(3);
+  });
+
+  it('swaps two rows when one is dragged below the other', () => {
+    const panels = [place(0, 0, 12, 3), place(0, 3, 12, 5)];
+    const moved = arrange(panels, 0, place(0, 5, 12, 3));
+    noOverlap(moved);
+    expect(moved[1].y).toBe(0);
+    expect(moved[0].y).toBe(5);
+  });
+
+  it('keeps a resized panel inside the columns and at least 2 × 2', () => {
+    const panels = [place(0, 0, 6, 3), place(6, 0, 6, 3)];
+    const wider = arrange(panels, 1, place(6, 0, 10, 1));
+    noOverlap(wider);
+    expect(wider[1]).toEqual(place(2, 0, 10, 2));
+    expect(wider[0].y).toBe(2);
+    expect(arrange(panels, 0, place(-3, 0, 1, 3))[0]).toEqual(place(0, 0, 2, 3));
   });
 });

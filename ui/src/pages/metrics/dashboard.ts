@@ -73,3 +73,50 @@ export function latestValues(answer: QueryAnswer): { labels: Record<string, stri
     return { labels: series.labels, value: null };
   });
 }
+
+/** Where a panel sits on the 12-column grid, in cells. */
+export type Place = { x: number; y: number; w: number; h: number };
+
+/** Columns of a dashboard's grid. */
+export const COLUMNS = 12;
+
+function overlaps(a: Place, b: Place): boolean {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+const clamp = (value: number, low: number, high: number) => Math.min(Math.max(Math.round(value), low), high);
+
+/**
+ * The panels with `panels[index]` moved or resized to `place` (kept inside
+ * the columns, at least 2 columns and 2 rows): the others in its way go
+ * down below it, then every panel rises as far as it can, as panels do on
+ * a dashboard grid with gravity. Nothing ever overlaps.
+ */
+export function arrange<P extends Place>(panels: P[], index: number, place: Place): P[] {
+  const w = clamp(place.w, 2, COLUMNS);
+  const placed = { x: clamp(place.x, 0, COLUMNS - w), y: Math.max(0, Math.round(place.y)), w, h: clamp(place.h, 2, 60) };
+  const moved = panels.map((panel, at) => (at === index ? { ...panel, ...placed } : { ...panel }));
+  const byRow = (a: number, b: number) => moved[a].y - moved[b].y || (a === index ? -1 : b === index ? 1 : moved[a].x - moved[b].x);
+  // Out of the way: a panel the dragged one moved down onto, from above,
+  // goes up above it where it fits (two rows swap); otherwise each other
+  // panel, top first, goes below what it hits.
+  const movedDown = placed.y > panels[index].y;
+  const settled = [index];
+  for (const at of moved.map((_, i) => i).filter((i) => i !== index).sort(byRow)) {
+    const above = { ...moved[at], y: placed.y - moved[at].h };
+    if (movedDown && overlaps(moved[at], placed) && moved[at].y < placed.y && above.y >= 0 && !settled.some((j) => overlaps(moved[j], above))) {
+      moved[at].y = above.y;
+    }
+    for (let hit = settled.find((j) => overlaps(moved[j], moved[at])); hit !== undefined; hit = settled.find((j) => overlaps(moved[j], moved[at]))) {
+      moved[at].y = moved[hit].y + moved[hit].h;
+    }
+    settled.push(at);
+  }
+  // Gravity: top first, each rises until it would touch one above it.
+  const risen: number[] = [];
+  for (const at of moved.map((_, i) => i).sort(byRow)) {
+    while (moved[at].y > 0 && !risen.some((j) => overlaps(moved[j], { ...moved[at], y: moved[at].y - 1 }))) moved[at].y -= 1;
+    risen.push(at);
+  }
+  return moved;
+}
