@@ -282,6 +282,23 @@ fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_an
         // `--json` is Prometheus' own document.
         assert_eq!(mean["data"]["resultType"], "vector", "{mean}");
         assert_eq!(mean["data"]["result"][0]["value"][1], "21.25", "{mean}");
+        // Delta points add up to running totals; the exponential histogram
+        // is classic buckets at its bounds, so histogram_quantile reads it.
+        let batch = format!("batch-sdk-{protocol}");
+        let value = |query: String| {
+            let answer = json(dir.path(), &["metrics", "query", &query]);
+            answer["data"]["result"][0]["value"][1].as_str().and_then(|text| text.parse::<f64>().ok())
+        };
+        wait_until(&format!("the delta points over {protocol}"), &|| {
+            value(format!("sum(payload_size_bytes_count{{job=\"{batch}\"}})")) == Some(5.0)
+        });
+        assert_eq!(value(format!("sum(jobs_done_total{{job=\"{batch}\"}})")), Some(5.0));
+        assert_eq!(value(format!("sum(payload_size_bytes_sum{{job=\"{batch}\"}})")), Some(3100.0));
+        let median = value(format!(
+            "histogram_quantile(0.5, sum by (le) (payload_size_bytes_bucket{{job=\"{batch}\"}}))"
+        ))
+        .unwrap();
+        assert!((median - 400.0).abs() / 400.0 < 0.19, "the median of 100..1600 is 400: {median}");
     }
     // Request rate, errors and duration derived from the spans themselves
     // (no metrics instrumentation needed), under the span-metrics
@@ -355,7 +372,7 @@ fn the_opentelemetry_python_sdk_exports_over_http_and_grpc_and_its_spans_logs_an
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--severity takes"));
     let series = json(dir.path(), &["metrics", "list"]);
-    assert_eq!(series.as_array().unwrap().len(), 4, "two metrics from each of two services: {series}");
+    assert_eq!(series.as_array().unwrap().len(), 8, "two metrics from each of four services: {series}");
     opsdeck_tests::process::stop(&mut serve);
 }
 

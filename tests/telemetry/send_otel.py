@@ -1,6 +1,8 @@
 """Sends one small trace, its logs and two metrics through the real
 OpenTelemetry Python SDK and its OTLP exporters, as an instrumented service
-would; prints the trace id (hex).
+would; then, as a second service (`batch-sdk-PROTOCOL`), a counter and an
+exponential histogram with delta temporality, exported twice; prints the
+trace id (hex).
 
 Usage: send_otel.py http http://127.0.0.1:4318
        send_otel.py grpc 127.0.0.1:4317"""
@@ -10,8 +12,9 @@ import sys
 from opentelemetry import trace
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
+from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -26,6 +29,7 @@ if protocol == "grpc":
     spans = OTLPSpanExporter(endpoint=endpoint, insecure=True)
     logs = OTLPLogExporter(endpoint=endpoint, insecure=True)
     metrics = OTLPMetricExporter(endpoint=endpoint, insecure=True)
+    metric_exporter = lambda **options: OTLPMetricExporter(endpoint=endpoint, insecure=True, **options)
 else:
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
@@ -34,6 +38,7 @@ else:
     spans = OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")
     logs = OTLPLogExporter(endpoint=f"{endpoint}/v1/logs")
     metrics = OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics")
+    metric_exporter = lambda **options: OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics", **options)
 
 resource = Resource.create({"service.name": f"shop-sdk-{protocol}", "deployment.environment": "test"})
 
@@ -74,4 +79,25 @@ logger_provider.force_flush()
 tracer_provider.shutdown()
 logger_provider.shutdown()
 meter_provider.shutdown()
+
+# Delta temporality and an exponential histogram, exported twice: OpsDeck
+# keeps running totals, so the series read 5 jobs and 5 payloads.
+delta = {Counter: AggregationTemporality.DELTA, Histogram: AggregationTemporality.DELTA}
+batch_provider = MeterProvider(
+    resource=Resource.create({"service.name": f"batch-sdk-{protocol}"}),
+    metric_readers=[
+        PeriodicExportingMetricReader(metric_exporter(preferred_temporality=delta), export_interval_millis=60_000)
+    ],
+    views=[View(instrument_name="payload.size", aggregation=ExponentialBucketHistogramAggregation())],
+)
+batch = batch_provider.get_meter("batch", "1.0.0")
+jobs = batch.create_counter("jobs.done", description="Jobs done")
+sizes = batch.create_histogram("payload.size", unit="By", description="Payload sizes")
+jobs.add(3)
+for size in (100, 200, 400, 800):
+    sizes.record(size)
+batch_provider.force_flush()
+jobs.add(2)
+sizes.record(1600)
+batch_provider.shutdown()
 print(trace_id)

@@ -5,6 +5,15 @@
 //! monotonic sum gets `_total`; the resource's `service.name` (with
 //! `service.namespace`) becomes `job` and `service.instance.id` `instance`.
 //!
+//! Prometheus keeps cumulative values only: a point with delta temporality
+//! is added to a running total per series ([`Translator`] keeps them, as
+//! an OpenTelemetry Collector's delta-to-cumulative processor would; a
+//! restart starts them again at zero, which `rate()` reads as a counter
+//! reset). An exponential histogram becomes classic `_bucket{le}` series at
+//! its bucket bounds, merged down to at most [`EXPONENTIAL_SCALE`] (2^(1/4)
+//! apart, so a quantile is off by at most 19 %) and so the same bounds
+//! from point to point while the SDK narrows its scale.
+//!
 //! The input types are this crate's own (the telemetry receivers hand their
 //! decoded points over through the deck; the two areas do not depend on
 //! each other).
@@ -56,9 +65,35 @@ pub enum PointValue {
         /// Their sum.
         sum: f64,
     },
-    /// An exponential histogram (stored once native histograms are).
-    ExponentialHistogram,
+    /// An exponential histogram: bucket `i` at scale `s` holds values in
+    /// (2^(i/2^s), 2^((i+1)/2^s)] (negatives mirrored).
+    ExponentialHistogram {
+        /// The resolution.
+        scale: i32,
+        /// Values within ±`zero_threshold`.
+        zero_count: u64,
+        /// Where the zero bucket ends.
+        zero_threshold: f64,
+        /// The first positive bucket's index and the counts from it.
+        positive: (i32, Vec<u64>),
+        /// The same for negative values (index by magnitude).
+        negative: (i32, Vec<u64>),
+        /// Observations.
+        count: u64,
+        /// Their sum, when known.
+        sum: Option<f64>,
+        /// How it accumulates.
+        temporality: Temporality,
+    },
 }
+
+/// The finest scale exponential histograms are kept at (buckets 2^(1/4)
+/// apart); finer points are merged down to it.
+pub const EXPONENTIAL_SCALE: i32 = 2;
+
+/// The most series a [`Translator`] keeps running totals for; delta points
+/// of further series are counted as dropped.
+pub const MAX_RUNNING_SERIES: usize = 100_000;
 
 /// One OTLP data point with what names it.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,69 +117,198 @@ pub struct OtlpPoint {
 pub struct Translated {
     /// (labels, Unix ms, value).
     pub samples: Vec<(Labels, i64, f64)>,
-    /// Points with delta temporality (Prometheus keeps cumulative values only).
+    /// Points with delta temporality, added to running totals.
     pub delta_points: usize,
-    /// Exponential histogram points (not yet stored).
+    /// Delta points dropped: beyond [`MAX_RUNNING_SERIES`] running totals.
+    pub dropped_delta_points: usize,
+    /// Exponential histogram points, stored as classic buckets.
     pub exponential_points: usize,
 }
 
-/// Turns OTLP points into series samples.
+/// Turns OTLP points into series samples, one batch at a time, keeping the
+/// running totals of delta series between batches.
+#[derive(Debug, Default)]
+pub struct Translator {
+    running: std::collections::HashMap<Labels, f64>,
+}
+
+/// Turns one batch of OTLP points into series samples (delta points summed
+/// within the batch only; [`Translator`] keeps them across batches).
 pub fn translate(points: &[OtlpPoint]) -> Translated {
-    let mut out = Translated::default();
-    for point in points {
-        let base = base_labels(point);
-        let at = point.time_ms;
-        match &point.value {
-            PointValue::Gauge(value) => {
-                out.samples.push((
-                    named(&base, &metric_name(&point.name, &point.unit, Shape::Gauge)),
-                    at,
-                    *value,
-                ));
+    Translator::default().translate(points)
+}
+
+impl Translator {
+    /// The samples of `points`.
+    pub fn translate(&mut self, points: &[OtlpPoint]) -> Translated {
+        let mut out = Translated::default();
+        for point in points {
+            let before = out.samples.len();
+            let delta = translate_point(point, &mut out);
+            if delta {
+                out.delta_points += 1;
+                if !self.accumulate(&mut out.samples[before..]) {
+                    out.samples.truncate(before);
+                    out.dropped_delta_points += 1;
+                }
             }
-            PointValue::Sum { value, monotonic, temporality } => {
-                if *temporality == Temporality::Delta && *monotonic {
-                    out.delta_points += 1;
-                    continue;
-                }
-                let shape = if *monotonic { Shape::Counter } else { Shape::Gauge };
-                out.samples.push((named(&base, &metric_name(&point.name, &point.unit, shape)), at, *value));
-            }
-            PointValue::Histogram { bounds, counts, count, sum, temporality } => {
-                if *temporality == Temporality::Delta {
-                    out.delta_points += 1;
-                    continue;
-                }
-                let name = metric_name(&point.name, &point.unit, Shape::Histogram);
-                let mut cumulative = 0_u64;
-                for (index, bound) in bounds.iter().enumerate() {
-                    cumulative += counts.get(index).copied().unwrap_or(0);
-                    let mut labels = named(&base, &format!("{name}_bucket"));
-                    labels.insert("le".to_owned(), format_bound(*bound));
-                    out.samples.push((labels, at, cumulative as f64));
-                }
+        }
+        out
+    }
+
+    /// Turns delta `samples` into running totals; false when they would
+    /// need more running series than allowed.
+    fn accumulate(&mut self, samples: &mut [(Labels, i64, f64)]) -> bool {
+        let new = samples.iter().filter(|(labels, _, _)| !self.running.contains_key(labels)).count();
+        if self.running.len() + new > MAX_RUNNING_SERIES {
+            return false;
+        }
+        for (labels, _, value) in samples.iter_mut() {
+            let total = self.running.entry(labels.clone()).or_insert(0.0);
+            *total += *value;
+            *value = *total;
+        }
+        true
+    }
+}
+
+/// Adds the samples of one point to `out`; true when they are deltas.
+fn translate_point(point: &OtlpPoint, out: &mut Translated) -> bool {
+    let base = base_labels(point);
+    let at = point.time_ms;
+    match &point.value {
+        PointValue::Gauge(value) => {
+            out.samples.push((
+                named(&base, &metric_name(&point.name, &point.unit, Shape::Gauge)),
+                at,
+                *value,
+            ));
+        }
+        PointValue::Sum { value, monotonic, temporality } => {
+            let shape = if *monotonic { Shape::Counter } else { Shape::Gauge };
+            out.samples.push((named(&base, &metric_name(&point.name, &point.unit, shape)), at, *value));
+            // A non-monotonic delta sum (an up-down counter) adds up too.
+            return *temporality == Temporality::Delta;
+        }
+        PointValue::Histogram { bounds, counts, count, sum, temporality } => {
+            let name = metric_name(&point.name, &point.unit, Shape::Histogram);
+            let mut cumulative = 0_u64;
+            for (index, bound) in bounds.iter().enumerate() {
+                cumulative += counts.get(index).copied().unwrap_or(0);
                 let mut labels = named(&base, &format!("{name}_bucket"));
-                labels.insert("le".to_owned(), "+Inf".to_owned());
-                out.samples.push((labels, at, *count as f64));
-                if let Some(sum) = sum {
-                    out.samples.push((named(&base, &format!("{name}_sum")), at, *sum));
-                }
-                out.samples.push((named(&base, &format!("{name}_count")), at, *count as f64));
+                labels.insert("le".to_owned(), format_bound(*bound));
+                out.samples.push((labels, at, cumulative as f64));
             }
-            PointValue::Summary { quantiles, count, sum } => {
-                let name = metric_name(&point.name, &point.unit, Shape::Summary);
-                for (quantile, value) in quantiles {
-                    let mut labels = named(&base, &name);
-                    labels.insert("quantile".to_owned(), format_bound(*quantile));
-                    out.samples.push((labels, at, *value));
-                }
+            let mut labels = named(&base, &format!("{name}_bucket"));
+            labels.insert("le".to_owned(), "+Inf".to_owned());
+            out.samples.push((labels, at, *count as f64));
+            if let Some(sum) = sum {
                 out.samples.push((named(&base, &format!("{name}_sum")), at, *sum));
-                out.samples.push((named(&base, &format!("{name}_count")), at, *count as f64));
             }
-            PointValue::ExponentialHistogram => out.exponential_points += 1,
+            out.samples.push((named(&base, &format!("{name}_count")), at, *count as f64));
+            return *temporality == Temporality::Delta;
+        }
+        PointValue::ExponentialHistogram {
+            scale,
+            zero_count,
+            zero_threshold,
+            positive,
+            negative,
+            count,
+            sum,
+            temporality,
+        } => {
+            out.exponential_points += 1;
+            let name = metric_name(&point.name, &point.unit, Shape::Histogram);
+            let mut cumulative = 0_u64;
+            for (le, bucket) in exponential_buckets(*scale, *zero_count, *zero_threshold, positive, negative)
+            {
+                cumulative += bucket;
+                let mut labels = named(&base, &format!("{name}_bucket"));
+                labels.insert("le".to_owned(), format_bound(le));
+                out.samples.push((labels, at, cumulative as f64));
+            }
+            let mut labels = named(&base, &format!("{name}_bucket"));
+            labels.insert("le".to_owned(), "+Inf".to_owned());
+            out.samples.push((labels, at, *count as f64));
+            if let Some(sum) = sum {
+                out.samples.push((named(&base, &format!("{name}_sum")), at, *sum));
+            }
+            out.samples.push((named(&base, &format!("{name}_count")), at, *count as f64));
+            return *temporality == Temporality::Delta;
+        }
+        PointValue::Summary { quantiles, count, sum } => {
+            let name = metric_name(&point.name, &point.unit, Shape::Summary);
+            for (quantile, value) in quantiles {
+                let mut labels = named(&base, &name);
+                labels.insert("quantile".to_owned(), format_bound(*quantile));
+                out.samples.push((labels, at, *value));
+            }
+            out.samples.push((named(&base, &format!("{name}_sum")), at, *sum));
+            out.samples.push((named(&base, &format!("{name}_count")), at, *count as f64));
         }
     }
-    out
+    false
+}
+
+/// An exponential histogram's buckets as (upper bound, count), ascending:
+/// negative buckets (most negative first), the zero bucket, then positive
+/// ones, merged down to [`EXPONENTIAL_SCALE`]. Empty buckets at either end
+/// are left out, those between kept.
+fn exponential_buckets(
+    scale: i32,
+    zero_count: u64,
+    zero_threshold: f64,
+    positive: &(i32, Vec<u64>),
+    negative: &(i32, Vec<u64>),
+) -> Vec<(f64, u64)> {
+    let target = scale.min(EXPONENTIAL_SCALE);
+    // Merging 2^(scale - target) buckets: index i goes to i >> shift.
+    let shift = (scale - target).clamp(0, 62) as u32;
+    let merged = |(offset, counts): &(i32, Vec<u64>)| {
+        let mut by_index: std::collections::BTreeMap<i64, u64> = std::collections::BTreeMap::new();
+        for (at, bucket) in counts.iter().enumerate() {
+            if *bucket > 0 {
+                let index = (i64::from(*offset) + at as i64) >> shift;
+                *by_index.entry(index).or_default() += bucket;
+            }
+        }
+        // Empty buckets between the first and the last are kept: a classic
+        // bucket spans from the bound below it, and a gap would widen it.
+        if let (Some(first), Some(last)) =
+            (by_index.keys().next().copied(), by_index.keys().next_back().copied())
+        {
+            for index in first..last {
+                by_index.entry(index).or_default();
+            }
+        }
+        by_index
+    };
+    // Bucket i at scale t ends at 2^((i + 1) / 2^t): a whole power of two
+    // times one of 2^(m/4), so √2 is exactly √2 and equal bounds are equal.
+    let quarters = [1.0, 2_f64.powf(0.25), std::f64::consts::SQRT_2, 2_f64.powf(0.75)];
+    let bound = |index: i64| {
+        let n = index + 1;
+        if target < 0 {
+            return 2_f64.powi((n << (-target).min(30)).clamp(-1100, 1100) as i32);
+        }
+        let per = 1_i64 << target;
+        let whole = n.div_euclid(per).clamp(-1100, 1100) as i32;
+        let part = n.rem_euclid(per) * (4 / per);
+        quarters[part as usize] * 2_f64.powi(whole)
+    };
+    let mut buckets = Vec::new();
+    // A negative bucket i holds [-2^((i+1)/2^t), -2^(i/2^t)): its upper bound is -2^(i/2^t).
+    for (index, bucket) in merged(negative).into_iter().rev() {
+        buckets.push((-bound(index - 1), bucket));
+    }
+    if zero_count > 0 || !buckets.is_empty() {
+        buckets.push((zero_threshold.max(0.0), zero_count));
+    }
+    for (index, bucket) in merged(positive) {
+        buckets.push((bound(index), bucket));
+    }
+    buckets
 }
 
 /// What kind of series a name is made for (it decides the suffixes).
@@ -404,7 +568,20 @@ mod tests {
                 "ms",
                 PointValue::Summary { quantiles: vec![(0.5, 12.0), (0.99, 80.0)], count: 7, sum: 140.0 },
             ),
-            point("sizes", "By", PointValue::ExponentialHistogram),
+            point(
+                "sizes",
+                "By",
+                PointValue::ExponentialHistogram {
+                    scale: 3,
+                    zero_count: 1,
+                    zero_threshold: 0.0,
+                    positive: (8, vec![1, 0, 0, 0, 2, 0]),
+                    negative: (0, vec![3]),
+                    count: 7,
+                    sum: Some(12.5),
+                    temporality: Temporality::Cumulative,
+                },
+            ),
         ];
         let translated = translate(&points);
         assert_eq!((translated.delta_points, translated.exponential_points), (1, 1));
@@ -430,6 +607,7 @@ mod tests {
                 "queue_depth{} 3",
                 "http_server_requests_total{} 10",
                 "pool_size{} -2",
+                "sent_total{} 1",
                 "http_server_duration_seconds_bucket{le=0.005} 2",
                 "http_server_duration_seconds_bucket{le=0.1} 5",
                 "http_server_duration_seconds_bucket{le=1} 9",
@@ -440,7 +618,65 @@ mod tests {
                 "rpc_latency_milliseconds{quantile=0.99} 80",
                 "rpc_latency_milliseconds_sum{} 140",
                 "rpc_latency_milliseconds_count{} 7",
+                // Scale 3 merged down to 2: buckets 8 and 9 end at 2^(5/4),
+                // 10 and 11 at 2^(6/4) (empty, kept), 12 and 13 at 2^(7/4).
+                "sizes_bytes_bucket{le=-1} 3",
+                "sizes_bytes_bucket{le=0} 4",
+                "sizes_bytes_bucket{le=2.378414230005442} 5",
+                "sizes_bytes_bucket{le=2.8284271247461903} 5",
+                "sizes_bytes_bucket{le=3.363585661014858} 7",
+                "sizes_bytes_bucket{le=+Inf} 7",
+                "sizes_bytes_sum{} 12.5",
+                "sizes_bytes_count{} 7",
             ]
         );
+    }
+
+    #[test]
+    fn delta_points_add_up_across_batches_and_running_totals_are_bounded() {
+        let delta = |value: f64| {
+            point("sent", "", PointValue::Sum { value, monotonic: true, temporality: Temporality::Delta })
+        };
+        let histogram = |counts: Vec<u64>| {
+            point(
+                "wait",
+                "s",
+                PointValue::Histogram {
+                    bounds: vec![1.0],
+                    count: counts.iter().sum(),
+                    counts,
+                    sum: Some(1.0),
+                    temporality: Temporality::Delta,
+                },
+            )
+        };
+        let mut translator = Translator::default();
+        let first = translator.translate(&[delta(1.0), histogram(vec![2, 1])]);
+        let second = translator.translate(&[delta(2.5), histogram(vec![0, 4])]);
+        assert_eq!(second.delta_points, 2);
+        let value = |out: &Translated, name: &str, le: Option<&str>| {
+            out.samples
+                .iter()
+                .find(|(labels, _, _)| {
+                    labels[NAME_LABEL] == name && labels.get("le").map(String::as_str) == le
+                })
+                .map(|(_, _, value)| *value)
+        };
+        assert_eq!(value(&first, "sent_total", None), Some(1.0));
+        assert_eq!(value(&second, "sent_total", None), Some(3.5));
+        assert_eq!(value(&second, "wait_seconds_bucket", Some("1")), Some(2.0));
+        assert_eq!(value(&second, "wait_seconds_bucket", Some("+Inf")), Some(7.0));
+        assert_eq!(value(&second, "wait_seconds_sum", None), Some(2.0));
+
+        // Beyond the bound, new delta series are dropped and counted, known ones go on.
+        let mut full = Translator::default();
+        for index in 0..MAX_RUNNING_SERIES {
+            full.running.insert(
+                [("__name__".to_owned(), format!("x{index}"))].into_iter().collect(),
+                0.0,
+            );
+        }
+        let refused = full.translate(&[delta(1.0)]);
+        assert_eq!((refused.samples.len(), refused.dropped_delta_points), (0, 1));
     }
 }

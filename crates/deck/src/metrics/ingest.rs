@@ -1,12 +1,14 @@
 //! From the telemetry writer to the series store: the writer hands over
 //! each stored batch of OTLP metric points (without waiting); a task turns
 //! them into Prometheus-named series samples, appends them, and flushes the
-//! store once a second and when it stops.
+//! store once a second and when it stops. The task keeps the running
+//! totals of delta series (`Translator`): OTLP reaches one process per
+//! machine (the receivers' ports are taken once), so they are not split.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsdeck_metrics::otlp::{translate, OtlpPoint, PointValue, Temporality};
+use opsdeck_metrics::otlp::{OtlpPoint, PointValue, Temporality, Translator};
 use opsdeck_metrics::SeriesStore;
 use opsdeck_telemetry::writer::OnMetricPoints;
 use opsdeck_telemetry::MetricPoint;
@@ -43,16 +45,17 @@ async fn run(
     stop: tokio_util::sync::CancellationToken,
 ) {
     let mut tick = tokio::time::interval(FLUSH_EVERY);
+    let mut translator = Translator::default();
     loop {
         tokio::select! {
             batch = receiver.recv() => match batch {
-                Some(points) => append(&series, &points).await,
+                Some(points) => append(&series, &mut translator, &points).await,
                 None => break,
             },
             _ = tick.tick() => flush(&series).await,
             () = stop.cancelled() => {
                 while let Ok(points) = receiver.try_recv() {
-                    append(&series, &points).await;
+                    append(&series, &mut translator, &points).await;
                 }
                 break;
             }
@@ -61,13 +64,13 @@ async fn run(
     flush(&series).await;
 }
 
-async fn append(series: &SeriesStore, points: &[MetricPoint]) {
-    let translated = translate(&points.iter().map(otlp_point).collect::<Vec<_>>());
-    if translated.delta_points + translated.exponential_points > 0 {
-        tracing::debug!(
-            delta = translated.delta_points,
-            exponential = translated.exponential_points,
-            "metric points kept as points only (no Prometheus series for them yet)"
+async fn append(series: &SeriesStore, translator: &mut Translator, points: &[MetricPoint]) {
+    let translated = translator.translate(&points.iter().filter_map(otlp_point).collect::<Vec<_>>());
+    if translated.dropped_delta_points > 0 {
+        tracing::warn!(
+            dropped = translated.dropped_delta_points,
+            limit = opsdeck_metrics::otlp::MAX_RUNNING_SERIES,
+            "delta metric points of too many series to keep running totals for; these are kept as points only"
         );
     }
     match series.append(&translated.samples).await {
@@ -91,7 +94,7 @@ async fn flush(series: &SeriesStore) {
 }
 
 /// A stored point in the metrics crate's terms.
-fn otlp_point(point: &MetricPoint) -> OtlpPoint {
+fn otlp_point(point: &MetricPoint) -> Option<OtlpPoint> {
     let data = &point.data;
     let number = |key: &str| data.get(key).and_then(Value::as_f64);
     let count = || data.get("count").and_then(Value::as_u64).unwrap_or(0);
@@ -131,16 +134,39 @@ fn otlp_point(point: &MetricPoint) -> OtlpPoint {
             count: count(),
             sum: number("sum").unwrap_or(0.0),
         },
-        _ => PointValue::ExponentialHistogram,
+        "exponential_histogram" => {
+            let buckets = |key: &str| {
+                let side = data.get(key);
+                let offset = side.and_then(|side| side.get("offset")).and_then(Value::as_i64).unwrap_or(0);
+                let counts = side
+                    .and_then(|side| side.get("counts"))
+                    .and_then(Value::as_array)
+                    .map(|counts| counts.iter().filter_map(Value::as_u64).collect())
+                    .unwrap_or_default();
+                (offset.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32, counts)
+            };
+            PointValue::ExponentialHistogram {
+                scale: data.get("scale").and_then(Value::as_i64).unwrap_or(0).clamp(-10, 20) as i32,
+                zero_count: data.get("zero_count").and_then(Value::as_u64).unwrap_or(0),
+                zero_threshold: number("zero_threshold").unwrap_or(0.0),
+                positive: buckets("positive"),
+                negative: buckets("negative"),
+                count: count(),
+                sum: number("sum"),
+                temporality: temporality(),
+            }
+        }
+        // The receivers store no other kinds.
+        _ => return None,
     };
-    OtlpPoint {
+    Some(OtlpPoint {
         name: point.name.clone(),
         unit: point.unit.clone(),
         attributes: texts(&point.attributes),
         resource: texts(&point.resource),
         time_ms: point.time_unix_nano / 1_000_000,
         value,
-    }
+    })
 }
 
 fn floats(value: Option<&Value>) -> Vec<f64> {
