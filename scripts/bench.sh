@@ -16,6 +16,7 @@
 #  7. the metrics sample encoding: append and read rates, bytes per sample
 #     (crates/metrics/benches/chunk.rs), and the series store over SQLite:
 #     append rate, bytes per sample, a range read (crates/metrics/benches/store.rs);
+#     a 90-day panel before and after downsampling (crates/metrics/benches/downsample.rs);
 #     PromQL against Prometheus (tests/benches/promql.rs) and the Service RED
 #     dashboard's 8 panels opened (tests/benches/dashboard.rs).
 # Release builds; prints the machine it ran on.
@@ -37,6 +38,7 @@ cargo bench -p opsdeck-tests --bench contention --locked
 cargo bench -p opsdeck-tests --bench api --locked
 cargo bench -p opsdeck-metrics --bench chunk --locked
 cargo bench -p opsdeck-metrics --bench store --locked
+cargo bench -p opsdeck-metrics --bench downsample --locked
 cargo bench -p opsdeck-tests --bench promql --locked
 cargo bench -p opsdeck-tests --bench dashboard --locked
 

@@ -671,10 +671,7 @@ mod tests {
         // Beyond the bound, new delta series are dropped and counted, known ones go on.
         let mut full = Translator::default();
         for index in 0..MAX_RUNNING_SERIES {
-            full.running.insert(
-                [("__name__".to_owned(), format!("x{index}"))].into_iter().collect(),
-                0.0,
-            );
+            full.running.insert([("__name__".to_owned(), format!("x{index}"))].into_iter().collect(), 0.0);
         }
         let refused = full.translate(&[delta(1.0)]);
         assert_eq!((refused.samples.len(), refused.dropped_delta_points), (0, 1));

@@ -157,6 +157,10 @@ fn anchored(pattern: &str) -> Result<regex::Regex, MetricsError> {
         .map_err(|error| MetricsError::BadPattern { pattern: pattern.to_owned(), error: error.to_string() })
 }
 
+/// A series' id in the store (from [`SeriesStore::resolve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SeriesId(pub i64);
+
 /// What an append took in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Appended {
@@ -166,6 +170,9 @@ pub struct Appended {
     pub out_of_order: usize,
     /// Series seen for the first time.
     pub new_series: usize,
+    /// Samples refused: their series id is no longer known (retention
+    /// removed the series); resolve its labels again.
+    pub unknown_series: usize,
 }
 
 /// What a downsampling pass did.
@@ -211,13 +218,21 @@ struct Head {
     dirty: bool,
 }
 
+/// The series this process knows: ids by labels, and the ids themselves
+/// (an append by id checks its id is still one).
+#[derive(Debug, Default)]
+struct Known {
+    by_labels: HashMap<Labels, i64>,
+    ids: std::collections::HashSet<i64>,
+}
+
 /// The series store of one deck, appending as `writer`.
 #[derive(Debug)]
 pub struct SeriesStore {
     store: Store,
     writer: String,
     /// Series ids by labels, as far as this process has seen them.
-    ids: std::sync::Mutex<HashMap<Labels, i64>>,
+    ids: std::sync::Mutex<Known>,
     heads: tokio::sync::Mutex<HashMap<i64, Head>>,
     /// Samples this process appended since it started.
     appended: std::sync::atomic::AtomicU64,
@@ -262,7 +277,7 @@ impl SeriesStore {
         SeriesStore {
             store,
             writer: writer.to_owned(),
-            ids: std::sync::Mutex::new(HashMap::new()),
+            ids: std::sync::Mutex::new(Known::default()),
             heads: tokio::sync::Mutex::new(HashMap::new()),
             appended: std::sync::atomic::AtomicU64::new(0),
         }
@@ -280,22 +295,50 @@ impl SeriesStore {
         &self,
         samples: &[(L, i64, f64)],
     ) -> Result<Appended, MetricsError> {
-        let mut appended = Appended::default();
+        let labels: Vec<&Labels> = samples.iter().map(|(labels, _, _)| labels.borrow()).collect();
+        let (ids, new_series) = self.resolve(&labels).await?;
+        let by_id: Vec<(SeriesId, i64, f64)> =
+            ids.into_iter().zip(samples).map(|(id, (_, t, v))| (id, *t, *v)).collect();
+        let mut appended = self.append_by_id(&by_id).await?;
+        appended.new_series = new_series;
+        Ok(appended)
+    }
+
+    /// The ids of the series with these labels (made when new), and how
+    /// many were new: a source that sends the same series again and again
+    /// (a scrape target, the span metrics) resolves them once and appends
+    /// by id with [`Self::append_by_id`], skipping the label lookup.
+    pub async fn resolve(&self, labels: &[&Labels]) -> Result<(Vec<SeriesId>, usize), MetricsError> {
         // Known series in one pass under the lock; new ones are made after.
         let mut ids: Vec<Option<i64>> = match self.ids.lock() {
-            Ok(known) => samples.iter().map(|(labels, _, _)| known.get(labels.borrow()).copied()).collect(),
-            Err(_) => vec![None; samples.len()],
+            Ok(known) => labels.iter().map(|labels| known.by_labels.get(*labels).copied()).collect(),
+            Err(_) => vec![None; labels.len()],
         };
-        for (slot, (labels, _, _)) in ids.iter_mut().zip(samples) {
+        let mut new_series = 0;
+        for (slot, labels) in ids.iter_mut().zip(labels) {
             if slot.is_none() {
-                let (id, new) = self.series_id(labels.borrow()).await?;
-                appended.new_series += usize::from(new);
+                let (id, new) = self.series_id(labels).await?;
+                new_series += usize::from(new);
                 *slot = Some(id);
             }
         }
-        let ids = ids.into_iter().flatten();
+        Ok((ids.into_iter().flatten().map(SeriesId).collect(), new_series))
+    }
+
+    /// Appends samples of series resolved with [`Self::resolve`]. A series
+    /// that retention removed since is refused (`unknown_series`): resolve
+    /// its labels again to make it anew.
+    pub async fn append_by_id(&self, samples: &[(SeriesId, i64, f64)]) -> Result<Appended, MetricsError> {
+        let mut appended = Appended::default();
         let mut heads = self.heads.lock().await;
-        for (id, (_, t, v)) in ids.into_iter().zip(samples) {
+        for (SeriesId(id), t, v) in samples {
+            let id = *id;
+            // A series with a head is known; one without is checked (once per
+            // chunk, not per sample).
+            if !heads.contains_key(&id) && !self.ids.lock().is_ok_and(|known| known.ids.contains(&id)) {
+                appended.unknown_series += 1;
+                continue;
+            }
             let full = {
                 let head = heads.entry(id).or_insert_with(|| Head {
                     encoder: ChunkEncoder::new(),
@@ -544,9 +587,9 @@ impl SeriesStore {
         // Heads of series that went are stale: forget them and their ids.
         let mut heads = self.heads.lock().await;
         heads.retain(|_, head| head.last_t >= before);
-        if let Ok(mut ids) = self.ids.lock() {
-            let live: std::collections::HashSet<i64> = heads.keys().copied().collect();
-            ids.retain(|_, id| live.contains(id));
+        if let Ok(mut known) = self.ids.lock() {
+            known.by_labels.retain(|_, id| heads.contains_key(id));
+            known.ids.retain(|id| heads.contains_key(id));
         }
         Ok(removed)
     }
@@ -683,7 +726,7 @@ impl SeriesStore {
 
     /// The series' id, made (with its index rows) when new.
     async fn series_id(&self, labels: &Labels) -> Result<(i64, bool), MetricsError> {
-        if let Some(id) = self.ids.lock().ok().and_then(|ids| ids.get(labels).copied()) {
+        if let Some(id) = self.ids.lock().ok().and_then(|known| known.by_labels.get(labels).copied()) {
             return Ok((id, false));
         }
         let fingerprint = fingerprint(labels)?;
@@ -726,8 +769,9 @@ impl SeriesStore {
                 (id, true)
             }
         };
-        if let Ok(mut ids) = self.ids.lock() {
-            ids.insert(labels.clone(), id);
+        if let Ok(mut known) = self.ids.lock() {
+            known.by_labels.insert(labels.clone(), id);
+            known.ids.insert(id);
         }
         Ok((id, new))
     }
@@ -816,7 +860,7 @@ mod tests {
             samples.push((up.clone(), i * 15_000, 1.0));
         }
         let appended = metrics.append(&samples).await.unwrap();
-        assert_eq!(appended, Appended { samples: 900, out_of_order: 0, new_series: 3 });
+        assert_eq!(appended, Appended { samples: 900, out_of_order: 0, new_series: 3, unknown_series: 0 });
 
         let name = Matcher::equal("__name__", "http_requests_total");
         let all = metrics.select(std::slice::from_ref(&name), 0, i64::MAX).await.unwrap();
@@ -858,7 +902,7 @@ mod tests {
         let series = labels(&[("__name__", "queue_depth")]);
         first.append(&[(series.clone(), 1_000, 1.0), (series.clone(), 3_000, 3.0)]).await.unwrap();
         let late = first.append(&[(series.clone(), 2_000, 2.0), (series.clone(), 3_000, 9.0)]).await.unwrap();
-        assert_eq!(late, Appended { samples: 0, out_of_order: 2, new_series: 0 });
+        assert_eq!(late, Appended { samples: 0, out_of_order: 2, new_series: 0, unknown_series: 0 });
         let other =
             second.append(&[(series.clone(), 2_000, 2.0), (series.clone(), 4_000, 4.0)]).await.unwrap();
         assert_eq!(other.new_series, 0, "the second process finds the series the first made");
@@ -887,8 +931,22 @@ mod tests {
                 .len(),
             2
         );
-        // The old series comes back as a new one when it reports again.
-        assert_eq!(metrics.append(&[(old.clone(), 100_000, 1.0)]).await.unwrap().new_series, 1);
+        // An id resolved before the series went is refused, and resolving
+        // its labels again makes it anew.
+        let stale = SeriesId(1); // the old series was made first
+        let refused = metrics.append_by_id(&[(stale, 95_000, 1.0)]).await.unwrap();
+        assert_eq!((refused.samples, refused.unknown_series), (0, 1));
+        let (ids, new) = metrics.resolve(&[&old, &fresh]).await.unwrap();
+        assert_eq!(new, 1, "the old series is made again; the fresh one is known");
+        assert_ne!(ids[0], stale);
+        let by_id = metrics.append_by_id(&[(ids[0], 100_000, 1.0), (ids[1], 100_000, 3.0)]).await.unwrap();
+        assert_eq!((by_id.samples, by_id.unknown_series), (2, 0));
+        assert_eq!(
+            metrics.select(&[Matcher::equal("__name__", "fresh")], 0, i64::MAX).await.unwrap()[0]
+                .samples
+                .len(),
+            3
+        );
 
         sqlx::query("UPDATE metric_chunks SET data = $1")
             .bind(vec![0_u8, 5, 1])
