@@ -71,7 +71,15 @@ fn main() {
     let loading = Instant::now();
     let prometheus = PrometheusServer::start(&text);
     drop(text);
-    println!("  prometheus: blocks made and loaded in {:.1} s", loading.elapsed().as_secs_f64());
+    let samples = SERIES as f64 * scrapes as f64;
+    let (their_chunks, their_total) = prometheus.disk_bytes();
+    println!(
+        "  prometheus: blocks made from the OpenMetrics text (parsing included) and loaded in {:.1} s; \
+         {:.2} bytes/sample in chunk files, {:.2} with the index",
+        loading.elapsed().as_secs_f64(),
+        their_chunks as f64 / samples,
+        their_total as f64 / samples
+    );
     let params = |stats: bool| {
         let mut params = vec![
             ("query", QUERY.to_owned()),
@@ -107,6 +115,7 @@ fn main() {
             Store::open(StoreLocation::choose(&data_dir, None).expect("location")).await.expect("store");
         store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.expect("migrations");
         let metrics = SeriesStore::new(store.clone(), "bench");
+        let appending = Instant::now();
         for scrape in 0..scrapes {
             let t = start + scrape * SCRAPE_MS;
             let batch: Vec<(&Labels, i64, f64)> =
@@ -117,6 +126,15 @@ fn main() {
             }
         }
         metrics.flush().await.expect("flush");
+        let appended_in = appending.elapsed().as_secs_f64();
+        let database = store.size_bytes().await.expect("database size");
+        println!(
+            "  opsdeck:    appended (by labels, flushes included) at {:.2} M samples/s; {:.2} bytes/sample in \
+             chunk data, {:.2} with series, index and SQLite's pages",
+            samples / appended_in / 1e6,
+            metrics.size_bytes().await.expect("size") as f64 / samples,
+            database as f64 / samples
+        );
         let query = Query::parse(QUERY).expect("query");
         let mut ours = Vec::new();
         let mut reading = Vec::new();

@@ -62,6 +62,29 @@ impl PrometheusServer {
         PrometheusServer { address, agent, guard, _dir: dir }
     }
 
+    /// Bytes on disk of the blocks' chunk files, and of everything in the
+    /// data directory (index, tombstones and meta included).
+    pub fn disk_bytes(&self) -> (u64, u64) {
+        fn walk(dir: &std::path::Path, chunks: &mut u64, total: &mut u64, in_chunks: bool) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    let is_chunks = path.file_name().is_some_and(|name| name == "chunks");
+                    walk(&path, chunks, total, in_chunks || is_chunks);
+                } else if let Ok(meta) = entry.metadata() {
+                    *total += meta.len();
+                    if in_chunks {
+                        *chunks += meta.len();
+                    }
+                }
+            }
+        }
+        let (mut chunks, mut total) = (0, 0);
+        walk(&self._dir.path().join("tsdb"), &mut chunks, &mut total, false);
+        (chunks, total)
+    }
+
     /// `GET path?params` as JSON.
     pub fn get(&self, path: &str, params: &[(&str, String)]) -> Value {
         let mut request = self.agent.get(&format!("http://{}{path}", self.address));
