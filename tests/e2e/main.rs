@@ -1191,6 +1191,12 @@ fn the_red_dashboard_draws_from_demo_traffic_takes_a_panel_and_exports_a_png() {
     let bytes = std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
     std::fs::copy(&path, opsdeck_tests::webdriver::screenshot_dir().join("dashboard-export.png")).unwrap();
+    // One panel alone, as SVG, from its own buttons (shown on hover).
+    app.session.execute("document.querySelectorAll('[data-testid=panel-export-svg]')[1].click();");
+    let notice = app.session.wait_for_text("[data-testid=dashboard-notice]", "Saved the panel");
+    let path = notice.rsplit(" as ").next().unwrap().trim().to_owned();
+    let drawn = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    assert!(drawn.starts_with("<svg") && drawn.contains("Errors"), "the second panel, Errors, alone: {path}");
     // The CLI draws the same dashboard.
     let svg = app.data_dir.path().join("red-copy.svg");
     let drawn = app.cli(&[

@@ -875,6 +875,24 @@ fn dashboards_keep_every_version_refuse_bad_panels_and_draw_as_png_and_svg() {
         &["metrics", "render", "shop", "--var", "nope=1", "-o", &png.display().to_string()],
     );
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("no variable `nope`"), "{wrong:?}");
+    // One panel alone, titled by the dashboard and the panel; one past the end is named.
+    let panel = path.join("panel.svg");
+    opsdeck_json(path, &["metrics", "render", "shop", "--panel", "1", "-o", &panel.display().to_string()]);
+    let drawn = std::fs::read_to_string(&panel).unwrap();
+    let second = dashboard["panels"][1]["title"].as_str().unwrap();
+    assert!(drawn.contains(&format!("Shop · {second}")), "the panel's own title");
+    let first = dashboard["panels"][0]["title"].as_str().unwrap();
+    assert!(!drawn.contains(&format!(">{first}<")), "only that panel is drawn");
+    let wrong = opsdeck_output(
+        path,
+        &["metrics", "render", "shop", "--panel", "9", "-o", &panel.display().to_string()],
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr)
+            .contains("dashboard `shop` has 2 panels (0 to 1); there is no panel 9"),
+        "{wrong:?}"
+    );
 
     // The query commands print Prometheus' own documents with --json.
     let at = opsdeck_json(path, &["metrics", "query", "vector(1)", "--time", "1700000000"]);

@@ -60,6 +60,9 @@ pub(crate) struct RenderArgs {
     /// One PromQL query, drawn as a time series.
     #[arg(long)]
     expr: Option<String>,
+    /// Only this panel of the dashboard (0 for the first; `metrics dashboard show` lists them).
+    #[arg(long, value_name = "N", conflicts_with = "expr")]
+    panel: Option<u32>,
     /// The image: FILE.png or FILE.svg.
     #[arg(short, long)]
     output: std::path::PathBuf,
@@ -194,6 +197,7 @@ pub(crate) async fn render(deck: &Deck, args: RenderArgs, output: Output) -> Res
     let input = RenderInput {
         dashboard: args.dashboard,
         expr: args.expr,
+        panel: args.panel,
         variables: args.variables.join(","),
         minutes: args.minutes,
         end_unix_ms: None,

@@ -47,6 +47,11 @@ pub struct RenderInput {
     /// One PromQL query, drawn as a time series.
     #[serde(default)]
     pub expr: Option<String>,
+    /// Only this panel of the dashboard (its position in the list, from 0),
+    /// drawn alone at the full width.
+    #[serde(default)]
+    #[ts(optional, type = "number")]
+    pub panel: Option<u32>,
     /// Values of the dashboard's variables, `name=value` separated by
     /// commas: `service=shop,region=eu` (default: each one's first value).
     #[serde(default)]
@@ -244,7 +249,18 @@ impl super::Metrics<'_> {
                     };
                     values.push((variable.name.clone(), value));
                 }
-                let Dashboard { title, panels, range_minutes, .. } = detail.dashboard;
+                let Dashboard { title, mut panels, range_minutes, .. } = detail.dashboard;
+                if let Some(index) = input.panel {
+                    let count = panels.len();
+                    let Some(mut one) = panels.into_iter().nth(index as usize) else {
+                        return Err(invalid(format!(
+                            "dashboard `{name}` has {count} panels (0 to {}); there is no panel {index}",
+                            count.saturating_sub(1)
+                        )));
+                    };
+                    (one.x, one.y, one.w) = (0, 0, 12);
+                    panels = vec![one];
+                }
                 (title, panels, values, range_minutes)
             }
             (None, Some(expr)) => {
@@ -264,6 +280,14 @@ impl super::Metrics<'_> {
                 (String::new(), vec![panel], Vec::new(), 60)
             }
             _ => return Err(invalid("give a dashboard's name or one query (--expr), not both".into())),
+        };
+        if input.panel.is_some() && input.dashboard.is_none() {
+            return Err(invalid("a panel is one of a dashboard's: give the dashboard's name with it".into()));
+        }
+        let title = match input.panel {
+            // A panel alone is titled by the dashboard and itself.
+            Some(_) => format!("{title} · {}", panels.first().map_or("", |panel| panel.title.as_str())),
+            None => title,
         };
         let minutes = input.minutes.unwrap_or(default_minutes).clamp(1, 525_600);
         let end = input.end_unix_ms.unwrap_or_else(opsdeck_core::clock::now_unix_ms);

@@ -14,6 +14,11 @@ dashboard: string | null,
  */
 expr: string | null, 
 /**
+ * Only this panel of the dashboard (its position in the list, from 0),
+ * drawn alone at the full width.
+ */
+panel?: number, 
+/**
  * Values of the dashboard's variables, `name=value` separated by
  * commas: `service=shop,region=eu` (default: each one's first value).
  */
