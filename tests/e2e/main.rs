@@ -976,6 +976,25 @@ fn metrics_sent_over_otlp_are_charted_with_promql_and_a_bad_query_says_why() {
     let scraped: serde_json::Value = serde_json::from_slice(&scraped.stdout).unwrap();
     assert_eq!(scraped["data"]["result"][0]["value"][1], "42", "{scraped}");
     opsdeck_tests::process::stop(&mut exporter);
+
+    // The store's retention: a refusal shows where it happened; a change is
+    // applied at once and the CLI reads it back.
+    set_field(&app, "[data-testid=retention-full]", "40");
+    set_field(&app, "[data-testid=retention-keep]", "30");
+    app.session.click_css("[data-testid=retention-save]");
+    app.session.wait_for_text("[data-testid=retention-panel]", "full_resolution_days is 40");
+    set_field(&app, "[data-testid=retention-full]", "3");
+    app.session.click_css("[data-testid=retention-save]");
+    app.session.wait_for_text("[data-testid=retention-status]", "last pass: rolled");
+    app.session.execute("document.querySelector('[data-testid=retention-panel]').scrollIntoView();");
+    app.screenshot("metrics-retention-dark");
+    let retention = app.cli(&["--json", "metrics", "retention"]);
+    let retention: serde_json::Value = serde_json::from_slice(&retention.stdout).unwrap();
+    assert_eq!(
+        (&retention["retention"]["full_resolution_days"], &retention["retention"]["keep_days"]),
+        (&3.into(), &30.into()),
+        "{retention}"
+    );
 }
 
 #[test]

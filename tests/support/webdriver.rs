@@ -316,6 +316,10 @@ impl RunningApp {
         let otlp_http = format!("127.0.0.1:{}", free_port());
         let otlp_grpc = format!("127.0.0.1:{}", free_port());
         let export_dir = data_dir.path().join("exports").display().to_string();
+        // WebKit keeps local storage (a remembered query, the theme) under
+        // XDG_DATA_HOME: each journey starts from none, as a new user would.
+        let xdg_data = data_dir.path().join("xdg-data").display().to_string();
+        let xdg_cache = data_dir.path().join("xdg-cache").display().to_string();
         let driver = spawn_tied_to_this_process(
             &driver_path.display().to_string(),
             &["--port", &port_text, "--native-port", &native_text],
@@ -330,6 +334,8 @@ impl RunningApp {
                 ("OPSDECK_OTLP_GRPC", &otlp_grpc),
                 // Images the app saves for the person land in the test's data dir.
                 ("OPSDECK_EXPORT_DIR", &export_dir),
+                ("XDG_DATA_HOME", &xdg_data),
+                ("XDG_CACHE_HOME", &xdg_cache),
             ],
             "TERM",
             None,

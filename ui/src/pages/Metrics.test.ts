@@ -73,6 +73,9 @@ function backend(names: string[], calls: string[], failure?: unknown, targets: u
       if (command === 'metric_target_list') return targets;
       if (command === 'metric_target_set') return target;
       if (command === 'metric_label_values') return names;
+      if (command === 'metric_retention') {
+        return { retention: { full_resolution_days: 7, keep_days: 90, max_bytes: 1 << 30 }, stored_bytes: 0, last_run: null };
+      }
       if (command === 'metric_query_range') {
         if (failure) throw failure;
         return answer;
@@ -84,8 +87,8 @@ function backend(names: string[], calls: string[], failure?: unknown, targets: u
 }
 
 describe('Metrics page', () => {
-  it('says how to send metrics when there are none', async () => {
-    backend([], []);
+  it('says how to send metrics when there are none but OpsDeck\'s own', async () => {
+    backend(['opsdeck_series', 'opsdeck_store_bytes'], []);
     render(Metrics);
     const empty = await screen.findByTestId('metrics-empty');
     expect(empty.textContent).toContain('127.0.0.1:4318');

@@ -107,8 +107,12 @@ impl super::Metrics<'_> {
         let transitions = opsdeck_metrics::alerts::store::prune_transitions(&self.deck.store, before).await?;
         Ok(format!(
             "rolled {} series up to 5-minute samples ({} samples became {}), removed {aged} chunks older than \
-             {} days and {sized} beyond {} bytes, and {transitions} alert transitions",
-            rolled.series, rolled.samples_before, rolled.samples_after, retention.keep_days, retention.max_bytes
+             {} days and {sized} beyond {} MB, and {transitions} alert transitions",
+            rolled.series,
+            rolled.samples_before,
+            rolled.samples_after,
+            retention.keep_days,
+            retention.max_bytes / (1024 * 1024)
         ))
     }
 
