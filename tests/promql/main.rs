@@ -559,14 +559,16 @@ async fn prometheus_clients_get_prometheus_answers_from_opsdeck_serve() {
         assert_eq!(difference(&answer_of(&expected), &answer_of(&got)), None, "range {text}");
     }
 
-    // Series, label names and label values: the same lists.
+    // Series, label names and label values: the same lists. Over the data's
+    // hour: `opsdeck serve` also keeps its own series (`opsdeck_*`), now.
+    let hour = || vec![("start", seconds(start)), ("end", seconds(start + HOUR_MS))];
     let lists: [(&str, Vec<(&str, String)>); 4] = [
         (
             "/api/v1/series",
             vec![("match[]", "http_requests_total{code=\"500\"}".into()), ("match[]", "memory_bytes".into())],
         ),
-        ("/api/v1/labels", vec![]),
-        ("/api/v1/label/__name__/values", vec![]),
+        ("/api/v1/labels", hour()),
+        ("/api/v1/label/__name__/values", hour()),
         ("/api/v1/label/instance/values", vec![("match[]", "queue_depth".into())]),
     ];
     for (path, params) in &lists {
