@@ -191,21 +191,11 @@ fn translate_point(point: &OtlpPoint, out: &mut Translated) -> bool {
             return *temporality == Temporality::Delta;
         }
         PointValue::Histogram { bounds, counts, count, sum, temporality } => {
-            let name = metric_name(&point.name, &point.unit, Shape::Histogram);
-            let mut cumulative = 0_u64;
-            for (index, bound) in bounds.iter().enumerate() {
-                cumulative += counts.get(index).copied().unwrap_or(0);
-                let mut labels = named(&base, &format!("{name}_bucket"));
-                labels.insert("le".to_owned(), format_bound(*bound));
-                out.samples.push((labels, at, cumulative as f64));
-            }
-            let mut labels = named(&base, &format!("{name}_bucket"));
-            labels.insert("le".to_owned(), "+Inf".to_owned());
-            out.samples.push((labels, at, *count as f64));
-            if let Some(sum) = sum {
-                out.samples.push((named(&base, &format!("{name}_sum")), at, *sum));
-            }
-            out.samples.push((named(&base, &format!("{name}_count")), at, *count as f64));
+            let buckets = bounds
+                .iter()
+                .enumerate()
+                .map(|(index, bound)| (*bound, counts.get(index).copied().unwrap_or(0)));
+            push_histogram(out, point, &base, buckets, *count, *sum);
             return *temporality == Temporality::Delta;
         }
         PointValue::ExponentialHistogram {
@@ -219,22 +209,8 @@ fn translate_point(point: &OtlpPoint, out: &mut Translated) -> bool {
             temporality,
         } => {
             out.exponential_points += 1;
-            let name = metric_name(&point.name, &point.unit, Shape::Histogram);
-            let mut cumulative = 0_u64;
-            for (le, bucket) in exponential_buckets(*scale, *zero_count, *zero_threshold, positive, negative)
-            {
-                cumulative += bucket;
-                let mut labels = named(&base, &format!("{name}_bucket"));
-                labels.insert("le".to_owned(), format_bound(le));
-                out.samples.push((labels, at, cumulative as f64));
-            }
-            let mut labels = named(&base, &format!("{name}_bucket"));
-            labels.insert("le".to_owned(), "+Inf".to_owned());
-            out.samples.push((labels, at, *count as f64));
-            if let Some(sum) = sum {
-                out.samples.push((named(&base, &format!("{name}_sum")), at, *sum));
-            }
-            out.samples.push((named(&base, &format!("{name}_count")), at, *count as f64));
+            let buckets = exponential_buckets(*scale, *zero_count, *zero_threshold, positive, negative);
+            push_histogram(out, point, &base, buckets.into_iter(), *count, *sum);
             return *temporality == Temporality::Delta;
         }
         PointValue::Summary { quantiles, count, sum } => {
@@ -249,6 +225,34 @@ fn translate_point(point: &OtlpPoint, out: &mut Translated) -> bool {
         }
     }
     false
+}
+
+/// A histogram's classic series: `_bucket{le}` for each (upper bound, count)
+/// given in ascending order (made cumulative), `_bucket{le="+Inf"}`, `_sum`
+/// when known and `_count`.
+fn push_histogram(
+    out: &mut Translated,
+    point: &OtlpPoint,
+    base: &Labels,
+    buckets: impl Iterator<Item = (f64, u64)>,
+    count: u64,
+    sum: Option<f64>,
+) {
+    let name = metric_name(&point.name, &point.unit, Shape::Histogram);
+    let at = point.time_ms;
+    let bucket_name = format!("{name}_bucket");
+    let mut cumulative = 0_u64;
+    for (bound, bucket) in buckets.chain(std::iter::once((f64::INFINITY, 0))) {
+        // The +Inf bucket holds every observation, whatever the finite ones add up to.
+        cumulative = if bound == f64::INFINITY { count } else { cumulative + bucket };
+        let mut labels = named(base, &bucket_name);
+        labels.insert("le".to_owned(), format_bound(bound));
+        out.samples.push((labels, at, cumulative as f64));
+    }
+    if let Some(sum) = sum {
+        out.samples.push((named(base, &format!("{name}_sum")), at, sum));
+    }
+    out.samples.push((named(base, &format!("{name}_count")), at, count as f64));
 }
 
 /// An exponential histogram's buckets as (upper bound, count), ascending:
