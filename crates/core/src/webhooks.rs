@@ -409,6 +409,13 @@ pub async fn pending(store: &Store, limit: i64) -> Result<Vec<String>, CoreError
     .await?)
 }
 
+/// How many deliveries are waiting to be sent (or sent again).
+pub async fn pending_count(store: &Store) -> Result<i64, CoreError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'")
+        .fetch_one(store.pool())
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -694,6 +694,11 @@ impl SeriesStore {
         Ok(done)
     }
 
+    /// How many series the store holds.
+    pub async fn series_count(&self) -> Result<i64, MetricsError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM metric_series").fetch_one(self.store.pool()).await?)
+    }
+
     /// Bytes of sample data held (the chunks' encoded size).
     pub async fn size_bytes(&self) -> Result<i64, MetricsError> {
         self.flush().await?;

@@ -77,6 +77,19 @@ impl Scheduler {
         Ok(())
     }
 
+    /// How many jobs were due more than `late_ms` before `now` and are
+    /// still waiting: not paused, not done, and nobody holds their lease.
+    pub async fn overdue(store: &Store, now: i64, late_ms: i64) -> Result<i64, CoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE paused = 0 AND completed_at_unix_ms IS NULL \
+             AND next_run_at_unix_ms < $1 AND (lease_until_unix_ms IS NULL OR lease_until_unix_ms < $2)",
+        )
+        .bind(now.saturating_sub(late_ms))
+        .bind(now)
+        .fetch_one(store.pool())
+        .await?)
+    }
+
     /// Every job with its latest run, by name.
     pub async fn list_jobs(store: &Store) -> Result<Vec<JobInfo>, CoreError> {
         let rows: Vec<JobRow> = sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY name"))

@@ -64,52 +64,29 @@ pub(crate) fn start_self_metrics(deck: &Arc<Deck>) {
 }
 
 fn series(name: &str, instance: &str, extra: &[(&str, &str)]) -> Labels {
-    let mut labels: Labels = [("__name__", name), ("job", "opsdeck"), ("instance", instance)]
+    [("__name__", name), ("job", "opsdeck"), ("instance", instance)]
         .into_iter()
         .chain(extra.iter().copied())
         .map(|(label, value)| (label.to_owned(), value.to_owned()))
-        .collect();
-    labels.retain(|_, value| !value.is_empty());
-    labels
+        .collect()
 }
 
 async fn emit(deck: &Deck, instance: &str) -> Result<(), crate::DeckError> {
     let now = opsdeck_core::clock::now_unix_ms();
     let counters = &deck.self_counters;
-    let pool = deck.store.pool();
     // Due more than a minute ago and nobody holds its lease: work waiting.
-    let overdue: i64 = opsdeck_core::sqlx::query_scalar(
-        "SELECT COUNT(*) FROM jobs WHERE paused = 0 AND completed_at_unix_ms IS NULL \
-         AND next_run_at_unix_ms < $1 AND (lease_until_unix_ms IS NULL OR lease_until_unix_ms < $2)",
-    )
-    .bind(now - 60_000)
-    .bind(now)
-    .fetch_one(pool)
-    .await
-    .map_err(opsdeck_core::CoreError::Database)?;
-    let queued: i64 =
-        opsdeck_core::sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'")
-            .fetch_one(pool)
-            .await
-            .map_err(opsdeck_core::CoreError::Database)?;
-    let series_count: i64 = opsdeck_core::sqlx::query_scalar("SELECT COUNT(*) FROM metric_series")
-        .fetch_one(pool)
-        .await
-        .map_err(opsdeck_core::CoreError::Database)?;
+    let overdue = opsdeck_core::scheduler::Scheduler::overdue(&deck.store, now, 60_000).await?;
+    let queued = opsdeck_core::webhooks::pending_count(&deck.store).await?;
     let store_bytes = deck.store.size_bytes().await?;
+    let series_count = deck.metrics.series_count().await?;
     let series_bytes = deck.metrics.size_bytes().await?;
-    let samples = vec![
-        (
-            series(TELEMETRY_STORED, instance, &[("signal", "spans")]),
-            counters.spans.load(Ordering::Relaxed) as f64,
-        ),
-        (
-            series(TELEMETRY_STORED, instance, &[("signal", "logs")]),
-            counters.logs.load(Ordering::Relaxed) as f64,
-        ),
+    let counter = |count: &AtomicU64| count.load(Ordering::Relaxed) as f64;
+    let samples = [
+        (series(TELEMETRY_STORED, instance, &[("signal", "spans")]), counter(&counters.spans)),
+        (series(TELEMETRY_STORED, instance, &[("signal", "logs")]), counter(&counters.logs)),
         (
             series(TELEMETRY_STORED, instance, &[("signal", "metric_points")]),
-            counters.metric_points.load(Ordering::Relaxed) as f64,
+            counter(&counters.metric_points),
         ),
         // Counted before this append, so it does not count itself.
         (series(SAMPLES_APPENDED, instance, &[]), deck.metrics.appended_total() as f64),
