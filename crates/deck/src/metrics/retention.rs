@@ -72,18 +72,23 @@ pub struct RetentionStatus {
     pub last_run: Option<String>,
 }
 
+/// The built-in job, every 10 minutes, with `payload` (a [`MetricsRetention`]).
+fn job_spec(payload: serde_json::Value) -> JobSpec {
+    JobSpec {
+        name: RETENTION_JOB.to_owned(),
+        kind: RETENTION_JOB_KIND.to_owned(),
+        schedule: Schedule::Every(std::time::Duration::from_secs(600)),
+        payload,
+    }
+}
+
 /// Makes the built-in job and registers its work.
 pub(crate) async fn register_jobs(
     deck: &Deck,
     kinds: &mut crate::jobs::JobKinds<'_>,
 ) -> Result<(), DeckError> {
-    let spec = JobSpec {
-        name: RETENTION_JOB.to_owned(),
-        kind: RETENTION_JOB_KIND.to_owned(),
-        schedule: Schedule::Every(std::time::Duration::from_secs(600)),
-        payload: serde_json::to_value(MetricsRetention::default()).unwrap_or_else(|_| serde_json::json!({})),
-    };
-    Scheduler::ensure_job(&deck.store, &spec).await?;
+    let payload = serde_json::to_value(MetricsRetention::default()).unwrap_or_else(|_| serde_json::json!({}));
+    Scheduler::ensure_job(&deck.store, &job_spec(payload)).await?;
     kinds.register(RETENTION_JOB_KIND, |deck, job| async move {
         let retention: MetricsRetention = serde_json::from_value(job.payload.clone())
             .map_err(|error| format!("the job's retention settings are not readable: {error}"))?;
@@ -137,16 +142,7 @@ impl super::Metrics<'_> {
         let payload = serde_json::to_value(&retention)
             .map_err(|error| opsdeck_metrics::MetricsError::Invalid(error.to_string()))?;
         self.deck.audit(caller, "metrics.retention_set", RETENTION_JOB, Outcome::Ok, payload.clone()).await?;
-        Scheduler::upsert_job(
-            &self.deck.store,
-            &JobSpec {
-                name: RETENTION_JOB.to_owned(),
-                kind: RETENTION_JOB_KIND.to_owned(),
-                schedule: Schedule::Every(std::time::Duration::from_secs(600)),
-                payload,
-            },
-        )
-        .await?;
+        Scheduler::upsert_job(&self.deck.store, &job_spec(payload)).await?;
         let done = self.apply_retention(&retention).await?;
         let mut status = self.retention().await?;
         status.last_run = Some(done);
