@@ -114,15 +114,7 @@ impl Dashboard {
     /// What is wrong with it, if anything: its name, each panel's place
     /// and query (parsed with each variable standing for a value).
     pub fn check(&self) -> Result<(), String> {
-        let valid_name = !self.name.is_empty()
-            && self.name.len() <= 100
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !valid_name {
-            return Err(format!(
-                "`{}` is not a dashboard name: use letters, digits, `-`, `_` and `.` (at most 100)",
-                self.name
-            ));
-        }
+        crate::check_name("dashboard", &self.name, "-_.")?;
         if generated(&self.name).is_some() {
             return Err(format!(
                 "`{}` is a generated dashboard; save your copy under another name",

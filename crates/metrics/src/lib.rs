@@ -29,3 +29,40 @@ pub mod store;
 pub use chunk::{decode, ChunkEncoder, ChunkError, Sample, STALE_NAN_BITS};
 pub use selector::parse_selector;
 pub use store::{migrator, series_text, Labels, Matcher, MetricsError, SeriesStore};
+
+/// What is wrong with the name of a `what` (a dashboard, a rule, a scrape
+/// target…), if anything: 1 to 100 letters, digits and the characters of
+/// `punctuation`, which the message lists in the order given.
+pub fn check_name(what: &str, name: &str, punctuation: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || punctuation.contains(c));
+    if valid {
+        return Ok(());
+    }
+    let marks: Vec<String> = punctuation.chars().map(|c| format!("`{c}`")).collect();
+    let listed = match marks.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    Err(format!("`{name}` is not a {what} name: use letters, digits, {listed} (at most 100)"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_name_is_checked_and_the_refusal_lists_what_is_allowed() {
+        assert_eq!(super::check_name("rule", "High-Errors:5m", "_-.:"), Ok(()));
+        assert_eq!(
+            super::check_name("dashboard", "my board", "-_."),
+            Err("`my board` is not a dashboard name: use letters, digits, `-`, `_` and `.` (at most 100)"
+                .to_owned())
+        );
+        assert_eq!(
+            super::check_name("rule", "", "_-.:"),
+            Err("`` is not a rule name: use letters, digits, `_`, `-`, `.` and `:` (at most 100)".to_owned())
+        );
+        assert!(super::check_name("target", &"a".repeat(101), "_-.").is_err());
+    }
+}

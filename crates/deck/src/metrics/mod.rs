@@ -37,14 +37,7 @@ use crate::DeckError;
 /// What is wrong with the name of something OpsDeck sends requests to (a
 /// scrape target, a data source), if anything: letters, digits, `_`, `-`, `.`.
 fn check_endpoint_name(what: &str, name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 100
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!("`{name}` is not a {what} name: use letters, digits, `_`, `-` and `.` (at most 100)"))
-    }
+    opsdeck_metrics::check_name(what, name, "_-.")
 }
 
 /// What is wrong with the URL of something OpsDeck sends requests to:

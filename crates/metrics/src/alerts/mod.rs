@@ -210,16 +210,7 @@ pub fn duration_seconds(text: &str) -> Result<f64, String> {
 }
 
 fn check_name(what: &str, name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 100
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{name}` is not a {what} name: use letters, digits, `_`, `-`, `.` and `:` (at most 100)"
-        ))
-    }
+    crate::check_name(what, name, "_-.:")
 }
 
 /// One alert: a series a rule's expression returned.
