@@ -339,14 +339,24 @@ async fn series_store_with(dir: &Path, series: &[Generated]) -> (Store, SeriesSt
     let store = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap();
     store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.unwrap();
     let series_store = SeriesStore::new(store.clone(), "promql-test");
+    // In time order, as a scrape appends them: the histogram's buckets are
+    // stored together (one chunk of columns), the rest as series.
+    let mut samples: Vec<(Labels, i64, f64)> = Vec::new();
     for one in series {
         let labels: Labels =
             one.labels.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect();
-        let samples: Vec<(Labels, i64, f64)> =
-            one.samples.iter().map(|(t, v)| (labels.clone(), *t, *v)).collect();
-        series_store.append(&samples).await.unwrap();
+        samples.extend(one.samples.iter().map(|(t, v)| (labels.clone(), *t, *v)));
     }
+    samples.sort_by_key(|(_, t, _)| *t);
+    let histograms = opsdeck_metrics::HistogramNames::from(["latency_seconds".to_owned()]);
+    let appended = series_store.append_typed(&samples, &histograms).await.unwrap();
+    assert_eq!(appended.samples, samples.len());
     series_store.flush().await.unwrap();
+    let together: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM metric_histogram_chunks")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(together > 0, "the histogram's buckets are stored together");
     (store, series_store)
 }
 

@@ -79,9 +79,7 @@ pub struct ChunkEncoder {
     count: usize,
     last_t: i64,
     last_delta: i64,
-    last_bits: u64,
-    /// The previous value's window: leading and trailing zero bits of its XOR.
-    window: Option<(u32, u32)>,
+    values: XorWriter,
 }
 
 impl Default for ChunkEncoder {
@@ -98,8 +96,7 @@ impl ChunkEncoder {
             count: 0,
             last_t: 0,
             last_delta: 0,
-            last_bits: 0,
-            window: None,
+            values: XorWriter::default(),
         }
     }
 
@@ -131,57 +128,77 @@ impl ChunkEncoder {
         if self.count > 0 && t <= self.last_t {
             return Err(ChunkError::OutOfOrder { t, last: self.last_t });
         }
-        let value_bits = v.to_bits();
-        match self.count {
-            0 => {
-                self.bits.write_varint(zigzag(t));
-                self.bits.write_bits(value_bits, 64);
-            }
-            1 => {
-                let delta = t.wrapping_sub(self.last_t);
-                self.bits.write_varint(delta as u64);
-                self.write_value(value_bits);
-                self.last_delta = delta;
-            }
-            _ => {
-                let delta = t.wrapping_sub(self.last_t);
-                self.write_delta_of_delta(delta.wrapping_sub(self.last_delta));
-                self.write_value(value_bits);
-                self.last_delta = delta;
-            }
-        }
-        self.last_t = t;
-        self.last_bits = value_bits;
+        write_time(&mut self.bits, self.count, t, &mut self.last_t, &mut self.last_delta);
+        self.values.write(&mut self.bits, self.count, v.to_bits());
         self.count += 1;
         let count = (self.count as u16).to_be_bytes();
         self.bits.bytes[..2].copy_from_slice(&count);
         Ok(())
     }
+}
 
-    fn write_delta_of_delta(&mut self, dod: i64) {
-        const BUCKETS: [(u64, u32, u32); 3] = [(0b10, 2, 14), (0b110, 3, 17), (0b1110, 4, 20)];
-        if dod == 0 {
-            self.bits.write_bit(false);
+/// Writes sample `index`'s timestamp: a zig-zag varint first, then the
+/// delta as a varint, then deltas of deltas (see the module's comment).
+pub(crate) fn write_time(bits: &mut BitWriter, index: usize, t: i64, last_t: &mut i64, last_delta: &mut i64) {
+    match index {
+        0 => bits.write_varint(zigzag(t)),
+        1 => {
+            let delta = t.wrapping_sub(*last_t);
+            bits.write_varint(delta as u64);
+            *last_delta = delta;
+        }
+        _ => {
+            let delta = t.wrapping_sub(*last_t);
+            write_delta_of_delta(bits, delta.wrapping_sub(*last_delta));
+            *last_delta = delta;
+        }
+    }
+    *last_t = t;
+}
+
+fn write_delta_of_delta(bits: &mut BitWriter, dod: i64) {
+    const BUCKETS: [(u64, u32, u32); 3] = [(0b10, 2, 14), (0b110, 3, 17), (0b1110, 4, 20)];
+    if dod == 0 {
+        bits.write_bit(false);
+        return;
+    }
+    for (prefix, prefix_len, width) in BUCKETS {
+        if fits(dod, width) {
+            bits.write_bits(prefix, prefix_len);
+            bits.write_bits(dod as u64, width);
             return;
         }
-        for (prefix, prefix_len, width) in BUCKETS {
-            if fits(dod, width) {
-                self.bits.write_bits(prefix, prefix_len);
-                self.bits.write_bits(dod as u64, width);
-                return;
-            }
+    }
+    bits.write_bits(0b1111, 4);
+    bits.write_bits(dod as u64, 64);
+}
+
+/// Float values XOR'd with the previous one (see the module's comment).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct XorWriter {
+    last_bits: u64,
+    /// The previous value's window: leading and trailing zero bits of its XOR.
+    window: Option<(u32, u32)>,
+}
+
+impl XorWriter {
+    /// Writes value `index` (its 64 bits whole when it is the first).
+    pub(crate) fn write(&mut self, bits: &mut BitWriter, index: usize, value_bits: u64) {
+        if index == 0 {
+            bits.write_bits(value_bits, 64);
+        } else {
+            self.write_xor(bits, value_bits);
         }
-        self.bits.write_bits(0b1111, 4);
-        self.bits.write_bits(dod as u64, 64);
+        self.last_bits = value_bits;
     }
 
-    fn write_value(&mut self, value_bits: u64) {
+    fn write_xor(&mut self, bits: &mut BitWriter, value_bits: u64) {
         let xor = value_bits ^ self.last_bits;
         if xor == 0 {
-            self.bits.write_bit(false);
+            bits.write_bit(false);
             return;
         }
-        self.bits.write_bit(true);
+        bits.write_bit(true);
         // Five bits hold at most 31 leading zeros.
         let leading = xor.leading_zeros().min(31);
         let trailing = xor.trailing_zeros();
@@ -189,18 +206,18 @@ impl ChunkEncoder {
             Some((window_leading, window_trailing))
                 if leading >= window_leading && trailing >= window_trailing =>
             {
-                self.bits.write_bit(false);
+                bits.write_bit(false);
                 let width = 64 - window_leading - window_trailing;
-                self.bits.write_bits(xor >> window_trailing, width);
+                bits.write_bits(xor >> window_trailing, width);
             }
             _ => {
                 let width = 64 - leading - trailing;
-                self.bits.write_bit(true);
-                self.bits.write_bits(u64::from(leading), 5);
+                bits.write_bit(true);
+                bits.write_bits(u64::from(leading), 5);
                 // A width of 64 does not fit six bits and is written as 0
                 // (a width of 0 cannot happen: the XOR is not zero).
-                self.bits.write_bits(u64::from(width & 63), 6);
-                self.bits.write_bits(xor >> trailing, width);
+                bits.write_bits(u64::from(width & 63), 6);
+                bits.write_bits(xor >> trailing, width);
                 self.window = Some((leading, trailing));
             }
         }
@@ -221,8 +238,7 @@ pub struct ChunkReader<'a> {
     read: usize,
     last_t: i64,
     last_delta: i64,
-    last_bits: u64,
-    window: (u32, u32),
+    values: XorReader,
     failed: bool,
 }
 
@@ -239,8 +255,7 @@ impl<'a> ChunkReader<'a> {
             read: 0,
             last_t: 0,
             last_delta: 0,
-            last_bits: 0,
-            window: (0, 0),
+            values: XorReader::default(),
             failed: false,
         })
     }
@@ -253,58 +268,85 @@ impl<'a> ChunkReader<'a> {
     fn next_sample(&mut self) -> Result<Sample, ChunkError> {
         let sample = self.read;
         let count = self.count;
-        let cut = |_: OutOfBits| ChunkError::Truncated { sample, count };
-        let (t, value_bits) = match sample {
-            0 => {
-                let t =
-                    unzigzag(self.bits.read_varint().map_err(|error| varint_error(error, sample, count))?);
-                (t, self.bits.read_bits(64).map_err(cut)?)
-            }
-            1 => {
-                let delta =
-                    self.bits.read_varint().map_err(|error| varint_error(error, sample, count))? as i64;
-                self.last_delta = delta;
-                (self.last_t.wrapping_add(delta), self.read_value().map_err(cut)?)
-            }
-            _ => {
-                let dod = self.read_delta_of_delta().map_err(cut)?;
-                let delta = self.last_delta.wrapping_add(dod);
-                self.last_delta = delta;
-                (self.last_t.wrapping_add(delta), self.read_value().map_err(cut)?)
-            }
-        };
-        if sample > 0 && t <= self.last_t {
-            return Err(ChunkError::Damaged { sample, why: "its time is not after the previous sample's" });
-        }
-        self.last_t = t;
-        self.last_bits = value_bits;
+        let t = read_time(&mut self.bits, sample, count, &mut self.last_t, &mut self.last_delta)?;
+        let value_bits =
+            self.values.read(&mut self.bits, sample).map_err(|_| ChunkError::Truncated { sample, count })?;
         Ok(Sample { t, v: f64::from_bits(value_bits) })
     }
+}
 
-    fn read_delta_of_delta(&mut self) -> Result<i64, OutOfBits> {
-        let mut prefix = 0;
-        while prefix < 4 && self.bits.read_bit()? {
-            prefix += 1;
+/// Reads sample `index`'s timestamp (of `count`), written by [`write_time`].
+pub(crate) fn read_time(
+    bits: &mut BitReader<'_>,
+    index: usize,
+    count: usize,
+    last_t: &mut i64,
+    last_delta: &mut i64,
+) -> Result<i64, ChunkError> {
+    let cut = |_: OutOfBits| ChunkError::Truncated { sample: index, count };
+    let t = match index {
+        0 => unzigzag(bits.read_varint().map_err(|error| varint_error(error, index, count))?),
+        1 => {
+            let delta = bits.read_varint().map_err(|error| varint_error(error, index, count))? as i64;
+            *last_delta = delta;
+            last_t.wrapping_add(delta)
         }
-        let width = match prefix {
-            0 => return Ok(0),
-            1 => 14,
-            2 => 17,
-            3 => 20,
-            _ => return Ok(self.bits.read_bits(64)? as i64),
-        };
-        let raw = self.bits.read_bits(width)? as i64;
-        // Two's complement in `width` bits; +2^(width-1) is kept positive, as written.
-        Ok(if raw > 1 << (width - 1) { raw - (1 << width) } else { raw })
+        _ => {
+            let dod = read_delta_of_delta(bits).map_err(cut)?;
+            let delta = last_delta.wrapping_add(dod);
+            *last_delta = delta;
+            last_t.wrapping_add(delta)
+        }
+    };
+    if index > 0 && t <= *last_t {
+        return Err(ChunkError::Damaged {
+            sample: index,
+            why: "its time is not after the previous sample's",
+        });
+    }
+    *last_t = t;
+    Ok(t)
+}
+
+fn read_delta_of_delta(bits: &mut BitReader<'_>) -> Result<i64, OutOfBits> {
+    let mut prefix = 0;
+    while prefix < 4 && bits.read_bit()? {
+        prefix += 1;
+    }
+    let width = match prefix {
+        0 => return Ok(0),
+        1 => 14,
+        2 => 17,
+        3 => 20,
+        _ => return Ok(bits.read_bits(64)? as i64),
+    };
+    let raw = bits.read_bits(width)? as i64;
+    // Two's complement in `width` bits; +2^(width-1) is kept positive, as written.
+    Ok(if raw > 1 << (width - 1) { raw - (1 << width) } else { raw })
+}
+
+/// Reads what [`XorWriter`] wrote.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct XorReader {
+    last_bits: u64,
+    window: (u32, u32),
+}
+
+impl XorReader {
+    /// Value `index`'s bits.
+    pub(crate) fn read(&mut self, bits: &mut BitReader<'_>, index: usize) -> Result<u64, OutOfBits> {
+        let value = if index == 0 { bits.read_bits(64)? } else { self.read_xor(bits)? };
+        self.last_bits = value;
+        Ok(value)
     }
 
-    fn read_value(&mut self) -> Result<u64, OutOfBits> {
-        if !self.bits.read_bit()? {
+    fn read_xor(&mut self, bits: &mut BitReader<'_>) -> Result<u64, OutOfBits> {
+        if !bits.read_bit()? {
             return Ok(self.last_bits);
         }
-        if self.bits.read_bit()? {
-            let leading = self.bits.read_bits(5)? as u32;
-            let mut width = self.bits.read_bits(6)? as u32;
+        if bits.read_bit()? {
+            let leading = bits.read_bits(5)? as u32;
+            let mut width = bits.read_bits(6)? as u32;
             if width == 0 {
                 width = 64;
             }
@@ -314,7 +356,7 @@ impl<'a> ChunkReader<'a> {
             self.window = (leading, 64 - leading - width);
         }
         let (leading, trailing) = self.window;
-        let meaningful = self.bits.read_bits(64 - leading - trailing)?;
+        let meaningful = bits.read_bits(64 - leading - trailing)?;
         Ok(self.last_bits ^ (meaningful.checked_shl(trailing).unwrap_or(0)))
     }
 }
@@ -335,7 +377,7 @@ impl Iterator for ChunkReader<'_> {
     }
 }
 
-fn varint_error(error: VarintError, sample: usize, count: usize) -> ChunkError {
+pub(crate) fn varint_error(error: VarintError, sample: usize, count: usize) -> ChunkError {
     match error {
         VarintError::OutOfBits => ChunkError::Truncated { sample, count },
         VarintError::TooLong => ChunkError::Damaged { sample, why: "a varint runs over 10 bytes" },
@@ -343,29 +385,29 @@ fn varint_error(error: VarintError, sample: usize, count: usize) -> ChunkError {
 }
 
 /// Whether `value` is written in `width` bits (the range the reader gives back).
-fn fits(value: i64, width: u32) -> bool {
+pub(crate) fn fits(value: i64, width: u32) -> bool {
     let half = 1_i64 << (width - 1);
     -(half - 1) <= value && value <= half
 }
 
-fn zigzag(value: i64) -> u64 {
+pub(crate) fn zigzag(value: i64) -> u64 {
     ((value << 1) ^ (value >> 63)) as u64
 }
 
-fn unzigzag(value: u64) -> i64 {
+pub(crate) fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
 /// Bits appended most significant first.
-#[derive(Debug, Clone)]
-struct BitWriter {
-    bytes: Vec<u8>,
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BitWriter {
+    pub(crate) bytes: Vec<u8>,
     /// Bits still free in the last byte.
     free: u32,
 }
 
 impl BitWriter {
-    fn write_bit(&mut self, bit: bool) {
+    pub(crate) fn write_bit(&mut self, bit: bool) {
         if self.free == 0 {
             self.bytes.push(0);
             self.free = 8;
@@ -379,7 +421,7 @@ impl BitWriter {
     }
 
     /// The low `count` bits of `value`, most significant first.
-    fn write_bits(&mut self, value: u64, count: u32) {
+    pub(crate) fn write_bits(&mut self, value: u64, count: u32) {
         let mut left = count;
         while left > 0 {
             if self.free == 0 {
@@ -396,7 +438,7 @@ impl BitWriter {
         }
     }
 
-    fn write_varint(&mut self, mut value: u64) {
+    pub(crate) fn write_varint(&mut self, mut value: u64) {
         loop {
             let byte = (value & 0x7f) as u8;
             value >>= 7;
@@ -411,29 +453,29 @@ impl BitWriter {
 
 /// The reader ran out of bits.
 #[derive(Debug)]
-struct OutOfBits;
+pub(crate) struct OutOfBits;
 
-enum VarintError {
+pub(crate) enum VarintError {
     OutOfBits,
     TooLong,
 }
 
 #[derive(Debug, Clone)]
-struct BitReader<'a> {
-    bytes: &'a [u8],
+pub(crate) struct BitReader<'a> {
+    pub(crate) bytes: &'a [u8],
     /// Bits read so far.
-    position: usize,
+    pub(crate) position: usize,
 }
 
 impl BitReader<'_> {
-    fn read_bit(&mut self) -> Result<bool, OutOfBits> {
+    pub(crate) fn read_bit(&mut self) -> Result<bool, OutOfBits> {
         let byte = self.bytes.get(self.position / 8).ok_or(OutOfBits)?;
         let bit = byte >> (7 - self.position % 8) & 1 == 1;
         self.position += 1;
         Ok(bit)
     }
 
-    fn read_bits(&mut self, count: u32) -> Result<u64, OutOfBits> {
+    pub(crate) fn read_bits(&mut self, count: u32) -> Result<u64, OutOfBits> {
         if self.position + count as usize > self.bytes.len() * 8 {
             return Err(OutOfBits);
         }
@@ -451,7 +493,7 @@ impl BitReader<'_> {
         Ok(value)
     }
 
-    fn read_varint(&mut self) -> Result<u64, VarintError> {
+    pub(crate) fn read_varint(&mut self) -> Result<u64, VarintError> {
         let mut value = 0_u64;
         for index in 0..10 {
             let byte = self.read_bits(8).map_err(|_| VarintError::OutOfBits)?;

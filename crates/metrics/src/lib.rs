@@ -20,6 +20,7 @@ pub mod alerts;
 pub mod chunk;
 pub mod dashboards;
 pub mod exposition;
+pub mod histogram_chunk;
 pub mod otlp;
 pub mod promql;
 pub mod selector;
@@ -28,7 +29,9 @@ pub mod store;
 
 pub use chunk::{decode, ChunkEncoder, ChunkError, Sample, STALE_NAN_BITS};
 pub use selector::parse_selector;
-pub use store::{migrator, series_text, Labels, Matcher, MetricsError, SeriesStore};
+pub use store::{
+    histogram_of, migrator, series_text, HistogramNames, Labels, Matcher, MetricsError, SeriesStore,
+};
 
 /// What is wrong with the name of a `what` (a dashboard, a rule, a scrape
 /// target…), if anything: 1 to 100 letters, digits and the characters of

@@ -123,6 +123,9 @@ pub struct Translated {
     pub dropped_delta_points: usize,
     /// Exponential histogram points, stored as classic buckets.
     pub exponential_points: usize,
+    /// The names of the histograms among the samples (their buckets, count
+    /// and sum are stored together: see [`crate::SeriesStore::append_typed`]).
+    pub histograms: crate::HistogramNames,
 }
 
 /// Turns OTLP points into series samples, one batch at a time, keeping the
@@ -241,6 +244,9 @@ fn push_histogram(
     let name = metric_name(&point.name, &point.unit, Shape::Histogram);
     let at = point.time_ms;
     let bucket_name = format!("{name}_bucket");
+    if !out.histograms.contains(&name) {
+        out.histograms.insert(name.clone());
+    }
     let mut cumulative = 0_u64;
     for (bound, bucket) in buckets.chain(std::iter::once((f64::INFINITY, 0))) {
         // The +Inf bucket holds every observation, whatever the finite ones add up to.

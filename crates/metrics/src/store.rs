@@ -18,6 +18,7 @@ use opsdeck_core::{CoreError, Store, StoreKind};
 use sqlx::migrate::Migrator;
 
 use crate::chunk::{ChunkEncoder, ChunkError, ChunkReader, Sample};
+use crate::histogram_chunk::{ColumnKind, HistogramChunk, HistogramChunkEncoder};
 
 /// Samples per chunk before a new one starts (about two hours at a 60 s
 /// interval, thirty minutes at 15 s; what Prometheus' TSDB uses too).
@@ -218,12 +219,152 @@ struct Head {
     dirty: bool,
 }
 
-/// The series this process knows: ids by labels, and the ids themselves
-/// (an append by id checks its id is still one).
+/// A histogram's head: the chunk being filled, chunks filled since the
+/// last flush, and the row being gathered (the members' samples of one
+/// time may come in more than one append).
+#[derive(Debug, Default)]
+struct HistogramHead {
+    encoder: Option<HistogramChunkEncoder>,
+    min_t: i64,
+    /// Full chunks not written yet: (min_t, max_t, rows, bytes).
+    sealed: Vec<(i64, i64, usize, Vec<u8>)>,
+    /// The open row's time and its values by member.
+    open: Option<(i64, BTreeMap<i64, (f64, ColumnKind)>)>,
+    /// The last time closed into a chunk.
+    last_t: i64,
+    dirty: bool,
+}
+
+impl HistogramHead {
+    fn new() -> Self {
+        HistogramHead { last_t: i64::MIN, ..HistogramHead::default() }
+    }
+
+    /// The newest time it holds (open row included).
+    fn newest(&self) -> i64 {
+        self.open.as_ref().map_or(self.last_t, |(t, _)| *t)
+    }
+
+    /// Takes a member's sample; false when it is not after what the head holds.
+    fn take(&mut self, member: i64, kind: ColumnKind, t: i64, v: f64) -> bool {
+        match &mut self.open {
+            Some((open_t, row)) if *open_t == t => return row.insert(member, (v, kind)).is_none(),
+            Some((open_t, _)) if *open_t > t => return false,
+            _ if t <= self.last_t => return false,
+            _ => {}
+        }
+        self.close_row();
+        self.open = Some((t, BTreeMap::from([(member, (v, kind))])));
+        true
+    }
+
+    /// Moves the open row into the chunk, starting a new chunk when the
+    /// members differ or the chunk is full.
+    fn close_row(&mut self) {
+        let Some((t, row)) = self.open.take() else { return };
+        let members: Vec<i64> = row.keys().copied().collect();
+        let values: Vec<f64> = row.values().map(|(v, _)| *v).collect();
+        let fits = self
+            .encoder
+            .as_ref()
+            .is_some_and(|encoder| encoder.members() == members && encoder.len() < SAMPLES_PER_CHUNK);
+        if !fits {
+            if let Some(full) = self.encoder.take() {
+                if let Some(last) = full.last_t() {
+                    self.sealed.push((self.min_t, last, full.len(), full.bytes()));
+                }
+            }
+            let kinds = row.values().map(|(_, kind)| *kind).collect();
+            self.encoder = Some(HistogramChunkEncoder::new(members, kinds));
+            self.min_t = t;
+        }
+        if let Some(encoder) = &mut self.encoder {
+            // In order and as wide as its members by construction.
+            if encoder.append(t, &values).is_ok() {
+                self.last_t = t;
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// The chunks to write: the sealed ones and the one being filled.
+    fn unwritten(&mut self) -> Vec<(i64, i64, usize, Vec<u8>)> {
+        self.close_row();
+        let mut chunks = std::mem::take(&mut self.sealed);
+        if self.dirty {
+            if let Some(encoder) = &self.encoder {
+                if let Some(last) = encoder.last_t() {
+                    chunks.push((self.min_t, last, encoder.len(), encoder.bytes()));
+                }
+            }
+        }
+        chunks
+    }
+}
+
+/// Where an appended sample goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Series,
+    Histogram(i64, ColumnKind),
+    Unknown,
+}
+
+/// The heads of series and of histograms (one lock for both: a flush
+/// writes them together).
+#[derive(Debug, Default)]
+struct Heads {
+    series: HashMap<i64, Head>,
+    histograms: HashMap<i64, HistogramHead>,
+}
+
+/// The series this process knows: ids by labels, the ids themselves (an
+/// append by id checks its id is still one), the histogram each member
+/// series belongs to, and histogram ids by their labels.
 #[derive(Debug, Default)]
 struct Known {
     by_labels: HashMap<Labels, i64>,
     ids: std::collections::HashSet<i64>,
+    member_of: HashMap<i64, (i64, ColumnKind)>,
+    histograms: HashMap<Labels, i64>,
+}
+
+/// The metric names of histograms in what is appended: their
+/// `NAME_bucket{le=…}`, `NAME_count` and `NAME_sum` series are stored
+/// together (see [`crate::histogram_chunk`]).
+pub type HistogramNames = std::collections::HashSet<String>;
+
+/// The histogram a series belongs to, by its labels, and how its values
+/// are written, when its name is a bucket (with `le`), count or sum of one
+/// of `histograms`.
+pub fn histogram_of(labels: &Labels, histograms: &HistogramNames) -> Option<(Labels, ColumnKind)> {
+    if histograms.is_empty() {
+        return None;
+    }
+    let name = labels.get(NAME_LABEL)?;
+    let (base, kind) = if let Some(base) = name.strip_suffix("_bucket") {
+        labels.contains_key("le").then_some((base, ColumnKind::Counts))?
+    } else if let Some(base) = name.strip_suffix("_count") {
+        (base, ColumnKind::Counts)
+    } else {
+        (name.strip_suffix("_sum")?, ColumnKind::Floats)
+    };
+    if !histograms.contains(base) {
+        return None;
+    }
+    let mut histogram = labels.clone();
+    histogram.remove("le");
+    histogram.insert(NAME_LABEL.to_owned(), base.to_owned());
+    Some((histogram, kind))
+}
+
+/// How a member series' values are written, by its name.
+fn member_kind(labels: &Labels) -> ColumnKind {
+    if labels.get(NAME_LABEL).is_some_and(|name| name.ends_with("_sum")) {
+        ColumnKind::Floats
+    } else {
+        ColumnKind::Counts
+    }
 }
 
 /// The series store of one deck, appending as `writer`.
@@ -233,20 +374,25 @@ pub struct SeriesStore {
     writer: String,
     /// Series ids by labels, as far as this process has seen them.
     ids: std::sync::Mutex<Known>,
-    heads: tokio::sync::Mutex<HashMap<i64, Head>>,
+    heads: tokio::sync::Mutex<Heads>,
     /// Samples this process appended since it started.
     appended: std::sync::atomic::AtomicU64,
 }
 
+/// One series to read: its id and labels, its own chunks, and the chunks
+/// of its histogram (which hold it as a column, or not).
+struct SeriesWork {
+    id: i64,
+    labels: Labels,
+    chunks: Vec<Vec<u8>>,
+    histogram_chunks: Vec<std::sync::Arc<Vec<u8>>>,
+}
+
 /// Each series' samples in `start..=end` from its chunks, in time order,
 /// one sample per instant (chunks of several writers interleave).
-fn decode_series(
-    work: Vec<(Labels, Vec<Vec<u8>>)>,
-    start: i64,
-    end: i64,
-) -> Result<Vec<SeriesSamples>, MetricsError> {
+fn decode_series(work: Vec<SeriesWork>, start: i64, end: i64) -> Result<Vec<SeriesSamples>, MetricsError> {
     let mut found = Vec::with_capacity(work.len());
-    for (labels, chunks) in work {
+    for SeriesWork { id, labels, chunks, histogram_chunks } in work {
         let mut samples = Vec::new();
         for data in chunks {
             for sample in ChunkReader::new(&data).map_err(|error| damaged(&labels, error))? {
@@ -258,6 +404,19 @@ fn decode_series(
                     samples.push(sample);
                 }
             }
+        }
+        for data in histogram_chunks {
+            let chunk = HistogramChunk::parse(&data).map_err(|error| damaged(&labels, error))?;
+            let Some(column) = chunk.members().iter().position(|member| *member == id) else { continue };
+            let times = chunk.times().map_err(|error| damaged(&labels, error))?;
+            let values = chunk.column(column).map_err(|error| damaged(&labels, error))?;
+            samples.extend(
+                times
+                    .into_iter()
+                    .zip(values)
+                    .filter(|(t, _)| (start..=end).contains(t))
+                    .map(|(t, v)| Sample { t, v }),
+            );
         }
         if !samples.is_sorted_by(|a, b| a.t < b.t) {
             samples.sort_by_key(|sample| sample.t);
@@ -278,7 +437,7 @@ impl SeriesStore {
             store,
             writer: writer.to_owned(),
             ids: std::sync::Mutex::new(Known::default()),
-            heads: tokio::sync::Mutex::new(HashMap::new()),
+            heads: tokio::sync::Mutex::new(Heads::default()),
             appended: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -295,8 +454,18 @@ impl SeriesStore {
         &self,
         samples: &[(L, i64, f64)],
     ) -> Result<Appended, MetricsError> {
+        self.append_typed(samples, &HistogramNames::new()).await
+    }
+
+    /// [`Self::append`], with the names of the histograms among the
+    /// samples: their bucket, count and sum series are stored together.
+    pub async fn append_typed<L: std::borrow::Borrow<Labels>>(
+        &self,
+        samples: &[(L, i64, f64)],
+        histograms: &HistogramNames,
+    ) -> Result<Appended, MetricsError> {
         let labels: Vec<&Labels> = samples.iter().map(|(labels, _, _)| labels.borrow()).collect();
-        let (ids, new_series) = self.resolve(&labels).await?;
+        let (ids, new_series) = self.resolve_typed(&labels, histograms).await?;
         let by_id: Vec<(SeriesId, i64, f64)> =
             ids.into_iter().zip(samples).map(|(id, (_, t, v))| (id, *t, *v)).collect();
         let mut appended = self.append_by_id(&by_id).await?;
@@ -309,15 +478,35 @@ impl SeriesStore {
     /// (a scrape target, the span metrics) resolves them once and appends
     /// by id with [`Self::append_by_id`], skipping the label lookup.
     pub async fn resolve(&self, labels: &[&Labels]) -> Result<(Vec<SeriesId>, usize), MetricsError> {
+        self.resolve_typed(labels, &HistogramNames::new()).await
+    }
+
+    /// [`Self::resolve`], with the names of the histograms among the series.
+    pub async fn resolve_typed(
+        &self,
+        labels: &[&Labels],
+        histograms: &HistogramNames,
+    ) -> Result<(Vec<SeriesId>, usize), MetricsError> {
         // Known series in one pass under the lock; new ones are made after.
+        // A known series of a histogram that has not joined it yet (it was
+        // stored before as a plain series) is looked up again to join.
         let mut ids: Vec<Option<i64>> = match self.ids.lock() {
-            Ok(known) => labels.iter().map(|labels| known.by_labels.get(*labels).copied()).collect(),
+            Ok(known) => labels
+                .iter()
+                .map(|labels| {
+                    known.by_labels.get(*labels).copied().filter(|id| {
+                        histograms.is_empty()
+                            || known.member_of.contains_key(id)
+                            || histogram_of(labels, histograms).is_none()
+                    })
+                })
+                .collect(),
             Err(_) => vec![None; labels.len()],
         };
         let mut new_series = 0;
         for (slot, labels) in ids.iter_mut().zip(labels) {
             if slot.is_none() {
-                let (id, new) = self.series_id(labels).await?;
+                let (id, new) = self.series_id(labels, histograms).await?;
                 new_series += usize::from(new);
                 *slot = Some(id);
             }
@@ -330,17 +519,37 @@ impl SeriesStore {
     /// its labels again to make it anew.
     pub async fn append_by_id(&self, samples: &[(SeriesId, i64, f64)]) -> Result<Appended, MetricsError> {
         let mut appended = Appended::default();
+        // Where each sample goes, under one lock: a series of its own, a
+        // histogram, or nowhere (no longer known).
+        let routes: Vec<Route> = match self.ids.lock() {
+            Ok(known) => samples
+                .iter()
+                .map(|(SeriesId(id), _, _)| match known.member_of.get(id) {
+                    Some(&(histogram, kind)) => Route::Histogram(histogram, kind),
+                    None if known.ids.contains(id) => Route::Series,
+                    None => Route::Unknown,
+                })
+                .collect(),
+            Err(_) => vec![Route::Unknown; samples.len()],
+        };
         let mut heads = self.heads.lock().await;
-        for (SeriesId(id), t, v) in samples {
+        for ((SeriesId(id), t, v), route) in samples.iter().zip(routes) {
             let id = *id;
-            // A series with a head is known; one without is checked (once per
-            // chunk, not per sample).
-            if !heads.contains_key(&id) && !self.ids.lock().is_ok_and(|known| known.ids.contains(&id)) {
+            if route == Route::Unknown {
                 appended.unknown_series += 1;
                 continue;
             }
+            if let Route::Histogram(histogram, kind) = route {
+                let head = heads.histograms.entry(histogram).or_insert_with(HistogramHead::new);
+                if head.take(id, kind, *t, *v) {
+                    appended.samples += 1;
+                } else {
+                    appended.out_of_order += 1;
+                }
+                continue;
+            }
             let full = {
-                let head = heads.entry(id).or_insert_with(|| Head {
+                let head = heads.series.entry(id).or_insert_with(|| Head {
                     encoder: ChunkEncoder::new(),
                     min_t: *t,
                     last_t: i64::MIN,
@@ -360,12 +569,12 @@ impl SeriesStore {
                     self.flush().await?;
                     heads = self.heads.lock().await;
                 }
-                heads.insert(
+                heads.series.insert(
                     id,
                     Head { encoder: ChunkEncoder::new(), min_t: *t, last_t: i64::MIN, dirty: false },
                 );
             }
-            let Some(head) = heads.get_mut(&id) else { continue };
+            let Some(head) = heads.series.get_mut(&id) else { continue };
             match head.encoder.append(*t, *v) {
                 Ok(()) => {
                     head.last_t = *t;
@@ -386,48 +595,32 @@ impl SeriesStore {
     /// transaction.
     pub async fn flush(&self) -> Result<(), MetricsError> {
         let mut heads = self.heads.lock().await;
-        let dirty: Vec<(i64, i64, i64, i64, Vec<u8>)> = heads
+        let series: Vec<ChunkRow> = heads
+            .series
             .iter()
             .filter(|(_, head)| head.dirty)
             .map(|(id, head)| {
                 (*id, head.min_t, head.last_t, head.encoder.len() as i64, head.encoder.bytes().to_vec())
             })
             .collect();
-        if dirty.is_empty() {
+        let mut histograms: Vec<ChunkRow> = Vec::new();
+        for (id, head) in heads.histograms.iter_mut() {
+            for (min_t, max_t, rows, bytes) in head.unwritten() {
+                histograms.push((*id, min_t, max_t, rows as i64, bytes));
+            }
+        }
+        if series.is_empty() && histograms.is_empty() {
             return Ok(());
         }
         let mut transaction = self.store.begin_write().await?;
-        // Many rows per statement: each statement is a round trip to the
-        // database's thread, and those dominated a flush of row-per-statement.
-        for rows in dirty.chunks(ROWS_PER_STATEMENT) {
-            let values: Vec<String> = (0..rows.len())
-                .map(|row| {
-                    let first = row * 6;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${})",
-                        first + 1,
-                        first + 2,
-                        first + 3,
-                        first + 4,
-                        first + 5,
-                        first + 6
-                    )
-                })
-                .collect();
-            let statement = format!(
-                "INSERT INTO metric_chunks (series_id, writer, min_t, max_t, samples, data) VALUES {} \
-                 ON CONFLICT (series_id, writer, min_t) DO UPDATE \
-                 SET max_t = excluded.max_t, samples = excluded.samples, data = excluded.data",
-                values.join(", ")
-            );
-            let mut query = sqlx::query(&statement);
-            for (id, min_t, max_t, count, data) in rows {
-                query = query.bind(id).bind(&self.writer).bind(min_t).bind(max_t).bind(count).bind(data);
-            }
-            query.execute(&mut *transaction).await?;
-        }
+        upsert_chunks(&mut transaction, "metric_chunks", "series_id", &self.writer, &series).await?;
+        upsert_chunks(&mut transaction, "metric_histogram_chunks", "histogram_id", &self.writer, &histograms)
+            .await?;
         transaction.commit().await?;
-        for head in heads.values_mut() {
+        for head in heads.series.values_mut() {
+            head.dirty = false;
+        }
+        for head in heads.histograms.values_mut() {
             head.dirty = false;
         }
         Ok(())
@@ -442,12 +635,12 @@ impl SeriesStore {
         end: i64,
     ) -> Result<Vec<SeriesSamples>, MetricsError> {
         self.flush().await?;
-        let series = self.series(matchers).await?;
+        let series = self.series_and_histograms(matchers).await?;
         // The chunks of many series per query (ids listed inline: they are
         // integers read from the store), not a query per series.
         let mut chunks: HashMap<i64, Vec<Vec<u8>>> = HashMap::new();
         for group in series.chunks(ROWS_PER_STATEMENT) {
-            let ids: Vec<String> = group.iter().map(|(id, _)| id.to_string()).collect();
+            let ids: Vec<String> = group.iter().map(|(id, _, _)| id.to_string()).collect();
             let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(&format!(
                 "SELECT series_id, data FROM metric_chunks \
                  WHERE series_id IN ({}) AND max_t >= $1 AND min_t <= $2 ORDER BY series_id, min_t, writer",
@@ -461,8 +654,19 @@ impl SeriesStore {
                 chunks.entry(id).or_default().push(data);
             }
         }
-        let work: Vec<(Labels, Vec<Vec<u8>>)> =
-            series.into_iter().map(|(id, labels)| (labels, chunks.remove(&id).unwrap_or_default())).collect();
+        let histograms = self.histogram_chunks(&series, start, end).await?;
+        let work: Vec<SeriesWork> = series
+            .into_iter()
+            .map(|(id, labels, histogram)| SeriesWork {
+                id,
+                labels,
+                chunks: chunks.remove(&id).unwrap_or_default(),
+                histogram_chunks: histogram
+                    .and_then(|histogram| histograms.get(&histogram))
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect();
         // Decoding is most of a large read: split it across the cores, in
         // order (each half keeps its series' order).
         let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 4);
@@ -470,7 +674,7 @@ impl SeriesStore {
         let decoded: Vec<Result<Vec<SeriesSamples>, MetricsError>> = if work.len() <= per_thread {
             vec![decode_series(work, start, end)]
         } else {
-            let mut parts: Vec<Vec<(Labels, Vec<Vec<u8>>)>> = Vec::new();
+            let mut parts: Vec<Vec<SeriesWork>> = Vec::new();
             let mut rest = work;
             while rest.len() > per_thread {
                 let tail = rest.split_off(per_thread);
@@ -509,10 +713,19 @@ impl SeriesStore {
         end: i64,
     ) -> Result<Vec<Labels>, MetricsError> {
         self.flush().await?;
-        let series = self.series(matchers).await?;
+        let series = self.series_and_histograms(matchers).await?;
+        // Members of a histogram with a chunk in the range that holds them.
+        let mut in_histograms = std::collections::HashSet::new();
+        for chunks in self.histogram_chunks(&series, start, end).await?.values() {
+            for data in chunks {
+                if let Ok(chunk) = HistogramChunk::parse(data) {
+                    in_histograms.extend(chunk.members().iter().copied());
+                }
+            }
+        }
         let mut kept = Vec::new();
         for group in series.chunks(ROWS_PER_STATEMENT) {
-            let ids: Vec<String> = group.iter().map(|(id, _)| id.to_string()).collect();
+            let ids: Vec<String> = group.iter().map(|(id, _, _)| id.to_string()).collect();
             let with_samples: Vec<i64> = sqlx::query_scalar(&format!(
                 "SELECT DISTINCT series_id FROM metric_chunks \
                  WHERE series_id IN ({}) AND max_t >= $1 AND min_t <= $2",
@@ -524,7 +737,10 @@ impl SeriesStore {
             .await?;
             let with_samples: std::collections::HashSet<i64> = with_samples.into_iter().collect();
             kept.extend(
-                group.iter().filter(|(id, _)| with_samples.contains(id)).map(|(_, labels)| labels.clone()),
+                group
+                    .iter()
+                    .filter(|(id, _, _)| with_samples.contains(id) || in_histograms.contains(id))
+                    .map(|(_, labels, _)| labels.clone()),
             );
         }
         kept.sort();
@@ -533,6 +749,20 @@ impl SeriesStore {
 
     /// The ids and labels of the series matching every matcher.
     pub async fn series(&self, matchers: &[Matcher]) -> Result<Vec<(i64, Labels)>, MetricsError> {
+        Ok(self
+            .series_and_histograms(matchers)
+            .await?
+            .into_iter()
+            .map(|(id, labels, _)| (id, labels))
+            .collect())
+    }
+
+    /// The ids, labels and histogram (if a member of one) of the series
+    /// matching every matcher.
+    async fn series_and_histograms(
+        &self,
+        matchers: &[Matcher],
+    ) -> Result<Vec<(i64, Labels, Option<i64>)>, MetricsError> {
         // One equality matcher with a value narrows through the index (the
         // metric name's when there is one); every matcher is then checked
         // on the candidates' labels.
@@ -540,31 +770,64 @@ impl SeriesStore {
             .iter()
             .filter(|matcher| matches!(&matcher.matches, Match::Equal(value) if !value.is_empty()))
             .min_by_key(|matcher| matcher.label != NAME_LABEL);
-        let rows: Vec<(i64, String)> = match narrowing {
-            Some(Matcher { label, matches: Match::Equal(value) }) => sqlx::query_as(
-                "SELECT s.id, s.labels FROM metric_series s JOIN metric_label_index i ON i.series_id = s.id \
-                     WHERE i.label = $1 AND i.value = $2 ORDER BY s.id",
-            )
-            .bind(label)
-            .bind(value)
-            .fetch_all(self.store.pool())
-            .await?,
+        let rows: Vec<(i64, String, Option<i64>)> = match narrowing {
+            Some(Matcher { label, matches: Match::Equal(value) }) => {
+                sqlx::query_as(
+                    "SELECT s.id, s.labels, s.histogram_id FROM metric_series s \
+                 JOIN metric_label_index i ON i.series_id = s.id \
+                 WHERE i.label = $1 AND i.value = $2 ORDER BY s.id",
+                )
+                .bind(label)
+                .bind(value)
+                .fetch_all(self.store.pool())
+                .await?
+            }
             _ => {
-                sqlx::query_as("SELECT id, labels FROM metric_series ORDER BY id")
+                sqlx::query_as("SELECT id, labels, histogram_id FROM metric_series ORDER BY id")
                     .fetch_all(self.store.pool())
                     .await?
             }
         };
         let mut found = Vec::new();
-        for (id, text) in rows {
+        for (id, text, histogram) in rows {
             let labels: Labels = serde_json::from_str(&text).map_err(|error| {
                 MetricsError::Invalid(format!("series {id} has unreadable labels: {error}"))
             })?;
             if matchers.iter().all(|matcher| matcher.accepts(&labels)) {
-                found.push((id, labels));
+                found.push((id, labels, histogram));
             }
         }
         Ok(found)
+    }
+
+    /// The chunks in `start..=end` of the histograms these series belong
+    /// to, by histogram, in time order (shared by the members that read them).
+    async fn histogram_chunks(
+        &self,
+        series: &[(i64, Labels, Option<i64>)],
+        start: i64,
+        end: i64,
+    ) -> Result<HashMap<i64, Vec<std::sync::Arc<Vec<u8>>>>, MetricsError> {
+        let mut histograms: Vec<i64> = series.iter().filter_map(|(_, _, histogram)| *histogram).collect();
+        histograms.sort_unstable();
+        histograms.dedup();
+        let mut chunks: HashMap<i64, Vec<std::sync::Arc<Vec<u8>>>> = HashMap::new();
+        for group in histograms.chunks(ROWS_PER_STATEMENT) {
+            let ids: Vec<String> = group.iter().map(i64::to_string).collect();
+            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(&format!(
+                "SELECT histogram_id, data FROM metric_histogram_chunks \
+                 WHERE histogram_id IN ({}) AND max_t >= $1 AND min_t <= $2 ORDER BY histogram_id, min_t, writer",
+                ids.join(", ")
+            ))
+            .bind(start)
+            .bind(end)
+            .fetch_all(self.store.pool())
+            .await?;
+            for (id, data) in rows {
+                chunks.entry(id).or_default().push(std::sync::Arc::new(data));
+            }
+        }
+        Ok(chunks)
     }
 
     /// Removes chunks that end before `before` (Unix ms) and the series
@@ -572,24 +835,39 @@ impl SeriesStore {
     pub async fn prune(&self, before: i64) -> Result<u64, MetricsError> {
         self.flush().await?;
         let mut transaction = self.store.begin_write().await?;
-        let removed = sqlx::query("DELETE FROM metric_chunks WHERE max_t < $1")
-            .bind(before)
-            .execute(&mut *transaction)
-            .await?
-            .rows_affected();
+        let mut removed = 0;
+        for table in ["metric_chunks", "metric_histogram_chunks"] {
+            removed += sqlx::query(&format!("DELETE FROM {table} WHERE max_t < $1"))
+                .bind(before)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+        }
         sqlx::query(
             "DELETE FROM metric_series WHERE NOT EXISTS \
-             (SELECT 1 FROM metric_chunks c WHERE c.series_id = metric_series.id)",
+             (SELECT 1 FROM metric_chunks c WHERE c.series_id = metric_series.id) \
+             AND NOT EXISTS (SELECT 1 FROM metric_histogram_chunks h WHERE h.histogram_id = metric_series.histogram_id)",
+        )
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query(
+            "DELETE FROM metric_histograms WHERE NOT EXISTS \
+             (SELECT 1 FROM metric_histogram_chunks h WHERE h.histogram_id = metric_histograms.id) \
+             AND NOT EXISTS (SELECT 1 FROM metric_series s WHERE s.histogram_id = metric_histograms.id)",
         )
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
         // Heads of series that went are stale: forget them and their ids.
         let mut heads = self.heads.lock().await;
-        heads.retain(|_, head| head.last_t >= before);
+        heads.series.retain(|_, head| head.last_t >= before);
+        heads.histograms.retain(|_, head| head.newest() >= before);
         if let Ok(mut known) = self.ids.lock() {
-            known.by_labels.retain(|_, id| heads.contains_key(id));
-            known.ids.retain(|id| heads.contains_key(id));
+            let Known { by_labels, ids, member_of, histograms } = &mut *known;
+            member_of.retain(|_, (histogram, _)| heads.histograms.contains_key(histogram));
+            histograms.retain(|_, id| heads.histograms.contains_key(id));
+            by_labels.retain(|_, id| heads.series.contains_key(id) || member_of.contains_key(id));
+            ids.retain(|id| heads.series.contains_key(id) || member_of.contains_key(id));
         }
         Ok(removed)
     }
@@ -607,7 +885,11 @@ impl SeriesStore {
         self.flush().await?;
         // A head this process no longer appends to would otherwise write
         // its old samples back at its next append.
-        self.heads.lock().await.retain(|_, head| head.last_t >= before);
+        {
+            let mut heads = self.heads.lock().await;
+            heads.series.retain(|_, head| head.last_t >= before);
+            heads.histograms.retain(|_, head| head.newest() >= before);
+        }
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT DISTINCT series_id FROM metric_chunks WHERE writer <> $1 AND max_t < $2 ORDER BY series_id",
         )
@@ -691,7 +973,123 @@ impl SeriesStore {
             done.chunks_replaced += raw.len() as u64;
             transaction.commit().await?;
         }
+        self.downsample_histograms(before, &mut done).await?;
         Ok(done)
+    }
+
+    /// [`Self::downsample`] for histograms' chunks: of each window, the
+    /// last row (every member's value at that time) is kept.
+    async fn downsample_histograms(&self, before: i64, done: &mut Downsampled) -> Result<(), MetricsError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT histogram_id FROM metric_histogram_chunks \
+             WHERE writer <> $1 AND max_t < $2 ORDER BY histogram_id",
+        )
+        .bind(ROLLUP_WRITER)
+        .bind(before)
+        .fetch_all(self.store.pool())
+        .await?;
+        for group in ids.chunks(ROWS_PER_STATEMENT) {
+            let list: Vec<String> = group.iter().map(i64::to_string).collect();
+            let list = list.join(", ");
+            let mut transaction = self.store.begin_write().await?;
+            let raw: Vec<(i64, String, i64, Vec<u8>)> = sqlx::query_as(&format!(
+                "SELECT histogram_id, writer, min_t, data FROM metric_histogram_chunks \
+                 WHERE histogram_id IN ({list}) AND writer <> $1 AND max_t < $2"
+            ))
+            .bind(ROLLUP_WRITER)
+            .bind(before)
+            .fetch_all(&mut *transaction)
+            .await?;
+            let earliest = raw.iter().map(|(_, _, min_t, _)| *min_t).min().unwrap_or(before);
+            let rolled: Vec<(i64, String, i64, Vec<u8>)> = sqlx::query_as(&format!(
+                "SELECT histogram_id, writer, min_t, data FROM metric_histogram_chunks \
+                 WHERE histogram_id IN ({list}) AND writer = $1 AND max_t >= $2"
+            ))
+            .bind(ROLLUP_WRITER)
+            .bind(earliest)
+            .fetch_all(&mut *transaction)
+            .await?;
+            // Rows with their chunk's layout (members and column kinds).
+            type Layout = std::sync::Arc<(Vec<i64>, Vec<ColumnKind>)>;
+            let mut by_histogram: BTreeMap<i64, Vec<(i64, Layout, Vec<f64>)>> = BTreeMap::new();
+            for (id, writer, min_t, data) in raw.iter().chain(&rolled) {
+                let damaged = |error| MetricsError::DamagedChunk {
+                    series: format!("histogram {id} (writer {writer}, from {min_t})"),
+                    error,
+                };
+                let chunk = HistogramChunk::parse(data).map_err(damaged)?;
+                let layout: Layout = std::sync::Arc::new((chunk.members().to_vec(), chunk.kinds().to_vec()));
+                let rows = chunk.rows().map_err(damaged)?;
+                if writer != ROLLUP_WRITER {
+                    done.samples_before += (rows.len() * layout.0.len()) as u64;
+                }
+                by_histogram
+                    .entry(*id)
+                    .or_default()
+                    .extend(rows.into_iter().map(|(t, values)| (t, layout.clone(), values)));
+            }
+            for (id, writer, min_t, _) in raw.iter().chain(&rolled) {
+                sqlx::query(
+                    "DELETE FROM metric_histogram_chunks WHERE histogram_id = $1 AND writer = $2 AND min_t = $3",
+                )
+                .bind(id)
+                .bind(writer)
+                .bind(min_t)
+                .execute(&mut *transaction)
+                .await?;
+            }
+            for (id, mut rows) in by_histogram {
+                rows.sort_by_key(|(t, _, _)| *t);
+                rows.dedup_by_key(|(t, _, _)| *t);
+                let mut kept: Vec<(i64, Layout, Vec<f64>)> = Vec::new();
+                for row in rows {
+                    match kept.last_mut() {
+                        Some(last)
+                            if last.0.div_euclid(ROLLUP_STEP_MS) == row.0.div_euclid(ROLLUP_STEP_MS) =>
+                        {
+                            *last = row
+                        }
+                        _ => kept.push(row),
+                    }
+                }
+                // A new chunk where the layout changes or the chunk is full.
+                let mut chunks: Vec<(HistogramChunkEncoder, i64)> = Vec::new();
+                for (t, layout, values) in &kept {
+                    done.samples_after += values.len() as u64;
+                    let fits = chunks.last().is_some_and(|(encoder, _)| {
+                        encoder.members() == layout.0.as_slice() && encoder.len() < ROLLUP_SAMPLES_PER_CHUNK
+                    });
+                    if !fits {
+                        chunks.push((HistogramChunkEncoder::new(layout.0.clone(), layout.1.clone()), *t));
+                    }
+                    if let Some((encoder, _)) = chunks.last_mut() {
+                        encoder.append(*t, values).map_err(|error| {
+                            MetricsError::Invalid(format!(
+                                "histogram {id}: a rolled-up row could not be added: {error}"
+                            ))
+                        })?;
+                    }
+                }
+                for (encoder, min_t) in chunks {
+                    sqlx::query(
+                        "INSERT INTO metric_histogram_chunks (histogram_id, writer, min_t, max_t, samples, data) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(id)
+                    .bind(ROLLUP_WRITER)
+                    .bind(min_t)
+                    .bind(encoder.last_t().unwrap_or(min_t))
+                    .bind(encoder.len() as i64)
+                    .bind(encoder.bytes())
+                    .execute(&mut *transaction)
+                    .await?;
+                }
+                done.series += 1;
+            }
+            done.chunks_replaced += raw.len() as u64;
+            transaction.commit().await?;
+        }
+        Ok(())
     }
 
     /// How many series the store holds.
@@ -702,11 +1100,15 @@ impl SeriesStore {
     /// Bytes of sample data held (the chunks' encoded size).
     pub async fn size_bytes(&self) -> Result<i64, MetricsError> {
         self.flush().await?;
-        let bytes: Option<i64> =
-            sqlx::query_scalar("SELECT CAST(SUM(LENGTH(data)) AS BIGINT) FROM metric_chunks")
-                .fetch_one(self.store.pool())
-                .await?;
-        Ok(bytes.unwrap_or(0))
+        let mut total = 0;
+        for table in ["metric_chunks", "metric_histogram_chunks"] {
+            let bytes: Option<i64> =
+                sqlx::query_scalar(&format!("SELECT CAST(SUM(LENGTH(data)) AS BIGINT) FROM {table}"))
+                    .fetch_one(self.store.pool())
+                    .await?;
+            total += bytes.unwrap_or(0);
+        }
+        Ok(total)
     }
 
     /// Removes the oldest chunks until at most `max_bytes` of sample data
@@ -717,7 +1119,9 @@ impl SeriesStore {
             return Ok(0);
         }
         let sizes: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT max_t, CAST(LENGTH(data) AS BIGINT) FROM metric_chunks ORDER BY max_t DESC",
+            "SELECT max_t, CAST(LENGTH(data) AS BIGINT) FROM metric_chunks \
+             UNION ALL SELECT max_t, CAST(LENGTH(data) AS BIGINT) FROM metric_histogram_chunks \
+             ORDER BY 1 DESC",
         )
         .fetch_all(self.store.pool())
         .await?;
@@ -732,36 +1136,65 @@ impl SeriesStore {
         Ok(0)
     }
 
-    /// The series' id, made (with its index rows) when new.
-    async fn series_id(&self, labels: &Labels) -> Result<(i64, bool), MetricsError> {
-        if let Some(id) = self.ids.lock().ok().and_then(|known| known.by_labels.get(labels).copied()) {
+    /// The series' id, made (with its index rows) when new; a series of
+    /// one of `histograms` is made a member of its histogram.
+    async fn series_id(
+        &self,
+        labels: &Labels,
+        histograms: &HistogramNames,
+    ) -> Result<(i64, bool), MetricsError> {
+        let histogram = histogram_of(labels, histograms);
+        let cached = self.ids.lock().ok().and_then(|known| {
+            let id = known.by_labels.get(labels).copied()?;
+            (histogram.is_none() || known.member_of.contains_key(&id)).then_some(id)
+        });
+        if let Some(id) = cached {
             return Ok((id, false));
         }
         let fingerprint = fingerprint(labels)?;
-        let known: Option<i64> = sqlx::query_scalar("SELECT id FROM metric_series WHERE fingerprint = $1")
-            .bind(&fingerprint)
-            .fetch_optional(self.store.pool())
-            .await?;
-        let (id, new) = match known {
-            Some(id) => (id, false),
+        let histogram = match histogram {
+            Some((histogram, _)) => Some(self.histogram_id(&histogram).await?),
+            None => None,
+        };
+        let known: Option<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT id, histogram_id FROM metric_series WHERE fingerprint = $1")
+                .bind(&fingerprint)
+                .fetch_optional(self.store.pool())
+                .await?;
+        let (id, member_of, new) = match known {
+            // A series stored before it was known as a histogram's joins it;
+            // its earlier samples stay where they are.
+            Some((id, None)) if histogram.is_some() => {
+                let mut transaction = self.store.begin_write().await?;
+                sqlx::query("UPDATE metric_series SET histogram_id = $1 WHERE id = $2")
+                    .bind(histogram)
+                    .bind(id)
+                    .execute(&mut *transaction)
+                    .await?;
+                transaction.commit().await?;
+                (id, histogram, false)
+            }
+            Some((id, member_of)) => (id, member_of, false),
             None => {
                 let text = serde_json::to_string(labels).map_err(|error| {
                     MetricsError::Invalid(format!("labels could not be written: {error}"))
                 })?;
                 let mut transaction = self.store.begin_write().await?;
                 sqlx::query(
-                    "INSERT INTO metric_series (fingerprint, labels, created_at_unix_ms) VALUES ($1, $2, $3) \
-                     ON CONFLICT (fingerprint) DO NOTHING",
+                    "INSERT INTO metric_series (fingerprint, labels, created_at_unix_ms, histogram_id) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (fingerprint) DO NOTHING",
                 )
                 .bind(&fingerprint)
                 .bind(&text)
                 .bind(now_unix_ms())
+                .bind(histogram)
                 .execute(&mut *transaction)
                 .await?;
-                let id: i64 = sqlx::query_scalar("SELECT id FROM metric_series WHERE fingerprint = $1")
-                    .bind(&fingerprint)
-                    .fetch_one(&mut *transaction)
-                    .await?;
+                let (id, member_of): (i64, Option<i64>) =
+                    sqlx::query_as("SELECT id, histogram_id FROM metric_series WHERE fingerprint = $1")
+                        .bind(&fingerprint)
+                        .fetch_one(&mut *transaction)
+                        .await?;
                 for (label, value) in labels {
                     sqlx::query(
                         "INSERT INTO metric_label_index (label, value, series_id) VALUES ($1, $2, $3) \
@@ -774,15 +1207,104 @@ impl SeriesStore {
                     .await?;
                 }
                 transaction.commit().await?;
-                (id, true)
+                (id, member_of, true)
             }
         };
         if let Ok(mut known) = self.ids.lock() {
             known.by_labels.insert(labels.clone(), id);
             known.ids.insert(id);
+            if let Some(histogram) = member_of {
+                known.member_of.insert(id, (histogram, member_kind(labels)));
+            }
         }
         Ok((id, new))
     }
+
+    /// The histogram's id, made when new.
+    async fn histogram_id(&self, labels: &Labels) -> Result<i64, MetricsError> {
+        if let Some(id) = self.ids.lock().ok().and_then(|known| known.histograms.get(labels).copied()) {
+            return Ok(id);
+        }
+        let fingerprint = fingerprint(labels)?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM metric_histograms WHERE fingerprint = $1")
+                .bind(&fingerprint)
+                .fetch_optional(self.store.pool())
+                .await?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let text = serde_json::to_string(labels).map_err(|error| {
+                    MetricsError::Invalid(format!("labels could not be written: {error}"))
+                })?;
+                let mut transaction = self.store.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO metric_histograms (fingerprint, labels, created_at_unix_ms) \
+                     VALUES ($1, $2, $3) ON CONFLICT (fingerprint) DO NOTHING",
+                )
+                .bind(&fingerprint)
+                .bind(&text)
+                .bind(now_unix_ms())
+                .execute(&mut *transaction)
+                .await?;
+                let id: i64 = sqlx::query_scalar("SELECT id FROM metric_histograms WHERE fingerprint = $1")
+                    .bind(&fingerprint)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                transaction.commit().await?;
+                id
+            }
+        };
+        if let Ok(mut known) = self.ids.lock() {
+            known.histograms.insert(labels.clone(), id);
+        }
+        Ok(id)
+    }
+}
+
+/// A chunk to write: its series' (or histogram's) id, min_t, max_t,
+/// samples (rows) and bytes.
+type ChunkRow = (i64, i64, i64, i64, Vec<u8>);
+
+/// Writes chunks into `table` (keyed by `key`, `writer` and `min_t`),
+/// replacing a chunk that grew since it was last written.
+async fn upsert_chunks(
+    transaction: &mut opsdeck_core::WriteTransaction,
+    table: &str,
+    key: &str,
+    writer: &str,
+    chunks: &[ChunkRow],
+) -> Result<(), MetricsError> {
+    // Many rows per statement: each statement is a round trip to the
+    // database's thread, and those dominated a flush of row-per-statement.
+    for rows in chunks.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..rows.len())
+            .map(|row| {
+                let first = row * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    first + 1,
+                    first + 2,
+                    first + 3,
+                    first + 4,
+                    first + 5,
+                    first + 6
+                )
+            })
+            .collect();
+        let statement = format!(
+            "INSERT INTO {table} ({key}, writer, min_t, max_t, samples, data) VALUES {} \
+             ON CONFLICT ({key}, writer, min_t) DO UPDATE \
+             SET max_t = excluded.max_t, samples = excluded.samples, data = excluded.data",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&statement);
+        for (id, min_t, max_t, count, data) in rows {
+            query = query.bind(id).bind(writer).bind(min_t).bind(max_t).bind(count).bind(data);
+        }
+        query.execute(&mut **transaction).await?;
+    }
+    Ok(())
 }
 
 fn damaged(labels: &Labels, error: ChunkError) -> MetricsError {
@@ -1030,5 +1552,108 @@ mod tests {
         let left = first.select(&[Matcher::equal("__name__", "requests_total")], 0, i64::MAX).await.unwrap();
         assert_eq!(left[0].samples.last().unwrap().t, 479 * 15_000, "the newest samples stay");
         assert!(left[0].samples[0].t > 0, "the oldest went");
+    }
+
+    async fn read(metrics: &SeriesStore) -> BTreeMap<Labels, Vec<(i64, f64)>> {
+        let matchers = [Matcher::regex("__name__", "latency_seconds_.*").unwrap()];
+        metrics
+            .select(&matchers, 0, i64::MAX)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|series| (series.labels, series.samples.iter().map(|s| (s.t, s.v)).collect::<Vec<_>>()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_histograms_series_are_stored_together_and_read_back_as_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = store(dir.path()).await;
+        let metrics = SeriesStore::new(shared.clone(), "one");
+        let histograms: HistogramNames = ["latency_seconds".to_owned()].into();
+        let member = |name: &str, le: Option<&str>| {
+            let mut pairs = vec![("__name__", name), ("job", "shop")];
+            pairs.extend(le.map(|le| ("le", le)));
+            labels(&pairs)
+        };
+        // A plain series stored before its histogram was known joins it.
+        let count = member("latency_seconds_count", None);
+        metrics.append(&[(count.clone(), 0, 0.0)]).await.unwrap();
+        metrics.flush().await.unwrap();
+        // Two hours at 15 s; a `le="2.5"` bucket appears after an hour.
+        let mut expected: BTreeMap<Labels, Vec<(i64, f64)>> = BTreeMap::new();
+        expected.entry(count.clone()).or_default().push((0, 0.0));
+        for i in 1..=480_i64 {
+            let t = i * 15_000;
+            let mut bounds = vec!["0.1", "1", "+Inf"];
+            if i > 240 {
+                bounds.insert(2, "2.5");
+            }
+            let mut row: Vec<(Labels, i64, f64)> = bounds
+                .iter()
+                .enumerate()
+                .map(|(index, le)| {
+                    (member("latency_seconds_bucket", Some(le)), t, (i * (index as i64 + 1)) as f64)
+                })
+                .collect();
+            row.push((count.clone(), t, (i * bounds.len() as i64) as f64));
+            row.push((member("latency_seconds_sum", None), t, i as f64 * 0.37));
+            for (labels, t, v) in &row {
+                expected.entry(labels.clone()).or_default().push((*t, *v));
+            }
+            // A row may come in two appends.
+            let (first, second) = row.split_at(2);
+            metrics.append_typed(first, &histograms).await.unwrap();
+            let appended = metrics.append_typed(second, &histograms).await.unwrap();
+            assert_eq!(appended.out_of_order, 0);
+        }
+        let late = metrics.append_typed(&[(count.clone(), 15_000, 1.0)], &histograms).await.unwrap();
+        assert_eq!(late.out_of_order, 1);
+        metrics.flush().await.unwrap();
+
+        let plain: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM metric_chunks").fetch_one(shared.pool()).await.unwrap();
+        assert_eq!(plain, 1, "only the sample from before the histogram was known is a series' own chunk");
+        let together: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM metric_histogram_chunks")
+            .fetch_one(shared.pool())
+            .await
+            .unwrap();
+        assert_eq!(together, 4, "two chunks of 120 rows per layout");
+
+        assert_eq!(read(&metrics).await, expected);
+        // Another process reads the same.
+        let reader = SeriesStore::new(shared.clone(), "reader");
+        assert_eq!(read(&reader).await, expected);
+        let some = reader.select(&[Matcher::equal("le", "2.5")], 0, 3_600_000).await.unwrap();
+        assert!(some.is_empty(), "the new bucket has no sample in the first hour");
+        let listed = reader.series_between(&[Matcher::equal("job", "shop")], 0, 3_600_000).await.unwrap();
+        assert_eq!(listed.len(), 5, "three buckets, the count and the sum");
+
+        // Rolled up: the last row of each five minutes, every member kept.
+        // The first layout's two chunks end at 3,600,000 and go, with the
+        // count's own early chunk.
+        let done = metrics.downsample(3_600_001).await.unwrap();
+        assert_eq!(done.chunks_replaced, 3);
+        let rolled = read(&reader).await;
+        let bucket = &rolled[&member("latency_seconds_bucket", Some("1"))];
+        let old: Vec<&(i64, f64)> = bucket.iter().filter(|(t, _)| *t < 3_600_000).collect();
+        assert_eq!(old.len(), 12);
+        assert!(old.iter().all(|(t, v)| t % 300_000 == 285_000 && *v == (t / 15_000 * 2) as f64));
+        assert_eq!(rolled[&member("latency_seconds_sum", None)].len(), 12 + 1 + 240);
+
+        // Size retention and pruning take the histograms' chunks too.
+        assert!(metrics.size_bytes().await.unwrap() > 0);
+        metrics.prune(i64::MAX).await.unwrap();
+        assert_eq!(metrics.size_bytes().await.unwrap(), 0);
+        assert!(reader.series(&[Matcher::equal("job", "shop")]).await.unwrap().is_empty());
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM metric_histograms")
+            .fetch_one(shared.pool())
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+        // Appending again after pruning makes the series and histogram anew.
+        let again = metrics.append_typed(&[(count.clone(), 9_000_000, 1.0)], &histograms).await.unwrap();
+        assert_eq!((again.samples, again.new_series), (1, 1));
+        assert_eq!(read(&metrics).await[&count], [(9_000_000, 1.0)]);
     }
 }

@@ -73,7 +73,7 @@ async fn append(series: &SeriesStore, translator: &mut Translator, points: &[Met
             "delta metric points of too many series to keep running totals for; these are kept as points only"
         );
     }
-    match series.append(&translated.samples).await {
+    match series.append_typed(&translated.samples, &translated.histograms).await {
         Ok(appended) if appended.out_of_order > 0 => {
             tracing::debug!(
                 late = appended.out_of_order,

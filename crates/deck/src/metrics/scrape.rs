@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 
 use opsdeck_core::http::OutboundRequest;
 use opsdeck_core::scheduler::{JobContext, JobSpec, Schedule, Scheduler};
-use opsdeck_metrics::exposition::{parse, Format, ParseOptions};
-use opsdeck_metrics::{series_text, Labels, STALE_NAN_BITS};
+use opsdeck_metrics::exposition::{parse, Format, MetricKind, ParseOptions};
+use opsdeck_metrics::{series_text, HistogramNames, Labels, STALE_NAN_BITS};
 use opsdeck_vault::SecretReference;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -335,8 +335,10 @@ impl super::Metrics<'_> {
         let duration = started.elapsed().as_secs_f64();
         let base = target_labels(&target);
         let mut samples: Vec<(Labels, i64, f64)> = Vec::new();
+        let mut histograms = HistogramNames::new();
         let (up, count, message) = match scraped {
-            Ok(series) => {
+            Ok((series, names)) => {
+                histograms = names;
                 let count = series.len();
                 samples.extend(series);
                 (
@@ -374,7 +376,8 @@ impl super::Metrics<'_> {
             labels.insert("__name__".to_owned(), name.to_owned());
             samples.push((labels, at, value));
         }
-        let appended = deck.metrics.append(&samples).await.map_err(|error| error.to_string())?;
+        let appended =
+            deck.metrics.append_typed(&samples, &histograms).await.map_err(|error| error.to_string())?;
         if appended.out_of_order > 0 {
             tracing::debug!(target = %target.name, late = appended.out_of_order, "scraped samples older than stored ones were dropped");
         }
@@ -429,7 +432,7 @@ impl super::Metrics<'_> {
         target: &ScrapeTarget,
         at: i64,
         authorization: Option<&str>,
-    ) -> Result<Vec<(Labels, i64, f64)>, String> {
+    ) -> Result<(Vec<(Labels, i64, f64)>, HistogramNames), String> {
         let mut request = OutboundRequest::get(target.url.clone())
             .header("Accept", ACCEPT)
             .header("X-Prometheus-Scrape-Timeout-Seconds", &format!("{}", target.timeout().as_secs_f64()));
@@ -458,6 +461,13 @@ impl super::Metrics<'_> {
             usize::try_from(target.sample_limit.unwrap_or(DEFAULT_SAMPLE_LIMIT)).unwrap_or(usize::MAX);
         let scrape = parse(&text, ParseOptions { format, sample_limit: Some(limit) })
             .map_err(|error| error.to_string())?;
+        // Histograms' buckets, count and sum are stored together.
+        let histograms: HistogramNames = scrape
+            .families
+            .iter()
+            .filter(|(_, family)| family.kind == MetricKind::Histogram)
+            .map(|(name, _)| name.clone())
+            .collect();
         let base = target_labels(target);
         let mut series = Vec::with_capacity(scrape.samples.len());
         let mut seen: HashSet<Labels> = HashSet::with_capacity(scrape.samples.len());
@@ -483,7 +493,7 @@ impl super::Metrics<'_> {
             }
             series.push((labels, sample.timestamp_ms.unwrap_or(at), sample.value));
         }
-        Ok(series)
+        Ok((series, histograms))
     }
 }
 

@@ -210,7 +210,8 @@ async fn emit(series: &SeriesStore, instance: &str, totals: &HashMap<Operation, 
         return;
     }
     let samples = samples(totals, instance, opsdeck_core::clock::now_unix_ms());
-    if let Err(error) = series.append(&samples).await {
+    let histograms = opsdeck_metrics::HistogramNames::from([DURATION.to_owned()]);
+    if let Err(error) = series.append_typed(&samples, &histograms).await {
         tracing::error!(%error, "span metrics could not be stored");
         return;
     }
