@@ -91,11 +91,13 @@ fn main() {
         store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.expect("migrations");
         let metrics = Arc::new(SeriesStore::new(store.clone(), "bench"));
         let loading = Instant::now();
+        // As the span metrics append them: the duration histogram stored whole.
+        let histograms = opsdeck_metrics::HistogramNames::from(["traces_span_metrics_duration_seconds".to_owned()]);
         for step in 0..steps {
             let t = start + step * INTERVAL_MS;
             let batch: Vec<(&Labels, i64, f64)> =
                 series.iter().map(|(labels, growth)| (labels, t, growth * step as f64)).collect();
-            metrics.append(&batch).await.expect("append");
+            metrics.append_typed(&batch, &histograms).await.expect("append");
             if step % 120 == 119 {
                 metrics.flush().await.expect("flush");
             }

@@ -178,6 +178,12 @@ impl HistogramChunkEncoder {
         self.count == 0
     }
 
+    /// About how many bytes [`Self::bytes`] would give (the streams; the
+    /// header's few bytes a member are left out).
+    pub fn stream_bytes(&self) -> usize {
+        self.times.bytes.len() + self.columns.iter().map(|(bits, _)| bits.bytes.len()).sum::<usize>()
+    }
+
     /// The last row's time, if any.
     pub fn last_t(&self) -> Option<i64> {
         (self.count > 0).then_some(self.last_t)

@@ -5,7 +5,9 @@
 //! values) into compressed chunks — delta-of-delta timestamps and XOR'd
 //! values, the scheme Facebook's Gorilla paper published and Prometheus'
 //! TSDB uses — so a regularly scraped series costs about 1.3 bytes per
-//! sample instead of 16. [`exposition`] reads what scrape targets answer
+//! sample instead of 16; [`histogram_chunk`] keeps a histogram's bucket,
+//! count and sum series together, timestamps once and a column each.
+//! [`exposition`] reads what scrape targets answer
 //! (the Prometheus text format and OpenMetrics), strictly, with the line
 //! and column of anything malformed. [`store`] keeps series by their labels
 //! with an inverted label index and their samples in those chunks, in the

@@ -8,6 +8,12 @@
 //! new one starts. Each appending process has its own `writer` name, so
 //! chunks from two processes taking in the same series sit side by side
 //! and reads merge them in time order.
+//!
+//! A histogram's bucket, count and sum series (named by the caller: see
+//! [`SeriesStore::append_typed`]) are series like any other to selectors,
+//! but their samples share one head and one chunk per histogram (see
+//! [`crate::histogram_chunk`]); reads take each member's column from those
+//! chunks and merge it with the member's own chunks, if it has any.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +29,12 @@ use crate::histogram_chunk::{ColumnKind, HistogramChunk, HistogramChunkEncoder};
 /// Samples per chunk before a new one starts (about two hours at a 60 s
 /// interval, thirty minutes at 15 s; what Prometheus' TSDB uses too).
 pub const SAMPLES_PER_CHUNK: usize = 120;
+
+/// The size past which a histogram's chunk is closed early: a histogram
+/// of many buckets fills 120 rows with several kilobytes, and a row of
+/// SQLite holding a little over half a 4 KiB page leaves the rest of it
+/// empty; two such chunks fill a page.
+const HISTOGRAM_CHUNK_BYTES: usize = 1_900;
 
 /// Chunk rows written by one statement of a flush (6 parameters each, well
 /// under SQLite's and PostgreSQL's limits).
@@ -264,10 +276,11 @@ impl HistogramHead {
         let Some((t, row)) = self.open.take() else { return };
         let members: Vec<i64> = row.keys().copied().collect();
         let values: Vec<f64> = row.values().map(|(v, _)| *v).collect();
-        let fits = self
-            .encoder
-            .as_ref()
-            .is_some_and(|encoder| encoder.members() == members && encoder.len() < SAMPLES_PER_CHUNK);
+        let fits = self.encoder.as_ref().is_some_and(|encoder| {
+            encoder.members() == members
+                && encoder.len() < SAMPLES_PER_CHUNK
+                && encoder.stream_bytes() < HISTOGRAM_CHUNK_BYTES
+        });
         if !fits {
             if let Some(full) = self.encoder.take() {
                 if let Some(last) = full.last_t() {
