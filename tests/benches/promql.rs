@@ -119,7 +119,8 @@ fn histograms() {
         state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) % below
     };
-    let mut rows: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(scrapes as usize); HISTOGRAMS];
+    let mut rows: Vec<Vec<Vec<f64>>> =
+        (0..HISTOGRAMS).map(|_| Vec::with_capacity(scrapes as usize)).collect();
     for histogram in &mut rows {
         let mut observed = [0_u64; 12];
         let mut sum = 0.0;
@@ -191,8 +192,8 @@ fn histograms() {
         for scrape in 0..scrapes as usize {
             let t = start + scrape as i64 * SCRAPE_MS;
             let mut batch: Vec<(&Labels, i64, f64)> = Vec::with_capacity(HISTOGRAMS * members[0].len());
-            for (histogram, series) in members.iter().enumerate() {
-                batch.extend(series.iter().zip(&rows[histogram][scrape]).map(|(labels, v)| (labels, t, *v)));
+            for (series, histogram) in members.iter().zip(&rows) {
+                batch.extend(series.iter().zip(&histogram[scrape]).map(|(labels, v)| (labels, t, *v)));
             }
             metrics.append_typed(&batch, &names).await.expect("append");
             if scrape % 120 == 119 {

@@ -376,8 +376,10 @@ mod tests {
         rows.iter().map(|(t, values)| (*t, values.iter().map(|v| v.to_bits()).collect())).collect()
     }
 
+    type Row = (i64, Vec<f64>);
+
     /// A histogram of 10 buckets, count and sum, scraped every 15 s for two hours.
-    fn scraped_histogram() -> (Vec<i64>, Vec<ColumnKind>, Vec<(i64, Vec<f64>)>) {
+    fn scraped_histogram() -> (Vec<i64>, Vec<ColumnKind>, Vec<Row>) {
         let members: Vec<i64> = (0..12).map(|i| 1_000 + i * 3).collect();
         let mut kinds = vec![ColumnKind::Counts; 11];
         kinds.push(ColumnKind::Floats);

@@ -231,6 +231,9 @@ struct Head {
     dirty: bool,
 }
 
+/// A row being gathered: each member's value and how it is written.
+type OpenRow = BTreeMap<i64, (f64, ColumnKind)>;
+
 /// A histogram's head: the chunk being filled, chunks filled since the
 /// last flush, and the row being gathered (the members' samples of one
 /// time may come in more than one append).
@@ -241,7 +244,7 @@ struct HistogramHead {
     /// Full chunks not written yet: (min_t, max_t, rows, bytes).
     sealed: Vec<(i64, i64, usize, Vec<u8>)>,
     /// The open row's time and its values by member.
-    open: Option<(i64, BTreeMap<i64, (f64, ColumnKind)>)>,
+    open: Option<(i64, OpenRow)>,
     /// The last time closed into a chunk.
     last_t: i64,
     dirty: bool,
