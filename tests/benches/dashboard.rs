@@ -14,10 +14,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use opsdeck_core::{DataDir, Store, StoreLocation};
 use opsdeck_metrics::dashboards::{expand, red_dashboard};
 use opsdeck_metrics::promql::Query;
-use opsdeck_metrics::{Labels, SeriesStore};
+use opsdeck_metrics::Labels;
 
 const SERVICES: usize = 10;
 const OPERATIONS: usize = 8;
@@ -86,10 +85,8 @@ fn main() {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let data_dir = DataDir::prepare(dir.path()).expect("data dir");
-        let store = Store::open(StoreLocation::choose(&data_dir, None).expect("location")).await.expect("store");
-        store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.expect("migrations");
-        let metrics = Arc::new(SeriesStore::new(store.clone(), "bench"));
+        let (_store, metrics) = opsdeck_tests::prometheus::series_store_in(dir.path(), "bench").await;
+        let metrics = Arc::new(metrics);
         let loading = Instant::now();
         // As the span metrics append them: the duration histogram stored whole.
         let histograms = opsdeck_metrics::HistogramNames::from(["traces_span_metrics_duration_seconds".to_owned()]);

@@ -15,7 +15,6 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use opsdeck_core::{DataDir, Store, StoreLocation};
 use opsdeck_metrics::promql::{Loaded, Query, QueryResult};
 use opsdeck_metrics::{Labels, SeriesStore};
 use opsdeck_tests::prometheus::PrometheusServer;
@@ -182,11 +181,7 @@ fn histograms() {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let data_dir = DataDir::prepare(dir.path()).expect("data dir");
-        let store =
-            Store::open(StoreLocation::choose(&data_dir, None).expect("location")).await.expect("store");
-        store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.expect("migrations");
-        let metrics = SeriesStore::new(store.clone(), "bench");
+        let (store, metrics) = opsdeck_tests::prometheus::series_store_in(dir.path(), "bench").await;
         let names = opsdeck_metrics::HistogramNames::from(["latency_seconds".to_owned()]);
         let appending = Instant::now();
         for scrape in 0..scrapes as usize {
@@ -308,11 +303,7 @@ fn counters() {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let data_dir = DataDir::prepare(dir.path()).expect("data dir");
-        let store =
-            Store::open(StoreLocation::choose(&data_dir, None).expect("location")).await.expect("store");
-        store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.expect("migrations");
-        let metrics = SeriesStore::new(store.clone(), "bench");
+        let (store, metrics) = opsdeck_tests::prometheus::series_store_in(dir.path(), "bench").await;
         let appending = Instant::now();
         for scrape in 0..scrapes {
             let t = start + scrape * SCRAPE_MS;

@@ -335,10 +335,7 @@ fn hour_in_prometheus() -> (i64, Vec<Generated>, PrometheusServer) {
 
 /// OpsDeck's series store in the data dir `dir` (SQLite), holding `series`.
 async fn series_store_with(dir: &Path, series: &[Generated]) -> (Store, SeriesStore) {
-    let data_dir = DataDir::prepare(dir).unwrap();
-    let store = Store::open(StoreLocation::choose(&data_dir, None).unwrap()).await.unwrap();
-    store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.unwrap();
-    let series_store = SeriesStore::new(store.clone(), "promql-test");
+    let (store, series_store) = opsdeck_tests::prometheus::series_store_in(dir, "promql-test").await;
     // In time order, as a scrape appends them: the histogram's buckets are
     // stored together (one chunk of columns), the rest as series.
     let mut samples: Vec<(Labels, i64, f64)> = Vec::new();

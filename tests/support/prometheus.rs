@@ -103,3 +103,17 @@ impl Drop for PrometheusServer {
         crate::process::stop(&mut self.guard);
     }
 }
+
+/// OpsDeck's series store on a SQLite store in the data dir `dir`,
+/// migrated, appending as `writer`: the other side of each comparison.
+pub async fn series_store_in(
+    dir: &std::path::Path,
+    writer: &str,
+) -> (opsdeck_core::Store, opsdeck_metrics::SeriesStore) {
+    let data_dir = opsdeck_core::DataDir::prepare(dir).expect("data dir");
+    let location = opsdeck_core::StoreLocation::choose(&data_dir, None).expect("location");
+    let store = opsdeck_core::Store::open(location).await.expect("store");
+    store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await.expect("migrations");
+    let series = opsdeck_metrics::SeriesStore::new(store.clone(), writer);
+    (store, series)
+}

@@ -652,24 +652,8 @@ impl SeriesStore {
     ) -> Result<Vec<SeriesSamples>, MetricsError> {
         self.flush().await?;
         let series = self.series_and_histograms(matchers).await?;
-        // The chunks of many series per query (ids listed inline: they are
-        // integers read from the store), not a query per series.
-        let mut chunks: HashMap<i64, Vec<Vec<u8>>> = HashMap::new();
-        for group in series.chunks(ROWS_PER_STATEMENT) {
-            let ids: Vec<String> = group.iter().map(|(id, _, _)| id.to_string()).collect();
-            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(&format!(
-                "SELECT series_id, data FROM metric_chunks \
-                 WHERE series_id IN ({}) AND max_t >= $1 AND min_t <= $2 ORDER BY series_id, min_t, writer",
-                ids.join(", ")
-            ))
-            .bind(start)
-            .bind(end)
-            .fetch_all(self.store.pool())
-            .await?;
-            for (id, data) in rows {
-                chunks.entry(id).or_default().push(data);
-            }
-        }
+        let ids: Vec<i64> = series.iter().map(|(id, _, _)| *id).collect();
+        let mut chunks = self.chunks_of("metric_chunks", "series_id", &ids, start, end).await?;
         let histograms = self.histogram_chunks(&series, start, end).await?;
         let work: Vec<SeriesWork> = series
             .into_iter()
@@ -827,20 +811,39 @@ impl SeriesStore {
         let mut histograms: Vec<i64> = series.iter().filter_map(|(_, _, histogram)| *histogram).collect();
         histograms.sort_unstable();
         histograms.dedup();
-        let mut chunks: HashMap<i64, Vec<std::sync::Arc<Vec<u8>>>> = HashMap::new();
-        for group in histograms.chunks(ROWS_PER_STATEMENT) {
-            let ids: Vec<String> = group.iter().map(i64::to_string).collect();
+        let chunks =
+            self.chunks_of("metric_histogram_chunks", "histogram_id", &histograms, start, end).await?;
+        Ok(chunks
+            .into_iter()
+            .map(|(id, chunks)| (id, chunks.into_iter().map(std::sync::Arc::new).collect()))
+            .collect())
+    }
+
+    /// The chunks in `start..=end` of `table` whose `key` is one of `ids`,
+    /// by id, in time order: a query per 200 ids (listed inline: they are
+    /// integers read from the store), not a query per id.
+    async fn chunks_of(
+        &self,
+        table: &str,
+        key: &str,
+        ids: &[i64],
+        start: i64,
+        end: i64,
+    ) -> Result<HashMap<i64, Vec<Vec<u8>>>, MetricsError> {
+        let mut chunks: HashMap<i64, Vec<Vec<u8>>> = HashMap::new();
+        for group in ids.chunks(ROWS_PER_STATEMENT) {
+            let list: Vec<String> = group.iter().map(i64::to_string).collect();
             let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(&format!(
-                "SELECT histogram_id, data FROM metric_histogram_chunks \
-                 WHERE histogram_id IN ({}) AND max_t >= $1 AND min_t <= $2 ORDER BY histogram_id, min_t, writer",
-                ids.join(", ")
+                "SELECT {key}, data FROM {table} \
+                 WHERE {key} IN ({}) AND max_t >= $1 AND min_t <= $2 ORDER BY {key}, min_t, writer",
+                list.join(", ")
             ))
             .bind(start)
             .bind(end)
             .fetch_all(self.store.pool())
             .await?;
             for (id, data) in rows {
-                chunks.entry(id).or_default().push(std::sync::Arc::new(data));
+                chunks.entry(id).or_default().push(data);
             }
         }
         Ok(chunks)
