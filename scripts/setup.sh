@@ -16,6 +16,9 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver
   # Reading the clipboard of the app's display (Copy clears it after 30 s).
   xclip
+  # A real notification daemon on the app's display: the alert journey reads
+  # the desktop notifications it showed (`dunstctl history`).
+  dunst
   # Real servers the tests start themselves: PostgreSQL, and a Secret Service
   # (GNOME Keyring on a private D-Bus session) as the OS keychain.
   postgresql gnome-keyring dbus libsecret-tools

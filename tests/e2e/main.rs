@@ -999,7 +999,7 @@ fn metrics_sent_over_otlp_are_charted_with_promql_and_a_bad_query_says_why() {
 
 #[test]
 fn a_rule_made_in_the_app_fires_on_the_alerts_page_and_on_overview_and_is_silenced() {
-    let app = RunningApp::launch();
+    let app = RunningApp::launch_with_desktop_notifications();
     app.session.wait_for_text("[data-testid=page-title]", "Overview");
     if is_dark(&app) {
         app.session.click_css("[data-testid=theme-toggle]");
@@ -1037,6 +1037,25 @@ fn a_rule_made_in_the_app_fires_on_the_alerts_page_and_on_overview_and_is_silenc
     assert!(app.session.text(&app.session.find("[data-testid=alerts-summary]")).contains("2"));
     app.session.wait_for_text("[data-testid=rules-table]", "ok");
     app.screenshot("alerts-light");
+
+    // The desktop was told, once per alert, through the notification daemon.
+    let mut shown = Vec::new();
+    for _ in 0..40 {
+        shown = app.desktop_notifications();
+        if shown.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let firing: Vec<&(String, String)> =
+        shown.iter().filter(|(summary, _)| summary == "P1 OrdersFlowing is firing").collect();
+    assert_eq!(firing.len(), 2, "one notification per firing alert: {shown:?}");
+    let mut bodies: Vec<&str> = firing.iter().map(|(_, body)| body.as_str()).collect();
+    bodies.sort_unstable();
+    assert!(
+        bodies[0].starts_with("instance a takes") && bodies[1].starts_with("instance b takes"),
+        "{bodies:?}"
+    );
 
     // A bad rule says why where it was typed, and nothing is saved.
     app.session.click_css("[data-testid=rule-new]");

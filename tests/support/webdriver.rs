@@ -254,6 +254,75 @@ pub struct RunningApp {
     pub otlp_http: String,
     xvfb: Child,
     driver: Child,
+    /// The app's D-Bus session and notification daemon, when asked for.
+    notifications: Option<NotificationDaemon>,
+}
+
+/// A private D-Bus session bus (no service activation: no keychain appears
+/// on it, so the deck keeps its passphrase keys) with a real notification
+/// daemon, dunst, on the app's display.
+struct NotificationDaemon {
+    address: String,
+    bus: Child,
+    dunst: Child,
+}
+
+impl NotificationDaemon {
+    fn start(dir: &std::path::Path, display: &str) -> NotificationDaemon {
+        let socket = dir.join("session-bus");
+        let config = dir.join("session-bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" \
+                 \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n\
+                 <busconfig><type>session</type><listen>unix:path={}</listen><auth>EXTERNAL</auth>\
+                 <policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>\
+                 <allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n",
+                socket.display()
+            ),
+        )
+        .expect("write the bus configuration");
+        let config_arg = format!("--config-file={}", config.display());
+        let bus = crate::process::spawn_logged(
+            "dbus-daemon",
+            &["--nofork", &config_arg],
+            &[],
+            &dir.join("session-bus.log"),
+        );
+        wait_until(Duration::from_secs(10), "the session bus", || socket.exists());
+        let address = format!("unix:path={}", socket.display());
+        let dunst = crate::process::spawn_logged(
+            "dunst",
+            &[],
+            &[("DISPLAY", display), ("DBUS_SESSION_BUS_ADDRESS", &address)],
+            &dir.join("dunst.log"),
+        );
+        let daemon = NotificationDaemon { address, bus, dunst };
+        wait_until(Duration::from_secs(10), "dunst on the session bus", || {
+            daemon.dunstctl(&["is-paused"]).is_some()
+        });
+        daemon
+    }
+
+    /// `dunstctl ARGS`' output, or `None` when it failed (dunst not up yet).
+    fn dunstctl(&self, args: &[&str]) -> Option<String> {
+        let output = Command::new("dunstctl")
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .output()
+            .expect("dunstctl is not installed: run `make setup`");
+        output.status.success().then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+impl Drop for NotificationDaemon {
+    fn drop(&mut self) {
+        for child in [&mut self.dunst, &mut self.bus] {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// Where screenshots of the end-to-end journeys are kept (a CI artifact).
@@ -295,6 +364,16 @@ impl RunningApp {
     /// Builds the app (the UI must already be built into `ui/dist`), starts it on
     /// a fresh data dir and opens a WebDriver session on its window.
     pub fn launch() -> RunningApp {
+        Self::launch_with(false)
+    }
+
+    /// [`Self::launch`], with a D-Bus session and a real notification
+    /// daemon (dunst) on the app's display: see [`Self::desktop_notifications`].
+    pub fn launch_with_desktop_notifications() -> RunningApp {
+        Self::launch_with(true)
+    }
+
+    fn launch_with(notifications: bool) -> RunningApp {
         assert!(
             workspace_root().join("ui/dist/index.html").is_file(),
             "ui/dist is missing: build the UI first (`make ui`)"
@@ -303,6 +382,10 @@ impl RunningApp {
         let app = build_binary("opsdeck-app", "opsdeck-app");
         let data_dir = tempfile::Builder::new().prefix("opsdeck-e2e-").tempdir().expect("temp dir");
         let (xvfb, display) = start_xvfb();
+        let notifications = notifications.then(|| NotificationDaemon::start(data_dir.path(), &display));
+        let bus_address = notifications
+            .as_ref()
+            .map_or_else(|| "unix:path=/nonexistent".to_owned(), |daemon| daemon.address.clone());
 
         let port = free_port();
         let native_port = free_port();
@@ -327,8 +410,9 @@ impl RunningApp {
                 ("DISPLAY", &display),
                 ("OPSDECK_DATA_DIR", &data_dir_text),
                 ("OPSDECK_DATABASE_URL", ""),
-                // No keychain on this display's session: the deck's keys come from the passphrase.
-                ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"),
+                // No keychain on this display's session (no bus, or one without
+                // a Secret Service): the deck's keys come from the passphrase.
+                ("DBUS_SESSION_BUS_ADDRESS", &bus_address),
                 ("OPSDECK_PASSPHRASE", E2E_PASSPHRASE),
                 ("OPSDECK_OTLP_HTTP", &otlp_http),
                 ("OPSDECK_OTLP_GRPC", &otlp_grpc),
@@ -376,7 +460,29 @@ impl RunningApp {
             xvfb,
             driver,
             display,
+            notifications,
         }
+    }
+
+    /// The desktop notifications the app has shown, as (summary, body), oldest
+    /// first: the daemon's displayed ones are closed into its history and
+    /// the history read. Panics unless launched with
+    /// [`Self::launch_with_desktop_notifications`].
+    pub fn desktop_notifications(&self) -> Vec<(String, String)> {
+        let daemon = self.notifications.as_ref().expect("launched with desktop notifications");
+        daemon.dunstctl(&["close-all"]).expect("dunstctl close-all");
+        let history = daemon.dunstctl(&["history"]).expect("dunstctl history");
+        let history: Value = serde_json::from_str(&history).expect("dunstctl history prints JSON");
+        let text = |entry: &Value, field: &str| entry[field]["data"].as_str().unwrap_or_default().to_owned();
+        let mut shown: Vec<(String, String)> = history["data"][0]
+            .as_array()
+            .map(|entries| {
+                entries.iter().map(|entry| (text(entry, "summary"), text(entry, "body"))).collect()
+            })
+            .unwrap_or_default();
+        // dunst lists the newest first.
+        shown.reverse();
+        shown
     }
 
     /// The text on the app display's clipboard (`xclip`), or `None` when it is empty.
