@@ -1,0 +1,316 @@
+//! The engine: every rule's keywords in one Aho-Corasick automaton run
+//! over a whole buffer; a rule's regular expression runs only on the line
+//! around one of its keywords (or, for a secret that spans lines, from the
+//! keyword on), so the cost of a scan is one pass of the automaton plus a
+//! few regex runs where something looks like a secret.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::rules::{Rule, RuleError, RuleSet};
+
+/// How far past its keyword a multi-line secret (a PEM block) is looked for.
+const MULTILINE_WINDOW: usize = 16 * 1024;
+
+/// How much of what a rule already searched is searched again when a
+/// keyword further along a long line opens a new window.
+const OVERLAP: usize = 1024;
+
+/// Lines longer than this are searched only this far either side of a
+/// keyword (minified files put a whole program on one line).
+const LINE_WINDOW: usize = 4 * 1024;
+
+/// A secret found in a buffer, before it is tied to a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawFinding {
+    /// The rule's id.
+    pub rule: String,
+    /// 1-based line and column (in bytes) where the secret starts.
+    pub line: usize,
+    /// 1-based column in bytes.
+    pub column: usize,
+    /// Byte offset of the secret.
+    pub offset: usize,
+    /// The secret redacted for people: its first characters and its length.
+    pub redacted: String,
+    /// The line it is on, the secret redacted, cut to 200 characters.
+    pub context: String,
+    /// A slow, salted hash of the rule and the secret (not of its place: it
+    /// stays the same when lines move; see [`Scanner::secret_hash`]).
+    pub secret_hash: String,
+}
+
+/// A scanner over one rule set.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    rules: RuleSet,
+    keywords: AhoCorasick,
+    /// For each keyword pattern, the rules that listed it.
+    keyword_rules: Vec<Vec<usize>>,
+}
+
+impl Scanner {
+    /// A scanner for `rules`.
+    pub fn new(rules: RuleSet) -> Result<Scanner, RuleError> {
+        let mut words: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        for (index, rule) in rules.rules().iter().enumerate() {
+            for keyword in &rule.definition.keywords {
+                let keyword = keyword.to_ascii_lowercase();
+                match words.iter().position(|word| *word == keyword) {
+                    Some(at) => keyword_rules[at].push(index),
+                    None => {
+                        words.push(keyword);
+                        keyword_rules.push(vec![index]);
+                    }
+                }
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&words)
+            .map_err(|error| RuleError::Keywords(error.to_string()))?;
+        Ok(Scanner { rules, keywords, keyword_rules })
+    }
+
+    /// The rules it runs.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Every secret in `data`, in order of position, to `emit`.
+    pub fn scan_bytes(&self, data: &[u8], mut emit: impl FnMut(RawFinding)) {
+        let rules = self.rules.rules();
+        // How far each rule has searched: a later keyword inside text a rule
+        // already searched (the same line) is skipped, and on a long line
+        // only what is new is searched (with some overlap, so a secret that
+        // straddles two windows is still seen whole).
+        let mut searched_until = vec![0_usize; rules.len()];
+        let mut found: Vec<(usize, usize, usize)> = Vec::new(); // (offset, end, rule)
+        for hit in self.keywords.find_overlapping_iter(data) {
+            let Some(rule_indexes) = self.keyword_rules.get(hit.pattern().as_usize()) else { continue };
+            for &index in rule_indexes {
+                let rule = &rules[index];
+                let (mut start, end) = window(data, hit.start(), hit.end(), rule.definition.multiline);
+                let until = searched_until[index];
+                if end <= until {
+                    continue;
+                }
+                if start < until {
+                    start = start.max(until.saturating_sub(OVERLAP));
+                }
+                searched_until[index] = end;
+                self.search(rule, index, data, start, end, &mut found);
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        let mut line = 1;
+        let mut counted_to = 0;
+        for (offset, end, index) in found {
+            line += memchr::memchr_iter(b'\n', &data[counted_to..offset]).count();
+            counted_to = offset;
+            let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |at| at + 1);
+            let secret = &data[offset..end];
+            emit(RawFinding {
+                rule: rules[index].id().to_owned(),
+                line,
+                column: offset - line_start + 1,
+                offset,
+                redacted: redact(secret),
+                context: context(data, line_start, offset, end),
+                secret_hash: self.secret_hash(rules[index].id(), secret),
+            });
+        }
+    }
+
+    fn search(
+        &self,
+        rule: &Rule,
+        index: usize,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        found: &mut Vec<(usize, usize, usize)>,
+    ) {
+        // Matched in place (not on a slice), so `\b` and anchors see the
+        // text before the window as it is.
+        let haystack = &data[..end];
+        let mut at = start;
+        while at < end {
+            let Some(captures) = rule.regex.captures_at(haystack, at) else { break };
+            let Some(whole_match) = captures.get(0) else { break };
+            at = if whole_match.end() > whole_match.start() {
+                whole_match.end()
+            } else {
+                whole_match.end() + 1
+            };
+            let whole = captures.get(0);
+            let Some(secret) = rule.secret_group.and_then(|group| captures.get(group)).or(whole) else {
+                continue;
+            };
+            let bytes = secret.as_bytes();
+            if bytes.is_empty() {
+                continue;
+            }
+            if let Some(checksum) = rule.definition.checksum {
+                if !checksum.accepts(bytes) {
+                    continue;
+                }
+            }
+            if let Some(floor) = rule.definition.min_entropy {
+                if crate::entropy::shannon(bytes) < floor {
+                    continue;
+                }
+            }
+            if rule.definition.skip_placeholders && crate::entropy::looks_like_placeholder(bytes) {
+                continue;
+            }
+            found.push((secret.start(), secret.end(), index));
+        }
+    }
+
+    /// What identifies a secret across scans and machines without keeping
+    /// it: PBKDF2-HMAC-SHA256 of the secret, salted with the rule's id, in
+    /// [`HASH_ROUNDS`] rounds, the first 16 bytes as hex. The same on every
+    /// machine (a baseline committed to a repository works in CI), and slow
+    /// enough that checking a list of likely passwords against a report's
+    /// hashes costs a thousand times what a plain hash would.
+    pub fn secret_hash(&self, rule: &str, secret: &[u8]) -> String {
+        let mut salt = b"opsdeck-scan-v1\0".to_vec();
+        salt.extend_from_slice(rule.as_bytes());
+        hex::encode(&pbkdf2_sha256(secret, &salt, HASH_ROUNDS)[..16])
+    }
+}
+
+/// The first 32-byte block of PBKDF2-HMAC-SHA256 (RFC 8018).
+fn pbkdf2_sha256(password: &[u8], salt: &[u8], rounds: u32) -> [u8; 32] {
+    let Ok(keyed) = Hmac::<Sha256>::new_from_slice(password) else { return [0; 32] };
+    let mut mac = keyed.clone();
+    mac.update(salt);
+    mac.update(&1_u32.to_be_bytes());
+    let mut block: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut derived = block;
+    for _ in 1..rounds {
+        let mut mac = keyed.clone();
+        mac.update(&block);
+        block = mac.finalize().into_bytes().into();
+        for (out, byte) in derived.iter_mut().zip(block) {
+            *out ^= byte;
+        }
+    }
+    derived
+}
+
+/// Rounds of [`Scanner::secret_hash`].
+pub const HASH_ROUNDS: u32 = 1_000;
+
+/// The part of `data` a rule searches for a keyword at `hit_start..hit_end`:
+/// its line (at most [`LINE_WINDOW`] either side), or from the line's start
+/// on for a multi-line secret.
+fn window(data: &[u8], hit_start: usize, hit_end: usize, multiline: bool) -> (usize, usize) {
+    let floor = hit_start.saturating_sub(LINE_WINDOW);
+    let start = memchr::memrchr(b'\n', &data[floor..hit_start]).map_or(floor, |at| floor + at + 1);
+    let end = if multiline {
+        (hit_end + MULTILINE_WINDOW).min(data.len())
+    } else {
+        let ceiling = (hit_end + LINE_WINDOW).min(data.len());
+        memchr::memchr(b'\n', &data[hit_end..ceiling]).map_or(ceiling, |at| hit_end + at)
+    };
+    (start, end)
+}
+
+/// A secret for people: up to its first four characters (none of a short
+/// one), then `…` and its length.
+pub fn redact(secret: &[u8]) -> String {
+    let text = String::from_utf8_lossy(secret);
+    let length = text.chars().count();
+    let shown = if length >= 16 { 4 } else { 0 };
+    let head: String = text.chars().take(shown).filter(|c| !c.is_control()).collect();
+    format!("{head}…({length} chars)")
+}
+
+/// The line of a secret at `offset..end` (starting at `line_start`) with the
+/// secret redacted, at most 200 characters.
+fn context(data: &[u8], line_start: usize, offset: usize, end: usize) -> String {
+    let line_end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |at| offset + at);
+    let secret_end = end.min(line_end);
+    let before = String::from_utf8_lossy(&data[line_start..offset]);
+    let after = String::from_utf8_lossy(&data[secret_end..line_end]);
+    let mut line = format!("{before}{}{after}", redact(&data[offset..end]));
+    line = line.trim().chars().filter(|c| !c.is_control()).collect();
+    if line.chars().count() > 200 {
+        line = line.chars().take(199).collect::<String>() + "…";
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanner(toml: &str) -> Scanner {
+        let mut rules = RuleSet::default();
+        rules.add_toml("test.toml", toml).unwrap();
+        Scanner::new(rules).unwrap()
+    }
+
+    fn findings(scanner: &Scanner, text: &str) -> Vec<RawFinding> {
+        let mut found = Vec::new();
+        scanner.scan_bytes(text.as_bytes(), |finding| found.push(finding));
+        found
+    }
+
+    const TOKEN_RULE: &str = "[[rule]]\nid = \"tok\"\ndescription = \"a token\"\nkeywords = [\"tok_\"]\n\
+        pattern = '\\b(?P<secret>tok_[A-Za-z0-9]{20})\\b'\nexamples = [\"tok_abcdefghij0123456789\"]\n";
+
+    #[test]
+    fn a_secret_is_found_by_line_and_column_redacted_and_hashed_by_value() {
+        let scanner = scanner(TOKEN_RULE);
+        let text =
+            "first line\n  key = \"tok_abcdefghij0123456789\" # TOK_ in capitals is a keyword too\nlast";
+        let found = findings(&scanner, text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let finding = &found[0];
+        assert_eq!((finding.rule.as_str(), finding.line, finding.column), ("tok", 2, 10));
+        assert_eq!(finding.redacted, "tok_…(24 chars)");
+        assert!(!finding.context.contains("abcdefghij"), "{}", finding.context);
+        assert!(finding.context.starts_with("key = \"tok_…(24 chars)\""), "{}", finding.context);
+        // The same secret elsewhere hashes the same; another does not.
+        let moved = findings(&scanner, "\n\n\nx tok_abcdefghij0123456789 and tok_abcdefghij0123456780");
+        assert_eq!(moved[0].secret_hash, finding.secret_hash);
+        assert_ne!(moved[1].secret_hash, finding.secret_hash);
+        assert_eq!((moved[0].line, moved[1].line), (4, 4));
+        // Another scanner (another machine) gives the same hash; another rule does not.
+        let other = Scanner::new(scanner.rules().clone()).unwrap();
+        assert_eq!(findings(&other, "tok_abcdefghij0123456789")[0].secret_hash, finding.secret_hash);
+        assert_ne!(other.secret_hash("another", b"tok_abcdefghij0123456789"), finding.secret_hash);
+        assert_eq!(finding.secret_hash.len(), 32);
+        // PBKDF2-HMAC-SHA256's published vectors ("password", "salt").
+        assert_eq!(
+            hex::encode(pbkdf2_sha256(b"password", b"salt", 1)),
+            "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b"
+        );
+        assert_eq!(
+            hex::encode(pbkdf2_sha256(b"password", b"salt", 4096)),
+            "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a"
+        );
+    }
+
+    #[test]
+    fn long_lines_binary_noise_and_many_keywords_are_handled() {
+        let scanner = scanner(TOKEN_RULE);
+        let mut text = "tok_ ".repeat(10_000);
+        text.push_str("tok_abcdefghij0123456789 ");
+        text.push_str(&"x".repeat(100_000));
+        let found = findings(&scanner, &text);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].column, 50_001);
+        let noise: Vec<u8> = (0..200_000_u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        let mut hits = 0;
+        scanner.scan_bytes(&noise, |_| hits += 1);
+        assert_eq!(hits, 0);
+    }
+}

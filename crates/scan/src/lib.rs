@@ -1,0 +1,23 @@
+//! `opsdeck-scan`: finds hardcoded secrets in files (and, later, git
+//! history).
+//!
+//! [`rules`] loads rules as data — TOML files of provider token formats,
+//! each with its keywords, pattern, optional checksum and entropy floor,
+//! and the strings it must and must not match; the built-in set lives in
+//! `rules/*.toml`, and users add their own files. [`engine`] runs them: one
+//! Aho-Corasick pass of every keyword over a buffer, then each rule's
+//! regular expression only around its keywords. [`walk`] scans files and
+//! folders in parallel, `.gitignore`-aware, noting what it could not read
+//! and why. [`entropy`] scores candidates and spots placeholders.
+//!
+//! The crate reads files and nothing else: no store, no keys of its own.
+//! The deck hands it the rules and the key its secret hashes are made with.
+
+pub mod engine;
+pub mod entropy;
+pub mod rules;
+pub mod walk;
+
+pub use engine::{redact, RawFinding, Scanner};
+pub use rules::{Rule, RuleError, RuleSet};
+pub use walk::{check_paths, scan_paths, FileFinding, FoundSecret, SkippedPath, WalkOptions, WalkReport};

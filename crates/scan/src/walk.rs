@@ -1,0 +1,300 @@
+//! Scanning files and folders: walked as ripgrep walks them (the `ignore`
+//! crate: `.gitignore` and `.ignore` respected, in parallel), hidden files
+//! included (`.env` files are where secrets hide) but never `.git` itself
+//! (history is scanned as history). A file that cannot be scanned — binary,
+//! too large, unreadable, a symlink — is a note with the reason, and the
+//! scan goes on.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::engine::{RawFinding, Scanner};
+
+/// Files larger than this are skipped unless the caller raises it.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
+
+/// How much of a file's start is looked at to tell binary from text.
+const BINARY_SNIFF: usize = 8 * 1024;
+
+/// What a scan of paths is told.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    /// Skip files larger than this.
+    pub max_file_bytes: u64,
+    /// Threads walking and scanning (at least 1).
+    pub threads: usize,
+    /// Respect `.gitignore`, `.ignore` and git's excludes.
+    pub respect_ignores: bool,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            threads: std::thread::available_parallelism().map_or(2, usize::from).min(8),
+            respect_ignores: true,
+        }
+    }
+}
+
+/// A secret in a file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileFinding {
+    /// The path as given, joined with the file's path below it.
+    pub path: PathBuf,
+    /// What the engine found.
+    #[serde(flatten)]
+    pub found: FoundSecret,
+}
+
+/// The engine's finding, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FoundSecret {
+    /// The rule's id.
+    pub rule: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (bytes).
+    pub column: usize,
+    /// The secret, redacted.
+    #[serde(rename = "match")]
+    pub redacted: String,
+    /// Its line, the secret redacted.
+    pub context: String,
+    /// A slow, salted hash of rule and secret (stable when lines move).
+    pub secret_hash: String,
+}
+
+impl From<RawFinding> for FoundSecret {
+    fn from(raw: RawFinding) -> Self {
+        FoundSecret {
+            rule: raw.rule,
+            line: raw.line,
+            column: raw.column,
+            redacted: raw.redacted,
+            context: raw.context,
+            secret_hash: raw.secret_hash,
+        }
+    }
+}
+
+/// A path the scan could not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedPath {
+    /// The path.
+    pub path: PathBuf,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// What a scan of paths found and did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WalkReport {
+    /// Secrets, by path then line.
+    pub findings: Vec<FileFinding>,
+    /// Paths not scanned, with the reason.
+    pub skipped: Vec<SkippedPath>,
+    /// Files scanned.
+    pub files: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+}
+
+/// Scans every file under `paths` (files or folders). A path that does not
+/// exist is an error of the caller's; call [`check_paths`] first.
+pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], options: &WalkOptions) -> WalkReport {
+    let report = Mutex::new(WalkReport::default());
+    let Some((first, rest)) = paths.split_first() else { return WalkReport::default() };
+    let mut builder = ignore::WalkBuilder::new(first);
+    for path in rest {
+        builder.add(path);
+    }
+    builder
+        .hidden(false)
+        .git_ignore(options.respect_ignores)
+        .git_exclude(options.respect_ignores)
+        .git_global(false)
+        .ignore(options.respect_ignores)
+        .parents(options.respect_ignores)
+        .require_git(false)
+        .follow_links(false)
+        .threads(options.threads.max(1))
+        .filter_entry(|entry| entry.file_name() != ".git");
+    builder.build_parallel().run(|| {
+        let report = &report;
+        Box::new(move |entry| {
+            let mut local = WalkReport::default();
+            match entry {
+                Ok(entry) => {
+                    let path = entry.path();
+                    match entry.file_type() {
+                        Some(kind) if kind.is_file() => scan_file(scanner, path, options, &mut local),
+                        Some(kind) if kind.is_symlink() => local.skipped.push(SkippedPath {
+                            path: path.to_path_buf(),
+                            reason: "a symbolic link (not followed)".to_owned(),
+                        }),
+                        _ => {}
+                    }
+                }
+                Err(error) => local.skipped.push(SkippedPath {
+                    path: walk_error_path(&error).unwrap_or_default(),
+                    reason: walk_error_text(&error),
+                }),
+            }
+            if !local.findings.is_empty() || !local.skipped.is_empty() || local.files > 0 {
+                let mut shared = report.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                shared.findings.append(&mut local.findings);
+                shared.skipped.append(&mut local.skipped);
+                shared.files += local.files;
+                shared.bytes += local.bytes;
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut report = report.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    report.findings.sort_by(|a, b| {
+        (&a.path, a.found.line, a.found.column).cmp(&(&b.path, b.found.line, b.found.column))
+    });
+    report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    report
+}
+
+/// Each path that does not exist or cannot be read, with why.
+pub fn check_paths(paths: &[PathBuf]) -> Result<(), String> {
+    if paths.is_empty() {
+        return Err("give a file or folder to scan".to_owned());
+    }
+    for path in paths {
+        if let Err(error) = std::fs::metadata(path) {
+            return Err(format!("{} cannot be scanned: {error}", path.display()));
+        }
+    }
+    Ok(())
+}
+
+fn scan_file(scanner: &Scanner, path: &Path, options: &WalkOptions, report: &mut WalkReport) {
+    let skip = |report: &mut WalkReport, reason: String| {
+        report.skipped.push(SkippedPath { path: path.to_path_buf(), reason });
+    };
+    let size = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.len(),
+        Err(error) => return skip(report, format!("unreadable: {error}")),
+    };
+    if size > options.max_file_bytes {
+        return skip(
+            report,
+            format!(
+                "{} MB, over the {} MB limit for one file (raise it with --max-file-mb)",
+                size / (1024 * 1024),
+                options.max_file_bytes / (1024 * 1024)
+            ),
+        );
+    }
+    let data = match std::fs::read(path) {
+        Ok(data) => data,
+        Err(error) => return skip(report, format!("unreadable: {error}")),
+    };
+    if memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some() {
+        return skip(report, "binary (a NUL byte in its first 8 KiB)".to_owned());
+    }
+    report.files += 1;
+    report.bytes += data.len() as u64;
+    scanner.scan_bytes(&data, |raw| {
+        report.findings.push(FileFinding { path: path.to_path_buf(), found: raw.into() });
+    });
+}
+
+fn walk_error_path(error: &ignore::Error) -> Option<PathBuf> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}
+
+fn walk_error_text(error: &ignore::Error) -> String {
+    match error {
+        ignore::Error::Loop { ancestor, .. } => format!("a link loop back to {}", ancestor.display()),
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => walk_error_text(err),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    fn scanner() -> Scanner {
+        let mut rules = RuleSet::default();
+        rules
+            .add_toml(
+                "t.toml",
+                "[[rule]]\nid = \"tok\"\ndescription = \"t\"\nkeywords = [\"tok_\"]\npattern = 'tok_[a-z0-9]{12}'\n",
+            )
+            .unwrap();
+        Scanner::new(rules).unwrap()
+    }
+
+    #[test]
+    fn a_folder_is_walked_with_its_ignores_and_what_cannot_be_read_is_noted() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src/deep")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join("src/deep/app.py"), "x = 1\nkey = 'tok_abcdef012345'\n").unwrap();
+        std::fs::write(root.join(".env"), "TOKEN=tok_zzzzzz999999\n").unwrap();
+        std::fs::write(root.join(".gitignore"), "build/\n").unwrap();
+        std::fs::create_dir_all(root.join("build")).unwrap();
+        std::fs::write(root.join("build/out.js"), "tok_ignored00000").unwrap();
+        std::fs::write(root.join(".git/config"), "tok_inside0git00").unwrap();
+        std::fs::write(root.join("image.png"), b"\x89PNG\x00\x00tok_binary000000").unwrap();
+        std::fs::write(root.join("latin1.txt"), b"caf\xe9 tok_latin1000000\n").unwrap();
+        std::os::unix::fs::symlink(root, root.join("src/loop")).unwrap();
+
+        let report = scan_paths(&scanner(), &[root.to_path_buf()], &WalkOptions::default());
+        let found: Vec<(String, usize)> = report
+            .findings
+            .iter()
+            .map(|finding| {
+                (finding.path.strip_prefix(root).unwrap().display().to_string(), finding.found.line)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [(".env".to_owned(), 1), ("latin1.txt".to_owned(), 1), ("src/deep/app.py".to_owned(), 2)]
+        );
+        assert!(report.findings[2].path.starts_with(root), "the path as given, joined");
+        let skipped: Vec<(String, &str)> = report
+            .skipped
+            .iter()
+            .map(|skip| (skip.path.strip_prefix(root).unwrap().display().to_string(), skip.reason.as_str()))
+            .collect();
+        assert!(
+            skipped.contains(&("image.png".to_owned(), "binary (a NUL byte in its first 8 KiB)")),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped.iter().any(|(path, reason)| path == "src/loop" && reason.contains("symbolic link")),
+            "{skipped:?}"
+        );
+        assert_eq!(report.files, 4, ".env, .gitignore, latin1.txt, app.py");
+
+        let small = WalkOptions { max_file_bytes: 10, ..WalkOptions::default() };
+        let report = scan_paths(&scanner(), &[root.join("src")], &small);
+        assert!(report.findings.is_empty());
+        assert!(
+            report.skipped.iter().any(|skip| skip.reason.contains("over the 0 MB limit")),
+            "{:?}",
+            report.skipped
+        );
+
+        assert!(check_paths(&[root.join("missing")]).unwrap_err().contains("missing cannot be scanned"));
+        assert!(check_paths(&[]).is_err());
+    }
+}
