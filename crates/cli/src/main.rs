@@ -19,6 +19,7 @@ mod inject;
 mod jobs;
 mod notify;
 mod progress;
+mod scan;
 mod secret;
 mod serve;
 mod status;
@@ -102,6 +103,8 @@ enum Command {
     Alerts(alerts::AlertsCommand),
     /// Send realistic OTLP traffic (a small simulated shop) to a receiver.
     Demo(traces::DemoArgs),
+    /// Find hardcoded secrets in files and folders (exit 1 when any are found).
+    Scan(scan::ScanArgs),
     /// Run the deck's background work headless (scheduler) until stopped.
     Serve(serve::ServeArgs),
     /// Print the completion script for a shell (bash, zsh, fish, elvish,
@@ -212,6 +215,7 @@ fn main() -> ExitCode {
             Command::Metrics(command) => traces::metrics(&deck, command, output).await,
             Command::Alerts(command) => alerts::run(&deck, command, output).await,
             Command::Demo(args) => traces::demo(&deck, args, output).await,
+            Command::Scan(args) => scan::run(&deck, args, output).await,
             Command::Serve(args) => serve::run(&deck, args).await,
             Command::Api(command) => api::run(&deck, command, output).await,
             Command::Call(args) => call::run(&deck, args, output).await,

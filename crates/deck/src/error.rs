@@ -32,6 +32,10 @@ pub enum DeckError {
     /// A PromQL query that is malformed or cannot be evaluated.
     #[error(transparent)]
     Query(#[from] opsdeck_metrics::promql::QueryError),
+
+    /// A secret scan's bad input (a missing path, a broken rules file).
+    #[error(transparent)]
+    Scan(#[from] opsdeck_scan::ScanError),
 }
 
 impl DeckError {
@@ -45,6 +49,7 @@ impl DeckError {
             DeckError::Telemetry(error) => error.code(),
             DeckError::Metrics(error) => error.code(),
             DeckError::Query(error) => error.code(),
+            DeckError::Scan(error) => error.code(),
         }
     }
 
@@ -73,6 +78,7 @@ impl opsdeck_core::StoreContention for DeckError {
                 opsdeck_metrics::MetricsError::Store(error),
             )) => error.is_store_contention(),
             DeckError::Query(_) => false,
+            DeckError::Scan(_) => false,
         }
     }
 }

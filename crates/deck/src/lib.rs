@@ -26,6 +26,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod notify;
 mod output_files;
+pub mod scan;
 pub mod status;
 pub mod telemetry;
 pub mod tokens;

@@ -107,6 +107,24 @@ impl Scanner {
         }
         found.sort_unstable();
         found.dedup();
+        // One finding per secret: where findings overlap, a provider's rule
+        // wins over a generic one, and of two provider rules the first.
+        let specific = |index: usize| !rules[index].definition.generic;
+        let mut kept: Vec<(usize, usize, usize)> = Vec::with_capacity(found.len());
+        for candidate in found {
+            let overlapping =
+                kept.iter().rposition(|(offset, end, _)| candidate.0 < *end && *offset < candidate.1);
+            match overlapping {
+                None => kept.push(candidate),
+                Some(at) => {
+                    let (_, _, held) = kept[at];
+                    if specific(candidate.2) && !specific(held) {
+                        kept[at] = candidate;
+                    }
+                }
+            }
+        }
+        let found = kept;
         let mut line = 1;
         let mut counted_to = 0;
         for (offset, end, index) in found {
@@ -135,12 +153,13 @@ impl Scanner {
         end: usize,
         found: &mut Vec<(usize, usize, usize)>,
     ) {
+        let Some(compiled) = rule.compiled() else { return };
         // Matched in place (not on a slice), so `\b` and anchors see the
         // text before the window as it is.
         let haystack = &data[..end];
         let mut at = start;
         while at < end {
-            let Some(captures) = rule.regex.captures_at(haystack, at) else { break };
+            let Some(captures) = compiled.regex.captures_at(haystack, at) else { break };
             let Some(whole_match) = captures.get(0) else { break };
             at = if whole_match.end() > whole_match.start() {
                 whole_match.end()
@@ -148,7 +167,7 @@ impl Scanner {
                 whole_match.end() + 1
             };
             let whole = captures.get(0);
-            let Some(secret) = rule.secret_group.and_then(|group| captures.get(group)).or(whole) else {
+            let Some(secret) = compiled.secret_group.and_then(|group| captures.get(group)).or(whole) else {
                 continue;
             };
             let bytes = secret.as_bytes();
@@ -312,5 +331,15 @@ mod tests {
         let mut hits = 0;
         scanner.scan_bytes(&noise, |_| hits += 1);
         assert_eq!(hits, 0);
+    }
+
+    #[test]
+    fn one_secret_is_one_finding_and_the_provider_rule_names_it() {
+        let scanner = Scanner::new(RuleSet::built_in().unwrap()).unwrap();
+        let found = findings(&scanner, "STRIPE_SECRET_KEY=sk_live_51HxQz8LrPwX9tVb4Nm7Kc1Hd6\n");
+        let rules: Vec<&str> = found.iter().map(|finding| finding.rule.as_str()).collect();
+        assert_eq!(rules, ["stripe-secret-key"], "not also the generic .env rule");
+        let generic = findings(&scanner, "export DEPLOY_TOKEN=\"q8Zr2LpX9vTw4KmN7c\"\n");
+        assert_eq!(generic.len(), 1, "{generic:?}");
     }
 }

@@ -19,5 +19,26 @@ pub mod rules;
 pub mod walk;
 
 pub use engine::{redact, RawFinding, Scanner};
+
+/// What went wrong in a scan.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A rules file is unreadable or wrong.
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    /// A path or option the scan was given is wrong.
+    #[error("{0}")]
+    Input(String),
+}
+
+impl ScanError {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ScanError::Rules(_) => "scan_rules_invalid",
+            ScanError::Input(_) => "invalid_input",
+        }
+    }
+}
 pub use rules::{Rule, RuleError, RuleSet};
 pub use walk::{check_paths, scan_paths, FileFinding, FoundSecret, SkippedPath, WalkOptions, WalkReport};

@@ -152,6 +152,10 @@ pub struct RuleDefinition {
     /// The secret may span lines (a PEM block): search from the keyword up to 16 KiB on.
     #[serde(default)]
     pub multiline: bool,
+    /// A rule that finds secrets by their name or shape rather than their
+    /// provider's format: a provider rule finding the same secret wins.
+    #[serde(default)]
+    pub generic: bool,
     /// Text that must give a finding.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -174,6 +178,14 @@ pub struct Rule {
     pub definition: RuleDefinition,
     /// Where it was defined.
     pub source: String,
+    /// Compiled at the first keyword hit: most scans meet few rules' keywords,
+    /// and compiling all of them would be most of a small scan's time.
+    compiled: std::sync::Arc<std::sync::OnceLock<Compiled>>,
+}
+
+/// A rule's compiled pattern.
+#[derive(Debug)]
+pub(crate) struct Compiled {
     pub(crate) regex: regex::bytes::Regex,
     pub(crate) secret_group: Option<usize>,
 }
@@ -183,6 +195,21 @@ impl Rule {
     pub fn id(&self) -> &str {
         &self.definition.id
     }
+
+    /// The compiled pattern (checked when the rule was loaded).
+    pub(crate) fn compiled(&self) -> Option<&Compiled> {
+        if let Some(compiled) = self.compiled.get() {
+            return Some(compiled);
+        }
+        let compiled = compile_pattern(&self.definition.pattern).ok()?;
+        Some(self.compiled.get_or_init(|| compiled))
+    }
+}
+
+fn compile_pattern(pattern: &str) -> Result<Compiled, regex::Error> {
+    let regex = regex::bytes::RegexBuilder::new(pattern).size_limit(4 << 20).build()?;
+    let secret_group = regex.capture_names().position(|name| name == Some("secret"));
+    Ok(Compiled { regex, secret_group })
 }
 
 /// Every rule a scan runs.
@@ -196,17 +223,21 @@ impl RuleSet {
     pub fn built_in() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         for (file, text) in BUILT_IN {
-            set.add_toml(file, text)?;
+            set.add(file, text, false)?;
         }
         Ok(set)
     }
 
     /// Adds the rules of a TOML document (`file` names it in errors).
     pub fn add_toml(&mut self, file: &str, text: &str) -> Result<(), RuleError> {
+        self.add(file, text, true)
+    }
+
+    fn add(&mut self, file: &str, text: &str, check_now: bool) -> Result<(), RuleError> {
         let parsed: RuleFile = toml::from_str(text)
             .map_err(|error| RuleError::Toml { file: file.to_owned(), error: error.to_string() })?;
         for definition in parsed.rule {
-            let rule = compile(file, definition)?;
+            let rule = compile(file, definition, check_now)?;
             if let Some(existing) = self.rules.iter().find(|existing| existing.id() == rule.id()) {
                 return Err(RuleError::Duplicate {
                     id: rule.id().to_owned(),
@@ -224,17 +255,23 @@ impl RuleSet {
         &self.rules
     }
 
-    /// Runs every rule's examples and counter-examples; what failed, one line each.
+    /// Runs every rule's examples and counter-examples, each rule on its
+    /// own (with all of them, an overlapping rule could take a finding);
+    /// what failed, one line each.
     pub fn check_examples(&self) -> Vec<String> {
-        let scanner = match crate::engine::Scanner::new(self.clone()) {
-            Ok(scanner) => scanner,
-            Err(error) => return vec![error.to_string()],
-        };
         let mut failures = Vec::new();
         for rule in &self.rules {
+            let alone = RuleSet { rules: vec![rule.clone()] };
+            let scanner = match crate::engine::Scanner::new(alone) {
+                Ok(scanner) => scanner,
+                Err(error) => {
+                    failures.push(format!("{}: {error}", rule.id()));
+                    continue;
+                }
+            };
             let found = |text: &str| {
                 let mut hit = false;
-                scanner.scan_bytes(text.as_bytes(), |finding| hit |= finding.rule == rule.id());
+                scanner.scan_bytes(text.as_bytes(), |_| hit = true);
                 hit
             };
             for example in &rule.definition.examples {
@@ -255,7 +292,7 @@ impl RuleSet {
     }
 }
 
-fn compile(file: &str, definition: RuleDefinition) -> Result<Rule, RuleError> {
+fn compile(file: &str, definition: RuleDefinition, check_now: bool) -> Result<Rule, RuleError> {
     let invalid = |why: String| RuleError::Invalid { file: file.to_owned(), id: definition.id.clone(), why };
     let id_ok = !definition.id.is_empty()
         && definition.id.len() <= 64
@@ -272,12 +309,16 @@ fn compile(file: &str, definition: RuleDefinition) -> Result<Rule, RuleError> {
                 .to_owned(),
         ));
     }
-    let regex = regex::bytes::RegexBuilder::new(&definition.pattern)
-        .size_limit(4 << 20)
-        .build()
-        .map_err(|error| invalid(format!("the pattern does not compile: {error}")))?;
-    let secret_group = regex.capture_names().position(|name| name == Some("secret"));
-    Ok(Rule { definition, source: file.to_owned(), regex, secret_group })
+    // A user's rule is compiled now, so a mistake is reported when the file
+    // is loaded; the built-in ones are compiled by the tests and, here, when
+    // first needed.
+    let compiled = std::sync::OnceLock::new();
+    if check_now {
+        let pattern = compile_pattern(&definition.pattern)
+            .map_err(|error| invalid(format!("the pattern does not compile: {error}")))?;
+        let _ = compiled.set(pattern);
+    }
+    Ok(Rule { definition, source: file.to_owned(), compiled: std::sync::Arc::new(compiled) })
 }
 
 #[cfg(test)]
@@ -289,6 +330,9 @@ mod tests {
         let rules = RuleSet::built_in().unwrap();
         let failures = rules.check_examples();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+        for rule in rules.rules() {
+            assert!(compile_pattern(&rule.definition.pattern).is_ok(), "{} does not compile", rule.id());
+        }
         assert!(rules.rules().len() >= 100, "{} rules", rules.rules().len());
     }
 

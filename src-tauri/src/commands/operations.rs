@@ -122,6 +122,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         alert_silence_list,
         alert_silence,
         alert_silence_expire,
+        scan_run,
     ]
 }
 
@@ -1086,4 +1087,13 @@ pub async fn alert_silence_expire(
     input: <opsdeck::alerts::operations::SilenceExpire as Operation>::Input,
 ) -> Result<<opsdeck::alerts::operations::SilenceExpire as Operation>::Output, CommandError> {
     run_operation::<opsdeck::alerts::operations::SilenceExpire>(&state, input).await
+}
+
+/// `scan.run`: Scans files and folders of this machine for hardcoded secrets (provider tokens, private keys, passwords in URLs and assignments) and reports each with its place and the secret redacted.
+#[tauri::command]
+pub async fn scan_run(
+    state: State<'_, AppState>,
+    input: <opsdeck::scan::ScanRun as Operation>::Input,
+) -> Result<<opsdeck::scan::ScanRun as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::scan::ScanRun>(&state, input).await
 }

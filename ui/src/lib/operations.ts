@@ -114,6 +114,8 @@ import type { RuleImportReport } from './bindings/RuleImportReport';
 import type { RuleInput } from './bindings/RuleInput';
 import type { RuleName } from './bindings/RuleName';
 import type { SaveInput } from './bindings/SaveInput';
+import type { ScanInput } from './bindings/ScanInput';
+import type { ScanReport } from './bindings/ScanReport';
 import type { ScrapeTarget } from './bindings/ScrapeTarget';
 import type { SecretEditInput } from './bindings/SecretEditInput';
 import type { SecretImportInput } from './bindings/SecretImportInput';
@@ -366,6 +368,8 @@ export const operations = {
   alertSilence: (input: SilenceInput) => call<Silence>('alert_silence', { input }),
   /** `alert.silence_expire`: Ends a silence now: what it held back is notified at the next evaluation. Changes stored data (audited). */
   alertSilenceExpire: (input: SilenceId) => call<Silence>('alert_silence_expire', { input }),
+  /** `scan.run`: Scans files and folders of this machine for hardcoded secrets (provider tokens, private keys, passwords in URLs and assignments) and reports each with its place and the secret redacted. */
+  scanRun: (input: ScanInput) => call<ScanReport>('scan_run', { input }),
 };
 
 /** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */
@@ -377,4 +381,5 @@ export const machineInputs: Record<string, readonly string[]> = {
   cert_configure: ['deploy.cert_path', 'deploy.chain_path', 'deploy.fullchain_path', 'deploy.key_path', 'deploy.command'],
   config_set_reload_hook: ['hook.command'],
   config_link: ['path'],
+  scan_run: ['paths', 'rule_files'],
 };

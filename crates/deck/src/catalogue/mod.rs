@@ -316,6 +316,7 @@ pub fn catalogue() -> Vec<Entry> {
         crate::telemetry::catalogue_entries(),
         crate::metrics::catalogue_entries(),
         crate::alerts::catalogue_entries(),
+        crate::scan::catalogue_entries(),
     ]
     .concat()
 }

@@ -1,0 +1,102 @@
+//! `opsdeck scan`: hardcoded secrets in files and folders (the `scan.run`
+//! operation), printed for people, as JSON or — for code scanning — later
+//! as SARIF. Exit code 1 when anything is found, 0 when clean, 2 on bad
+//! input (a missing path, an unreadable rules file).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use opsdeck::scan::{ScanInput, ScanReport, ScanRun};
+use opsdeck::{Deck, DeckError};
+
+use crate::{operation, Output};
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ScanFormat {
+    /// `path:line:column  rule  redacted match`, then the line.
+    Text,
+    /// A JSON list of findings: path, line, column, rule, match (redacted)…
+    Json,
+}
+
+/// `opsdeck scan PATH…`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ScanArgs {
+    /// Files or folders to scan (folders are walked; `.gitignore` is respected).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// How to print findings (`--json` is `--format json`).
+    #[arg(long, value_enum, default_value = "text")]
+    format: ScanFormat,
+    /// A rules file (TOML `[[rule]]` tables) to add to the built-in rules; repeatable.
+    #[arg(long = "rules", value_name = "FILE")]
+    rule_files: Vec<PathBuf>,
+    /// Skip files larger than this (megabytes).
+    #[arg(long, value_name = "MB", default_value_t = 100)]
+    max_file_mb: u64,
+    /// Scan what `.gitignore` and `.ignore` leave out too.
+    #[arg(long)]
+    no_ignore: bool,
+}
+
+pub(crate) async fn run(deck: &Deck, args: ScanArgs, output: Output) -> Result<ExitCode, DeckError> {
+    let input = ScanInput {
+        paths: args.paths.iter().map(|path| path.display().to_string()).collect(),
+        rule_files: args.rule_files.iter().map(|path| path.display().to_string()).collect(),
+        max_file_mb: Some(args.max_file_mb),
+        no_ignore: args.no_ignore,
+    };
+    let report = operation::<ScanRun>(deck, input).await?;
+    for skipped in &report.skipped {
+        eprintln!("note: {} was not scanned: {}", skipped.path, skipped.reason);
+    }
+    let json = matches!(output, Output::Json) || args.format == ScanFormat::Json;
+    let printed = if json {
+        let document = serde_json::to_string_pretty(&report.findings).map_err(|error| {
+            crate::input_error(format!("the findings could not be encoded as JSON: {error}"))
+        })?;
+        eprintln!("{}", summary(&report));
+        document + "\n"
+    } else {
+        text(&report)
+    };
+    // A reader that stops early (`| head`) is not an error of the scan's.
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(printed.as_bytes());
+    Ok(if report.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn text(report: &ScanReport) -> String {
+    let mut out = String::new();
+    for finding in &report.findings {
+        out.push_str(&format!(
+            "{}:{}:{}  {}  {}\n    {}\n",
+            finding.path, finding.line, finding.column, finding.rule, finding.redacted, finding.context
+        ));
+    }
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+fn summary(report: &ScanReport) -> String {
+    let files_with: std::collections::BTreeSet<&str> =
+        report.findings.iter().map(|finding| finding.path.as_str()).collect();
+    let seconds = report.elapsed_ms as f64 / 1000.0;
+    let megabytes = report.bytes as f64 / 1_048_576.0;
+    let found = match report.findings.len() {
+        0 => "no secrets found".to_owned(),
+        1 => "1 secret found".to_owned(),
+        count => format!("{count} secrets found in {} files", files_with.len()),
+    };
+    let skipped = match report.skipped.len() {
+        0 => String::new(),
+        1 => "; 1 path skipped (see the notes above)".to_owned(),
+        count => format!("; {count} paths skipped (see the notes above)"),
+    };
+    format!(
+        "{found}: {} files, {megabytes:.1} MB scanned with {} rules in {seconds:.2} s{skipped}",
+        report.files, report.rules
+    )
+}

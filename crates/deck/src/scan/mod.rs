@@ -1,0 +1,182 @@
+//! Secret scanning in the deck: the `scan.run` operation runs
+//! `opsdeck-scan` over files and folders of this machine with the built-in
+//! rules and any rule files given, and reports findings with their secrets
+//! redacted.
+//!
+//! A scan reads files and changes nothing, so it needs no key: `opsdeck
+//! scan` works in CI and in a pre-commit hook without a keychain or a
+//! passphrase. It reads paths of the machine the deck runs on, so it needs
+//! the operator role and its `paths` are marked as machine inputs (the app
+//! asks before sending them; MCP and the OpenAPI document say so).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use opsdeck_scan::{RuleSet, ScanError, Scanner, WalkOptions};
+use opsdeck_vault::Role;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::catalogue::{Effect, Method, Operation};
+use crate::{Caller, Deck, DeckError};
+
+/// What to scan.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ScanInput {
+    /// Files or folders (folders are walked, `.gitignore` respected).
+    pub paths: Vec<String>,
+    /// Rule files (TOML, `[[rule]]` tables) added to the built-in rules.
+    #[serde(default)]
+    pub rule_files: Vec<String>,
+    /// Skip files larger than this many megabytes (default 100).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub max_file_mb: Option<u64>,
+    /// Scan files `.gitignore` and `.ignore` leave out too.
+    #[serde(default)]
+    pub no_ignore: bool,
+}
+
+/// A secret found in a file.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct ScanFinding {
+    /// The path as given, joined with the file's path below it.
+    pub path: String,
+    /// 1-based line.
+    #[ts(type = "number")]
+    pub line: u64,
+    /// 1-based column (bytes).
+    #[ts(type = "number")]
+    pub column: u64,
+    /// The rule that found it.
+    pub rule: String,
+    /// What the rule finds.
+    pub description: String,
+    /// The secret, redacted: its first characters and its length.
+    #[serde(rename = "match")]
+    #[ts(rename = "match")]
+    pub redacted: String,
+    /// Its line, with the secret redacted.
+    pub context: String,
+    /// Identifies the secret across scans and machines without holding it
+    /// (a slow, salted hash).
+    pub secret_hash: String,
+}
+
+/// A path not scanned.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct ScanSkipped {
+    /// The path.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a scan found.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct ScanReport {
+    /// Secrets, by path and line.
+    pub findings: Vec<ScanFinding>,
+    /// Paths not scanned, each with why.
+    pub skipped: Vec<ScanSkipped>,
+    /// Files scanned.
+    #[ts(type = "number")]
+    pub files: u64,
+    /// Bytes scanned.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// Rules run.
+    #[ts(type = "number")]
+    pub rules: u64,
+    /// How long it took, in milliseconds.
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+}
+
+/// Runs a scan (on a blocking thread: it is all reading and matching).
+pub async fn scan(input: ScanInput) -> Result<ScanReport, DeckError> {
+    let task = tokio::task::spawn_blocking(move || scan_now(&input));
+    task.await.map_err(|error| ScanError::Input(format!("the scan stopped unexpectedly: {error}")))?
+}
+
+fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
+    let started = Instant::now();
+    let paths: Vec<PathBuf> = input.paths.iter().map(PathBuf::from).collect();
+    opsdeck_scan::check_paths(&paths).map_err(ScanError::Input)?;
+    let mut rules = RuleSet::built_in().map_err(ScanError::from)?;
+    for file in &input.rule_files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|error| ScanError::Input(format!("the rules file {file} cannot be read: {error}")))?;
+        rules.add_toml(file, &text).map_err(ScanError::from)?;
+    }
+    let descriptions: std::collections::HashMap<String, String> = rules
+        .rules()
+        .iter()
+        .map(|rule| (rule.id().to_owned(), rule.definition.description.clone()))
+        .collect();
+    let rule_count = rules.rules().len() as u64;
+    let scanner = Scanner::new(rules).map_err(ScanError::from)?;
+    let mut options = WalkOptions { respect_ignores: !input.no_ignore, ..WalkOptions::default() };
+    if let Some(megabytes) = input.max_file_mb {
+        if megabytes == 0 {
+            return Err(ScanError::Input("the largest file to scan must be at least 1 MB".to_owned()).into());
+        }
+        options.max_file_bytes = megabytes.saturating_mul(1024 * 1024);
+    }
+    let walked = opsdeck_scan::scan_paths(&scanner, &paths, &options);
+    let findings = walked
+        .findings
+        .into_iter()
+        .map(|finding| ScanFinding {
+            path: finding.path.display().to_string(),
+            line: finding.found.line as u64,
+            column: finding.found.column as u64,
+            description: descriptions.get(&finding.found.rule).cloned().unwrap_or_default(),
+            rule: finding.found.rule,
+            redacted: finding.found.redacted,
+            context: finding.found.context,
+            secret_hash: finding.found.secret_hash,
+        })
+        .collect();
+    let skipped = walked
+        .skipped
+        .into_iter()
+        .map(|skip| ScanSkipped { path: skip.path.display().to_string(), reason: skip.reason })
+        .collect();
+    Ok(ScanReport {
+        findings,
+        skipped,
+        files: walked.files,
+        bytes: walked.bytes,
+        rules: rule_count,
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// `scan.run`.
+pub struct ScanRun;
+
+impl Operation for ScanRun {
+    type Input = ScanInput;
+    type Output = ScanReport;
+    const NAME: &'static str = "scan.run";
+    const SUMMARY: &'static str =
+        "Scans files and folders of this machine for hardcoded secrets (provider tokens, private keys, \
+        passwords in URLs and assignments) and reports each with its place and the secret redacted.";
+    const EFFECT: Effect = Effect::Read;
+    const ROLE: Role = Role::Operator;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/scan";
+    const MACHINE_INPUTS: &'static [&'static str] = &["paths", "rule_files"];
+
+    async fn run(_deck: &Deck, _caller: &Caller, input: ScanInput) -> Result<ScanReport, DeckError> {
+        scan(input).await
+    }
+}
+
+/// This area's operations in the catalogue.
+pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
+    vec![crate::catalogue::entry::<ScanRun>()]
+}

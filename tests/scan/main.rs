@@ -1,0 +1,169 @@
+//! `opsdeck scan` as a user runs it: a real process over a folder with
+//! secrets planted in code, config and `.env` files beside decoys, binary
+//! files, invalid UTF-8 and a symlink loop; the exit codes are the contract
+//! (1 findings, 0 clean, 2 bad input) and no report holds a secret.
+
+use std::path::Path;
+use std::process::Output;
+
+use opsdeck_tests::opsdeck_command;
+use serde_json::Value;
+
+fn scan(data_dir: &Path, args: &[&str]) -> Output {
+    opsdeck_command()
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("scan")
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .expect("run opsdeck")
+}
+
+/// A GitHub token with a valid checksum (the CRC32 of its 30 random
+/// characters, in base 62, as its last 6).
+fn github_token(random: &str) -> String {
+    assert_eq!(random.len(), 30);
+    let mut value = crc32(random.as_bytes());
+    let digits = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut check = Vec::new();
+    for _ in 0..6 {
+        check.push(digits[(value % 62) as usize]);
+        value /= 62;
+    }
+    check.reverse();
+    format!("ghp_{random}{}", String::from_utf8(check).unwrap())
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0_u32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn a_folder_with_planted_secrets_is_reported_by_file_and_line_and_nothing_leaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("deck");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::create_dir_all(repo.join("config")).unwrap();
+    let github = github_token("Zq8Lr2PwX9tVb4Nm7Kc1Hd6Fs3Jg5A");
+    let stripe = "sk_live_51HxQz8LrPwX9tVb4Nm7Kc1Hd6";
+    let password = "Xq8vLr2PzW9tB4";
+    let aws_id = "AKIAZ7Q4M2LXPVB3N6WT";
+    std::fs::write(repo.join("src/app.py"), format!("import os\n\nGITHUB = \"{github}\"\n")).unwrap();
+    std::fs::write(repo.join(".env"), format!("STRIPE_SECRET_KEY={stripe}\nDEBUG=true\n")).unwrap();
+    std::fs::write(
+        repo.join("config/prod.yaml"),
+        format!("db:\n  url: postgres://shop:{password}@db.internal:5432/shop\naws:\n  key_id: {aws_id}\n"),
+    )
+    .unwrap();
+    // Decoys: documentation examples, a bad checksum, placeholders, public keys.
+    std::fs::write(
+        repo.join("README.md"),
+        "Set `GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyzABCD012345` and\n\
+         `DATABASE_URL=postgres://user:${DB_PASSWORD}@localhost/db`; password = \"changeme\".\n\
+         The publishable key pk_live_51HxQz8LrPwX9tVb4Nm7Kc1Hd6 is public.\n",
+    )
+    .unwrap();
+    // What cannot be scanned is noted, and the scan goes on.
+    std::fs::write(repo.join("logo.png"), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").unwrap();
+    std::fs::write(repo.join("latin1.txt"), b"caf\xe9\n").unwrap();
+    std::os::unix::fs::symlink(&repo, repo.join("src/loop")).unwrap();
+
+    let output = scan(&data_dir, &[repo.to_str().unwrap(), "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "findings exit 1: {stderr}");
+    let findings: Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    let found: Vec<(String, u64, String)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            let path = finding["path"].as_str().unwrap();
+            let relative = Path::new(path).strip_prefix(&repo).unwrap().display().to_string();
+            (relative, finding["line"].as_u64().unwrap(), finding["rule"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (".env".to_owned(), 1, "stripe-secret-key".to_owned()),
+            ("config/prod.yaml".to_owned(), 2, "database-url-password".to_owned()),
+            ("config/prod.yaml".to_owned(), 4, "aws-access-key-id".to_owned()),
+            ("src/app.py".to_owned(), 3, "github-pat".to_owned()),
+        ],
+        "{findings:#}"
+    );
+    let first = &findings[0];
+    assert!(first["path"].as_str().unwrap().starts_with(repo.to_str().unwrap()), "the path as given, joined");
+    assert_eq!(first["match"], "sk_l…(34 chars)");
+    assert!(stderr.contains("logo.png was not scanned: binary"), "{stderr}");
+    assert!(stderr.contains("loop was not scanned: a symbolic link"), "{stderr}");
+    assert!(stderr.contains("4 secrets found in 3 files"), "{stderr}");
+
+    // No report, note or log holds a secret.
+    let text = scan(&data_dir, &[repo.to_str().unwrap()]);
+    assert_eq!(text.status.code(), Some(1));
+    let printed = String::from_utf8_lossy(&text.stdout);
+    assert!(printed.contains("src/app.py:3:11  github-pat  ghp_…(40 chars)"), "{printed}");
+    let mut everything = [&output.stdout[..], &output.stderr, &text.stdout, &text.stderr].concat();
+    for entry in walk(&data_dir) {
+        everything.extend(std::fs::read(entry).unwrap_or_default());
+    }
+    let everything = String::from_utf8_lossy(&everything);
+    for secret in [github.as_str(), stripe, password, aws_id] {
+        assert!(!everything.contains(secret), "a report or the data dir holds {secret}");
+    }
+
+    // Clean: exit 0. A rules file adds a rule; a broken one is bad input.
+    let clean = dir.path().join("clean");
+    std::fs::create_dir_all(&clean).unwrap();
+    std::fs::write(
+        clean.join("main.rs"),
+        "fn main() { println!(\"hello\"); }\nconst ACME_ID: &str = \"acme_k3y_2q8LrPwX9ab\";\n",
+    )
+    .unwrap();
+    let quiet = scan(&data_dir, &[clean.to_str().unwrap()]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", String::from_utf8_lossy(&quiet.stderr));
+    assert!(String::from_utf8_lossy(&quiet.stdout).starts_with("no secrets found: 1 files"));
+    let rules = dir.path().join("acme.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nid = \"acme-key\"\ndescription = \"ACME Corp key\"\nkeywords = [\"acme_k3y_\"]\n\
+         pattern = '(?P<secret>acme_k3y_[A-Za-z0-9]{11})'\nexamples = [\"acme_k3y_2q8LrPwX9ab\"]\n",
+    )
+    .unwrap();
+    let custom = scan(&data_dir, &[clean.to_str().unwrap(), "--rules", rules.to_str().unwrap(), "--json"]);
+    assert_eq!(custom.status.code(), Some(1));
+    let custom: Value = serde_json::from_slice(&custom.stdout).unwrap();
+    assert_eq!(custom[0]["rule"], "acme-key");
+    std::fs::write(&rules, "[[rule]]\nid = \"acme-key\"\npattern = \"(\"\n").unwrap();
+    let broken = scan(&data_dir, &[clean.to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    assert_eq!(broken.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&broken.stderr);
+    assert!(message.contains("acme.toml") && message.contains("missing field"), "{message}");
+    let missing = scan(&data_dir, &[dir.path().join("nowhere").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nowhere cannot be scanned"));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return files };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
