@@ -30,7 +30,7 @@ bench: setup
 # not part of `make test`. cargo fuzz passes sanitizer flags only nightly
 # compilers take; RUSTC_BOOTSTRAP=1 lets this machine's stable one accept them.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= pem_der config_text otlp_decode metrics_exposition
+FUZZ_TARGETS ?= pem_der config_text otlp_decode metrics_exposition scan_engine
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	cd fuzz && for target in $(FUZZ_TARGETS); do \

@@ -18,7 +18,9 @@
 #     append rate, bytes per sample, a range read (crates/metrics/benches/store.rs);
 #     a 90-day panel before and after downsampling (crates/metrics/benches/downsample.rs);
 #     PromQL against Prometheus (tests/benches/promql.rs) and the Service RED
-#     dashboard's 8 panels opened (tests/benches/dashboard.rs).
+#     dashboard's 8 panels opened (tests/benches/dashboard.rs);
+#  8. the secret scanner's throughput over the cargo registry's crate sources
+#     (crates/scan/benches/throughput.rs).
 # Release builds; prints the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,7 @@ cargo bench -p opsdeck-metrics --bench store --locked
 cargo bench -p opsdeck-metrics --bench downsample --locked
 cargo bench -p opsdeck-tests --bench promql --locked
 cargo bench -p opsdeck-tests --bench dashboard --locked
+cargo bench -p opsdeck-scan --bench throughput --locked
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
