@@ -154,6 +154,52 @@ fn a_folder_with_planted_secrets_is_reported_by_file_and_line_and_nothing_leaks(
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nowhere cannot be scanned"));
 }
 
+#[test]
+fn a_baseline_keeps_known_findings_out_even_when_lines_move_and_an_allow_comment_silences_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("deck");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let old = github_token("Aq8Lr2PwX9tVb4Nm7Kc1Hd6Fs3Jg5B");
+    let new = github_token("Bq8Lr2PwX9tVb4Nm7Kc1Hd6Fs3Jg5C");
+    std::fs::write(repo.join("app.py"), format!("TOKEN = \"{old}\"\n")).unwrap();
+    let baseline = dir.path().join("scan-baseline.json");
+    let baseline_arg = baseline.to_str().unwrap();
+    let repo_arg = repo.to_str().unwrap();
+
+    let written = scan(&data_dir, &[repo_arg, "--baseline", baseline_arg, "--update-baseline"]);
+    assert_eq!(written.status.code(), Some(0), "{}", String::from_utf8_lossy(&written.stderr));
+    let file = std::fs::read_to_string(&baseline).unwrap();
+    assert!(!file.contains(&old), "the baseline holds fingerprints, not secrets");
+    let parsed: Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(parsed["findings"][0]["path"], "app.py", "paths below the scanned folder");
+
+    // Known: not reported, even after lines are added above it.
+    std::fs::write(repo.join("app.py"), format!("import os\n\n\nTOKEN = \"{old}\"\n")).unwrap();
+    let known = scan(&data_dir, &[repo_arg, "--baseline", baseline_arg]);
+    assert_eq!(known.status.code(), Some(0), "{}", String::from_utf8_lossy(&known.stdout));
+    assert!(String::from_utf8_lossy(&known.stdout).contains("1 known from the baseline not shown"));
+
+    // A new secret is new; one with an allow comment is not reported.
+    std::fs::write(
+        repo.join("app.py"),
+        format!("TOKEN = \"{old}\"\nOTHER = \"{new}\"\nTEST = \"{new}\"  # opsdeck:allow github-pat\n"),
+    )
+    .unwrap();
+    let fresh = scan(&data_dir, &[repo_arg, "--baseline", baseline_arg, "--json"]);
+    assert_eq!(fresh.status.code(), Some(1));
+    let fresh: Value = serde_json::from_slice(&fresh.stdout).unwrap();
+    let lines: Vec<u64> =
+        fresh.as_array().unwrap().iter().map(|finding| finding["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [2]);
+
+    // A broken baseline is bad input, and names the file.
+    std::fs::write(&baseline, "{\"version\": 1, \"findings\": [").unwrap();
+    let broken = scan(&data_dir, &[repo_arg, "--baseline", baseline_arg]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("scan-baseline.json is not a baseline file"));
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return files };

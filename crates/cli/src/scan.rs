@@ -38,6 +38,12 @@ pub(crate) struct ScanArgs {
     /// Scan what `.gitignore` and `.ignore` leave out too.
     #[arg(long)]
     no_ignore: bool,
+    /// A baseline file (JSON): findings it lists are not reported again.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write this scan's findings into the --baseline file (exit 0).
+    #[arg(long, requires = "baseline")]
+    update_baseline: bool,
 }
 
 pub(crate) async fn run(deck: &Deck, args: ScanArgs, output: Output) -> Result<ExitCode, DeckError> {
@@ -46,8 +52,14 @@ pub(crate) async fn run(deck: &Deck, args: ScanArgs, output: Output) -> Result<E
         rule_files: args.rule_files.iter().map(|path| path.display().to_string()).collect(),
         max_file_mb: Some(args.max_file_mb),
         no_ignore: args.no_ignore,
+        baseline: args.baseline.as_ref().map(|path| path.display().to_string()),
+        update_baseline: args.update_baseline,
     };
     let report = operation::<ScanRun>(deck, input).await?;
+    if let Some(file) = &report.baseline_written {
+        eprintln!("baseline {file} written: {} findings are known from now on", report.findings.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     for skipped in &report.skipped {
         eprintln!("note: {} was not scanned: {}", skipped.path, skipped.reason);
     }
@@ -90,13 +102,17 @@ fn summary(report: &ScanReport) -> String {
         1 => "1 secret found".to_owned(),
         count => format!("{count} secrets found in {} files", files_with.len()),
     };
+    let baselined = match report.baselined {
+        0 => String::new(),
+        count => format!("; {count} known from the baseline not shown"),
+    };
     let skipped = match report.skipped.len() {
         0 => String::new(),
         1 => "; 1 path skipped (see the notes above)".to_owned(),
         count => format!("; {count} paths skipped (see the notes above)"),
     };
     format!(
-        "{found}: {} files, {megabytes:.1} MB scanned with {} rules in {seconds:.2} s{skipped}",
+        "{found}: {} files, {megabytes:.1} MB scanned with {} rules in {seconds:.2} s{baselined}{skipped}",
         report.files, report.rules
     )
 }

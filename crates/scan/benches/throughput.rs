@@ -37,7 +37,7 @@ fn main() {
         *by_rule.entry(finding.found.rule.as_str()).or_default() += 1;
     }
     let mut top: Vec<(&str, usize)> = by_rule.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     println!(
         "scan throughput: {} files, {megabytes:.0} MB of {} in {seconds:.2} s = {:.0} MB/s on {} threads ({rule_count} rules; {} findings, {} paths skipped)",
         report.files,

@@ -131,6 +131,10 @@ impl Scanner {
             line += memchr::memchr_iter(b'\n', &data[counted_to..offset]).count();
             counted_to = offset;
             let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |at| at + 1);
+            let line_end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |at| offset + at);
+            if allowed_inline(&data[line_start..line_end], rules[index].id()) {
+                continue;
+            }
             let secret = &data[offset..end];
             emit(RawFinding {
                 rule: rules[index].id().to_owned(),
@@ -153,6 +157,13 @@ impl Scanner {
         end: usize,
         found: &mut Vec<(usize, usize, usize)>,
     ) {
+        let window = &data[start..end];
+        let required = &rule.definition.requires_any;
+        if !required.is_empty()
+            && !required.iter().any(|text| memchr::memmem::find(window, text.as_bytes()).is_some())
+        {
+            return;
+        }
         let Some(compiled) = rule.compiled() else { return };
         // Matched in place (not on a slice), so `\b` and anchors see the
         // text before the window as it is.
@@ -225,6 +236,26 @@ fn pbkdf2_sha256(password: &[u8], salt: &[u8], rounds: u32) -> [u8; 32] {
 
 /// Rounds of [`Scanner::secret_hash`].
 pub const HASH_ROUNDS: u32 = 1_000;
+
+/// The comment that allows a finding on its line: `opsdeck:allow` alone
+/// allows every rule there, `opsdeck:allow rule-id other-id` only those.
+pub const ALLOW_MARK: &str = "opsdeck:allow";
+
+/// Whether `line` carries an allow comment covering `rule`.
+fn allowed_inline(line: &[u8], rule: &str) -> bool {
+    let Some(at) = memchr::memmem::find(line, ALLOW_MARK.as_bytes()) else { return false };
+    let rest = String::from_utf8_lossy(&line[at + ALLOW_MARK.len()..]);
+    let named: Vec<&str> = rest
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|word| !word.is_empty())
+        .map(|word| word.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-')))
+        .take_while(|word| {
+            !word.is_empty()
+                && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .collect();
+    named.is_empty() || named.contains(&rule)
+}
 
 /// The part of `data` a rule searches for a keyword at `hit_start..hit_end`:
 /// its line (at most [`LINE_WINDOW`] either side), or from the line's start
@@ -341,5 +372,16 @@ mod tests {
         assert_eq!(rules, ["stripe-secret-key"], "not also the generic .env rule");
         let generic = findings(&scanner, "export DEPLOY_TOKEN=\"q8Zr2LpX9vTw4KmN7c\"\n");
         assert_eq!(generic.len(), 1, "{generic:?}");
+    }
+
+    #[test]
+    fn an_allow_comment_on_the_line_silences_all_rules_or_the_ones_it_names() {
+        let scanner = scanner(TOKEN_RULE);
+        let text = "a = \"tok_abcdefghij0123456789\" # opsdeck:allow\n\
+                    b = \"tok_abcdefghij0123456789\" // opsdeck:allow tok, other\n\
+                    c = \"tok_abcdefghij0123456789\" // opsdeck:allow other-rule\n\
+                    d = \"tok_abcdefghij0123456789\"\n";
+        let lines: Vec<usize> = findings(&scanner, text).iter().map(|finding| finding.line).collect();
+        assert_eq!(lines, [3, 4]);
     }
 }

@@ -9,16 +9,20 @@
 //! regular expression only around its keywords. [`walk`] scans files and
 //! folders in parallel, `.gitignore`-aware, noting what it could not read
 //! and why. [`entropy`] scores candidates and spots placeholders.
+//! [`baseline`] keeps findings already known out of reports; a line with
+//! an `opsdeck:allow` comment is not reported either.
 //!
 //! The crate reads files and nothing else: no store, no keys of its own.
 //! The deck hands it the rules and the key its secret hashes are made with.
 
+pub mod baseline;
 pub mod engine;
 pub mod entropy;
 pub mod rules;
 pub mod walk;
 
-pub use engine::{redact, RawFinding, Scanner};
+pub use baseline::{fingerprint, relative_path, Baseline, BaselineEntry};
+pub use engine::{redact, RawFinding, Scanner, ALLOW_MARK};
 
 /// What went wrong in a scan.
 #[derive(Debug, thiserror::Error)]

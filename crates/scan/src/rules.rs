@@ -152,6 +152,10 @@ pub struct RuleDefinition {
     /// The secret may span lines (a PEM block): search from the keyword up to 16 KiB on.
     #[serde(default)]
     pub multiline: bool,
+    /// Text one of which must also be in the searched window (a cheap check
+    /// before the pattern runs: `@` for credentials in URLs).
+    #[serde(default)]
+    pub requires_any: Vec<String>,
     /// A rule that finds secrets by their name or shape rather than their
     /// provider's format: a provider rule finding the same secret wins.
     #[serde(default)]

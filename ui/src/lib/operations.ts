@@ -381,5 +381,5 @@ export const machineInputs: Record<string, readonly string[]> = {
   cert_configure: ['deploy.cert_path', 'deploy.chain_path', 'deploy.fullchain_path', 'deploy.key_path', 'deploy.command'],
   config_set_reload_hook: ['hook.command'],
   config_link: ['path'],
-  scan_run: ['paths', 'rule_files'],
+  scan_run: ['paths', 'rule_files', 'baseline'],
 };

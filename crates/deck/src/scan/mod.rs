@@ -1,7 +1,8 @@
 //! Secret scanning in the deck: the `scan.run` operation runs
 //! `opsdeck-scan` over files and folders of this machine with the built-in
 //! rules and any rule files given, and reports findings with their secrets
-//! redacted.
+//! redacted. Findings a baseline file lists are left out (`update_baseline`
+//! writes one); a line with an `opsdeck:allow` comment is not reported.
 //!
 //! A scan reads files and changes nothing, so it needs no key: `opsdeck
 //! scan` works in CI and in a pre-commit hook without a keychain or a
@@ -12,7 +13,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use opsdeck_scan::{RuleSet, ScanError, Scanner, WalkOptions};
+use opsdeck_scan::{relative_path, Baseline, BaselineEntry, RuleSet, ScanError, Scanner, WalkOptions};
 use opsdeck_vault::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,13 @@ pub struct ScanInput {
     /// Scan files `.gitignore` and `.ignore` leave out too.
     #[serde(default)]
     pub no_ignore: bool,
+    /// A baseline file: findings it lists are not reported again.
+    #[serde(default)]
+    pub baseline: Option<String>,
+    /// Write every finding of this scan into `baseline` (made or replaced)
+    /// instead of reporting them against it.
+    #[serde(default)]
+    pub update_baseline: bool,
 }
 
 /// A secret found in a file.
@@ -63,6 +71,9 @@ pub struct ScanFinding {
     /// Identifies the secret across scans and machines without holding it
     /// (a slow, salted hash).
     pub secret_hash: String,
+    /// Identifies the finding in baselines: rule, path below the scanned
+    /// folder and secret (the same when lines move).
+    pub fingerprint: String,
 }
 
 /// A path not scanned.
@@ -90,6 +101,11 @@ pub struct ScanReport {
     /// Rules run.
     #[ts(type = "number")]
     pub rules: u64,
+    /// Findings left out because the baseline lists them.
+    #[ts(type = "number")]
+    pub baselined: u64,
+    /// The baseline file written (with `update_baseline`), and how many findings it holds.
+    pub baseline_written: Option<String>,
     /// How long it took, in milliseconds.
     #[ts(type = "number")]
     pub elapsed_ms: u64,
@@ -125,11 +141,24 @@ fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
         }
         options.max_file_bytes = megabytes.saturating_mul(1024 * 1024);
     }
+    if input.update_baseline && input.baseline.is_none() {
+        return Err(ScanError::Input("name the baseline file to write (--baseline FILE)".to_owned()).into());
+    }
+    let known = match (&input.baseline, input.update_baseline) {
+        (Some(file), false) => Some(Baseline::load(std::path::Path::new(file))?),
+        _ => None,
+    };
     let walked = opsdeck_scan::scan_paths(&scanner, &paths, &options);
-    let findings = walked
+    let mut baselined = 0;
+    let findings: Vec<ScanFinding> = walked
         .findings
         .into_iter()
         .map(|finding| ScanFinding {
+            fingerprint: opsdeck_scan::fingerprint(
+                &finding.found.rule,
+                &relative_path(&finding.path, &paths),
+                &finding.found.secret_hash,
+            ),
             path: finding.path.display().to_string(),
             line: finding.found.line as u64,
             column: finding.found.column as u64,
@@ -139,7 +168,29 @@ fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
             context: finding.found.context,
             secret_hash: finding.found.secret_hash,
         })
+        .filter(|finding| {
+            let known = known.as_ref().is_some_and(|baseline| baseline.contains(&finding.fingerprint));
+            baselined += u64::from(known);
+            !known
+        })
         .collect();
+    let mut baseline_written = None;
+    if let (Some(file), true) = (&input.baseline, input.update_baseline) {
+        let baseline = Baseline {
+            version: opsdeck_scan::baseline::BASELINE_VERSION,
+            findings: findings
+                .iter()
+                .map(|finding| BaselineEntry {
+                    fingerprint: finding.fingerprint.clone(),
+                    rule: finding.rule.clone(),
+                    path: relative_path(std::path::Path::new(&finding.path), &paths),
+                    line: usize::try_from(finding.line).unwrap_or(usize::MAX),
+                })
+                .collect(),
+        };
+        baseline.save(std::path::Path::new(file))?;
+        baseline_written = Some(file.clone());
+    }
     let skipped = walked
         .skipped
         .into_iter()
@@ -151,6 +202,8 @@ fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
         files: walked.files,
         bytes: walked.bytes,
         rules: rule_count,
+        baselined,
+        baseline_written,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     })
 }
@@ -169,7 +222,7 @@ impl Operation for ScanRun {
     const ROLE: Role = Role::Operator;
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/v1/scan";
-    const MACHINE_INPUTS: &'static [&'static str] = &["paths", "rule_files"];
+    const MACHINE_INPUTS: &'static [&'static str] = &["paths", "rule_files", "baseline"];
 
     async fn run(_deck: &Deck, _caller: &Caller, input: ScanInput) -> Result<ScanReport, DeckError> {
         scan(input).await
