@@ -4,7 +4,7 @@
 //! keyword on), so the cost of a scan is one pass of the automaton plus a
 //! few regex runs where something looks like a secret.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -67,8 +67,13 @@ impl Scanner {
                 }
             }
         }
+        // A full DFA: with some three hundred case-insensitive keywords no
+        // SIMD prefilter applies, and the DFA's one table lookup per byte
+        // scans twice as fast as the default automaton (measured: 1.0 GB/s
+        // against 0.5 on two cores, the keywords alone); it costs a few MB.
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::Standard)
             .build(&words)
             .map_err(|error| RuleError::Keywords(error.to_string()))?;
