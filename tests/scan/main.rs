@@ -108,12 +108,25 @@ fn a_folder_with_planted_secrets_is_reported_by_file_and_line_and_nothing_leaks(
     assert!(stderr.contains("loop was not scanned: a symbolic link"), "{stderr}");
     assert!(stderr.contains("4 secrets found in 3 files"), "{stderr}");
 
+    // SARIF for code scanning: paths relative to the scanned folder.
+    let sarif = scan(&data_dir, &[repo.to_str().unwrap(), "--format", "sarif"]);
+    assert_eq!(sarif.status.code(), Some(1));
+    let document: Value = serde_json::from_slice(&sarif.stdout).expect("a SARIF document");
+    assert_eq!(document["version"], "2.1.0");
+    let results = document["runs"][0]["results"].as_array().unwrap();
+    let uris: Vec<&str> = results
+        .iter()
+        .map(|result| result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(uris, [".env", "config/prod.yaml", "config/prod.yaml", "src/app.py"]);
+    assert_eq!(document["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 4);
+
     // No report, note or log holds a secret.
     let text = scan(&data_dir, &[repo.to_str().unwrap()]);
     assert_eq!(text.status.code(), Some(1));
     let printed = String::from_utf8_lossy(&text.stdout);
     assert!(printed.contains("src/app.py:3:11  github-pat  ghp_…(40 chars)"), "{printed}");
-    let mut everything = [&output.stdout[..], &output.stderr, &text.stdout, &text.stderr].concat();
+    let mut everything = [&output.stdout[..], &output.stderr, &text.stdout, &text.stderr, &sarif.stdout].concat();
     for entry in walk(&data_dir) {
         everything.extend(std::fs::read(entry).unwrap_or_default());
     }

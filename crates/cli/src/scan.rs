@@ -1,6 +1,5 @@
 //! `opsdeck scan`: hardcoded secrets in files and folders (the `scan.run`
-//! operation), printed for people, as JSON or — for code scanning — later
-//! as SARIF. Exit code 1 when anything is found, 0 when clean, 2 on bad
+//! operation), printed for people, as JSON, or as SARIF for code scanning. Exit code 1 when anything is found, 0 when clean, 2 on bad
 //! input (a missing path, an unreadable rules file).
 
 use std::path::PathBuf;
@@ -18,6 +17,8 @@ pub(crate) enum ScanFormat {
     Text,
     /// A JSON list of findings: path, line, column, rule, match (redacted)…
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other review tools.
+    Sarif,
 }
 
 /// `opsdeck scan PATH…`.
@@ -64,7 +65,26 @@ pub(crate) async fn run(deck: &Deck, args: ScanArgs, output: Output) -> Result<E
         eprintln!("note: {} was not scanned: {}", skipped.path, skipped.reason);
     }
     let json = matches!(output, Output::Json) || args.format == ScanFormat::Json;
-    let printed = if json {
+    let printed = if args.format == ScanFormat::Sarif {
+        let findings: Vec<opsdeck_scan::sarif::SarifFinding<'_>> = report
+            .findings
+            .iter()
+            .map(|finding| opsdeck_scan::sarif::SarifFinding {
+                rule: &finding.rule,
+                description: &finding.description,
+                path: &finding.relative_path,
+                line: finding.line,
+                column: finding.column,
+                redacted: &finding.redacted,
+                fingerprint: &finding.fingerprint,
+            })
+            .collect();
+        let document = opsdeck_scan::sarif::document(&findings, env!("CARGO_PKG_VERSION"));
+        eprintln!("{}", summary(&report));
+        serde_json::to_string_pretty(&document).map_err(|error| {
+            crate::input_error(format!("the SARIF document could not be encoded: {error}"))
+        })? + "\n"
+    } else if json {
         let document = serde_json::to_string_pretty(&report.findings).map_err(|error| {
             crate::input_error(format!("the findings could not be encoded as JSON: {error}"))
         })?;

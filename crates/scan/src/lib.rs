@@ -10,7 +10,8 @@
 //! folders in parallel, `.gitignore`-aware, noting what it could not read
 //! and why. [`entropy`] scores candidates and spots placeholders.
 //! [`baseline`] keeps findings already known out of reports; a line with
-//! an `opsdeck:allow` comment is not reported either.
+//! an `opsdeck:allow` comment is not reported either. [`sarif`] writes
+//! findings as SARIF 2.1.0 for code scanning.
 //!
 //! The crate reads files and nothing else: no store, no keys of its own.
 //! The deck hands it the rules and the key its secret hashes are made with.
@@ -19,6 +20,7 @@ pub mod baseline;
 pub mod engine;
 pub mod entropy;
 pub mod rules;
+pub mod sarif;
 pub mod walk;
 
 pub use baseline::{fingerprint, relative_path, Baseline, BaselineEntry};

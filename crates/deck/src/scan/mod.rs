@@ -52,6 +52,9 @@ pub struct ScanInput {
 pub struct ScanFinding {
     /// The path as given, joined with the file's path below it.
     pub path: String,
+    /// The path below the scanned folder (`/`-separated; what baselines and
+    /// SARIF name).
+    pub relative_path: String,
     /// 1-based line.
     #[ts(type = "number")]
     pub line: u64,
@@ -153,20 +156,24 @@ fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
     let findings: Vec<ScanFinding> = walked
         .findings
         .into_iter()
-        .map(|finding| ScanFinding {
-            fingerprint: opsdeck_scan::fingerprint(
-                &finding.found.rule,
-                &relative_path(&finding.path, &paths),
-                &finding.found.secret_hash,
-            ),
-            path: finding.path.display().to_string(),
-            line: finding.found.line as u64,
-            column: finding.found.column as u64,
-            description: descriptions.get(&finding.found.rule).cloned().unwrap_or_default(),
-            rule: finding.found.rule,
-            redacted: finding.found.redacted,
-            context: finding.found.context,
-            secret_hash: finding.found.secret_hash,
+        .map(|finding| {
+            let relative = relative_path(&finding.path, &paths);
+            ScanFinding {
+                fingerprint: opsdeck_scan::fingerprint(
+                    &finding.found.rule,
+                    &relative,
+                    &finding.found.secret_hash,
+                ),
+                relative_path: relative,
+                path: finding.path.display().to_string(),
+                line: finding.found.line as u64,
+                column: finding.found.column as u64,
+                description: descriptions.get(&finding.found.rule).cloned().unwrap_or_default(),
+                rule: finding.found.rule,
+                redacted: finding.found.redacted,
+                context: finding.found.context,
+                secret_hash: finding.found.secret_hash,
+            }
         })
         .filter(|finding| {
             let known = known.as_ref().is_some_and(|baseline| baseline.contains(&finding.fingerprint));
@@ -183,7 +190,7 @@ fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
                 .map(|finding| BaselineEntry {
                     fingerprint: finding.fingerprint.clone(),
                     rule: finding.rule.clone(),
-                    path: relative_path(std::path::Path::new(&finding.path), &paths),
+                    path: finding.relative_path.clone(),
                     line: usize::try_from(finding.line).unwrap_or(usize::MAX),
                 })
                 .collect(),
