@@ -20,6 +20,20 @@ fn scan(data_dir: &Path, args: &[&str]) -> Output {
         .expect("run opsdeck")
 }
 
+/// `opsdeck scan …` for what writes a file (a baseline, a hook): audited,
+/// so it needs the deck's keys (here, from a passphrase). Plain scans do not.
+fn scan_with_keys(data_dir: &Path, args: &[&str]) -> Output {
+    opsdeck_command()
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("scan")
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .env("OPSDECK_PASSPHRASE", "scanning tests keep their keys here")
+        .output()
+        .expect("run opsdeck")
+}
+
 /// A GitHub token with a valid checksum (the CRC32 of its 30 random
 /// characters, in base 62, as its last 6).
 fn github_token(random: &str) -> String {
@@ -126,7 +140,8 @@ fn a_folder_with_planted_secrets_is_reported_by_file_and_line_and_nothing_leaks(
     assert_eq!(text.status.code(), Some(1));
     let printed = String::from_utf8_lossy(&text.stdout);
     assert!(printed.contains("src/app.py:3:11  github-pat  ghp_…(40 chars)"), "{printed}");
-    let mut everything = [&output.stdout[..], &output.stderr, &text.stdout, &text.stderr, &sarif.stdout].concat();
+    let mut everything =
+        [&output.stdout[..], &output.stderr, &text.stdout, &text.stderr, &sarif.stdout].concat();
     for entry in walk(&data_dir) {
         everything.extend(std::fs::read(entry).unwrap_or_default());
     }
@@ -180,7 +195,7 @@ fn a_baseline_keeps_known_findings_out_even_when_lines_move_and_an_allow_comment
     let baseline_arg = baseline.to_str().unwrap();
     let repo_arg = repo.to_str().unwrap();
 
-    let written = scan(&data_dir, &[repo_arg, "--baseline", baseline_arg, "--update-baseline"]);
+    let written = scan_with_keys(&data_dir, &[repo_arg, "--baseline", baseline_arg, "--update-baseline"]);
     assert_eq!(written.status.code(), Some(0), "{}", String::from_utf8_lossy(&written.stderr));
     let file = std::fs::read_to_string(&baseline).unwrap();
     assert!(!file.contains(&old), "the baseline holds fingerprints, not secrets");
@@ -211,6 +226,71 @@ fn a_baseline_keeps_known_findings_out_even_when_lines_move_and_an_allow_comment
     let broken = scan(&data_dir, &[repo_arg, "--baseline", baseline_arg]);
     assert_eq!(broken.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&broken.stderr).contains("scan-baseline.json is not a baseline file"));
+}
+
+fn git(repo: &Path, data_dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "init.defaultBranch=main"])
+        .args(args)
+        // The hook runs the `opsdeck` that installed it, on this test's data dir.
+        .env("OPSDECK_DATA_DIR", data_dir)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .expect("git")
+}
+
+#[test]
+fn the_pre_commit_hook_stops_a_commit_that_adds_a_secret_and_scans_only_what_is_staged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("deck");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    assert!(git(&repo, &data_dir, &["init", "-q"]).status.success());
+    std::fs::write(repo.join("README.md"), "shop\n").unwrap();
+    assert!(git(&repo, &data_dir, &["add", "README.md"]).status.success());
+    assert!(git(&repo, &data_dir, &["commit", "-q", "-m", "start"]).status.success());
+
+    let installed = scan_with_keys(&data_dir, &[repo.to_str().unwrap(), "--install-hook"]);
+    assert_eq!(installed.status.code(), Some(0), "{}", String::from_utf8_lossy(&installed.stderr));
+    let hook = repo.join(".git/hooks/pre-commit");
+    assert!(std::fs::read_to_string(&hook).unwrap().contains("opsdeck scan --staged"));
+
+    // A secret staged: the commit is stopped and says where.
+    let token = github_token("Cq8Lr2PwX9tVb4Nm7Kc1Hd6Fs3Jg5D");
+    std::fs::write(repo.join("deploy.sh"), format!("export GH_TOKEN={token}\n")).unwrap();
+    assert!(git(&repo, &data_dir, &["add", "deploy.sh"]).status.success());
+    let refused = git(&repo, &data_dir, &["commit", "-q", "-m", "deploy"]);
+    assert!(!refused.status.success(), "the commit went through");
+    let said =
+        String::from_utf8_lossy(&refused.stdout).into_owned() + &String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("deploy.sh:1:17  github-pat  ghp_…(40 chars)"), "{said}");
+    assert!(!said.contains(&token));
+
+    // The staged contents count, not the file: fixed in the index, still
+    // there on disk (unstaged), the commit goes through.
+    std::fs::write(repo.join("deploy.sh"), "export GH_TOKEN=\"$(opsdeck secret get ci/gh-token)\"\n")
+        .unwrap();
+    assert!(git(&repo, &data_dir, &["add", "deploy.sh"]).status.success());
+    std::fs::write(repo.join("notes.txt"), format!("{token}\n")).unwrap();
+    let committed = git(&repo, &data_dir, &["commit", "-q", "-m", "deploy"]);
+    assert!(committed.status.success(), "{}", String::from_utf8_lossy(&committed.stderr));
+    let staged_only = scan(&data_dir, &[repo.to_str().unwrap(), "--staged"]);
+    assert_eq!(staged_only.status.code(), Some(0), "notes.txt is not staged");
+
+    // A hook OpsDeck did not write is kept unless forced.
+    std::fs::write(&hook, "#!/bin/sh\nexec make lint\n").unwrap();
+    let kept = scan_with_keys(&data_dir, &[repo.to_str().unwrap(), "--install-hook"]);
+    assert_eq!(kept.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&kept.stderr)
+        .contains("already holds a pre-commit hook OpsDeck did not write"));
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\nexec make lint\n");
+    let forced = scan_with_keys(&data_dir, &[repo.to_str().unwrap(), "--install-hook", "--force"]);
+    assert_eq!(forced.status.code(), Some(0));
+    let outside = scan(&data_dir, &[dir.path().to_str().unwrap(), "--staged"]);
+    assert_eq!(outside.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&outside.stderr).contains("is not inside a git repository"));
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

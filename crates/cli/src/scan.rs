@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use opsdeck::scan::{ScanInput, ScanReport, ScanRun};
+use opsdeck::scan::{BaselineUpdate, HookInput, HookInstall, ScanInput, ScanReport, ScanRun};
 use opsdeck::{Deck, DeckError};
 
 use crate::{operation, Output};
@@ -45,18 +45,42 @@ pub(crate) struct ScanArgs {
     /// Write this scan's findings into the --baseline file (exit 0).
     #[arg(long, requires = "baseline")]
     update_baseline: bool,
+    /// Scan only what is staged for the next commit in the repository at PATH.
+    #[arg(long)]
+    staged: bool,
+    /// Write the repository's pre-commit hook (it runs `opsdeck scan --staged`).
+    #[arg(long, conflicts_with_all = ["staged", "update_baseline"])]
+    install_hook: bool,
+    /// With --install-hook: replace a pre-commit hook OpsDeck did not write.
+    #[arg(long, requires = "install_hook")]
+    force: bool,
 }
 
 pub(crate) async fn run(deck: &Deck, args: ScanArgs, output: Output) -> Result<ExitCode, DeckError> {
+    if args.install_hook {
+        let [repository] = args.paths.as_slice() else {
+            return Err(crate::input_error("--install-hook takes one repository path".to_owned()));
+        };
+        let input = HookInput { repository: repository.display().to_string(), force: args.force };
+        let installed = operation::<HookInstall>(deck, input).await?;
+        output.print(&installed, |installed| {
+            format!("pre-commit hook written: {} (commits that add a secret are stopped)\n", installed.hook)
+        });
+        return Ok(ExitCode::SUCCESS);
+    }
     let input = ScanInput {
         paths: args.paths.iter().map(|path| path.display().to_string()).collect(),
         rule_files: args.rule_files.iter().map(|path| path.display().to_string()).collect(),
         max_file_mb: Some(args.max_file_mb),
         no_ignore: args.no_ignore,
         baseline: args.baseline.as_ref().map(|path| path.display().to_string()),
-        update_baseline: args.update_baseline,
+        staged: args.staged,
     };
-    let report = operation::<ScanRun>(deck, input).await?;
+    let report = if args.update_baseline {
+        operation::<BaselineUpdate>(deck, input).await?
+    } else {
+        operation::<ScanRun>(deck, input).await?
+    };
     if let Some(file) = &report.baseline_written {
         eprintln!("baseline {file} written: {} findings are known from now on", report.findings.len());
         return Ok(ExitCode::SUCCESS);

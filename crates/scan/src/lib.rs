@@ -47,4 +47,7 @@ impl ScanError {
     }
 }
 pub use rules::{Rule, RuleError, RuleSet};
-pub use walk::{check_paths, scan_paths, FileFinding, FoundSecret, SkippedPath, WalkOptions, WalkReport};
+pub use walk::{
+    check_paths, scan_contents, scan_paths, sort_report, FileFinding, FoundSecret, SkippedPath, WalkOptions,
+    WalkReport,
+};

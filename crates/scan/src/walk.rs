@@ -196,14 +196,50 @@ fn scan_file(scanner: &Scanner, path: &Path, options: &WalkOptions, report: &mut
         Ok(data) => data,
         Err(error) => return skip(report, format!("unreadable: {error}")),
     };
+    scan_contents(scanner, path, &data, options, report);
+}
+
+/// Scans the contents of one file (read from disk, or a blob from git's
+/// index) known as `path`: binary and oversized contents are notes.
+pub fn scan_contents(
+    scanner: &Scanner,
+    path: &Path,
+    data: &[u8],
+    options: &WalkOptions,
+    report: &mut WalkReport,
+) {
+    if data.len() as u64 > options.max_file_bytes {
+        report.skipped.push(SkippedPath {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{} MB, over the {} MB limit for one file (raise it with --max-file-mb)",
+                data.len() / (1024 * 1024),
+                options.max_file_bytes / (1024 * 1024)
+            ),
+        });
+        return;
+    }
     if memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some() {
-        return skip(report, "binary (a NUL byte in its first 8 KiB)".to_owned());
+        report.skipped.push(SkippedPath {
+            path: path.to_path_buf(),
+            reason: "binary (a NUL byte in its first 8 KiB)".to_owned(),
+        });
+        return;
     }
     report.files += 1;
     report.bytes += data.len() as u64;
-    scanner.scan_bytes(&data, |raw| {
+    scanner.scan_bytes(data, |raw| {
         report.findings.push(FileFinding { path: path.to_path_buf(), found: raw.into() });
     });
+}
+
+/// Puts findings in path and line order, and notes in path order (what
+/// [`scan_paths`] returns; for reports built with [`scan_contents`]).
+pub fn sort_report(report: &mut WalkReport) {
+    report.findings.sort_by(|a, b| {
+        (&a.path, a.found.line, a.found.column).cmp(&(&b.path, b.found.line, b.found.column))
+    });
+    report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
 }
 
 fn walk_error_path(error: &ignore::Error) -> Option<PathBuf> {

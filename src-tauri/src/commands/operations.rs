@@ -123,6 +123,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         alert_silence,
         alert_silence_expire,
         scan_run,
+        scan_baseline_update,
+        scan_install_hook,
     ]
 }
 
@@ -1096,4 +1098,22 @@ pub async fn scan_run(
     input: <opsdeck::scan::ScanRun as Operation>::Input,
 ) -> Result<<opsdeck::scan::ScanRun as Operation>::Output, CommandError> {
     run_operation::<opsdeck::scan::ScanRun>(&state, input).await
+}
+
+/// `scan.baseline_update`: Scans files and folders and writes every finding into the baseline file named, so later scans with that baseline report only new ones.
+#[tauri::command]
+pub async fn scan_baseline_update(
+    state: State<'_, AppState>,
+    input: <opsdeck::scan::BaselineUpdate as Operation>::Input,
+) -> Result<<opsdeck::scan::BaselineUpdate as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::scan::BaselineUpdate>(&state, input).await
+}
+
+/// `scan.install_hook`: Writes a git repository's pre-commit hook that scans what is staged and stops a commit that adds a secret.
+#[tauri::command]
+pub async fn scan_install_hook(
+    state: State<'_, AppState>,
+    input: <opsdeck::scan::HookInstall as Operation>::Input,
+) -> Result<<opsdeck::scan::HookInstall as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::scan::HookInstall>(&state, input).await
 }

@@ -43,6 +43,8 @@ import type { DueInput } from './bindings/DueInput';
 import type { EndpointHealth } from './bindings/EndpointHealth';
 import type { GroupRules } from './bindings/GroupRules';
 import type { HistoryInput } from './bindings/HistoryInput';
+import type { HookInput } from './bindings/HookInput';
+import type { HookInstalled } from './bindings/HookInstalled';
 import type { ImportFile } from './bindings/ImportFile';
 import type { ImportPaths } from './bindings/ImportPaths';
 import type { ImportReport } from './bindings/ImportReport';
@@ -370,6 +372,10 @@ export const operations = {
   alertSilenceExpire: (input: SilenceId) => call<Silence>('alert_silence_expire', { input }),
   /** `scan.run`: Scans files and folders of this machine for hardcoded secrets (provider tokens, private keys, passwords in URLs and assignments) and reports each with its place and the secret redacted. */
   scanRun: (input: ScanInput) => call<ScanReport>('scan_run', { input }),
+  /** `scan.baseline_update`: Scans files and folders and writes every finding into the baseline file named, so later scans with that baseline report only new ones. Changes stored data (audited). */
+  scanBaselineUpdate: (input: ScanInput) => call<ScanReport>('scan_baseline_update', { input }),
+  /** `scan.install_hook`: Writes a git repository's pre-commit hook that scans what is staged and stops a commit that adds a secret. Changes stored data (audited). */
+  scanInstallHook: (input: HookInput) => call<HookInstalled>('scan_install_hook', { input }),
 };
 
 /** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */
@@ -382,4 +388,6 @@ export const machineInputs: Record<string, readonly string[]> = {
   config_set_reload_hook: ['hook.command'],
   config_link: ['path'],
   scan_run: ['paths', 'rule_files', 'baseline'],
+  scan_baseline_update: ['paths', 'rule_files', 'baseline'],
+  scan_install_hook: ['repository'],
 };

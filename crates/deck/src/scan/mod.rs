@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::catalogue::{Effect, Method, Operation};
-use crate::{Caller, Deck, DeckError};
+
+mod git;
+use crate::{Caller, Deck, DeckError, Outcome};
 
 /// What to scan.
 #[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
@@ -38,13 +40,14 @@ pub struct ScanInput {
     /// Scan files `.gitignore` and `.ignore` leave out too.
     #[serde(default)]
     pub no_ignore: bool,
-    /// A baseline file: findings it lists are not reported again.
+    /// A baseline file: findings it lists are not reported again
+    /// (`scan.baseline_update` writes one).
     #[serde(default)]
     pub baseline: Option<String>,
-    /// Write every finding of this scan into `baseline` (made or replaced)
-    /// instead of reporting them against it.
+    /// Scan only what is staged for the next commit in the git repository
+    /// holding `paths` (one path): the index's contents, not the files.
     #[serde(default)]
-    pub update_baseline: bool,
+    pub staged: bool,
 }
 
 /// A secret found in a file.
@@ -107,23 +110,73 @@ pub struct ScanReport {
     /// Findings left out because the baseline lists them.
     #[ts(type = "number")]
     pub baselined: u64,
-    /// The baseline file written (with `update_baseline`), and how many findings it holds.
+    /// The baseline file written (by `scan.baseline_update`).
     pub baseline_written: Option<String>,
     /// How long it took, in milliseconds.
     #[ts(type = "number")]
     pub elapsed_ms: u64,
 }
 
-/// Runs a scan (on a blocking thread: it is all reading and matching).
-pub async fn scan(input: ScanInput) -> Result<ScanReport, DeckError> {
-    let task = tokio::task::spawn_blocking(move || scan_now(&input));
-    task.await.map_err(|error| ScanError::Input(format!("the scan stopped unexpectedly: {error}")))?
+/// What a scan reads.
+enum Source {
+    /// Files and folders.
+    Paths(Vec<PathBuf>),
+    /// The staged files of the repository at `root` (paths below it, contents).
+    Staged { root: PathBuf, files: Vec<(String, Vec<u8>)> },
 }
 
-fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
+/// Runs a scan (on a blocking thread: it is all reading and matching).
+pub async fn scan(input: ScanInput) -> Result<ScanReport, DeckError> {
+    run_scan(input, false).await
+}
+
+/// Runs a scan and writes every finding into its `baseline` file (made or
+/// replaced), as `caller` (audited: it writes a file).
+pub async fn update_baseline(
+    deck: &Deck,
+    caller: &Caller,
+    input: ScanInput,
+) -> Result<ScanReport, DeckError> {
+    let Some(file) = input.baseline.clone() else {
+        return Err(ScanError::Input("name the baseline file to write".to_owned()).into());
+    };
+    deck.audit(
+        caller,
+        "scan.baseline_update",
+        &file,
+        Outcome::Ok,
+        serde_json::json!({ "paths": input.paths }),
+    )
+    .await?;
+    run_scan(input, true).await
+}
+
+async fn run_scan(input: ScanInput, write_baseline: bool) -> Result<ScanReport, DeckError> {
     let started = Instant::now();
     let paths: Vec<PathBuf> = input.paths.iter().map(PathBuf::from).collect();
     opsdeck_scan::check_paths(&paths).map_err(ScanError::Input)?;
+    let source = if input.staged {
+        let [path] = paths.as_slice() else {
+            return Err(
+                ScanError::Input("a scan of staged files takes one repository path".to_owned()).into()
+            );
+        };
+        let root = git::repository_root(path).await?;
+        let files = git::staged_files(&root).await?;
+        Source::Staged { root, files }
+    } else {
+        Source::Paths(paths)
+    };
+    let task = tokio::task::spawn_blocking(move || scan_now(&input, source, started, write_baseline));
+    task.await.map_err(|error| ScanError::Input(format!("the scan stopped unexpectedly: {error}")))?
+}
+
+fn scan_now(
+    input: &ScanInput,
+    source: Source,
+    started: Instant,
+    write_baseline: bool,
+) -> Result<ScanReport, DeckError> {
     let mut rules = RuleSet::built_in().map_err(ScanError::from)?;
     for file in &input.rule_files {
         let text = std::fs::read_to_string(file)
@@ -144,14 +197,21 @@ fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
         }
         options.max_file_bytes = megabytes.saturating_mul(1024 * 1024);
     }
-    if input.update_baseline && input.baseline.is_none() {
-        return Err(ScanError::Input("name the baseline file to write (--baseline FILE)".to_owned()).into());
-    }
-    let known = match (&input.baseline, input.update_baseline) {
+    let known = match (&input.baseline, write_baseline) {
         (Some(file), false) => Some(Baseline::load(std::path::Path::new(file))?),
         _ => None,
     };
-    let walked = opsdeck_scan::scan_paths(&scanner, &paths, &options);
+    let (walked, paths) = match source {
+        Source::Paths(paths) => (opsdeck_scan::scan_paths(&scanner, &paths, &options), paths),
+        Source::Staged { root, files } => {
+            let mut report = opsdeck_scan::WalkReport::default();
+            for (name, contents) in files {
+                opsdeck_scan::scan_contents(&scanner, &root.join(name), &contents, &options, &mut report);
+            }
+            opsdeck_scan::sort_report(&mut report);
+            (report, vec![root])
+        }
+    };
     let mut baselined = 0;
     let findings: Vec<ScanFinding> = walked
         .findings
@@ -182,7 +242,7 @@ fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
         })
         .collect();
     let mut baseline_written = None;
-    if let (Some(file), true) = (&input.baseline, input.update_baseline) {
+    if let (Some(file), true) = (&input.baseline, write_baseline) {
         let baseline = Baseline {
             version: opsdeck_scan::baseline::BASELINE_VERSION,
             findings: findings
@@ -215,6 +275,125 @@ fn scan_now(input: &ScanInput) -> Result<ScanReport, DeckError> {
     })
 }
 
+/// Which repository gets the pre-commit hook.
+#[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct HookInput {
+    /// A folder inside the git repository.
+    pub repository: String,
+    /// Replace a pre-commit hook OpsDeck did not write.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// The hook written.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct HookInstalled {
+    /// The hook file.
+    pub hook: String,
+}
+
+/// What marks a pre-commit hook as OpsDeck's own (replaced without asking).
+const HOOK_MARK: &str = "opsdeck scan --staged";
+
+/// Writes the repository's pre-commit hook: it scans what is staged and
+/// stops the commit when a secret is found.
+pub async fn install_hook(
+    deck: &Deck,
+    caller: &Caller,
+    input: HookInput,
+) -> Result<HookInstalled, DeckError> {
+    let root = git::repository_root(std::path::Path::new(&input.repository)).await?;
+    let hook = git::pre_commit_hook_path(&root).await?;
+    if let Ok(existing) = std::fs::read_to_string(&hook) {
+        if !existing.contains(HOOK_MARK) && !input.force {
+            return Err(ScanError::Input(format!(
+                "{} already holds a pre-commit hook OpsDeck did not write; add `{HOOK_MARK} \"$(git rev-parse --show-toplevel)\"` to it, or replace it with force",
+                hook.display()
+            ))
+            .into());
+        }
+    }
+    deck.audit(
+        caller,
+        "scan.install_hook",
+        &hook.display().to_string(),
+        Outcome::Ok,
+        serde_json::json!({ "force": input.force }),
+    )
+    .await?;
+    let program = std::env::current_exe().ok().filter(|path| path.is_file());
+    let fallback =
+        program.map_or_else(|| "opsdeck".to_owned(), |path| shell_quote(&path.display().to_string()));
+    let script = format!(
+        "#!/bin/sh\n\
+         # Written by `opsdeck scan --install-hook`: runs `{HOOK_MARK}` and stops a\n\
+         # commit that adds a secret. A finding that is not one: an `opsdeck:allow`\n\
+         # comment on its line.\n\
+         opsdeck=$(command -v opsdeck || echo {fallback})\n\
+         exec \"$opsdeck\" scan --staged \"$(git rev-parse --show-toplevel)\"\n"
+    );
+    if let Some(folder) = hook.parent() {
+        std::fs::create_dir_all(folder)
+            .map_err(|error| ScanError::Input(format!("{} cannot be made: {error}", folder.display())))?;
+    }
+    std::fs::write(&hook, script)
+        .and_then(|()| {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
+        })
+        .map_err(|error| ScanError::Input(format!("{} cannot be written: {error}", hook.display())))?;
+    Ok(HookInstalled { hook: hook.display().to_string() })
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// `scan.install_hook`.
+pub struct HookInstall;
+
+impl Operation for HookInstall {
+    type Input = HookInput;
+    type Output = HookInstalled;
+    const NAME: &'static str = "scan.install_hook";
+    const SUMMARY: &'static str =
+        "Writes a git repository's pre-commit hook that scans what is staged and stops a commit that adds a \
+        secret.";
+    const EFFECT: Effect = Effect::Change;
+    // It writes a program git runs: the deck's administrators only.
+    const ROLE: Role = Role::Admin;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/scan/hook";
+    const MACHINE_INPUTS: &'static [&'static str] = &["repository"];
+
+    async fn run(deck: &Deck, caller: &Caller, input: HookInput) -> Result<HookInstalled, DeckError> {
+        install_hook(deck, caller, input).await
+    }
+}
+
+/// `scan.baseline_update`.
+pub struct BaselineUpdate;
+
+impl Operation for BaselineUpdate {
+    type Input = ScanInput;
+    type Output = ScanReport;
+    const NAME: &'static str = "scan.baseline_update";
+    const SUMMARY: &'static str =
+        "Scans files and folders and writes every finding into the baseline file named, so later scans \
+        with that baseline report only new ones.";
+    const EFFECT: Effect = Effect::Change;
+    // It writes a file where it is told: the deck's administrators only.
+    const ROLE: Role = Role::Admin;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = "/v1/scan/baseline";
+    const MACHINE_INPUTS: &'static [&'static str] = &["paths", "rule_files", "baseline"];
+
+    async fn run(deck: &Deck, caller: &Caller, input: ScanInput) -> Result<ScanReport, DeckError> {
+        update_baseline(deck, caller, input).await
+    }
+}
+
 /// `scan.run`.
 pub struct ScanRun;
 
@@ -225,6 +404,7 @@ impl Operation for ScanRun {
     const SUMMARY: &'static str =
         "Scans files and folders of this machine for hardcoded secrets (provider tokens, private keys, \
         passwords in URLs and assignments) and reports each with its place and the secret redacted.";
+    // A read (it changes nothing), sent as a body: its paths are a list.
     const EFFECT: Effect = Effect::Read;
     const ROLE: Role = Role::Operator;
     const METHOD: Method = Method::Post;
@@ -238,5 +418,9 @@ impl Operation for ScanRun {
 
 /// This area's operations in the catalogue.
 pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
-    vec![crate::catalogue::entry::<ScanRun>()]
+    vec![
+        crate::catalogue::entry::<ScanRun>(),
+        crate::catalogue::entry::<BaselineUpdate>(),
+        crate::catalogue::entry::<HookInstall>(),
+    ]
 }

@@ -9,6 +9,11 @@ export type ScanFinding = {
  */
 path: string, 
 /**
+ * The path below the scanned folder (`/`-separated; what baselines and
+ * SARIF name).
+ */
+relative_path: string, 
+/**
  * 1-based line.
  */
 line: number, 
@@ -36,4 +41,9 @@ context: string,
  * Identifies the secret across scans and machines without holding it
  * (a slow, salted hash).
  */
-secret_hash: string, };
+secret_hash: string, 
+/**
+ * Identifies the finding in baselines: rule, path below the scanned
+ * folder and secret (the same when lines move).
+ */
+fingerprint: string, };

@@ -19,4 +19,14 @@ max_file_mb: number | null,
 /**
  * Scan files `.gitignore` and `.ignore` leave out too.
  */
-no_ignore: boolean, };
+no_ignore: boolean, 
+/**
+ * A baseline file: findings it lists are not reported again
+ * (`scan.baseline_update` writes one).
+ */
+baseline: string | null, 
+/**
+ * Scan only what is staged for the next commit in the git repository
+ * holding `paths` (one path): the index's contents, not the files.
+ */
+staged: boolean, };

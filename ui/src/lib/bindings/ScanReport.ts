@@ -27,6 +27,14 @@ bytes: number,
  */
 rules: number, 
 /**
+ * Findings left out because the baseline lists them.
+ */
+baselined: number, 
+/**
+ * The baseline file written (by `scan.baseline_update`).
+ */
+baseline_written: string | null, 
+/**
  * How long it took, in milliseconds.
  */
 elapsed_ms: number, };
