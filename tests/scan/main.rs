@@ -10,26 +10,23 @@ use opsdeck_tests::opsdeck_command;
 use serde_json::Value;
 
 fn scan(data_dir: &Path, args: &[&str]) -> Output {
-    opsdeck_command()
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("scan")
-        .args(args)
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-        .output()
-        .expect("run opsdeck")
+    scan_with(data_dir, args, &[])
 }
 
 /// `opsdeck scan …` for what writes a file (a baseline, a hook): audited,
 /// so it needs the deck's keys (here, from a passphrase). Plain scans do not.
 fn scan_with_keys(data_dir: &Path, args: &[&str]) -> Output {
+    scan_with(data_dir, args, &[("OPSDECK_PASSPHRASE", "scanning tests keep their keys here")])
+}
+
+fn scan_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     opsdeck_command()
         .arg("--data-dir")
         .arg(data_dir)
         .arg("scan")
         .args(args)
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-        .env("OPSDECK_PASSPHRASE", "scanning tests keep their keys here")
+        .envs(env.iter().copied())
         .output()
         .expect("run opsdeck")
 }
