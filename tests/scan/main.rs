@@ -290,6 +290,116 @@ fn the_pre_commit_hook_stops_a_commit_that_adds_a_secret_and_scans_only_what_is_
     assert!(String::from_utf8_lossy(&outside.stderr).contains("is not inside a git repository"));
 }
 
+#[test]
+fn history_names_the_commit_that_added_a_secret_since_removed_and_bad_history_input_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("deck");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    assert!(git(&repo, &data_dir, &["init", "-q"]).status.success());
+    let token = github_token("Hq7Lr2PwX9tVb4Nm7Kc1Hd6Fs3Jg5Z");
+    let commit = |message: &str, date: &str| {
+        assert!(git(&repo, &data_dir, &["add", "-A"]).status.success());
+        let done = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.name=Grace Hopper", "-c", "user.email=grace@example.com"])
+            .args(["commit", "-q", "--no-verify", "-m", message])
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .output()
+            .unwrap();
+        assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    };
+    std::fs::write(repo.join("README.md"), "shop\n").unwrap();
+    commit("start", "2026-01-01T10:00:00Z");
+    std::fs::write(repo.join("deploy.sh"), format!("#!/bin/sh\nexport GH_TOKEN={token}\n")).unwrap();
+    commit("deploy script", "2026-02-01T10:00:00Z");
+    let added = String::from_utf8(git(&repo, &data_dir, &["rev-parse", "HEAD"]).stdout).unwrap();
+    std::fs::write(repo.join("deploy.sh"), format!("#!/bin/sh\nset -eu\nexport GH_TOKEN={token}\n")).unwrap();
+    commit("strict", "2026-02-02T10:00:00Z");
+    std::fs::write(
+        repo.join("deploy.sh"),
+        "#!/bin/sh\nset -eu\nexport GH_TOKEN=\"$(opsdeck secret get ci/gh)\"\n",
+    )
+    .unwrap();
+    commit("token from the vault", "2026-02-03T10:00:00Z");
+
+    // The tree is clean now; its history is not.
+    let tree = scan(&data_dir, &[repo.to_str().unwrap()]);
+    assert_eq!(tree.status.code(), Some(0), "{}", String::from_utf8_lossy(&tree.stdout));
+    let history = scan(&data_dir, &[repo.to_str().unwrap(), "--history", "--format", "json"]);
+    assert_eq!(history.status.code(), Some(1), "{}", String::from_utf8_lossy(&history.stderr));
+    let findings: Value = serde_json::from_slice(&history.stdout).unwrap();
+    let findings = findings.as_array().unwrap();
+    assert_eq!(findings.len(), 1, "once, though two versions of the file hold it: {findings:#?}");
+    let finding = &findings[0];
+    assert_eq!(finding["relative_path"], "deploy.sh");
+    assert_eq!(finding["path"], repo.join("deploy.sh").display().to_string());
+    assert_eq!((finding["line"].as_u64(), finding["rule"].as_str()), (Some(2), Some("github-pat")));
+    assert_eq!(finding["commit"]["id"], added.trim());
+    assert_eq!(finding["commit"]["author"], "Grace Hopper <grace@example.com>");
+    assert_eq!(finding["commit"]["date"], "2026-02-01T10:00:00Z");
+    assert!(!String::from_utf8_lossy(&history.stdout).contains(&token));
+    assert!(
+        String::from_utf8_lossy(&history.stderr).contains("4 commits"),
+        "{}",
+        String::from_utf8_lossy(&history.stderr)
+    );
+
+    let text = scan(&data_dir, &[repo.to_str().unwrap(), "--history"]);
+    let said = String::from_utf8_lossy(&text.stdout);
+    assert!(said.contains(&format!("first in commit {} by Grace Hopper", &added[..12])), "{said}");
+
+    // Since a date after the secret was removed: clean. On a branch cut before it: clean.
+    let since = scan(&data_dir, &[repo.to_str().unwrap(), "--history", "--since", "2026-02-03"]);
+    assert_eq!(since.status.code(), Some(0), "{}", String::from_utf8_lossy(&since.stdout));
+    assert!(git(&repo, &data_dir, &["branch", "before", "HEAD~3"]).status.success());
+    let branch = scan(&data_dir, &[repo.to_str().unwrap(), "--history", "--branch", "before"]);
+    assert_eq!(branch.status.code(), Some(0), "{}", String::from_utf8_lossy(&branch.stdout));
+
+    // Bad input is exit 2, with what to do.
+    for (args, says) in [
+        (vec!["--history", "--since", "last tuesday"], "is not a date: give YYYY-MM-DD"),
+        (vec!["--history", "--branch", "no-such"], "`no-such` names no commit"),
+    ] {
+        let mut all = vec![repo.to_str().unwrap()];
+        all.extend(args);
+        let refused = scan(&data_dir, &all);
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains(says),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+    }
+    let plain = dir.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    let refused = scan(&data_dir, &[plain.to_str().unwrap(), "--history"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a git repository"));
+    // A damaged .git: a configuration git cannot parse; then the branch's
+    // commit object overwritten.
+    let config = std::fs::read(repo.join(".git/config")).unwrap();
+    std::fs::write(repo.join(".git/config"), "[core\nbroken").unwrap();
+    let corrupt = scan(&data_dir, &[repo.to_str().unwrap(), "--history"]);
+    assert_eq!(corrupt.status.code(), Some(2), "{}", String::from_utf8_lossy(&corrupt.stderr));
+    assert!(String::from_utf8_lossy(&corrupt.stderr).contains("is not a git repository that can be read"));
+    std::fs::write(repo.join(".git/config"), config).unwrap();
+    assert!(git(&repo, &data_dir, &["branch", "-D", "before"]).status.success());
+    let head = String::from_utf8(git(&repo, &data_dir, &["rev-parse", "HEAD"]).stdout).unwrap();
+    let object = repo.join(".git/objects").join(&head[..2]).join(head[2..].trim());
+    std::fs::remove_file(&object).unwrap();
+    std::fs::write(&object, "not a commit").unwrap();
+    let damaged = scan(&data_dir, &[repo.to_str().unwrap(), "--history"]);
+    assert_eq!(damaged.status.code(), Some(2), "{}", String::from_utf8_lossy(&damaged.stderr));
+    assert!(
+        String::from_utf8_lossy(&damaged.stderr).contains("no branch or tag of this repository can be read"),
+        "{}",
+        String::from_utf8_lossy(&damaged.stderr)
+    );
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return files };

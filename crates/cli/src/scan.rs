@@ -1,6 +1,8 @@
-//! `opsdeck scan`: hardcoded secrets in files and folders (the `scan.run`
-//! operation), printed for people, as JSON, or as SARIF for code scanning. Exit code 1 when anything is found, 0 when clean, 2 on bad
-//! input (a missing path, an unreadable rules file).
+//! `opsdeck scan`: hardcoded secrets in files and folders, in what is
+//! staged, or in a repository's git history (the `scan.run` operation),
+//! printed for people, as JSON, or as SARIF for code scanning. Exit code 1
+//! when anything is found, 0 when clean, 2 on bad input (a missing path,
+//! an unreadable rules file, a folder that is not a repository).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,8 +50,17 @@ pub(crate) struct ScanArgs {
     /// Scan only what is staged for the next commit in the repository at PATH.
     #[arg(long)]
     staged: bool,
+    /// Scan the git history of the repository at PATH (every blob of every commit, once) instead of its files.
+    #[arg(long, conflicts_with = "staged")]
+    history: bool,
+    /// With --history: only this branch's history (a branch, tag or commit; default every branch and tag).
+    #[arg(long, value_name = "REV", requires = "history")]
+    branch: Option<String>,
+    /// With --history: leave out commits older than this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE", requires = "history")]
+    since: Option<String>,
     /// Write the repository's pre-commit hook (it runs `opsdeck scan --staged`).
-    #[arg(long, conflicts_with_all = ["staged", "update_baseline"])]
+    #[arg(long, conflicts_with_all = ["staged", "update_baseline", "history"])]
     install_hook: bool,
     /// With --install-hook: replace a pre-commit hook OpsDeck did not write.
     #[arg(long, requires = "install_hook")]
@@ -75,6 +86,9 @@ pub(crate) async fn run(deck: &Deck, args: ScanArgs, output: Output) -> Result<E
         no_ignore: args.no_ignore,
         baseline: args.baseline.as_ref().map(|path| path.display().to_string()),
         staged: args.staged,
+        history: args.history,
+        branch: args.branch.clone(),
+        since: args.since.clone(),
     };
     let report = if args.update_baseline {
         operation::<BaselineUpdate>(deck, input).await?
@@ -130,6 +144,10 @@ fn text(report: &ScanReport) -> String {
             "{}:{}:{}  {}  {}\n    {}\n",
             finding.path, finding.line, finding.column, finding.rule, finding.redacted, finding.context
         ));
+        if let Some(commit) = &finding.commit {
+            let short = &commit.id[..commit.id.len().min(12)];
+            out.push_str(&format!("    first in commit {short} by {} on {}\n", commit.author, commit.date));
+        }
     }
     out.push_str(&summary(report));
     out.push('\n');
@@ -155,8 +173,12 @@ fn summary(report: &ScanReport) -> String {
         1 => "; 1 path skipped (see the notes above)".to_owned(),
         count => format!("; {count} paths skipped (see the notes above)"),
     };
+    let scanned = match report.commits {
+        0 => format!("{} files", report.files),
+        commits => format!("{commits} commits, {} distinct file versions", report.files),
+    };
     format!(
-        "{found}: {} files, {megabytes:.1} MB scanned with {} rules in {seconds:.2} s{baselined}{skipped}",
-        report.files, report.rules
+        "{found}: {scanned}, {megabytes:.1} MB scanned with {} rules in {seconds:.2} s{baselined}{skipped}",
+        report.rules
     )
 }

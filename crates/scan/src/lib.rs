@@ -1,5 +1,4 @@
-//! `opsdeck-scan`: finds hardcoded secrets in files (and, later, git
-//! history).
+//! `opsdeck-scan`: finds hardcoded secrets in files and git history.
 //!
 //! [`rules`] loads rules as data — TOML files of provider token formats,
 //! each with its keywords, pattern, optional checksum and entropy floor,
@@ -8,7 +7,8 @@
 //! Aho-Corasick pass of every keyword over a buffer, then each rule's
 //! regular expression only around its keywords. [`walk`] scans files and
 //! folders in parallel, `.gitignore`-aware, noting what it could not read
-//! and why. [`entropy`] scores candidates and spots placeholders.
+//! and why. [`history`] reads a git repository's history, each blob once,
+//! and names the commit where a secret first appeared. [`entropy`] scores candidates and spots placeholders.
 //! [`baseline`] keeps findings already known out of reports; a line with
 //! an `opsdeck:allow` comment is not reported either. [`sarif`] writes
 //! findings as SARIF 2.1.0 for code scanning.
@@ -19,6 +19,7 @@
 pub mod baseline;
 pub mod engine;
 pub mod entropy;
+pub mod history;
 pub mod rules;
 pub mod sarif;
 pub mod walk;
@@ -46,6 +47,7 @@ impl ScanError {
         }
     }
 }
+pub use history::{scan_history, CommitInfo, HistoryFinding, HistoryOptions, HistoryReport};
 pub use rules::{Rule, RuleError, RuleSet};
 pub use walk::{
     check_paths, scan_contents, scan_paths, sort_report, FileFinding, FoundSecret, SkippedPath, WalkOptions,

@@ -219,11 +219,8 @@ pub fn scan_contents(
         });
         return;
     }
-    if memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some() {
-        report.skipped.push(SkippedPath {
-            path: path.to_path_buf(),
-            reason: "binary (a NUL byte in its first 8 KiB)".to_owned(),
-        });
+    if looks_binary(data) {
+        report.skipped.push(SkippedPath { path: path.to_path_buf(), reason: BINARY_NOTE.to_owned() });
         return;
     }
     report.files += 1;
@@ -231,6 +228,14 @@ pub fn scan_contents(
     scanner.scan_bytes(data, |raw| {
         report.findings.push(FileFinding { path: path.to_path_buf(), found: raw.into() });
     });
+}
+
+/// Why a binary file is not scanned.
+pub(crate) const BINARY_NOTE: &str = "binary (a NUL byte in its first 8 KiB)";
+
+/// Whether `data` is binary: a NUL byte near its start, as git decides.
+pub(crate) fn looks_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF)]).is_some()
 }
 
 /// Puts findings in path and line order, and notes in path order (what

@@ -1091,7 +1091,7 @@ pub async fn alert_silence_expire(
     run_operation::<opsdeck::alerts::operations::SilenceExpire>(&state, input).await
 }
 
-/// `scan.run`: Scans files and folders of this machine for hardcoded secrets (provider tokens, private keys, passwords in URLs and assignments) and reports each with its place and the secret redacted.
+/// `scan.run`: Scans files and folders of this machine, or a git repository's history, for hardcoded secrets (provider tokens, private keys, passwords in URLs and assignments) and reports each with its place and the secret redacted.
 #[tauri::command]
 pub async fn scan_run(
     state: State<'_, AppState>,

@@ -370,7 +370,7 @@ export const operations = {
   alertSilence: (input: SilenceInput) => call<Silence>('alert_silence', { input }),
   /** `alert.silence_expire`: Ends a silence now: what it held back is notified at the next evaluation. Changes stored data (audited). */
   alertSilenceExpire: (input: SilenceId) => call<Silence>('alert_silence_expire', { input }),
-  /** `scan.run`: Scans files and folders of this machine for hardcoded secrets (provider tokens, private keys, passwords in URLs and assignments) and reports each with its place and the secret redacted. */
+  /** `scan.run`: Scans files and folders of this machine, or a git repository's history, for hardcoded secrets (provider tokens, private keys, passwords in URLs and assignments) and reports each with its place and the secret redacted. */
   scanRun: (input: ScanInput) => call<ScanReport>('scan_run', { input }),
   /** `scan.baseline_update`: Scans files and folders and writes every finding into the baseline file named, so later scans with that baseline report only new ones. Changes stored data (audited). */
   scanBaselineUpdate: (input: ScanInput) => call<ScanReport>('scan_baseline_update', { input }),

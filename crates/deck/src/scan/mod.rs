@@ -1,7 +1,9 @@
 //! Secret scanning in the deck: the `scan.run` operation runs
-//! `opsdeck-scan` over files and folders of this machine with the built-in
-//! rules and any rule files given, and reports findings with their secrets
-//! redacted. Findings a baseline file lists are left out (`update_baseline`
+//! `opsdeck-scan` over files and folders of this machine, over what is
+//! staged in a repository, or over a repository's history, with the
+//! built-in rules and any rule files given, and reports findings with
+//! their secrets redacted (and, in history, the commit that brought each
+//! in). Findings a baseline file lists are left out (`update_baseline`
 //! writes one); a line with an `opsdeck:allow` comment is not reported.
 //!
 //! A scan reads files and changes nothing, so it needs no key: `opsdeck
@@ -13,7 +15,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use opsdeck_scan::{relative_path, Baseline, BaselineEntry, RuleSet, ScanError, Scanner, WalkOptions};
+use opsdeck_scan::{
+    relative_path, Baseline, BaselineEntry, HistoryOptions, RuleSet, ScanError, Scanner, WalkOptions,
+};
 use opsdeck_vault::Role;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -48,6 +52,30 @@ pub struct ScanInput {
     /// holding `paths` (one path): the index's contents, not the files.
     #[serde(default)]
     pub staged: bool,
+    /// Scan the git history of the repository at `paths` (one path) rather
+    /// than its files: every blob of every commit, each once, with the
+    /// commit that first brought a secret in.
+    #[serde(default)]
+    pub history: bool,
+    /// With `history`: only the history of this branch, tag or commit
+    /// (without it, of every branch and tag).
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// With `history`: leave out commits older than this date
+    /// (`YYYY-MM-DD`, or a date and time in RFC 3339).
+    #[serde(default)]
+    pub since: Option<String>,
+}
+
+/// The commit where a secret in history first appeared.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct FindingCommit {
+    /// The commit's id.
+    pub id: String,
+    /// Its author, `Name <email>`.
+    pub author: String,
+    /// When it was authored (RFC 3339, UTC).
+    pub date: String,
 }
 
 /// A secret found in a file.
@@ -80,6 +108,8 @@ pub struct ScanFinding {
     /// Identifies the finding in baselines: rule, path below the scanned
     /// folder and secret (the same when lines move).
     pub fingerprint: String,
+    /// In a history scan: the commit that brought the secret in.
+    pub commit: Option<FindingCommit>,
 }
 
 /// A path not scanned.
@@ -104,6 +134,9 @@ pub struct ScanReport {
     /// Bytes scanned.
     #[ts(type = "number")]
     pub bytes: u64,
+    /// Commits visited (a history scan).
+    #[ts(type = "number")]
+    pub commits: u64,
     /// Rules run.
     #[ts(type = "number")]
     pub rules: u64,
@@ -123,6 +156,16 @@ enum Source {
     Paths(Vec<PathBuf>),
     /// The staged files of the repository at `root` (paths below it, contents).
     Staged { root: PathBuf, files: Vec<(String, Vec<u8>)> },
+    /// The git history of the repository at `root`.
+    History { root: PathBuf, options: HistoryOptions },
+}
+
+/// A finding of any source, before baselines and the report.
+struct Found {
+    path: String,
+    relative: String,
+    secret: opsdeck_scan::FoundSecret,
+    commit: Option<FindingCommit>,
 }
 
 /// Runs a scan (on a blocking thread: it is all reading and matching).
@@ -155,15 +198,28 @@ async fn run_scan(input: ScanInput, write_baseline: bool) -> Result<ScanReport, 
     let started = Instant::now();
     let paths: Vec<PathBuf> = input.paths.iter().map(PathBuf::from).collect();
     opsdeck_scan::check_paths(&paths).map_err(ScanError::Input)?;
+    if input.staged && input.history {
+        return Err(ScanError::Input("scan either what is staged or the history, not both".to_owned()).into());
+    }
+    if !input.history && (input.branch.is_some() || input.since.is_some()) {
+        return Err(ScanError::Input(
+            "a branch or a date to start from applies to a history scan".to_owned(),
+        )
+        .into());
+    }
+    let one_repository = |what: &str| match paths.as_slice() {
+        [path] => Ok(path.clone()),
+        _ => Err(ScanError::Input(format!("a scan of {what} takes one repository path"))),
+    };
     let source = if input.staged {
-        let [path] = paths.as_slice() else {
-            return Err(
-                ScanError::Input("a scan of staged files takes one repository path".to_owned()).into()
-            );
-        };
-        let root = git::repository_root(path).await?;
+        let root = git::repository_root(&one_repository("staged files")?).await?;
         let files = git::staged_files(&root).await?;
         Source::Staged { root, files }
+    } else if input.history {
+        let root = one_repository("history")?;
+        let since = input.since.as_deref().map(parse_since).transpose()?;
+        let options = HistoryOptions { branch: input.branch.clone(), since, ..HistoryOptions::default() };
+        Source::History { root, options }
     } else {
         Source::Paths(paths)
     };
@@ -197,43 +253,76 @@ fn scan_now(
         }
         options.max_file_bytes = megabytes.saturating_mul(1024 * 1024);
     }
+    let max_file_bytes = options.max_file_bytes;
     let known = match (&input.baseline, write_baseline) {
         (Some(file), false) => Some(Baseline::load(std::path::Path::new(file))?),
         _ => None,
     };
-    let (walked, paths) = match source {
-        Source::Paths(paths) => (opsdeck_scan::scan_paths(&scanner, &paths, &options), paths),
+    let mut commits = 0;
+    let (found, skipped, files, bytes) = match source {
+        Source::Paths(paths) => {
+            let walked = opsdeck_scan::scan_paths(&scanner, &paths, &options);
+            let found = walked.findings.into_iter().map(|finding| Found {
+                relative: relative_path(&finding.path, &paths),
+                path: finding.path.display().to_string(),
+                secret: finding.found,
+                commit: None,
+            });
+            (found.collect::<Vec<_>>(), walked.skipped, walked.files, walked.bytes)
+        }
         Source::Staged { root, files } => {
             let mut report = opsdeck_scan::WalkReport::default();
             for (name, contents) in files {
                 opsdeck_scan::scan_contents(&scanner, &root.join(name), &contents, &options, &mut report);
             }
             opsdeck_scan::sort_report(&mut report);
-            (report, vec![root])
+            let roots = [root];
+            let found = report.findings.into_iter().map(|finding| Found {
+                relative: relative_path(&finding.path, &roots),
+                path: finding.path.display().to_string(),
+                secret: finding.found,
+                commit: None,
+            });
+            (found.collect(), report.skipped, report.files, report.bytes)
+        }
+        Source::History { root, mut options } => {
+            options.max_blob_bytes = max_file_bytes;
+            let history = opsdeck_scan::scan_history(&scanner, &root, &options)?;
+            commits = history.commits;
+            let found = history.findings.into_iter().map(|finding| Found {
+                path: root.join(&finding.path).display().to_string(),
+                relative: finding.path,
+                secret: finding.found,
+                commit: Some(FindingCommit {
+                    date: chrono::DateTime::from_timestamp(finding.commit.seconds, 0)
+                        .map(|date| date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        .unwrap_or_default(),
+                    id: finding.commit.id,
+                    author: finding.commit.author,
+                }),
+            });
+            (found.collect(), history.skipped, history.blobs, history.bytes)
         }
     };
     let mut baselined = 0;
-    let findings: Vec<ScanFinding> = walked
-        .findings
+    let findings: Vec<ScanFinding> = found
         .into_iter()
-        .map(|finding| {
-            let relative = relative_path(&finding.path, &paths);
-            ScanFinding {
-                fingerprint: opsdeck_scan::fingerprint(
-                    &finding.found.rule,
-                    &relative,
-                    &finding.found.secret_hash,
-                ),
-                relative_path: relative,
-                path: finding.path.display().to_string(),
-                line: finding.found.line as u64,
-                column: finding.found.column as u64,
-                description: descriptions.get(&finding.found.rule).cloned().unwrap_or_default(),
-                rule: finding.found.rule,
-                redacted: finding.found.redacted,
-                context: finding.found.context,
-                secret_hash: finding.found.secret_hash,
-            }
+        .map(|found| ScanFinding {
+            fingerprint: opsdeck_scan::fingerprint(
+                &found.secret.rule,
+                &found.relative,
+                &found.secret.secret_hash,
+            ),
+            relative_path: found.relative,
+            path: found.path,
+            line: found.secret.line as u64,
+            column: found.secret.column as u64,
+            description: descriptions.get(&found.secret.rule).cloned().unwrap_or_default(),
+            rule: found.secret.rule,
+            redacted: found.secret.redacted,
+            context: found.secret.context,
+            secret_hash: found.secret.secret_hash,
+            commit: found.commit,
         })
         .filter(|finding| {
             let known = known.as_ref().is_some_and(|baseline| baseline.contains(&finding.fingerprint));
@@ -258,20 +347,36 @@ fn scan_now(
         baseline.save(std::path::Path::new(file))?;
         baseline_written = Some(file.clone());
     }
-    let skipped = walked
-        .skipped
+    let skipped = skipped
         .into_iter()
         .map(|skip| ScanSkipped { path: skip.path.display().to_string(), reason: skip.reason })
         .collect();
     Ok(ScanReport {
         findings,
         skipped,
-        files: walked.files,
-        bytes: walked.bytes,
+        files,
+        bytes,
+        commits,
         rules: rule_count,
         baselined,
         baseline_written,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 date and time, as seconds
+/// since the Unix epoch.
+fn parse_since(text: &str) -> Result<i64, ScanError> {
+    let text = text.trim();
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        if let Some(midnight) = date.and_hms_opt(0, 0, 0) {
+            return Ok(midnight.and_utc().timestamp());
+        }
+    }
+    chrono::DateTime::parse_from_rfc3339(text).map(|when| when.timestamp()).map_err(|_| {
+        ScanError::Input(format!(
+            "`{text}` is not a date: give YYYY-MM-DD, or a date and time such as 2026-01-31T12:00:00Z"
+        ))
     })
 }
 
@@ -402,8 +507,9 @@ impl Operation for ScanRun {
     type Output = ScanReport;
     const NAME: &'static str = "scan.run";
     const SUMMARY: &'static str =
-        "Scans files and folders of this machine for hardcoded secrets (provider tokens, private keys, \
-        passwords in URLs and assignments) and reports each with its place and the secret redacted.";
+        "Scans files and folders of this machine, or a git repository's history, for hardcoded secrets \
+        (provider tokens, private keys, passwords in URLs and assignments) and reports each with its place \
+        and the secret redacted.";
     // A read (it changes nothing), sent as a body: its paths are a list.
     const EFFECT: Effect = Effect::Read;
     const ROLE: Role = Role::Operator;

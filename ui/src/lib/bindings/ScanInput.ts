@@ -29,4 +29,20 @@ baseline: string | null,
  * Scan only what is staged for the next commit in the git repository
  * holding `paths` (one path): the index's contents, not the files.
  */
-staged: boolean, };
+staged: boolean, 
+/**
+ * Scan the git history of the repository at `paths` (one path) rather
+ * than its files: every blob of every commit, each once, with the
+ * commit that first brought a secret in.
+ */
+history: boolean, 
+/**
+ * With `history`: only the history of this branch, tag or commit
+ * (without it, of every branch and tag).
+ */
+branch: string | null, 
+/**
+ * With `history`: leave out commits older than this date
+ * (`YYYY-MM-DD`, or a date and time in RFC 3339).
+ */
+since: string | null, };

@@ -23,6 +23,10 @@ files: number,
  */
 bytes: number, 
 /**
+ * Commits visited (a history scan).
+ */
+commits: number, 
+/**
  * Rules run.
  */
 rules: number, 
