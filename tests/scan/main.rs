@@ -400,6 +400,133 @@ fn history_names_the_commit_that_added_a_secret_since_removed_and_bad_history_in
     );
 }
 
+/// `opsdeck …` with the deck's keys (here, from a passphrase).
+fn opsdeck_with_keys(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = opsdeck_command()
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .env("OPSDECK_PASSPHRASE", "scanning tests keep their keys here")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run opsdeck");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_vault_value_committed_to_history_as_is_and_in_base64_is_named_by_secret_and_version_and_never_shown() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("deck");
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let old_value = "Pl4in-Old-Passw0rd";
+    let current = "N3w-Curr3nt:Passw0rd";
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("app:{current}"));
+    let made = opsdeck_with_keys(&data_dir, &["vault", "init", "prod", "--no-keychain"], "");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    for value in [old_value, current] {
+        let set = opsdeck_with_keys(
+            &data_dir,
+            &["secret", "set", "prod/db-password", "--type", "database_password", "--value-stdin"],
+            value,
+        );
+        assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    }
+    // History: version 1 committed in a config file, then removed; the
+    // current value committed base64-encoded (a Basic auth header).
+    assert!(git(&repo, &data_dir, &["init", "-q"]).status.success());
+    let commit = |message: &str| {
+        assert!(git(&repo, &data_dir, &["add", "-A"]).status.success());
+        assert!(git(&repo, &data_dir, &["commit", "-q", "--no-verify", "-m", message]).status.success());
+        String::from_utf8(git(&repo, &data_dir, &["rev-parse", "HEAD"]).stdout).unwrap().trim().to_owned()
+    };
+    std::fs::write(repo.join("config.toml"), format!("[db]\npassword = \"{old_value}\"\n")).unwrap();
+    let first = commit("config");
+    std::fs::write(repo.join("config.toml"), "[db]\npassword_file = \"/run/secrets/db\"\n").unwrap();
+    commit("no password in config");
+    std::fs::write(repo.join("probe.sh"), format!("curl -H 'Authorization: Basic {encoded}' $URL\n"))
+        .unwrap();
+    let second = commit("probe");
+
+    let scanned = opsdeck_with_keys(
+        &data_dir,
+        &["scan", repo.to_str().unwrap(), "--history", "--vault-values", "--format", "json"],
+        "",
+    );
+    assert_eq!(scanned.status.code(), Some(1), "{}", String::from_utf8_lossy(&scanned.stderr));
+    let findings: Value = serde_json::from_slice(&scanned.stdout).unwrap();
+    let named: Vec<(String, String, i64, bool, Option<String>, String)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["rule"] == "vault-value")
+        .map(|finding| {
+            (
+                finding["relative_path"].as_str().unwrap().to_owned(),
+                finding["vault_secret"].as_str().unwrap().to_owned(),
+                finding["version"].as_i64().unwrap(),
+                finding["current"].as_bool().unwrap(),
+                finding["encoding"].as_str().map(str::to_owned),
+                finding["commit"]["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("config.toml".to_owned(), "prod/db-password".to_owned(), 1, false, None, first),
+            (
+                "probe.sh".to_owned(),
+                "prod/db-password".to_owned(),
+                2,
+                true,
+                Some("base64".to_owned()),
+                second
+            ),
+        ],
+        "{findings:#}"
+    );
+    let text =
+        opsdeck_with_keys(&data_dir, &["scan", repo.to_str().unwrap(), "--history", "--vault-values"], "");
+    let said = String::from_utf8_lossy(&text.stdout);
+    assert!(said.contains("vault-value  prod/db-password version 2 (current: rotate it) (base64)"), "{said}");
+    assert!(said.contains("2 secret versions of prod looked for"), "{said}");
+
+    // Without the keys the values cannot be compared, and the scan says so.
+    let locked = scan(&data_dir, &[repo.to_str().unwrap(), "--vault-values"]);
+    assert_eq!(locked.status.code(), Some(2), "{}", String::from_utf8_lossy(&locked.stdout));
+
+    // No output, log or stored byte holds either value (or the encoded one).
+    let mut haystacks = vec![
+        String::from_utf8_lossy(&scanned.stdout).into_owned(),
+        String::from_utf8_lossy(&scanned.stderr).into_owned(),
+        said.into_owned(),
+        String::from_utf8_lossy(&text.stderr).into_owned(),
+        String::from_utf8_lossy(&locked.stderr).into_owned(),
+    ];
+    for file in walk(&data_dir) {
+        haystacks.push(String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned());
+    }
+    for haystack in &haystacks {
+        for value in [old_value, current, encoded.as_str()] {
+            assert!(!haystack.contains(value), "a value leaked: {}", &haystack[..haystack.len().min(300)]);
+        }
+    }
+    // The comparison was audited.
+    let audit = opsdeck_with_keys(&data_dir, &["audit", "log", "--json"], "");
+    assert!(
+        String::from_utf8_lossy(&audit.stdout).contains("scan.vault_values"),
+        "{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return files };

@@ -59,6 +59,9 @@ pub(crate) struct ScanArgs {
     /// With --history: leave out commits older than this date (YYYY-MM-DD or RFC 3339).
     #[arg(long, value_name = "DATE", requires = "history")]
     since: Option<String>,
+    /// Also look for your vaults' secret values (every version, as is, base64 or URL-encoded): a match names the secret and version.
+    #[arg(long)]
+    vault_values: bool,
     /// Write the repository's pre-commit hook (it runs `opsdeck scan --staged`).
     #[arg(long, conflicts_with_all = ["staged", "update_baseline", "history"])]
     install_hook: bool,
@@ -89,6 +92,7 @@ pub(crate) async fn run(deck: &Deck, args: ScanArgs, output: Output) -> Result<E
         history: args.history,
         branch: args.branch.clone(),
         since: args.since.clone(),
+        vault_values: args.vault_values,
     };
     let report = if args.update_baseline {
         operation::<BaselineUpdate>(deck, input).await?
@@ -140,9 +144,17 @@ pub(crate) async fn run(deck: &Deck, args: ScanArgs, output: Output) -> Result<E
 fn text(report: &ScanReport) -> String {
     let mut out = String::new();
     for finding in &report.findings {
+        let encoded = finding.encoding.as_ref().map_or(String::new(), |encoding| format!(" ({encoding})"));
+        let what = match (&finding.vault_secret, finding.version) {
+            (Some(secret), Some(version)) => {
+                let current = if finding.current == Some(true) { " (current: rotate it)" } else { "" };
+                format!("{secret} version {version}{current}{encoded}")
+            }
+            _ => format!("{}{encoded}", finding.redacted),
+        };
         out.push_str(&format!(
-            "{}:{}:{}  {}  {}\n    {}\n",
-            finding.path, finding.line, finding.column, finding.rule, finding.redacted, finding.context
+            "{}:{}:{}  {}  {what}\n    {}\n",
+            finding.path, finding.line, finding.column, finding.rule, finding.context
         ));
         if let Some(commit) = &finding.commit {
             let short = &commit.id[..commit.id.len().min(12)];
@@ -177,8 +189,23 @@ fn summary(report: &ScanReport) -> String {
         0 => format!("{} files", report.files),
         commits => format!("{commits} commits, {} distinct file versions", report.files),
     };
+    let vault_values = match &report.vault_values {
+        None => String::new(),
+        Some(checked) if checked.vaults.is_empty() => {
+            "; no vault values looked for (you may reveal values in no vault)".to_owned()
+        }
+        Some(checked) => format!(
+            "; {} secret versions of {} looked for{}",
+            checked.versions - checked.not_looked_for,
+            checked.vaults.join(", "),
+            match checked.not_looked_for {
+                0 => String::new(),
+                count => format!(" ({count} too short or not one word: not looked for)"),
+            }
+        ),
+    };
     format!(
-        "{found}: {scanned}, {megabytes:.1} MB scanned with {} rules in {seconds:.2} s{baselined}{skipped}",
+        "{found}: {scanned}, {megabytes:.1} MB scanned with {} rules in {seconds:.2} s{vault_values}{baselined}{skipped}",
         report.rules
     )
 }

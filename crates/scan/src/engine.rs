@@ -8,6 +8,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::known::{Encoding, KnownValue, KnownValues};
 use crate::rules::{Rule, RuleError, RuleSet};
 
 /// How far past its keyword a multi-line secret (a PEM block) is looked for.
@@ -37,8 +38,40 @@ pub struct RawFinding {
     /// The line it is on, the secret redacted, cut to 200 characters.
     pub context: String,
     /// A slow, salted hash of the rule and the secret (not of its place: it
-    /// stays the same when lines move; see [`Scanner::secret_hash`]).
+    /// stays the same when lines move; see [`Scanner::secret_hash`]). For a
+    /// known value, a hash of its name and version (never of the value).
     pub secret_hash: String,
+    /// For rule [`KNOWN_VALUE_RULE`]: which value it is.
+    pub known: Option<KnownValue>,
+    /// How the secret was encoded where it was found (`None`: as it is).
+    pub encoding: Option<Encoding>,
+}
+
+/// The rule id of a match of a known value.
+pub const KNOWN_VALUE_RULE: &str = "vault-value";
+
+/// A secret's place in a buffer, and what found it.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    who: Who,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// A rule, by index.
+    Rule(usize),
+    /// A known value, by label, in the form it matched.
+    Known { label: usize, encoding: Option<Encoding> },
+}
+
+/// What identifies a known value's findings across scans: its name and
+/// version, hashed (the value takes no part).
+fn known_value_hash(identity: &str) -> String {
+    use sha2::Digest as _;
+    let digest = Sha256::digest(format!("opsdeck-known-value-v1\0{identity}").as_bytes());
+    hex::encode(&digest[..16])
 }
 
 /// A scanner over one rule set.
@@ -48,6 +81,8 @@ pub struct Scanner {
     keywords: AhoCorasick,
     /// For each keyword pattern, the rules that listed it.
     keyword_rules: Vec<Vec<usize>>,
+    /// Values a team holds, as keyed hashes.
+    known: Option<std::sync::Arc<KnownValues>>,
 }
 
 impl Scanner {
@@ -77,7 +112,7 @@ impl Scanner {
             .match_kind(MatchKind::Standard)
             .build(&words)
             .map_err(|error| RuleError::Keywords(error.to_string()))?;
-        Ok(Scanner { rules, keywords, keyword_rules })
+        Ok(Scanner { rules, keywords, keyword_rules, known: None })
     }
 
     /// The rules it runs.
@@ -85,8 +120,130 @@ impl Scanner {
         &self.rules
     }
 
-    /// Every secret in `data`, in order of position, to `emit`.
+    /// Looks for `values` too (the values a team holds, as keyed hashes):
+    /// a match is a finding of rule [`KNOWN_VALUE_RULE`] naming the value,
+    /// and wins over any rule's finding of the same text.
+    pub fn with_known_values(mut self, values: KnownValues) -> Scanner {
+        self.known = (!values.is_empty()).then(|| std::sync::Arc::new(values));
+        self
+    }
+
+    /// Every secret in `data`, in order of position, to `emit`: what the
+    /// rules (and known values) find in the text, and in the text of its
+    /// base64 and percent-encoded blobs, decoded one level deep.
     pub fn scan_bytes(&self, data: &[u8], mut emit: impl FnMut(RawFinding)) {
+        let mut out = Vec::new();
+        for span in self.spans(data) {
+            let line_start = memchr::memrchr(b'\n', &data[..span.start]).map_or(0, |at| at + 1);
+            let line_end =
+                memchr::memchr(b'\n', &data[span.start..]).map_or(data.len(), |at| span.start + at);
+            if allowed_inline(&data[line_start..line_end], self.span_rule(&span)) {
+                continue;
+            }
+            let secret = &data[span.start..span.end];
+            out.push(self.finding(&span, secret, data, line_start, span.start, span.end, None));
+        }
+        let mut decoded_runs: Vec<(usize, usize)> = Vec::new();
+        crate::decode::each_encoded(data, |start, end, encoding, text| {
+            let inner = self.spans(&text);
+            if inner.is_empty() {
+                return;
+            }
+            let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |at| at + 1);
+            let line_end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |at| start + at);
+            decoded_runs.push((start, end));
+            for span in inner {
+                if allowed_inline(&data[line_start..line_end], self.span_rule(&span)) {
+                    continue;
+                }
+                let secret = &text[span.start..span.end];
+                out.push(self.finding(&span, secret, data, line_start, start, end, Some(encoding)));
+            }
+        });
+        // A blob whose decoded text holds a secret is reported as that
+        // secret, not also as a generic high-entropy string.
+        out.retain(|finding| {
+            finding.encoding.is_some()
+                || finding.known.is_some()
+                || !self.is_generic(&finding.rule)
+                || !decoded_runs.iter().any(|(start, end)| finding.offset >= *start && finding.offset < *end)
+        });
+        out.sort_by(|a, b| (a.offset, &a.rule).cmp(&(b.offset, &b.rule)));
+        out.dedup_by(|a, b| a.offset == b.offset && a.rule == b.rule && a.secret_hash == b.secret_hash);
+        let mut line = 1;
+        let mut counted_to = 0;
+        for mut finding in out {
+            line += memchr::memchr_iter(b'\n', &data[counted_to..finding.offset]).count();
+            counted_to = finding.offset;
+            finding.line = line;
+            emit(finding);
+        }
+    }
+
+    fn is_generic(&self, rule: &str) -> bool {
+        self.rules.rules().iter().any(|held| held.id() == rule && held.definition.generic)
+    }
+
+    fn span_rule(&self, span: &Span) -> &str {
+        match span.who {
+            Who::Rule(index) => self.rules.rules()[index].id(),
+            Who::Known { .. } => KNOWN_VALUE_RULE,
+        }
+    }
+
+    /// A finding for `span`, whose secret is `secret`, placed at
+    /// `place_start..place_end` of `data` (the secret itself, or the
+    /// encoded blob it was decoded from). Its line is set by the caller.
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        &self,
+        span: &Span,
+        secret: &[u8],
+        data: &[u8],
+        line_start: usize,
+        place_start: usize,
+        place_end: usize,
+        decoded_from: Option<Encoding>,
+    ) -> RawFinding {
+        let (rule, known, encoding, redacted, secret_hash) = match span.who {
+            Who::Rule(index) => {
+                let id = self.rules.rules()[index].id();
+                (id.to_owned(), None, decoded_from, redact(secret), self.secret_hash(id, secret))
+            }
+            Who::Known { label, encoding } => {
+                let value = self.known.as_ref().and_then(|known| known.label(label)).cloned();
+                let identity =
+                    value.as_ref().map_or(String::new(), |value| format!("{}@{}", value.name, value.version));
+                (
+                    KNOWN_VALUE_RULE.to_owned(),
+                    value,
+                    decoded_from.or(encoding),
+                    redact_fully(secret),
+                    known_value_hash(&identity),
+                )
+            }
+        };
+        let shown = match decoded_from {
+            Some(encoding) => format!("{}({redacted})", encoding.name()),
+            None => redacted.clone(),
+        };
+        RawFinding {
+            rule,
+            line: 0,
+            column: place_start - line_start + 1,
+            offset: place_start,
+            redacted,
+            context: context(data, line_start, place_start, place_end, &shown),
+            secret_hash,
+            known,
+            encoding,
+        }
+    }
+
+    /// Where secrets are in `data`: one span per secret. Where spans
+    /// overlap, a known value wins over a rule's finding, a provider's rule
+    /// over a generic one, and of two provider rules the first.
+    fn spans(&self, data: &[u8]) -> Vec<Span> {
         let rules = self.rules.rules();
         // How far each rule has searched: a later keyword inside text a rule
         // already searched (the same line) is skipped, and on a long line
@@ -110,47 +267,34 @@ impl Scanner {
                 self.search(rule, index, data, start, end, &mut found);
             }
         }
-        found.sort_unstable();
-        found.dedup();
-        // One finding per secret: where findings overlap, a provider's rule
-        // wins over a generic one, and of two provider rules the first.
-        let specific = |index: usize| !rules[index].definition.generic;
-        let mut kept: Vec<(usize, usize, usize)> = Vec::with_capacity(found.len());
-        for candidate in found {
+        let mut spans: Vec<Span> =
+            found.into_iter().map(|(start, end, index)| Span { start, end, who: Who::Rule(index) }).collect();
+        if let Some(known) = &self.known {
+            known.find(data, |start, end, label, encoding| {
+                spans.push(Span { start, end, who: Who::Known { label, encoding } });
+            });
+        }
+        spans.sort_unstable_by_key(|span| (span.start, span.end));
+        spans.dedup_by(|a, b| (a.start, a.end, a.who) == (b.start, b.end, b.who));
+        let rank = |who: Who| match who {
+            Who::Known { .. } => 2,
+            Who::Rule(index) if !rules[index].definition.generic => 1,
+            Who::Rule(_) => 0,
+        };
+        let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
+        for candidate in spans {
             let overlapping =
-                kept.iter().rposition(|(offset, end, _)| candidate.0 < *end && *offset < candidate.1);
+                kept.iter().rposition(|held| candidate.start < held.end && held.start < candidate.end);
             match overlapping {
                 None => kept.push(candidate),
                 Some(at) => {
-                    let (_, _, held) = kept[at];
-                    if specific(candidate.2) && !specific(held) {
+                    if rank(candidate.who) > rank(kept[at].who) {
                         kept[at] = candidate;
                     }
                 }
             }
         }
-        let found = kept;
-        let mut line = 1;
-        let mut counted_to = 0;
-        for (offset, end, index) in found {
-            line += memchr::memchr_iter(b'\n', &data[counted_to..offset]).count();
-            counted_to = offset;
-            let line_start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |at| at + 1);
-            let line_end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |at| offset + at);
-            if allowed_inline(&data[line_start..line_end], rules[index].id()) {
-                continue;
-            }
-            let secret = &data[offset..end];
-            emit(RawFinding {
-                rule: rules[index].id().to_owned(),
-                line,
-                column: offset - line_start + 1,
-                offset,
-                redacted: redact(secret),
-                context: context(data, line_start, offset, end),
-                secret_hash: self.secret_hash(rules[index].id(), secret),
-            });
-        }
+        kept
     }
 
     fn search(
@@ -287,14 +431,19 @@ pub fn redact(secret: &[u8]) -> String {
     format!("{head}…({length} chars)")
 }
 
-/// The line of a secret at `offset..end` (starting at `line_start`) with the
-/// secret redacted, at most 200 characters.
-fn context(data: &[u8], line_start: usize, offset: usize, end: usize) -> String {
+/// A known value for people: only its length (its name says the rest).
+pub fn redact_fully(secret: &[u8]) -> String {
+    format!("…({} chars)", String::from_utf8_lossy(secret).chars().count())
+}
+
+/// The line of a secret at `offset..end` (starting at `line_start`) with
+/// the secret shown as `shown`, at most 200 characters.
+fn context(data: &[u8], line_start: usize, offset: usize, end: usize, shown: &str) -> String {
     let line_end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |at| offset + at);
     let secret_end = end.min(line_end);
     let before = String::from_utf8_lossy(&data[line_start..offset]);
     let after = String::from_utf8_lossy(&data[secret_end..line_end]);
-    let mut line = format!("{before}{}{after}", redact(&data[offset..end]));
+    let mut line = format!("{before}{shown}{after}");
     line = line.trim().chars().filter(|c| !c.is_control()).collect();
     if line.chars().count() > 200 {
         line = line.chars().take(199).collect::<String>() + "…";
@@ -388,5 +537,41 @@ mod tests {
                     d = \"tok_abcdefghij0123456789\"\n";
         let lines: Vec<usize> = findings(&scanner, text).iter().map(|finding| finding.line).collect();
         assert_eq!(lines, [3, 4]);
+    }
+
+    #[test]
+    fn a_secret_in_a_base64_or_url_encoded_blob_is_found_at_the_blob_and_named_by_its_rule() {
+        use base64::Engine as _;
+        let scanner = scanner(TOKEN_RULE);
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode("api_token: tok_abcdefghij0123456789\n");
+        let text = format!(
+            "apiVersion: v1\nkind: Secret\ndata:\n  token: {encoded}\n  \
+             callback: https://hooks.example.com/in?k=tok%5Fabcdefghij0123456789&x=1\n  \
+             allowed: {encoded} # opsdeck:allow\n"
+        );
+        let found = findings(&scanner, &text);
+        let places: Vec<(usize, usize, Option<Encoding>)> =
+            found.iter().map(|finding| (finding.line, finding.column, finding.encoding)).collect();
+        assert_eq!(places, [(4, 10, Some(Encoding::Base64)), (5, 13, Some(Encoding::Url))], "{found:?}");
+        assert_eq!(found[0].redacted, "tok_…(24 chars)");
+        assert_eq!(found[0].context, "token: base64(tok_…(24 chars))");
+        assert_eq!(found[0].secret_hash, scanner.secret_hash("tok", b"tok_abcdefghij0123456789"));
+        assert!(!format!("{found:?}").contains("abcdefghij"));
+    }
+
+    #[test]
+    fn a_known_value_is_named_and_wins_over_the_rule_that_also_matches_it() {
+        let mut known = KnownValues::new([3; 32]);
+        let label = KnownValue { name: "prod/api-token".to_owned(), version: 3, current: true };
+        known.add(b"tok_abcdefghij0123456789", label.clone());
+        let scanner = scanner(TOKEN_RULE).with_known_values(known);
+        let found = findings(&scanner, "a = tok_abcdefghij0123456789\nb = tok_abcdefghij0123456780\n");
+        let rules: Vec<(&str, Option<&KnownValue>)> =
+            found.iter().map(|finding| (finding.rule.as_str(), finding.known.as_ref())).collect();
+        assert_eq!(rules, [(KNOWN_VALUE_RULE, Some(&label)), ("tok", None)]);
+        assert_eq!(found[0].redacted, "…(24 chars)", "a known value shows nothing of itself");
+        assert_eq!(found[0].context, "a = …(24 chars)");
+        assert_eq!(found[0].secret_hash, known_value_hash("prod/api-token@3"));
     }
 }

@@ -9,7 +9,9 @@
 //! folders in parallel, `.gitignore`-aware, noting what it could not read
 //! and why. [`history`] reads a git repository's history, each blob once,
 //! and names the commit where a secret first appeared. [`entropy`] scores candidates and spots placeholders.
-//! [`baseline`] keeps findings already known out of reports; a line with
+//! [`decode`] finds base64 and percent-encoded blobs, whose decoded text
+//! is scanned too; [`known`] looks for the values a team actually holds
+//! (as keyed hashes, never in plaintext). [`baseline`] keeps findings already known out of reports; a line with
 //! an `opsdeck:allow` comment is not reported either. [`sarif`] writes
 //! findings as SARIF 2.1.0 for code scanning.
 //!
@@ -17,15 +19,18 @@
 //! The deck hands it the rules and the key its secret hashes are made with.
 
 pub mod baseline;
+pub mod decode;
 pub mod engine;
 pub mod entropy;
 pub mod history;
+pub mod known;
 pub mod rules;
 pub mod sarif;
 pub mod walk;
 
 pub use baseline::{fingerprint, relative_path, Baseline, BaselineEntry};
-pub use engine::{redact, RawFinding, Scanner, ALLOW_MARK};
+pub use engine::{redact, RawFinding, Scanner, ALLOW_MARK, KNOWN_VALUE_RULE};
+pub use known::{Encoding, KnownValue, KnownValues};
 
 /// What went wrong in a scan.
 #[derive(Debug, thiserror::Error)]

@@ -65,6 +65,12 @@ pub struct FoundSecret {
     pub context: String,
     /// A slow, salted hash of rule and secret (stable when lines move).
     pub secret_hash: String,
+    /// For a known value: which one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<crate::known::KnownValue>,
+    /// How the secret was encoded where it was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<crate::known::Encoding>,
 }
 
 impl From<RawFinding> for FoundSecret {
@@ -76,6 +82,8 @@ impl From<RawFinding> for FoundSecret {
             redacted: raw.redacted,
             context: raw.context,
             secret_hash: raw.secret_hash,
+            known: raw.known,
+            encoding: raw.encoding,
         }
     }
 }

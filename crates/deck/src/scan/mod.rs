@@ -16,7 +16,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use opsdeck_scan::{
-    relative_path, Baseline, BaselineEntry, HistoryOptions, RuleSet, ScanError, Scanner, WalkOptions,
+    relative_path, Baseline, BaselineEntry, HistoryOptions, KnownValue, KnownValues, RuleSet, ScanError,
+    Scanner, WalkOptions, KNOWN_VALUE_RULE,
 };
 use opsdeck_vault::Role;
 use schemars::JsonSchema;
@@ -65,6 +66,26 @@ pub struct ScanInput {
     /// (`YYYY-MM-DD`, or a date and time in RFC 3339).
     #[serde(default)]
     pub since: Option<String>,
+    /// Also look for the values of your vaults' secrets, every version, as
+    /// they are and base64- or URL-encoded (vaults where you may reveal
+    /// values; the values are compared as keyed hashes and never leave the
+    /// deck).
+    #[serde(default)]
+    pub vault_values: bool,
+}
+
+/// Which vault values a scan looked for.
+#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+pub struct VaultValuesChecked {
+    /// The vaults whose values were looked for.
+    pub vaults: Vec<String>,
+    /// Secret versions looked for.
+    #[ts(type = "number")]
+    pub versions: u64,
+    /// Versions not looked for: shorter than 8 characters, or holding
+    /// spaces or quotes.
+    #[ts(type = "number")]
+    pub not_looked_for: u64,
 }
 
 /// The commit where a secret in history first appeared.
@@ -110,6 +131,17 @@ pub struct ScanFinding {
     pub fingerprint: String,
     /// In a history scan: the commit that brought the secret in.
     pub commit: Option<FindingCommit>,
+    /// For a vault value: the secret it is, `VAULT/NAME`.
+    pub vault_secret: Option<String>,
+    /// For a vault value: which version of it.
+    #[ts(type = "number | null")]
+    pub version: Option<i64>,
+    /// For a vault value: whether that version is the current one (rotate
+    /// it: it is exposed).
+    pub current: Option<bool>,
+    /// How the secret was encoded where it was found (`base64`, `url`), if
+    /// it was.
+    pub encoding: Option<String>,
 }
 
 /// A path not scanned.
@@ -143,6 +175,8 @@ pub struct ScanReport {
     /// Findings left out because the baseline lists them.
     #[ts(type = "number")]
     pub baselined: u64,
+    /// With `vault_values`: what was looked for.
+    pub vault_values: Option<VaultValuesChecked>,
     /// The baseline file written (by `scan.baseline_update`).
     pub baseline_written: Option<String>,
     /// How long it took, in milliseconds.
@@ -169,8 +203,8 @@ struct Found {
 }
 
 /// Runs a scan (on a blocking thread: it is all reading and matching).
-pub async fn scan(input: ScanInput) -> Result<ScanReport, DeckError> {
-    run_scan(input, false).await
+pub async fn scan(deck: &Deck, caller: &Caller, input: ScanInput) -> Result<ScanReport, DeckError> {
+    run_scan(deck, caller, input, false).await
 }
 
 /// Runs a scan and writes every finding into its `baseline` file (made or
@@ -191,10 +225,15 @@ pub async fn update_baseline(
         serde_json::json!({ "paths": input.paths }),
     )
     .await?;
-    run_scan(input, true).await
+    run_scan(deck, caller, input, true).await
 }
 
-async fn run_scan(input: ScanInput, write_baseline: bool) -> Result<ScanReport, DeckError> {
+async fn run_scan(
+    deck: &Deck,
+    caller: &Caller,
+    input: ScanInput,
+    write_baseline: bool,
+) -> Result<ScanReport, DeckError> {
     let started = Instant::now();
     let paths: Vec<PathBuf> = input.paths.iter().map(PathBuf::from).collect();
     opsdeck_scan::check_paths(&paths).map_err(ScanError::Input)?;
@@ -223,13 +262,65 @@ async fn run_scan(input: ScanInput, write_baseline: bool) -> Result<ScanReport, 
     } else {
         Source::Paths(paths)
     };
-    let task = tokio::task::spawn_blocking(move || scan_now(&input, source, started, write_baseline));
+    let known = if input.vault_values { Some(known_values(deck, caller, &input.paths).await?) } else { None };
+    let task = tokio::task::spawn_blocking(move || scan_now(&input, source, known, started, write_baseline));
     task.await.map_err(|error| ScanError::Input(format!("the scan stopped unexpectedly: {error}")))?
+}
+
+/// Every version of every secret in the vaults where `caller` may reveal
+/// values, as keyed hashes under a key made for this scan (and forgotten
+/// with it). Audited first: it decrypts every value, though none leaves.
+async fn known_values(
+    deck: &Deck,
+    caller: &Caller,
+    paths: &[String],
+) -> Result<(KnownValues, VaultValuesChecked), DeckError> {
+    // A token made without the reveal grant may not compare values either:
+    // a match says what a value is.
+    deck.require_reveal_grant(caller, "vault values").await?;
+    let mut vaults = Vec::new();
+    for vault in deck.vaults.list().await? {
+        if deck.vaults().role(caller, &vault.name).await?.is_some_and(|role| role >= Role::Operator) {
+            vaults.push(vault.name);
+        }
+    }
+    deck.audit(
+        caller,
+        "scan.vault_values",
+        &vaults.join(","),
+        Outcome::Ok,
+        serde_json::json!({ "paths": paths }),
+    )
+    .await?;
+    let mut key = zeroize::Zeroizing::new([0_u8; 32]);
+    getrandom::fill(key.as_mut_slice())
+        .map_err(|error| ScanError::Input(format!("no randomness for the scan's key: {error}")))?;
+    let mut known = KnownValues::new(*key);
+    let mut versions = 0;
+    for vault in &vaults {
+        for secret in deck.vaults.secrets(Some(vault)).await? {
+            for version in deck.vaults.history(vault, &secret.name).await? {
+                let value = deck.vaults.get(vault, &secret.name, Some(version.version)).await?;
+                known.add(
+                    value.value.as_bytes(),
+                    KnownValue {
+                        name: format!("{vault}/{}", secret.name),
+                        version: version.version,
+                        current: version.current,
+                    },
+                );
+                versions += 1;
+            }
+        }
+    }
+    let checked = VaultValuesChecked { versions, not_looked_for: known.not_looked_for() as u64, vaults };
+    Ok((known, checked))
 }
 
 fn scan_now(
     input: &ScanInput,
     source: Source,
+    known: Option<(KnownValues, VaultValuesChecked)>,
     started: Instant,
     write_baseline: bool,
 ) -> Result<ScanReport, DeckError> {
@@ -245,7 +336,12 @@ fn scan_now(
         .map(|rule| (rule.id().to_owned(), rule.definition.description.clone()))
         .collect();
     let rule_count = rules.rules().len() as u64;
-    let scanner = Scanner::new(rules).map_err(ScanError::from)?;
+    let mut scanner = Scanner::new(rules).map_err(ScanError::from)?;
+    let mut vault_values = None;
+    if let Some((values, checked)) = known {
+        scanner = scanner.with_known_values(values);
+        vault_values = Some(checked);
+    }
     let mut options = WalkOptions { respect_ignores: !input.no_ignore, ..WalkOptions::default() };
     if let Some(megabytes) = input.max_file_mb {
         if megabytes == 0 {
@@ -317,12 +413,22 @@ fn scan_now(
             path: found.path,
             line: found.secret.line as u64,
             column: found.secret.column as u64,
-            description: descriptions.get(&found.secret.rule).cloned().unwrap_or_default(),
+            description: descriptions.get(&found.secret.rule).cloned().unwrap_or_else(|| {
+                if found.secret.rule == KNOWN_VALUE_RULE {
+                    "A value held in one of your vaults".to_owned()
+                } else {
+                    String::new()
+                }
+            }),
             rule: found.secret.rule,
             redacted: found.secret.redacted,
             context: found.secret.context,
             secret_hash: found.secret.secret_hash,
             commit: found.commit,
+            vault_secret: found.secret.known.as_ref().map(|known| known.name.clone()),
+            version: found.secret.known.as_ref().map(|known| known.version),
+            current: found.secret.known.as_ref().map(|known| known.current),
+            encoding: found.secret.encoding.map(|encoding| encoding.name().to_owned()),
         })
         .filter(|finding| {
             let known = known.as_ref().is_some_and(|baseline| baseline.contains(&finding.fingerprint));
@@ -360,6 +466,7 @@ fn scan_now(
         rules: rule_count,
         baselined,
         baseline_written,
+        vault_values,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     })
 }
@@ -517,8 +624,8 @@ impl Operation for ScanRun {
     const PATH: &'static str = "/v1/scan";
     const MACHINE_INPUTS: &'static [&'static str] = &["paths", "rule_files", "baseline"];
 
-    async fn run(_deck: &Deck, _caller: &Caller, input: ScanInput) -> Result<ScanReport, DeckError> {
-        scan(input).await
+    async fn run(deck: &Deck, caller: &Caller, input: ScanInput) -> Result<ScanReport, DeckError> {
+        scan(deck, caller, input).await
     }
 }
 

@@ -51,4 +51,22 @@ fingerprint: string,
 /**
  * In a history scan: the commit that brought the secret in.
  */
-commit: FindingCommit | null, };
+commit: FindingCommit | null, 
+/**
+ * For a vault value: the secret it is, `VAULT/NAME`.
+ */
+vault_secret: string | null, 
+/**
+ * For a vault value: which version of it.
+ */
+version: number | null, 
+/**
+ * For a vault value: whether that version is the current one (rotate
+ * it: it is exposed).
+ */
+current: boolean | null, 
+/**
+ * How the secret was encoded where it was found (`base64`, `url`), if
+ * it was.
+ */
+encoding: string | null, };

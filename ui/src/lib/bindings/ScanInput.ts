@@ -45,4 +45,11 @@ branch: string | null,
  * With `history`: leave out commits older than this date
  * (`YYYY-MM-DD`, or a date and time in RFC 3339).
  */
-since: string | null, };
+since: string | null, 
+/**
+ * Also look for the values of your vaults' secrets, every version, as
+ * they are and base64- or URL-encoded (vaults where you may reveal
+ * values; the values are compared as keyed hashes and never leave the
+ * deck).
+ */
+vault_values: boolean, };
