@@ -527,6 +527,149 @@ fn a_vault_value_committed_to_history_as_is_and_in_base64_is_named_by_secret_and
     );
 }
 
+fn call(data_dir: &Path, operation: &str, input: Value) -> Value {
+    let done = opsdeck_with_keys(data_dir, &["call", operation, "--input", &input.to_string()], "");
+    assert!(done.status.success(), "{operation}: {}", String::from_utf8_lossy(&done.stderr));
+    serde_json::from_slice(&done.stdout).unwrap_or(Value::Null)
+}
+
+#[test]
+fn a_remembered_folder_keeps_its_findings_states_across_scans_and_announces_new_ones() {
+    use opsdeck_tests::http_server::{Scripted, ScriptedServer};
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("deck");
+    let repo = dir.path().join("shop");
+    std::fs::create_dir_all(repo.join("tests/fixtures")).unwrap();
+    let stripe = "sk_live_51HxQz8LrPwX9tVb4Nm7Kc1Hd6";
+    let github = github_token("Tq8Lr2PwX9tVb4Nm7Kc1Hd6Fs3Jg5B");
+    std::fs::write(repo.join("billing.py"), format!("STRIPE = \"{stripe}\"\n")).unwrap();
+    std::fs::write(repo.join("deploy.sh"), format!("export GH_TOKEN={github}\n")).unwrap();
+    std::fs::write(repo.join("tests/fixtures/token.txt"), format!("{github}\n")).unwrap();
+    let receiver = ScriptedServer::start(vec![Scripted::status(200)]);
+    let added = opsdeck_with_keys(
+        &data_dir,
+        &["notify", "add", "security", "--url", &receiver.url("/scan"), "--secret-stdin"],
+        "a webhook secret of thirty-two chars",
+    );
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+
+    // A bad pattern is refused with what to write; nothing is remembered.
+    let refused = opsdeck_with_keys(
+        &data_dir,
+        &[
+            "call",
+            "scan.target_save",
+            "--input",
+            &serde_json::json!({ "path": repo, "allow_paths": ["tests/[fix"] }).to_string(),
+        ],
+        "",
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is not a path pattern"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(call(&data_dir, "scan.targets", serde_json::json!({})), serde_json::json!([]));
+
+    let saved = call(
+        &data_dir,
+        "scan.target_save",
+        serde_json::json!({ "path": repo, "allow_paths": ["tests/fixtures/**"] }),
+    );
+    let target = saved["path"].as_str().unwrap().to_owned();
+    let first = call(&data_dir, "scan.target_run", serde_json::json!({ "path": target }));
+    assert_eq!(
+        (first["summary"]["new"].as_u64(), first["summary"]["fixed"].as_u64()),
+        (Some(2), Some(0)),
+        "{first:#}"
+    );
+    let states = |run: &Value| -> Vec<(String, String)> {
+        run["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|stored| {
+                (
+                    stored["finding"]["relative_path"].as_str().unwrap().to_owned(),
+                    stored["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        states(&first),
+        [("billing.py".to_owned(), "new".to_owned()), ("deploy.sh".to_owned(), "new".to_owned())],
+        "the fixture is in an allowed path"
+    );
+    // One webhook delivery named both, redacted.
+    opsdeck_tests::process::wait_until(std::time::Duration::from_secs(10), "the webhook", || {
+        !receiver.received().is_empty()
+    });
+    let delivered: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|request| String::from_utf8_lossy(&request.body).into_owned())
+        .collect();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert!(
+        delivered[0].contains("scan.new_findings") && delivered[0].contains("deploy.sh"),
+        "{}",
+        delivered[0]
+    );
+
+    // The Stripe key is a test fixture someone judged harmless; the token is real and is removed.
+    let stripe_fingerprint = first["findings"][0]["finding"]["fingerprint"].as_str().unwrap().to_owned();
+    let marked = call(
+        &data_dir,
+        "scan.finding_mark",
+        serde_json::json!({ "target": target, "fingerprint": stripe_fingerprint, "state": "false_positive" }),
+    );
+    assert_eq!(marked["state"], "false_positive");
+    std::fs::write(repo.join("deploy.sh"), "export GH_TOKEN=\"$(opsdeck secret get ci/gh)\"\n").unwrap();
+    // Lines moved above the Stripe key: the same finding, still a false positive.
+    std::fs::write(repo.join("billing.py"), format!("import os\n\nSTRIPE = \"{stripe}\"\n")).unwrap();
+    let second = call(&data_dir, "scan.target_run", serde_json::json!({ "path": target }));
+    assert_eq!((second["summary"]["new"].as_u64(), second["summary"]["fixed"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        states(&second),
+        [
+            ("billing.py".to_owned(), "false_positive".to_owned()),
+            ("deploy.sh".to_owned(), "fixed".to_owned())
+        ]
+    );
+    assert_eq!(second["findings"][0]["finding"]["line"], 3);
+    assert_eq!(receiver.received().len(), 1, "nothing new, nothing announced");
+    // The token comes back: new again.
+    std::fs::write(repo.join("deploy.sh"), format!("export GH_TOKEN={github}\n")).unwrap();
+    let third = call(&data_dir, "scan.target_run", serde_json::json!({ "path": target }));
+    assert_eq!(third["summary"]["reopened"].as_u64(), Some(1));
+    let targets = call(&data_dir, "scan.targets", serde_json::json!({}));
+    assert_eq!((targets[0]["open"].as_u64(), targets[0]["new"].as_u64()), (Some(1), Some(1)), "{targets:#}");
+
+    // Each change is in the audit trail; no secret is in the store, the outputs or the deliveries.
+    let audit = opsdeck_with_keys(&data_dir, &["audit", "log", "--json"], "");
+    let audit = String::from_utf8_lossy(&audit.stdout);
+    for action in ["scan.target_save", "scan.target_run", "scan.finding_mark"] {
+        assert!(audit.contains(action), "{action} not audited");
+    }
+    let mut haystacks: Vec<String> = [&first, &second, &third].iter().map(|run| run.to_string()).collect();
+    haystacks.extend(delivered);
+    for file in walk(&data_dir) {
+        haystacks.push(String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned());
+    }
+    for haystack in &haystacks {
+        assert!(!haystack.contains(stripe) && !haystack.contains(&github), "a secret was kept");
+    }
+    let removed = opsdeck_with_keys(
+        &data_dir,
+        &["call", "scan.target_remove", "--input", &serde_json::json!({ "path": target }).to_string()],
+        "",
+    );
+    assert!(removed.status.success(), "{}", String::from_utf8_lossy(&removed.stderr));
+    assert_eq!(call(&data_dir, "scan.findings", serde_json::json!({})), serde_json::json!([]));
+}
+
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return files };

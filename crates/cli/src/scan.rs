@@ -62,6 +62,9 @@ pub(crate) struct ScanArgs {
     /// Also look for your vaults' secret values (every version, as is, base64 or URL-encoded): a match names the secret and version.
     #[arg(long)]
     vault_values: bool,
+    /// Don't report findings in paths matching this pattern (below PATH, e.g. `tests/fixtures/**`); repeatable.
+    #[arg(long = "allow-path", value_name = "GLOB")]
+    allow_paths: Vec<String>,
     /// Write the repository's pre-commit hook (it runs `opsdeck scan --staged`).
     #[arg(long, conflicts_with_all = ["staged", "update_baseline", "history"])]
     install_hook: bool,
@@ -93,6 +96,7 @@ pub(crate) async fn run(deck: &Deck, args: ScanArgs, output: Output) -> Result<E
         branch: args.branch.clone(),
         since: args.since.clone(),
         vault_values: args.vault_values,
+        allow_paths: args.allow_paths.clone(),
     };
     let report = if args.update_baseline {
         operation::<BaselineUpdate>(deck, input).await?
@@ -176,6 +180,10 @@ fn summary(report: &ScanReport) -> String {
         1 => "1 secret found".to_owned(),
         count => format!("{count} secrets found in {} files", files_with.len()),
     };
+    let allowed = match report.allowed {
+        0 => String::new(),
+        count => format!("; {count} in allowed paths not shown"),
+    };
     let baselined = match report.baselined {
         0 => String::new(),
         count => format!("; {count} known from the baseline not shown"),
@@ -205,7 +213,7 @@ fn summary(report: &ScanReport) -> String {
         ),
     };
     format!(
-        "{found}: {scanned}, {megabytes:.1} MB scanned with {} rules in {seconds:.2} s{vault_values}{baselined}{skipped}",
+        "{found}: {scanned}, {megabytes:.1} MB scanned with {} rules in {seconds:.2} s{vault_values}{baselined}{allowed}{skipped}",
         report.rules
     )
 }

@@ -19,6 +19,9 @@ pub(crate) const CONFIG_LINK: &str = "config.link";
 pub(crate) const SCRAPE_TARGET: &str = "metrics.target";
 /// A remote Prometheus data source: where queries are sent, with which token.
 pub(crate) const METRIC_SOURCE: &str = "metrics.source";
+/// A remembered scan target scanned on a schedule (what it reads, and
+/// whether it compares vault values, as whom).
+pub(crate) const SCAN_TARGET: &str = "scan.target";
 /// A managed certificate's settings: deploy hook, DNS hook, webroot.
 pub(crate) const MANAGED_CERT: &str = "cert.managed";
 

@@ -193,6 +193,7 @@ impl Deck {
         store.apply_migrations(opsdeck_config::migrator(store.kind())).await?;
         store.apply_migrations(opsdeck_telemetry::migrator(store.kind())).await?;
         store.apply_migrations(opsdeck_metrics::migrator(store.kind())).await?;
+        store.apply_migrations(scan::migrator(store.kind())).await?;
         tracing::info!(data_dir = %data_dir.path().display(), store = %store.location().display(), "deck open");
         let events = EventBus::new();
         // Passphrase keys are completed by a part kept in the data dir.

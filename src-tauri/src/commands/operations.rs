@@ -125,6 +125,12 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         scan_run,
         scan_baseline_update,
         scan_install_hook,
+        scan_targets,
+        scan_target_save,
+        scan_target_remove,
+        scan_target_run,
+        scan_findings,
+        scan_finding_mark,
     ]
 }
 
@@ -1116,4 +1122,58 @@ pub async fn scan_install_hook(
     input: <opsdeck::scan::HookInstall as Operation>::Input,
 ) -> Result<<opsdeck::scan::HookInstall as Operation>::Output, CommandError> {
     run_operation::<opsdeck::scan::HookInstall>(&state, input).await
+}
+
+/// `scan.targets`: The folders and repositories remembered for scanning, with their schedule, last scan and open findings.
+#[tauri::command]
+pub async fn scan_targets(
+    state: State<'_, AppState>,
+    input: <opsdeck::scan::findings::TargetList as Operation>::Input,
+) -> Result<<opsdeck::scan::findings::TargetList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::scan::findings::TargetList>(&state, input).await
+}
+
+/// `scan.target_save`: Remembers a folder or repository to scan (files or history, vault values, allowed paths), optionally every few hours.
+#[tauri::command]
+pub async fn scan_target_save(
+    state: State<'_, AppState>,
+    input: <opsdeck::scan::findings::TargetSave as Operation>::Input,
+) -> Result<<opsdeck::scan::findings::TargetSave as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::scan::findings::TargetSave>(&state, input).await
+}
+
+/// `scan.target_remove`: Forgets a scan target, its findings and its schedule.
+#[tauri::command]
+pub async fn scan_target_remove(
+    state: State<'_, AppState>,
+    input: <opsdeck::scan::findings::TargetRemove as Operation>::Input,
+) -> Result<<opsdeck::scan::findings::TargetRemove as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::scan::findings::TargetRemove>(&state, input).await
+}
+
+/// `scan.target_run`: Scans a remembered target now and records its findings: new ones, fixed ones (no longer seen), and announces new ones to the webhook targets.
+#[tauri::command]
+pub async fn scan_target_run(
+    state: State<'_, AppState>,
+    input: <opsdeck::scan::findings::TargetRunNow as Operation>::Input,
+) -> Result<<opsdeck::scan::findings::TargetRunNow as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::scan::findings::TargetRunNow>(&state, input).await
+}
+
+/// `scan.findings`: Findings of the remembered targets' scans with their state (new, confirmed, false positive, fixed), secrets redacted.
+#[tauri::command]
+pub async fn scan_findings(
+    state: State<'_, AppState>,
+    input: <opsdeck::scan::findings::FindingList as Operation>::Input,
+) -> Result<<opsdeck::scan::findings::FindingList as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::scan::findings::FindingList>(&state, input).await
+}
+
+/// `scan.finding_mark`: Sets a finding's state: confirmed, false positive (not reported as new again), fixed, or new.
+#[tauri::command]
+pub async fn scan_finding_mark(
+    state: State<'_, AppState>,
+    input: <opsdeck::scan::findings::FindingMark as Operation>::Input,
+) -> Result<<opsdeck::scan::findings::FindingMark as Operation>::Output, CommandError> {
+    run_operation::<opsdeck::scan::findings::FindingMark>(&state, input).await
 }

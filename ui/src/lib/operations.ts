@@ -41,6 +41,7 @@ import type { DraftCheck } from './bindings/DraftCheck';
 import type { DraftInput } from './bindings/DraftInput';
 import type { DueInput } from './bindings/DueInput';
 import type { EndpointHealth } from './bindings/EndpointHealth';
+import type { FindingsQuery } from './bindings/FindingsQuery';
 import type { GroupRules } from './bindings/GroupRules';
 import type { HistoryInput } from './bindings/HistoryInput';
 import type { HookInput } from './bindings/HookInput';
@@ -65,6 +66,7 @@ import type { LinkResolved } from './bindings/LinkResolved';
 import type { Linked } from './bindings/Linked';
 import type { LogRecord } from './bindings/LogRecord';
 import type { LogSearch } from './bindings/LogSearch';
+import type { MarkInput } from './bindings/MarkInput';
 import type { MemberInfo } from './bindings/MemberInfo';
 import type { MemberRemoved } from './bindings/MemberRemoved';
 import type { MemberSetInput } from './bindings/MemberSetInput';
@@ -118,6 +120,7 @@ import type { RuleName } from './bindings/RuleName';
 import type { SaveInput } from './bindings/SaveInput';
 import type { ScanInput } from './bindings/ScanInput';
 import type { ScanReport } from './bindings/ScanReport';
+import type { ScanTarget } from './bindings/ScanTarget';
 import type { ScrapeTarget } from './bindings/ScrapeTarget';
 import type { SecretEditInput } from './bindings/SecretEditInput';
 import type { SecretImportInput } from './bindings/SecretImportInput';
@@ -138,8 +141,12 @@ import type { SlowInput } from './bindings/SlowInput';
 import type { SlowTrace } from './bindings/SlowTrace';
 import type { SourceName } from './bindings/SourceName';
 import type { SpanComparison } from './bindings/SpanComparison';
+import type { StoredFinding } from './bindings/StoredFinding';
 import type { TargetInfo } from './bindings/TargetInfo';
 import type { TargetName } from './bindings/TargetName';
+import type { TargetPath } from './bindings/TargetPath';
+import type { TargetRun } from './bindings/TargetRun';
+import type { TargetSettings } from './bindings/TargetSettings';
 import type { TelemetrySummary } from './bindings/TelemetrySummary';
 import type { TraceDetail } from './bindings/TraceDetail';
 import type { TraceSearch } from './bindings/TraceSearch';
@@ -376,6 +383,18 @@ export const operations = {
   scanBaselineUpdate: (input: ScanInput) => call<ScanReport>('scan_baseline_update', { input }),
   /** `scan.install_hook`: Writes a git repository's pre-commit hook that scans what is staged and stops a commit that adds a secret. Changes stored data (audited). */
   scanInstallHook: (input: HookInput) => call<HookInstalled>('scan_install_hook', { input }),
+  /** `scan.targets`: The folders and repositories remembered for scanning, with their schedule, last scan and open findings. */
+  scanTargets: () => call<Array<ScanTarget>>('scan_targets', { input: {} }),
+  /** `scan.target_save`: Remembers a folder or repository to scan (files or history, vault values, allowed paths), optionally every few hours. Changes stored data (audited). */
+  scanTargetSave: (input: TargetSettings) => call<ScanTarget>('scan_target_save', { input }),
+  /** `scan.target_remove`: Forgets a scan target, its findings and its schedule. Changes stored data (audited). */
+  scanTargetRemove: (input: TargetPath) => call<null>('scan_target_remove', { input }),
+  /** `scan.target_run`: Scans a remembered target now and records its findings: new ones, fixed ones (no longer seen), and announces new ones to the webhook targets. Changes stored data (audited). */
+  scanTargetRun: (input: TargetPath) => call<TargetRun>('scan_target_run', { input }),
+  /** `scan.findings`: Findings of the remembered targets' scans with their state (new, confirmed, false positive, fixed), secrets redacted. */
+  scanFindings: (input: FindingsQuery) => call<Array<StoredFinding>>('scan_findings', { input }),
+  /** `scan.finding_mark`: Sets a finding's state: confirmed, false positive (not reported as new again), fixed, or new. Changes stored data (audited). */
+  scanFindingMark: (input: MarkInput) => call<StoredFinding>('scan_finding_mark', { input }),
 };
 
 /** Input fields (dotted paths) holding a command this machine runs or a file it writes, by command. */
@@ -390,4 +409,5 @@ export const machineInputs: Record<string, readonly string[]> = {
   scan_run: ['paths', 'rule_files', 'baseline'],
   scan_baseline_update: ['paths', 'rule_files', 'baseline'],
   scan_install_hook: ['repository'],
+  scan_target_save: ['path'],
 };

@@ -81,6 +81,7 @@ impl Deck {
         crate::metrics::scrape::register_jobs(&mut kinds);
         crate::metrics::retention::register_jobs(self, &mut kinds).await?;
         crate::alerts::register_jobs(&mut kinds);
+        crate::scan::findings::register_jobs(&mut kinds);
         let scheduler = Arc::new(scheduler);
         self.tasks.spawn("scheduler", move |stop| scheduler.run(stop));
         self.start_link_watcher();

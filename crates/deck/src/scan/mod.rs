@@ -26,8 +26,18 @@ use ts_rs::TS;
 
 use crate::catalogue::{Effect, Method, Operation};
 
+pub mod findings;
 mod git;
 use crate::{Caller, Deck, DeckError, Outcome};
+
+/// The deck's own migrations (versions 6000–6999): the scan targets and
+/// findings store.
+pub fn migrator(kind: opsdeck_core::StoreKind) -> sqlx::migrate::Migrator {
+    match kind {
+        opsdeck_core::StoreKind::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        opsdeck_core::StoreKind::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
 
 /// What to scan.
 #[derive(Debug, Clone, Deserialize, JsonSchema, TS)]
@@ -72,6 +82,10 @@ pub struct ScanInput {
     /// deck).
     #[serde(default)]
     pub vault_values: bool,
+    /// Paths below the scanned folder whose findings are not reported
+    /// (globs such as `tests/fixtures/**`).
+    #[serde(default)]
+    pub allow_paths: Vec<String>,
 }
 
 /// Which vault values a scan looked for.
@@ -89,7 +103,7 @@ pub struct VaultValuesChecked {
 }
 
 /// The commit where a secret in history first appeared.
-#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, TS)]
 pub struct FindingCommit {
     /// The commit's id.
     pub id: String,
@@ -100,7 +114,7 @@ pub struct FindingCommit {
 }
 
 /// A secret found in a file.
-#[derive(Debug, Clone, Serialize, JsonSchema, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, TS)]
 pub struct ScanFinding {
     /// The path as given, joined with the file's path below it.
     pub path: String,
@@ -175,6 +189,9 @@ pub struct ScanReport {
     /// Findings left out because the baseline lists them.
     #[ts(type = "number")]
     pub baselined: u64,
+    /// Findings left out because their path is allowed.
+    #[ts(type = "number")]
+    pub allowed: u64,
     /// With `vault_values`: what was looked for.
     pub vault_values: Option<VaultValuesChecked>,
     /// The baseline file written (by `scan.baseline_update`).
@@ -436,6 +453,8 @@ fn scan_now(
             !known
         })
         .collect();
+    let mut findings = findings;
+    let allowed = findings::drop_allowed(&mut findings, &input.allow_paths)?;
     let mut baseline_written = None;
     if let (Some(file), true) = (&input.baseline, write_baseline) {
         let baseline = Baseline {
@@ -465,6 +484,7 @@ fn scan_now(
         commits,
         rules: rule_count,
         baselined,
+        allowed,
         baseline_written,
         vault_values,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -635,5 +655,11 @@ pub(crate) fn catalogue_entries() -> Vec<crate::catalogue::Entry> {
         crate::catalogue::entry::<ScanRun>(),
         crate::catalogue::entry::<BaselineUpdate>(),
         crate::catalogue::entry::<HookInstall>(),
+        crate::catalogue::entry::<findings::TargetList>(),
+        crate::catalogue::entry::<findings::TargetSave>(),
+        crate::catalogue::entry::<findings::TargetRemove>(),
+        crate::catalogue::entry::<findings::TargetRunNow>(),
+        crate::catalogue::entry::<findings::FindingList>(),
+        crate::catalogue::entry::<findings::FindingMark>(),
     ]
 }

@@ -52,4 +52,9 @@ since: string | null,
  * values; the values are compared as keyed hashes and never leave the
  * deck).
  */
-vault_values: boolean, };
+vault_values: boolean, 
+/**
+ * Paths below the scanned folder whose findings are not reported
+ * (globs such as `tests/fixtures/**`).
+ */
+allow_paths: Array<string>, };

@@ -36,6 +36,10 @@ rules: number,
  */
 baselined: number, 
 /**
+ * Findings left out because their path is allowed.
+ */
+allowed: number, 
+/**
  * With `vault_values`: what was looked for.
  */
 vault_values: VaultValuesChecked | null, 
