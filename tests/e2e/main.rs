@@ -1253,3 +1253,65 @@ fn the_red_dashboard_draws_from_demo_traffic_takes_a_panel_and_exports_a_png() {
     app.session.execute("document.querySelector('main').scrollTo(0, 0);");
     app.screenshot("dashboard-red-copy-dark");
 }
+
+#[test]
+fn the_scanning_page_finds_a_vault_value_rotates_it_and_a_rescan_shows_it_fixed() {
+    let app = RunningApp::launch();
+    app.session.wait_for_text("[data-testid=page-title]", "Overview");
+    // A vault secret, and a folder where its value (and a Stripe key) were pasted.
+    let made = app.cli(&["vault", "init", "prod", "--no-keychain"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let set = app.cli(&["secret", "set", "prod/db-password", "--type", "database_password", "--generate"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let got = app.cli(&["--json", "secret", "get", "prod/db-password"]);
+    let value = serde_json::from_slice::<serde_json::Value>(&got.stdout).unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("settings.env"), format!("DB_HOST=db.internal\nDB_PASSWORD={value}\n"))
+        .unwrap();
+    std::fs::write(
+        folder.path().join("billing.env"),
+        "STRIPE_SECRET_KEY=sk_live_51HxQz8LrPwX9tVb4Nm7Kc1Hd6\n",
+    )
+    .unwrap();
+
+    app.session.click_css("[data-testid=nav-scanning]");
+    app.session.wait_for_text("[data-testid=scan-empty]", "Nothing scanned yet");
+    app.screenshot("scanning-empty");
+    app.session.click_css("[data-testid=scan-open-add]");
+    let path = app.session.find("[data-testid=scan-path]");
+    app.session.type_text(&path, &folder.path().display().to_string());
+    app.screenshot("scanning-add");
+    app.session.click_css("[data-testid=scan-save]");
+    app.session.wait_for_text("[data-testid=scan-notice]", "new");
+    app.session.wait_for_text("[data-testid=scan-vault-secret]", "prod/db-password · version 1 (current)");
+    let page = app.session.execute("return document.body.textContent;");
+    assert!(!page.as_str().unwrap().contains(&value), "the vault value is on the page");
+    app.screenshot("scanning-findings");
+
+    // Rotate from the finding: version 2 is current, so the pasted value is dead.
+    app.session.click_css("[data-testid=scan-rotate]");
+    app.session.wait_for_text("[data-testid=scan-notice]", "rotated to version 2");
+    let rotated = app.cli(&["--json", "secret", "get", "prod/db-password"]);
+    let rotated: serde_json::Value = serde_json::from_slice(&rotated.stdout).unwrap();
+    assert_eq!(rotated["version"], 2);
+    assert_ne!(rotated["value"].as_str().unwrap(), value);
+    app.session.click_css("[data-testid=scan-run]");
+    app.session.wait_for_text("[data-testid=scan-notice]", "1 fixed");
+    app.session.click_css("[data-testid=scan-filter-fixed]");
+    app.session.wait_for_text("[data-testid=scan-vault-secret]", "prod/db-password · version 1");
+    let state = app.session.execute(
+        "return document.querySelector('[data-testid=scan-finding][data-rule=vault-value]').dataset.state;",
+    );
+    assert_eq!(state.as_str(), Some("fixed"));
+    app.screenshot("scanning-fixed");
+    // The Stripe key is still open, and Overview says so.
+    app.session.click_css("[data-testid=nav-overview]");
+    app.session.wait_for_text("[data-testid=scanning-summary]", "1 open finding in 1 folder");
+    app.session.click_css("[data-testid=nav-scanning]");
+    app.session.wait_for_text("[data-testid=scan-finding]", "sk_l");
+    app.session.click_css("[data-testid=theme-toggle]");
+    app.screenshot("scanning-dark");
+}

@@ -1,6 +1,6 @@
 // Navigation between pages, kept in the URL hash so a reload stays on the page.
 
-export type PageId = 'overview' | 'vaults' | 'certificates' | 'configs' | 'traces' | 'logs' | 'metrics' | 'alerts' | 'activity' | 'jobs' | 'connections' | 'settings';
+export type PageId = 'overview' | 'vaults' | 'certificates' | 'scanning' | 'configs' | 'traces' | 'logs' | 'metrics' | 'alerts' | 'activity' | 'jobs' | 'connections' | 'settings';
 
 export interface PageInfo {
   id: PageId;
@@ -15,6 +15,7 @@ export const PAGES: PageInfo[] = [
   { id: 'overview', title: 'Overview', group: '', keywords: 'home status store readiness' },
   { id: 'vaults', title: 'Vaults', group: 'Secrets', keywords: 'secrets passwords keys tokens reveal' },
   { id: 'certificates', title: 'Certificates', group: 'Secrets', keywords: 'tls ssl x509 acme letsencrypt expiry renew revoke probe' },
+  { id: 'scanning', title: 'Scanning', group: 'Secrets', keywords: 'secret scanning leaks hardcoded tokens keys git history findings false positive rotate' },
   { id: 'configs', title: 'Configs', group: 'Configs', keywords: 'configuration settings yaml toml json schema environments promote dev staging prod' },
   { id: 'traces', title: 'Traces', group: 'Telemetry', keywords: 'otlp opentelemetry spans waterfall critical path latency service map compare slow' },
   { id: 'logs', title: 'Logs', group: 'Telemetry', keywords: 'otlp opentelemetry log records tail severity errors' },

@@ -8,9 +8,15 @@ afterEach(() => {
   clearMocks();
 });
 
+// One remembered folder with two open findings, one of them new.
+const SCAN_TARGETS = [
+  { path: '/src/shop', history: false, vault_values: true, allow_paths: [], every_hours: null, added_by: 'me', last_scan_at_unix_ms: 1, last_scan: null, open: 2, new: 1 },
+];
+
 describe('Overview page', () => {
   it('shows the store and the data dir from the backend', async () => {
     mockIPC((command) => {
+      if (command === 'scan_targets') return SCAN_TARGETS;
       if (command === 'alert_list') return [];
       if (command === 'cert_summary') return { total: 0, expiring_soon: 0, expired: 0, failed: 0 };
       if (command === 'config_summary') return { projects: 0, environments: 0, invalid: [], pending_approvals: 0, link_problems: [] };
@@ -29,6 +35,9 @@ describe('Overview page', () => {
     expect(screen.getByTestId('data-dir').textContent).toBe('/home/ops/.local/share/opsdeck');
     expect(screen.getByText('Version 3')).toBeTruthy();
     expect(screen.getByText('5 minutes ago')).toBeTruthy();
+    const scanning = await screen.findByTestId('scanning-summary');
+    expect(scanning.textContent).toContain('2 open findings in 1 folder');
+    expect(screen.getByTestId('scanning-card').textContent).toContain('1 new');
   });
 
   it('shows the error where the data would be, with a way to retry', async () => {
@@ -43,6 +52,7 @@ describe('Overview page', () => {
   });
   it('lists invalid configs and waiting promotions on the Configs card', async () => {
     mockIPC((command) => {
+      if (command === 'scan_targets') return SCAN_TARGETS;
       if (command === 'alert_list') return [];
       if (command === 'config_summary') {
         return {
@@ -70,6 +80,7 @@ describe('Overview page', () => {
 
   it('shows where telemetry is received and the last hour\'s error share', async () => {
     mockIPC((command) => {
+      if (command === 'scan_targets') return SCAN_TARGETS;
       if (command === 'alert_list') return [];
       if (command === 'telemetry_summary') {
         return { grpc: '127.0.0.1:4317', http: '127.0.0.1:4318', traces_last_hour: 200, error_traces_last_hour: 24 };
@@ -97,6 +108,7 @@ describe('Overview page', () => {
       acknowledged_by: null, acknowledged_at_unix_ms: null, silenced_by: null, inhibited_by: null,
     });
     mockIPC((command) => {
+      if (command === 'scan_targets') return SCAN_TARGETS;
       if (command === 'alert_list') {
         return [
           alert('ShopDown', 'P1', 'firing', 'shop answers nothing'),

@@ -5,7 +5,8 @@
 //! finding keeps its state when lines move. A scan records what it saw in
 //! one transaction with its audit entry: findings not seen before are new,
 //! open ones no longer seen are fixed, fixed ones seen again are new again;
-//! a false positive stays one. New findings are announced to the webhook
+//! a false positive stays one; a vault value whose version is no longer
+//! current (rotated away) is fixed. New findings are announced to the webhook
 //! targets (`scan.new_findings`, redacted as in reports).
 //!
 //! A scheduled scan runs only as its sealed definition says, with the
@@ -541,21 +542,47 @@ impl Deck {
             for finding in &report.findings {
                 let json = serde_json::to_string(finding)
                     .map_err(|error| ScanError::Input(format!("a finding cannot be kept: {error}")))?;
+                // A vault value whose version is no longer current was
+                // rotated away: still in the file, but no longer a live
+                // secret — fixed.
+                let rotated_away =
+                    finding.rule == opsdeck_scan::KNOWN_VALUE_RULE && finding.current == Some(false);
                 match known.remove(&finding.fingerprint) {
                     None => {
+                        let (state, by) = if rotated_away { ("fixed", "rotation") } else { ("new", "scan") };
                         sqlx::query(
                             "INSERT INTO scan_findings (target, fingerprint, finding, state, first_seen_unix_ms, \
-                             last_seen_unix_ms, state_by, state_at_unix_ms) VALUES ($1, $2, $3, 'new', $4, $4, 'scan', $4)",
+                             last_seen_unix_ms, state_by, state_at_unix_ms) VALUES ($1, $2, $3, $4, $5, $5, $6, $5)",
                         )
                         .bind(target)
                         .bind(&finding.fingerprint)
                         .bind(&json)
+                        .bind(state)
                         .bind(now)
+                        .bind(by)
                         .execute(&mut *transaction)
                         .await
                         .map_err(db)?;
-                        summary.new += 1;
-                        fresh.push(finding);
+                        if !rotated_away {
+                            summary.new += 1;
+                            fresh.push(finding);
+                        }
+                    }
+                    Some(state) if rotated_away => {
+                        sqlx::query(
+                            "UPDATE scan_findings SET finding = $1, last_seen_unix_ms = $2, \
+                             state = CASE WHEN state IN ('new', 'confirmed') THEN 'fixed' ELSE state END, \
+                             state_by = CASE WHEN state IN ('new', 'confirmed') THEN 'rotation' ELSE state_by END \
+                             WHERE target = $3 AND fingerprint = $4",
+                        )
+                        .bind(&json)
+                        .bind(now)
+                        .bind(target)
+                        .bind(&finding.fingerprint)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(db)?;
+                        summary.fixed += u64::from(state.is_open());
                     }
                     Some(state) => {
                         let reopened = state == FindingState::Fixed;

@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import Scanning from './Scanning.svelte';
+import type { ScanTarget } from '../lib/bindings/ScanTarget';
+import type { StoredFinding } from '../lib/bindings/StoredFinding';
+import type { ScanFinding } from '../lib/bindings/ScanFinding';
+import { groupFindings, throughput } from './scanning/group';
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+function finding(overrides: Partial<ScanFinding>): ScanFinding {
+  return {
+    path: '/src/shop/app.env',
+    relative_path: 'app.env',
+    line: 1,
+    column: 5,
+    rule: 'github-pat',
+    description: 'A GitHub personal access token',
+    match: 'ghp_…(40 chars)',
+    context: 'TOKEN=ghp_…(40 chars)',
+    secret_hash: 'aa',
+    fingerprint: 'f1',
+    commit: null,
+    vault_secret: null,
+    version: null,
+    current: null,
+    encoding: null,
+    ...overrides,
+  };
+}
+
+function stored(state: StoredFinding['state'], overrides: Partial<ScanFinding>): StoredFinding {
+  return { target: '/src/shop', state, first_seen_unix_ms: 1, last_seen_unix_ms: 2, state_by: 'scan', finding: finding(overrides) };
+}
+
+const TARGET: ScanTarget = {
+  path: '/src/shop',
+  history: false,
+  vault_values: true,
+  allow_paths: [],
+  every_hours: null,
+  added_by: 'cli:me',
+  last_scan_at_unix_ms: Date.now(),
+  last_scan: { files: 3, bytes: 2_000_000, commits: 0, elapsed_ms: 100, findings: 2, new: 2, fixed: 0, reopened: 0, skipped: 0, error: null },
+  open: 2,
+  new: 2,
+};
+
+describe('Scanning', () => {
+  it('says what to do when nothing is scanned yet', async () => {
+    mockIPC((command) => (command === 'scan_targets' ? [] : null));
+    render(Scanning);
+    expect((await screen.findByTestId('scan-empty')).textContent).toContain('Add a folder');
+  });
+
+  it('shows findings grouped by rule, vault values first, and rotates a current vault value', async () => {
+    const calls: { command: string; input: unknown }[] = [];
+    const findings = [
+      stored('new', {}),
+      stored('new', { rule: 'vault-value', fingerprint: 'f2', line: 3, vault_secret: 'prod/db-password', version: 4, current: true, match: '…(20 chars)' }),
+    ];
+    mockIPC((command, args) => {
+      calls.push({ command, input: (args as { input?: unknown }).input });
+      if (command === 'scan_targets') return [TARGET];
+      if (command === 'scan_findings') return findings;
+      if (command === 'secret_rotate') return { vault: 'prod', name: 'db-password', version: 5, rotated: true, reason: null, public_key: null };
+      return null;
+    });
+    render(Scanning);
+    const rows = await screen.findAllByTestId('scan-finding');
+    expect(rows.map((row) => row.dataset.rule)).toEqual(['vault-value', 'github-pat']);
+    expect((screen.getByTestId('scan-vault-secret')).textContent).toContain('prod/db-password · version 4 (current)');
+    await fireEvent.click(screen.getByTestId('scan-rotate'));
+    await waitFor(() => expect((screen.getByTestId('scan-notice')).textContent).toContain('rotated to version 5'));
+    expect(calls.find((call) => call.command === 'secret_rotate')?.input).toEqual({ vault: 'prod', name: 'db-password', verify: null });
+  });
+
+  it('marks a finding a false positive and it leaves the open list', async () => {
+    let current = [stored('new', {})];
+    mockIPC((command, args) => {
+      if (command === 'scan_targets') return [TARGET];
+      if (command === 'scan_findings') return current;
+      if (command === 'scan_finding_mark') {
+        const input = (args as { input: { state: StoredFinding['state'] } }).input;
+        current = [{ ...current[0], state: input.state }];
+        return current[0];
+      }
+      return null;
+    });
+    render(Scanning);
+    await fireEvent.click(await screen.findByTestId('scan-mark-false'));
+    expect((await screen.findByTestId('scan-no-findings')).textContent).toContain('No open findings');
+  });
+});
+
+describe('throughput', () => {
+  it('gives a rate only for scans large enough to have one', () => {
+    expect(throughput(4_200, 150)).toBe('4 KB in 0.15 s');
+    expect(throughput(120_000_000, 200)).toBe('120.0 MB in 0.20 s (600 MB/s)');
+  });
+});
+
+describe('groupFindings', () => {
+  it('groups by file in path order with counts', () => {
+    const groups = groupFindings(
+      [stored('new', { relative_path: 'b.py', fingerprint: '1' }), stored('new', { relative_path: 'a.py', fingerprint: '2' }), stored('new', { relative_path: 'a.py', line: 9, fingerprint: '3' })],
+      'file',
+    );
+    expect(groups.map((group) => [group.title, group.subtitle])).toEqual([['a.py', '2 findings'], ['b.py', '1 finding']]);
+  });
+});
