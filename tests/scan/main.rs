@@ -87,6 +87,19 @@ fn a_folder_with_planted_secrets_is_reported_by_file_and_line_and_nothing_leaks(
     std::fs::write(repo.join("logo.png"), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").unwrap();
     std::fs::write(repo.join("latin1.txt"), b"caf\xe9\n").unwrap();
     std::os::unix::fs::symlink(&repo, repo.join("src/loop")).unwrap();
+    // A 2 GB dump (sparse: nothing is written) is passed over by its size, unread.
+    std::fs::File::create(repo.join("dump.sql")).unwrap().set_len(2 * 1024 * 1024 * 1024).unwrap();
+    // A Kubernetes Secret holds the Stripe key again, base64-encoded.
+    {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(stripe);
+        std::fs::create_dir_all(repo.join("k8s")).unwrap();
+        std::fs::write(
+            repo.join("k8s/secret.yaml"),
+            format!("apiVersion: v1\nkind: Secret\ndata:\n  stripe: {encoded}\n"),
+        )
+        .unwrap();
+    }
 
     let output = scan(&data_dir, &[repo.to_str().unwrap(), "--format", "json"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -108,16 +121,20 @@ fn a_folder_with_planted_secrets_is_reported_by_file_and_line_and_nothing_leaks(
             (".env".to_owned(), 1, "stripe-secret-key".to_owned()),
             ("config/prod.yaml".to_owned(), 2, "database-url-password".to_owned()),
             ("config/prod.yaml".to_owned(), 4, "aws-access-key-id".to_owned()),
+            ("k8s/secret.yaml".to_owned(), 4, "stripe-secret-key".to_owned()),
             ("src/app.py".to_owned(), 3, "github-pat".to_owned()),
         ],
         "{findings:#}"
     );
+    assert_eq!(findings[3]["encoding"], "base64");
+    assert_eq!(findings[3]["context"], "stripe: base64(sk_l…(34 chars))");
+    assert!(stderr.contains("dump.sql was not scanned: 2048 MB, over the 100 MB limit"), "{stderr}");
     let first = &findings[0];
     assert!(first["path"].as_str().unwrap().starts_with(repo.to_str().unwrap()), "the path as given, joined");
     assert_eq!(first["match"], "sk_l…(34 chars)");
     assert!(stderr.contains("logo.png was not scanned: binary"), "{stderr}");
     assert!(stderr.contains("loop was not scanned: a symbolic link"), "{stderr}");
-    assert!(stderr.contains("4 secrets found in 3 files"), "{stderr}");
+    assert!(stderr.contains("5 secrets found in 4 files"), "{stderr}");
 
     // SARIF for code scanning: paths relative to the scanned folder.
     let sarif = scan(&data_dir, &[repo.to_str().unwrap(), "--format", "sarif"]);
@@ -129,7 +146,7 @@ fn a_folder_with_planted_secrets_is_reported_by_file_and_line_and_nothing_leaks(
         .iter()
         .map(|result| result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap())
         .collect();
-    assert_eq!(uris, [".env", "config/prod.yaml", "config/prod.yaml", "src/app.py"]);
+    assert_eq!(uris, [".env", "config/prod.yaml", "config/prod.yaml", "k8s/secret.yaml", "src/app.py"]);
     assert_eq!(document["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 4);
 
     // No report, note or log holds a secret.
