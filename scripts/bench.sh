@@ -20,7 +20,10 @@
 #     PromQL against Prometheus (tests/benches/promql.rs) and the Service RED
 #     dashboard's 8 panels opened (tests/benches/dashboard.rs);
 #  8. the secret scanner's throughput over the cargo registry's crate sources
-#     (crates/scan/benches/throughput.rs).
+#     and over this repository's git history (crates/scan/benches/throughput.rs),
+#     then the labelled corpus and the peers side by side — Kingfisher and
+#     detect-secrets (PyPI), ripsecrets (crates.io) — recall, precision and MB/s
+#     over the same tree (scripts/scan_corpus.py).
 # Release builds; prints the machine it ran on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +47,37 @@ cargo bench -p opsdeck-metrics --bench downsample --locked
 cargo bench -p opsdeck-tests --bench promql --locked
 cargo bench -p opsdeck-tests --bench dashboard --locked
 cargo bench -p opsdeck-scan --bench throughput --locked
+# The scanning peers, each installed once into .tools (kept out of git).
+PEERS_VENV=.tools/scan-peers-venv
+if [ ! -x "$PEERS_VENV/bin/kingfisher" ] || [ ! -x "$PEERS_VENV/bin/detect-secrets" ]; then
+  echo "==> Installing Kingfisher and detect-secrets (the scanning peers) into $PEERS_VENV"
+  python3 -m venv "$PEERS_VENV"
+  "$PEERS_VENV/bin/pip" install -q kingfisher-bin==2.14.0 detect-secrets==1.5.0
+fi
+if [ ! -x .tools/ripsecrets/bin/ripsecrets ]; then
+  echo "==> Installing ripsecrets (a scanning peer) into .tools/ripsecrets"
+  cargo install ripsecrets --root .tools/ripsecrets --locked --quiet
+fi
+# The peers' throughput over a 200 MB slice of the registry's sources (detect-secrets
+# would take many minutes over all of it); the same slice for every scanner.
+scan_tree=$(mktemp -d)
+registry_src="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+python3 - "$registry_src" "$scan_tree" <<'PY'
+import os, shutil, sys
+source, target = sys.argv[1], sys.argv[2]
+total = 0
+for index in sorted(os.listdir(source)):
+    for crate in sorted(os.listdir(os.path.join(source, index))):
+        if total >= 200e6:
+            break
+        shutil.copytree(os.path.join(source, index, crate), os.path.join(target, crate), symlinks=True)
+        for folder, _, files in os.walk(os.path.join(target, crate)):
+            total += sum(os.lstat(os.path.join(folder, name)).st_size for name in files)
+PY
+python3 scripts/scan_corpus.py --opsdeck target/release/opsdeck \
+  --kingfisher "$PEERS_VENV/bin/kingfisher" --detect-secrets "$PEERS_VENV/bin/detect-secrets" \
+  --ripsecrets .tools/ripsecrets/bin/ripsecrets --tree "$scan_tree"
+rm -rf "$scan_tree"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -347,6 +347,11 @@ impl Scanner {
             if rule.definition.skip_placeholders && crate::entropy::looks_like_placeholder(bytes) {
                 continue;
             }
+            // Provider formats are random: a token that reads `EXAMPLE` or
+            // `xxxxxxxx` is from documentation, whatever rule matched it.
+            if crate::entropy::looks_like_documentation_token(bytes) {
+                continue;
+            }
             found.push((secret.start(), secret.end(), index));
         }
     }

@@ -107,3 +107,29 @@ mod tests {
         }
     }
 }
+
+/// Whether a provider token is a documentation example or a filler rather
+/// than a real one: it says `example`, or holds one character eight times
+/// in a row after its start (`sk_live_xxxxxxxx…`) — which a random token
+/// of any provider's length has next to no chance of doing.
+pub fn looks_like_documentation_token(bytes: &[u8]) -> bool {
+    if bytes.windows(7).any(|window| window.eq_ignore_ascii_case(b"example")) {
+        return true;
+    }
+    // A run at the very start is a format's own (Twitter's bearer tokens
+    // open with twenty-odd `A`s); a filler comes after a prefix.
+    let mut run = 1;
+    let mut at_start = true;
+    for pair in bytes.windows(2) {
+        if pair[0] == pair[1] {
+            run += 1;
+        } else {
+            run = 1;
+            at_start = false;
+        }
+        if run >= 8 && !at_start {
+            return true;
+        }
+    }
+    false
+}
