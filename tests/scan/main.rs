@@ -364,7 +364,8 @@ fn history_names_the_commit_that_added_a_secret_since_removed_and_bad_history_in
         String::from_utf8_lossy(&history.stderr)
     );
 
-    let text = scan(&data_dir, &[repo.to_str().unwrap(), "--history"]);
+    // `--git` is the same (the CLI contract's name for it).
+    let text = scan(&data_dir, &[repo.to_str().unwrap(), "--git"]);
     let said = String::from_utf8_lossy(&text.stdout);
     assert!(said.contains(&format!("first in commit {} by Grace Hopper", &added[..12])), "{said}");
 

@@ -51,7 +51,7 @@ pub(crate) struct ScanArgs {
     #[arg(long)]
     staged: bool,
     /// Scan the git history of the repository at PATH (every blob of every commit, once) instead of its files.
-    #[arg(long, conflicts_with = "staged")]
+    #[arg(long, visible_alias = "git", conflicts_with = "staged")]
     history: bool,
     /// With --history: only this branch's history (a branch, tag or commit; default every branch and tag).
     #[arg(long, value_name = "REV", requires = "history")]
