@@ -160,6 +160,22 @@ impl Scanner {
                 out.push(self.finding(&span, secret, data, line_start, start, end, Some(encoding)));
             }
         });
+        // A secret a rule found as it is is not reported again from the
+        // blob it sits in, decoded (a URL with a password in it, escaped).
+        let raw: Vec<(usize, String)> = out
+            .iter()
+            .filter(|finding| finding.encoding.is_none())
+            .map(|finding| (finding.offset, finding.rule.clone()))
+            .collect();
+        out.retain(|finding| {
+            finding.encoding.is_none()
+                || !decoded_runs.iter().any(|(start, end)| {
+                    finding.offset == *start
+                        && raw
+                            .iter()
+                            .any(|(offset, rule)| *rule == finding.rule && offset >= start && offset < end)
+                })
+        });
         // A blob whose decoded text holds a secret is reported as that
         // secret, not also as a generic high-entropy string.
         out.retain(|finding| {

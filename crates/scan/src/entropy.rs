@@ -83,6 +83,14 @@ pub fn looks_like_placeholder(bytes: &[u8]) -> bool {
     if text.starts_with('$') || text.starts_with('@') {
         return true;
     }
+    // A template's slot: `{db_password}`, `{{ .Values.password }}`.
+    if text.starts_with('{') && text.ends_with('}') {
+        return true;
+    }
+    // The words documentation puts where a value goes.
+    if matches!(text.as_str(), "value" | "pass" | "pw" | "pwd" | "user" | "name" | "key") {
+        return true;
+    }
     let first = bytes.first().copied();
     bytes.iter().all(|byte| Some(*byte) == first)
 }
