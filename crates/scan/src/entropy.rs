@@ -95,27 +95,6 @@ pub fn looks_like_placeholder(bytes: &[u8]) -> bool {
     bytes.iter().all(|byte| Some(*byte) == first)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entropy_and_placeholders() {
-        assert_eq!(shannon(b""), 0.0);
-        assert_eq!(shannon(b"aaaa"), 0.0);
-        assert!((shannon(b"abcd") - 2.0).abs() < 1e-12);
-        assert!(shannon(b"q8Zr2LpX9vTw4KmN") > 3.5);
-        for placeholder in
-            ["${DB_PASSWORD}", "<your-token>", "changeme", "xxxxxxxx", "{{ .Values.token }}", "$SECRET"]
-        {
-            assert!(looks_like_placeholder(placeholder.as_bytes()), "{placeholder}");
-        }
-        for secret in ["q8Zr2LpX9vTw4KmN", "Tr0ub4dor&3-horse"] {
-            assert!(!looks_like_placeholder(secret.as_bytes()), "{secret}");
-        }
-    }
-}
-
 /// Whether a provider token is a documentation example or a filler rather
 /// than a real one: it says `example`, or holds one character eight times
 /// in a row after its start (`sk_live_xxxxxxxx…`) — which a random token
@@ -140,4 +119,34 @@ pub fn looks_like_documentation_token(bytes: &[u8]) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_and_placeholders() {
+        assert_eq!(shannon(b""), 0.0);
+        assert_eq!(shannon(b"aaaa"), 0.0);
+        assert!((shannon(b"abcd") - 2.0).abs() < 1e-12);
+        assert!(shannon(b"q8Zr2LpX9vTw4KmN") > 3.5);
+        for placeholder in
+            ["${DB_PASSWORD}", "<your-token>", "changeme", "xxxxxxxx", "{{ .Values.token }}", "$SECRET"]
+        {
+            assert!(looks_like_placeholder(placeholder.as_bytes()), "{placeholder}");
+        }
+        for secret in ["q8Zr2LpX9vTw4KmN", "Tr0ub4dor&3-horse"] {
+            assert!(!looks_like_placeholder(secret.as_bytes()), "{secret}");
+        }
+    }
+
+    #[test]
+    fn documentation_tokens_are_told_from_random_ones() {
+        assert!(looks_like_documentation_token(b"AKIAIOSFODNN7EXAMPLE"));
+        assert!(looks_like_documentation_token(b"sk_live_xxxxxxxxxxxxxxxxxxxxxxxx"));
+        // A format's own run at the start is not filler (Twitter's bearer tokens).
+        assert!(!looks_like_documentation_token(b"AAAAAAAAAAAAAAAAAAAAAqs8XF4iT1giio2Ekrma3Vyy"));
+        assert!(!looks_like_documentation_token(b"ghp_R8fj2LwQz9XcVb4Nm7Kt1Hd6Fs3Jg5Pa0Wx2"));
+    }
 }
