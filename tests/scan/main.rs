@@ -186,6 +186,20 @@ fn a_folder_with_planted_secrets_is_reported_by_file_and_line_and_nothing_leaks(
     assert_eq!(custom.status.code(), Some(1));
     let custom: Value = serde_json::from_slice(&custom.stdout).unwrap();
     assert_eq!(custom[0]["rule"], "acme-key");
+    // A rule whose pattern misses its own example is refused, named.
+    std::fs::write(
+        &rules,
+        "[[rule]]\nid = \"acme-key\"\ndescription = \"ACME Corp key\"\nkeywords = [\"acme_k3y_\"]\n\
+         pattern = '(?P<secret>acme_k3y_[0-9]{11})'\nexamples = [\"acme_k3y_2q8LrPwX9ab\"]\n",
+    )
+    .unwrap();
+    let wrong = scan(&data_dir, &[clean.to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        message.contains("acme.toml has a rule that fails its examples") && message.contains("acme-key"),
+        "{message}"
+    );
     std::fs::write(&rules, "[[rule]]\nid = \"acme-key\"\npattern = \"(\"\n").unwrap();
     let broken = scan(&data_dir, &[clean.to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
     assert_eq!(broken.status.code(), Some(2));

@@ -350,6 +350,16 @@ impl Scanner {
             if bytes.is_empty() {
                 continue;
             }
+            if !rule.definition.name_excludes.is_empty() {
+                let name = compiled.name_group.and_then(|group| captures.get(group));
+                let excluded = name.is_some_and(|name| {
+                    let name = String::from_utf8_lossy(name.as_bytes()).to_ascii_lowercase();
+                    rule.definition.name_excludes.iter().any(|word| name.contains(word.as_str()))
+                });
+                if excluded {
+                    continue;
+                }
+            }
             if let Some(checksum) = rule.definition.checksum {
                 if !checksum.accepts(bytes) {
                     continue;

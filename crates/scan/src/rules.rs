@@ -160,6 +160,11 @@ pub struct RuleDefinition {
     /// provider's format: a provider rule finding the same secret wins.
     #[serde(default)]
     pub generic: bool,
+    /// Words that, in the pattern's `name` group (what the value is
+    /// assigned to), say it is not a secret: `public` in `publicKeyToken`,
+    /// `progress` in `progressToken`. Compared case-insensitively.
+    #[serde(default)]
+    pub name_excludes: Vec<String>,
     /// Text that must give a finding.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -192,6 +197,7 @@ pub struct Rule {
 pub(crate) struct Compiled {
     pub(crate) regex: regex::bytes::Regex,
     pub(crate) secret_group: Option<usize>,
+    pub(crate) name_group: Option<usize>,
 }
 
 impl Rule {
@@ -213,7 +219,8 @@ impl Rule {
 fn compile_pattern(pattern: &str) -> Result<Compiled, regex::Error> {
     let regex = regex::bytes::RegexBuilder::new(pattern).size_limit(4 << 20).build()?;
     let secret_group = regex.capture_names().position(|name| name == Some("secret"));
-    Ok(Compiled { regex, secret_group })
+    let name_group = regex.capture_names().position(|name| name == Some("name"));
+    Ok(Compiled { regex, secret_group, name_group })
 }
 
 /// Every rule a scan runs.
