@@ -434,8 +434,18 @@ fn history_names_the_commit_that_added_a_secret_since_removed_and_bad_history_in
 
 /// `opsdeck …` with the deck's keys (here, from a passphrase).
 fn opsdeck_with_keys(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    opsdeck_on(data_dir, None, args, stdin)
+}
+
+/// `opsdeck …` with the deck's keys, on the store at `database_url` (a
+/// PostgreSQL URL) or on the data dir's SQLite file.
+fn opsdeck_on(data_dir: &Path, database_url: Option<&str>, args: &[&str], stdin: &str) -> Output {
     use std::io::Write as _;
-    let mut child = opsdeck_command()
+    let mut command = opsdeck_command();
+    if let Some(url) = database_url {
+        command.env("OPSDECK_DATABASE_URL", url);
+    }
+    let mut child = command
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
@@ -559,14 +569,24 @@ fn a_vault_value_committed_to_history_as_is_and_in_base64_is_named_by_secret_and
     );
 }
 
-fn call(data_dir: &Path, operation: &str, input: Value) -> Value {
-    let done = opsdeck_with_keys(data_dir, &["call", operation, "--input", &input.to_string()], "");
+fn call(data_dir: &Path, database_url: Option<&str>, operation: &str, input: Value) -> Value {
+    let done = opsdeck_on(data_dir, database_url, &["call", operation, "--input", &input.to_string()], "");
     assert!(done.status.success(), "{operation}: {}", String::from_utf8_lossy(&done.stderr));
     serde_json::from_slice(&done.stdout).unwrap_or(Value::Null)
 }
 
 #[test]
 fn a_remembered_folder_keeps_its_findings_states_across_scans_and_announces_new_ones() {
+    findings_store_journey(None);
+}
+
+#[test]
+fn the_findings_store_works_the_same_on_postgres() {
+    findings_store_journey(Some(opsdeck_tests::postgres::shared().fresh_database()));
+}
+
+fn findings_store_journey(database_url: Option<String>) {
+    let db = database_url.as_deref();
     use opsdeck_tests::http_server::{Scripted, ScriptedServer};
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("deck");
@@ -578,16 +598,18 @@ fn a_remembered_folder_keeps_its_findings_states_across_scans_and_announces_new_
     std::fs::write(repo.join("deploy.sh"), format!("export GH_TOKEN={github}\n")).unwrap();
     std::fs::write(repo.join("tests/fixtures/token.txt"), format!("{github}\n")).unwrap();
     let receiver = ScriptedServer::start(vec![Scripted::status(200)]);
-    let added = opsdeck_with_keys(
+    let added = opsdeck_on(
         &data_dir,
+        db,
         &["notify", "add", "security", "--url", &receiver.url("/scan"), "--secret-stdin"],
         "a webhook secret of thirty-two chars",
     );
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
 
     // A bad pattern is refused with what to write; nothing is remembered.
-    let refused = opsdeck_with_keys(
+    let refused = opsdeck_on(
         &data_dir,
+        db,
         &[
             "call",
             "scan.target_save",
@@ -602,15 +624,16 @@ fn a_remembered_folder_keeps_its_findings_states_across_scans_and_announces_new_
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
-    assert_eq!(call(&data_dir, "scan.targets", serde_json::json!({})), serde_json::json!([]));
+    assert_eq!(call(&data_dir, db, "scan.targets", serde_json::json!({})), serde_json::json!([]));
 
     let saved = call(
         &data_dir,
+        db,
         "scan.target_save",
         serde_json::json!({ "path": repo, "allow_paths": ["tests/fixtures/**"] }),
     );
     let target = saved["path"].as_str().unwrap().to_owned();
-    let first = call(&data_dir, "scan.target_run", serde_json::json!({ "path": target }));
+    let first = call(&data_dir, db, "scan.target_run", serde_json::json!({ "path": target }));
     assert_eq!(
         (first["summary"]["new"].as_u64(), first["summary"]["fixed"].as_u64()),
         (Some(2), Some(0)),
@@ -654,6 +677,7 @@ fn a_remembered_folder_keeps_its_findings_states_across_scans_and_announces_new_
     let stripe_fingerprint = first["findings"][0]["finding"]["fingerprint"].as_str().unwrap().to_owned();
     let marked = call(
         &data_dir,
+        db,
         "scan.finding_mark",
         serde_json::json!({ "target": target, "fingerprint": stripe_fingerprint, "state": "false_positive" }),
     );
@@ -661,7 +685,7 @@ fn a_remembered_folder_keeps_its_findings_states_across_scans_and_announces_new_
     std::fs::write(repo.join("deploy.sh"), "export GH_TOKEN=\"$(opsdeck secret get ci/gh)\"\n").unwrap();
     // Lines moved above the Stripe key: the same finding, still a false positive.
     std::fs::write(repo.join("billing.py"), format!("import os\n\nSTRIPE = \"{stripe}\"\n")).unwrap();
-    let second = call(&data_dir, "scan.target_run", serde_json::json!({ "path": target }));
+    let second = call(&data_dir, db, "scan.target_run", serde_json::json!({ "path": target }));
     assert_eq!((second["summary"]["new"].as_u64(), second["summary"]["fixed"].as_u64()), (Some(0), Some(1)));
     assert_eq!(
         states(&second),
@@ -674,13 +698,13 @@ fn a_remembered_folder_keeps_its_findings_states_across_scans_and_announces_new_
     assert_eq!(receiver.received().len(), 1, "nothing new, nothing announced");
     // The token comes back: new again.
     std::fs::write(repo.join("deploy.sh"), format!("export GH_TOKEN={github}\n")).unwrap();
-    let third = call(&data_dir, "scan.target_run", serde_json::json!({ "path": target }));
+    let third = call(&data_dir, db, "scan.target_run", serde_json::json!({ "path": target }));
     assert_eq!(third["summary"]["reopened"].as_u64(), Some(1));
-    let targets = call(&data_dir, "scan.targets", serde_json::json!({}));
+    let targets = call(&data_dir, db, "scan.targets", serde_json::json!({}));
     assert_eq!((targets[0]["open"].as_u64(), targets[0]["new"].as_u64()), (Some(1), Some(1)), "{targets:#}");
 
     // Each change is in the audit trail; no secret is in the store, the outputs or the deliveries.
-    let audit = opsdeck_with_keys(&data_dir, &["audit", "log", "--json"], "");
+    let audit = opsdeck_on(&data_dir, db, &["audit", "log", "--json"], "");
     let audit = String::from_utf8_lossy(&audit.stdout);
     for action in ["scan.target_save", "scan.target_run", "scan.finding_mark"] {
         assert!(audit.contains(action), "{action} not audited");
@@ -693,13 +717,14 @@ fn a_remembered_folder_keeps_its_findings_states_across_scans_and_announces_new_
     for haystack in &haystacks {
         assert!(!haystack.contains(stripe) && !haystack.contains(&github), "a secret was kept");
     }
-    let removed = opsdeck_with_keys(
+    let removed = opsdeck_on(
         &data_dir,
+        db,
         &["call", "scan.target_remove", "--input", &serde_json::json!({ "path": target }).to_string()],
         "",
     );
     assert!(removed.status.success(), "{}", String::from_utf8_lossy(&removed.stderr));
-    assert_eq!(call(&data_dir, "scan.findings", serde_json::json!({})), serde_json::json!([]));
+    assert_eq!(call(&data_dir, db, "scan.findings", serde_json::json!({})), serde_json::json!([]));
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
