@@ -26,7 +26,8 @@ pub fn generate() -> Vec<(String, String)> {
     add("CoreEvent", opsdeck::CoreEvent::export_to_string(&config));
     add("TelemetryEvent", opsdeck::telemetry::TelemetryEvent::export_to_string(&config));
     add("CertsEvent", opsdeck::certs::CertsEvent::export_to_string(&config));
-    add("DeckEvent", Ok(deck_event_union(&["CoreEvent", "TelemetryEvent", "CertsEvent"])));
+    add("ScanEvent", opsdeck::scan::ScanEvent::export_to_string(&config));
+    add("DeckEvent", Ok(deck_event_union(&["CoreEvent", "TelemetryEvent", "CertsEvent", "ScanEvent"])));
     add("JobInfo", opsdeck::JobInfo::export_to_string(&config));
     add("JobRun", opsdeck::JobRun::export_to_string(&config));
     add("EndpointHealth", opsdeck::EndpointHealth::export_to_string(&config));

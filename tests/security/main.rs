@@ -1231,3 +1231,43 @@ fn pointing_a_webhook_target_at_another_url_in_the_store_sends_nothing() {
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(said.contains("changed in the store without OpsDeck's key"), "{said}");
 }
+
+#[test]
+fn a_scheduled_scan_changed_in_the_store_is_refused_and_the_saved_one_runs_as_its_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let repo = path.join("shop");
+    let elsewhere = path.join("elsewhere");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(repo.join(".env"), "STRIPE_SECRET_KEY=sk_live_51HxQz8LrPwX9tVb4Nm7Kc1Hd6\n").unwrap();
+    std::fs::write(elsewhere.join("id.txt"), "GITHUB=ghp_abcdefghijklmnopqrstuvwxyzABCD012345\n").unwrap();
+    let input = serde_json::json!({ "path": repo, "every_hours": 24 }).to_string();
+    let saved = ok(path, "", &["call", "scan.target_save", "--input", &input], None);
+    let target = saved["path"].as_str().unwrap().to_owned();
+    let job = format!("scan:{target}");
+
+    // Saved by a person: it runs in `opsdeck serve`, and records what it found.
+    ok(path, "", &["jobs", "run", &job], None);
+    serve_until(path, "the scheduled scan", || finished_runs(path, &job) >= 1);
+    let run = &job_runs(path, &job)[0];
+    assert_eq!(run["outcome"], "ok", "{run}");
+    assert!(run["message"].as_str().unwrap().contains("1 new"), "{run}");
+
+    // Someone who can write the store points the schedule at another folder
+    // (and turns vault values on): the changed definition is refused, not run.
+    let evil = serde_json::json!({ "path": elsewhere, "history": false, "vault_values": true, "allow_paths": [], "every_hours": 24 });
+    sqlite(path, &format!("UPDATE jobs SET payload = '{evil}' WHERE name = '{job}'"));
+    ok(path, "", &["jobs", "run", &job], None);
+    serve_until(path, "the refusal", || finished_runs(path, &job) >= 2);
+    let refused = &job_runs(path, &job)[0];
+    assert_eq!(refused["outcome"], "failed", "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("changed in the store without OpsDeck's key"),
+        "{refused}"
+    );
+    let findings = ok(path, "", &["call", "scan.findings"], None);
+    let paths: Vec<&str> =
+        findings.as_array().unwrap().iter().filter_map(|stored| stored["finding"]["path"].as_str()).collect();
+    assert!(paths.iter().all(|found| found.starts_with(&target)), "{paths:?}");
+}

@@ -35,6 +35,8 @@ pub struct HistoryOptions {
     pub max_blob_bytes: u64,
     /// Threads reading and scanning blobs (at least 1).
     pub threads: usize,
+    /// Counts blobs and bytes as they are scanned.
+    pub progress: Option<std::sync::Arc<crate::walk::Progress>>,
 }
 
 impl Default for HistoryOptions {
@@ -44,6 +46,7 @@ impl Default for HistoryOptions {
             since: None,
             max_blob_bytes: crate::walk::DEFAULT_MAX_FILE_BYTES,
             threads: std::thread::available_parallelism().map_or(2, usize::from).min(8),
+            progress: None,
         }
     }
 }
@@ -404,6 +407,9 @@ fn scan_blob(
     }
     out.blobs += 1;
     out.bytes += data.len() as u64;
+    if let Some(progress) = &options.progress {
+        progress.add(data.len() as u64);
+    }
     scanner.scan_bytes(data, |raw| {
         out.findings.push((
             job.commit,

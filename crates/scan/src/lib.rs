@@ -55,6 +55,6 @@ impl ScanError {
 pub use history::{scan_history, CommitInfo, HistoryFinding, HistoryOptions, HistoryReport};
 pub use rules::{Rule, RuleError, RuleSet};
 pub use walk::{
-    check_paths, scan_contents, scan_paths, sort_report, FileFinding, FoundSecret, SkippedPath, WalkOptions,
-    WalkReport,
+    check_paths, scan_contents, scan_paths, sort_report, FileFinding, FoundSecret, Progress, SkippedPath,
+    WalkOptions, WalkReport,
 };

@@ -27,6 +27,8 @@ pub struct WalkOptions {
     pub threads: usize,
     /// Respect `.gitignore`, `.ignore` and git's excludes.
     pub respect_ignores: bool,
+    /// Counts files and bytes as they are scanned, for whoever shows progress.
+    pub progress: Option<std::sync::Arc<Progress>>,
 }
 
 impl Default for WalkOptions {
@@ -35,7 +37,30 @@ impl Default for WalkOptions {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             threads: std::thread::available_parallelism().map_or(2, usize::from).min(8),
             respect_ignores: true,
+            progress: None,
         }
+    }
+}
+
+/// A running scan's counts, read from another thread while it goes on.
+#[derive(Debug, Default)]
+pub struct Progress {
+    files: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    /// Counts one file (or blob) of `bytes` scanned.
+    pub fn add(&self, bytes: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.files.fetch_add(1, Relaxed);
+        self.bytes.fetch_add(bytes, Relaxed);
+    }
+
+    /// Files and bytes scanned so far.
+    pub fn snapshot(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.files.load(Relaxed), self.bytes.load(Relaxed))
     }
 }
 
@@ -236,6 +261,9 @@ pub fn scan_contents(
     scanner.scan_bytes(data, |raw| {
         report.findings.push(FileFinding { path: path.to_path_buf(), found: raw.into() });
     });
+    if let Some(progress) = &options.progress {
+        progress.add(data.len() as u64);
+    }
 }
 
 /// Why a binary file is not scanned.
@@ -335,6 +363,15 @@ mod tests {
         assert_eq!(report.files, 4, ".env, .gitignore, latin1.txt, app.py");
 
         let small = WalkOptions { max_file_bytes: 10, ..WalkOptions::default() };
+        let counted = std::sync::Arc::new(Progress::default());
+        let watched = WalkOptions { progress: Some(counted.clone()), ..WalkOptions::default() };
+        let watched_report = scan_paths(&scanner(), &[root.to_path_buf()], &watched);
+        assert_eq!(
+            counted.snapshot(),
+            (watched_report.files, watched_report.bytes),
+            "progress counts what the report does"
+        );
+        assert_eq!(watched_report.files, 4);
         let report = scan_paths(&scanner(), &[root.join("src")], &small);
         assert!(report.findings.is_empty());
         assert!(

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
 import Scanning from './Scanning.svelte';
 import type { ScanTarget } from '../lib/bindings/ScanTarget';
 import type { StoredFinding } from '../lib/bindings/StoredFinding';
@@ -94,6 +95,30 @@ describe('Scanning', () => {
     render(Scanning);
     await fireEvent.click(await screen.findByTestId('scan-mark-false'));
     expect((await screen.findByTestId('scan-no-findings')).textContent).toContain('No open findings');
+  });
+});
+
+describe('Scanning progress', () => {
+  it('shows what a running scan has done, as the deck announces it', async () => {
+    let finish: (value: unknown) => void = () => {};
+    mockIPC(
+      (command) => {
+        if (command === 'scan_targets') return [TARGET];
+        if (command === 'scan_findings') return [];
+        if (command === 'scan_target_run') return new Promise((resolve) => (finish = resolve));
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    render(Scanning);
+    await fireEvent.click(await screen.findByTestId('scan-run'));
+    await emit('deck-event', { kind: 'scan_progress', target: '/src/shop', files: 1200, bytes: 48_000_000, elapsed_ms: 400 });
+    await waitFor(() => expect(screen.getByTestId('scan-live').textContent).toContain('1200 files · 48.0 MB in 0.40 s (120 MB/s)'));
+    // Another target's progress is not this one's.
+    await emit('deck-event', { kind: 'scan_progress', target: '/elsewhere', files: 1, bytes: 1, elapsed_ms: 1 });
+    expect(screen.getByTestId('scan-live').textContent).toContain('1200 files');
+    finish({ summary: { ...TARGET.last_scan, new: 0 }, skipped: [], findings: [] });
+    await waitFor(() => expect(screen.queryByTestId('scan-progress')).toBeNull());
   });
 });
 

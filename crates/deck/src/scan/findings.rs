@@ -491,7 +491,7 @@ impl Deck {
             vault_values: settings.vault_values,
             allow_paths: settings.allow_paths.clone(),
         };
-        let scanned = super::scan(self, caller, input).await;
+        let scanned = super::scan_target(self, caller, input, &settings.path).await;
         let (report, error) = match scanned {
             Ok(report) => (Some(report), None),
             Err(error) => (None, Some(error)),
@@ -666,13 +666,20 @@ impl Deck {
 
     /// The scheduled scan of a target, as its sealed definition says and
     /// with the rights of whoever saved it.
-    pub(crate) async fn run_scan_job(&self, payload: &serde_json::Value) -> Result<String, String> {
-        let settings: TargetSettings = serde_json::from_value(payload.clone())
-            .map_err(|error| format!("the stored scan target is unreadable: {error}"))?;
+    pub(crate) async fn run_scan_job(
+        &self,
+        job: &str,
+        payload: &serde_json::Value,
+    ) -> Result<String, String> {
+        // The seal is looked up by the job's own name, not by what the
+        // stored payload says: a payload pointed elsewhere fails its seal.
+        let subject = job.strip_prefix("scan:").unwrap_or(job);
         let seal = self
-            .check_definition(&Caller::new("scheduler"), SCAN_TARGET, &settings.path, payload, false)
+            .check_definition(&Caller::new("scheduler"), SCAN_TARGET, subject, payload, false)
             .await
             .map_err(|error| error.to_string())?;
+        let settings: TargetSettings = serde_json::from_value(payload.clone())
+            .map_err(|error| format!("the stored scan target is unreadable: {error}"))?;
         let caller = Caller::new(seal.defined_by);
         let run = self.scan_target_run(&caller, &settings.path).await.map_err(|error| error.to_string())?;
         let open = run.findings.iter().filter(|stored| stored.state.is_open()).count();
@@ -685,7 +692,8 @@ impl Deck {
 
 /// The scheduled scans' job.
 pub(crate) fn register_jobs(kinds: &mut crate::jobs::JobKinds<'_>) {
-    kinds.register(SCAN_JOB_KIND, |deck, job| async move { deck.run_scan_job(&job.payload).await });
+    kinds
+        .register(SCAN_JOB_KIND, |deck, job| async move { deck.run_scan_job(&job.name, &job.payload).await });
 }
 
 /// `scan.targets`.

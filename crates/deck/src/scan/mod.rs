@@ -219,9 +219,40 @@ struct Found {
     commit: Option<FindingCommit>,
 }
 
+/// What scanning publishes on the deck's event bus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ScanEvent {
+    /// A remembered target's scan is under way: what it has scanned so far
+    /// (about four times a second while it runs).
+    ScanProgress {
+        /// The target.
+        target: String,
+        /// Files (or file versions, in history) scanned so far.
+        #[ts(type = "number")]
+        files: u64,
+        /// Bytes scanned so far.
+        #[ts(type = "number")]
+        bytes: u64,
+        /// Since the scan started, in milliseconds.
+        #[ts(type = "number")]
+        elapsed_ms: u64,
+    },
+}
+
 /// Runs a scan (on a blocking thread: it is all reading and matching).
 pub async fn scan(deck: &Deck, caller: &Caller, input: ScanInput) -> Result<ScanReport, DeckError> {
-    run_scan(deck, caller, input, false).await
+    run_scan(deck, caller, input, false, None).await
+}
+
+/// Runs a scan of the remembered target `target`, announcing its progress.
+pub(crate) async fn scan_target(
+    deck: &Deck,
+    caller: &Caller,
+    input: ScanInput,
+    target: &str,
+) -> Result<ScanReport, DeckError> {
+    run_scan(deck, caller, input, false, Some(target)).await
 }
 
 /// Runs a scan and writes every finding into its `baseline` file (made or
@@ -242,7 +273,7 @@ pub async fn update_baseline(
         serde_json::json!({ "paths": input.paths }),
     )
     .await?;
-    run_scan(deck, caller, input, true).await
+    run_scan(deck, caller, input, true, None).await
 }
 
 async fn run_scan(
@@ -250,6 +281,7 @@ async fn run_scan(
     caller: &Caller,
     input: ScanInput,
     write_baseline: bool,
+    announce: Option<&str>,
 ) -> Result<ScanReport, DeckError> {
     let started = Instant::now();
     let paths: Vec<PathBuf> = input.paths.iter().map(PathBuf::from).collect();
@@ -280,8 +312,35 @@ async fn run_scan(
         Source::Paths(paths)
     };
     let known = if input.vault_values { Some(known_values(deck, caller, &input.paths).await?) } else { None };
-    let task = tokio::task::spawn_blocking(move || scan_now(&input, source, known, started, write_baseline));
-    task.await.map_err(|error| ScanError::Input(format!("the scan stopped unexpectedly: {error}")))?
+    let progress = std::sync::Arc::new(opsdeck_scan::Progress::default());
+    let counted = progress.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        scan_now(&input, source, known, counted, started, write_baseline)
+    });
+    let announcing = announce.map(|target| {
+        let events = deck.events.clone();
+        let target = target.to_owned();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let (files, bytes) = progress.snapshot();
+                let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                events.publish_area(&ScanEvent::ScanProgress {
+                    target: target.clone(),
+                    files,
+                    bytes,
+                    elapsed_ms,
+                });
+            }
+        })
+    });
+    let outcome = task.await;
+    if let Some(announcing) = announcing {
+        announcing.abort();
+    }
+    outcome.map_err(|error| ScanError::Input(format!("the scan stopped unexpectedly: {error}")))?
 }
 
 /// Every version of every secret in the vaults where `caller` may reveal
@@ -338,6 +397,7 @@ fn scan_now(
     input: &ScanInput,
     source: Source,
     known: Option<(KnownValues, VaultValuesChecked)>,
+    progress: std::sync::Arc<opsdeck_scan::Progress>,
     started: Instant,
     write_baseline: bool,
 ) -> Result<ScanReport, DeckError> {
@@ -377,6 +437,7 @@ fn scan_now(
         options.max_file_bytes = megabytes.saturating_mul(1024 * 1024);
     }
     let max_file_bytes = options.max_file_bytes;
+    options.progress = Some(progress.clone());
     let known = match (&input.baseline, write_baseline) {
         (Some(file), false) => Some(Baseline::load(std::path::Path::new(file))?),
         _ => None,
@@ -410,6 +471,7 @@ fn scan_now(
         }
         Source::History { root, mut options } => {
             options.max_blob_bytes = max_file_bytes;
+            options.progress = Some(progress);
             let history = opsdeck_scan::scan_history(&scanner, &root, &options)?;
             commits = history.commits;
             let found = history.findings.into_iter().map(|finding| Found {

@@ -2,8 +2,9 @@
 import type { CoreEvent } from "./CoreEvent";
 import type { TelemetryEvent } from "./TelemetryEvent";
 import type { CertsEvent } from "./CertsEvent";
+import type { ScanEvent } from "./ScanEvent";
 
 /**
  * Something that happened in the deck (`kind` says what).
  */
-export type DeckEvent = CoreEvent | TelemetryEvent | CertsEvent;
+export type DeckEvent = CoreEvent | TelemetryEvent | CertsEvent | ScanEvent;
