@@ -3,7 +3,7 @@
 //! every command would be allowed).
 
 /// The app's own `#[tauri::command]`s; keep in step with `commands::own_handler`.
-const COMMANDS: &[&str] = &["unlock", "secret_copy", "export_image"];
+const COMMANDS: &[&str] = &["unlock", "secret_copy", "export_image", "open_finding"];
 
 /// The commands generated from the catalogue of operations
 /// (`src/commands/operations.rs`).

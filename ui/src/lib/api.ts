@@ -161,6 +161,8 @@ export const api = {
     call<number>('secret_copy', { reference, version }),
   /** Draws a dashboard or query and saves it as a new image file in the downloads folder; resolves to its path. */
   exportImage: (input: RenderInput) => call<string>('export_image', { input }),
+  /** Opens a stored scan finding's file at its line in the person's editor; returns what it ran. */
+  openFinding: (target: string, fingerprint: string) => call<string>('open_finding', { target, fingerprint }),
 };
 
 /** Error codes that mean "a passphrase would help". */

@@ -98,6 +98,23 @@ describe('Scanning', () => {
   });
 });
 
+describe('Open in the editor', () => {
+  it('asks the app to open the stored finding, and says what ran or why not', async () => {
+    const calls: { command: string; args: unknown }[] = [];
+    mockIPC((command, args) => {
+      calls.push({ command, args });
+      if (command === 'scan_targets') return [TARGET];
+      if (command === 'scan_findings') return [stored('new', {})];
+      if (command === 'open_finding') return 'code -g /src/shop/app.env:1:5';
+      return null;
+    });
+    render(Scanning);
+    await fireEvent.click(await screen.findByTestId('scan-open'));
+    await waitFor(() => expect(screen.getByTestId('scan-notice').textContent).toContain('Opened with code -g /src/shop/app.env:1:5'));
+    expect(calls.find((call) => call.command === 'open_finding')?.args).toMatchObject({ target: '/src/shop', fingerprint: 'f1' });
+  });
+});
+
 describe('Scanning progress', () => {
   it('shows what a running scan has done, as the deck announces it', async () => {
     let finish: (value: unknown) => void = () => {};
