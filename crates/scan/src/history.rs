@@ -377,11 +377,7 @@ fn scan_blob(
     };
     match repo.find_header(job.id) {
         Ok(header) if header.size() > options.max_blob_bytes => {
-            out.skipped.push(skip(format!(
-                "{} MB, over the {} MB limit for one file (raise it with --max-file-mb)",
-                header.size() / (1024 * 1024),
-                options.max_blob_bytes / (1024 * 1024)
-            )));
+            out.skipped.push(skip(crate::walk::over_limit_note(header.size(), options.max_blob_bytes)));
             return;
         }
         Ok(_) => {}

@@ -216,14 +216,7 @@ fn scan_file(scanner: &Scanner, path: &Path, options: &WalkOptions, report: &mut
         Err(error) => return skip(report, format!("unreadable: {error}")),
     };
     if size > options.max_file_bytes {
-        return skip(
-            report,
-            format!(
-                "{} MB, over the {} MB limit for one file (raise it with --max-file-mb)",
-                size / (1024 * 1024),
-                options.max_file_bytes / (1024 * 1024)
-            ),
-        );
+        return skip(report, over_limit_note(size, options.max_file_bytes));
     }
     let data = match std::fs::read(path) {
         Ok(data) => data,
@@ -244,11 +237,7 @@ pub fn scan_contents(
     if data.len() as u64 > options.max_file_bytes {
         report.skipped.push(SkippedPath {
             path: path.to_path_buf(),
-            reason: format!(
-                "{} MB, over the {} MB limit for one file (raise it with --max-file-mb)",
-                data.len() / (1024 * 1024),
-                options.max_file_bytes / (1024 * 1024)
-            ),
+            reason: over_limit_note(data.len() as u64, options.max_file_bytes),
         });
         return;
     }
@@ -264,6 +253,15 @@ pub fn scan_contents(
     if let Some(progress) = &options.progress {
         progress.add(data.len() as u64);
     }
+}
+
+/// Why a file (or blob) of `size` bytes is not scanned under a `limit`.
+pub(crate) fn over_limit_note(size: u64, limit: u64) -> String {
+    format!(
+        "{} MB, over the {} MB limit for one file (raise it with --max-file-mb)",
+        size / (1024 * 1024),
+        limit / (1024 * 1024)
+    )
 }
 
 /// Why a binary file is not scanned.
