@@ -5,7 +5,8 @@
 //! and the strings it must and must not match; the built-in set lives in
 //! `rules/*.toml`, and users add their own files. [`engine`] runs them: one
 //! Aho-Corasick pass of every keyword over a buffer, then each rule's
-//! regular expression only around its keywords. [`walk`] scans files and
+//! regular expression only around its keywords (the keyword pass walks
+//! four pieces of a buffer side by side, see `keywords.rs`). [`walk`] scans files and
 //! folders in parallel, `.gitignore`-aware, noting what it could not read
 //! and why. [`history`] reads a git repository's history, each blob once,
 //! and names the commit where a secret first appeared. [`entropy`] scores candidates and spots placeholders.
@@ -23,6 +24,7 @@ pub mod decode;
 pub mod engine;
 pub mod entropy;
 pub mod history;
+mod keywords;
 pub mod known;
 pub mod rules;
 pub mod sarif;
