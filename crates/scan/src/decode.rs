@@ -9,6 +9,7 @@
 //! identifiers) are not decoded; decoded bytes that are not text are
 //! dropped.
 
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 
 use crate::known::Encoding;
@@ -85,15 +86,15 @@ fn mixed(run: &[u8]) -> bool {
     false
 }
 
+/// Decoders (built once) that take base64 with or without its padding.
+const ANY_PADDING: GeneralPurposeConfig =
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+static STANDARD_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, ANY_PADDING);
+static URL_SAFE_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, ANY_PADDING);
+
 fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
     let url_safe = run.iter().any(|&byte| byte == b'-' || byte == b'_');
-    let engine = if url_safe {
-        GeneralPurpose::new(&base64::alphabet::URL_SAFE, config)
-    } else {
-        GeneralPurpose::new(&base64::alphabet::STANDARD, config)
-    };
+    let engine = if url_safe { &URL_SAFE_ANY_PADDING } else { &STANDARD_ANY_PADDING };
     // Most runs are not text (key material, images, tables): a look at
     // the first 48 bytes decoded settles that before the rest is decoded.
     if run.len() > 128 {

@@ -157,13 +157,16 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], options: &WalkOptions) -
         .filter_entry(|entry| entry.file_name() != ".git");
     builder.build_parallel().run(|| {
         let report = &report;
+        let mut buffer = Vec::new();
         Box::new(move |entry| {
             let mut local = WalkReport::default();
             match entry {
                 Ok(entry) => {
                     let path = entry.path();
                     match entry.file_type() {
-                        Some(kind) if kind.is_file() => scan_file(scanner, path, options, &mut local),
+                        Some(kind) if kind.is_file() => {
+                            scan_file(scanner, path, options, &mut buffer, &mut local)
+                        }
                         Some(kind) if kind.is_symlink() => local.skipped.push(SkippedPath {
                             path: path.to_path_buf(),
                             reason: "a symbolic link (not followed)".to_owned(),
@@ -207,23 +210,56 @@ pub fn check_paths(paths: &[PathBuf]) -> Result<(), String> {
     Ok(())
 }
 
-fn scan_file(scanner: &Scanner, path: &Path, options: &WalkOptions, report: &mut WalkReport) {
+/// Reads one file into `buffer` (kept by the walker's thread, so its pages
+/// are not mapped and zeroed again for every file) and scans it.
+fn scan_file(
+    scanner: &Scanner,
+    path: &Path,
+    options: &WalkOptions,
+    buffer: &mut Vec<u8>,
+    report: &mut WalkReport,
+) {
+    use std::io::Read as _;
     let skip = |report: &mut WalkReport, reason: String| {
         report.skipped.push(SkippedPath { path: path.to_path_buf(), reason });
     };
-    let size = match std::fs::metadata(path) {
+    let unreadable = |error: std::io::Error| format!("unreadable: {error}");
+    // Opened once, then sized from the open file (no second path lookup).
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) => return skip(report, unreadable(error)),
+    };
+    let size = match file.metadata() {
         Ok(metadata) => metadata.len(),
-        Err(error) => return skip(report, format!("unreadable: {error}")),
+        Err(error) => return skip(report, unreadable(error)),
     };
     if size > options.max_file_bytes {
         return skip(report, over_limit_note(size, options.max_file_bytes));
     }
-    let data = match std::fs::read(path) {
-        Ok(data) => data,
-        Err(error) => return skip(report, format!("unreadable: {error}")),
+    buffer.clear();
+    buffer.reserve(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    // The first bytes settle whether it is binary: a binary file is not
+    // read any further.
+    let head = match (&mut file).take(BINARY_SNIFF as u64).read_to_end(buffer) {
+        Ok(read) => read as u64,
+        Err(error) => return skip(report, unreadable(error)),
     };
-    scan_contents(scanner, path, &data, options, report);
+    if !looks_binary(buffer) {
+        // One byte past the limit, so a file that grew since it was sized
+        // is still seen to be over it.
+        let rest = options.max_file_bytes.saturating_add(1).saturating_sub(head);
+        if let Err(error) = file.take(rest).read_to_end(buffer) {
+            return skip(report, unreadable(error));
+        }
+    }
+    scan_contents(scanner, path, buffer, options, report);
+    if buffer.capacity() > KEPT_BUFFER {
+        *buffer = Vec::new();
+    }
 }
+
+/// A walker thread keeps a buffer up to this size between files.
+const KEPT_BUFFER: usize = 16 * 1024 * 1024;
 
 /// Scans the contents of one file (read from disk, or a blob from git's
 /// index) known as `path`: binary and oversized contents are notes.
