@@ -186,6 +186,17 @@ impl Scanner {
         }
     }
 
+    /// Whether the keyword pass finds the same hits in `data` cut into
+    /// pieces as in one pass: for the fuzz target, which runs it over
+    /// inputs of every length (a scan cuts only buffers of 16 KiB and more).
+    #[doc(hidden)]
+    pub fn keyword_pieces_agree(&self, data: &[u8]) -> bool {
+        let (mut whole, mut pieces) = (Vec::new(), Vec::new());
+        self.keywords.hits_cut_from(data, &mut whole, usize::MAX);
+        self.keywords.hits_cut_from(data, &mut pieces, 0);
+        whole == pieces
+    }
+
     fn is_generic(&self, rule: &str) -> bool {
         self.rules.rules().iter().any(|held| held.id() == rule && held.definition.generic)
     }

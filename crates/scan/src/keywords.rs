@@ -59,8 +59,15 @@ impl KeywordSet {
     /// Every keyword hit in `data`, in order of end (and, at one end, of
     /// keyword index), into `hits` (which is cleared first).
     pub fn hits(&self, data: &[u8], hits: &mut Vec<Hit>) {
+        self.hits_cut_from(data, hits, SPLIT_FROM);
+    }
+
+    /// [`Self::hits`], with buffers of `split_from` bytes and more cut
+    /// into pieces (so tests and the fuzz target can compare one pass with
+    /// pieces over buffers of any length).
+    pub fn hits_cut_from(&self, data: &[u8], hits: &mut Vec<Hit>, split_from: usize) {
         hits.clear();
-        if data.len() < SPLIT_FROM {
+        if data.len() < split_from {
             let mut state = self.start;
             for (at, &byte) in data.iter().enumerate() {
                 state = self.dfa.next_state(Anchored::No, state, byte);
@@ -169,6 +176,19 @@ mod tests {
             data.truncate(length);
             set.hits(&data, &mut hits);
             assert_eq!(hits, plain(&words, &data), "length {length}");
+        }
+    }
+
+    #[test]
+    fn tiny_buffers_cut_into_pieces_give_what_one_pass_gives() {
+        let words: Vec<String> = ["ab", "b", "abc"].map(String::from).into();
+        let set = KeywordSet::new(&words).expect("set");
+        let (mut whole, mut pieces) = (Vec::new(), Vec::new());
+        for data in ["", "a", "ab", "abc", "xabcab", "ABCABCABCb"] {
+            set.hits_cut_from(data.as_bytes(), &mut whole, usize::MAX);
+            set.hits_cut_from(data.as_bytes(), &mut pieces, 0);
+            assert_eq!(whole, pieces, "{data}");
+            assert_eq!(whole, plain(&words, data.as_bytes()), "{data}");
         }
     }
 
