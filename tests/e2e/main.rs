@@ -1314,4 +1314,25 @@ fn the_scanning_page_finds_a_vault_value_rotates_it_and_a_rescan_shows_it_fixed(
     app.session.wait_for_text("[data-testid=scan-finding]", "sk_l");
     app.session.click_css("[data-testid=theme-toggle]");
     app.screenshot("scanning-dark");
+    // Open in editor: the person's editor (a script, see `install_editor`)
+    // is given the file, line and column, and none of our secrets.
+    app.session.click_css("[data-testid=scan-open]");
+    app.session.wait_for_text("[data-testid=scan-notice]", "Opened with");
+    let args_file = app.data_dir.path().join("editor-args");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !args_file.exists() {
+        assert!(std::time::Instant::now() < deadline, "the editor was not started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let billing = std::fs::canonicalize(folder.path().join("billing.env")).unwrap();
+    assert_eq!(std::fs::read_to_string(&args_file).unwrap(), format!("{}:1:19\n", billing.display()));
+    let editor_env = std::fs::read_to_string(app.data_dir.path().join("editor-env")).unwrap();
+    assert!(editor_env.contains("DISPLAY="), "the editor is started with the desktop's environment");
+    for ours in ["OPSDECK_PASSPHRASE", "OPSDECK_DATABASE_URL"] {
+        assert!(!editor_env.contains(ours), "the editor inherited {ours}");
+    }
+    assert!(
+        !editor_env.contains(opsdeck_tests::webdriver::E2E_PASSPHRASE),
+        "the editor's environment holds the passphrase"
+    );
 }

@@ -356,6 +356,29 @@ fn start_xvfb() -> (Child, String) {
     (xvfb, display)
 }
 
+/// The editor the app opens findings in (`OPSDECK_EDITOR`): a script in
+/// the data dir that writes down the arguments it was given and the
+/// environment it was started with, to `editor-args` and `editor-env`
+/// beside it, and exits, as a terminal editor's wrapper would.
+fn install_editor(data_dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let script = data_dir.join("editor.sh");
+    let args = data_dir.join("editor-args");
+    let env = data_dir.join("editor-env");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nenv > '{env}'\nprintf '%s\\n' \"$@\" > '{args}.part'\nmv '{args}.part' '{args}'\n",
+            env = env.display(),
+            args = args.display()
+        ),
+    )
+    .expect("write the editor script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .expect("make the editor runnable");
+    script.display().to_string()
+}
+
 /// One app at a time: each journey gets its own display and data dir, but two
 /// WebKit processes at once on 2 cores only make both slow.
 static ONE_APP_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -403,6 +426,7 @@ impl RunningApp {
         // XDG_DATA_HOME: each journey starts from none, as a new user would.
         let xdg_data = data_dir.path().join("xdg-data").display().to_string();
         let xdg_cache = data_dir.path().join("xdg-cache").display().to_string();
+        let editor = install_editor(data_dir.path());
         let driver = spawn_tied_to_this_process(
             &driver_path.display().to_string(),
             &["--port", &port_text, "--native-port", &native_text],
@@ -420,6 +444,8 @@ impl RunningApp {
                 ("OPSDECK_EXPORT_DIR", &export_dir),
                 ("XDG_DATA_HOME", &xdg_data),
                 ("XDG_CACHE_HOME", &xdg_cache),
+                // The person's editor: see `install_editor`.
+                ("OPSDECK_EDITOR", &editor),
             ],
             "TERM",
             None,
