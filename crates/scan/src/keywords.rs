@@ -5,11 +5,12 @@
 //! `aho-corasick` crate builds it). With some three hundred keywords of many
 //! first letters no SIMD prefilter applies, so the scan is one table lookup
 //! per byte — and each lookup needs the state the previous one returned, so
-//! a single pass over a file waits on memory for every byte (about 450 MB/s
-//! per core here). The file is therefore cut into [`STREAMS`] pieces that are
-//! walked side by side in one loop: their lookups do not depend on each
-//! other, so the processor overlaps them, and the pass runs two to four
-//! times as fast with the same automaton. Each piece but the first starts a
+//! a single pass over a file waits on memory for every byte (0.7 GB/s per
+//! core here, keywords alone). The file is therefore cut into [`STREAMS`]
+//! pieces that are walked side by side in one loop: their lookups do not
+//! depend on each other, so the processor overlaps them, and the pass runs
+//! three times as fast with the same automaton (2.3 GB/s; two pieces give
+//! 1.4, eight 2.1: see BENCHMARKS.md). Each piece but the first starts a
 //! keyword's length early, so a keyword that straddles a cut is still seen
 //! whole, and reports only hits that end inside it: every hit is found
 //! exactly once, and hits come out in order of where they end, as a plain
