@@ -94,6 +94,22 @@ if ! "$MCP_VENV/bin/python" -c 'import mcp.client.stdio, openapi_spec_validator'
   "$MCP_VENV/bin/pip" install --quiet --disable-pip-version-check 'mcp>=1.20,<3' 'openapi-spec-validator>=0.7,<1'
 fi
 
+# --- The SARIF validator for the scanning tests --------------------------------
+# Microsoft's SARIF Multitool (npm @microsoft/sarif-multitool-linux, a
+# self-contained .NET program) in .tools/sarif-multitool: `validate` checks
+# `opsdeck scan --format sarif` against the SARIF 2.1.0 schema, the SARIF
+# rules and GitHub code scanning's ingestion rules.
+SARIF_MULTITOOL=.tools/sarif-multitool/package/Sarif.Multitool
+if [ ! -x "$SARIF_MULTITOOL" ]; then
+  say "Installing the SARIF Multitool for the scanning tests (into .tools/sarif-multitool)"
+  rm -rf .tools/sarif-multitool && mkdir -p .tools/sarif-multitool
+  (cd .tools/sarif-multitool \
+    && npm pack --silent @microsoft/sarif-multitool-linux@5.7.0 >/dev/null \
+    && tar xzf microsoft-sarif-multitool-linux-5.7.0.tgz \
+    && rm microsoft-sarif-multitool-linux-5.7.0.tgz)
+  chmod +x "$SARIF_MULTITOOL"
+fi
+
 # --- tauri-driver (WebDriver bridge for the end-to-end tests) ----------------
 if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
   say "Installing tauri-driver"

@@ -19,6 +19,35 @@ fn scan_with_keys(data_dir: &Path, args: &[&str]) -> Output {
     scan_with(data_dir, args, &[("OPSDECK_PASSPHRASE", "scanning tests keep their keys here")])
 }
 
+/// Checks a SARIF document with Microsoft's SARIF Multitool (installed by
+/// `make setup`): the SARIF 2.1.0 schema, the SARIF rules and GitHub code
+/// scanning's ingestion rules (`Gh`) report no error and no warning.
+fn assert_valid_sarif(document: &[u8]) {
+    let validator = opsdeck_tests::workspace_root().join(".tools/sarif-multitool/package/Sarif.Multitool");
+    assert!(validator.is_file(), "the SARIF Multitool is not installed: run `make setup`");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("scan.sarif");
+    std::fs::write(&input, document).unwrap();
+    let checked = std::process::Command::new(&validator)
+        .args(["validate", "--rule-kind", "Sarif;Gh", "--log", "ForceOverwrite", "-o"])
+        .arg(dir.path().join("validation.sarif"))
+        .arg(&input)
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+        .output()
+        .expect("run the SARIF Multitool");
+    let printed = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success(),
+        "the validator failed: {printed}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(printed.contains("Analysis completed successfully"), "{printed}");
+    let problems: Vec<&str> =
+        printed.lines().filter(|line| line.contains(": error ") || line.contains(": warning ")).collect();
+    assert!(problems.is_empty(), "SARIF problems:\n{}", problems.join("\n"));
+}
+
 fn scan_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     opsdeck_command()
         .arg("--data-dir")
@@ -148,6 +177,7 @@ fn a_folder_with_planted_secrets_is_reported_by_file_and_line_and_nothing_leaks(
         .collect();
     assert_eq!(uris, [".env", "config/prod.yaml", "config/prod.yaml", "k8s/secret.yaml", "src/app.py"]);
     assert_eq!(document["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 4);
+    assert_valid_sarif(&sarif.stdout);
 
     // No report, note or log holds a secret.
     let text = scan(&data_dir, &[repo.to_str().unwrap()]);
