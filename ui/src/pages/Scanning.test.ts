@@ -6,7 +6,7 @@ import Scanning from './Scanning.svelte';
 import type { ScanTarget } from '../lib/bindings/ScanTarget';
 import type { StoredFinding } from '../lib/bindings/StoredFinding';
 import type { ScanFinding } from '../lib/bindings/ScanFinding';
-import { groupFindings, throughput } from './scanning/group';
+import { groupFindings, progressEstimate, throughput } from './scanning/group';
 
 afterEach(() => {
   cleanup();
@@ -129,13 +129,29 @@ describe('Scanning progress', () => {
     );
     render(Scanning);
     await fireEvent.click(await screen.findByTestId('scan-run'));
+    // Judged by the last scan's 2 MB: a quarter of it read is about 25%.
+    await emit('deck-event', { kind: 'scan_progress', target: '/src/shop', files: 3, bytes: 500_000, elapsed_ms: 50 });
+    await waitFor(() => expect(screen.getByTestId('scan-live').textContent).toContain('3 files · 500 KB in 0.05 s · about 25%'));
+    expect(screen.getByTestId('scan-estimate').getAttribute('aria-valuenow')).toBe('25');
     await emit('deck-event', { kind: 'scan_progress', target: '/src/shop', files: 1200, bytes: 48_000_000, elapsed_ms: 400 });
     await waitFor(() => expect(screen.getByTestId('scan-live').textContent).toContain('1200 files · 48.0 MB in 0.40 s (120 MB/s)'));
+    // The folder grew since: never 100% while it runs.
+    expect(screen.getByTestId('scan-live').textContent).toContain('about 99%');
     // Another target's progress is not this one's.
     await emit('deck-event', { kind: 'scan_progress', target: '/elsewhere', files: 1, bytes: 1, elapsed_ms: 1 });
     expect(screen.getByTestId('scan-live').textContent).toContain('1200 files');
     finish({ summary: { ...TARGET.last_scan, new: 0 }, skipped: [], findings: [] });
     await waitFor(() => expect(screen.queryByTestId('scan-progress')).toBeNull());
+  });
+});
+
+describe('progressEstimate', () => {
+  it('judges by the previous scan, and says nothing without one', () => {
+    expect(progressEstimate(0, 2_000)).toBe(0);
+    expect(progressEstimate(1_000, 2_000)).toBe(50);
+    expect(progressEstimate(5_000, 2_000)).toBe(99);
+    expect(progressEstimate(1_000, 0)).toBeNull();
+    expect(progressEstimate(1_000, null)).toBeNull();
   });
 });
 

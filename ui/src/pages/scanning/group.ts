@@ -80,3 +80,14 @@ export function throughput(bytes: number, elapsedMs: number): string {
   if (bytes < 1_000_000) return `${size} in ${seconds.toFixed(2)} s`;
   return `${size} in ${seconds.toFixed(2)} s (${Math.round(bytes / 1_000_000 / seconds)} MB/s)`;
 }
+
+/**
+ * How far a running scan is, in percent, judged by the bytes the previous
+ * scan of the same target read (a walk does not know its total before it
+ * ends); `null` without a previous scan to go by. Never 100 while it runs:
+ * the folder may have grown.
+ */
+export function progressEstimate(bytesSoFar: number, previousBytes: number | null | undefined): number | null {
+  if (!previousBytes || previousBytes <= 0) return null;
+  return Math.min(99, Math.floor((bytesSoFar / previousBytes) * 100));
+}
