@@ -205,13 +205,14 @@ pub struct Downsampled {
     pub samples_after: u64,
 }
 
-/// The last sample of each `step`-wide window of time-ordered `samples`.
-fn last_per_window(samples: &[Sample], step: i64) -> Vec<Sample> {
-    let mut kept: Vec<Sample> = Vec::new();
-    for sample in samples {
+/// The last of each `step`-wide window of time-ordered `rows` (samples, or
+/// a histogram's rows), whose time `time` gives.
+fn last_per_window<T>(rows: Vec<T>, step: i64, time: impl Fn(&T) -> i64) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::new();
+    for row in rows {
         match kept.last_mut() {
-            Some(last) if last.t.div_euclid(step) == sample.t.div_euclid(step) => *last = *sample,
-            _ => kept.push(*sample),
+            Some(last) if time(last).div_euclid(step) == time(&row).div_euclid(step) => *last = row,
+            _ => kept.push(row),
         }
     }
     kept
@@ -912,39 +913,16 @@ impl SeriesStore {
             heads.series.retain(|_, head| head.last_t >= before);
             heads.histograms.retain(|_, head| head.newest() >= before);
         }
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT series_id FROM metric_chunks WHERE writer <> $1 AND max_t < $2 ORDER BY series_id",
-        )
-        .bind(ROLLUP_WRITER)
-        .bind(before)
-        .fetch_all(self.store.pool())
-        .await?;
+        let ids = ids_to_roll_up(self.store.pool(), "metric_chunks", "series_id", before).await?;
         let mut done = Downsampled::default();
         for group in ids.chunks(ROWS_PER_STATEMENT) {
             let list: Vec<String> = group.iter().map(i64::to_string).collect();
             let list = list.join(", ");
             let mut transaction = self.store.begin_write().await?;
-            let raw: Vec<(i64, String, i64, i64, Vec<u8>)> = sqlx::query_as(&format!(
-                "SELECT series_id, writer, min_t, max_t, data FROM metric_chunks \
-                 WHERE series_id IN ({list}) AND writer <> $1 AND max_t < $2"
-            ))
-            .bind(ROLLUP_WRITER)
-            .bind(before)
-            .fetch_all(&mut *transaction)
-            .await?;
-            let earliest = raw.iter().map(|(_, _, min_t, _, _)| *min_t).min().unwrap_or(before);
-            // Rolled-up chunks the new samples could interleave with (two
-            // writers' chunks end at different times) are rewritten with them.
-            let rolled: Vec<(i64, String, i64, i64, Vec<u8>)> = sqlx::query_as(&format!(
-                "SELECT series_id, writer, min_t, max_t, data FROM metric_chunks \
-                 WHERE series_id IN ({list}) AND writer = $1 AND max_t >= $2"
-            ))
-            .bind(ROLLUP_WRITER)
-            .bind(earliest)
-            .fetch_all(&mut *transaction)
-            .await?;
+            let (raw, rolled) =
+                chunks_to_roll_up(&mut transaction, "metric_chunks", "series_id", &list, before).await?;
             let mut by_series: BTreeMap<i64, Vec<Sample>> = BTreeMap::new();
-            for (id, writer, min_t, _, data) in raw.iter().chain(&rolled) {
+            for (id, writer, min_t, data) in raw.iter().chain(&rolled) {
                 let samples = crate::chunk::decode(data).map_err(|error| MetricsError::DamagedChunk {
                     series: format!("series {id} (writer {writer}, from {min_t})"),
                     error,
@@ -954,18 +932,11 @@ impl SeriesStore {
                 }
                 by_series.entry(*id).or_default().extend(samples);
             }
-            for (id, writer, min_t, _, _) in raw.iter().chain(&rolled) {
-                sqlx::query("DELETE FROM metric_chunks WHERE series_id = $1 AND writer = $2 AND min_t = $3")
-                    .bind(id)
-                    .bind(writer)
-                    .bind(min_t)
-                    .execute(&mut *transaction)
-                    .await?;
-            }
+            delete_chunks(&mut transaction, "metric_chunks", "series_id", raw.iter().chain(&rolled)).await?;
             for (id, mut samples) in by_series {
                 samples.sort_by_key(|sample| sample.t);
                 samples.dedup_by_key(|sample| sample.t);
-                let kept = last_per_window(&samples, ROLLUP_STEP_MS);
+                let kept = last_per_window(samples, ROLLUP_STEP_MS, |sample| sample.t);
                 done.samples_after += kept.len() as u64;
                 for part in kept.chunks(ROLLUP_SAMPLES_PER_CHUNK) {
                     let mut encoder = ChunkEncoder::new();
@@ -1002,35 +973,15 @@ impl SeriesStore {
     /// [`Self::downsample`] for histograms' chunks: of each window, the
     /// last row (every member's value at that time) is kept.
     async fn downsample_histograms(&self, before: i64, done: &mut Downsampled) -> Result<(), MetricsError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT histogram_id FROM metric_histogram_chunks \
-             WHERE writer <> $1 AND max_t < $2 ORDER BY histogram_id",
-        )
-        .bind(ROLLUP_WRITER)
-        .bind(before)
-        .fetch_all(self.store.pool())
-        .await?;
+        let ids =
+            ids_to_roll_up(self.store.pool(), "metric_histogram_chunks", "histogram_id", before).await?;
         for group in ids.chunks(ROWS_PER_STATEMENT) {
             let list: Vec<String> = group.iter().map(i64::to_string).collect();
             let list = list.join(", ");
             let mut transaction = self.store.begin_write().await?;
-            let raw: Vec<(i64, String, i64, Vec<u8>)> = sqlx::query_as(&format!(
-                "SELECT histogram_id, writer, min_t, data FROM metric_histogram_chunks \
-                 WHERE histogram_id IN ({list}) AND writer <> $1 AND max_t < $2"
-            ))
-            .bind(ROLLUP_WRITER)
-            .bind(before)
-            .fetch_all(&mut *transaction)
-            .await?;
-            let earliest = raw.iter().map(|(_, _, min_t, _)| *min_t).min().unwrap_or(before);
-            let rolled: Vec<(i64, String, i64, Vec<u8>)> = sqlx::query_as(&format!(
-                "SELECT histogram_id, writer, min_t, data FROM metric_histogram_chunks \
-                 WHERE histogram_id IN ({list}) AND writer = $1 AND max_t >= $2"
-            ))
-            .bind(ROLLUP_WRITER)
-            .bind(earliest)
-            .fetch_all(&mut *transaction)
-            .await?;
+            let (raw, rolled) =
+                chunks_to_roll_up(&mut transaction, "metric_histogram_chunks", "histogram_id", &list, before)
+                    .await?;
             // Rows with their chunk's layout (members and column kinds).
             type Layout = std::sync::Arc<(Vec<i64>, Vec<ColumnKind>)>;
             let mut by_histogram: BTreeMap<i64, Vec<(i64, Layout, Vec<f64>)>> = BTreeMap::new();
@@ -1050,30 +1001,17 @@ impl SeriesStore {
                     .or_default()
                     .extend(rows.into_iter().map(|(t, values)| (t, layout.clone(), values)));
             }
-            for (id, writer, min_t, _) in raw.iter().chain(&rolled) {
-                sqlx::query(
-                    "DELETE FROM metric_histogram_chunks WHERE histogram_id = $1 AND writer = $2 AND min_t = $3",
-                )
-                .bind(id)
-                .bind(writer)
-                .bind(min_t)
-                .execute(&mut *transaction)
-                .await?;
-            }
+            delete_chunks(
+                &mut transaction,
+                "metric_histogram_chunks",
+                "histogram_id",
+                raw.iter().chain(&rolled),
+            )
+            .await?;
             for (id, mut rows) in by_histogram {
                 rows.sort_by_key(|(t, _, _)| *t);
                 rows.dedup_by_key(|(t, _, _)| *t);
-                let mut kept: Vec<(i64, Layout, Vec<f64>)> = Vec::new();
-                for row in rows {
-                    match kept.last_mut() {
-                        Some(last)
-                            if last.0.div_euclid(ROLLUP_STEP_MS) == row.0.div_euclid(ROLLUP_STEP_MS) =>
-                        {
-                            *last = row
-                        }
-                        _ => kept.push(row),
-                    }
-                }
+                let kept = last_per_window(rows, ROLLUP_STEP_MS, |(t, _, _)| *t);
                 // A new chunk where the layout changes or the chunk is full.
                 let mut chunks: Vec<(HistogramChunkEncoder, i64)> = Vec::new();
                 for (t, layout, values) in &kept {
@@ -1282,6 +1220,70 @@ impl SeriesStore {
         }
         Ok(id)
     }
+}
+
+/// A chunk read for a roll-up: its series' (or histogram's) id, writer,
+/// min_t and bytes.
+type StoredChunk = (i64, String, i64, Vec<u8>);
+
+/// The ids in `table` (keyed by `key`) with full-resolution chunks that end
+/// before `before`, in order.
+async fn ids_to_roll_up(
+    pool: &sqlx::AnyPool,
+    table: &str,
+    key: &str,
+    before: i64,
+) -> Result<Vec<i64>, MetricsError> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT DISTINCT {key} FROM {table} WHERE writer <> $1 AND max_t < $2 ORDER BY {key}"
+    ))
+    .bind(ROLLUP_WRITER)
+    .bind(before)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Of the ids in `list` (comma-separated): their full-resolution chunks in
+/// `table` that end before `before`, and the rolled-up chunks the new
+/// samples could interleave with (two writers' chunks end at different
+/// times), which are rewritten with them.
+async fn chunks_to_roll_up(
+    transaction: &mut opsdeck_core::WriteTransaction,
+    table: &str,
+    key: &str,
+    list: &str,
+    before: i64,
+) -> Result<(Vec<StoredChunk>, Vec<StoredChunk>), MetricsError> {
+    let raw: Vec<StoredChunk> = sqlx::query_as(&format!(
+        "SELECT {key}, writer, min_t, data FROM {table} WHERE {key} IN ({list}) AND writer <> $1 AND max_t < $2"
+    ))
+    .bind(ROLLUP_WRITER)
+    .bind(before)
+    .fetch_all(&mut **transaction)
+    .await?;
+    let earliest = raw.iter().map(|(_, _, min_t, _)| *min_t).min().unwrap_or(before);
+    let rolled: Vec<StoredChunk> = sqlx::query_as(&format!(
+        "SELECT {key}, writer, min_t, data FROM {table} WHERE {key} IN ({list}) AND writer = $1 AND max_t >= $2"
+    ))
+    .bind(ROLLUP_WRITER)
+    .bind(earliest)
+    .fetch_all(&mut **transaction)
+    .await?;
+    Ok((raw, rolled))
+}
+
+/// Deletes `chunks` from `table`.
+async fn delete_chunks(
+    transaction: &mut opsdeck_core::WriteTransaction,
+    table: &str,
+    key: &str,
+    chunks: impl Iterator<Item = &StoredChunk>,
+) -> Result<(), MetricsError> {
+    let statement = format!("DELETE FROM {table} WHERE {key} = $1 AND writer = $2 AND min_t = $3");
+    for (id, writer, min_t, _) in chunks {
+        sqlx::query(&statement).bind(id).bind(writer).bind(min_t).execute(&mut **transaction).await?;
+    }
+    Ok(())
 }
 
 /// A chunk to write: its series' (or histogram's) id, min_t, max_t,
