@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use opsdeck::{Deck, DeckOptions};
+use opsdeck::{Caller, Deck, DeckOptions, KeyAccess, MetadataChange, SecretType};
 use opsdeck_core::sqlx;
 use opsdeck_core::{DataDir, Store, StoreKind, StoreLocation};
 use opsdeck_tests::postgres;
@@ -358,3 +358,65 @@ on_both_backends!(
         assert_eq!(first.series(&[name]).await.unwrap().len(), 2);
     }
 );
+
+on_both_backends!(secrets_are_listed_whole_and_in_name_order, |backend: Backend| async move {
+    // Every field a list shows comes back as it was set, however it is
+    // written (the list is read as one JSON document from the store).
+    let options = DeckOptions {
+        keys: KeyAccess {
+            passphrase: Some(zeroize::Zeroizing::new("store tests keep their keys here".into())),
+            no_keychain: true,
+            key_dir: None,
+        },
+        ..backend.deck_options()
+    };
+    let deck = Deck::open(options).await.unwrap();
+    let caller = Caller::new("cli:store-test");
+    for vault in ["prod", "dev", "empty"] {
+        deck.vaults().init(&caller, vault, true).await.unwrap();
+    }
+    let note = "line one\nquotes \" and ' — a backslash \\, a tab\t, ünïcode and 🔑";
+    let metadata = MetadataChange {
+        tags: Some(vec!["payments".into(), "api".into()]),
+        note: Some(note.into()),
+        rotate_every_days: Some(Some(30)),
+        rotate_verify: None,
+        expires_at: Some(Some(4_102_444_800_000)),
+    };
+    deck.vaults().secret_set(&caller, "prod/zeta", SecretType::ApiKey, b"v1", &metadata).await.unwrap();
+    let none = MetadataChange::default();
+    deck.vaults()
+        .secret_set(&caller, "prod/alpha", SecretType::DatabasePassword, b"v2", &none)
+        .await
+        .unwrap();
+    deck.vaults()
+        .secret_set(&caller, "prod/alpha", SecretType::DatabasePassword, b"v3", &none)
+        .await
+        .unwrap();
+    deck.vaults().secret_set(&caller, "dev/beta", SecretType::OauthToken, b"v4", &none).await.unwrap();
+
+    let all = deck.vaults().secret_list(&caller, None).await.unwrap();
+    let names: Vec<(&str, &str)> =
+        all.iter().map(|secret| (secret.vault.as_str(), secret.name.as_str())).collect();
+    assert_eq!(names, [("dev", "beta"), ("prod", "alpha"), ("prod", "zeta")]);
+    let zeta = &all[2];
+    assert_eq!(zeta.note, note);
+    assert_eq!(zeta.tags, ["api", "payments"]);
+    assert_eq!((zeta.secret_type, zeta.version), (SecretType::ApiKey, 1));
+    assert_eq!(zeta.rotate_every_days, Some(30));
+    assert_eq!(zeta.rotation_due_at, Some(zeta.updated_at + 30 * 86_400_000));
+    assert_eq!(zeta.expires_at, Some(4_102_444_800_000));
+    assert_eq!(zeta.rotate_verify, None);
+    assert_eq!(
+        (all[1].version, all[1].secret_type, all[1].note.as_str()),
+        (2, SecretType::DatabasePassword, "")
+    );
+    assert_eq!(all[1].expires_at, None);
+
+    let prod = deck.vaults().secret_list(&caller, Some("prod")).await.unwrap();
+    assert_eq!(prod.iter().map(|secret| secret.name.as_str()).collect::<Vec<_>>(), ["alpha", "zeta"]);
+    assert!(deck.vaults().secret_list(&caller, Some("empty")).await.unwrap().is_empty());
+    let unknown = deck.vaults().secret_list(&caller, Some("nope")).await.unwrap_err();
+    assert!(unknown.to_string().contains("nope"), "{unknown}");
+    deck.shutdown().await;
+});
