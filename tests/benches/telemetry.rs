@@ -312,6 +312,29 @@ fn main() {
     opsdeck_tests::process::stop(&mut serve);
     let size = std::fs::metadata(dir.path().join("opsdeck.db")).map(|meta| meta.len()).unwrap_or(0);
     println!("{:<52} {:>8.0} MB", "store file after 1,000,000 spans", size as f64 / 1e6);
+    println!("{:<52} {:>8.0} bytes (aim ≤ 150)", "store file per span", size as f64 / SPANS as f64);
+    // Where those bytes are, table by table and index by index (SQLite's
+    // dbstat, through the sqlite3 shell where it is installed).
+    let breakdown = std::process::Command::new("sqlite3")
+        .arg(dir.path().join("opsdeck.db"))
+        .arg("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 8")
+        .output();
+    match breakdown {
+        Ok(output) if output.status.success() => {
+            for line in String::from_utf8_lossy(&output.stdout).lines() {
+                if let Some((name, bytes)) = line.split_once('|') {
+                    let bytes: f64 = bytes.parse().unwrap_or(0.0);
+                    println!(
+                        "{:<52} {:>8.0} bytes per span",
+                        format!("  of which {name}"),
+                        bytes / SPANS as f64
+                    );
+                }
+            }
+        }
+        Ok(output) => println!("  (no breakdown: {})", String::from_utf8_lossy(&output.stderr).trim()),
+        Err(error) => println!("  (no breakdown: sqlite3 could not be run: {error})"),
+    }
 
     runtime.block_on(async {
         let options = DeckOptions {
