@@ -266,38 +266,41 @@ impl RuleSet {
         &self.rules
     }
 
-    /// Runs every rule's examples and counter-examples, each rule on its
-    /// own (with all of them, an overlapping rule could take a finding);
-    /// what failed, one line each.
+    /// Runs every rule's examples and counter-examples (see
+    /// [`Rule::check_examples`]); what failed, one line each.
+    pub fn check_examples(&self) -> Vec<String> {
+        self.rules.iter().flat_map(Rule::check_examples).collect()
+    }
+}
+
+impl Rule {
+    /// Runs this rule's examples and counter-examples with the rule on its
+    /// own (with others, an overlapping rule could take a finding); what
+    /// failed, one line each.
     pub fn check_examples(&self) -> Vec<String> {
         let mut failures = Vec::new();
-        for rule in &self.rules {
-            let alone = RuleSet { rules: vec![rule.clone()] };
-            let scanner = match crate::engine::Scanner::new(alone) {
-                Ok(scanner) => scanner,
-                Err(error) => {
-                    failures.push(format!("{}: {error}", rule.id()));
-                    continue;
-                }
-            };
-            let found = |text: &str| {
-                let mut hit = false;
-                scanner.scan_bytes(text.as_bytes(), |_| hit = true);
-                hit
-            };
-            for example in &rule.definition.examples {
-                if !found(example) {
-                    failures.push(format!("{}: does not find its example {example:?}", rule.id()));
-                }
+        let alone = RuleSet { rules: vec![self.clone()] };
+        let scanner = match crate::engine::Scanner::new(alone) {
+            Ok(scanner) => scanner,
+            Err(error) => return vec![format!("{}: {error}", self.id())],
+        };
+        let found = |text: &str| {
+            let mut hit = false;
+            scanner.scan_bytes(text.as_bytes(), |_| hit = true);
+            hit
+        };
+        for example in &self.definition.examples {
+            if !found(example) {
+                failures.push(format!("{}: does not find its example {example:?}", self.id()));
             }
-            for counter in &rule.definition.counter_examples {
-                if found(counter) {
-                    failures.push(format!("{}: finds its counter-example {counter:?}", rule.id()));
-                }
+        }
+        for counter in &self.definition.counter_examples {
+            if found(counter) {
+                failures.push(format!("{}: finds its counter-example {counter:?}", self.id()));
             }
-            if rule.definition.examples.is_empty() {
-                failures.push(format!("{}: has no example", rule.id()));
-            }
+        }
+        if self.definition.examples.is_empty() {
+            failures.push(format!("{}: has no example", self.id()));
         }
         failures
     }
