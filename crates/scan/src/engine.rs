@@ -191,10 +191,7 @@ impl Scanner {
     /// inputs of every length (a scan cuts only buffers of 16 KiB and more).
     #[doc(hidden)]
     pub fn keyword_pieces_agree(&self, data: &[u8]) -> bool {
-        let (mut whole, mut pieces) = (Vec::new(), Vec::new());
-        self.keywords.hits_cut_from(data, &mut whole, usize::MAX);
-        self.keywords.hits_cut_from(data, &mut pieces, 0);
-        whole == pieces
+        self.keywords.hits_cut_from(data, usize::MAX) == self.keywords.hits_cut_from(data, 0)
     }
 
     fn is_generic(&self, rule: &str) -> bool {
@@ -268,9 +265,7 @@ impl Scanner {
         // straddles two windows is still seen whole).
         let mut searched_until = vec![0_usize; rules.len()];
         let mut found: Vec<(usize, usize, usize)> = Vec::new(); // (offset, end, rule)
-        let mut hits = Vec::new();
-        self.keywords.hits(data, &mut hits);
-        for hit in hits {
+        for hit in self.keywords.hits(data) {
             let Some(rule_indexes) = self.keyword_rules.get(hit.pattern) else { continue };
             for &index in rule_indexes {
                 let rule = &rules[index];

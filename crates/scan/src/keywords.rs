@@ -58,25 +58,25 @@ impl KeywordSet {
     }
 
     /// Every keyword hit in `data`, in order of end (and, at one end, of
-    /// keyword index), into `hits` (which is cleared first).
-    pub fn hits(&self, data: &[u8], hits: &mut Vec<Hit>) {
-        self.hits_cut_from(data, hits, SPLIT_FROM);
+    /// keyword index).
+    pub fn hits(&self, data: &[u8]) -> Vec<Hit> {
+        self.hits_cut_from(data, SPLIT_FROM)
     }
 
     /// [`Self::hits`], with buffers of `split_from` bytes and more cut
     /// into pieces (so tests and the fuzz target can compare one pass with
     /// pieces over buffers of any length).
-    pub fn hits_cut_from(&self, data: &[u8], hits: &mut Vec<Hit>, split_from: usize) {
-        hits.clear();
+    pub fn hits_cut_from(&self, data: &[u8], split_from: usize) -> Vec<Hit> {
+        let mut hits = Vec::new();
         if data.len() < split_from {
             let mut state = self.start;
             for (at, &byte) in data.iter().enumerate() {
                 state = self.dfa.next_state(Anchored::No, state, byte);
                 if self.dfa.is_match(state) {
-                    self.record(state, at + 1, hits);
+                    self.record(state, at + 1, &mut hits);
                 }
             }
-            return;
+            return hits;
         }
         let piece = data.len() / STREAMS;
         let lead = self.dfa.max_pattern_len().saturating_sub(1);
@@ -109,9 +109,7 @@ impl KeywordSet {
                 self.record(states[last], at + 1, &mut found[last]);
             }
         }
-        for stream in found {
-            hits.extend(stream);
-        }
+        found.concat()
     }
 
     /// The hits of match state `state`, all ending at `end`.
@@ -157,7 +155,6 @@ mod tests {
             seed
         };
         let alphabet = b"abcdeKkYySsEeCcRrTt_ x\n";
-        let mut hits = Vec::new();
         for length in (0..70_000).step_by(997) {
             let mut data = Vec::with_capacity(length);
             while data.len() < length {
@@ -175,8 +172,7 @@ mod tests {
                 }
             }
             data.truncate(length);
-            set.hits(&data, &mut hits);
-            assert_eq!(hits, plain(&words, &data), "length {length}");
+            assert_eq!(set.hits(&data), plain(&words, &data), "length {length}");
         }
     }
 
@@ -184,11 +180,9 @@ mod tests {
     fn tiny_buffers_cut_into_pieces_give_what_one_pass_gives() {
         let words: Vec<String> = ["ab", "b", "abc"].map(String::from).into();
         let set = KeywordSet::new(&words).expect("set");
-        let (mut whole, mut pieces) = (Vec::new(), Vec::new());
         for data in ["", "a", "ab", "abc", "xabcab", "ABCABCABCb"] {
-            set.hits_cut_from(data.as_bytes(), &mut whole, usize::MAX);
-            set.hits_cut_from(data.as_bytes(), &mut pieces, 0);
-            assert_eq!(whole, pieces, "{data}");
+            let whole = set.hits_cut_from(data.as_bytes(), usize::MAX);
+            assert_eq!(whole, set.hits_cut_from(data.as_bytes(), 0), "{data}");
             assert_eq!(whole, plain(&words, data.as_bytes()), "{data}");
         }
     }
@@ -205,8 +199,7 @@ mod tests {
                 let at = cut * piece - shift;
                 data[at..at + words[0].len()].copy_from_slice(words[0].as_bytes());
             }
-            let mut hits = Vec::new();
-            set.hits(&data, &mut hits);
+            let hits = set.hits(&data);
             assert_eq!(hits.len(), STREAMS - 1, "shift {shift}");
             assert_eq!(hits, plain(&words, &data));
         }
